@@ -1,0 +1,7 @@
+"""``python -m devicephys`` runs the command line."""
+
+import sys
+
+from devicephys.cli import main
+
+sys.exit(main())

@@ -1,0 +1,161 @@
+"""Command line: ``devicephys run|filament|emission|compact|array|schema|validate|info``.
+
+Bad input prints one line naming the field, the value and the fix, and exits
+with status 2; a solver failure prints one line and exits with status 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from devicephys import stages
+from devicephys.errors import ConvergenceError, SpecError, StageUnavailableError
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="devicephys", description=(
+        "Multiscale modelling of light-emitting memristive neurons: FEM filament physics (DOLFINx), "
+        "FDTD gap emission (MEEP), compact models (SPICE/Verilog-A) and photonic spiking arrays."))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the whole pipeline (filament -> emission -> compact -> array)")
+    run.add_argument("spec", nargs="?", help="pipeline spec (YAML/JSON); default: the built-in default device")
+    run.add_argument("--out", default="results", help="output folder (default: results)")
+    run.add_argument("--full", action="store_true", help="converged preset instead of the fast demo preset")
+    run.add_argument("--scheduler", default=None, help="Dask scheduler address for sweeps (default: local processes)")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    for stage in stages.STAGES:
+        sp = sub.add_parser(stage.name, help=stage.summary)
+        sp.add_argument("spec", nargs="?", help=f"{stage.name} spec (YAML/JSON); default: the built-in default device")
+        sp.add_argument("--out", required=True, help="output folder")
+        sp.add_argument("--fast", action="store_true", help="quick preset (coarse, for a first look)")
+        if stage.needs:
+            sp.add_argument("--from", dest="upstream", default=None,
+                            help=f"folder holding the outputs of: {', '.join(stage.needs)}")
+        sp.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    sch = sub.add_parser("schema", help="print the JSON schema of a spec")
+    sch.add_argument("name", choices=stages.names() + ["pipeline"])
+
+    val = sub.add_parser("validate", help="check a spec file without running it")
+    val.add_argument("spec")
+    val.add_argument("--kind", choices=stages.names() + ["pipeline"], default=None,
+                     help="which spec the file holds (default: the file's 'kind' key, else pipeline)")
+
+    sub.add_parser("info", help="versions of the engines and whether each works")
+    return p
+
+
+def _stage_spec(stage: stages.Stage, path: str | None, fast: bool):
+    cls = stage.spec_class()
+    if path:
+        return cls.from_file(path)
+    return cls.fast() if fast else cls()
+
+
+def _upstream_dirs(stage: stages.Stage, folder: str | None) -> dict[str, Path]:
+    if not stage.needs:
+        return {}
+    if folder is None:
+        raise SpecError(f"'devicephys {stage.name}' needs the outputs of {', '.join(stage.needs)}: "
+                        f"give --from DIR (a folder written by 'devicephys run' or by those stages)")
+    root = Path(folder)
+    if not root.is_dir():
+        raise SpecError(f"--from {folder}: no such folder; give the output folder of an earlier run")
+    return {name: (root / name if (root / name).is_dir() else root) for name in stage.needs}
+
+
+def _cmd_stage(args) -> int:
+    stage = stages.get(args.command)
+    spec = _stage_spec(stage, args.spec, args.fast)
+    upstream = _upstream_dirs(stage, getattr(args, "upstream", None))
+    files = stage.runner()(spec, Path(args.out), upstream=upstream, progress=not args.quiet)
+    for name, path in files.items():
+        print(f"{name:>12}: {path}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from devicephys import pipeline
+
+    spec = pipeline.load_spec(args.spec, full=args.full)
+    pipeline.run(spec, Path(args.out), progress=not args.quiet, scheduler=args.scheduler)
+    return 0
+
+
+def _spec_class(name: str):
+    if name == "pipeline":
+        from devicephys.pipeline import PipelineSpec
+        return PipelineSpec
+    return stages.get(name).spec_class()
+
+
+def _cmd_schema(args) -> int:
+    print(json.dumps(_spec_class(args.name).model_json_schema(), indent=2))
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    import yaml
+
+    path = Path(args.spec)
+    if not path.is_file():
+        raise SpecError(f"spec file '{path}' does not exist; give the path of a .yaml or .json file")
+    try:
+        data = yaml.safe_load(path.read_text())  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
+    kind = args.kind
+    if isinstance(data, dict) and "kind" in data:
+        kind = kind or data["kind"]
+        data = {k: v for k, v in data.items() if k != "kind"}
+    kind = kind or "pipeline"
+    cls = _spec_class(kind)
+    cls.from_dict({} if data is None else data)
+    print(f"{path}: valid {kind} spec")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from devicephys import engines, versions
+
+    print(f"devicephys {versions.package_version('devicephys') or '?'} (Python {sys.version.split()[0]})")
+    status = engines.report()
+    for name, st in status.items():
+        mark = "ok    " if st["ok"] else "BROKEN"
+        extra = f" PETSc {st['petsc']}" if "petsc" in st else ""
+        print(f"  {name:<8} {mark} {st.get('version', '-')}{extra}  {st['detail']}")
+    return 0 if all(s["ok"] for s in status.values()) else EXIT_FAILED
+
+
+_COMMANDS = {"run": _cmd_run, "schema": _cmd_schema, "validate": _cmd_validate, "info": _cmd_info}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = _COMMANDS.get(args.command, _cmd_stage)
+    try:
+        return handler(args)
+    except SpecError as exc:
+        print(f"devicephys: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StageUnavailableError as exc:
+        print(f"devicephys: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ConvergenceError as exc:
+        print(f"devicephys: solver failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("devicephys: interrupted; finished outputs are kept, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""One table of the material properties the stages use, each number with its source.
+
+Values are SI and at 300 K unless a field says otherwise.  Look a material up
+with :func:`get`; every :class:`Property` carries ``value``, ``unit`` and
+``source``.
+
+Sources (short keys used below)
+-------------------------------
+CRC
+    W. M. Haynes (ed.), *CRC Handbook of Chemistry and Physics*, 97th ed.
+    (2016): resistivities (sec. 12 "Electrical resistivity of pure metals"),
+    thermal conductivities (sec. 12), densities and heat capacities (sec. 4).
+Michaelson1977
+    H. B. Michaelson, "The work function of the elements and its periodicity",
+    J. Appl. Phys. 48, 4729 (1977).
+Rakic1998
+    A. D. Rakić et al., "Optical properties of metallic films for vertical-cavity
+    optoelectronic devices", Appl. Opt. 37, 5271 (1998) — the Drude–Lorentz
+    fits shipped in ``meep.materials`` (valid wavelength range stated there).
+Malitson1965
+    I. H. Malitson, "Interspecimen comparison of the refractive index of fused
+    silica", J. Opt. Soc. Am. 55, 1205 (1965).
+Sultanova2009
+    N. Sultanova, S. Kasarova, I. Nikolov, "Dispersion properties of optical
+    polymers", Acta Phys. Pol. A 116, 585 (2009).
+Wood1982
+    D. L. Wood et al., "Optical properties of cubic hafnia stabilized with
+    yttria", Appl. Opt. 21, 604 (1982) (n of HfO2 in the visible).
+PolymerHandbook
+    J. Brandrup, E. H. Immergut, E. A. Grulke (eds.), *Polymer Handbook*,
+    4th ed. (1999): PMMA thermal and dielectric data.
+Panzer2009
+    M. A. Panzer et al., "Thermal properties of ultrathin hafnium dioxide
+    films", IEEE Electron Device Lett. 30, 1269 (2009).
+NIST-JANAF
+    M. W. Chase, NIST-JANAF Thermochemical Tables, 4th ed. (1998): molar heat
+    capacity of HfO2 (60.3 J/(mol K) at 298 K, M = 210.49 g/mol).
+Lide-SiO2
+    CRC (above), amorphous SiO2 (fused silica) thermal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from devicephys.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Property:
+    """One material number: value in SI ``unit`` and where it comes from."""
+
+    value: float
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Material:
+    """Electrical, thermal and optical properties of one material at 300 K.
+
+    Attributes
+    ----------
+    name
+        Short name, e.g. ``"Ag"``.
+    kind
+        ``"metal"`` or ``"insulator"``.
+    properties
+        Mapping from property name to :class:`Property`.  Names used:
+        ``electrical_conductivity`` [S/m], ``temperature_coefficient`` [1/K]
+        (of resistivity), ``thermal_conductivity`` [W/(m K)],
+        ``density`` [kg/m^3], ``specific_heat`` [J/(kg K)],
+        ``work_function`` [J], ``melting_point`` [K] (metals);
+        ``refractive_index`` [1], ``relative_permittivity`` [1] (insulators);
+        ``meep_material`` names the Drude–Lorentz fit in ``meep.materials``.
+    """
+
+    name: str
+    kind: str
+    properties: dict[str, Property] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> float:
+        try:
+            return self.properties[key].value
+        except KeyError:
+            raise KeyError(f"material {self.name} has no property '{key}'; it has {sorted(self.properties)}") from None
+
+    def source(self, key: str) -> str:
+        """Source of property ``key``."""
+        return self.properties[key].source
+
+    @property
+    def meep_material(self) -> str | None:
+        """Name of the dispersive fit in ``meep.materials`` (metals only)."""
+        return _MEEP_NAMES.get(self.name)
+
+
+def _p(value: float, unit: str, source: str) -> Property:
+    return Property(float(value), unit, source)
+
+
+_EV = 1.602176634e-19
+
+_TABLE: dict[str, Material] = {
+    "Ag": Material("Ag", "metal", {
+        "electrical_conductivity": _p(1 / 1.587e-8, "S/m", "CRC: resistivity 1.587e-8 Ohm m at 293 K"),
+        "temperature_coefficient": _p(3.8e-3, "1/K", "CRC: d(ln rho)/dT near 293 K"),
+        "thermal_conductivity": _p(429.0, "W/(m K)", "CRC"),
+        "density": _p(10490.0, "kg/m^3", "CRC"),
+        "specific_heat": _p(235.0, "J/(kg K)", "CRC"),
+        "work_function": _p(4.26 * _EV, "J", "Michaelson1977"),
+        "melting_point": _p(1234.93, "K", "CRC"),
+    }),
+    "Pt": Material("Pt", "metal", {
+        "electrical_conductivity": _p(1 / 1.06e-7, "S/m", "CRC: resistivity 1.06e-7 Ohm m at 293 K"),
+        "temperature_coefficient": _p(3.92e-3, "1/K", "CRC"),
+        "thermal_conductivity": _p(71.6, "W/(m K)", "CRC"),
+        "density": _p(21450.0, "kg/m^3", "CRC"),
+        "specific_heat": _p(133.0, "J/(kg K)", "CRC"),
+        "work_function": _p(5.65 * _EV, "J", "Michaelson1977"),
+        "melting_point": _p(2041.4, "K", "CRC"),
+    }),
+    "Au": Material("Au", "metal", {
+        "electrical_conductivity": _p(1 / 2.214e-8, "S/m", "CRC: resistivity 2.214e-8 Ohm m at 293 K"),
+        "temperature_coefficient": _p(3.4e-3, "1/K", "CRC"),
+        "thermal_conductivity": _p(318.0, "W/(m K)", "CRC"),
+        "density": _p(19300.0, "kg/m^3", "CRC"),
+        "specific_heat": _p(129.0, "J/(kg K)", "CRC"),
+        "work_function": _p(5.10 * _EV, "J", "Michaelson1977"),
+        "melting_point": _p(1337.33, "K", "CRC"),
+    }),
+    "PMMA": Material("PMMA", "insulator", {
+        "electrical_conductivity": _p(1e-13, "S/m", "PolymerHandbook: volume resistivity > 1e13 Ohm m"),
+        "thermal_conductivity": _p(0.19, "W/(m K)", "PolymerHandbook"),
+        "density": _p(1180.0, "kg/m^3", "PolymerHandbook"),
+        "specific_heat": _p(1466.0, "J/(kg K)", "PolymerHandbook"),
+        "refractive_index": _p(1.49, "1", "Sultanova2009: n(589 nm) = 1.4905"),
+        "relative_permittivity": _p(2.6, "1", "PolymerHandbook: 1 MHz"),
+    }),
+    "SiO2": Material("SiO2", "insulator", {
+        "electrical_conductivity": _p(1e-14, "S/m", "CRC: amorphous SiO2 resistivity ~1e14 Ohm m"),
+        "thermal_conductivity": _p(1.38, "W/(m K)", "Lide-SiO2: fused silica at 300 K"),
+        "density": _p(2200.0, "kg/m^3", "Lide-SiO2"),
+        "specific_heat": _p(740.0, "J/(kg K)", "Lide-SiO2"),
+        "refractive_index": _p(1.458, "1", "Malitson1965: n(589 nm) = 1.4584"),
+        "relative_permittivity": _p(3.9, "1", "CRC: thermal oxide"),
+    }),
+    "HfO2": Material("HfO2", "insulator", {
+        "electrical_conductivity": _p(1e-12, "S/m", "typical leakage of ALD HfO2 films, order of magnitude"),
+        "thermal_conductivity": _p(0.95, "W/(m K)", "Panzer2009: amorphous films 0.49-0.95 W/(m K)"),
+        "density": _p(9680.0, "kg/m^3", "CRC"),
+        "specific_heat": _p(286.0, "J/(kg K)", "NIST-JANAF: 60.3 J/(mol K) / 0.21049 kg/mol"),
+        "refractive_index": _p(1.90, "1", "Wood1982: n(600 nm) ~ 1.9"),
+        "relative_permittivity": _p(25.0, "1", "CRC / high-k literature"),
+    }),
+}
+
+_MEEP_NAMES = {"Ag": "Ag", "Au": "Au", "Pt": "Pt"}
+
+
+def get(name: str) -> Material:
+    """Return the :class:`Material` called ``name`` (e.g. ``"Ag"``, ``"PMMA"``)."""
+    try:
+        return _TABLE[name]
+    except KeyError:
+        raise SpecError(f"material '{name}' is not in devicephys.materials; choose one of {sorted(_TABLE)}",
+                        field="material") from None
+
+
+def names(kind: str | None = None) -> list[str]:
+    """Names of the tabulated materials, optionally only ``"metal"`` or ``"insulator"``."""
+    return sorted(n for n, m in _TABLE.items() if kind is None or m.kind == kind)

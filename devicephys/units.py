@@ -1,0 +1,116 @@
+"""SI constants and the parsing of quantities written with units.
+
+Code works in SI base units as plain floats (m, s, K, V, A, W, Ω, J, kg).
+Strings such as ``"1.5 nm"``, ``"300 K"`` or ``"0.6 eV"`` are accepted at the
+edges (spec files) and converted here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from scipy import constants as _c
+
+#: Elementary charge [C].
+e = _c.e
+#: Boltzmann constant [J/K].
+k_B = _c.k
+#: Planck constant [J s].
+h = _c.h
+#: Reduced Planck constant [J s].
+hbar = _c.hbar
+#: Speed of light in vacuum [m/s].
+c0 = _c.c
+#: Vacuum permittivity [F/m].
+eps0 = _c.epsilon_0
+#: Electron mass [kg].
+m_e = _c.m_e
+#: Electron volt [J].
+eV = _c.eV
+#: Sommerfeld value of the Lorenz number, pi^2 k_B^2 / (3 e^2) [W Ω / K^2].
+L0 = math.pi**2 * k_B**2 / (3 * e**2)
+#: Conductance quantum 2 e^2 / h [S].
+G0 = 2 * e**2 / h
+
+_PREFIX = {
+    "f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "µ": 1e-6, "μ": 1e-6,
+    "m": 1e-3, "c": 1e-2, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "": 1.0,
+}
+# Simple units that take SI prefixes, with the SI unit each converts to.
+_SIMPLE = {
+    "m": ("m", 1.0), "s": ("s", 1.0), "K": ("K", 1.0), "V": ("V", 1.0),
+    "A": ("A", 1.0), "W": ("W", 1.0), "J": ("J", 1.0), "F": ("F", 1.0),
+    "Hz": ("Hz", 1.0), "S": ("S", 1.0), "Ohm": ("Ohm", 1.0), "ohm": ("Ohm", 1.0),
+    "Ω": ("Ohm", 1.0), "g": ("kg", 1e-3), "eV": ("J", _c.eV), "C": ("C", 1.0),
+}
+_ALIASES = {"Ω": "Ohm", "ohm": "Ohm", "1": "1", "": "1"}
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf|nan"
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
+
+
+class UnitError(ValueError):
+    """A quantity string whose unit does not match the expected SI unit."""
+
+
+def _normalise(unit: str) -> str:
+    unit = unit.strip().replace("Ω", "Ohm").replace("ohm", "Ohm")
+    return re.sub(r"\s+", " ", unit)
+
+
+def _scale(unit_text: str, expected: str) -> float:
+    """Factor converting ``unit_text`` to the SI unit ``expected``."""
+    text = _normalise(unit_text)
+    want = _normalise(expected)
+    if text == want or (want == "1" and text == ""):
+        return 1.0
+    for name in sorted(_SIMPLE, key=len, reverse=True):
+        if text.endswith(name):
+            prefix = text[: -len(name)]
+            si, factor = _SIMPLE[name]
+            if prefix in _PREFIX and _normalise(si) == want:
+                return _PREFIX[prefix] * factor
+    raise UnitError(f"unit '{unit_text}' is not convertible to '{expected}'")
+
+
+def parse_quantity(value: object, unit: str) -> float:
+    """Convert ``value`` to a float in the SI unit ``unit``.
+
+    Parameters
+    ----------
+    value
+        A number (taken as already SI) or a string like ``"1.5 nm"``.
+    unit
+        The SI unit the field is stored in, e.g. ``"m"``, ``"K"``, ``"W/(m K)"``.
+
+    Returns
+    -------
+    float
+        The value in SI units.
+    """
+    if isinstance(value, bool):
+        raise UnitError(f"expected a number in {unit}, got a boolean")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        raise UnitError(f"expected a number or a string with a unit ({unit}), got {type(value).__name__}")
+    match = _QUANTITY.match(value)
+    if not match:
+        raise UnitError(f"cannot read '{value}' as a quantity in {unit} (write e.g. '1.5 n{unit}' or a number in {unit})")
+    number, unit_text = float(match.group(1)), match.group(2)
+    return number * _scale(unit_text, unit)
+
+
+def is_finite(x: float) -> bool:
+    """True when ``x`` is neither NaN nor infinite."""
+    return math.isfinite(x)
+
+
+def wavelength_to_energy(wavelength: float) -> float:
+    """Photon energy [J] of a vacuum wavelength [m]."""
+    return h * c0 / wavelength
+
+
+def energy_to_wavelength(energy: float) -> float:
+    """Vacuum wavelength [m] of a photon energy [J]."""
+    return h * c0 / energy
