@@ -71,7 +71,8 @@ def check_ngspice() -> dict:
     match = re.search(r"v\(b\)\s*=\s*([-+0-9.eE]+)", out.stdout)
     if not match:
         raise RuntimeError(f"ngspice ran but printed no v(b): {out.stdout[-300:]} {out.stderr[-300:]}")
-    version = re.search(r"ngspice-(\S+)", out.stdout + out.stderr)
+    banner = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=30)
+    version = re.search(r"ngspice-(\S+)", banner.stdout + banner.stderr)
     return {"version": version.group(1) if version else "?", "detail": f"divider v(b) = {float(match.group(1)):.4f} V"}
 
 

@@ -62,6 +62,9 @@ class Spec(BaseModel):
             if unit is None or name not in out:
                 continue
             value = out[name]
+            if isinstance(value, bool):
+                raise SpecError(f"{cls.__name__}.{name} = {value!r}: a boolean is not a quantity; "
+                                f"give a number in {unit} or a string like '1.5 {unit}'", field=name)
             if isinstance(value, str):
                 try:
                     out[name] = parse_quantity(value, unit)

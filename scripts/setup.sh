@@ -46,6 +46,10 @@ find_python() {
     return 1
 }
 
+# One set-up at a time per cache (parallel `make` calls wait here).
+exec 9>"$CACHE/setup.lock"
+if ! flock -n 9; then echo "devicephys set-up: another set-up is running; waiting for it ..."; flock 9; fi
+
 PY="$(find_python)"
 NATIVE_KEY="$( (pins python; "$PY" -c 'import sys; print(sys.version)'; pins debian-source; pins debian) | sha256sum | cut -c1-16)"
 PIP_KEY="$(pins pip | sha256sum | cut -c1-16)"
@@ -151,7 +155,7 @@ if [ "$(cat "$VENV/.pip-key" 2>/dev/null)" != "$PIP_KEY" ]; then
     echo "$PIP_KEY" >"$VENV/.pip-key"
 fi
 ln -sfn "$VENV" "$ROOT/.venv"
-if ! "$VENV/bin/python" -c "import devicephys, os, sys; sys.exit(os.path.dirname(os.path.dirname(devicephys.__file__)) != sys.argv[1])" "$ROOT" 2>/dev/null; then
+if ! "$VENV/bin/python" -I -c "import devicephys, os, sys; sys.exit(os.path.dirname(os.path.dirname(devicephys.__file__)) != sys.argv[1])" "$ROOT" 2>/dev/null; then
     step "install devicephys (editable)" editable_install
 fi
 echo "devicephys set-up: ready (.venv -> $VENV)"
