@@ -21,9 +21,10 @@ from typing import Any, Iterator, Literal
 from pydantic import model_validator
 
 from devicephys import stages
-from devicephys.errors import SpecError, StageUnavailableError
+from devicephys.errors import SpecError
 from devicephys.io import atomic_write_text
 from devicephys.spec import Spec, option
+from devicephys.sweep import SweepSpec
 from devicephys.versions import collect
 
 _DONE = ".stage-complete.json"
@@ -39,6 +40,7 @@ class PipelineSpec(Spec):
     emission: dict[str, Any] = option({}, "overrides of EmissionSpec fields (see 'devicephys schema emission')")
     compact: dict[str, Any] = option({}, "overrides of CompactSpec fields (see 'devicephys schema compact')")
     array: dict[str, Any] = option({}, "overrides of ArraySpec fields (see 'devicephys schema array')")
+    sweeps: list[SweepSpec] = option([], "parameter sweeps run after the pipeline, each on one stage's spec")
 
     @model_validator(mode="after")
     def _check_stage_specs(self) -> "PipelineSpec":
@@ -70,15 +72,32 @@ def _key(spec: Spec, upstream_keys: list[str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def _finished(folder: Path, key: str) -> dict[str, str] | None:
-    marker = folder / _DONE
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _record(folder: Path) -> dict:
     try:
-        record = json.loads(marker.read_text())
+        return json.loads((folder / _DONE).read_text())
     except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _finished(folder: Path, key: str) -> dict[str, str] | None:
+    """The stage's files if a complete, uncorrupted output for ``key`` is in ``folder``."""
+    record = _record(folder)
+    files, digests = record.get("files", {}), record.get("sha256", {})
+    if record.get("key") != key:
         return None
-    files = record.get("files", {})
-    if record.get("key") != key or not all((folder / f).is_file() for f in files.values()):
-        return None
+    for name, rel in files.items():
+        path = folder / rel
+        if not path.is_file() or _sha256(path) != digests.get(name):
+            print(f"[{folder.name:>8}] cached output {rel} is missing or corrupted; recomputing")
+            return None
     return files
 
 
@@ -100,8 +119,32 @@ def _lock(out: Path) -> Iterator[None]:
         fh.close()
 
 
+def _run_stage(stage: stages.Stage, spec: Spec, out: Path, keys: dict[str, str], progress: bool) -> dict:
+    key = _key(spec, [keys[n] for n in stage.needs if n in keys])
+    folder = out / stage.name
+    t0 = time.perf_counter()
+    files = _finished(folder, key)
+    if files is not None:
+        status = "cached"
+    else:
+        last = _record(folder).get("seconds")
+        hint = f" (last run took {last:.0f} s)" if last else ""
+        print(f"[{stage.name:>8}] running{hint} ...", flush=True)
+        upstream = {n: out / n for n in stage.needs if n in keys}
+        written = stage.runner()(spec, folder, upstream=upstream, progress=progress)
+        files = {name: os.path.relpath(p, folder) for name, p in written.items()}
+        record = {"key": key, "files": files, "seconds": time.perf_counter() - t0,
+                  "sha256": {name: _sha256(folder / rel) for name, rel in files.items()}}
+        atomic_write_text(folder / _DONE, json.dumps(record, indent=2))
+        status = "done"
+    keys[stage.name] = key
+    seconds = time.perf_counter() - t0
+    print(f"[{stage.name:>8}] {status} in {seconds:.1f} s -> {folder}", flush=True)
+    return {"status": status, "seconds": seconds, "files": files}
+
+
 def run(spec: PipelineSpec, out: Path, *, progress: bool = True, scheduler: str | None = None) -> dict[str, dict]:
-    """Run every available stage into ``out``; return a summary per stage."""
+    """Run every available stage into ``out``, then the sweeps and the report; return a summary per stage."""
     out = Path(out)
     summary: dict[str, dict] = {}
     keys: dict[str, str] = {}
@@ -111,28 +154,44 @@ def run(spec: PipelineSpec, out: Path, *, progress: bool = True, scheduler: str 
                 summary[stage.name] = {"status": "not available"}
                 print(f"[{stage.name:>8}] skipped: not available in this installation")
                 continue
-            missing = [n for n in stage.needs if n not in keys]
-            if any(summary.get(n, {}).get("status") == "failed" for n in missing):
-                summary[stage.name] = {"status": "skipped (upstream failed)"}
+            if any(n not in keys and stages.get(n).available() for n in stage.needs):
+                summary[stage.name] = {"status": "skipped (upstream missing)"}
                 continue
-            stage_spec = spec.stage_spec(stage.name)
-            key = _key(stage_spec, [keys[n] for n in stage.needs if n in keys])
-            folder = out / stage.name
-            files = _finished(folder, key)
-            t0 = time.perf_counter()
-            if files is not None:
-                status = "cached"
-            else:
-                upstream = {n: out / n for n in stage.needs if n in keys}
-                written = stage.runner()(stage_spec, folder, upstream=upstream, progress=progress)
-                files = {name: os.path.relpath(p, folder) for name, p in written.items()}
-                atomic_write_text(folder / _DONE, json.dumps({"key": key, "files": files}, indent=2))
-                status = "done"
-            keys[stage.name] = key
-            summary[stage.name] = {"status": status, "seconds": time.perf_counter() - t0, "files": files}
-            print(f"[{stage.name:>8}] {status} in {summary[stage.name]['seconds']:.1f} s -> {folder}")
+            summary[stage.name] = _run_stage(stage, spec.stage_spec(stage.name), out, keys, progress)
+        _run_sweeps(spec, out, scheduler, progress)
+        _write_report(out, summary)
     _print_table(summary)
     return summary
+
+
+def _run_sweeps(spec: PipelineSpec, out: Path, scheduler: str | None, progress: bool) -> None:
+    if not spec.sweeps:
+        return
+    from devicephys.sweep import executor, run_sweep
+
+    with executor(scheduler) as pool:
+        for sweep in spec.sweeps:
+            stage = stages.get(sweep.stage)
+            upstream = {n: out / n for n in stage.needs}
+            run_sweep(spec.stage_spec(sweep.stage), sweep, out, upstream=upstream, pool=pool, progress=progress)
+
+
+def _write_report(out: Path, summary: dict[str, dict]) -> None:
+    from devicephys.plot import device_sketch
+    from devicephys.report import write_report
+
+    kwargs = {}
+    nc = out / "filament" / "filament.nc"
+    if nc.is_file():
+        import xarray as xr
+
+        ds = xr.load_dataset(nc, engine="h5netcdf")
+        names = {"insulator_thickness": "insulator_thickness", "filament_radius_final": "filament_radius",
+                 "minimum_gap": "gap"}
+        kwargs = {arg: float(ds[var]) for var, arg in names.items() if var in ds and float(ds[var]) > 0}
+    sketch = device_sketch(out / "device_sketch.png", **kwargs)
+    path = write_report(out, summary, sketch)
+    print(f"report: {path}")
 
 
 def _print_table(summary: dict[str, dict]) -> None:

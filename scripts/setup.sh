@@ -57,7 +57,7 @@ VENV="$CACHE/venv-$NATIVE_KEY"
 
 apt_missing() {
     local missing=()
-    for p in $(pins debian); do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    for p in $(pins debian) $(pins debian-runtime); do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
     echo "${missing[@]:-}"
 }
 
