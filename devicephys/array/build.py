@@ -1,0 +1,82 @@
+"""Build the photonic array network of an :class:`ArraySpec` from a DeviceCard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from devicephys.array import network as nw
+from devicephys.array import optics
+from devicephys.array.card import DeviceNeuron
+from devicephys.array.spec import ArraySpec
+from devicephys.units import e
+
+
+@dataclass
+class PhotonicArray:
+    """The network of an ArraySpec with its geometry and optical figures."""
+
+    network: nw.Network
+    positions: np.ndarray
+    driven: np.ndarray
+    crosstalk: dict
+    photons_per_spike: float
+    mean_photons_intended: float
+    spectral_efficiency: float
+
+
+def detector_of(spec: ArraySpec, neuron: DeviceNeuron) -> optics.Detector:
+    """The photodetecting synapse of ``spec`` for the card's emission spectrum."""
+    eff = optics.spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width, spec.detector_cutoff_wavelength,
+                                     spec.detector_quantum_efficiency)
+    return optics.Detector(spec.detector_area, spec.detector_absorption, eff, None)
+
+
+def pattern_of(spec: ArraySpec) -> optics.Pattern:
+    """The emitter far-field pattern chosen by ``spec.far_field``."""
+    if spec.far_field == "vertical_dipole":
+        return optics.vertical_dipole
+    if spec.far_field == "emission":
+        return optics.far_field_from_emission(spec.emission_file)
+    return optics.isotropic
+
+
+def build_array(spec: ArraySpec, neuron: DeviceNeuron) -> PhotonicArray:
+    """Neurons on the grid, optical links within ``coupling_radius``; nearest neighbours are intended.
+
+    Each neuron has one detector at its own position.  A link is *intended*
+    when the detector is a nearest neighbour (in-plane at one pitch, or the
+    neuron straight above/below); farther links are crosstalk.  The weight of
+    one photoelectron is gain e / C [V].
+    """
+    pos = optics.grid_positions(spec.nx, spec.ny, spec.layers, spec.pitch, spec.layer_spacing)
+    n = len(pos)
+    rng = np.random.default_rng(spec.seed)
+    driven = rng.random(n) < spec.stimulus_fraction
+    drive = np.where(driven, spec.drive_voltage, spec.bias_voltage)
+    pps = neuron.photons_per_spike if spec.photons_per_spike is None else spec.photons_per_spike
+    make = nw.blinking if spec.neuron_model == "blinking" else nw.threshold_switch
+    net = nw.Network()
+    net.add(make("array", n, neuron, drive, photons_per_spike=pps))
+    i, j = optics.pairs_within(pos, pos, spec.coupling_radius)
+    det = detector_of(spec, neuron)
+    mu = optics.mean_photoelectrons(pos[i], pos[j], det, pps, pattern_of(spec), spec.attenuation_length)
+    intended = _nearest_neighbour(pos[i], pos[j], spec.pitch, spec.layer_spacing)
+    weight = spec.detector_gain * e / neuron.capacitance
+    indptr, indices, mu_s, intended_s = nw.csr_from_pairs(i, j, n, mu, intended)
+    net.add(nw.Projection("array", "array", indptr, indices, weight, 0.0, "v", mean_photons=mu_s,
+                          intended=intended_s))
+    xt = optics.crosstalk(mu, intended, j, n)
+    mean_int = float(mu[intended].mean()) if intended.any() else 0.0
+    return PhotonicArray(net, pos, driven, xt, pps, mean_int, det.efficiency)
+
+
+def _nearest_neighbour(src: np.ndarray, det: np.ndarray, pitch: float, layer_spacing: float) -> np.ndarray:
+    """True where ``det`` is an in-plane nearest neighbour of ``src`` or straight above/below it."""
+    dz = np.abs(det[:, 2] - src[:, 2])
+    dxy = np.hypot(det[:, 0] - src[:, 0], det[:, 1] - src[:, 1])
+    tol = 1e-6
+    in_plane = (dz < tol * layer_spacing) & (np.abs(dxy - pitch) < tol * pitch)
+    above = (dxy < tol * pitch) & (np.abs(dz - layer_spacing) < tol * layer_spacing)
+    return in_plane | above

@@ -1,0 +1,210 @@
+"""Compiled (numba) kernels of the simulator: one time step loop and random wiring.
+
+Order of operations in one step ``s`` (the same as Brian2's default schedule):
+
+1. state update of every neuron from the values at the start of the step
+   (``not_refractory = s - lastspike >= t_ref_steps``; v is frozen while refractory);
+2. threshold: ``v > v_th`` (``x >= 1`` for the blinking neuron) and not refractory;
+3. spike propagation: each spike adds its synapses' weights to the target
+   channels (delay 0: now; delay d: into a ring buffer, applied at step s + d);
+   optical synapses draw a Poisson number of photoelectrons first;
+4. reset of the neurons that spiked (v = v_reset, x = 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+KIND = {"lif_cuba": 0, "lif_coba": 1, "blinking": 2}
+#: Columns of the per-population coefficient table (see ``simulate._coefficients``).
+COEF = ("em", "ae", "ai", "ee", "ei", "er", "tref", "vth", "vreset", "tau_m", "E_e", "E_i", "method",
+        "tau0", "V0", "tau_r")
+_C = {name: i for i, name in enumerate(COEF)}
+EM, AE, AI, EE, EI, ER, TREF, VTH, VRESET, TAUM, E_E, E_I, METHOD, TAU0, V0, TAUR = range(len(COEF))
+
+
+@nb.njit(cache=True)
+def seed_rng(seed):
+    """Seed numba's random generator (used by the kernels)."""
+    np.random.seed(seed)
+
+
+@nb.njit(cache=True, fastmath=True)
+def _update_cuba(i0, i1, c, s, v_rest, v, ge, gi, lastspike):
+    em, ae, ai, ee, ei, tref = c[EM], c[AE], c[AI], c[EE], c[EI], c[TREF]
+    for i in range(i0, i1):
+        vr = v_rest[i]
+        new = vr + (v[i] - vr) * em + ge[i] * ae + gi[i] * ai
+        v[i] = new if (s - lastspike[i]) >= tref else v[i]
+        ge[i] *= ee
+        gi[i] *= ei
+
+
+@nb.njit(cache=True, fastmath=True)
+def _update_coba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike, spk_t, spk_i, n):
+    ee, ei, tref, e_e, e_i, vth = c[EE], c[EI], c[TREF], c[E_E], c[E_I], c[VTH]
+    k = dt / c[TAUM]
+    euler = c[METHOD] != 0.0
+    for i in range(i0, i1):
+        g_e, g_i, vi = ge[i], gi[i], v[i]
+        if euler:
+            new = vi + k * (v_rest[i] - vi + g_e * (e_e - vi) + g_i * (e_i - vi))
+        else:
+            gt = 1.0 + g_e + g_i
+            vinf = (v_rest[i] + g_e * e_e + g_i * e_i) / gt
+            new = vinf + (vi - vinf) * math.exp(-k * gt)
+        nr = (s - lastspike[i]) >= tref
+        if nr:
+            v[i] = new
+            if new > vth:
+                spk_t[n] = s
+                spk_i[n] = i
+                n += 1
+                lastspike[i] = s
+        ge[i] = g_e * ee
+        gi[i] = g_i * ei
+    return n
+
+
+@nb.njit(cache=True)
+def _update_blinking(i0, i1, c, s, v_rest, v, ge, gi, x, lastspike):
+    em, ae, ai, ee, ei, er, tref = c[EM], c[AE], c[AI], c[EE], c[EI], c[ER], c[TREF]
+    for i in range(i0, i1):
+        if (s - lastspike[i]) >= tref:
+            a_tr = math.exp(v[i] / c[V0]) / c[TAU0] * c[TAUR]
+            x[i] = a_tr + (x[i] - a_tr) * er
+            vr = v_rest[i]
+            v[i] = vr + (v[i] - vr) * em + ge[i] * ae + gi[i] * ai
+        ge[i] *= ee
+        gi[i] *= ei
+
+
+@nb.njit(cache=True)
+def _update(i0, i1, kind, c, dt, s, v_rest, v, ge, gi, x, lastspike, spk_t, spk_i, n):
+    """State update of population [i0, i1) and threshold; returns the new spike count."""
+    if kind == 0:
+        _update_cuba(i0, i1, c, s, v_rest, v, ge, gi, lastspike)
+    elif kind == 1:
+        return _update_coba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike, spk_t, spk_i, n)
+    else:
+        _update_blinking(i0, i1, c, s, v_rest, v, ge, gi, x, lastspike)
+    return _threshold(i0, i1, kind, c, s, v, x, lastspike, spk_t, spk_i, n)
+
+
+@nb.njit(cache=True)
+def _threshold(i0, i1, kind, c, s, v, x, lastspike, spk_t, spk_i, n):
+    tref, vth = c[TREF], c[VTH]
+    for i in range(i0, i1):
+        fired = x[i] >= 1.0 if kind == 2 else v[i] > vth
+        if fired and (s - lastspike[i]) >= tref:
+            spk_t[n] = s
+            spk_i[n] = i
+            n += 1
+            lastspike[i] = s
+    return n
+
+
+@nb.njit(cache=True)
+def _propagate(s, n0, n1, spk_i, indptr, indices, weights, dsteps, chan, mu, state, buf, detected):
+    n_slots = buf.shape[0]
+    optical = mu.size > 0
+    for k in range(n0, n1):
+        i = spk_i[k]
+        for syn in range(indptr[i], indptr[i + 1]):
+            w = weights[syn]
+            j = indices[syn]
+            if optical and mu[syn] >= 0.0:
+                count = np.random.poisson(mu[syn])
+                if count == 0:
+                    continue
+                detected[j] += count
+                w = w * count
+            d = dsteps[syn]
+            if d == 0:
+                state[chan[syn], j] += w
+            else:
+                buf[(s + d) % n_slots, chan[syn], j] += w
+
+
+@nb.njit(cache=True)
+def run_steps(step0, nsteps, dt, bounds, kinds, coef, v_rest, state, x, lastspike,
+              indptr, indices, weights, dsteps, chan, mu, buf, detected,
+              spk_t, spk_i, n_spk, rec_idx, rec_v, rec_x, rec_every, n_rec):
+    """Advance ``nsteps`` steps from global step ``step0``; return the steps done.
+
+    ``state`` is (3, N): rows g_e, g_i, v.  Stops early (at a step boundary)
+    when the spike record could overflow; the caller enlarges it and resumes.
+    """
+    n_neurons = v_rest.size
+    ge, gi, v = state[0], state[1], state[2]
+    n_slots = buf.shape[0]
+    for k in range(nsteps):
+        s = step0 + k
+        if n_spk[0] + n_neurons > spk_t.size:
+            return k
+        n0 = n_spk[0]
+        n = n0
+        for p in range(kinds.size):
+            n = _update(bounds[p], bounds[p + 1], kinds[p], coef[p], dt, s, v_rest, v, ge, gi, x, lastspike,
+                        spk_t, spk_i, n)
+        n_spk[0] = n
+        _propagate(s, n0, n, spk_i, indptr, indices, weights, dsteps, chan, mu, state, buf, detected)
+        if n_slots > 1:
+            slot = s % n_slots
+            for c in range(3):
+                row = buf[slot, c]
+                for j in range(n_neurons):
+                    if row[j] != 0.0:
+                        state[c, j] += row[j]
+                        row[j] = 0.0
+        for q in range(n0, n):
+            i = spk_i[q]
+            p = 0
+            while i >= bounds[p + 1]:
+                p += 1
+            v[i] = coef[p, VRESET]
+            x[i] = 0.0
+        if rec_idx.size > 0 and s % rec_every == 0 and n_rec[0] < rec_v.shape[0]:
+            for r in range(rec_idx.size):
+                rec_v[n_rec[0], r] = v[rec_idx[r]]
+                rec_x[n_rec[0], r] = x[rec_idx[r]]
+            n_rec[0] += 1
+    return nsteps
+
+
+@nb.njit(cache=True)
+def bernoulli_csr(n_pre, n_post, p, seed, capacity, exclude_self):
+    """Random connectivity: each pair connected with probability ``p`` (no duplicates).
+
+    Uses geometric skipping, so the cost is proportional to the number of
+    synapses.  Returns ``(indptr, indices, ok)``; ``ok`` is False when more than
+    ``capacity`` synapses were drawn (the caller raises).
+    """
+    np.random.seed(seed)
+    indptr = np.zeros(n_pre + 1, dtype=np.int64)
+    indices = np.empty(capacity, dtype=np.int32)
+    n = 0
+    if p <= 0.0:
+        return indptr, indices[:0], True
+    log_q = math.log1p(-p) if p < 1.0 else -np.inf
+    for i in range(n_pre):
+        j = -1
+        while True:
+            if p >= 1.0:
+                j += 1
+            else:
+                u = 1.0 - np.random.random()
+                j += 1 + int(math.floor(math.log(u) / log_q))
+            if j >= n_post:
+                break
+            if exclude_self and j == i:
+                continue
+            if n >= capacity:
+                return indptr, indices[:n], False
+            indices[n] = j
+            n += 1
+        indptr[i + 1] = n
+    return indptr, indices[:n], True

@@ -1,0 +1,288 @@
+"""Clock-driven simulation with event-driven spike delivery through sparse matrices.
+
+:func:`simulate` turns a :class:`~devicephys.array.network.Network` into flat
+arrays (one global CSR matrix), checks that they fit in memory, seeds the
+random generator (same seed, same spikes) and runs the compiled step loop of
+:mod:`devicephys.array.kernels` in chunks (with a progress bar).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+import numba as nb
+import numpy as np
+
+from devicephys.array import kernels
+from devicephys.array.network import CHANNELS, Network
+from devicephys.errors import SpecError
+
+#: Bytes per synapse in the simulator: index int32, weight float32, delay uint16, channel uint8.
+BYTES_PER_SYNAPSE = 4 + 4 + 2 + 1
+#: Extra bytes per optical synapse (mean photons, float32).
+BYTES_PER_OPTICAL_SYNAPSE = 4
+
+
+@dataclass
+class SimulationResult:
+    """Spikes, photon counts and traces of one run (SI units).
+
+    Attributes
+    ----------
+    spike_times : ndarray [s]
+    spike_index : ndarray of int
+        Global neuron index of each spike (population order of the network).
+    n_neurons : int
+    duration, dt : float [s]
+    emitted_photons : ndarray [1]
+        Expected photons emitted per neuron (spikes x photons per spike).
+    detected_photons : ndarray [1]
+        Photoelectrons (Poisson draws) received by each neuron's detectors.
+    trace_time : ndarray [s]; trace_v : ndarray [V]; trace_x : ndarray [1]; trace_index : ndarray
+    synaptic_events : int
+        Spike deliveries through synapses (spikes x out-degree).
+    wall_time : float [s]
+        Time spent in the step loop.
+    """
+
+    spike_times: np.ndarray
+    spike_index: np.ndarray
+    n_neurons: int
+    duration: float
+    dt: float
+    emitted_photons: np.ndarray
+    detected_photons: np.ndarray
+    trace_time: np.ndarray
+    trace_v: np.ndarray
+    trace_x: np.ndarray
+    trace_index: np.ndarray
+    synaptic_events: int
+    wall_time: float
+    offsets: dict = field(default_factory=dict)
+
+    def rates(self) -> np.ndarray:
+        """Firing rate of each neuron [Hz]."""
+        return np.bincount(self.spike_index, minlength=self.n_neurons) / self.duration
+
+    def spikes_of(self, name: str, network: Network) -> tuple[np.ndarray, np.ndarray]:
+        """``(times, local indices)`` of the spikes of population ``name``."""
+        off = network.offsets()[name]
+        size = next(p.size for p in network.populations if p.name == name)
+        sel = (self.spike_index >= off) & (self.spike_index < off + size)
+        return self.spike_times[sel], self.spike_index[sel] - off
+
+
+def available_memory() -> int:
+    """Memory available to a new allocation [B] (MemAvailable of /proc/meminfo, else total)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def estimate_memory(n_neurons: int, n_synapses: int, *, n_slots: int = 1, optical: bool = False,
+                    spike_capacity: int = 0, n_trace: int = 0) -> int:
+    """Bytes the simulator allocates for a network of this size.
+
+    Counts the global CSR (indptr int64, per-synapse arrays), the neuron
+    state (v_rest, g_e, g_i, v, x, last spike, detected photons: 7 x 8 B), the
+    delay ring buffer (slots x 3 channels x float32), the spike record
+    (int64 + int32 per spike) and the traces (2 x float32).
+    """
+    syn = n_synapses * (BYTES_PER_SYNAPSE + (BYTES_PER_OPTICAL_SYNAPSE if optical else 0))
+    neurons = 8 * (n_neurons + 1) + 7 * 8 * n_neurons
+    ring = (n_slots * 3 * 4 * n_neurons) if n_slots > 1 else 0
+    return int(syn + neurons + ring + 12 * spike_capacity + 8 * n_trace)
+
+
+def check_memory(need: int, what: str, limit: int | None = None) -> None:
+    """Raise SpecError with the estimate when ``need`` bytes exceed the available memory."""
+    have = available_memory() if limit is None else int(limit)
+    if need > have:
+        raise SpecError(f"{what} needs about {need / 2**30:.2f} GiB but only {have / 2**30:.2f} GiB is available; "
+                        f"reduce the number of neurons or synapses (or the recording)")
+
+
+def _coefficients(network: Network, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    bounds = np.zeros(len(network.populations) + 1, dtype=np.int64)
+    kinds = np.zeros(len(network.populations), dtype=np.int64)
+    coef = np.zeros((len(network.populations), len(kernels.COEF)))
+    for k, pop in enumerate(network.populations):
+        bounds[k + 1] = bounds[k] + pop.size
+        kinds[k] = kernels.KIND[pop.model]
+        prm = dict(zip(("tau_m", "v_th", "v_reset", "t_ref", "tau_e", "tau_i", "E_e", "E_i", "method", "tau0", "V0",
+                        "tau_r"), pop.param_row(dt)))
+        em = math.exp(-dt / prm["tau_m"])
+        row = {"em": em, "ee": math.exp(-dt / prm["tau_e"]), "ei": math.exp(-dt / prm["tau_i"]),
+               "ae": _exp_synapse_gain(dt, prm["tau_m"], prm["tau_e"]),
+               "ai": _exp_synapse_gain(dt, prm["tau_m"], prm["tau_i"]),
+               "er": math.exp(-dt / prm["tau_r"]), "tref": prm["t_ref"], "vth": prm["v_th"],
+               "vreset": prm["v_reset"], "tau_m": prm["tau_m"], "E_e": prm["E_e"], "E_i": prm["E_i"],
+               "method": prm["method"], "tau0": prm["tau0"], "V0": prm["V0"], "tau_r": prm["tau_r"]}
+        coef[k] = [row[name] for name in kernels.COEF]
+    return bounds, kinds, coef
+
+
+def _exp_synapse_gain(dt: float, tau_m: float, tau_s: float) -> float:
+    """Exact response after ``dt`` of v to a unit exponential synaptic input g (dv/dt = (g - v)/tau_m)."""
+    if abs(tau_s - tau_m) < 1e-12 * tau_m:
+        return dt / tau_m * math.exp(-dt / tau_m)
+    return tau_s / (tau_s - tau_m) * (math.exp(-dt / tau_s) - math.exp(-dt / tau_m))
+
+
+@nb.njit(cache=True)
+def _scatter(dst_ptr, cursor, row_off, col_off, ptr, idx, w, dl, ch, mu_src, has_mu,
+             out_idx, out_w, out_d, out_c, out_mu):
+    for r in range(ptr.size - 1):
+        g = row_off + r
+        for s in range(ptr[r], ptr[r + 1]):
+            q = dst_ptr[g] + cursor[g]
+            cursor[g] += 1
+            out_idx[q] = idx[s] + col_off
+            out_w[q] = w[s]
+            out_d[q] = dl[s]
+            out_c[q] = ch
+            if has_mu:
+                out_mu[q] = mu_src[s]
+
+
+def flatten(network: Network, dt: float) -> dict:
+    """One global CSR matrix (and per-synapse arrays) for all projections of ``network``."""
+    n, offsets = network.n_neurons, network.offsets()
+    optical = any(p.mean_photons is not None for p in network.projections)
+    counts = np.zeros(n, dtype=np.int64)
+    for p in network.projections:
+        counts[offsets[p.pre]:offsets[p.pre] + p.n_pre] += np.diff(p.indptr)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    m = int(indptr[-1])
+    out = {"indptr": indptr, "indices": np.empty(m, np.int32), "weights": np.empty(m, np.float32),
+           "dsteps": np.empty(m, np.uint16), "chan": np.empty(m, np.uint8),
+           "mu": np.full(m if optical else 0, -1.0, np.float32)}
+    cursor = np.zeros(n, dtype=np.int64)
+    for p in network.projections:
+        steps = np.rint(p.delay / dt)
+        if steps.size and steps.max() > 65534:
+            raise SpecError(f"Projection {p.pre}->{p.post}: delay {p.delay.max()} s is over 65534 time steps; "
+                            f"increase dt or shorten the delay")
+        has_mu = p.mean_photons is not None
+        mu = p.mean_photons if has_mu else np.zeros(0, np.float32)
+        _scatter(indptr, cursor, offsets[p.pre], offsets[p.post], p.indptr, p.indices, p.weights,
+                 steps.astype(np.uint16), CHANNELS.index(p.channel), mu, has_mu,
+                 out["indices"], out["weights"], out["dsteps"], out["chan"], out["mu"])
+    return out
+
+
+def _initial_state(network: Network) -> tuple[np.ndarray, np.ndarray]:
+    n = network.n_neurons
+    v_rest = np.empty(n)
+    state = np.empty((3, n))
+    start = 0
+    for pop in network.populations:
+        sl = slice(start, start + pop.size)
+        v_rest[sl] = pop.v_rest
+        state[0, sl], state[1, sl], state[2, sl] = pop.g_e_init, pop.g_i_init, pop.v_init
+        start += pop.size
+    return v_rest, state
+
+
+def simulate(network: Network, duration: float, dt: float, *, seed: int = 0, record: np.ndarray | None = None,
+             record_every: int = 1, progress: bool = True, memory_limit: int | None = None) -> SimulationResult:
+    """Run ``network`` for ``duration`` [s] with time step ``dt`` [s].
+
+    Parameters
+    ----------
+    record : array of int, optional
+        Global indices of neurons whose v and x are recorded every ``record_every`` steps.
+    seed : int
+        Seed of the Poisson photon draws; the same seed gives the same spikes.
+    memory_limit : int, optional
+        Bytes allowed (default: the memory available now).
+
+    Raises
+    ------
+    SpecError
+        Non-physical ``duration``/``dt``, or a network that does not fit in memory (with the estimate).
+    """
+    if not (math.isfinite(dt) and dt > 0):
+        raise SpecError(f"simulate: dt must be > 0 s, got {dt!r}")
+    if not (math.isfinite(duration) and duration >= dt):
+        raise SpecError(f"simulate: duration must be >= dt = {dt} s, got {duration!r}")
+    nsteps = int(round(duration / dt))
+    record = np.zeros(0, np.int64) if record is None else np.asarray(record, dtype=np.int64)
+    if record.size and (record.min() < 0 or record.max() >= network.n_neurons):
+        raise SpecError(f"simulate: record indices must lie in [0, {network.n_neurons})")
+    n_trace = (nsteps // max(1, record_every) + 1) * record.size if record.size else 0
+    cap = max(4 * network.n_neurons, 1 << 16)
+    max_delay = max((float(np.max(p.delay)) for p in network.projections if p.n_synapses), default=0.0)
+    n_slots = int(round(max_delay / dt)) + 1
+    optical = any(p.mean_photons is not None for p in network.projections)
+    need = estimate_memory(network.n_neurons, network.n_synapses, n_slots=n_slots, optical=optical,
+                           spike_capacity=cap, n_trace=n_trace)
+    check_memory(need, f"simulating {network.n_neurons} neurons and {network.n_synapses} synapses", memory_limit)
+    flat = flatten(network, dt)
+    return _run(network, flat, nsteps, dt, seed, record, max(1, record_every), n_slots, cap, progress)
+
+
+def _run(network, flat, nsteps, dt, seed, record, record_every, n_slots, cap, progress) -> SimulationResult:
+    n = network.n_neurons
+    bounds, kinds, coef = _coefficients(network, dt)
+    v_rest, state = _initial_state(network)
+    x = np.zeros(n)
+    lastspike = np.full(n, -(1 << 40), dtype=np.int64)
+    buf = np.zeros((n_slots if n_slots > 1 else 1, 3, n if n_slots > 1 else 1), dtype=np.float32)
+    detected = np.zeros(n)
+    spk_t, spk_i, n_spk = np.empty(cap, np.int64), np.empty(cap, np.int32), np.zeros(1, np.int64)
+    n_rows = nsteps // record_every + 1 if record.size else 0
+    rec_v, rec_x = np.zeros((n_rows, record.size), np.float32), np.zeros((n_rows, record.size), np.float32)
+    n_rec = np.zeros(1, np.int64)
+    kernels.seed_rng(int(seed) % (2**32))
+    chunk = max(1, nsteps // 100)
+    bar = _bar(nsteps, progress)
+    t0, done = time.perf_counter(), 0
+    while done < nsteps:
+        k = kernels.run_steps(done, min(chunk, nsteps - done), dt, bounds, kinds, coef, v_rest, state, x, lastspike,
+                              flat["indptr"], flat["indices"], flat["weights"], flat["dsteps"], flat["chan"],
+                              flat["mu"], buf, detected, spk_t, spk_i, n_spk, record, rec_v, rec_x,
+                              record_every, n_rec)
+        done += k
+        if bar is not None:
+            bar.update(k)
+        if n_spk[0] + n > spk_t.size:
+            spk_t, spk_i = np.concatenate([spk_t, np.empty_like(spk_t)]), np.concatenate([spk_i, np.empty_like(spk_i)])
+    wall = time.perf_counter() - t0
+    if bar is not None:
+        bar.close()
+    return _collect(network, flat, spk_t[:n_spk[0]], spk_i[:n_spk[0]], nsteps, dt, detected, record,
+                    rec_v[:n_rec[0]], rec_x[:n_rec[0]], record_every, wall)
+
+
+def _bar(total: int, progress: bool):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="array: steps", unit="step", leave=False)
+
+
+def _collect(network, flat, spk_t, spk_i, nsteps, dt, detected, record, rec_v, rec_x, every, wall):
+    n = network.n_neurons
+    per_spike = np.zeros(n)
+    start = 0
+    for pop in network.populations:
+        per_spike[start:start + pop.size] = pop.photons_per_spike
+        start += pop.size
+    count = np.bincount(spk_i, minlength=n)
+    degree = np.diff(flat["indptr"])
+    return SimulationResult(
+        spike_times=spk_t * dt, spike_index=spk_i.astype(np.int64), n_neurons=n, duration=nsteps * dt, dt=dt,
+        emitted_photons=count * per_spike, detected_photons=detected, trace_time=np.arange(rec_v.shape[0]) * every * dt,
+        trace_v=rec_v, trace_x=rec_x, trace_index=record, synaptic_events=int(np.dot(count, degree)),
+        wall_time=wall, offsets=network.offsets())

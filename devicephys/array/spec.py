@@ -1,0 +1,72 @@
+"""ArraySpec: a grid of photonically linked device neurons and its optics."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import model_validator
+
+from devicephys.errors import SpecError
+from devicephys.spec import Spec, option, quantity
+
+
+class ArraySpec(Spec):
+    """A 2-D array (or stacked 3-D layers) of blinking neurons that talk through photons.
+
+    Neuron parameters come from the DeviceCard of the compact stage (or the
+    built-in illustrative card when the stage runs alone).  A random fraction
+    of the neurons is driven above threshold (``drive_voltage``); the others
+    sit at ``bias_voltage`` and fire only when the photocurrent from their
+    neighbours' spikes pushes them over.
+    """
+
+    kind = "array"
+
+    neuron_model: Literal["blinking", "threshold_switch"] = option(
+        "blinking", "device neuron: filament-integrating 'blinking' neuron or threshold-switch LIF")
+    nx: int = option(32, "neurons along x", ge=1, le=4096)
+    ny: int = option(32, "neurons along y", ge=1, le=4096)
+    layers: int = option(1, "stacked layers (3-D array)", ge=1, le=64)
+    pitch: float = quantity(1.0e-6, "m", "in-plane distance between neighbouring neurons", gt=0)
+    layer_spacing: float = quantity(0.5e-6, "m", "vertical distance between stacked layers", gt=0)
+    coupling_radius: float = quantity(3.0e-6, "m", "optical links farther than this are neglected", gt=0)
+    far_field: Literal["isotropic", "vertical_dipole", "emission"] = option(
+        "isotropic", "emitter far-field pattern: isotropic, vertical point dipole, or the EmissionResult's")
+    emission_file: Optional[str] = option(None, "emission.nc to take the far field from (far_field = 'emission')")
+    detector_area: float = quantity(2.5e-13, "m^2", "area of one photodetecting synapse", gt=0)
+    detector_absorption: float = quantity(0.5, "1", "fraction of incident photons absorbed", gt=0, le=1)
+    detector_quantum_efficiency: float = quantity(0.8, "1", "photoelectrons per absorbed photon below the cutoff",
+                                                  gt=0, le=1)
+    detector_cutoff_wavelength: float = quantity(1.1e-6, "m", "detector band edge (Si: 1.1 um)", gt=0)
+    detector_gain: float = quantity(1.0e6, "1", "photoconductive gain: electrons injected per photoelectron", gt=0)
+    attenuation_length: float = quantity(5.0e-5, "m", "1/e attenuation length of light in the medium", gt=0)
+    photons_per_spike: Optional[float] = quantity(None, "1", "override of the card's photons per spike", gt=0)
+    drive_voltage: float = quantity(0.45, "V", "source voltage of the stimulated neurons", gt=0)
+    bias_voltage: float = quantity(0.30, "V", "source voltage of the other neurons", ge=0)
+    stimulus_fraction: float = quantity(0.05, "1", "fraction of neurons driven at drive_voltage", ge=0, le=1)
+    duration: float = quantity(2.0e-5, "s", "simulated time", gt=0)
+    dt: float = quantity(1.0e-9, "s", "time step", gt=0)
+    seed: int = option(0, "random seed (stimulus choice and photon draws)", ge=0)
+    n_traces: int = option(8, "neurons whose v and filament state are recorded", ge=0, le=1000)
+    memory_limit: Optional[float] = quantity(None, "B", "memory the run may use (default: what is available)", gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> "ArraySpec":
+        if self.dt >= self.duration:
+            raise SpecError(f"ArraySpec.dt = {self.dt} s must be < duration = {self.duration} s; "
+                            f"shorten dt or lengthen the run", field="dt")
+        if self.coupling_radius < self.pitch and self.nx * self.ny > 1:
+            raise SpecError(f"ArraySpec.coupling_radius = {self.coupling_radius} m is below the pitch "
+                            f"{self.pitch} m, so no neighbours couple; give a radius >= pitch", field="coupling_radius")
+        if self.far_field == "emission" and not self.emission_file:
+            raise SpecError("ArraySpec.emission_file is required when far_field = 'emission'; give the path of "
+                            "an emission.nc or choose 'isotropic'", field="emission_file")
+        if self.detector_area >= self.pitch**2 and self.nx * self.ny > 1:
+            raise SpecError(f"ArraySpec.detector_area = {self.detector_area} m^2 must be < pitch^2 = {self.pitch**2} "
+                            f"m^2 (detectors of neighbours would overlap); shrink it", field="detector_area")
+        return self
+
+    @classmethod
+    def fast(cls) -> "ArraySpec":
+        """Quick preset: a 16 x 16 array for 5 us."""
+        return cls(nx=16, ny=16, duration=5e-6, n_traces=4)
