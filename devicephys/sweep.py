@@ -13,12 +13,14 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator
 
 import numpy as np
 
 from devicephys import stages
 from devicephys.errors import SpecError
+from pydantic import field_validator
+
 from devicephys.spec import Spec, option
 
 
@@ -27,9 +29,16 @@ class SweepSpec(Spec):
 
     kind = "sweep"
 
-    stage: Literal["filament", "emission", "compact", "array"] = option("emission", "stage whose spec field is swept")
+    stage: str = option("emission", "name of the stage whose spec field is swept (filament, emission, compact, array)")
     field: str = option("gap", "name of the swept field of that stage's spec")
     values: list[float | str] = option([], "values of the field (numbers in SI or strings with units)", min_length=1)
+
+    @field_validator("stage")
+    @classmethod
+    def _known_stage(cls, name: str) -> str:
+        if name not in stages.names():
+            raise ValueError(f"unknown stage {name!r}; choose one of {stages.names()}")
+        return name
 
 
 def _run_point(stage_name: str, spec_dict: dict[str, Any], folder: str, upstream: dict[str, str]) -> dict[str, float]:
