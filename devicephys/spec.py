@@ -168,8 +168,10 @@ def _spec_error(cls: type[Spec], exc: ValidationError) -> SpecError:
         msg = f"{where} must be a finite number, got {value!r}; give a finite value in {unit or 'the field unit'}"
     elif kind == "missing":
         msg = f"{where} is required; add it to the spec"
-    elif isinstance(exc.errors()[0].get("ctx", {}).get("error"), SpecError):
-        return exc.errors()[0]["ctx"]["error"]
+    elif isinstance(ctx.get("error"), SpecError):
+        return ctx["error"]
+    elif kind == "value_error":
+        msg = f"{where} = {value!r}: {ctx.get('error', err.get('msg', 'invalid value'))}"
     else:
         expect = f" in {unit}" if unit else ""
         msg = f"{where} = {value!r}: {err.get('msg', 'invalid value')}; give a valid value{expect}"
