@@ -1,0 +1,84 @@
+"""Brian2 versions of the reference networks (the peer; imported by tests and benchmarks only)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def brian2_coba(wiring, duration: float, dt: float = 1e-4, *, target: str = "numpy", method: str = "exponential_euler",
+                standalone_dir: str | None = None):
+    """Run the COBA network ``wiring`` in Brian2; returns (spike times [s], indices, wall time [s] of run())."""
+    import time
+
+    import brian2 as b2
+    from devicephys.array.reference import COBA as c
+
+    b2.start_scope()
+    if standalone_dir:
+        b2.set_device("cpp_standalone", directory=standalone_dir, build_on_run=False)
+        b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    else:
+        b2.prefs.codegen.target = target
+    b2.defaultclock.dt = dt * b2.second
+    ns = {k: v for k, v in c.items()}
+    eqs = """dv/dt = (v_rest - v + ge*(E_e - v) + gi*(E_i - v))/tau_m : volt (unless refractory)
+             dge/dt = -ge/tau_e : 1
+             dgi/dt = -gi/tau_i : 1"""
+    n = wiring.v_init.size
+    ns_units = {"tau_m": ns["tau_m"] * b2.second, "v_rest": ns["v_rest"] * b2.volt, "E_e": ns["E_e"] * b2.volt,
+                "E_i": ns["E_i"] * b2.volt, "tau_e": ns["tau_e"] * b2.second, "tau_i": ns["tau_i"] * b2.second,
+                "v_th": ns["v_th"] * b2.volt, "v_reset": ns["v_reset"] * b2.volt}
+    g = b2.NeuronGroup(n, eqs, threshold="v > v_th", reset="v = v_reset", refractory=ns["t_ref"] * b2.second,
+                       method=method, namespace=ns_units)
+    g.v = wiring.v_init * b2.volt
+    exc = wiring.pre < wiring.n_excitatory
+    se = b2.Synapses(g, g, on_pre=f"ge += {ns['w_e']}")
+    se.connect(i=wiring.pre[exc], j=wiring.post[exc])
+    si = b2.Synapses(g, g, on_pre=f"gi += {ns['w_i']}")
+    si.connect(i=wiring.pre[~exc], j=wiring.post[~exc])
+    mon = b2.SpikeMonitor(g)
+    net = b2.Network(g, se, si, mon)
+    t0 = time.perf_counter()
+    net.run(duration * b2.second)
+    if standalone_dir:
+        b2.device.build(directory=standalone_dir, compile=True, run=True)
+        wall = float(b2.device._last_run_time)
+    else:
+        wall = time.perf_counter() - t0
+    times, idx = np.asarray(mon.t / b2.second), np.asarray(mon.i)
+    if standalone_dir:
+        b2.device.reinit()
+        b2.device.activate()
+        b2.set_device("runtime")
+    return times, idx, wall
+
+
+def brian2_small(d: dict, duration: float, dt: float):
+    """Run :func:`devicephys.array.reference.small_deterministic` in Brian2 (numpy target, exact method)."""
+    import brian2 as b2
+
+    b2.start_scope()
+    b2.prefs.codegen.target = "numpy"
+    b2.defaultclock.dt = dt * b2.second
+    eqs = """dv/dt = (v_rest - v + ge + gi)/tau_m : volt (unless refractory)
+             dge/dt = -ge/tau_e : volt
+             dgi/dt = -gi/tau_i : volt
+             v_rest : volt"""
+    ns = {"tau_m": d["tau_m"] * b2.second, "tau_e": d["tau_e"] * b2.second, "tau_i": d["tau_i"] * b2.second,
+          "v_th": d["v_th"] * b2.volt, "v_reset": d["v_reset"] * b2.volt}
+    g = b2.NeuronGroup(5, eqs, threshold="v > v_th", reset="v = v_reset", refractory=d["t_ref"] * b2.second,
+                       method="exact", namespace=ns)
+    g.v = d["v_init"] * b2.volt
+    g.v_rest = d["v_rest"] * b2.volt
+    groups = []
+    for ch, var in (("e", "ge"), ("i", "gi")):
+        sel = d["channel"] == ch
+        s = b2.Synapses(g, g, model="w : volt", on_pre=f"{var} += w")
+        s.connect(i=d["pre"][sel], j=d["post"][sel])
+        s.w = d["weight"][sel] * b2.volt
+        s.delay = d["delay"][sel] * b2.second
+        groups.append(s)
+    mon = b2.SpikeMonitor(g)
+    net = b2.Network(g, *groups, mon)
+    net.run(duration * b2.second)
+    return np.asarray(mon.t / b2.second), np.asarray(mon.i)

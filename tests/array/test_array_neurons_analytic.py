@@ -1,0 +1,77 @@
+"""Device neurons against their analytic firing laws."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from devicephys.array import network as nw
+from devicephys.array.card import DEFAULT_CARD, neuron_from_card
+from devicephys.array.simulate import simulate
+
+NEURON = neuron_from_card(DEFAULT_CARD)
+
+
+def _isi(model, drive, dt, duration=4e-6, v_init=None):
+    net = nw.Network()
+    net.add(model("n", 1, NEURON, drive, v_init=v_init))
+    r = simulate(net, duration, dt, progress=False)
+    return r.spike_times
+
+
+def test_threshold_switch_interval_matches_tc_plus_td():
+    v_in = 0.6
+    t_c = NEURON.tau * math.log((v_in - NEURON.hold_voltage) / (v_in - NEURON.threshold_voltage))
+    t_d = NEURON.discharge_time(v_in)
+    errors = []
+    for dt in (4e-9, 2e-9, 1e-9, 0.5e-9):
+        t = _isi(nw.threshold_switch, v_in, dt)
+        isi = np.diff(t)[1:]
+        assert isi.size > 5
+        errors.append(abs(isi.mean() - (t_c + t_d)))
+        assert errors[-1] <= 2 * dt
+    # discretisation error falls with dt (first order on average)
+    assert errors[-1] < errors[0]
+
+
+@pytest.mark.parametrize("v_in", [NEURON.threshold_voltage, NEURON.threshold_voltage - 1e-3, 0.2])
+def test_threshold_switch_silent_at_or_below_threshold(v_in):
+    assert _isi(nw.threshold_switch, v_in, 1e-9, duration=5e-6).size == 0
+
+
+def test_blinking_first_spike_matches_filament_growth_law():
+    v = 0.42
+    a_tr = math.exp(v / NEURON.set_time_v0) / NEURON.set_time_tau0 * NEURON.relaxation_time
+    assert a_tr > 1
+    t1 = -NEURON.relaxation_time * math.log(1 - 1 / a_tr)
+    dt = 1e-10
+    t = _isi(nw.blinking, v, dt, duration=3 * t1, v_init=v)
+    assert abs(t[0] - t1) <= 2 * dt
+
+
+def test_blinking_without_relaxation_fires_at_set_time():
+    # tau_r >> t_set: the neuron fires at t_set = tau0 exp(-V/V0) of the card's set-time law
+    slow = neuron_from_card({**DEFAULT_CARD, "parameters": {**DEFAULT_CARD["parameters"],
+                                                           "relaxation_time": {"value": 1.0, "unit": "s"}}})
+    v = 0.45
+    t_set = slow.set_time_tau0 * math.exp(-v / slow.set_time_v0)
+    net = nw.Network()
+    net.add(nw.blinking("n", 1, slow, v, v_init=v))
+    t = simulate(net, 2 * t_set, 1e-10, progress=False).spike_times
+    assert abs(t[0] - t_set) <= 2e-10 + 1e-6 * t_set
+
+
+def test_blinking_silent_when_relaxation_wins():
+    v = NEURON.set_time_v0 * math.log(NEURON.set_time_tau0 / NEURON.relaxation_time) - 5e-3  # a tau_r < 1
+    assert _isi(nw.blinking, v, 1e-9, duration=2e-5, v_init=v).size == 0
+
+
+def test_photons_emitted_are_spikes_times_card_budget():
+    net = nw.Network()
+    net.add(nw.threshold_switch("n", 3, NEURON, 0.6))
+    r = simulate(net, 4e-6, 1e-9, progress=False)
+    counts = np.bincount(r.spike_index, minlength=3)
+    expected = NEURON.photons_per_electron * NEURON.capacitance * (NEURON.threshold_voltage - NEURON.hold_voltage) / 1.602176634e-19
+    assert np.allclose(r.emitted_photons, counts * expected)

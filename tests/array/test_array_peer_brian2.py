@@ -1,0 +1,68 @@
+"""The simulator against Brian2 (the real peer) on the same networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from devicephys.array import reference as ref
+from devicephys.array.simulate import simulate
+
+pytest.importorskip("brian2")
+from brian2_peer import brian2_coba, brian2_small  # noqa: E402
+
+pytestmark = pytest.mark.peer
+DT = 1e-4
+
+
+def _cv(times, idx, n, t_min):
+    """Inter-spike-interval CV of each neuron with at least 3 spikes after t_min."""
+    keep = times >= t_min
+    times, idx = times[keep], idx[keep]
+    order = np.lexsort((times, idx))
+    times, idx = times[order], idx[order]
+    cvs = []
+    for k in np.unique(idx):
+        isi = np.diff(times[idx == k])
+        if isi.size >= 2:
+            cvs.append(isi.std() / isi.mean())
+    return np.asarray(cvs)
+
+
+def test_small_network_spike_times_within_one_step():
+    d = ref.small_deterministic()
+    t_b, i_b = brian2_small(d, 0.3, DT)
+    ours = simulate(ref.small_network(d), 0.3, DT, progress=False)
+    assert len(t_b) > 20
+    for k in range(5):
+        a, b = np.sort(t_b[i_b == k]), np.sort(ours.spike_times[ours.spike_index == k])
+        assert a.size == b.size and a.size > 0, f"neuron {k}: Brian2 {a.size} spikes, ours {b.size}"
+        assert np.max(np.abs(a - b)) <= DT * (1 + 1e-9)
+
+
+def test_coba_statistics_agree_with_brian2():
+    duration, t_min = 1.0, 0.2
+    wiring = ref.coba(4000, seed=3)
+    n = 4000
+    t_b, i_b, _ = brian2_coba(wiring, duration, DT)
+    ours = simulate(wiring.network, duration, DT, progress=False)
+    # Statistical error of the mean rate: the same network from other initial states.
+    rates = []
+    for seed in (11, 12, 13):
+        other = ref.coba(4000, seed=3)
+        other.network.populations[0].v_init = ref.COBA["v_reset"] + np.random.default_rng(seed).random(n) * 10e-3
+        r = simulate(other.network, duration, DT, progress=False)
+        rates.append(np.sum(r.spike_times >= t_min) / (n * (duration - t_min)))
+    sigma = np.std(rates, ddof=1)
+    rate_b = np.sum(t_b >= t_min) / (n * (duration - t_min))
+    rate_o = np.sum(ours.spike_times >= t_min) / (n * (duration - t_min))
+    assert 5 < rate_o < 60, f"COBA rate {rate_o} Hz is not the benchmark's asynchronous state"
+    assert abs(rate_b - rate_o) <= 3 * np.sqrt(2) * sigma + 1e-9, (rate_b, rate_o, sigma)
+    per_b = np.bincount(i_b[t_b >= t_min], minlength=n)
+    per_o = np.bincount(ours.spike_index[ours.spike_times >= t_min], minlength=n)
+    assert stats.ks_2samp(per_b, per_o).pvalue > 0.01
+    cv_b, cv_o = _cv(t_b, i_b, n, t_min), _cv(ours.spike_times, ours.spike_index, n, t_min)
+    assert cv_b.size > 1000 and cv_o.size > 1000
+    assert stats.ks_2samp(cv_b, cv_o).pvalue > 0.01
+    assert 0.5 < np.mean(cv_o) < 1.5  # irregular firing of the balanced state
