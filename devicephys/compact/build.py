@@ -1,0 +1,150 @@
+"""Assemble a DeviceCard from a filament result and an emission result."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from devicephys import units
+from devicephys.compact import fit, fit_emission, model
+from devicephys.compact.card import DeviceCard
+from devicephys.compact.model import ModelParams
+from devicephys.compact.spec import CompactSpec
+from devicephys.errors import SpecError
+
+
+def _filament_params(ds: xr.Dataset, spec: CompactSpec):
+    """Steps 1-5 of :mod:`devicephys.compact.fit`: the physical model's parameters."""
+    fit.require(ds, fit.FILAMENT_VARIABLES, "filament result")
+    values: dict[str, float] = {}
+    sigmas: dict[str, float] = {}
+    quality: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    relax, s_relax, o_relax = fit.fit_relaxation(ds["relax_time"].values, ds["relax_gap"].values)
+    values.update(gap_max=relax["gap_max"], relaxation_time=relax["relaxation_time"])
+    sigmas.update(gap_max=s_relax["gap_max"], relaxation_time=s_relax["relaxation_time"])
+    quality["relaxation"] = {"rms_relative": o_relax.rms, "max_relative": o_relax.max_abs, "points": o_relax.n_points}
+    sources.update(gap_max="fit of relax_gap(relax_time), exponential relaxation",
+                   relaxation_time="fit of relax_gap(relax_time), exponential relaxation")
+    values["gap_min"] = float(np.nanmin(ds["gap"].values))
+    sources["gap_min"] = "minimum of the filament gap trace"
+    r_fil, r_src = fit.filament_body_resistance(float(ds["filament_radius_final"]), float(ds["insulator_thickness"]))
+    values["filament_resistance"], sources["filament_resistance"] = r_fil, r_src
+    cond, s_cond, o_cond = fit.fit_conductance(ds["gap"].values, ds["voltage"].values, ds["current"].values,
+                                               r_fil, values["gap_min"])
+    values.update(cond)
+    sigmas.update(s_cond)
+    quality["conductance"] = {"rms_ln": o_cond.rms, "max_ln": o_cond.max_abs, "points": o_cond.n_points}
+    sources.update({k: "fit of ln(I/V) versus gap on the DC sweep" for k in cond})
+    st, s_st, o_st = fit.fit_set_time(ds["set_voltage"].values, ds["set_time"].values, values["relaxation_time"])
+    values.update(st)
+    sigmas.update(s_st)
+    quality["set_time"] = {"rms_ln": o_st.rms, "max_ln": o_st.max_abs, "points": o_st.n_points}
+    sources.update({k: "fit of set_time(set_voltage), isothermal model law" for k in st})
+    r_th, s_rth, q_th = fit.fit_thermal_resistance(ds["voltage"].values, ds["current"].values,
+                                                   ds["temperature_max"].values)
+    values["thermal_resistance"], sigmas["thermal_resistance"] = r_th, s_rth
+    quality["thermal"] = q_th
+    sources["thermal_resistance"] = "fit of T_max - T_0 = R_th V I on the DC sweep"
+    tau_th = float(ds["thermal_time_constant"])
+    values["thermal_capacitance"] = tau_th / r_th
+    sources["thermal_capacitance"] = "FilamentResult.thermal_time_constant / fitted thermal_resistance"
+    values["ambient_temperature"] = float(ds["temperature_max"].values[0])
+    sources["ambient_temperature"] = "first sample of temperature_max (drive off)"
+    values["floor_width"] = spec.floor_width
+    sources["floor_width"] = "CompactSpec.floor_width (numerical smoothing)"
+    p = ModelParams(activation_energy=0.0, **{k: values[k] for k in ModelParams.names()
+                                               if k in values and k != "activation_energy"})
+    hold = float(ds["hold_voltage"])
+    ea = fit.activation_energy_from_hold(p, hold)
+    sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
+    sources["activation_energy"] = "solved from FilamentResult.hold_voltage: g(V_h, T_on) tau_r = L"
+    return replace(p, activation_energy=ea), sigmas, quality, sources
+
+
+def _propagate_ea(p: ModelParams, hold: float, sigmas: dict[str, float]) -> float:
+    """1-sigma of the activation energy [J] by linear propagation of its inputs' errors."""
+    base = fit.activation_energy_from_hold(p, hold)
+    total = 0.0
+    for name in ("set_time_tau0", "set_time_v0", "relaxation_time", "thermal_resistance"):
+        s = sigmas.get(name, 0.0)
+        if s > 0:
+            step = 1e-4 * getattr(p, name)
+            d = (fit.activation_energy_from_hold(replace(p, **{name: getattr(p, name) + step}), hold) - base) / step
+            total += (d * s) ** 2
+    return math.sqrt(total)
+
+
+def _neuron(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, float], dict[str, str]]:
+    v_th, v_h = model.static_threshold(p), model.static_hold(p)
+    r_on, r_off = 1 / float(model.cell_conductance(p, p.gap_min)), 1 / float(model.cell_conductance(p, p.gap_max))
+    r_s = spec.series_resistance or math.sqrt(r_on * r_off)
+    v_in = spec.input_overdrive * v_th
+    if v_in * r_on / (r_s + r_on) >= v_h or v_in * r_off / (r_s + r_off) <= v_th:
+        raise SpecError(f"CompactSpec.series_resistance = {r_s:.4g} Ohm: the reference neuron would not oscillate "
+                        f"(needs R_on (V_in/V_h - 1) < R_s with V_in = {v_in:.4g} V, and R_s << R_off); "
+                        "choose a value between those bounds or 0 for automatic")
+    values = {"threshold_voltage": v_th, "hold_voltage": v_h, "resistance_on": r_on, "resistance_off": r_off,
+              "neuron_capacitance": spec.neuron_capacitance, "series_resistance": r_s, "neuron_input_voltage": v_in,
+              "spike_charge": spec.neuron_capacitance * (v_th - v_h),
+              "switching_time": p.thermal_resistance * p.thermal_capacitance,
+              "latch_width": spec.latch_width_fraction * (v_th - v_h)}
+    sources = {"threshold_voltage": "model: g(V, T_0) tau_r = L (static threshold)",
+               "hold_voltage": "model: g(V, T_on(V)) tau_r = L (static hold)",
+               "resistance_on": "model: 1/G_cell(gap_min)", "resistance_off": "model: 1/G_cell(gap_max)",
+               "neuron_capacitance": "CompactSpec.neuron_capacitance",
+               "series_resistance": "CompactSpec.series_resistance or sqrt(R_on R_off)",
+               "neuron_input_voltage": "CompactSpec.input_overdrive x threshold_voltage",
+               "spike_charge": "C (V_th - V_h)", "switching_time": "R_th C_th (thermal time constant)",
+               "latch_width": "CompactSpec.latch_width_fraction x (V_th - V_h)"}
+    return values, sources
+
+
+def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
+    eta_v, eta_s, eta_q = fit_emission.fit_efficiency(em)
+    lam_v, lam_s, lam_q = fit_emission.fit_peak_wavelength(em)
+    p = replace(p, **eta_v, **lam_v)
+    d_op, v_op = p.gap_min, neuron["threshold_voltage"]
+    eta = float(model.quantum_efficiency(p, d_op, v_op))
+    values = {"photons_per_electron": eta, "photons_per_spike": eta * neuron["spike_charge"] / units.e,
+              "peak_wavelength": float(model.peak_wavelength(p, d_op)),
+              "spectral_width": fit_emission.spectral_width_at(em, d_op, v_op), **eta_v, **lam_v}
+    sources = {"photons_per_electron": "emission fit eta(d, V) at (gap_min, threshold_voltage), clipped to its range",
+               "photons_per_spike": "photons_per_electron x spike_charge / e",
+               "peak_wavelength": "emission fit lambda_peak(gap_min)",
+               "spectral_width": "FWHM of EmissionResult.spectrum at the grid point nearest (gap_min, threshold)"}
+    sources.update({k: "linear least squares of ln(quantum_efficiency) over (gap, bias)" for k in eta_s})
+    sources.update({k: "linear least squares of peak_wavelength(gap)" for k in lam_s})
+    sources.update(eta_gap_lo="range of the emission fit", eta_gap_hi="range of the emission fit",
+                   eta_bias_lo="range of the emission fit", eta_bias_hi="range of the emission fit")
+    return values, {**eta_s, **lam_s}, {"efficiency": eta_q, "peak_wavelength": lam_q}, sources
+
+
+def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
+               provenance: dict[str, Any] | None = None) -> DeviceCard:
+    """Fit the compact model to the two results and return its DeviceCard."""
+    p, sigmas, quality, sources = _filament_params(filament, spec)
+    neuron, n_src = _neuron(p, spec)
+    optics, o_sig, o_q, o_src = _optics(p, emission, neuron)
+    values = {**p.as_dict(), **neuron, **optics}
+    quality.update(o_q)
+    quality["versus_filament_result"] = _compare(filament, values)
+    return DeviceCard.from_values(spec.name, values, {**sources, **n_src, **o_src},
+                                  uncertainties={k: float(v) for k, v in {**sigmas, **o_sig}.items()},
+                                  provenance=dict(provenance or {}), fit_quality=quality)
+
+
+def _compare(ds: xr.Dataset, values: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Card values next to the filament stage's own extracted scalars (relative difference)."""
+    out = {}
+    for name in ("threshold_voltage", "hold_voltage", "resistance_on", "resistance_off", "relaxation_time",
+                 "set_time_tau0", "set_time_v0", "thermal_resistance"):
+        if name in ds.variables:
+            ref = float(ds[name])
+            out[name] = {"card": values[name], "filament_result": ref,
+                         "relative_difference": (values[name] - ref) / ref if ref else float("nan")}
+    return out

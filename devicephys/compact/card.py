@@ -1,0 +1,195 @@
+"""The DeviceCard: the compact model's parameters as JSON, SI units, with provenance.
+
+Layout::
+
+    {"format": "devicephys-device-card", "format_version": 1, "name": str,
+     "parameters": {NAME: {"value": float, "unit": str, "description": str, "source": str}},
+     "uncertainties": {NAME: float (1-sigma, SI)}, "provenance": {...}, "fit_quality": {...}}
+
+Floats are written with Python's shortest round-trip representation, so a card
+loads back exactly.  :data:`PARAMETERS` lists every parameter with its unit,
+its meaning and its rule; a card missing one, or with a value that breaks a
+rule, is refused with a :class:`~devicephys.errors.SpecError` naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devicephys.compact.model import ModelParams
+from devicephys.compact.neuron import LatchParams
+from devicephys.errors import SpecError
+from devicephys.io import atomic_write_text
+
+FORMAT = "devicephys-device-card"
+FORMAT_VERSION = 1
+
+# name: (unit, description, rule) with rule one of "positive", "nonnegative", "finite".
+PARAMETERS: dict[str, tuple[str, str, str]] = {
+    "threshold_voltage": ("V", "DC threshold voltage of the switch (static, at ambient temperature)", "positive"),
+    "hold_voltage": ("V", "DC hold voltage: lowest cell voltage that keeps the hot filament bridged", "positive"),
+    "resistance_on": ("Ohm", "cell resistance with the gap closed (gap_min)", "positive"),
+    "resistance_off": ("Ohm", "cell resistance with the gap relaxed (gap_max)", "positive"),
+    "thermal_resistance": ("K/W", "thermal resistance of the filament hot spot to ambient", "positive"),
+    "thermal_capacitance": ("J/K", "thermal capacitance of the hot spot", "positive"),
+    "relaxation_time": ("s", "time constant of spontaneous gap relaxation (filament rupture)", "positive"),
+    "set_time_tau0": ("s", "set-time law t_set = tau0 exp(-V/V0): prefactor", "positive"),
+    "set_time_v0": ("V", "set-time law t_set = tau0 exp(-V/V0): voltage scale", "positive"),
+    "photons_per_electron": ("1", "external quantum efficiency at the operating point (gap_min, threshold)", "nonnegative"),
+    "photons_per_spike": ("1", "photons emitted in the reference LIF spike (spike_charge x efficiency / e)", "nonnegative"),
+    "peak_wavelength": ("m", "vacuum peak emission wavelength at the operating point", "positive"),
+    "spectral_width": ("m", "full width at half maximum of the emission spectrum at the operating point", "positive"),
+    "neuron_capacitance": ("F", "membrane capacitor of the recommended LIF neuron circuit", "positive"),
+    "series_resistance": ("Ohm", "series (input) resistor of the recommended LIF neuron circuit", "positive"),
+    "neuron_input_voltage": ("V", "input voltage of the reference LIF spike", "positive"),
+    "spike_charge": ("C", "charge per LIF spike C (V_th - V_h)", "positive"),
+    "switching_time": ("s", "time constant of the LIF threshold-switch latch (the thermal time constant)", "positive"),
+    "latch_width": ("V", "smoothing width of the LIF threshold-switch latch", "positive"),
+    "gap_min": ("m", "closest approach of the filament tip (atomic contact)", "positive"),
+    "gap_max": ("m", "relaxed gap (filament retracted)", "positive"),
+    "decay_constant": ("1/m", "tunnelling decay constant kappa = sqrt(2 m phi)/hbar", "positive"),
+    "contact_gap": ("m", "gap where tunnelling joins the contact plateau", "positive"),
+    "contact_conductance": ("S", "conductance of the bridged contact (a multiple of G0 = 2e^2/h)", "positive"),
+    "filament_resistance": ("Ohm", "ohmic resistance of the filament body", "positive"),
+    "leakage_resistance": ("Ohm", "insulator leakage in parallel with the gap", "positive"),
+    "activation_energy": ("J", "activation energy of filament growth", "nonnegative"),
+    "ambient_temperature": ("K", "heat-sink temperature", "positive"),
+    "floor_width": ("m", "width of the smooth floor of the gap at gap_min", "positive"),
+    **{f"eta_c{k}": ("1", f"coefficient {k} of ln(eta) in 1, x, u, x^2, x*u, u^2 (x = gap/nm, u = 1 V/|V|)", "finite")
+       for k in range(6)},
+    "eta_gap_lo": ("m", "lower gap limit of the emission fit (gap is clipped to it)", "positive"),
+    "eta_gap_hi": ("m", "upper gap limit of the emission fit", "positive"),
+    "eta_bias_lo": ("V", "lower bias limit of the emission fit (|V| is clipped to it)", "positive"),
+    "eta_bias_hi": ("V", "upper bias limit of the emission fit", "positive"),
+    **{f"lambda_c{k}": ("m", f"coefficient {k} of the peak wavelength in 1, x, x^2 (x = gap/nm)", "finite")
+       for k in range(3)},
+}
+
+
+def _check_value(name: str, value: Any) -> float:
+    unit, _, rule = PARAMETERS[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SpecError(f"DeviceCard parameter {name} = {value!r}: must be a finite number in {unit}; fix the card")
+    if rule == "positive" and value <= 0:
+        raise SpecError(f"DeviceCard parameter {name} must be > 0 {unit}, got {value!r}; give a positive value")
+    if rule == "nonnegative" and value < 0:
+        raise SpecError(f"DeviceCard parameter {name} must be >= 0 {unit}, got {value!r}; give a value >= 0")
+    return float(value)
+
+
+@dataclass
+class DeviceCard:
+    """Compact-model parameters (SI) with their documentation and provenance.
+
+    Attributes
+    ----------
+    name : str
+    parameters : dict
+        ``name -> {"value", "unit", "description", "source"}``.
+    uncertainties : dict
+        ``name -> 1-sigma`` in the parameter's unit.
+    provenance, fit_quality : dict
+    """
+
+    name: str
+    parameters: dict[str, dict[str, Any]]
+    uncertainties: dict[str, float] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    fit_quality: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def from_values(cls, name: str, values: dict[str, float], sources: dict[str, str], **extra: Any) -> "DeviceCard":
+        """Build a card from SI values; units and descriptions come from :data:`PARAMETERS`."""
+        params = {k: {"value": float(v), "unit": PARAMETERS[k][0], "description": PARAMETERS[k][1],
+                      "source": sources.get(k, "")} for k, v in values.items() if k in PARAMETERS}
+        return cls(name, params, **extra)
+
+    def validate(self) -> None:
+        """Raise SpecError for a missing, unknown or non-physical parameter."""
+        missing = [k for k in PARAMETERS if k not in self.parameters]
+        if missing:
+            raise SpecError(f"DeviceCard '{self.name}' lacks parameter(s) {missing}; refit or add them (SI units)")
+        for name, entry in self.parameters.items():
+            if name not in PARAMETERS:
+                raise SpecError(f"DeviceCard parameter {name!r} is unknown; remove it or use one of {sorted(PARAMETERS)}")
+            if not isinstance(entry, dict) or "value" not in entry:
+                raise SpecError(f"DeviceCard parameter {name}: expected {{'value': ..., 'unit': ...}}, got {entry!r}")
+            _check_value(name, entry["value"])
+            if entry.get("unit", PARAMETERS[name][0]) != PARAMETERS[name][0]:
+                raise SpecError(f"DeviceCard parameter {name} has unit {entry.get('unit')!r}; "
+                                f"it must be stored in {PARAMETERS[name][0]!r} (SI)")
+        self._check_relations()
+
+    def _check_relations(self) -> None:
+        v = self.values()
+        if v["hold_voltage"] >= v["threshold_voltage"]:
+            raise SpecError(f"DeviceCard hold_voltage ({v['hold_voltage']} V) must be < threshold_voltage "
+                            f"({v['threshold_voltage']} V); a threshold switch needs hysteresis")
+        if v["gap_min"] >= v["gap_max"]:
+            raise SpecError(f"DeviceCard gap_min ({v['gap_min']} m) must be < gap_max ({v['gap_max']} m)")
+        if v["resistance_on"] >= v["resistance_off"]:
+            raise SpecError(f"DeviceCard resistance_on ({v['resistance_on']} Ohm) must be < resistance_off "
+                            f"({v['resistance_off']} Ohm)")
+
+    def value(self, name: str) -> float:
+        """Value of parameter ``name`` (SI)."""
+        return float(self.parameters[name]["value"])
+
+    def values(self) -> dict[str, float]:
+        """All parameter values (SI) by name."""
+        return {k: float(e["value"]) for k, e in self.parameters.items()}
+
+    def model_params(self) -> ModelParams:
+        """The physical model's parameters."""
+        v = self.values()
+        return ModelParams(**{k: v[k] for k in ModelParams.names()})
+
+    def latch_params(self) -> LatchParams:
+        """The LIF threshold switch's parameters."""
+        v = self.values()
+        return LatchParams(v["threshold_voltage"], v["hold_voltage"], v["resistance_on"], v["resistance_off"],
+                           v["switching_time"], v["latch_width"])
+
+    # -- JSON -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, "name": self.name,
+                "parameters": self.parameters, "uncertainties": self.uncertainties,
+                "provenance": self.provenance, "fit_quality": self.fit_quality}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the card as JSON, atomically."""
+        return atomic_write_text(path, self.to_json() + "\n")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "DeviceCard":
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise SpecError(f"not a DeviceCard: expected a JSON object with format {FORMAT!r}")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise SpecError(f"DeviceCard format_version {data.get('format_version')!r} is not supported "
+                            f"(this version reads {FORMAT_VERSION}); refit the card")
+        if not isinstance(data.get("parameters"), dict):
+            raise SpecError("DeviceCard has no 'parameters' object; refit the card")
+        return cls(str(data.get("name", "device")), data["parameters"], dict(data.get("uncertainties", {})),
+                   dict(data.get("provenance", {})), dict(data.get("fit_quality", {})))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "DeviceCard":
+        """Read a card written by :meth:`save`."""
+        path = Path(path)
+        if not path.is_file():
+            raise SpecError(f"DeviceCard file '{path}' does not exist; run 'devicephys compact' to make one")
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"DeviceCard file '{path}' is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        return cls.from_dict(data)

@@ -1,0 +1,238 @@
+"""The compact model's equations: pure NumPy, vectorised over devices.
+
+State of one device: the filament gap ``d`` [m] (tip to counter-electrode) and
+the filament temperature ``T`` [K].  With cell voltage ``V`` [V]:
+
+Current (tunnelling across the gap, joined to the contact and the filament)::
+
+    G_gap(d)  = G_c / (1 + exp(2 kappa (d - d_c)))            [S]
+    G_cell(d) = 1/R_off + G_gap / (1 + R_fil G_gap)            [S]
+    I         = G_cell(d) V                                     [A]
+
+For ``d >> d_c`` the gap conductance is the low-bias Simmons law
+``G_c exp(-2 kappa (d - d_c))`` (``kappa = sqrt(2 m phi)/hbar``); for
+``d << d_c`` it saturates at the contact conductance ``G_c`` (a multiple of
+G0 = 2e^2/h), which is in series with the filament's ohmic resistance.
+
+Gap kinetics (thermally and field-activated growth, spontaneous relaxation)::
+
+    g(V, T) = (L / tau0) 4 sinh^2(V / (2 V0)) exp(-(E_a/k_B)(1/T - 1/T_0))   [m/s]
+    dd/dt   = -g(V, T) (1 - exp(-(d - d_min)/delta)) + (d_max - d) / tau_r
+
+with ``L = d_max - d_min``.  For ``V >> V0`` at ``T_0`` the set time is
+``tau0 exp(-V/V0)``; ``4 sinh^2(x/2) = 2(cosh x - 1)`` is even and smooth in V
+(non-polar volatile switch).  The factor in ``delta`` is a smooth floor at
+``d_min`` (the closest approach, one atomic contact).
+
+Thermal node::
+
+    C_th dT/dt = V I - (T - T_0) / R_th
+
+Optical output: photon rate ``eta(d, V) |I| / e`` [1/s] with ``ln eta`` a
+quadratic polynomial in ``x = d/1 nm`` and ``u = 1 V/|V|`` fitted to the
+emission stage (arguments clipped to the fitted range), and optical power
+``rate h c / lambda_peak(d)`` [W] with ``lambda_peak`` quadratic in ``x``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from devicephys import units
+
+#: Length scale of the emission polynomials [m].
+NM = 1e-9
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Parameters of the physical compact model (all SI).
+
+    Attributes
+    ----------
+    gap_min, gap_max : float
+        Closest approach (contact) and relaxed gap [m].
+    decay_constant : float
+        Tunnelling decay constant kappa [1/m].
+    contact_gap : float
+        Gap where the tunnelling law joins the contact plateau [m].
+    contact_conductance : float
+        Conductance of the bridged contact, a multiple of G0 [S].
+    filament_resistance : float
+        Ohmic resistance of the filament body [Ohm].
+    leakage_resistance : float
+        Insulator leakage in parallel with the gap [Ohm].
+    relaxation_time : float
+        Time constant of spontaneous gap relaxation [s].
+    set_time_tau0, set_time_v0 : float
+        Set-time law ``tau0 exp(-V/V0)`` [s], [V].
+    activation_energy : float
+        Activation energy of filament growth [J].
+    ambient_temperature : float
+        Heat-sink temperature T_0 [K].
+    thermal_resistance, thermal_capacitance : float
+        Thermal node [K/W], [J/K].
+    floor_width : float
+        Width delta of the smooth floor at ``gap_min`` [m].
+    eta_c0 .. eta_c5 : float
+        Coefficients of ``ln eta`` in ``1, x, u, x^2, x u, u^2`` [1].
+    eta_gap_lo, eta_gap_hi, eta_bias_lo, eta_bias_hi : float
+        Range of the emission fit in gap [m] and bias [V].
+    lambda_c0, lambda_c1, lambda_c2 : float
+        Peak wavelength ``c0 + c1 x + c2 x^2`` [m].
+    """
+
+    gap_min: float
+    gap_max: float
+    decay_constant: float
+    contact_gap: float
+    contact_conductance: float
+    filament_resistance: float
+    leakage_resistance: float
+    relaxation_time: float
+    set_time_tau0: float
+    set_time_v0: float
+    activation_energy: float
+    ambient_temperature: float
+    thermal_resistance: float
+    thermal_capacitance: float
+    floor_width: float
+    eta_c0: float = -12.0
+    eta_c1: float = 0.0
+    eta_c2: float = 0.0
+    eta_c3: float = 0.0
+    eta_c4: float = 0.0
+    eta_c5: float = 0.0
+    eta_gap_lo: float = 0.1e-9
+    eta_gap_hi: float = 10e-9
+    eta_bias_lo: float = 0.1
+    eta_bias_hi: float = 10.0
+    lambda_c0: float = 700e-9
+    lambda_c1: float = 0.0
+    lambda_c2: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """Field name to value (SI)."""
+        return {k: float(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Names of all fields, in order."""
+        return [f.name for f in fields(cls)]
+
+
+def gap_conductance(p: ModelParams, d):
+    """Tunnelling/contact conductance of the gap [S] at gap ``d`` [m]."""
+    arg = np.minimum(2.0 * p.decay_constant * (np.asarray(d) - p.contact_gap), 700.0)
+    return p.contact_conductance / (1.0 + np.exp(arg))
+
+
+def cell_conductance(p: ModelParams, d):
+    """Conductance of the whole cell [S]: leakage plus gap in series with the filament."""
+    g = gap_conductance(p, d)
+    return 1.0 / p.leakage_resistance + g / (1.0 + p.filament_resistance * g)
+
+
+def cell_current(p: ModelParams, d, v):
+    """Cell current [A] at gap ``d`` [m] and cell voltage ``v`` [V]."""
+    return cell_conductance(p, d) * np.asarray(v)
+
+
+def thermal_factor(p: ModelParams, temperature):
+    """Arrhenius acceleration of growth relative to T_0 [1]."""
+    inv = 1.0 / np.asarray(temperature) - 1.0 / p.ambient_temperature
+    return np.exp(-p.activation_energy / units.k_B * inv)
+
+
+def growth_rate(p: ModelParams, v, temperature):
+    """Speed of gap closure g(V, T) [m/s], before the floor factor."""
+    travel = p.gap_max - p.gap_min
+    drive = 4.0 * np.sinh(np.asarray(v) / (2.0 * p.set_time_v0)) ** 2
+    return travel / p.set_time_tau0 * drive * thermal_factor(p, temperature)
+
+
+def gap_rate(p: ModelParams, d, v, temperature):
+    """dd/dt [m/s]: growth (closing) against relaxation (opening)."""
+    floor = 1.0 - np.exp(-(np.asarray(d) - p.gap_min) / p.floor_width)
+    relax = (p.gap_max - np.asarray(d)) / p.relaxation_time
+    return -growth_rate(p, v, temperature) * floor + relax
+
+
+def temperature_rate(p: ModelParams, d, v, temperature):
+    """dT/dt [K/s] of the thermal node."""
+    power = cell_current(p, d, v) * np.asarray(v)
+    return (power - (np.asarray(temperature) - p.ambient_temperature) / p.thermal_resistance) / p.thermal_capacitance
+
+
+def _eta_args(p: ModelParams, d, v):
+    x = np.clip(np.asarray(d), p.eta_gap_lo, p.eta_gap_hi) / NM
+    y = np.clip(np.abs(np.asarray(v)), p.eta_bias_lo, p.eta_bias_hi)
+    return x, y
+
+
+def quantum_efficiency(p: ModelParams, d, v):
+    """Photons per tunnelling electron eta(d, V) [1] from the emission fit."""
+    x, y = _eta_args(p, d, v)
+    u = 1.0 / y
+    ln_eta = (p.eta_c0 + p.eta_c1 * x + p.eta_c2 * u + p.eta_c3 * x * x
+              + p.eta_c4 * x * u + p.eta_c5 * u * u)
+    return np.exp(ln_eta)
+
+
+def peak_wavelength(p: ModelParams, d):
+    """Peak emission wavelength [m] at gap ``d`` [m]."""
+    x = np.clip(np.asarray(d), p.eta_gap_lo, p.eta_gap_hi) / NM
+    return p.lambda_c0 + p.lambda_c1 * x + p.lambda_c2 * x * x
+
+
+def photon_rate(p: ModelParams, d, v):
+    """Emitted photons per second [1/s]."""
+    return quantum_efficiency(p, d, v) * np.abs(cell_current(p, d, v)) / units.e
+
+
+def optical_power(p: ModelParams, d, v):
+    """Emitted optical power [W] (photon rate times the peak photon energy)."""
+    return photon_rate(p, d, v) * units.h * units.c0 / peak_wavelength(p, d)
+
+
+def series_current(p: ModelParams, d, v_source, r_series):
+    """Current [A] of the cell in series with ``r_series`` [Ohm] under source ``v_source`` [V].
+
+    The cell is ohmic at fixed gap, so the divider is solved exactly.
+    """
+    g = cell_conductance(p, d)
+    return np.asarray(v_source) * g / (1.0 + r_series * g)
+
+
+def static_threshold(p: ModelParams) -> float:
+    """DC threshold voltage [V] at T_0: growth balances relaxation over the full travel.
+
+    Solves ``g(V, T_0) tau_r = L``, i.e. ``V = 2 V0 asinh(sqrt(tau0 / tau_r) / 2)``.
+    """
+    return float(2.0 * p.set_time_v0 * np.arcsinh(0.5 * np.sqrt(p.set_time_tau0 / p.relaxation_time)))
+
+
+def on_temperature(p: ModelParams, v):
+    """Steady temperature [K] of the bridged cell (gap ``gap_min``) at cell voltage ``v`` [V]."""
+    return p.ambient_temperature + p.thermal_resistance * cell_conductance(p, p.gap_min) * np.asarray(v) ** 2
+
+
+def static_hold(p: ModelParams) -> float:
+    """DC hold voltage [V]: lowest cell voltage at which the hot bridged state sustains itself.
+
+    Solves ``g(V, T_on(V)) tau_r = L`` by bisection between 0 and the threshold.
+    """
+    travel = p.gap_max - p.gap_min
+
+    def excess(v: float) -> float:
+        return float(np.log(growth_rate(p, v, on_temperature(p, v)) * p.relaxation_time / travel))
+
+    lo, hi = 1e-6 * p.set_time_v0, static_threshold(p)
+    if excess(lo) > 0:
+        return lo
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if excess(mid) > 0 else (mid, hi)
+    return 0.5 * (lo + hi)

@@ -1,0 +1,33 @@
+"""Specification of the compact stage: fit choices and the reference neuron circuit."""
+
+from __future__ import annotations
+
+from devicephys.spec import Spec, option, quantity
+
+
+class CompactSpec(Spec):
+    """How to fit the compact model and which reference LIF neuron to describe.
+
+    The defaults describe the built-in default device; :meth:`fast` shortens
+    the ngspice verification run.
+    """
+
+    kind = "compact"
+
+    name: str = option("default-device", "name of the device card and of the exported subcircuit", min_length=1,
+                       pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
+    neuron_capacitance: float = quantity(10e-12, "F", "membrane capacitor of the reference LIF neuron", gt=0)
+    series_resistance: float = quantity(0.0, "Ohm", "input resistor of the reference LIF neuron; "
+                                        "0 = geometric mean of R_on and R_off", ge=0)
+    input_overdrive: float = option(1.2, "input voltage of the reference spike / threshold voltage [1]", gt=1, le=10)
+    floor_width: float = quantity(0.01e-9, "m", "width of the smooth floor of the gap at its minimum "
+                                  "(numerical smoothing, not fitted)", gt=0, le=1e-9)
+    latch_width_fraction: float = option(1e-3, "latch smoothing width / (V_th - V_h) [1]", gt=0, le=0.05)
+    verify: bool = option(True, "run the exported netlist in ngspice against the NumPy model")
+    verify_pulses: int = option(4, "number of pulses in the ngspice pulse-train check", ge=1, le=100)
+    verify_spikes: int = option(5, "number of LIF spikes in the ngspice neuron check", ge=2, le=100)
+
+    @classmethod
+    def fast(cls) -> "CompactSpec":
+        """Quick preset: shorter ngspice checks."""
+        return cls(verify_pulses=2, verify_spikes=3)
