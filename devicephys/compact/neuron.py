@@ -4,12 +4,15 @@
     charged through a series resistor ``R_s`` from ``V_in``.  The switch is a
     smooth hysteretic latch with state ``s`` in [0, 1]::
 
-        G(s)     = 1/R_off + (1/R_on - 1/R_off) s
+        G(s)     = (1/R_off) (R_off/R_on)^s
         V_sw(s)  = V_th + a w - (V_th - V_h + 2 a w) s,   a = ln((V_th - V_h)/w)
         ds/dt    = (sigmoid((V - V_sw(s)) / w) - s) / tau_s
 
     The offset ``a w`` puts the loss of stability of the OFF (ON) branch at
-    V_th (V_h) to first order in ``w``.  Analytically (instant switch)::
+    V_th (V_h) to first order in ``w``.  The conductance is exponential in
+    ``s`` (like a tunnelling gap): the latch's small precursor ``s ~ w/(V_th -
+    V_h)`` before it fires then leaks no current that could stall the charging.
+    Analytically (instant switch)::
 
         t_c = tau_off ln((V_inf - V_h)/(V_inf - V_th))      (charging, switch OFF)
         t_d = tau_on  ln((V_th - V_on)/(V_h - V_on))        (discharging, switch ON)
@@ -64,7 +67,7 @@ class LatchParams:
 
 def latch_conductance(p: LatchParams, s):
     """Conductance [S] of the switch at latch state ``s``."""
-    return 1.0 / p.resistance_off + (1.0 / p.resistance_on - 1.0 / p.resistance_off) * np.asarray(s)
+    return np.exp(np.asarray(s) * math.log(p.resistance_off / p.resistance_on)) / p.resistance_off
 
 
 def latch_rate(p: LatchParams, v, s):
@@ -107,7 +110,7 @@ def simulate_lif(p: LatchParams, v_in: float, r_series: float, capacitance: floa
         return [((v_in - v) / r_series - i_sw) / capacitance, latch_rate(p, v, s)]
 
     y0 = [p.hold_voltage if v_start is None else v_start, 0.0]
-    max_step = min(p.switching_time, t_end / 2000)
+    max_step = t_end / 5000
     sol = solve_ivp(f, (0.0, t_end), y0, method="Radau", rtol=rtol, atol=[1e-9, 1e-9], max_step=max_step)
     if not sol.success:
         raise ConvergenceError(f"LIF integration failed ({sol.message}); increase the latch width")

@@ -1,0 +1,94 @@
+"""Run the real ngspice in batch mode on the exported model and read its waveforms.
+
+:func:`run` writes a netlist into a temporary folder, runs ``ngspice -b``,
+and reads the vectors written by ``wrdata`` (one time column, 9 significant
+digits).  Netlist builders for the three checks of the compact stage (DC
+sweep, pulse train, LIF neuron) live here too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from devicephys.errors import ConvergenceError, StageUnavailableError
+
+_OPTIONS = ".options reltol=1e-6 abstol=1e-15 vntol=1e-9 chgtol=1e-20 method=gear maxord=2 itl4=200"
+
+
+def executable() -> str:
+    """Path of the ngspice program, or StageUnavailableError."""
+    path = shutil.which("ngspice")
+    if path is None:
+        raise StageUnavailableError("ngspice is not installed; install the Debian package 'ngspice'")
+    return path
+
+
+def version() -> str:
+    """First line of ``ngspice --version``."""
+    out = subprocess.run([executable(), "--version"], capture_output=True, text=True, timeout=30)
+    lines = [ln.strip() for ln in out.stdout.splitlines() if "ngspice" in ln.lower()]
+    return lines[0] if lines else out.stdout.strip()[:80]
+
+
+@dataclass(frozen=True)
+class SpiceRun:
+    """Waveforms from one ngspice run: ``time`` [s] and named vectors (SI), and the run time [s]."""
+
+    time: np.ndarray
+    vectors: dict[str, np.ndarray]
+    seconds: float
+    netlist: str
+
+
+def run(netlist: str, vectors: list[str], *, timeout: float = 300.0) -> SpiceRun:
+    """Run ``netlist`` (without a control block) and return ``vectors`` (ngspice names).
+
+    The netlist must contain one ``.tran`` line; a control block that runs it
+    and writes the vectors is appended here.
+    """
+    control = ["", ".control", "set wr_singlescale", "set wr_vecnames", "set numdgt=12", "run",
+               f"wrdata out.txt {' '.join(vectors)}", "quit", ".endc", ".end"]
+    text = netlist.rstrip() + "\n" + "\n".join(control) + "\n"
+    with tempfile.TemporaryDirectory(prefix="devicephys-ngspice-") as tmp:
+        Path(tmp, "circuit.cir").write_text(text)
+        t0 = time.perf_counter()
+        proc = subprocess.run([executable(), "-b", "circuit.cir"], cwd=tmp, capture_output=True, text=True,
+                              timeout=timeout)
+        seconds = time.perf_counter() - t0
+        out = Path(tmp, "out.txt")
+        if proc.returncode != 0 or not out.is_file():
+            tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-4:])
+            raise ConvergenceError(f"ngspice failed (exit {proc.returncode}): {tail}; "
+                                   "try a smaller time step or looser tolerances")
+        data = np.loadtxt(out, skiprows=1, ndmin=2)
+    return SpiceRun(data[:, 0], {name: data[:, k + 1] for k, name in enumerate(vectors)}, seconds, text)
+
+
+def pwl(times, values) -> str:
+    """SPICE PWL argument list for corners ``times`` [s], ``values`` [V]."""
+    return "PWL(" + " ".join(f"{float(t)!r} {float(v)!r}" for t, v in zip(times, values)) + ")"
+
+
+def series_netlist(library: str, subckt: str, times, values, r_series: float, t_stop: float,
+                   max_step: float) -> str:
+    """The device in series with ``r_series`` [Ohm] under a PWL source (DC sweep or pulse train)."""
+    return "\n".join([
+        "* devicephys: compact model driven through a series resistor", library.rstrip(),
+        f"Vsrc src 0 {pwl(times, values)}", f"Rs src a {float(r_series)!r}", "Vsense a anode 0",
+        f"Xdev anode 0 opt {subckt}", _OPTIONS, f".tran {float(max_step)!r} {float(t_stop)!r} 0 {float(max_step)!r} uic"])
+
+
+def lif_netlist(library: str, subckt: str, v_in: float, r_series: float, capacitance: float, t_stop: float,
+                max_step: float) -> str:
+    """LIF neuron: ``v_in`` through ``r_series`` into ``capacitance`` with the switch across it; starts at 0 V."""
+    return "\n".join([
+        "* devicephys: threshold-switch LIF neuron", library.rstrip(),
+        f"Vin in 0 {float(v_in)!r}", f"Rs in mem {float(r_series)!r}", f"Cm mem 0 {float(capacitance)!r} IC=0", "Vsense mem sw 0",
+        f"Xsw sw 0 {subckt}", _OPTIONS, f".tran {float(max_step)!r} {float(t_stop)!r} 0 {float(max_step)!r} uic"])
