@@ -1,0 +1,209 @@
+"""Digit classification on a photonically linked network of blinking neurons.
+
+Architecture (two stacked layers):
+
+* input layer: one blinking neuron per pixel on a square grid of pitch p; the
+  pixel value x in [0, 1] sets its drive voltage V = V_low + x (V_high - V_low),
+  so the neuron blinks at a rate r(V) (rate code over the presentation time T);
+* detector layer, a height h above: above each input neuron a detector cell
+  (fill factor of p^2) split into interleaved sub-detectors, one per class;
+  the programmable gain of sub-detector (k, j) is the trained weight W_kj;
+* output layer: one integrating neuron per class collects the photocurrent of
+  its sub-detectors; the class is the output with the largest membrane voltage.
+
+Every spike of input neuron i sends Poisson photoelectrons with mean
+K_ik = mu(i -> cell k) / n_classes into each sub-detector of every cell k
+within the coupling radius: K_ii is the intended link, the rest is optical
+crosstalk.  Weights are trained offline (multinomial logistic regression) on
+the expected spike counts, optionally through the expected coupling K
+("crosstalk-aware"), and evaluated with the simulator.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from devicephys.array import network as nw
+from devicephys.array import optics
+from devicephys.array.card import DeviceNeuron
+from devicephys.array.simulate import simulate
+from devicephys.errors import SpecError
+from devicephys.units import e
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """Device and geometry of the photonic classifier (SI units).
+
+    ``photons_per_spike`` None takes the card's; ``noise`` False uses expected
+    photoelectron counts; ``crosstalk`` False keeps only the intended links.
+    """
+
+    pitch: float = 1e-6
+    layer_spacing: float = 0.5e-6
+    fill_factor: float = 0.5
+    absorption: float = 0.5
+    efficiency: float = 0.8
+    photons_per_spike: float | None = None
+    presentation_time: float = 5e-6
+    dt: float = 1e-9
+    v_low: float = 0.30
+    v_high: float = 0.45
+    coupling_radius_pitches: float = 3.0
+    gain: float = 1e4
+    noise: bool = True
+    crosstalk: bool = True
+
+    def __post_init__(self):
+        for name in ("pitch", "layer_spacing", "presentation_time", "dt", "gain"):
+            if not getattr(self, name) > 0:
+                raise SpecError(f"Hardware.{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("fill_factor", "absorption", "efficiency"):
+            if not 0 < getattr(self, name) <= 1:
+                raise SpecError(f"Hardware.{name} must be in (0, 1], got {getattr(self, name)!r}")
+        if not self.v_high > self.v_low >= 0:
+            raise SpecError(f"Hardware: need v_high > v_low >= 0 V, got {self.v_low!r}, {self.v_high!r}")
+
+
+def cell_coupling(side: int, hw: Hardware, photons_per_spike: float, n_sub: int = 8) -> np.ndarray:
+    """Mean photoelectrons per spike from input i into ONE detector cell k, shape (side^2, side^2).
+
+    The square cell (area fill x pitch^2, facing down, a height ``layer_spacing``
+    above its emitter) is split into ``n_sub`` x ``n_sub`` patches so that the
+    solid angle stays accurate when the cell is not small compared with h.
+    """
+    pos = optics.grid_positions(side, side, 1, hw.pitch, hw.layer_spacing)
+    a = math.sqrt(hw.fill_factor) * hw.pitch
+    offs = (np.arange(n_sub) + 0.5) / n_sub * a - a / 2
+    ox, oy = np.meshgrid(offs, offs)
+    patch = optics.Detector((a / n_sub) ** 2, hw.absorption, hw.efficiency, (0.0, 0.0, -1.0))
+    radius = hw.coupling_radius_pitches * hw.pitch
+    k_mat = np.zeros((len(pos), len(pos)))
+    for i in range(len(pos)):
+        near = np.nonzero(np.hypot(*(pos[:, :2] - pos[i, :2]).T) <= radius * (1 + 1e-9))[0]
+        for k in near:
+            det = np.column_stack([pos[k, 0] + ox.ravel(), pos[k, 1] + oy.ravel(),
+                                   np.full(ox.size, hw.layer_spacing)])
+            k_mat[i, k] = optics.mean_photoelectrons(np.tile(pos[i], (ox.size, 1)), det, patch,
+                                                     photons_per_spike).sum()
+    return k_mat
+
+
+def rate_curve(neuron: DeviceNeuron, drives: np.ndarray, duration: float, dt: float) -> np.ndarray:
+    """Spike counts in ``duration`` of one blinking neuron per drive voltage [V] (the simulator, no input)."""
+    net = nw.Network()
+    net.add(nw.blinking("probe", len(drives), neuron, np.asarray(drives, float)))
+    r = simulate(net, duration, dt, progress=False)
+    return np.bincount(r.spike_index, minlength=len(drives)).astype(float)
+
+
+def expected_counts(images: np.ndarray, neuron: DeviceNeuron, hw: Hardware, n_levels: int = 65) -> np.ndarray:
+    """Expected spike counts of the input neurons for pixel values in [0, 1] (interpolated rate curve)."""
+    levels = np.linspace(0, 1, n_levels)
+    counts = rate_curve(neuron, hw.v_low + levels * (hw.v_high - hw.v_low), hw.presentation_time, hw.dt)
+    return np.interp(images, levels, counts)
+
+
+def train(features: np.ndarray, labels: np.ndarray, seed: int = 0):
+    """Multinomial logistic regression; returns (W [n_in, n_class], b [n_class], feature scale)."""
+    from sklearn.linear_model import LogisticRegression
+
+    scale = float(features.max()) or 1.0
+    clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit(features / scale, labels)
+    return clf.coef_.T.copy(), clf.intercept_.copy(), scale
+
+
+def _links(k_mat: np.ndarray, hw: Hardware):
+    """(input i, cell k, mu) of the links the hardware keeps (all within range, or only i == k)."""
+    i, k = np.nonzero(k_mat > 0)
+    if not hw.crosstalk:
+        keep = i == k
+        i, k = i[keep], k[keep]
+    return i, k, k_mat[i, k]
+
+
+def photonic_network(images: np.ndarray, w: np.ndarray, b: np.ndarray, k_mat: np.ndarray, neuron: DeviceNeuron,
+                     hw: Hardware, photons_scale: float) -> tuple[nw.Network, float]:
+    """The input, detector and output layers for every image (independent copies side by side).
+
+    Returns the network and the weight scale [V per unit W per photoelectron].
+    """
+    n_img, n_in = images.shape
+    n_cls = w.shape[1]
+    drive = hw.v_low + images.ravel() * (hw.v_high - hw.v_low)
+    net = nw.Network()
+    pps = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
+    net.add(nw.blinking("input", n_img * n_in, neuron, drive, photons_per_spike=pps))
+    volt = hw.gain * e / neuron.capacitance / np.abs(w).max()
+    bias = b * photons_scale * volt
+    net.add(nw.lif_cuba("output", n_img * n_cls, tau_m=1e3, v_rest=0.0, v_th=math.inf, v_reset=0.0, t_ref=0.0,
+                        v_init=np.tile(bias, n_img)))
+    i, k, mu = _links(k_mat, hw)
+    sub_mu = mu / n_cls
+    # synapse list for one image: (input i) -> (output j) through sub-detector (k, j)
+    pre1 = np.repeat(i, n_cls)
+    post1 = np.tile(np.arange(n_cls), i.size)
+    mu1 = np.repeat(sub_mu, n_cls)
+    w1 = w[np.repeat(k, n_cls), post1] * volt
+    offs = np.arange(n_img)
+    pre = (offs[:, None] * n_in + pre1[None, :]).ravel()
+    post = (offs[:, None] * n_cls + post1[None, :]).ravel()
+    mu_all, w_all = np.tile(mu1, n_img), np.tile(w1, n_img)
+    if hw.noise:
+        indptr, indices, wt, mu_s = nw.csr_from_pairs(pre, post, n_img * n_in, w_all, mu_all)
+        net.add(nw.Projection("input", "output", indptr, indices, wt, 0.0, "v", mean_photons=mu_s))
+    else:
+        indptr, indices, wt = nw.csr_from_pairs(pre, post, n_img * n_in, w_all * mu_all)
+        net.add(nw.Projection("input", "output", indptr, indices, wt, 0.0, "v"))
+    return net, volt
+
+
+def evaluate(images: np.ndarray, labels: np.ndarray, w: np.ndarray, b: np.ndarray, scale: float,
+             neuron: DeviceNeuron, hw: Hardware, *, seed: int = 0, k_mat: np.ndarray | None = None) -> dict:
+    """Accuracy of the photonic network on ``images`` (values in [0, 1], one row per image).
+
+    ``scale`` is the feature scale of :func:`train` (spike counts per unit feature).
+    Returns accuracy, mean photoelectrons of an intended link and the crosstalk ratio.
+    """
+    side = int(round(math.sqrt(images.shape[1])))
+    pps = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
+    k_mat = cell_coupling(side, hw, pps) if k_mat is None else k_mat
+    mu0 = float(np.mean(np.diag(k_mat)))
+    # expected drive of output j per unit of trained logit: scale spikes x mu0 / n_cls photoelectrons
+    photons_scale = scale * mu0 / w.shape[1]
+    net, _ = photonic_network(images, w, b, k_mat, neuron, hw, photons_scale)
+    n_in = images.shape[0] * images.shape[1]
+    n_steps = int(round(hw.presentation_time / hw.dt))
+    out_idx = n_in + np.arange(images.shape[0] * w.shape[1])
+    sim = simulate(net, hw.presentation_time, hw.dt, seed=seed, record=out_idx, record_every=n_steps - 1,
+                   progress=False)
+    v_end = sim.trace_v[-1].reshape(images.shape[0], w.shape[1])
+    off = k_mat.copy()
+    np.fill_diagonal(off, 0.0)
+    return {"accuracy": float(np.mean(np.argmax(v_end, axis=1) == labels)),
+            "mean_photoelectrons_intended": mu0 / w.shape[1],
+            "crosstalk_ratio": float(off.sum() / np.trace(k_mat)) if hw.crosstalk else 0.0,
+            "input_spikes_per_image": float(sim.spike_index.size / images.shape[0])}
+
+
+def ideal_accuracy(features: np.ndarray, labels: np.ndarray, w: np.ndarray, b: np.ndarray, scale: float) -> float:
+    """Accuracy of the same trained network without device non-idealities (expected counts, no crosstalk)."""
+    return float(np.mean(np.argmax(features / scale @ w + b, axis=1) == labels))
+
+
+def crosstalk_features(features: np.ndarray, k_mat: np.ndarray) -> np.ndarray:
+    """Expected per-cell drive seen through the coupling: f K / K_ii (for crosstalk-aware training)."""
+    return features @ k_mat / float(np.mean(np.diag(k_mat)))
+
+
+def load_digits(seed: int = 0, test_fraction: float = 0.3):
+    """scikit-learn's bundled 8x8 digits in [0, 1]: (x_train, x_test, y_train, y_test), stratified."""
+    from sklearn.datasets import load_digits as _load
+    from sklearn.model_selection import train_test_split
+
+    d = _load()
+    x = d.data / 16.0
+    return train_test_split(x, d.target, test_size=test_fraction, random_state=seed, stratify=d.target)
