@@ -1,0 +1,383 @@
+"""FDTD runs with MEEP — the only module that imports meep.
+
+MEEP's length unit is converted here and nowhere else: :data:`LENGTH_UNIT`
+(1 µm) is the MEEP unit a; lengths enter as SI metres and are divided by it,
+frequencies leave as MEEP frequencies f = a / wavelength and are turned back
+into vacuum wavelengths [m].  All runs use cylindrical coordinates (r, z) with
+angular order m = 0 and a vertical (Ez) point dipole on the axis, except the
+metal–insulator–metal check (2-D) and the 3-D cross-check.
+
+Dispersive metals get no subpixel smoothing in MEEP, so every metal surface
+and the dipole are snapped to whole grid steps (:func:`snap`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import meep as mp
+import numpy as np
+
+from devicephys.emission import metals
+from devicephys.emission.spec import check_gap_cells
+from devicephys.errors import ConvergenceError
+
+#: MEEP's length unit a [m].
+LENGTH_UNIT = 1e-6
+#: Fields larger than this (MEEP units, unit source) mean the run diverged.
+_BLOWUP = 1e12
+
+mp.verbosity(0)
+
+
+def to_meep(length: float) -> float:
+    """SI length [m] -> MEEP units."""
+    return length / LENGTH_UNIT
+
+
+def meep_frequencies(wavelengths: np.ndarray) -> np.ndarray:
+    """Vacuum wavelengths [m] -> MEEP frequencies (1/a)."""
+    return LENGTH_UNIT / np.asarray(wavelengths, dtype=float)
+
+
+def meep_time(seconds: float) -> float:
+    """SI time [s] -> MEEP time (a/c)."""
+    return seconds * 299792458.0 / LENGTH_UNIT
+
+
+def snap(length: float, step: float) -> float:
+    """``length`` [m] rounded to a whole number of grid steps ``step`` [m]."""
+    return round(length / step) * step
+
+
+def metal_medium(name: str) -> mp.Medium:
+    """MEEP medium of the Drude–Lorentz fit ``name`` (devicephys.emission.metals), in MEEP units."""
+    fit = metals.get(name)
+    to_f = LENGTH_UNIT / (6.62607015e-34 * 299792458.0)  # energy [J] -> MEEP frequency
+    fp = fit.plasma_energy * to_f
+    f0, g0 = fit.drude
+    susc = [mp.DrudeSusceptibility(frequency=1.0, gamma=g0 * to_f, sigma=f0 * fp**2)]
+    for fj, wj, gj in fit.lorentz:
+        susc.append(mp.LorentzianSusceptibility(frequency=wj * to_f, gamma=gj * to_f, sigma=fj * (fp / (wj * to_f)) ** 2))
+    lo, hi = fit.wavelength_range
+    return mp.Medium(epsilon=1.0, E_susceptibilities=susc, valid_freq_range=mp.FreqRange(min=LENGTH_UNIT / hi, max=LENGTH_UNIT / lo))
+
+
+@dataclass
+class Spectra:
+    """Raw spectra of one cylindrical run, on the requested wavelengths.
+
+    Attributes
+    ----------
+    wavelength
+        Vacuum wavelengths [m].
+    ldos
+        MEEP ``dft_ldos`` at the dipole (MEEP units).
+    ldos_reference
+        The analytic value in the homogeneous insulator at the same grid (MEEP units).
+    power_total
+        Flux out of a small closed surface around the dipole (MEEP units, unnormalised).
+    power_radiated
+        Flux out of a closed surface around the whole device (same units).
+    far_field
+        (angle, wavelength) radial Poynting flux per steradian (arbitrary units), or None.
+    angle
+        Polar angles [rad] of ``far_field``.
+    steps_per_second
+        FDTD speed, time steps per second of wall time.
+    seconds
+        Wall time of the run [s].
+    """
+
+    wavelength: np.ndarray
+    ldos: np.ndarray
+    ldos_reference: np.ndarray
+    power_total: np.ndarray | None = None
+    power_radiated: np.ndarray | None = None
+    far_field: np.ndarray | None = None
+    angle: np.ndarray | None = None
+    steps_per_second: float = 0.0
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def _source(freqs: np.ndarray, center: mp.Vector3, component=mp.Ez) -> list:
+    fmin, fmax = float(freqs.min()), float(freqs.max())
+    pulse = mp.GaussianSource(frequency=0.5 * (fmin + fmax), fwidth=1.2 * (fmax - fmin))
+    return [mp.Source(pulse, component=component, center=center)]
+
+
+def _closed_cylinder(sim, freqs, r: float, z0: float, z1: float, kind: str = "flux"):
+    """Flux (or near-to-far) regions on the closed cylinder r' <= r, z0 <= z <= z1 (MEEP units)."""
+    regions = [mp.FluxRegion(center=mp.Vector3(0.5 * r, 0, z1), size=mp.Vector3(r, 0, 0)),
+               mp.FluxRegion(center=mp.Vector3(0.5 * r, 0, z0), size=mp.Vector3(r, 0, 0), weight=-1),
+               mp.FluxRegion(center=mp.Vector3(r, 0, 0.5 * (z0 + z1)), size=mp.Vector3(0, 0, z1 - z0))]
+    if kind == "near2far":
+        return sim.add_near2far(list(freqs), *[mp.Near2FarRegion(center=g.center, size=g.size, weight=g.weight)
+                                               for g in regions])
+    return [sim.add_flux(list(freqs), g) for g in regions]
+
+
+def _source_power(sim) -> np.ndarray:
+    """|J(f)|^2 of the dipole current as MEEP's LDOS monitor recorded it (call after the run).
+
+    Normalising fluxes by it puts them on the LDOS's footing: flux / |J|^2 =
+    K * grid_step * LDOS with a constant K that :func:`flux_ldos_constant` measures.
+    """
+    return np.abs(np.asarray(sim.ldos_Jdata)) ** 2
+
+
+def _total_flux(monitors) -> np.ndarray:
+    return sum(np.asarray(mp.get_fluxes(m)) for m in monitors)
+
+
+def _stop_condition(probe: mp.Vector3, min_time: float, decay: float, check_every: float):
+    """One stop function: fields decayed by ``decay`` at ``probe`` AND at least ``min_time`` elapsed.
+
+    It also stops the run with ConvergenceError when the fields blow up.
+    (MEEP 1.29 obeys only the last of several conditions, so they are combined here.)
+    """
+    decayed = mp.stop_when_fields_decayed(check_every, mp.Ez, probe, decay)
+    state = {"next": 0.0, "t_start": None}
+
+    def stop(sim) -> bool:
+        t = sim.meep_time()
+        if state["t_start"] is None:
+            state["t_start"] = t
+        if t >= state["next"]:
+            state["next"] = t + check_every
+            value = abs(sim.get_field_point(mp.Ez, probe))
+            if not math.isfinite(value) or value > _BLOWUP:
+                raise ConvergenceError(
+                    f"FDTD fields diverged at t = {t:.2f} a/c (|Ez| = {value:.3g}); reduce the Courant factor, "
+                    "keep the wavelengths inside the metal fit's range, or move the PML away from the metal")
+        done = decayed(sim)
+        return bool(done) and t - state["t_start"] >= min_time
+
+    return stop
+
+
+def _check_spectrum(name: str, values: np.ndarray, jump: float = 0.5) -> None:
+    """Refuse spectra that are negative, non-finite, or jump between neighbouring frequencies."""
+    if not np.all(np.isfinite(values)):
+        raise ConvergenceError(f"{name} spectrum has NaN/inf values; the run diverged - refine the grid or lengthen the run")
+    if np.any(values <= 0):
+        raise ConvergenceError(f"{name} spectrum is negative at {int(np.sum(values <= 0))} frequencies; "
+                               "the dipole is too few cells from metal or the run stopped early - refine the grid "
+                               "(smaller grid_step) or raise min_run_time")
+    rel = np.abs(np.diff(values)) / (0.5 * (values[1:] + values[:-1]))
+    if np.any(rel > jump):
+        raise ConvergenceError(f"{name} spectrum jumps by {100 * rel.max():.0f}% between neighbouring frequencies; "
+                               "refine the grid or lengthen the run (min_run_time)")
+
+
+@dataclass(frozen=True)
+class GapGeometry:
+    """Tip over a finite counter electrode, all SI [m] except ``index`` [1] and angles [rad].
+
+    The counter electrode is a disk (radius ``counter_radius``, thickness
+    ``counter_thickness``) whose top face is the plane z = 0; the tip is a
+    rod of radius ``tip_radius`` (``tip_shape`` "cylinder", or "cone" opening
+    with ``cone_half_angle``) of length ``tip_length`` ending in a hemisphere
+    whose apex is at z = ``gap``.  Everything sits in an insulator of
+    refractive index ``index``.
+    """
+
+    gap: float
+    tip_radius: float
+    tip_length: float
+    counter_radius: float
+    counter_thickness: float
+    index: float
+    tip_metal: str = "Ag"
+    counter_metal: str = "Ag"
+    tip_shape: str = "cylinder"
+    cone_half_angle: float = 0.35
+
+
+@dataclass(frozen=True)
+class RunControl:
+    """Numerical settings of a run: grid step, PML, padding [m], minimum run time [s], decay [1]."""
+
+    grid_step: float = 1e-9
+    pml_thickness: float = 100e-9
+    padding: float = 10e-9
+    min_run_time: float = 40e-15
+    decay: float = 1e-6
+    check: bool = True
+
+
+def _tip_objects(g: GapGeometry, step: float, z_apex: float) -> list:
+    """Rounded tip (hemisphere + cylinder or cone) above the apex at ``z_apex`` (MEEP units)."""
+    mat = metal_medium(g.tip_metal)
+    r = to_meep(snap(g.tip_radius, step))
+    length = to_meep(snap(g.tip_length, step))
+    objs = [mp.Sphere(radius=r, center=mp.Vector3(0, 0, z_apex + r), material=mat)]
+    if g.tip_shape == "cone":
+        z0 = z_apex + r * (1 - math.sin(g.cone_half_angle))
+        h = z_apex + length - z0
+        r0 = r * math.cos(g.cone_half_angle)
+        objs.append(mp.Cone(radius=r0, radius2=r0 + h * math.tan(g.cone_half_angle), height=h,
+                            center=mp.Vector3(0, 0, z0 + h / 2), material=mat))
+    else:
+        h = length - r
+        objs.append(mp.Cylinder(radius=r, height=h, center=mp.Vector3(0, 0, z_apex + r + h / 2), material=mat))
+    return objs
+
+
+def _layout(g: GapGeometry, c: RunControl) -> dict:
+    """Grid-aligned positions (MEEP units) of the surfaces, the dipole and the monitor boxes."""
+    step = c.grid_step
+    d = to_meep(snap(g.gap, step))
+    t_c = to_meep(snap(g.counter_thickness, step))
+    pad = to_meep(snap(c.padding, 2 * step))
+    top = d + to_meep(snap(g.tip_length, step))
+    widest = max(g.counter_radius, g.tip_radius + (g.tip_length * math.tan(g.cone_half_angle) if g.tip_shape == "cone" else 0))
+    r_box = to_meep(snap(widest, step)) + pad / 2
+    dz = to_meep(step)
+    return {"d": d, "t_c": t_c, "z_src": round(d / 2 / dz) * dz, "r_box": r_box, "z_box": (-t_c - pad / 2, top + pad / 2),
+            "r_cell": r_box + pad / 2, "z_lo": -t_c - pad, "z_hi": top + pad, "dz": dz}
+
+
+def _small_box(lay: dict) -> tuple[float, float, float]:
+    """Radius and z extent (MEEP units) of the closed flux surface around the dipole inside the gap.
+
+    It keeps the largest margin to the metal that leaves >= 1 cell between dipole and surface.
+    """
+    dz, d, zs = lay["dz"], lay["d"], lay["z_src"]
+    cells = round(d / dz)
+    margin = max(1, min((cells - 2) // 2 - 1, 3)) * dz
+    return 2 * dz + (margin - dz), margin, d - margin
+
+
+def run_gap(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, angles: np.ndarray | None = None) -> Spectra:
+    """LDOS, total and radiated power, and far field of the on-axis dipole in the gap.
+
+    Parameters
+    ----------
+    g
+        Geometry (SI).
+    c
+        Numerical settings (SI).
+    wavelengths
+        Vacuum wavelengths [m] of the spectra.
+    angles
+        Polar angles [rad] of the far-field pattern (None: no far field).
+
+    Returns
+    -------
+    Spectra
+        Raw spectra; the total-power spectrum has passed :func:`_check_spectrum`.
+    """
+    import time
+
+    check_gap_cells(g.gap, c.grid_step)
+    for metal in {g.tip_metal, g.counter_metal}:
+        metals.check_range(metal, float(np.min(wavelengths)), float(np.max(wavelengths)))
+    lay = _layout(g, c)
+    pml = to_meep(snap(c.pml_thickness, c.grid_step))
+    sr = math.ceil((lay["r_cell"] + pml) / lay["dz"] - 1e-9) * lay["dz"]
+    # the cell is symmetric about z_mid with a whole, even number of cells on each side, so z = 0 is a grid point
+    half = math.ceil(max(-lay["z_lo"], lay["z_hi"]) / lay["dz"]) * lay["dz"] + pml
+    freqs = meep_frequencies(wavelengths)
+    medium = mp.Medium(index=g.index)
+    geometry = [mp.Cylinder(radius=to_meep(snap(g.counter_radius, c.grid_step)), height=lay["t_c"],
+                            center=mp.Vector3(0, 0, -lay["t_c"] / 2), material=metal_medium(g.counter_metal))]
+    geometry += _tip_objects(g, c.grid_step, lay["d"])
+    sim = mp.Simulation(cell_size=mp.Vector3(sr, 0, 2 * half), resolution=1 / lay["dz"], dimensions=mp.CYLINDRICAL, m=0,
+                        geometry=geometry, default_material=medium, boundary_layers=[mp.PML(pml)],
+                        sources=_source(freqs, mp.Vector3(0, 0, lay["z_src"])))
+    small = _closed_cylinder(sim, freqs, *_small_box(lay))
+    big = _closed_cylinder(sim, freqs, lay["r_box"], *lay["z_box"])
+    n2f = _closed_cylinder(sim, freqs, lay["r_box"], *lay["z_box"], kind="near2far") if angles is not None else None
+    probe = mp.Vector3(lay["r_box"], 0, lay["z_box"][1])
+    stop = _stop_condition(probe, meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
+    t0 = time.perf_counter()
+    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
+    seconds = time.perf_counter() - t0
+    norm = _source_power(sim)
+    out = Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
+                  ldos_reference=_ldos_reference(freqs, g.index, lay["dz"]),
+                  power_total=_total_flux(small) / norm, power_radiated=_total_flux(big) / norm,
+                  steps_per_second=sim.timestep() / seconds, seconds=seconds)
+    if n2f is not None:
+        out.angle = np.asarray(angles, float)
+        out.far_field = _far_field(sim, n2f, out.angle, len(freqs))
+    if c.check:
+        _check_spectrum("total-power", out.power_total)
+    return out
+
+
+def _ldos_reference(freqs: np.ndarray, index: float, dz: float) -> np.ndarray:
+    from devicephys.emission.analytic import meep_vacuum_ldos
+
+    return meep_vacuum_ldos(freqs, index, dz)
+
+
+def _far_field(sim, n2f, angles: np.ndarray, nfreq: int) -> np.ndarray:
+    """Radial Poynting flux times R^2 at polar ``angles`` (one row per angle, one column per frequency)."""
+    radius = 1000.0  # MEEP units: far from the device
+    rows = []
+    for theta in angles:
+        pt = mp.Vector3(radius * math.sin(theta), 0, radius * math.cos(theta))
+        ff = np.asarray(sim.get_farfield(n2f, pt)).reshape(nfreq, 6)
+        e, h = ff[:, :3], ff[:, 3:]
+        s = np.real(np.cross(e, np.conj(h)))
+        rows.append(radius**2 * (s[:, 0] * math.sin(theta) + s[:, 2] * math.cos(theta)))
+    return np.asarray(rows)
+
+
+def flux_ldos_constant(index: float = 1.0, resolution: float = 20.0) -> float:
+    """K in flux/|J|^2 = K * grid_step * LDOS, measured in a homogeneous medium [1].
+
+    Both sides are the total power of the dipole, so K is a pure normalisation
+    of MEEP's monitors; it is measured here once, in a coarse homogeneous run
+    (a closed flux box three cells around the dipole), and then used to turn a
+    gap run's LDOS into a power that can be compared with the flux box around
+    the dipole there.
+    """
+    size, pml = 1.0, 0.5
+    freqs = np.array([0.9, 1.0, 1.1])
+    sim = mp.Simulation(cell_size=mp.Vector3(size + pml, 0, 2 * (size + pml)), resolution=resolution,
+                        dimensions=mp.CYLINDRICAL, m=0, default_material=mp.Medium(index=index),
+                        boundary_layers=[mp.PML(pml)], sources=_source(freqs, mp.Vector3()))
+    box = _closed_cylinder(sim, freqs, 3 / resolution, -3 / resolution, 3 / resolution)
+    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=mp.stop_when_fields_decayed(5, mp.Ez, mp.Vector3(0.5, 0, 0.5), 1e-8))
+    ratio = _total_flux(box) / _source_power(sim) / (np.asarray(sim.ldos_data) / resolution)
+    return float(np.mean(ratio))
+
+
+def run_mirror(height: float, metal: str, index: float, c: RunControl, wavelengths: np.ndarray,
+               *, radius: float = 300e-9, metal_thickness: float = 60e-9) -> Spectra:
+    """Vertical dipole at ``height`` [m] above a planar ``metal`` mirror in a medium of ``index`` [1].
+
+    The mirror is a metal layer of ``metal_thickness`` [m] on the cell's bottom
+    wall (a perfect conductor: no PML inside the metal below it); the cell has
+    PML on its top and radial sides and radius ``radius`` [m] inside the PML.
+    Returns LDOS and small-box total power (Purcell factor relative to the
+    homogeneous medium: ``ldos / ldos_reference``).
+    """
+    dz = to_meep(c.grid_step)
+    h = to_meep(snap(height, c.grid_step))
+    pml = to_meep(snap(c.pml_thickness, c.grid_step))
+    t_m = to_meep(snap(metal_thickness, c.grid_step))
+    r_cell = to_meep(snap(radius, c.grid_step)) + pml
+    top = to_meep(snap(max(4 * height, 100e-9), c.grid_step))
+    half = math.ceil((t_m + top) / 2 / dz) * dz + pml / 2
+    z_surf = -half + t_m  # metal surface, on a grid point (cell edges are grid points)
+    freqs = meep_frequencies(wavelengths)
+    geometry = [mp.Block(size=mp.Vector3(2 * r_cell, mp.inf, t_m), center=mp.Vector3(r_cell, 0, -half + t_m / 2),
+                         material=metal_medium(metal))]
+    sim = mp.Simulation(cell_size=mp.Vector3(r_cell, 0, 2 * half), resolution=1 / dz, dimensions=mp.CYLINDRICAL, m=0,
+                        geometry=geometry, default_material=mp.Medium(index=index),
+                        boundary_layers=[mp.PML(pml, direction=mp.R), mp.PML(pml, direction=mp.Z, side=mp.High)],
+                        sources=_source(freqs, mp.Vector3(0, 0, z_surf + h)))
+    lay = {"dz": dz, "d": 2 * h, "z_src": h}
+    r_b, z0, z1 = _small_box(lay)
+    small = _closed_cylinder(sim, freqs, r_b, z_surf + z0, z_surf + z1)
+    stop = _stop_condition(mp.Vector3(0, 0, z_surf + 2 * h), meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
+    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
+    norm = _source_power(sim)
+    return Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
+                   ldos_reference=_ldos_reference(freqs, index, dz), power_total=_total_flux(small) / norm)

@@ -1,0 +1,127 @@
+"""EmissionSpec: the tip–gap device, the sweeps and the FDTD settings of stage 2.
+
+Importing this module does not import MEEP.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+
+from devicephys import materials
+from devicephys.emission import metals
+from devicephys.errors import SpecError
+from devicephys.spec import Spec, option, quantity
+from devicephys.units import UnitError, parse_quantity
+
+#: Minimum number of grid cells across an FDTD gap.
+MIN_GAP_CELLS = 5
+
+
+class EmissionSpec(Spec):
+    """Plasmonic gap emission of a filament tip facing a planar counter electrode.
+
+    Geometry: a metal tip of radius ``tip_radius`` (hemispherical apex) at
+    distance ``gap`` from a finite counter-electrode disk, both embedded in the
+    insulator.  FDTD (MEEP, cylindrical m = 0) runs at ``fdtd_gaps``; the
+    dense gap sweep ``gap_min``..``gap_max`` uses the fast gap-plasmon model
+    calibrated on those runs.  Lengths [m], energies [J], temperatures [K].
+    """
+
+    kind = "emission"
+
+    tip_metal: Literal["Ag", "Au", "Pt"] = option("Ag", "metal of the filament tip")
+    counter_metal: Literal["Ag", "Au", "Pt"] = option("Ag", "metal of the counter electrode")
+    insulator: str = option("PMMA", "insulator name in devicephys.materials (gives the refractive index)")
+    tip_shape: Literal["cylinder", "cone"] = option("cylinder", "shape of the tip above its hemispherical apex")
+    cone_half_angle: float = quantity(0.35, "rad", "half opening angle of a conical tip", gt=0, lt=1.2)
+    tip_radius: float = quantity(10e-9, "m", "apex (and rod) radius of the tip; replaced by the filament radius when a filament result is given", gt=0)
+    tip_length: float = quantity(30e-9, "m", "length of the modelled tip including the apex", gt=0)
+    counter_radius: float = quantity(40e-9, "m", "radius of the finite counter-electrode disk", gt=0)
+    counter_thickness: float = quantity(20e-9, "m", "thickness of the counter-electrode disk", gt=0)
+
+    fdtd_gaps: tuple[float, ...] = option((5e-9, 7e-9, 10e-9, 15e-9), "gaps [m] simulated with FDTD (each >= 5 grid cells)")
+    gap_min: float = quantity(0.5e-9, "m", "smallest gap of the dense (fast-model) sweep", gt=0)
+    gap_max: float = quantity(5e-9, "m", "largest gap of the dense (fast-model) sweep", gt=0)
+    gap_count: int = option(46, "number of gaps in the dense sweep", ge=2, le=10000)
+    bias_min: float = quantity(1.0, "V", "smallest bias of the sweep", gt=0)
+    bias_max: float = quantity(3.0, "V", "largest bias of the sweep", gt=0)
+    bias_count: int = option(5, "number of biases", ge=1, le=1000)
+    wavelength_min: float = quantity(450e-9, "m", "shortest vacuum wavelength", gt=0)
+    wavelength_max: float = quantity(1000e-9, "m", "longest vacuum wavelength", gt=0)
+    wavelength_count: int = option(56, "number of wavelengths", ge=8, le=2000)
+    angle_count: int = option(19, "number of polar angles of the far-field pattern (0..pi)", ge=3, le=721)
+
+    temperature: float = quantity(300.0, "K", "lattice/electron temperature of the inelastic-tunnelling spectrum", ge=0)
+    hot_electron_temperature: float = quantity(2000.0, "K", "effective temperature of hot-electron (overbias) emission", gt=0)
+    hot_electron_weight: float = quantity(0.0, "1", "strength of hot-electron emission relative to inelastic tunnelling (0: off)", ge=0)
+    defect_band_energy: float = quantity(1.8 * 1.602176634e-19, "J", "centre photon energy of the phenomenological defect/cluster band", gt=0)
+    defect_band_width: float = quantity(0.3 * 1.602176634e-19, "J", "FWHM in photon energy of the defect/cluster band", gt=0)
+    defect_band_efficiency: float = quantity(0.0, "1", "photons per electron in the defect/cluster band (0: off)", ge=0)
+
+    grid_step: float = quantity(1e-9, "m", "FDTD grid step (MEEP resolution = 1/grid_step)", gt=0)
+    pml_thickness: float = quantity(100e-9, "m", "PML thickness", gt=0)
+    padding: float = quantity(10e-9, "m", "insulator between the device and the radiation flux box / PML", gt=0)
+    min_run_time: float = quantity(40e-15, "s", "minimum FDTD run time after the source (metal Drude memory)", gt=0)
+    field_decay: float = quantity(1e-6, "1", "stop when |Ez|^2 at the probe has decayed by this factor", gt=0, lt=1)
+    power_check_tolerance: float = quantity(0.2, "1", "allowed relative mismatch of total power from LDOS and from the flux box", gt=0)
+    use_filament: bool = option(True, "take tip radius and operating gap from the filament result when one is given")
+    executor: Literal["process", "thread", "serial"] = option("process", "concurrent.futures executor of the gap sweep")
+    workers: int = option(2, "number of parallel workers of the sweep", ge=1, le=256)
+
+    @field_validator("fdtd_gaps", mode="before")
+    @classmethod
+    def _parse_gaps(cls, value):
+        if isinstance(value, (str, int, float)):
+            value = [value]
+        try:
+            return tuple(parse_quantity(v, "m") for v in value)
+        except (UnitError, TypeError) as exc:
+            raise SpecError(f"EmissionSpec.fdtd_gaps = {value!r}: {exc}; give a list like ['5 nm', '10 nm']",
+                            field="fdtd_gaps") from None
+
+    @model_validator(mode="after")
+    def _check(self) -> "EmissionSpec":
+        _order(self, "gap_min", "gap_max")
+        _order(self, "bias_min", "bias_max")
+        _order(self, "wavelength_min", "wavelength_max")
+        for metal in {self.tip_metal, self.counter_metal}:
+            metals.check_range(metal, self.wavelength_min, self.wavelength_max, field="wavelength_min/wavelength_max")
+        if materials.get(self.insulator).kind != "insulator":
+            raise SpecError(f"EmissionSpec.insulator = {self.insulator!r} is not an insulator; choose one of "
+                            f"{materials.names('insulator')}", field="insulator")
+        if not self.fdtd_gaps:
+            raise SpecError("EmissionSpec.fdtd_gaps is empty; give at least one gap for the FDTD runs", field="fdtd_gaps")
+        for gap in self.fdtd_gaps:
+            check_gap_cells(gap, self.grid_step)
+        return self
+
+    @property
+    def insulator_index(self) -> float:
+        """Refractive index of the insulator [1] (devicephys.materials)."""
+        return materials.get(self.insulator)["refractive_index"]
+
+    @classmethod
+    def fast(cls) -> "EmissionSpec":
+        """Quick preset: two FDTD gaps on a 2 nm grid, a coarse spectrum; about half a minute."""
+        return cls(fdtd_gaps=(10e-9, 16e-9), grid_step=2e-9, pml_thickness=60e-9, wavelength_count=28,
+                   gap_count=19, bias_count=3, angle_count=13)
+
+
+def check_gap_cells(gap: float, grid_step: float) -> None:
+    """SpecError unless ``gap`` [m] spans >= MIN_GAP_CELLS grid steps ``grid_step`` [m]."""
+    if gap <= 0:
+        raise SpecError(f"EmissionSpec.fdtd_gaps must be > 0 m, got {gap!r}; give positive gaps", field="fdtd_gaps")
+    if gap < MIN_GAP_CELLS * grid_step * (1 - 1e-9):
+        need = gap / MIN_GAP_CELLS
+        raise SpecError(f"EmissionSpec.fdtd_gaps: gap {gap * 1e9:.2f} nm spans only {gap / grid_step:.1f} grid cells at "
+                        f"grid_step {grid_step * 1e9:.2f} nm; FDTD needs >= {MIN_GAP_CELLS} cells across the gap: set "
+                        f"grid_step <= {need * 1e9:.3f} nm (MEEP resolution >= {1e-6 / need:.0f} px/um) or use a wider gap",
+                        field="fdtd_gaps")
+
+
+def _order(spec: Spec, low: str, high: str) -> None:
+    a, b = getattr(spec, low), getattr(spec, high)
+    if a > b:
+        raise SpecError(f"EmissionSpec.{low} = {a!r} must be <= {high} = {b!r}; swap or fix them", field=low)
