@@ -81,14 +81,15 @@ def cell_coupling(side: int, hw: Hardware, photons_per_spike: float, n_sub: int 
     ox, oy = np.meshgrid(offs, offs)
     patch = optics.Detector((a / n_sub) ** 2, hw.absorption, hw.efficiency, (0.0, 0.0, -1.0))
     radius = hw.coupling_radius_pitches * hw.pitch
+    det = np.column_stack([(pos[:, None, 0] + ox.ravel()[None, :]).ravel(),
+                           (pos[:, None, 1] + oy.ravel()[None, :]).ravel(),
+                           np.full(len(pos) * ox.size, hw.layer_spacing)])
     k_mat = np.zeros((len(pos), len(pos)))
     for i in range(len(pos)):
-        near = np.nonzero(np.hypot(*(pos[:, :2] - pos[i, :2]).T) <= radius * (1 + 1e-9))[0]
-        for k in near:
-            det = np.column_stack([pos[k, 0] + ox.ravel(), pos[k, 1] + oy.ravel(),
-                                   np.full(ox.size, hw.layer_spacing)])
-            k_mat[i, k] = optics.mean_photoelectrons(np.tile(pos[i], (ox.size, 1)), det, patch,
-                                                     photons_per_spike).sum()
+        mu = optics.mean_photoelectrons(np.broadcast_to(pos[i], det.shape), det, patch, photons_per_spike)
+        k_mat[i] = mu.reshape(len(pos), ox.size).sum(axis=1)
+    dist = np.hypot(pos[:, None, 0] - pos[None, :, 0], pos[:, None, 1] - pos[None, :, 1])
+    k_mat[dist > radius * (1 + 1e-9)] = 0.0
     return k_mat
 
 
