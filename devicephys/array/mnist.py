@@ -63,9 +63,10 @@ def write_idx(path: str | Path, array: np.ndarray) -> Path:
 
 
 def load_mnist(images: str | Path, labels: str | Path, *, downsample: int = 1):
-    """Images scaled to [0, 1] (flattened, optionally ``downsample`` x ``downsample`` block-averaged) and labels."""
+    """Images scaled to [0, 1] by the type's full scale (flattened, optionally ``downsample`` x ``downsample`` block-averaged) and labels."""
     x = read_idx(images)
     y = read_idx(labels)
+    full = float(np.iinfo(x.dtype).max) if np.issubdtype(x.dtype, np.integer) else max(float(x.max()), 1e-12)
     if x.ndim != 3 or y.ndim != 1 or x.shape[0] != y.shape[0]:
         raise SpecError(f"MNIST files: images {x.shape} and labels {y.shape} must be (n, rows, cols) and (n,)")
     if downsample > 1:
@@ -73,4 +74,4 @@ def load_mnist(images: str | Path, labels: str | Path, *, downsample: int = 1):
         r2, c2 = r // downsample, c // downsample
         x = x[:, :r2 * downsample, :c2 * downsample].reshape(n, r2, downsample, c2, downsample).mean(axis=(2, 4))
     x = x.astype(float)
-    return x.reshape(x.shape[0], -1) / max(float(x.max()), 1e-12), y.astype(np.int64)
+    return np.clip(x.reshape(x.shape[0], -1) / full, 0.0, 1.0), y.astype(np.int64)

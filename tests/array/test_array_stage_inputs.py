@@ -1,0 +1,136 @@
+"""The stage contract, the DeviceCard reader, the IDX loader, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devicephys.array import network as nw
+from devicephys.array.card import DEFAULT_CARD, load_card, neuron_from_card
+from devicephys.array.mnist import load_mnist, read_idx, write_idx
+from devicephys.array.reference import random_wiring
+from devicephys.array.result import ArrayResult
+from devicephys.array.simulate import estimate_memory, simulate
+from devicephys.array.spec import ArraySpec
+from devicephys.array.stage import run
+from devicephys.errors import SpecError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _card(tmp_path, **changes):
+    card = json.loads(json.dumps(DEFAULT_CARD))
+    for k, v in changes.items():
+        if v is None:
+            del card["parameters"][k]
+        else:
+            card["parameters"][k]["value"] = v
+    folder = tmp_path / "compact"
+    folder.mkdir(exist_ok=True)
+    (folder / "device_card.json").write_text(json.dumps(card))
+    return folder
+
+
+def test_stage_runs_fast_preset_with_a_card(tmp_path):
+    files = run(ArraySpec.fast(), tmp_path / "out", upstream={"compact": _card(tmp_path, photons_per_electron=2e-5)},
+                progress=False)
+    assert set(files) == {"result", "raster", "rates", "photon_map"}
+    assert all(Path(p).is_file() and Path(p).stat().st_size > 0 for p in files.values())
+    res = ArrayResult.load(files["result"])
+    ds = res.data
+    assert all("units" in ds[v].attrs for v in list(ds.data_vars) + list(ds.coords))
+    assert res.scalar("photons_per_spike") == pytest.approx(2e-5 * 1e-12 * 0.3 / 1.602176634e-19)
+    assert ds["spike_time"].size > 0 and res.scalar("crosstalk_ratio") > 0
+    assert res.spec == ArraySpec.fast()
+
+
+def test_stage_standalone_uses_builtin_card(tmp_path):
+    files = run(ArraySpec(nx=6, ny=6, duration=1e-6), tmp_path, upstream={}, progress=False)
+    assert ArrayResult.load(files["result"]).data.attrs["device_card"] == DEFAULT_CARD["name"]
+
+
+def test_cli_bad_spec_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "a.yaml"
+    bad.write_text("pitch: -1 um\n")
+    out = subprocess.run([sys.executable, "-m", "devicephys", "array", str(bad), "--out", str(tmp_path / "o"),
+                          "--from", str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and "pitch" in out.stderr
+
+
+@pytest.mark.parametrize("changes,word", [({"hold_voltage": 0.5}, "hold_voltage"),
+                                          ({"neuron_capacitance": -1e-12}, "neuron_capacitance"),
+                                          ({"set_time_v0": None}, "set_time_v0")])
+def test_bad_cards_are_refused_with_the_parameter_named(tmp_path, changes, word):
+    folder = _card(tmp_path, **changes)
+    with pytest.raises(SpecError, match=word):
+        neuron_from_card(load_card(folder / "device_card.json"))
+
+
+@pytest.mark.parametrize("kwargs,word", [(dict(dt=1e-3, duration=1e-4), "dt"), (dict(stimulus_fraction=2), "stimulus"),
+                                         (dict(detector_area=2e-12), "detector_area"), (dict(nx=0), "nx"),
+                                         (dict(far_field="emission"), "emission_file")])
+def test_bad_specs(kwargs, word):
+    with pytest.raises(SpecError, match=word):
+        ArraySpec(**kwargs)
+
+
+def test_inconsistent_shapes_are_refused():
+    with pytest.raises(SpecError, match="indptr"):
+        nw.Projection("a", "a", np.array([0, 2]), np.array([0]), 1.0)
+    with pytest.raises(SpecError, match="weights"):
+        nw.Projection("a", "a", np.array([0, 2]), np.array([0, 1]), np.ones(3))
+    with pytest.raises(SpecError, match="v_rest"):
+        nw.lif_cuba("a", 3, tau_m=1e-2, v_rest=np.zeros(4), v_th=1.0, v_reset=0.0, t_ref=0.0)
+    with pytest.raises(SpecError, match="tau_m"):
+        nw.lif_cuba("a", 3, tau_m=-1e-2, v_rest=0.0, v_th=1.0, v_reset=0.0, t_ref=0.0)
+    net = nw.Network()
+    net.add(nw.lif_cuba("a", 2, tau_m=1e-2, v_rest=0.0, v_th=1.0, v_reset=0.0, t_ref=0.0))
+    with pytest.raises(SpecError, match="rows"):
+        net.add(nw.Projection("a", "a", np.array([0, 1, 1, 1]), np.array([0]), 1.0))
+    with pytest.raises(SpecError, match="outside"):
+        net.add(nw.Projection("a", "a", np.array([0, 1, 1]), np.array([5]), 1.0))
+    with pytest.raises(SpecError, match="dt"):
+        simulate(net, 1e-3, 0.0, progress=False)
+
+
+def test_too_large_network_is_refused_with_the_estimate():
+    need = estimate_memory(10**6, 10**11)
+    assert need > 1e12
+    with pytest.raises(SpecError, match=r"needs about [0-9.]+ GiB"):
+        random_wiring(10**6, 10**6, 0.1, 0)
+    net = nw.Network()
+    net.add(nw.lif_cuba("a", 1000, tau_m=1e-2, v_rest=0.0, v_th=1.0, v_reset=0.0, t_ref=0.0))
+    with pytest.raises(SpecError, match="GiB"):
+        simulate(net, 1e-3, 1e-4, progress=False, memory_limit=10_000)
+
+
+def test_idx_round_trip_and_mnist_loader(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
+    write_idx(tmp_path / "img.idx", images)
+    write_idx(tmp_path / "lab.idx", labels)
+    assert np.array_equal(read_idx(tmp_path / "img.idx"), images)
+    raw = (tmp_path / "img.idx").read_bytes()
+    assert raw[:4] == bytes([0, 0, 8, 3]) and int.from_bytes(raw[4:8], "big") == 5
+    x, y = load_mnist(tmp_path / "img.idx", tmp_path / "lab.idx", downsample=4)
+    assert x.shape == (5, 49) and y.tolist() == [3, 1, 4, 1, 5] and 0 <= x.min() and x.max() <= 1
+    assert np.isclose(x[0, 0] * 255, images[0, :4, :4].mean())
+    (tmp_path / "bad.idx").write_bytes(raw[:-3])
+    with pytest.raises(SpecError, match="damaged"):
+        read_idx(tmp_path / "bad.idx")
+    with pytest.raises(SpecError, match="does not exist"):
+        read_idx(tmp_path / "nope.idx")
+
+
+def test_study_fast_mode_passes_its_check(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "studies" / "04_photonic_network_classification.py"), "--fast",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "CHECK passed" in out.stdout and (tmp_path / "accuracy_vs_pitch.png").is_file()
