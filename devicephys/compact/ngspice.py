@@ -19,7 +19,7 @@ import numpy as np
 
 from devicephys.errors import ConvergenceError, StageUnavailableError
 
-_OPTIONS = ".options reltol=1e-6 abstol=1e-15 vntol=1e-9 chgtol=1e-20 method=gear maxord=2 itl4=200"
+_OPTIONS = ".options reltol=1e-6 abstol=1e-15 vntol=1e-9 chgtol=1e-20 trtol=1 method=gear maxord=2 itl4=200"
 
 
 def executable() -> str:

@@ -1,0 +1,107 @@
+"""Export a DeviceCard as Verilog-A (LRM 2.4) with the same equations as the NumPy model.
+
+Two modules, mirroring the SPICE subcircuits (:mod:`devicephys.compact.export_spice`):
+``NAME(anode, cathode, opt)`` — the physical model with internal nodes ``nx``
+(closure in nm) and ``nt`` (temperature rise in K) — and
+``NAME_ts(anode, cathode)`` — the LIF threshold switch with internal node ``ns``.
+Branches are smooth (``exp``, ``sinh``, ``min``/``max`` clipping; no ``if`` on a
+state); constants are written as local parameters equal to the NumPy ones, so
+the two implementations agree to rounding.  Parameters carry the card's
+names, SI values in round-trip form, ranges, and the unit and description in a
+comment: :func:`read_parameters` recovers the card exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from devicephys import units
+from devicephys.compact.card import PARAMETERS, DeviceCard
+from devicephys.compact.export_spice import _LATCH, _PHYSICAL, subcircuit_names
+from devicephys.io import atomic_write_text
+
+_RANGE = {"positive": " from (0:inf)", "nonnegative": " from [0:inf)", "finite": ""}
+
+
+def _params(card: DeviceCard, names: list[str]) -> list[str]:
+    out = []
+    for name in names:
+        unit, desc, rule = PARAMETERS[name]
+        out.append(f"    // {name} [{unit}]: {desc}")
+        out.append(f"    parameter real {name} = {card.value(name)!r}{_RANGE[rule]};")
+    return out
+
+
+_PHYSICAL_BODY = """\
+    localparam real k_boltzmann = {k_b!r};  // [J/K]
+    localparam real planck_c = {hc!r};  // h c [J m]
+    localparam real q_e = {q!r};  // [C]
+    real v, x, dtemp, gapm, ggap, gcell, drive, arrh, floorf, xnm, ub, eta, lpeak, icell;
+    analog begin
+        v = V(anode, cathode);
+        x = V(nx);        // filament closure (gap_max - gap) [nm]
+        dtemp = V(nt);    // temperature rise T - T0 [K]
+        gapm = gap_max - x * 1e-9;
+        ggap = contact_conductance / (1 + exp(min(2 * decay_constant * (gapm - contact_gap), 700)));
+        gcell = 1 / leakage_resistance + ggap / (1 + filament_resistance * ggap);
+        drive = 4 * sinh(v / (2 * set_time_v0)) * sinh(v / (2 * set_time_v0));
+        arrh = exp(-activation_energy / k_boltzmann * (1 / (ambient_temperature + dtemp) - 1 / ambient_temperature));
+        floorf = 1 - exp(-(gapm - gap_min) / floor_width);
+        xnm = min(max(gapm, eta_gap_lo), eta_gap_hi) * 1e9;
+        ub = 1 / min(max(abs(v), eta_bias_lo), eta_bias_hi);
+        eta = exp(eta_c0 + eta_c1 * xnm + eta_c2 * ub + eta_c3 * xnm * xnm + eta_c4 * xnm * ub + eta_c5 * ub * ub);
+        lpeak = lambda_c0 + lambda_c1 * xnm + lambda_c2 * xnm * xnm;
+        icell = gcell * v;
+        I(anode, cathode) <+ icell;
+        // closure rate [nm/s]: growth (field and thermally activated) against relaxation
+        I(nx) <+ ddt(V(nx));
+        I(nx) <+ -1e9 * ((gap_max - gap_min) / set_time_tau0 * drive * arrh * floorf - (gap_max - gapm) / relaxation_time);
+        // thermal node
+        I(nt) <+ ddt(thermal_capacitance * V(nt));
+        I(nt) <+ V(nt) / thermal_resistance - icell * v;
+        // optical power [W] as a voltage on opt (1 V per W)
+        V(opt) <+ eta * abs(icell) / q_e * planck_c / lpeak;
+    end
+"""
+
+_LATCH_BODY = """\
+    real v, s, aw, vsw, z;
+    analog begin
+        v = V(anode, cathode);
+        s = V(ns);        // latch state 0..1
+        aw = ln((threshold_voltage - hold_voltage) / latch_width) * latch_width;
+        vsw = threshold_voltage + aw - (threshold_voltage - hold_voltage + 2 * aw) * s;
+        z = min(max((v - vsw) / latch_width, -700), 700);
+        I(anode, cathode) <+ exp(s * ln(resistance_off / resistance_on)) / resistance_off * v;
+        I(ns) <+ ddt(V(ns));
+        I(ns) <+ -(1 / (1 + exp(-z)) - s) / switching_time;
+    end
+"""
+
+
+def module_text(card: DeviceCard) -> str:
+    """Verilog-A text of both modules of ``card``."""
+    name, ts = subcircuit_names(card)
+    head = [f"// devicephys compact model '{card.name}' (Verilog-A, LRM 2.4)",
+            "// SI units throughout; parameters generated from the DeviceCard, do not edit by hand",
+            '`include "disciplines.vams"', ""]
+    phys = [f"module {name}(anode, cathode, opt);", "    inout anode, cathode;", "    output opt;",
+            "    electrical anode, cathode, opt, nx, nt;", *_params(card, _PHYSICAL),
+            _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e).rstrip(), "endmodule", ""]
+    latch = [f"module {ts}(anode, cathode);", "    inout anode, cathode;", "    electrical anode, cathode, ns;",
+             *_params(card, _LATCH), _LATCH_BODY.rstrip(), "endmodule"]
+    return "\n".join(head + phys + latch) + "\n"
+
+
+def write(card: DeviceCard, path: str | Path) -> Path:
+    """Write the Verilog-A file to ``path``, atomically."""
+    return atomic_write_text(path, module_text(card))
+
+
+_PARAM = re.compile(r"^\s*parameter\s+real\s+(\w+)\s*=\s*([-+0-9.eE]+)", re.MULTILINE)
+
+
+def read_parameters(text: str) -> dict[str, float]:
+    """Values of the ``parameter real`` declarations of an exported file."""
+    return {name: float(value) for name, value in _PARAM.findall(text)}

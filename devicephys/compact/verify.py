@@ -1,0 +1,107 @@
+"""ngspice against the NumPy model on the same stimuli, and the LIF neuron against theory.
+
+Three checks on an exported card:
+
+* DC sweep with hysteresis (triangle source through a series resistor);
+* pulse train (the "blinking" neuron integrating pulses in its filament);
+* LIF neuron (threshold switch across a capacitor) — spike times against the
+  NumPy reference and the period against ``t_c + t_d`` of
+  :func:`devicephys.compact.neuron.lif_analytic`.
+
+Each returns agreement figures (relative errors) and the waveforms for plots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from devicephys.compact import integrate, ngspice, neuron
+from devicephys.compact.card import DeviceCard
+from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
+from devicephys.compact.fit import set_time_law
+
+_VECTORS = ["i(vsense)", "v(anode)", "v(xdev.nx)", "v(xdev.nt)", "v(opt)"]
+
+
+def _compare_series(card: DeviceCard, tp, vp, r_series: float, t_stop: float, samples: int) -> dict:
+    p = card.model_params()
+    ref = integrate.simulate_series(p, tp, vp, r_series, samples_per_segment=samples)
+    name, _ = subcircuit_names(card)
+    run = ngspice.run(ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_series, t_stop,
+                                             t_stop / 20000), _VECTORS)
+    # ngspice's waveforms on the NumPy time grid (pointwise figures), and each on its own grid (event times)
+    i_sp = np.interp(ref.time, run.time, run.vectors["i(vsense)"])
+    opt_sp = np.interp(ref.time, run.time, run.vectors["v(opt)"])
+    gap_sp = p.gap_max - 1e-9 * np.interp(ref.time, run.time, run.vectors["v(xdev.nx)"])
+    peak = float(np.max(np.abs(ref.current)))
+    q_np, q_sp = np.trapezoid(ref.current, ref.time), np.trapezoid(i_sp, ref.time)
+    e_np = np.trapezoid(ref.optical_power, ref.time)
+    e_sp = np.trapezoid(run.vectors["v(opt)"], run.time)
+    ev_np = neuron.upward_crossings(ref.time, ref.current, 0.5 * peak)
+    ev_sp = neuron.upward_crossings(run.time, run.vectors["i(vsense)"], 0.5 * peak)
+    same = len(ev_np) == len(ev_sp) and len(ev_np) > 0
+    metrics = {"current_rms_error_rel_peak": float(np.sqrt(np.mean((i_sp - ref.current) ** 2)) / peak),
+               "current_max_error_rel_peak": float(np.max(np.abs(i_sp - ref.current)) / peak),
+               "charge_error_rel": float(abs(q_sp - q_np) / abs(q_np)),
+               "optical_energy_error_rel": float(abs(e_sp - e_np) / e_np) if e_np > 0 else float("nan"),
+               "optical_power_max_error_rel_peak": float(np.max(np.abs(opt_sp - ref.optical_power))
+                                                         / max(np.max(ref.optical_power), 1e-300)),
+               "switch_events_numpy": int(len(ev_np)), "switch_events_ngspice": int(len(ev_sp)),
+               "switch_time_max_error_rel": float(np.max(np.abs(ev_sp - ev_np) / ev_np)) if same else float("nan"),
+               "gap_max_error_m": float(np.max(np.abs(gap_sp - ref.gap))),
+               "ngspice_seconds": run.seconds, "ngspice_points": int(len(run.time))}
+    return {"metrics": metrics, "numpy": ref, "spice_current": i_sp, "spice_gap": gap_sp, "spice_optical": opt_sp}
+
+
+def dc_sweep(card: DeviceCard) -> dict:
+    """Triangle sweep to 1.5 x threshold through R_s = 1.2 R_on, slow against relaxation."""
+    v = card.values()
+    t_stop = 200.0 * v["relaxation_time"]
+    tp, vp = integrate.triangle_sweep_pwl(1.5 * v["threshold_voltage"], t_stop)
+    out = _compare_series(card, tp, vp, 1.2 * v["resistance_on"], t_stop, 2000)
+    out["r_series"] = 1.2 * v["resistance_on"]
+    return out
+
+
+def pulse_train(card: DeviceCard, count: int) -> dict:
+    """Pulses of 1.3 x threshold, each shorter than the set time: the filament integrates them."""
+    v = card.values()
+    amp = 1.3 * v["threshold_voltage"]
+    t_set = float(set_time_law(amp, v["set_time_tau0"], v["set_time_v0"], v["relaxation_time"]))
+    width = 0.45 * t_set
+    period = width + 0.15 * v["relaxation_time"]
+    tp, vp = integrate.pulse_train_pwl(amp, width, period, count, rise=width / 50, delay=0.1 * width)
+    out = _compare_series(card, tp, vp, 0.2 * v["resistance_on"], float(tp[-1]), 400)
+    ref, p = out["numpy"], card.model_params()
+    fire, release = p.gap_min + 0.5 * (p.contact_gap - p.gap_min) + 0.1e-9, p.contact_gap + 0.5e-9
+    t_np = neuron.blink_spikes(ref.time, ref.gap, fire, release)
+    t_sp = neuron.blink_spikes(ref.time, out["spice_gap"], fire, release)
+    out["metrics"]["blinks_numpy"] = int(len(t_np))
+    out["metrics"]["blinks_ngspice"] = int(len(t_sp))
+    out["pulse"] = {"amplitude": amp, "width": width, "period": period}
+    return out
+
+
+def lif(card: DeviceCard, spikes: int) -> dict:
+    """The reference LIF neuron of the card: ngspice, NumPy and theory."""
+    lp, v = card.latch_params(), card.values()
+    c, r_s, v_in = v["neuron_capacitance"], v["series_resistance"], v["neuron_input_voltage"]
+    theory = neuron.lif_analytic(lp, v_in, r_s, c)
+    first = theory["charge_time"] + theory["discharge_time"]
+    t_end = first * (1 + 0.25) + theory["period"] * (spikes - 1) + 0.5 * theory["period"]
+    ref = neuron.simulate_lif(lp, v_in, r_s, c, t_end, v_start=0.0)
+    _, ts = subcircuit_names(card)
+    run = ngspice.run(ngspice.lif_netlist(subcircuit_text(card), ts, v_in, r_s, c, t_end, theory["period"] / 4000),
+                      ["v(mem)", "v(xsw.ns)", "i(vsense)"])
+    t_sp = neuron.upward_crossings(run.time, run.vectors["v(xsw.ns)"], 0.5)
+    t_np = ref["spike_times"]
+    n = min(len(t_np), len(t_sp))
+    intervals = np.diff(t_np)
+    metrics = {"spikes_numpy": int(len(t_np)), "spikes_ngspice": int(len(t_sp)),
+               "spike_time_max_error_rel": float(np.max(np.abs(t_sp[:n] - t_np[:n]) / t_np[:n])) if n else float("nan"),
+               "period_theory": theory["period"],
+               "period_numpy_error_rel": float(np.max(np.abs(intervals / theory["period"] - 1))) if len(intervals) else float("nan"),
+               "period_ngspice_error_rel": (float(np.max(np.abs(np.diff(t_sp) / theory["period"] - 1)))
+                                            if len(t_sp) > 1 else float("nan")),
+               "ngspice_seconds": run.seconds}
+    return {"metrics": metrics, "numpy": ref, "spice": run, "theory": theory}
