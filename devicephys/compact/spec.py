@@ -30,4 +30,4 @@ class CompactSpec(Spec):
     @classmethod
     def fast(cls) -> "CompactSpec":
         """Quick preset: shorter ngspice checks."""
-        return cls(verify_pulses=2, verify_spikes=3)
+        return cls(verify_pulses=3, verify_spikes=3)

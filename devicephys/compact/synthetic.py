@@ -157,3 +157,18 @@ def emission_dataset(gaps=np.linspace(0.3e-9, 2.0e-9, 8), biases=np.linspace(1.5
                 "angle": ("angle", angles, {"units": "rad"})})
     ds.attrs["synthetic"] = "toy spectrum from devicephys.compact.synthetic (test fixture)"
     return ds
+
+
+def write_upstream(root, p: ModelParams = REFERENCE) -> dict:
+    """Write ``root/filament/filament.nc`` and ``root/emission/emission.nc``; return the folders by stage."""
+    from pathlib import Path
+
+    from devicephys.io import atomic_path
+
+    root = Path(root)
+    folders = {"filament": root / "filament", "emission": root / "emission"}
+    for stage, ds in (("filament", filament_dataset(p)), ("emission", emission_dataset())):
+        ds.attrs["devicephys_kind"] = stage
+        with atomic_path(folders[stage] / f"{stage}.nc") as tmp:
+            ds.to_netcdf(tmp, engine="h5netcdf")
+    return folders
