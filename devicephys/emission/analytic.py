@@ -166,3 +166,36 @@ def mim_gap_mode_index(wavelength: float, width: float, eps_d: float, eps_m: com
     if abs(mim_residual(beta, k0, width, eps_d, eps_m)) > 1e-8:
         raise ArithmeticError("MIM dispersion converged to a non-root")
     return beta / k0
+
+
+def mim_gap_mode_index_array(wavelengths, width: float, eps_d: float, eps_m, *, strict: bool = True) -> np.ndarray:
+    """Vectorised :func:`mim_gap_mode_index` over ``wavelengths`` [m] with metal permittivities ``eps_m`` [1].
+
+    With ``strict`` False, wavelengths where Newton fails (near the surface-plasmon
+    frequency, where the bound gap mode ceases to exist) give NaN instead of an error.
+    """
+    lam = np.asarray(wavelengths, dtype=float)
+    em = np.asarray(eps_m, dtype=complex) * np.ones_like(lam)
+    k0 = 2 * np.pi / lam
+    beta = np.sqrt((k0**2 * eps_d * em / (eps_d + em)) + (-2 * eps_d / (width * em)) ** 2)
+
+    def res(b):
+        kd = np.sqrt(b**2 - eps_d * k0**2)
+        km = np.sqrt(b**2 - em * k0**2)
+        km = np.where(km.real < 0, -km, km)
+        return np.tanh(kd * width / 2) + eps_d * km / (em * kd)
+
+    for _ in range(100):
+        h = 1e-7 * np.abs(beta)
+        step = res(beta) / ((res(beta + h) - res(beta - h)) / (2 * h))
+        beta = beta - step
+        if np.all(np.abs(step) < 1e-12 * np.abs(beta)):
+            break
+        if not strict and np.all(~np.isfinite(step) | (np.abs(step) < 1e-12 * np.abs(beta))):
+            break
+    bad = ~(np.abs(res(beta)) <= 1e-7)
+    if not strict:
+        return np.where(bad, np.nan, beta / k0)
+    if np.any(bad):
+        raise ArithmeticError(f"MIM dispersion did not converge for w = {width * 1e9:.2f} nm")
+    return beta / k0

@@ -158,18 +158,26 @@ def _stop_condition(probe: mp.Vector3, min_time: float, decay: float, check_ever
     return stop
 
 
-def _check_spectrum(name: str, values: np.ndarray, jump: float = 0.5) -> None:
-    """Refuse spectra that are negative, non-finite, or jump between neighbouring frequencies."""
+def check_spectrum(name: str, values: np.ndarray, spike: float = 2.0, jump: float = 3.0) -> None:
+    """Refuse a spectrum that is negative, non-finite, or not smooth between neighbouring frequencies.
+
+    Not smooth means an isolated spike (one point larger, or smaller, than both
+    neighbours by the factor ``spike``) or a step between neighbours larger
+    than the factor ``jump``: both mark a run that stopped early, a source too
+    close to metal, or a wavelength grid too coarse for the resonance.
+    """
     if not np.all(np.isfinite(values)):
         raise ConvergenceError(f"{name} spectrum has NaN/inf values; the run diverged - refine the grid or lengthen the run")
     if np.any(values <= 0):
         raise ConvergenceError(f"{name} spectrum is negative at {int(np.sum(values <= 0))} frequencies; "
                                "the dipole is too few cells from metal or the run stopped early - refine the grid "
                                "(smaller grid_step) or raise min_run_time")
-    rel = np.abs(np.diff(values)) / (0.5 * (values[1:] + values[:-1]))
-    if np.any(rel > jump):
-        raise ConvergenceError(f"{name} spectrum jumps by {100 * rel.max():.0f}% between neighbouring frequencies; "
-                               "refine the grid or lengthen the run (min_run_time)")
+    r1, r2 = values[1:-1] / values[:-2], values[1:-1] / values[2:]
+    spikes = ((r1 > spike) & (r2 > spike)) | ((r1 < 1 / spike) & (r2 < 1 / spike))
+    steps = values[1:] / values[:-1]
+    if np.any(spikes) or np.any((steps > jump) | (steps < 1 / jump)):
+        raise ConvergenceError(f"{name} spectrum is not smooth between neighbouring frequencies (spike or step > "
+                               f"x{jump:g}); refine the grid, raise min_run_time, or use more wavelengths")
 
 
 @dataclass(frozen=True)
@@ -268,7 +276,7 @@ def run_gap(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, angles: n
     Returns
     -------
     Spectra
-        Raw spectra; the total-power spectrum has passed :func:`_check_spectrum`.
+        Raw spectra; the total-power spectrum has passed :func:`check_spectrum`.
     """
     import time
 
@@ -305,7 +313,7 @@ def run_gap(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, angles: n
         out.angle = np.asarray(angles, float)
         out.far_field = _far_field(sim, n2f, out.angle, len(freqs))
     if c.check:
-        _check_spectrum("total-power", out.power_total)
+        check_spectrum("total-power", out.power_total)
     return out
 
 

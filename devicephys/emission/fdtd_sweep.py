@@ -1,0 +1,140 @@
+"""The FDTD gap sweep, run on a ``concurrent.futures`` executor.
+
+Each gap is one task (:func:`fdtd_gap_task`) that imports MEEP inside the
+worker, so this module itself stays light.  A process pool is the default; a
+thread pool, a serial loop, or any executor the caller gives (for example a
+Dask ``Client.get_executor()``) work the same way.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from devicephys.emission.spec import EmissionSpec
+from devicephys.errors import ConvergenceError
+
+
+@dataclass
+class GapSpectra:
+    """Processed FDTD spectra of one gap (SI; spectra on the spec's wavelength grid).
+
+    Attributes
+    ----------
+    gap
+        Gap [m].
+    purcell
+        LDOS at the dipole over the analytic homogeneous-insulator LDOS [1].
+    purcell_flux
+        The same from the flux out of a small closed box around the dipole [1].
+    radiative_efficiency
+        Radiated power (closed box around the device) over total power [1].
+    far_field
+        (angle, wavelength) radiation pattern normalised to 1 over the sphere [1/sr].
+    seconds, steps_per_second
+        Wall time [s] and FDTD speed [1/s] of the run.
+    """
+
+    gap: float
+    purcell: np.ndarray
+    purcell_flux: np.ndarray
+    radiative_efficiency: np.ndarray
+    far_field: np.ndarray
+    seconds: float
+    steps_per_second: float
+
+
+def geometry_and_control(spec: EmissionSpec, gap: float, tip_radius: float):
+    """The solver's GapGeometry and RunControl for ``gap`` [m] and ``tip_radius`` [m]."""
+    from devicephys.emission import solve
+
+    geom = solve.GapGeometry(gap=gap, tip_radius=tip_radius, tip_length=spec.tip_length, counter_radius=spec.counter_radius,
+                             counter_thickness=spec.counter_thickness, index=spec.insulator_index, tip_metal=spec.tip_metal,
+                             counter_metal=spec.counter_metal, tip_shape=spec.tip_shape, cone_half_angle=spec.cone_half_angle)
+    ctrl = solve.RunControl(grid_step=spec.grid_step, pml_thickness=spec.pml_thickness, padding=spec.padding,
+                            min_run_time=spec.min_run_time, decay=spec.field_decay)
+    return geom, ctrl
+
+
+def wavelengths(spec: EmissionSpec) -> np.ndarray:
+    """The spec's vacuum wavelength grid [m]."""
+    return np.linspace(spec.wavelength_min, spec.wavelength_max, spec.wavelength_count)
+
+
+def angles(spec: EmissionSpec) -> np.ndarray:
+    """The spec's polar angles [rad] of the far-field pattern."""
+    return np.linspace(0.0, np.pi, spec.angle_count)
+
+
+def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
+    """Run and process one gap (in a worker); raises ConvergenceError on a bad run."""
+    from devicephys.emission import solve
+
+    spec = EmissionSpec.from_dict(spec_dict)
+    geom, ctrl = geometry_and_control(spec, gap, tip_radius)
+    lam, ang = wavelengths(spec), angles(spec)
+    raw = solve.run_gap(geom, ctrl, lam, angles=ang)
+    constant = solve.flux_ldos_constant(spec.insulator_index)
+    step = solve.to_meep(spec.grid_step)
+    total_from_ldos = constant * step * raw.ldos
+    solve.check_spectrum("LDOS", raw.ldos)
+    ratio = raw.power_total / total_from_ldos
+    worst = float(np.max(np.abs(ratio - 1)))
+    if worst > spec.power_check_tolerance:
+        raise ConvergenceError(
+            f"gap {gap * 1e9:.2f} nm: total power from the LDOS and from the flux box around the dipole differ by "
+            f"{100 * worst:.0f}% (> {100 * spec.power_check_tolerance:.0f}%); refine grid_step or raise min_run_time")
+    theta = ang[:, None]
+    norm = np.trapezoid(raw.far_field * 2 * np.pi * np.sin(theta), ang, axis=0)
+    return GapSpectra(gap=gap, purcell=raw.ldos / raw.ldos_reference,
+                      purcell_flux=raw.power_total / (constant * step * raw.ldos_reference),
+                      radiative_efficiency=raw.power_radiated / total_from_ldos,
+                      far_field=raw.far_field / norm[None, :], seconds=raw.seconds, steps_per_second=raw.steps_per_second)
+
+
+def _make_executor(kind: str, workers: int) -> cf.Executor | None:
+    if kind == "process":
+        return cf.ProcessPoolExecutor(max_workers=workers)
+    if kind == "thread":
+        return cf.ThreadPoolExecutor(max_workers=workers)
+    return None
+
+
+def run_sweep(spec: EmissionSpec, tip_radius: float, *, executor: cf.Executor | None = None,
+              progress: bool = True) -> list[GapSpectra]:
+    """FDTD spectra at every gap of ``spec.fdtd_gaps``, sorted by gap.
+
+    Parameters
+    ----------
+    spec
+        The emission spec.
+    tip_radius
+        Tip radius [m] (the spec's, or the filament's).
+    executor
+        Any ``concurrent.futures`` executor; default: the one the spec names.
+    progress
+        Show a progress bar.
+    """
+    gaps = sorted(spec.fdtd_gaps)
+    own = executor is None
+    pool = _make_executor(spec.executor, spec.workers) if own else executor
+    bar = tqdm(total=len(gaps), desc="FDTD gaps", unit="gap", disable=not progress)
+    try:
+        if pool is None:
+            out = []
+            for g in gaps:
+                out.append(fdtd_gap_task(spec.to_dict(), g, tip_radius))
+                bar.update()
+            return out
+        futures = {pool.submit(fdtd_gap_task, spec.to_dict(), g, tip_radius): g for g in gaps}
+        for fut in cf.as_completed(futures):
+            fut.result()
+            bar.update()
+        return [f.result() for f in sorted(futures, key=futures.get)]
+    finally:
+        bar.close()
+        if own and pool is not None:
+            pool.shutdown(cancel_futures=True)

@@ -1,0 +1,23 @@
+"""EmissionResult: optical response and emission spectra versus gap, bias and wavelength.
+
+Variables (all with ``units``): ``purcell`` and ``radiative_efficiency``
+(gap, wavelength) [1]; ``spectrum`` (gap, bias, wavelength) [1/m] photons per
+tunnelling electron per unit wavelength; ``quantum_efficiency`` (gap, bias) [1];
+``peak_wavelength`` (gap) [m]; ``spectral_width`` (gap) [m]; ``far_field``
+(gap, angle) [1/sr]; 0-d ``tip_radius`` [m] and ``insulator_index`` [1].
+The FDTD data behind the fast model sit on the dimension ``fdtd_gap``
+(``purcell_fdtd``, ``purcell_flux_fdtd``, ``radiative_efficiency_fdtd``,
+``far_field_fdtd``, ``peak_wavelength_fdtd``, ``fdtd_seconds``).
+"""
+
+from __future__ import annotations
+
+from devicephys.emission.spec import EmissionSpec
+from devicephys.result import Result
+
+
+class EmissionResult(Result):
+    """Result of the emission stage (file ``emission.nc``)."""
+
+    kind = "emission"
+    spec_class = EmissionSpec

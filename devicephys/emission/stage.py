@@ -1,0 +1,67 @@
+"""Runner of the emission stage: FDTD gap sweep -> fast model -> spectra -> emission.nc and plots."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from devicephys.emission import assemble, fastmodel, fdtd_sweep, plot
+from devicephys.emission.result import EmissionResult
+from devicephys.emission.spec import EmissionSpec
+from devicephys.errors import SpecError
+
+
+def filament_inputs(spec: EmissionSpec, upstream: dict[str, Path]) -> tuple[float, float | None]:
+    """Tip radius [m] and operating gap [m] (or None): from the filament result when present and wanted."""
+    folder = upstream.get("filament")
+    path = Path(folder) / "filament.nc" if folder is not None else None
+    if not spec.use_filament or path is None or not path.is_file():
+        return spec.tip_radius, None
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        radius = float(ds["filament_radius_final"].values) if "filament_radius_final" in ds else spec.tip_radius
+        gap = float(ds["minimum_gap"].values) if "minimum_gap" in ds else None
+    if not np.isfinite(radius) or radius < 3 * spec.grid_step:
+        raise SpecError(f"EmissionSpec.tip_radius: the filament result gives a tip radius of {radius * 1e9:.2f} nm, fewer than "
+                        f"3 grid cells at grid_step {spec.grid_step * 1e9:.2f} nm; lower grid_step to <= {radius / 3 * 1e9:.2f} nm "
+                        "or set use_filament: false to use the spec's tip_radius", field="tip_radius")
+    return radius, gap if gap is not None and np.isfinite(gap) else None
+
+
+def compute(spec: EmissionSpec, *, upstream: dict[str, Path] | None = None, executor: cf.Executor | None = None,
+            progress: bool = True) -> tuple[EmissionResult, fastmodel.GapPlasmonModel]:
+    """Run the FDTD sweep, calibrate the fast model and build the result (nothing written)."""
+    tip_radius, operating_gap = filament_inputs(spec, upstream or {})
+    runs = fdtd_sweep.run_sweep(spec, tip_radius, executor=executor, progress=progress)
+    lam = fdtd_sweep.wavelengths(spec)
+    model = fastmodel.calibrate([r.gap for r in runs], lam, [r.purcell for r in runs],
+                                [r.radiative_efficiency for r in runs], tip_radius=tip_radius,
+                                index=spec.insulator_index, metal=spec.counter_metal)
+    ds = assemble.build_dataset(spec, runs, model, tip_radius, operating_gap)
+    return EmissionResult(spec, ds), model
+
+
+def run(spec: EmissionSpec, out: Path, *, upstream: dict[str, Path], progress: bool = True) -> dict[str, Path]:
+    """Write ``emission.nc`` and the PNG plots into ``out``; return them by name.
+
+    Parameters
+    ----------
+    spec
+        The emission spec.
+    out
+        Output folder (created).
+    upstream
+        ``{"filament": folder}`` when a filament result is available (optional).
+    progress
+        Show progress bars.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result, _ = compute(spec, upstream=upstream, progress=progress)
+    files = {"result": result.save(out / "emission.nc")}
+    files["optics_plot"] = plot.plot_optics(result.data, out / "emission_optics.png")
+    files["spectra_plot"] = plot.plot_spectra(result.data, out / "emission_spectra.png")
+    files["far_field_plot"] = plot.plot_far_field(result.data, out / "emission_far_field.png")
+    return files
