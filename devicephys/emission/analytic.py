@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import cmath
 import math
+import warnings
 
 import numpy as np
 from scipy import integrate
@@ -104,8 +105,10 @@ def mirror_purcell(height: float, wavelength: float, eps_mirror: complex, eps_me
 
 def _quad_complex(func, a: float, b: float, points=None) -> complex:
     opts = dict(limit=2000, epsabs=1e-11, epsrel=1e-8, points=points)
-    re = integrate.quad(lambda x: func(x).real, a, b, **opts)[0]
-    im = integrate.quad(lambda x: func(x).imag, a, b, **opts)[0]
+    with warnings.catch_warnings():  # round-off notices at the 1e-8 level are harmless here
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        re = integrate.quad(lambda x: func(x).real, a, b, **opts)[0]
+        im = integrate.quad(lambda x: func(x).imag, a, b, **opts)[0]
     return complex(re, im)
 
 

@@ -214,6 +214,7 @@ class RunControl:
     min_run_time: float = 40e-15
     decay: float = 1e-6
     check: bool = True
+    courant: float = 0.5
 
 
 def _tip_objects(g: GapGeometry, step: float, z_apex: float) -> list:
@@ -295,7 +296,7 @@ def run_gap(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, angles: n
     geometry += _tip_objects(g, c.grid_step, lay["d"])
     sim = mp.Simulation(cell_size=mp.Vector3(sr, 0, 2 * half), resolution=1 / lay["dz"], dimensions=mp.CYLINDRICAL, m=0,
                         geometry=geometry, default_material=medium, boundary_layers=[mp.PML(pml)],
-                        sources=_source(freqs, mp.Vector3(0, 0, lay["z_src"])))
+                        sources=_source(freqs, mp.Vector3(0, 0, lay["z_src"])), Courant=c.courant)
     small = _closed_cylinder(sim, freqs, *_small_box(lay))
     big = _closed_cylinder(sim, freqs, lay["r_box"], *lay["z_box"])
     n2f = _closed_cylinder(sim, freqs, lay["r_box"], *lay["z_box"], kind="near2far") if angles is not None else None
@@ -389,3 +390,59 @@ def run_mirror(height: float, metal: str, index: float, c: RunControl, wavelengt
     norm = _source_power(sim)
     return Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
                    ldos_reference=_ldos_reference(freqs, index, dz), power_total=_total_flux(small) / norm)
+
+
+def run_mim(width: float, metal: str, index: float, wavelengths: np.ndarray, *, grid_step: float = 1e-9,
+            length: float = 800e-9, metal_thickness: float = 60e-9, pml_thickness: float = 200e-9,
+            decay: float = 1e-6) -> np.ndarray:
+    """Complex effective index of the symmetric MIM gap plasmon measured in a 2-D FDTD run [1].
+
+    A point Ey source (across the gap) in an insulator slab of ``width`` [m]
+    between two ``metal`` layers launches the gap plasmon both ways; the
+    complex field Ey(x) on the slab's mid-plane, Fourier transformed at each
+    wavelength, is fitted by exp(i beta x) on one side (away from source and
+    PML): Re beta from the phase slope, Im beta from the amplitude decay.
+    """
+    dz = to_meep(grid_step)
+    w = to_meep(snap(width, 2 * grid_step))
+    t_m = to_meep(snap(metal_thickness, grid_step))
+    pml = to_meep(snap(pml_thickness, grid_step))
+    sx = to_meep(snap(length, 2 * grid_step)) + 2 * pml
+    sy = w + 2 * t_m
+    freqs = meep_frequencies(wavelengths)
+    mat = metal_medium(metal)
+    geometry = [mp.Block(size=mp.Vector3(mp.inf, t_m, mp.inf), center=mp.Vector3(0, s * (w + t_m) / 2), material=mat)
+                for s in (-1, 1)]
+    sim = mp.Simulation(cell_size=mp.Vector3(sx, sy), resolution=1 / dz, geometry=geometry,
+                        default_material=mp.Medium(index=index), boundary_layers=[mp.PML(pml, direction=mp.X)],
+                        sources=_source(freqs, mp.Vector3(-sx / 2 + pml + 10 * dz, 0), component=mp.Ey))
+    x0, x1 = -sx / 2 + pml + 40 * dz, sx / 2 - pml - 40 * dz
+    line = mp.Volume(center=mp.Vector3((x0 + x1) / 2, 0), size=mp.Vector3(x1 - x0, 0))
+    dft = sim.add_dft_fields([mp.Ey], list(freqs), where=line)
+    probe = mp.Vector3(x1, 0)
+    decayed = mp.stop_when_fields_decayed(1.0 / float(freqs.min()), mp.Ey, probe, decay)
+    sim.run(until_after_sources=decayed)
+    out = []
+    for k in range(len(freqs)):
+        field = np.asarray(sim.get_dft_array(dft, mp.Ey, k)).ravel()
+        x = np.linspace(x0, x1, len(field))
+        phase = np.unwrap(np.angle(field))
+        re = np.polyfit(x, phase, 1)[0]
+        im = -np.polyfit(x, np.log(np.abs(field)), 1)[0]
+        out.append(complex(re, im) / (2 * np.pi * freqs[k]))
+    return np.asarray(out)
+
+
+def run_homogeneous(index: float, c: RunControl, wavelengths: np.ndarray, *, size: float = 2e-6) -> Spectra:
+    """On-axis Ez dipole in a homogeneous medium of ``index`` [1]: cylindrical cell of radius ``size`` [m]."""
+    dz = to_meep(c.grid_step)
+    pml = to_meep(snap(c.pml_thickness, c.grid_step))
+    s = to_meep(snap(size, c.grid_step))
+    freqs = meep_frequencies(wavelengths)
+    sim = mp.Simulation(cell_size=mp.Vector3(s + pml, 0, 2 * (s + pml)), resolution=1 / dz, dimensions=mp.CYLINDRICAL,
+                        m=0, default_material=mp.Medium(index=index), boundary_layers=[mp.PML(pml)],
+                        sources=_source(freqs, mp.Vector3()), Courant=c.courant)
+    stop = _stop_condition(mp.Vector3(s / 2, 0, s / 2), meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
+    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
+    return Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
+                   ldos_reference=_ldos_reference(freqs, index, dz))
