@@ -97,7 +97,7 @@ def lif_analytic(p: LatchParams, v_in: float, r_series: float, capacitance: floa
 
 
 def simulate_lif(p: LatchParams, v_in: float, r_series: float, capacitance: float, t_end: float,
-                 *, v_start: float | None = None, rtol: float = 1e-9) -> dict[str, np.ndarray]:
+                 *, v_start: float | None = None, rtol: float = 1e-8) -> dict[str, np.ndarray]:
     """Integrate the LIF neuron for ``t_end`` [s]; capacitor starts at ``v_start`` (default V_h).
 
     Returns ``time`` [s], ``voltage`` [V] (capacitor), ``state`` [1],
@@ -110,8 +110,8 @@ def simulate_lif(p: LatchParams, v_in: float, r_series: float, capacitance: floa
         return [((v_in - v) / r_series - i_sw) / capacitance, latch_rate(p, v, s)]
 
     y0 = [p.hold_voltage if v_start is None else v_start, 0.0]
-    max_step = t_end / 5000
-    sol = solve_ivp(f, (0.0, t_end), y0, method="Radau", rtol=rtol, atol=[1e-9, 1e-9], max_step=max_step)
+    max_step = t_end / 2000
+    sol = solve_ivp(f, (0.0, t_end), y0, method="LSODA", rtol=rtol, atol=[1e-9, 1e-9], max_step=max_step)
     if not sol.success:
         raise ConvergenceError(f"LIF integration failed ({sol.message}); increase the latch width")
     v, s = sol.y
