@@ -68,7 +68,7 @@ def simulate_series(p: ModelParams, pwl_time, pwl_voltage, r_series: float, *,
         slope = (vp[k + 1] - vp[k]) / (tp[k + 1] - tp[k])
         t_eval = (None if samples_per_segment is None
                   else np.linspace(tp[k], tp[k + 1], samples_per_segment + 1)[1:])
-        sol = solve_ivp(_rhs(p, r_series, tp[k], vp[k], slope), (tp[k], tp[k + 1]), y, method="Radau",
+        sol = solve_ivp(_rhs(p, r_series, tp[k], vp[k], slope), (tp[k], tp[k + 1]), y, method="LSODA",
                         t_eval=t_eval, rtol=rtol, atol=[1e-9 * p.gap_max, 1e-9 * p.ambient_temperature],
                         first_step=min(1e-12, (tp[k + 1] - tp[k]) / 10))
         if not sol.success:

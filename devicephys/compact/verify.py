@@ -28,7 +28,7 @@ def _compare_series(card: DeviceCard, tp, vp, r_series: float, t_stop: float, sa
     ref = integrate.simulate_series(p, tp, vp, r_series, samples_per_segment=samples)
     name, _ = subcircuit_names(card)
     run = ngspice.run(ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_series, t_stop,
-                                             t_stop / 20000), _VECTORS)
+                                             t_stop / 4000), _VECTORS)
     # ngspice's waveforms on the NumPy time grid (pointwise figures), and each on its own grid (event times)
     i_sp = np.interp(ref.time, run.time, run.vectors["i(vsense)"])
     opt_sp = np.interp(ref.time, run.time, run.vectors["v(opt)"])
