@@ -9,6 +9,7 @@ Dask ``Client.get_executor()``) work the same way.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,8 +97,8 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
 
 
 def _make_executor(kind: str, workers: int) -> cf.Executor | None:
-    if kind == "process":
-        return cf.ProcessPoolExecutor(max_workers=workers)
+    if kind == "process":  # spawn: MEEP/OpenMP threads in the parent make fork unsafe
+        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     if kind == "thread":
         return cf.ThreadPoolExecutor(max_workers=workers)
     return None
