@@ -137,7 +137,7 @@ def _exp_synapse_gain(dt: float, tau_m: float, tau_s: float) -> float:
     return tau_s / (tau_s - tau_m) * (math.exp(-dt / tau_s) - math.exp(-dt / tau_m))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _scatter(dst_ptr, cursor, row_off, col_off, ptr, idx, w, dl, ch, mu_src, has_mu,
              out_idx, out_w, out_d, out_c, out_mu):
     for r in range(ptr.size - 1):

@@ -75,3 +75,13 @@ def test_photons_emitted_are_spikes_times_card_budget():
     counts = np.bincount(r.spike_index, minlength=3)
     expected = NEURON.photons_per_electron * NEURON.capacitance * (NEURON.threshold_voltage - NEURON.hold_voltage) / 1.602176634e-19
     assert np.allclose(r.emitted_photons, counts * expected)
+
+
+def test_vectorisable_exp_matches_library_exp():
+    from devicephys.array.kernels import exp_neg
+
+    x = np.concatenate([np.linspace(0, 2, 20001), np.geomspace(2, 1e4, 2000)])
+    approx = np.array([exp_neg(v) for v in x])
+    assert np.max(np.abs(approx - np.exp(-x))) < 1e-13
+    small = x <= 10
+    assert np.max(np.abs(approx[small] / np.exp(-x[small]) - 1)) < 1e-11
