@@ -1,0 +1,98 @@
+"""Benchmark of the compact model: NumPy over 1e5 devices, and ngspice on one device.
+
+Prints, measured side by side in one run (medians of repeats):
+
+* the vectorised NumPy step (:func:`devicephys.compact.integrate.step_many`)
+  for N = 1e3, 1e4, 1e5 devices driven by a pulse train: time per step and per
+  device-step;
+* one device through the same pulse train: ngspice (exported subcircuit)
+  against the NumPy stiff-solver reference, and the LIF neuron likewise.
+
+Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from devicephys.compact import build, integrate, neuron, ngspice, synthetic, verify
+from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
+from devicephys.compact.spec import CompactSpec
+
+
+def _median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_numpy(card, devices: int, steps: int) -> float:
+    """Median seconds per step of ``step_many`` for ``devices`` devices."""
+    p, v = card.model_params(), card.values()
+    rng = np.random.default_rng(1)
+    amp = 1.3 * v["threshold_voltage"] * rng.uniform(0.9, 1.1, devices)
+    r_s = 0.2 * v["resistance_on"]
+    period = 2e-6
+    dt = period / 100
+
+    def run():
+        gap, temp = np.full(devices, p.gap_max), np.full(devices, p.ambient_temperature)
+        for k in range(steps):
+            drive = amp if (k % 100) < 30 else 0.0
+            gap, temp, _ = integrate.step_many(p, gap, temp, drive, r_s, dt)
+
+    return _median_time(run, 3) / steps
+
+
+def bench_single(card) -> list[tuple[str, float, float]]:
+    """(name, NumPy seconds, ngspice seconds) for the pulse train and the LIF neuron."""
+    v = card.values()
+    rows = []
+    out = verify.pulse_train(card, 4)
+    pulse = out["pulse"]
+    tp, vp = integrate.pulse_train_pwl(pulse["amplitude"], pulse["width"], pulse["period"], 4,
+                                       rise=pulse["width"] / 50, delay=0.1 * pulse["width"])
+    r_s = 0.2 * v["resistance_on"]
+    t_np = _median_time(lambda: integrate.simulate_series(card.model_params(), tp, vp, r_s,
+                                                          samples_per_segment=400), 3)
+    name, ts = subcircuit_names(card)
+    net = ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, float(tp[-1]), float(tp[-1]) / 4000)
+    t_sp = _median_time(lambda: ngspice.run(net, ["i(vsense)"]), 3)
+    rows.append(("pulse train, 4 pulses", t_np, t_sp))
+    lp = card.latch_params()
+    theory = neuron.lif_analytic(lp, v["neuron_input_voltage"], v["series_resistance"], v["neuron_capacitance"])
+    t_end = 5.5 * theory["period"]
+    t_np = _median_time(lambda: neuron.simulate_lif(lp, v["neuron_input_voltage"], v["series_resistance"],
+                                                    v["neuron_capacitance"], t_end, v_start=0.0), 3)
+    net = ngspice.lif_netlist(subcircuit_text(card), ts, v["neuron_input_voltage"], v["series_resistance"],
+                              v["neuron_capacitance"], t_end, theory["period"] / 4000)
+    t_sp = _median_time(lambda: ngspice.run(net, ["v(xsw.ns)"]), 3)
+    rows.append(("LIF neuron, 5 spikes", t_np, t_sp))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="compact-model benchmark")
+    parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--steps", type=int, default=200)
+    args = parser.parse_args()
+    card = build.fit_device(synthetic.filament_dataset(), synthetic.emission_dataset(), CompactSpec())
+    print(f"ngspice: {ngspice.version()}")
+    print(f"{'devices':>10} {'s/step':>12} {'ns/device-step':>16}")
+    for n in sorted({1_000, 10_000, args.devices}):
+        t = bench_numpy(card, n, args.steps)
+        print(f"{n:>10d} {t:>12.3e} {t / n * 1e9:>16.2f}")
+    print(f"\n{'single device':<24} {'NumPy ref [s]':>14} {'ngspice [s]':>12} {'ngspice/NumPy':>14}")
+    for name, t_np, t_sp in bench_single(card):
+        print(f"{name:<24} {t_np:>14.3f} {t_sp:>12.3f} {t_sp / t_np:>14.2f}")
+
+
+if __name__ == "__main__":
+    main()
