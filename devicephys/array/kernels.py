@@ -133,9 +133,28 @@ def _threshold(i0, i1, kind, c, s, v, x, lastspike, spk_t, spk_i, n):
 
 
 @nb.njit(cache=True, error_model="numpy")
+def _propagate_direct(n0, n1, spk_i, indptr, indices, weights, chan, ge, gi, v):
+    """Delivery without delays or photon draws (electrical synapses): the common fast path."""
+    for k in range(n0, n1):
+        i = spk_i[k]
+        for syn in range(indptr[i], indptr[i + 1]):
+            j = indices[syn]
+            c = chan[syn]
+            if c == 0:
+                ge[j] += weights[syn]
+            elif c == 1:
+                gi[j] += weights[syn]
+            else:
+                v[j] += weights[syn]
+
+
+@nb.njit(cache=True, error_model="numpy")
 def _propagate(s, n0, n1, spk_i, indptr, indices, weights, dsteps, chan, mu, state, buf, detected):
     n_slots = buf.shape[0]
     optical = mu.size > 0
+    if n_slots == 1 and not optical:
+        _propagate_direct(n0, n1, spk_i, indptr, indices, weights, chan, state[0], state[1], state[2])
+        return
     for k in range(n0, n1):
         i = spk_i[k]
         for syn in range(indptr[i], indptr[i + 1]):

@@ -1,0 +1,59 @@
+"""Scaling of the simulator from 10^3 to 10^6 neurons (out-degree 100: 10^8 synapses at 10^6).
+
+The COBA network with p = 100 / N and weights scaled by 80 / 100, so every
+neuron gets the benchmark's mean input at every size (~20 Hz).  Each size runs
+in a fresh process to measure its peak memory (ru_maxrss).  Prints build time,
+wall time per biological second, synaptic events per second and peak memory.
+
+    .venv/bin/python benchmarks/bench_array_scaling.py [--sizes 1000 10000 100000 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+
+def one(n: int, duration: float) -> dict:
+    import resource
+    import time
+
+    from devicephys.array import reference as ref
+    from devicephys.array.simulate import simulate
+
+    t0 = time.perf_counter()
+    wiring = ref.coba(n, seed=0, out_degree=100, keep_pairs=False)
+    build = time.perf_counter() - t0
+    simulate(wiring.network, 1e-3, 1e-4, progress=False)  # compile / warm caches
+    r = simulate(wiring.network, duration, 1e-4, progress=False)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"n": n, "synapses": wiring.network.n_synapses, "build_s": build, "wall_s": r.wall_time,
+            "duration": duration, "events": r.synaptic_events, "rate": r.spike_index.size / n / duration,
+            "peak_bytes": peak}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
+    p.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--duration", type=float, default=None, help="biological seconds (default: 1 s, 0.2 s at 10^6)")
+    args = p.parse_args(argv)
+    if args.child:
+        dur = args.duration or (0.2 if args.child >= 10**6 else 1.0)
+        print(json.dumps(one(args.child, dur)))
+        return 0
+    print(f"{'neurons':>9}{'synapses':>12}{'build s':>9}{'wall s/bio s':>14}{'events/s':>11}{'rate Hz':>9}"
+          f"{'peak GiB':>10}")
+    for n in args.sizes:
+        cmd = [sys.executable, __file__, "--child", str(n)] + (["--duration", str(args.duration)] if args.duration else [])
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        d = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{d['n']:>9}{d['synapses']:>12}{d['build_s']:>9.2f}{d['wall_s'] / d['duration']:>14.3f}"
+              f"{d['events'] / d['wall_s']:>11.3e}{d['rate']:>9.2f}{d['peak_bytes'] / 2**30:>10.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
