@@ -110,13 +110,14 @@ def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
     p = replace(p, **eta_v, **lam_v)
     d_op, v_op = p.gap_min, neuron["threshold_voltage"]
     eta = float(model.quantum_efficiency(p, d_op, v_op))
+    width, width_src = fit_emission.spectral_width_at(em, d_op, v_op)
     values = {"photons_per_electron": eta, "photons_per_spike": eta * neuron["spike_charge"] / units.e,
               "peak_wavelength": float(model.peak_wavelength(p, d_op)),
-              "spectral_width": fit_emission.spectral_width_at(em, d_op, v_op), **eta_v, **lam_v}
+              "spectral_width": width, **eta_v, **lam_v}
     sources = {"photons_per_electron": "emission fit eta(d, V) at (gap_min, threshold_voltage), clipped to its range",
                "photons_per_spike": "photons_per_electron x spike_charge / e",
                "peak_wavelength": "emission fit lambda_peak(gap_min)",
-               "spectral_width": "FWHM of EmissionResult.spectrum at the grid point nearest (gap_min, threshold)"}
+               "spectral_width": width_src}
     sources.update({k: "linear least squares of ln(quantum_efficiency) over (gap, bias)" for k in eta_s})
     sources.update({k: "linear least squares of peak_wavelength(gap)" for k in lam_s})
     sources.update(eta_gap_lo="range of the emission fit", eta_gap_hi="range of the emission fit",

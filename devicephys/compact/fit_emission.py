@@ -43,14 +43,36 @@ def fit_efficiency(ds: xr.Dataset):
                                "the emission result needs more gaps and biases above the photon cutoff")
     xs, ys = x[ok], y[ok]
     us = 1.0 / ys
-    basis = np.column_stack([np.ones_like(xs), xs, us, xs * xs, xs * us, us * us])
-    coef, sigma, resid = _linear_fit(basis, np.log(qe[ok]), [f"eta_c{k}" for k in range(6)], "efficiency fit")
-    values = {f"eta_c{k}": float(c) for k, c in enumerate(coef)}
+    columns = [np.ones_like(xs), xs, us, xs * xs, xs * us, us * us]
+    used = _usable_terms(len(np.unique(xs)), len(np.unique(ys)))
+    basis = np.column_stack([columns[k] for k in used])
+    coef, sigma, resid = _linear_fit(basis, np.log(qe[ok]), [f"eta_c{k}" for k in used], "efficiency fit")
+    values = {f"eta_c{k}": 0.0 for k in range(6)}
+    sigmas = dict.fromkeys(values, 0.0)
+    for k, c, e in zip(used, coef, sigma):
+        values[f"eta_c{k}"], sigmas[f"eta_c{k}"] = float(c), float(e)
     values.update(eta_gap_lo=float(ds["gap"].min()), eta_gap_hi=float(ds["gap"].max()),
                   eta_bias_lo=float(ys.min()), eta_bias_hi=float(ds["bias"].max()))
     quality = {"ln_eta_rms": float(np.sqrt(np.mean(resid ** 2))), "ln_eta_max": float(np.max(np.abs(resid))),
-               "points": int(ok.sum()), "points_below_1pc_excluded": int((~ok).sum())}
-    return values, {f"eta_c{k}": float(s) for k, s in enumerate(sigma)}, quality
+               "points": int(ok.sum()), "points_below_1pc_excluded": int((~ok).sum()),
+               "terms_fixed_at_zero": [f"eta_c{k}" for k in range(6) if k not in used]}
+    return values, sigmas, quality
+
+
+def _usable_terms(n_gaps: int, n_biases: int) -> list[int]:
+    """Basis terms a grid with ``n_gaps`` gaps and ``n_biases`` biases can determine (quadratic needs 3)."""
+    used = [0]
+    if n_gaps >= 2:
+        used.append(1)
+    if n_biases >= 2:
+        used.append(2)
+    if n_gaps >= 3:
+        used.append(3)
+    if n_gaps >= 2 and n_biases >= 2:
+        used.append(4)
+    if n_biases >= 3:
+        used.append(5)
+    return used
 
 
 def fit_peak_wavelength(ds: xr.Dataset):
@@ -82,7 +104,23 @@ def fwhm(wavelength, spectrum) -> float:
     return float(hi - lo)
 
 
-def spectral_width_at(ds: xr.Dataset, gap: float, bias: float) -> float:
-    """FWHM [m] of the spectrum at the grid point nearest to (``gap`` [m], ``bias`` [V])."""
-    sel = ds["spectrum"].sel(gap=gap, bias=bias, method="nearest")
-    return fwhm(ds["wavelength"].values, sel.transpose("wavelength").values)
+def spectral_width_at(ds: xr.Dataset, gap: float, bias: float) -> tuple[float, str]:
+    """FWHM [m] of the spectrum near (``gap`` [m], ``bias`` [V]) and how it was obtained.
+
+    Uses the grid point nearest to the operating point; when the peak is not
+    resolved there (cut by the quantum cutoff or the wavelength range), the
+    highest bias at that gap, and then the result's own ``spectral_width``.
+    """
+    spec = ds["spectrum"].sel(gap=gap, method="nearest")
+    g = float(spec["gap"])
+    near = float(spec["bias"].sel(bias=bias, method="nearest"))
+    for b in (near, float(ds["bias"].max())):
+        try:
+            width = fwhm(ds["wavelength"].values, spec.sel(bias=b).transpose("wavelength").values)
+            return width, f"FWHM of EmissionResult.spectrum at gap {g:.3g} m, bias {b:.3g} V"
+        except ConvergenceError:
+            continue
+    if "spectral_width" in ds.variables and ds["spectral_width"].dims == ("gap",):
+        return float(ds["spectral_width"].sel(gap=g)), f"EmissionResult.spectral_width at gap {g:.3g} m"
+    raise ConvergenceError("spectral width: the emission peak is not resolved inside the wavelength range at "
+                           f"gap {g:.3g} m; widen the emission stage's wavelength range")

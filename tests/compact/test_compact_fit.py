@@ -73,3 +73,27 @@ def test_activation_energy_unidentifiable_when_hold_exceeds_threshold():
 def test_set_time_that_rises_with_voltage_is_refused():
     with pytest.raises(ConvergenceError, match="set_time_v0"):
         fit.fit_set_time([1.0, 1.5, 2.0], [1e-6, 2e-6, 4e-6], 1e-5)
+
+
+def test_coarse_bias_grid_fixes_the_undetermined_term():
+    from devicephys.compact import fit_emission, synthetic
+
+    ds = synthetic.emission_dataset(biases=np.array([1.0, 2.0, 3.0]))  # 1 V lies below the photon cutoff
+    values, sigmas, quality = fit_emission.fit_efficiency(ds)
+    assert quality["terms_fixed_at_zero"] == ["eta_c5"]
+    assert values["eta_c5"] == 0.0 and sigmas["eta_c5"] == 0.0
+    assert values["eta_bias_lo"] == 2.0
+
+
+def test_spectral_width_when_the_peak_leaves_the_wavelength_range():
+    from devicephys.compact import fit_emission, synthetic
+
+    full = synthetic.emission_dataset()
+    width, how = fit_emission.spectral_width_at(full, 2e-9, 3.5)
+    assert width == pytest.approx(80e-9, rel=0.02)  # the toy band's FWHM, far above the cutoff
+    cut = synthetic.emission_dataset(wavelengths=np.linspace(400e-9, 650e-9, 101))  # peak 635 nm, cut at 650
+    with pytest.raises(ConvergenceError, match="widen"):
+        fit_emission.spectral_width_at(cut, 2e-9, 3.5)
+    cut["spectral_width"] = ("gap", np.full(cut.sizes["gap"], 81e-9), {"units": "m"})
+    width, how = fit_emission.spectral_width_at(cut, 2e-9, 3.5)
+    assert width == 81e-9 and "EmissionResult.spectral_width" in how
