@@ -8,6 +8,7 @@ sweep, pulse train, LIF neuron) live here too.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -59,8 +60,10 @@ def run(netlist: str, vectors: list[str], *, timeout: float = 300.0) -> SpiceRun
     with tempfile.TemporaryDirectory(prefix="devicephys-ngspice-") as tmp:
         Path(tmp, "circuit.cir").write_text(text)
         t0 = time.perf_counter()
+        # ngspice 39 crashes (SIGSEGV) when HOME is unset: give it the temporary folder then
+        env = {**os.environ, "HOME": os.environ.get("HOME") or tmp}
         proc = subprocess.run([executable(), "-b", "circuit.cir"], cwd=tmp, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, env=env)
         seconds = time.perf_counter() - t0
         out = Path(tmp, "out.txt")
         if proc.returncode != 0 or not out.is_file():
