@@ -65,7 +65,7 @@ class EmissionSpec(Spec):
     padding: float = quantity(10e-9, "m", "insulator between the device and the radiation flux box / PML", gt=0)
     min_run_time: float = quantity(40e-15, "s", "minimum FDTD run time after the source (metal Drude memory)", gt=0)
     field_decay: float = quantity(1e-6, "1", "stop when |Ez|^2 at the probe has decayed by this factor", gt=0, lt=1)
-    power_check_tolerance: float = quantity(0.2, "1", "allowed relative mismatch of total power from LDOS and from the flux box", gt=0)
+    power_check_tolerance: float = quantity(0.2, "1", "allowed band-median relative mismatch of total power from the LDOS and from the flux box", gt=0)
     use_filament: bool = option(True, "take tip radius and operating gap from the filament result when one is given")
     executor: Literal["process", "thread", "serial"] = option("process", "concurrent.futures executor of the gap sweep")
     workers: int = option(2, "number of parallel workers of the sweep", ge=1, le=256)
