@@ -18,6 +18,8 @@ import math
 import numba as nb
 import numpy as np
 
+from devicephys.array.plasticity import apply_stdp, decay_traces
+
 KIND = {"lif_cuba": 0, "lif_coba": 1, "blinking": 2}
 #: Columns of the per-population coefficient table (see ``simulate._coefficients``).
 COEF = ("em", "ae", "ai", "ee", "ei", "er", "tref", "vth", "vreset", "tau_m", "E_e", "E_i", "method",
@@ -176,12 +178,16 @@ def _propagate(s, n0, n1, spk_i, indptr, indices, weights, dsteps, chan, mu, sta
 @nb.njit(cache=True, error_model="numpy")
 def run_steps(step0, nsteps, dt, bounds, kinds, coef, v_rest, state, x, lastspike,
               indptr, indices, weights, dsteps, chan, mu, buf, detected,
-              spk_t, spk_i, n_spk, rec_idx, rec_v, rec_x, rec_every, n_rec):
+              spk_t, spk_i, n_spk, rec_idx, rec_v, rec_x, rec_every, n_rec,
+              plastic, in_ptr, in_syn, syn_pre, stdp_par, a_pre, a_post):
     """Advance ``nsteps`` steps from global step ``step0``; return the steps done.
 
     ``state`` is (3, N): rows g_e, g_i, v.  Stops early (at a step boundary)
     when the spike record could overflow; the caller enlarges it and resumes.
+    ``plastic`` (empty when no synapse is plastic) marks STDP synapses; see
+    :mod:`devicephys.array.plasticity`.
     """
+    has_stdp = plastic.size > 0
     n_neurons = v_rest.size
     ge, gi, v = state[0], state[1], state[2]
     n_slots = buf.shape[0]
@@ -189,6 +195,8 @@ def run_steps(step0, nsteps, dt, bounds, kinds, coef, v_rest, state, x, lastspik
         s = step0 + k
         if n_spk[0] + n_neurons > spk_t.size:
             return k
+        if has_stdp:
+            decay_traces(stdp_par, a_pre, a_post)
         n0 = n_spk[0]
         n = n0
         for p in range(kinds.size):
@@ -196,6 +204,9 @@ def run_steps(step0, nsteps, dt, bounds, kinds, coef, v_rest, state, x, lastspik
                         spk_t, spk_i, n)
         n_spk[0] = n
         _propagate(s, n0, n, spk_i, indptr, indices, weights, dsteps, chan, mu, state, buf, detected)
+        if has_stdp:
+            apply_stdp(n0, n, spk_i, indptr, indices, weights, plastic, in_ptr, in_syn, syn_pre, stdp_par,
+                       a_pre, a_post)
         if n_slots > 1:
             slot = s % n_slots
             for c in range(3):

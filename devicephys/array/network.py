@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from devicephys.array.card import DeviceNeuron
+from devicephys.array.plasticity import STDP
 from devicephys.errors import SpecError
 
 MODELS = ("lif_cuba", "lif_coba", "blinking")
@@ -174,6 +175,8 @@ class Projection:
         Expected detected photoelectrons per presynaptic spike (optical links).
     intended : ndarray of bool or None
         For optical links, False marks crosstalk to unintended neighbours.
+    plastic : bool
+        Weights follow the network's STDP rule (delay must be 0).
     """
 
     pre: str
@@ -185,6 +188,7 @@ class Projection:
     channel: str = "e"
     mean_photons: np.ndarray | None = None
     intended: np.ndarray | None = None
+    plastic: bool = False
 
     def __post_init__(self):
         self.indptr = np.ascontiguousarray(self.indptr, dtype=np.int64)
@@ -199,6 +203,8 @@ class Projection:
             raise SpecError(f"Projection {self.pre}->{self.post}.delay must be >= 0 s")
         if self.channel not in CHANNELS:
             raise SpecError(f"Projection {self.pre}->{self.post}.channel = {self.channel!r}; choose one of {CHANNELS}")
+        if self.plastic and np.any(self.delay > 0):
+            raise SpecError(f"Projection {self.pre}->{self.post}: plastic synapses must have delay 0 s")
         if self.mean_photons is not None:
             self.mean_photons = _per_synapse(self.mean_photons, n, np.float32, "mean_photons")
             if np.any(self.mean_photons < 0):
@@ -241,6 +247,8 @@ class Network:
 
     populations: list[Population] = field(default_factory=list)
     projections: list[Projection] = field(default_factory=list)
+    #: STDP rule of the projections marked ``plastic`` (see :mod:`devicephys.array.plasticity`).
+    stdp: STDP | None = None
 
     def add(self, item):
         """Add a :class:`Population` or a :class:`Projection` (checked against the populations)."""

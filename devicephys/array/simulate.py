@@ -18,6 +18,7 @@ import numpy as np
 
 from devicephys.array import kernels
 from devicephys.array.network import CHANNELS, Network
+from devicephys.array.plasticity import incoming
 from devicephys.errors import SpecError
 
 #: Bytes per synapse in the simulator: index int32, weight float32, delay uint16, channel uint8.
@@ -44,6 +45,8 @@ class SimulationResult:
     trace_time : ndarray [s]; trace_v : ndarray [V]; trace_x : ndarray [1]; trace_index : ndarray
     synaptic_events : int
         Spike deliveries through synapses (spikes x out-degree).
+    synapses : dict
+        When some synapses are plastic: global ``pre``, ``post`` and final ``weight`` of every synapse.
     wall_time : float [s]
         Time spent in the step loop.
     """
@@ -62,6 +65,7 @@ class SimulationResult:
     synaptic_events: int
     wall_time: float
     offsets: dict = field(default_factory=dict)
+    synapses: dict = field(default_factory=dict)
 
     def rates(self) -> np.ndarray:
         """Firing rate of each neuron [Hz]."""
@@ -138,25 +142,22 @@ def _exp_synapse_gain(dt: float, tau_m: float, tau_s: float) -> float:
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _scatter(dst_ptr, cursor, row_off, col_off, ptr, idx, w, dl, ch, mu_src, has_mu,
-             out_idx, out_w, out_d, out_c, out_mu):
+def _positions(dst_ptr, cursor, row_off, ptr):
+    """Global CSR position of each synapse of one projection (rows appended in projection order)."""
+    dest = np.empty(ptr[-1], dtype=np.int64)
     for r in range(ptr.size - 1):
         g = row_off + r
         for s in range(ptr[r], ptr[r + 1]):
-            q = dst_ptr[g] + cursor[g]
+            dest[s] = dst_ptr[g] + cursor[g]
             cursor[g] += 1
-            out_idx[q] = idx[s] + col_off
-            out_w[q] = w[s]
-            out_d[q] = dl[s]
-            out_c[q] = ch
-            if has_mu:
-                out_mu[q] = mu_src[s]
+    return dest
 
 
 def flatten(network: Network, dt: float) -> dict:
     """One global CSR matrix (and per-synapse arrays) for all projections of ``network``."""
     n, offsets = network.n_neurons, network.offsets()
     optical = any(p.mean_photons is not None for p in network.projections)
+    plastic = any(p.plastic for p in network.projections)
     counts = np.zeros(n, dtype=np.int64)
     for p in network.projections:
         counts[offsets[p.pre]:offsets[p.pre] + p.n_pre] += np.diff(p.indptr)
@@ -165,18 +166,23 @@ def flatten(network: Network, dt: float) -> dict:
     m = int(indptr[-1])
     out = {"indptr": indptr, "indices": np.empty(m, np.int32), "weights": np.empty(m, np.float32),
            "dsteps": np.empty(m, np.uint16), "chan": np.empty(m, np.uint8),
-           "mu": np.full(m if optical else 0, -1.0, np.float32)}
+           "mu": np.full(m if optical else 0, -1.0, np.float32), "plastic": np.zeros(m if plastic else 0, np.uint8)}
     cursor = np.zeros(n, dtype=np.int64)
     for p in network.projections:
         steps = np.rint(p.delay / dt)
         if steps.size and steps.max() > 65534:
             raise SpecError(f"Projection {p.pre}->{p.post}: delay {p.delay.max()} s is over 65534 time steps; "
                             f"increase dt or shorten the delay")
-        has_mu = p.mean_photons is not None
-        mu = p.mean_photons if has_mu else np.zeros(0, np.float32)
-        _scatter(indptr, cursor, offsets[p.pre], offsets[p.post], p.indptr, p.indices, p.weights,
-                 steps.astype(np.uint16), CHANNELS.index(p.channel), mu, has_mu,
-                 out["indices"], out["weights"], out["dsteps"], out["chan"], out["mu"])
+        dest = _positions(indptr, cursor, offsets[p.pre], p.indptr)
+        out["indices"][dest] = p.indices + offsets[p.post]
+        out["weights"][dest] = p.weights
+        out["dsteps"][dest] = steps
+        out["chan"][dest] = CHANNELS.index(p.channel)
+        if p.mean_photons is not None:
+            out["mu"][dest] = p.mean_photons
+        if p.plastic:
+            out["plastic"][dest] = 1
+        del dest
     return out
 
 
@@ -243,6 +249,7 @@ def _run(network, flat, nsteps, dt, seed, record, record_every, n_slots, cap, pr
     n_rows = nsteps // record_every + 1 if record.size else 0
     rec_v, rec_x = np.zeros((n_rows, record.size), np.float32), np.zeros((n_rows, record.size), np.float32)
     n_rec = np.zeros(1, np.int64)
+    plast = _plasticity_arrays(network, flat, dt)
     kernels.seed_rng(int(seed) % (2**32))
     chunk = max(1, nsteps // 100)
     bar = _bar(nsteps, progress)
@@ -251,7 +258,7 @@ def _run(network, flat, nsteps, dt, seed, record, record_every, n_slots, cap, pr
         k = kernels.run_steps(done, min(chunk, nsteps - done), dt, bounds, kinds, coef, v_rest, state, x, lastspike,
                               flat["indptr"], flat["indices"], flat["weights"], flat["dsteps"], flat["chan"],
                               flat["mu"], buf, detected, spk_t, spk_i, n_spk, record, rec_v, rec_x,
-                              record_every, n_rec)
+                              record_every, n_rec, *plast)
         done += k
         if bar is not None:
             bar.update(k)
@@ -262,6 +269,19 @@ def _run(network, flat, nsteps, dt, seed, record, record_every, n_slots, cap, pr
         bar.close()
     return _collect(network, flat, spk_t[:n_spk[0]], spk_i[:n_spk[0]], nsteps, dt, detected, record,
                     rec_v[:n_rec[0]], rec_x[:n_rec[0]], record_every, wall)
+
+
+def _plasticity_arrays(network: Network, flat: dict, dt: float) -> tuple:
+    """Kernel arguments of STDP (empty arrays when no synapse is plastic)."""
+    n = network.n_neurons
+    if flat["plastic"].size == 0:
+        empty = np.zeros(0, np.int64)
+        return (flat["plastic"], empty, empty, empty, np.zeros(5), np.zeros(0), np.zeros(0))
+    if network.stdp is None:
+        raise SpecError("a projection is plastic but the network has no STDP rule; set network.stdp = STDP(...)")
+    in_ptr, in_syn = incoming(flat["indices"], flat["plastic"], n)
+    syn_pre = np.repeat(np.arange(n, dtype=np.int64), np.diff(flat["indptr"]))
+    return (flat["plastic"], in_ptr, in_syn, syn_pre, network.stdp.table(dt), np.zeros(n), np.zeros(n))
 
 
 def _bar(total: int, progress: bool):
@@ -285,4 +305,12 @@ def _collect(network, flat, spk_t, spk_i, nsteps, dt, detected, record, rec_v, r
         spike_times=spk_t * dt, spike_index=spk_i.astype(np.int64), n_neurons=n, duration=nsteps * dt, dt=dt,
         emitted_photons=count * per_spike, detected_photons=detected, trace_time=np.arange(rec_v.shape[0]) * every * dt,
         trace_v=rec_v, trace_x=rec_x, trace_index=record, synaptic_events=int(np.dot(count, degree)),
-        wall_time=wall, offsets=network.offsets())
+        wall_time=wall, offsets=network.offsets(), synapses=_final_synapses(flat))
+
+
+def _final_synapses(flat: dict) -> dict:
+    if flat["plastic"].size == 0:
+        return {}
+    pre = np.repeat(np.arange(flat["indptr"].size - 1), np.diff(flat["indptr"]))
+    return {"pre": pre, "post": flat["indices"].astype(np.int64), "weight": flat["weights"].astype(float),
+            "plastic": flat["plastic"].astype(bool)}

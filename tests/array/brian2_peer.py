@@ -82,3 +82,42 @@ def brian2_small(d: dict, duration: float, dt: float):
     net = b2.Network(g, *groups, mon)
     net.run(duration * b2.second)
     return np.asarray(mon.t / b2.second), np.asarray(mon.i)
+
+
+def brian2_stdp(d: dict, duration: float, dt: float):
+    """The STDP network of the test in Brian2 (numpy target, exact method, event-driven traces).
+
+    Returns (spike times [s], spike indices, final weights [V] in the order of d['pre'], d['post']).
+    """
+    import brian2 as b2
+
+    b2.start_scope()
+    b2.prefs.codegen.target = "numpy"
+    b2.defaultclock.dt = dt * b2.second
+    eqs = """dv/dt = (v_rest - v + ge)/tau_m : volt (unless refractory)
+             dge/dt = -ge/tau_e : volt
+             v_rest : volt"""
+    n = d["v_rest"].size
+    ns = {"tau_m": d["tau_m"] * b2.second, "tau_e": d["tau_e"] * b2.second, "v_th": d["v_th"] * b2.volt,
+          "v_reset": d["v_reset"] * b2.volt, "taupre": d["tau_pre"] * b2.second, "taupost": d["tau_post"] * b2.second,
+          "dApre": d["d_pre"] * b2.volt, "dApost": d["d_post"] * b2.volt, "wmax": d["w_max"] * b2.volt}
+    g = b2.NeuronGroup(n, eqs, threshold="v > v_th", reset="v = v_reset", refractory=d["t_ref"] * b2.second,
+                       method="exact", namespace=ns)
+    g.v = d["v_init"] * b2.volt
+    g.v_rest = d["v_rest"] * b2.volt
+    s = b2.Synapses(g, g, model="""w : volt
+                                   dApre/dt = -Apre/taupre : volt (event-driven)
+                                   dApost/dt = -Apost/taupost : volt (event-driven)""",
+                    on_pre="""ge += w
+                              Apre += dApre
+                              w = clip(w + Apost, 0*volt, wmax)""",
+                    on_post="""Apost += dApost
+                               w = clip(w + Apre, 0*volt, wmax)""", namespace=ns)
+    s.connect(i=d["pre"], j=d["post"])
+    s.w = d["w_init"] * b2.volt
+    mon = b2.SpikeMonitor(g)
+    net = b2.Network(g, s, mon)
+    net.run(duration * b2.second)
+    w = np.asarray(s.w / b2.volt)
+    order = np.lexsort((np.asarray(s.j), np.asarray(s.i)))
+    return np.asarray(mon.t / b2.second), np.asarray(mon.i), w[order]
