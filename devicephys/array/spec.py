@@ -49,6 +49,10 @@ class ArraySpec(Spec):
     seed: int = option(0, "random seed (stimulus choice and photon draws)", ge=0)
     n_traces: int = option(8, "neurons whose v and filament state are recorded", ge=0, le=1000)
     memory_limit: Optional[float] = quantity(None, "B", "memory the run may use (default: what is available)", gt=0)
+    digits_test_samples: int = option(
+        300, "test digits classified by the photonic network at this pitch and photon budget (0: skip)", ge=0, le=1797)
+    digits_photons_per_spike: Optional[float] = quantity(
+        None, "1", "photons per spike for the digits task (default: the array's)", gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> "ArraySpec":
@@ -69,4 +73,4 @@ class ArraySpec(Spec):
     @classmethod
     def fast(cls) -> "ArraySpec":
         """Quick preset: a 16 x 16 array for 5 us."""
-        return cls(nx=16, ny=16, duration=5e-6, n_traces=4)
+        return cls(nx=16, ny=16, duration=5e-6, n_traces=4, digits_test_samples=60)

@@ -55,9 +55,36 @@ def run(spec: ArraySpec, out: Path, *, upstream: dict[str, Path] | None = None, 
         "events_per_second": (sim.synaptic_events / max(sim.wall_time, 1e-12), "1/s", "synaptic events per wall second",
                               "synaptic_events / wall_time"),
     }
+    if spec.digits_test_samples:
+        figures.update(_digits(spec, neuron, arr.spectral_efficiency, arr.photons_per_spike))
     result = make_result(spec, sim, arr.positions, arr.driven, figures, neuron.name)
     files = {"result": result.save(out / "array.nc")}
     files["raster"] = plot.raster(result, out / "raster.png")
     files["rates"] = plot.rate_histogram(result, out / "rate_histogram.png")
     files["photon_map"] = plot.photon_map(result, out / "photon_map.png")
     return files
+
+
+def _digits(spec: ArraySpec, neuron, spectral_efficiency: float, photons_per_spike: float) -> dict:
+    """Accuracy of the photonic digit classifier at the spec's pitch and detector (crosstalk-aware weights)."""
+    from devicephys.array import classify as cl
+
+    pps = spec.digits_photons_per_spike or photons_per_spike
+    hw = cl.Hardware(pitch=spec.pitch, layer_spacing=spec.layer_spacing, absorption=spec.detector_absorption,
+                     efficiency=spectral_efficiency, photons_per_spike=pps)
+    x_tr, x_te, y_tr, y_te = cl.load_digits(seed=spec.seed)
+    x_te, y_te = x_te[:spec.digits_test_samples], y_te[:spec.digits_test_samples]
+    f_tr = cl.expected_counts(x_tr, neuron, hw)
+    k_mat = cl.cell_coupling(8, hw, pps)
+    w, b, scale = cl.train(cl.crosstalk_features(f_tr, k_mat), y_tr, spec.seed)
+    got = cl.evaluate(x_te, y_te, w, b, scale, neuron, hw, seed=spec.seed, k_mat=k_mat)
+    w0, b0, s0 = cl.train(f_tr, y_tr, spec.seed)
+    ideal = cl.ideal_accuracy(cl.expected_counts(x_te, neuron, hw), y_te, w0, b0, s0)
+    how = f"{len(y_te)} scikit-learn test digits, photonic network simulated (classify.evaluate)"
+    return {
+        "digits_accuracy": (got["accuracy"], "1", "digit accuracy with photon noise and crosstalk", how),
+        "digits_accuracy_ideal": (ideal, "1", "digit accuracy without device non-idealities", "expected counts"),
+        "digits_crosstalk_ratio": (got["crosstalk_ratio"], "1", "detector-cell crosstalk / intended light",
+                                   "classify.cell_coupling"),
+        "digits_photons_per_spike": (pps, "1", "photons per spike used for the digits task", "spec or card"),
+    }
