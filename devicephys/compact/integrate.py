@@ -131,3 +131,27 @@ def pulse_train_pwl(amplitude: float, width: float, period: float, count: int, r
 def triangle_sweep_pwl(v_max: float, sweep_time: float):
     """PWL of a DC sweep 0 -> v_max -> 0 in ``sweep_time`` [s] in total."""
     return np.array([0.0, sweep_time / 2, sweep_time]), np.array([0.0, v_max, 0.0])
+
+
+def simulate_lif_physical(p: ModelParams, v_in: float, r_series: float, capacitance: float, t_end: float,
+                          *, samples: int = 20000, rtol: float = 1e-9) -> dict[str, np.ndarray]:
+    """LIF neuron built from the physical model: ``v_in`` through ``r_series`` into a capacitor across the cell.
+
+    Starts discharged and relaxed.  Returns ``time`` [s], ``voltage`` [V]
+    (capacitor = cell), ``gap`` [m], ``temperature`` [K], ``current`` [A]
+    through the cell and ``optical_power`` [W].
+    """
+    def f(t, y):
+        v, d, temp = y
+        i = model.cell_current(p, d, v)
+        return [((v_in - v) / r_series - i) / capacitance, model.gap_rate(p, d, v, temp),
+                model.temperature_rate(p, d, v, temp)]
+
+    t_eval = np.linspace(0.0, t_end, samples + 1)
+    sol = solve_ivp(f, (0.0, t_end), [0.0, p.gap_max, p.ambient_temperature], method="LSODA", t_eval=t_eval,
+                    rtol=rtol, atol=[1e-9, 1e-9 * p.gap_max, 1e-6], max_step=t_end / 2000)
+    if not sol.success:
+        raise ConvergenceError(f"physical LIF integration failed ({sol.message}); shorten t_end or loosen rtol")
+    v, d, temp = sol.y
+    return {"time": sol.t, "voltage": v, "gap": d, "temperature": temp, "current": model.cell_current(p, d, v),
+            "optical_power": model.optical_power(p, d, v)}

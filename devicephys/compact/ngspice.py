@@ -89,9 +89,12 @@ def series_netlist(library: str, subckt: str, times, values, r_series: float, t_
 
 
 def lif_netlist(library: str, subckt: str, v_in: float, r_series: float, capacitance: float, t_stop: float,
-                max_step: float) -> str:
-    """LIF neuron: ``v_in`` through ``r_series`` into ``capacitance`` with the switch across it; starts at 0 V."""
+                max_step: float, *, optical_port: bool = False) -> str:
+    """LIF neuron: ``v_in`` through ``r_series`` into ``capacitance`` with the switch across it; starts at 0 V.
+
+    ``optical_port`` for the physical subcircuit (its third port ``opt``).
+    """
     return "\n".join([
         "* devicephys: threshold-switch LIF neuron", library.rstrip(),
         f"Vin in 0 {float(v_in)!r}", f"Rs in mem {float(r_series)!r}", f"Cm mem 0 {float(capacitance)!r} IC=0", "Vsense mem sw 0",
-        f"Xsw sw 0 {subckt}", _OPTIONS, f".tran {float(max_step)!r} {float(t_stop)!r} 0 {float(max_step)!r} uic"])
+        f"Xsw sw 0 {'opt ' if optical_port else ''}{subckt}", _OPTIONS, f".tran {float(max_step)!r} {float(t_stop)!r} 0 {float(max_step)!r} uic"])

@@ -76,7 +76,7 @@ def _efficiency_panel(ax, p, emission: xr.Dataset) -> None:
 def verification_figure(checks: dict, path: str | Path) -> Path:
     """ngspice against NumPy: DC sweep, pulse train, LIF neuron."""
     plt = _plt()
-    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
+    fig, ax = plt.subplots(1, 4, figsize=(18, 4))
     dc = checks["dc_sweep"]
     ax[0].semilogy(dc["numpy"].voltage, np.abs(dc["numpy"].current), "-", lw=2, label="NumPy")
     ax[0].semilogy(dc["numpy"].voltage, np.abs(dc["spice_current"]), "--", label="ngspice")
@@ -91,6 +91,10 @@ def verification_figure(checks: dict, path: str | Path) -> Path:
     for t in lif["numpy"]["spike_times"]:
         ax[2].axvline(t * 1e6, color="0.8", lw=0.5)
     ax[2].set(xlabel="t_us", ylabel="V_mem [V]", title="LIF neuron (threshold switch)")
+    ph = checks["lif_physical"]
+    ax[3].plot(ph["numpy"]["time"] * 1e6, ph["numpy"]["gap"] * 1e9, "-", lw=2, label="NumPy")
+    ax[3].plot(ph["spice"].time * 1e6, ph["spice_gap"] * 1e9, "--", label="ngspice")
+    ax[3].set(xlabel="t_us", ylabel="gap_nm", title="LIF with the filament as switch")
     for a in ax:
         a.legend(fontsize=8)
     fig.tight_layout()

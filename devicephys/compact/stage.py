@@ -52,7 +52,8 @@ def _verify(card: DeviceCard, spec: CompactSpec, out: Path, progress: bool) -> t
     quality: dict[str, Any] = {}
     steps = [("dc_sweep", lambda: verify.dc_sweep(card)),
              ("pulse_train", lambda: verify.pulse_train(card, spec.verify_pulses)),
-             ("lif", lambda: verify.lif(card, spec.verify_spikes))]
+             ("lif", lambda: verify.lif(card, spec.verify_spikes)),
+             ("lif_physical", lambda: verify.lif_physical(card))]
     try:
         for name, job in tqdm(steps, desc="ngspice checks", disable=not progress):
             checks[name] = job()

@@ -61,3 +61,12 @@ def test_ngspice_runs_without_home(card, monkeypatch):
     # Debian's ngspice 39 segfaults when HOME is unset (as under some CI runners)
     monkeypatch.delenv("HOME", raising=False)
     assert verify.lif(card, 2)["metrics"]["spikes_ngspice"] >= 2
+
+
+def test_lif_with_the_physical_filament_as_switch(card):
+    # the filament itself fires in an RC circuit; ngspice and NumPy agree on every spike time
+    m = verify.lif_physical(card)["metrics"]
+    assert m["spikes_numpy"] == m["spikes_ngspice"] >= 3
+    assert m["spike_time_max_error_rel"] < 0.01
+    # finite set/relaxation times: slower than the ideal switch, and it still fires
+    assert m["period_ideal_switch_theory"] < m["period_numpy"] < 5 * m["period_ideal_switch_theory"]
