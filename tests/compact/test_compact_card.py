@@ -64,3 +64,17 @@ def test_wrong_unit_and_wrong_format_are_refused(card, tmp_path):
         DeviceCard.load(bad)
     with pytest.raises(SpecError, match="does not exist"):
         DeviceCard.load(tmp_path / "none.json")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(scale=st.floats(min_value=1e-3, max_value=1e3, allow_nan=False), name=st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,12}", fullmatch=True))
+def test_round_trip_is_exact_for_any_rescaled_card(card, tmp_path_factory, scale, name):
+    values = card.values()
+    values["spike_charge"] *= scale
+    values["neuron_capacitance"] *= scale
+    new = DeviceCard.from_values(name, values, {k: "test" for k in values})
+    path = new.save(tmp_path_factory.mktemp("rt") / "c.json")
+    assert DeviceCard.load(path).values() == values

@@ -100,3 +100,14 @@ def test_step_many_matches_the_reference_for_many_devices_at_once():
         errors.append(np.max(np.abs(t_num / t_ref - 1)))
     assert errors[-1] < 0.01
     assert errors[-1] <= errors[0]
+
+
+def test_step_many_accepts_per_device_parameters():
+    # device-to-device variability: array-valued parameters broadcast over devices
+    relax = np.array([5e-6, 10e-6, 20e-6])
+    p = dataclasses.replace(REFERENCE, relaxation_time=relax)
+    gap, temp = np.full(3, 1e-9), np.full(3, p.ambient_temperature)
+    dt = 1e-6
+    gap, temp, _ = integrate.step_many(p, gap, temp, 0.0, 0.0, dt)
+    expected = p.gap_max - (p.gap_max - 1e-9) * np.exp(-dt / relax)  # exact relaxation at zero drive
+    np.testing.assert_allclose(gap, expected, rtol=1e-12)
