@@ -1,0 +1,52 @@
+"""Expensive FDTD checks (run with -m slow): mirror at 20 nm, resolution convergence, cylindrical vs 3-D."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from devicephys.emission import analytic, fastmodel, metals
+
+pytestmark = [pytest.mark.slow, pytest.mark.fdtd]
+solve = pytest.importorskip("devicephys.emission.solve")
+
+GEOM = dict(tip_radius=10e-9, tip_length=30e-9, counter_radius=40e-9, counter_thickness=20e-9, index=1.49)
+
+
+def test_mirror_20nm_matches_sommerfeld_within_5_percent():
+    lam = np.linspace(500e-9, 600e-9, 3)
+    run = solve.run_mirror(20e-9, "Ag", 1.0, solve.RunControl(grid_step=1e-9, pml_thickness=200e-9), lam, radius=300e-9)
+    got = run.ldos / run.ldos_reference
+    ref = np.array([analytic.mirror_purcell(20e-9, l, complex(metals.get("Ag").permittivity(l))) for l in lam])
+    print("mirror h=20 nm, 1 nm grid: MEEP", got, "Sommerfeld", ref, "error", got / ref - 1)
+    np.testing.assert_allclose(got, ref, rtol=0.05)
+
+
+def _peak(step: float, gap: float):
+    lam = np.linspace(450e-9, 850e-9, 41)
+    run = solve.run_gap(solve.GapGeometry(gap=gap, **GEOM), solve.RunControl(grid_step=step), lam)
+    total = solve.flux_ldos_constant(1.49) * solve.to_meep(step) * run.ldos
+    return fastmodel.peak_features(lam, run.ldos / run.ldos_reference, run.power_radiated / total)
+
+
+def test_resolution_convergence_10nm_gap():
+    # 10 nm gap: 5 cells at 2 nm, 10 cells at 1 nm (the default grid step)
+    coarse, fine = _peak(2e-9, 10e-9), _peak(1e-9, 10e-9)
+    print("grid 2 nm:", coarse, "grid 1 nm:", fine)
+    assert coarse[0] == pytest.approx(fine[0], rel=0.03)  # peak wavelength
+    assert coarse[1] == pytest.approx(fine[1], rel=0.25)  # Purcell at the peak
+    assert coarse[2] == pytest.approx(fine[2], rel=0.15)  # radiative efficiency at the peak
+
+
+def test_cylindrical_agrees_with_3d_on_wide_gap():
+    lam = np.linspace(450e-9, 850e-9, 11)
+    geom = solve.GapGeometry(gap=20e-9, **GEOM)
+    ctrl = solve.RunControl(grid_step=4e-9, pml_thickness=100e-9, min_run_time=20e-15)
+    cyl = solve.run_gap(geom, ctrl, lam)
+    purcell_cyl = cyl.ldos / cyl.ldos_reference
+    three = solve.run_gap_3d(geom, ctrl, lam)
+    ref3 = solve.run_gap_3d(geom, ctrl, lam, homogeneous=True)
+    purcell_3d = three.ldos / ref3.ldos
+    print("Purcell cylindrical", np.round(purcell_cyl, 1), "3-D", np.round(purcell_3d, 1))
+    np.testing.assert_allclose(purcell_3d, purcell_cyl, rtol=0.15)
+    assert abs(lam[np.argmax(purcell_3d)] - lam[np.argmax(purcell_cyl)]) <= 40e-9
