@@ -79,7 +79,8 @@ def _propagate_ea(p: ModelParams, hold: float, sigmas: dict[str, float]) -> floa
     return math.sqrt(total)
 
 
-def _neuron(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, float], dict[str, str]]:
+def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, float], dict[str, str]]:
+    """Switch thresholds, resistances and the reference LIF circuit (SI) implied by ``p``, with sources."""
     v_th, v_h = model.static_threshold(p), model.static_hold(p)
     r_on, r_off = 1 / float(model.cell_conductance(p, p.gap_min)), 1 / float(model.cell_conductance(p, p.gap_max))
     r_s = spec.series_resistance or math.sqrt(r_on * r_off)
@@ -129,7 +130,7 @@ def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
                provenance: dict[str, Any] | None = None) -> DeviceCard:
     """Fit the compact model to the two results and return its DeviceCard."""
     p, sigmas, quality, sources = _filament_params(filament, spec)
-    neuron, n_src = _neuron(p, spec)
+    neuron, n_src = neuron_parameters(p, spec)
     optics, o_sig, o_q, o_src = _optics(p, emission, neuron)
     values = {**p.as_dict(), **neuron, **optics}
     quality.update(o_q)

@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from devicephys.compact import fit, model
+from devicephys import units
+from devicephys.compact import fit
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.model import ModelParams
 from devicephys.errors import SpecError
@@ -138,10 +139,10 @@ def fit_measured(sweep_csv: str | Path, pulses_csv: str | Path, base: DeviceCard
     p = _map_onto(base.model_params(), measured, pulses)
     values = base.values()
     spec = CompactSpec(name=name, neuron_capacitance=values["neuron_capacitance"])
-    neuron, n_src = build._neuron(p, spec)
+    neuron, n_src = build.neuron_parameters(p, spec)
     values.update(p.as_dict())
     values.update(neuron)
-    values["photons_per_spike"] = values["photons_per_electron"] * values["spike_charge"] / 1.602176634e-19
+    values["photons_per_spike"] = values["photons_per_electron"] * values["spike_charge"] / units.e
     sources = {k: e.get("source", "") + " (base card)" for k, e in base.parameters.items()}
     src = f"measured: {Path(sweep_csv).name}, {Path(pulses_csv).name}"
     sources.update({k: src for k in ("leakage_resistance", "contact_conductance", "set_time_tau0", "set_time_v0",
