@@ -54,7 +54,8 @@ def build_array(spec: ArraySpec, neuron: DeviceNeuron) -> PhotonicArray:
     n = len(pos)
     rng = np.random.default_rng(spec.seed)
     driven = rng.random(n) < spec.stimulus_fraction
-    drive = np.where(driven, spec.drive_voltage, spec.bias_voltage)
+    v_fire = neuron.firing_voltage(spec.neuron_model)
+    drive = np.where(driven, spec.drive_level, spec.bias_level) * v_fire
     pps = neuron.photons_per_spike if spec.photons_per_spike is None else spec.photons_per_spike
     make = nw.blinking if spec.neuron_model == "blinking" else nw.threshold_switch
     net = nw.Network()

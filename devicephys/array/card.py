@@ -109,6 +109,31 @@ class DeviceNeuron:
         """Mean photons emitted per spike, eta Q / e [1]."""
         return self.photons_per_electron * self.spike_charge / e
 
+    @property
+    def time_scale(self) -> float:
+        """Shortest of R_s C and the relaxation time [s]: sets default time steps and run lengths."""
+        return min(self.tau, self.relaxation_time)
+
+    def firing_voltage(self, model: str) -> float:
+        """Lowest constant source voltage [V] at which the neuron fires.
+
+        Threshold switch: V_th.  Blinking neuron: growth exp(V/V_0)/tau_0 must
+        beat relaxation 1/tau_r, so V* = V_0 ln(tau_0 / tau_r).
+
+        Raises
+        ------
+        SpecError
+            When the blinking neuron would fire at any voltage (tau_0 <= tau_r).
+        """
+        if model == "threshold_switch":
+            return self.threshold_voltage
+        v_star = self.set_time_v0 * math.log(self.set_time_tau0 / self.relaxation_time)
+        if v_star <= 0:
+            raise SpecError(f"card '{self.name}': set_time_tau0 = {self.set_time_tau0} s <= relaxation_time = "
+                            f"{self.relaxation_time} s, so the blinking neuron fires at any voltage; "
+                            f"use neuron_model 'threshold_switch' or fix the card")
+        return v_star
+
     def discharge_time(self, drive: float = 0.0) -> float:
         """Time [s] for the ON switch to discharge C from V_th to V_h.
 
@@ -147,7 +172,9 @@ def neuron_from_card(card: dict, where: str = "DeviceCard") -> DeviceNeuron:
     if card.get("format") != "devicephys-device-card":
         raise SpecError(f"{where}: 'format' is {card.get('format')!r}, expected 'devicephys-device-card'")
     vals = {name: _value(card, name, where) for name in REQUIRED}
-    positive = [n for n in REQUIRED if n not in ("hold_voltage", "threshold_voltage")]
+    positive = [n for n in REQUIRED if n not in ("hold_voltage", "threshold_voltage", "photons_per_electron")]
+    if vals["photons_per_electron"] < 0:
+        raise SpecError(f"{where}: parameter 'photons_per_electron' must be >= 0, got {vals['photons_per_electron']!r}")
     for name in positive:
         if vals[name] <= 0:
             raise SpecError(f"{where}: parameter '{name}' must be > 0 {REQUIRED[name]}, got {vals[name]!r}; fix the card")

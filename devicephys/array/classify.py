@@ -3,7 +3,8 @@
 Architecture (two stacked layers):
 
 * input layer: one blinking neuron per pixel on a square grid of pitch p; the
-  pixel value x in [0, 1] sets its drive voltage V = V_low + x (V_high - V_low),
+  pixel value x in [0, 1] sets its drive voltage V = V_low + x (V_high - V_low)
+  (V_low, V_high: ``level_low``, ``level_high`` times the card's firing voltage),
   so the neuron blinks at a rate r(V) (rate code over the presentation time T);
 * detector layer, a height h above: above each input neuron a detector cell
   (fill factor of p^2) split into interleaved sub-detectors, one per class;
@@ -40,6 +41,8 @@ class Hardware:
 
     ``photons_per_spike`` None takes the card's; ``noise`` False uses expected
     photoelectron counts; ``crosstalk`` False keeps only the intended links.
+    ``presentation_time`` and ``dt`` None default to 50 and 1/100 of the card's
+    time scale (see :meth:`timing`).
     """
 
     pitch: float = 1e-6
@@ -48,10 +51,10 @@ class Hardware:
     absorption: float = 0.5
     efficiency: float = 0.8
     photons_per_spike: float | None = None
-    presentation_time: float = 5e-6
-    dt: float = 1e-9
-    v_low: float = 0.30
-    v_high: float = 0.45
+    presentation_time: float | None = None
+    dt: float | None = None
+    level_low: float = 0.87
+    level_high: float = 1.3
     coupling_radius_pitches: float = 3.0
     gain: float = 1e4
     noise: bool = True
@@ -59,13 +62,24 @@ class Hardware:
 
     def __post_init__(self):
         for name in ("pitch", "layer_spacing", "presentation_time", "dt", "gain"):
-            if not getattr(self, name) > 0:
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise SpecError(f"Hardware.{name} must be > 0, got {getattr(self, name)!r}")
         for name in ("fill_factor", "absorption", "efficiency"):
             if not 0 < getattr(self, name) <= 1:
                 raise SpecError(f"Hardware.{name} must be in (0, 1], got {getattr(self, name)!r}")
-        if not self.v_high > self.v_low >= 0:
-            raise SpecError(f"Hardware: need v_high > v_low >= 0 V, got {self.v_low!r}, {self.v_high!r}")
+        if not self.level_high > self.level_low >= 0:
+            raise SpecError(f"Hardware: need level_high > level_low >= 0, got {self.level_low!r}, {self.level_high!r}")
+
+    def timing(self, neuron: DeviceNeuron) -> tuple[float, float]:
+        """(presentation time, dt) [s] for ``neuron``."""
+        t = self.presentation_time if self.presentation_time is not None else 50.0 * neuron.time_scale
+        dt = self.dt if self.dt is not None else neuron.time_scale / 100.0
+        return t, dt
+
+    def drive(self, neuron: DeviceNeuron, x: np.ndarray) -> np.ndarray:
+        """Drive voltage [V] of input neurons for pixel values ``x`` in [0, 1]."""
+        v_fire = neuron.firing_voltage("blinking")
+        return (self.level_low + np.asarray(x, float) * (self.level_high - self.level_low)) * v_fire
 
 
 def cell_coupling(side: int, hw: Hardware, photons_per_spike: float, n_sub: int = 8) -> np.ndarray:
@@ -104,7 +118,7 @@ def rate_curve(neuron: DeviceNeuron, drives: np.ndarray, duration: float, dt: fl
 def expected_counts(images: np.ndarray, neuron: DeviceNeuron, hw: Hardware, n_levels: int = 65) -> np.ndarray:
     """Expected spike counts of the input neurons for pixel values in [0, 1] (interpolated rate curve)."""
     levels = np.linspace(0, 1, n_levels)
-    counts = rate_curve(neuron, hw.v_low + levels * (hw.v_high - hw.v_low), hw.presentation_time, hw.dt)
+    counts = rate_curve(neuron, hw.drive(neuron, levels), *hw.timing(neuron))
     return np.interp(images, levels, counts)
 
 
@@ -134,7 +148,7 @@ def photonic_network(images: np.ndarray, w: np.ndarray, b: np.ndarray, k_mat: np
     """
     n_img, n_in = images.shape
     n_cls = w.shape[1]
-    drive = hw.v_low + images.ravel() * (hw.v_high - hw.v_low)
+    drive = hw.drive(neuron, images.ravel())
     net = nw.Network()
     pps = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
     net.add(nw.blinking("input", n_img * n_in, neuron, drive, photons_per_spike=pps))
@@ -177,9 +191,10 @@ def evaluate(images: np.ndarray, labels: np.ndarray, w: np.ndarray, b: np.ndarra
     photons_scale = scale * mu0 / w.shape[1]
     net, _ = photonic_network(images, w, b, k_mat, neuron, hw, photons_scale)
     n_in = images.shape[0] * images.shape[1]
-    n_steps = int(round(hw.presentation_time / hw.dt))
+    t_present, dt = hw.timing(neuron)
+    n_steps = int(round(t_present / dt))
     out_idx = n_in + np.arange(images.shape[0] * w.shape[1])
-    sim = simulate(net, hw.presentation_time, hw.dt, seed=seed, record=out_idx, record_every=n_steps - 1,
+    sim = simulate(net, t_present, dt, seed=seed, record=out_idx, record_every=n_steps - 1,
                    progress=False)
     v_end = sim.trace_v[-1].reshape(images.shape[0], w.shape[1])
     off = k_mat.copy()

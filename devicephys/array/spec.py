@@ -15,9 +15,12 @@ class ArraySpec(Spec):
 
     Neuron parameters come from the DeviceCard of the compact stage (or the
     built-in illustrative card when the stage runs alone).  A random fraction
-    of the neurons is driven above threshold (``drive_voltage``); the others
-    sit at ``bias_voltage`` and fire only when the photocurrent from their
-    neighbours' spikes pushes them over.
+    of the neurons is driven above threshold (``drive_level`` times the
+    card's firing voltage); the others sit below it (``bias_level``) and fire
+    only when the photocurrent from their neighbours' spikes pushes them over.
+    Time step and run length default to fractions and multiples of the
+    card's time scale min(R_s C, relaxation time), so any card gives a
+    sensible run.
     """
 
     kind = "array"
@@ -41,11 +44,13 @@ class ArraySpec(Spec):
     detector_gain: float = quantity(1.0e6, "1", "photoconductive gain: electrons injected per photoelectron", gt=0)
     attenuation_length: float = quantity(5.0e-5, "m", "1/e attenuation length of light in the medium", gt=0)
     photons_per_spike: Optional[float] = quantity(None, "1", "override of the card's photons per spike", gt=0)
-    drive_voltage: float = quantity(0.45, "V", "source voltage of the stimulated neurons", gt=0)
-    bias_voltage: float = quantity(0.30, "V", "source voltage of the other neurons", ge=0)
-    stimulus_fraction: float = quantity(0.05, "1", "fraction of neurons driven at drive_voltage", ge=0, le=1)
-    duration: float = quantity(2.0e-5, "s", "simulated time", gt=0)
-    dt: float = quantity(1.0e-9, "s", "time step", gt=0)
+    drive_level: float = quantity(1.3, "1", "source voltage of stimulated neurons / card firing voltage", gt=1)
+    bias_level: float = quantity(0.87, "1", "source voltage of the other neurons / card firing voltage", ge=0, lt=1)
+    stimulus_fraction: float = quantity(0.05, "1", "fraction of neurons driven at drive_level", ge=0, le=1)
+    duration: Optional[float] = quantity(None, "s", "simulated time (default: duration_scales x card time scale)",
+                                         gt=0)
+    duration_scales: float = quantity(200.0, "1", "default run length in card time scales", gt=0)
+    dt: Optional[float] = quantity(None, "s", "time step (default: card time scale / 100)", gt=0)
     seed: int = option(0, "random seed (stimulus choice and photon draws)", ge=0)
     n_traces: int = option(8, "neurons whose v and filament state are recorded", ge=0, le=1000)
     memory_limit: Optional[float] = quantity(None, "B", "memory the run may use (default: what is available)", gt=0)
@@ -56,7 +61,7 @@ class ArraySpec(Spec):
 
     @model_validator(mode="after")
     def _check(self) -> "ArraySpec":
-        if self.dt >= self.duration:
+        if self.dt is not None and self.duration is not None and self.dt >= self.duration:
             raise SpecError(f"ArraySpec.dt = {self.dt} s must be < duration = {self.duration} s; "
                             f"shorten dt or lengthen the run", field="dt")
         if self.coupling_radius < self.pitch and self.nx * self.ny > 1:
@@ -72,5 +77,14 @@ class ArraySpec(Spec):
 
     @classmethod
     def fast(cls) -> "ArraySpec":
-        """Quick preset: a 16 x 16 array for 5 us."""
-        return cls(nx=16, ny=16, duration=5e-6, n_traces=4, digits_test_samples=60)
+        """Quick preset: a 16 x 16 array for 50 card time scales."""
+        return cls(nx=16, ny=16, duration_scales=50.0, n_traces=4, digits_test_samples=60)
+
+    def timing(self, time_scale: float) -> tuple[float, float]:
+        """(duration, dt) [s]: the given values or the defaults for a card with ``time_scale`` [s]."""
+        dt = self.dt if self.dt is not None else time_scale / 100.0
+        duration = self.duration if self.duration is not None else self.duration_scales * time_scale
+        if dt >= duration:
+            raise SpecError(f"ArraySpec: dt = {dt} s must be < duration = {duration} s; shorten dt or lengthen "
+                            f"the run", field="dt")
+        return duration, dt

@@ -37,7 +37,8 @@ def run(spec: ArraySpec, out: Path, *, upstream: dict[str, Path] | None = None, 
     arr = build_array(spec, neuron)
     n = arr.network.n_neurons
     traced = np.linspace(0, n - 1, min(spec.n_traces, n)).astype(np.int64) if spec.n_traces else None
-    sim = simulate(arr.network, spec.duration, spec.dt, seed=spec.seed, record=traced, progress=progress,
+    duration, dt = spec.timing(neuron.time_scale)
+    sim = simulate(arr.network, duration, dt, seed=spec.seed, record=traced, progress=progress,
                    memory_limit=None if spec.memory_limit is None else int(spec.memory_limit))
     figures = {
         "mean_rate": (float(sim.rates().mean()), "Hz", "mean firing rate", "spikes / (neurons x duration)"),

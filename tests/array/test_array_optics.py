@@ -80,9 +80,9 @@ def test_crosstalk_falls_with_pitch():
 
 
 def test_same_seed_same_spikes_other_seed_other_spikes():
-    spec = ArraySpec(nx=10, ny=10, duration=3e-6)
+    spec = ArraySpec(nx=10, ny=10, duration=3e-6, dt=1e-9)
     neuron = neuron_from_card(DEFAULT_CARD)
-    runs = [simulate(build_array(spec, neuron).network, spec.duration, spec.dt, seed=s, progress=False)
+    runs = [simulate(build_array(spec, neuron).network, 3e-6, 1e-9, seed=s, progress=False)
             for s in (1, 1, 2)]
     assert np.array_equal(runs[0].spike_index, runs[1].spike_index)
     assert np.array_equal(runs[0].spike_times, runs[1].spike_times)

@@ -52,7 +52,7 @@ def test_stage_runs_fast_preset_with_a_card(tmp_path):
 
 
 def test_stage_standalone_uses_builtin_card(tmp_path):
-    files = run(ArraySpec(nx=6, ny=6, duration=1e-6, digits_test_samples=0), tmp_path, upstream={}, progress=False)
+    files = run(ArraySpec(nx=6, ny=6, duration_scales=10, digits_test_samples=0), tmp_path, upstream={}, progress=False)
     assert ArrayResult.load(files["result"]).data.attrs["device_card"] == DEFAULT_CARD["name"]
 
 
