@@ -6,7 +6,8 @@ photon noise), compared with the same network without device non-idealities?
 
 Method (see devicephys.array.classify):
   1. 8x8 scikit-learn digits -> drive voltages of 64 blinking input neurons
-     (rate code over 5 us; neuron parameters from the DeviceCard);
+     (0.87 to 1.3 times the card's firing voltage; rate code over 50 card
+     time scales, 5 us for the built-in card; neuron parameters from the card);
   2. weights = multinomial logistic regression on the expected spike counts,
      trained either naively or through the expected optical coupling K
      ("crosstalk-aware");
