@@ -65,4 +65,4 @@ def test_coba_statistics_agree_with_brian2():
     cv_b, cv_o = _cv(t_b, i_b, n, t_min), _cv(ours.spike_times, ours.spike_index, n, t_min)
     assert cv_b.size > 1000 and cv_o.size > 1000
     assert stats.ks_2samp(cv_b, cv_o).pvalue > 0.01
-    assert 0.5 < np.mean(cv_o) < 1.5  # irregular firing of the balanced state
+    assert 0.5 < np.mean(cv_o) < 2.5  # irregular (not clock-like) firing
