@@ -89,3 +89,20 @@ def test_same_seed_same_spikes_other_seed_other_spikes():
     assert not (runs[0].spike_index.size == runs[2].spike_index.size
                 and np.array_equal(runs[0].spike_index, runs[2].spike_index)
                 and np.array_equal(runs[0].detected_photons, runs[2].detected_photons))
+
+
+def test_far_field_from_an_emission_result_file(tmp_path):
+    import xarray as xr
+
+    angle = np.linspace(0, math.pi / 2, 91)
+    pattern = np.vstack([np.sin(angle) ** 2, np.cos(angle) ** 2])  # two gaps, arbitrary scale
+    ds = xr.Dataset({"far_field": (("gap", "angle"), pattern * 7.0, {"units": "1/sr"})},
+                    coords={"gap": ("gap", [1e-9, 2e-9], {"units": "m"}), "angle": ("angle", angle, {"units": "rad"})})
+    path = tmp_path / "emission.nc"
+    ds.to_netcdf(path, engine="h5netcdf")
+    for gap, ref in ((1e-9, np.sin), (2.2e-9, np.cos)):
+        fn = optics.far_field_from_emission(path, gap)
+        theta = np.linspace(0, math.pi / 2, 2001)
+        assert np.trapezoid(fn(theta) * 2 * math.pi * np.sin(theta), theta) == pytest.approx(1.0, rel=1e-3)
+        assert fn(np.array([0.3]))[0] / fn(np.array([0.6]))[0] == pytest.approx(ref(0.3) ** 2 / ref(0.6) ** 2, rel=1e-3)
+        assert fn(np.array([2.0]))[0] == 0.0  # no light into the lower half-space the table does not cover

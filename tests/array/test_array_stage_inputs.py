@@ -136,3 +136,15 @@ def test_study_fast_mode_passes_its_check(tmp_path):
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "CHECK passed" in out.stdout and (tmp_path / "accuracy_vs_pitch.png").is_file()
+
+
+def test_cli_runs_the_fast_preset_from_a_compact_folder(tmp_path):
+    folder = _card(tmp_path)
+    spec = tmp_path / "array.yaml"
+    spec.write_text("nx: 8\nny: 8\nduration_scales: 20\ndigits_test_samples: 0\npitch: 1.5 um\n")
+    out = subprocess.run([sys.executable, "-m", "devicephys", "array", str(spec), "--out", str(tmp_path / "o"),
+                          "--from", str(tmp_path), "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    res = ArrayResult.load(tmp_path / "o" / "array.nc")
+    assert res.spec.pitch == pytest.approx(1.5e-6) and res.data["rate"].size == 64
+    assert folder.is_dir() and (tmp_path / "o" / "photon_map.png").is_file()
