@@ -60,10 +60,17 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
     p = ModelParams(activation_energy=0.0, **{k: values[k] for k in ModelParams.names()
                                                if k in values and k != "activation_energy"})
     hold = float(ds["hold_voltage"])
-    ea = fit.activation_energy_from_hold(p, hold)
+    p = replace(p, activation_energy=fit.activation_energy_from_hold(p, hold))
     sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
     sources["activation_energy"] = "solved from FilamentResult.hold_voltage: g(V_h, T_on) tau_r = L"
-    return replace(p, activation_energy=ea), sigmas, quality, sources
+    if spec.refine_set_time:
+        p, s_ref, o_ref = fit.refine_set_time(p, hold, ds["set_voltage"].values, ds["set_time"].values)
+        sigmas.update(s_ref)
+        sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
+        quality["set_time_full_model"] = {"rms_ln": o_ref.rms, "max_ln": o_ref.max_abs, "points": o_ref.n_points}
+        sources.update({k: "fit of set_time(set_voltage) by simulating the full model (heating included)"
+                        for k in s_ref})
+    return p, sigmas, quality, sources
 
 
 def _propagate_ea(p: ModelParams, hold: float, sigmas: dict[str, float]) -> float:

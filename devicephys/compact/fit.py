@@ -127,6 +127,40 @@ def fit_set_time(v, t_set, tau_r: float):
             {"set_time_tau0": out.sigma[0] * tau0, "set_time_v0": out.sigma[1] * v0}, out)
 
 
+def refine_set_time(p: ModelParams, hold_voltage: float, v, t_set):
+    """Refit ``set_time_tau0``, ``set_time_v0`` so that the *full* model (Joule heating included) sets in ``t_set``.
+
+    The isothermal law of :func:`fit_set_time` ignores the heating during the
+    last part of the closure, which speeds it up; here each trial simulates
+    the set transient (:func:`devicephys.compact.integrate.set_time`) with the
+    activation energy re-derived from the hold voltage.  Starts from ``p``.
+    """
+    from dataclasses import replace
+
+    from devicephys.compact import integrate
+
+    v, t_set = np.asarray(v, float), np.asarray(t_set, float)
+    ok = np.isfinite(t_set) & (t_set > 0)
+    v, t_set = v[ok], t_set[ok]
+
+    def params(x):
+        q = replace(p, set_time_tau0=math.exp(x[0]), set_time_v0=math.exp(x[1]))
+        try:
+            return replace(q, activation_energy=activation_energy_from_hold(q, hold_voltage))
+        except ConvergenceError:
+            return replace(q, activation_energy=0.0)
+
+    def res(x):
+        q = params(x)
+        t = np.array([integrate.set_time(q, vi) for vi in v])
+        return np.log(np.where(np.isfinite(t), t, 1e3 * t_set)) - np.log(t_set)
+
+    out = lsq.fit(res, [math.log(p.set_time_tau0), math.log(p.set_time_v0)], ["set_time_tau0", "set_time_v0"],
+                  "set-time refinement (full model)")
+    q = params(out.x)
+    return q, {"set_time_tau0": out.sigma[0] * q.set_time_tau0, "set_time_v0": out.sigma[1] * q.set_time_v0}, out
+
+
 def fit_thermal_resistance(voltage, current, temperature):
     """``R_th`` [K/W] from ``T_max - T_0 = R_th V I`` on the (quasi-static) sweep; T_0 = first sample."""
     power = np.asarray(voltage, float) * np.asarray(current, float)

@@ -155,3 +155,23 @@ def simulate_lif_physical(p: ModelParams, v_in: float, r_series: float, capacita
     v, d, temp = sol.y
     return {"time": sol.t, "voltage": v, "gap": d, "temperature": temp, "current": model.cell_current(p, d, v),
             "optical_power": model.optical_power(p, d, v)}
+
+
+def set_time(p: ModelParams, v: float, *, floor_widths: float = 3.0) -> float:
+    """Set time [s] at constant cell voltage ``v`` [V] from the relaxed state, heating included.
+
+    The time for the gap to close to ``gap_min + floor_widths x floor_width``,
+    located by the solver's event detection (``nan`` if it does not close
+    within 20 times the law ``tau0 exp(-V/V0)``).
+    """
+    target = p.gap_min + floor_widths * p.floor_width
+
+    def closed(t, y):
+        return y[0] - target
+
+    closed.terminal = True
+    horizon = 20 * p.set_time_tau0 * np.exp(-v / p.set_time_v0)
+    sol = solve_ivp(_rhs(p, 0.0, 0.0, v, 0.0), (0.0, horizon), [p.gap_max, p.ambient_temperature],
+                    method="LSODA", events=closed, rtol=1e-9,
+                    atol=[1e-9 * p.gap_max, 1e-9 * p.ambient_temperature])
+    return float(sol.t_events[0][0]) if len(sol.t_events[0]) else float("nan")

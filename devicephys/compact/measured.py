@@ -18,7 +18,8 @@ Measurements carry no gap, so the tunnelling geometry (``decay_constant``,
 *base card* (e.g. the one fitted to the FEM/FDTD results).  Onto it the
 measured circuit-level behaviour is mapped consistently: leakage = R_off, the
 contact conductance so that ``1/G_cell(gap_min) = R_on``, the set-time law, the
-relaxation time when given, and the activation energy from the hold voltage.
+relaxation time when given, and the activation energy from the hold voltage
+(set-time law refined with the full model, as in :mod:`devicephys.compact.build`).
 The card's threshold is then the model's own; its difference from the measured
 threshold is reported in ``fit_quality``.
 """
@@ -125,7 +126,9 @@ def _map_onto(base: ModelParams, sweep: dict[str, float], pulses: dict[str, np.n
         p = replace(p, relaxation_time=float(np.median(pulses["relaxation_time"])))
     st, _, _ = fit.fit_set_time(pulses["voltage"], pulses["set_time"], p.relaxation_time)
     p = replace(p, **st)
-    return replace(p, activation_energy=fit.activation_energy_from_hold(p, sweep["hold_voltage"]))
+    p = replace(p, activation_energy=fit.activation_energy_from_hold(p, sweep["hold_voltage"]))
+    p, _, _ = fit.refine_set_time(p, sweep["hold_voltage"], pulses["voltage"], pulses["set_time"])
+    return p
 
 
 def fit_measured(sweep_csv: str | Path, pulses_csv: str | Path, base: DeviceCard, name: str) -> DeviceCard:

@@ -23,6 +23,8 @@ class CompactSpec(Spec):
     floor_width: float = quantity(0.01e-9, "m", "width of the smooth floor of the gap at its minimum "
                                   "(numerical smoothing, not fitted)", gt=0, le=1e-9)
     latch_width_fraction: float = option(1e-3, "latch smoothing width / (V_th - V_h) [1]", gt=0, le=0.05)
+    refine_set_time: bool = option(True, "refit the set-time law by simulating the full model (heating "
+                                   "included) instead of only the isothermal closed form")
     verify: bool = option(True, "run the exported netlist in ngspice against the NumPy model")
     verify_pulses: int = option(4, "number of pulses in the ngspice pulse-train check", ge=1, le=100)
     verify_spikes: int = option(5, "number of LIF spikes in the ngspice neuron check", ge=2, le=100)

@@ -59,18 +59,6 @@ def _resample(p, t, uniform, adaptive):
     return integrate.Trace(t, v_src, v, i, gap, temp, model.optical_power(p, gap, v))
 
 
-def _set_time(p: ModelParams, v: float) -> float:
-    """Time [s] for the gap to close to ``gap_min + 3 floor_width`` at constant cell voltage ``v``."""
-    target = p.gap_min + 3 * p.floor_width
-    guess = p.set_time_tau0 * np.exp(-v / p.set_time_v0)
-    tr = integrate.simulate_series(p, [0.0, 1e-15, 20 * guess], [0.0, v, v], 0.0, samples_per_segment=4000)
-    k = np.nonzero(tr.gap <= target)[0]
-    if len(k) == 0:
-        return float("nan")
-    j = k[0]
-    return float(np.interp(target, tr.gap[j:j - 2:-1], tr.time[j:j - 2:-1]))
-
-
 def _switch_points(tr: integrate.Trace) -> tuple[float, float]:
     """Threshold and hold cell voltages [V] read off a sweep like an experimenter would."""
     g = tr.current / np.where(tr.voltage == 0, np.inf, tr.voltage)
@@ -89,7 +77,7 @@ def filament_dataset(p: ModelParams = REFERENCE, *, samples: int = 3000,
     energy = np.concatenate([[0.0], np.cumsum(0.5 * np.diff(tr.time) * (tr.voltage * tr.current)[1:]
                                               + 0.5 * np.diff(tr.time) * (tr.voltage * tr.current)[:-1])])
     set_v = np.asarray(set_voltages, float)
-    set_t = np.array([_set_time(p, v) for v in set_v])
+    set_t = np.array([integrate.set_time(p, v) for v in set_v])
     relax_t = np.linspace(0.0, 5 * p.relaxation_time, 200)
     relax_gap = p.gap_max - (p.gap_max - p.gap_min) * np.exp(-relax_t / p.relaxation_time)
     v_th, v_h = _switch_points(tr)

@@ -21,13 +21,23 @@ def test_recovers_isolated_parameters(card, name):
     assert card.value(name) == pytest.approx(getattr(REFERENCE, name), rel=EXACT[name])
 
 
-def test_set_time_law_reproduces_the_data_and_bounds_its_bias(card, filament_ds):
-    # The isothermal law ignores the Joule heating in the last ~0.5 nm of closure;
-    # it still reproduces the simulated set times to < 1 % and V0 to < 3 %.
+def test_set_time_law_recovered_after_the_full_model_refinement(card, filament_ds):
+    # The isothermal closed form alone fits the simulated set times to < 1 % but biases tau0
+    # (it ignores Joule heating in the last ~0.5 nm of closure); the refinement simulates the
+    # full model and recovers tau0 and V0.  E_a follows from the hold voltage read off the
+    # sweep, which differs from the static hold by ~2 %: E_a is recovered to ~6 %.
     assert card.fit_quality["set_time"]["max_ln"] < 0.01
-    assert card.value("set_time_v0") == pytest.approx(REFERENCE.set_time_v0, rel=0.03)
-    assert card.value("set_time_tau0") == pytest.approx(REFERENCE.set_time_tau0, rel=0.3)
-    assert card.value("activation_energy") == pytest.approx(REFERENCE.activation_energy, rel=0.15)
+    assert card.fit_quality["set_time_full_model"]["max_ln"] < 1e-3
+    assert card.value("set_time_v0") == pytest.approx(REFERENCE.set_time_v0, rel=1e-3)
+    assert card.value("set_time_tau0") == pytest.approx(REFERENCE.set_time_tau0, rel=0.01)
+    assert card.value("activation_energy") == pytest.approx(REFERENCE.activation_energy, rel=0.1)
+
+
+def test_isothermal_set_time_fit_alone_is_biased_by_heating(filament_ds):
+    values, _, out = fit.fit_set_time(filament_ds["set_voltage"].values, filament_ds["set_time"].values,
+                                      REFERENCE.relaxation_time)
+    assert out.max_abs < 0.01
+    assert values["set_time_tau0"] < 0.9 * REFERENCE.set_time_tau0
 
 
 def test_hold_voltage_reproduced_and_threshold_close_to_the_sweep(card, filament_ds):

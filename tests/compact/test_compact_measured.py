@@ -35,7 +35,8 @@ def test_measured_card_reproduces_the_measured_device(tmp_path, filament_ds, car
     assert got.value("resistance_on") == pytest.approx(m["resistance_on"], rel=1e-6)
     assert got.value("resistance_off") == pytest.approx(m["resistance_off"], rel=1e-6)
     assert abs(got.fit_quality["threshold_model_vs_measured"]) < 0.02
-    assert got.value("set_time_v0") == pytest.approx(card.value("set_time_v0"), rel=1e-9)
+    assert got.value("set_time_v0") == pytest.approx(card.value("set_time_v0"), rel=1e-3)
+    assert got.value("set_time_tau0") == pytest.approx(card.value("set_time_tau0"), rel=1e-2)
     assert "measured" in got.parameters["set_time_v0"]["source"]
 
 

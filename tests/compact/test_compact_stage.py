@@ -36,7 +36,7 @@ def test_spec_defaults_fast_and_bad_values():
 
 
 def test_run_writes_card_exports_and_plots(upstream, tmp_path):
-    files = run(CompactSpec(verify=False), tmp_path / "out", upstream=upstream, progress=False)
+    files = run(CompactSpec(verify=False, refine_set_time=False), tmp_path / "out", upstream=upstream, progress=False)
     assert {"result", "spice", "veriloga", "fit_plot"} <= set(files)
     card = DeviceCard.load(files["result"])
     assert card.provenance["filament_result"]["file"] == "filament.nc"
@@ -50,12 +50,12 @@ def test_run_writes_card_exports_and_plots(upstream, tmp_path):
 
 def test_series_resistance_that_cannot_oscillate_is_refused(upstream, tmp_path):
     with pytest.raises(SpecError, match="series_resistance"):
-        run(CompactSpec(verify=False, series_resistance=10.0), tmp_path, upstream=upstream, progress=False)
+        run(CompactSpec(verify=False, refine_set_time=False, series_resistance=10.0), tmp_path, upstream=upstream, progress=False)
 
 
 def test_missing_upstream_file_or_variable(upstream, tmp_path):
     with pytest.raises(SpecError, match="filament.nc"):
-        run(CompactSpec(verify=False), tmp_path / "o", upstream={"filament": tmp_path, "emission": tmp_path},
+        run(CompactSpec(verify=False, refine_set_time=False), tmp_path / "o", upstream={"filament": tmp_path, "emission": tmp_path},
             progress=False)
     import xarray as xr
 
@@ -64,23 +64,26 @@ def test_missing_upstream_file_or_variable(upstream, tmp_path):
     ds = xr.load_dataset(upstream["filament"] / "filament.nc", engine="h5netcdf").drop_vars("relax_gap")
     ds.to_netcdf(bad / "filament.nc", engine="h5netcdf")
     with pytest.raises(SpecError, match="relax_gap"):
-        run(CompactSpec(verify=False), tmp_path / "o", upstream={"filament": bad, "emission": upstream["emission"]},
+        run(CompactSpec(verify=False, refine_set_time=False), tmp_path / "o", upstream={"filament": bad, "emission": upstream["emission"]},
             progress=False)
 
 
 @pytest.mark.spice
 @pytest.mark.skipif(shutil.which("ngspice") is None, reason="ngspice is not installed")
-def test_cli_fast_run_verifies_in_ngspice(upstream, tmp_path):
+def test_cli_with_spec_file(upstream, tmp_path):
+    # (the ngspice verification inside the stage runs in the study test; here the CLI path and a spec file)
     root = upstream["filament"].parent
+    spec = tmp_path / "compact.yaml"
+    spec.write_text("name: cli-device\nneuron_capacitance: 20 pF\nverify: false\nrefine_set_time: false\n")
     out = tmp_path / "cli"
-    proc = subprocess.run([sys.executable, "-m", "devicephys", "compact", "--fast", "--quiet", "--from", str(root),
+    proc = subprocess.run([sys.executable, "-m", "devicephys", "compact", str(spec), "--quiet", "--from", str(root),
                            "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
-    quality = json.loads((out / "verification.json").read_text())
-    assert quality["ngspice"]["lif"]["spike_time_max_error_rel"] < 0.01
-    assert quality["ngspice"]["dc_sweep"]["current_rms_error_rel_peak"] < 0.01
-    assert (out / "ngspice_vs_numpy.png").is_file()
+    card = json.loads((out / "device_card.json").read_text())
+    assert card["name"] == "cli-device"
+    assert card["parameters"]["neuron_capacitance"]["value"] == pytest.approx(20e-12)
+    assert (out / "cli_device.lib").is_file() and (out / "cli_device.va").is_file()
 
 
 def test_cli_bad_input_exit_code_2(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +23,12 @@ def test_study_03_fast(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "CHECK PASSED" in proc.stdout
     assert (tmp_path / "03_circuit_cosimulation.png").stat().st_size > 10_000
+    # the stage's own ngspice verification ran inside the study
+    quality = json.loads((tmp_path / "compact" / "verification.json").read_text())["ngspice"]
+    assert quality["lif"]["spike_time_max_error_rel"] < 0.01
+    assert quality["dc_sweep"]["current_rms_error_rel_peak"] < 0.01
+    assert quality["lif_physical"]["spike_time_max_error_rel"] < 0.01
+    assert (tmp_path / "compact" / "ngspice_vs_numpy.png").is_file()
 
 
 @pytest.mark.slow
