@@ -92,16 +92,19 @@ def available_memory() -> int:
 
 
 def estimate_memory(n_neurons: int, n_synapses: int, *, n_slots: int = 1, optical: bool = False,
-                    spike_capacity: int = 0, n_trace: int = 0) -> int:
+                    spike_capacity: int = 0, n_trace: int = 0, largest_projection: int = 0) -> int:
     """Bytes the simulator allocates for a network of this size.
 
     Counts the global CSR (indptr int64, per-synapse arrays), the neuron
-    state (v_rest, g_e, g_i, v, x, last spike, detected photons: 7 x 8 B), the
-    delay ring buffer (slots x 3 channels x float32), the spike record
-    (int64 + int32 per spike) and the traces (2 x float32).
+    state (v_rest, g_e, g_i, v, x, last spike, detected photons, counters:
+    9 x 8 B), the delay ring buffer (slots x 3 channels x float32), the spike
+    record (int64 + int32 per spike), the traces (2 x float32) and the
+    temporaries of :func:`flatten` (position, delay in steps and target
+    index of each synapse of the largest projection: 24 B).
     """
     syn = n_synapses * (BYTES_PER_SYNAPSE + (BYTES_PER_OPTICAL_SYNAPSE if optical else 0))
-    neurons = 8 * (n_neurons + 1) + 7 * 8 * n_neurons
+    syn += 24 * largest_projection
+    neurons = 8 * (n_neurons + 1) + 9 * 8 * n_neurons
     ring = (n_slots * 3 * 4 * n_neurons) if n_slots > 1 else 0
     return int(syn + neurons + ring + 12 * spike_capacity + 8 * n_trace)
 
@@ -230,8 +233,9 @@ def simulate(network: Network, duration: float, dt: float, *, seed: int = 0, rec
     max_delay = max((float(np.max(p.delay)) for p in network.projections if p.n_synapses), default=0.0)
     n_slots = int(round(max_delay / dt)) + 1
     optical = any(p.mean_photons is not None for p in network.projections)
+    largest = max((p.n_synapses for p in network.projections), default=0)
     need = estimate_memory(network.n_neurons, network.n_synapses, n_slots=n_slots, optical=optical,
-                           spike_capacity=cap, n_trace=n_trace)
+                           spike_capacity=cap, n_trace=n_trace, largest_projection=largest)
     check_memory(need, f"simulating {network.n_neurons} neurons and {network.n_synapses} synapses", memory_limit)
     flat = flatten(network, dt)
     return _run(network, flat, nsteps, dt, seed, record, max(1, record_every), n_slots, cap, progress)

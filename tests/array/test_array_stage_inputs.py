@@ -148,3 +148,23 @@ def test_cli_runs_the_fast_preset_from_a_compact_folder(tmp_path):
     res = ArrayResult.load(tmp_path / "o" / "array.nc")
     assert res.spec.pitch == pytest.approx(1.5e-6) and res.data["rate"].size == 64
     assert folder.is_dir() and (tmp_path / "o" / "photon_map.png").is_file()
+
+
+def test_memory_estimate_matches_what_the_simulator_allocates():
+    import tracemalloc
+
+    from devicephys.array import reference as ref
+    from devicephys.array import simulate as sm
+
+    net = ref.coba(20000, seed=0, out_degree=100, keep_pairs=False).network
+    sm.simulate(net, 1e-3, 1e-4, progress=False)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        sm.simulate(net, 2e-3, 1e-4, progress=False)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    est = sm.estimate_memory(net.n_neurons, net.n_synapses, spike_capacity=max(4 * net.n_neurons, 1 << 16),
+                             largest_projection=max(p.n_synapses for p in net.projections))
+    assert 0.95 * peak <= est <= 1.5 * peak
