@@ -73,17 +73,21 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
     return p, sigmas, quality, sources
 
 
-def _propagate_ea(p: ModelParams, hold: float, sigmas: dict[str, float]) -> float:
-    """1-sigma of the activation energy [J] by linear propagation of its inputs' errors."""
-    base = fit.activation_energy_from_hold(p, hold)
+def _propagate(fn, p: ModelParams, sigmas: dict[str, float]) -> float:
+    """1-sigma of ``fn(p)`` by linear propagation of independent parameter errors (finite differences)."""
+    base = fn(p)
     total = 0.0
-    for name in ("set_time_tau0", "set_time_v0", "relaxation_time", "thermal_resistance"):
-        s = sigmas.get(name, 0.0)
-        if s > 0:
-            step = 1e-4 * getattr(p, name)
-            d = (fit.activation_energy_from_hold(replace(p, **{name: getattr(p, name) + step}), hold) - base) / step
-            total += (d * s) ** 2
+    for name, s in sigmas.items():
+        if s > 0 and name in ModelParams.names():
+            step = 1e-6 * abs(getattr(p, name)) or 1e-12
+            total += ((fn(replace(p, **{name: getattr(p, name) + step})) - base) / step * s) ** 2
     return math.sqrt(total)
+
+
+def _propagate_ea(p: ModelParams, hold: float, sigmas: dict[str, float]) -> float:
+    """1-sigma of the activation energy [J] from the errors of its inputs."""
+    inputs = {k: sigmas.get(k, 0.0) for k in ("set_time_tau0", "set_time_v0", "relaxation_time", "thermal_resistance")}
+    return _propagate(lambda q: fit.activation_energy_from_hold(q, hold), p, inputs)
 
 
 def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, float], dict[str, str]]:
@@ -140,6 +144,9 @@ def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
     neuron, n_src = neuron_parameters(p, spec)
     optics, o_sig, o_q, o_src = _optics(p, emission, neuron)
     values = {**p.as_dict(), **neuron, **optics}
+    for name, fn in (("threshold_voltage", model.static_threshold), ("hold_voltage", model.static_hold),
+                     ("resistance_on", lambda q: 1 / float(model.cell_conductance(q, q.gap_min)))):
+        sigmas[name] = _propagate(fn, p, sigmas)
     quality.update(o_q)
     quality["versus_filament_result"] = _compare(filament, values)
     return DeviceCard.from_values(spec.name, values, {**sources, **n_src, **o_src},
