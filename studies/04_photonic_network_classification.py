@@ -39,6 +39,7 @@ def sweep(neuron, data, pitches, photon_budgets, n_test, seed=0):
     """Accuracy table rows: (pitch, photons/spike, crosstalk, mu_intended, naive, aware)."""
     xtr, xte, ytr, yte = data
     xte, yte = xte[:n_test], yte[:n_test]
+    side = int(round(np.sqrt(xtr.shape[1])))
     hw0 = cl.Hardware()
     ftr = cl.expected_counts(xtr, neuron, hw0)
     w, b, scale = cl.train(ftr, ytr, seed)
@@ -46,7 +47,7 @@ def sweep(neuron, data, pitches, photon_budgets, n_test, seed=0):
     for pitch in pitches:
         for pps in photon_budgets:
             hw = cl.Hardware(pitch=pitch, photons_per_spike=pps)
-            k = cl.cell_coupling(8, hw, neuron.photons_per_spike if pps is None else pps)
+            k = cl.cell_coupling(side, hw, neuron.photons_per_spike if pps is None else pps)
             naive = cl.evaluate(xte, yte, w, b, scale, neuron, hw, seed=seed, k_mat=k)
             wa, ba, _ = cl.train(cl.crosstalk_features(ftr, k), ytr, seed)
             aware = cl.evaluate(xte, yte, wa, ba, scale, neuron, hw, seed=seed, k_mat=k)
@@ -66,6 +67,17 @@ def reference_checks(neuron, data, n_test, trained, seed=0):
     ideal = cl.ideal_accuracy(fte, yte, w, b, scale)
     clean = cl.evaluate(xte, yte, w, b, scale, neuron, cl.Hardware(noise=False, crosstalk=False), seed=seed)
     return ideal, clean["accuracy"]
+
+
+def _mnist(paths, n_samples):
+    """MNIST from user-supplied IDX files, 4x4 block-averaged, split 70/30 (stratified)."""
+    from sklearn.model_selection import train_test_split
+
+    from devicephys.array.mnist import load_mnist
+
+    x, y = load_mnist(paths[0], paths[1], downsample=4)
+    x, y = x[:n_samples], y[:n_samples]
+    return train_test_split(x, y, test_size=0.3, random_state=0, stratify=y)
 
 
 def plot(rows, ideal, path):
@@ -94,9 +106,12 @@ def main(argv=None) -> int:
     p.add_argument("--fast", action="store_true", help="two pitches, one photon budget, 120 test digits")
     p.add_argument("--card", default=None, help="device_card.json (default: the built-in illustrative card)")
     p.add_argument("--out", default="results/study04", help="folder for the plot")
+    p.add_argument("--mnist", nargs=2, metavar=("IMAGES_IDX", "LABELS_IDX"), default=None,
+                   help="use MNIST IDX files you supply (block-averaged 4x4 to 7x7 pixels) instead of the digits")
+    p.add_argument("--mnist-samples", type=int, default=6000, help="MNIST images used (train + test)")
     args = p.parse_args(argv)
     neuron = neuron_from_card(load_card(args.card) if args.card else DEFAULT_CARD)
-    data = cl.load_digits(seed=0)
+    data = _mnist(args.mnist, args.mnist_samples) if args.mnist else cl.load_digits(seed=0)
     if args.fast:
         pitches, budgets, n_test = [1e-6, 3e-6], [1000.0], 120
     else:

@@ -106,3 +106,20 @@ def test_far_field_from_an_emission_result_file(tmp_path):
         assert np.trapezoid(fn(theta) * 2 * math.pi * np.sin(theta), theta) == pytest.approx(1.0, rel=1e-3)
         assert fn(np.array([0.3]))[0] / fn(np.array([0.6]))[0] == pytest.approx(ref(0.3) ** 2 / ref(0.6) ** 2, rel=1e-3)
         assert fn(np.array([2.0]))[0] == 0.0  # no light into the lower half-space the table does not cover
+
+
+def test_stacked_layers_link_each_neuron_to_the_one_above():
+    neuron = neuron_from_card(DEFAULT_CARD)
+    spec = ArraySpec(nx=4, ny=4, layers=2, pitch=1e-6, layer_spacing=0.5e-6, coupling_radius=1.2e-6)
+    arr = build_array(spec, neuron)
+    proj = arr.network.projections[0]
+    pre = np.repeat(np.arange(32), np.diff(proj.indptr))
+    post = proj.indices
+    d = arr.positions[post] - arr.positions[pre]
+    vertical = (np.hypot(d[:, 0], d[:, 1]) < 1e-12) & np.isclose(np.abs(d[:, 2]), 0.5e-6)
+    assert np.all(proj.intended[vertical]) and vertical.sum() == 32  # one partner across the layers each
+    inplane = proj.intended & ~vertical
+    assert np.all(np.isclose(np.linalg.norm(d[inplane], axis=1), 1e-6))
+    # isotropic emitter, 1/r^2 and attenuation: the partner at 0.5 um gets 4 exp(0.5 um / L) times one at 1 um
+    expected = 4.0 * math.exp(0.5e-6 / spec.attenuation_length)
+    assert proj.mean_photons[vertical].mean() / proj.mean_photons[inplane].mean() == pytest.approx(expected, rel=1e-5)

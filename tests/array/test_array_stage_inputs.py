@@ -168,3 +168,21 @@ def test_memory_estimate_matches_what_the_simulator_allocates():
     est = sm.estimate_memory(net.n_neurons, net.n_synapses, spike_capacity=max(4 * net.n_neurons, 1 << 16),
                              largest_projection=max(p.n_synapses for p in net.projections))
     assert 0.95 * peak <= est <= 1.5 * peak
+
+
+def test_study_runs_on_user_supplied_mnist_idx_files(tmp_path):
+    """The study's MNIST path on a small synthetic IDX pair: two classes (bright top / bright bottom)."""
+    rng = np.random.default_rng(1)
+    n = 200
+    labels = rng.integers(0, 2, n).astype(np.uint8)
+    images = rng.integers(0, 40, size=(n, 28, 28)).astype(np.uint8)
+    for k in range(n):
+        rows = slice(0, 14) if labels[k] == 0 else slice(14, 28)
+        images[k, rows] += 180
+    write_idx(tmp_path / "img.idx", images)
+    write_idx(tmp_path / "lab.idx", labels)
+    out = subprocess.run([sys.executable, str(ROOT / "studies" / "04_photonic_network_classification.py"), "--fast",
+                          "--mnist", str(tmp_path / "img.idx"), str(tmp_path / "lab.idx"), "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "CHECK passed" in out.stdout
