@@ -154,8 +154,10 @@ def run(spec: PipelineSpec, out: Path, *, progress: bool = True, scheduler: str 
                 summary[stage.name] = {"status": "not available"}
                 print(f"[{stage.name:>8}] skipped: not available in this installation")
                 continue
-            if any(n not in keys and stages.get(n).available() for n in stage.needs):
-                summary[stage.name] = {"status": "skipped (upstream missing)"}
+            missing = [n for n in stage.needs if n not in keys]
+            if missing:
+                summary[stage.name] = {"status": f"skipped (needs {', '.join(missing)})"}
+                print(f"[{stage.name:>8}] skipped: needs the output of {', '.join(missing)}")
                 continue
             summary[stage.name] = _run_stage(stage, spec.stage_spec(stage.name), out, keys, progress)
         _run_sweeps(spec, out, scheduler, progress)
