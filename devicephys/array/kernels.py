@@ -35,18 +35,20 @@ def seed_rng(seed):
 
 
 @nb.njit(cache=True, fastmath=True, error_model="numpy")
-def _cuba_loop(em, ae, ai, tref, s, v_rest, v, ge, gi, lastspike):
+def _cuba_loop(em, ae, ai, ee, ei, tref, s, v_rest, v, ge, gi, lastspike):
+    # called on C-contiguous slices and looped with range(size): the form LLVM vectorises
     for i in range(v.size):
-        vr = v_rest[i]
-        new = vr + (v[i] - vr) * em + ge[i] * ae + gi[i] * ai
+        vr, g_e, g_i = v_rest[i], ge[i], gi[i]
+        new = vr + (v[i] - vr) * em + g_e * ae + g_i * ai
         v[i] = new if (s - lastspike[i]) >= tref else v[i]
+        ge[i] = g_e * ee
+        gi[i] = g_i * ei
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _update_cuba(i0, i1, c, s, v_rest, v, ge, gi, lastspike):
-    _cuba_loop(c[EM], c[AE], c[AI], np.int64(c[TREF]), s, v_rest[i0:i1], v[i0:i1], ge[i0:i1], gi[i0:i1],
-               lastspike[i0:i1])
-    _decay(c[EE], c[EI], ge[i0:i1], gi[i0:i1])
+    _cuba_loop(c[EM], c[AE], c[AI], c[EE], c[EI], np.int64(c[TREF]), s, v_rest[i0:i1], v[i0:i1], ge[i0:i1],
+               gi[i0:i1], lastspike[i0:i1])
 
 
 @nb.njit(cache=True, fastmath=True, error_model="numpy", inline="always")
@@ -66,13 +68,14 @@ def exp_neg(x):
 
 
 @nb.njit(cache=True, fastmath=True, error_model="numpy")
-def _coba_loop(k, tref, e_e, e_i, euler, s, v_rest, v, ge, gi, lastspike):
-    # called on C-contiguous slices and looped with range(size): the form LLVM vectorises
+def _coba_loop(k, tref, e_e, e_i, ee, ei, euler, s, v_rest, v, ge, gi, lastspike):
     if euler:
         for i in range(v.size):
             g_e, g_i, vi = ge[i], gi[i], v[i]
             new = vi + k * (v_rest[i] - vi + g_e * (e_e - vi) + g_i * (e_i - vi))
             v[i] = new if (s - lastspike[i]) >= tref else vi
+            ge[i] = g_e * ee
+            gi[i] = g_i * ei
     else:
         for i in range(v.size):
             g_e, g_i, vi = ge[i], gi[i], v[i]
@@ -80,20 +83,14 @@ def _coba_loop(k, tref, e_e, e_i, euler, s, v_rest, v, ge, gi, lastspike):
             vinf = (v_rest[i] + g_e * e_e + g_i * e_i) / gt
             new = vinf + (vi - vinf) * exp_neg(k * gt)
             v[i] = new if (s - lastspike[i]) >= tref else vi
-
-
-@nb.njit(cache=True, fastmath=True, error_model="numpy")
-def _decay(ee, ei, ge, gi):
-    for i in range(ge.size):
-        ge[i] *= ee
-        gi[i] *= ei
+            ge[i] = g_e * ee
+            gi[i] = g_i * ei
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _update_coba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike):
-    _coba_loop(dt / c[TAUM], np.int64(c[TREF]), c[E_E], c[E_I], c[METHOD] != 0.0, s, v_rest[i0:i1], v[i0:i1],
-               ge[i0:i1], gi[i0:i1], lastspike[i0:i1])
-    _decay(c[EE], c[EI], ge[i0:i1], gi[i0:i1])
+    _coba_loop(dt / c[TAUM], np.int64(c[TREF]), c[E_E], c[E_I], c[EE], c[EI], c[METHOD] != 0.0, s, v_rest[i0:i1],
+               v[i0:i1], ge[i0:i1], gi[i0:i1], lastspike[i0:i1])
 
 
 @nb.njit(cache=True, error_model="numpy")
