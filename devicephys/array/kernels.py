@@ -18,7 +18,6 @@ import math
 import numba as nb
 import numpy as np
 
-from devicephys.array.plasticity import apply_stdp, decay_traces
 
 KIND = {"lif_cuba": 0, "lif_coba": 1, "blinking": 2}
 #: Columns of the per-population coefficient table (see ``simulate._coefficients``).
@@ -170,6 +169,31 @@ def _propagate(s, n0, n1, spk_i, indptr, indices, weights, dsteps, chan, mu, sta
                 state[chan[syn], j] += w
             else:
                 buf[(s + d) % n_slots, chan[syn], j] += w
+
+
+@nb.njit(cache=True, error_model="numpy")
+def decay_traces(par, a_pre, a_post):
+    for i in range(a_pre.size):
+        a_pre[i] *= par[2]
+        a_post[i] *= par[3]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def apply_stdp(n0, n1, spk_i, indptr, indices, weights, plastic, in_ptr, in_syn, syn_pre, par, a_pre, a_post):
+    """Weight updates for the spikes spk_i[n0:n1] of this step (after their transmission)."""
+    w_max = par[4]
+    for k in range(n0, n1):
+        i = spk_i[k]
+        for syn in range(indptr[i], indptr[i + 1]):
+            if plastic[syn]:
+                weights[syn] = min(max(weights[syn] + a_post[indices[syn]], 0.0), w_max)
+        a_pre[i] += par[0]
+    for k in range(n0, n1):
+        j = spk_i[k]
+        a_post[j] += par[1]
+        for q in range(in_ptr[j], in_ptr[j + 1]):
+            syn = in_syn[q]
+            weights[syn] = min(max(weights[syn] + a_pre[syn_pre[syn]], 0.0), w_max)
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -9,7 +9,8 @@ w <- clip(w + A_pre[i], 0, w_max).  Within a step all presynaptic updates
 come before all postsynaptic ones (Brian2's order of the two pathways), so the
 rule equals Brian2's classic STDP synapse with event-driven traces.  Plastic
 synapses must have no delay.  On optical synapses w is the programmable gain
-of the photodetecting synapse (V per photoelectron).
+of the photodetecting synapse (V per photoelectron).  The compiled updates
+are ``kernels.decay_traces`` and ``kernels.apply_stdp``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
 from devicephys.errors import SpecError
@@ -56,28 +56,3 @@ def incoming(indices: np.ndarray, plastic: np.ndarray, n: int) -> tuple[np.ndarr
     in_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(post, minlength=n), out=in_ptr[1:])
     return in_ptr, syn[order].astype(np.int64)
-
-
-@nb.njit(cache=True, error_model="numpy")
-def decay_traces(par, a_pre, a_post):
-    for i in range(a_pre.size):
-        a_pre[i] *= par[2]
-        a_post[i] *= par[3]
-
-
-@nb.njit(cache=True, error_model="numpy")
-def apply_stdp(n0, n1, spk_i, indptr, indices, weights, plastic, in_ptr, in_syn, syn_pre, par, a_pre, a_post):
-    """Weight updates for the spikes spk_i[n0:n1] of this step (after their transmission)."""
-    w_max = par[4]
-    for k in range(n0, n1):
-        i = spk_i[k]
-        for syn in range(indptr[i], indptr[i + 1]):
-            if plastic[syn]:
-                weights[syn] = min(max(weights[syn] + a_post[indices[syn]], 0.0), w_max)
-        a_pre[i] += par[0]
-    for k in range(n0, n1):
-        j = spk_i[k]
-        a_post[j] += par[1]
-        for q in range(in_ptr[j], in_ptr[j + 1]):
-            syn = in_syn[q]
-            weights[syn] = min(max(weights[syn] + a_pre[syn_pre[syn]], 0.0), w_max)

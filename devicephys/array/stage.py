@@ -6,11 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devicephys.array import plot
-from devicephys.array.build import build_array
 from devicephys.array.card import load_card, neuron_from_card
-from devicephys.array.result import make_result
-from devicephys.array.simulate import simulate
 from devicephys.array.spec import ArraySpec
 
 
@@ -29,6 +25,11 @@ def run(spec: ArraySpec, out: Path, *, upstream: dict[str, Path] | None = None, 
     dict
         ``result`` (array.nc), ``raster``, ``rates``, ``photon_map`` (PNG paths).
     """
+    from devicephys.array import plot
+    from devicephys.array.build import build_array
+    from devicephys.array.result import make_result
+    from devicephys.array.simulate import simulate
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = card_path(upstream)
