@@ -1,0 +1,77 @@
+"""Closed-form references for the electrothermal model (used by the tests and the study).
+
+All functions take and return SI values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from devicephys.units import L0
+
+
+def wiedemann_franz_peak_temperature(voltage: float, ambient: float, lorenz: float = L0) -> float:
+    """Peak temperature [K] of a Joule-heated conductor with both ends at ``ambient`` [K].
+
+    With κ = L σ T (Wiedemann–Franz) and lateral surfaces adiabatic,
+    T_max² = T₀² + V²/(4 L) whatever the geometry and σ(T).
+    """
+    return math.sqrt(ambient**2 + voltage**2 / (4.0 * lorenz))
+
+
+def wiedemann_franz_profile(z: np.ndarray, length: float, voltage: float, ambient: float,
+                            lorenz: float = L0) -> np.ndarray:
+    """T(z) [K] of a uniform bar (σ constant, κ = L σ T) between ends at ``ambient``.
+
+    With σ constant φ is linear, φ = V z / t, and T² = T₀² + φ (V − φ) / L.
+    """
+    phi = voltage * np.asarray(z) / length
+    return np.sqrt(ambient**2 + phi * (voltage - phi) / lorenz)
+
+
+def constant_property_peak_rise(voltage: float, conductivity: float, thermal_conductivity: float) -> float:
+    """Peak temperature rise [K] of a bar with constant σ [S/m] and κ [W/(m K)]: σ V² / (8 κ)."""
+    return conductivity * voltage**2 / (8.0 * thermal_conductivity)
+
+
+def cylinder_thermal_resistance(length: float, radius: float, thermal_conductivity: float) -> float:
+    """Thermal resistance [K/W] from the mid-point of a uniformly heated cylinder to its cold ends.
+
+    R_th = t / (8 κ π r²), with ΔT_max = R_th P for total heating power P.
+    """
+    return length / (8.0 * thermal_conductivity * math.pi * radius**2)
+
+
+def heated_rod_radial_profile(r: np.ndarray, radius: float, heat_density: float, thermal_conductivity: float,
+                              ambient: float) -> np.ndarray:
+    """T(r) [K] in an infinite rod with uniform heating q [W/m³] and surface at ``ambient``.
+
+    T = T₀ + q (R² − r²) / (4 κ): a check of the r-weighting of axisymmetric forms
+    (an unweighted planar form would give q (R² − r²) / (2 κ)).
+    """
+    return ambient + heat_density * (radius**2 - np.asarray(r) ** 2) / (4.0 * thermal_conductivity)
+
+
+def mott_gurney_velocity(field: np.ndarray, temperature: np.ndarray, hop_distance: float, attempt_frequency: float,
+                         barrier: float) -> np.ndarray:
+    """Ionic drift velocity [m/s]: v = 2 a ν exp(−E_a / k_B T) sinh(q a E / (2 k_B T))."""
+    from devicephys.units import e, k_B
+
+    kt = k_B * np.asarray(temperature)
+    return (2 * hop_distance * attempt_frequency * np.exp(-barrier / kt)
+            * np.sinh(e * hop_distance * np.asarray(field) / (2 * kt)))
+
+
+def set_time_slope_voltage(temperature: float, hop_distance: float, length: float) -> float:
+    """Voltage scale V₀ [V] of t_set ∝ exp(−V/V₀) for Mott–Gurney drift across a uniform field.
+
+    In the high-field limit sinh(x) ≈ eˣ/2 with x = q a V / (2 k_B T L), so a
+    drift-limited set time falls as exp(−V/V₀) with V₀ = 2 k_B T L / (q a).
+    Field focusing by the growing filament shortens the effective L, so the
+    simulated V₀ is expected to be smaller than this uniform-field estimate.
+    """
+    from devicephys.units import e, k_B
+
+    return 2 * k_B * temperature * length / (e * hop_distance)

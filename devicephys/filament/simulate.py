@@ -1,0 +1,235 @@
+"""Time integration of the coupled cell: 2-D electrothermal FEM + 1-D channel transport.
+
+Each time step (staggered): the channel transport advances c with the axial
+field and temperature of the previous step; c is mapped onto the 2-D mesh
+(c(z) inside the channel radius, smoothly zero outside); then φ and T are
+solved together by Newton at the new time.  The step is adaptive: it is
+rejected and halved when c would change by more than
+``max_concentration_change`` or the temperature by more than 200 K, or when
+Newton fails; it grows by 1.5x after easy steps.  Steps shorter than
+``min_step_fraction`` of the drive are accepted whenever Newton converges: the
+ON state flickers (the neck dissolves and is refilled) on time scales far
+below the drive's, and resolving each flicker is not affordable; the traces
+then show the flicker averaged over that step.  Below ``min_time_step`` a
+:class:`~devicephys.errors.ConvergenceError` is raised (the caller saves what
+was reached first).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from devicephys.errors import ConvergenceError
+from devicephys.filament import kinetics
+from devicephys.filament.mesh import CellGeometry
+
+_MAX_DT_GROWTH = 1.5
+_MAX_TEMPERATURE_JUMP = 200.0  # K per step
+TRACE_NAMES = ("time", "source_voltage", "voltage", "current", "temperature_max", "gap", "filament_radius", "energy")
+
+
+@dataclass
+class Trace:
+    """Samples of one drive (SI): lists named as in :data:`TRACE_NAMES`."""
+
+    data: dict[str, list[float]] = field(default_factory=lambda: {n: [] for n in TRACE_NAMES})
+
+    def append(self, **values: float) -> None:
+        for name in TRACE_NAMES:
+            self.data[name].append(float(values[name]))
+
+    def array(self, name: str) -> np.ndarray:
+        return np.asarray(self.data[name])
+
+    def __len__(self) -> int:
+        return len(self.data["time"])
+
+
+class CellModel:
+    """The default-device cell: mesh, electrothermal problem and channel transport.
+
+    Parameters
+    ----------
+    spec
+        A :class:`~devicephys.filament.spec.FilamentSpec`.
+    comm
+        MPI communicator (default: COMM_WORLD).
+    """
+
+    def __init__(self, spec, comm=None):
+        from mpi4py import MPI
+
+        from devicephys.filament import solve
+
+        self.spec = spec
+        self.geometry = CellGeometry.from_spec(spec)
+        self.data = solve.cell_mesh(self.geometry, comm=comm or MPI.COMM_WORLD)
+        self.et = solve.ElectroThermal(self.data, solve.CellMedium(self.data, spec), ambient=spec.ambient_temperature,
+                                       series_resistance=spec.series_resistance,
+                                       compliance_current=spec.compliance_current,
+                                       current_window=(spec.seed_height, spec.insulator_thickness))
+        self.z_lo, self.z_hi = spec.seed_height, spec.insulator_thickness
+        z, _, _ = self.et.axis_values(self.z_lo, self.z_hi)
+        self.transport = kinetics.ChannelTransport(z, kinetics.HoppingLaw.from_spec(spec), spec.source_concentration,
+                                                   spec.percolation_threshold)
+        self.c_i = np.zeros_like(z)  # mobile Ag+ fraction on the axis nodes
+        self.c = np.zeros_like(z)    # metallic Ag fraction (sets σ) on the axis nodes
+        self.c_s = np.zeros_like(z)  # Ag dissolved sideways into the matrix
+        self.time = 0.0
+        self.energy = 0.0
+        self._sync_concentration()
+
+    # -- state ------------------------------------------------------------------
+    @property
+    def unknowns(self) -> int:
+        """Number of global unknowns (φ and T on the mesh, c on the axis)."""
+        return 2 * self.et.V.dofmap.index_map.size_global + 2 * self.c.size
+
+    def state(self) -> tuple:
+        """A copy of everything that evolves (for restarts)."""
+        return (self.c_i.copy(), self.c.copy(), self.c_s.copy(), self.et.phi.x.array.copy(),
+                self.et.T.x.array.copy(), self.time, self.energy)
+
+    def restore(self, state: tuple) -> None:
+        c_i, c, c_s, phi, T, self.time, self.energy = state
+        self.c_i, self.c, self.c_s = c_i.copy(), c.copy(), c_s.copy()
+        self.et.phi.x.array[:] = phi
+        self.et.T.x.array[:] = T
+        self.et.accept()
+        self._sync_concentration()
+
+    def _sync_concentration(self, c: np.ndarray | None = None) -> None:
+        c = self.c if c is None else c
+        zn, rch = self.transport.z, self.spec.channel_radius
+
+        dim = self.data.domain.geometry.dim
+
+        def field(x):
+            r, z = (np.abs(x[0]), x[1]) if dim == 2 else (np.hypot(x[0], x[1]), x[2])
+            return np.interp(z, zn, c) / (1.0 + np.exp(np.clip((r - rch) / (0.1 * rch), -50, 50)))
+
+        self.et.set_concentration(field)
+
+    def _weight(self, c: np.ndarray) -> np.ndarray:
+        return self.transport.reduction_weight(c, self.spec.percolation_threshold)
+
+    def relax_channel(self, duration: float, steps: int = 60) -> None:
+        """Bring the channel to its zero-bias state at ambient temperature (1-D only)."""
+        T = np.full_like(self.c, self.spec.ambient_temperature)
+        E = np.zeros(self.c.size - 1)
+        for dt in np.geomspace(duration / 1e6, duration, steps):
+            self.c_i, self.c, self.c_s = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt,
+                                                             self._weight(self.c))
+        self._sync_concentration()
+
+    # -- observables ----------------------------------------------------------
+    def gap(self) -> float:
+        """Length [m] of the channel below the percolation threshold."""
+        return kinetics.gap_length(self.transport.z, self.c, self.spec.percolation_threshold)
+
+    def sample(self, source_voltage: float) -> dict[str, float]:
+        et = self.et
+        return dict(time=self.time, source_voltage=source_voltage, voltage=et.cell_voltage(), current=et.current(),
+                    temperature_max=et.max_temperature(), gap=self.gap(), energy=self.energy,
+                    filament_radius=kinetics.filament_radius(self.c, self.spec.percolation_threshold,
+                                                             self.spec.channel_radius))
+
+    # -- stepping -------------------------------------------------------------
+    def try_step(self, dt: float, source_voltage: float, *, frozen: bool = False,
+                 force: bool = False) -> tuple[bool, float]:
+        """Attempt one step of ``dt`` [s]; returns (accepted, largest change of c).
+
+        ``force`` accepts the step whatever the change of c (Newton must still converge).
+        """
+        _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
+        E = -np.diff(phi) / self.transport.h
+        if frozen:
+            ci_new, c_new, cs_new, dc = self.c_i, self.c, self.c_s, 0.0
+        else:
+            ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, self._weight(self.c))
+            dc = float(np.max(np.abs(c_new - self.c)))
+            if dc > self.spec.max_concentration_change and not force:
+                return False, dc
+            self._sync_concentration(c_new)
+        t_before = self.et.T.x.array.copy()
+        p_before = self.et.joule_power()
+        ok = self.et.solve(source_voltage, dt)
+        if ok and not force and np.max(np.abs(self.et.T.x.array - t_before)) > _MAX_TEMPERATURE_JUMP:
+            self.et.T.x.array[:] = t_before
+            ok = False
+        if not ok:
+            self._sync_concentration()
+            return False, dc
+        self.et.accept()
+        self.c_i, self.c, self.c_s = ci_new, c_new, cs_new
+        self.time += dt
+        self.energy += 0.5 * dt * (p_before + self.et.joule_power())
+        return True, dc
+
+
+def run_drive(model: CellModel, source: Callable[[float], float], duration: float, *, dt_max: float,
+              breakpoints: tuple[float, ...] = (), stop: Callable[[dict], bool] | None = None,
+              frozen: bool = False, dt_first: float | None = None, progress=None) -> Trace:
+    """Integrate ``duration`` [s] of the source waveform ``source(t)`` [V] from the model's state.
+
+    Time in the trace starts at 0 for this drive.  ``stop(sample)`` ends the
+    drive early when it returns True.  ``progress`` is an optional tqdm bar
+    updated in seconds of simulated time.
+    """
+    spec = model.spec
+    trace = Trace()
+    t0 = model.time
+    trace.append(**{**model.sample(source(0.0)), "time": 0.0})
+    dt = dt_first or dt_max / 100
+    stops = sorted(b for b in breakpoints if 0 < b < duration) + [duration]
+    dt_floor = spec.min_step_fraction * duration
+    while model.time - t0 < duration * (1 - 1e-12):
+        local = model.time - t0
+        nxt = next(b for b in stops if b > local * (1 + 1e-12) + 1e-30)
+        step = min(dt, dt_max, nxt - local)
+        ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= dt_floor)
+        if not ok:
+            dt = step / 2
+            if dt < spec.min_time_step:
+                raise ConvergenceError(f"time step fell below min_time_step = {spec.min_time_step:g} s at "
+                                       f"t = {local:.4g} s; lower max_concentration_change or refine the mesh "
+                                       "(axis_mesh_size)")
+            continue
+        sample = model.sample(source(local + step))
+        trace.append(**{**sample, "time": local + step})
+        if progress is not None:
+            progress.update(step)
+        easy = dc < spec.max_concentration_change / 3
+        dt = step * _MAX_DT_GROWTH if easy else step
+        if stop is not None and stop(sample):
+            break
+    return trace
+
+
+def triangle(peak: float, duration: float) -> Callable[[float], float]:
+    """Source waveform [V]: 0 → ``peak`` → 0, linear, over ``duration`` [s]."""
+    return lambda t: peak * max(0.0, 1.0 - abs(2.0 * t / duration - 1.0))
+
+
+def pulses(amplitude: float, width: float, period: float, count: int, edge: float) -> Callable[[float], float]:
+    """Trapezoidal pulse train [V] with rise/fall time ``edge`` [s]."""
+    def wave(t: float) -> float:
+        k = math.floor(t / period)
+        if k >= count or t < 0:
+            return 0.0
+        u = t - k * period
+        return amplitude * float(np.clip(min(u / edge, (width - u) / edge + 1.0), 0.0, 1.0))
+    return wave
+
+
+def pulse_breakpoints(width: float, period: float, count: int, edge: float) -> tuple[float, ...]:
+    """Corner times [s] of :func:`pulses`."""
+    pts = []
+    for k in range(count):
+        t = k * period
+        pts += [t + edge, t + width, t + width + edge]
+    return tuple(pts)

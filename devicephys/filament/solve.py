@@ -1,0 +1,394 @@
+"""The DOLFINx electrothermal solver: potential φ and temperature T, coupled, by SNES Newton.
+
+This is the only module of devicephys that imports DOLFINx.  It solves, on an
+axisymmetric (r, z) mesh (weak forms weighted by 2πr) or a 3-D mesh,
+
+    ∇·(σ(c, T) ∇φ) = 0,
+    ρc_p ∂T/∂t = ∇·(κ(σ, T) ∇T) + σ |∇φ|²,
+
+with the source connected to the active-electrode contact through a series
+resistor R_s and a smooth current compliance I_cc: the inflowing current
+density there is (I_cc / A) tanh((V_src − φ) / (I_cc R_s)), which is Ohm's law
+through R_s for small currents and saturates at I_cc.  The counter contact is
+grounded; both contacts are heat sinks at the ambient temperature; the side
+wall is adiabatic (a neighbouring cell is at the same temperature).  The Ag
+volume fraction c enters through σ(c, T) and ρc_p(c); it is set from outside
+(see :mod:`devicephys.filament.kinetics`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import dolfinx_solver  # noqa: F401  (loads MPI before dolfinx and petsc4py)
+import numpy as np
+import ufl
+from dolfinx import fem, io, mesh
+from dolfinx.fem.petsc import NonlinearProblem
+from mpi4py import MPI
+
+from devicephys.filament import properties as law
+from devicephys.filament.mesh import BOUNDARY, GMSH_UNIT, REGION, CellGeometry
+
+_SNES = {"snes_type": "newtonls", "snes_linesearch_type": "basic", "snes_rtol": 1e-6, "snes_atol": 1e-30,
+         "snes_stol": 1e-10, "snes_max_it": 15, "ksp_type": "preonly", "pc_type": "lu",
+         "pc_factor_mat_solver_type": "petsc", "pc_factor_zeropivot": 1e-300}
+_COUNTER = [0]
+
+
+@dataclass
+class MeshData:
+    """A DOLFINx mesh with its region (cell) and boundary (facet) tags."""
+
+    domain: mesh.Mesh
+    cells: mesh.MeshTags
+    facets: mesh.MeshTags
+    axisymmetric: bool
+
+
+def cell_mesh(geo: CellGeometry, *, dim: int = 2, comm=MPI.COMM_WORLD) -> MeshData:
+    """Mesh the cell with gmsh (on rank 0) and distribute it; coordinates in metres."""
+    import gmsh
+
+    from devicephys.filament.mesh import build_3d, build_axisymmetric
+
+    if not gmsh.isInitialized():
+        gmsh.initialize(interruptible=False)
+    gmsh.option.setNumber("General.Terminal", 0)
+    gmsh.model.add(f"cell{_next()}")
+    if comm.rank == 0:
+        (build_axisymmetric if dim == 2 else build_3d)(gmsh, geo)
+    data = io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=dim)
+    gmsh.model.remove()
+    data.mesh.geometry.x[:] *= GMSH_UNIT
+    return MeshData(data.mesh, data.cell_tags, data.facet_tags, dim == 2)
+
+
+def rod_mesh(radius: float, length: float, nr: int, nz: int, *, comm=MPI.COMM_WORLD) -> MeshData:
+    """(r, z) rectangle [0, radius] x [0, length] with contacts at z = 0 (active) and z = length."""
+    domain = mesh.create_rectangle(comm, [[0.0, 0.0], [radius, length]], [nr, nz], diagonal=mesh.DiagonalType.crossed)
+    tdim = domain.topology.dim
+    domain.topology.create_connectivity(tdim - 1, tdim)
+    tol = 1e-6 * min(radius, length)
+    marks = [(BOUNDARY["active_contact"], lambda x: np.abs(x[1]) < tol),
+             (BOUNDARY["counter_contact"], lambda x: np.abs(x[1] - length) < tol),
+             (BOUNDARY["side"], lambda x: np.abs(x[0] - radius) < tol)]
+    idx, val = [], []
+    for tag, where in marks:
+        found = mesh.locate_entities_boundary(domain, tdim - 1, where)
+        idx.append(found)
+        val.append(np.full(found.size, tag, dtype=np.int32))
+    order = np.argsort(np.concatenate(idx))
+    facets = mesh.meshtags(domain, tdim - 1, np.concatenate(idx)[order], np.concatenate(val)[order])
+    ncell = domain.topology.index_map(tdim).size_local + domain.topology.index_map(tdim).num_ghosts
+    cells = mesh.meshtags(domain, tdim, np.arange(ncell, dtype=np.int32), np.full(ncell, REGION["insulator"], np.int32))
+    return MeshData(domain, cells, facets, True)
+
+
+def _next() -> int:
+    _COUNTER[0] += 1
+    return _COUNTER[0]
+
+
+def region_indicator(data: MeshData, names: list[str]) -> fem.Function:
+    """DG0 function equal to 1 on cells of the named regions, 0 elsewhere."""
+    V0 = fem.functionspace(data.domain, ("DG", 0))
+    f = fem.Function(V0)
+    tags = [REGION[n] for n in names]
+    f.x.array[data.cells.indices[np.isin(data.cells.values, tags)]] = 1.0
+    f.x.scatter_forward()
+    return f
+
+
+def region_field(data: MeshData, values: dict[str, float]) -> fem.Function:
+    """DG0 function taking ``values[name]`` on the cells of each named region (0 elsewhere)."""
+    V0 = fem.functionspace(data.domain, ("DG", 0))
+    f = fem.Function(V0)
+    for name, value in values.items():
+        f.x.array[data.cells.indices[data.cells.values == REGION[name]]] = value
+    f.x.scatter_forward()
+    return f
+
+
+class ElectroThermal:
+    """Coupled φ–T problem on one mesh, solved by Newton (PETSc SNES, LU).
+
+    Parameters
+    ----------
+    data
+        Mesh and tags (contacts tagged ``active_contact`` and ``counter_contact``).
+    medium
+        Object with UFL-returning methods ``sigma(T, c)`` [S/m], ``kappa(sigma, T)``
+        [W/(m K)] and ``rho_cp(c)`` [J/(m³ K)].
+    ambient
+        Contact (heat-sink) temperature [K].
+    series_resistance, compliance_current
+        External circuit [Ω], [A]; ``series_resistance = 0`` applies V_src directly.
+    current_window
+        (z_a, z_b) [m]: the current is measured as the flux through this slab.
+    degree
+        Lagrange degree of φ and T.
+    heat_sinks
+        Boundaries held at ``ambient`` (names in :data:`~devicephys.filament.mesh.BOUNDARY`);
+        the others are adiabatic.
+    """
+
+    def __init__(self, data: MeshData, medium, *, ambient: float, series_resistance: float = 0.0,
+                 compliance_current: float = math.inf, current_window: tuple[float, float], degree: int = 1,
+                 heat_sinks: tuple[str, ...] = ("active_contact", "counter_contact")):
+        self.data, self.medium, self.ambient = data, medium, ambient
+        dom = data.domain
+        # Separate (identical) spaces so that Dirichlet conditions attach to one block each.
+        self.V = fem.functionspace(dom, ("Lagrange", degree))
+        self.W = fem.functionspace(dom, ("Lagrange", degree))
+        self.phi, self.T, self.T_old = fem.Function(self.V), fem.Function(self.W), fem.Function(self.W)
+        self.c = fem.Function(fem.functionspace(dom, ("Lagrange", 1)))
+        for f in (self.T, self.T_old):
+            f.x.array[:] = ambient
+        self.v_src = fem.Constant(dom, 0.0)
+        self.inv_dt = fem.Constant(dom, 0.0)
+        x = ufl.SpatialCoordinate(dom)
+        self.weight = 2 * math.pi * x[0] if data.axisymmetric else 1.0
+        self.ds = ufl.Measure("ds", domain=dom, subdomain_data=data.facets)
+        self.dx = ufl.Measure("dx", domain=dom)
+        self.R_s, self.I_cc = series_resistance, compliance_current
+        self.heat_sinks = tuple(BOUNDARY[name] for name in heat_sinks)
+        self._chi = self._window(current_window)
+        self._build(degree)
+
+    # -- forms ----------------------------------------------------------------
+    def _window(self, window: tuple[float, float]) -> fem.Function:
+        za, zb = window
+        chi = fem.Function(self.V)
+        zaxis = self.data.domain.geometry.dim - 1
+        chi.interpolate(lambda x: np.clip((x[zaxis] - za) / (zb - za), 0.0, 1.0))
+        return chi
+
+    def _inflow(self, phi):
+        """Current density [A/m²] entering the active contact from the source."""
+        area = fem.assemble_scalar(fem.form(self.weight * self.ds(BOUNDARY["active_contact"])))
+        self.contact_area = self.data.domain.comm.allreduce(area, op=MPI.SUM)
+        if math.isinf(self.I_cc):
+            return (self.v_src - phi) / (self.R_s * self.contact_area)
+        return self.I_cc / self.contact_area * ufl.tanh((self.v_src - phi) / (self.I_cc * self.R_s))
+
+    def _build(self, degree: int) -> None:
+        med, w, dx = self.medium, self.weight, self.dx
+        phi, T = self.phi, self.T
+        q, v = ufl.TestFunction(self.V), ufl.TestFunction(self.W)
+        sigma = med.sigma(T, self.c)
+        kappa = med.kappa(sigma, T)
+        F_phi = sigma * ufl.inner(ufl.grad(phi), ufl.grad(q)) * w * dx
+        F_T = (med.rho_cp(self.c) * (T - self.T_old) * self.inv_dt * v * w * dx
+               + kappa * ufl.inner(ufl.grad(T), ufl.grad(v)) * w * dx
+               - sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
+        bcs = self._dirichlet()
+        if self.R_s > 0:
+            F_phi -= self._inflow(phi) * q * w * self.ds(BOUNDARY["active_contact"])
+        else:
+            self.contact_area = 1.0
+        self.problem = NonlinearProblem([F_phi, F_T], [phi, T], bcs=bcs, kind="mpi",
+                                        petsc_options_prefix=f"dp_et{_next()}_", petsc_options=_SNES)
+        self._norms: list[float] = []
+        self.problem.solver.setMonitor(lambda snes, it, norm: self._norms.append(float(norm)))
+        n = ufl.FacetNormal(self.data.domain)
+        zaxis = self.data.domain.geometry.dim - 1
+        self._forms = {
+            "current": fem.form(-sigma * phi.dx(zaxis) * self._chi.dx(zaxis) * w * dx),
+            "joule": fem.form(sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
+            "heat_out": fem.form(-kappa * ufl.inner(ufl.grad(T), n) * w * self.ds(self.heat_sinks)),
+            "v_contact": fem.form(phi * w * self.ds(BOUNDARY["active_contact"])),
+            "area": fem.form(w * self.ds(BOUNDARY["active_contact"])),
+        }
+
+    def _dirichlet(self) -> list:
+        fdim = self.data.domain.topology.dim - 1
+        tags = self.data.facets
+        top_facets = tags.indices[tags.values == BOUNDARY["counter_contact"]]
+        bottom_facets = tags.indices[tags.values == BOUNDARY["active_contact"]]
+        top = fem.locate_dofs_topological(self.V, fdim, top_facets)
+        bottom = fem.locate_dofs_topological(self.V, fdim, bottom_facets)
+        sink = fem.locate_dofs_topological(self.W, fdim, tags.indices[np.isin(tags.values, self.heat_sinks)])
+        bcs = [fem.dirichletbc(0.0, top, self.V), fem.dirichletbc(self.ambient, sink, self.W)]
+        if self.R_s == 0:
+            bcs.append(fem.dirichletbc(self.v_src, bottom, self.V))
+        return bcs
+
+    # -- solving ----------------------------------------------------------------
+    def solve(self, source_voltage: float, dt: float | None = None) -> bool:
+        """One implicit (backward Euler) step of length ``dt`` [s], or the steady state if ``dt`` is None.
+
+        Returns True when Newton converged; on failure φ and T are restored.
+        """
+        self.v_src.value = source_voltage
+        self.inv_dt.value = 0.0 if dt is None else 1.0 / dt
+        saved = self.phi.x.array.copy(), self.T.x.array.copy()
+        search = self.problem.solver.getLineSearch()
+        for kind in ("basic", "bt"):  # full Newton steps first; backtracking if they fail
+            search.setType(kind)
+            self._norms.clear()
+            self.problem.solve()
+            # The residual mixes metal and insulator rows 20 decades apart and may stagnate at the
+            # metal rows' round-off: a 1e-6 reduction reached before stagnation also counts.
+            reduced = len(self._norms) > 1 and self._norms[-1] <= 1e-6 * self._norms[0]
+            ok = ((self.problem.solver.getConvergedReason() > 0 or reduced) and np.isfinite(self.T.x.array).all()
+                  and self.T.x.array.min() > 0)
+            if ok:
+                break
+            self.phi.x.array[:], self.T.x.array[:] = saved
+        search.setType("basic")
+        return bool(ok)
+
+    def steady(self, source_voltage: float) -> bool:
+        """Steady state at ``source_voltage`` [V], by voltage continuation if a direct Newton solve fails."""
+        if self.solve(source_voltage):
+            return True
+        start = float(self.v_src.value)
+        for n in (4, 16, 64):
+            if all(self.solve(start + (source_voltage - start) * k / n) for k in range(1, n + 1)):
+                return True
+        return False
+
+    def accept(self) -> None:
+        """Make the current temperature the start of the next time step."""
+        self.T_old.x.array[:] = self.T.x.array
+
+    def reset_temperature(self) -> None:
+        """Uniform ambient temperature and zero potential."""
+        for f in (self.T, self.T_old):
+            f.x.array[:] = self.ambient
+        self.phi.x.array[:] = 0.0
+
+    def newton_iterations(self) -> int:
+        return int(self.problem.solver.getIterationNumber())
+
+    def _integral(self, name: str) -> float:
+        return self.data.domain.comm.allreduce(fem.assemble_scalar(self._forms[name]), op=MPI.SUM)
+
+    def current(self) -> float:
+        """Current [A] through the measuring slab (positive from active to counter electrode)."""
+        return self._integral("current")
+
+    def joule_power(self) -> float:
+        """Total Joule heating ∫σ|∇φ|² dV [W]."""
+        return self._integral("joule")
+
+    def heat_outflow(self) -> float:
+        """Heat [W] leaving through the two contacts (−∫κ ∂T/∂n dA)."""
+        return self._integral("heat_out")
+
+    def cell_voltage(self) -> float:
+        """Mean potential [V] of the active contact (the counter contact is at 0 V)."""
+        return self._integral("v_contact") / self._integral("area")
+
+    def max_temperature(self) -> float:
+        """Largest nodal temperature [K]."""
+        return self.data.domain.comm.allreduce(float(self.T.x.array.max()), op=MPI.MAX)
+
+    def axis_values(self, z_lo: float, z_hi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(z, φ, T) at the dofs on the axis with z_lo <= z <= z_hi, sorted by z, on every rank."""
+        key = (z_lo, z_hi)
+        if getattr(self, "_axis_key", None) != key:
+            xs = self.V.tabulate_dof_coordinates()
+            owned = self.V.dofmap.index_map.size_local
+            tol = 1e-6 * (z_hi - z_lo)
+            self._axis_sel = np.flatnonzero((np.abs(xs[:owned, 0]) < tol) & (xs[:owned, 1] > z_lo - tol)
+                                            & (xs[:owned, 1] < z_hi + tol))
+            self._axis_z, self._axis_key = xs[self._axis_sel, 1], key
+        sel = self._axis_sel
+        local = np.column_stack([self._axis_z, self.phi.x.array[sel], self.T.x.array[sel]])
+        rows = np.concatenate(self.data.domain.comm.allgather(local))
+        rows = rows[np.argsort(rows[:, 0])]
+        return rows[:, 0], rows[:, 1], rows[:, 2]
+
+    def set_concentration(self, func) -> None:
+        """Set the Ag fraction c from ``func(points) -> values`` (points: array (3, n) in metres)."""
+        self.c.interpolate(func)
+        self.c.x.scatter_forward()
+
+
+class CellMedium:
+    """σ(c, T), κ and ρc_p of the cell: metals by region, insulator channel by c.
+
+    Metals follow σ_ref / (1 + α (T − T_ref)); the insulator region is the
+    log-interpolation between the insulator and the active metal across the
+    percolation threshold of c; κ = κ_lattice + L₀ σ T everywhere (κ_lattice is
+    the insulator's in the insulator and 0 in metals: pure Wiedemann–Franz).
+    """
+
+    def __init__(self, data: MeshData, spec):
+        from devicephys import materials
+
+        act, cnt, ins = (materials.get(getattr(spec, n)) for n in ("active_electrode", "counter_electrode", "insulator"))
+        metal_regions = {"active_electrode": act, "counter_electrode": cnt, "seed": act}
+        self.is_metal = region_indicator(data, list(metal_regions))
+        self.sigma_ref = region_field(data, {k: m["electrical_conductivity"] for k, m in metal_regions.items()})
+        self.alpha = region_field(data, {k: m["temperature_coefficient"] for k, m in metal_regions.items()})
+        self.rho_cp_metal = region_field(data, {k: m["density"] * m["specific_heat"] for k, m in metal_regions.items()})
+        self.kappa_lattice = region_field(data, {"insulator": ins["thermal_conductivity"]})
+        self.channel_metal = act
+        self.insulator = ins
+        self.spec = spec
+
+    def sigma(self, T, c):
+        s, T0 = self.spec, self.spec.ambient_temperature
+        metal = law.metal_conductivity(T, self.sigma_ref, self.alpha, T0)
+        ag = law.metal_conductivity(T, self.channel_metal["electrical_conductivity"],
+                                    self.channel_metal["temperature_coefficient"], T0)
+        channel = law.channel_conductivity(c, ag, self.insulator["electrical_conductivity"],
+                                           s.percolation_threshold, s.percolation_width, ufl)
+        return self.is_metal * metal + (1 - self.is_metal) * channel
+
+    def kappa(self, sigma, T):
+        return law.thermal_conductivity(sigma, T, self.kappa_lattice)
+
+    def rho_cp(self, c):
+        ins = self.insulator["density"] * self.insulator["specific_heat"]
+        ag = self.channel_metal["density"] * self.channel_metal["specific_heat"]
+        return self.is_metal * self.rho_cp_metal + (1 - self.is_metal) * law.heat_capacity(c, ins, ag)
+
+
+class FieldWriter:
+    """φ, T and c at chosen times, written to one XDMF file for ParaView."""
+
+    def __init__(self, problem: ElectroThermal, path: str):
+        self.problem = problem
+        self.file = io.XDMFFile(problem.data.domain.comm, path, "w")
+        self.file.write_mesh(problem.data.domain)
+        self.out = fem.functionspace(problem.data.domain, ("Lagrange", 1))
+        self.fields = {name: fem.Function(self.out, name=name) for name in ("potential", "temperature", "silver")}
+
+    def write(self, t: float) -> None:
+        """Append the fields at time ``t`` [s]."""
+        p = self.problem
+        for name, src in (("potential", p.phi), ("temperature", p.T), ("silver", p.c)):
+            self.fields[name].interpolate(src)
+            self.file.write_function(self.fields[name], t)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def temperature_map(problem: ElectroThermal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, z, T) at the owned P1 vertices, gathered on every rank (for plots)."""
+    dom = problem.data.domain
+    V1 = fem.functionspace(dom, ("Lagrange", 1))
+    T1 = fem.Function(V1)
+    T1.interpolate(problem.T)
+    owned = V1.dofmap.index_map.size_local
+    xs = V1.tabulate_dof_coordinates()[:owned]
+    rows = np.concatenate(dom.comm.allgather(np.column_stack([xs[:, 0], xs[:, dom.geometry.dim - 1],
+                                                              T1.x.array[:owned]])))
+    return rows[:, 0], rows[:, 1], rows[:, 2]
+
+
+def l2_error(problem: ElectroThermal, exact) -> float:
+    """‖T − T_exact‖ / ‖T_exact − T_ambient‖ (weighted L2) for ``exact(x)`` a UFL expression builder."""
+    x = ufl.SpatialCoordinate(problem.data.domain)
+    w, dx = problem.weight, problem.dx
+    te = exact(x)
+    comm = problem.data.domain.comm
+    num = comm.allreduce(fem.assemble_scalar(fem.form((problem.T - te) ** 2 * w * dx)), op=MPI.SUM)
+    den = comm.allreduce(fem.assemble_scalar(fem.form((te - problem.ambient) ** 2 * w * dx)), op=MPI.SUM)
+    return math.sqrt(num / den)

@@ -1,0 +1,153 @@
+"""FilamentSpec: the metal/insulator/metal cell, its physics and its drive (SI units).
+
+The defaults describe the built-in default device, an Ag / PMMA / Ag cell with a
+170 nm x 240 nm footprint (an equivalent-area disc in the axisymmetric model).
+Kinetic parameters (hop distance, barriers, attempt frequencies) are
+representative values for Ag in polymer/oxide matrices (Ag+ migration barriers
+of 0.3-1 eV are reported, e.g. Menzel et al., Adv. Funct. Mater. 21, 4487
+(2011); Wang et al., Nat. Mater. 16, 101 (2017)); they are not fitted to a
+particular device.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import model_validator
+
+from devicephys import materials
+from devicephys.errors import SpecError
+from devicephys.spec import Spec, option, quantity
+from devicephys.units import eV
+
+#: Minimum number of mesh elements across the insulator along the axis.
+MIN_ELEMENTS_ACROSS_INSULATOR = 8
+
+
+class FilamentSpec(Spec):
+    """Geometry, materials, kinetics, circuit, drive and numerics of stage 1."""
+
+    kind = "filament"
+
+    # -- geometry -------------------------------------------------------------
+    footprint_x: float = quantity(170e-9, "m", "cell footprint along x", gt=0)
+    footprint_y: float = quantity(240e-9, "m", "cell footprint along y", gt=0)
+    insulator_thickness: float = quantity(10e-9, "m", "insulator (switching layer) thickness", gt=0)
+    active_electrode_thickness: float = quantity(30e-9, "m", "active (Ag-supplying, biased) bottom electrode thickness", gt=0)
+    counter_electrode_thickness: float = quantity(30e-9, "m", "counter (grounded) top electrode thickness", gt=0)
+    seed_height: float = quantity(1e-9, "m", "height of the seed protrusion on the active electrode (0: none)", ge=0)
+    seed_radius: float = quantity(2e-9, "m", "radius of the seed protrusion", gt=0)
+    channel_radius: float = quantity(2e-9, "m", "radius of the axial channel in which Ag gathers into a filament", gt=0)
+
+    # -- materials ------------------------------------------------------------
+    active_electrode: str = option("Ag", "active electrode metal (name in devicephys.materials)")
+    counter_electrode: str = option("Ag", "counter electrode metal (name in devicephys.materials)")
+    insulator: str = option("PMMA", "switching-layer insulator (name in devicephys.materials)")
+
+    # -- silver kinetics ------------------------------------------------------
+    hop_distance: float = quantity(0.5e-9, "m", "Ag+ hopping distance a (Mott-Gurney)", gt=0)
+    attempt_frequency: float = quantity(1e13, "Hz", "Ag+ hopping attempt frequency", gt=0)
+    migration_barrier: float = quantity(0.44 * eV, "J", "Ag+ hopping activation energy", gt=0)
+    dissolution_frequency: float = quantity(1e13, "Hz", "attempt frequency of Gibbs-Thomson dissolution", gt=0)
+    dissolution_barrier: float = quantity(0.55 * eV, "J", "activation energy of filament dissolution into the matrix", gt=0)
+    reduction_rate: float = quantity(1e7, "Hz", "rate of Ag+ reduction on a metal surface (filament front, cathode)", gt=0)
+    source_concentration: float = quantity(0.2, "1", "Ag+ fraction in the active electrode's interface layer (oxidation equilibrium)", gt=0, le=1)
+    percolation_threshold: float = quantity(0.3, "1", "Ag volume fraction at which the channel turns metallic", gt=0, lt=1)
+    percolation_width: float = quantity(0.03, "1", "width of the insulator-metal crossover in Ag volume fraction", gt=0)
+    soret_scale: float = quantity(1.0, "1", "multiplier of the thermophoretic (Soret) coefficient -E_a/(k_B T^2); 0 disables", ge=0)
+
+    # -- circuit and environment ---------------------------------------------
+    series_resistance: float = quantity(5e3, "Ohm", "series resistor between source and active electrode", gt=0)
+    compliance_current: float = quantity(1e-4, "A", "current compliance of the source (smooth limit)", gt=0)
+    ambient_temperature: float = quantity(300.0, "K", "heat-sink temperature of both electrode contacts", gt=0)
+
+    # -- drives ---------------------------------------------------------------
+    drive: Literal["sweep", "pulse", "pulse_train"] = option("sweep", "main drive: triangular DC sweep up and down, one pulse, or a pulse train")
+    sweep_voltage: float = quantity(3.0, "V", "peak source voltage of the triangular sweep", gt=0)
+    sweep_time: float = quantity(200e-6, "s", "duration of the whole sweep (up and down)", gt=0)
+    pulse_voltage: float = quantity(3.0, "V", "pulse amplitude (pulse drives)", gt=0)
+    pulse_width: float = quantity(20e-6, "s", "pulse width (pulse drives)", gt=0)
+    pulse_period: float = quantity(60e-6, "s", "pulse period (pulse train)", gt=0)
+    pulse_count: int = option(3, "number of pulses in a pulse train", ge=1, le=1000)
+    set_voltages: list[float] = option([2.5, 3.0, 3.5, 4.0], "constant source voltages [V] for the set-time study", min_length=2)
+    set_time_limit: float = quantity(1e-3, "s", "longest wait for a set at one voltage", gt=0)
+    relax_duration: float = quantity(100e-6, "s", "observation time after the bias is removed", gt=0)
+    gap_on: float = quantity(0.25e-9, "m", "gap below which the filament counts as bridged (set)", gt=0)
+    gap_rupture: float = quantity(1.0e-9, "m", "gap above which the filament counts as ruptured", gt=0)
+
+    # -- numerics -------------------------------------------------------------
+    axis_mesh_size: float = quantity(0.4e-9, "m", "element size along the axis and in the channel", gt=0)
+    far_mesh_size: float = quantity(25e-9, "m", "element size far from the axis", gt=0)
+    max_concentration_change: float = quantity(0.05, "1", "largest change of Ag fraction per time step", gt=0, le=0.5)
+    max_step_fraction: float = quantity(1 / 200, "1", "largest time step as a fraction of the drive duration", gt=0, le=0.5)
+    min_step_fraction: float = quantity(2e-4, "1", "steps shorter than this fraction of a drive are accepted whenever Newton converges", gt=0, le=0.01)
+    min_time_step: float = quantity(1e-15, "s", "smallest time step before the solve is declared failed", gt=0)
+    field_snapshots: int = option(4, "number of field snapshots (XDMF) along the main drive", ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _check_physics(self) -> "FilamentSpec":
+        _check_materials(self)
+        _check_geometry(self)
+        _check_mesh(self)
+        if self.gap_rupture <= self.gap_on:
+            raise SpecError(f"FilamentSpec.gap_rupture = {self.gap_rupture:g} m must exceed gap_on = {self.gap_on:g} m; "
+                            "raise gap_rupture", field="gap_rupture")
+        if any(v <= 0 for v in self.set_voltages):
+            raise SpecError(f"FilamentSpec.set_voltages = {self.set_voltages} must all be > 0 V; give positive voltages",
+                            field="set_voltages")
+        return self
+
+    @property
+    def cell_radius(self) -> float:
+        """Radius [m] of the disc with the footprint's area."""
+        return math.sqrt(self.footprint_x * self.footprint_y / math.pi)
+
+    @classmethod
+    def fast(cls) -> "FilamentSpec":
+        """Quick preset: coarser far field, shorter drives, three set voltages."""
+        return cls(far_mesh_size=40e-9, axis_mesh_size=0.5e-9, set_voltages=[3.0, 3.5, 4.0],
+                   max_step_fraction=1 / 120, min_step_fraction=1e-3, field_snapshots=2)
+
+    @classmethod
+    def diffusive_memristor(cls, **overrides) -> "FilamentSpec":
+        """Ag / SiO2 / Pt diffusive-memristor preset (Wang et al., Nat. Mater. 16, 101 (2017))."""
+        base = dict(insulator="SiO2", counter_electrode="Pt", insulator_thickness=15e-9, footprint_x=100e-9,
+                    footprint_y=100e-9, sweep_voltage=4.0, set_voltages=[3.5, 4.0, 4.5, 5.0])
+        return cls(**{**base, **overrides})
+
+
+def _check_materials(spec: FilamentSpec) -> None:
+    for name in ("active_electrode", "counter_electrode", "insulator"):
+        value = getattr(spec, name)
+        want = "insulator" if name == "insulator" else "metal"
+        allowed = materials.names(want)
+        if value not in allowed:
+            raise SpecError(f"FilamentSpec.{name} = {value!r} must be a {want} of devicephys.materials; "
+                            f"choose one of {allowed}", field=name)
+
+
+def _check_geometry(spec: FilamentSpec) -> None:
+    if spec.seed_height >= spec.insulator_thickness:
+        raise SpecError(f"FilamentSpec.seed_height = {spec.seed_height:g} m overlaps the counter electrode "
+                        f"(insulator_thickness = {spec.insulator_thickness:g} m); make it smaller than the insulator",
+                        field="seed_height")
+    for name in ("seed_radius", "channel_radius"):
+        value = getattr(spec, name)
+        if value >= 0.5 * spec.cell_radius:
+            raise SpecError(f"FilamentSpec.{name} = {value:g} m must be < half the cell radius "
+                            f"({0.5 * spec.cell_radius:g} m); reduce it or enlarge the footprint", field=name)
+
+
+def _check_mesh(spec: FilamentSpec) -> None:
+    gap = spec.insulator_thickness - spec.seed_height
+    if spec.axis_mesh_size > gap / MIN_ELEMENTS_ACROSS_INSULATOR:
+        raise SpecError(f"FilamentSpec.axis_mesh_size = {spec.axis_mesh_size:g} m is too coarse to resolve the insulator "
+                        f"gap of {gap:g} m; use <= {gap / MIN_ELEMENTS_ACROSS_INSULATOR:g} m "
+                        f"({MIN_ELEMENTS_ACROSS_INSULATOR} elements across)", field="axis_mesh_size")
+    if spec.axis_mesh_size > spec.channel_radius / 2:
+        raise SpecError(f"FilamentSpec.axis_mesh_size = {spec.axis_mesh_size:g} m cannot resolve the channel radius "
+                        f"{spec.channel_radius:g} m; use <= {spec.channel_radius / 2:g} m", field="axis_mesh_size")
+    if spec.far_mesh_size < spec.axis_mesh_size:
+        raise SpecError(f"FilamentSpec.far_mesh_size = {spec.far_mesh_size:g} m must be >= axis_mesh_size "
+                        f"({spec.axis_mesh_size:g} m); raise it", field="far_mesh_size")

@@ -1,0 +1,128 @@
+"""The electrothermal solver against closed-form solutions (real DOLFINx, small meshes).
+
+Every case uses the production weak form (r-weighted axisymmetric, Newton by
+SNES) of :class:`devicephys.filament.solve.ElectroThermal` with analytic
+material laws.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dolfinx_solver")
+ufl = pytest.importorskip("ufl")
+
+from devicephys.filament import analytic, solve  # noqa: E402
+from devicephys.units import L0  # noqa: E402
+
+pytestmark = pytest.mark.fem
+
+RADIUS, LENGTH, T0 = 2e-9, 10e-9, 300.0
+SIGMA_AG, ALPHA_AG = 1 / 1.587e-8, 3.8e-3
+
+
+class WiedemannFranz:
+    """σ(T) of a metal with κ = L₀ σ T."""
+
+    def __init__(self, alpha: float = ALPHA_AG):
+        self.alpha = alpha
+
+    def sigma(self, T, c):
+        return SIGMA_AG / (1 + self.alpha * (T - T0))
+
+    def kappa(self, sigma, T):
+        return L0 * sigma * T
+
+    def rho_cp(self, c):
+        return 2.5e6
+
+
+class Constant:
+    """Constant σ [S/m] and κ [W/(m K)]."""
+
+    def __init__(self, sigma: float, kappa: float):
+        self.s, self.k = sigma, kappa
+
+    def sigma(self, T, c):
+        return self.s + 0 * T
+
+    def kappa(self, sigma, T):
+        return self.k + 0 * T
+
+    def rho_cp(self, c):
+        return 2.5e6
+
+
+def _rod(medium, nz=32, nr=2, degree=1, **kw):
+    data = solve.rod_mesh(RADIUS, LENGTH, nr, nz)
+    return solve.ElectroThermal(data, medium, ambient=T0, current_window=(0.0, LENGTH), degree=degree, **kw)
+
+
+@pytest.mark.parametrize("voltage", [0.1, 0.5])
+def test_wiedemann_franz_peak_temperature_within_1_percent(voltage):
+    # σ(T) varies with T here: the peak is still sqrt(T0² + V²/(4 L0)).
+    p = _rod(WiedemannFranz())
+    assert p.steady(voltage)
+    expected = analytic.wiedemann_franz_peak_temperature(voltage, T0)
+    assert p.max_temperature() == pytest.approx(expected, rel=0.01)
+    assert expected > T0 + 30  # a real rise, not the ambient
+
+
+def test_constant_properties_peak_rise_within_1_percent():
+    sigma, kappa, V = 1e5, 1.0, 0.2
+    p = _rod(Constant(sigma, kappa))
+    assert p.steady(V)
+    rise = p.max_temperature() - T0
+    assert rise == pytest.approx(analytic.constant_property_peak_rise(V, sigma, kappa), rel=0.01)
+
+
+def test_cylinder_thermal_resistance():
+    sigma, kappa, V = 1e5, 1.0, 0.2
+    p = _rod(Constant(sigma, kappa))
+    assert p.steady(V)
+    r_th = (p.max_temperature() - T0) / p.joule_power()
+    assert r_th == pytest.approx(analytic.cylinder_thermal_resistance(LENGTH, RADIUS, kappa), rel=0.01)
+    # Joule power equals I V of the rod (σ π r² V² / t).
+    assert p.joule_power() == pytest.approx(sigma * math.pi * RADIUS**2 * V**2 / LENGTH, rel=1e-6)
+
+
+def test_radial_profile_needs_the_r_weight():
+    # Current along z heats uniformly; the side wall is the heat sink: T = T0 + q (R² − r²) / (4κ).
+    sigma, kappa, V = 1e5, 1.0, 0.05
+    p = _rod(Constant(sigma, kappa), nz=4, nr=24, degree=2, heat_sinks=("side",))
+    assert p.steady(V)
+    q = sigma * (V / LENGTH) ** 2
+    expected = analytic.heated_rod_radial_profile(0.0, RADIUS, q, kappa, T0)
+    assert p.max_temperature() - T0 == pytest.approx(expected - T0, rel=0.01)
+    # An unweighted (planar) form would give twice this rise: the check can tell them apart.
+    assert abs((p.max_temperature() - T0) / (expected - T0) - 2.0) > 0.5
+
+
+def test_heat_leaving_equals_joule_heat():
+    p = _rod(WiedemannFranz(), nz=32, degree=2)
+    assert p.steady(0.1)
+    assert p.heat_outflow() == pytest.approx(p.joule_power(), rel=0.01)
+    assert p.joule_power() == pytest.approx(p.current() * 0.1, rel=1e-6)
+
+
+@pytest.mark.parametrize("degree,expected_rate", [(1, 2.0), (2, 3.0)])
+def test_mesh_convergence_rate_matches_element_order(degree, expected_rate):
+    V = 0.1
+
+    def exact(x):
+        phi = V * x[1] / LENGTH
+        return ufl.sqrt(T0**2 + phi * (V - phi) / L0)
+
+    sizes, errors = [], []
+    for nz in (4, 8, 16, 32):
+        p = _rod(WiedemannFranz(alpha=0.0), nz=nz, degree=degree)
+        assert p.steady(V)
+        sizes.append(LENGTH / nz)
+        errors.append(solve.l2_error(p, exact))
+    rates = np.diff(np.log(errors)) / np.diff(np.log(sizes))
+    print(f"degree {degree}: L2 errors {errors}, rates {rates}")
+    assert rates[-1] == pytest.approx(expected_rate, abs=0.25)
+    assert errors[-1] < errors[0]
