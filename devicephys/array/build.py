@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,7 @@ def build_array(spec: ArraySpec, neuron: DeviceNeuron) -> PhotonicArray:
     neuron straight above/below); farther links are crosstalk.  The weight of
     one photoelectron is gain e / C [V].
     """
+    _check_build_memory(spec)
     pos = optics.grid_positions(spec.nx, spec.ny, spec.layers, spec.pitch, spec.layer_spacing)
     n = len(pos)
     rng = np.random.default_rng(spec.seed)
@@ -81,3 +83,19 @@ def _nearest_neighbour(src: np.ndarray, det: np.ndarray, pitch: float, layer_spa
     in_plane = (dz < tol * layer_spacing) & (np.abs(dxy - pitch) < tol * pitch)
     above = (dxy < tol * pitch) & (np.abs(dz - layer_spacing) < tol * layer_spacing)
     return in_plane | above
+
+
+#: Bytes held per optical link while the array is built (pair indices, distances, mu, masks, CSR copies).
+BYTES_PER_LINK_BUILD = 64
+
+
+def _check_build_memory(spec: ArraySpec) -> None:
+    """Refuse, with the estimate, an array whose optical links would not fit in memory."""
+    from devicephys.array.simulate import check_memory
+
+    n = spec.nx * spec.ny * spec.layers
+    in_plane = math.pi * (spec.coupling_radius / spec.pitch) ** 2
+    layers_in_reach = min(spec.layers, 2 * int(spec.coupling_radius / spec.layer_spacing) + 1)
+    links = int(n * in_plane * layers_in_reach)
+    limit = None if spec.memory_limit is None else int(spec.memory_limit)
+    check_memory(BYTES_PER_LINK_BUILD * links + 200 * n, f"building {n} neurons with about {links} optical links", limit)

@@ -186,3 +186,9 @@ def test_study_runs_on_user_supplied_mnist_idx_files(tmp_path):
                          capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "CHECK passed" in out.stdout
+
+
+def test_too_large_array_is_refused_before_building(tmp_path):
+    with pytest.raises(SpecError, match=r"building 16777216 neurons .* needs about [0-9.]+ GiB"):
+        run(ArraySpec(nx=4096, ny=4096, coupling_radius=20e-6, memory_limit=8e9), tmp_path, upstream={},
+            progress=False)
