@@ -88,10 +88,13 @@ def plot(rows, ideal, path):
 
     rows = np.asarray(rows, dtype=float)
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for pps in np.unique(rows[:, 1]):
+    for k, pps in enumerate(np.unique(rows[:, 1])):
         sel = rows[:, 1] == pps
-        ax.plot(rows[sel, 0] * 1e6, rows[sel, 5] * 100, "o-", label=f"{pps:g} photons/spike, crosstalk-aware")
-        ax.plot(rows[sel, 0] * 1e6, rows[sel, 4] * 100, "x--", alpha=0.6, label=f"{pps:g} photons/spike, naive")
+        color = f"C{k}"
+        ax.plot(rows[sel, 0] * 1e6, rows[sel, 5] * 100, "o-", color=color,
+                label=f"{pps:.3g} photons/spike, crosstalk-aware")
+        ax.plot(rows[sel, 0] * 1e6, rows[sel, 4] * 100, "x--", color=color, alpha=0.6,
+                label=f"{pps:.3g} photons/spike, naive")
     ax.axhline(ideal * 100, color="k", lw=1, label="ideal network (no device non-idealities)")
     ax.set_xlabel("pitch_um")
     ax.set_ylabel("test accuracy [%]")
