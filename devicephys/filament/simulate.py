@@ -173,12 +173,15 @@ class CellModel:
 
 def run_drive(model: CellModel, source: Callable[[float], float], duration: float, *, dt_max: float,
               breakpoints: tuple[float, ...] = (), stop: Callable[[dict], bool] | None = None,
-              frozen: bool = False, dt_first: float | None = None, progress=None) -> Trace:
+              frozen: bool = False, dt_first: float | None = None, progress=None,
+              observer: Callable[[CellModel, dict], None] | None = None) -> Trace:
     """Integrate ``duration`` [s] of the source waveform ``source(t)`` [V] from the model's state.
 
     Time in the trace starts at 0 for this drive.  ``stop(sample)`` ends the
     drive early when it returns True.  ``progress`` is an optional tqdm bar
-    updated in seconds of simulated time.
+    updated in seconds of simulated time; ``observer(model, sample)`` is
+    called after every accepted step.  On failure the ConvergenceError
+    carries the partial trace as ``exc.trace``.
     """
     spec = model.spec
     trace = Trace()
@@ -195,14 +198,18 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
         if not ok:
             dt = step / 2
             if dt < spec.min_time_step:
-                raise ConvergenceError(f"time step fell below min_time_step = {spec.min_time_step:g} s at "
+                err = ConvergenceError(f"time step fell below min_time_step = {spec.min_time_step:g} s at "
                                        f"t = {local:.4g} s; lower max_concentration_change or refine the mesh "
                                        "(axis_mesh_size)")
+                err.trace = trace
+                raise err
             continue
         sample = model.sample(source(local + step))
         trace.append(**{**sample, "time": local + step})
         if progress is not None:
             progress.update(step)
+        if observer is not None:
+            observer(model, sample)
         easy = dc < spec.max_concentration_change / 3
         dt = step * _MAX_DT_GROWTH if easy else step
         if stop is not None and stop(sample):

@@ -8,8 +8,9 @@ axisymmetric (r, z) mesh (weak forms weighted by 2πr) or a 3-D mesh,
 
 with the source connected to the active-electrode contact through a series
 resistor R_s and a smooth current compliance I_cc: the inflowing current
-density there is (I_cc / A) tanh((V_src − φ) / (I_cc R_s)), which is Ohm's law
-through R_s for small currents and saturates at I_cc.  The counter contact is
+density there is (I_cc / A) x / √(1 + x²) with x = (V_src − φ) / (I_cc R_s),
+which is Ohm's law through R_s for small currents and saturates at I_cc
+(algebraically, which Newton handles better than a tanh).  The counter contact is
 grounded; both contacts are heat sinks at the ambient temperature; the side
 wall is adiabatic (a neighbouring cell is at the same temperature).  The Ag
 volume fraction c enters through σ(c, T) and ρc_p(c); it is set from outside
@@ -19,6 +20,7 @@ volume fraction c enters through σ(c, T) and ρc_p(c); it is set from outside
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import dolfinx_solver  # noqa: F401  (loads MPI before dolfinx and petsc4py)
@@ -31,9 +33,11 @@ from mpi4py import MPI
 from devicephys.filament import properties as law
 from devicephys.filament.mesh import BOUNDARY, GMSH_UNIT, REGION, CellGeometry
 
+# PETSc's own LU in serial (MUMPS fails on these 20-decade contrasts); a parallel LU under MPI.
+_LU = os.environ.get("DEVICEPHYS_LU", "petsc" if MPI.COMM_WORLD.size == 1 else "superlu_dist")
 _SNES = {"snes_type": "newtonls", "snes_linesearch_type": "basic", "snes_rtol": 1e-6, "snes_atol": 1e-30,
          "snes_stol": 1e-10, "snes_max_it": 15, "ksp_type": "preonly", "pc_type": "lu",
-         "pc_factor_mat_solver_type": "petsc", "pc_factor_zeropivot": 1e-300}
+         "pc_factor_mat_solver_type": _LU, "pc_factor_zeropivot": 1e-300}
 _COUNTER = [0]
 
 
@@ -171,7 +175,8 @@ class ElectroThermal:
         self.contact_area = self.data.domain.comm.allreduce(area, op=MPI.SUM)
         if math.isinf(self.I_cc):
             return (self.v_src - phi) / (self.R_s * self.contact_area)
-        return self.I_cc / self.contact_area * ufl.tanh((self.v_src - phi) / (self.I_cc * self.R_s))
+        x = (self.v_src - phi) / (self.I_cc * self.R_s)
+        return self.I_cc / self.contact_area * x / ufl.sqrt(1 + x * x)
 
     def _build(self, degree: int) -> None:
         med, w, dx = self.medium, self.weight, self.dx
@@ -191,7 +196,21 @@ class ElectroThermal:
         self.problem = NonlinearProblem([F_phi, F_T], [phi, T], bcs=bcs, kind="mpi",
                                         petsc_options_prefix=f"dp_et{_next()}_", petsc_options=_SNES)
         self._norms: list[float] = []
-        self.problem.solver.setMonitor(lambda snes, it, norm: self._norms.append(float(norm)))
+        self._updates: list[float] = []
+
+        def monitor(snes, it, norm):
+            self._norms.append(float(norm))
+            if it > 0:
+                self._updates.append(float(snes.getSolutionUpdate().norm(3)))  # max |Δφ|, |ΔT|
+
+        self.problem.solver.setMonitor(monitor)
+        # Fallback: the same two equations solved one after the other (each by SNES Newton).
+        phi_bcs = [bc for bc in bcs if bc.function_space is self.V]
+        t_bcs = [bc for bc in bcs if bc.function_space is self.W]
+        self.problem_phi = NonlinearProblem(F_phi, phi, bcs=phi_bcs, petsc_options_prefix=f"dp_ep{_next()}_",
+                                            petsc_options=_SNES)
+        self.problem_T = NonlinearProblem(F_T, T, bcs=t_bcs, petsc_options_prefix=f"dp_et{_next()}_",
+                                          petsc_options=_SNES)
         n = ufl.FacetNormal(self.data.domain)
         zaxis = self.data.domain.geometry.dim - 1
         self._forms = {
@@ -228,17 +247,38 @@ class ElectroThermal:
         for kind in ("basic", "bt"):  # full Newton steps first; backtracking if they fail
             search.setType(kind)
             self._norms.clear()
+            self._updates.clear()
             self.problem.solve()
             # The residual mixes metal and insulator rows 20 decades apart and may stagnate at the
-            # metal rows' round-off: a 1e-6 reduction reached before stagnation also counts.
-            reduced = len(self._norms) > 1 and self._norms[-1] <= 1e-6 * self._norms[0]
+            # metal rows' round-off: a 1e-6 reduction, or Newton updates below 1 µV / 1 µK, also count.
+            reduced = ((len(self._norms) > 1 and self._norms[-1] <= 1e-6 * self._norms[0])
+                       or (len(self._updates) > 1 and max(self._updates[-2:]) < 1e-6))
             ok = ((self.problem.solver.getConvergedReason() > 0 or reduced) and np.isfinite(self.T.x.array).all()
                   and self.T.x.array.min() > 0)
             if ok:
                 break
             self.phi.x.array[:], self.T.x.array[:] = saved
         search.setType("basic")
+        if not ok:
+            ok = self._staggered()
+            if not ok:
+                self.phi.x.array[:], self.T.x.array[:] = saved
         return bool(ok)
+
+    def _staggered(self, max_sweeps: int = 30, tol: float = 1e-4) -> bool:
+        """φ then T, repeated until T changes by less than ``tol`` [K]: for states where the
+        monolithic Jacobian (metal and insulator 20 decades apart) defeats the direct solver."""
+        for _ in range(max_sweeps):
+            before = self.T.x.array.copy()
+            for prob in (self.problem_phi, self.problem_T):
+                prob.solve()
+                if prob.solver.getConvergedReason() <= 0 and prob.solver.getConvergedReason() != -5:
+                    return False
+            if not (np.isfinite(self.T.x.array).all() and self.T.x.array.min() > 0):
+                return False
+            if np.max(np.abs(self.T.x.array - before)) < tol:
+                return True
+        return False
 
     def steady(self, source_voltage: float) -> bool:
         """Steady state at ``source_voltage`` [V], by voltage continuation if a direct Newton solve fails."""

@@ -50,7 +50,7 @@ class FilamentSpec(Spec):
     attempt_frequency: float = quantity(1e13, "Hz", "Ag+ hopping attempt frequency", gt=0)
     migration_barrier: float = quantity(0.44 * eV, "J", "Ag+ hopping activation energy", gt=0)
     dissolution_frequency: float = quantity(1e13, "Hz", "attempt frequency of Gibbs-Thomson dissolution", gt=0)
-    dissolution_barrier: float = quantity(0.55 * eV, "J", "activation energy of filament dissolution into the matrix", gt=0)
+    dissolution_barrier: float = quantity(0.52 * eV, "J", "activation energy of filament dissolution into the matrix", gt=0)
     reduction_rate: float = quantity(1e7, "Hz", "rate of Ag+ reduction on a metal surface (filament front, cathode)", gt=0)
     source_concentration: float = quantity(0.2, "1", "Ag+ fraction in the active electrode's interface layer (oxidation equilibrium)", gt=0, le=1)
     percolation_threshold: float = quantity(0.3, "1", "Ag volume fraction at which the channel turns metallic", gt=0, lt=1)
@@ -59,7 +59,7 @@ class FilamentSpec(Spec):
 
     # -- circuit and environment ---------------------------------------------
     series_resistance: float = quantity(5e3, "Ohm", "series resistor between source and active electrode", gt=0)
-    compliance_current: float = quantity(1e-4, "A", "current compliance of the source (smooth limit)", gt=0)
+    compliance_current: float = quantity(1e-3, "A", "current compliance of the source (smooth limit)", gt=0)
     ambient_temperature: float = quantity(300.0, "K", "heat-sink temperature of both electrode contacts", gt=0)
 
     # -- drives ---------------------------------------------------------------
@@ -107,7 +107,7 @@ class FilamentSpec(Spec):
     def fast(cls) -> "FilamentSpec":
         """Quick preset: coarser far field, shorter drives, three set voltages."""
         return cls(far_mesh_size=40e-9, axis_mesh_size=0.5e-9, set_voltages=[3.0, 3.5, 4.0],
-                   max_step_fraction=1 / 120, min_step_fraction=1e-3, field_snapshots=2)
+                   max_step_fraction=1 / 80, min_step_fraction=2e-3, field_snapshots=2)
 
     @classmethod
     def diffusive_memristor(cls, **overrides) -> "FilamentSpec":

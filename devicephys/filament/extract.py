@@ -1,0 +1,95 @@
+"""Device parameters extracted from the simulated traces (NumPy only).
+
+Every function documents how its number is obtained; the same text is stored
+as the ``method`` attribute of the variable in the FilamentResult.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from devicephys.errors import SpecError
+
+
+def set_index(gap: np.ndarray, gap_on: float) -> int | None:
+    """First sample with gap < ``gap_on`` [m], or None."""
+    hits = np.flatnonzero(np.asarray(gap) < gap_on)
+    return int(hits[0]) if hits.size else None
+
+
+def threshold_voltage(voltage: np.ndarray, gap: np.ndarray, gap_on: float, field: str = "sweep_voltage") -> float:
+    """Cell voltage [V] at the last sample before the filament first bridges (gap < gap_on).
+
+    Raises SpecError naming ``field`` when the drive never switches the cell.
+    """
+    i = set_index(gap, gap_on)
+    if i is None:
+        raise SpecError(f"FilamentSpec.{field}: the drive never reaches threshold (smallest gap "
+                        f"{float(np.min(gap)):.3g} m stays above gap_on = {gap_on:.3g} m); raise {field} "
+                        "or lengthen the drive")
+    return float(voltage[max(i - 1, 0)])
+
+
+def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_on: float, gap_rupture: float) -> float:
+    """Cell voltage [V] at the last ON sample (gap < gap_on) before the final rupture on the down sweep.
+
+    The final rupture is the last time the gap rises above ``gap_rupture``
+    while the source voltage is falling; NaN if the filament never ruptures.
+    """
+    peak = int(np.argmax(source))
+    down = np.arange(peak, len(gap))
+    on = down[gap[down] < gap_on]
+    if on.size == 0:
+        return float("nan")
+    return float(voltage[on[-1]])
+
+
+def on_off_resistance(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
+                      gap_rupture: float) -> tuple[float, float]:
+    """(R_on, R_off) [Ω]: median V/I over ON samples (gap < gap_on) and over OFF samples (gap > gap_rupture, V > 10 mV)."""
+    v, i = np.asarray(voltage), np.asarray(current)
+    ok = np.abs(i) > 0
+    on = ok & (gap < gap_on) & (np.abs(v) > 1e-3)
+    off = ok & (gap > gap_rupture) & (np.abs(v) > 1e-2)
+    r_on = float(np.median(v[on] / i[on])) if on.any() else float("nan")
+    r_off = float(np.median(v[off] / i[off])) if off.any() else float("nan")
+    return r_on, r_off
+
+
+def fit_set_time(voltage: np.ndarray, set_time: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares fit of ln t_set = ln τ0 − V/V0; returns (τ0 [s], V0 [V], rms residual of ln t)."""
+    v, t = np.asarray(voltage, float), np.asarray(set_time, float)
+    good = np.isfinite(t) & (t > 0)
+    if good.sum() < 2:
+        raise SpecError("FilamentSpec.set_voltages: fewer than two voltages switched the cell within set_time_limit; "
+                        "raise the voltages or set_time_limit")
+    slope, intercept = np.polyfit(v[good], np.log(t[good]), 1)
+    resid = np.log(t[good]) - (intercept + slope * v[good])
+    v0 = -1.0 / slope if slope < 0 else float("inf")
+    return float(math.exp(intercept)), float(v0), float(np.sqrt(np.mean(resid**2)))
+
+
+def crossing_time(time: np.ndarray, values: np.ndarray, level: float) -> float:
+    """First time [s] at which ``values`` rises through ``level`` (linear interpolation); NaN if never."""
+    above = np.flatnonzero(np.asarray(values) >= level)
+    if above.size == 0:
+        return float("nan")
+    k = int(above[0])
+    if k == 0:
+        return float(time[0])
+    t0, t1, y0, y1 = time[k - 1], time[k], values[k - 1], values[k]
+    return float(t0 + (t1 - t0) * (level - y0) / (y1 - y0)) if y1 != y0 else float(t1)
+
+
+def thermal_step(time: np.ndarray, temperature: np.ndarray, power: np.ndarray, ambient: float) -> tuple[float, float]:
+    """(R_th [K/W], τ_th [s]) from a step response with the filament frozen.
+
+    R_th = (T_max,final − T_amb) / P_final; τ_th = time at which the rise
+    reaches 1 − 1/e of its final value.
+    """
+    rise = np.asarray(temperature) - ambient
+    r_th = float(rise[-1] / power[-1]) if power[-1] > 0 else float("nan")
+    tau = crossing_time(np.asarray(time), rise, (1 - math.exp(-1)) * rise[-1])
+    return r_th, tau

@@ -1,0 +1,119 @@
+"""Plots of stage 1 (matplotlib imported on use): I–V loop, temperature map, filament snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from devicephys.io import save_figure
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def iv_loop(result, path: Path) -> Path:
+    """|I| versus cell voltage (log scale), coloured by time."""
+    plt = _figure()
+    d = result.data
+    fig, ax = plt.subplots(figsize=(5, 4))
+    sc = ax.scatter(d["voltage"], np.maximum(np.abs(d["current"]), 1e-20), c=d["time"] * 1e6, s=6, cmap="viridis")
+    ax.plot(d["voltage"], np.maximum(np.abs(d["current"]), 1e-20), lw=0.5, color="0.6")
+    ax.set_yscale("log")
+    ax.set_xlabel("cell voltage [V]")
+    ax.set_ylabel("|current| [A]")
+    ax.set_title(f"I-V, V_th = {result.scalar('threshold_voltage'):.2f} V")
+    fig.colorbar(sc, label="time [µs]")
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def temperature_map(model, path: Path) -> Path:
+    """Temperature in the (r, z) plane near the channel, at the peak current of the main drive."""
+    from devicephys.filament.solve import temperature_map as tmap
+
+    plt = _figure()
+    x, z, T = tmap(model.et)
+    spec = model.spec
+    box = (x <= 6 * spec.channel_radius) & (z > -0.5 * spec.insulator_thickness) & (z < 1.5 * spec.insulator_thickness)
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    tc = ax.tricontourf(x[box] * 1e9, z[box] * 1e9, T[box], levels=20, cmap="inferno")
+    ax.axhline(0, color="w", lw=0.5)
+    ax.axhline(spec.insulator_thickness * 1e9, color="w", lw=0.5)
+    ax.set_xlabel("r [nm]")
+    ax.set_ylabel("z [nm]")
+    ax.set_title("temperature at peak current")
+    fig.colorbar(tc, label="T [K]")
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def snapshots(model, profiles, path: Path) -> Path:
+    """Metallic Ag fraction along the channel axis at several times of the main drive."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    z = model.transport.z * 1e9
+    for t, c in profiles:
+        ax.plot(z, c, label=f"{t * 1e6:.1f} µs")
+    ax.axhline(model.spec.percolation_threshold, color="k", ls=":", lw=0.8, label="percolation")
+    ax.set_xlabel("z [nm] (active electrode at 0)")
+    ax.set_ylabel("metallic Ag fraction")
+    ax.legend(fontsize=7)
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def set_time(result, path: Path) -> Path:
+    """Set time versus voltage with the exponential fit."""
+    plt = _figure()
+    d = result.data
+    v = np.asarray(d["set_voltage"])
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.semilogy(v, d["set_time"], "o", label="simulated")
+    vv = np.linspace(v.min(), v.max(), 50)
+    ax.semilogy(vv, result.scalar("set_time_tau0") * np.exp(-vv / result.scalar("set_time_v0")), "-",
+                label=f"τ0 exp(-V/V0), V0 = {result.scalar('set_time_v0'):.2f} V")
+    ax.set_xlabel("source voltage [V]")
+    ax.set_ylabel("set time [s]")
+    ax.legend()
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def relaxation(result, path: Path) -> Path:
+    """Gap after the bias is removed."""
+    plt = _figure()
+    d = result.data
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(d["relax_time"] * 1e6, d["relax_gap"] * 1e9)
+    ax.set_xlabel("time after bias removal [µs]")
+    ax.set_ylabel("gap [nm]")
+    ax.set_title(f"relaxation time {result.scalar('relaxation_time') * 1e6:.3g} µs")
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def all_plots(result, model, profiles, out: Path) -> dict[str, Path]:
+    """Every plot of the stage, by name."""
+    out = Path(out)
+    return {"iv": iv_loop(result, out / "iv.png"),
+            "temperature": temperature_map(model, out / "temperature.png"),
+            "snapshots": snapshots(model, profiles, out / "snapshots.png"),
+            "set_time": set_time(result, out / "set_time.png"),
+            "relaxation": relaxation(result, out / "relaxation.png")}

@@ -1,0 +1,198 @@
+"""Stage 1 runner: main drive, set-time study, relaxation, thermal step, extraction, files.
+
+Protocols (all from the pristine cell, channel empty, at ambient temperature):
+
+1. main drive (``spec.drive``): triangular sweep 0 → V_peak → 0, one pulse or
+   a pulse train; traces of V, I, T_max, gap, filament radius and energy;
+   fields (φ, T, Ag) at ``field_snapshots`` times in ``fields.xdmf``;
+2. set time: constant source voltage until the gap first falls below
+   ``gap_on`` (or ``set_time_limit``), for each of ``set_voltages``;
+3. relaxation: from the bridged state of the highest set voltage, the bias is
+   removed and the gap recorded for ``relax_duration``;
+4. thermal step: the same bridged filament, frozen, from ambient temperature
+   under the same source voltage: R_th and τ_th of the hot spot.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from devicephys.errors import ConvergenceError
+from devicephys.filament import extract
+from devicephys.filament.result import FilamentResult, build_dataset
+from devicephys.filament.spec import FilamentSpec
+
+
+def _bar(progress: bool, total: float, desc: str):
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="s", unit_scale=True, leave=False,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+
+
+def _main_drive(model, spec: FilamentSpec, out: Path, progress: bool):
+    from devicephys.filament import simulate as sim
+    from devicephys.filament.solve import FieldWriter
+
+    if spec.drive == "sweep":
+        duration, wave, corners = spec.sweep_time, sim.triangle(spec.sweep_voltage, spec.sweep_time), (spec.sweep_time / 2,)
+    else:
+        count = 1 if spec.drive == "pulse" else spec.pulse_count
+        edge = 0.02 * spec.pulse_width
+        wave = sim.pulses(spec.pulse_voltage, spec.pulse_width, spec.pulse_period, count, edge)
+        corners = sim.pulse_breakpoints(spec.pulse_width, spec.pulse_period, count, edge)
+        duration = (count - 1) * spec.pulse_period + spec.pulse_width + edge + spec.relax_duration
+    keep = {"peak_current": -1.0, "T": None, "profiles": []}
+    times = list(np.linspace(0, duration, spec.field_snapshots + 2)[1:-1])
+    writer = FieldWriter(model.et, str(out / "fields.xdmf")) if spec.field_snapshots else None
+    profile_times = list(np.linspace(0, duration, 9)[1:])
+
+    def observe(m, sample):
+        if sample["current"] > keep["peak_current"]:
+            keep["peak_current"], keep["T"] = sample["current"], m.et.T.x.array.copy()
+        while times and sample["time"] >= times[0]:
+            writer.write(times.pop(0))
+        while profile_times and sample["time"] >= profile_times[0]:
+            keep["profiles"].append((profile_times.pop(0), m.c.copy()))
+
+    bar = _bar(progress, duration, f"filament {spec.drive}")
+    try:
+        trace = sim.run_drive(model, wave, duration, dt_max=duration * spec.max_step_fraction, breakpoints=corners,
+                              progress=bar, observer=observe)
+    finally:
+        if bar is not None:
+            bar.close()
+        if writer is not None:
+            writer.close()
+    return trace, keep
+
+
+def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
+    from devicephys.filament import simulate as sim
+
+    times, bridged = [], None
+    for v in spec.set_voltages:
+        model.restore(pristine)
+        bar = _bar(progress, spec.set_time_limit, f"set at {v:g} V")
+        try:
+            trace = sim.run_drive(model, lambda t, v=v: v, spec.set_time_limit,
+                                  dt_max=spec.set_time_limit * spec.max_step_fraction,
+                                  stop=lambda s: s["gap"] < spec.gap_on, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        i = extract.set_index(trace.array("gap"), spec.gap_on)
+        times.append(float(trace.array("time")[i]) if i is not None else math.nan)
+        if i is not None:
+            bridged = (v, model.state(), float(trace.array("filament_radius")[i]))
+    return np.array(times), bridged
+
+
+def _relaxation(model, spec: FilamentSpec, bridged, progress: bool):
+    from devicephys.filament import simulate as sim
+
+    model.restore(bridged[1])
+    bar = _bar(progress, spec.relax_duration, "relaxation")
+    try:
+        trace = sim.run_drive(model, lambda t: 0.0, spec.relax_duration,
+                              dt_max=spec.relax_duration * spec.max_step_fraction, dt_first=1e-12, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    return trace
+
+
+def _thermal_step(model, spec: FilamentSpec, bridged):
+    from devicephys.filament import simulate as sim
+
+    model.restore(bridged[1])
+    model.et.reset_temperature()
+    power: list[float] = []
+    duration = 1e-7
+    trace = sim.run_drive(model, lambda t: bridged[0], duration, dt_max=duration / 10, dt_first=1e-14, frozen=True,
+                          observer=lambda m, s: power.append(m.et.joule_power()))
+    t, T = trace.array("time")[1:], trace.array("temperature_max")[1:]
+    return extract.thermal_step(t, T, np.array(power), spec.ambient_temperature)
+
+
+def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
+    v, i, g, src = (trace.array(n) for n in ("voltage", "current", "gap", "source_voltage"))
+    field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
+    v_th = extract.threshold_voltage(v, g, spec.gap_on, field)
+    r_on, r_off = extract.on_off_resistance(v, i, g, spec.gap_on, spec.gap_rupture)
+    tau0, v0, rms = extract.fit_set_time(np.array(spec.set_voltages), set_times)
+    r_th, tau_th = thermal
+    t_relax = extract.crossing_time(relax.array("time"), relax.array("gap"), spec.gap_rupture)
+    g_on, g_r = spec.gap_on, spec.gap_rupture
+    return {
+        "threshold_voltage": (v_th, "V", "threshold voltage", f"cell voltage at the last sample before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}"),
+        "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) after the source peak"),
+        "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m"),
+        "resistance_off": (r_off, "Ohm", "OFF resistance", f"median V/I over samples with gap > {g_r:g} m and |V| > 10 mV"),
+        "thermal_resistance": (r_th, "K/W", "thermal resistance of the hot spot", f"(T_max - T_amb)/P after 100 ns at {bridged[0]:g} V with the bridged filament frozen"),
+        "thermal_time_constant": (tau_th, "s", "thermal time constant", "time for T_max to reach 1-1/e of its rise in the same step response"),
+        "set_time_tau0": (tau0, "s", "prefactor of t_set = tau0 exp(-V/V0)", f"least squares on ln t_set over the set voltages (rms residual of ln t {rms:.3g})"),
+        "set_time_v0": (v0, "V", "voltage scale of t_set = tau0 exp(-V/V0)", "same fit"),
+        "relaxation_time": (t_relax, "s", "self-rupture time after the bias is removed", f"time for the gap to exceed gap_rupture = {g_r:g} m at zero bias, from the bridged state at {bridged[0]:g} V"),
+        "filament_radius_final": (bridged[2], "m", "filament radius when it bridges", f"equivalent radius at the set event at {bridged[0]:g} V"),
+        "minimum_gap": (float(np.min(g)), "m", "smallest gap of the main drive", "minimum of the gap trace"),
+        "insulator_thickness": (spec.insulator_thickness, "m", "insulator thickness", "from the spec"),
+    }
+
+
+def run(spec: FilamentSpec, out: Path, *, upstream: dict[str, Path] | None = None,
+        progress: bool = True) -> dict[str, Path]:
+    """Run stage 1 and write ``filament.nc``, ``fields.xdmf`` and PNG plots into ``out``."""
+    from devicephys.filament import plot
+    from devicephys.filament.simulate import CellModel
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = CellModel(spec)
+    pristine = model.state()
+    try:
+        trace, keep = _main_drive(model, spec, out, progress)
+    except ConvergenceError as exc:
+        partial = getattr(exc, "trace", None)
+        if partial is not None and len(partial) > 1:
+            saved = _save_partial(spec, partial, out)
+            raise ConvergenceError(f"main drive: {exc}", saved=str(saved)) from None
+        raise
+    g = trace.array("gap")
+    field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
+    if extract.set_index(g, spec.gap_on) is None:
+        saved = _save_partial(spec, trace, out)
+        extract.threshold_voltage(trace.array("voltage"), g, spec.gap_on, field)  # raises SpecError
+    set_times, bridged = _set_runs(model, spec, pristine, progress)
+    if bridged is None:
+        extract.fit_set_time(np.array(spec.set_voltages), set_times)  # raises SpecError
+    relax = _relaxation(model, spec, bridged, progress)
+    thermal = _thermal_step(model, spec, bridged)
+    scalars = _scalars(spec, trace, set_times, relax, bridged, thermal)
+    ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
+    ds.attrs["unknowns"] = model.unknowns
+    result = FilamentResult(spec, ds)
+    files = {"result": result.save(out / "filament.nc")}
+    if keep["T"] is not None:
+        model.et.T.x.array[:] = keep["T"]
+    files.update(plot.all_plots(result, model, keep["profiles"], out))
+    if spec.field_snapshots:
+        files["fields"] = out / "fields.xdmf"
+    return files
+
+
+def _save_partial(spec: FilamentSpec, trace, out: Path) -> Path:
+    """Write the traces reached so far to ``filament_partial.nc``."""
+    import xarray as xr
+
+    from devicephys.filament.result import TRACE_VARS
+
+    ds = xr.Dataset(coords={"time": ("time", trace.array("time"), {"units": "s"})})
+    for name, (unit, text) in TRACE_VARS.items():
+        ds[name] = ("time", trace.array(name), {"units": unit, "long_name": text})
+    return FilamentResult(spec, ds).save(out / "filament_partial.nc")
