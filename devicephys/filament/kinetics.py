@@ -150,11 +150,17 @@ class ChannelTransport:
         return D / self.h * _bernoulli(-pe), D / self.h * _bernoulli(pe)
 
     def _reservoir_exchange(self, E: float, T: float) -> tuple[float, float]:
-        """SG coefficients of the flux a c_src − b c_0 from the reservoir into the first node."""
+        """Coefficients of the flux a c_src − b c_0 from the active electrode into the first node.
+
+        Oxidation injects ions only when the field drives them away from the
+        electrode (a = max(v, 0): no ion bath at zero bias); ions at the
+        first node return to the electrode by drift and diffusion
+        (Scharfetter–Gummel, with zero ion fraction inside the metal).
+        """
         h = self.h[0]
         D = float(self.law.diffusivity(T))
-        pe = float(self.law.drift_velocity(E, T)) * h / D
-        return D / h * float(_bernoulli(np.array([-pe]))[0]), D / h * float(_bernoulli(np.array([pe]))[0])
+        v = float(self.law.drift_velocity(E, T))
+        return max(v, 0.0), D / h * float(_bernoulli(np.array([v * h / D]))[0])
 
     @staticmethod
     def connected(metal: np.ndarray, from_top: bool) -> np.ndarray:
@@ -206,7 +212,7 @@ class ChannelTransport:
             a0, b0 = self._reservoir_exchange(E_edge[0], T[0])
             ab[1, 0] += b0
             rhs[0] += a0 * self.source
-            self._clamp_anode_metal(ab, rhs, c_m)
+            self._clamp_anode_metal(ab, rhs, c_m, E_edge, T)
         ci_new = np.maximum(solve_banded((1, 1), ab, rhs), 0.0)
         cm_new = (c_m + dt * k_red * ci_new) / denom
         cs_new = c_s + dt * k_dis * cm_new
@@ -214,18 +220,29 @@ class ChannelTransport:
         excess = np.maximum(cm_new - 1.0, 0.0)
         return ci_new + excess, cm_new - excess, cs_new
 
-    def _clamp_anode_metal(self, ab: np.ndarray, rhs: np.ndarray, c_m: np.ndarray) -> None:
-        """Metal connected to the active electrode is part of it: its ion fraction is c_src."""
-        threshold = getattr(self, "threshold", None)
-        if threshold is None:
+    def _clamp_anode_metal(self, ab: np.ndarray, rhs: np.ndarray, c_m: np.ndarray, E_edge: np.ndarray,
+                           T: np.ndarray) -> None:
+        """A metal stub connected to the active electrode (and not bridged) is part of that electrode.
+
+        Its ion fraction is c_src when the field at its tip drives ions off it
+        (E > k_B T / (q a), drift beats diffusion over one hop), else 0.
+        """
+        if self.threshold is None:
             return
-        for i in np.flatnonzero(self.connected(c_m >= threshold, from_top=False)):
+        metal = c_m >= self.threshold
+        stub = self.connected(metal, from_top=False)
+        if not stub.any() or stub.all() or self.connected(metal, from_top=True)[0]:
+            return
+        tip = int(np.flatnonzero(stub)[-1])
+        e_min = k_B * T[tip] / (e * self.law.hop_distance)
+        value = self.source if tip < E_edge.size and E_edge[tip] > e_min else 0.0
+        for i in np.flatnonzero(stub):
             ab[1, i] = 1.0
             if i + 1 < ab.shape[1]:
                 ab[0, i + 1] = 0.0
             if i > 0:
                 ab[2, i - 1] = 0.0
-            rhs[i] = self.source
+            rhs[i] = value
 
     def mass(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray) -> float:
         """∫ (c_i + c_m + c_s) dz [m] (Ag volume per channel cross-section)."""
