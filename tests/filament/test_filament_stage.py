@@ -1,0 +1,68 @@
+"""Stage 1 end to end on the fast preset, through the study script (real DOLFINx)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dolfinx_solver")
+
+from devicephys.filament.result import FilamentResult  # noqa: E402
+from devicephys.filament.spec import FilamentSpec  # noqa: E402
+
+pytestmark = pytest.mark.fem
+STUDY = Path(__file__).resolve().parents[2] / "studies" / "01_filament_formation.py"
+
+
+def _study():
+    spec = importlib.util.spec_from_file_location("study01_filament", STUDY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def study_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study01")
+    code = _study().main(["--fast", "--out", str(out)])
+    return code, out
+
+
+def test_study_fast_mode_passes_its_theory_checks(study_run):
+    code, out = study_run
+    assert code == 0
+    assert (out / "01_filament_formation.png").stat().st_size > 10_000
+
+
+def test_stage_outputs_and_units(study_run):
+    _, out = study_run
+    for name in ("filament.nc", "iv.png", "temperature.png", "snapshots.png", "set_time.png", "relaxation.png",
+                 "fields.xdmf"):
+        assert (out / name).is_file(), name
+    r = FilamentResult.load(out / "filament.nc")
+    for name in list(r.data.data_vars) + list(r.data.coords):
+        assert "units" in r.data[name].attrs, name
+    for name in ("threshold_voltage", "hold_voltage", "resistance_on", "resistance_off", "thermal_resistance",
+                 "thermal_time_constant", "set_time_tau0", "set_time_v0", "relaxation_time",
+                 "filament_radius_final", "minimum_gap", "insulator_thickness"):
+        assert math.isfinite(r.scalar(name)), name
+        assert r.data[name].attrs.get("method"), name
+    assert r.spec == FilamentSpec.fast()
+
+
+def test_extracted_physics_is_consistent(study_run):
+    _, out = study_run
+    r = FilamentResult.load(out / "filament.nc")
+    d = r.data
+    assert r.scalar("hold_voltage") < r.scalar("threshold_voltage") < FilamentSpec.fast().sweep_voltage
+    assert r.scalar("resistance_off") > 1e6 * r.scalar("resistance_on")
+    assert r.scalar("minimum_gap") < FilamentSpec.fast().gap_on
+    times = np.asarray(d["set_time"])
+    assert np.all(np.isfinite(times)) and np.all(np.diff(times) < 0)  # higher voltage, faster set
+    # cumulative energy never decreases and equals the integral of the dissipated power bound I*V_cell
+    assert np.all(np.diff(np.asarray(d["energy"])) >= -1e-30)
+    assert d["gap"].max() <= FilamentSpec.fast().insulator_thickness
