@@ -235,11 +235,14 @@ class ElectroThermal:
         return bcs
 
     # -- solving ----------------------------------------------------------------
-    def solve(self, source_voltage: float, dt: float | None = None) -> bool:
+    def solve(self, source_voltage: float, dt: float | None = None, rtol: float = 1e-6) -> bool:
         """One implicit (backward Euler) step of length ``dt`` [s], or the steady state if ``dt`` is None.
 
-        Returns True when Newton converged; on failure φ and T are restored.
+        ``rtol`` is Newton's relative residual tolerance.  Returns True when
+        Newton converged; on failure φ and T are restored.
         """
+        for prob in (self.problem, self.problem_phi, self.problem_T):
+            prob.solver.setTolerances(rtol=rtol)
         self.v_src.value = source_voltage
         self.inv_dt.value = 0.0 if dt is None else 1.0 / dt
         saved = self.phi.x.array.copy(), self.T.x.array.copy()
@@ -251,7 +254,7 @@ class ElectroThermal:
             self.problem.solve()
             # The residual mixes metal and insulator rows 20 decades apart and may stagnate at the
             # metal rows' round-off: a 1e-6 reduction, or Newton updates below 1 µV / 1 µK, also count.
-            reduced = ((len(self._norms) > 1 and self._norms[-1] <= 1e-6 * self._norms[0])
+            reduced = ((len(self._norms) > 1 and self._norms[-1] <= rtol * self._norms[0])
                        or (len(self._updates) > 1 and max(self._updates[-2:]) < 1e-6))
             ok = ((self.problem.solver.getConvergedReason() > 0 or reduced) and np.isfinite(self.T.x.array).all()
                   and self.T.x.array.min() > 0)
@@ -282,11 +285,11 @@ class ElectroThermal:
 
     def steady(self, source_voltage: float) -> bool:
         """Steady state at ``source_voltage`` [V], by voltage continuation if a direct Newton solve fails."""
-        if self.solve(source_voltage):
+        if self.solve(source_voltage, rtol=1e-10):
             return True
         start = float(self.v_src.value)
         for n in (4, 16, 64):
-            if all(self.solve(start + (source_voltage - start) * k / n) for k in range(1, n + 1)):
+            if all(self.solve(start + (source_voltage - start) * k / n, rtol=1e-10) for k in range(1, n + 1)):
                 return True
         return False
 
