@@ -117,15 +117,6 @@ class CellModel:
     def _weight(self, c: np.ndarray) -> np.ndarray:
         return self.transport.reduction_weight(c, self.spec.percolation_threshold)
 
-    def relax_channel(self, duration: float, steps: int = 60) -> None:
-        """Bring the channel to its zero-bias state at ambient temperature (1-D only)."""
-        T = np.full_like(self.c, self.spec.ambient_temperature)
-        E = np.zeros(self.c.size - 1)
-        for dt in np.geomspace(duration / 1e6, duration, steps):
-            self.c_i, self.c, self.c_s = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt,
-                                                             self._weight(self.c))
-        self._sync_concentration()
-
     # -- observables ----------------------------------------------------------
     def gap(self) -> float:
         """Length [m] of the channel below the percolation threshold."""

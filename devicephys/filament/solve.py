@@ -188,7 +188,8 @@ class ElectroThermal:
         F_T = (med.rho_cp(self.c) * (T - self.T_old) * self.inv_dt * v * w * dx
                + kappa * ufl.inner(ufl.grad(T), ufl.grad(v)) * w * dx
                - sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
-        bcs = self._dirichlet()
+        phi_bcs, t_bcs = self._dirichlet()
+        bcs = phi_bcs + t_bcs
         if self.R_s > 0:
             F_phi -= self._inflow(phi) * q * w * self.ds(BOUNDARY["active_contact"])
         else:
@@ -205,8 +206,6 @@ class ElectroThermal:
 
         self.problem.solver.setMonitor(monitor)
         # Fallback: the same two equations solved one after the other (each by SNES Newton).
-        phi_bcs = [bc for bc in bcs if bc.function_space is self.V]
-        t_bcs = [bc for bc in bcs if bc.function_space is self.W]
         self.problem_phi = NonlinearProblem(F_phi, phi, bcs=phi_bcs, petsc_options_prefix=f"dp_ep{_next()}_",
                                             petsc_options=_SNES)
         self.problem_T = NonlinearProblem(F_T, T, bcs=t_bcs, petsc_options_prefix=f"dp_et{_next()}_",
@@ -221,7 +220,8 @@ class ElectroThermal:
             "area": fem.form(w * self.ds(BOUNDARY["active_contact"])),
         }
 
-    def _dirichlet(self) -> list:
+    def _dirichlet(self) -> tuple[list, list]:
+        """(conditions on φ, conditions on T)."""
         fdim = self.data.domain.topology.dim - 1
         tags = self.data.facets
         top_facets = tags.indices[tags.values == BOUNDARY["counter_contact"]]
@@ -229,10 +229,10 @@ class ElectroThermal:
         top = fem.locate_dofs_topological(self.V, fdim, top_facets)
         bottom = fem.locate_dofs_topological(self.V, fdim, bottom_facets)
         sink = fem.locate_dofs_topological(self.W, fdim, tags.indices[np.isin(tags.values, self.heat_sinks)])
-        bcs = [fem.dirichletbc(0.0, top, self.V), fem.dirichletbc(self.ambient, sink, self.W)]
+        phi_bcs = [fem.dirichletbc(0.0, top, self.V)]
         if self.R_s == 0:
-            bcs.append(fem.dirichletbc(self.v_src, bottom, self.V))
-        return bcs
+            phi_bcs.append(fem.dirichletbc(self.v_src, bottom, self.V))
+        return phi_bcs, [fem.dirichletbc(self.ambient, sink, self.W)]
 
     # -- solving ----------------------------------------------------------------
     def solve(self, source_voltage: float, dt: float | None = None, rtol: float = 1e-6) -> bool:

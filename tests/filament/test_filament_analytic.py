@@ -126,3 +126,24 @@ def test_mesh_convergence_rate_matches_element_order(degree, expected_rate):
     print(f"degree {degree}: L2 errors {errors}, rates {rates}")
     assert rates[-1] == pytest.approx(expected_rate, abs=0.25)
     assert errors[-1] < errors[0]
+
+
+def test_energy_balance_on_the_cell_with_a_filament():
+    # Default-device cell (fast mesh), a resistive Ag channel, series resistor: steady Joule heat = heat out,
+    # and Joule heat = I V_cell (the electrical power the cell takes from the circuit).
+    import numpy as np
+
+    from devicephys.filament.mesh import CellGeometry
+    from devicephys.filament.spec import FilamentSpec
+
+    spec = FilamentSpec.fast().model_copy(update={"far_mesh_size": 8e-9})  # resolve the 30 nm electrodes
+    data = solve.cell_mesh(CellGeometry.from_spec(spec))
+    p = solve.ElectroThermal(data, solve.CellMedium(data, spec), ambient=T0, series_resistance=spec.series_resistance,
+                             compliance_current=spec.compliance_current, degree=2,
+                             current_window=(spec.seed_height, spec.insulator_thickness))
+    rch = spec.channel_radius
+    p.set_concentration(lambda x: 0.36 / (1.0 + np.exp(np.clip((np.abs(x[0]) - rch) / (0.1 * rch), -50, 50))))
+    assert p.steady(2.0)
+    assert p.max_temperature() > T0 + 10  # the channel (c = 0.36, about R_s) is a real hot spot
+    assert p.heat_outflow() == pytest.approx(p.joule_power(), rel=0.01)
+    assert p.joule_power() == pytest.approx(p.current() * p.cell_voltage(), rel=0.01)
