@@ -61,7 +61,9 @@ def test_bad_spectra_are_refused():
     with pytest.raises(ConvergenceError, match="negative"):
         solve.check_spectrum("neg", np.r_[smooth[:10], -0.1, smooth[11:]])
     solve.check_spectrum("steep but monotonic", np.geomspace(1e-3, 1.0, 8))
-    solve.check_spectrum("noise below the floor", np.r_[1e-4, -1e-4, 3e-4, smooth], floor=0.01)
+    solve.check_spectrum("noise below the floor", np.r_[1e-4, -1e-4, 3e-4, smooth], spike=None, floor=0.01)
+    with pytest.raises(ConvergenceError, match="negative"):
+        solve.check_spectrum("negative above the floor", np.r_[-0.5, smooth], spike=None, floor=0.01)
     with pytest.raises(ConvergenceError, match="jumps"):
         solve.check_spectrum("spike", np.r_[smooth[:10], 9.0, smooth[11:]])
     with pytest.raises(ConvergenceError, match="NaN"):
