@@ -64,8 +64,7 @@ def _upstream_dirs(stage: stages.Stage, folder: str | None) -> dict[str, Path]:
     if not stage.needs:
         return {}
     if folder is None:
-        raise SpecError(f"'devicephys {stage.name}' needs the outputs of {', '.join(stage.needs)}: "
-                        f"give --from DIR (a folder written by 'devicephys run' or by those stages)")
+        return {}  # the stage says what it needs if it cannot run on its own defaults
     root = Path(folder)
     if not root.is_dir():
         raise SpecError(f"--from {folder}: no such folder; give the output folder of an earlier run")
