@@ -37,7 +37,11 @@ class PipelineSpec(Spec):
 
     preset: Literal["fast", "full"] = option("fast", "start from each stage's fast (demo) or full (converged) preset")
     filament: dict[str, Any] = option({}, "overrides of FilamentSpec fields (see 'devicephys schema filament')")
-    emission: dict[str, Any] = option({}, "overrides of EmissionSpec fields (see 'devicephys schema emission')")
+    # The FEM filament (radius ~2 nm) is finer than an affordable FDTD grid (1-2 nm):
+    # by default the optical stage keeps its own tip radius; set use_filament: true
+    # together with a fine enough grid_step to hand the FEM radius over.
+    emission: dict[str, Any] = option({"use_filament": False},
+                                      "overrides of EmissionSpec fields (see 'devicephys schema emission')")
     compact: dict[str, Any] = option({}, "overrides of CompactSpec fields (see 'devicephys schema compact')")
     array: dict[str, Any] = option({}, "overrides of ArraySpec fields (see 'devicephys schema array')")
     sweeps: list[SweepSpec] = option([], "parameter sweeps run after the pipeline, each on one stage's spec")
