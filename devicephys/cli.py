@@ -85,7 +85,12 @@ def _cmd_run(args) -> int:
     from devicephys import pipeline
 
     spec = pipeline.load_spec(args.spec, full=args.full)
-    pipeline.run(spec, Path(args.out), progress=not args.quiet, scheduler=args.scheduler)
+    summary = pipeline.run(spec, Path(args.out), progress=not args.quiet, scheduler=args.scheduler)
+    failed = [name for name, row in summary.items() if row.get("status") == "failed"]
+    if failed:
+        print(f"devicephys: stage(s) failed: {', '.join(failed)} (see the lines above; finished stages are kept)",
+              file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

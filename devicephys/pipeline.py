@@ -21,7 +21,7 @@ from typing import Any, Iterator, Literal
 from pydantic import model_validator
 
 from devicephys import stages
-from devicephys.errors import SpecError
+from devicephys.errors import ConvergenceError, SpecError
 from devicephys.io import atomic_write_text
 from devicephys.spec import Spec, option
 from devicephys.sweep import SweepSpec
@@ -163,7 +163,12 @@ def run(spec: PipelineSpec, out: Path, *, progress: bool = True, scheduler: str 
                 summary[stage.name] = {"status": f"skipped (needs {', '.join(missing)})"}
                 print(f"[{stage.name:>8}] skipped: needs the output of {', '.join(missing)}")
                 continue
-            summary[stage.name] = _run_stage(stage, spec.stage_spec(stage.name), out, keys, progress)
+            try:
+                summary[stage.name] = _run_stage(stage, spec.stage_spec(stage.name), out, keys, progress)
+            except (SpecError, ConvergenceError) as exc:
+                # keep going: later independent stages, the report and the summary still get written
+                summary[stage.name] = {"status": "failed", "error": str(exc)}
+                print(f"[{stage.name:>8}] FAILED: {exc}", flush=True)
         _run_sweeps(spec, out, scheduler, progress)
         _write_report(out, summary)
     _print_table(summary)

@@ -89,6 +89,8 @@ def _stage_section(name: str, folder: Path, summary: dict) -> str:
     row = summary.get(name, {})
     parts = [f"<h2>{html.escape(name)} — {html.escape(stages.get(name).summary)}</h2>",
              f"<p>status: {html.escape(row.get('status', 'not run'))}</p>"]
+    if "error" in row:
+        parts.append(f"<p style='color:#a00'>error: {html.escape(row['error'])}</p>")
     if not folder.is_dir():
         return "".join(parts)
     parts += [_img(p, _caption(p)) for p in sorted(folder.glob("*.png"))]
