@@ -30,6 +30,13 @@ from devicephys.versions import collect
 _DONE = ".stage-complete.json"
 
 
+# Defaults the pipeline applies under the user's overrides.  The FEM filament
+# (radius ~2 nm) is finer than an affordable FDTD grid (1-2 nm), so the optical
+# stage keeps its own tip radius unless the spec sets use_filament: true together
+# with a fine enough grid_step.
+_PIPELINE_DEFAULTS: dict[str, dict[str, Any]] = {"emission": {"use_filament": False}}
+
+
 class PipelineSpec(Spec):
     """Which preset to start from, and overrides of each stage's spec fields."""
 
@@ -37,11 +44,8 @@ class PipelineSpec(Spec):
 
     preset: Literal["fast", "full"] = option("fast", "start from each stage's fast (demo) or full (converged) preset")
     filament: dict[str, Any] = option({}, "overrides of FilamentSpec fields (see 'devicephys schema filament')")
-    # The FEM filament (radius ~2 nm) is finer than an affordable FDTD grid (1-2 nm):
-    # by default the optical stage keeps its own tip radius; set use_filament: true
-    # together with a fine enough grid_step to hand the FEM radius over.
-    emission: dict[str, Any] = option({"use_filament": False},
-                                      "overrides of EmissionSpec fields (see 'devicephys schema emission')")
+    emission: dict[str, Any] = option({}, "overrides of EmissionSpec fields (see 'devicephys schema emission'); "
+                                          "use_filament defaults to false in the pipeline")
     compact: dict[str, Any] = option({}, "overrides of CompactSpec fields (see 'devicephys schema compact')")
     array: dict[str, Any] = option({}, "overrides of ArraySpec fields (see 'devicephys schema array')")
     sweeps: list[SweepSpec] = option([], "parameter sweeps run after the pipeline, each on one stage's spec")
@@ -60,7 +64,7 @@ class PipelineSpec(Spec):
         """The spec of stage ``name``: its preset with this pipeline's overrides applied."""
         cls = stages.get(name).spec_class()
         base = cls.fast() if self.preset == "fast" else cls()
-        overrides = getattr(self, name)
+        overrides = {**_PIPELINE_DEFAULTS.get(name, {}), **getattr(self, name)}
         return cls.from_dict({**base.to_dict(), **overrides}) if overrides else base
 
 
