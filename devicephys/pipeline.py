@@ -74,9 +74,26 @@ def load_spec(path: str | None, *, full: bool = False) -> PipelineSpec:
     return spec.model_copy(update={"preset": "full"}) if full else spec
 
 
-def _key(spec: Spec, upstream_keys: list[str]) -> str:
+#: Modules every stage's numbers depend on (besides the stage's own package).
+_CORE_MODULES = ("materials.py", "units.py", "spec.py", "result.py", "io.py")
+
+
+def _code_digest(stage_name: str) -> str:
+    """sha256 of the source of the stage's package and the core modules: edited code invalidates the cache."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    files = sorted((root / stage_name).glob("**/*.py")) + [root / m for m in _CORE_MODULES]
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _key(spec: Spec, upstream_keys: list[str], stage_name: str = "") -> str:
     payload = json.dumps({"spec": spec.to_dict(), "kind": type(spec).__name__, "upstream": upstream_keys,
-                          "versions": collect()}, sort_keys=True)
+                          "versions": collect(), "code": _code_digest(stage_name) if stage_name else ""},
+                         sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -128,7 +145,7 @@ def _lock(out: Path) -> Iterator[None]:
 
 
 def _run_stage(stage: stages.Stage, spec: Spec, out: Path, keys: dict[str, str], progress: bool) -> dict:
-    key = _key(spec, [keys[n] for n in stage.needs if n in keys])
+    key = _key(spec, [keys[n] for n in stage.needs if n in keys], stage.name)
     folder = out / stage.name
     t0 = time.perf_counter()
     files = _finished(folder, key)
@@ -173,10 +190,23 @@ def run(spec: PipelineSpec, out: Path, *, progress: bool = True, scheduler: str 
                 # keep going: later independent stages, the report and the summary still get written
                 summary[stage.name] = {"status": "failed", "error": str(exc)}
                 print(f"[{stage.name:>8}] FAILED: {exc}", flush=True)
+            except Exception as exc:  # noqa: BLE001 - an internal error: recorded with its traceback, run goes on
+                log = _write_traceback(out / stage.name)
+                summary[stage.name] = {"status": "failed", "error": f"internal error {type(exc).__name__}: {exc}"}
+                print(f"[{stage.name:>8}] FAILED (internal error {type(exc).__name__}: {exc}); traceback in {log}; "
+                      "please report it", flush=True)
         _run_sweeps(spec, out, scheduler, progress)
         _write_report(out, summary)
     _print_table(summary)
     return summary
+
+
+def _write_traceback(folder: Path) -> Path:
+    """Write the current exception's traceback to ``folder/error.log`` (atomically) and return its path."""
+    import traceback
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return atomic_write_text(folder / "error.log", traceback.format_exc())
 
 
 def _run_sweeps(spec: PipelineSpec, out: Path, scheduler: str | None, progress: bool) -> None:

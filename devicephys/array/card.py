@@ -114,25 +114,35 @@ class DeviceNeuron:
         """Shortest of R_s C and the relaxation time [s]: sets default time steps and run lengths."""
         return min(self.tau, self.relaxation_time)
 
+    def blink_time(self, voltage: float) -> float:
+        """First blink [s] of the blinking neuron held at ``voltage`` [V] from x = 0 (inf below its firing voltage).
+
+        x(t) = a (1 - exp(-t/tau_r)) with a = 4 sinh^2(V/(2 V_0)) tau_r/tau_0 reaches 1 at -tau_r ln(1 - 1/a).
+        """
+        a = 4.0 * math.sinh(0.5 * voltage / self.set_time_v0) ** 2 * self.relaxation_time / self.set_time_tau0
+        return -self.relaxation_time * math.log1p(-1.0 / a) if a > 1 else math.inf
+
+    def time_scale_for(self, model: str, overdrive: float = 1.3) -> float:
+        """Time scale [s] of ``model`` that sets default time steps and run lengths.
+
+        Threshold switch: :attr:`time_scale`.  Blinking neuron: its first blink
+        at ``overdrive`` x the firing voltage (the membrane and the growth are
+        integrated exactly, so R_s C need not be resolved).
+        """
+        if model == "threshold_switch":
+            return self.time_scale
+        return self.blink_time(overdrive * self.firing_voltage("blinking"))
+
     def firing_voltage(self, model: str) -> float:
         """Lowest constant source voltage [V] at which the neuron fires.
 
-        Threshold switch: V_th.  Blinking neuron: growth exp(V/V_0)/tau_0 must
-        beat relaxation 1/tau_r, so V* = V_0 ln(tau_0 / tau_r).
-
-        Raises
-        ------
-        SpecError
-            When the blinking neuron would fire at any voltage (tau_0 <= tau_r).
+        Threshold switch: V_th.  Blinking neuron: growth 4 sinh^2(V/(2 V_0))/tau_0
+        must beat relaxation 1/tau_r, so V* = 2 V_0 asinh(sqrt(tau_0/tau_r)/2)
+        (the compact model's static threshold at the ambient temperature).
         """
         if model == "threshold_switch":
             return self.threshold_voltage
-        v_star = self.set_time_v0 * math.log(self.set_time_tau0 / self.relaxation_time)
-        if v_star <= 0:
-            raise SpecError(f"card '{self.name}': set_time_tau0 = {self.set_time_tau0} s <= relaxation_time = "
-                            f"{self.relaxation_time} s, so the blinking neuron fires at any voltage; "
-                            f"use neuron_model 'threshold_switch' or fix the card")
-        return v_star
+        return 2.0 * self.set_time_v0 * math.asinh(0.5 * math.sqrt(self.set_time_tau0 / self.relaxation_time))
 
     def discharge_time(self, drive: float = 0.0) -> float:
         """Time [s] for the ON switch to discharge C from V_th to V_h.

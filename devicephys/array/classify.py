@@ -41,8 +41,8 @@ class Hardware:
 
     ``photons_per_spike`` None takes the card's; ``noise`` False uses expected
     photoelectron counts; ``crosstalk`` False keeps only the intended links.
-    ``presentation_time`` and ``dt`` None default to 50 and 1/100 of the card's
-    time scale (see :meth:`timing`).
+    ``presentation_time`` and ``dt`` None default to 50 and 1/100 of the
+    blinking neuron's first-blink time at the top drive level (see :meth:`timing`).
     """
 
     pitch: float = 1e-6
@@ -72,8 +72,9 @@ class Hardware:
 
     def timing(self, neuron: DeviceNeuron) -> tuple[float, float]:
         """(presentation time, dt) [s] for ``neuron``."""
-        t = self.presentation_time if self.presentation_time is not None else 50.0 * neuron.time_scale
-        dt = self.dt if self.dt is not None else neuron.time_scale / 100.0
+        scale = neuron.time_scale_for("blinking", self.level_high)
+        t = self.presentation_time if self.presentation_time is not None else 50.0 * scale
+        dt = self.dt if self.dt is not None else scale / 100.0
         return t, dt
 
     def drive(self, neuron: DeviceNeuron, x: np.ndarray) -> np.ndarray:

@@ -97,7 +97,7 @@ def _update_blinking(i0, i1, c, s, v_rest, v, ge, gi, x, lastspike):
     em, ae, ai, ee, ei, er, tref = c[EM], c[AE], c[AI], c[EE], c[EI], c[ER], c[TREF]
     for i in range(i0, i1):
         if (s - lastspike[i]) >= tref:
-            a_tr = math.exp(v[i] / c[V0]) / c[TAU0] * c[TAUR]
+            a_tr = 4.0 * math.sinh(0.5 * v[i] / c[V0]) ** 2 / c[TAU0] * c[TAUR]
             x[i] = a_tr + (x[i] - a_tr) * er
             vr = v_rest[i]
             v[i] = vr + (v[i] - vr) * em + ge[i] * ae + gi[i] * ai

@@ -12,8 +12,9 @@ Neuron models (the state update is in :mod:`devicephys.array.kernels`):
     (dimensionless), exponential-Euler (or Euler) for v, exact decay for g.
 ``blinking``
     The filament-integrating neuron: v charges as in ``lif_cuba``; the filament
-    growth x in [0, 1] obeys dx/dt = exp(v/V_0)/tau_0 - x/tau_r (set-time law
-    t_set = tau_0 exp(-V/V_0) and self-rupture time tau_r); it fires (blinks)
+    growth x in [0, 1] obeys dx/dt = 4 sinh^2(v/(2 V_0))/tau_0 - x/tau_r, the
+    compact model's growth law at the ambient temperature (its set time tends
+    to tau_0 exp(-V/V_0) for V >> V_0; self-rupture time tau_r); it fires (blinks)
     when x reaches 1, then x = 0 and v = V_h.
 
 Synapses are CSR matrices (row = presynaptic neuron) with per-synapse weights,

@@ -38,7 +38,7 @@ def run(spec: ArraySpec, out: Path, *, upstream: dict[str, Path] | None = None, 
     arr = build_array(spec, neuron)
     n = arr.network.n_neurons
     traced = np.linspace(0, n - 1, min(spec.n_traces, n)).astype(np.int64) if spec.n_traces else None
-    duration, dt = spec.timing(neuron.time_scale)
+    duration, dt = spec.timing(neuron.time_scale_for(spec.neuron_model))
     sim = simulate(arr.network, duration, dt, seed=spec.seed, record=traced, progress=progress,
                    memory_limit=None if spec.memory_limit is None else int(spec.memory_limit))
     figures = {

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from devicephys import units
+from devicephys import materials, units
 from devicephys.compact import fit, fit_emission, model
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.model import ModelParams
@@ -24,32 +24,56 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
     sigmas: dict[str, float] = {}
     quality: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    relax, s_relax, o_relax = fit.fit_relaxation(ds["relax_time"].values, ds["relax_gap"].values)
-    values.update(gap_max=relax["gap_max"], relaxation_time=relax["relaxation_time"])
-    sigmas.update(gap_max=s_relax["gap_max"], relaxation_time=s_relax["relaxation_time"])
-    quality["relaxation"] = {"rms_relative": o_relax.rms, "max_relative": o_relax.max_abs, "points": o_relax.n_points}
-    sources.update(gap_max="fit of relax_gap(relax_time), exponential relaxation",
-                   relaxation_time="fit of relax_gap(relax_time), exponential relaxation")
+    fem = fem_spec(ds)
+    if fem is None:
+        relax, s_relax, o_relax = fit.fit_relaxation(ds["relax_time"].values, ds["relax_gap"].values)
+        values.update(gap_max=relax["gap_max"], relaxation_time=relax["relaxation_time"])
+        sigmas.update(gap_max=s_relax["gap_max"], relaxation_time=s_relax["relaxation_time"])
+        quality["relaxation"] = {"rms_relative": o_relax.rms, "max_relative": o_relax.max_abs,
+                                 "points": o_relax.n_points}
+        sources.update(gap_max="fit of relax_gap(relax_time), exponential relaxation",
+                       relaxation_time="fit of relax_gap(relax_time), exponential relaxation")
+    else:
+        t_r, d_0 = float(ds["relaxation_time"]), float(ds["relax_gap"].values[0])
+        d_open, d_r = float(np.nanmax(ds["gap"].values)), float(fem["gap_rupture"])
+        tau_r = fit.relaxation_from_rupture(t_r, d_0, d_open, d_r)
+        values.update(gap_max=d_open, relaxation_time=tau_r)
+        quality["relaxation"] = {"method": "self-rupture time matched",
+                                 **fit.exponential_misfit(ds["relax_time"].values, ds["relax_gap"].values, d_0,
+                                                          d_open, tau_r)}
+        sources.update(gap_max="largest gap of the filament sweep (the open, pristine gap)",
+                       relaxation_time=f"matched to the FEM self-rupture time {t_r:.4g} s: exponential relaxation "
+                                       f"from the start gap reaches gap_rupture = {d_r:.3g} m then")
     values["gap_min"] = float(np.nanmin(ds["gap"].values))
     sources["gap_min"] = "minimum of the filament gap trace"
     r_fil, r_src = fit.filament_body_resistance(float(ds["filament_radius_final"]), float(ds["insulator_thickness"]))
     values["filament_resistance"], sources["filament_resistance"] = r_fil, r_src
-    cond, s_cond, o_cond = fit.fit_conductance(ds["gap"].values, ds["voltage"].values, ds["current"].values,
-                                               r_fil, values["gap_min"])
-    values.update(cond)
-    sigmas.update(s_cond)
-    quality["conductance"] = {"rms_ln": o_cond.rms, "max_ln": o_cond.max_abs, "points": o_cond.n_points}
-    sources.update({k: "fit of ln(I/V) versus gap on the DC sweep" for k in cond})
+    if fem is None:
+        cond, s_cond, o_cond = fit.fit_conductance(ds["gap"].values, ds["voltage"].values, ds["current"].values,
+                                                   r_fil, values["gap_min"])
+        values.update(cond)
+        sigmas.update(s_cond)
+        quality["conductance"] = {"rms_ln": o_cond.rms, "max_ln": o_cond.max_abs, "points": o_cond.n_points}
+        sources.update({k: "fit of ln(I/V) versus gap on the DC sweep" for k in cond})
+    else:
+        cond, c_src = fem_conductance(ds, fem, r_fil, values["gap_min"])
+        values.update(cond)
+        sources.update(c_src)
     st, s_st, o_st = fit.fit_set_time(ds["set_voltage"].values, ds["set_time"].values, values["relaxation_time"])
     values.update(st)
     sigmas.update(s_st)
     quality["set_time"] = {"rms_ln": o_st.rms, "max_ln": o_st.max_abs, "points": o_st.n_points}
     sources.update({k: "fit of set_time(set_voltage), isothermal model law" for k in st})
-    r_th, s_rth, q_th = fit.fit_thermal_resistance(ds["voltage"].values, ds["current"].values,
-                                                   ds["temperature_max"].values)
-    values["thermal_resistance"], sigmas["thermal_resistance"] = r_th, s_rth
-    quality["thermal"] = q_th
-    sources["thermal_resistance"] = "fit of T_max - T_0 = R_th V I on the DC sweep"
+    if fem is None:
+        r_th, s_rth, q_th = fit.fit_thermal_resistance(ds["voltage"].values, ds["current"].values,
+                                                       ds["temperature_max"].values)
+        values["thermal_resistance"], sigmas["thermal_resistance"] = r_th, s_rth
+        quality["thermal"] = q_th
+        sources["thermal_resistance"] = "fit of T_max - T_0 = R_th V I on the DC sweep"
+    else:
+        r_th = values["thermal_resistance"] = float(ds["thermal_resistance"])
+        sources["thermal_resistance"] = ("FilamentResult.thermal_resistance (step response of the bridged filament; "
+                                         "the FEM sweep flickers and is not quasi-static)")
     tau_th = float(ds["thermal_time_constant"])
     values["thermal_capacitance"] = tau_th / r_th
     sources["thermal_capacitance"] = "FilamentResult.thermal_time_constant / fitted thermal_resistance"
@@ -60,17 +84,69 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
     p = ModelParams(activation_energy=0.0, **{k: values[k] for k in ModelParams.names()
                                                if k in values and k != "activation_energy"})
     hold = float(ds["hold_voltage"])
-    p = replace(p, activation_energy=fit.activation_energy_from_hold(p, hold))
-    sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
-    sources["activation_energy"] = "solved from FilamentResult.hold_voltage: g(V_h, T_on) tau_r = L"
-    if spec.refine_set_time:
-        p, s_ref, o_ref = fit.refine_set_time(p, hold, ds["set_voltage"].values, ds["set_time"].values)
-        sigmas.update(s_ref)
+    if fem is None:
+        p = replace(p, activation_energy=fit.activation_energy_from_hold(p, hold))
         sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
+        sources["activation_energy"] = "solved from FilamentResult.hold_voltage: g(V_h, T_on) tau_r = L"
+    else:
+        p = replace(p, activation_energy=float(fem["migration_barrier"]))
+        sources["activation_energy"] = "FilamentSpec.migration_barrier (activation energy of Ag+ hopping in the FEM)"
+    if spec.refine_set_time:
+        p, s_ref, o_ref = fit.refine_set_time(p, hold if fem is None else None, ds["set_voltage"].values,
+                                              ds["set_time"].values)
+        sigmas.update(s_ref)
+        if fem is None:
+            sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
         quality["set_time_full_model"] = {"rms_ln": o_ref.rms, "max_ln": o_ref.max_abs, "points": o_ref.n_points}
         sources.update({k: "fit of set_time(set_voltage) by simulating the full model (heating included)"
                         for k in s_ref})
     return p, sigmas, quality, sources
+
+
+def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: float) -> tuple[dict[str, float], dict[str, str]]:
+    """Conductance parameters for a finite-element filament result, with their sources.
+
+    The FEM describes the channel as a percolating continuum (σ(c)), with no
+    tunnelling across the gap, so its I/V versus gap cannot determine a
+    tunnelling law.  The gap law therefore comes from physics and the FEM's
+    end points: the decay constant from the Simmons low-bias barrier of the
+    active electrode's work function, ``kappa = sqrt(2 m_e phi)/hbar``; the
+    contact conductance so that the cell at ``gap_min`` has the FEM's ON
+    resistance (``R_on = R_fil + 1/G_gap(gap_min)``, leakage aside); the contact gap at the FEM's bridging
+    criterion ``gap_on``; the leakage at the FEM's OFF resistance.
+    """
+    metal = materials.get(fem.get("active_electrode", "Ag"))
+    phi = metal["work_function"]
+    kappa = math.sqrt(2 * units.m_e * phi) / units.hbar
+    r_on, r_off = float(ds["resistance_on"]), float(ds["resistance_off"])
+    if not (math.isfinite(r_on) and r_on > r_fil):
+        raise SpecError(f"filament result: resistance_on = {r_on:.4g} Ohm is not above the filament body resistance "
+                        f"{r_fil:.4g} Ohm; the contact conductance is undefined (check filament_radius_final)")
+    if not (math.isfinite(r_off) and r_off > r_on):
+        raise SpecError(f"filament result: resistance_off = {r_off!r} Ohm must be finite and above R_on; rerun the "
+                        "filament stage with a sweep that ruptures the filament")
+    d_c = float(fem["gap_on"])
+    g_series = 1.0 / r_on - 1.0 / r_off  # G_cell minus the leakage = G_gap / (1 + R_fil G_gap)
+    g_gap = g_series / (1.0 - r_fil * g_series)
+    values = {"decay_constant": kappa, "contact_conductance": g_gap * (1.0 + math.exp(2 * kappa * (gap_min - d_c))),
+              "contact_gap": d_c, "leakage_resistance": r_off}
+    sources = {"decay_constant": f"Simmons: sqrt(2 m_e phi)/hbar, phi = {fem.get('active_electrode', 'Ag')} work "
+                                 f"function ({metal.source('work_function')})",
+               "contact_conductance": "G_cell(gap_min) = 1/FilamentResult.resistance_on, with the filament body "
+                                      "resistance in series and the leakage in parallel",
+               "contact_gap": "FilamentSpec.gap_on (the FEM's bridging criterion)",
+               "leakage_resistance": "FilamentResult.resistance_off (insulator leakage in the FEM)"}
+    return values, sources
+
+
+def fem_spec(ds: xr.Dataset) -> dict[str, Any] | None:
+    """The FilamentSpec (as a dict) stored in a finite-element ``filament.nc``; None for other results."""
+    import json
+
+    if ds.attrs.get("devicephys_kind") != "filament" or "spec" not in ds.attrs:
+        return None
+    spec = json.loads(ds.attrs["spec"])
+    return spec if {"migration_barrier", "gap_rupture"} <= spec.keys() else None
 
 
 def _propagate(fn, p: ModelParams, sigmas: dict[str, float]) -> float:
@@ -94,8 +170,10 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
     """Switch thresholds, resistances and the reference LIF circuit (SI) implied by ``p``, with sources."""
     v_th, v_h = model.static_threshold(p), model.static_hold(p)
     r_on, r_off = 1 / float(model.cell_conductance(p, p.gap_min)), 1 / float(model.cell_conductance(p, p.gap_max))
-    r_s = spec.series_resistance or math.sqrt(r_on * r_off)
     v_in = spec.input_overdrive * v_th
+    # automatic: a hundred times the smallest R_s that lets the switch release (ON divider below V_h), and never
+    # above the geometric mean of R_on and R_off (R_s << R_off keeps the charging level near V_in)
+    r_s = spec.series_resistance or min(math.sqrt(r_on * r_off), 100.0 * r_on * max(v_in / v_h - 1.0, 1.0))
     if v_in * r_on / (r_s + r_on) >= v_h or v_in * r_off / (r_s + r_off) <= v_th:
         raise SpecError(f"CompactSpec.series_resistance = {r_s:.4g} Ohm: the reference neuron would not oscillate "
                         f"(needs R_on (V_in/V_h - 1) < R_s with V_in = {v_in:.4g} V, and R_s << R_off); "
@@ -109,7 +187,7 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
                "hold_voltage": "model: g(V, T_on(V)) tau_r = L (static hold)",
                "resistance_on": "model: 1/G_cell(gap_min)", "resistance_off": "model: 1/G_cell(gap_max)",
                "neuron_capacitance": "CompactSpec.neuron_capacitance",
-               "series_resistance": "CompactSpec.series_resistance or sqrt(R_on R_off)",
+               "series_resistance": "CompactSpec.series_resistance, or automatic: min(sqrt(R_on R_off), 100 R_on (V_in/V_h - 1))",
                "neuron_input_voltage": "CompactSpec.input_overdrive x threshold_voltage",
                "spike_charge": "C (V_th - V_h)", "switching_time": "R_th C_th (thermal time constant)",
                "latch_width": "CompactSpec.latch_width_fraction x (V_th - V_h)"}

@@ -49,7 +49,7 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "spike_charge": ("C", "charge per LIF spike C (V_th - V_h)", "positive"),
     "switching_time": ("s", "time constant of the LIF threshold-switch latch (the thermal time constant)", "positive"),
     "latch_width": ("V", "smoothing width of the LIF threshold-switch latch", "positive"),
-    "gap_min": ("m", "closest approach of the filament tip (atomic contact)", "positive"),
+    "gap_min": ("m", "closest approach of the filament tip (0: metallic contact)", "nonnegative"),
     "gap_max": ("m", "relaxed gap (filament retracted)", "positive"),
     "decay_constant": ("1/m", "tunnelling decay constant kappa = sqrt(2 m phi)/hbar", "positive"),
     "contact_gap": ("m", "gap where tunnelling joins the contact plateau", "positive"),
@@ -68,6 +68,17 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     **{f"lambda_c{k}": ("m", f"coefficient {k} of the peak wavelength in 1, x, x^2 (x = gap/nm)", "finite")
        for k in range(3)},
 }
+
+
+def _finite_or_null(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float (a metric that does not exist, e.g. no spike) as None (JSON null)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_null(v) for v in obj]
+    return obj
 
 
 def _check_value(name: str, value: Any) -> float:
@@ -161,7 +172,7 @@ class DeviceCard:
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "format_version": FORMAT_VERSION, "name": self.name,
                 "parameters": self.parameters, "uncertainties": self.uncertainties,
-                "provenance": self.provenance, "fit_quality": self.fit_quality}
+                "provenance": _finite_or_null(self.provenance), "fit_quality": _finite_or_null(self.fit_quality)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)

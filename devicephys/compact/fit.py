@@ -12,6 +12,20 @@ Each physical mechanism is fitted to the data that isolate it, in this order:
 5. the activation energy from the hold voltage: the hot bridged state must
    just sustain itself there, ``g(V_h, T_on(V_h)) tau_r = L``.
 
+For a result of the finite-element stage (``filament.nc`` carries its
+FilamentSpec) two steps use that model's own physics instead:
+
+1'. relaxation: in the FEM the filament dissolves at a constant rate and then
+    ruptures abruptly (a delay followed by a jump of the gap, not an
+    exponential), so ``tau_r`` is matched to the observed self-rupture time:
+    the model's exponential relaxation from the start gap to the open gap
+    crosses ``gap_rupture`` at the FEM's rupture time
+    (:func:`relaxation_from_rupture`);
+5'. activation energy: the FEM's growth is thermally activated hopping with
+    the spec's ``migration_barrier``, which is taken as ``E_a``.  (The FEM's
+    ON state is cold and ends by dissolution, so its hold voltage does not
+    measure a thermal balance; it is compared with the model's instead.)
+
 Each step reports its residuals and 1-sigma uncertainties; a step whose data
 cannot determine a parameter raises ConvergenceError naming it.
 """
@@ -61,6 +75,27 @@ def fit_relaxation(t, gap) -> tuple[dict[str, float], dict[str, float], lsq.FitO
     sigmas = {"gap_max": out.sigma[0] * scale, "gap_start": out.sigma[1] * scale,
               "relaxation_time": out.sigma[2] * math.exp(ln_tau)}
     return values, sigmas, out
+
+
+def relaxation_from_rupture(t_rupture: float, gap_start: float, gap_open: float, gap_rupture: float) -> float:
+    """``tau_r`` [s] for which ``d(t) = d_open - (d_open - d_start) exp(-t/tau_r)`` reaches ``gap_rupture`` at ``t_rupture``.
+
+    ``tau_r = t_rupture / ln((d_open - d_start) / (d_open - d_rupture))``; all gaps in m.
+    """
+    if not (math.isfinite(t_rupture) and t_rupture > 0):
+        raise ConvergenceError(f"relaxation: the filament did not rupture within the relaxation run (rupture time "
+                               f"{t_rupture!r}); relaxation_time is unidentifiable: lengthen FilamentSpec.relax_duration")
+    if not gap_start < gap_rupture < gap_open:
+        raise ConvergenceError(f"relaxation: need start gap {gap_start:.3g} m < gap_rupture {gap_rupture:.3g} m < open "
+                               f"gap {gap_open:.3g} m; relaxation_time is unidentifiable")
+    return t_rupture / math.log((gap_open - gap_start) / (gap_open - gap_rupture))
+
+
+def exponential_misfit(t, gap, gap_start: float, gap_open: float, tau_r: float) -> dict[str, float]:
+    """How far the relaxation trace is from the model's exponential: rms and max of the gap difference / open gap."""
+    d = gap_open - (gap_open - gap_start) * np.exp(-np.asarray(t, float) / tau_r) - np.asarray(gap, float)
+    return {"rms_relative": float(np.sqrt(np.mean(d ** 2)) / gap_open),
+            "max_relative": float(np.max(np.abs(d)) / gap_open), "points": int(len(d))}
 
 
 def filament_body_resistance(radius: float, length: float) -> tuple[float, str]:
@@ -127,13 +162,14 @@ def fit_set_time(v, t_set, tau_r: float):
             {"set_time_tau0": out.sigma[0] * tau0, "set_time_v0": out.sigma[1] * v0}, out)
 
 
-def refine_set_time(p: ModelParams, hold_voltage: float, v, t_set):
+def refine_set_time(p: ModelParams, hold_voltage: float | None, v, t_set):
     """Refit ``set_time_tau0``, ``set_time_v0`` so that the *full* model (Joule heating included) sets in ``t_set``.
 
     The isothermal law of :func:`fit_set_time` ignores the heating during the
     last part of the closure, which speeds it up; here each trial simulates
     the set transient (:func:`devicephys.compact.integrate.set_time`) with the
-    activation energy re-derived from the hold voltage.  Starts from ``p``.
+    activation energy re-derived from the hold voltage (kept as in ``p`` when
+    ``hold_voltage`` is None).  Starts from ``p``.
     """
     from dataclasses import replace
 
@@ -145,6 +181,8 @@ def refine_set_time(p: ModelParams, hold_voltage: float, v, t_set):
 
     def params(x):
         q = replace(p, set_time_tau0=math.exp(x[0]), set_time_v0=math.exp(x[1]))
+        if hold_voltage is None:
+            return q
         try:
             return replace(q, activation_energy=activation_energy_from_hold(q, hold_voltage))
         except ConvergenceError:

@@ -18,7 +18,7 @@ class CompactSpec(Spec):
                        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
     neuron_capacitance: float = quantity(10e-12, "F", "membrane capacitor of the reference LIF neuron", gt=0)
     series_resistance: float = quantity(0.0, "Ohm", "input resistor of the reference LIF neuron; "
-                                        "0 = geometric mean of R_on and R_off", ge=0)
+                                        "0 = automatic: min(sqrt(R_on R_off), 100 R_on (V_in/V_h - 1))", ge=0)
     input_overdrive: float = option(1.2, "input voltage of the reference spike / threshold voltage [1]", gt=1, le=10)
     floor_width: float = quantity(0.01e-9, "m", "width of the smooth floor of the gap at its minimum "
                                   "(numerical smoothing, not fitted)", gt=0, le=1e-9)

@@ -33,17 +33,21 @@ def threshold_voltage(voltage: np.ndarray, gap: np.ndarray, gap_on: float, field
 
 
 def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_on: float, gap_rupture: float) -> float:
-    """Cell voltage [V] at the last ON sample (gap < gap_on) before the final rupture on the down sweep.
+    """Cell voltage [V] at the last ON sample (gap < gap_on) before the first rupture after the source peak.
 
-    The final rupture is the last time the gap rises above ``gap_rupture``
-    while the source voltage is falling; NaN if the filament never ruptures.
+    The rupture is the first sample after the peak of the source voltage at
+    which the gap exceeds ``gap_rupture`` having been ON; the cell switches
+    OFF there (later re-sets at lower bias are flicker, not the hold).  NaN if
+    the filament never ruptures after the peak.
     """
-    peak = int(np.argmax(source))
-    down = np.arange(peak, len(gap))
-    on = down[gap[down] < gap_on]
-    if on.size == 0:
-        return float("nan")
-    return float(voltage[on[-1]])
+    gap, voltage = np.asarray(gap), np.asarray(voltage)
+    last_on = None
+    for k in range(int(np.argmax(source)), len(gap)):
+        if gap[k] < gap_on:
+            last_on = k
+        elif gap[k] > gap_rupture and last_on is not None:
+            return float(voltage[last_on])
+    return float("nan")
 
 
 def on_off_resistance(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,

@@ -131,7 +131,7 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
     g_on, g_r = spec.gap_on, spec.gap_rupture
     return {
         "threshold_voltage": (v_th, "V", "threshold voltage", f"cell voltage at the last sample before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}"),
-        "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) after the source peak"),
+        "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak"),
         "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m"),
         "resistance_off": (r_off, "Ohm", "OFF resistance", f"median V/I over samples with gap > {g_r:g} m and |V| > 10 mV"),
         "thermal_resistance": (r_th, "K/W", "thermal resistance of the hot spot", f"(T_max - T_amb)/P after 100 ns at {bridged[0]:g} V with the bridged filament frozen"),

@@ -43,7 +43,7 @@ def test_threshold_switch_silent_at_or_below_threshold(v_in):
 
 def test_blinking_first_spike_matches_filament_growth_law():
     v = 0.42
-    a_tr = math.exp(v / NEURON.set_time_v0) / NEURON.set_time_tau0 * NEURON.relaxation_time
+    a_tr = 4 * math.sinh(v / (2 * NEURON.set_time_v0)) ** 2 / NEURON.set_time_tau0 * NEURON.relaxation_time
     assert a_tr > 1
     t1 = -NEURON.relaxation_time * math.log(1 - 1 / a_tr)
     dt = 1e-10
@@ -52,11 +52,11 @@ def test_blinking_first_spike_matches_filament_growth_law():
 
 
 def test_blinking_without_relaxation_fires_at_set_time():
-    # tau_r >> t_set: the neuron fires at t_set = tau0 exp(-V/V0) of the card's set-time law
+    # tau_r >> t_set: the neuron fires at t_set = tau0 / (4 sinh^2(V/2V0)) (-> tau0 exp(-V/V0) for V >> V0)
     slow = neuron_from_card({**DEFAULT_CARD, "parameters": {**DEFAULT_CARD["parameters"],
                                                            "relaxation_time": {"value": 1.0, "unit": "s"}}})
     v = 0.45
-    t_set = slow.set_time_tau0 * math.exp(-v / slow.set_time_v0)
+    t_set = slow.set_time_tau0 / (4 * math.sinh(v / (2 * slow.set_time_v0)) ** 2)
     net = nw.Network()
     net.add(nw.blinking("n", 1, slow, v, v_init=v))
     t = simulate(net, 2 * t_set, 1e-10, progress=False).spike_times
@@ -64,7 +64,8 @@ def test_blinking_without_relaxation_fires_at_set_time():
 
 
 def test_blinking_silent_when_relaxation_wins():
-    v = NEURON.set_time_v0 * math.log(NEURON.set_time_tau0 / NEURON.relaxation_time) - 5e-3  # a tau_r < 1
+    v = NEURON.firing_voltage("blinking") - 5e-3  # a tau_r < 1
+    assert 4 * math.sinh(v / (2 * NEURON.set_time_v0)) ** 2 / NEURON.set_time_tau0 * NEURON.relaxation_time < 1
     assert _isi(nw.blinking, v, 1e-9, duration=2e-5, v_init=v).size == 0
 
 
