@@ -27,6 +27,10 @@ class ArraySpec(Spec):
 
     neuron_model: Literal["blinking", "threshold_switch"] = option(
         "blinking", "device neuron: filament-integrating 'blinking' neuron or threshold-switch LIF")
+    membrane: Literal["card", "relaxation"] = option(
+        "card", "membrane time constant R_s C of the array neurons: the card's LIF series resistor ('card'), or "
+        "R_s = relaxation_time / C ('relaxation': the capacitor integrates photon kicks over the filament's "
+        "relaxation window)")
     nx: int = option(32, "neurons along x", ge=1, le=4096)
     ny: int = option(32, "neurons along y", ge=1, le=4096)
     layers: int = option(1, "stacked layers (3-D array)", ge=1, le=64)

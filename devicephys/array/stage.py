@@ -34,7 +34,7 @@ def run(spec: ArraySpec, out: Path, *, upstream: dict[str, Path] | None = None, 
     out.mkdir(parents=True, exist_ok=True)
     path = card_path(upstream)
     card = load_card(path)
-    neuron = neuron_from_card(card, where=str(path) if path else "built-in card")
+    neuron = with_membrane(neuron_from_card(card, where=str(path) if path else "built-in card"), spec.membrane)
     arr = build_array(spec, neuron)
     n = arr.network.n_neurons
     traced = np.linspace(0, n - 1, min(spec.n_traces, n)).astype(np.int64) if spec.n_traces else None
@@ -65,6 +65,15 @@ def run(spec: ArraySpec, out: Path, *, upstream: dict[str, Path] | None = None, 
     files["rates"] = plot.rate_histogram(result, out / "rate_histogram.png")
     files["photon_map"] = plot.photon_map(result, out / "photon_map.png")
     return files
+
+
+def with_membrane(neuron, membrane: str):
+    """``neuron`` with its series resistor chosen by ``ArraySpec.membrane`` ('card' keeps the card's)."""
+    import dataclasses
+
+    if membrane == "relaxation":
+        return dataclasses.replace(neuron, series_resistance=neuron.relaxation_time / neuron.capacitance)
+    return neuron
 
 
 def _digits(spec: ArraySpec, neuron, spectral_efficiency: float, photons_per_spike: float) -> dict:

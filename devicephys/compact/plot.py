@@ -30,7 +30,9 @@ def fit_figure(card: DeviceCard, filament: xr.Dataset, emission: xr.Dataset, pat
     ok = (np.abs(v) > 1e-3 * np.abs(v).max()) & (i * v > 0)
     d = np.linspace(gap.min(), gap.max(), 300)
     ax[0, 0].semilogy(gap[ok] * 1e9, i[ok] / v[ok], ".", ms=2, label="filament result")
-    ax[0, 0].semilogy(d * 1e9, model.cell_conductance(p, d), "-", label="compact fit")
+    matched = "matched" in str(card.fit_quality.get("relaxation", {}).get("method", ""))
+    ax[0, 0].semilogy(d * 1e9, model.cell_conductance(p, d), "-",
+                      label="model (Simmons, FEM end points)" if matched else "compact fit")
     ax[0, 0].set(xlabel="gap_nm", ylabel="G [S]", title="conductance vs gap")
     sv, st = filament["set_voltage"].values, filament["set_time"].values
     vv = np.linspace(sv.min() * 0.95, sv.max() * 1.05, 100)
@@ -41,7 +43,9 @@ def fit_figure(card: DeviceCard, filament: xr.Dataset, emission: xr.Dataset, pat
     rt, rg = filament["relax_time"].values, filament["relax_gap"].values
     ax[0, 2].plot(rt * 1e6, rg * 1e9, ".", ms=3, label="filament result")
     ax[0, 2].plot(rt * 1e6, (p.gap_max - (p.gap_max - rg[0]) * np.exp(-rt / p.relaxation_time)) * 1e9, "-",
-                  label="fit")
+                  label="model, rupture time matched" if matched else "fit")
+    if matched and "relaxation_time" in filament:
+        ax[0, 2].axvline(float(filament["relaxation_time"]) * 1e6, color="0.5", ls=":", label="FEM rupture")
     ax[0, 2].set(xlabel="t_us", ylabel="gap_nm", title="relaxation")
     power = v * i
     rise = filament["temperature_max"].values - p.ambient_temperature
