@@ -23,12 +23,13 @@ from devicephys.compact.fit import set_time_law
 _VECTORS = ["i(vsense)", "v(anode)", "v(xdev.nx)", "v(xdev.nt)", "v(opt)"]
 
 
-def _compare_series(card: DeviceCard, tp, vp, r_series: float, t_stop: float, samples: int) -> dict:
+def _compare_series(card: DeviceCard, tp, vp, r_series: float, t_stop: float, samples: int,
+                    steps: int = 4000) -> dict:
     p = card.model_params()
     ref = integrate.simulate_series(p, tp, vp, r_series, samples_per_segment=samples)
     name, _ = subcircuit_names(card)
     run = ngspice.run(ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_series, t_stop,
-                                             t_stop / 4000), _VECTORS)
+                                             t_stop / steps), _VECTORS)
     # ngspice's waveforms on the NumPy time grid (pointwise figures), and each on its own grid (event times)
     i_sp = np.interp(ref.time, run.time, run.vectors["i(vsense)"])
     opt_sp = np.interp(ref.time, run.time, run.vectors["v(opt)"])
@@ -71,7 +72,9 @@ def pulse_train(card: DeviceCard, count: int) -> dict:
     width = 0.45 * t_set
     period = width + 0.15 * v["relaxation_time"]
     tp, vp = integrate.pulse_train_pwl(amp, width, period, count, rise=width / 50, delay=0.1 * width)
-    out = _compare_series(card, tp, vp, 0.2 * v["resistance_on"], float(tp[-1]), 400)
+    # the current is exponential in the gap across each set event: ngspice needs a fine step there for
+    # 1 % pointwise agreement (measured max error 1.4 % / 1.2 % / 0.4 % of the peak at 4000 / 16000 / 64000 steps)
+    out = _compare_series(card, tp, vp, 0.2 * v["resistance_on"], float(tp[-1]), 400, steps=64000)
     ref, p = out["numpy"], card.model_params()
     fire, release = p.gap_min + 0.5 * (p.contact_gap - p.gap_min) + 0.1e-9, p.contact_gap + 0.5e-9
     t_np = neuron.blink_spikes(ref.time, ref.gap, fire, release)
