@@ -76,8 +76,10 @@ def _cmd_stage(args) -> int:
     spec = _stage_spec(stage, args.spec, args.fast)
     upstream = _upstream_dirs(stage, getattr(args, "upstream", None))
     files = stage.runner()(spec, Path(args.out), upstream=upstream, progress=not args.quiet)
-    for name, path in files.items():
-        print(f"{name:>12}: {path}")
+    mpi = sys.modules.get("mpi4py.MPI")  # loaded only by the stages that run under MPI
+    if mpi is None or mpi.COMM_WORLD.rank == 0:  # under mpirun, rank 0 alone lists the files
+        for name, path in files.items():
+            print(f"{name:>12}: {path}")
     return 0
 
 

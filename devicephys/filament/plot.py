@@ -36,12 +36,18 @@ def iv_loop(result, path: Path) -> Path:
         plt.close(fig)
 
 
-def temperature_map(model, path: Path) -> Path:
-    """Temperature in the (r, z) plane near the channel, at the peak current of the main drive."""
-    from devicephys.filament.solve import temperature_map as tmap
+def temperature_map(model, path: Path, field=None) -> Path:
+    """Temperature in the (r, z) plane near the channel, at the peak current of the main drive.
 
+    ``field`` is (x, z, T) from :func:`devicephys.filament.solve.temperature_map` (gathered
+    from every rank under MPI); by default it is computed here, which is collective.
+    """
+    if field is None:
+        from devicephys.filament.solve import temperature_map as tmap
+
+        field = tmap(model.et)
     plt = _figure()
-    x, z, T = tmap(model.et)
+    x, z, T = field
     spec = model.spec
     box = (x <= 6 * spec.channel_radius) & (z > -0.5 * spec.insulator_thickness) & (z < 1.5 * spec.insulator_thickness)
     fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -109,11 +115,11 @@ def relaxation(result, path: Path) -> Path:
         plt.close(fig)
 
 
-def all_plots(result, model, profiles, out: Path) -> dict[str, Path]:
-    """Every plot of the stage, by name."""
+def all_plots(result, model, profiles, out: Path, temperature=None) -> dict[str, Path]:
+    """Every plot of the stage, by name (``temperature``: see :func:`temperature_map`)."""
     out = Path(out)
     return {"iv": iv_loop(result, out / "iv.png"),
-            "temperature": temperature_map(model, out / "temperature.png"),
+            "temperature": temperature_map(model, out / "temperature.png", temperature),
             "snapshots": snapshots(model, profiles, out / "snapshots.png"),
             "set_time": set_time(result, out / "set_time.png"),
             "relaxation": relaxation(result, out / "relaxation.png")}

@@ -149,7 +149,7 @@ class CellModel:
         t_before = self.et.T.x.array.copy()
         p_before = self.et.joule_power()
         ok = self.et.solve(source_voltage, dt)
-        if ok and not force and np.max(np.abs(self.et.T.x.array - t_before)) > _MAX_TEMPERATURE_JUMP:
+        if ok and not force and self.et.temperature_change(t_before) > _MAX_TEMPERATURE_JUMP:
             self.et.T.x.array[:] = t_before
             ok = False
         if not ok:

@@ -33,11 +33,9 @@ from mpi4py import MPI
 from devicephys.filament import properties as law
 from devicephys.filament.mesh import BOUNDARY, GMSH_UNIT, REGION, CellGeometry
 
-# PETSc's own LU in serial (MUMPS fails on these 20-decade contrasts); a parallel LU under MPI.
-_LU = os.environ.get("DEVICEPHYS_LU", "petsc" if MPI.COMM_WORLD.size == 1 else "superlu_dist")
 _SNES = {"snes_type": "newtonls", "snes_linesearch_type": "basic", "snes_rtol": 1e-6, "snes_atol": 1e-30,
          "snes_stol": 1e-10, "snes_max_it": 15, "ksp_type": "preonly", "pc_type": "lu",
-         "pc_factor_mat_solver_type": _LU, "pc_factor_zeropivot": 1e-300}
+         "pc_factor_zeropivot": 1e-300}
 _COUNTER = [0]
 
 
@@ -88,6 +86,48 @@ def rod_mesh(radius: float, length: float, nr: int, nz: int, *, comm=MPI.COMM_WO
     ncell = domain.topology.index_map(tdim).size_local + domain.topology.index_map(tdim).num_ghosts
     cells = mesh.meshtags(domain, tdim, np.arange(ncell, dtype=np.int32), np.full(ncell, REGION["insulator"], np.int32))
     return MeshData(domain, cells, facets, True)
+
+
+def snes_options(comm) -> dict:
+    """PETSc options of the Newton solves on ``comm``.
+
+    PETSc's own LU in serial (MUMPS fails on these 20-decade contrasts); SuperLU_dist, a
+    parallel LU, when the mesh is distributed.  ``DEVICEPHYS_LU`` overrides the choice.
+    """
+    default = "petsc" if comm.size == 1 else "superlu_dist"
+    return {**_SNES, "pc_factor_mat_solver_type": os.environ.get("DEVICEPHYS_LU", default)}
+
+
+def _guard_jacobian(problem: NonlinearProblem, failed: list[bool]) -> None:
+    """Stop Newton, as a failure, at a Jacobian holding NaN or Inf, before it is factored.
+
+    A wild Newton iterate can make the derivatives of σ(c, T) overflow while the
+    residual is still finite.  PETSc's serial LU then returns a NaN step and SNES
+    diverges; SuperLU_dist under MPI instead crashes (segmentation fault) on such a
+    matrix.  So the assembled Jacobian's norm (collective) is checked: when it is not
+    finite, ``failed[0]`` is set, the matrix is replaced by the identity (harmless to
+    factor) and every later residual of this solve is NaN, so that SNES ends with a
+    NaN-residual failure on every rank alike.  The caller clears ``failed`` per solve.
+    """
+    snes = problem.solver
+    _, _, (assemble_jacobian, jargs, jkargs) = snes.getJacobian()
+    vec, (assemble_residual, fargs, fkargs) = snes.getFunction()
+
+    def jacobian(snes, x, J, P, *args, **kargs):
+        assemble_jacobian(snes, x, J, P, *args, **kargs)
+        if not math.isfinite(J.norm()):
+            failed[0] = True
+            for mat in (J,) if P is None or P.handle == J.handle else (J, P):
+                mat.zeroEntries()
+                mat.shift(1.0)
+
+    def residual(snes, x, b, *args, **kargs):
+        assemble_residual(snes, x, b, *args, **kargs)
+        if failed[0]:
+            b.set(math.nan)
+
+    snes.setJacobian(jacobian, problem.A, problem.P_mat, args=jargs, kargs=jkargs)
+    snes.setFunction(residual, vec, args=fargs, kargs=fkargs)
 
 
 def _next() -> int:
@@ -189,13 +229,14 @@ class ElectroThermal:
                + kappa * ufl.inner(ufl.grad(T), ufl.grad(v)) * w * dx
                - sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
         phi_bcs, t_bcs = self._dirichlet()
+        options = snes_options(self.data.domain.comm)
         bcs = phi_bcs + t_bcs
         if self.R_s > 0:
             F_phi -= self._inflow(phi) * q * w * self.ds(BOUNDARY["active_contact"])
         else:
             self.contact_area = 1.0
         self.problem = NonlinearProblem([F_phi, F_T], [phi, T], bcs=bcs, kind="mpi",
-                                        petsc_options_prefix=f"dp_et{_next()}_", petsc_options=_SNES)
+                                        petsc_options_prefix=f"dp_et{_next()}_", petsc_options=options)
         self._norms: list[float] = []
         self._updates: list[float] = []
 
@@ -205,11 +246,14 @@ class ElectroThermal:
                 self._updates.append(float(snes.getSolutionUpdate().norm(3)))  # max |Δφ|, |ΔT|
 
         self.problem.solver.setMonitor(monitor)
+        self._bad_jacobian = [False]
         # Fallback: the same two equations solved one after the other (each by SNES Newton).
         self.problem_phi = NonlinearProblem(F_phi, phi, bcs=phi_bcs, petsc_options_prefix=f"dp_ep{_next()}_",
-                                            petsc_options=_SNES)
+                                            petsc_options=options)
         self.problem_T = NonlinearProblem(F_T, T, bcs=t_bcs, petsc_options_prefix=f"dp_et{_next()}_",
-                                          petsc_options=_SNES)
+                                          petsc_options=options)
+        for prob in (self.problem, self.problem_phi, self.problem_T):
+            _guard_jacobian(prob, self._bad_jacobian)
         n = ufl.FacetNormal(self.data.domain)
         zaxis = self.data.domain.geometry.dim - 1
         self._forms = {
@@ -251,13 +295,14 @@ class ElectroThermal:
             search.setType(kind)
             self._norms.clear()
             self._updates.clear()
+            self._bad_jacobian[0] = False
             self.problem.solve()
             # The residual mixes metal and insulator rows 20 decades apart and may stagnate at the
             # metal rows' round-off: a 1e-6 reduction, or Newton updates below 1 µV / 1 µK, also count.
             reduced = ((len(self._norms) > 1 and self._norms[-1] <= rtol * self._norms[0])
                        or (len(self._updates) > 1 and max(self._updates[-2:]) < 1e-6))
-            ok = ((self.problem.solver.getConvergedReason() > 0 or reduced) and np.isfinite(self.T.x.array).all()
-                  and self.T.x.array.min() > 0)
+            ok = ((self.problem.solver.getConvergedReason() > 0 or reduced) and not self._bad_jacobian[0]
+                  and self._temperature_valid())
             if ok:
                 break
             self.phi.x.array[:], self.T.x.array[:] = saved
@@ -274,14 +319,29 @@ class ElectroThermal:
         for _ in range(max_sweeps):
             before = self.T.x.array.copy()
             for prob in (self.problem_phi, self.problem_T):
+                self._bad_jacobian[0] = False
                 prob.solve()
-                if prob.solver.getConvergedReason() <= 0 and prob.solver.getConvergedReason() != -5:
+                reason = prob.solver.getConvergedReason()
+                if self._bad_jacobian[0] or (reason <= 0 and reason != -5):
                     return False
-            if not (np.isfinite(self.T.x.array).all() and self.T.x.array.min() > 0):
+            if not self._temperature_valid():
                 return False
-            if np.max(np.abs(self.T.x.array - before)) < tol:
+            if self.temperature_change(before) < tol:
                 return True
         return False
+
+    # Under MPI every rank holds only its part of T: each decision taken from T is reduced over
+    # the ranks first, so that all of them take the same branch (and the same collective calls).
+    def _temperature_valid(self) -> bool:
+        """T finite and above 0 K on every rank (collective)."""
+        T = self.T.x.array
+        local = bool(np.isfinite(T).all() and np.min(T, initial=np.inf) > 0)
+        return bool(self.data.domain.comm.allreduce(local, op=MPI.LAND))
+
+    def temperature_change(self, before: np.ndarray) -> float:
+        """Largest |T − before| [K] over all ranks (collective); ``before`` is a copy of ``T.x.array``."""
+        local = float(np.max(np.abs(self.T.x.array - before), initial=0.0))
+        return float(self.data.domain.comm.allreduce(local, op=MPI.MAX))
 
     def steady(self, source_voltage: float) -> bool:
         """Steady state at ``source_voltage`` [V], by voltage continuation if a direct Newton solve fails."""
@@ -327,7 +387,7 @@ class ElectroThermal:
 
     def max_temperature(self) -> float:
         """Largest nodal temperature [K]."""
-        return self.data.domain.comm.allreduce(float(self.T.x.array.max()), op=MPI.MAX)
+        return self.data.domain.comm.allreduce(float(np.max(self.T.x.array, initial=-np.inf)), op=MPI.MAX)
 
     def axis_values(self, z_lo: float, z_hi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(z, φ, T) at the dofs on the axis with z_lo <= z <= z_hi, sorted by z, on every rank."""

@@ -11,6 +11,11 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
    removed and the gap recorded for ``relax_duration``;
 4. thermal step: the same bridged filament, frozen, from ambient temperature
    under the same source voltage: R_th and τ_th of the hot spot.
+
+Under MPI (``mpirun -np N devicephys filament ...``) every rank runs this module
+on its part of the mesh; the solver's decisions are collective, so all ranks
+take the same steps.  Rank 0 alone writes ``filament.nc`` and the plots and
+shows progress; ``fields.xdmf`` is written by all ranks together.
 """
 
 from __future__ import annotations
@@ -24,6 +29,24 @@ from devicephys.errors import ConvergenceError
 from devicephys.filament import extract
 from devicephys.filament.result import FilamentResult, build_dataset
 from devicephys.filament.spec import FilamentSpec
+
+
+def _on_root(comm, write, what: str):
+    """``write()`` on rank 0 only; its return value (or its failure) is shared with every rank."""
+    if comm.size == 1:
+        return write()
+    value, failed = None, None
+    if comm.rank == 0:
+        try:
+            value = write()
+        except BaseException as exc:
+            failed = exc
+    ok = comm.bcast(failed is None, root=0)
+    if failed is not None:
+        raise failed
+    if not ok:
+        raise RuntimeError(f"rank 0 failed to write {what}; see its error")
+    return comm.bcast(value, root=0)
 
 
 def _bar(progress: bool, total: float, desc: str):
@@ -150,23 +173,26 @@ def run(spec: FilamentSpec, out: Path, *, upstream: dict[str, Path] | None = Non
     """Run stage 1 and write ``filament.nc``, ``fields.xdmf`` and PNG plots into ``out``."""
     from devicephys.filament import plot
     from devicephys.filament.simulate import CellModel
+    from devicephys.filament.solve import temperature_map
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = CellModel(spec)
+    comm = model.data.domain.comm
+    progress = progress and comm.rank == 0
     pristine = model.state()
     try:
         trace, keep = _main_drive(model, spec, out, progress)
     except ConvergenceError as exc:
         partial = getattr(exc, "trace", None)
         if partial is not None and len(partial) > 1:
-            saved = _save_partial(spec, partial, out)
+            saved = _on_root(comm, lambda: _save_partial(spec, partial, out), "filament_partial.nc")
             raise ConvergenceError(f"main drive: {exc}", saved=str(saved)) from None
         raise
     g = trace.array("gap")
     field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
     if extract.set_index(g, spec.gap_on) is None:
-        saved = _save_partial(spec, trace, out)
+        _on_root(comm, lambda: _save_partial(spec, trace, out), "filament_partial.nc")
         extract.threshold_voltage(trace.array("voltage"), g, spec.gap_on, field)  # raises SpecError
     set_times, bridged = _set_runs(model, spec, pristine, progress)
     if bridged is None:
@@ -177,10 +203,16 @@ def run(spec: FilamentSpec, out: Path, *, upstream: dict[str, Path] | None = Non
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     ds.attrs["unknowns"] = model.unknowns
     result = FilamentResult(spec, ds)
-    files = {"result": result.save(out / "filament.nc")}
     if keep["T"] is not None:
         model.et.T.x.array[:] = keep["T"]
-    files.update(plot.all_plots(result, model, keep["profiles"], out))
+    temperature = temperature_map(model.et)  # collective: gathered on every rank
+
+    def write() -> dict[str, Path]:
+        files = {"result": result.save(out / "filament.nc")}
+        files.update(plot.all_plots(result, model, keep["profiles"], out, temperature))
+        return files
+
+    files = _on_root(comm, write, "filament.nc and the plots")
     if spec.field_snapshots:
         files["fields"] = out / "fields.xdmf"
     return files
