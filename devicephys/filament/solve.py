@@ -453,11 +453,20 @@ class CellMedium:
 
 
 class FieldWriter:
-    """φ, T and c at chosen times, written to one XDMF file for ParaView."""
+    """φ, T and c at chosen times, written to one XDMF file (with its HDF5 data) for ParaView.
+
+    The files are written under temporary ``.<stem>.partial`` names and only
+    get their final names in :meth:`close` with ``complete=True``: an
+    interrupted run never leaves a half-written ``fields.xdmf``.
+    """
 
     def __init__(self, problem: ElectroThermal, path: str):
+        from pathlib import Path
+
         self.problem = problem
-        self.file = io.XDMFFile(problem.data.domain.comm, path, "w")
+        self.path = Path(path)
+        self.partial = self.path.with_name(f".{self.path.stem}.partial.xdmf")
+        self.file = io.XDMFFile(problem.data.domain.comm, str(self.partial), "w")
         self.file.write_mesh(problem.data.domain)
         self.out = fem.functionspace(problem.data.domain, ("Lagrange", 1))
         self.fields = {name: fem.Function(self.out, name=name) for name in ("potential", "temperature", "silver")}
@@ -469,8 +478,21 @@ class FieldWriter:
             self.fields[name].interpolate(src)
             self.file.write_function(self.fields[name], t)
 
-    def close(self) -> None:
+    def close(self, complete: bool = True) -> None:
+        """Close the file; when ``complete``, give the XDMF and HDF5 files their final names (rank 0)."""
+        import os
+
+        from devicephys.io import atomic_write_text
+
         self.file.close()
+        comm = self.problem.data.domain.comm
+        if complete and comm.rank == 0:
+            h5_partial, h5_final = self.partial.with_suffix(".h5"), self.path.with_suffix(".h5")
+            os.replace(h5_partial, h5_final)
+            text = self.partial.read_text().replace(h5_partial.name, h5_final.name)
+            atomic_write_text(self.path, text)
+            self.partial.unlink()
+        comm.barrier()
 
 
 def temperature_map(problem: ElectroThermal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -84,14 +84,16 @@ def _main_drive(model, spec: FilamentSpec, out: Path, progress: bool):
             keep["profiles"].append((profile_times.pop(0), m.c.copy()))
 
     bar = _bar(progress, duration, f"filament {spec.drive}")
+    complete = False
     try:
         trace = sim.run_drive(model, wave, duration, dt_max=duration * spec.max_step_fraction, breakpoints=corners,
                               progress=bar, observer=observe)
+        complete = True
     finally:
         if bar is not None:
             bar.close()
         if writer is not None:
-            writer.close()
+            writer.close(complete)
     return trace, keep
 
 
