@@ -59,7 +59,8 @@ def dc_sweep(card: DeviceCard) -> dict:
     v = card.values()
     t_stop = 200.0 * v["relaxation_time"]
     tp, vp = integrate.triangle_sweep_pwl(1.5 * v["threshold_voltage"], t_stop)
-    out = _compare_series(card, tp, vp, 1.2 * v["resistance_on"], t_stop, 2000)
+    # 16000 steps: the default device's pointwise current error is 1.3 % of the peak at 4000, 0.17 % at 16000
+    out = _compare_series(card, tp, vp, 1.2 * v["resistance_on"], t_stop, 2000, steps=16000)
     out["r_series"] = 1.2 * v["resistance_on"]
     return out
 
