@@ -3,7 +3,10 @@
 The COBA network with p = 100 / N and weights scaled by 80 / 100, so every
 neuron gets the benchmark's mean input at every size (~20 Hz).  Each size runs
 in a fresh process to measure its peak memory (ru_maxrss).  Prints build time,
-wall time per biological second, synaptic events per second and peak memory.
+wall time per biological second, synaptic events per second and peak memory,
+and, as the machine's ceiling, the rate of bare random scatter-adds
+(``v[j] += w`` at uniformly random j, compiled) into an array of the same
+size, with the simulator's share of it.
 
     .venv/bin/python benchmarks/bench_array_scaling.py [--sizes 1000 10000 100000 1000000]
 """
@@ -34,6 +37,26 @@ def one(n: int, duration: float) -> dict:
             "peak_bytes": peak}
 
 
+def scatter_ceiling(n: int, count: int = 20_000_000) -> float:
+    """Random scatter-adds per second into ``n`` float64 values (the memory-latency ceiling of delivery)."""
+    import time
+
+    import numba as nb
+    import numpy as np
+
+    @nb.njit
+    def scatter(idx, w, v):
+        for k in range(idx.size):
+            v[idx[k]] += w[k]
+
+    idx = np.random.default_rng(0).integers(0, n, count)
+    w, v = np.ones(count), np.zeros(n)
+    scatter(idx[:10], w[:10], v)
+    t0 = time.perf_counter()
+    scatter(idx, w, v)
+    return count / (time.perf_counter() - t0)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
@@ -45,13 +68,15 @@ def main(argv=None) -> int:
         print(json.dumps(one(args.child, dur)))
         return 0
     print(f"{'neurons':>9}{'synapses':>12}{'build s':>9}{'wall s/bio s':>14}{'events/s':>11}{'rate Hz':>9}"
-          f"{'peak GiB':>10}")
+          f"{'peak GiB':>10}{'ceiling/s':>11}{'share':>7}")
     for n in args.sizes:
         cmd = [sys.executable, __file__, "--child", str(n)] + (["--duration", str(args.duration)] if args.duration else [])
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         d = json.loads(out.stdout.strip().splitlines()[-1])
+        ceiling = scatter_ceiling(n)
+        rate = d['events'] / d['wall_s']
         print(f"{d['n']:>9}{d['synapses']:>12}{d['build_s']:>9.2f}{d['wall_s'] / d['duration']:>14.3f}"
-              f"{d['events'] / d['wall_s']:>11.3e}{d['rate']:>9.2f}{d['peak_bytes'] / 2**30:>10.2f}")
+              f"{rate:>11.3e}{d['rate']:>9.2f}{d['peak_bytes'] / 2**30:>10.2f}{ceiling:>11.3e}{rate / ceiling:>7.2f}")
     return 0
 
 
