@@ -59,11 +59,15 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
         cond, c_src = fem_conductance(ds, fem, r_fil, values["gap_min"])
         values.update(cond)
         sources.update(c_src)
-    st, s_st, o_st = fit.fit_set_time(ds["set_voltage"].values, ds["set_time"].values, values["relaxation_time"])
+    v0 = None if fem is None else hopping_voltage_scale(fem, values["gap_max"], float(ds["temperature_max"].values[0]))
+    st, s_st, o_st = fit.fit_set_time(ds["set_voltage"].values, ds["set_time"].values, values["relaxation_time"], v0)
     values.update(st)
     sigmas.update(s_st)
     quality["set_time"] = {"rms_ln": o_st.rms, "max_ln": o_st.max_abs, "points": o_st.n_points}
     sources.update({k: "fit of set_time(set_voltage), isothermal model law" for k in st})
+    if v0 is not None:
+        sources["set_time_v0"] = ("Mott-Gurney hopping of the FEM: 2 k_B T_0 d_open / (q a), a = "
+                                  "FilamentSpec.hop_distance (not fitted)")
     if fem is None:
         r_th, s_rth, q_th = fit.fit_thermal_resistance(ds["voltage"].values, ds["current"].values,
                                                        ds["temperature_max"].values)
@@ -93,7 +97,7 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
         sources["activation_energy"] = "FilamentSpec.migration_barrier (activation energy of Ag+ hopping in the FEM)"
     if spec.refine_set_time:
         p, s_ref, o_ref = fit.refine_set_time(p, hold if fem is None else None, ds["set_voltage"].values,
-                                              ds["set_time"].values)
+                                              ds["set_time"].values, fit_v0=fem is None)
         sigmas.update(s_ref)
         if fem is None:
             sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
@@ -139,6 +143,15 @@ def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: 
     return values, sources
 
 
+def hopping_voltage_scale(fem: dict[str, Any], gap_open: float, ambient: float) -> float:
+    """V0 [V] of the set-time law implied by the FEM's Mott-Gurney hopping across the open gap.
+
+    The forward hop rate grows as exp(q a E / (2 k_B T)) with E = V / d_open, i.e.
+    exp(V / V0) with V0 = 2 k_B T d_open / (q a).
+    """
+    return 2.0 * units.k_B * ambient * gap_open / (units.e * float(fem["hop_distance"]))
+
+
 def fem_spec(ds: xr.Dataset) -> dict[str, Any] | None:
     """The FilamentSpec (as a dict) stored in a finite-element ``filament.nc``; None for other results."""
     import json
@@ -146,7 +159,7 @@ def fem_spec(ds: xr.Dataset) -> dict[str, Any] | None:
     if ds.attrs.get("devicephys_kind") != "filament" or "spec" not in ds.attrs:
         return None
     spec = json.loads(ds.attrs["spec"])
-    return spec if {"migration_barrier", "gap_rupture"} <= spec.keys() else None
+    return spec if {"migration_barrier", "gap_rupture", "gap_on", "hop_distance"} <= spec.keys() else None
 
 
 def _propagate(fn, p: ModelParams, sigmas: dict[str, float]) -> float:

@@ -141,11 +141,26 @@ def set_time_law(v, tau0: float, v0: float, tau_r: float):
         return np.where(r > 1, tau_r * np.log(r / np.maximum(r - 1, 1e-300)), np.inf)
 
 
-def fit_set_time(v, t_set, tau_r: float):
-    """``set_time_tau0`` [s], ``set_time_v0`` [V] from set times ``t_set`` [s] at voltages ``v`` [V]."""
+def fit_set_time(v, t_set, tau_r: float, v0: float | None = None):
+    """``set_time_tau0`` [s], ``set_time_v0`` [V] from set times ``t_set`` [s] at voltages ``v`` [V].
+
+    With ``v0`` [V] given, only ``set_time_tau0`` is fitted (V0 fixed by physics).
+    """
     v, t_set = np.asarray(v, float), np.asarray(t_set, float)
     ok = np.isfinite(t_set) & (t_set > 0)
     v, t_set = v[ok], t_set[ok]
+    if v0 is not None:
+        if len(v) < 1:
+            raise ConvergenceError("set-time fit: no finite set time; simulate more set voltages")
+
+        def res1(x):
+            t = set_time_law(v, math.exp(x[0]), v0, tau_r)
+            return np.log(np.where(np.isfinite(t), t, 1e300)) - np.log(t_set)
+
+        x0 = math.log(float(np.median(t_set * np.exp(v / v0))))
+        out = lsq.fit(res1, [x0], ["set_time_tau0"], "set-time fit (V0 fixed)")
+        tau0 = math.exp(out.x[0])
+        return {"set_time_tau0": tau0, "set_time_v0": v0}, {"set_time_tau0": out.sigma[0] * tau0}, out
     if len(v) < 3:
         raise ConvergenceError("set-time fit: fewer than 3 finite set times; simulate more set voltages")
     slope, icpt = np.polyfit(v, np.log(t_set), 1)
@@ -162,14 +177,14 @@ def fit_set_time(v, t_set, tau_r: float):
             {"set_time_tau0": out.sigma[0] * tau0, "set_time_v0": out.sigma[1] * v0}, out)
 
 
-def refine_set_time(p: ModelParams, hold_voltage: float | None, v, t_set):
+def refine_set_time(p: ModelParams, hold_voltage: float | None, v, t_set, fit_v0: bool = True):
     """Refit ``set_time_tau0``, ``set_time_v0`` so that the *full* model (Joule heating included) sets in ``t_set``.
 
     The isothermal law of :func:`fit_set_time` ignores the heating during the
     last part of the closure, which speeds it up; here each trial simulates
     the set transient (:func:`devicephys.compact.integrate.set_time`) with the
     activation energy re-derived from the hold voltage (kept as in ``p`` when
-    ``hold_voltage`` is None).  Starts from ``p``.
+    ``hold_voltage`` is None).  Starts from ``p``; ``fit_v0`` False keeps ``set_time_v0``.
     """
     from dataclasses import replace
 
@@ -180,7 +195,7 @@ def refine_set_time(p: ModelParams, hold_voltage: float | None, v, t_set):
     v, t_set = v[ok], t_set[ok]
 
     def params(x):
-        q = replace(p, set_time_tau0=math.exp(x[0]), set_time_v0=math.exp(x[1]))
+        q = replace(p, set_time_tau0=math.exp(x[0]), set_time_v0=math.exp(x[1]) if fit_v0 else p.set_time_v0)
         if hold_voltage is None:
             return q
         try:
@@ -193,6 +208,10 @@ def refine_set_time(p: ModelParams, hold_voltage: float | None, v, t_set):
         t = np.array([integrate.set_time(q, vi) for vi in v])
         return np.log(np.where(np.isfinite(t), t, 1e3 * t_set)) - np.log(t_set)
 
+    if not fit_v0:
+        out = lsq.fit(res, [math.log(p.set_time_tau0)], ["set_time_tau0"], "set-time refinement (full model, V0 fixed)")
+        q = params(out.x)
+        return q, {"set_time_tau0": out.sigma[0] * q.set_time_tau0}, out
     out = lsq.fit(res, [math.log(p.set_time_tau0), math.log(p.set_time_v0)], ["set_time_tau0", "set_time_v0"],
                   "set-time refinement (full model)")
     q = params(out.x)

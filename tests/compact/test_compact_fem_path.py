@@ -32,7 +32,7 @@ def fem_like(rupture_time: float = T_RUPTURE):
     ds["relax_gap"] = ("relax_time", step, {"units": "m"})
     ds["relaxation_time"] = ((), rupture_time, {"units": "s"})
     ds.attrs.update(devicephys_kind="filament",
-                    spec=json.dumps({"migration_barrier": BARRIER, "gap_on": GAP_ON, "gap_rupture": GAP_RUPTURE,
+                    spec=json.dumps({"migration_barrier": BARRIER, "gap_on": GAP_ON, "gap_rupture": GAP_RUPTURE, "hop_distance": 0.5e-9,
                                      "active_electrode": "Ag"}))
     return ds
 
