@@ -72,3 +72,11 @@ def test_activation_energy_is_the_fem_hopping_barrier(card):
 def test_no_rupture_is_one_clear_error():
     with pytest.raises(ConvergenceError, match="relax_duration"):
         build.fit_device(fem_like(rupture_time=float("nan")), synthetic.emission_dataset(), CompactSpec(verify=False))
+
+
+def test_set_time_voltage_scale_from_the_fem_hopping_law(card):
+    v = card.values()
+    t0 = float(fem_like()["temperature_max"].values[0])
+    # forward hop rate exp(q a E / 2 k_B T) with E = V / d_open  ->  exp(V / V0)
+    assert v["set_time_v0"] == pytest.approx(2 * sc.k * t0 * v["gap_max"] / (sc.e * 0.5e-9), rel=1e-6)
+    assert "hop_distance" in card.parameters["set_time_v0"]["source"]
