@@ -171,7 +171,14 @@ def set_time(p: ModelParams, v: float, *, floor_widths: float = 3.0) -> float:
 
     closed.terminal = True
     horizon = 20 * p.set_time_tau0 * np.exp(-v / p.set_time_v0)
-    sol = solve_ivp(_rhs(p, 0.0, 0.0, v, 0.0), (0.0, horizon), [p.gap_max, p.ambient_temperature],
-                    method="LSODA", events=closed, rtol=1e-9,
-                    atol=[1e-9 * p.gap_max, 1e-9 * p.ambient_temperature])
-    return float(sol.t_events[0][0]) if len(sol.t_events[0]) else float("nan")
+    for method in ("LSODA", "Radau"):
+        # LSODA is fast but can step past the steep closure into d < gap_min, where the floor's exponential
+        # overflows (NaN state, no event); the implicit Radau then resolves the closure
+        sol = solve_ivp(_rhs(p, 0.0, 0.0, v, 0.0), (0.0, horizon), [p.gap_max, p.ambient_temperature],
+                        method=method, events=closed, rtol=1e-9,
+                        atol=[1e-9 * p.gap_max, 1e-9 * p.ambient_temperature])
+        if len(sol.t_events[0]):
+            return float(sol.t_events[0][0])
+        if np.all(np.isfinite(sol.y[:, -1])):
+            break  # a clean run that did not close: no set within the horizon
+    return float("nan")
