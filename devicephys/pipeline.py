@@ -37,7 +37,7 @@ _DONE = ".stage-complete.json"
 #: Stage settings of the demo pipeline, applied under the user's overrides.  The array's membrane integrates
 #: photon kicks over the filament's relaxation window, and its detector gain sits just above the onset of
 #: photonic propagation for the default device (measured on the fitted card, 16 x 16 array, seeds 0 and 1:
-#: evoked spikes 0-1 at 5e5, 2-3 at 7e5, 18-20 at 8.5e5, 1351-1628 (runaway) at 1e6).
+#: evoked spikes 0 at 5e5, 0-3 at 7e5, 14-19 at 8.5e5, 1200-1776 (runaway) at 1e6).
 _PIPELINE_DEFAULTS: dict[str, dict[str, Any]] = {"emission": {"use_filament": False},
                                                  "array": {"membrane": "relaxation", "detector_gain": 8.5e5}}
 
