@@ -96,3 +96,4 @@ def _add_fdtd(ds: xr.Dataset, runs: list[GapSpectra], lam) -> None:
     ds["peak_wavelength_fdtd"] = _var("fdtd_gap", [fastmodel.peak_features(lam, r.purcell, r.radiative_efficiency)[0]
                                                    for r in runs], "m", "peak of Purcell x efficiency", method=how)
     ds["fdtd_seconds"] = _var("fdtd_gap", [r.seconds for r in runs], "s", "wall time of the FDTD run")
+    ds["fdtd_grid_step"] = _var("fdtd_gap", [r.grid_step for r in runs], "m", "grid step of the FDTD run")

@@ -37,6 +37,8 @@ class GapSpectra:
         (angle, wavelength) radiation pattern normalised to 1 over the sphere [1/sr].
     seconds, steps_per_second
         Wall time [s] and FDTD speed [1/s] of the run.
+    grid_step
+        Grid step of the run [m] (finer than the spec's for a refined narrow gap).
     """
 
     gap: float
@@ -46,6 +48,7 @@ class GapSpectra:
     far_field: np.ndarray
     seconds: float
     steps_per_second: float
+    grid_step: float = float("nan")
 
 
 def geometry_and_control(spec: EmissionSpec, gap: float, tip_radius: float):
@@ -55,7 +58,7 @@ def geometry_and_control(spec: EmissionSpec, gap: float, tip_radius: float):
     geom = solve.GapGeometry(gap=gap, tip_radius=tip_radius, tip_length=spec.tip_length, counter_radius=spec.counter_radius,
                              counter_thickness=spec.counter_thickness, index=spec.insulator_index, tip_metal=spec.tip_metal,
                              counter_metal=spec.counter_metal, tip_shape=spec.tip_shape, cone_half_angle=spec.cone_half_angle)
-    ctrl = solve.RunControl(grid_step=spec.grid_step, pml_thickness=spec.pml_thickness, padding=spec.padding,
+    ctrl = solve.RunControl(grid_step=spec.grid_step_for(gap), pml_thickness=spec.pml_thickness, padding=spec.padding,
                             min_run_time=spec.min_run_time, decay=spec.field_decay)
     return geom, ctrl
 
@@ -79,7 +82,7 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
     lam, ang = wavelengths(spec), angles(spec)
     raw = solve.run_gap(geom, ctrl, lam, angles=ang)
     constant = solve.flux_ldos_constant(spec.insulator_index)
-    step = solve.to_meep(spec.grid_step)
+    step = solve.to_meep(ctrl.grid_step)
     total_from_ldos = constant * step * raw.ldos
     ratio = raw.power_total / total_from_ldos
     typical = float(np.median(np.abs(ratio - 1)))
@@ -92,7 +95,8 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
     return GapSpectra(gap=gap, purcell=raw.ldos / raw.ldos_reference,
                       purcell_flux=raw.power_total / (constant * step * raw.ldos_reference),
                       radiative_efficiency=raw.power_radiated / total_from_ldos,
-                      far_field=raw.far_field / norm[None, :], seconds=raw.seconds, steps_per_second=raw.steps_per_second)
+                      far_field=raw.far_field / norm[None, :], seconds=raw.seconds, steps_per_second=raw.steps_per_second,
+                      grid_step=ctrl.grid_step)
 
 
 def _make_executor(kind: str, workers: int) -> cf.Executor | None:

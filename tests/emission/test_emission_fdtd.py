@@ -27,17 +27,45 @@ def test_flux_ldos_constant_is_independent_of_medium():
     assert solve.flux_ldos_constant(1.0) == pytest.approx(solve.flux_ldos_constant(2.0), rel=2e-3)
 
 
+def test_mirror_medium_is_the_reference_permittivity():
+    # the MEEP medium of the mirror runs and the Sommerfeld reference use the same eps(w) (a fair check)
+    medium = solve.metal_medium("Ag")
+    for lam in (450e-9, 500e-9, 550e-9, 600e-9, 650e-9):
+        eps_meep = complex(medium.epsilon(solve.meep_frequencies(np.array([lam]))[0])[0, 0])
+        assert eps_meep == pytest.approx(complex(metals.get("Ag").permittivity(lam)), rel=1e-9)
+
+
+def test_source_pulse_covers_band_and_leaves_no_static_dipole():
+    freqs = solve.meep_frequencies(np.linspace(450e-9, 850e-9, 5))
+    pulse = solve._source(freqs, solve.mp.Vector3())[0].src
+    centre = abs(pulse.fourier_transform(0.5 * (freqs.min() + freqs.max())))
+    edges = [abs(pulse.fourier_transform(f)) / centre for f in (freqs.min(), freqs.max())]
+    assert min(edges) == pytest.approx(0.5, rel=0.05)  # band edges at half the centre amplitude (0.03 before)
+    # MEEP cuts the Gaussian dipole moment at `cutoff` widths; what is left there stays as a static dipole
+    assert np.exp(-pulse.cutoff**2 / 2) < 1e-12
+
+
+def test_minimum_run_time_counts_after_the_sources():
+    # MEEP 1.29 calls an until_after_sources condition from t = 0; the minimum time must still follow the sources
+    mp = solve.mp
+    freqs = np.array([0.9, 1.1])
+    sim = mp.Simulation(cell_size=mp.Vector3(2, 0, 4), resolution=10, dimensions=mp.CYLINDRICAL, m=0,
+                        boundary_layers=[mp.PML(1.0)], sources=solve._source(freqs, mp.Vector3()))
+    sim.run(until_after_sources=solve._stop_condition(mp.Vector3(0.5, 0, 0.5), 7.0, 1e-2, 1.0))
+    assert sim.meep_time() >= sim.fields.last_source_time() + 7.0
+
+
 def test_mirror_coarse_grid_matches_sommerfeld():
-    # h = 40 nm over Ag on a coarse 4 nm grid (10 cells per height); measured errors -1..+8 %, they
-    # oscillate with wavelength (surface plasmon reflected at the radial PML), so the coarse check allows 10 %;
-    # the 5 % check at h = 20 nm on a finer grid is the slow test below
+    # h = 40 nm over Ag on a coarse 4 nm grid (10 cells per height), 450-650 nm.  Measured: +6.3, +4.9, +4.3, +3.8,
+    # +3.0 % (a smooth grid bias: +4.9/+4.1/+3.7 % at 500/550/600 nm falls to +1.8/+1.5/+1.3 % on a 2 nm grid);
+    # the 5 % check at h = 20 nm on the default 1 nm grid is the slow test
     lam = np.linspace(450e-9, 650e-9, 5)
     ctrl = solve.RunControl(grid_step=4e-9, pml_thickness=200e-9)
-    run = solve.run_mirror(40e-9, "Ag", 1.0, ctrl, lam, radius=300e-9)
+    run = solve.run_mirror(40e-9, "Ag", 1.0, ctrl, lam)
     got = run.ldos / run.ldos_reference
     ref = np.array([analytic.mirror_purcell(40e-9, l, complex(metals.get("Ag").permittivity(l))) for l in lam])
-    print("mirror h=40 nm, grid 4 nm: MEEP", np.round(got, 3), "Sommerfeld", np.round(ref, 3))
-    np.testing.assert_allclose(got, ref, rtol=0.10)
+    print("mirror h=40 nm, grid 4 nm: MEEP", np.round(got, 3), "Sommerfeld", np.round(ref, 3), "error", np.round(got / ref - 1, 3))
+    np.testing.assert_allclose(got, ref, rtol=0.08)
 
 
 def test_mim_gap_mode_index_matches_dispersion_root():
