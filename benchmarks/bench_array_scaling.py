@@ -6,7 +6,11 @@ in a fresh process to measure its peak memory (ru_maxrss).  Prints build time,
 wall time per biological second, synaptic events per second and peak memory,
 and, as the machine's ceiling, the rate of bare random scatter-adds
 (``v[j] += w`` at uniformly random j, compiled) into an array of the same
-size, with the simulator's share of it.
+size, with the simulator's share of it.  Last, a roofline for the largest
+network: the time one step needs at least to stream the neuron state once at
+the machine's measured bandwidth (``STATE_BYTES`` per neuron) plus the time
+its synaptic events need at the scatter ceiling, and the events per second
+that this bound allows at the measured rate.
 
     .venv/bin/python benchmarks/bench_array_scaling.py [--sizes 1000 10000 100000 1000000]
 """
@@ -57,6 +61,34 @@ def scatter_ceiling(n: int, count: int = 20_000_000) -> float:
     return count / (time.perf_counter() - t0)
 
 
+#: Bytes moved per neuron per step by the COBA update and threshold (float64 v_rest, v, g_e, g_i and int64
+#: last-spike read, v, g_e, g_i written, v and last-spike read again by the threshold).
+STATE_BYTES = 5 * 8 + 3 * 8 + 2 * 8
+
+
+def stream_bandwidth(n: int = 20_000_000, repeat: int = 5) -> float:
+    """Bytes per second of a compiled triad a = b + s c over arrays far larger than the caches (median)."""
+    import statistics
+    import time
+
+    import numba as nb
+    import numpy as np
+
+    @nb.njit(fastmath=True)
+    def triad(a, b, c, s):
+        for i in range(a.size):
+            a[i] = b[i] + s * c[i]
+
+    a, b, c = np.zeros(n), np.ones(n), np.ones(n)
+    triad(a[:10], b[:10], c[:10], 0.5)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        triad(a, b, c, 0.5)
+        times.append(time.perf_counter() - t0)
+    return 3 * 8 * n / statistics.median(times)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
@@ -69,6 +101,7 @@ def main(argv=None) -> int:
         return 0
     print(f"{'neurons':>9}{'synapses':>12}{'build s':>9}{'wall s/bio s':>14}{'events/s':>11}{'rate Hz':>9}"
           f"{'peak GiB':>10}{'ceiling/s':>11}{'share':>7}")
+    last = None
     for n in args.sizes:
         cmd = [sys.executable, __file__, "--child", str(n)] + (["--duration", str(args.duration)] if args.duration else [])
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -77,6 +110,17 @@ def main(argv=None) -> int:
         rate = d['events'] / d['wall_s']
         print(f"{d['n']:>9}{d['synapses']:>12}{d['build_s']:>9.2f}{d['wall_s'] / d['duration']:>14.3f}"
               f"{rate:>11.3e}{d['rate']:>9.2f}{d['peak_bytes'] / 2**30:>10.2f}{ceiling:>11.3e}{rate / ceiling:>7.2f}")
+        last = (d, ceiling)
+    d, ceiling = last
+    bw = stream_bandwidth()
+    steps = d["duration"] / 1e-4
+    per_step = d["events"] / steps
+    t_update = d["n"] * STATE_BYTES / bw
+    t_events = per_step / ceiling
+    bound = per_step / (t_update + t_events)
+    print(f"roofline at {d['n']} neurons: stream bandwidth {bw / 1e9:.1f} GB/s -> state update >= {t_update * 1e3:.2f} ms "
+          f"per step; {per_step:.3g} events per step at the scatter ceiling -> >= {t_events * 1e3:.2f} ms; bound "
+          f"{bound:.3g} events/s (measured {d['events'] / d['wall_s']:.3g}, {d['events'] / d['wall_s'] / bound:.2f} of it)")
     return 0
 
 

@@ -14,6 +14,7 @@ and the dipole are snapped to whole grid steps (:func:`snap`).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import meep as mp
@@ -311,7 +312,6 @@ def run_gap(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, angles: n
     Spectra
         Raw spectra; LDOS and radiated power have passed :func:`check_spectrum`.
     """
-    import time
 
     check_gap_cells(g.gap, c.grid_step)
     for metal in {g.tip_metal, g.counter_metal}:
@@ -431,10 +431,13 @@ def run_mirror(height: float, metal: str, index: float, c: RunControl, wavelengt
     r_b, z0, z1 = _small_box(lay)
     small = _closed_cylinder(sim, freqs, r_b, z_surf + z0, z_surf + z1)
     stop = _stop_condition(mp.Vector3(0, 0, z_surf + 2 * h), meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
+    t0 = time.perf_counter()
     sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
+    seconds = time.perf_counter() - t0
     norm = _source_power(sim)
     return Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
-                   ldos_reference=_ldos_reference(freqs, index, dz), power_total=_total_flux(small) / norm)
+                   ldos_reference=_ldos_reference(freqs, index, dz), power_total=_total_flux(small) / norm,
+                   steps_per_second=sim.timestep() / seconds, seconds=seconds)
 
 
 def run_mim(width: float, metal: str, index: float, wavelengths: np.ndarray, *, grid_step: float = 1e-9,
@@ -500,7 +503,6 @@ def run_gap_3d(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, homoge
     geometry.  ``homogeneous`` drops the metal: the reference run whose LDOS
     normalises the 3-D Purcell factor at the same grid.
     """
-    import time
 
     check_gap_cells(g.gap, c.grid_step)
     lay = _layout(g, c)

@@ -1,4 +1,4 @@
-"""Expensive FDTD checks (run with -m slow): mirror at 20 nm, resolution convergence, cylindrical vs 3-D."""
+"""Expensive FDTD checks (run with -m slow): mirror on the default grid, resolution convergence, cylindrical vs 3-D."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from devicephys.emission import analytic, fastmodel, metals
+from devicephys.emission.spec import EmissionSpec
 
 pytestmark = [pytest.mark.slow, pytest.mark.fdtd]
 solve = pytest.importorskip("devicephys.emission.solve")
@@ -13,35 +14,75 @@ solve = pytest.importorskip("devicephys.emission.solve")
 GEOM = dict(tip_radius=10e-9, tip_length=30e-9, counter_radius=40e-9, counter_thickness=20e-9, index=1.49)
 
 
-def test_mirror_20nm_matches_sommerfeld():
-    # 2 nm grid (10 cells per height), 500-600 nm.  Measured: +3.3, -0.8, -7.0 % (with a broader source pulse
-    # -0.4, -0.4, +3.9 %); on the 1 nm grid -3.0, -0.9, -7.6 %.  The error does not shrink with the grid step: it is
-    # set by the surface plasmon reflected at the radial PML.  The issue's 5 % target is therefore NOT met
-    # everywhere; this test holds the measured 8 %.
+def test_mirror_20nm_matches_sommerfeld_on_default_grid():
+    """Vertical dipole 20 nm above an Ag mirror, default 1 nm grid, 500/550/600 nm: within 5 % of Sommerfeld.
+
+    Both sides use the same eps(w) (test_emission_fdtd checks MEEP's medium against metals.py).
+    Measured (29 min on one core): MEEP 5.239/4.665/4.319 vs Sommerfeld 5.179/4.626/4.293, errors +1.2/+0.8/+0.6 %
+    (the flux box around the dipole gives the same within 0.7 %); on a 2 nm grid -5.6/-4.8/-4.3 %.
+    At h = 10 nm on the same grid (10 cells per height; measured once, not asserted): MEEP 12.40/10.46/9.48 vs
+    11.37/9.71/8.85, errors +9.0/+7.8/+7.2 % - there the Purcell factor changes by 17 % per nm of height.
+    Before the fixes of the source pulse and of the radial PML (see solve._source and solve.run_mirror) the
+    errors were -3.0/-0.9/-7.6 % here and changed with the cell radius, the PML thickness and the pulse.
+    """
+    got, ref = _mirror(20e-9)
+    np.testing.assert_allclose(got, ref, rtol=0.05)
+
+
+def test_mirror_10nm_error_on_default_grid_is_below_12_percent():
+    """The same at h = 10 nm (10 grid cells per height), where the issue asks for the error to be stated.
+
+    Measured: MIRROR10_NUMBERS.  The Purcell factor changes by about 17 % per nm of height here, so a
+    staircase error of a fraction of a cell in the effective metal surface shows up as several per cent.
+    """
+    got, ref = _mirror(10e-9)
+    np.testing.assert_allclose(got, ref, rtol=0.12)
+
+
+def _mirror(height: float) -> tuple[np.ndarray, np.ndarray]:
+    """Purcell factor of a vertical dipole at ``height`` [m] over Ag at 500/550/600 nm: (MEEP, Sommerfeld)."""
     lam = np.linspace(500e-9, 600e-9, 3)
-    run = solve.run_mirror(20e-9, "Ag", 1.0, solve.RunControl(grid_step=2e-9, pml_thickness=200e-9), lam, radius=300e-9)
+    ctrl = solve.RunControl(grid_step=EmissionSpec().grid_step, pml_thickness=200e-9)
+    run = solve.run_mirror(height, "Ag", 1.0, ctrl, lam)
     got = run.ldos / run.ldos_reference
-    ref = np.array([analytic.mirror_purcell(20e-9, l, complex(metals.get("Ag").permittivity(l))) for l in lam])
-    print("mirror h=20 nm, 2 nm grid: MEEP", got, "Sommerfeld", ref, "error", got / ref - 1)
-    np.testing.assert_allclose(got, ref, rtol=0.08)
+    ref = np.array([analytic.mirror_purcell(height, l, complex(metals.get("Ag").permittivity(l))) for l in lam])
+    print(f"mirror h={height * 1e9:.0f} nm, 1 nm grid ({run.seconds:.0f} s): MEEP", np.round(got, 3), "Sommerfeld",
+          np.round(ref, 3), "error", np.round(got / ref - 1, 4))
+    return got, ref
 
 
-def _peak(step: float, gap: float):
+def _features(step: float, gap: float):
+    """(peak wavelength [m], Purcell at the peak, radiative efficiency at the peak) of one gap run."""
     lam = np.linspace(450e-9, 850e-9, 41)
     run = solve.run_gap(solve.GapGeometry(gap=gap, **GEOM), solve.RunControl(grid_step=step), lam)
     total = solve.flux_ldos_constant(1.49) * solve.to_meep(step) * run.ldos
-    return fastmodel.peak_features(lam, run.ldos / run.ldos_reference, run.power_radiated / total)
+    return fastmodel.peak_features(lam, run.ldos / run.ldos_reference, run.power_radiated / total)[:3]
 
 
-def test_resolution_convergence_10nm_gap():
-    # 10 nm gap: 5 cells at 2 nm, 10 cells at 1 nm (the default grid step)
-    coarse, fine = _peak(2e-9, 10e-9), _peak(1e-9, 10e-9)
-    print("grid 2 nm:", coarse, "grid 1 nm:", fine)
-    # measured: peak 579.3 vs 581.6 nm (-0.4 %), Purcell at the peak 1842 vs 2592 (-29 %), efficiency 0.111 vs
-    # 0.134 (-17 %): the resonance position is converged at 5 cells across the gap, its strength is not
-    assert coarse[0] == pytest.approx(fine[0], rel=0.01)  # peak wavelength
-    assert coarse[1] == pytest.approx(fine[1], rel=0.35)  # Purcell at the peak (NOT converged at 5 cells)
-    assert coarse[2] == pytest.approx(fine[2], rel=0.25)  # radiative efficiency at the peak (NOT converged)
+def test_resolution_convergence_default_vs_twice_the_resolution():
+    """6 nm gap on the default 1 nm grid (6 cells across the gap) versus 0.5 nm (12 cells).
+
+    Counter-electrode face, tip apex and dipole are on grid points on both grids, and the dipole is at the same
+    place (mid-gap, 3 nm); a 5 nm gap would put it at 2 nm on one grid and 2.5 nm on the other.
+    Measured (41 wavelengths, 450-850 nm): 1 nm grid peak 601.3 nm, Purcell 9762, eta 0.119 (173 s);
+    0.5 nm grid peak 586.3 nm, Purcell 9420, eta 0.138 (2063 s on a loaded machine).  The default grid's error
+    against twice the resolution: peak +2.6 % (+15 nm), Purcell +3.6 %, radiative efficiency -13 %.  The tolerances
+    below hold these with a small margin; they guard the convergence level, they do not claim a smaller error.
+    """
+    gap = 6e-9
+    default = EmissionSpec().grid_step
+    for step in (default, default / 2):
+        lay = solve._layout(solve.GapGeometry(gap=gap, **GEOM), solve.RunControl(grid_step=step))
+        cells = lay["d"] / lay["dz"]
+        assert cells >= 5 and abs(cells - round(cells)) < 1e-9
+        assert lay["z_src"] == pytest.approx(gap / 2 / solve.LENGTH_UNIT)
+        assert abs(lay["z_src"] / lay["dz"] - round(lay["z_src"] / lay["dz"])) < 1e-9
+    coarse, fine = _features(default, gap), _features(default / 2, gap)
+    print(f"grid {default * 1e9:.1f} nm: peak {coarse[0] * 1e9:.1f} nm, Purcell {coarse[1]:.0f}, eta {coarse[2]:.3f}; "
+          f"grid {default * 0.5e9:.2f} nm: peak {fine[0] * 1e9:.1f} nm, Purcell {fine[1]:.0f}, eta {fine[2]:.3f}")
+    assert coarse[0] == pytest.approx(fine[0], rel=0.04)  # peak wavelength
+    assert coarse[1] == pytest.approx(fine[1], rel=0.06)  # Purcell factor at the peak
+    assert coarse[2] == pytest.approx(fine[2], rel=0.20)  # radiative efficiency at the peak
 
 
 def test_cylindrical_agrees_with_3d_on_wide_gap():
@@ -61,3 +102,33 @@ def test_cylindrical_agrees_with_3d_on_wide_gap():
     assert i3 == ic
     assert purcell_3d[i3] == pytest.approx(purcell_cyl[ic], rel=0.1)
     np.testing.assert_allclose(purcell_3d[[0, ic - 1, ic + 1]], purcell_cyl[[0, ic - 1, ic + 1]], rtol=0.4)
+
+
+def test_fdtd_below_5nm_on_a_refined_grid_versus_the_fast_model():
+    """A 3 nm gap run by FDTD on its own 0.5 nm grid (refine_narrow_gaps), against the fast model calibrated on the
+    default spec's FDTD gaps (5-15 nm on the 1 nm grid) and extrapolated to 3 nm.
+
+    Measured: FDTD peak 618.4 nm, Purcell 64296, eta 0.111 (2006 s on a loaded machine); the fast model
+    672.4 nm (+8.7 %), 57234 (-11 %), 0.111; the wide-gap FDTD peaks 607.7/591.8/581.6/575.4 nm at 5/7/10/15 nm.
+    The model extrapolates the red shift too strongly (part of the 54 nm is the grid: the 0.5 nm grid itself
+    puts the peak 15 nm bluer than the 1 nm grid at a 6 nm gap, see the convergence test).
+    """
+    from devicephys.emission import fdtd_sweep
+
+    spec = EmissionSpec(refine_narrow_gaps=True, fdtd_gaps=(3e-9,) + EmissionSpec().fdtd_gaps)
+    assert spec.grid_step_for(3e-9) == pytest.approx(0.5e-9) and spec.grid_step_for(5e-9) == spec.grid_step
+    runs = fdtd_sweep.run_sweep(spec, spec.tip_radius, executor=None, progress=False)
+    lam = fdtd_sweep.wavelengths(spec)
+    narrow, wide = runs[0], runs[1:]
+    assert narrow.gap == pytest.approx(3e-9) and narrow.grid_step == pytest.approx(0.5e-9)
+    model = fastmodel.calibrate([r.gap for r in wide], lam, [r.purcell for r in wide], [r.radiative_efficiency for r in wide],
+                                tip_radius=spec.tip_radius, index=spec.insulator_index, metal="Ag")
+    got = fastmodel.peak_features(lam, narrow.purcell, narrow.radiative_efficiency)
+    pred = (float(model.peak_wavelength(3e-9)[0]), float(model.peak_purcell(3e-9)[0]), float(model.peak_efficiency(3e-9)[0]))
+    print(f"3 nm gap, 0.5 nm grid ({narrow.seconds:.0f} s): FDTD peak {got[0] * 1e9:.1f} nm, Purcell {got[1]:.0f}, "
+          f"eta {got[2]:.3f}; fast model {pred[0] * 1e9:.1f} nm, {pred[1]:.0f}, {pred[2]:.3f}; wide-gap FDTD peaks "
+          f"{[round(fastmodel.peak_features(lam, r.purcell, r.radiative_efficiency)[0] * 1e9, 1) for r in wide]} nm")
+    # the narrow gap red-shifts beyond every wider gap, as gap plasmons must
+    assert got[0] > max(fastmodel.peak_features(lam, r.purcell, r.radiative_efficiency)[0] for r in wide)
+    assert got[0] == pytest.approx(pred[0], rel=0.10)  # peak wavelength (measured +8.7 %)
+    assert got[1] == pytest.approx(pred[1], rel=0.20)  # Purcell factor at the peak (measured -11 %)
