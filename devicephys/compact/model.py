@@ -155,7 +155,10 @@ def growth_rate(p: ModelParams, v, temperature):
 
 def gap_rate(p: ModelParams, d, v, temperature):
     """dd/dt [m/s]: growth (closing) against relaxation (opening)."""
-    floor = 1.0 - np.exp(-(np.asarray(d) - p.gap_min) / p.floor_width)
+    # far below gap_min (only ever probed by an implicit solver's trial step) the floor overflows to -inf,
+    # which the solver rejects; that is expected, so the overflow is not reported
+    with np.errstate(over="ignore"):
+        floor = 1.0 - np.exp(-(np.asarray(d) - p.gap_min) / p.floor_width)
     relax = (p.gap_max - np.asarray(d)) / p.relaxation_time
     return -growth_rate(p, v, temperature) * floor + relax
 
