@@ -56,9 +56,9 @@ def test_minimum_run_time_counts_after_the_sources():
 
 
 def test_mirror_coarse_grid_matches_sommerfeld():
-    # h = 40 nm over Ag on a coarse 4 nm grid (10 cells per height), 450-650 nm.  Measured: +6.3, +4.9, +4.3, +3.8,
-    # +3.0 % (a smooth grid bias: +4.9/+4.1/+3.7 % at 500/550/600 nm falls to +1.8/+1.5/+1.3 % on a 2 nm grid);
-    # the 5 % check at h = 20 nm on the default 1 nm grid is the slow test
+    # h = 40 nm over Ag on a coarse 4 nm grid (10 cells per height), 450-650 nm.  Measured: +6.3, +4.7, +3.9, +3.3,
+    # +3.1 % (a smooth, one-signed grid bias); the 5 % check at h = 20 nm on the default 1 nm grid is the slow test
+    # (measured there: +1.2/+0.8/+0.6 % at 500/550/600 nm)
     lam = np.linspace(450e-9, 650e-9, 5)
     ctrl = solve.RunControl(grid_step=4e-9, pml_thickness=200e-9)
     run = solve.run_mirror(40e-9, "Ag", 1.0, ctrl, lam)
