@@ -62,8 +62,9 @@ class EmissionSpec(Spec):
     defect_band_efficiency: float = quantity(0.0, "1", "photons per electron in the defect/cluster band (0: off)", ge=0)
 
     grid_step: float = quantity(1e-9, "m", "FDTD grid step (MEEP resolution = 1/grid_step)", gt=0)
-    refine_narrow_gaps: bool = option(False, "run FDTD gaps narrower than 5 grid_step on their own finer grid (see gap_grid_step); "
-                                      "the cost of such a gap grows about as (grid_step / its step)^3")
+    refine_narrow_gaps: bool = option(False, "run each FDTD gap narrower than 5 grid_step on its own finer grid, gap / n with n "
+                                      "the smallest even number >= 5 (faces and dipole on grid points); its cost grows "
+                                      "about as (grid_step / its step)^3")
     pml_thickness: float = quantity(100e-9, "m", "PML thickness", gt=0)
     padding: float = quantity(10e-9, "m", "insulator between the device and the radiation flux box / PML", gt=0)
     min_run_time: float = quantity(40e-15, "s", "minimum FDTD run time after the source (metal Drude memory)", gt=0)
