@@ -109,7 +109,7 @@ def test_fdtd_below_5nm_on_a_refined_grid_versus_the_fast_model():
     """A 3 nm gap run by FDTD on its own 0.5 nm grid (refine_narrow_gaps), against the fast model calibrated on the
     default spec's FDTD gaps (5-15 nm on the 1 nm grid) and extrapolated to 3 nm.
 
-    Measured: FDTD peak 618.4 nm, Purcell 64296, eta 0.111 (2006 s on a loaded machine); the fast model
+    Measured: FDTD peak 618.4 nm, Purcell 64296, eta 0.111 (1050 s; 2006 s while sharing a core); the fast model
     672.4 nm (+8.7 %), 57234 (-11 %), 0.111; the wide-gap FDTD peaks 607.7/591.8/581.6/575.4 nm at 5/7/10/15 nm.
     The model extrapolates the red shift too strongly (part of the 54 nm is the grid: the 0.5 nm grid itself
     puts the peak 15 nm bluer than the 1 nm grid at a 6 nm gap, see the convergence test).
