@@ -10,7 +10,8 @@ size, with the simulator's share of it.  Last, a roofline for the largest
 network: the time one step needs at least to stream the neuron state once at
 the machine's measured bandwidth (``STATE_BYTES`` per neuron) plus the time
 its synaptic events need at the scatter ceiling, and the events per second
-that this bound allows at the measured rate.
+that this bound allows at the measured rate (only when its state is larger than
+the L3 cache; smaller networks are not bandwidth bound).
 
     .venv/bin/python benchmarks/bench_array_scaling.py [--sizes 1000 10000 100000 1000000]
 """
@@ -23,6 +24,10 @@ import subprocess
 import sys
 
 
+#: Time step of the scaling runs [s].
+DT = 1e-4
+
+
 def one(n: int, duration: float) -> dict:
     import resource
     import time
@@ -33,8 +38,8 @@ def one(n: int, duration: float) -> dict:
     t0 = time.perf_counter()
     wiring = ref.coba(n, seed=0, out_degree=100, keep_pairs=False)
     build = time.perf_counter() - t0
-    simulate(wiring.network, 1e-3, 1e-4, progress=False)  # compile / warm caches
-    r = simulate(wiring.network, duration, 1e-4, progress=False)
+    simulate(wiring.network, 1e-3, DT, progress=False)  # compile / warm caches
+    r = simulate(wiring.network, duration, DT, progress=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"n": n, "synapses": wiring.network.n_synapses, "build_s": build, "wall_s": r.wall_time,
             "duration": duration, "events": r.synaptic_events, "rate": r.spike_index.size / n / duration,
@@ -89,6 +94,17 @@ def stream_bandwidth(n: int = 20_000_000, repeat: int = 5) -> float:
     return 3 * 8 * n / statistics.median(times)
 
 
+def _l3_bytes() -> int:
+    """Size of the L3 cache [bytes] as the OS reports it (32 MiB when it does not)."""
+    import os
+
+    try:
+        size = os.sysconf("SC_LEVEL3_CACHE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        size = 0
+    return size if size > 0 else 32 * 2**20
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
@@ -112,8 +128,14 @@ def main(argv=None) -> int:
               f"{rate:>11.3e}{d['rate']:>9.2f}{d['peak_bytes'] / 2**30:>10.2f}{ceiling:>11.3e}{rate / ceiling:>7.2f}")
         last = (d, ceiling)
     d, ceiling = last
+    state = d["n"] * 5 * 8  # the arrays the update reads [bytes]
+    l3 = _l3_bytes()
+    if state <= l3:
+        print(f"no roofline at {d['n']} neurons: its state ({state / 2**20:.1f} MiB) fits in the L3 cache "
+              f"({l3 / 2**20:.0f} MiB), so memory bandwidth does not bound it")
+        return 0
     bw = stream_bandwidth()
-    steps = d["duration"] / 1e-4
+    steps = d["duration"] / DT
     per_step = d["events"] / steps
     t_update = d["n"] * STATE_BYTES / bw
     t_events = per_step / ceiling

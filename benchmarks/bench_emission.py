@@ -39,7 +39,7 @@ def bench_fast_model() -> float:
 
 
 def _features(run: solve.Spectra) -> tuple[float, float, float]:
-    total = solve.flux_ldos_constant(1.49) * solve.to_meep(run.extra["grid_step"]) * run.ldos
+    total = solve.power_from_ldos(run.ldos, 1.49, run.extra["grid_step"])
     lam_p, f_p, eta_p, _ = fastmodel.peak_features(run.wavelength, run.ldos / run.ldos_reference, run.power_radiated / total)
     return lam_p, f_p, eta_p
 

@@ -155,8 +155,9 @@ def growth_rate(p: ModelParams, v, temperature):
 
 def gap_rate(p: ModelParams, d, v, temperature):
     """dd/dt [m/s]: growth (closing) against relaxation (opening)."""
-    # far below gap_min (only ever probed by an implicit solver's trial step) the floor overflows to -inf,
-    # which the solver rejects; that is expected, so the overflow is not reported
+    # far below gap_min, reached only by a solver step that overshoots the closure, the floor overflows to
+    # -inf and the rate is not finite; the solver rejects that step (integrate.set_time retries such a run
+    # with Radau), so the overflow is expected and not reported
     with np.errstate(over="ignore"):
         floor = 1.0 - np.exp(-(np.asarray(d) - p.gap_min) / p.floor_width)
     relax = (p.gap_max - np.asarray(d)) / p.relaxation_time

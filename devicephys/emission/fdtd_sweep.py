@@ -81,9 +81,7 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
     geom, ctrl = geometry_and_control(spec, gap, tip_radius)
     lam, ang = wavelengths(spec), angles(spec)
     raw = solve.run_gap(geom, ctrl, lam, angles=ang)
-    constant = solve.flux_ldos_constant(spec.insulator_index)
-    step = solve.to_meep(ctrl.grid_step)
-    total_from_ldos = constant * step * raw.ldos
+    total_from_ldos = solve.power_from_ldos(raw.ldos, spec.insulator_index, ctrl.grid_step)
     ratio = raw.power_total / total_from_ldos
     typical = float(np.median(np.abs(ratio - 1)))
     if typical > spec.power_check_tolerance:
@@ -93,7 +91,7 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
     theta = ang[:, None]
     norm = np.trapezoid(raw.far_field * 2 * np.pi * np.sin(theta), ang, axis=0)
     return GapSpectra(gap=gap, purcell=raw.ldos / raw.ldos_reference,
-                      purcell_flux=raw.power_total / (constant * step * raw.ldos_reference),
+                      purcell_flux=raw.power_total / solve.power_from_ldos(raw.ldos_reference, spec.insulator_index, ctrl.grid_step),
                       radiative_efficiency=raw.power_radiated / total_from_ldos,
                       far_field=raw.far_field / norm[None, :], seconds=raw.seconds, steps_per_second=raw.steps_per_second,
                       grid_step=ctrl.grid_step)

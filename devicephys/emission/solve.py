@@ -13,6 +13,7 @@ and the dipole are snapped to whole grid steps (:func:`snap`).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -370,8 +371,11 @@ def _far_field(sim, n2f, angles: np.ndarray, nfreq: int) -> np.ndarray:
     return np.asarray(rows)
 
 
+@functools.lru_cache(maxsize=None)
 def flux_ldos_constant(index: float = 1.0, resolution: float = 20.0) -> float:
     """K in flux/|J|^2 = K * grid_step * LDOS, measured in a homogeneous medium [1].
+
+    Measured once per (index, resolution) in a process (cached).
 
     Both sides are the total power of the dipole, so K is a pure normalisation
     of MEEP's monitors; it is measured here once, in a coarse homogeneous run
@@ -388,6 +392,15 @@ def flux_ldos_constant(index: float = 1.0, resolution: float = 20.0) -> float:
     sim.run(mp.dft_ldos(list(freqs)), until_after_sources=mp.stop_when_fields_decayed(5, mp.Ez, mp.Vector3(0.5, 0, 0.5), 1e-8))
     ratio = _total_flux(box) / _source_power(sim) / (np.asarray(sim.ldos_data) / resolution)
     return float(np.mean(ratio))
+
+
+def power_from_ldos(ldos: np.ndarray, index: float, grid_step: float) -> np.ndarray:
+    """Total dipole power (flux units of the run's monitors) from a run's ``ldos`` (MEEP units).
+
+    ``index`` [1] is the medium's refractive index, ``grid_step`` [m] the run's grid step:
+    K * grid_step * LDOS with K from :func:`flux_ldos_constant`.
+    """
+    return flux_ldos_constant(index) * to_meep(grid_step) * np.asarray(ldos)
 
 
 def run_mirror(height: float, metal: str, index: float, c: RunControl, wavelengths: np.ndarray,

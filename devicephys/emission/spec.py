@@ -117,13 +117,18 @@ class EmissionSpec(Spec):
                    gap_count=19, bias_count=3, angle_count=13)
 
 
+def _resolved(gap: float, grid_step: float) -> bool:
+    """True if ``gap`` [m] spans at least MIN_GAP_CELLS grid steps ``grid_step`` [m] (to rounding)."""
+    return gap >= MIN_GAP_CELLS * grid_step * (1 - 1e-9)
+
+
 def gap_grid_step(gap: float, grid_step: float) -> float:
     """Grid step [m] for ``gap`` [m]: ``grid_step`` [m] if the gap spans >= MIN_GAP_CELLS of it, else gap / n.
 
     n is the smallest even whole number >= MIN_GAP_CELLS (and >= gap / grid_step), so both metal faces and
     the mid-gap dipole lie on grid points.  A 3 nm gap with a 1 nm default runs at 0.5 nm (6 cells).
     """
-    if gap >= MIN_GAP_CELLS * grid_step * (1 - 1e-9):
+    if _resolved(gap, grid_step):
         return grid_step
     n = max(MIN_GAP_CELLS, math.ceil(gap / grid_step - 1e-9))
     n += n % 2
@@ -134,7 +139,7 @@ def check_gap_cells(gap: float, grid_step: float) -> None:
     """SpecError unless ``gap`` [m] spans >= MIN_GAP_CELLS grid steps ``grid_step`` [m]."""
     if gap <= 0:
         raise SpecError(f"EmissionSpec.fdtd_gaps must be > 0 m, got {gap!r}; give positive gaps", field="fdtd_gaps")
-    if gap < MIN_GAP_CELLS * grid_step * (1 - 1e-9):
+    if not _resolved(gap, grid_step):
         need = gap / MIN_GAP_CELLS
         raise SpecError(f"EmissionSpec.fdtd_gaps: gap {gap * 1e9:.2f} nm spans only {gap / grid_step:.1f} grid cells at "
                         f"grid_step {grid_step * 1e9:.2f} nm; FDTD needs >= {MIN_GAP_CELLS} cells across the gap: set "

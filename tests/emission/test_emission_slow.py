@@ -56,7 +56,7 @@ def _features(step: float, gap: float):
     """(peak wavelength [m], Purcell at the peak, radiative efficiency at the peak) of one gap run."""
     lam = np.linspace(450e-9, 850e-9, 41)
     run = solve.run_gap(solve.GapGeometry(gap=gap, **GEOM), solve.RunControl(grid_step=step), lam)
-    total = solve.flux_ldos_constant(1.49) * solve.to_meep(step) * run.ldos
+    total = solve.power_from_ldos(run.ldos, 1.49, step)
     return fastmodel.peak_features(lam, run.ldos / run.ldos_reference, run.power_radiated / total)[:3]
 
 
