@@ -8,8 +8,12 @@ could change; measured here: 2e-11 or better (1.1e-7 on the ``--fast`` preset). 
 OFF-state current (~1e-17 A against ~5e-4 A ON) sits at the round-off level of the LU
 solve across the 20 decades of conductivity contrast, so traces are compared with an
 absolute floor of 1e-9 of their largest magnitude (measured differences ~2e-16 A, i.e.
-5e-13 of the peak), and R_off, a median of V/I over those OFF samples, gets rtol 1e-4
-(measured 1e-14 here, 7e-6 on the ``--fast`` preset).
+5e-13 of the peak).  R_off, a median of V/I over those OFF samples, is decided by the
+round-off of the factorisation, not by the Newton tolerance: different LU orderings give
+different last digits of a 1e-17 A current, so no solver-order bound exists for it.  What is
+physical about it is its order of magnitude (its published range spans three decades), so it
+is held to a stated target of 1 % -- a hundred times finer than the range is resolved, and
+far above the round-off it is made of.
 
 The spec is numerically coarse (1 nm axis elements, long steps), chosen for speed, not
 for converged physics: serial ~24 s, parallel ~32 s on two otherwise idle cores.
@@ -47,8 +51,9 @@ field_snapshots: 1
 """
 RTOL = 1e-6
 FLOOR = 1e-9
-#: Variables at the round-off floor of the OFF state (see the module docstring).
-RTOL_OFF = {"resistance_off": 1e-4}
+#: Variables at the round-off floor of the OFF state, held to a stated target, not to a solver
+#: bound (see the module docstring).
+RTOL_OFF = {"resistance_off": 1e-2}
 #: A hang (e.g. ranks taking different branches around a collective call) fails the test
 #: after this long instead of blocking the run; about 6x the measured times.
 TIMEOUT_S = 240
