@@ -1,0 +1,121 @@
+"""gmsh model of the axisymmetric gap problem (r >= 0, axis at r = 0, plane at z = 0).
+
+Lengths inside gmsh are nanometres (OpenCASCADE's tolerances fail at 1e-9); the
+solver keeps its mesh in nanometres too.  The domain is a grid of rectangles:
+the physical region (dielectric above z = 0, metal below) surrounded by PML on
+the side, top and bottom; the tip (cylinder with a hemispherical apex) and, for
+the tip, the gap layer of the quantum-corrected model are fragmented into it.
+gmsh is passed in by the caller (imported on use).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Cell tags of the regions.
+REGION = {"dielectric": 1, "metal": 2, "gap": 3, "dielectric_pml": 11, "metal_pml": 12}
+#: Length [m] of one gmsh / mesh unit.
+UNIT = 1e-9
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Extent of the regions [nm].
+
+    Attributes
+    ----------
+    r_phys, z_top, z_bottom
+        Outer radius, top and bottom of the physical (non-PML) region.
+    pml
+        PML thickness.
+    gap, dipole_z, tip_radius, tip_length, core_radius
+        Gap, dipole height, tip dimensions, radius of the finely meshed gap box.
+    channel_radius
+        Radius of the axial channel excluded from the gap layer (holds the dipole).
+    """
+
+    r_phys: float
+    z_top: float
+    z_bottom: float
+    pml: float
+    gap: float
+    dipole_z: float
+    tip_radius: float
+    tip_length: float
+    core_radius: float
+    channel_radius: float
+    tip: bool
+
+    @classmethod
+    def from_geometry(cls, geo, wavelength_max: float) -> "Layout":
+        """Layout of a :class:`~devicephys.emission.fem.spec.GapGeometry` for wavelengths up to ``wavelength_max`` [m]."""
+        lam = wavelength_max / geo.index / UNIT
+        tip = geo.shape == "tip"
+        top = (geo.gap + geo.tip_length) / UNIT if tip else geo.gap / UNIT
+        extent = geo.tip_radius / UNIT if tip else 0.0
+        pad = geo.padding * lam
+        return cls(extent + pad, top + pad, -pad, geo.pml_thickness * lam, geo.gap / UNIT, geo.dipole_height / UNIT,
+                   geo.tip_radius / UNIT, geo.tip_length / UNIT, geo.core_radius / UNIT, 0.5 * geo.gap / UNIT, tip)
+
+
+def _grid(occ, lay: Layout):
+    """The eight rectangles of the physical region and PML, with their region names."""
+    rs = [(0.0, lay.r_phys, ""), (lay.r_phys, lay.r_phys + lay.pml, "_pml")]
+    zs = [(lay.z_bottom - lay.pml, lay.z_bottom, "metal", "_pml"), (lay.z_bottom, 0.0, "metal", ""),
+          (0.0, lay.z_top, "dielectric", ""), (lay.z_top, lay.z_top + lay.pml, "dielectric", "_pml")]
+    out = []
+    for r0, r1, rpml in rs:
+        for z0, z1, material, zpml in zs:
+            name = material + ("_pml" if rpml or zpml else "")
+            out.append(((2, occ.addRectangle(r0, z0, 0, r1 - r0, z1 - z0)), name))
+    return out
+
+
+def _tip(occ, lay: Layout):
+    """Tip: half disk at the apex fused with the cylinder above it, restricted to r >= 0."""
+    z_c = lay.gap + lay.tip_radius
+    disk = occ.addDisk(0, z_c, 0, lay.tip_radius, lay.tip_radius)
+    rod = occ.addRectangle(-lay.tip_radius, z_c, 0, 2 * lay.tip_radius, lay.tip_length - lay.tip_radius)
+    fused, _ = occ.fuse([(2, disk)], [(2, rod)])
+    half = occ.addRectangle(0, lay.gap - 1, 0, lay.tip_radius + 1, lay.tip_length + 2)
+    cut, _ = occ.intersect(fused, [(2, half)])
+    return cut
+
+
+def build(gmsh, lay: Layout, gap_size: float, far_size: float, growth: float) -> None:
+    """Create, tag and mesh the model in gmsh's current model (sizes [nm])."""
+    occ = gmsh.model.occ
+    pieces = _grid(occ, lay)
+    extra = []
+    if lay.tip:
+        gap_layer = occ.addRectangle(lay.channel_radius, 0, 0, lay.tip_radius - lay.channel_radius,
+                                     lay.gap + lay.tip_radius)
+        extra = [((2, gap_layer), "gap")] + [(t, "metal") for t in _tip(occ, lay)]
+    inputs = [p for p, _ in pieces] + [p for p, _ in extra]
+    _, out_map = occ.fragment(inputs[:8], inputs[8:])
+    occ.synchronize()
+    label: dict[int, str] = {}
+    for children, (_, name) in zip(out_map, pieces + extra):  # later inputs (gap, then tip) take precedence
+        for _, tag in children:
+            label[tag] = name
+    for name, value in REGION.items():
+        tags = [t for t, n in label.items() if n == name]
+        if tags:
+            gmsh.model.addPhysicalGroup(2, tags, value, name)
+    _size_field(gmsh, lay, gap_size, far_size, growth)
+    gmsh.model.mesh.generate(2)
+
+
+def _size_field(gmsh, lay: Layout, gap_size: float, far_size: float, growth: float) -> None:
+    field = gmsh.model.mesh.field
+    box = field.add("Box")
+    field.setNumber(box, "VIn", gap_size)
+    field.setNumber(box, "VOut", far_size)
+    field.setNumber(box, "XMin", 0.0)
+    field.setNumber(box, "XMax", max(lay.core_radius, gap_size))
+    field.setNumber(box, "YMin", 0.0)
+    field.setNumber(box, "YMax", lay.gap)
+    field.setNumber(box, "Thickness", (far_size - gap_size) / growth)
+    field.setAsBackgroundMesh(box)
+    for key in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
+        gmsh.option.setNumber(key, 0)

@@ -1,0 +1,84 @@
+"""GapGeometry: the axisymmetric optical problem solved by the frequency-domain FEM.
+
+A vertical point dipole on the symmetry axis, either above a metal half-space
+(``shape="mirror"``, the validation case) or in the gap between a filament tip
+(cylinder of radius ``tip_radius`` with a hemispherical apex) and a metal
+half-space (``shape="tip"``), everything embedded in a dielectric of refractive
+index ``index``.  Importing this module does not import DOLFINx or gmsh.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from devicephys import materials
+from devicephys.errors import SpecError
+from devicephys.spec import Spec, option, quantity
+
+#: Smallest gap [m] of the quantum-corrected model: below about one interatomic
+#: distance the junction is a point contact, not a tunnelling barrier.
+QCM_MIN_GAP = 0.1e-9
+#: Fewest elements across the gap (``gap / gap_mesh_size``).
+MIN_GAP_ELEMENTS = 4
+
+
+class GapGeometry(Spec):
+    """Geometry, materials and discretisation of one axisymmetric dipole problem.
+
+    Lengths [m]; the dipole stands at ``gap`` above the plane (mirror) or in
+    the middle of the gap (tip).  The mesh is graded from ``gap_mesh_size``
+    in the gap (a box of radius sqrt(2 R d) on the axis for the tip, the axis
+    segment between plane and dipole for the mirror) with slope
+    ``mesh_growth`` to lambda_min / (n ``points_per_wavelength``).
+    """
+
+    kind = "emission_fem"
+
+    shape: Literal["mirror", "tip"] = option("tip", "mirror: dipole above a half-space; tip: dipole in a tip-plane gap")
+    metal: Literal["Ag", "Au", "Pt"] = option("Ag", "metal of tip and plane (Rakic1998 Drude-Lorentz fit, devicephys.emission.metals)")
+    index: float = quantity(materials.get("PMMA")["refractive_index"], "1",
+                            "refractive index of the embedding dielectric (default PMMA, Sultanova2009)", ge=1, le=4)
+    gap: float = quantity(0.5e-9, "m", "tip-plane distance (tip) or dipole height above the plane (mirror)", gt=0)
+    tip_radius: float = quantity(10e-9, "m", "radius of the tip's cylinder and hemispherical apex", gt=0)
+    tip_length: float = quantity(30e-9, "m", "length of the tip including its apex", gt=0)
+    quantum_corrected: bool = option(False, "fill the gap with the quantum-corrected tunnelling medium (Esteban2012)")
+    work_function: float = quantity(materials.get("Ag")["work_function"], "J",
+                                    "tunnelling barrier height of the quantum-corrected model (Ag, Michaelson1977)", gt=0)
+    gap_mesh_size: float = quantity(0.05e-9, "m", "element size in the gap", gt=0)
+    mesh_growth: float = quantity(0.3, "1", "growth of the element size per unit distance from the gap", gt=0, le=2)
+    points_per_wavelength: float = option(8.0, "elements per dielectric wavelength far from the gap (P2)", ge=3, le=100)
+    padding: float = quantity(0.5, "1", "dielectric and metal around the structure, in dielectric wavelengths (longest)", gt=0)
+    pml_thickness: float = quantity(0.5, "1", "PML thickness in dielectric wavelengths (longest)", gt=0)
+    pml_strength: float = quantity(10.0, "1", "PML attenuation exponent A: a normally incident wave decays by exp(-A) one way", gt=0)
+    quadrature_degree: int = option(8, "quadrature degree of the forms carrying the analytic dipole field", ge=4, le=20)
+
+    @model_validator(mode="after")
+    def _check(self) -> "GapGeometry":
+        if self.gap / self.gap_mesh_size < MIN_GAP_ELEMENTS:
+            raise SpecError(
+                f"GapGeometry.gap_mesh_size: {self.gap_mesh_size:.3g} m is too coarse for the gap {self.gap:.3g} m "
+                f"(needs >= {MIN_GAP_ELEMENTS} elements across); set gap_mesh_size <= {self.gap / MIN_GAP_ELEMENTS:.3g} m",
+                field="gap_mesh_size")
+        if self.quantum_corrected and self.shape == "tip" and self.gap < QCM_MIN_GAP:
+            raise SpecError(
+                f"GapGeometry.gap: {self.gap:.3g} m is below the quantum-corrected model's validity "
+                f"({QCM_MIN_GAP:.1g} m, a point contact); use a gap >= {QCM_MIN_GAP:.1g} m", field="gap")
+        if self.quantum_corrected and self.shape != "tip":
+            raise SpecError("GapGeometry.quantum_corrected: true needs shape 'tip' (the mirror has no tunnelling gap); "
+                            "set quantum_corrected to false", field="quantum_corrected")
+        if self.shape == "tip" and self.tip_length < self.tip_radius:
+            raise SpecError(f"GapGeometry.tip_length: {self.tip_length:.3g} m is shorter than the apex radius "
+                            f"{self.tip_radius:.3g} m; use tip_length >= tip_radius", field="tip_length")
+        return self
+
+    @property
+    def dipole_height(self) -> float:
+        """Height [m] of the dipole above the plane."""
+        return self.gap if self.shape == "mirror" else 0.5 * self.gap
+
+    @property
+    def core_radius(self) -> float:
+        """Radius [m] of the finely meshed gap box (where the tip-plane gap is below 2 ``gap``)."""
+        return (2 * self.tip_radius * self.gap) ** 0.5 if self.shape == "tip" else 0.0
