@@ -90,6 +90,7 @@ class FilamentSpec(Spec):
         _check_materials(self)
         _check_geometry(self)
         _check_mesh(self)
+        _check_size(self)
         if self.gap_rupture <= self.gap_on:
             raise SpecError(f"FilamentSpec.gap_rupture = {self.gap_rupture:g} m must exceed gap_on = {self.gap_on:g} m; "
                             "raise gap_rupture", field="gap_rupture")
@@ -151,3 +152,27 @@ def _check_mesh(spec: FilamentSpec) -> None:
     if spec.far_mesh_size < spec.axis_mesh_size:
         raise SpecError(f"FilamentSpec.far_mesh_size = {spec.far_mesh_size:g} m must be >= axis_mesh_size "
                         f"({spec.axis_mesh_size:g} m); raise it", field="far_mesh_size")
+
+
+#: Fields that set the size of the mesh, tried one at a time at their defaults to name the cause of a refusal.
+_SIZE_FIELDS = ("insulator_thickness", "footprint_x", "footprint_y", "active_electrode_thickness",
+                "counter_electrode_thickness", "axis_mesh_size", "far_mesh_size", "channel_radius", "seed_radius")
+
+
+def _check_size(spec: FilamentSpec) -> None:
+    """Refuse, before meshing, a cell whose mesh and solve would not fit in the memory available now."""
+    from devicephys.filament import mesh
+
+    def size(s: FilamentSpec) -> mesh.SizeEstimate:
+        return mesh.estimate_size(mesh.CellGeometry.from_spec(s))
+
+    est, have = size(spec), mesh.available_memory()
+    if est.memory <= have:
+        return
+    defaults = {name: FilamentSpec.model_fields[name].default for name in _SIZE_FIELDS}
+    changed = [name for name in _SIZE_FIELDS if getattr(spec, name) != defaults[name]] or ["insulator_thickness"]
+    cause = min(changed, key=lambda name: size(spec.model_copy(update={name: defaults[name]})).memory)
+    raise SpecError(f"FilamentSpec.{cause} = {getattr(spec, cause):g} m makes the mesh too large: about {est.triangles:.3g} "
+                    f"triangles and {est.unknowns:.3g} unknowns, {est.memory / 2**30:.3g} GiB, but only "
+                    f"{have / 2**30:.3g} GiB is available; bring {cause} towards its default ({defaults[cause]:g} m)",
+                    field=cause)
