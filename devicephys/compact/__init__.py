@@ -9,3 +9,17 @@
 
 Nothing here imports a heavy engine; ngspice is a separate program started on demand.
 """
+
+
+def __getattr__(name: str):
+    # The entry point loads its stage's modules on first use, so that importing the package stays light.
+    if name == "fit_compact":
+        from devicephys.compact.stage import fit_compact
+        return fit_compact
+    if name == "DeviceCard":
+        from devicephys.compact.card import DeviceCard
+        return DeviceCard
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["fit_compact", "DeviceCard"]

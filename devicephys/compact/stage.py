@@ -17,7 +17,7 @@ from devicephys.compact.fit_emission import EMISSION_VARIABLES
 from devicephys.compact.spec import CompactSpec
 from devicephys.errors import SpecError, StageUnavailableError
 from devicephys.io import atomic_write_text
-from devicephys.versions import collect
+from devicephys.versions import engine_versions
 
 
 def read_upstream(upstream: dict[str, Path], stage: str, filename: str, names) -> tuple[xr.Dataset, dict]:
@@ -75,8 +75,58 @@ def _va_quality(card: DeviceCard, va: Path) -> dict:
             "max_relative_difference": errors}
 
 
+def _as_dataset(obj, stage: str, names) -> tuple[xr.Dataset, dict]:
+    """A stage result (in memory) or its dataset, as the file holds it, with its provenance."""
+    from devicephys.result import Result
+
+    if isinstance(obj, Result):
+        ds = obj.data.copy()
+        ds.attrs = {**ds.attrs, "devicephys_kind": obj.kind, "spec": obj.spec.to_json(),
+                    "versions": json.dumps(obj.versions, sort_keys=True)}
+    elif isinstance(obj, xr.Dataset):
+        ds = obj
+    else:
+        raise SpecError(f"fit_compact: the {stage} input must be a {stage} result or its xarray Dataset, "
+                        f"got {type(obj).__name__}; pass what solve_{stage} returned")
+    require(ds, names, f"{stage} result")
+    prov = {"kind": ds.attrs.get("devicephys_kind", "?"), "versions": _json(ds.attrs.get("versions", "{}")),
+            "spec": _json(ds.attrs.get("spec", "{}"))}
+    if "synthetic" in ds.attrs:
+        prov["synthetic"] = ds.attrs["synthetic"]
+    return ds, prov
+
+
+def fit_compact(filament, emission, spec: CompactSpec, *, sources: dict | None = None) -> DeviceCard:
+    """Fit the compact model to a filament and an emission result; the stage's in-memory entry point.
+
+    Parameters
+    ----------
+    filament, emission
+        :class:`~devicephys.filament.result.FilamentResult` and
+        :class:`~devicephys.emission.result.EmissionResult` (or their datasets as
+        read from ``filament.nc`` / ``emission.nc``).
+    spec
+        The fit's options.
+    sources
+        Provenance of the inputs (file names and checksums) when they came from files;
+        recorded in the card instead of what can be read from the results themselves.
+
+    Returns
+    -------
+    DeviceCard
+        Fitted parameters with uncertainties and provenance (not yet verified in ngspice).
+    """
+    fil, p_fil = _as_dataset(filament, "filament", FILAMENT_VARIABLES)
+    em, p_em = _as_dataset(emission, "emission", EMISSION_VARIABLES)
+    sources = sources or {}
+    provenance = {"filament_result": sources.get("filament_result", p_fil),
+                  "emission_result": sources.get("emission_result", p_em),
+                  "compact_spec": spec.to_dict(), "versions": engine_versions("compact")}
+    return build.fit_device(fil, em, spec, provenance)
+
+
 def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bool = True) -> dict[str, Path]:
-    """Fit the compact model to the filament and emission results and write its card and exports.
+    """Fit the compact model (:func:`fit_compact`) to the upstream results and write its card and exports.
 
     Returns the written files by name: ``result`` (device_card.json), ``spice``,
     ``veriloga``, ``fit_plot``, and when verified ``verification`` and ``verification_plot``.
@@ -85,9 +135,7 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     out.mkdir(parents=True, exist_ok=True)
     filament, p_fil = read_upstream(upstream, "filament", "filament.nc", FILAMENT_VARIABLES)
     emission, p_em = read_upstream(upstream, "emission", "emission.nc", EMISSION_VARIABLES)
-    provenance = {"filament_result": p_fil, "emission_result": p_em, "compact_spec": spec.to_dict(),
-                  "versions": collect()}
-    card = build.fit_device(filament, emission, spec, provenance)
+    card = fit_compact(filament, emission, spec, sources={"filament_result": p_fil, "emission_result": p_em})
     name, _ = export_spice.subcircuit_names(card)
     files = {"spice": export_spice.write(card, out / f"{name}.lib"),
              "veriloga": export_veriloga.write(card, out / f"{name}.va")}

@@ -6,3 +6,17 @@ tunnelling emission physics), ``fastmodel`` (gap-plasmon model for dense
 sweeps), ``interpolant`` (smooth hand-off to the compact model), ``solve``
 (the only module importing MEEP), ``result`` and ``stage``.
 """
+
+
+def __getattr__(name: str):
+    # The entry point loads its stage's modules on first use, so that importing the package stays light.
+    if name == "solve_emission":
+        from devicephys.emission.stage import solve_emission
+        return solve_emission
+    if name == "EmissionResult":
+        from devicephys.emission.result import EmissionResult
+        return EmissionResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["solve_emission", "EmissionResult"]

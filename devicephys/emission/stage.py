@@ -12,17 +12,26 @@ from devicephys.emission import assemble, fastmodel, fdtd_sweep, plot
 from devicephys.emission.result import EmissionResult
 from devicephys.emission.spec import EmissionSpec
 from devicephys.errors import SpecError
+from devicephys.versions import engine_versions
 
 
 def filament_inputs(spec: EmissionSpec, upstream: dict[str, Path]) -> tuple[float, float | None]:
-    """Tip radius [m] and operating gap [m] (or None): from the filament result when present and wanted."""
+    """Tip radius [m] and operating gap [m] (or None): from the filament result in ``upstream`` when present and wanted."""
     folder = upstream.get("filament")
     path = Path(folder) / "filament.nc" if folder is not None else None
     if not spec.use_filament or path is None or not path.is_file():
         return spec.tip_radius, None
     with xr.open_dataset(path, engine="h5netcdf") as ds:
-        radius = float(ds["filament_radius_final"].values) if "filament_radius_final" in ds else spec.tip_radius
-        gap = float(ds["minimum_gap"].values) if "minimum_gap" in ds else None
+        return tip_and_gap(spec, ds)
+
+
+def tip_and_gap(spec: EmissionSpec, filament: xr.Dataset | None) -> tuple[float, float | None]:
+    """Tip radius [m] and operating gap [m] (or None) from a filament dataset (None: the spec's tip radius)."""
+    if not spec.use_filament or filament is None:
+        return spec.tip_radius, None
+    ds = filament
+    radius = float(ds["filament_radius_final"].values) if "filament_radius_final" in ds else spec.tip_radius
+    gap = float(ds["minimum_gap"].values) if "minimum_gap" in ds else None
     if not np.isfinite(radius) or radius < 3 * spec.grid_step:
         raise SpecError(f"EmissionSpec.tip_radius: the filament result gives a tip radius of {radius * 1e9:.2f} nm, fewer than "
                         f"3 grid cells at grid_step {spec.grid_step * 1e9:.2f} nm; lower grid_step to <= {radius / 3 * 1e9:.2f} nm "
@@ -30,17 +39,41 @@ def filament_inputs(spec: EmissionSpec, upstream: dict[str, Path]) -> tuple[floa
     return radius, gap if gap is not None and np.isfinite(gap) else None
 
 
-def compute(spec: EmissionSpec, *, upstream: dict[str, Path] | None = None, executor: cf.Executor | None = None,
-            progress: bool = True) -> tuple[EmissionResult, fastmodel.GapPlasmonModel]:
-    """Run the FDTD sweep, calibrate the fast model and build the result (nothing written)."""
-    tip_radius, operating_gap = filament_inputs(spec, upstream or {})
+def solve_emission(spec: EmissionSpec, *, filament=None, executor: cf.Executor | None = None,
+                   progress: bool = True) -> EmissionResult:
+    """Run stage 2 in memory: FDTD gap sweep, fast gap-plasmon model, spectra.
+
+    Parameters
+    ----------
+    spec
+        The emission spec.
+    filament
+        A :class:`~devicephys.filament.result.FilamentResult` (or its dataset): its tip
+        radius and operating gap are used when ``spec.use_filament``; None: the spec's.
+    executor
+        Runs the FDTD gaps (a local process pool by default).
+    progress
+        Show progress bars.
+    """
+    ds = getattr(filament, "data", filament)
+    return _solve(spec, tip_and_gap(spec, ds), executor, progress)[0]
+
+
+def _solve(spec: EmissionSpec, tip: tuple[float, float | None], executor, progress):
+    tip_radius, operating_gap = tip
     runs = fdtd_sweep.run_sweep(spec, tip_radius, executor=executor, progress=progress)
     lam = fdtd_sweep.wavelengths(spec)
     model = fastmodel.calibrate([r.gap for r in runs], lam, [r.purcell for r in runs],
                                 [r.radiative_efficiency for r in runs], tip_radius=tip_radius,
                                 index=spec.insulator_index, metal=spec.counter_metal)
     ds = assemble.build_dataset(spec, runs, model, tip_radius, operating_gap)
-    return EmissionResult(spec, ds), model
+    return EmissionResult(spec, ds, engine_versions("emission")), model
+
+
+def compute(spec: EmissionSpec, *, upstream: dict[str, Path] | None = None, executor: cf.Executor | None = None,
+            progress: bool = True) -> tuple[EmissionResult, fastmodel.GapPlasmonModel]:
+    """The result and the calibrated fast model, the filament read from ``upstream`` (nothing written)."""
+    return _solve(spec, filament_inputs(spec, upstream or {}), executor, progress)
 
 
 def run(spec: EmissionSpec, out: Path, *, upstream: dict[str, Path], progress: bool = True) -> dict[str, Path]:
@@ -59,7 +92,7 @@ def run(spec: EmissionSpec, out: Path, *, upstream: dict[str, Path], progress: b
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    result, _ = compute(spec, upstream=upstream, progress=progress)
+    result, _ = compute(spec, upstream=upstream, progress=progress)  # = solve_emission with the filament file
     files = {"result": result.save(out / "emission.nc")}
     files["optics_plot"] = plot.plot_optics(result.data, out / "emission_optics.png")
     files["spectra_plot"] = plot.plot_spectra(result.data, out / "emission_spectra.png")

@@ -36,19 +36,11 @@ def iv_loop(result, path: Path) -> Path:
         plt.close(fig)
 
 
-def temperature_map(model, path: Path, field=None) -> Path:
-    """Temperature in the (r, z) plane near the channel, at the peak current of the main drive.
-
-    ``field`` is (x, z, T) from :func:`devicephys.filament.solve.temperature_map` (gathered
-    from every rank under MPI); by default it is computed here, which is collective.
-    """
-    if field is None:
-        from devicephys.filament.solve import temperature_map as tmap
-
-        field = tmap(model.et)
+def temperature_map(result, path: Path) -> Path:
+    """Temperature in the (r, z) plane near the channel, at the peak current of the main drive."""
     plt = _figure()
-    x, z, T = field
-    spec = model.spec
+    d, spec = result.data, result.spec
+    x, z, T = (np.asarray(d[n]) for n in ("map_r", "map_z", "map_temperature"))
     box = (x <= 6 * spec.channel_radius) & (z > -0.5 * spec.insulator_thickness) & (z < 1.5 * spec.insulator_thickness)
     fig, ax = plt.subplots(figsize=(4.5, 4))
     tc = ax.tricontourf(x[box] * 1e9, z[box] * 1e9, T[box], levels=20, cmap="inferno")
@@ -64,14 +56,15 @@ def temperature_map(model, path: Path, field=None) -> Path:
         plt.close(fig)
 
 
-def snapshots(model, profiles, path: Path) -> Path:
+def snapshots(result, path: Path) -> Path:
     """Metallic Ag fraction along the channel axis at several times of the main drive."""
     plt = _figure()
+    d = result.data
     fig, ax = plt.subplots(figsize=(5, 4))
-    z = model.transport.z * 1e9
-    for t, c in profiles:
+    z = np.asarray(d["axis_z"]) * 1e9
+    for t, c in zip(np.asarray(d["profile_time"]), np.asarray(d["axis_metal_fraction"])):
         ax.plot(z, c, label=f"{t * 1e6:.1f} µs")
-    ax.axhline(model.spec.percolation_threshold, color="k", ls=":", lw=0.8, label="percolation")
+    ax.axhline(result.spec.percolation_threshold, color="k", ls=":", lw=0.8, label="percolation")
     ax.set_xlabel("z [nm] (active electrode at 0)")
     ax.set_ylabel("metallic Ag fraction")
     ax.legend(fontsize=7)
@@ -115,11 +108,11 @@ def relaxation(result, path: Path) -> Path:
         plt.close(fig)
 
 
-def all_plots(result, model, profiles, out: Path, temperature=None) -> dict[str, Path]:
-    """Every plot of the stage, by name (``temperature``: see :func:`temperature_map`)."""
+def all_plots(result, out: Path) -> dict[str, Path]:
+    """Every plot of the stage, by name, from the result alone."""
     out = Path(out)
     return {"iv": iv_loop(result, out / "iv.png"),
-            "temperature": temperature_map(model, out / "temperature.png", temperature),
-            "snapshots": snapshots(model, profiles, out / "snapshots.png"),
+            "temperature": temperature_map(result, out / "temperature.png"),
+            "snapshots": snapshots(result, out / "snapshots.png"),
             "set_time": set_time(result, out / "set_time.png"),
             "relaxation": relaxation(result, out / "relaxation.png")}

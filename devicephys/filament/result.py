@@ -55,3 +55,28 @@ def build_dataset(trace, set_voltage, set_time, relax, scalars: dict) -> xr.Data
     for name, (value, unit, text, method) in scalars.items():
         ds[name] = scalar_var(value, unit, text, method)
     return ds
+
+
+def add_plot_data(ds: xr.Dataset, temperature, axis_z, profiles) -> None:
+    """Add the data behind the stage's field plots to ``ds`` (in place).
+
+    Parameters
+    ----------
+    temperature
+        (r, z, T) at the mesh vertices [m, m, K], at the peak current of the main drive.
+    axis_z
+        Axis nodes of the channel transport [m] (active electrode at 0).
+    profiles
+        [(time [s], metallic Ag fraction on ``axis_z``), ...] during the main drive.
+    """
+    r, z, T = (np.asarray(a, float) for a in temperature)
+    ds.coords["map_node"] = ("map_node", np.arange(r.size), {"units": "1", "long_name": "mesh vertex"})
+    ds["map_r"] = ("map_node", r, {"units": "m", "long_name": "radial coordinate of the vertex"})
+    ds["map_z"] = ("map_node", z, {"units": "m", "long_name": "axial coordinate of the vertex"})
+    ds["map_temperature"] = ("map_node", T, {"units": "K", "long_name": "temperature at the peak current of the main drive"})
+    ds.coords["axis_z"] = ("axis_z", np.asarray(axis_z, float), {"units": "m", "long_name": "position on the channel axis"})
+    times = np.array([t for t, _ in profiles], float)
+    fractions = np.array([c for _, c in profiles], float).reshape(times.size, -1)
+    ds.coords["profile_time"] = ("profile_time", times, {"units": "s", "long_name": "time of the Ag profile"})
+    ds["axis_metal_fraction"] = (("profile_time", "axis_z"), fractions,
+                                 {"units": "1", "long_name": "metallic Ag fraction on the channel axis"})

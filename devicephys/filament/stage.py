@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from devicephys.errors import ConvergenceError
+from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
-from devicephys.filament.result import FilamentResult, build_dataset
+from devicephys.filament.result import FilamentResult, add_plot_data, build_dataset
 from devicephys.filament.spec import FilamentSpec
+from devicephys.versions import engine_versions
 
 
 def _on_root(comm, write, what: str):
@@ -58,7 +59,7 @@ def _bar(progress: bool, total: float, desc: str):
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
 
 
-def _main_drive(model, spec: FilamentSpec, out: Path, progress: bool):
+def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: bool):
     from devicephys.filament import simulate as sim
     from devicephys.filament.solve import FieldWriter
 
@@ -71,8 +72,8 @@ def _main_drive(model, spec: FilamentSpec, out: Path, progress: bool):
         corners = sim.pulse_breakpoints(spec.pulse_width, spec.pulse_period, count, edge)
         duration = (count - 1) * spec.pulse_period + spec.pulse_width + edge + spec.relax_duration
     keep = {"peak_current": -1.0, "T": None, "profiles": []}
-    times = list(np.linspace(0, duration, spec.field_snapshots + 2)[1:-1])
-    writer = FieldWriter(model.et, str(out / "fields.xdmf")) if spec.field_snapshots else None
+    writer = FieldWriter(model.et, str(fields)) if fields is not None and spec.field_snapshots else None
+    times = list(np.linspace(0, duration, spec.field_snapshots + 2)[1:-1]) if writer is not None else []
     profile_times = list(np.linspace(0, duration, 9)[1:])
 
     def observe(m, sample):
@@ -170,32 +171,55 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
     }
 
 
-def run(spec: FilamentSpec, out: Path, *, upstream: dict[str, Path] | None = None,
-        progress: bool = True) -> dict[str, Path]:
-    """Run stage 1 and write ``filament.nc``, ``fields.xdmf`` and PNG plots into ``out``."""
-    from devicephys.filament import plot
+def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | Path | None = None) -> FilamentResult:
+    """Run stage 1 in memory and return its :class:`FilamentResult`.
+
+    Parameters
+    ----------
+    spec
+        The cell, the drive and the numerics.
+    progress
+        Show progress bars (rank 0 only under MPI).
+    fields
+        Optional XDMF path for the (φ, T, Ag) snapshots of the main drive
+        (``spec.field_snapshots`` of them); written by every rank together.
+
+    Returns
+    -------
+    FilamentResult
+        Traces, set times, relaxation, extracted scalars, and the data behind the
+        stage's plots (temperature map at peak current, Ag profiles on the axis).
+
+    Raises
+    ------
+    ConvergenceError
+        The main drive failed; ``exc.partial`` holds a FilamentResult of the traces
+        reached so far.
+    SpecError
+        The drive never bridged the gap (``exc.partial`` as above).
+    """
     from devicephys.filament.simulate import CellModel
     from devicephys.filament.solve import temperature_map
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     model = CellModel(spec)
     comm = model.data.domain.comm
     progress = progress and comm.rank == 0
     pristine = model.state()
     try:
-        trace, keep = _main_drive(model, spec, out, progress)
+        trace, keep = _main_drive(model, spec, fields, progress)
     except ConvergenceError as exc:
         partial = getattr(exc, "trace", None)
         if partial is not None and len(partial) > 1:
-            saved = _on_root(comm, lambda: _save_partial(spec, partial, out), "filament_partial.nc")
-            raise ConvergenceError(f"main drive: {exc}", saved=str(saved)) from None
+            exc.partial = _partial_result(spec, partial)
         raise
     g = trace.array("gap")
     field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
     if extract.set_index(g, spec.gap_on) is None:
-        _on_root(comm, lambda: _save_partial(spec, trace, out), "filament_partial.nc")
-        extract.threshold_voltage(trace.array("voltage"), g, spec.gap_on, field)  # raises SpecError
+        try:
+            extract.threshold_voltage(trace.array("voltage"), g, spec.gap_on, field)  # raises SpecError
+        except Exception as exc:
+            exc.partial = _partial_result(spec, trace)
+            raise
     set_times, bridged = _set_runs(model, spec, pristine, progress)
     if bridged is None:
         extract.fit_set_time(np.array(spec.set_voltages), set_times)  # raises SpecError
@@ -204,24 +228,47 @@ def run(spec: FilamentSpec, out: Path, *, upstream: dict[str, Path] | None = Non
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal)
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     ds.attrs["unknowns"] = model.unknowns
-    result = FilamentResult(spec, ds)
     if keep["T"] is not None:
         model.et.T.x.array[:] = keep["T"]
-    temperature = temperature_map(model.et)  # collective: gathered on every rank
+    add_plot_data(ds, temperature_map(model.et), model.transport.z, keep["profiles"])  # collective
+    return FilamentResult(spec, ds, engine_versions("filament"))
+
+
+def run(spec: FilamentSpec, out: Path, *, upstream: dict[str, Path] | None = None,
+        progress: bool = True) -> dict[str, Path]:
+    """Solve stage 1 (:func:`solve_filament`), save ``filament.nc``, plot; ``fields.xdmf`` too."""
+    from mpi4py import MPI
+
+    from devicephys.filament import plot
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    comm = MPI.COMM_WORLD
+    fields = out / "fields.xdmf" if spec.field_snapshots else None
+    try:
+        result = solve_filament(spec, progress=progress, fields=fields)
+    except (ConvergenceError, SpecError) as exc:
+        partial = getattr(exc, "partial", None)
+        if partial is None:
+            raise
+        saved = _on_root(comm, lambda: partial.save(out / "filament_partial.nc"), "filament_partial.nc")
+        if isinstance(exc, ConvergenceError):
+            raise ConvergenceError(f"main drive: {exc}", saved=str(saved)) from None
+        raise
 
     def write() -> dict[str, Path]:
         files = {"result": result.save(out / "filament.nc")}
-        files.update(plot.all_plots(result, model, keep["profiles"], out, temperature))
+        files.update(plot.all_plots(result, out))
         return files
 
     files = _on_root(comm, write, "filament.nc and the plots")
-    if spec.field_snapshots:
-        files["fields"] = out / "fields.xdmf"
+    if fields is not None:
+        files["fields"] = fields
     return files
 
 
-def _save_partial(spec: FilamentSpec, trace, out: Path) -> Path:
-    """Write the traces reached so far to ``filament_partial.nc``."""
+def _partial_result(spec: FilamentSpec, trace) -> FilamentResult:
+    """The traces reached so far, as a FilamentResult (saved as ``filament_partial.nc``)."""
     import xarray as xr
 
     from devicephys.filament.result import TRACE_VARS
@@ -229,4 +276,4 @@ def _save_partial(spec: FilamentSpec, trace, out: Path) -> Path:
     ds = xr.Dataset(coords={"time": ("time", trace.array("time"), {"units": "s"})})
     for name, (unit, text) in TRACE_VARS.items():
         ds[name] = ("time", trace.array(name), {"units": unit, "long_name": text})
-    return FilamentResult(spec, ds).save(out / "filament_partial.nc")
+    return FilamentResult(spec, ds, engine_versions("filament"))

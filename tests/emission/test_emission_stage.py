@@ -38,6 +38,9 @@ def test_stage_writes_result_and_plots(fast_run):
     assert ds["quantum_efficiency"].dims == ("gap", "bias")
     assert ds["far_field"].dims == ("gap", "angle")
     assert res.scalar("tip_radius") == EmissionSpec.fast().tip_radius
+    import meep
+
+    assert res.versions["meep"] == meep.__version__  # the engine that computed it, read back from emission.nc
 
 
 def test_total_power_from_ldos_and_flux_box_agree(fast_run):
