@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from devicephys import stages
@@ -144,9 +146,19 @@ def _cmd_info(args) -> int:
 _COMMANDS = {"run": _cmd_run, "schema": _cmd_schema, "validate": _cmd_validate, "info": _cmd_info}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C: finished outputs are kept and the command exits non-zero."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = _COMMANDS.get(args.command, _cmd_stage)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
     try:
         return handler(args)
     except SpecError as exc:
@@ -158,9 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConvergenceError as exc:
         print(f"devicephys: solver failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("devicephys: interrupted; finished outputs are kept, rerun to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"devicephys: {what}; finished outputs are kept, rerun to resume", file=sys.stderr)
+        return 128 + signal.SIGTERM if isinstance(exc, Terminated) else 130
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,12 +4,25 @@ Each gap is one task (:func:`fdtd_gap_task`) that imports MEEP inside the
 worker, so this module itself stays light.  A process pool is the default; a
 thread pool, a serial loop, or any executor the caller gives (for example a
 Dask ``Client.get_executor()``) work the same way.
+
+The pool's workers die with the process that started them (SIGKILL on the
+parent's death, and a thread that watches the parent), so a killed run leaves
+no FDTD process behind; an interrupted sweep (Ctrl-C, SIGTERM) stops its
+workers at once instead of waiting for the running gaps.
 """
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
+import contextlib
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +90,7 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
     """Run and process one gap (in a worker); raises ConvergenceError on a bad run."""
     from devicephys.emission import solve
 
+    atexit.unregister(getattr(solve.mp, "report_elapsed_time", print))  # MEEP's "Elapsed run time" line at exit
     spec = EmissionSpec.from_dict(spec_dict)
     geom, ctrl = geometry_and_control(spec, gap, tip_radius)
     lam, ang = wavelengths(spec), angles(spec)
@@ -97,9 +111,62 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
                       grid_step=ctrl.grid_step)
 
 
-def _make_executor(kind: str, workers: int) -> cf.Executor | None:
+#: prctl option: signal delivered to this process when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit this process as soon as ``parent`` is no longer its parent (it died)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _worker_init(parent: int, quiet: bool) -> None:
+    """Initializer of the pool's worker processes: die with ``parent``; with ``quiet``, no MEEP output."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
+    if quiet:  # MEEP writes its warnings with C stdio: silence the file descriptor itself
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def _silent_stdout(quiet: bool):
+    """File descriptor 1 sent to /dev/null while the block runs in this process (``quiet``), then restored."""
+    if not quiet:
+        yield
+        return
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes now (an interrupted sweep does not wait for running gaps)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+
+
+def _make_executor(kind: str, workers: int, quiet: bool = False) -> cf.Executor | None:
     if kind == "process":  # spawn: MEEP/OpenMP threads in the parent make fork unsafe
-        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=_worker_init, initargs=(os.getpid(), quiet))
     if kind == "thread":
         return cf.ThreadPoolExecutor(max_workers=workers)
     return None
@@ -122,20 +189,26 @@ def run_sweep(spec: EmissionSpec, tip_radius: float, *, executor: cf.Executor | 
     """
     gaps = sorted(spec.fdtd_gaps)
     own = executor is None
-    pool = _make_executor(spec.executor, spec.workers) if own else executor
+    pool = _make_executor(spec.executor, spec.workers, quiet=not progress) if own else executor
     bar = tqdm(total=len(gaps), desc="FDTD gaps", unit="gap", disable=not progress)
     try:
         if pool is None:
             out = []
             for g in gaps:
-                out.append(fdtd_gap_task(spec.to_dict(), g, tip_radius))
+                with _silent_stdout(not progress):
+                    out.append(fdtd_gap_task(spec.to_dict(), g, tip_radius))
                 bar.update()
             return out
-        futures = {pool.submit(fdtd_gap_task, spec.to_dict(), g, tip_radius): g for g in gaps}
-        for fut in cf.as_completed(futures):
-            fut.result()
-            bar.update()
+        with _silent_stdout(not progress and not isinstance(pool, cf.ProcessPoolExecutor)):
+            futures = {pool.submit(fdtd_gap_task, spec.to_dict(), g, tip_radius): g for g in gaps}
+            for fut in cf.as_completed(futures):
+                fut.result()
+                bar.update()
         return [f.result() for f in sorted(futures, key=futures.get)]
+    except BaseException:
+        if own and isinstance(pool, cf.ProcessPoolExecutor):
+            _stop_workers(pool)
+        raise
     finally:
         bar.close()
         if own and pool is not None:
