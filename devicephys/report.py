@@ -103,12 +103,26 @@ def _stage_section(name: str, folder: Path, summary: dict) -> str:
     return "".join(parts)
 
 
-def write_report(out: Path, summary: dict, sketch: Path | None = None) -> Path:
+def _audit_table(rows) -> str:
+    """The joint audit: one row per constraint, failing rows red, unknown ones amber."""
+    colour = {"pass": "#e6f4e6", "fail": "#f8d0d0", "unknown": "#fdf0c8"}
+    body = "".join(
+        f"<tr style='background:{colour.get(r.status, '#fff')}'><td>{html.escape(r.joint)}</td>"
+        f"<td>{html.escape(r.constraint)}</td><td><b>{html.escape(r.status)}</b></td>"
+        f"<td class=num>{html.escape(r.value)}</td><td>{html.escape(r.limit)}</td><td>{html.escape(r.detail)}</td></tr>"
+        for r in rows)
+    head = "<tr><th>joint</th><th>constraint</th><th>status</th><th>value</th><th>allowed</th><th>detail / source</th></tr>"
+    return f"<h2 id='audit'>Joint audit</h2><table class=audit>{head}{body}</table>"
+
+
+def write_report(out: Path, summary: dict, sketch: Path | None = None, audit_rows=None) -> Path:
     """Write ``out/report.html`` for the run in ``out``; return its path."""
     out = Path(out)
     body = ["<h1>devicephys report</h1>",
             "<p>Light-emitting memristive neuron: filament (FEM) → gap emission (FDTD) → compact model → "
             "photonic spiking array. All values SI unless the label says otherwise.</p>"]
+    if audit_rows:
+        body.append(_audit_table(audit_rows))
     if sketch is not None and sketch.is_file():
         body.append(_img(sketch, "device sketch"))
     body.append("<table><tr><th>stage</th><th>status</th><th>time [s]</th></tr>" + "".join(

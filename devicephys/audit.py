@@ -1,0 +1,202 @@
+"""The joint audit: at every hand-off between stages, the physical constraint and whether it holds.
+
+Read from a pipeline run's folder (``filament/filament.nc``, ``emission/emission.nc``,
+``compact/device_card.json``, ``array/array.nc``), written as ``audit.json`` and shown
+as the first table of ``report.html``.  Each row is one constraint:
+
+* photon energy versus eV: inelastic tunnelling cannot emit a photon of energy above
+  e V at the operating bias (the card's threshold voltage, the bias of a spike);
+* fitted laws inside their data: the card's emission law is evaluated at the operating
+  point (gap_min, threshold voltage), which must lie inside the gap and bias range
+  the law was fitted on;
+* optical geometry: the emission stage's tip radius is the filament's, and its gap
+  range contains the filament's operating gap;
+* published ranges: each card number beside its range (:mod:`devicephys.ranges`);
+* photon budget: the array's photons per spike is the card's;
+* solver fallbacks: the filament result counts the steps its solver forced or accepted
+  without convergence.
+
+A row's status is ``pass``, ``fail`` or ``unknown`` (the data to decide it is missing).
+Under ``strict`` a failing row is an error; otherwise it is a red row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from devicephys import units
+from devicephys.io import atomic_write_text
+from devicephys.ranges import RANGES
+
+PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+#: Relative agreement required where two stages hand over the same number (a copy, not a computation).
+COPY_RTOL = 1e-6
+#: Filament-result counters of solver fallbacks (see the filament stage's solver statistics).
+FALLBACK_COUNTERS = ("solver_forced_steps", "solver_unconverged_accepted", "solver_staggered_fallbacks")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One audited constraint at one joint."""
+
+    joint: str
+    constraint: str
+    status: str
+    value: str
+    limit: str
+    detail: str = ""
+
+
+def _load_nc(path: Path):
+    import xarray as xr
+
+    if not path.is_file():
+        return None
+    try:
+        return xr.load_dataset(path, engine="h5netcdf")
+    except Exception:  # noqa: BLE001 - an unreadable file is missing data for the audit
+        return None
+
+
+def _load_card(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _p(card: dict | None, name: str) -> float | None:
+    if card is None or name not in card.get("parameters", {}):
+        return None
+    value = card["parameters"][name].get("value")
+    return float(value) if value is not None else None
+
+
+def _scalar(ds, name: str) -> float | None:
+    if ds is None or name not in ds:
+        return None
+    value = float(ds[name].values)
+    return value if math.isfinite(value) else None
+
+
+def photon_energy(card: dict | None) -> Row:
+    """hc/λ_peak ≤ e V_op, the quantum cutoff of inelastic tunnelling at the spike's bias."""
+    lam, v_op = _p(card, "peak_wavelength"), _p(card, "threshold_voltage")
+    joint, text = "emission -> compact", "photon energy hc/lambda_peak <= e V at the operating bias"
+    if lam is None or v_op is None or lam <= 0:
+        return Row(joint, text, UNKNOWN, "-", "-", "the card has no peak wavelength or threshold voltage")
+    e_ph = units.h * units.c0 / lam / units.e  # photon energy [eV]
+    hot = _p(card, "hot_electron_temperature")
+    status = PASS if e_ph <= abs(v_op) or hot is not None else FAIL
+    detail = (f"lambda_peak = {lam * 1e9:.0f} nm at V = {v_op:.3g} V; shortest allowed wavelength "
+              f"{units.h * units.c0 / (units.e * abs(v_op)) * 1e9:.0f} nm" if v_op else "")
+    if hot is not None:
+        detail += f"; hot-electron channel declared (T_e = {hot:.0f} K)"
+    return Row(joint, text, status, f"{e_ph:.3g} eV", f"<= {abs(v_op):.3g} eV", detail)
+
+
+def emission_law_range(card: dict | None) -> Row:
+    """The operating point (gap_min, V_th) inside the emission fit's gap and bias range."""
+    joint, text = "emission -> compact", "emission law evaluated inside its fitted (gap, bias) range"
+    names = ("gap_min", "threshold_voltage", "eta_gap_lo", "eta_gap_hi", "eta_bias_lo", "eta_bias_hi")
+    vals = {n: _p(card, n) for n in names}
+    if any(v is None for v in vals.values()):
+        return Row(joint, text, UNKNOWN, "-", "-", "the card lacks the emission law's range")
+    gap, bias = vals["gap_min"], abs(vals["threshold_voltage"])
+    inside = vals["eta_gap_lo"] <= gap <= vals["eta_gap_hi"] and vals["eta_bias_lo"] <= bias <= vals["eta_bias_hi"]
+    return Row(joint, text, PASS if inside else FAIL, f"gap {gap * 1e9:.3g} nm, bias {bias:.3g} V",
+               f"gap {vals['eta_gap_lo'] * 1e9:.3g}-{vals['eta_gap_hi'] * 1e9:.3g} nm, "
+               f"bias {vals['eta_bias_lo']:.3g}-{vals['eta_bias_hi']:.3g} V",
+               "" if inside else "the operating point lies outside the data the law was fitted on")
+
+
+def optical_geometry(filament, emission) -> list[Row]:
+    """The emission stage's tip radius is the filament's, and its gaps contain the operating gap."""
+    joint = "filament -> emission"
+    r_fil, r_em = _scalar(filament, "filament_radius_final"), _scalar(emission, "tip_radius")
+    if r_fil is None or r_em is None:
+        tip = Row(joint, "optical tip radius equals the filament's", UNKNOWN, "-", "-", "a result is missing")
+    else:
+        same = abs(r_em - r_fil) <= COPY_RTOL * abs(r_fil)
+        tip = Row(joint, "optical tip radius equals the filament's", PASS if same else FAIL,
+                  f"{r_em * 1e9:.3g} nm", f"{r_fil * 1e9:.3g} nm (filament)",
+                  "" if same else "the optical model uses a tip that is not the device's")
+    g_op = _scalar(filament, "minimum_gap")
+    if g_op is None or emission is None or "gap" not in emission.coords:
+        return [tip, Row(joint, "optical gaps contain the filament's operating gap", UNKNOWN, "-", "-",
+                         "a result is missing")]
+    gaps = emission["gap"].values
+    inside = float(gaps.min()) <= g_op <= float(gaps.max())
+    return [tip, Row(joint, "optical gaps contain the filament's operating gap", PASS if inside else FAIL,
+                     f"{g_op * 1e9:.3g} nm", f"{gaps.min() * 1e9:.3g}-{gaps.max() * 1e9:.3g} nm (emission)",
+                     "" if inside else "the operating gap is outside the optical calculation")]
+
+
+def published_ranges(card: dict | None) -> list[Row]:
+    """Each card number with a published range beside it."""
+    rows = []
+    for name, rng in RANGES.items():
+        value = _derived(card, name)
+        text = f"{name} within its published range"
+        if value is None:
+            rows.append(Row("card", text, UNKNOWN, "-", f"{rng.low:.3g}-{rng.high:.3g} {rng.unit}", rng.source))
+            continue
+        rows.append(Row("card", text, PASS if rng.holds(value) else FAIL, f"{value:.3g} {rng.unit}",
+                        f"{rng.low:.3g}-{rng.high:.3g} {rng.unit}", rng.source))
+    return rows
+
+
+def _derived(card: dict | None, name: str) -> float | None:
+    if name == "thermal_time_constant":
+        r, c = _p(card, "thermal_resistance"), _p(card, "thermal_capacitance")
+        return r * c if r is not None and c is not None else None
+    return _p(card, name)
+
+
+def photon_budget(card: dict | None, array) -> Row:
+    """The array's photons per spike is the card's."""
+    joint, text = "compact -> array", "array photons per spike taken from the card"
+    n_card, n_array = _p(card, "photons_per_spike"), _scalar(array, "photons_per_spike")
+    if n_card is None or n_array is None:
+        return Row(joint, text, UNKNOWN, "-", "-", "the card or the array result is missing")
+    same = abs(n_array - n_card) <= COPY_RTOL * abs(n_card)
+    return Row(joint, text, PASS if same else FAIL, f"{n_array:.4g}", f"{n_card:.4g} (card)",
+               "" if same else "the array runs on another photon budget than the card's")
+
+
+def solver_fallbacks(filament) -> Row:
+    """The filament solver's fallbacks are counted (and none replaced the physics)."""
+    joint, text = "filament", "solver fallbacks counted, none taken"
+    if filament is None:
+        return Row(joint, text, UNKNOWN, "-", "0", "no filament result")
+    counts = {k: filament.attrs.get(k) for k in FALLBACK_COUNTERS}
+    if any(v is None for v in counts.values()):
+        return Row(joint, text, UNKNOWN, "-", "0", "the filament result does not record its solver statistics")
+    total = sum(int(v) for v in counts.values())
+    detail = ", ".join(f"{k[7:]}: {int(v)}" for k, v in counts.items())
+    return Row(joint, text, PASS if total == 0 else FAIL, str(total), "0", detail)
+
+
+def audit(out: Path) -> list[Row]:
+    """Every row of the joint audit of the pipeline run in ``out``."""
+    out = Path(out)
+    filament = _load_nc(out / "filament" / "filament.nc")
+    emission = _load_nc(out / "emission" / "emission.nc")
+    array = _load_nc(out / "array" / "array.nc")
+    card = _load_card(out / "compact" / "device_card.json")
+    return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission),
+            photon_budget(card, array), solver_fallbacks(filament), *published_ranges(card)]
+
+
+def write_audit(out: Path, rows: list[Row]) -> Path:
+    """``out/audit.json``: the rows and a count per status (strict JSON, written atomically)."""
+    counts = {s: sum(r.status == s for r in rows) for s in (PASS, FAIL, UNKNOWN)}
+    text = json.dumps({"counts": counts, "rows": [asdict(r) for r in rows]}, indent=2, allow_nan=False)
+    return atomic_write_text(Path(out) / "audit.json", text)
+
+
+def failures(rows: list[Row]) -> list[Row]:
+    return [r for r in rows if r.status == FAIL]

@@ -1,0 +1,111 @@
+"""The joint audit: every row passes on consistent hand-offs and fails when its constraint is broken."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from devicephys import audit
+from devicephys.compact.card import PARAMETERS
+from devicephys.ranges import RANGES
+
+#: A consistent operating point: 0.9 V spike bias, 1500 nm peak (0.83 eV <= 0.9 eV).
+GOOD = {"peak_wavelength": 1500e-9, "threshold_voltage": 0.9, "gap_min": 1e-9, "eta_gap_lo": 0.5e-9,
+        "eta_gap_hi": 2e-9, "eta_bias_lo": 0.5, "eta_bias_hi": 3.0, "photons_per_spike": 40.0,
+        "resistance_on": 12.9e3, "resistance_off": 1e12, "hold_voltage": 0.1, "set_time_v0": 0.06,
+        "relaxation_time": 1e-4, "thermal_resistance": 1e6, "thermal_capacitance": 1e-15,
+        "photons_per_electron": 1e-5}
+
+
+def _card(**change) -> dict:
+    values = {**GOOD, **change}
+    return {"parameters": {k: {"value": v} for k, v in values.items() if v is not None}}
+
+
+def _filament(radius=2e-9, gap=1e-9, counters=(0, 0, 0)) -> xr.Dataset:
+    ds = xr.Dataset({"filament_radius_final": ((), radius), "minimum_gap": ((), gap)})
+    if counters is not None:
+        ds.attrs.update(dict(zip(audit.FALLBACK_COUNTERS, counters)))
+    return ds
+
+
+def _emission(radius=2e-9, gaps=(0.5e-9, 1e-9, 2e-9)) -> xr.Dataset:
+    return xr.Dataset({"tip_radius": ((), radius)}, coords={"gap": ("gap", np.array(gaps))})
+
+
+def test_audit_reads_the_card_by_its_own_parameter_names():
+    assert set(GOOD) <= set(PARAMETERS), set(GOOD) - set(PARAMETERS)
+    assert set(RANGES) - {"thermal_time_constant"} <= set(PARAMETERS)
+
+
+def test_photon_energy_row():
+    assert audit.photon_energy(_card()).status == audit.PASS
+    # 937 nm needs 1.32 eV: not at a 0.75 V threshold (the quantum cutoff of inelastic tunnelling)
+    row = audit.photon_energy(_card(peak_wavelength=937e-9, threshold_voltage=0.75))
+    assert row.status == audit.FAIL and "1653 nm" in row.detail
+    assert audit.photon_energy(_card(peak_wavelength=None)).status == audit.UNKNOWN
+
+
+def test_emission_law_range_row():
+    assert audit.emission_law_range(_card()).status == audit.PASS
+    assert audit.emission_law_range(_card(eta_bias_lo=2.0)).status == audit.FAIL  # clipped from 2 V to 0.9 V
+    assert audit.emission_law_range(_card(gap_min=0.2e-9)).status == audit.FAIL
+    assert audit.emission_law_range(_card(eta_gap_hi=None)).status == audit.UNKNOWN
+
+
+def test_optical_geometry_rows():
+    assert [r.status for r in audit.optical_geometry(_filament(), _emission())] == [audit.PASS, audit.PASS]
+    tip, gap = audit.optical_geometry(_filament(), _emission(radius=30e-9, gaps=(5e-9, 10e-9, 15e-9)))
+    assert tip.status == audit.FAIL and gap.status == audit.FAIL
+    assert {r.status for r in audit.optical_geometry(None, _emission())} == {audit.UNKNOWN}
+
+
+def test_photon_budget_row():
+    array = xr.Dataset({"photons_per_spike": ((), 40.0)})
+    assert audit.photon_budget(_card(), array).status == audit.PASS
+    assert audit.photon_budget(_card(photons_per_spike=711.0), array).status == audit.FAIL
+    assert audit.photon_budget(_card(), None).status == audit.UNKNOWN
+
+
+def test_solver_fallback_row():
+    assert audit.solver_fallbacks(_filament()).status == audit.PASS
+    assert audit.solver_fallbacks(_filament(counters=(3, 0, 1))).status == audit.FAIL
+    assert audit.solver_fallbacks(_filament(counters=None)).status == audit.UNKNOWN
+
+
+def test_published_range_rows():
+    rows = {r.constraint.split()[0]: r for r in audit.published_ranges(_card())}
+    assert all(r.status == audit.PASS for r in rows.values()), [r for r in rows.values() if r.status != audit.PASS]
+    bad = {r.constraint.split()[0]: r.status for r in audit.published_ranges(_card(resistance_on=17.6, thermal_capacitance=6e-19))}
+    assert bad["resistance_on"] == audit.FAIL  # bulk Ag in a 2 nm channel: no quantized contact
+    assert bad["thermal_time_constant"] == audit.FAIL  # 0.6 ps, below the electron-phonon time
+    assert all(r.detail for r in audit.published_ranges(_card()))  # every range names its source
+
+
+def _run_folder(tmp_path, card: dict):
+    for name in ("filament", "emission", "compact", "array"):
+        (tmp_path / name).mkdir()
+    _filament().to_netcdf(tmp_path / "filament" / "filament.nc", engine="h5netcdf")
+    _emission().to_netcdf(tmp_path / "emission" / "emission.nc", engine="h5netcdf")
+    xr.Dataset({"photons_per_spike": ((), 40.0)}).to_netcdf(tmp_path / "array" / "array.nc", engine="h5netcdf")
+    (tmp_path / "compact" / "device_card.json").write_text(json.dumps(card))
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_pipeline_audit_writes_strict_json_and_fails_only_under_strict(tmp_path, strict):
+    from devicephys.pipeline import _joint_audit
+    from devicephys.report import write_report
+
+    _run_folder(tmp_path, _card(resistance_on=17.6))
+    summary: dict = {}
+    rows = _joint_audit(tmp_path, summary, strict)
+    saved = json.loads((tmp_path / "audit.json").read_text())
+    assert "NaN" not in (tmp_path / "audit.json").read_text()
+    assert saved["counts"] == {"pass": len(rows) - 1, "fail": 1, "unknown": 0}
+    assert (summary["audit"]["status"] == "failed") is strict
+    page = write_report(tmp_path, summary, None, rows).read_text()
+    assert page.index("Joint audit") < page.index("<h2>filament"), "the audit is not on the first screen"
+    assert "#f8d0d0" in page  # the failing row is red
