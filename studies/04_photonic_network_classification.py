@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from devicephys.array import classify as cl
-from devicephys.array.card import DEFAULT_CARD, load_card, neuron_from_card
+from devicephys.array.card import load_card, neuron_from_card
 from devicephys.io import save_figure
 
 
@@ -47,7 +47,7 @@ def sweep(neuron, data, pitches, photon_budgets, n_test, seed=0):
     for pitch in pitches:
         for pps in photon_budgets:
             hw = cl.Hardware(pitch=pitch, photons_per_spike=pps)
-            k = cl.cell_coupling(side, hw, neuron.photons_per_spike if pps is None else pps)
+            k = cl.cell_coupling(side, hw, neuron)
             naive = cl.evaluate(xte, yte, w, b, scale, neuron, hw, seed=seed, k_mat=k)
             wa, ba, _ = cl.train(cl.crosstalk_features(ftr, k), ytr, seed)
             aware = cl.evaluate(xte, yte, wa, ba, scale, neuron, hw, seed=seed, k_mat=k)
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
                    help="use MNIST IDX files you supply (block-averaged 4x4 to 7x7 pixels) instead of the digits")
     p.add_argument("--mnist-samples", type=int, default=6000, help="MNIST images used (train + test)")
     args = p.parse_args(argv)
-    neuron = neuron_from_card(load_card(args.card) if args.card else DEFAULT_CARD)
+    neuron = neuron_from_card(load_card(args.card))
     data = _mnist(args.mnist, args.mnist_samples) if args.mnist else cl.load_digits(seed=0)
     if args.fast:
         pitches, budgets, n_test = [1e-6, 3e-6], [1000.0], 120

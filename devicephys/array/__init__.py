@@ -4,8 +4,14 @@ Modules
 -------
 spec
     :class:`ArraySpec`, the stage's input.
-card
-    Reads a DeviceCard (JSON) into neuron parameters; the built-in illustrative card.
+solve
+    :func:`simulate_array`, the stage's one typed in-memory entry point.
+card, illustrative
+    The array neuron from a DeviceCard (read and validated by the compact
+    stage's card module); the built-in illustrative card file.
+receiver, budget
+    The photodetecting synapse (photodiode or photoconductor) and the link
+    budget photons -> photoelectrons -> charge -> voltage kick.
 network
     Populations (LIF current/conductance-based, threshold-switch LIF, blinking
     neuron) and sparse synaptic projections (CSR, delays, optical links).
@@ -17,10 +23,16 @@ kernels, simulate
     The compiled (numba) clock-driven step loop with event-driven delivery,
     memory estimate and refusal, reproducible seeds.
 build, stage, result, plot
-    The photonic array of an ArraySpec, the stage runner, ArrayResult, plots.
+    The photonic array of an ArraySpec, the stage runner (solve, save, plot), ArrayResult, plots.
 reference
     Reference networks (Vogels–Abbott COBA, a small deterministic network)
     used against Brian2 and in the benchmarks.
 classify, mnist
     Offline-trained digit classification on a photonic network; IDX loader.
 """
+
+from devicephys.array.result import ArrayResult
+from devicephys.array.solve import simulate_array
+from devicephys.array.spec import ArraySpec
+
+__all__ = ["ArrayResult", "ArraySpec", "simulate_array"]

@@ -7,8 +7,10 @@ Architecture (two stacked layers):
   (V_low, V_high: ``level_low``, ``level_high`` times the card's firing voltage),
   so the neuron blinks at a rate r(V) (rate code over the presentation time T);
 * detector layer, a height h above: above each input neuron a detector cell
-  (fill factor of p^2) split into interleaved sub-detectors, one per class;
-  the programmable gain of sub-detector (k, j) is the trained weight W_kj;
+  (fill factor of p^2; the receiver of :mod:`devicephys.array.receiver`)
+  split into interleaved sub-detectors, one per class; the programmable gain
+  of sub-detector (k, j) is the trained weight W_kj, scaled so that the
+  largest |W| is the receiver's own gain;
 * output layer: one integrating neuron per class collects the photocurrent of
   its sub-detectors; the class is the output with the largest membrane voltage.
 
@@ -30,6 +32,7 @@ import numpy as np
 from devicephys.array import network as nw
 from devicephys.array import optics
 from devicephys.array.card import DeviceNeuron
+from devicephys.array.receiver import ABSORBERS, Receiver
 from devicephys.array.simulate import simulate
 from devicephys.errors import SpecError
 from devicephys.units import e
@@ -41,6 +44,8 @@ class Hardware:
 
     ``photons_per_spike`` None takes the card's; ``noise`` False uses expected
     photoelectron counts; ``crosstalk`` False keeps only the intended links.
+    The detector cell is a ``receiver`` ('photodiode' or 'photoconductor') of
+    ``material`` with an absorbing film ``thickness`` [m] (see :meth:`receiver`).
     ``presentation_time`` and ``dt`` None default to 50 and 1/100 of the
     blinking neuron's first-blink time at the top drive level (see :meth:`timing`).
     """
@@ -48,27 +53,38 @@ class Hardware:
     pitch: float = 1e-6
     layer_spacing: float = 0.5e-6
     fill_factor: float = 0.5
-    absorption: float = 0.5
-    efficiency: float = 0.8
+    receiver_kind: str = "photodiode"
+    material: str = "germanium"
+    thickness: float = 1e-6
     photons_per_spike: float | None = None
     presentation_time: float | None = None
     dt: float | None = None
     level_low: float = 0.87
     level_high: float = 1.3
     coupling_radius_pitches: float = 3.0
-    gain: float = 1e4
     noise: bool = True
     crosstalk: bool = True
 
     def __post_init__(self):
-        for name in ("pitch", "layer_spacing", "presentation_time", "dt", "gain"):
+        for name in ("pitch", "layer_spacing", "presentation_time", "dt", "thickness"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise SpecError(f"Hardware.{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("fill_factor", "absorption", "efficiency"):
+        if self.material not in ABSORBERS:
+            raise SpecError(f"Hardware.material = {self.material!r}; choose one of {sorted(ABSORBERS)}")
+        for name in ("fill_factor",):
             if not 0 < getattr(self, name) <= 1:
                 raise SpecError(f"Hardware.{name} must be in (0, 1], got {getattr(self, name)!r}")
         if not self.level_high > self.level_low >= 0:
             raise SpecError(f"Hardware: need level_high > level_low >= 0, got {self.level_low!r}, {self.level_high!r}")
+
+    def receiver(self) -> Receiver:
+        """The detector cell above one input neuron (area fill_factor x pitch^2)."""
+        return Receiver(self.receiver_kind, ABSORBERS[self.material], self.fill_factor * self.pitch**2, self.thickness)
+
+    def efficiency(self, neuron: DeviceNeuron) -> float:
+        """Photoelectrons per incident photon over the card's emission spectrum [1]."""
+        return self.receiver().spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width,
+                                                   neuron.threshold_voltage)
 
     def timing(self, neuron: DeviceNeuron) -> tuple[float, float]:
         """(presentation time, dt) [s] for ``neuron``."""
@@ -83,18 +99,22 @@ class Hardware:
         return (self.level_low + np.asarray(x, float) * (self.level_high - self.level_low)) * v_fire
 
 
-def cell_coupling(side: int, hw: Hardware, photons_per_spike: float, n_sub: int = 8) -> np.ndarray:
+def cell_coupling(side: int, hw: Hardware, neuron: DeviceNeuron, photons_per_spike: float | None = None,
+                  n_sub: int = 8) -> np.ndarray:
     """Mean photoelectrons per spike from input i into ONE detector cell k, shape (side^2, side^2).
 
     The square cell (area fill x pitch^2, facing down, a height ``layer_spacing``
     above its emitter) is split into ``n_sub`` x ``n_sub`` patches so that the
     solid angle stays accurate when the cell is not small compared with h.
+    ``photons_per_spike`` None takes the hardware's, else the card's.
     """
+    if photons_per_spike is None:
+        photons_per_spike = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
     pos = optics.grid_positions(side, side, 1, hw.pitch, hw.layer_spacing)
     a = math.sqrt(hw.fill_factor) * hw.pitch
     offs = (np.arange(n_sub) + 0.5) / n_sub * a - a / 2
     ox, oy = np.meshgrid(offs, offs)
-    patch = optics.Detector((a / n_sub) ** 2, hw.absorption, hw.efficiency, (0.0, 0.0, -1.0))
+    patch = optics.Detector((a / n_sub) ** 2, 1.0, hw.efficiency(neuron), (0.0, 0.0, -1.0))
     radius = hw.coupling_radius_pitches * hw.pitch
     det = np.column_stack([(pos[:, None, 0] + ox.ravel()[None, :]).ravel(),
                            (pos[:, None, 1] + oy.ravel()[None, :]).ravel(),
@@ -153,7 +173,8 @@ def photonic_network(images: np.ndarray, w: np.ndarray, b: np.ndarray, k_mat: np
     net = nw.Network()
     pps = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
     net.add(nw.blinking("input", n_img * n_in, neuron, drive, photons_per_spike=pps))
-    volt = hw.gain * e / neuron.capacitance / np.abs(w).max()
+    rec = hw.receiver()
+    volt = rec.gain * e / (neuron.capacitance + rec.capacitance) / np.abs(w).max()
     bias = b * photons_scale * volt
     net.add(nw.lif_cuba("output", n_img * n_cls, tau_m=1e3, v_rest=0.0, v_th=math.inf, v_reset=0.0, t_ref=0.0,
                         v_init=np.tile(bias, n_img)))
@@ -186,7 +207,7 @@ def evaluate(images: np.ndarray, labels: np.ndarray, w: np.ndarray, b: np.ndarra
     """
     side = int(round(math.sqrt(images.shape[1])))
     pps = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
-    k_mat = cell_coupling(side, hw, pps) if k_mat is None else k_mat
+    k_mat = cell_coupling(side, hw, neuron, pps) if k_mat is None else k_mat
     mu0 = float(np.mean(np.diag(k_mat)))
     # expected drive of output j per unit of trained logit: scale spikes x mu0 / n_cls photoelectrons
     photons_scale = scale * mu0 / w.shape[1]

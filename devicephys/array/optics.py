@@ -11,7 +11,8 @@ with N_ph the photons per spike, F the emitter's far-field pattern [1/sr]
 between the detector normal and the direction to the emitter; detectors
 without a normal accept from every direction), L_att the attenuation length
 of the medium, A_abs the detector's absorption and eta_spec the detector's
-quantum efficiency averaged over the (Gaussian) emission spectrum.  Counts are
+quantum efficiency averaged over the emission spectrum (the receiver model of
+:mod:`devicephys.array.receiver` gives A_abs eta_spec as one number).  Counts are
 Poisson distributed with mean mu_ij (thinning of a Poisson burst).
 """
 
@@ -24,7 +25,6 @@ from typing import Callable
 import numpy as np
 
 from devicephys.errors import SpecError
-from devicephys.units import c0, e, h
 
 Pattern = Callable[[np.ndarray], np.ndarray]
 
@@ -67,21 +67,6 @@ def far_field_from_emission(path, gap: float | None = None) -> Pattern:
     ff = ds["far_field"]
     row = ff.isel(gap=0) if gap is None else ff.sel(gap=gap, method="nearest")
     return tabulated(ds["angle"].values, row.values)
-
-
-def spectral_efficiency(peak: float, fwhm: float, cutoff: float, quantum_efficiency: float) -> float:
-    """Detector quantum efficiency averaged over a Gaussian emission spectrum [1].
-
-    The detector converts photons with wavelength below ``cutoff`` [m] (its
-    band edge) with ``quantum_efficiency`` and none above.
-    """
-    sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
-    return quantum_efficiency * 0.5 * (1.0 + math.erf((cutoff - peak) / (sigma * math.sqrt(2.0))))
-
-
-def responsivity(wavelength: float, quantum_efficiency: float) -> float:
-    """Detector responsivity e lambda QE / (h c) [A/W]."""
-    return e * wavelength * quantum_efficiency / (h * c0)
 
 
 def grid_positions(nx: int, ny: int, layers: int, pitch: float, layer_spacing: float) -> np.ndarray:

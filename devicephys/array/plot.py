@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from devicephys.io import save_figure
+from devicephys.units import e
 
 
 def raster(result, path: Path) -> Path:
@@ -69,3 +70,38 @@ def photon_map(result, path: Path) -> Path:
     out = save_figure(fig, path)
     plt.close(fig)
     return out
+
+
+def link_budget(result, path: Path) -> Path:
+    """The nearest-neighbour link budget: the chain photons -> electrons -> charge to fire, and margin versus pitch."""
+    import matplotlib.pyplot as plt
+
+    ds = result.data
+    s = result.scalar
+    steps = [("emitted\nphotons", s("link_photons_per_spike")), ("incident\nphotons", s("link_incident_photons")),
+             ("photo-\nelectrons", s("link_photoelectrons")), ("electrons\ndelivered", s("link_charge") / e),
+             ("electrons\nto fire", s("link_fire_charge") / e)]
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4))
+    ax0.bar([k for k, _ in steps], [max(v, 1e-30) for _, v in steps],
+            color=["tab:orange", "tab:orange", "tab:blue", "tab:blue", "tab:red"])
+    ax0.set_yscale("log")
+    ax0.set_ylabel("count per spike")
+    ax0.set_title(f"one spike, one neighbour at {s('link_distance') * 1e6:.3g} um: margin {s('link_margin_db'):.1f} dB",
+                  fontsize=9)
+    ax1.semilogx(ds["budget_pitch"].values * 1e6, ds["link_margin_vs_pitch"].values, "o-")
+    ax1.axhline(0.0, color="k", lw=1, label="0 dB: one spike fires a biased neighbour")
+    ax1.set_xlabel("pitch_um")
+    ax1.set_ylabel("link margin [dB]")
+    ax1.legend(fontsize=8)
+    fig.tight_layout()
+    out = save_figure(fig, path)
+    plt.close(fig)
+    return out
+
+
+def all_plots(result, out: Path) -> dict[str, Path]:
+    """Raster, rate histogram, photon map and link budget of an ArrayResult, written into ``out``."""
+    out = Path(out)
+    return {"raster": raster(result, out / "raster.png"), "rates": rate_histogram(result, out / "rate_histogram.png"),
+            "photon_map": photon_map(result, out / "photon_map.png"),
+            "link_budget": link_budget(result, out / "link_budget.png")}

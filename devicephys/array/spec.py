@@ -41,11 +41,23 @@ class ArraySpec(Spec):
         "isotropic", "emitter far-field pattern: isotropic, vertical point dipole, or the EmissionResult's")
     emission_file: Optional[str] = option(None, "emission.nc to take the far field from (far_field = 'emission')")
     detector_area: float = quantity(2.5e-13, "m^2", "area of one photodetecting synapse", gt=0)
-    detector_absorption: float = quantity(0.5, "1", "fraction of incident photons absorbed", gt=0, le=1)
-    detector_quantum_efficiency: float = quantity(0.8, "1", "photoelectrons per absorbed photon below the cutoff",
-                                                  gt=0, le=1)
-    detector_cutoff_wavelength: float = quantity(1.1e-6, "m", "detector band edge (Si: 1.1 um)", gt=0)
-    detector_gain: float = quantity(1.0e6, "1", "photoconductive gain: electrons injected per photoelectron", gt=0)
+    receiver: Literal["photodiode", "photoconductor"] = option(
+        "photodiode", "photodetecting synapse: p-i-n photodiode (gain 1) or photoconductor (gain tau_c/tau_tr)")
+    receiver_material: Literal["germanium", "silicon"] = option(
+        "germanium", "absorbing semiconductor of the detector (optical constants: Nunley 2016 / Schinke 2015)")
+    absorber_thickness: float = quantity(1.0e-6, "m", "absorbing (intrinsic) layer thickness of the detector",
+                                         gt=0, le=1e-4)
+    collection_efficiency: float = quantity(1.0, "1", "fraction of photogenerated pairs collected (depleted "
+                                            "layer: ~1, Saleh & Teich sec. 18.1)", gt=0, le=1)
+    medium_index: float = quantity(1.49, "1", "refractive index of the medium light crosses (PMMA 1.49)", ge=1, le=5)
+    generation_lifetime: float = quantity(1.0e-6, "s", "generation lifetime of the photodiode's depleted layer "
+                                          "(dark current; Ge-on-Si ~0.1-10 mA/cm^2, Michel et al., Nat. Photon. 4, "
+                                          "527 (2010))", gt=1e-12, le=1.0)
+    receiver_bias: float = quantity(1.0, "V", "detector bias (photoconductor V_b; photodiode reverse bias)",
+                                    gt=0, le=20)
+    electrode_gap: float = quantity(0.5e-6, "m", "photoconductor contact spacing L", gt=1e-8, le=1e-4)
+    carrier_lifetime: float = quantity(1.0e-9, "s", "photoconductor carrier lifetime tau_c (Ge-on-Si films: ns, "
+                                       "Geiger et al., Appl. Phys. Lett. 104, 062106 (2014))", gt=1e-13, le=1e-2)
     attenuation_length: float = quantity(5.0e-5, "m", "1/e attenuation length of light in the medium", gt=0)
     photons_per_spike: Optional[float] = quantity(None, "1", "override of the card's photons per spike", gt=0)
     drive_level: float = quantity(1.3, "1", "source voltage of stimulated neurons / card firing voltage", gt=1)
@@ -58,10 +70,6 @@ class ArraySpec(Spec):
     seed: int = option(0, "random seed (stimulus choice and photon draws)", ge=0)
     n_traces: int = option(8, "neurons whose v and filament state are recorded", ge=0, le=1000)
     memory_limit: Optional[float] = quantity(None, "B", "memory the run may use (default: what is available)", gt=0)
-    digits_test_samples: int = option(
-        300, "test digits classified by the photonic network at this pitch and photon budget (0: skip)", ge=0, le=1797)
-    digits_photons_per_spike: Optional[float] = quantity(
-        None, "1", "photons per spike for the digits task (default: the array's)", gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> "ArraySpec":
@@ -77,12 +85,16 @@ class ArraySpec(Spec):
         if self.detector_area >= self.pitch**2 and self.nx * self.ny > 1:
             raise SpecError(f"ArraySpec.detector_area = {self.detector_area} m^2 must be < pitch^2 = {self.pitch**2} "
                             f"m^2 (detectors of neighbours would overlap); shrink it", field="detector_area")
+        if self.receiver == "photoconductor" and self.electrode_gap**2 > self.detector_area:
+            raise SpecError(f"ArraySpec.electrode_gap = {self.electrode_gap} m exceeds sqrt(detector_area) = "
+                            f"{self.detector_area**0.5:.3g} m; the photoconductor's contacts must fit on the "
+                            f"detector: shrink electrode_gap", field="electrode_gap")
         return self
 
     @classmethod
     def fast(cls) -> "ArraySpec":
         """Quick preset: a 16 x 16 array for 50 card time scales."""
-        return cls(nx=16, ny=16, duration_scales=50.0, n_traces=4, digits_test_samples=60)
+        return cls(nx=16, ny=16, duration_scales=50.0, n_traces=4)
 
     def timing(self, time_scale: float) -> tuple[float, float]:
         """(duration, dt) [s]: the given values or the defaults for a card with ``time_scale`` [s]."""

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from devicephys.array import network as nw
-from devicephys.array.card import DEFAULT_CARD, neuron_from_card
+from devicephys.array.card import illustrative_card, neuron_from_card
 from devicephys.array.simulate import simulate
 
-NEURON = neuron_from_card(DEFAULT_CARD)
+NEURON = neuron_from_card(illustrative_card())
+V_IN = 1.5 * NEURON.threshold_voltage
 
 
 def _isi(model, drive, dt, duration=4e-6, v_init=None):
@@ -22,12 +23,13 @@ def _isi(model, drive, dt, duration=4e-6, v_init=None):
 
 
 def test_threshold_switch_interval_matches_tc_plus_td():
-    v_in = 0.6
+    v_in = V_IN
     t_c = NEURON.tau * math.log((v_in - NEURON.hold_voltage) / (v_in - NEURON.threshold_voltage))
     t_d = NEURON.discharge_time(v_in)
     errors = []
-    for dt in (4e-9, 2e-9, 1e-9, 0.5e-9):
-        t = _isi(nw.threshold_switch, v_in, dt)
+    # time steps resolving the discharge (the refractory period is counted in whole steps)
+    for dt in t_d / np.array([2.0, 4.0, 8.0, 16.0]):
+        t = _isi(nw.threshold_switch, v_in, dt, duration=30 * (t_c + t_d))
         isi = np.diff(t)[1:]
         assert isi.size > 5
         errors.append(abs(isi.mean() - (t_c + t_d)))
@@ -36,13 +38,14 @@ def test_threshold_switch_interval_matches_tc_plus_td():
     assert errors[-1] < errors[0]
 
 
-@pytest.mark.parametrize("v_in", [NEURON.threshold_voltage, NEURON.threshold_voltage - 1e-3, 0.2])
+@pytest.mark.parametrize("v_in", [NEURON.threshold_voltage, NEURON.threshold_voltage - 1e-3,
+                                  0.2 * NEURON.threshold_voltage])
 def test_threshold_switch_silent_at_or_below_threshold(v_in):
     assert _isi(nw.threshold_switch, v_in, 1e-9, duration=5e-6).size == 0
 
 
 def test_blinking_first_spike_matches_filament_growth_law():
-    v = 0.42
+    v = 1.05 * NEURON.firing_voltage("blinking")
     a_tr = 4 * math.sinh(v / (2 * NEURON.set_time_v0)) ** 2 / NEURON.set_time_tau0 * NEURON.relaxation_time
     assert a_tr > 1
     t1 = -NEURON.relaxation_time * math.log(1 - 1 / a_tr)
@@ -53,9 +56,10 @@ def test_blinking_first_spike_matches_filament_growth_law():
 
 def test_blinking_without_relaxation_fires_at_set_time():
     # tau_r >> t_set: the neuron fires at t_set = tau0 / (4 sinh^2(V/2V0)) (-> tau0 exp(-V/V0) for V >> V0)
-    slow = neuron_from_card({**DEFAULT_CARD, "parameters": {**DEFAULT_CARD["parameters"],
-                                                           "relaxation_time": {"value": 1.0, "unit": "s"}}})
-    v = 0.45
+    data = illustrative_card().to_dict()
+    data["parameters"]["relaxation_time"]["value"] = 1.0
+    slow = neuron_from_card(data)
+    v = NEURON.threshold_voltage
     t_set = slow.set_time_tau0 / (4 * math.sinh(v / (2 * slow.set_time_v0)) ** 2)
     net = nw.Network()
     net.add(nw.blinking("n", 1, slow, v, v_init=v))
@@ -71,11 +75,12 @@ def test_blinking_silent_when_relaxation_wins():
 
 def test_photons_emitted_are_spikes_times_card_budget():
     net = nw.Network()
-    net.add(nw.threshold_switch("n", 3, NEURON, 0.6))
+    net.add(nw.threshold_switch("n", 3, NEURON, V_IN))
     r = simulate(net, 4e-6, 1e-9, progress=False)
     counts = np.bincount(r.spike_index, minlength=3)
-    expected = NEURON.photons_per_electron * NEURON.capacitance * (NEURON.threshold_voltage - NEURON.hold_voltage) / 1.602176634e-19
-    assert np.allclose(r.emitted_photons, counts * expected)
+    card = illustrative_card()
+    assert counts.min() > 10
+    assert np.allclose(r.emitted_photons, counts * card.value("photons_per_spike"))
 
 
 def test_vectorisable_exp_matches_library_exp():

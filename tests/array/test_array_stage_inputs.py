@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from devicephys.array import network as nw
-from devicephys.array.card import DEFAULT_CARD, load_card, neuron_from_card
+from devicephys.array import simulate_array
+from devicephys.array.card import illustrative_card, load_card, neuron_from_card
 from devicephys.array.mnist import load_mnist, read_idx, write_idx
 from devicephys.array.reference import random_wiring
 from devicephys.array.result import ArrayResult
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _card(tmp_path, **changes):
-    card = json.loads(json.dumps(DEFAULT_CARD))
+    card = illustrative_card().to_dict()
     for k, v in changes.items():
         if v is None:
             del card["parameters"][k]
@@ -37,23 +38,38 @@ def _card(tmp_path, **changes):
 
 
 def test_stage_runs_fast_preset_with_a_card(tmp_path):
-    files = run(ArraySpec.fast(), tmp_path / "out", upstream={"compact": _card(tmp_path, photons_per_electron=2e-5)},
+    files = run(ArraySpec.fast(), tmp_path / "out", upstream={"compact": _card(tmp_path, photons_per_spike=2.5)},
                 progress=False)
-    assert set(files) == {"result", "raster", "rates", "photon_map"}
+    assert set(files) == {"result", "raster", "rates", "photon_map", "link_budget"}
     assert all(Path(p).is_file() and Path(p).stat().st_size > 0 for p in files.values())
     res = ArrayResult.load(files["result"])
     ds = res.data
     assert all("units" in ds[v].attrs for v in list(ds.data_vars) + list(ds.coords))
-    assert res.scalar("photons_per_spike") == pytest.approx(2e-5 * 1e-12 * 0.3 / 1.602176634e-19)
+    assert res.scalar("photons_per_spike") == 2.5  # the card's number, not re-derived
     assert ds["spike_time"].size > 0 and res.scalar("crosstalk_ratio") > 0
     assert res.spec == ArraySpec.fast()
-    assert res.scalar("digits_accuracy_ideal") > 0.9
-    assert 0.1 < res.scalar("digits_accuracy") <= 1.0 and res.units("digits_accuracy") == "1"
+    assert res.scalar("receiver_gain") == 1.0 and res.units("link_margin_db") == "dB"
+    assert res.scalar("link_photons_per_spike") == 2.5
 
 
-def test_stage_standalone_uses_builtin_card(tmp_path):
-    files = run(ArraySpec(nx=6, ny=6, duration_scales=10, digits_test_samples=0), tmp_path, upstream={}, progress=False)
-    assert ArrayResult.load(files["result"]).data.attrs["device_card"] == DEFAULT_CARD["name"]
+def test_simulate_array_is_the_in_memory_entry_point():
+    card = illustrative_card()
+    res = simulate_array(ArraySpec(nx=6, ny=6, layers=2, duration_scales=10), card)
+    assert isinstance(res, ArrayResult) and res.data["rate"].size == 72
+    assert res.data.attrs["device_card"] == card.name and res.data.attrs["card_origin"] == "illustrative"
+    assert res.scalar("vertical_link_distance") == pytest.approx(0.5e-6)
+    # nearer partner above: more photoelectrons than the in-plane neighbour at 1 um
+    assert res.scalar("vertical_link_photoelectrons") > res.scalar("link_photoelectrons")
+
+
+def test_stage_standalone_uses_builtin_card_and_says_so(tmp_path, capfd, monkeypatch):
+    from devicephys.array import card as card_module
+
+    monkeypatch.setattr(card_module, "_told", False)
+    files = run(ArraySpec(nx=6, ny=6, duration_scales=10), tmp_path, upstream={}, progress=False)
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ILLUSTRATIVE" in err[0]
+    assert ArrayResult.load(files["result"]).data.attrs["device_card"] == illustrative_card().name
 
 
 def test_cli_bad_spec_is_one_line_exit_2(tmp_path):
@@ -65,7 +81,17 @@ def test_cli_bad_spec_is_one_line_exit_2(tmp_path):
     assert len(out.stderr.strip().splitlines()) == 1 and "pitch" in out.stderr
 
 
-@pytest.mark.parametrize("changes,word", [({"hold_voltage": 0.5}, "hold_voltage"),
+def test_cli_refuses_a_card_the_compact_validator_refuses(tmp_path):
+    _card(tmp_path, gap_min=None)
+    spec = tmp_path / "array.yaml"
+    spec.write_text("nx: 4\nny: 4\nduration_scales: 5\n")
+    out = subprocess.run([sys.executable, "-m", "devicephys", "array", str(spec), "--out", str(tmp_path / "o"),
+                          "--from", str(tmp_path), "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and "gap_min" in out.stderr
+
+
+@pytest.mark.parametrize("changes,word", [({"hold_voltage": 1.5}, "hold_voltage"),
                                           ({"neuron_capacitance": -1e-12}, "neuron_capacitance"),
                                           ({"set_time_v0": None}, "set_time_v0")])
 def test_bad_cards_are_refused_with_the_parameter_named(tmp_path, changes, word):
@@ -76,7 +102,11 @@ def test_bad_cards_are_refused_with_the_parameter_named(tmp_path, changes, word)
 
 @pytest.mark.parametrize("kwargs,word", [(dict(dt=1e-3, duration=1e-4), "dt"), (dict(stimulus_fraction=2), "stimulus"),
                                          (dict(detector_area=2e-12), "detector_area"), (dict(nx=0), "nx"),
-                                         (dict(far_field="emission"), "emission_file")])
+                                         (dict(far_field="emission"), "emission_file"),
+                                         (dict(absorber_thickness=-1e-6), "absorber_thickness"),
+                                         (dict(carrier_lifetime=1.0), "carrier_lifetime"),
+                                         (dict(receiver="photoconductor", electrode_gap=1e-6), "electrode_gap"),
+                                         (dict(receiver_material="indium"), "receiver_material")])
 def test_bad_specs(kwargs, word):
     with pytest.raises(SpecError, match=word):
         ArraySpec(**kwargs)
@@ -141,7 +171,7 @@ def test_study_fast_mode_passes_its_check(tmp_path):
 def test_cli_runs_the_fast_preset_from_a_compact_folder(tmp_path):
     folder = _card(tmp_path)
     spec = tmp_path / "array.yaml"
-    spec.write_text("nx: 8\nny: 8\nduration_scales: 20\ndigits_test_samples: 0\npitch: 1.5 um\n")
+    spec.write_text("nx: 8\nny: 8\nduration_scales: 20\npitch: 1.5 um\n")
     out = subprocess.run([sys.executable, "-m", "devicephys", "array", str(spec), "--out", str(tmp_path / "o"),
                           "--from", str(tmp_path), "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr
