@@ -37,6 +37,32 @@ NIST-JANAF
     capacity of HfO2 (60.3 J/(mol K) at 298 K, M = 210.49 g/mol).
 Lide-SiO2
     CRC (above), amorphous SiO2 (fused silica) thermal data.
+AshcroftMermin
+    N. W. Ashcroft, N. D. Mermin, *Solid State Physics* (1976), Table 2.1:
+    free-electron Fermi wavevectors (Ag 1.20e10 1/m, Au 1.21e10 1/m).
+Gall2016
+    D. Gall, "Electron mean free path in elemental metals", J. Appl. Phys. 119,
+    085101 (2016): bulk electron mean free path at room temperature (Ag 53.3 nm,
+    Au 37.7 nm), with ρλ constant (λ ∝ 1/ρ as the phonon scattering changes).
+Kashiwagi1986
+    T. Kashiwagi et al., "Effects of weak linkages on the thermal and oxidative
+    degradation of poly(methyl methacrylates)", Macromolecules 19, 2160 (1986):
+    free-radical PMMA loses mass in steps near 165 °C (head-to-head links),
+    270 °C (vinylidene chain ends) and 360 °C (random scission); the onset of the
+    main, chain-end-initiated unzipping, 270 °C = 543 K, is taken as the limit.
+Williams1965
+    R. Williams, "Photoemission of electrons from silicon into silicon dioxide",
+    Phys. Rev. 140, A569 (1965): Si/SiO2 barrier 3.25 eV, so χ(SiO2) = 0.9 eV.
+Robertson2000
+    J. Robertson, "Band offsets of wide-band-gap oxides and implications for
+    future electronic devices", J. Vac. Sci. Technol. B 18, 1785 (2000):
+    χ(HfO2) = 2.5 eV.
+PMMA-affinity
+    Electron affinity of PMMA, 2.5 eV (conduction-band edge / LUMO below the
+    vacuum level, the value commonly used in metal/PMMA injection-barrier
+    analyses).  Recalled, NOT confirmed in a citable source here, and uncertain
+    by about ±1 eV: the OFF resistance depends on it exponentially.
+    The tunnelling barrier of an Ag/PMMA/Ag gap is W(Ag) − χ(PMMA) = 1.76 eV.
 """
 
 from __future__ import annotations
@@ -70,8 +96,12 @@ class Material:
         ``electrical_conductivity`` [S/m], ``temperature_coefficient`` [1/K]
         (of resistivity), ``thermal_conductivity`` [W/(m K)],
         ``density`` [kg/m^3], ``specific_heat`` [J/(kg K)],
-        ``work_function`` [J], ``melting_point`` [K] (metals);
-        ``refractive_index`` [1], ``relative_permittivity`` [1] (insulators);
+        ``work_function`` [J], ``melting_point`` [K],
+        ``fermi_wavevector`` [1/m], ``mean_free_path`` [m] (at 293 K),
+        ``reference_temperature`` [K] (of the conductivity data) (metals);
+        ``refractive_index`` [1], ``relative_permittivity`` [1],
+        ``electron_affinity`` [J], ``thermal_limit`` [K] (decomposition or
+        softening: the hottest the matrix survives) (insulators);
         ``meep_material`` names the Drude–Lorentz fit in ``meep.materials``.
     """
 
@@ -108,8 +138,12 @@ _TABLE: dict[str, Material] = {
         "thermal_conductivity": _p(429.0, "W/(m K)", "CRC"),
         "density": _p(10490.0, "kg/m^3", "CRC"),
         "specific_heat": _p(235.0, "J/(kg K)", "CRC"),
-        "work_function": _p(4.26 * _EV, "J", "Michaelson1977"),
+        "work_function": _p(4.26 * _EV, "J", "Michaelson1977: polycrystalline Ag (faces 4.52-4.74 eV); a "
+                            "filament's surface is polycrystalline"),
         "melting_point": _p(1234.93, "K", "CRC"),
+        "fermi_wavevector": _p(1.20e10, "1/m", "AshcroftMermin"),
+        "mean_free_path": _p(53.3e-9, "m", "Gall2016: 293 K"),
+        "reference_temperature": _p(293.0, "K", "CRC: temperature of the resistivity data"),
     }),
     "Pt": Material("Pt", "metal", {
         "electrical_conductivity": _p(1 / 1.06e-7, "S/m", "CRC: resistivity 1.06e-7 Ohm m at 293 K"),
@@ -119,6 +153,7 @@ _TABLE: dict[str, Material] = {
         "specific_heat": _p(133.0, "J/(kg K)", "CRC"),
         "work_function": _p(5.65 * _EV, "J", "Michaelson1977"),
         "melting_point": _p(2041.4, "K", "CRC"),
+        "reference_temperature": _p(293.0, "K", "CRC: temperature of the resistivity data"),
     }),
     "Au": Material("Au", "metal", {
         "electrical_conductivity": _p(1 / 2.214e-8, "S/m", "CRC: resistivity 2.214e-8 Ohm m at 293 K"),
@@ -128,6 +163,9 @@ _TABLE: dict[str, Material] = {
         "specific_heat": _p(129.0, "J/(kg K)", "CRC"),
         "work_function": _p(5.10 * _EV, "J", "Michaelson1977"),
         "melting_point": _p(1337.33, "K", "CRC"),
+        "fermi_wavevector": _p(1.21e10, "1/m", "AshcroftMermin"),
+        "mean_free_path": _p(37.7e-9, "m", "Gall2016: 293 K"),
+        "reference_temperature": _p(293.0, "K", "CRC: temperature of the resistivity data"),
     }),
     "PMMA": Material("PMMA", "insulator", {
         "electrical_conductivity": _p(1e-13, "S/m", "PolymerHandbook: volume resistivity > 1e13 Ohm m"),
@@ -136,6 +174,8 @@ _TABLE: dict[str, Material] = {
         "specific_heat": _p(1466.0, "J/(kg K)", "PolymerHandbook"),
         "refractive_index": _p(1.49, "1", "Sultanova2009: n(589 nm) = 1.4905"),
         "relative_permittivity": _p(2.6, "1", "PolymerHandbook: 1 MHz"),
+        "electron_affinity": _p(2.5 * _EV, "J", "PMMA-affinity (recalled, unconfirmed)"),
+        "thermal_limit": _p(543.0, "K", "Kashiwagi1986: onset of chain-end unzipping (270 C)"),
     }),
     "SiO2": Material("SiO2", "insulator", {
         "electrical_conductivity": _p(1e-14, "S/m", "CRC: amorphous SiO2 resistivity ~1e14 Ohm m"),
@@ -144,6 +184,8 @@ _TABLE: dict[str, Material] = {
         "specific_heat": _p(740.0, "J/(kg K)", "Lide-SiO2"),
         "refractive_index": _p(1.458, "1", "Malitson1965: n(589 nm) = 1.4584"),
         "relative_permittivity": _p(3.9, "1", "CRC: thermal oxide"),
+        "electron_affinity": _p(0.9 * _EV, "J", "Williams1965"),
+        "thermal_limit": _p(1413.0, "K", "CRC: annealing point of fused silica (viscosity 1e12 Pa s)"),
     }),
     "HfO2": Material("HfO2", "insulator", {
         "electrical_conductivity": _p(1e-12, "S/m", "typical leakage of ALD HfO2 films, order of magnitude"),
@@ -152,6 +194,8 @@ _TABLE: dict[str, Material] = {
         "specific_heat": _p(286.0, "J/(kg K)", "NIST-JANAF: 60.3 J/(mol K) / 0.21049 kg/mol"),
         "refractive_index": _p(1.90, "1", "Wood1982: n(600 nm) ~ 1.9"),
         "relative_permittivity": _p(25.0, "1", "CRC / high-k literature"),
+        "electron_affinity": _p(2.5 * _EV, "J", "Robertson2000"),
+        "thermal_limit": _p(3031.0, "K", "CRC: melting point of HfO2"),
     }),
 }
 
