@@ -2,10 +2,12 @@
 # Build (once) and reuse the devicephys environment: Python >= 3.12 venv with
 # DOLFINx, MEEP + MPB built from Debian sources, and the pinned pip packages.
 #
-# The venv lives outside the checkout, in $DEVICEPHYS_CACHE (default
-# ~/.cache/devicephys), under a name keyed on the native pins; .venv in the
-# checkout is a link to it.  Pip pins are re-synced whenever env/pins.txt
-# changes.  A second run finishes in seconds.
+# The heavy venv lives outside the checkout, in $DEVICEPHYS_CACHE (default
+# ~/.cache/devicephys), under a name keyed on the native pins, and is shared by
+# every checkout.  Each checkout gets its own light venv in .venv, layered on
+# the shared one: it holds only this checkout's devicephys (editable), so two
+# clones never run each other's code.  Pip pins are re-synced whenever
+# env/pins.txt changes.  A second run finishes in seconds.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -131,8 +133,51 @@ print("dolfinx", dolfinx.__version__, "meep", meep.__version__)
 PYCHK
 }
 
-editable_install() {
-    "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT"
+light_venv() {  # .venv: this checkout's own venv on top of the shared one
+    local light="$ROOT/.venv" shared_site own_site f
+    if [ -L "$light" ]; then rm -f "$light"; else rm -rf "$light"; fi  # a link: the layout of older set-ups
+    "$PY" -m venv --without-pip "$light"
+    shared_site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+    own_site="$("$light/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+    cat >"$own_site/_devicephys_shared_env.py" <<HOOK
+"""The shared devicephys environment's packages, after this checkout's own (written by scripts/setup.sh)."""
+import os
+import site
+import sys
+
+SHARED = "$shared_site"
+if SHARED not in sys.path:
+    sys.path.append(SHARED)
+    for _name in sorted(os.listdir(SHARED)):
+        if _name.endswith(".pth") and not _name.startswith("__editable__"):  # never another checkout's devicephys
+            site.addpackage(SHARED, _name, set(sys.path))
+HOOK
+    echo "import _devicephys_shared_env" >"$own_site/_devicephys_shared_env.pth"
+    for f in "$VENV"/bin/*; do  # the shared tools (mpirun, gmsh, pytest ...), run from this checkout's venv
+        local name; name="$(basename "$f")"
+        case "$name" in python*|activate*|pip*|devicephys) continue ;; esac
+        [ -e "$light/bin/$name" ] && continue
+        if head -c 128 "$f" | head -n 1 | grep -q '^#!.*python'; then
+            printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$light/bin/python" "$f" >"$light/bin/$name"
+            chmod +x "$light/bin/$name"
+        else
+            ln -s "$f" "$light/bin/$name"
+        fi
+    done
+    for f in "$VENV"/lib/*; do  # shared libraries found through sys.prefix (libmpi for mpi4py, ...)
+        case "$(basename "$f")" in python3*) continue ;; esac
+        [ -e "$light/lib/$(basename "$f")" ] || ln -s "$f" "$light/lib/"
+    done
+    for f in "$VENV"/share "$VENV"/include/*; do
+        [ -e "$f" ] && [ ! -e "$light/${f#"$VENV"/}" ] && ln -s "$f" "$light/${f#"$VENV"/}"
+    done
+    "$light/bin/python" -m pip install -q --no-deps --no-build-isolation -C editable_mode=compat -e "$ROOT"
+    echo "$VENV" >"$light/.shared-env"
+}
+
+light_venv_ok() {  # .venv is this checkout's, on the current shared venv, and imports this checkout's devicephys
+    [ ! -L "$ROOT/.venv" ] && [ "$(cat "$ROOT/.venv/.shared-env" 2>/dev/null)" = "$VENV" ] &&
+        "$ROOT/.venv/bin/python" -c "import devicephys, os, sys; sys.exit(os.path.dirname(os.path.dirname(os.path.realpath(devicephys.__file__))) != os.path.realpath(sys.argv[1]))" "$ROOT" 2>/dev/null
 }
 
 echo "devicephys set-up: Python $PY, environment $VENV"
@@ -154,8 +199,7 @@ if [ "$(cat "$VENV/.pip-key" 2>/dev/null)" != "$PIP_KEY" ]; then
     step "sync pinned pip packages" pip_sync
     echo "$PIP_KEY" >"$VENV/.pip-key"
 fi
-ln -sfn "$VENV" "$ROOT/.venv"
-if ! "$VENV/bin/python" -I -c "import devicephys, os, sys; sys.exit(os.path.dirname(os.path.dirname(devicephys.__file__)) != sys.argv[1])" "$ROOT" 2>/dev/null; then
-    step "install devicephys (editable)" editable_install
+if ! light_venv_ok; then
+    step "create this checkout's .venv on the shared environment" light_venv
 fi
-echo "devicephys set-up: ready (.venv -> $VENV)"
+echo "devicephys set-up: ready (.venv of $ROOT, on $VENV)"
