@@ -97,3 +97,10 @@ def _add_fdtd(ds: xr.Dataset, runs: list[GapSpectra], lam) -> None:
                                                    for r in runs], "m", "peak of Purcell x efficiency", method=how)
     ds["fdtd_seconds"] = _var("fdtd_gap", [r.seconds for r in runs], "s", "wall time of the FDTD run")
     ds["fdtd_grid_step"] = _var("fdtd_gap", [r.grid_step for r in runs], "m", "grid step of the FDTD run")
+    ds["fdtd_simulated_time"] = _var("fdtd_gap", [r.simulated_time for r in runs], "s", "simulated time of the FDTD run")
+    ds["fdtd_time_steps"] = _var("fdtd_gap", [r.time_steps for r in runs], "1", "FDTD time steps of the run")
+    ds["fdtd_decay_reached"] = _var("fdtd_gap", [r.decay_reached for r in runs], "1",
+                                    "field decay reached at the stop probe, |Ez|^2 over its maximum (target: field_decay)")
+    ds.attrs["solver_fdtd_runs"] = len(runs)
+    ds.attrs["solver_fdtd_seconds"] = float(sum(r.seconds for r in runs))
+    ds.attrs["solver_fdtd_worst_decay"] = float(max(r.decay_reached for r in runs))

@@ -52,6 +52,9 @@ class GapSpectra:
         Wall time [s] and FDTD speed [1/s] of the run.
     grid_step
         Grid step of the run [m] (finer than the spec's for a refined narrow gap).
+    simulated_time, time_steps, decay_reached
+        Solver statistics: simulated time [s], FDTD time steps [1], and the field decay
+        reached at the stop probe (|Ez|^2 over its maximum) [1].
     """
 
     gap: float
@@ -62,6 +65,9 @@ class GapSpectra:
     seconds: float
     steps_per_second: float
     grid_step: float = float("nan")
+    simulated_time: float = float("nan")
+    time_steps: int = 0
+    decay_reached: float = float("nan")
 
 
 def geometry_and_control(spec: EmissionSpec, gap: float, tip_radius: float):
@@ -108,7 +114,7 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
                       purcell_flux=raw.power_total / solve.power_from_ldos(raw.ldos_reference, spec.insulator_index, ctrl.grid_step),
                       radiative_efficiency=raw.power_radiated / total_from_ldos,
                       far_field=raw.far_field / norm[None, :], seconds=raw.seconds, steps_per_second=raw.steps_per_second,
-                      grid_step=ctrl.grid_step)
+                      grid_step=ctrl.grid_step, **raw.extra)
 
 
 #: prctl option: signal delivered to this process when its parent dies (linux/prctl.h).

@@ -166,23 +166,47 @@ def _stop_condition(probe: mp.Vector3, min_time: float, decay: float, check_ever
     ``fields.last_source_time()``; counted from t = 0 it had no effect.
     """
     decayed = mp.stop_when_fields_decayed(check_every, mp.Ez, probe, decay)
-    state = {"next": 0.0, "t_start": None}
+    # |Ez|^2 at the probe: its maximum so far, and the largest value within the current check interval
+    # (MEEP's own decay criterion compares the second with the first at each check).
+    state = {"next": 0.0, "t_start": None, "peak": 0.0, "window": 0.0, "last": float("nan")}
 
     def stop(sim) -> bool:
         t = sim.meep_time()
         if state["t_start"] is None:
             state["t_start"] = float(sim.fields.last_source_time())
+        value = abs(sim.get_field_point(mp.Ez, probe))
+        state["peak"], state["window"] = max(state["peak"], value ** 2), max(state["window"], value ** 2)
         if t >= state["next"]:
             state["next"] = t + check_every
-            value = abs(sim.get_field_point(mp.Ez, probe))
             if not math.isfinite(value) or value > _BLOWUP:
                 raise ConvergenceError(
                     f"FDTD fields diverged at t = {t:.2f} a/c (|Ez| = {value:.3g}); reduce the Courant factor, "
                     "keep the wavelengths inside the metal fit's range, or move the PML away from the metal")
+            state["last"], state["window"] = state["window"], 0.0
         done = decayed(sim)
         return bool(done) and t - state["t_start"] >= min_time
 
+    stop.state = state  # read by _run_and_collect: the decay reached
     return stop
+
+
+def _run_and_collect(sim, freqs: np.ndarray, wavelengths: np.ndarray, probe, c: "RunControl", reference) -> "Spectra":
+    """Run ``sim`` with the dipole LDOS until the fields at ``probe`` decayed, and collect the run's statistics.
+
+    ``reference`` is the homogeneous LDOS on the same grid (or NaN).  Returns a
+    :class:`Spectra` with the LDOS, wall time, speed and, in ``extra``, the simulated
+    time [s], the number of time steps and the decay reached (the largest |Ez|^2 at the
+    probe in the last check interval over its maximum; the run's target is ``c.decay``).
+    """
+    stop = _stop_condition(probe, meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
+    t0 = time.perf_counter()
+    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
+    seconds = time.perf_counter() - t0
+    peak = stop.state["peak"]
+    stats = {"simulated_time": sim.meep_time() * LENGTH_UNIT / 299792458.0, "time_steps": int(sim.timestep()),
+             "decay_reached": stop.state["last"] / peak if peak > 0 else float("nan")}
+    return Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data), ldos_reference=reference,
+                   steps_per_second=sim.timestep() / seconds, seconds=seconds, extra=stats)
 
 
 def check_spectrum(name: str, values: np.ndarray, spike: float | None = 2.0, floor: float = 0.0) -> None:
@@ -334,15 +358,9 @@ def run_gap(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, angles: n
     big = _closed_cylinder(sim, freqs, lay["r_box"], *lay["z_box"])
     n2f = _closed_cylinder(sim, freqs, lay["r_box"], *lay["z_box"], kind="near2far") if angles is not None else None
     probe = mp.Vector3(lay["r_box"], 0, lay["z_box"][1])
-    stop = _stop_condition(probe, meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
-    t0 = time.perf_counter()
-    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
-    seconds = time.perf_counter() - t0
+    out = _run_and_collect(sim, freqs, wavelengths, probe, c, _ldos_reference(freqs, g.index, lay["dz"]))
     norm = _source_power(sim)
-    out = Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
-                  ldos_reference=_ldos_reference(freqs, g.index, lay["dz"]),
-                  power_total=_total_flux(small) / norm, power_radiated=_total_flux(big) / norm,
-                  steps_per_second=sim.timestep() / seconds, seconds=seconds)
+    out.power_total, out.power_radiated = _total_flux(small) / norm, _total_flux(big) / norm
     if n2f is not None:
         out.angle = np.asarray(angles, float)
         out.far_field = _far_field(sim, n2f, out.angle, len(freqs))
@@ -443,14 +461,10 @@ def run_mirror(height: float, metal: str, index: float, c: RunControl, wavelengt
     lay = {"dz": dz, "d": 2 * h, "z_src": h}
     r_b, z0, z1 = _small_box(lay)
     small = _closed_cylinder(sim, freqs, r_b, z_surf + z0, z_surf + z1)
-    stop = _stop_condition(mp.Vector3(0, 0, z_surf + 2 * h), meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
-    t0 = time.perf_counter()
-    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
-    seconds = time.perf_counter() - t0
-    norm = _source_power(sim)
-    return Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
-                   ldos_reference=_ldos_reference(freqs, index, dz), power_total=_total_flux(small) / norm,
-                   steps_per_second=sim.timestep() / seconds, seconds=seconds)
+    out = _run_and_collect(sim, freqs, wavelengths, mp.Vector3(0, 0, z_surf + 2 * h), c,
+                           _ldos_reference(freqs, index, dz))
+    out.power_total = _total_flux(small) / _source_power(sim)
+    return out
 
 
 def run_mim(width: float, metal: str, index: float, wavelengths: np.ndarray, *, grid_step: float = 1e-9,
@@ -503,10 +517,7 @@ def run_homogeneous(index: float, c: RunControl, wavelengths: np.ndarray, *, siz
     sim = mp.Simulation(cell_size=mp.Vector3(s + pml, 0, 2 * (s + pml)), resolution=1 / dz, dimensions=mp.CYLINDRICAL,
                         m=0, default_material=mp.Medium(index=index), boundary_layers=[mp.PML(pml)],
                         sources=_source(freqs, mp.Vector3()), Courant=c.courant)
-    stop = _stop_condition(mp.Vector3(s / 2, 0, s / 2), meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
-    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
-    return Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
-                   ldos_reference=_ldos_reference(freqs, index, dz))
+    return _run_and_collect(sim, freqs, wavelengths, mp.Vector3(s / 2, 0, s / 2), c, _ldos_reference(freqs, index, dz))
 
 
 def run_gap_3d(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, homogeneous: bool = False) -> Spectra:
@@ -532,9 +543,4 @@ def run_gap_3d(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, homoge
                         symmetries=[mp.Mirror(mp.X), mp.Mirror(mp.Y)], Courant=c.courant,
                         sources=_source(freqs, mp.Vector3(0, 0, lay["z_src"])))
     probe = mp.Vector3(lay["r_box"], 0, lay["z_box"][1])
-    stop = _stop_condition(probe, meep_time(c.min_run_time), c.decay, 1.0 / float(freqs.min()))
-    t0 = time.perf_counter()
-    sim.run(mp.dft_ldos(list(freqs)), until_after_sources=stop)
-    seconds = time.perf_counter() - t0
-    return Spectra(wavelength=np.asarray(wavelengths, float), ldos=np.asarray(sim.ldos_data),
-                   ldos_reference=np.full(len(freqs), np.nan), steps_per_second=sim.timestep() / seconds, seconds=seconds)
+    return _run_and_collect(sim, freqs, wavelengths, probe, c, np.full(len(freqs), np.nan))

@@ -41,6 +41,9 @@ def test_stage_writes_result_and_plots(fast_run):
     import meep
 
     assert res.versions["meep"] == meep.__version__  # the engine that computed it, read back from emission.nc
+    # solver statistics: every run stopped because its fields decayed to the spec's target
+    assert np.all(ds["fdtd_decay_reached"] <= EmissionSpec.fast().field_decay), ds["fdtd_decay_reached"].values
+    assert np.all(ds["fdtd_time_steps"] > 0) and np.all(ds["fdtd_simulated_time"] > EmissionSpec.fast().min_run_time)
 
 
 def test_total_power_from_ldos_and_flux_box_agree(fast_run):
