@@ -103,6 +103,63 @@ def _stage_section(name: str, folder: Path, summary: dict) -> str:
     return "".join(parts)
 
 
+#: The card's key numbers for the first screen: name, shown unit, scale from SI, label.
+_KEY_NUMBERS = (
+    ("threshold_voltage", "V", 1.0, "threshold voltage"), ("hold_voltage", "V", 1.0, "hold voltage"),
+    ("resistance_on", "kΩ", 1e-3, "ON resistance"), ("resistance_off", "Ω", 1.0, "OFF resistance"),
+    ("set_time_tau0", "s", 1.0, "set time prefactor τ₀"), ("set_time_v0", "V", 1.0, "set time voltage scale V₀"),
+    ("relaxation_time", "µs", 1e6, "self-rupture time"), ("thermal_resistance", "K/W", 1.0, "thermal resistance"),
+    ("photons_per_electron", "1", 1.0, "photons per electron"), ("photons_per_spike", "1", 1.0, "photons per spike"),
+    ("peak_wavelength", "nm", 1e9, "peak wavelength"),
+)
+
+
+def _device_line(out: Path) -> str:
+    """One sentence describing the simulated stack (from the filament result's spec)."""
+    import xarray as xr
+
+    nc = out / "filament" / "filament.nc"
+    try:
+        spec = json.loads(xr.load_dataset(nc, engine="h5netcdf").attrs["spec"])
+    except Exception:  # noqa: BLE001 - no readable filament result: no device line
+        return ""
+    try:
+        return (f"<p><b>Device:</b> {html.escape(spec['active_electrode'])} / {spec['insulator_thickness'] * 1e9:.3g} nm "
+                f"{html.escape(spec['insulator'])} / {html.escape(spec['counter_electrode'])}, footprint "
+                f"{spec['footprint_x'] * 1e9:.0f} × {spec['footprint_y'] * 1e9:.0f} nm, series resistor "
+                f"{spec['series_resistance'] / 1e3:.3g} kΩ, ambient {spec['ambient_temperature']:.0f} K.</p>")
+    except (KeyError, TypeError):
+        return ""
+
+
+def _key_numbers(out: Path) -> str:
+    """The card's key numbers with 1σ, beside their published ranges (first screen)."""
+    from devicephys.ranges import RANGES
+
+    path = out / "compact" / "device_card.json"
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return ""
+    params, unc = card.get("parameters", {}), card.get("uncertainties", {})
+    rows = []
+    for name, unit, scale, label in _KEY_NUMBERS:
+        if name not in params or params[name].get("value") is None:
+            continue
+        value, sigma = params[name]["value"], unc.get(name)
+        shown = _fmt(value * scale) + ("" if sigma is None else f" ± {_fmt(sigma * scale)}")
+        rng = RANGES.get(name)
+        inside = "" if rng is None else ("in range" if rng.holds(value) else "OUT of range")
+        colour = "" if rng is None else ("#e6f4e6" if rng.holds(value) else "#f8d0d0")
+        published = "" if rng is None else f"{_fmt(rng.low * scale)} – {_fmt(rng.high * scale)}"
+        rows.append(f"<tr style='background:{colour}'><td>{html.escape(label)}</td><td class=num>{html.escape(shown)}</td>"
+                    f"<td>{html.escape(unit)}</td><td class=num>{html.escape(published)}</td><td>{inside}</td>"
+                    f"<td>{html.escape(params[name].get('source', ''))}</td></tr>")
+    head = ("<tr><th>quantity</th><th>value ± 1σ</th><th>unit</th><th>published range</th><th></th>"
+            "<th>how obtained</th></tr>")
+    return f"<h2 id='key-numbers'>Key numbers of the DeviceCard</h2><table>{head}{''.join(rows)}</table>" if rows else ""
+
+
 def _audit_table(rows) -> str:
     """The joint audit: one row per constraint, failing rows red, unknown ones amber."""
     colour = {"pass": "#e6f4e6", "fail": "#f8d0d0", "unknown": "#fdf0c8"}
@@ -115,12 +172,54 @@ def _audit_table(rows) -> str:
     return f"<h2 id='audit'>Joint audit</h2><table class=audit>{head}{body}</table>"
 
 
+def _sweeps_section(out: Path, summary: dict) -> str:
+    """The sweeps of the run (summary rows of kind 'sweep'): status, the plot of each, its values as a table."""
+    rows = {name: row for name, row in summary.items() if row.get("kind") == "sweep"}
+    if not rows:
+        return ""
+    parts = ["<h2>sweeps</h2>"]
+    for name, row in rows.items():
+        parts.append(f"<h3>{html.escape(name)}</h3><p>status: {html.escape(row.get('status', ''))}</p>")
+        if "error" in row:
+            parts.append(f"<p style='color:#a00'>error: {html.escape(row['error'])}</p>")
+        files = {k: out / v for k, v in row.get("files", {}).items()}
+        if "plot" in files and files["plot"].is_file():
+            parts.append(_img(files["plot"], f"{name}: each extracted quantity against the swept field"))
+        if "result" in files and files["result"].is_file():
+            parts.append(_sweep_table(files["result"]))
+    return "".join(parts)
+
+
+def _sweep_table(nc: Path) -> str:
+    """One row per sweep point: the swept value, then each extracted quantity (unit in the header)."""
+    import xarray as xr
+
+    try:
+        ds = xr.load_dataset(nc, engine="h5netcdf")
+    except Exception as exc:  # noqa: BLE001 - a report never fails on one bad file
+        return f"<p>could not read {html.escape(nc.name)}: {html.escape(str(exc))}</p>"
+    dim = next(iter(ds.dims))
+    names = [dim] + [str(n) for n in ds.data_vars]
+    head = "".join(f"<th>{html.escape(n)} [{html.escape(ds[n].attrs.get('units', ''))}]</th>" for n in names)
+    body = []
+    for i in range(ds.sizes[dim]):
+        cells = []
+        for n in names:
+            v = ds[n].values[i]
+            text = _fmt(float(v)) if ds[n].dtype.kind in "fiu" else str(v)
+            cells.append(f"<td class=num>{html.escape(text)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table><p>data: {html.escape(nc.name)}</p>"
+
+
 def write_report(out: Path, summary: dict, sketch: Path | None = None, audit_rows=None) -> Path:
     """Write ``out/report.html`` for the run in ``out``; return its path."""
     out = Path(out)
     body = ["<h1>devicephys report</h1>",
             "<p>Light-emitting memristive neuron: filament (FEM) → gap emission (FDTD) → compact model → "
             "photonic spiking array. All values SI unless the label says otherwise.</p>"]
+    body.append(_device_line(out))
+    body.append(_key_numbers(out))
     if audit_rows:
         body.append(_audit_table(audit_rows))
     if sketch is not None and sketch.is_file():
@@ -130,6 +229,7 @@ def write_report(out: Path, summary: dict, sketch: Path | None = None, audit_row
         f"<td class=num>{r.get('seconds', float('nan')):.1f}</td></tr>" for n, r in summary.items()) + "</table>")
     for stage in stages.STAGES:
         body.append(_stage_section(stage.name, out / stage.name, summary))
+    body.append(_sweeps_section(out, summary))
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>devicephys report</title>"
             f"<style>{_CSS}</style></head><body>{''.join(body)}{_CHECK}</body></html>")
     return atomic_write_text(out / "report.html", page)

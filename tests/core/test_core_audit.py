@@ -109,3 +109,16 @@ def test_pipeline_audit_writes_strict_json_and_fails_only_under_strict(tmp_path,
     page = write_report(tmp_path, summary, None, rows).read_text()
     assert page.index("Joint audit") < page.index("<h2>filament"), "the audit is not on the first screen"
     assert "#f8d0d0" in page  # the failing row is red
+
+
+def test_report_first_screen_shows_key_numbers_beside_their_ranges(tmp_path):
+    from devicephys.report import write_report
+
+    card = _card(resistance_on=17.6)
+    card["parameters"]["resistance_on"]["source"] = "FEM"
+    card["uncertainties"] = {"threshold_voltage": 0.02}
+    _run_folder(tmp_path, card)
+    page = write_report(tmp_path, {}, None, audit.audit(tmp_path)).read_text()
+    assert page.index("Key numbers") < page.index("Joint audit")
+    assert "0.9 ± 0.02" in page  # value with its 1σ
+    assert "OUT of range" in page and page.count("OUT of range") == 1  # R_on = 17.6 Ω only
