@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -17,94 +17,135 @@ from devicephys.compact.spec import CompactSpec
 from devicephys.errors import SpecError
 
 
+@dataclass
+class _Params:
+    """What the fit builds: values (SI), 1σ uncertainties, quality measures and sources, by parameter name."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    sigmas: dict[str, float] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def result(self, p: ModelParams):
+        return p, self.sigmas, self.quality, self.sources
+
+
 def _filament_params(ds: xr.Dataset, spec: CompactSpec):
-    """Steps 1-5 of :mod:`devicephys.compact.fit`: the physical model's parameters."""
+    """Steps 1-5 of :mod:`devicephys.compact.fit`: the physical model's parameters.
+
+    A finite-element result (its FilamentSpec stored in the file) gives the laws' physical
+    constants directly (:func:`_params_from_fem`); any other filament result is fitted
+    curve by curve (:func:`_params_from_curves`).
+    """
     fit.require(ds, fit.FILAMENT_VARIABLES, "filament result")
-    values: dict[str, float] = {}
-    sigmas: dict[str, float] = {}
-    quality: dict[str, Any] = {}
-    sources: dict[str, str] = {}
     fem = fem_spec(ds)
-    if fem is None:
-        relax, s_relax, o_relax = fit.fit_relaxation(ds["relax_time"].values, ds["relax_gap"].values)
-        values.update(gap_max=relax["gap_max"], relaxation_time=relax["relaxation_time"])
-        sigmas.update(gap_max=s_relax["gap_max"], relaxation_time=s_relax["relaxation_time"])
-        quality["relaxation"] = {"rms_relative": o_relax.rms, "max_relative": o_relax.max_abs,
+    return _params_from_curves(ds, spec) if fem is None else _params_from_fem(ds, fem, spec)
+
+
+def _params_from_curves(ds: xr.Dataset, spec: CompactSpec):
+    """Parameters fitted to the traces of a filament result that carries no FEM spec."""
+    acc = _Params()
+    relax, s_relax, o_relax = fit.fit_relaxation(ds["relax_time"].values, ds["relax_gap"].values)
+    acc.values.update(gap_max=relax["gap_max"], relaxation_time=relax["relaxation_time"])
+    acc.sigmas.update(gap_max=s_relax["gap_max"], relaxation_time=s_relax["relaxation_time"])
+    acc.quality["relaxation"] = {"rms_relative": o_relax.rms, "max_relative": o_relax.max_abs,
                                  "points": o_relax.n_points}
-        sources.update(gap_max="fit of relax_gap(relax_time), exponential relaxation",
+    acc.sources.update(gap_max="fit of relax_gap(relax_time), exponential relaxation",
                        relaxation_time="fit of relax_gap(relax_time), exponential relaxation")
-    else:
-        t_r, d_0 = float(ds["relaxation_time"]), float(ds["relax_gap"].values[0])
-        d_open, d_r = float(np.nanmax(ds["gap"].values)), float(fem["gap_rupture"])
-        tau_r = fit.relaxation_from_rupture(t_r, d_0, d_open, d_r)
-        values.update(gap_max=d_open, relaxation_time=tau_r)
-        quality["relaxation"] = {"method": "self-rupture time matched",
+    r_fil = _gap_and_body(ds, acc)
+    cond, s_cond, o_cond = fit.fit_conductance(ds["gap"].values, ds["voltage"].values, ds["current"].values,
+                                               r_fil, acc.values["gap_min"])
+    acc.values.update(cond)
+    acc.sigmas.update(s_cond)
+    acc.quality["conductance"] = {"rms_ln": o_cond.rms, "max_ln": o_cond.max_abs, "points": o_cond.n_points}
+    acc.sources.update({k: "fit of ln(I/V) versus gap on the DC sweep" for k in cond})
+    _set_time_law(ds, acc, None)
+    r_th, s_rth, q_th = fit.fit_thermal_resistance(ds["voltage"].values, ds["current"].values,
+                                                   ds["temperature_max"].values)
+    acc.values["thermal_resistance"], acc.sigmas["thermal_resistance"] = r_th, s_rth
+    acc.quality["thermal"] = q_th
+    acc.sources["thermal_resistance"] = "fit of T_max - T_0 = R_th V I on the DC sweep"
+    p = _thermal_and_model(ds, spec, acc)
+    hold = float(ds["hold_voltage"])
+    p = replace(p, activation_energy=fit.activation_energy_from_hold(p, hold))
+    acc.sigmas["activation_energy"] = _propagate_ea(p, hold, acc.sigmas)
+    acc.sources["activation_energy"] = "solved from FilamentResult.hold_voltage: g(V_h, T_on) tau_r = L"
+    if spec.refine_set_time:
+        p = _refine_set_time(ds, p, acc, hold)
+        acc.sigmas["activation_energy"] = _propagate_ea(p, hold, acc.sigmas)
+    return acc.result(p)
+
+
+def _params_from_fem(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec):
+    """Parameters of a finite-element result: the FEM's own physical constants where it has them."""
+    acc = _Params()
+    t_r, d_0 = float(ds["relaxation_time"]), float(ds["relax_gap"].values[0])
+    d_open, d_r = float(np.nanmax(ds["gap"].values)), float(fem["gap_rupture"])
+    tau_r = fit.relaxation_from_rupture(t_r, d_0, d_open, d_r)
+    acc.values.update(gap_max=d_open, relaxation_time=tau_r)
+    acc.quality["relaxation"] = {"method": "self-rupture time matched",
                                  **fit.exponential_misfit(ds["relax_time"].values, ds["relax_gap"].values, d_0,
                                                           d_open, tau_r)}
-        sources.update(gap_max="largest gap of the filament sweep (the open, pristine gap)",
+    acc.sources.update(gap_max="largest gap of the filament sweep (the open, pristine gap)",
                        relaxation_time=f"matched to the FEM self-rupture time {t_r:.4g} s: exponential relaxation "
                                        f"from the start gap reaches gap_rupture = {d_r:.3g} m then")
-    values["gap_min"] = float(np.nanmin(ds["gap"].values))
-    sources["gap_min"] = "minimum of the filament gap trace"
-    r_fil, r_src = fit.filament_body_resistance(float(ds["filament_radius_final"]), float(ds["insulator_thickness"]))
-    values["filament_resistance"], sources["filament_resistance"] = r_fil, r_src
-    if fem is None:
-        cond, s_cond, o_cond = fit.fit_conductance(ds["gap"].values, ds["voltage"].values, ds["current"].values,
-                                                   r_fil, values["gap_min"])
-        values.update(cond)
-        sigmas.update(s_cond)
-        quality["conductance"] = {"rms_ln": o_cond.rms, "max_ln": o_cond.max_abs, "points": o_cond.n_points}
-        sources.update({k: "fit of ln(I/V) versus gap on the DC sweep" for k in cond})
-    else:
-        cond, c_src = fem_conductance(ds, fem, r_fil, values["gap_min"])
-        values.update(cond)
-        sources.update(c_src)
-    v0 = None if fem is None else hopping_voltage_scale(fem, values["gap_max"], float(ds["temperature_max"].values[0]))
-    st, s_st, o_st = fit.fit_set_time(ds["set_voltage"].values, ds["set_time"].values, values["relaxation_time"], v0)
-    values.update(st)
-    sigmas.update(s_st)
-    quality["set_time"] = {"rms_ln": o_st.rms, "max_ln": o_st.max_abs, "points": o_st.n_points}
-    sources.update({k: "fit of set_time(set_voltage), isothermal model law" for k in st})
-    if v0 is not None:
-        sources["set_time_v0"] = ("Mott-Gurney hopping of the FEM: 2 k_B T_0 d_open / (q a), a = "
+    r_fil = _gap_and_body(ds, acc)
+    cond, c_src = fem_conductance(ds, fem, r_fil, acc.values["gap_min"])
+    acc.values.update(cond)
+    acc.sources.update(c_src)
+    v0 = hopping_voltage_scale(fem, acc.values["gap_max"], float(ds["temperature_max"].values[0]))
+    _set_time_law(ds, acc, v0)
+    acc.sources["set_time_v0"] = ("Mott-Gurney hopping of the FEM: 2 k_B T_0 d_open / (q a), a = "
                                   "FilamentSpec.hop_distance (not fitted)")
-    if fem is None:
-        r_th, s_rth, q_th = fit.fit_thermal_resistance(ds["voltage"].values, ds["current"].values,
-                                                       ds["temperature_max"].values)
-        values["thermal_resistance"], sigmas["thermal_resistance"] = r_th, s_rth
-        quality["thermal"] = q_th
-        sources["thermal_resistance"] = "fit of T_max - T_0 = R_th V I on the DC sweep"
-    else:
-        r_th = values["thermal_resistance"] = float(ds["thermal_resistance"])
-        sources["thermal_resistance"] = ("FilamentResult.thermal_resistance (step response of the bridged filament; "
+    acc.values["thermal_resistance"] = float(ds["thermal_resistance"])
+    acc.sources["thermal_resistance"] = ("FilamentResult.thermal_resistance (step response of the bridged filament; "
                                          "the FEM sweep flickers and is not quasi-static)")
-    tau_th = float(ds["thermal_time_constant"])
-    values["thermal_capacitance"] = tau_th / r_th
-    sources["thermal_capacitance"] = "FilamentResult.thermal_time_constant / fitted thermal_resistance"
-    values["ambient_temperature"] = float(ds["temperature_max"].values[0])
-    sources["ambient_temperature"] = "first sample of temperature_max (drive off)"
-    values["floor_width"] = spec.floor_width
-    sources["floor_width"] = "CompactSpec.floor_width (numerical smoothing)"
-    p = ModelParams(activation_energy=0.0, **{k: values[k] for k in ModelParams.names()
-                                               if k in values and k != "activation_energy"})
-    hold = float(ds["hold_voltage"])
-    if fem is None:
-        p = replace(p, activation_energy=fit.activation_energy_from_hold(p, hold))
-        sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
-        sources["activation_energy"] = "solved from FilamentResult.hold_voltage: g(V_h, T_on) tau_r = L"
-    else:
-        p = replace(p, activation_energy=float(fem["migration_barrier"]))
-        sources["activation_energy"] = "FilamentSpec.migration_barrier (activation energy of Ag+ hopping in the FEM)"
+    p = _thermal_and_model(ds, spec, acc)
+    p = replace(p, activation_energy=float(fem["migration_barrier"]))
+    acc.sources["activation_energy"] = "FilamentSpec.migration_barrier (activation energy of Ag+ hopping in the FEM)"
     if spec.refine_set_time:
-        p, s_ref, o_ref = fit.refine_set_time(p, hold if fem is None else None, ds["set_voltage"].values,
-                                              ds["set_time"].values, fit_v0=fem is None)
-        sigmas.update(s_ref)
-        if fem is None:
-            sigmas["activation_energy"] = _propagate_ea(p, hold, sigmas)
-        quality["set_time_full_model"] = {"rms_ln": o_ref.rms, "max_ln": o_ref.max_abs, "points": o_ref.n_points}
-        sources.update({k: "fit of set_time(set_voltage) by simulating the full model (heating included)"
-                        for k in s_ref})
-    return p, sigmas, quality, sources
+        p = _refine_set_time(ds, p, acc, None)
+    return acc.result(p)
+
+
+def _gap_and_body(ds: xr.Dataset, acc: _Params) -> float:
+    """gap_min and the filament body's resistance [Ohm] (returned)."""
+    acc.values["gap_min"] = float(np.nanmin(ds["gap"].values))
+    acc.sources["gap_min"] = "minimum of the filament gap trace"
+    r_fil, r_src = fit.filament_body_resistance(float(ds["filament_radius_final"]), float(ds["insulator_thickness"]))
+    acc.values["filament_resistance"], acc.sources["filament_resistance"] = r_fil, r_src
+    return r_fil
+
+
+def _set_time_law(ds: xr.Dataset, acc: _Params, v0: float | None) -> None:
+    """tau0 (and V0 unless given) of t_set = tau0 exp(-V/V0), least squares on the set times."""
+    st, s_st, o_st = fit.fit_set_time(ds["set_voltage"].values, ds["set_time"].values, acc.values["relaxation_time"], v0)
+    acc.values.update(st)
+    acc.sigmas.update(s_st)
+    acc.quality["set_time"] = {"rms_ln": o_st.rms, "max_ln": o_st.max_abs, "points": o_st.n_points}
+    acc.sources.update({k: "fit of set_time(set_voltage), isothermal model law" for k in st})
+
+
+def _thermal_and_model(ds: xr.Dataset, spec: CompactSpec, acc: _Params) -> ModelParams:
+    """Thermal capacitance, ambient and floor width; the model's parameters (activation energy still 0)."""
+    acc.values["thermal_capacitance"] = float(ds["thermal_time_constant"]) / acc.values["thermal_resistance"]
+    acc.sources["thermal_capacitance"] = "FilamentResult.thermal_time_constant / fitted thermal_resistance"
+    acc.values["ambient_temperature"] = float(ds["temperature_max"].values[0])
+    acc.sources["ambient_temperature"] = "first sample of temperature_max (drive off)"
+    acc.values["floor_width"] = spec.floor_width
+    acc.sources["floor_width"] = "CompactSpec.floor_width (numerical smoothing)"
+    return ModelParams(activation_energy=0.0, **{k: acc.values[k] for k in ModelParams.names()
+                                                  if k in acc.values and k != "activation_energy"})
+
+
+def _refine_set_time(ds: xr.Dataset, p: ModelParams, acc: _Params, hold: float | None) -> ModelParams:
+    """Refit the set-time law by simulating the full model (heating included); V0 only when ``hold`` is given."""
+    p, s_ref, o_ref = fit.refine_set_time(p, hold, ds["set_voltage"].values, ds["set_time"].values,
+                                          fit_v0=hold is not None)
+    acc.sigmas.update(s_ref)
+    acc.quality["set_time_full_model"] = {"rms_ln": o_ref.rms, "max_ln": o_ref.max_abs, "points": o_ref.n_points}
+    acc.sources.update({k: "fit of set_time(set_voltage) by simulating the full model (heating included)" for k in s_ref})
+    return p
 
 
 def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: float) -> tuple[dict[str, float], dict[str, str]]:
@@ -194,7 +235,7 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
     values = {"threshold_voltage": v_th, "hold_voltage": v_h, "resistance_on": r_on, "resistance_off": r_off,
               "neuron_capacitance": spec.neuron_capacitance, "series_resistance": r_s, "neuron_input_voltage": v_in,
               "spike_charge": spec.neuron_capacitance * (v_th - v_h),
-              "switching_time": p.thermal_resistance * p.thermal_capacitance,
+              "switching_time": float(fit.set_time_law(v_in, p.set_time_tau0, p.set_time_v0, p.relaxation_time)),
               "latch_width": spec.latch_width_fraction * (v_th - v_h)}
     sources = {"threshold_voltage": "model: g(V, T_0) tau_r = L (static threshold)",
                "hold_voltage": "model: g(V, T_on(V)) tau_r = L (static hold)",
@@ -202,7 +243,8 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
                "neuron_capacitance": "CompactSpec.neuron_capacitance",
                "series_resistance": "CompactSpec.series_resistance, or automatic: min(sqrt(R_on R_off), 100 R_on (V_in/V_h - 1))",
                "neuron_input_voltage": "CompactSpec.input_overdrive x threshold_voltage",
-               "spike_charge": "C (V_th - V_h)", "switching_time": "R_th C_th (thermal time constant)",
+               "spike_charge": "C (V_th - V_h)", "switching_time": "model: isothermal set time of the filament at the reference input voltage "
+                                 "(fit.set_time_law at neuron_input_voltage)",
                "latch_width": "CompactSpec.latch_width_fraction x (V_th - V_h)"}
     return values, sources
 
