@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="which spec the file holds (default: the file's 'kind' key, else pipeline)")
 
     sub.add_parser("info", help="versions of the engines and whether each works")
+
+    ini = sub.add_parser("init", help="write a commented default spec file to start from")
+    ini.add_argument("kind", choices=stages.names() + ["pipeline"])
+    ini.add_argument("--output", "-o", default=None, help="file to write (default: KIND.yaml; '-': standard output)")
+    ini.add_argument("--fast", action="store_true", help="the quick preset instead of the default (full) one")
+    ini.add_argument("--force", action="store_true", help="overwrite an existing file")
     return p
 
 
@@ -143,7 +149,25 @@ def _cmd_info(args) -> int:
     return 0 if all(s["ok"] for s in status.values()) else EXIT_FAILED
 
 
-_COMMANDS = {"run": _cmd_run, "schema": _cmd_schema, "validate": _cmd_validate, "info": _cmd_info}
+def _cmd_init(args) -> int:
+    from devicephys.io import atomic_write_text
+    from devicephys.template import template
+
+    text = template(args.kind, fast=args.fast)
+    if args.output == "-":
+        print(text, end="")
+        return 0
+    path = Path(args.output or f"{args.kind}.yaml")
+    if path.exists() and not args.force:
+        raise SpecError(f"init: '{path}' already exists; give --output OTHER.yaml or --force to overwrite it")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise SpecError(f"init: '{path.parent}' is not a folder; give --output in a folder")
+    atomic_write_text(path, text)
+    print(f"wrote {path} (edit it, then: devicephys {'run' if args.kind == 'pipeline' else args.kind} {path} --out DIR)")
+    return 0
+
+
+_COMMANDS = {"run": _cmd_run, "schema": _cmd_schema, "validate": _cmd_validate, "info": _cmd_info, "init": _cmd_init}
 
 
 class Terminated(KeyboardInterrupt):

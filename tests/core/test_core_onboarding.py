@@ -1,0 +1,113 @@
+"""Onboarding: `devicephys init KIND` writes a commented spec file, and every README command block runs as written.
+
+The README's ```bash blocks are run in a scratch folder whose ``.venv/bin``
+leads to the interpreter running the tests.  Blocks that only inspect or
+write specs run in the default suite; blocks that compute (the stage chain,
+MPI) are slow tests; ``make`` (its ``make test`` is this suite, ``make demo``
+is tests/core/test_core_demo_e2e.py) and conda (not on this machine) are not run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devicephys import cli
+from devicephys.template import spec_class
+
+ROOT = Path(__file__).resolve().parents[2]
+KINDS = ("filament", "emission", "compact", "array", "pipeline")
+#: devicephys sub-commands that only read or write specs (seconds).
+CHEAP = {"init", "validate", "schema", "info", "--help"}
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("kind", KINDS)
+def test_init_writes_the_preset_with_every_field_commented(tmp_path, kind, fast, capsys):
+    path = tmp_path / f"{kind}.yaml"
+    assert cli.main(["init", kind, "--output", str(path)] + (["--fast"] if fast else [])) == 0
+    cls = spec_class(kind)
+    want = cls.fast() if fast and hasattr(cls, "fast") else cls()
+    assert cls.from_file(path) == want
+    lines = path.read_text().splitlines()
+    for name in want.to_dict():
+        i = next(k for k, line in enumerate(lines) if line.startswith(f"{name}:"))
+        assert lines[i - 1].startswith("# "), f"{name} has no comment"
+    assert cli.main(["validate", str(path), "--kind", kind]) == 0
+
+
+def test_init_refuses_to_overwrite(tmp_path, capsys):
+    path = tmp_path / "filament.yaml"
+    path.write_text("insulator_thickness: 12 nm\n")
+    assert cli.main(["init", "filament", "--output", str(path)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert path.read_text() == "insulator_thickness: 12 nm\n"
+    assert cli.main(["init", "filament", "--output", str(path), "--force"]) == 0
+
+
+def _blocks() -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def _commands(block: str) -> list[str]:
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
+
+
+def _kind(block: str) -> str:
+    """'skip', 'cheap' or 'slow' for a README block."""
+    cmds = _commands(block)
+    if any(c.startswith(("make", "conda", "pip ")) for c in cmds):
+        return "skip"
+    cheap = all(re.search(r"devicephys (\S+)", c) and re.search(r"devicephys (\S+)", c).group(1) in CHEAP for c in cmds)
+    return "cheap" if cheap else "slow"
+
+
+def _venv_shim(folder: Path) -> None:
+    """``folder/.venv/bin``: python, devicephys and mpirun of the environment running the tests."""
+    bin_dir = folder / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    shims = {"python": f'exec "{sys.executable}" "$@"', "devicephys": f'exec "{sys.executable}" -m devicephys "$@"'}
+    mpirun = Path(sys.executable).parent / "mpirun"
+    if mpirun.exists():
+        shims["mpirun"] = f'exec "{mpirun}" "$@"'
+    for name, body in shims.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+
+
+def _run_blocks(folder: Path, kinds: set[str], timeout: float) -> None:
+    _venv_shim(folder)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for block in _blocks():
+        if _kind(block) not in kinds:
+            continue
+        run = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=folder, capture_output=True, text=True,
+                             timeout=timeout, env=env)
+        assert run.returncode == 0, f"README block failed:\n{block}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
+
+
+def test_readme_blocks_are_classified():
+    kinds = [_kind(b) for b in _blocks()]
+    assert "cheap" in kinds and "slow" in kinds
+    assert any("devicephys init" in b for b in _blocks() if _kind(b) == "cheap")
+
+
+def test_readme_cheap_blocks_run_as_written(tmp_path):
+    _run_blocks(tmp_path, {"cheap"}, 600)
+    for name in ("filament.yaml", "emission.yaml", "filament.schema.json"):
+        assert (tmp_path / name).is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.fem
+@pytest.mark.fdtd
+@pytest.mark.spice
+def test_readme_every_block_runs_as_written(tmp_path):
+    _run_blocks(tmp_path, {"cheap", "slow"}, 3600)
+    for stage in ("filament", "emission", "compact", "array"):
+        assert any((tmp_path / "out" / stage).iterdir()), stage
