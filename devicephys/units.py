@@ -70,7 +70,52 @@ def _scale(unit_text: str, expected: str) -> float:
             si, factor = _SIMPLE[name]
             if prefix in _PREFIX and _normalise(si) == want:
                 return _PREFIX[prefix] * factor
-    raise UnitError(f"unit '{unit_text}' is not convertible to '{expected}'")
+    factor = _compound_scale(text, want)
+    if factor is not None:
+        return factor
+    raise UnitError(f"unit '{unit_text}' is not convertible to '{expected}'; {unit_hint(expected)}")
+
+
+def _pint_name(unit: str) -> str:
+    return "dimensionless" if unit in ("1", "") else unit.replace("Ohm", "ohm").replace("µ", "u").replace("μ", "u")
+
+
+def _compound_scale(text: str, want: str) -> float | None:
+    """Factor for compound units ("W/(m K)", "nm/s", "cm^2/(V s)") through the pint units library; None if not convertible."""
+    import pint
+
+    registry = _registry()
+    try:
+        return float(registry.Quantity(1.0, _pint_name(text)).to(_pint_name(want)).magnitude)
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, AssertionError):
+        return None
+
+
+_REGISTRY = []
+
+
+def _registry():
+    """One pint registry per process (built on first use: it takes ~0.1 s)."""
+    if not _REGISTRY:
+        import pint
+
+        _REGISTRY.append(pint.UnitRegistry())
+    return _REGISTRY[0]
+
+
+#: A typical way to write a value of each SI unit, for error messages.
+_EXAMPLES = {"m": "10 nm", "s": "20 us", "K": "300 K", "V": "1.5 V", "A": "1 mA", "W": "1 mW", "J": "0.6 eV",
+             "F": "1 fF", "Hz": "1 GHz", "S": "1 mS", "Ohm": "5 kOhm", "C": "1 pC", "kg": "1 g"}
+
+
+def unit_hint(unit: str) -> str:
+    """How to write a value of the SI unit ``unit``: the fix named by a unit error."""
+    example = _EXAMPLES.get(_normalise(unit))
+    if example is not None:
+        return f"write it in {unit} with an SI prefix, e.g. '{example}', or as a plain number in {unit}"
+    if _normalise(unit) == "1":
+        return "write a plain number (the quantity is dimensionless)"
+    return f"write a plain number in {unit} (SI)"
 
 
 def parse_quantity(value: object, unit: str) -> float:

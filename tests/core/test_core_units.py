@@ -1,0 +1,28 @@
+"""Quantities with compound units at the spec edges (through the pint units library)."""
+
+from __future__ import annotations
+
+import pytest
+
+from devicephys.units import UnitError, parse_quantity
+
+
+@pytest.mark.parametrize("text, unit, expected", [
+    ("0.2 W/(m K)", "W/(m K)", 0.2),
+    ("420 mW/(m K)", "W/(m K)", 0.42),
+    ("5 nm/s", "m/s", 5e-9),
+    ("2 cm^2/(V s)", "m^2/(V s)", 2e-4),
+    ("1 uS/cm", "S/m", 1e-4),
+    ("3 1/nm", "1/m", 3e9),
+    ("1.5 nm", "m", 1.5e-9),  # simple units keep their exact path
+    ("5 kOhm", "Ohm", 5e3),
+])
+def test_compound_units_convert(text, unit, expected):
+    assert parse_quantity(text, unit) == pytest.approx(expected, rel=1e-12)
+
+
+def test_wrong_dimension_is_refused_with_the_fix():
+    with pytest.raises(UnitError, match=r"'nm' is not convertible to 'W/\(m K\)'.*plain number"):
+        parse_quantity("3 nm", "W/(m K)")
+    with pytest.raises(UnitError, match="not convertible"):
+        parse_quantity("1 mV/s", "m/s")
