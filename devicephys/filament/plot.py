@@ -24,7 +24,6 @@ def iv_loop(result, path: Path) -> Path:
     d = result.data
     fig, ax = plt.subplots(figsize=(5, 4))
     sc = ax.scatter(d["voltage"], np.maximum(np.abs(d["current"]), 1e-20), c=d["time"] * 1e6, s=6, cmap="viridis")
-    ax.plot(d["voltage"], np.maximum(np.abs(d["current"]), 1e-20), lw=0.5, color="0.6")
     ax.set_yscale("log")
     ax.set_xlabel("cell voltage [V]")
     ax.set_ylabel("|current| [A]")
