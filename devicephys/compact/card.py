@@ -47,7 +47,7 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "series_resistance": ("Ohm", "series (input) resistor of the recommended LIF neuron circuit", "positive"),
     "neuron_input_voltage": ("V", "input voltage of the reference LIF spike", "positive"),
     "spike_charge": ("C", "charge per LIF spike C (V_th - V_h)", "positive"),
-    "switching_time": ("s", "time constant of the LIF threshold-switch latch (the thermal time constant)", "positive"),
+    "switching_time": ("s", "time constant of the LIF threshold-switch latch (the filament's set time at the reference input)", "positive"),
     "latch_width": ("V", "smoothing width of the LIF threshold-switch latch", "positive"),
     "gap_min": ("m", "closest approach of the filament tip (0: metallic contact)", "nonnegative"),
     "gap_max": ("m", "relaxed gap (filament retracted)", "positive"),

@@ -12,11 +12,21 @@ Two subcircuits, both for stock ngspice (no XSPICE/OSDI needed):
     power as a voltage, 1 V per W.
 ``NAME_ts anode cathode``
     The smooth hysteretic threshold switch of the LIF neuron
-    (:mod:`devicephys.compact.neuron`); node ``ns`` holds the latch state.
+    (:mod:`devicephys.compact.neuron`); node ``ns`` holds the latch state
+    through its logit (``q``; the state ``s = 1/(1 + exp(L - q))`` is in (0, 1)
+    whatever the node does), ``q = 0`` (OFF) at 0 V.
+
+Numerically well posed in a circuit simulator's default settings: every
+exponential has a limited argument (the gap floor continues linearly below
+``gap_min``, the drive's argument is capped at :data:`model.DRIVE_ARG_MAX`,
+the Arrhenius factor sees no temperature below ambient), the conductances are
+bounded, the closure returns into 0..gap_max-gap_min nm, and the latch state
+is bounded by construction.  The file needs no ``.options`` line.
 
 Parameters are written inline as ``.param`` lines with the card's names, SI
 values in shortest round-trip form, units and descriptions as comments, so
-:func:`read_parameters` recovers the card exactly.
+:func:`read_parameters` recovers the card exactly.  The header names the card,
+its format version, the devicephys version and the card's provenance.
 """
 
 from __future__ import annotations
@@ -24,7 +34,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import devicephys
 from devicephys import units
+from devicephys.compact import model, neuron
 from devicephys.compact.card import PARAMETERS, DeviceCard
 from devicephys.compact.model import ModelParams
 from devicephys.io import atomic_write_text
@@ -51,9 +63,12 @@ _PHYSICAL_BODY = """\
 .func gapm(x) {{gap_max - x*1e-9}}
 .func ggap(x) {{contact_conductance/(1 + exp(min(2*decay_constant*(gapm(x) - contact_gap), 700)))}}
 .func gcell(x) {{1/leakage_resistance + ggap(x)/(1 + filament_resistance*ggap(x))}}
-.func drive(v) {{4*sinh(v/(2*set_time_v0))*sinh(v/(2*set_time_v0))}}
-.func arrh(dt) {{exp(-activation_energy/k_boltzmann*(1/(ambient_temperature + dt) - 1/ambient_temperature))}}
-.func floorf(x) {{1 - exp(-(gapm(x) - gap_min)/floor_width)}}
+.func sarg(v) {{min(abs(v)/(2*set_time_v0), {dmax!r})}}
+.func drive(v) {{4*sinh(sarg(v))*sinh(sarg(v))}}
+.func arrh(dt) {{exp(-activation_energy/k_boltzmann*(1/(ambient_temperature + max(dt, 0)) - 1/ambient_temperature))}}
+* smooth floor at gap_min, continued linearly below it (a restoring rate, no overflow)
+.func zfl(x) {{(gap_min - gapm(x))/floor_width}}
+.func floorf(x) {{1 - exp(min(zfl(x), 0)) - max(zfl(x), 0)}}
 .func xnm(x) {{min(max(gapm(x), eta_gap_lo), eta_gap_hi)*1e9}}
 .func ub(v) {{1/min(max(abs(v), eta_bias_lo), eta_bias_hi)}}
 .func eta(x, v) {{exp(eta_c0 + eta_c1*xnm(x) + eta_c2*ub(v) + eta_c3*xnm(x)*xnm(x) + eta_c4*xnm(x)*ub(v) + eta_c5*ub(v)*ub(v))}}
@@ -73,31 +88,63 @@ Bopt opt 0 V = eta(V(nx), V(anode, cathode))*abs(gcell(V(nx))*V(anode, cathode))
 """
 
 _LATCH_BODY = """\
-* ---- equations (s = latch state V(ns) in 0..1, v = V(anode, cathode)) ----
-.param latch_offset = {{ln((threshold_voltage - hold_voltage)/latch_width)*latch_width}}
-.func vsw(s) {{threshold_voltage + latch_offset - (threshold_voltage - hold_voltage + 2*latch_offset)*s}}
-.func sig(z) {{1/(1 + exp(-min(max(z, -700), 700)))}}
-Bsw anode cathode I = exp(V(ns)*ln(resistance_off/resistance_on))/resistance_off*V(anode, cathode)
-Blatch 0 ns I = (sig((V(anode, cathode) - vsw(V(ns)))/latch_width) - V(ns))/switching_time
+* ---- equations (node ns holds q = L + logit(s), L = {L!r}: q = 0 is OFF; s = sgy(q) stays in (0, 1);
+* v = V(anode, cathode)) ----
+* V_sw(s) = latch_a - latch_b s puts the static folds of the latch exactly at threshold_voltage and
+* hold_voltage (derived from them and latch_width by devicephys.compact.neuron.latch_folds: re-export
+* the card to change any of the three); the conductance switches by a smoothstep of s between
+* s = {lo!r} and {hi!r}, so it is exactly 1/resistance_off (OFF) and 1/resistance_on (ON) on the branches
+.param latch_a = {a!r}
+.param latch_b = {b!r}
+.func sgy(q) {{1/(1 + exp({L!r} - min(max(q, 0), {L2!r})))}}
+.func uhs(s) {{min(max((s - {lo!r})/{span!r}, 0), 1)}}
+.func hsw(s) {{uhs(s)*uhs(s)*(3 - 2*uhs(s))}}
+.func zsw(v, q) {{min(max((abs(v) - latch_a + latch_b*sgy(q))/latch_width, -{L!r}), {L!r})}}
+Bsw anode cathode I = exp(hsw(sgy(V(ns)))*ln(resistance_off/resistance_on))/resistance_off*V(anode, cathode)
+Blatch 0 ns I = ({L!r} + zsw(V(anode, cathode), V(ns)) - V(ns))/switching_time
 Clatch ns 0 1
 """
 
 
+def header_lines(card: DeviceCard, comment: str = "*") -> list[str]:
+    """Header comment lines: the card's name, format version, devicephys version and provenance."""
+    head = [f"{comment} devicephys compact model '{card.name}'",
+            f"{comment} DeviceCard format {card.to_dict()['format_version']}, written by devicephys "
+            f"{devicephys.__version__}; SI units throughout; generated from the card, do not edit by hand",
+            f"{comment} needs no simulator options (limited exponentials, bounded states)"]
+    prov = provenance_lines(card.provenance)
+    head += [f"{comment} provenance:"] + [f"{comment}   {line}" for line in prov] if prov else \
+        [f"{comment} provenance: none recorded in the card"]
+    return head
+
+
+def provenance_lines(prov: dict, prefix: str = "", limit: int = 60) -> list[str]:
+    """``key.sub = value`` lines of the scalar entries of ``prov`` (nested dicts flattened), at most ``limit``."""
+    out: list[str] = []
+    for key, value in prov.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out += provenance_lines(value, f"{name}.", limit)
+        elif isinstance(value, (list, tuple)):
+            out.append(f"{name} = [{', '.join(str(v) for v in value)}]")
+        else:
+            out.append(f"{name} = {value}")
+    return [" ".join(line.split())[:200] for line in out][:limit]
+
+
+def _latch_body(card: DeviceCard) -> str:
+    a, b = neuron.latch_folds(card.latch_params())
+    return _LATCH_BODY.format(a=a, b=b, lo=neuron.SWITCH_LO, hi=neuron.SWITCH_HI, span=neuron.SWITCH_HI - neuron.SWITCH_LO,
+                              L=neuron.LOGIT_LIMIT, L2=2 * neuron.LOGIT_LIMIT).rstrip()
+
+
 def subcircuit_text(card: DeviceCard) -> str:
     """SPICE text of both subcircuits of ``card``."""
-    name = card.name.replace("-", "_")
-    head = [f"* devicephys compact model '{card.name}' (DeviceCard format {card.to_dict()['format_version']})",
-            "* SI units throughout; parameters generated from the DeviceCard, do not edit by hand",
-            f"* provenance: {_one_line(card.provenance)}"]
-    phys = [f".subckt {name} anode cathode opt", *_param_lines(card, _PHYSICAL),
-            _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e).rstrip(), f".ends {name}"]
-    latch = [f".subckt {name}_ts anode cathode", *_param_lines(card, _LATCH), _LATCH_BODY.format().rstrip(),
-             f".ends {name}_ts"]
-    return "\n".join(head + [""] + phys + [""] + latch) + "\n"
-
-
-def _one_line(d: dict) -> str:
-    return "; ".join(f"{k}={v}" for k, v in d.items() if not isinstance(v, dict))[:400].replace("\n", " ")
+    name, ts = subcircuit_names(card)
+    body = _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX)
+    phys = [f".subckt {name} anode cathode opt", *_param_lines(card, _PHYSICAL), body.rstrip(), f".ends {name}"]
+    latch = [f".subckt {ts} anode cathode", *_param_lines(card, _LATCH), _latch_body(card), f".ends {ts}"]
+    return "\n".join(header_lines(card) + [""] + phys + [""] + latch) + "\n"
 
 
 def subcircuit_names(card: DeviceCard) -> tuple[str, str]:

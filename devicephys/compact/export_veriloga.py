@@ -3,10 +3,13 @@
 Two modules, mirroring the SPICE subcircuits (:mod:`devicephys.compact.export_spice`):
 ``NAME(anode, cathode, opt)`` — the physical model with internal nodes ``nx``
 (closure in nm) and ``nt`` (temperature rise in K) — and
-``NAME_ts(anode, cathode)`` — the LIF threshold switch with internal node ``ns``.
+``NAME_ts(anode, cathode)`` — the LIF threshold switch with internal node ``ns``
+(the logit of the latch state, offset so that 0 V is OFF).
 Branches are smooth (``exp``, ``sinh``, ``min``/``max`` clipping; no ``if`` on a
-state); constants are written as local parameters equal to the NumPy ones, so
-the two implementations agree to rounding.  Parameters carry the card's
+state) and numerically well posed like the SPICE export: every exponential
+has a limited argument and the states enter the equations clipped to their
+ranges.  Constants are written as local parameters equal to the NumPy ones,
+so the two implementations agree to rounding.  Parameters carry the card's
 names, SI values in round-trip form, ranges, and the unit and description in a
 comment: :func:`read_parameters` recovers the card exactly.
 """
@@ -17,8 +20,9 @@ import re
 from pathlib import Path
 
 from devicephys import units
+from devicephys.compact import model, neuron
 from devicephys.compact.card import PARAMETERS, DeviceCard
-from devicephys.compact.export_spice import _LATCH, _PHYSICAL, subcircuit_names
+from devicephys.compact.export_spice import _LATCH, _PHYSICAL, header_lines, subcircuit_names
 from devicephys.io import atomic_write_text
 
 _RANGE = {"positive": " from (0:inf)", "nonnegative": " from [0:inf)", "finite": ""}
@@ -37,7 +41,7 @@ _PHYSICAL_BODY = """\
     localparam real k_boltzmann = {k_b!r};  // [J/K]
     localparam real planck_c = {hc!r};  // h c [J m]
     localparam real q_e = {q!r};  // [C]
-    real v, x, dtemp, gapm, ggap, gcell, drive, arrh, floorf, xnm, ub, eta, lpeak, icell;
+    real v, x, dtemp, gapm, ggap, gcell, sarg, drive, arrh, zfl, floorf, xnm, ub, eta, lpeak, icell;
     analog begin
         v = V(anode, cathode);
         x = V(nx);        // filament closure (gap_max - gap) [nm]
@@ -45,9 +49,12 @@ _PHYSICAL_BODY = """\
         gapm = gap_max - x * 1e-9;
         ggap = contact_conductance / (1 + exp(min(2 * decay_constant * (gapm - contact_gap), 700)));
         gcell = 1 / leakage_resistance + ggap / (1 + filament_resistance * ggap);
-        drive = 4 * sinh(v / (2 * set_time_v0)) * sinh(v / (2 * set_time_v0));
-        arrh = exp(-activation_energy / k_boltzmann * (1 / (ambient_temperature + dtemp) - 1 / ambient_temperature));
-        floorf = 1 - exp(-(gapm - gap_min) / floor_width);
+        sarg = min(abs(v) / (2 * set_time_v0), {dmax!r});  // capped drive argument
+        drive = 4 * sinh(sarg) * sinh(sarg);
+        arrh = exp(-activation_energy / k_boltzmann * (1 / (ambient_temperature + max(dtemp, 0)) - 1 / ambient_temperature));
+        // smooth floor at gap_min, continued linearly below it (no overflow)
+        zfl = (gap_min - gapm) / floor_width;
+        floorf = 1 - exp(min(zfl, 0)) - max(zfl, 0);
         xnm = min(max(gapm, eta_gap_lo), eta_gap_hi) * 1e9;
         ub = 1 / min(max(abs(v), eta_bias_lo), eta_bias_hi);
         eta = exp(eta_c0 + eta_c1 * xnm + eta_c2 * ub + eta_c3 * xnm * xnm + eta_c4 * xnm * ub + eta_c5 * ub * ub);
@@ -66,31 +73,40 @@ _PHYSICAL_BODY = """\
 """
 
 _LATCH_BODY = """\
-    real v, s, aw, vsw, z;
+    // V_sw(s) = latch_a - latch_b s: folds exactly at threshold_voltage and hold_voltage
+    // (devicephys.compact.neuron.latch_folds; re-export the card to change them or latch_width)
+    localparam real latch_a = {a!r};  // [V]
+    localparam real latch_b = {b!r};  // [V]
+    real v, q, s, u, hs, z;
     analog begin
         v = V(anode, cathode);
-        s = V(ns);        // latch state 0..1
-        aw = ln((threshold_voltage - hold_voltage) / latch_width) * latch_width;
-        vsw = threshold_voltage + aw - (threshold_voltage - hold_voltage + 2 * aw) * s;
-        z = min(max((v - vsw) / latch_width, -700), 700);
-        I(anode, cathode) <+ exp(s * ln(resistance_off / resistance_on)) / resistance_off * v;
+        q = V(ns);        // L + logit of the latch state (0: OFF)
+        s = 1 / (1 + exp({L!r} - min(max(q, 0), {L2!r})));  // latch state in (0, 1)
+        u = min(max((s - {lo!r}) / {span!r}, 0), 1);
+        hs = u * u * (3 - 2 * u);  // smoothstep: conductance exactly 1/R_off (OFF) and 1/R_on (ON)
+        z = min(max((abs(v) - latch_a + latch_b * s) / latch_width, -{L!r}), {L!r});
+        I(anode, cathode) <+ exp(hs * ln(resistance_off / resistance_on)) / resistance_off * v;
         I(ns) <+ ddt(V(ns));
-        I(ns) <+ -(1 / (1 + exp(-z)) - s) / switching_time;
+        I(ns) <+ -({L!r} + z - q) / switching_time;
     end
 """
+
+
+def _latch_body(card: DeviceCard) -> str:
+    a, b = neuron.latch_folds(card.latch_params())
+    return _LATCH_BODY.format(a=a, b=b, lo=neuron.SWITCH_LO, span=neuron.SWITCH_HI - neuron.SWITCH_LO,
+                              L=neuron.LOGIT_LIMIT, L2=2 * neuron.LOGIT_LIMIT).rstrip()
 
 
 def module_text(card: DeviceCard) -> str:
     """Verilog-A text of both modules of ``card``."""
     name, ts = subcircuit_names(card)
-    head = [f"// devicephys compact model '{card.name}' (Verilog-A, LRM 2.4)",
-            "// SI units throughout; parameters generated from the DeviceCard, do not edit by hand",
-            '`include "disciplines.vams"', ""]
+    head = [*header_lines(card, "//"), "// Verilog-A, LRM 2.4", '`include "disciplines.vams"', ""]
     phys = [f"module {name}(anode, cathode, opt);", "    inout anode, cathode;", "    output opt;",
             "    electrical anode, cathode, opt, nx, nt;", *_params(card, _PHYSICAL),
-            _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e).rstrip(), "endmodule", ""]
+            _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX).rstrip(), "endmodule", ""]
     latch = [f"module {ts}(anode, cathode);", "    inout anode, cathode;", "    electrical anode, cathode, ns;",
-             *_params(card, _LATCH), _LATCH_BODY.rstrip(), "endmodule"]
+             *_params(card, _LATCH), _latch_body(card), "endmodule"]
     return "\n".join(head + phys + latch) + "\n"
 
 

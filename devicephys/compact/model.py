@@ -22,7 +22,9 @@ Gap kinetics (thermally and field-activated growth, spontaneous relaxation)::
 with ``L = d_max - d_min``.  For ``V >> V0`` at ``T_0`` the set time is
 ``tau0 exp(-V/V0)``; ``4 sinh^2(x/2) = 2(cosh x - 1)`` is even and smooth in V
 (non-polar volatile switch).  The factor in ``delta`` is a smooth floor at
-``d_min`` (the closest approach, one atomic contact).
+``d_min`` (the closest approach, one atomic contact), continued linearly below
+``d_min``; the drive's argument is capped at :data:`DRIVE_ARG_MAX` and the
+Arrhenius factor sees no temperature below ``T_0``, so every rate is finite.
 
 Thermal node::
 
@@ -44,6 +46,10 @@ from devicephys import units
 
 #: Length scale of the emission polynomials [m].
 NM = 1e-9
+
+#: Cap on the drive's argument |V|/(2 V0) [1]: the drive stays finite (< e^80) at any voltage; the
+#: set time there, tau0 e^-80, is far below any physical time, so the cap changes no result.
+DRIVE_ARG_MAX = 40.0
 
 
 @dataclass(frozen=True)
@@ -142,24 +148,24 @@ def cell_current(p: ModelParams, d, v):
 
 def thermal_factor(p: ModelParams, temperature):
     """Arrhenius acceleration of growth relative to T_0 [1]."""
-    inv = 1.0 / np.asarray(temperature) - 1.0 / p.ambient_temperature
+    # the filament is never below ambient (Joule heating only): a solver's undershoot gets the ambient rate
+    inv = 1.0 / np.maximum(np.asarray(temperature), p.ambient_temperature) - 1.0 / p.ambient_temperature
     return np.exp(-p.activation_energy / units.k_B * inv)
 
 
 def growth_rate(p: ModelParams, v, temperature):
     """Speed of gap closure g(V, T) [m/s], before the floor factor."""
     travel = p.gap_max - p.gap_min
-    drive = 4.0 * np.sinh(np.asarray(v) / (2.0 * p.set_time_v0)) ** 2
+    drive = 4.0 * np.sinh(np.minimum(np.abs(np.asarray(v)) / (2.0 * p.set_time_v0), DRIVE_ARG_MAX)) ** 2
     return travel / p.set_time_tau0 * drive * thermal_factor(p, temperature)
 
 
 def gap_rate(p: ModelParams, d, v, temperature):
     """dd/dt [m/s]: growth (closing) against relaxation (opening)."""
-    # far below gap_min, reached only by a solver step that overshoots the closure, the floor overflows to
-    # -inf and the rate is not finite; the solver rejects that step (integrate.set_time retries such a run
-    # with Radau), so the overflow is expected and not reported
-    with np.errstate(over="ignore"):
-        floor = 1.0 - np.exp(-(np.asarray(d) - p.gap_min) / p.floor_width)
+    # smooth floor at gap_min, continued linearly below it (C1 at gap_min): a solver step that overshoots the
+    # closure meets a finite restoring rate instead of an overflowing exponential
+    z = (p.gap_min - np.asarray(d)) / p.floor_width
+    floor = 1.0 - np.exp(np.minimum(z, 0.0)) - np.maximum(z, 0.0)
     relax = (p.gap_max - np.asarray(d)) / p.relaxation_time
     return -growth_rate(p, v, temperature) * floor + relax
 

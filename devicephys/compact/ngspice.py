@@ -51,7 +51,7 @@ class SpiceRun:
 def run(netlist: str, vectors: list[str], *, timeout: float = 300.0) -> SpiceRun:
     """Run ``netlist`` (without a control block) and return ``vectors`` (ngspice names).
 
-    The netlist must contain one ``.tran`` line; a control block that runs it
+    The netlist must contain one analysis line (``.tran`` or ``.dc``); a control block that runs it
     and writes the vectors is appended here.
     """
     control = ["", ".control", "set wr_singlescale", "set wr_vecnames", "set numdgt=12", "run",
@@ -98,3 +98,30 @@ def lif_netlist(library: str, subckt: str, v_in: float, r_series: float, capacit
         "* devicephys: threshold-switch LIF neuron", library.rstrip(),
         f"Vin in 0 {float(v_in)!r}", f"Rs in mem {float(r_series)!r}", f"Cm mem 0 {float(capacitance)!r} IC=0", "Vsense mem sw 0",
         f"Xsw sw 0 {'opt ' if optical_port else ''}{subckt}", _OPTIONS, f".tran {float(max_step)!r} {float(t_stop)!r} 0 {float(max_step)!r} uic"])
+
+
+def user_lif_netlist(lib_path: str | Path, subckt: str, v_in: float, r_series: float, capacitance: float,
+                     t_step: float, t_stop: float, *, options: str = "", max_step: float | None = None) -> str:
+    """A designer's LIF netlist: ``.include`` of an exported library, the switch across ``capacitance``.
+
+    Unlike :func:`lif_netlist` it carries none of this module's ``_OPTIONS``:
+    ``options`` (e.g. ``"method=gear reltol=1e-4"``, empty for ngspice's
+    defaults) and ``max_step`` [s] (None: ngspice's default) are the user's.
+    The capacitor starts at 0 V (``uic``).
+    """
+    tran = f".tran {float(t_step)!r} {float(t_stop)!r}" + (f" 0 {float(max_step)!r}" if max_step else "") + " uic"
+    return "\n".join([
+        "* LIF neuron with the exported threshold switch", f".include {Path(lib_path).resolve()}",
+        f"Vin in 0 {float(v_in)!r}", f"Rs in mem {float(r_series)!r}", f"Cm mem 0 {float(capacitance)!r} IC=0",
+        f"Xsw mem 0 {subckt}", *([f".options {options}"] if options else []), tran])
+
+
+def dc_netlist(lib_path: str | Path, subckt: str, r_series: float, v_stop: float, v_step: float) -> str:
+    """``.dc`` sweep 0..``v_stop`` [V] of a source through ``r_series`` [Ohm] into the physical subcircuit.
+
+    No ``.options``: the DC operating point at each source voltage as ngspice finds it by default.
+    """
+    return "\n".join([
+        "* DC operating points of the physical subcircuit", f".include {Path(lib_path).resolve()}",
+        "Vsrc src 0 0", f"Rs src anode {float(r_series)!r}", f"Xdev anode 0 opt {subckt}",
+        f".dc Vsrc 0 {float(v_stop)!r} {float(v_step)!r}"])

@@ -8,7 +8,10 @@ residuals must equal the NumPy model's equations term by term:
 * resistive residual of ``nx`` = ``1e9 dd/dt`` (nm/s), reactive part = ``x``;
 * resistive residual of ``nt`` = ``-C_th dT/dt``, reactive part = ``C_th (T - T_0)``;
 * the ``opt`` branch = :func:`model.optical_power`;
-* the latch: terminal current and ``-ds/dt``.
+* the latch: terminal current and ``-dq/dt`` (``q``: its state variable).
+
+States and biases are sampled beyond their ranges too, where the limited
+exponentials and the clipping act.
 
 No simulator that runs Verilog-A transients is available here (Debian's
 ngspice has no OSDI loader), so the transient behaviour is checked through
@@ -62,10 +65,12 @@ def check(card: DeviceCard, path: str | Path, *, samples: int = 200, seed: int =
     err = dict.fromkeys(["current", "gap_rate", "gap_charge", "heat_balance", "heat_charge", "optical_power",
                          "latch_current", "latch_rate"], 0.0)
     travel_nm = (p.gap_max - p.gap_min) * 1e9
-    for _ in range(samples):
-        v = rng.uniform(-1.5, 1.5) * card.value("threshold_voltage")
-        x = rng.uniform(0.0, 0.999) * travel_nm
-        dt = rng.uniform(0.0, 800.0)
+    for k in range(samples):
+        # mostly the operating range, and states and biases beyond it, where the limits act
+        # (gap below gap_min, temperature below ambient, drive argument above its cap, latch outside 0..1)
+        v = rng.uniform(-1.5, 1.5) * card.value("threshold_voltage") * (40.0 if k % 10 == 9 else 1.0)
+        x = rng.uniform(-0.05, 1.05) * travel_nm
+        dt = rng.uniform(-50.0, 800.0)
         res, _ = mods[name].run_init_eval(_inputs(mods[name], card, {"V(anode,cathode)": v, "V(nx)": x, "V(nt)": dt,
                                                                        "V(opt)": 0.0, "I(opt)": 0.0}))
         gap, temp = p.gap_max - x * 1e-9, p.ambient_temperature + dt
@@ -76,7 +81,7 @@ def check(card: DeviceCard, path: str | Path, *, samples: int = 200, seed: int =
         err["heat_balance"] = max(err["heat_balance"], _rel(res[4][0], heat))
         err["heat_charge"] = max(err["heat_charge"], _rel(res[4][1], p.thermal_capacitance * dt))
         err["optical_power"] = max(err["optical_power"], _rel(res[5][0], float(model.optical_power(p, gap, v))))
-        s = rng.uniform(0.0, 1.0)
+        s = rng.uniform(-5.0, 2 * neuron.LOGIT_LIMIT + 5.0)  # the latch's state variable q
         res, _ = mods[ts].run_init_eval(_inputs(mods[ts], card, {"V(anode,cathode)": v, "V(ns)": s}))
         err["latch_current"] = max(err["latch_current"], _rel(res[0][0], float(neuron.latch_conductance(lp, s) * v)))
         err["latch_rate"] = max(err["latch_rate"], _rel(res[2][0], -float(neuron.latch_rate(lp, v, s))))

@@ -10,7 +10,8 @@ import pytest
 from devicephys.compact.neuron import LatchParams, lif_analytic, simulate_lif
 
 LATCH = LatchParams(threshold_voltage=1.0, hold_voltage=0.4, resistance_on=1e3, resistance_off=1e12,
-                    switching_time=1e-9, width=0.6e-3)
+                    switching_time=1e-11, width=0.6e-3)
+# the instant-switch period needs the latch much faster than the discharge: tau_s = 1e-3 R_on C here
 C, R_S = 10e-12, 1e6
 
 
