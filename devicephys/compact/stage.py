@@ -10,13 +10,13 @@ from typing import Any
 import xarray as xr
 from tqdm.auto import tqdm
 
+from devicephys import strict_json
 from devicephys.compact import build, export_spice, export_veriloga, plot, verify
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.fit import FILAMENT_VARIABLES, require
 from devicephys.compact.fit_emission import EMISSION_VARIABLES
 from devicephys.compact.spec import CompactSpec
 from devicephys.errors import SpecError, StageUnavailableError
-from devicephys.io import atomic_write_text
 from devicephys.versions import engine_versions
 
 
@@ -61,6 +61,8 @@ def _verify(card: DeviceCard, spec: CompactSpec, out: Path, progress: bool) -> t
     except StageUnavailableError as exc:
         quality["skipped"] = str(exc)
         checks.clear()
+    if checks:
+        quality["verdict"] = verify.overall({k: quality[k] for k in checks})
     return checks, quality
 
 
@@ -148,6 +150,5 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     files["result"] = card.save(out / "device_card.json")
     files["fit_plot"] = plot.fit_figure(card, filament, emission, out / "fit.png")
     if spec.verify:
-        files["verification"] = atomic_write_text(out / "verification.json",
-                                                  json.dumps(card.fit_quality, indent=2, default=float))
+        files["verification"] = strict_json.write(out / "verification.json", card.fit_quality)
     return files
