@@ -86,3 +86,15 @@ def test_dc_operating_points_are_physical(card, tmp_path):
 @pytest.mark.parametrize("cell", lif_matrix.cells(), ids=str)
 def test_lif_period_option_matrix(card, lib, cell):
     _check(card, lib, *cell)
+
+
+def test_a_check_without_events_is_inconclusive_not_passed(card):
+    from devicephys.compact import verify
+
+    # a simulated time shorter than the first charge: no spike in either simulator
+    m = verify.lif_physical(card, periods=0.05)["metrics"]
+    assert m["spikes_numpy"] == m["spikes_ngspice"] == 0
+    assert m["verdict"].startswith("inconclusive")
+    assert verify.overall({"lif_physical": m, "lif": {"verdict": "passed"}}) != "passed"
+    assert verify.verdict(3, 2, [0.0]).startswith("failed") and verify.verdict(2, 2, [0.02]).startswith("failed")
+    assert verify.verdict(2, 2, [float("nan")]).startswith("failed") and verify.verdict(2, 2, [0.001]) == "passed"
