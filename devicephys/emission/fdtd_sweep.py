@@ -13,7 +13,6 @@ workers at once instead of waiting for the running gaps.
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures as cf
 import contextlib
 import ctypes
@@ -23,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,7 +96,6 @@ def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
     """Run and process one gap (in a worker); raises ConvergenceError on a bad run."""
     from devicephys.emission import solve
 
-    atexit.unregister(getattr(solve.mp, "report_elapsed_time", print))  # MEEP's "Elapsed run time" line at exit
     spec = EmissionSpec.from_dict(spec_dict)
     geom, ctrl = geometry_and_control(spec, gap, tip_radius)
     lam, ang = wavelengths(spec), angles(spec)
@@ -135,28 +134,37 @@ def _worker_init(parent: int, quiet: bool) -> None:
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
     threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
-    if quiet:  # MEEP writes its warnings with C stdio: silence the file descriptor itself
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
+    if quiet:  # for the worker's whole life
+        global _WORKER_QUIET
+        _WORKER_QUIET = _quiet_engine(True)
+        _WORKER_QUIET.__enter__()
+
+
+_WORKER_QUIET = None
 
 
 @contextlib.contextmanager
-def _silent_stdout(quiet: bool):
-    """File descriptor 1 sent to /dev/null while the block runs in this process (``quiet``), then restored."""
+def _quiet_engine(quiet: bool):
+    """With ``quiet``, MEEP's lines are dropped while the block runs; Python warnings still reach stderr.
+
+    MEEP prints its run-time lines and its C++ warnings through Python's
+    ``sys.stdout`` and ``sys.stderr`` (its print callbacks), so both are sent
+    to /dev/null here.
+    """
     if not quiet:
         yield
         return
-    sys.stdout.flush()
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+    real_err, show = sys.stderr, warnings.showwarning
+
+    def to_real_stderr(message, category, filename, lineno, file=None, line=None):
+        show(message, category, filename, lineno, real_err, line)
+
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        warnings.showwarning = to_real_stderr
+        try:
+            yield
+        finally:
+            warnings.showwarning = show
 
 
 def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
@@ -201,11 +209,11 @@ def run_sweep(spec: EmissionSpec, tip_radius: float, *, executor: cf.Executor | 
         if pool is None:
             out = []
             for g in gaps:
-                with _silent_stdout(not progress):
+                with _quiet_engine(not progress):
                     out.append(fdtd_gap_task(spec.to_dict(), g, tip_radius))
                 bar.update()
             return out
-        with _silent_stdout(not progress and not isinstance(pool, cf.ProcessPoolExecutor)):
+        with _quiet_engine(not progress and not isinstance(pool, cf.ProcessPoolExecutor)):
             futures = {pool.submit(fdtd_gap_task, spec.to_dict(), g, tip_radius): g for g in gaps}
             for fut in cf.as_completed(futures):
                 fut.result()

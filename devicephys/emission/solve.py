@@ -13,6 +13,7 @@ and the dipole are snapped to whole grid steps (:func:`snap`).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import math
 import time
@@ -31,6 +32,7 @@ LENGTH_UNIT = 1e-6
 _BLOWUP = 1e12
 
 mp.verbosity(0)
+atexit.unregister(getattr(mp, "report_elapsed_time", print))  # MEEP's unconditional "Elapsed run time" line at exit
 
 
 def to_meep(length: float) -> float:

@@ -55,7 +55,7 @@ def _bar(progress: bool, total: float, desc: str):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="s", unit_scale=True, leave=False,
+    return tqdm(total=total, desc=desc, unit="s", unit_scale=True,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
 
 
