@@ -59,35 +59,31 @@ def evaluate_row(neuron, counts, labels, hw, k, trained, seed):
     return float(naive), float(aware)
 
 
-def sweep(neuron, data, pitches, spacings, budgets, seed=0, copies=3):
-    """accuracy.json rows for every (pitch, layer spacing, photons per spike)."""
+def sweep(neuron, data, grid, seed=0, copies=2):
+    """accuracy.json rows for every (pitch, layer spacing, photons per spike) in ``grid``."""
     xtr, xte, ytr, yte = data
     side = int(round(math.sqrt(xtr.shape[1])))
     ftr, fte = cl.expected_counts(xtr, neuron, cl.Hardware()), cl.expected_counts(xte, neuron, cl.Hardware())
     w, b, scale = cl.train(ftr, ytr, seed)
     ideal = cl.ideal_accuracy(fte, yte, w, b, scale)
     rows = []
-    for pitch in pitches:
-        for h in spacings:
-            for pps in budgets:
-                hw = cl.Hardware(pitch=pitch, layer_spacing=h, photons_per_spike=pps)
-                k = cl.cell_coupling(side, hw, neuron)
-                rng = np.random.default_rng(seed)
-                wa, ba, sa = cl.train(cl.noisy_features(ftr, k, hw, rng, copies=copies), np.tile(ytr, copies), seed)
-                naive, aware = evaluate_row(neuron, (ftr, fte), yte, hw, k, ((w, b, scale), (wa, ba, sa)), seed)
-                mu0 = float(np.mean(np.diag(k)))
-                rows.append({"pitch": pitch, "layer_spacing": h,
-                             "photons_per_spike": neuron.photons_per_spike if pps is None else pps,
-                             "photons_from": "card" if pps is None else "override",
-                             "photoelectrons_per_spike_intended": mu0,
-                             "crosstalk_ratio": float((k.sum() - np.trace(k)) / np.trace(k)),
-                             "photoelectrons_per_image": float((fte @ k).sum(axis=1).mean()),
-                             "accuracy": aware, "accuracy_naive": naive, "ideal_accuracy": ideal,
-                             "n_test": int(len(yte))})
-                r = rows[-1]
-                print(f"pitch {pitch * 1e6:4.1f} um  h {h * 1e6:4.2f} um  photons/spike {r['photons_per_spike']:9.3g}  "
-                      f"pe/image {r['photoelectrons_per_image']:9.3g}  crosstalk {r['crosstalk_ratio']:6.3f}  "
-                      f"naive {naive:.4f}  in-the-loop {aware:.4f}  (ideal {ideal:.4f})")
+    for pitch, h, pps in grid:
+        hw = cl.Hardware(pitch=pitch, layer_spacing=h, photons_per_spike=pps)
+        k = cl.cell_coupling(side, hw, neuron)
+        rng = np.random.default_rng(seed)
+        wa, ba, sa = cl.train(cl.noisy_features(ftr, k, hw, rng, copies=copies), np.tile(ytr, copies), seed)
+        naive, aware = evaluate_row(neuron, (ftr, fte), yte, hw, k, ((w, b, scale), (wa, ba, sa)), seed)
+        rows.append({"pitch": pitch, "layer_spacing": h,
+                     "photons_per_spike": neuron.photons_per_spike if pps is None else pps,
+                     "photons_from": "card" if pps is None else "override",
+                     "photoelectrons_per_spike_intended": float(np.mean(np.diag(k))),
+                     "crosstalk_ratio": float((k.sum() - np.trace(k)) / np.trace(k)),
+                     "photoelectrons_per_image": float((fte @ k).sum(axis=1).mean()),
+                     "accuracy": aware, "accuracy_naive": naive, "ideal_accuracy": ideal, "n_test": int(len(yte))})
+        r = rows[-1]
+        print(f"pitch {pitch * 1e6:4.1f} um  h {h * 1e6:4.2f} um  photons/spike {r['photons_per_spike']:9.3g}  "
+              f"pe/image {r['photoelectrons_per_image']:9.3g}  crosstalk {r['crosstalk_ratio']:6.3f}  "
+              f"naive {naive:.4f}  in-the-loop {aware:.4f}  (ideal {ideal:.4f})")
     return rows, (w, b, scale, ftr, fte)
 
 
@@ -140,7 +136,8 @@ def check(rows, n_test) -> tuple[bool, str]:
     row = next(r for r in rows if r["photons_per_spike"] == top and r["pitch"] == pitch)
     p = row["ideal_accuracy"]
     margin = 3.0 * math.sqrt(p * (1 - p) / n_test)
-    xt = [r["crosstalk_ratio"] for r in rows if r["photons_per_spike"] == top and r["layer_spacing"] == row["layer_spacing"]]
+    xt = [r["crosstalk_ratio"] for r in rows
+          if r["photons_per_spike"] == top and r["layer_spacing"] == row["layer_spacing"]]
     ok = row["accuracy"] >= p - margin and all(a > b for a, b in zip(xt, xt[1:]))
     return ok, (f"in-the-loop {row['accuracy']:.4f} >= ideal {p:.4f} - 3 sigma {margin:.4f} at {pitch * 1e6:.3g} um, "
                 f"{top:.3g} photons/spike; crosstalk falls with pitch: {[round(v, 4) for v in xt]}")
@@ -164,10 +161,13 @@ def main(argv=None) -> int:
         data = cl.load_digits(seed=0) if args.digits else cl.load_mnist_subset(seed=0)
     if args.fast:
         data = (data[0][:1400], data[1][:600], data[2][:1400], data[3][:600])
-        pitches, spacings, budgets = [1e-6, 3e-6], [0.5e-6], [None, 1e4]
+        grid = [(p, 0.5e-6, n) for p in (1e-6, 3e-6) for n in (None, 1e4)]
     else:
-        pitches, spacings, budgets = [0.5e-6, 1e-6, 2e-6, 3e-6], [0.5e-6, 1e-6, 2e-6], [None, 1e2, 1e3, 1e4, 1e5]
-    rows, _ = sweep(neuron, data, pitches, spacings, budgets)
+        # accuracy versus pitch (h = 0.5 um) and versus layer spacing (1 um pitch), each at four photon budgets
+        budgets = (None, 1e2, 1e3, 1e4)
+        grid = [(p, 0.5e-6, n) for p in (0.5e-6, 1e-6, 2e-6, 3e-6) for n in budgets]
+        grid += [(1e-6, h, n) for h in (1e-6, 2e-6) for n in budgets]
+    rows, _ = sweep(neuron, data, grid)
     base = baseline(data)
     for r in rows:
         r["baseline_accuracy"] = base

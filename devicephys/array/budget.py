@@ -81,6 +81,20 @@ class LinkBudget:
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
+    def verdict(self) -> str:
+        """One sentence: can one spike of this neighbour fire a biased neuron, and what would it take."""
+        head = (f"one spike delivers {self.photoelectrons:.3g} photoelectrons x gain {self.gain:.3g} = "
+                f"{self.charge / e:.3g} electrons at {self.distance * 1e6:.3g} um, against "
+                f"{self.fire_charge / e:.3g} to fire (margin {self.margin_db:.1f} dB)")
+        dark = ""
+        if self.dark_electrons * e >= self.fire_charge:
+            dark = (f"; the dark current alone delivers {self.dark_electrons:.3g} electrons per membrane time, "
+                    f"enough to fire every neuron")
+        if self.margin_db >= 0:
+            return f"photons carry a spike: {head}{dark}"
+        return (f"photons cannot carry a spike with this device: {head}; it would take {self.photons_needed:.3g} "
+                f"photons per spike or a receiver gain of {self.gain_needed:.3g}{dark}")
+
 
 def link_budget(neuron: DeviceNeuron, receiver: Receiver, *, distance: float, photons_per_spike: float,
                 bias_voltage: float, fire_voltage: float, tau: float, theta: float = math.pi / 2,

@@ -91,9 +91,14 @@ def link_budget(result, path: Path) -> Path:
     ax1.semilogx(ds["budget_pitch"].values * 1e6, ds["link_margin_vs_pitch"].values, "o-")
     ax1.axhline(0.0, color="k", lw=1, label="0 dB: one spike fires a biased neighbour")
     ax1.set_xlabel("pitch_um")
+    ax1.xaxis.set_major_formatter(plt.matplotlib.ticker.ScalarFormatter())
+    ax1.xaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
     ax1.set_ylabel("link margin [dB]")
     ax1.legend(fontsize=8)
-    fig.tight_layout()
+    verdict = ds.attrs.get("link_verdict", "")
+    if verdict:
+        fig.text(0.01, 0.005, verdict, fontsize=6.5, wrap=True)
+    fig.tight_layout(rect=(0, 0.08 if verdict else 0, 1, 1))
     out = save_figure(fig, path)
     plt.close(fig)
     return out

@@ -67,6 +67,7 @@ def simulate_array(spec: ArraySpec, card: DeviceCard | str | Path | None = None,
     result.data["link_margin_vs_pitch"] = ("budget_pitch", margin, {
         "units": "dB", "long_name": "nearest-neighbour link margin 10 log10(Q / Q_fire) versus pitch"})
     result.data.attrs["card_origin"] = neuron.origin
+    result.data.attrs["link_verdict"] = budgets["link"].verdict()
     return result
 
 

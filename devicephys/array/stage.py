@@ -28,4 +28,6 @@ def run(spec: ArraySpec, out: Path, *, upstream: dict[str, Path] | None = None, 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result = simulate_array(spec, card_path(upstream), progress=progress)
+    if progress:
+        print(f"array: {result.data.attrs['link_verdict']}")
     return {"result": result.save(out / "array.nc"), **plot.all_plots(result, out)}

@@ -58,6 +58,7 @@ def test_simulate_array_is_the_in_memory_entry_point():
     res = simulate_array(ArraySpec(nx=6, ny=6, layers=2, duration_scales=10), card)
     assert isinstance(res, ArrayResult) and res.data["rate"].size == 72
     assert res.data.attrs["device_card"] == card.name and res.data.attrs["card_origin"] == "illustrative"
+    assert res.data.attrs["link_verdict"].startswith("photons cannot carry a spike with this device")
     assert res.scalar("vertical_link_distance") == pytest.approx(0.5e-6)
     # nearer partner above: more photoelectrons than the in-plane neighbour at 1 um
     assert res.scalar("vertical_link_photoelectrons") > res.scalar("link_photoelectrons")
