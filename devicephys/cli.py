@@ -1,4 +1,4 @@
-"""Command line: ``devicephys run|filament|emission|compact|array|schema|validate|info``.
+"""Command line: ``devicephys run|filament|emission|compact|array|schema|validate|info|init``.
 
 Bad input prints one line naming the field, the value and the fix, and exits
 with status 2; a solver failure prints one line and exits with status 3.
