@@ -86,8 +86,7 @@ class Hardware:
 
     def efficiency(self, neuron: DeviceNeuron) -> float:
         """Photoelectrons per incident photon over the card's emission spectrum [1]."""
-        return self.receiver().spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width,
-                                                   neuron.threshold_voltage)
+        return self.receiver().spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width)
 
     def timing(self, neuron: DeviceNeuron) -> tuple[float, float]:
         """(presentation time, dt) [s] for ``neuron``."""

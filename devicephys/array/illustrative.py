@@ -31,7 +31,7 @@ SET_TIME_V0 = 0.1
 RELAXATION = 1e-6
 #: Photons per tunnelling electron [1]: planar-junction range 1e-7..1e-5 (Kern et al., Nat. Photon. 2015).
 PHOTONS_PER_ELECTRON = 1e-5
-#: Peak and FWHM of the emission [m]: below the quantum cutoff h c/(e V_th) = 1.24 um at 1 V.
+#: Peak and FWHM of the emission [m]: longer than the quantum-cutoff wavelength h c/(e V_th) = 1.24 um at 1 V.
 PEAK_WAVELENGTH, SPECTRAL_WIDTH = 1.45e-6, 0.2e-6
 #: Neuron capacitor [F]: what fits the 1 um pitch, a ~1 um^2 metal-insulator-metal capacitor at ~10 fF/um^2.
 NEURON_CAPACITANCE = 10e-15
@@ -62,7 +62,7 @@ _SOURCES = {
     "thermal_capacitance": "illustrative: tau_th = 1 ns (0.1-10 ns)",
     "activation_energy": "illustrative: Ag migration barrier of order 0.7 eV",
     "photons_per_electron": "illustrative: planar tunnel junctions 1e-7..1e-5 (Kern et al., Nat. Photon. 2015)",
-    "peak_wavelength": "illustrative: below the quantum cutoff h c / (e V_th) = 1.24 um",
+    "peak_wavelength": "illustrative: longer than the quantum-cutoff wavelength h c / (e V_th) = 1.24 um",
     "spectral_width": "illustrative",
     "neuron_capacitance": "illustrative: a ~1 um^2 MIM capacitor (~10 fF/um^2) fits the 1 um pitch",
 }

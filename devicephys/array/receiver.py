@@ -24,9 +24,11 @@ width ``A / L``, biased at ``V_b``; Saleh & Teich sec. 18.3B; Sze & Ng sec. 13.3
 The photocurrent of one photoelectron delivers the charge G e into the
 neuron's node, whose capacitance is the card's neuron capacitor plus C_d.
 The gain's own noise (generation-recombination, excess factor ~2) is not
-drawn: every photoelectron carries exactly G e.  The emission spectrum is the
-card's Gaussian (peak, FWHM) truncated at the quantum cutoff
-lambda_min = h c / (e V_op) of inelastic tunnelling (no photon above e V_op).
+drawn: every photoelectron carries exactly G e.  The array takes the card's
+emission spectrum as given, a Gaussian (peak, FWHM); whether its photons
+respect the quantum cutoff h c / (e V) of inelastic tunnelling is judged by
+the pipeline's joint audit (a hot-electron channel may exceed it).
+:meth:`Receiver.spectral_efficiency` can truncate the spectrum at that cutoff.
 
 Optical constants (n, k at 295-300 K) are sampled from:
 silicon, C. Schinke et al., AIP Advances 5, 067168 (2015);

@@ -83,7 +83,7 @@ def _run_figures(sim, arr) -> dict:
                             "sum over detectors of crosstalk mu / sum of nearest-neighbour mu"),
         "crosstalk_db": (arr.crosstalk["ratio_db"], "dB", "crosstalk ratio in dB", "10 log10(crosstalk_ratio)"),
         "spectral_efficiency": (arr.spectral_efficiency, "1", "detector photoelectrons per incident photon over the "
-                                "emission spectrum", "receiver.spectral_efficiency (Gaussian, quantum cutoff)"),
+                                "emission spectrum", "receiver.spectral_efficiency over the card's Gaussian spectrum"),
         "receiver_gain": (rec.gain, "1", f"gain of the {rec.describe()}", "1 (photodiode) or tau_c/tau_tr"),
         "receiver_capacitance": (rec.capacitance, "F", "detector capacitance on the neuron node", "receiver"),
         "receiver_dark_current": (rec.dark_current, "A", "detector dark current", "receiver"),
