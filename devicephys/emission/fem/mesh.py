@@ -3,7 +3,7 @@
 Lengths inside gmsh are nanometres (OpenCASCADE's tolerances fail at 1e-9); the
 solver keeps its mesh in nanometres too.  The domain is a grid of rectangles:
 the physical region (dielectric above z = 0, metal below) surrounded by PML on
-the side, top and bottom; the tip (cylinder with a hemispherical apex) and, for
+the side, top and bottom; the tip (a capsule: cylinder with a hemispherical apex and far end) and, for
 the tip, the gap layer of the quantum-corrected model are fragmented into it.
 gmsh is passed in by the caller (imported on use).
 """
@@ -48,7 +48,7 @@ class Layout:
 
     @classmethod
     def from_geometry(cls, geo, wavelength_max: float) -> "Layout":
-        """Layout of a :class:`~devicephys.emission.fem.spec.GapGeometry` for wavelengths up to ``wavelength_max`` [m]."""
+        """Layout of a :class:`~devicephys.emission.fem.spec.FemGeometry` for wavelengths up to ``wavelength_max`` [m]."""
         lam = wavelength_max / geo.index / UNIT
         tip = geo.shape == "tip"
         top = (geo.gap + geo.tip_length) / UNIT if tip else geo.gap / UNIT
@@ -72,12 +72,18 @@ def _grid(occ, lay: Layout):
 
 
 def _tip(occ, lay: Layout):
-    """Tip: half disk at the apex fused with the cylinder above it, restricted to r >= 0."""
-    z_c = lay.gap + lay.tip_radius
-    disk = occ.addDisk(0, z_c, 0, lay.tip_radius, lay.tip_radius)
-    rod = occ.addRectangle(-lay.tip_radius, z_c, 0, 2 * lay.tip_radius, lay.tip_length - lay.tip_radius)
-    fused, _ = occ.fuse([(2, disk)], [(2, rod)])
-    half = occ.addRectangle(0, lay.gap - 1, 0, lay.tip_radius + 1, lay.tip_length + 2)
+    """Tip: a capsule (hemispherical apex and far end, a cylinder between), restricted to r >= 0.
+
+    The far end is rounded so that the metal has no edge, whose field singularity would
+    limit the mesh convergence of everything the antenna mode feeds.
+    """
+    radius, z_apex = lay.tip_radius, lay.gap + lay.tip_radius
+    z_end = lay.gap + lay.tip_length - radius
+    parts = [(2, occ.addDisk(0, z_apex, 0, radius, radius)), (2, occ.addDisk(0, z_end, 0, radius, radius))]
+    if z_end > z_apex:
+        parts.append((2, occ.addRectangle(-radius, z_apex, 0, 2 * radius, z_end - z_apex)))
+    fused, _ = occ.fuse(parts[:1], parts[1:])
+    half = occ.addRectangle(0, lay.gap - 1, 0, radius + 1, lay.tip_length + 2)
     cut, _ = occ.intersect(fused, [(2, half)])
     return cut
 
@@ -104,6 +110,7 @@ def build(gmsh, lay: Layout, gap_size: float, far_size: float, growth: float) ->
             gmsh.model.addPhysicalGroup(2, tags, value, name)
     _size_field(gmsh, lay, gap_size, far_size, growth)
     gmsh.model.mesh.generate(2)
+    gmsh.model.mesh.setOrder(2)  # curved (quadratic) cells: the apex is not cut into chords
 
 
 def _size_field(gmsh, lay: Layout, gap_size: float, far_size: float, growth: float) -> None:

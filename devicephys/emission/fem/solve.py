@@ -36,10 +36,12 @@ from mpi4py import MPI
 
 from devicephys.emission.fem import fields
 from devicephys.emission.fem.mesh import REGION, UNIT, Layout, build
-from devicephys.emission.fem.spec import GapGeometry
+from devicephys.emission.fem.spec import FemGeometry
 
 _LU = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
 _COUNTER = [0]
+#: Quadrature degree of the system matrix: P2 gradients with the (polynomial) r and PML weights.
+_A_DEGREE = 4
 
 
 class Cx:
@@ -93,7 +95,7 @@ class _Jet:
 class _Model:
     """Mesh, spaces, coefficients and compiled forms of one geometry (reused across wavelengths)."""
 
-    def __init__(self, geo: GapGeometry, wavelengths: np.ndarray, comm):
+    def __init__(self, geo: FemGeometry, wavelengths: np.ndarray, comm):
         self.geo, self.comm = geo, comm
         self.layout = Layout.from_geometry(geo, float(wavelengths.max()))
         far = float(wavelengths.min()) / geo.index / geo.points_per_wavelength / UNIT
@@ -101,6 +103,7 @@ class _Model:
         self.V = fem.functionspace(self.domain, ("Lagrange", 2, (2,)))
         self.dx = ufl.Measure("dx", self.domain, subdomain_data=self.tags,
                               metadata={"quadrature_degree": geo.quadrature_degree, "quadrature_rule": "default"})
+        self.dx_a = ufl.Measure("dx", self.domain, metadata={"quadrature_degree": _A_DEGREE})
         self._coefficients()
         self._forms()
 
@@ -108,6 +111,7 @@ class _Model:
         dom, deg = self.domain, self.geo.quadrature_degree
         self.k0sq = fem.Constant(dom, 0.0)
         self.pml_c = fem.Constant(dom, 0.0)
+        self.pml_faces = [fem.Constant(dom, v) for v in (self.layout.r_phys, self.layout.z_top, self.layout.z_bottom)]
         dg0 = fem.functionspace(dom, ("DG", 0))
         self.inv_eps = [fem.Function(dg0) for _ in range(2)]
         self.delta = [fem.Function(dg0) for _ in range(2)]
@@ -131,10 +135,10 @@ class _Model:
 
     def _stretch(self):
         x = ufl.SpatialCoordinate(self.domain)
-        lay, c = self.layout, self.pml_c
-        xr = ufl.max_value(x[0] - lay.r_phys, 0.0)
-        xt = ufl.max_value(x[1] - lay.z_top, 0.0)
-        xb = ufl.max_value(lay.z_bottom - x[1], 0.0)
+        c, (r_phys, z_top, z_bottom) = self.pml_c, self.pml_faces
+        xr = ufl.max_value(x[0] - r_phys, 0.0)
+        xt = ufl.max_value(x[1] - z_top, 0.0)
+        xb = ufl.max_value(z_bottom - x[1], 0.0)
         return Cx(x[0], c * xr**3 / 3), Cx(1.0, c * xr**2), Cx(1.0, c * (xt**2 + xb**2))
 
     def _stiff(self, inv_eps: Cx, h: _Jet, v: _Jet) -> Cx:
@@ -157,7 +161,7 @@ class _Model:
         ie, de = Cx(*self.inv_eps), Cx(*self.delta)
         q = self.inc
         inc = _Jet(Cx(q[0], q[1]), Cx(q[2], q[3]), Cx(q[4], q[5]))
-        a = (self._a(ie, trial, tests[0]).re + self._a(ie, trial, tests[1]).im) * self.dx
+        a = (self._a(ie, trial, tests[0]).re + self._a(ie, trial, tests[1]).im) * self.dx_a
         rhs = -(self._stiff(de, inc, tests[0]).re + self._stiff(de, inc, tests[1]).im) * self.dx
         self.hs = fem.Function(self.V)
         self.problem = LinearProblem(a, rhs, bcs=[self._boundary()], u=self.hs,
@@ -246,7 +250,7 @@ def _next() -> int:
     return _COUNTER[0]
 
 
-def purcell_spectrum(geometry: GapGeometry, wavelengths, *, comm=MPI.COMM_WORLD):
+def purcell_spectrum(geometry: FemGeometry, wavelengths, *, comm=MPI.COMM_WORLD):
     """Purcell factor and power split of the dipole at each vacuum wavelength [m].
 
     Returns an xarray Dataset over ``wavelength`` [m] with ``purcell`` (total power over
@@ -258,8 +262,9 @@ def purcell_spectrum(geometry: GapGeometry, wavelengths, *, comm=MPI.COMM_WORLD)
     """
     import xarray as xr
 
-    lam = np.atleast_1d(np.asarray(wavelengths, dtype=float))
-    fields.metals.check_range(geometry.metal, float(lam.min()), float(lam.max()), field="wavelengths")
+    from devicephys.emission.fem import check_wavelengths
+
+    lam = check_wavelengths(geometry, wavelengths)
     start = time.perf_counter()
     model = _Model(geometry, lam, comm)
     setup = time.perf_counter() - start

@@ -1,8 +1,8 @@
-"""GapGeometry: the axisymmetric optical problem solved by the frequency-domain FEM.
+"""FemGeometry: the axisymmetric optical problem solved by the frequency-domain FEM.
 
 A vertical point dipole on the symmetry axis, either above a metal half-space
 (``shape="mirror"``, the validation case) or in the gap between a filament tip
-(cylinder of radius ``tip_radius`` with a hemispherical apex) and a metal
+(a capsule: cylinder of radius ``tip_radius`` with a hemispherical apex and far end) and a metal
 half-space (``shape="tip"``), everything embedded in a dielectric of refractive
 index ``index``.  Importing this module does not import DOLFINx or gmsh.
 """
@@ -24,7 +24,7 @@ QCM_MIN_GAP = 0.1e-9
 MIN_GAP_ELEMENTS = 4
 
 
-class GapGeometry(Spec):
+class FemGeometry(Spec):
     """Geometry, materials and discretisation of one axisymmetric dipole problem.
 
     Lengths [m]; the dipole stands at ``gap`` above the plane (mirror) or in
@@ -41,8 +41,8 @@ class GapGeometry(Spec):
     index: float = quantity(materials.get("PMMA")["refractive_index"], "1",
                             "refractive index of the embedding dielectric (default PMMA, Sultanova2009)", ge=1, le=4)
     gap: float = quantity(0.5e-9, "m", "tip-plane distance (tip) or dipole height above the plane (mirror)", gt=0)
-    tip_radius: float = quantity(10e-9, "m", "radius of the tip's cylinder and hemispherical apex", gt=0)
-    tip_length: float = quantity(30e-9, "m", "length of the tip including its apex", gt=0)
+    tip_radius: float = quantity(10e-9, "m", "radius of the tip's cylinder and hemispherical ends", gt=0)
+    tip_length: float = quantity(30e-9, "m", "length of the tip including its hemispherical apex and far end", gt=0)
     quantum_corrected: bool = option(False, "fill the gap with the quantum-corrected tunnelling medium (Esteban2012)")
     work_function: float = quantity(materials.get("Ag")["work_function"], "J",
                                     "tunnelling barrier height of the quantum-corrected model (Ag, Michaelson1977)", gt=0)
@@ -55,22 +55,23 @@ class GapGeometry(Spec):
     quadrature_degree: int = option(8, "quadrature degree of the forms carrying the analytic dipole field", ge=4, le=20)
 
     @model_validator(mode="after")
-    def _check(self) -> "GapGeometry":
+    def _check(self) -> "FemGeometry":
         if self.gap / self.gap_mesh_size < MIN_GAP_ELEMENTS:
             raise SpecError(
-                f"GapGeometry.gap_mesh_size: {self.gap_mesh_size:.3g} m is too coarse for the gap {self.gap:.3g} m "
+                f"FemGeometry.gap_mesh_size: {self.gap_mesh_size:.3g} m is too coarse for the gap {self.gap:.3g} m "
                 f"(needs >= {MIN_GAP_ELEMENTS} elements across); set gap_mesh_size <= {self.gap / MIN_GAP_ELEMENTS:.3g} m",
                 field="gap_mesh_size")
         if self.quantum_corrected and self.shape == "tip" and self.gap < QCM_MIN_GAP:
             raise SpecError(
-                f"GapGeometry.gap: {self.gap:.3g} m is below the quantum-corrected model's validity "
+                f"FemGeometry.gap: {self.gap:.3g} m is below the quantum-corrected model's validity "
                 f"({QCM_MIN_GAP:.1g} m, a point contact); use a gap >= {QCM_MIN_GAP:.1g} m", field="gap")
         if self.quantum_corrected and self.shape != "tip":
-            raise SpecError("GapGeometry.quantum_corrected: true needs shape 'tip' (the mirror has no tunnelling gap); "
+            raise SpecError("FemGeometry.quantum_corrected: true needs shape 'tip' (the mirror has no tunnelling gap); "
                             "set quantum_corrected to false", field="quantum_corrected")
-        if self.shape == "tip" and self.tip_length < self.tip_radius:
-            raise SpecError(f"GapGeometry.tip_length: {self.tip_length:.3g} m is shorter than the apex radius "
-                            f"{self.tip_radius:.3g} m; use tip_length >= tip_radius", field="tip_length")
+        if self.shape == "tip" and self.tip_length < 2 * self.tip_radius:
+            raise SpecError(f"FemGeometry.tip_length: {self.tip_length:.3g} m is shorter than the tip's diameter "
+                            f"{2 * self.tip_radius:.3g} m (both ends are hemispheres); use tip_length >= 2 tip_radius",
+                            field="tip_length")
         return self
 
     @property
