@@ -143,7 +143,10 @@ def subcircuit_text(card: DeviceCard) -> str:
     name, ts = subcircuit_names(card)
     body = _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX)
     phys = [f".subckt {name} anode cathode opt", *_param_lines(card, _PHYSICAL), body.rstrip(), f".ends {name}"]
-    latch = [f".subckt {ts} anode cathode", *_param_lines(card, _LATCH), _latch_body(card), f".ends {ts}"]
+    use = ["* use in a LIF neuron (switch across C, charged through R_s): give .tran a maximum step of about",
+           "* t_d/100, t_d = R_on C ln(V_th/V_h) the discharge; the period is then within 0.5 % of t_c + t_d",
+           "* in ngspice's default settings (and across trap/gear, reltol 1e-3..1e-6) for R_on C >> switching_time"]
+    latch = [f".subckt {ts} anode cathode", *use, *_param_lines(card, _LATCH), _latch_body(card), f".ends {ts}"]
     return "\n".join(header_lines(card) + [""] + phys + [""] + latch) + "\n"
 
 

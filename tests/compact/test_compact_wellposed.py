@@ -8,10 +8,11 @@ drive the capacitor negative, and the physical subcircuit's DC operating
 points must be physical (gap never below gap_min).
 
 The period check needs the netlist's .tran to give a maximum step (here
-period/5000): without one, ngspice's default step control (trtol = 7) takes
-steps of the order of the discharge time constant through the release at
-V_h, and the release voltage, so the next charge time, is off by up to 1.6 %
-in the cells measured (the table in ``lif_matrix``'s module docstring).
+t_d/100, the discharge through R_on C resolved): without one, ngspice's
+default step control (trtol = 7) crosses the release at V_h in steps of the
+order of R_on C, and the release voltage, so the next charge time, is off by
+up to 7 % in the cells measured (the table in ``lif_matrix``'s docstring);
+those cells are run for their spike count and capacitor voltage only.
 """
 
 from __future__ import annotations
