@@ -99,3 +99,24 @@ def test_a_check_without_events_is_inconclusive_not_passed(card):
     assert verify.overall({"lif_physical": m, "lif": {"verdict": "passed"}}) != "passed"
     assert verify.verdict(3, 2, [0.0]).startswith("failed") and verify.verdict(2, 2, [0.02]).startswith("failed")
     assert verify.verdict(2, 2, [float("nan")]).startswith("failed") and verify.verdict(2, 2, [0.001]) == "passed"
+
+
+def test_physical_subcircuit_as_lif_switch_in_default_settings(card, tmp_path):
+    # the filament itself across C in a netlist with no .options: it fires as often as in NumPy, the gap
+    # stays positive (no unbounded exponential drives it through the floor), the capacitor non-negative
+    from devicephys.compact import integrate, neuron
+
+    p, lp, v = card.model_params(), card.latch_params(), card.values()
+    c, r_s, v_in = v["neuron_capacitance"], 25 * v["resistance_on"], v["neuron_input_voltage"]
+    t_end = 3.5 * 2.5 * neuron.lif_analytic(lp, v_in, r_s, c)["period"]
+    lib = export_spice.write(card, tmp_path / "phys.lib")
+    name, _ = export_spice.subcircuit_names(card)
+    net = "\n".join(["* the filament as LIF switch", f".include {lib}", f"Vin in 0 {v_in!r}", f"Rs in mem {r_s!r}",
+                     f"Cm mem 0 {c!r} IC=0", f"Xsw mem 0 opt {name}", f".tran {t_end / 1000!r} {t_end!r} uic"])
+    run = ngspice.run(net, ["v(mem)", "v(xsw.nx)"])
+    gap = p.gap_max - 1e-9 * run.vectors["v(xsw.nx)"]
+    ref = integrate.simulate_lif_physical(p, v_in, r_s, c, t_end)
+    fire, release = p.contact_gap, p.contact_gap + 0.5e-9
+    fired = len(neuron.blink_spikes(run.time, gap, fire, release))
+    assert fired == len(neuron.blink_spikes(ref["time"], ref["gap"], fire, release)) >= 3
+    assert gap.min() > 0.5 * p.gap_min and run.vectors["v(mem)"].min() >= 0.0
