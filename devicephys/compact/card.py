@@ -24,6 +24,7 @@ from devicephys.compact.model import ModelParams
 from devicephys.compact.neuron import LatchParams
 from devicephys.errors import SpecError
 from devicephys.io import atomic_write_text
+from devicephys.strict_json import finite_or_null
 
 FORMAT = "devicephys-device-card"
 FORMAT_VERSION = 1
@@ -68,17 +69,6 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     **{f"lambda_c{k}": ("m", f"coefficient {k} of the peak wavelength in 1, x, x^2 (x = gap/nm)", "finite")
        for k in range(3)},
 }
-
-
-def _finite_or_null(obj: Any) -> Any:
-    """``obj`` with every NaN or infinite float (a metric that does not exist, e.g. no spike) as None (JSON null)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite_or_null(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite_or_null(v) for v in obj]
-    return obj
 
 
 def _check_value(name: str, value: Any) -> float:
@@ -172,7 +162,7 @@ class DeviceCard:
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "format_version": FORMAT_VERSION, "name": self.name,
                 "parameters": self.parameters, "uncertainties": self.uncertainties,
-                "provenance": _finite_or_null(self.provenance), "fit_quality": _finite_or_null(self.fit_quality)}
+                "provenance": finite_or_null(self.provenance), "fit_quality": finite_or_null(self.fit_quality)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
