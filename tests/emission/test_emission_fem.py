@@ -99,3 +99,90 @@ def test_tip_local_gap():
     assert fields.tip_local_gap(0.0, 1e-9, 10e-9) == pytest.approx(1e-9)
     assert fields.tip_local_gap(10e-9, 1e-9, 10e-9) == pytest.approx(11e-9)
     assert fields.tip_local_gap(1e-9, 1e-9, 10e-9) == pytest.approx(1e-9 + 1e-9**2 / (2 * 10e-9), rel=1e-2)
+
+
+# -- the solver (DOLFINx) -----------------------------------------------------------
+
+MIRROR_WAVELENGTHS = np.array([450e-9, 600e-9, 800e-9])
+
+
+@pytest.mark.fem
+@pytest.mark.parametrize("index", [1.0, 1.45])
+@pytest.mark.parametrize("height", [5e-9, 20e-9, 50e-9])
+def test_mirror_matches_sommerfeld_and_conserves_power(index, height):
+    from devicephys.emission.fem import purcell_spectrum
+
+    ds = purcell_spectrum(FemGeometry(shape="mirror", gap=height, index=index, gap_mesh_size=height / 10),
+                          MIRROR_WAVELENGTHS)
+    eps = metals.get("Ag").permittivity(MIRROR_WAVELENGTHS)
+    ref = [analytic.mirror_purcell(height, lam, e, index**2) for lam, e in zip(MIRROR_WAVELENGTHS, eps)]
+    np.testing.assert_allclose(ds.purcell.values, ref, rtol=0.01)  # the 1 % target
+    parts = ds.absorbed_metal + ds.absorbed_gap + ds.outgoing_dielectric + ds.outgoing_metal
+    np.testing.assert_allclose(parts.values, ds.purcell.values, rtol=0.01)  # reciprocity = sum of the losses
+
+
+def _tip(gap, **kwargs):
+    return FemGeometry(shape="tip", gap=gap, index=1.49, gap_mesh_size=gap / 8, **kwargs)
+
+
+@pytest.mark.fem
+def test_quantum_correction_vanishes_where_tunnelling_does():
+    from devicephys.emission.fem import purcell_spectrum
+
+    lam = [600e-9, 700e-9]
+    classical = purcell_spectrum(_tip(1.5e-9), lam)
+    corrected = purcell_spectrum(_tip(1.5e-9, quantum_corrected=True), lam)
+    # exp(-1.5 nm / 0.047 nm) ~ 1e-14: the layer is the dielectric to round-off
+    np.testing.assert_allclose(corrected.purcell.values, classical.purcell.values, rtol=1e-9)
+    assert np.all(np.abs(corrected.absorbed_gap.values) < 1e-6 * corrected.purcell.values)
+
+
+def _longest_peak(ds) -> float:
+    f = ds.purcell.values
+    peaks = [i for i in range(1, f.size - 1) if f[i] > f[i - 1] and f[i] > f[i + 1]]
+    assert peaks, "no resonance inside the window"
+    return float(ds.wavelength.values[peaks[-1]])
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_classical_gap_mode_redshifts_as_the_gap_closes():
+    from devicephys.emission.fem import purcell_spectrum
+
+    lam = np.linspace(560e-9, 900e-9, 35)
+    peaks = [_longest_peak(purcell_spectrum(_tip(gap), lam)) for gap in (2e-9, 1e-9, 0.5e-9)]
+    assert peaks[0] < peaks[1] < peaks[2], peaks
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_mesh_convergence_in_the_gap():
+    """Uniform refinement (gap size, growth, far size all halved): observed order of the Purcell factor.
+
+    P2 fields on curved cells converge at order 2 in energy; the reciprocity functional is
+    quadratic in the field error, so its order must exceed 2 (4 asymptotically).
+    """
+    from devicephys.emission.fem import purcell_spectrum
+
+    lam = [700e-9, 800e-9]
+    values = [purcell_spectrum(FemGeometry(shape="tip", gap=1e-9, index=1.49, gap_mesh_size=0.2e-9 / f,
+                                           mesh_growth=0.6 / f, points_per_wavelength=4 * f), lam).purcell.values
+              for f in (2, 4, 8)]
+    order = np.log2(np.abs(values[1] - values[0]) / np.abs(values[2] - values[1]))
+    assert np.all(order > 2.0), order
+    assert np.all(np.abs(values[2] / values[1] - 1) < 0.01)  # the f = 4 mesh is within 1 %
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_quantum_corrected_model_quenches_the_gap_plasmon():
+    """Esteban et al. (2012), Fig. 2: below ~0.3 nm tunnelling quenches the bonding gap plasmon that
+    classical optics lets grow without bound; at 0.5 nm both models nearly agree."""
+    from devicephys.emission.fem import purcell_spectrum
+
+    lam = np.linspace(600e-9, 900e-9, 16)
+    rad = {(gap, q): purcell_spectrum(_tip(gap, quantum_corrected=q), lam).outgoing_dielectric.values.max()
+           for gap in (0.5e-9, 0.2e-9) for q in (False, True)}
+    assert rad[0.2e-9, False] > rad[0.5e-9, False]  # classical: grows as the gap closes
+    assert rad[0.2e-9, True] < 0.1 * rad[0.5e-9, True]  # quantum-corrected: quenched
+    assert rad[0.5e-9, True] == pytest.approx(rad[0.5e-9, False], rel=0.1)

@@ -131,7 +131,7 @@ class _Model:
         self.q_cells = cells[need]
         self.q_dofs = vq.dofmap.list[need]
         self.xq = xq[need]
-        self.cell_mid_r = fem.Expression(ufl.SpatialCoordinate(dom), np.array([[1 / 3, 1 / 3]])).eval(dom, cells)[:, 0]
+        self.cell_mid_r = fem.Expression(ufl.SpatialCoordinate(dom), np.array([[1 / 3, 1 / 3]])).eval(dom, cells).reshape(ncell, -1)[:, 0]
 
     def _stretch(self):
         x = ufl.SpatialCoordinate(self.domain)
