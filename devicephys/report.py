@@ -85,6 +85,29 @@ def _card_table(card_path: Path) -> str:
     return f"<h3>DeviceCard parameters</h3><table>{head}{''.join(rows)}</table>"
 
 
+#: Card parameters compared between a card fitted to measurements and its FEM/FDTD base card.
+_COMPARED = ("threshold_voltage", "hold_voltage", "resistance_on", "resistance_off", "relaxation_time",
+             "set_time_tau0", "set_time_v0", "activation_energy")
+
+
+def _measured_vs_fem(card_path: Path, base_path: Path) -> str:
+    """Measured and FEM-derived cards side by side (only when the card was fitted to measurements on a fitted base)."""
+    if not base_path.is_file():
+        return ""
+    card, base = json.loads(card_path.read_text()), json.loads(base_path.read_text())
+    if "measurements" not in card.get("provenance", {}) or "origin" in base.get("provenance", {}) and \
+            "illustrative" in str(base["provenance"]["origin"]):
+        return ""
+    rows = []
+    for name in _COMPARED:
+        m, f = card["parameters"][name]["value"], base["parameters"][name]["value"]
+        rows.append(f"<tr><td>{html.escape(name)}</td><td class=num>{_fmt(m)}</td><td class=num>{_fmt(f)}</td>"
+                    f"<td class=num>{(f / m - 1) * 100:+.1f} %</td><td>{html.escape(card['parameters'][name]['unit'])}</td></tr>")
+    head = "<tr><th>parameter</th><th>measured card</th><th>FEM/FDTD card</th><th>FEM vs measured</th><th>unit</th></tr>"
+    return (f"<h3>Measured card versus the first-principles (FEM/FDTD) card</h3><p>measurements: "
+            f"{html.escape(', '.join(card['provenance']['measurements']))}</p><table>{head}{''.join(rows)}</table>")
+
+
 def _stage_section(name: str, folder: Path, summary: dict) -> str:
     row = summary.get(name, {})
     parts = [f"<h2>{html.escape(name)} — {html.escape(stages.get(name).summary)}</h2>",
@@ -98,6 +121,7 @@ def _stage_section(name: str, folder: Path, summary: dict) -> str:
     card = folder / "device_card.json"
     if card.is_file():
         parts.append(_card_table(card))
+        parts.append(_measured_vs_fem(card, folder / "base_device_card.json"))
     files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
     parts.append("<p>files: " + ", ".join(html.escape(f) for f in files) + "</p>")
     return "".join(parts)

@@ -1,27 +1,25 @@
-"""Fit a DeviceCard to a user's measured data (CSV files with units in the header).
+"""Read a user's measured DC sweep and pulse data (CSV files with units in the header).
 
-CSV layout: a header row naming each column with its unit in brackets, e.g.
-``time [s],voltage [V],current [mA]``; units with SI prefixes are converted to
-SI.  Two kinds of file:
+CSV layout: lines starting with ``#`` are comments; the first other line is a
+header naming each column with its unit in brackets, e.g.
+``time [s],voltage [V],current [mA]``.  Units with SI prefixes are converted
+to SI.  Two kinds of file:
 
-DC sweep (cell voltage up and down through a compliance resistor)
-    columns ``voltage`` [V] and ``current`` [A], in time order.  Gives
-    the threshold (highest cell voltage before switching on), the hold
-    voltage (lowest cell voltage still on), R_on and R_off (medians of V/I on
-    each branch).
-Pulse responses
-    columns ``voltage`` [V] and ``set_time`` [s] (one row per pulse amplitude),
-    optionally ``relaxation_time`` [s].  Gives the set-time law.
+DC sweep (the cell driven up and down, usually through a series resistor or a compliance)
+    ``time`` [s] (strictly increasing), ``voltage`` [V] across the device and
+    ``current`` [A]; optionally ``source_voltage`` [V], the drive before the
+    series resistor (lets the stage replay the measurement in ngspice).
+Pulse responses (optional)
+    ``voltage`` [V] (pulse amplitude across the OFF device) and ``set_time``
+    [s], one row per amplitude; optionally ``relaxation_time`` [s], the time
+    the device needs to switch off by itself after the pulse (a cell may be
+    left empty where it was not measured).
 
-Measurements carry no gap, so the tunnelling geometry (``decay_constant``,
-``contact_gap``, ``gap_min``, ``gap_max``) and the thermal node come from a
-*base card* (e.g. the one fitted to the FEM/FDTD results).  Onto it the
-measured circuit-level behaviour is mapped consistently: leakage = R_off, the
-contact conductance so that ``1/G_cell(gap_min) = R_on``, the set-time law, the
-relaxation time when given, and the activation energy from the hold voltage
-(set-time law refined with the full model, as in :mod:`devicephys.compact.build`).
-The card's threshold is then the model's own; its difference from the measured
-threshold is reported in ``fit_quality``.
+:func:`sweep_parameters` reads the device's circuit-level numbers off a sweep
+as an experimenter would (see its docstring); :mod:`devicephys.compact.measured_fit`
+maps them onto a compact model card.  Every malformed input raises a
+:class:`~devicephys.errors.SpecError` whose one line names the file, the line
+and the fix.
 """
 
 from __future__ import annotations
@@ -29,22 +27,69 @@ from __future__ import annotations
 import csv
 import math
 import re
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from devicephys import units
-from devicephys.compact import fit
-from devicephys.compact.card import DeviceCard
-from devicephys.compact.model import ModelParams
 from devicephys.errors import SpecError
 from devicephys.units import UnitError, parse_quantity
 
 _HEADER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[(.*)\]\s*$")
 
+#: Columns of a DC-sweep file (required, optional) with their SI units.
+SWEEP_COLUMNS = {"time": "s", "voltage": "V", "current": "A"}
+SWEEP_OPTIONAL = {"source_voltage": "V"}
+#: Columns of a pulse file (required, optional) with their SI units.
+PULSE_COLUMNS = {"voltage": "V", "set_time": "s"}
+PULSE_OPTIONAL = {"relaxation_time": "s"}
 
-def read_csv(path: str | Path, columns: dict[str, str], optional: dict[str, str] | None = None) -> dict[str, np.ndarray]:
+
+@dataclass(frozen=True)
+class Table:
+    """Columns of a measurement file in SI units, with the file line of each row (1-based)."""
+
+    path: Path
+    columns: dict[str, np.ndarray]
+    lines: np.ndarray
+    header_line: int
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    def where(self, row: int) -> str:
+        """``'file line N'`` of data row ``row``."""
+        return f"{self.path.name} line {int(self.lines[row])}"
+
+
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    if not path.is_file():
+        raise SpecError(f"measurement file '{path}' does not exist; give the path of a CSV file "
+                        "(format: see the README, 'Your own measurements')")
+    with open(path, newline="") as fh:
+        rows = [(n, r) for n, r in enumerate(csv.reader(fh), start=1)
+                if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if len(rows) < 2:
+        raise SpecError(f"{path.name}: needs a header line 'name [unit],...' and data lines; "
+                        "add them (format: see the README)")
+    return rows
+
+
+def _header(path: Path, line: int, cells: list[str]) -> dict[str, tuple[int, str]]:
+    header = {}
+    for k, cell in enumerate(cells):
+        m = _HEADER.match(cell)
+        if not m:
+            raise SpecError(f"{path.name} line {line}: column header {cell!r} must read 'name [unit]', "
+                            "e.g. 'current [mA]'; rename it")
+        header[m.group(1)] = (k, m.group(2).strip())
+    return header
+
+
+def read_csv(path: str | Path, columns: dict[str, str], optional: dict[str, str] | None = None) -> Table:
     """Columns of a CSV file in SI units.
 
     Parameters
@@ -52,107 +97,162 @@ def read_csv(path: str | Path, columns: dict[str, str], optional: dict[str, str]
     path
         CSV file whose header names columns as ``name [unit]``.
     columns, optional
-        Required and optional column names mapped to their SI unit.
+        Required and optional column names mapped to their SI unit.  Empty
+        cells are allowed in optional columns only (read as NaN).
     """
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"measurement file '{path}' does not exist")
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.reader(fh) if r and not r[0].lstrip().startswith("#")]
-    if len(rows) < 2:
-        raise SpecError(f"{path.name}: needs a header row 'name [unit],...' and data rows")
-    header = {}
-    for k, cell in enumerate(rows[0]):
-        m = _HEADER.match(cell)
-        if not m:
-            raise SpecError(f"{path.name}: column header {cell!r} must read 'name [unit]', e.g. 'current [mA]'")
-        header[m.group(1)] = (k, m.group(2).strip())
-    wanted = {**columns, **(optional or {})}
+    rows = _rows(path)
+    head_line, head = rows[0]
+    header = _header(path, head_line, head)
+    lines = np.array([n for n, _ in rows[1:]])
     out = {}
-    for name, si in wanted.items():
+    for name, si in {**columns, **(optional or {})}.items():
         if name not in header:
             if name in columns:
-                raise SpecError(f"{path.name}: column '{name} [{si}]' is missing; found {sorted(header)}")
+                raise SpecError(f"{path.name} line {head_line}: column '{name} [{si}]' is missing (found "
+                                f"{sorted(header)}); add it")
             continue
         k, unit = header[name]
         try:
             scale = parse_quantity(f"1 {unit}", si)
         except UnitError:
-            raise SpecError(f"{path.name}: column '{name}' has unit [{unit}], which is not convertible to {si}; "
-                            f"write it in {si} or a prefixed {si}") from None
-        out[name] = _column(path, rows[1:], k, name) * scale
+            raise SpecError(f"{path.name} line {head_line}: column '{name}' has unit [{unit}], which is not "
+                            f"convertible to {si}; write it in {si} or a prefixed {si} (e.g. m{si})") from None
+        out[name] = _column(path, rows[1:], k, name, allow_empty=name not in columns) * scale
+    return Table(path, out, lines, head_line)
+
+
+def _column(path: Path, rows, k: int, name: str, allow_empty: bool) -> np.ndarray:
+    values = []
+    for line, row in rows:
+        cell = row[k].strip() if k < len(row) else ""
+        if cell == "" and allow_empty:
+            values.append(math.nan)
+            continue
+        try:
+            value = float(cell)
+        except ValueError:
+            raise SpecError(f"{path.name} line {line}: column '{name}' is not a number ({cell or 'empty'!r}); "
+                            "fix the value or remove the line") from None
+        if not math.isfinite(value):
+            raise SpecError(f"{path.name} line {line}: column '{name}' is {cell!r}; give a finite number or "
+                            "remove the line")
+        values.append(value)
+    return np.array(values)
+
+
+def read_sweep(path: str | Path) -> Table:
+    """A DC-sweep file: time strictly increasing, at least 10 rows."""
+    table = read_csv(path, SWEEP_COLUMNS, SWEEP_OPTIONAL)
+    t = table["time"]
+    if len(t) < 10:
+        raise SpecError(f"{table.path.name}: only {len(t)} data lines; a sweep needs at least 10 (up and down)")
+    bad = np.flatnonzero(np.diff(t) <= 0)
+    if bad.size:
+        k = int(bad[0]) + 1
+        raise SpecError(f"{table.where(k)}: time {t[k]:.6g} s is not after the previous line's {t[k - 1]:.6g} s; "
+                        "the sweep must be in time order (sort it or remove repeated lines)")
+    return table
+
+
+def read_pulses(path: str | Path) -> Table:
+    """A pulse file: positive amplitudes and set times, at least one row."""
+    table = read_csv(path, PULSE_COLUMNS, PULSE_OPTIONAL)
+    for name in ("voltage", "set_time", "relaxation_time"):
+        if name in table:
+            bad = np.flatnonzero(~(table[name] > 0) & ~np.isnan(table[name]))
+            if bad.size:
+                k = int(bad[0])
+                raise SpecError(f"{table.where(k)}: {name} = {table[name][k]:.6g} must be > 0; "
+                                "give the pulse amplitude and times as positive numbers")
+    return table
+
+
+def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
+    """Switching numbers read off a measured DC sweep, as an experimenter would.
+
+    A sample is ON when its conductance ``I/V`` exceeds the geometric mean of
+    the conductance at the largest current (the ON state) and the median
+    conductance of the first tenth of the sweep (the relaxed state); samples
+    with ``|V|`` below 1e-3 of the largest are not classified.
+
+    Returns
+    -------
+    dict
+        ``threshold_voltage`` [V]: cell voltage at the last sample before the
+        device first switches on; ``hold_voltage`` [V]: cell voltage at the last
+        ON sample before it first switches off again; ``resistance_on`` [Ohm]:
+        median ``V/I`` of the ON samples, with ``resistance_on_sigma`` (standard
+        error of the median); ``resistance_off`` [Ohm]: ``1/G`` of the least-squares
+        line ``I = G V`` through the OFF samples before switching, or, when ``G``
+        is below three standard errors (current at the noise floor), the lower
+        bound ``1/(G + 3 sigma_G)`` with ``resistance_off_lower_bound`` True;
+        ``switch_on_conductance`` [S] (the ON/OFF criterion); the row indices
+        ``first_on`` and ``last_on``.  With ``require_release`` False a sweep that
+        never switches off gives ``hold_voltage`` NaN and ``last_on`` -1 instead of an error.
+    """
+    v, i = sweep["voltage"], sweep["current"]
+    ok = np.abs(v) > 1e-3 * np.abs(v).max()
+    g = np.where(ok, i / np.where(ok, v, 1.0), np.nan)
+    k_max = int(np.argmax(np.where(ok, np.abs(i), -np.inf)))
+    early = np.flatnonzero(ok)[:max(3, int(ok.sum()) // 10)]
+    g_on, g_off = float(g[k_max]), float(np.median(np.abs(g[early])))
+    if not (g_on > 10 * g_off):
+        raise SpecError(f"{sweep.where(k_max)}: the sweep never switches the device (conductance at the largest "
+                        f"current {g_on:.3g} S, at the start {g_off:.3g} S: less than 10x); sweep to a higher "
+                        "voltage, or check the current column's sign and unit")
+    split = math.sqrt(g_on * g_off)
+    on = ok & (g > split)
+    first = int(np.argmax(on))
+    if first == 0 or not np.any(ok[:first]):
+        raise SpecError(f"{sweep.where(first)}: the device is ON from the first samples; start the sweep at 0 V "
+                        "with the device relaxed (OFF)")
+    off_after = np.flatnonzero(ok[first:] & ~on[first:])
+    if off_after.size == 0 and require_release:
+        raise SpecError(f"{sweep.where(len(v) - 1)}: the device is still ON at the end of the sweep; sweep back "
+                        "towards 0 V until it switches off")
+    last_on = first + int(off_after[0]) - 1 if off_after.size else -1
+    while last_on >= 0 and not on[last_on]:  # unclassified samples (|V| tiny) between ON and OFF
+        last_on -= 1
+    r_on = v[on] / i[on]
+    out = {"threshold_voltage": float(v[first - 1]), "hold_voltage": float(v[last_on]) if last_on >= 0 else math.nan,
+           "resistance_on": float(np.median(r_on)),
+           "resistance_on_sigma": _median_error(r_on),
+           "switch_on_conductance": split, "first_on": first, "last_on": last_on,
+           "threshold_time": float(sweep["time"][first - 1])}
+    out.update(_off_resistance(v[:first][ok[:first]], i[:first][ok[:first]]))
     return out
 
 
-def _column(path: Path, rows, k: int, name: str) -> np.ndarray:
-    values = []
-    for line, row in enumerate(rows, start=2):
-        try:
-            values.append(float(row[k]))
-        except (ValueError, IndexError):
-            raise SpecError(f"{path.name} line {line}: column '{name}' is not a number "
-                            f"({row[k] if k < len(row) else 'missing'!r})") from None
-    arr = np.array(values)
-    if not np.all(np.isfinite(arr)):
-        raise SpecError(f"{path.name}: column '{name}' holds NaN or infinite values; remove those rows")
-    return arr
+def _median_error(x: np.ndarray) -> float:
+    """Standard error of the median of ``x``: 1.2533 sigma / sqrt(n), sigma from the median absolute deviation."""
+    if len(x) < 2:
+        return math.nan
+    sigma = 1.4826 * float(np.median(np.abs(x - np.median(x))))
+    return 1.2533 * sigma / math.sqrt(len(x))
 
 
-def sweep_parameters(voltage, current) -> dict[str, float]:
-    """Threshold and hold voltage [V], R_on and R_off [Ohm] from a measured DC sweep."""
-    v, i = np.asarray(voltage, float), np.asarray(current, float)
-    ok = np.abs(v) > 1e-3 * np.abs(v).max()
-    g = np.where(ok, i / np.where(ok, v, 1.0), np.nan)
-    if np.nanmin(g) <= 0 or np.nanmax(g) / np.nanmin(g) < 10:
-        raise SpecError("DC sweep: the conductance changes by less than 10x (or is not positive); "
-                        "this is not a threshold-switching sweep with positive voltage")
-    on = ok & (g > math.sqrt(np.nanmax(g) * np.nanmin(g)))
-    first = int(np.argmax(on))
-    if first == 0 or not np.any(~on[first:] & ok[first:]):
-        raise SpecError("DC sweep: needs OFF samples before switching on and after switching off (sweep up and down)")
-    return {"threshold_voltage": float(v[:first].max()), "hold_voltage": float(v[on].min()),
-            "resistance_on": float(np.median(1 / g[on])), "resistance_off": float(np.median(1 / g[ok & ~on]))}
+def _off_resistance(v: np.ndarray, i: np.ndarray) -> dict:
+    """``I = G V`` by least squares over the OFF samples: R_off = 1/G, or a lower bound at the noise floor."""
+    g = float(v @ i / (v @ v))
+    sigma = float(math.sqrt(max((i - g * v) @ (i - g * v), 0.0) / max(len(v) - 1, 1) / (v @ v)))
+    if g > 3 * sigma:
+        return {"resistance_off": 1 / g, "resistance_off_sigma": sigma / g ** 2, "resistance_off_lower_bound": False}
+    return {"resistance_off": 1 / (max(g, 0.0) + 3 * sigma), "resistance_off_sigma": math.nan,
+            "resistance_off_lower_bound": True}
 
 
-def _map_onto(base: ModelParams, sweep: dict[str, float], pulses: dict[str, np.ndarray]) -> ModelParams:
-    g_cell = 1 / sweep["resistance_on"] - 1 / sweep["resistance_off"]
-    if base.filament_resistance * g_cell >= 1:
-        raise SpecError(f"measured R_on = {sweep['resistance_on']:.4g} Ohm is below the base card's filament "
-                        f"resistance {base.filament_resistance:.4g} Ohm; use a base card with a thicker filament")
-    g_gap = g_cell / (1 - base.filament_resistance * g_cell)
-    g_c = g_gap * (1 + math.exp(2 * base.decay_constant * (base.gap_min - base.contact_gap)))
-    p = replace(base, leakage_resistance=sweep["resistance_off"], contact_conductance=g_c)
-    if "relaxation_time" in pulses:
-        p = replace(p, relaxation_time=float(np.median(pulses["relaxation_time"])))
-    st, _, _ = fit.fit_set_time(pulses["voltage"], pulses["set_time"], p.relaxation_time)
-    p = replace(p, **st)
-    p = replace(p, activation_energy=fit.activation_energy_from_hold(p, sweep["hold_voltage"]))
-    p, _, _ = fit.refine_set_time(p, sweep["hold_voltage"], pulses["voltage"], pulses["set_time"])
-    return p
+def exponential_set_time_law(voltage, set_time) -> dict[str, float]:
+    """``ln t_set = ln tau0 - V/V0`` by least squares: ``tau0`` [s], ``V0`` [V], 1-sigma errors, rms of ln t.
 
-
-def fit_measured(sweep_csv: str | Path, pulses_csv: str | Path, base: DeviceCard, name: str) -> DeviceCard:
-    """A DeviceCard from measured CSV files, with geometry and thermal node from ``base``."""
-    from devicephys.compact import build
-    from devicephys.compact.spec import CompactSpec
-
-    sw = read_csv(sweep_csv, {"voltage": "V", "current": "A"})
-    pulses = read_csv(pulses_csv, {"voltage": "V", "set_time": "s"}, {"relaxation_time": "s"})
-    measured = sweep_parameters(sw["voltage"], sw["current"])
-    p = _map_onto(base.model_params(), measured, pulses)
-    values = base.values()
-    spec = CompactSpec(name=name, neuron_capacitance=values["neuron_capacitance"])
-    neuron, n_src = build.neuron_parameters(p, spec)
-    values.update(p.as_dict())
-    values.update(neuron)
-    values["photons_per_spike"] = values["photons_per_electron"] * values["spike_charge"] / units.e
-    sources = {k: e.get("source", "") + " (base card)" for k, e in base.parameters.items()}
-    src = f"measured: {Path(sweep_csv).name}, {Path(pulses_csv).name}"
-    sources.update({k: src for k in ("leakage_resistance", "contact_conductance", "set_time_tau0", "set_time_v0",
-                                      "activation_energy")})
-    sources.update(n_src)
-    quality = {"measured": measured,
-               "threshold_model_vs_measured": (neuron["threshold_voltage"] - measured["threshold_voltage"])
-               / measured["threshold_voltage"]}
-    return DeviceCard.from_values(name, values, sources, provenance={"measurements": [str(Path(sweep_csv).name),
-                                  str(Path(pulses_csv).name)], "base_card": base.name}, fit_quality=quality)
+    The plain exponential law an experimenter fits (and the filament stage reports), for comparison.
+    """
+    v, lt = np.asarray(voltage, float), np.log(np.asarray(set_time, float))
+    a = np.vstack([np.ones_like(v), v]).T
+    coef, *_ = np.linalg.lstsq(a, lt, rcond=None)
+    resid = lt - a @ coef
+    dof = max(len(v) - 2, 1)
+    cov = np.linalg.inv(a.T @ a) * float(resid @ resid) / dof
+    tau0, v0 = math.exp(coef[0]), -1 / coef[1]
+    return {"set_time_tau0": tau0, "set_time_v0": v0, "set_time_tau0_sigma": tau0 * math.sqrt(cov[0, 0]),
+            "set_time_v0_sigma": v0 ** 2 * math.sqrt(cov[1, 1]), "rms_ln": float(np.sqrt(np.mean(resid ** 2)))}

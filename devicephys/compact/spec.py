@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import field_validator
+
+from devicephys.errors import SpecError
 from devicephys.spec import Spec, option, quantity
+
+
+class MeasuredFiles(Spec):
+    """A user's measurements to fit the card to (CSV files; format in the README, 'Your own measurements').
+
+    Paths are relative to the folder the command runs in.
+    """
+
+    kind = "measured"
+
+    sweep: str = option(..., "DC sweep CSV: time [s], voltage [V] across the device, current [A], "
+                        "optional source_voltage [V]", min_length=1)
+    pulses: str | None = option(None, "pulse CSV: voltage [V], set_time [s], optional relaxation_time [s]")
+
+    @field_validator("sweep", "pulses")
+    @classmethod
+    def _exists(cls, value: str | None, info) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise SpecError(f"CompactSpec.measured.{info.field_name} = {value!r}: no such file; give the path of "
+                            "a CSV file (relative to the folder the command runs in)", field=info.field_name)
+        return value
 
 
 class CompactSpec(Spec):
@@ -28,6 +54,8 @@ class CompactSpec(Spec):
     verify: bool = option(True, "run the exported netlist in ngspice against the NumPy model")
     verify_pulses: int = option(4, "number of pulses in the ngspice pulse-train check", ge=1, le=100)
     verify_spikes: int = option(5, "number of LIF spikes in the ngspice neuron check", ge=2, le=100)
+    measured: MeasuredFiles | None = option(None, "fit to these measurements instead (the FEM/FDTD card, if any, "
+                                            "lends the geometry and thermal node); see 'Your own measurements' in the README")
 
     @classmethod
     def fast(cls) -> "CompactSpec":

@@ -1,0 +1,226 @@
+"""Fit a DeviceCard to measured data (:mod:`devicephys.compact.measured`) on top of a base card.
+
+Measurements carry no gap, so the tunnelling geometry (``decay_constant``,
+``contact_gap``, ``gap_min``, ``gap_max``), the filament body resistance and
+the thermal node come from a *base card* (the one fitted to the FEM/FDTD
+results, or the built-in illustrative card).  Onto it the measured
+circuit-level behaviour is mapped:
+
+1. leakage = R_off (or its lower bound when the OFF current is at the noise
+   floor); the contact conductance so that ``1/G_cell(gap_min) = R_on``;
+2. with measured relaxation times, ``tau_r`` such that the model's zero-bias
+   relaxation from ``gap_min`` crosses the sweep's ON/OFF conductance at the
+   measured time (as the FEM path matches its self-rupture time);
+3. the set-time law ``(tau0, V0)`` by least squares on the pulse set times
+   (log residuals; the model's set time is the time to reach the sweep's ON/OFF conductance,
+   :func:`pulse_set_time`)
+   together with the sweep's switching point: the model driven by the measured
+   cell voltage must switch on (cross the same ON/OFF conductance) at the
+   measured threshold voltage (relative residual).  With fewer than two pulses
+   ``V0`` is kept from the base card;
+4. the activation energy from the measured hold voltage (the hot bridged
+   state just sustains itself there), re-derived at every trial of step 3.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+from devicephys import units
+from devicephys.compact import build, fit, lsq, model
+from devicephys.compact.card import DeviceCard
+from devicephys.compact.measured import Table, exponential_set_time_law, sweep_parameters
+from devicephys.compact.model import ModelParams
+from devicephys.compact.spec import CompactSpec
+from devicephys.errors import ConvergenceError, SpecError
+
+#: Parameters whose values come from the measurements (the rest from the base card).
+MEASURED_PARAMETERS = ("leakage_resistance", "contact_conductance", "relaxation_time", "set_time_tau0",
+                       "set_time_v0", "activation_energy")
+
+
+def contact_conductance(p: ModelParams, r_on: float, r_off: float) -> float:
+    """Contact conductance [S] that makes ``1/G_cell(gap_min) = r_on`` [Ohm] with leakage ``r_off`` [Ohm]."""
+    g_cell = 1 / r_on - 1 / r_off
+    if p.filament_resistance * g_cell >= 1:
+        raise SpecError(f"measured R_on = {r_on:.4g} Ohm is below the base card's filament resistance "
+                        f"{p.filament_resistance:.4g} Ohm; use a base card (--from) with a thicker filament")
+    g_gap = g_cell / (1 - p.filament_resistance * g_cell)
+    return g_gap * (1 + math.exp(2 * p.decay_constant * (p.gap_min - p.contact_gap)))
+
+
+def switch_gap(p: ModelParams, g_switch: float) -> float:
+    """Gap [m] at which the cell conductance equals ``g_switch`` [S] (the sweep's ON/OFF criterion)."""
+    g_s = g_switch - 1 / p.leakage_resistance
+    if not 0 < g_s < 1 / (p.filament_resistance + 1 / p.contact_conductance):
+        raise SpecError(f"the sweep's ON/OFF conductance {g_switch:.3g} S lies outside the model's range; "
+                        "check the sweep's current unit")
+    g_gap = g_s / (1 - p.filament_resistance * g_s)
+    return p.contact_gap + math.log(p.contact_conductance / g_gap - 1) / (2 * p.decay_constant)
+
+
+def relaxation_from_switch_off(p: ModelParams, t_off: float, g_switch: float) -> float:
+    """``tau_r`` [s] for which relaxation from ``gap_min`` crosses the ON/OFF conductance at ``t_off`` [s]."""
+    d_x = switch_gap(p, g_switch)
+    if not p.gap_min < d_x < p.gap_max:
+        raise SpecError(f"the sweep's ON/OFF conductance corresponds to a gap of {d_x:.3g} m, outside the base "
+                        f"card's gap range ({p.gap_min:.3g}..{p.gap_max:.3g} m); use another base card (--from)")
+    return t_off / math.log((p.gap_max - p.gap_min) / (p.gap_max - d_x))
+
+
+def _drive(sweep: Table, m: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Cell voltage before the switch, extended by a straight line through the last OFF samples (3x longer)."""
+    k = m["first_on"]
+    t, v = sweep["time"][:k], sweep["voltage"][:k]
+    n = min(5, k)
+    slope = np.polyfit(t[-n:], v[-n:], 1)[0] if n >= 2 else 0.0
+    t_end = t[-1] + 2 * (t[-1] - t[0])
+    return np.append(t, t_end), np.append(v, v[-1] + slope * (t_end - t[-1]))
+
+
+def _switch_event(p: ModelParams, voltage, t_end: float, g_switch: float):
+    """Integrate the model from the relaxed state under cell voltage ``voltage(t)`` [V] until ``g_switch`` [S]."""
+    d_x = switch_gap(p, g_switch)
+
+    def rhs(t, y):
+        v = voltage(t)
+        return [model.gap_rate(p, y[0], v, y[1]), model.temperature_rate(p, y[0], v, y[1])]
+
+    def switched(t, y):
+        return y[0] - d_x
+
+    switched.terminal = True
+    sol = solve_ivp(rhs, (0.0, t_end), [p.gap_max, p.ambient_temperature], method="LSODA", events=switched,
+                    rtol=1e-8, atol=[1e-9 * p.gap_max, 1e-6 * p.ambient_temperature], max_step=t_end / 200)
+    return float(sol.t_events[0][0]) if len(sol.t_events[0]) else math.nan
+
+
+def sweep_threshold(p: ModelParams, t_drive, v_drive, g_switch: float) -> float:
+    """Cell voltage [V] at which the model, driven by ``v_drive(t_drive)`` [V], reaches conductance ``g_switch`` [S].
+
+    Starts relaxed at ``t_drive[0]``; heating included.  NaN when it does not switch within the drive.
+    """
+    t0 = float(t_drive[0])
+    t = _switch_event(p, lambda s: np.interp(s + t0, t_drive, v_drive), float(t_drive[-1]) - t0, g_switch)
+    return float(np.interp(t + t0, t_drive, v_drive)) if math.isfinite(t) else math.nan
+
+
+def pulse_set_time(p: ModelParams, voltage: float, g_switch: float) -> float:
+    """Set time [s] at constant cell ``voltage`` [V]: the time to reach the sweep's ON/OFF conductance ``g_switch`` [S].
+
+    As measured: the moment the current jumps past the ON/OFF criterion (the full
+    closure, where Joule heating runs away in a cell without series resistor, is not needed).
+    NaN when it does not switch within 20 times ``tau0 exp(-V/V0)``.
+    """
+    horizon = 20 * p.set_time_tau0 * math.exp(-voltage / p.set_time_v0)
+    return _switch_event(p, lambda s: voltage, horizon, g_switch)
+
+
+def _with_hold(q: ModelParams, hold: float) -> ModelParams:
+    try:
+        return replace(q, activation_energy=fit.activation_energy_from_hold(q, hold))
+    except ConvergenceError:
+        return replace(q, activation_energy=0.0)
+
+
+def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None):
+    """Step 3 of the module docstring: returns the parameters, 1-sigma of tau0 and V0, and the residuals."""
+    v_p = pulses["voltage"] if pulses is not None else np.array([])
+    t_p = pulses["set_time"] if pulses is not None else np.array([])
+    t_d, v_d = _drive(sweep, m)
+    hold, v_th, g_sw = m["hold_voltage"], m["threshold_voltage"], m["switch_on_conductance"]
+    fit_v0 = len(v_p) >= 2
+    if len(v_p) >= 3:
+        p = replace(p, **fit.fit_set_time(v_p, t_p, p.relaxation_time)[0])
+
+    def params(x):
+        q = replace(p, set_time_tau0=math.exp(x[0]), set_time_v0=math.exp(x[1]) if fit_v0 else p.set_time_v0)
+        return _with_hold(q, hold)
+
+    def residuals(x):
+        q = params(x)
+        t = np.array([pulse_set_time(q, v, g_sw) for v in v_p])
+        r_p = np.log(np.where(np.isfinite(t), t, 1e3 * t_p)) - np.log(t_p)
+        vm = sweep_threshold(q, t_d, v_d, g_sw)
+        return np.append(r_p, (vm if math.isfinite(vm) else 2 * v_d[-1]) / v_th - 1)
+
+    x0 = [math.log(p.set_time_tau0)] + ([math.log(p.set_time_v0)] if fit_v0 else [])
+    if len(v_p) == 0:  # one datum, one parameter: solve it
+        x = _solve_tau0(lambda lt: residuals([lt])[-1], x0[0])
+        q = params([x])
+        return q, {}, {"sweep_threshold_relative": float(residuals([x])[-1]), "pulses": 0}
+    out = lsq.fit(residuals, x0, ["set_time_tau0", "set_time_v0"][:len(x0)], "set-time fit to the measurements")
+    q = params(out.x)
+    res = residuals(out.x)
+    sig = {"set_time_tau0": out.sigma[0] * q.set_time_tau0}
+    if fit_v0:
+        sig["set_time_v0"] = out.sigma[1] * q.set_time_v0
+    return q, sig, {"pulses_rms_ln": float(np.sqrt(np.mean(res[:-1] ** 2))), "pulses_max_ln": float(np.max(np.abs(res[:-1]))),
+                    "sweep_threshold_relative": float(res[-1]), "pulses": int(len(v_p))}
+
+
+def _solve_tau0(f, x0: float) -> float:
+    lo, hi = x0 - 2.0, x0 + 2.0
+    for _ in range(20):
+        if f(lo) * f(hi) < 0:
+            return brentq(f, lo, hi, xtol=1e-6)
+        lo, hi = lo - 2.0, hi + 2.0
+    raise ConvergenceError("set-time fit: no tau0 reproduces the sweep's threshold; give pulse data (--pulses)")
+
+
+def _relaxation(p: ModelParams, m: dict, pulses: Table | None) -> tuple[ModelParams, dict]:
+    if pulses is None or "relaxation_time" not in pulses or not np.any(np.isfinite(pulses["relaxation_time"])):
+        return p, {}
+    t_r = pulses["relaxation_time"][np.isfinite(pulses["relaxation_time"])]
+    tau = relaxation_from_switch_off(p, float(np.median(t_r)), m["switch_on_conductance"])
+    return replace(p, relaxation_time=tau), {"relaxation_measured": float(np.median(t_r)), "relaxation_points": int(len(t_r))}
+
+
+def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: CompactSpec) -> DeviceCard:
+    """A DeviceCard from a measured sweep (and pulses), geometry and thermal node from ``base``."""
+    m = sweep_parameters(sweep)
+    p = base.model_params()
+    p = replace(p, leakage_resistance=m["resistance_off"],
+                contact_conductance=contact_conductance(p, m["resistance_on"], m["resistance_off"]))
+    p, q_relax = _relaxation(p, m, pulses)
+    p, sigmas, q_set = fit_set_time_law(p, m, sweep, pulses)
+    sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
+    sigmas["leakage_resistance"] = m["resistance_off_sigma"]
+    neuron, n_src = build.neuron_parameters(p, spec)
+    values = {**base.values(), **p.as_dict(), **neuron}
+    values["photons_per_spike"] = values["photons_per_electron"] * values["spike_charge"] / units.e
+    sigmas["resistance_on"] = m["resistance_on_sigma"]
+    quality: dict[str, Any] = {"measured": {k: v for k, v in m.items() if k not in ("first_on", "last_on")},
+                               "set_time_fit": {**q_set, **q_relax},
+                               "card_static_threshold_vs_measured": neuron["threshold_voltage"] / m["threshold_voltage"] - 1,
+                               "card_hold_vs_measured": neuron["hold_voltage"] / m["hold_voltage"] - 1}
+    if pulses is not None and len(pulses["voltage"]) >= 3:
+        quality["exponential_law_of_pulses"] = exponential_set_time_law(pulses["voltage"], pulses["set_time"])
+    names = [sweep.path.name] + ([pulses.path.name] if pulses is not None else [])
+    sources = {k: e.get("source", "") + " (base card)" for k, e in base.parameters.items()}
+    sources.update(_sources(names, m, bool(q_relax), len(pulses["voltage"]) >= 2 if pulses is not None else False))
+    sources.update(n_src)
+    return DeviceCard.from_values(spec.name, values, sources,
+                                  uncertainties={k: float(s) for k, s in sigmas.items() if math.isfinite(s) and s > 0},
+                                  provenance={"measurements": names, "base_card": base.name,
+                                              "base_card_origin": base.provenance.get("origin", "fitted")},
+                                  fit_quality=quality)
+
+
+def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool) -> dict[str, str]:
+    src = "measured: " + ", ".join(names)
+    bound = " (lower bound: the OFF current is at the noise floor)" if m["resistance_off_lower_bound"] else ""
+    out = {"leakage_resistance": f"{src}: R_off, I = V/R_off fitted to the OFF samples before switching{bound}",
+           "contact_conductance": f"{src}: 1/G_cell(gap_min) = median V/I of the ON samples",
+           "set_time_tau0": f"{src}: least squares on the pulse set times and the sweep's threshold (full model)",
+           "activation_energy": f"{src}: from the hold voltage, g(V_h, T_on) tau_r = L"}
+    out["set_time_v0"] = out["set_time_tau0"] if v0_fitted else "base card (fewer than two pulse amplitudes measured)"
+    if relax:
+        out["relaxation_time"] = f"{src}: zero-bias relaxation crosses the sweep's ON/OFF conductance at the measured time"
+    return out

@@ -1,0 +1,170 @@
+"""The compact stage on a user's measurements: base card, fit, exports, replay in ngspice, plot.
+
+Run by ``devicephys compact --measured SWEEP.csv [--pulses PULSES.csv] [--from DIR] --out DIR``
+and by a pipeline spec with ``compact: {measured: {sweep: ..., pulses: ...}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from devicephys.compact import build, export_spice, export_veriloga, measured, measured_fit
+from devicephys.compact.card import DeviceCard
+from devicephys.compact.spec import CompactSpec
+from devicephys.errors import SpecError, StageUnavailableError
+from devicephys.io import atomic_write_text
+
+#: Where the built-in illustrative base card comes from.
+ILLUSTRATIVE = ("built-in illustrative card: devicephys.compact.synthetic.REFERENCE (literature-order values, "
+                "not fitted) with the toy emission spectrum")
+
+
+def illustrative_card(spec: CompactSpec) -> DeviceCard:
+    """Base card used without ``--from``: the synthetic reference device (NOT fitted to anything)."""
+    from devicephys.compact import synthetic
+
+    p = synthetic.REFERENCE
+    neuron, _ = build.neuron_parameters(p, spec)
+    optics, _, _, _ = build._optics(p, synthetic.emission_dataset(), neuron)
+    values = {**p.as_dict(), **neuron, **optics}
+    return DeviceCard.from_values("illustrative", values, {k: ILLUSTRATIVE for k in values},
+                                  provenance={"origin": ILLUSTRATIVE})
+
+
+def base_card(spec: CompactSpec, upstream: dict[str, Path], out: Path) -> tuple[DeviceCard, str]:
+    """The card that lends geometry and thermal node, and a line saying where it came from.
+
+    In order: ``device_card.json`` in ``upstream['compact']``; a card fitted here to the
+    filament and emission results in ``upstream``; the built-in illustrative card.
+    """
+    folder = upstream.get("compact")
+    if folder is not None and (Path(folder) / "device_card.json").is_file():
+        path = Path(folder) / "device_card.json"
+        return DeviceCard.load(path), f"base card: {path} (geometry and thermal node)"
+    fil, em = (Path(upstream[k]) / f"{k}.nc" if k in upstream else None for k in ("filament", "emission"))
+    if fil is not None and em is not None and fil.is_file() and em.is_file():
+        from devicephys.compact.stage import fit_compact, read_upstream
+
+        files = {k: read_upstream(upstream, k, f"{k}.nc", names) for k, names in
+                 (("filament", build.fit.FILAMENT_VARIABLES), ("emission", _emission_variables()))}
+        card = fit_compact(files["filament"][0], files["emission"][0], spec.model_copy(update={"measured": None, "name": spec.name + "-fem"}),
+                           sources={f"{k}_result": v[1] for k, v in files.items()})
+        card.save(out / "fem_device_card.json")
+        return card, f"base card: fitted here to {fil} and {em} (written as fem_device_card.json)"
+    if folder is not None or fil is not None:
+        raise SpecError(f"--from {folder or fil.parent}: holds neither device_card.json nor filament.nc and emission.nc; "
+                        "give the output folder of a FEM/FDTD run, or leave --from out for the illustrative card")
+    return illustrative_card(spec), "base card: " + ILLUSTRATIVE + " (give --from DIR for a FEM/FDTD card)"
+
+
+def _emission_variables():
+    from devicephys.compact.fit_emission import EMISSION_VARIABLES
+
+    return EMISSION_VARIABLES
+
+
+def series_resistance(sweep: measured.Table, m: dict) -> float:
+    """Series resistor [Ohm] of the measurement: median (V_source - V)/I over the ON samples."""
+    on = np.arange(m["first_on"], m["last_on"] + 1)
+    r = (sweep["source_voltage"][on] - sweep["voltage"][on]) / sweep["current"][on]
+    return float(np.median(r))
+
+
+def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True) -> dict:
+    """The measured drive (source through the series resistor) applied to the card, in NumPy and ngspice.
+
+    Both waveforms are sampled on the measured time grid and read by
+    :func:`devicephys.compact.measured.sweep_parameters`, as the measurement was.
+    Returns the threshold and hold of each and their relative differences from
+    the measured ones.
+    """
+    from devicephys.compact import integrate
+
+    m = measured.sweep_parameters(sweep)
+    r_s = series_resistance(sweep, m)
+    tp, vp = sweep["time"], sweep["source_voltage"]
+    ref = integrate.simulate_series(card.model_params(), tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
+    runs = {"numpy": (ref.time, ref.voltage, ref.current)}
+    if spice:
+        from devicephys.compact import ngspice
+        from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
+
+        name, _ = subcircuit_names(card)
+        t_stop = float(tp[-1])
+        run = ngspice.run(ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / 20000),
+                          ["i(vsense)", "v(anode)"])
+        runs["ngspice"] = (run.time, run.vectors["v(anode)"], run.vectors["i(vsense)"])
+    out = {"series_resistance": r_s, "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
+    for key, (t, v, i) in runs.items():
+        table = measured.Table(sweep.path, {"time": sweep["time"], "voltage": np.interp(sweep["time"], t, v),
+                                            "current": np.interp(sweep["time"], t, i)}, sweep.lines, sweep.header_line)
+        try:
+            got = measured.sweep_parameters(table, require_release=False)
+        except SpecError as exc:
+            out[key] = {"error": str(exc)}
+            continue
+        out[key] = {k: got[k] for k in ("threshold_voltage", "hold_voltage")}
+        if not got["last_on"] >= 0:
+            out[key]["hold_note"] = "the model does not switch off before the end of the measured drive"
+        out[key].update({f"{k}_relative": got[k] / m[k] - 1 for k in ("threshold_voltage", "hold_voltage")})
+        out[key]["waveform"] = table
+    return out
+
+
+def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bool = True) -> dict[str, Path]:
+    """Fit the card to ``spec.measured``, write it with its SPICE/Verilog-A files, the replay and a plot."""
+    from devicephys.compact import measured_plot
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sweep = measured.read_sweep(spec.measured.sweep)
+    pulses = measured.read_pulses(spec.measured.pulses) if spec.measured.pulses else None
+    base, said = base_card(spec, upstream, out)
+    print(said, flush=True)
+    card = measured_fit.fit_card(sweep, pulses, base, spec)
+    card.provenance["compact_spec"] = spec.to_dict()
+    files = {"base_card": base.save(out / "base_device_card.json")}
+    name, _ = export_spice.subcircuit_names(card)
+    files["spice"] = export_spice.write(card, out / f"{name}.lib")
+    files["veriloga"] = export_veriloga.write(card, out / f"{name}.va")
+    checks = None
+    if "source_voltage" in sweep:
+        try:
+            checks = replay(card, sweep, spice=spec.verify)
+        except StageUnavailableError as exc:
+            checks = replay(card, sweep, spice=False)
+            checks["ngspice"] = {"skipped": str(exc)}
+        card.fit_quality["replay"] = {k: ({kk: vv for kk, vv in v.items() if kk != "waveform"} if isinstance(v, dict) else v)
+                                      for k, v in checks.items()}
+    else:
+        card.fit_quality["replay"] = {"skipped": "the sweep has no source_voltage column, so its drive is unknown"}
+    if spec.verify:
+        from devicephys.compact.stage import _verify
+
+        card.fit_quality["ngspice"] = _verify(card, spec, out, progress)[1]
+    files["result"] = card.save(out / "device_card.json")
+    files["fit_plot"] = measured_plot.figure(card, sweep, pulses, checks, out / "measured_vs_model.png")
+    files["verification"] = atomic_write_text(out / "verification.json",
+                                              json.dumps(card.to_dict()["fit_quality"], indent=2, default=float))
+    print(summary(card), flush=True)
+    return files
+
+
+def summary(card: DeviceCard) -> str:
+    """A few lines: the measured numbers against the card's, and the replay's differences."""
+    q = card.fit_quality
+    m = q["measured"]
+    lines = [f"measured: threshold {m['threshold_voltage']:.4g} V, hold {m['hold_voltage']:.4g} V, "
+             f"R_on {m['resistance_on']:.4g} Ohm, R_off {'>' if m['resistance_off_lower_bound'] else ''}"
+             f"{m['resistance_off']:.3g} Ohm",
+             f"set-time fit: {json.dumps({k: round(v, 4) for k, v in q['set_time_fit'].items() if isinstance(v, float)})}"]
+    for key in ("numpy", "ngspice"):
+        r = q.get("replay", {}).get(key, {})
+        if "threshold_voltage_relative" in r:
+            lines.append(f"replay of the measured drive ({key}): threshold {100 * r['threshold_voltage_relative']:+.1f} %, "
+                         f"hold {100 * r['hold_voltage_relative']:+.1f} %")
+    return "\n".join(lines)
+

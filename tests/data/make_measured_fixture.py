@@ -1,0 +1,98 @@
+"""Write the FEM stage's own sweep and set times as 'measured' CSV files, with instrument noise.
+
+Run from the repository root (about 5 min on 2 cores, most of it the FEM)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python tests/data/make_measured_fixture.py
+
+It runs ``devicephys filament --fast`` (or reads ``--filament-nc PATH``), then writes
+
+* ``examples/measured/sweep.csv`` and ``examples/measured/pulses.csv``: the FEM's DC sweep
+  (time, cell voltage, current, source voltage) and its set times and self-rupture time, with
+  the noise of :data:`NOISE` added (seeded), in the units a lab would write (us, mA, ns);
+* ``tests/data/measured_fem_reference.json``: the FEM's own extracted numbers, the noise model,
+  the same extraction as from the CSV applied to the noise-free FEM traces (it differs from the
+  FEM's own where the FEM classifies by the gap, which a measurement cannot see), and this command;
+* ``tests/data/fem_base_card.json``: the DeviceCard fitted to that FEM result (the base card
+  of the measured fit; its optics come from the toy emission spectrum of
+  ``devicephys.compact.synthetic``, which the electrical recovery does not use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Noise added to the FEM traces (1 sigma): cell voltage [V], current (relative, absolute [A]), set and
+#: relaxation times (relative, log-normal: the median of a few repeated pulses).
+NOISE = {"voltage_V": 1e-3, "current_relative": 5e-3, "current_floor_A": 1e-12, "time_ln": 0.05, "seed": 2026}
+SCALARS = ("threshold_voltage", "hold_voltage", "resistance_on", "resistance_off", "set_time_tau0", "set_time_v0",
+           "relaxation_time", "thermal_resistance")
+
+
+def _fem(path: str | None) -> xr.Dataset:
+    if path:
+        return xr.load_dataset(path, engine="h5netcdf")
+    out = Path(tempfile.mkdtemp(prefix="devicephys-fem-"))
+    subprocess.run([sys.executable, "-m", "devicephys", "filament", "--fast", "--quiet", "--out", str(out)], check=True)
+    return xr.load_dataset(out / "filament.nc", engine="h5netcdf")
+
+
+def _write(path: Path, comment: list[str], header: str, rows) -> None:
+    lines = [f"# {c}" for c in comment] + [header] + [",".join(r) for r in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--filament-nc", default=None, help="a filament.nc to use instead of running the FEM")
+    args = ap.parse_args(argv)
+    ds = _fem(args.filament_nc)
+    rng = np.random.default_rng(NOISE["seed"])
+    t, v, i, s = (ds[k].values for k in ("time", "voltage", "current", "source_voltage"))
+    v_m = v + rng.normal(0, NOISE["voltage_V"], v.size)
+    i_m = i * (1 + rng.normal(0, NOISE["current_relative"], i.size)) + rng.normal(0, NOISE["current_floor_A"], i.size)
+    note = ["DC sweep of the devicephys FEM filament stage (fast preset, Ag/PMMA/Ag, 5 kOhm series resistor),",
+            "written as a measurement with noise: 1 mV on the cell voltage, 0.5 % + 1 pA on the current.",
+            "Made by tests/data/make_measured_fixture.py; not a laboratory measurement."]
+    _write(ROOT / "examples/measured/sweep.csv", note, "time [us],voltage [V],current [mA],source_voltage [V]",
+           [(f"{a * 1e6:.6g}", f"{b:.5g}", f"{c * 1e3:.5g}", f"{d:.6g}") for a, b, c, d in zip(t, v_m, i_m, s)])
+    sv, st = ds["set_voltage"].values, ds["set_time"].values
+    st_m = st * np.exp(rng.normal(0, NOISE["time_ln"], st.size))
+    relax = float(ds["relaxation_time"]) * float(np.exp(rng.normal(0, NOISE["time_ln"])))
+    k_relax = int(np.argmax(sv))  # the FEM measures self-rupture after the set at its highest voltage
+    rows = [(f"{a:.4g}", f"{b * 1e9:.5g}", f"{relax * 1e9:.5g}" if k == k_relax else "") for k, (a, b) in enumerate(zip(sv, st_m))]
+    _write(ROOT / "examples/measured/pulses.csv",
+           ["Set times of the same FEM cell under constant voltage (5 % log-normal scatter added) and its",
+            "self-rupture time after the last set (empty where not measured). Not a laboratory measurement."],
+           "voltage [V],set_time [ns],relaxation_time [ns]", rows)
+    sys.path.insert(0, str(ROOT))
+    from devicephys.compact import measured
+
+    clean = measured.sweep_parameters(measured.Table(Path("fem"), {"time": t, "voltage": v, "current": i},
+                                                     np.arange(t.size) + 2, 1))
+    ref = {"command": "OMP_NUM_THREADS=1 .venv/bin/python tests/data/make_measured_fixture.py", "noise": NOISE,
+           "noise_free_extraction": {k: clean[k] for k in ("threshold_voltage", "hold_voltage", "resistance_on")},
+           "fem": {k: float(ds[k]) for k in SCALARS}, "fem_set_voltage": sv.tolist(), "fem_set_time": st.tolist(),
+           "samples": int(t.size), "filament_spec": json.loads(ds.attrs["spec"])}
+    (ROOT / "tests/data/measured_fem_reference.json").write_text(json.dumps(ref, indent=2) + "\n")
+    from devicephys.compact import build, synthetic
+    from devicephys.compact.spec import CompactSpec
+
+    card = build.fit_device(ds, synthetic.emission_dataset(), CompactSpec(name="fem-fast", verify=False),
+                            {"origin": "FEM filament stage (fast preset), toy emission spectrum for the optics"})
+    card.save(ROOT / "tests/data/fem_base_card.json")
+    print("wrote examples/measured/{sweep,pulses}.csv, tests/data/measured_fem_reference.json, fem_base_card.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
