@@ -132,7 +132,12 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
 
     Returns the written files by name: ``result`` (device_card.json), ``spice``,
     ``veriloga``, ``fit_plot``, and when verified ``verification`` and ``verification_plot``.
+    With ``spec.measured`` the card is fitted to those measurements (:mod:`devicephys.compact.measured_stage`).
     """
+    if spec.measured is not None:
+        from devicephys.compact import measured_stage
+
+        return measured_stage.run(spec, out, upstream=upstream, progress=progress)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     filament, p_fil = read_upstream(upstream, "filament", "filament.nc", FILAMENT_VARIABLES)
