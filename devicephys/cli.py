@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--from", dest="upstream", default=None,
                             help=f"folder holding the outputs of: {', '.join(stage.needs)}")
         sp.add_argument("--quiet", action="store_true", help="no progress bars")
+        if stage.name == "compact":
+            sp.add_argument("--measured", metavar="SWEEP.csv", default=None,
+                            help="fit the card to this measured DC sweep instead (format: README, 'Your own measurements')")
+            sp.add_argument("--pulses", metavar="PULSES.csv", default=None, help="measured set times (with --measured)")
 
     sch = sub.add_parser("schema", help="print the JSON schema of a spec")
     sch.add_argument("name", choices=stages.names() + ["pipeline"])
@@ -82,13 +86,29 @@ def _upstream_dirs(stage: stages.Stage, folder: str | None) -> dict[str, Path]:
 def _cmd_stage(args) -> int:
     stage = stages.get(args.command)
     spec = _stage_spec(stage, args.spec, args.fast)
-    upstream = _upstream_dirs(stage, getattr(args, "upstream", None))
+    if getattr(args, "measured", None) or getattr(args, "pulses", None):
+        spec, upstream = _with_measurements(spec, args)
+    else:
+        upstream = _upstream_dirs(stage, getattr(args, "upstream", None))
     files = stage.runner()(spec, Path(args.out), upstream=upstream, progress=not args.quiet)
     mpi = sys.modules.get("mpi4py.MPI")  # loaded only by the stages that run under MPI
     if mpi is None or mpi.COMM_WORLD.rank == 0:  # under mpirun, rank 0 alone lists the files
         for name, path in files.items():
             print(f"{name:>12}: {path}")
     return 0
+
+
+def _with_measurements(spec, args) -> tuple[object, dict[str, Path]]:
+    """``devicephys compact --measured``: the spec with the files; under --from, a card or FEM/FDTD results as base."""
+    if not args.measured:
+        raise SpecError("--pulses needs --measured SWEEP.csv (the DC sweep); add it")
+    spec = type(spec).from_dict({**spec.to_dict(), "measured": {"sweep": args.measured, "pulses": args.pulses}})
+    if not args.upstream:
+        return spec, {}
+    root = Path(args.upstream)
+    if not root.is_dir():
+        raise SpecError(f"--from {args.upstream}: no such folder; give the output folder of an earlier run")
+    return spec, {n: root / n if (root / n).is_dir() else root for n in ("filament", "emission", "compact")}
 
 
 def _cmd_run(args) -> int:
