@@ -18,7 +18,10 @@ class ArraySpec(Spec):
     of the neurons is driven above threshold (``drive_level`` times the
     card's firing voltage); the others sit below it (``bias_level``) and fire
     only when the photocurrent from their neighbours' spikes pushes them over.
-    Time step and run length default to fractions and multiples of the
+    Each neuron's photodetecting synapse is a physical receiver (``receiver``,
+    ``receiver_material`` and the fields after them; see
+    :mod:`devicephys.array.receiver`): its gain, capacitance, dark current and
+    the link budget are outputs, not settings.  Time step and run length default to fractions and multiples of the
     card's time scale min(R_s C, relaxation time), so any card gives a
     sensible run.
     """
