@@ -20,10 +20,17 @@ EXIT_BAD_INPUT = 2
 EXIT_FAILED = 3
 
 
+def _version() -> str:
+    from devicephys import __version__, versions
+
+    return versions.package_version("devicephys") or __version__
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="devicephys", description=(
         "Multiscale modelling of light-emitting memristive neurons: FEM filament physics (DOLFINx), "
         "FDTD gap emission (MEEP), compact models (SPICE/Verilog-A) and photonic spiking arrays."))
+    p.add_argument("--version", action="version", version=f"devicephys {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the whole pipeline (filament -> emission -> compact -> array)")
@@ -72,25 +79,41 @@ def _stage_spec(stage: stages.Stage, path: str | None, fast: bool):
     return cls.fast() if fast else cls()
 
 
-def _upstream_dirs(stage: stages.Stage, folder: str | None) -> dict[str, Path]:
-    if not stage.needs:
-        return {}
-    if folder is None:
+def _upstream_dirs(stage: stages.Stage, spec, folder: str | None) -> dict[str, Path]:
+    """The folders of the upstream results ``spec`` reads under ``--from folder``; one line if one is missing."""
+    if not stage.needs or folder is None:
         return {}  # the stage says what it needs if it cannot run on its own defaults
     root = Path(folder)
     if not root.is_dir():
         raise SpecError(f"--from {folder}: no such folder; give the output folder of an earlier run")
-    return {name: (root / name if (root / name).is_dir() else root) for name in stage.needs}
+    needs = stage.needs_for(spec)
+    for name, field in stage.switches:
+        if name not in needs:
+            print(f"devicephys: note: --from {folder}: the {name} result is not read because {field} is false",
+                  file=sys.stderr)
+    dirs = {}
+    for name in needs:
+        dirs[name] = root / name if (root / name).is_dir() else root
+        result = stages.get(name).result
+        if result and not (dirs[name] / result).is_file():
+            off = [f for n, f in stage.switches if n == name]
+            alt = f", or set {off[0]}: false" if off else ""
+            raise SpecError(f"--from {folder}: no {name} result ({result}) in {root} or {root / name}; run "
+                            f"'devicephys {name} --out {root / name}' first or point --from at its folder{alt}")
+    return dirs
 
 
 def _cmd_stage(args) -> int:
+    from devicephys.pipeline import _lock
+
     stage = stages.get(args.command)
     spec = _stage_spec(stage, args.spec, args.fast)
     if getattr(args, "measured", None) or getattr(args, "pulses", None):
         spec, upstream = _with_measurements(spec, args)
     else:
-        upstream = _upstream_dirs(stage, getattr(args, "upstream", None))
-    files = stage.runner()(spec, Path(args.out), upstream=upstream, progress=not args.quiet)
+        upstream = _upstream_dirs(stage, spec, getattr(args, "upstream", None))
+    with _lock(Path(args.out)):  # the lock `run` takes on each stage folder: the two keep each other out
+        files = stage.runner()(spec, Path(args.out), upstream=upstream, progress=not args.quiet)
     mpi = sys.modules.get("mpi4py.MPI")  # loaded only by the stages that run under MPI
     if mpi is None or mpi.COMM_WORLD.rank == 0:  # under mpirun, rank 0 alone lists the files
         for name, path in files.items():
@@ -115,6 +138,9 @@ def _cmd_run(args) -> int:
     from devicephys import pipeline
 
     spec = pipeline.load_spec(args.spec, full=args.full)
+    from devicephys.io import writable_folder
+
+    writable_folder(args.out)  # before any stage: --out that is a file or read-only is one line, exit 2
     summary = pipeline.run(spec, Path(args.out), progress=not args.quiet, scheduler=args.scheduler)
     failed = [name for name, row in summary.items() if row.get("status") == "failed"]
     if failed:
@@ -147,12 +173,13 @@ def _cmd_validate(args) -> int:
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
     kind = args.kind
-    if isinstance(data, dict) and "kind" in data:
-        kind = kind or data["kind"]
-        data = {k: v for k, v in data.items() if k != "kind"}
+    if isinstance(data, dict) and "kind" in data and kind is None:
+        kind = data["kind"]
+        if kind not in stages.names() + ["pipeline"]:
+            raise SpecError(f"{path}: kind = {kind!r} is not a spec kind; choose one of {stages.names() + ['pipeline']}")
     kind = kind or "pipeline"
     cls = _spec_class(kind)
-    cls.from_dict({} if data is None else data)
+    cls.from_dict({} if data is None else data)  # the spec refuses a 'kind' key naming another kind, as the stage commands do
     print(f"{path}: valid {kind} spec")
     return 0
 

@@ -63,3 +63,30 @@ def save_figure(fig, path: str | Path, **kwargs) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, **kwargs)
     return Path(path)
+
+
+def writable_folder(path: str | Path, what: str = "--out") -> Path:
+    """Create the output folder ``path`` and check that files can be written in it; return it.
+
+    Raises
+    ------
+    SpecError
+        ``path`` is a file, lies under a file, or cannot be written (read-only
+        file system, no permission): one line naming the path, the reason and the fix.
+    """
+    from devicephys.errors import SpecError
+
+    path = Path(path)
+    blocker = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        where = "is a file" if blocker == path else f"lies under the file '{blocker}'"
+        raise SpecError(f"{what} {path}: {where}, not a folder; choose a folder path for {what}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SpecError(f"{what} {path}: cannot write there ({reason}); choose a folder on a writable file system") from None
+    return path

@@ -9,6 +9,7 @@ stage.  A lock file keeps two runs out of the same folder.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -20,11 +21,11 @@ from typing import Any, Iterator, Literal
 
 from pydantic import model_validator
 
-from devicephys import stages
-from devicephys.errors import ConvergenceError, SpecError
-from devicephys.io import atomic_write_text
+from devicephys import stages, strict_json
+from devicephys.errors import ConvergenceError, SpecError, StageUnavailableError
+from devicephys.io import atomic_write_text, writable_folder
 from devicephys.spec import Spec, option
-from devicephys.sweep import SweepSpec
+from devicephys.sweep import SweepSpec, sweep_points
 from devicephys.versions import collect
 
 _DONE = ".stage-complete.json"
@@ -62,7 +63,17 @@ class PipelineSpec(Spec):
                     self.stage_spec(stage.name)
                 except SpecError as exc:
                     raise SpecError(f"PipelineSpec.{stage.name}: {exc}", field=stage.name) from None
+        for i, sweep in enumerate(self.sweeps):  # every swept value is checked before any stage runs
+            try:
+                stages.get(sweep.stage).spec_class()
+            except StageUnavailableError:
+                continue  # checked when the stage is installed
+            try:
+                sweep_points(self.stage_spec(sweep.stage), sweep)
+            except SpecError as exc:
+                raise SpecError(f"PipelineSpec.sweeps[{i}] ({sweep.stage}.{sweep.field}): {exc}", field="sweeps") from None
         return self
+
 
     def stage_spec(self, name: str) -> Spec:
         """The spec of stage ``name``: its preset with this pipeline's overrides applied."""
@@ -75,7 +86,7 @@ class PipelineSpec(Spec):
 def load_spec(path: str | None, *, full: bool = False) -> PipelineSpec:
     """The pipeline spec in ``path`` (or the default device); ``full`` selects the converged preset."""
     spec = PipelineSpec.from_file(path) if path else PipelineSpec()
-    return spec.model_copy(update={"preset": "full"}) if full else spec
+    return PipelineSpec.from_dict({**spec.to_dict(), "preset": "full"}) if full else spec  # validated again
 
 
 #: Modules every stage's numbers depend on (besides the stage's own package).
@@ -116,29 +127,74 @@ def _record(folder: Path) -> dict:
         return {}
 
 
-def _finished(folder: Path, key: str) -> dict[str, str] | None:
-    """The stage's files if a complete, uncorrupted output for ``key`` is in ``folder``."""
+def _outputs(folder: Path, written: dict[str, Path], since: float) -> list[str]:
+    """Paths (relative to ``folder``) of every file the stage wrote: its named outputs and their companions.
+
+    A named output may come with files it refers to (``fields.xdmf`` with ``fields.h5``), so every regular
+    file in ``folder`` modified at or after ``since`` (wall-clock seconds; 2 s of slack for coarse
+    file-system clocks) is included.  Hidden files (the lock, the completion record) and ``error.log`` are not.
+    """
+    found = {os.path.relpath(p, folder) for p in written.values()}
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts) and rel.name != "error.log" \
+                and path.stat().st_mtime >= since - 2.0:
+            found.add(rel.as_posix())
+    return sorted(found)
+
+
+def _finished(folder: Path, key: str, label: str | None = None) -> dict[str, str] | None:
+    """The stage's files if a complete, uncorrupted output for ``key`` is in ``folder``.
+
+    Every file recorded at completion (named outputs and their companions) must be present with its sha256.
+    """
     record = _record(folder)
-    files, digests = record.get("files", {}), record.get("sha256", {})
-    if record.get("key") != key:
+    files, digests = record.get("files", {}), record.get("checksums", {})
+    if record.get("key") != key or not digests or any(rel not in digests for rel in files.values()):
         return None
-    for name, rel in files.items():
+    for rel, digest in digests.items():
         path = folder / rel
-        if not path.is_file() or _sha256(path) != digests.get(name):
-            print(f"[{folder.name:>8}] cached output {rel} is missing or corrupted; recomputing")
+        if not path.is_file() or _sha256(path) != digest:
+            if label is not None:
+                print(f"[{label:>8}] cached output {rel} is missing or corrupted; recomputing")
             return None
     return files
 
 
+def mpi_rank() -> int:
+    """This process's MPI rank from the launcher's environment (0 when not under mpirun)."""
+    for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 0
+
+
 @contextmanager
-def _lock(out: Path) -> Iterator[None]:
-    out.mkdir(parents=True, exist_ok=True)
-    fh = open(out / ".lock", "w")
+def _lock(out: Path, subfolders: tuple[str, ...] = ()) -> Iterator[None]:
+    """Hold ``out/.lock`` and ``out/<sub>/.lock`` for each of ``subfolders`` (exclusive, refused when taken).
+
+    ``run`` locks its folder and every stage folder; a single-stage command locks its own folder, so the two
+    keep each other out.  Under MPI only rank 0 locks (all ranks write the same run).
+    """
+    out = writable_folder(out)
+    if mpi_rank() != 0:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        for folder in (out, *(out / s for s in subfolders)):
+            stack.enter_context(_lock_one(writable_folder(folder), out))
+        yield
+
+
+@contextmanager
+def _lock_one(folder: Path, out: Path) -> Iterator[None]:
+    fh = open(folder / ".lock", "w")
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         fh.close()
-        raise SpecError(f"another devicephys run is writing to '{out}'; wait for it or choose another --out") from None
+        raise SpecError(f"another devicephys run is writing to '{folder}'; wait for it or choose another --out "
+                        f"than '{out}'") from None
     try:
         fh.write(str(os.getpid()))
         fh.flush()
@@ -148,25 +204,36 @@ def _lock(out: Path) -> Iterator[None]:
         fh.close()
 
 
-def _run_stage(stage: stages.Stage, spec: Spec, out: Path, keys: dict[str, str], progress: bool) -> dict:
-    key = _key(spec, [keys[n] for n in stage.needs if n in keys], stage.name)
-    folder = out / stage.name
-    t0 = time.perf_counter()
-    files = _finished(folder, key)
+def run_cached(stage: stages.Stage, spec: Spec, folder: Path, upstream: dict[str, Path], upstream_keys: list[str],
+               *, progress: bool = False, label: str | None = None) -> tuple[str, dict[str, str], str]:
+    """Run ``stage`` on ``spec`` into ``folder`` unless a finished, uncorrupted output for the same key is there.
+
+    Returns the status (``"cached"`` or ``"done"``), the named output files (relative to ``folder``) and the
+    key.  ``label``: print progress lines under that name (None: silent).
+    """
+    key = _key(spec, upstream_keys, stage.name)
+    files = _finished(folder, key, label)
     if files is not None:
-        status = "cached"
-    else:
+        return "cached", files, key
+    if label is not None:
         last = _record(folder).get("seconds")
         hint = f" (last run took {last:.0f} s)" if last else ""
-        print(f"[{stage.name:>8}] running{hint} ...", flush=True)
-        upstream = {n: out / n for n in stage.needs if n in keys}
-        written = stage.runner()(spec, folder, upstream=upstream, progress=progress)
-        files = {name: os.path.relpath(p, folder) for name, p in written.items()}
-        record = {"key": key, "files": files, "seconds": time.perf_counter() - t0,
-                  "sha256": {name: _sha256(folder / rel) for name, rel in files.items()}}
-        atomic_write_text(folder / _DONE, json.dumps(record, indent=2))
-        status = "done"
-    keys[stage.name] = key
+        print(f"[{label:>8}] running{hint} ...", flush=True)
+    t0, since = time.perf_counter(), time.time()
+    written = stage.runner()(spec, folder, upstream=upstream, progress=progress)
+    files = {name: os.path.relpath(p, folder) for name, p in written.items()}
+    record = {"key": key, "files": files, "seconds": time.perf_counter() - t0,
+              "checksums": {rel: _sha256(folder / rel) for rel in _outputs(folder, written, since)}}
+    strict_json.write(folder / _DONE, record)
+    return "done", files, key
+
+
+def _run_stage(stage: stages.Stage, spec: Spec, out: Path, keys: dict[str, str], progress: bool) -> dict:
+    needs = stage.needs_for(spec)
+    folder = out / stage.name
+    t0 = time.perf_counter()
+    status, files, keys[stage.name] = run_cached(stage, spec, folder, {n: out / n for n in needs},
+                                                 [keys[n] for n in needs], progress=progress, label=stage.name)
     seconds = time.perf_counter() - t0
     print(f"[{stage.name:>8}] {status} in {seconds:.1f} s -> {folder}", flush=True)
     return {"status": status, "seconds": seconds, "files": files}
@@ -177,13 +244,13 @@ def run(spec: PipelineSpec, out: Path, *, progress: bool = True, scheduler: str 
     out = Path(out)
     summary: dict[str, dict] = {}
     keys: dict[str, str] = {}
-    with _lock(out):
+    with _lock(out, tuple(s.name for s in stages.STAGES if s.available())):
         for stage in stages.STAGES:
             if not stage.available():
                 summary[stage.name] = {"status": "not available"}
                 print(f"[{stage.name:>8}] skipped: not available in this installation")
                 continue
-            missing = [n for n in stage.needs if n not in keys]
+            missing = [n for n in stage.needs_for(spec.stage_spec(stage.name)) if n not in keys]
             if missing:
                 summary[stage.name] = {"status": f"skipped (needs {', '.join(missing)})"}
                 print(f"[{stage.name:>8}] skipped: needs the output of {', '.join(missing)}")
@@ -199,7 +266,7 @@ def run(spec: PipelineSpec, out: Path, *, progress: bool = True, scheduler: str 
                 summary[stage.name] = {"status": "failed", "error": f"internal error {type(exc).__name__}: {exc}"}
                 print(f"[{stage.name:>8}] FAILED (internal error {type(exc).__name__}: {exc}); traceback in {log}; "
                       "please report it", flush=True)
-        _run_sweeps(spec, out, scheduler, progress)
+        summary.update(_run_sweeps(spec, out, keys, scheduler, progress))
         _write_report(out, summary)
     _print_table(summary)
     return summary
@@ -213,16 +280,46 @@ def _write_traceback(folder: Path) -> Path:
     return atomic_write_text(folder / "error.log", traceback.format_exc())
 
 
-def _run_sweeps(spec: PipelineSpec, out: Path, scheduler: str | None, progress: bool) -> None:
+def _run_sweeps(spec: PipelineSpec, out: Path, keys: dict[str, str], scheduler: str | None,
+                progress: bool) -> dict[str, dict]:
+    """Run the spec's sweeps (points cached like stages); return one summary row per sweep."""
     if not spec.sweeps:
-        return
-    from devicephys.sweep import executor, run_sweep
+        return {}
+    from devicephys.sweep import executor, run_sweep, sweep_files
 
+    rows: dict[str, dict] = {}
     with executor(scheduler) as pool:
         for sweep in spec.sweeps:
-            stage = stages.get(sweep.stage)
-            upstream = {n: out / n for n in stage.needs}
-            run_sweep(spec.stage_spec(sweep.stage), sweep, out, upstream=upstream, pool=pool, progress=progress)
+            name = f"sweep {sweep.stage}.{sweep.field}"
+            if not stages.get(sweep.stage).available():
+                rows[name] = {"status": "not available", "kind": "sweep"}
+                continue
+            base = spec.stage_spec(sweep.stage)
+            needs = stages.get(sweep.stage).needs_for(base)
+            missing = [n for n in needs if n not in keys]
+            if missing:
+                rows[name] = {"status": f"skipped (needs {', '.join(missing)})", "kind": "sweep"}
+                print(f"[{name}] skipped: needs the output of {', '.join(missing)}")
+                continue
+            t0 = time.perf_counter()
+            try:
+                ds = run_sweep(base, sweep, out, upstream={n: out / n for n in needs}, pool=pool, progress=progress,
+                               upstream_keys=[keys[n] for n in needs])
+            except (SpecError, ConvergenceError) as exc:
+                rows[name] = {"status": "failed", "error": str(exc), "kind": "sweep"}
+                print(f"[{name}] FAILED: {exc}", flush=True)
+                continue
+            except Exception as exc:  # noqa: BLE001 - an internal error: recorded with its traceback, run goes on
+                log = _write_traceback(out / "sweeps" / f"{sweep.stage}-{sweep.field}")
+                rows[name] = {"status": "failed", "error": f"internal error {type(exc).__name__}: {exc}", "kind": "sweep"}
+                print(f"[{name}] FAILED (internal error {type(exc).__name__}: {exc}); traceback in {log}; "
+                      "please report it", flush=True)
+                continue
+            files = {k: os.path.relpath(v, out) for k, v in sweep_files(out, sweep).items()}
+            status = "done" if ds.attrs["points_computed"] else "cached"
+            rows[name] = {"status": status, "seconds": time.perf_counter() - t0, "kind": "sweep", "files": files}
+            print(f"[{name}] {status} in {rows[name]['seconds']:.1f} s -> {out / files['result']}", flush=True)
+    return rows
 
 
 def _write_report(out: Path, summary: dict[str, dict]) -> None:

@@ -55,21 +55,17 @@ class Spec(BaseModel):
     def _parse_units(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        out = dict(data)
+        out = _strip_kind(cls, dict(data))
         for name, info in cls.model_fields.items():
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
             unit = extra.get("unit")
             if unit is None or name not in out:
                 continue
             value = out[name]
-            if isinstance(value, bool):
-                raise SpecError(f"{cls.__name__}.{name} = {value!r}: a boolean is not a quantity; "
-                                f"give a number in {unit} or a string like '1.5 {unit}'", field=name)
-            if isinstance(value, str):
-                try:
-                    out[name] = parse_quantity(value, unit)
-                except UnitError as exc:
-                    raise SpecError(f"{cls.__name__}.{name} = {value!r}: {exc}", field=name) from None
+            if isinstance(value, (list, tuple)):  # a list of quantities: each element may carry a unit
+                out[name] = [_parse_one(cls, name, v, unit) for v in value]
+            else:
+                out[name] = _parse_one(cls, name, value, unit)
         return out
 
     def __init__(self, **data: Any):
@@ -138,6 +134,30 @@ class Spec(BaseModel):
             if "unit" in extra:
                 out[name] = extra["unit"]
         return out
+
+
+def _strip_kind(cls: type[Spec], data: dict[str, Any]) -> dict[str, Any]:
+    """Drop a ``kind`` key naming this spec's kind (spec files may carry one); refuse another kind."""
+    if "kind" not in data or "kind" in cls.model_fields:
+        return data
+    kind = data.pop("kind")
+    if kind != cls.kind:
+        raise SpecError(f"{cls.__name__}.kind = {kind!r}: this is a {cls.kind!r} spec; set kind: {cls.kind} or "
+                        f"remove the key, or give the file to the command that reads {kind!r} specs", field="kind")
+    return data
+
+
+def _parse_one(cls: type[Spec], name: str, value: Any, unit: str) -> Any:
+    """One value of the quantity field ``name``: a string with a unit becomes an SI float."""
+    if isinstance(value, bool):
+        raise SpecError(f"{cls.__name__}.{name} = {value!r}: a boolean is not a quantity; "
+                        f"give a number in {unit} or a string like '1.5 {unit}'", field=name)
+    if isinstance(value, str):
+        try:
+            return parse_quantity(value, unit)
+        except UnitError as exc:
+            raise SpecError(f"{cls.__name__}.{name} = {value!r}: {exc}", field=name) from None
+    return value
 
 
 def _unit_of(cls: type[Spec], field: str) -> str:

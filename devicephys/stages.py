@@ -37,6 +37,10 @@ class Stage:
         Names of the stages whose outputs this stage reads.
     summary
         One line for ``--help``.
+    result
+        File name of the stage's main result in its output folder.
+    switches
+        ``{upstream stage: boolean spec field}``: that upstream output is read only when the field is true.
     """
 
     name: str
@@ -44,6 +48,13 @@ class Stage:
     runner_path: str
     needs: tuple[str, ...]
     summary: str
+    result: str = ""
+    switches: tuple[tuple[str, str], ...] = ()
+
+    def needs_for(self, spec: Any) -> tuple[str, ...]:
+        """The upstream stages whose outputs ``spec`` reads (``needs`` less those its switches turn off)."""
+        off = {name for name, field in self.switches if not getattr(spec, field, True)}
+        return tuple(n for n in self.needs if n not in off)
 
     def spec_class(self) -> type:
         return _load(self.spec_path, self.name)
@@ -70,13 +81,14 @@ def _load(path: str, stage: str) -> Any:
 
 STAGES: tuple[Stage, ...] = (
     Stage("filament", "devicephys.filament.spec:FilamentSpec", "devicephys.filament.stage:run", (),
-          "FEM electrothermal model of Ag filament formation and rupture (DOLFINx)"),
+          "FEM electrothermal model of Ag filament formation and rupture (DOLFINx)", "filament.nc"),
     Stage("emission", "devicephys.emission.spec:EmissionSpec", "devicephys.emission.stage:run", ("filament",),
-          "FDTD plasmonic gap emission: LDOS, efficiency, spectra (MEEP)"),
+          "FDTD plasmonic gap emission: LDOS, efficiency, spectra (MEEP)", "emission.nc",
+          (("filament", "use_filament"),)),
     Stage("compact", "devicephys.compact.spec:CompactSpec", "devicephys.compact.stage:run", ("filament", "emission"),
-          "compact model fitted to stages 1-2, exported to SPICE and Verilog-A"),
+          "compact model fitted to stages 1-2, exported to SPICE and Verilog-A", "device_card.json"),
     Stage("array", "devicephys.array.spec:ArraySpec", "devicephys.array.stage:run", ("compact",),
-          "array-level spiking simulator of photonically linked neurons"),
+          "array-level spiking simulator of photonically linked neurons", "array.nc"),
 )
 
 

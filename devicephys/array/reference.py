@@ -39,7 +39,8 @@ def random_wiring(n_pre: int, n_post: int, p: float, seed: int, *, memory_limit:
     """Bernoulli(p) connectivity as CSR ``(indptr, indices)``, checking memory first."""
     mean = n_pre * n_post * p
     capacity = int(mean + 8 * np.sqrt(mean) + 64)
-    check_memory(estimate_memory(n_pre, capacity), f"wiring {n_pre} x {n_post} neurons with p = {p}", memory_limit)
+    check_memory(estimate_memory(n_pre, capacity), f"wiring {n_pre} x {n_post} neurons with p = {p}", memory_limit,
+                 fix="lower the number of neurons or the connection probability p")
     indptr, indices, ok = kernels.bernoulli_csr(n_pre, n_post, p, seed, capacity, False)
     if not ok:  # pragma: no cover - more than 8 sigma above the mean
         raise RuntimeError("random wiring exceeded its capacity; rerun with another seed")

@@ -109,12 +109,17 @@ def estimate_memory(n_neurons: int, n_synapses: int, *, n_slots: int = 1, optica
     return int(syn + neurons + ring + 12 * spike_capacity + 8 * n_trace)
 
 
-def check_memory(need: int, what: str, limit: int | None = None) -> None:
-    """Raise SpecError with the estimate when ``need`` bytes exceed the available memory."""
+#: The spec fields that set an array's size, named by a memory refusal.
+ARRAY_SIZE_FIX = ("reduce ArraySpec.nx, ny or layers (neurons), coupling_radius or raise pitch (links per neuron), "
+                  "or n_traces (recording); ArraySpec.memory_limit sets the bytes allowed")
+
+
+def check_memory(need: int, what: str, limit: int | None = None, fix: str = ARRAY_SIZE_FIX) -> None:
+    """Raise SpecError with the estimate and ``fix`` (the fields to change) when ``need`` bytes exceed the memory."""
     have = available_memory() if limit is None else int(limit)
     if need > have:
         raise SpecError(f"{what} needs about {need / 2**30:.2f} GiB but only {have / 2**30:.2f} GiB is available; "
-                        f"reduce the number of neurons or synapses (or the recording)")
+                        f"{fix}", field="memory_limit")
 
 
 def _coefficients(network: Network, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

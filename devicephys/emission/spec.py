@@ -42,7 +42,7 @@ class EmissionSpec(Spec):
     counter_radius: float = quantity(40e-9, "m", "radius of the finite counter-electrode disk", gt=0)
     counter_thickness: float = quantity(20e-9, "m", "thickness of the counter-electrode disk", gt=0)
 
-    fdtd_gaps: tuple[float, ...] = option((5e-9, 7e-9, 10e-9, 15e-9), "gaps [m] simulated with FDTD (each >= 5 grid cells)")
+    fdtd_gaps: tuple[float, ...] = quantity((5e-9, 7e-9, 10e-9, 15e-9), "m", "gaps simulated with FDTD (each >= 5 grid cells)")
     gap_min: float = quantity(0.5e-9, "m", "smallest gap of the dense (fast-model) sweep", gt=0)
     gap_max: float = quantity(5e-9, "m", "largest gap of the dense (fast-model) sweep", gt=0)
     gap_count: int = option(46, "number of gaps in the dense sweep", ge=2, le=10000)

@@ -73,7 +73,7 @@ class FilamentSpec(Spec):
     pulse_width: float = quantity(20e-6, "s", "pulse width (pulse drives)", gt=0)
     pulse_period: float = quantity(60e-6, "s", "pulse period (pulse train)", gt=0)
     pulse_count: int = option(3, "number of pulses in a pulse train", ge=1, le=1000)
-    set_voltages: list[float] = option([2.5, 3.0, 3.5, 4.0], "constant source voltages [V] for the set-time study", min_length=2)
+    set_voltages: list[float] = quantity([2.5, 3.0, 3.5, 4.0], "V", "constant source voltages of the set-time study", min_length=2)
     set_time_limit: float = quantity(1e-3, "s", "longest wait for a set at one voltage", gt=0)
     relax_duration: float = quantity(100e-6, "s", "observation time after the bias is removed", gt=0)
     gap_on: float = quantity(0.25e-9, "m", "gap below which the filament counts as bridged (set)", gt=0)
