@@ -128,7 +128,6 @@ class _Model:
         self.region = region
         self.dg0_dofs = dg0.dofmap.list[:, 0]
         need = np.isin(region, [REGION["metal"], REGION["metal_pml"], REGION["dielectric_pml"], REGION["gap"]])
-        self.q_cells = cells[need]
         self.q_dofs = vq.dofmap.list[need]
         self.xq = xq[need]
         self.cell_mid_r = fem.Expression(ufl.SpatialCoordinate(dom), np.array([[1 / 3, 1 / 3]])).eval(dom, cells).reshape(ncell, -1)[:, 0]
