@@ -111,7 +111,7 @@ def header_lines(card: DeviceCard, comment: str = "*") -> list[str]:
     head = [f"{comment} devicephys compact model '{card.name}'",
             f"{comment} DeviceCard format {card.to_dict()['format_version']}, written by devicephys "
             f"{devicephys.__version__}; SI units throughout; generated from the card, do not edit by hand",
-            f"{comment} needs no simulator options (limited exponentials, bounded states)"]
+            f"{comment} needs no .options line (limited exponentials, bounded states)"]
     prov = provenance_lines(card.provenance)
     head += [f"{comment} provenance:"] + [f"{comment}   {line}" for line in prov] if prov else \
         [f"{comment} provenance: none recorded in the card"]
