@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -186,3 +191,34 @@ def test_quantum_corrected_model_quenches_the_gap_plasmon():
     assert rad[0.2e-9, False] > rad[0.5e-9, False]  # classical: grows as the gap closes
     assert rad[0.2e-9, True] < 0.1 * rad[0.5e-9, True]  # quantum-corrected: quenched
     assert rad[0.5e-9, True] == pytest.approx(rad[0.5e-9, False], rel=0.1)
+
+
+def test_importing_the_fem_package_does_not_load_dolfinx():
+    code = ("import sys, devicephys.emission.fem as f; f.FemGeometry(); "
+            "sys.exit('dolfinx' in sys.modules or 'gmsh' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+_MPI_SCRIPT = """
+from mpi4py import MPI
+from devicephys.emission.fem import FemGeometry, purcell_spectrum
+ds = purcell_spectrum(FemGeometry(shape="tip", gap=1e-9, index=1.49, gap_mesh_size=0.125e-9), [700e-9])
+if MPI.COMM_WORLD.rank == 0:
+    print(MPI.COMM_WORLD.size, float(ds.purcell.values[0]), float(ds.outgoing_dielectric.values[0]))
+"""
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_two_mpi_ranks_reproduce_the_serial_spectrum(tmp_path):
+    launcher = Path(sys.executable).parent / "mpirun"
+    if not launcher.is_file():
+        pytest.skip("no mpirun beside the Python interpreter")
+    script = tmp_path / "run.py"
+    script.write_text(_MPI_SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = {n: subprocess.run(([str(launcher), "-np", "2"] if n == 2 else []) + [sys.executable, str(script)],
+                             capture_output=True, text=True, timeout=600, env=env) for n in (1, 2)}
+    rows = {n: p.stdout.split() for n, p in out.items()}
+    assert rows[1][0] == "1" and rows[2][0] == "2", (out[1].stderr[-2000:], out[2].stderr[-2000:])
+    np.testing.assert_allclose([float(v) for v in rows[2][1:]], [float(v) for v in rows[1][1:]], rtol=1e-9)
