@@ -107,9 +107,16 @@ def _code_digest(stage_name: str) -> str:
 
 def _key(spec: Spec, upstream_keys: list[str], stage_name: str = "") -> str:
     payload = json.dumps({"spec": spec.to_dict(), "kind": type(spec).__name__, "upstream": upstream_keys,
-                          "versions": collect(), "code": _code_digest(stage_name) if stage_name else ""},
+                          "versions": collect(), "code": _code_digest(stage_name) if stage_name else "",
+                          "inputs": _input_digests(spec)},
                          sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _input_digests(spec: Spec) -> dict[str, str]:
+    """sha256 of the user's data files the spec names (e.g. measured CSVs): an edited file invalidates the cache."""
+    files = spec.input_files() if hasattr(spec, "input_files") else []
+    return {str(p): _sha256(Path(p)) for p in files}
 
 
 def _sha256(path: Path) -> str:
