@@ -17,8 +17,8 @@ from devicephys import materials
 from devicephys.errors import SpecError
 from devicephys.spec import Spec, option, quantity
 
-#: Smallest gap [m] of the quantum-corrected model: below about one interatomic
-#: distance the junction is a point contact, not a tunnelling barrier.
+#: Smallest gap [m] of the quantum-corrected model: a third of the Ag-Ag bond (0.289 nm);
+#: closer, the electrodes' atoms touch and the junction is a point contact, not a barrier.
 QCM_MIN_GAP = 0.1e-9
 #: Fewest elements across the gap (``gap / gap_mesh_size``).
 MIN_GAP_ELEMENTS = 4
@@ -32,6 +32,13 @@ class FemGeometry(Spec):
     in the gap (a box of radius sqrt(2 R d) on the axis for the tip, the axis
     segment between plane and dipole for the mirror) with slope
     ``mesh_growth`` to lambda_min / (n ``points_per_wavelength``).
+
+    With ``quantum_corrected`` the gap under the apex (r <= tip_radius) is the
+    tunnelling medium of Esteban et al., Nat. Commun. 3, 825 (2012), its
+    permittivity set cell by cell from the local tip-plane distance; an axial
+    channel of radius gap / 2 around the dipole keeps the dielectric (the dipole
+    stands for the tunnelling current itself, and a point dipole inside a lossy
+    medium would have an infinite local loss).
     """
 
     kind = "emission_fem"
