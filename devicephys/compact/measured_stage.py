@@ -73,7 +73,7 @@ def series_resistance(sweep: measured.Table, m: dict) -> float:
     return float(np.median(r))
 
 
-def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True) -> dict:
+def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy: bool = True) -> dict:
     """The measured drive (source through the series resistor) applied to the card, in NumPy and ngspice.
 
     Both waveforms are sampled on the measured time grid and read by
@@ -86,8 +86,10 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True) -> di
     m = measured.sweep_parameters(sweep)
     r_s = series_resistance(sweep, m)
     tp, vp = sweep["time"], sweep["source_voltage"]
-    ref = integrate.simulate_series(card.model_params(), tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
-    runs = {"numpy": (ref.time, ref.voltage, ref.current)}
+    runs = {}
+    if numpy:
+        ref = integrate.simulate_series(card.model_params(), tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
+        runs["numpy"] = (ref.time, ref.voltage, ref.current)
     if spice:
         from devicephys.compact import ngspice
         from devicephys.compact.export_spice import subcircuit_names, subcircuit_text

@@ -1,0 +1,123 @@
+"""Recovery from data the compact model did not generate: the FEM stage's own sweep and set times.
+
+``examples/measured/*.csv`` hold the FEM filament stage's DC sweep and set times (fast preset) with
+instrument noise added (``tests/data/measured_fem_reference.json`` gives the noise model, the FEM's
+own extracted numbers and the command that made both).  Read back as measurements, they must give the
+FEM's numbers within the noise; the card fitted to them must reproduce the measured set times and,
+driven like the measurement (source through the series resistor) in NumPy and in ngspice, the
+measured threshold within 5 %.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devicephys.cli import main
+from devicephys.compact import measured, measured_stage
+from devicephys.compact.card import DeviceCard
+
+ROOT = Path(__file__).resolve().parents[2]
+SWEEP, PULSES = ROOT / "examples/measured/sweep.csv", ROOT / "examples/measured/pulses.csv"
+REF = json.loads((ROOT / "tests/data/measured_fem_reference.json").read_text())
+NOISE, FEM, CLEAN = REF["noise"], REF["fem"], REF["noise_free_extraction"]
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return measured.read_sweep(SWEEP)
+
+
+@pytest.fixture(scope="module")
+def m(sweep):
+    return measured.sweep_parameters(sweep)
+
+
+def test_threshold_and_hold_within_the_voltage_noise(m):
+    # both are single samples of the cell voltage: the same samples as the FEM's, plus 1 mV noise (3 sigma)
+    assert abs(m["threshold_voltage"] - FEM["threshold_voltage"]) <= 3 * NOISE["voltage_V"]
+    assert abs(m["hold_voltage"] - FEM["hold_voltage"]) <= 3 * NOISE["voltage_V"]
+
+
+def test_on_resistance_within_noise_and_the_on_set_difference(m):
+    # the FEM classifies ON by its gap, a measurement by I/V; on the noise-free FEM traces the two medians
+    # differ by CLEAN - FEM (the measurement cannot classify the samples below 1e-3 of the largest voltage);
+    # the noise adds at most 3 standard errors of the median
+    offset = abs(CLEAN["resistance_on"] - FEM["resistance_on"])
+    assert abs(m["resistance_on"] - FEM["resistance_on"]) <= offset + 3 * m["resistance_on_sigma"]
+    assert abs(m["resistance_on"] - CLEAN["resistance_on"]) <= 3 * m["resistance_on_sigma"]
+
+
+def test_off_resistance_below_the_noise_floor_is_a_lower_bound(m):
+    # the FEM's OFF current (~1e-18 A) is far below the 1 pA floor: only a lower bound is measurable
+    assert m["resistance_off_lower_bound"]
+    assert FEM["resistance_off"] > m["resistance_off"] > 1e12
+
+
+def test_exponential_set_time_law_within_the_noise():
+    pulses = measured.read_pulses(PULSES)
+    got = measured.exponential_set_time_law(pulses["voltage"], pulses["set_time"])
+    v = np.asarray(REF["fem_set_voltage"])
+    # standard errors of the line ln t = ln tau0 - V/V0 for log-normal scatter sigma_ln at these voltages
+    s_slope = NOISE["time_ln"] / math.sqrt(np.sum((v - v.mean()) ** 2))
+    s_icpt = NOISE["time_ln"] * math.sqrt(1 / len(v) + v.mean() ** 2 / np.sum((v - v.mean()) ** 2))
+    assert abs(1 / got["set_time_v0"] - 1 / FEM["set_time_v0"]) <= 3 * s_slope
+    assert abs(math.log(got["set_time_tau0"] / FEM["set_time_tau0"])) <= 3 * s_icpt
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """``devicephys compact --measured ... --pulses ... --from DIR`` on the FEM's base card (no ngspice checks)."""
+    tmp = tmp_path_factory.mktemp("measured")
+    shutil.copy(ROOT / "tests/data/fem_base_card.json", tmp / "device_card.json")
+    (tmp / "spec.yaml").write_text("kind: compact\nverify: false\n")
+    code = main(["compact", str(tmp / "spec.yaml"), "--measured", str(SWEEP), "--pulses", str(PULSES),
+                 "--from", str(tmp), "--out", str(tmp / "out"), "--quiet"])
+    return code, tmp / "out"
+
+
+def test_card_reproduces_the_measurements(run, m):
+    code, out = run
+    assert code == 0
+    for name in ("device_card.json", "base_device_card.json", "default_device.lib", "default_device.va",
+                 "measured_vs_model.png"):
+        assert (out / name).is_file(), name
+    card = DeviceCard.load(out / "device_card.json")
+    assert card.value("resistance_on") == pytest.approx(m["resistance_on"], rel=1e-6)
+    assert card.value("hold_voltage") == pytest.approx(m["hold_voltage"], rel=1e-6)
+    fit = card.fit_quality["set_time_fit"]
+    assert fit["pulses_rms_ln"] <= 3 * NOISE["time_ln"]  # the set times within their scatter
+    assert abs(fit["sweep_threshold_relative"]) <= 0.05
+    # tau_r maps the measured self-rupture time as the FEM path maps the FEM's (5 % scatter, 3 sigma)
+    base = DeviceCard.load(out / "base_device_card.json")
+    assert card.value("relaxation_time") == pytest.approx(base.value("relaxation_time"), rel=3 * NOISE["time_ln"])
+    for name in ("set_time_tau0", "set_time_v0", "resistance_on", "activation_energy"):
+        assert card.uncertainties[name] > 0, name
+
+
+def test_replay_in_numpy_reproduces_the_threshold(run):
+    card = DeviceCard.load(run[1] / "device_card.json")
+    got = card.fit_quality["replay"]["numpy"]
+    assert abs(got["threshold_voltage_relative"]) <= 0.05
+
+
+@pytest.mark.spice
+def test_replay_in_ngspice_reproduces_the_threshold(run, sweep):
+    card = DeviceCard.load(run[1] / "device_card.json")
+    got = measured_stage.replay(card, sweep, numpy=False)["ngspice"]
+    assert abs(got["threshold_voltage_relative"]) <= 0.05
+    numpy = card.fit_quality["replay"]["numpy"]["threshold_voltage"]
+    assert got["threshold_voltage"] == pytest.approx(numpy, rel=0.01)  # the two simulators agree
+
+
+@pytest.mark.xfail(strict=True, reason="the FEM's ON state ends by dissolution after ~30 us whatever the bias; the "
+                   "compact model's ON state under the 5.6 kOhm drive settles where growth balances relaxation and "
+                   "does not switch off before the sweep ends, so the measured hold is not reproduced")
+def test_replay_reproduces_the_hold(run):
+    card = DeviceCard.load(run[1] / "device_card.json")
+    assert abs(card.fit_quality["replay"]["numpy"]["hold_voltage_relative"]) <= 0.05
