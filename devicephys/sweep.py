@@ -191,7 +191,10 @@ def run_sweep(base: Spec, sweep: SweepSpec, out: Path, *, upstream: dict[str, Pa
             pool.shutdown()
     units = {n: u for _, r in rows for n, (_, u) in r.items()}
     names = sorted(units)
-    ds = xr.Dataset({n: (sweep.field, [r.get(n, (np.nan, ""))[0] for _, r in rows], {"units": units[n]}) for n in names},
+    # a result scalar named like the swept field (the emission's tip_radius) is kept beside the coordinate
+    var = {n: f"result_{n}" if n == sweep.field else n for n in names}
+    ds = xr.Dataset({var[n]: (sweep.field, [r.get(n, (np.nan, ""))[0] for _, r in rows], {"units": units[n]})
+                     for n in names},
                     coords={sweep.field: _coordinate(points, sweep.field, cls().units().get(sweep.field, "1"))})
     ds.attrs["points_computed"] = sum(status == "done" for status, _ in rows)
     files = sweep_files(out, sweep)

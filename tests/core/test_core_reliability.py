@@ -62,7 +62,8 @@ def run_source(spec, out, *, upstream, progress=True):
     out = Path(out)
     current = spec.bias / (2 * spec.resistance)
     ds = xr.Dataset({"current": scalar_var(current, "A", "current through the divider", "Ohm's law"),
-                     "tap_sum": scalar_var(sum(spec.taps), "V", "sum of the tap voltages", "sum")})
+                     "tap_sum": scalar_var(sum(spec.taps), "V", "sum of the tap voltages", "sum"),
+                     "bias": scalar_var(spec.bias, "V", "source voltage as applied", "from the spec")})
     files = {"fields": out / "fields.xdmf", "result": ToyResult(spec, ds).save(out / "source.nc")}
     (out / "fields.h5").write_bytes(np.arange(64, dtype=float).tobytes())  # companion the .xdmf refers to
     (out / "fields.xdmf").write_text("<Xdmf><DataItem>fields.h5:/data</DataItem></Xdmf>")
@@ -141,7 +142,9 @@ def test_sweep_points_are_cached_and_shown_in_the_report(toy, tmp_path):
     first = pipeline.run(spec, tmp_path, progress=False)
     row = first["sweep source.bias"]
     assert row["status"] == "done"
-    np.testing.assert_allclose(xr.load_dataset(tmp_path / row["files"]["result"])["current"].values, [5e-4, 1e-3])
+    gathered = xr.load_dataset(tmp_path / row["files"]["result"])
+    np.testing.assert_allclose(gathered["current"].values, [5e-4, 1e-3])
+    np.testing.assert_allclose(gathered["result_bias"].values, gathered["bias"].values)  # a scalar named as the field
     again = pipeline.run(spec, tmp_path, progress=False)
     assert again["sweep source.bias"]["status"] == "cached"
     page = (tmp_path / "report.html").read_text()
