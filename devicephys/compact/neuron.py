@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
 
 from devicephys.errors import ConvergenceError
 
@@ -98,8 +99,9 @@ def latch_folds(p: LatchParams) -> tuple[float, float]:
 
     The folds of ``V(s) = A - B s + w ln(s/(1-s))`` lie at ``s = (1 -+ r)/2``
     with ``r = sqrt(1 - 4 w/B)``; their voltage difference
-    ``B r - 2 w ln((1+r)/(1-r))`` equals ``V_th - V_h`` (``B`` by bisection:
-    the difference increases with ``B``), and ``A`` puts the upper fold at V_th.
+    ``B r - 2 w ln((1+r)/(1-r))`` equals ``V_th - V_h`` (``B`` by Brent's method,
+    bracketed by ``4 w < B <= V_th - V_h + 40 w``: the difference increases with
+    ``B``), and ``A`` puts the upper fold at V_th.
     """
     window, w = p.threshold_voltage - p.hold_voltage, p.width
     if not 0 < w <= 0.05 * window:
@@ -111,10 +113,7 @@ def latch_folds(p: LatchParams) -> tuple[float, float]:
         return b * r - 2.0 * w * math.log((1.0 + r) / (1.0 - r)) - window
 
     lo, hi = 4.0 * w * (1.0 + 1e-12), window + 40.0 * w
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if excess(mid) < 0 else (lo, mid)
-    b = 0.5 * (lo + hi)
+    b = brentq(excess, lo, hi, xtol=1e-15 * hi)  # to round-off: the folds sit on V_th and V_h
     s_fold = 0.5 * (1.0 - math.sqrt(1.0 - 4.0 * w / b))
     return p.threshold_voltage + b * s_fold - w * math.log(s_fold / (1.0 - s_fold)), b
 

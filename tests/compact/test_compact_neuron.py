@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from devicephys.compact.neuron import LatchParams, lif_analytic, simulate_lif
+from devicephys.compact.neuron import LatchParams, latch_folds, lif_analytic, simulate_lif
 
 LATCH = LatchParams(threshold_voltage=1.0, hold_voltage=0.4, resistance_on=1e3, resistance_off=1e12,
                     switching_time=1e-11, width=0.6e-3)
@@ -51,3 +51,15 @@ def test_no_firing_below_threshold(v_in):
     sim = simulate_lif(LATCH, v_in, R_S, C, 30 * R_S * C, v_start=0.0)
     assert len(sim["spike_times"]) == 0
     assert sim["voltage"][-1] == pytest.approx(v_in, rel=1e-3)
+
+
+@pytest.mark.parametrize("width", [0.6e-3, 6e-3, 30e-3])
+def test_latch_folds_lie_at_threshold_and_hold_voltage(width):
+    """V(s) = A - B s + w ln(s/(1-s)) turns at s = (1 -+ r)/2, r = sqrt(1 - 4w/B): there V = V_th and V_h."""
+    p = LatchParams(threshold_voltage=1.0, hold_voltage=0.4, resistance_on=1e3, resistance_off=1e12,
+                    switching_time=1e-11, width=width)
+    a, b = latch_folds(p)
+    r = math.sqrt(1.0 - 4.0 * width / b)
+    for s, v_fold in (((1.0 - r) / 2, 1.0), ((1.0 + r) / 2, 0.4)):
+        assert width / (s * (1.0 - s)) == pytest.approx(b, rel=1e-12)  # dV/ds = 0
+        assert a - b * s + width * math.log(s / (1.0 - s)) == pytest.approx(v_fold, abs=1e-12)  # round-off of B
