@@ -22,7 +22,7 @@ def figure(card: DeviceCard, sweep: Table, pulses: Table | None, replay: dict | 
 
     fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
     floor = 1e-15
-    ax[0].semilogy(sweep["voltage"], np.maximum(np.abs(sweep["current"]), floor), ".-", ms=3, lw=0.5,
+    ax[0].semilogy(sweep["voltage"], np.maximum(np.abs(sweep["current"]), floor), ".", ms=3,
                    label=f"measured ({sweep.path.name})")
     for key, style in (("numpy", "-"), ("ngspice", "--")):
         run = (replay or {}).get(key, {})

@@ -28,7 +28,8 @@ def illustrative_card(spec: CompactSpec) -> DeviceCard:
 
     p = synthetic.REFERENCE
     neuron, _ = build.neuron_parameters(p, spec)
-    optics, _, _, _ = build._optics(p, synthetic.emission_dataset(), neuron)
+    # the toy spectrum down to the reference device's closest approach (0.15 nm), so its law covers gap_min
+    optics, _, _, _ = build._optics(p, synthetic.emission_dataset(gaps=np.linspace(0.1e-9, 2e-9, 8)), neuron)
     values = {**p.as_dict(), **neuron, **optics}
     return DeviceCard.from_values("illustrative", values, {k: ILLUSTRATIVE for k in values},
                                   provenance={"origin": ILLUSTRATIVE})

@@ -57,6 +57,12 @@ class CompactSpec(Spec):
     measured: MeasuredFiles | None = option(None, "fit to these measurements instead (the FEM/FDTD card, if any, "
                                             "lends the geometry and thermal node); see 'Your own measurements' in the README")
 
+    def input_files(self) -> list[str]:
+        """The user's data files this spec reads (their contents key the pipeline's cache)."""
+        if self.measured is None:
+            return []
+        return [f for f in (self.measured.sweep, self.measured.pulses) if f]
+
     @classmethod
     def fast(cls) -> "CompactSpec":
         """Quick preset: shorter ngspice checks."""

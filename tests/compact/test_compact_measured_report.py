@@ -1,0 +1,48 @@
+"""The measured card in a pipeline: spec, cache key from the files' contents, report beside the FEM card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from devicephys import pipeline, report
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "measured"
+
+
+def test_pipeline_spec_carries_the_measurements_and_their_contents_key_the_cache(tmp_path):
+    sweep = tmp_path / "sweep.csv"
+    shutil.copy(EXAMPLES / "sweep.csv", sweep)
+    spec = pipeline.PipelineSpec.from_dict({"compact": {"measured": {"sweep": str(sweep)}}})
+    compact = spec.stage_spec("compact")
+    assert compact.measured.sweep == str(sweep) and compact.input_files() == [str(sweep)]
+    key = pipeline._key(compact, [], "compact")
+    lines = sweep.read_text().splitlines()
+    lines[-1] = lines[-1].replace(",0", ",1e-3", 1)  # same path, one value edited
+    sweep.write_text("\n".join(lines) + "\n")
+    assert pipeline._key(compact, [], "compact") != key
+
+
+def _card(params: dict, provenance: dict) -> dict:
+    base = json.loads((ROOT / "tests/data/fem_base_card.json").read_text())
+    for k, v in params.items():
+        base["parameters"][k]["value"] = v
+    base["provenance"] = provenance
+    return base
+
+
+def test_report_puts_measured_and_fem_cards_side_by_side(tmp_path):
+    folder = tmp_path / "compact"
+    folder.mkdir()
+    fem = _card({}, {"filament_result": {}})
+    measured = _card({"resistance_on": 2 * fem["parameters"]["resistance_on"]["value"]},
+                     {"measurements": ["sweep.csv"], "base_card": "fem"})
+    (folder / "device_card.json").write_text(json.dumps(measured))
+    (folder / "base_device_card.json").write_text(json.dumps(fem))
+    html = report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json")
+    assert "Measured card versus the first-principles" in html and "sweep.csv" in html
+    assert "<td>resistance_on</td>" in html and "-50.0 %" in html  # FEM R_on half the measured one
+    (folder / "base_device_card.json").write_text(json.dumps(_card({}, {"origin": "built-in illustrative card"})))
+    assert report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json") == ""
