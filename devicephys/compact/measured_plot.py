@@ -43,7 +43,8 @@ def figure(card: DeviceCard, sweep: Table, pulses: Table | None, replay: dict | 
         ax[1].text(0.5, 0.5, "no pulse data (--pulses)", ha="center", transform=ax[1].transAxes)
     ax[1].set(xlabel="pulse voltage [V]", ylabel="set time [s]", title="set time")
     for a in ax:
-        a.legend(fontsize=7)
+        if a.get_legend_handles_labels()[0]:
+            a.legend(fontsize=7)
     fig.suptitle(f"card '{card.name}' fitted to measurements (base card: {card.provenance.get('base_card', '?')})")
     fig.tight_layout()
     try:
