@@ -2,14 +2,16 @@
 
 Lengths inside gmsh are nanometres (OpenCASCADE's tolerances fail at 1e-9); the
 solver keeps its mesh in nanometres too.  The domain is a grid of rectangles:
-the physical region (dielectric above z = 0, metal below) surrounded by PML on
-the side, top and bottom; the tip (a capsule: cylinder with a hemispherical apex and far end) and, for
-the tip, the gap layer of the quantum-corrected model are fragmented into it.
-gmsh is passed in by the caller (imported on use).
+the physical region (dielectric above z = 0; metal below for a half-space
+counter electrode, dielectric for a disc) surrounded by PML on the side, top
+and bottom; the tip (hemispherical apex, cylinder or cone, round or flat far
+end), the counter disc and, for the tip, the gap layer of the quantum-corrected
+model are fragmented into it.  gmsh is passed in by the caller (imported on use).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 #: Cell tags of the regions.
@@ -32,6 +34,14 @@ class Layout:
         Gap, dipole height, tip dimensions, radius of the finely meshed gap box.
     channel_radius
         Radius of the axial channel excluded from the gap layer (holds the dipole).
+    tip
+        True for a tip over a counter electrode, False for the mirror.
+    cone_half_angle, round_end
+        Half opening angle [rad] of a conical tip (0: cylinder); hemispherical far end.
+    disc_radius, disc_thickness
+        Counter disc (0, 0: a half-space).
+    edge_size
+        Element size at the metal edges (flat tip end, disc rim).
     """
 
     r_phys: float
@@ -45,6 +55,11 @@ class Layout:
     core_radius: float
     channel_radius: float
     tip: bool
+    cone_half_angle: float = 0.0
+    round_end: bool = True
+    disc_radius: float = 0.0
+    disc_thickness: float = 0.0
+    edge_size: float = 0.5
 
     @classmethod
     def from_geometry(cls, geo, wavelength_max: float) -> "Layout":
@@ -52,16 +67,33 @@ class Layout:
         lam = wavelength_max / geo.index / UNIT
         tip = geo.shape == "tip"
         top = (geo.gap + geo.tip_length) / UNIT if tip else geo.gap / UNIT
-        extent = geo.tip_radius / UNIT if tip else 0.0
+        extent = geo.tip_top_radius / UNIT if tip else 0.0
+        disc = tip and geo.counter == "disc"
+        disc_r, disc_t = (geo.counter_radius / UNIT, geo.counter_thickness / UNIT) if disc else (0.0, 0.0)
         pad = geo.padding * lam
-        return cls(extent + pad, top + pad, -pad, geo.pml_thickness * lam, geo.gap / UNIT, geo.dipole_height / UNIT,
-                   geo.tip_radius / UNIT, geo.tip_length / UNIT, geo.core_radius / UNIT, 0.5 * geo.gap / UNIT, tip)
+        cone = geo.cone_half_angle if geo.tip_shape == "cone" else 0.0
+        return cls(max(extent, disc_r) + pad, top + pad, -disc_t - pad, geo.pml_thickness * lam, geo.gap / UNIT,
+                   geo.dipole_height / UNIT, geo.tip_radius / UNIT, geo.tip_length / UNIT, geo.core_radius / UNIT,
+                   0.5 * geo.gap / UNIT, tip, cone, geo.tip_end == "round", disc_r, disc_t, geo.edge_mesh_size / UNIT)
+
+    @property
+    def edges(self) -> list[tuple[float, float]]:
+        """(r, z) of the metal edges [nm]: the rim of a flat tip end and the rims of a disc."""
+        out = []
+        if self.tip and not self.round_end:
+            a, radius = self.cone_half_angle, self.tip_radius
+            rise = self.tip_length - radius * (1 - math.sin(a))
+            out.append((radius * math.cos(a) + rise * math.tan(a), self.gap + self.tip_length))
+        if self.disc_radius > 0:
+            out += [(self.disc_radius, 0.0), (self.disc_radius, -self.disc_thickness)]
+        return out
 
 
 def _grid(occ, lay: Layout):
     """The eight rectangles of the physical region and PML, with their region names."""
     rs = [(0.0, lay.r_phys, ""), (lay.r_phys, lay.r_phys + lay.pml, "_pml")]
-    zs = [(lay.z_bottom - lay.pml, lay.z_bottom, "metal", "_pml"), (lay.z_bottom, 0.0, "metal", ""),
+    below = "dielectric" if lay.disc_radius > 0 else "metal"
+    zs = [(lay.z_bottom - lay.pml, lay.z_bottom, below, "_pml"), (lay.z_bottom, 0.0, below, ""),
           (0.0, lay.z_top, "dielectric", ""), (lay.z_top, lay.z_top + lay.pml, "dielectric", "_pml")]
     out = []
     for r0, r1, rpml in rs:
@@ -72,18 +104,30 @@ def _grid(occ, lay: Layout):
 
 
 def _tip(occ, lay: Layout):
-    """Tip: a capsule (hemispherical apex and far end, a cylinder between), restricted to r >= 0.
+    """Tip, restricted to r >= 0: hemispherical apex, then a cylinder or a cone tangent to it.
 
-    The far end is rounded so that the metal has no edge, whose field singularity would
-    limit the mesh convergence of everything the antenna mode feeds.
+    The round far end (a capsule) leaves the metal without an edge, whose field singularity
+    would limit the mesh convergence of everything the antenna mode feeds; the flat end is
+    the FDTD stage's (a sphere and a cylinder or cone reaching ``tip_length`` above the apex).
     """
     radius, z_apex = lay.tip_radius, lay.gap + lay.tip_radius
-    z_end = lay.gap + lay.tip_length - radius
-    parts = [(2, occ.addDisk(0, z_apex, 0, radius, radius)), (2, occ.addDisk(0, z_end, 0, radius, radius))]
-    if z_end > z_apex:
-        parts.append((2, occ.addRectangle(-radius, z_apex, 0, 2 * radius, z_end - z_apex)))
+    z_top = lay.gap + lay.tip_length
+    parts = [(2, occ.addDisk(0, z_apex, 0, radius, radius))]
+    if lay.round_end:
+        z_end = z_top - radius
+        parts.append((2, occ.addDisk(0, z_end, 0, radius, radius)))
+        if z_end > z_apex:
+            parts.append((2, occ.addRectangle(-radius, z_apex, 0, 2 * radius, z_end - z_apex)))
+    else:
+        a = lay.cone_half_angle
+        z0 = lay.gap + radius * (1 - math.sin(a))
+        r0, r1 = radius * math.cos(a), radius * math.cos(a) + (z_top - z0) * math.tan(a)
+        points = [occ.addPoint(x, z, 0) for x, z in ((-r0, z0), (r0, z0), (r1, z_top), (-r1, z_top))]
+        lines = [occ.addLine(points[i], points[(i + 1) % 4]) for i in range(4)]
+        parts.append((2, occ.addPlaneSurface([occ.addCurveLoop(lines)])))
     fused, _ = occ.fuse(parts[:1], parts[1:])
-    half = occ.addRectangle(0, lay.gap - 1, 0, radius + 1, lay.tip_length + 2)
+    top = max(z_top, z_apex + radius)
+    half = occ.addRectangle(0, lay.gap - 1, 0, lay.r_phys, top - lay.gap + 2)
     cut, _ = occ.intersect(fused, [(2, half)])
     return cut
 
@@ -97,6 +141,9 @@ def build(gmsh, lay: Layout, gap_size: float, far_size: float, growth: float) ->
         gap_layer = occ.addRectangle(lay.channel_radius, 0, 0, lay.tip_radius - lay.channel_radius,
                                      lay.gap + lay.tip_radius)
         extra = [((2, gap_layer), "gap")] + [(t, "metal") for t in _tip(occ, lay)]
+        if lay.disc_radius > 0:
+            disc = occ.addRectangle(0, -lay.disc_thickness, 0, lay.disc_radius, lay.disc_thickness)
+            extra.append(((2, disc), "metal"))
     inputs = [p for p, _ in pieces] + [p for p, _ in extra]
     _, out_map = occ.fragment(inputs[:8], inputs[8:])
     occ.synchronize()
@@ -123,6 +170,19 @@ def _size_field(gmsh, lay: Layout, gap_size: float, far_size: float, growth: flo
     field.setNumber(box, "YMin", 0.0)
     field.setNumber(box, "YMax", lay.gap)
     field.setNumber(box, "Thickness", (far_size - gap_size) / growth)
-    field.setAsBackgroundMesh(box)
+    sizes = [box]
+    for r, z in lay.edges:  # graded from edge_size at each metal edge, where the field is singular
+        dist = field.add("MathEval")
+        field.setString(dist, "F", f"sqrt((x-({r}))^2+(y-({z}))^2)")
+        ramp = field.add("Threshold")
+        field.setNumber(ramp, "InField", dist)
+        field.setNumber(ramp, "SizeMin", lay.edge_size)
+        field.setNumber(ramp, "SizeMax", far_size)
+        field.setNumber(ramp, "DistMin", 0.0)
+        field.setNumber(ramp, "DistMax", (far_size - lay.edge_size) / growth)
+        sizes.append(ramp)
+    smallest = field.add("Min")
+    field.setNumbers(smallest, "FieldsList", sizes)
+    field.setAsBackgroundMesh(smallest)
     for key in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
         gmsh.option.setNumber(key, 0)

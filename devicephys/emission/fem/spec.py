@@ -2,13 +2,19 @@
 
 A vertical point dipole on the symmetry axis, either above a metal half-space
 (``shape="mirror"``, the validation case) or in the gap between a filament tip
-(a capsule: cylinder of radius ``tip_radius`` with a hemispherical apex and far end) and a metal
-half-space (``shape="tip"``), everything embedded in a dielectric of refractive
-index ``index``.  Importing this module does not import DOLFINx or gmsh.
+and a counter electrode (``shape="tip"``), everything embedded in a dielectric
+of refractive index ``index``.  The tip has a hemispherical apex; above it a
+cylinder of radius ``tip_radius`` or a cone tangent to the apex, with a
+hemispherical (``tip_end="round"``, cylinder only) or flat far end.  The
+counter electrode is a metal half-space or a disc (``counter="disc"``).
+The flat-ended tip over a disc is the FDTD stage's geometry
+(:func:`devicephys.emission.fem.match.from_emission_spec`).  Importing this
+module does not import DOLFINx or gmsh.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import model_validator
@@ -50,10 +56,18 @@ class FemGeometry(Spec):
     gap: float = quantity(0.5e-9, "m", "tip-plane distance (tip) or dipole height above the plane (mirror)", gt=0)
     tip_radius: float = quantity(10e-9, "m", "radius of the tip's cylinder and hemispherical ends", gt=0)
     tip_length: float = quantity(30e-9, "m", "length of the tip including its hemispherical apex and far end", gt=0)
+    tip_shape: Literal["cylinder", "cone"] = option("cylinder", "tip above its hemispherical apex: cylinder, or a cone tangent to the apex")
+    cone_half_angle: float = quantity(0.35, "rad", "half opening angle of a conical tip", gt=0, lt=1.2)
+    tip_end: Literal["round", "flat"] = option("round", "far end of the tip: hemisphere (no metal edge) or flat (the FDTD stage's)")
+    counter: Literal["half-space", "disc"] = option("half-space", "counter electrode below z = 0: a metal half-space or a finite disc")
+    counter_radius: float = quantity(40e-9, "m", "radius of the counter-electrode disc (counter 'disc')", gt=0)
+    counter_thickness: float = quantity(20e-9, "m", "thickness of the counter-electrode disc (counter 'disc')", gt=0)
+    dipole_position: float = quantity(0.5, "1", "height of the dipole in the tip-plane gap, as a fraction of the gap", gt=0, lt=1)
     quantum_corrected: bool = option(False, "fill the gap with the quantum-corrected tunnelling medium (Esteban2012)")
     work_function: float = quantity(materials.get("Ag")["work_function"], "J",
                                     "tunnelling barrier height of the quantum-corrected model (Ag, Michaelson1977)", gt=0)
     gap_mesh_size: float = quantity(0.05e-9, "m", "element size in the gap", gt=0)
+    edge_mesh_size: float = quantity(0.5e-9, "m", "element size at the metal edges of a flat tip end and of a disc", gt=0)
     mesh_growth: float = quantity(0.3, "1", "growth of the element size per unit distance from the gap", gt=0, le=2)
     points_per_wavelength: float = option(8.0, "elements per dielectric wavelength far from the gap (P2)", ge=3, le=100)
     padding: float = quantity(0.5, "1", "dielectric and metal around the structure, in dielectric wavelengths (longest)", gt=0)
@@ -75,7 +89,13 @@ class FemGeometry(Spec):
         if self.quantum_corrected and self.shape != "tip":
             raise SpecError("FemGeometry.quantum_corrected: true needs shape 'tip' (the mirror has no tunnelling gap); "
                             "set quantum_corrected to false", field="quantum_corrected")
-        if self.shape == "tip" and self.tip_length < 2 * self.tip_radius:
+        if self.tip_end == "round" and self.tip_shape == "cone":
+            raise SpecError("FemGeometry.tip_end: 'round' needs tip_shape 'cylinder' (a cone has no hemispherical far end); "
+                            "set tip_end to 'flat'", field="tip_end")
+        if self.tip_end == "flat" and self.tip_length < self.tip_radius:
+            raise SpecError(f"FemGeometry.tip_length: {self.tip_length:.3g} m is shorter than the apex radius "
+                            f"{self.tip_radius:.3g} m; use tip_length >= tip_radius", field="tip_length")
+        if self.tip_end == "round" and self.shape == "tip" and self.tip_length < 2 * self.tip_radius:
             raise SpecError(f"FemGeometry.tip_length: {self.tip_length:.3g} m is shorter than the tip's diameter "
                             f"{2 * self.tip_radius:.3g} m (both ends are hemispheres); use tip_length >= 2 tip_radius",
                             field="tip_length")
@@ -84,7 +104,16 @@ class FemGeometry(Spec):
     @property
     def dipole_height(self) -> float:
         """Height [m] of the dipole above the plane."""
-        return self.gap if self.shape == "mirror" else 0.5 * self.gap
+        return self.gap if self.shape == "mirror" else self.dipole_position * self.gap
+
+    @property
+    def tip_top_radius(self) -> float:
+        """Radius [m] of the tip at its far end (the cone's widest section; ``tip_radius`` for a cylinder)."""
+        if self.tip_shape == "cylinder":
+            return self.tip_radius
+        a = self.cone_half_angle
+        rise = self.tip_length - self.tip_radius * (1 - math.sin(a))
+        return self.tip_radius * math.cos(a) + rise * math.tan(a)
 
     @property
     def core_radius(self) -> float:

@@ -1,0 +1,103 @@
+"""FEM and FDTD on the FDTD stage's geometry: tip over a finite counter disc, one geometry for both solvers."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from devicephys.emission.fem import FemGeometry
+from devicephys.emission.fem.match import dipole_fraction, from_emission_spec
+from devicephys.emission.spec import EmissionSpec
+from devicephys.errors import SpecError
+
+# -- the geometry builder (no solver) ------------------------------------------------
+
+
+def test_fem_geometry_is_the_fdtd_geometry():
+    spec = EmissionSpec.fast().model_copy(update={"tip_shape": "cone", "tip_length": 31.2e-9})
+    geo = from_emission_spec(spec, 10e-9, grid_step=2e-9)
+    assert (geo.shape, geo.counter, geo.tip_end, geo.tip_shape) == ("tip", "disc", "flat", "cone")
+    assert geo.cone_half_angle == spec.cone_half_angle and geo.metal == spec.tip_metal
+    assert geo.index == pytest.approx(spec.insulator_index)
+    assert (geo.counter_radius, geo.counter_thickness) == pytest.approx((spec.counter_radius, spec.counter_thickness))
+    assert geo.tip_length == pytest.approx(32e-9)  # rounded to whole grid steps, as the FDTD grid does
+    exact = from_emission_spec(spec, 10e-9)
+    assert exact.tip_length == pytest.approx(31.2e-9) and exact.dipole_height == pytest.approx(5e-9)
+
+
+def test_dipole_on_the_fdtd_grid_point_nearest_mid_gap():
+    assert dipole_fraction(10e-9, 1e-9) == pytest.approx(0.5)
+    assert dipole_fraction(10e-9, 2e-9) == pytest.approx(0.4)  # 5 cells: MEEP's round(2.5) = 2
+    assert dipole_fraction(10e-9, None) == 0.5
+
+
+def test_two_metals_and_a_round_cone_are_refused():
+    with pytest.raises(SpecError, match="counter_metal.*one metal"):
+        from_emission_spec(EmissionSpec(counter_metal="Au"), 10e-9)
+    with pytest.raises(SpecError, match="tip_end.*cylinder"):
+        FemGeometry(tip_shape="cone", tip_end="round")
+
+
+# -- the solver on the disc geometry ---------------------------------------------------
+
+
+@pytest.mark.fem
+@pytest.mark.parametrize("shape", ["cylinder", "cone"])
+def test_tip_over_disc_conserves_power(shape):
+    """Reciprocity (the Purcell factor) equals the sum of the ohmic loss and the outgoing power."""
+    from devicephys.emission.fem import purcell_spectrum
+
+    spec = EmissionSpec.fast().model_copy(update={"tip_shape": shape})
+    geo = from_emission_spec(spec, 10e-9, gap_mesh_size=2.5e-9, points_per_wavelength=4, mesh_growth=0.6)
+    ds = purcell_spectrum(geo, [600e-9])
+    parts = ds.absorbed_metal + ds.absorbed_gap + ds.outgoing_dielectric + ds.outgoing_metal
+    assert ds.purcell.values[0] > 10  # the gap antenna enhances the emission
+    np.testing.assert_allclose(parts.values, ds.purcell.values, rtol=0.01)
+    assert abs(ds.outgoing_metal.values[0]) < 1e-9 * ds.purcell.values[0]  # no metal reaches the PML
+
+
+# -- FEM versus MEEP ---------------------------------------------------------------------
+
+
+def _peak(wavelengths, values) -> tuple[float, float]:
+    """Wavelength [m] and value of the largest maximum, from the parabola through the three samples around it."""
+    i = int(np.argmax(values))
+    assert 0 < i < len(values) - 1, "the peak is at the window's edge"
+    y0, y1, y2 = values[i - 1:i + 2]
+    step = wavelengths[i + 1] - wavelengths[i]
+    shift = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+    return float(wavelengths[i] + shift * step), float(y1 - 0.25 * (y0 - y2) * shift)
+
+
+#: Gap [m] and FDTD grid step [m] of the comparison (the gap spans 10 cells).
+GAP, STEP = 10e-9, 1e-9
+
+
+@pytest.mark.slow
+@pytest.mark.fdtd
+@pytest.mark.fem
+def test_fem_and_fdtd_agree_on_the_gap_resonance():
+    """Issue target: Purcell factor at the peak and peak wavelength within 5 % (same geometry, metal, index)."""
+    from devicephys.emission import fdtd_sweep
+    from devicephys.emission.fem import purcell_spectrum
+
+    spec = EmissionSpec.fast().model_copy(update={"fdtd_gaps": (GAP,), "grid_step": STEP, "wavelength_count": 81})
+    start = time.perf_counter()
+    fdtd = fdtd_sweep.fdtd_gap_task(spec.to_dict(), GAP, spec.tip_radius)
+    fdtd_seconds = time.perf_counter() - start
+    lam = fdtd_sweep.wavelengths(spec)
+    lam_fdtd, peak_fdtd = _peak(lam, fdtd.purcell)
+
+    geo = from_emission_spec(spec, GAP, grid_step=spec.grid_step_for(GAP))
+    window = lam[np.abs(lam - lam_fdtd) <= 30e-9]
+    start = time.perf_counter()
+    fem = purcell_spectrum(geo, window)
+    fem_seconds = time.perf_counter() - start
+    lam_fem, peak_fem = _peak(window, fem.purcell.values)
+    print(f"\ngap {GAP * 1e9:.0f} nm, FDTD grid {STEP * 1e9:.1f} nm: peak FEM {lam_fem * 1e9:.1f} nm / F {peak_fem:.0f} "
+          f"({fem_seconds:.0f} s, {window.size} wavelengths); FDTD {lam_fdtd * 1e9:.1f} nm / F {peak_fdtd:.0f} "
+          f"({fdtd_seconds:.0f} s); differences {100 * (lam_fem / lam_fdtd - 1):+.2f} % and {100 * (peak_fem / peak_fdtd - 1):+.1f} %")
+    assert lam_fem == pytest.approx(lam_fdtd, rel=0.05)
+    assert peak_fem == pytest.approx(peak_fdtd, rel=0.05)
