@@ -20,7 +20,7 @@ import math
 import warnings
 
 import numpy as np
-from scipy import integrate
+from scipy import integrate, optimize
 
 from devicephys import units
 
@@ -139,9 +139,10 @@ def mim_residual(beta: complex, k0: float, width: float, eps_d: float, eps_m: co
 def mim_gap_mode_index(wavelength: float, width: float, eps_d: float, eps_m: complex) -> complex:
     """Complex effective index beta/k0 of the symmetric MIM gap plasmon [1].
 
-    Newton iteration on :func:`mim_residual` started from the thin-gap limit
-    beta = -2 eps_d / (w eps_m), blended with the single-interface plasmon
-    so that wide gaps converge too.
+    Newton's method (:func:`scipy.optimize.newton`, central-difference
+    derivative) on :func:`mim_residual` in the effective index, started from
+    the thin-gap limit beta = -2 eps_d / (w eps_m), blended with the
+    single-interface plasmon so that wide gaps converge too.
 
     Parameters
     ----------
@@ -153,22 +154,37 @@ def mim_gap_mode_index(wavelength: float, width: float, eps_d: float, eps_m: com
         Relative permittivities of insulator and metal [1].
     """
     k0 = 2 * math.pi / wavelength
-    spp = k0 * cmath.sqrt(eps_d * eps_m / (eps_d + eps_m))
-    thin = -2 * eps_d / (width * eps_m)
-    beta = cmath.sqrt(spp**2 + thin**2)
-    for _ in range(100):
-        f = mim_residual(beta, k0, width, eps_d, eps_m)
-        h = 1e-7 * abs(beta)
-        df = (mim_residual(beta + h, k0, width, eps_d, eps_m) - mim_residual(beta - h, k0, width, eps_d, eps_m)) / (2 * h)
-        step = f / df
-        beta -= step
-        if abs(step) < 1e-13 * abs(beta):
-            break
-    else:
-        raise ArithmeticError(f"MIM dispersion did not converge at {wavelength * 1e9:.0f} nm, w = {width * 1e9:.2f} nm")
-    if abs(mim_residual(beta, k0, width, eps_d, eps_m)) > 1e-8:
+
+    def res(n):
+        return mim_residual(n * k0, k0, width, eps_d, eps_m)
+
+    try:
+        n = optimize.newton(res, complex(_mim_start(k0, width, eps_d, eps_m)) / k0, fprime=_central_difference(res),
+                            tol=MIM_INDEX_RTOL, rtol=MIM_INDEX_RTOL, maxiter=100)
+    except (RuntimeError, ZeroDivisionError, OverflowError) as exc:
+        raise ArithmeticError(f"MIM dispersion did not converge at {wavelength * 1e9:.0f} nm, "
+                              f"w = {width * 1e9:.2f} nm ({exc})") from None
+    if not abs(res(n)) <= 1e-8:
         raise ArithmeticError("MIM dispersion converged to a non-root")
-    return beta / k0
+    return complex(n)
+
+
+#: Newton's stopping step on the MIM effective index, relative to the index [1] (near round-off).
+MIM_INDEX_RTOL = 1e-13
+
+
+def _mim_start(k0, width: float, eps_d: float, eps_m):
+    """Start of the MIM Newton iteration, beta [1/m]: thin-gap limit blended with the single-interface plasmon."""
+    spp2 = k0**2 * eps_d * eps_m / (eps_d + eps_m)
+    return np.sqrt(spp2 + (-2 * eps_d / (width * eps_m)) ** 2)
+
+
+def _central_difference(f, rel: float = 1e-7):
+    """Derivative of the analytic function ``f`` by a central difference of relative step ``rel``."""
+    def df(z):
+        h = rel * np.abs(z)
+        return (f(z + h) - f(z - h)) / (2 * h)
+    return df
 
 
 def mim_gap_mode_index_array(wavelengths, width: float, eps_d: float, eps_m, *, strict: bool = True) -> np.ndarray:
@@ -180,25 +196,25 @@ def mim_gap_mode_index_array(wavelengths, width: float, eps_d: float, eps_m, *, 
     lam = np.asarray(wavelengths, dtype=float)
     em = np.asarray(eps_m, dtype=complex) * np.ones_like(lam)
     k0 = 2 * np.pi / lam
-    beta = np.sqrt((k0**2 * eps_d * em / (eps_d + em)) + (-2 * eps_d / (width * em)) ** 2)
 
-    def res(b):
+    def res(n):
+        b = n * k0
         kd = np.sqrt(b**2 - eps_d * k0**2)
         km = np.sqrt(b**2 - em * k0**2)
         km = np.where(km.real < 0, -km, km)
         return np.tanh(kd * width / 2) + eps_d * km / (em * kd)
 
-    for _ in range(100):
-        h = 1e-7 * np.abs(beta)
-        step = res(beta) / ((res(beta + h) - res(beta - h)) / (2 * h))
-        beta = beta - step
-        if np.all(np.abs(step) < 1e-12 * np.abs(beta)):
-            break
-        if not strict and np.all(~np.isfinite(step) | (np.abs(step) < 1e-12 * np.abs(beta))):
-            break
-    bad = ~(np.abs(res(beta)) <= 1e-7)
+    n0 = _mim_start(k0, width, eps_d, em) / k0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the unconverged are found by their residual below
+        try:  # scipy's array Newton stops on an absolute step: 10 x the scalar's relative one, on the smallest index
+            n = optimize.newton(res, n0, fprime=_central_difference(res), tol=10 * MIM_INDEX_RTOL * np.abs(n0).min(),
+                                maxiter=100)
+        except RuntimeError:  # none converged
+            n = np.full_like(n0, np.nan)
+    bad = ~(np.abs(res(n)) <= 1e-7)
     if not strict:
-        return np.where(bad, np.nan, beta / k0)
+        return np.where(bad, np.nan, n)
     if np.any(bad):
         raise ArithmeticError(f"MIM dispersion did not converge for w = {width * 1e9:.2f} nm")
-    return beta / k0
+    return n
