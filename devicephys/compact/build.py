@@ -10,11 +10,11 @@ import numpy as np
 import xarray as xr
 
 from devicephys import materials, units
-from devicephys.compact import fit, fit_emission, model
+from devicephys.compact import emission_point, fit, fit_emission, model
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.model import ModelParams
 from devicephys.compact.spec import CompactSpec
-from devicephys.errors import SpecError
+from devicephys.errors import ConvergenceError, SpecError
 
 
 @dataclass
@@ -249,25 +249,69 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
     return values, sources
 
 
+def spike_waveform(p: ModelParams, neuron: dict[str, float], samples: int = 4001) -> dict[str, np.ndarray]:
+    """The reference LIF spike: the capacitor's discharge through the bridged cell, sampled in time.
+
+    With the switch ON (gap ``gap_min``, cell ``R_on``) the capacitor C, fed by
+    ``V_in`` through ``R_s``, relaxes from V_th towards ``V_on = V_in R_on/(R_s + R_on)``
+    with ``tau = C R_s R_on/(R_s + R_on)`` until it reaches V_h (the exact solution
+    of the reference circuit of :func:`devicephys.compact.neuron.lif_analytic`).
+    Returns ``time`` [s], ``voltage`` [V], ``current`` [A] through the cell and ``gap`` [m].
+    """
+    r_on, r_s, c = neuron["resistance_on"], neuron["series_resistance"], neuron["neuron_capacitance"]
+    v_th, v_h, v_in = neuron["threshold_voltage"], neuron["hold_voltage"], neuron["neuron_input_voltage"]
+    v_on = v_in * r_on / (r_s + r_on)
+    tau = c * r_s * r_on / (r_s + r_on)
+    t = np.linspace(0.0, tau * math.log((v_th - v_on) / (v_h - v_on)), samples)
+    v = v_on + (v_th - v_on) * np.exp(-t / tau)
+    gap = np.full_like(t, p.gap_min)
+    return {"time": t, "voltage": v, "current": np.asarray(model.cell_current(p, gap, v)), "gap": gap}
+
+
 def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
     eta_v, eta_s, eta_q = fit_emission.fit_efficiency(em)
     lam_v, lam_s, lam_q = fit_emission.fit_peak_wavelength(em)
     p = replace(p, **eta_v, **lam_v)
     d_op, v_op = p.gap_min, neuron["threshold_voltage"]
-    eta = float(model.quantum_efficiency(p, d_op, v_op))
-    width, width_src = fit_emission.spectral_width_at(em, d_op, v_op)
-    values = {"photons_per_electron": eta, "photons_per_spike": eta * neuron["spike_charge"] / units.e,
-              "peak_wavelength": float(model.peak_wavelength(p, d_op)),
-              "spectral_width": width, **eta_v, **lam_v}
-    sources = {"photons_per_electron": "emission fit eta(d, V) at (gap_min, threshold_voltage), clipped to its range",
-               "photons_per_spike": "photons_per_electron x spike_charge / e",
-               "peak_wavelength": "emission fit lambda_peak(gap_min)",
+    kernel = emission_point.optical_kernel(em)
+    op = emission_point.operating_point(kernel, d_op, v_op)
+    try:
+        width = fit_emission.fwhm(kernel.wavelength, op["spectrum"])
+        width_src = f"FWHM of the spectrum recomputed at gap {d_op:.4g} m, bias {v_op:.4g} V"
+    except ConvergenceError:
+        width, width_src = fit_emission.spectral_width_at(em, d_op, v_op)
+    spike = spike_waveform(p, neuron)
+    wave = (spike["time"], spike["gap"], spike["voltage"], spike["current"])
+    n_spike = model.spike_photons(lambda d, v: emission_point.efficiency_along(kernel, d, v), *wave)
+    # the card's law along the same waveform, for comparison (NaN: the spike leaves the law's range)
+    n_law = model.spike_photons(lambda d, v: model.quantum_efficiency(p, d, v, out_of_range="nan"), *wave)
+    values = {"photons_per_electron": op["photons_per_electron"], "photons_per_spike": n_spike,
+              "peak_wavelength": op["peak_wavelength"], "spectral_width": width, **eta_v, **lam_v}
+    sources = {**op["sources"],
+               "photons_per_spike": ("integral of eta(d(t), V(t)) I(t)/e dt over the reference spike's waveform "
+                                     "(neuron_capacitance discharging from threshold_voltage to hold_voltage through the "
+                                     "bridged cell at gap_min, fed through series_resistance), eta from the spectra "
+                                     f"physics of the emission result ({kernel.source})"),
                "spectral_width": width_src}
-    sources.update({k: "linear least squares of ln(quantum_efficiency) over (gap, bias)" for k in eta_s})
+    quality = {"efficiency": eta_q, "peak_wavelength": lam_q,
+               "spike": {"duration_s": float(spike["time"][-1]), "charge_C": float(np.trapezoid(spike["current"], spike["time"])),
+                         "photons_per_spike_per_farad": n_spike / neuron["neuron_capacitance"],
+                         "photons_per_spike_emission_law": n_law,
+                         "photons_per_electron_emission_law": float(model.quantum_efficiency(p, d_op, v_op,
+                                                                                               out_of_range="nan"))}}
+    if kernel.hot_weight > 0:
+        values.update(hot_electron_temperature=kernel.hot_temperature, hot_electron_weight=kernel.hot_weight)
+        sources.update(hot_electron_temperature="EmissionSpec.hot_electron_temperature of the emission result",
+                       hot_electron_weight="EmissionSpec.hot_electron_weight of the emission result")
+    sources.update({k: "linear least squares of ln(eta) - 2 ln(1 - V_c/V) over (gap, bias), all points above V_c"
+                    for k in eta_s})
     sources.update({k: "linear least squares of peak_wavelength(gap)" for k in lam_s})
-    sources.update(eta_gap_lo="range of the emission fit", eta_gap_hi="range of the emission fit",
-                   eta_bias_lo="range of the emission fit", eta_bias_hi="range of the emission fit")
-    return values, {**eta_s, **lam_s}, {"efficiency": eta_q, "peak_wavelength": lam_q}, sources
+    sources.update(eta_gap_lo="gap range of the emission result", eta_gap_hi="gap range of the emission result",
+                   eta_bias_lo="photon cutoff V_c (below the stored biases the yield is recomputed from the spectra "
+                               "physics), or the lowest stored bias with a hot-electron channel",
+                   eta_bias_hi="highest bias of the emission result",
+                   eta_bias_cut="h c/(e lambda_max): bias below which no window wavelength can be emitted")
+    return values, {**eta_s, **lam_s}, quality, sources
 
 
 def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,

@@ -41,7 +41,7 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "set_time_tau0": ("s", "set-time law t_set = tau0 exp(-V/V0): prefactor", "positive"),
     "set_time_v0": ("V", "set-time law t_set = tau0 exp(-V/V0): voltage scale", "positive"),
     "photons_per_electron": ("1", "external quantum efficiency at the operating point (gap_min, threshold)", "nonnegative"),
-    "photons_per_spike": ("1", "photons emitted in the reference LIF spike (spike_charge x efficiency / e)", "nonnegative"),
+    "photons_per_spike": ("1", "photons emitted in the reference LIF spike: integral of eta(d(t), V(t)) I(t)/e over its waveform", "nonnegative"),
     "peak_wavelength": ("m", "vacuum peak emission wavelength at the operating point", "positive"),
     "spectral_width": ("m", "full width at half maximum of the emission spectrum at the operating point", "positive"),
     "neuron_capacitance": ("F", "membrane capacitor of the recommended LIF neuron circuit", "positive"),
@@ -62,13 +62,22 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "floor_width": ("m", "width of the smooth floor of the gap at gap_min", "positive"),
     **{f"eta_c{k}": ("1", f"coefficient {k} of ln(eta) in 1, x, u, x^2, x*u, u^2 (x = gap/nm, u = 1 V/|V|)", "finite")
        for k in range(6)},
-    "eta_gap_lo": ("m", "lower gap limit of the emission fit (gap is clipped to it)", "positive"),
-    "eta_gap_hi": ("m", "upper gap limit of the emission fit", "positive"),
-    "eta_bias_lo": ("V", "lower bias limit of the emission fit (|V| is clipped to it)", "positive"),
-    "eta_bias_hi": ("V", "upper bias limit of the emission fit", "positive"),
+    "eta_gap_lo": ("m", "lower gap limit of the emission law (the model refuses below it)", "positive"),
+    "eta_gap_hi": ("m", "upper gap limit of the emission law (the model refuses above it)", "positive"),
+    "eta_bias_lo": ("V", "lower |V| limit of the emission law's data (between eta_bias_cut and it the model refuses)", "positive"),
+    "eta_bias_hi": ("V", "upper |V| limit of the emission law (the model refuses above it)", "positive"),
+    "eta_bias_cut": ("V", "photon cutoff bias h c/(e lambda_max) of the emission window: eta = 0 for |V| <= it "
+                     "(0: no cutoff, hot-electron channel)", "nonnegative"),
+    "hot_electron_temperature": ("K", "effective electron temperature of the hot-electron (overbias) channel", "positive"),
+    "hot_electron_weight": ("1", "weight of the hot-electron channel relative to inelastic tunnelling", "positive"),
     **{f"lambda_c{k}": ("m", f"coefficient {k} of the peak wavelength in 1, x, x^2 (x = gap/nm)", "finite")
        for k in range(3)},
 }
+
+
+#: Parameters a card may lack: the hot-electron channel (only when the emission stage has one) and the
+#: photon cutoff (cards written before it read as 0, no cutoff).
+OPTIONAL = frozenset({"hot_electron_temperature", "hot_electron_weight", "eta_bias_cut"})
 
 
 def _check_value(name: str, value: Any) -> float:
@@ -114,7 +123,7 @@ class DeviceCard:
 
     def validate(self) -> None:
         """Raise SpecError for a missing, unknown or non-physical parameter."""
-        missing = [k for k in PARAMETERS if k not in self.parameters]
+        missing = [k for k in PARAMETERS if k not in self.parameters and k not in OPTIONAL]
         if missing:
             raise SpecError(f"DeviceCard '{self.name}' lacks parameter(s) {missing}; refit or add them (SI units)")
         for name, entry in self.parameters.items():
@@ -140,7 +149,9 @@ class DeviceCard:
                             f"({v['resistance_off']} Ohm)")
 
     def value(self, name: str) -> float:
-        """Value of parameter ``name`` (SI)."""
+        """Value of parameter ``name`` (SI); an absent optional model parameter has its model default."""
+        if name not in self.parameters and name in OPTIONAL and name in ModelParams.names():
+            return float(ModelParams.__dataclass_fields__[name].default)
         return float(self.parameters[name]["value"])
 
     def values(self) -> dict[str, float]:
@@ -150,7 +161,7 @@ class DeviceCard:
     def model_params(self) -> ModelParams:
         """The physical model's parameters."""
         v = self.values()
-        return ModelParams(**{k: v[k] for k in ModelParams.names()})
+        return ModelParams(**{k: v[k] for k in ModelParams.names() if k in v})
 
     def latch_params(self) -> LatchParams:
         """The LIF threshold switch's parameters."""

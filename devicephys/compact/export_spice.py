@@ -49,7 +49,7 @@ def _param_lines(card: DeviceCard, names: list[str]) -> list[str]:
     lines = []
     for name in names:
         unit, desc, _ = PARAMETERS[name]
-        source = card.parameters[name].get("source", "")
+        source = card.parameters.get(name, {}).get("source", "")
         lines.append(f"* {name} [{unit}]: {desc}" + (f" (source: {source})" if source else ""))
         lines.append(f".param {name} = {card.value(name)!r}")
     return lines
@@ -69,9 +69,14 @@ _PHYSICAL_BODY = """\
 * smooth floor at gap_min, continued linearly below it (a restoring rate, no overflow)
 .func zfl(x) {{(gap_min - gapm(x))/floor_width}}
 .func floorf(x) {{1 - exp(min(zfl(x), 0)) - max(zfl(x), 0)}}
+* photon yield: (1 - eta_bias_cut/|v|)^2 exp(P), exactly 0 at or below the photon cutoff eta_bias_cut.
+* The law holds inside gap eta_gap_lo..eta_gap_hi and |v| eta_bias_lo..eta_bias_hi (the card's range);
+* outside it this export holds the gap and bias at the range's edge (a simulator needs a continuous
+* function) and the NumPy reference refuses: read V(opt) only where the waveform stays in the range.
 .func xnm(x) {{min(max(gapm(x), eta_gap_lo), eta_gap_hi)*1e9}}
 .func ub(v) {{1/min(max(abs(v), eta_bias_lo), eta_bias_hi)}}
-.func eta(x, v) {{exp(eta_c0 + eta_c1*xnm(x) + eta_c2*ub(v) + eta_c3*xnm(x)*xnm(x) + eta_c4*xnm(x)*ub(v) + eta_c5*ub(v)*ub(v))}}
+.func rise(v) {{max(1 - eta_bias_cut/max(abs(v), 1e-30), 0)}}
+.func eta(x, v) {{rise(v)*rise(v)*exp(eta_c0 + eta_c1*xnm(x) + eta_c2*ub(v) + eta_c3*xnm(x)*xnm(x) + eta_c4*xnm(x)*ub(v) + eta_c5*ub(v)*ub(v))}}
 .func lpeak(x) {{lambda_c0 + lambda_c1*xnm(x) + lambda_c2*xnm(x)*xnm(x)}}
 * cell current: tunnelling gap in series with the filament, leakage in parallel
 Bcell anode cathode I = gcell(V(nx))*V(anode, cathode)

@@ -41,7 +41,7 @@ _PHYSICAL_BODY = """\
     localparam real k_boltzmann = {k_b!r};  // [J/K]
     localparam real planck_c = {hc!r};  // h c [J m]
     localparam real q_e = {q!r};  // [C]
-    real v, x, dtemp, gapm, ggap, gcell, sarg, drive, arrh, zfl, floorf, xnm, ub, eta, lpeak, icell;
+    real v, x, dtemp, gapm, ggap, gcell, sarg, drive, arrh, zfl, floorf, xnm, ub, rise, eta, lpeak, icell;
     analog begin
         v = V(anode, cathode);
         x = V(nx);        // filament closure (gap_max - gap) [nm]
@@ -55,9 +55,13 @@ _PHYSICAL_BODY = """\
         // smooth floor at gap_min, continued linearly below it (no overflow)
         zfl = (gap_min - gapm) / floor_width;
         floorf = 1 - exp(min(zfl, 0)) - max(zfl, 0);
+        // photon yield (1 - eta_bias_cut/|v|)^2 exp(P), exactly 0 at or below the photon cutoff; the law holds
+        // inside the card's range (eta_gap_lo..eta_gap_hi, eta_bias_lo..eta_bias_hi): outside it the gap and bias
+        // are held at the range's edge (continuity for the simulator) and the NumPy reference refuses
         xnm = min(max(gapm, eta_gap_lo), eta_gap_hi) * 1e9;
         ub = 1 / min(max(abs(v), eta_bias_lo), eta_bias_hi);
-        eta = exp(eta_c0 + eta_c1 * xnm + eta_c2 * ub + eta_c3 * xnm * xnm + eta_c4 * xnm * ub + eta_c5 * ub * ub);
+        rise = max(1 - eta_bias_cut / max(abs(v), 1e-30), 0);
+        eta = rise * rise * exp(eta_c0 + eta_c1 * xnm + eta_c2 * ub + eta_c3 * xnm * xnm + eta_c4 * xnm * ub + eta_c5 * ub * ub);
         lpeak = lambda_c0 + lambda_c1 * xnm + lambda_c2 * xnm * xnm;
         icell = gcell * v;
         I(anode, cathode) <+ icell;

@@ -1,11 +1,15 @@
 """Fit the optical part of the compact model to an emission result (``emission.nc``).
 
-``ln eta(d, V)`` is fitted by linear least squares with the basis
-``1, x, u, x^2, x u, u^2`` (``x = d/1 nm``, ``u = 1 V/|V|``) over the points
-where ``eta`` exceeds 1e-2 of its maximum (near the quantum cutoff ``ln eta``
-runs to minus infinity and no smooth form applies).  The powers of ``1/V``
-follow the cutoff ``1 - h nu/(e V)`` better than powers of ``V``; the peak
-wavelength by a quadratic in ``x``.  The FWHM comes from the spectrum itself.
+The photon yield is fitted as ``eta(d, V) = (1 - V_c/|V|)^2 exp(P(x, u))``
+with ``P`` linear in ``1, x, u, x^2, x u, u^2`` (``x = d/1 nm``,
+``u = 1 V/|V|``) and ``V_c = h c/(e lambda_max)`` the bias below which
+inelastic tunnelling emits no photon in the wavelength window: the spectrum
+rises as ``(1 - h nu/(e V))`` below each photon's cutoff, so its integral
+starts as ``(1 - V_c/V)^2``.  Every point above ``V_c`` is used (none is
+dropped); below the lowest stored bias the yield is recomputed from the
+result's own spectra physics (:mod:`devicephys.compact.emission_point`).  The
+peak wavelength of the gap resonance is a quadratic in ``x``.  The FWHM comes
+from the spectrum itself.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from devicephys.compact import emission_point
 from devicephys.compact.fit import require
 from devicephys.errors import ConvergenceError
 
@@ -32,31 +37,79 @@ def _linear_fit(a: np.ndarray, b: np.ndarray, names: list[str], what: str):
     return coef, np.sqrt(np.diag(cov)), resid
 
 
-def fit_efficiency(ds: xr.Dataset):
-    """Coefficients of ``ln eta`` with 1-sigma, the fitted range, and residual statistics."""
+def fit_efficiency(ds: xr.Dataset, extension_points: int = 6):
+    """Coefficients of the law ``eta = (1 - V_c/|V|)^2 exp(P)`` with 1-sigma, its range, and residual statistics.
+
+    Least squares on ``ln eta``, each point weighted by its yield relative to
+    the largest at its gap (the law is for counting photons).
+
+    ``V_c = h c / (e lambda_max)`` is the bias below which inelastic tunnelling
+    emits nothing in the wavelength window; the law is exactly zero there.  All
+    (gap, bias) points of the emission result above ``V_c`` enter the fit, and
+    ``extension_points`` biases between ``V_c`` and the lowest stored bias are
+    recomputed from the result's own spectra physics
+    (:mod:`devicephys.compact.emission_point`), so the law's range reaches
+    down to ``V_c``; stored points at or below ``V_c`` are kept as checks of
+    the law's exact zero (their largest yield is reported).  With a hot-electron channel there is no cutoff (``V_c = 0``)
+    and the range starts at the lowest stored bias.
+    """
     require(ds, EMISSION_VARIABLES, "emission result")
-    qe = ds["quantum_efficiency"].transpose("gap", "bias").values
-    x, y = np.meshgrid(ds["gap"].values / _NM, ds["bias"].values, indexing="ij")
-    ok = np.isfinite(qe) & (qe > 1e-2 * np.nanmax(qe))
+    kernel = emission_point.optical_kernel(ds)
+    stored = np.sort(ds["bias"].values.astype(float))
+    v_c = kernel.cutoff_bias if kernel.hot_weight == 0 else 0.0
+    first = stored[stored > v_c].min() if (stored > v_c).any() else v_c
+    extra = np.linspace(v_c, first, extension_points + 2)[1:-1] if v_c > 0 and first > v_c else np.array([])
+    biases = np.concatenate([extra, stored])
+    qe = emission_point.efficiency_table(kernel, biases)
+    stored_qe = ds["quantum_efficiency"].transpose("gap", "bias").sel(bias=stored).values
+    x, y = np.meshgrid(kernel.gap / _NM, biases, indexing="ij")
+    above = y > v_c
+    ok = above & np.isfinite(qe) & (qe > 0)
+    if (above & ~(qe > 0)).any():
+        b = float(y[above & ~(qe > 0)].max())
+        raise ConvergenceError(f"emission fit: zero emission at {b:.4g} V, above the window's cutoff {v_c:.4g} V; the "
+                               "optical data vanish at the window's long end: narrow wavelength_max")
     if ok.sum() < 7:
-        raise ConvergenceError("emission fit: fewer than 7 (gap, bias) points with non-negligible efficiency; "
+        raise ConvergenceError("emission fit: fewer than 7 (gap, bias) points above the photon cutoff; "
                                "the emission result needs more gaps and biases above the photon cutoff")
     xs, ys = x[ok], y[ok]
     us = 1.0 / ys
     columns = [np.ones_like(xs), xs, us, xs * xs, xs * us, us * us]
     used = _usable_terms(len(np.unique(xs)), len(np.unique(ys)))
     basis = np.column_stack([columns[k] for k in used])
-    coef, sigma, resid = _linear_fit(basis, np.log(qe[ok]), [f"eta_c{k}" for k in used], "efficiency fit")
+    target = np.log(qe[ok]) - 2.0 * np.log1p(-v_c / ys)
+    # photon-weighted: each point weighs as its yield relative to the largest at its gap, so the law is
+    # accurate where the photons are (the deep tail near the cutoff holds ln eta far below, and few photons)
+    weight = np.sqrt(qe[ok] / np.max(np.where(ok, qe, 0.0), axis=1, keepdims=True).repeat(qe.shape[1], 1)[ok])
+    coef, sigma, _ = _linear_fit(basis * weight[:, None], target * weight, [f"eta_c{k}" for k in used],
+                                 "efficiency fit")
+    resid = basis @ coef - target
+    wrms = float(np.sqrt(np.sum(weight**2 * resid**2) / np.sum(weight**2)))
     values = {f"eta_c{k}": 0.0 for k in range(6)}
     sigmas = dict.fromkeys(values, 0.0)
     for k, c, e in zip(used, coef, sigma):
         values[f"eta_c{k}"], sigmas[f"eta_c{k}"] = float(c), float(e)
-    values.update(eta_gap_lo=float(ds["gap"].min()), eta_gap_hi=float(ds["gap"].max()),
-                  eta_bias_lo=float(ys.min()), eta_bias_hi=float(ds["bias"].max()))
+    values.update(eta_gap_lo=float(kernel.gap.min()), eta_gap_hi=float(kernel.gap.max()),
+                  eta_bias_lo=float(v_c if len(extra) else first if v_c > 0 else stored[0]), eta_bias_hi=float(stored[-1]),
+                  eta_bias_cut=float(v_c))
+    below = qe[~above]
     quality = {"ln_eta_rms": float(np.sqrt(np.mean(resid ** 2))), "ln_eta_max": float(np.max(np.abs(resid))),
-               "points": int(ok.sum()), "points_below_1pc_excluded": int((~ok).sum()),
-               "terms_fixed_at_zero": [f"eta_c{k}" for k in range(6) if k not in used]}
+               "ln_eta_rms_photon_weighted": wrms,
+               "ln_eta_max_above_10pc": float(np.max(np.abs(resid[weight**2 > 0.1]))),
+               "points": int(ok.sum()), "points_recomputed_below_stored_biases": int(len(extra) * len(kernel.gap)),
+               "points_at_or_below_cutoff": int(below.size),
+               "eta_at_or_below_cutoff_max": float(below.max()) if below.size else 0.0,
+               "recomputed_versus_stored_max_relative": _recompute_check(qe[:, len(extra):], stored_qe),
+               "kernel": kernel.source, "terms_fixed_at_zero": [f"eta_c{k}" for k in range(6) if k not in used]}
     return values, sigmas, quality
+
+
+def _recompute_check(recomputed: np.ndarray, stored: np.ndarray) -> float:
+    """Largest relative difference between recomputed and stored photons per electron (where stored > 0)."""
+    pos = stored > 0
+    if not pos.any():
+        return 0.0
+    return float(np.max(np.abs(recomputed[pos] - stored[pos]) / stored[pos]))
 
 
 def _usable_terms(n_gaps: int, n_biases: int) -> list[int]:

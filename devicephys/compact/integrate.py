@@ -85,7 +85,7 @@ def _trace(p, t, y, tp, vp, r_series) -> Trace:
     v_src = np.interp(t, tp, vp)
     i = model.series_current(p, d, v_src, r_series)
     v = v_src - r_series * i
-    return Trace(t, v_src, v, i, d, temp, model.optical_power(p, d, v))
+    return Trace(t, v_src, v, i, d, temp, model.optical_power(p, d, v, out_of_range="nan"))
 
 
 def step_many(p: ModelParams, gap, temperature, v_source, r_series, dt: float):
@@ -154,7 +154,7 @@ def simulate_lif_physical(p: ModelParams, v_in: float, r_series: float, capacita
         raise ConvergenceError(f"physical LIF integration failed ({sol.message}); shorten t_end or loosen rtol")
     v, d, temp = sol.y
     return {"time": sol.t, "voltage": v, "gap": d, "temperature": temp, "current": model.cell_current(p, d, v),
-            "optical_power": model.optical_power(p, d, v)}
+            "optical_power": model.optical_power(p, d, v, out_of_range="nan")}
 
 
 def set_time(p: ModelParams, v: float, *, floor_widths: float = 3.0) -> float:

@@ -31,9 +31,11 @@ Thermal node::
     C_th dT/dt = V I - (T - T_0) / R_th
 
 Optical output: photon rate ``eta(d, V) |I| / e`` [1/s] with ``ln eta`` a
-quadratic polynomial in ``x = d/1 nm`` and ``u = 1 V/|V|`` fitted to the
-emission stage (arguments clipped to the fitted range), and optical power
-``rate h c / lambda_peak(d)`` [W] with ``lambda_peak`` quadratic in ``x``.
+``(1 - V_c/|V|)^2 exp(P)``, ``P`` quadratic in ``x = d/1 nm`` and
+``u = 1 V/|V|``, fitted to the emission stage; exactly zero at or below the
+window's photon cutoff ``V_c``; outside the law's range it refuses (or flags
+NaN on request), never clips.  Optical power ``rate h c / lambda_peak(d)`` [W]
+with ``lambda_peak`` quadratic in ``x``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from devicephys import units
+from devicephys.errors import SpecError
 
 #: Length scale of the emission polynomials [m].
 NM = 1e-9
@@ -85,7 +88,10 @@ class ModelParams:
     eta_c0 .. eta_c5 : float
         Coefficients of ``ln eta`` in ``1, x, u, x^2, x u, u^2`` [1].
     eta_gap_lo, eta_gap_hi, eta_bias_lo, eta_bias_hi : float
-        Range of the emission fit in gap [m] and bias [V].
+        Range of the emission law in gap [m] and bias [V]; outside it the law refuses.
+    eta_bias_cut : float
+        Photon cutoff bias V_c = h c/(e lambda_max) of the emission window [V]: ``eta`` is exactly
+        zero for ``|V| <= V_c`` (0: no cutoff, e.g. with a hot-electron channel).
     lambda_c0, lambda_c1, lambda_c2 : float
         Peak wavelength ``c0 + c1 x + c2 x^2`` [m].
     """
@@ -115,6 +121,7 @@ class ModelParams:
     eta_gap_hi: float = 10e-9
     eta_bias_lo: float = 0.1
     eta_bias_hi: float = 10.0
+    eta_bias_cut: float = 0.0
     lambda_c0: float = 700e-9
     lambda_c1: float = 0.0
     lambda_c2: float = 0.0
@@ -176,35 +183,89 @@ def temperature_rate(p: ModelParams, d, v, temperature):
     return (power - (np.asarray(temperature) - p.ambient_temperature) / p.thermal_resistance) / p.thermal_capacitance
 
 
-def _eta_args(p: ModelParams, d, v):
-    x = np.clip(np.asarray(d), p.eta_gap_lo, p.eta_gap_hi) / NM
-    y = np.clip(np.abs(np.asarray(v)), p.eta_bias_lo, p.eta_bias_hi)
-    return x, y
+def emission_range_mask(p: ModelParams, d, v):
+    """True where (``d`` [m], ``v`` [V]) lies inside the emission law's range.
+
+    The range is the gap range ``[eta_gap_lo, eta_gap_hi]`` times the biases
+    ``|V| <= eta_bias_cut`` (exact zero: quantum cutoff) or
+    ``eta_bias_lo <= |V| <= eta_bias_hi`` (the data).
+    """
+    d, y = np.asarray(d, dtype=float), np.abs(np.asarray(v, dtype=float))
+    gap_ok = (d >= p.eta_gap_lo) & (d <= p.eta_gap_hi)
+    bias_ok = (y <= p.eta_bias_cut) | ((y >= p.eta_bias_lo) & (y <= p.eta_bias_hi))
+    return gap_ok & bias_ok
 
 
-def quantum_efficiency(p: ModelParams, d, v):
-    """Photons per tunnelling electron eta(d, V) [1] from the emission fit."""
-    x, y = _eta_args(p, d, v)
-    u = 1.0 / y
-    ln_eta = (p.eta_c0 + p.eta_c1 * x + p.eta_c2 * u + p.eta_c3 * x * x
-              + p.eta_c4 * x * u + p.eta_c5 * u * u)
-    return np.exp(ln_eta)
+def _refuse_outside(p: ModelParams, d, v) -> None:
+    inside = emission_range_mask(p, d, v)
+    if np.all(inside):
+        return
+    k = np.flatnonzero(~np.broadcast_to(inside, np.broadcast(np.asarray(d), np.asarray(v)).shape).ravel())[0]
+    d_bad = float(np.broadcast_to(np.asarray(d, float), inside.shape).ravel()[k])
+    v_bad = float(np.broadcast_to(np.asarray(v, float), inside.shape).ravel()[k])
+    raise SpecError(f"emission law at gap {d_bad:.4g} m, bias {v_bad:.4g} V: outside its range (gap "
+                    f"{p.eta_gap_lo:.4g}-{p.eta_gap_hi:.4g} m; |V| <= {p.eta_bias_cut:.4g} V or "
+                    f"{p.eta_bias_lo:.4g}-{p.eta_bias_hi:.4g} V); rerun the emission stage over that gap and bias "
+                    "range and refit the card")
 
 
-def peak_wavelength(p: ModelParams, d):
-    """Peak emission wavelength [m] at gap ``d`` [m]."""
-    x = np.clip(np.asarray(d), p.eta_gap_lo, p.eta_gap_hi) / NM
-    return p.lambda_c0 + p.lambda_c1 * x + p.lambda_c2 * x * x
+def quantum_efficiency(p: ModelParams, d, v, *, out_of_range: str = "raise"):
+    """Photons per tunnelling electron eta(d, V) [1] from the emission law.
+
+    ``eta = (1 - V_c/|V|)^2 exp(P(x, u))`` above the cutoff ``V_c`` and exactly 0
+    at or below it.  Outside the law's range (:func:`emission_range_mask`) it
+    raises SpecError (``out_of_range="raise"``) or returns NaN there
+    (``out_of_range="nan"``, for waveforms that leave the range); nothing is clipped.
+    """
+    if out_of_range == "raise":
+        _refuse_outside(p, d, v)
+    d, y = np.asarray(d, dtype=float), np.abs(np.asarray(v, dtype=float))
+    x = d / NM
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        u = 1.0 / y
+        ln_eta = (p.eta_c0 + p.eta_c1 * x + p.eta_c2 * u + p.eta_c3 * x * x
+                  + p.eta_c4 * x * u + p.eta_c5 * u * u)
+        rise = np.where(y > p.eta_bias_cut, 1.0 - p.eta_bias_cut / np.where(y > 0, y, 1.0), 0.0)
+        eta = np.where(y > p.eta_bias_cut, rise * rise * np.exp(np.where(y > p.eta_bias_cut, ln_eta, 0.0)), 0.0)
+    return np.where(emission_range_mask(p, d, y), eta, np.nan)
 
 
-def photon_rate(p: ModelParams, d, v):
-    """Emitted photons per second [1/s]."""
-    return quantum_efficiency(p, d, v) * np.abs(cell_current(p, d, v)) / units.e
+def peak_wavelength(p: ModelParams, d, *, out_of_range: str = "raise"):
+    """Resonance (peak) wavelength [m] of the gap at ``d`` [m], inside the law's gap range."""
+    d = np.asarray(d, dtype=float)
+    inside = (d >= p.eta_gap_lo) & (d <= p.eta_gap_hi)
+    if out_of_range == "raise" and not np.all(inside):
+        _refuse_outside(p, d, p.eta_bias_lo)
+    x = d / NM
+    return np.where(inside, p.lambda_c0 + p.lambda_c1 * x + p.lambda_c2 * x * x, np.nan)
 
 
-def optical_power(p: ModelParams, d, v):
-    """Emitted optical power [W] (photon rate times the peak photon energy)."""
-    return photon_rate(p, d, v) * units.h * units.c0 / peak_wavelength(p, d)
+def spike_photons(eta, time, gap, voltage, current) -> float:
+    """Photons [1] of one spike: the trapezoidal integral of eta(d(t), V(t)) |I(t)| / e over ``time`` [s].
+
+    ``eta`` is a callable ``(gap [m], voltage [V]) -> photons per electron`` (e.g.
+    ``lambda d, v: quantum_efficiency(p, d, v)``, which refuses outside its range);
+    ``gap`` [m], ``voltage`` [V] and ``current`` [A] are the spike's waveform.
+    """
+    rate = np.asarray(eta(np.asarray(gap, dtype=float), np.asarray(voltage, dtype=float)), dtype=float)
+    rate = rate * np.abs(np.asarray(current, dtype=float)) / units.e
+    return float(np.trapezoid(rate, np.asarray(time, dtype=float)))
+
+
+def photon_rate(p: ModelParams, d, v, *, out_of_range: str = "raise"):
+    """Emitted photons per second [1/s] (``out_of_range`` as in :func:`quantum_efficiency`)."""
+    return quantum_efficiency(p, d, v, out_of_range=out_of_range) * np.abs(cell_current(p, d, v)) / units.e
+
+
+def optical_power(p: ModelParams, d, v, *, out_of_range: str = "raise"):
+    """Emitted optical power [W] (photon rate times the resonance photon energy).
+
+    With ``out_of_range="nan"`` samples outside the emission law's range are NaN (flagged, not clipped).
+    """
+    rate = photon_rate(p, d, v, out_of_range=out_of_range)
+    lam = peak_wavelength(p, d, out_of_range=out_of_range)
+    with np.errstate(invalid="ignore"):
+        return np.where(rate == 0, 0.0, rate * units.h * units.c0 / lam)
 
 
 def series_current(p: ModelParams, d, v_source, r_series):

@@ -39,7 +39,9 @@ def fem_like(rupture_time: float = T_RUPTURE):
 
 @pytest.fixture(scope="module")
 def card():
-    return build.fit_device(fem_like(), synthetic.emission_dataset(), CompactSpec(verify=False))
+    # the FEM-like device fires at ~0.2 V: its light (photon energy <= 0.2 eV) lies in the mid-infrared
+    emission = synthetic.emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
+    return build.fit_device(fem_like(), emission, CompactSpec(verify=False))
 
 
 def test_relaxation_reproduces_the_fem_rupture_time(card):

@@ -1,0 +1,178 @@
+"""Emission spectra of an emission result recomputed at any (gap, bias) inside its gap range.
+
+The emission stage builds its spectra (:mod:`devicephys.emission.spectra`) as
+the optical response times the tunnelling current-noise spectrum::
+
+    dN/dnu = 2 e F(eV - h nu) R_rad(d, nu) / (V h nu)                 [1/Hz]
+
+The optical factor ``R_rad(d, nu)`` [Ohm] does not depend on the bias, so the
+spectrum, and its integral (photons per electron), follow at any bias from the
+stored optical data.  Two sources of ``R_rad``:
+
+* an emission result that carries its EmissionSpec (attribute ``spec``) and
+  ``purcell`` / ``radiative_efficiency``: :func:`spectra.radiation_resistance`
+  with the spec's insulator index, temperature and hot-electron channel;
+* any other dataset (e.g. a synthetic fixture): ``R_rad`` read back from the
+  stored spectrum at the highest bias with the T = 0 noise factor
+  ``F = max(eV - h nu, 0)`` (no information above ``e V_max``, where nothing
+  is emitted at any bias up to ``V_max``).
+
+Between grid gaps ``R_rad`` is interpolated linearly in gap; outside the gap
+grid, or above ``V_max`` for a read-back kernel, a :class:`SpecError` names
+the value, the range and the fix.  Nothing is clipped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from devicephys import units
+from devicephys.emission import spectra
+from devicephys.errors import ConvergenceError, SpecError
+
+
+@dataclass(frozen=True)
+class OpticalKernel:
+    """Bias-independent optical factor of an emission result.
+
+    Attributes
+    ----------
+    gap : ndarray
+        Grid gaps [m].
+    wavelength : ndarray
+        Vacuum wavelengths [m], ascending.
+    r_rad : ndarray
+        Radiation resistance (gap, wavelength) [Ohm].
+    temperature : float
+        Electron temperature of the inelastic noise factor [K].
+    hot_temperature, hot_weight : float
+        Hot-electron channel: effective temperature [K] and weight [1] (weight 0: no channel).
+    bias_max : float
+        Highest bias [V] the kernel holds (inf when computed from the optical data).
+    source : str
+        How the kernel was obtained.
+    """
+
+    gap: np.ndarray
+    wavelength: np.ndarray
+    r_rad: np.ndarray
+    temperature: float
+    hot_temperature: float
+    hot_weight: float
+    bias_max: float
+    source: str
+
+    @property
+    def cutoff_bias(self) -> float:
+        """Bias [V] below which no window wavelength can be emitted by inelastic tunnelling: hc/(e lambda_max)."""
+        return float(units.h * units.c0 / (units.e * self.wavelength[-1]))
+
+
+def _spec(ds: xr.Dataset) -> dict | None:
+    try:
+        return json.loads(ds.attrs["spec"]) if "spec" in ds.attrs else None
+    except json.JSONDecodeError:
+        return None
+
+
+def optical_kernel(ds: xr.Dataset) -> OpticalKernel:
+    """The optical factor R_rad(gap, wavelength) [Ohm] of an emission result (see the module docstring)."""
+    lam = ds["wavelength"].values.astype(float)
+    order = np.argsort(lam)
+    lam = lam[order]
+    gaps = ds["gap"].values.astype(float)
+    spec = _spec(ds)
+    if spec is not None and {"purcell", "radiative_efficiency", "insulator_index"} <= set(ds.variables):
+        if float(spec.get("defect_band_efficiency", 0.0)) > 0:
+            raise SpecError(f"emission result: defect_band_efficiency = {spec['defect_band_efficiency']} emits at a "
+                            "fixed photon energy whatever the bias; the compact model carries no such band: rerun "
+                            "the emission stage with defect_band_efficiency = 0")
+        pur = ds["purcell"].transpose("gap", "wavelength").values[:, order]
+        eff = ds["radiative_efficiency"].transpose("gap", "wavelength").values[:, order]
+        n = float(ds["insulator_index"])
+        r = np.array([spectra.radiation_resistance(lam, g, n, pur[i], eff[i]) for i, g in enumerate(gaps)])
+        return OpticalKernel(gaps, lam, r, float(spec.get("temperature", 0.0)),
+                             float(spec.get("hot_electron_temperature", 0.0)),
+                             float(spec.get("hot_electron_weight", 0.0)), float("inf"),
+                             "EmissionResult purcell x radiative_efficiency (radiation resistance), noise factor at "
+                             f"T = {float(spec.get('temperature', 0.0)):.4g} K")
+    biases = ds["bias"].values.astype(float)
+    v_max = float(biases.max())
+    s = ds["spectrum"].sel(bias=v_max).transpose("gap", "wavelength").values[:, order]
+    energy = units.h * units.c0 / lam
+    f0 = np.maximum(units.e * v_max - energy, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(f0 > 0, s * v_max * energy * lam**2 / (2 * units.e * units.c0 * f0), 0.0)
+    return OpticalKernel(gaps, lam, r, 0.0, 0.0, 0.0, v_max,
+                         f"optical factor read back from EmissionResult.spectrum at {v_max:.4g} V (T = 0 noise factor)")
+
+
+def _r_at(k: OpticalKernel, gap: float) -> np.ndarray:
+    lo, hi = float(k.gap.min()), float(k.gap.max())
+    if not lo <= gap <= hi:
+        raise SpecError(f"emission at gap {gap:.4g} m: outside the emission result's gaps {lo:.4g}-{hi:.4g} m; rerun "
+                        "the emission stage with gap_min/gap_max covering it")
+    order = np.argsort(k.gap)
+    g, r = k.gap[order], k.r_rad[order]
+    if len(g) == 1:
+        return r[0]
+    i = int(np.clip(np.searchsorted(g, gap) - 1, 0, len(g) - 2))
+    w = (gap - g[i]) / (g[i + 1] - g[i])
+    return (1.0 - w) * r[i] + w * r[i + 1]
+
+
+def spectrum_at(k: OpticalKernel, gap: float, bias: float) -> np.ndarray:
+    """Photons per electron per unit wavelength [1/m] at ``gap`` [m] and ``bias`` [V], on ``k.wavelength``."""
+    v = abs(float(bias))
+    if v > k.bias_max:
+        raise SpecError(f"emission at bias {v:.4g} V: above the {k.bias_max:.4g} V the emission result's spectra "
+                        "determine; rerun the emission stage with bias_max covering it")
+    if v == 0:
+        return np.zeros_like(k.wavelength)
+    r = _r_at(k, gap)
+    s = spectra.inelastic_spectrum(k.wavelength, v, r, k.temperature)
+    if k.hot_weight > 0:
+        s = s + spectra.hot_electron_spectrum(k.wavelength, v, r, k.hot_temperature, k.hot_weight)
+    return s
+
+
+def efficiency_at(k: OpticalKernel, gap: float, bias: float) -> float:
+    """Photons per electron [1] in the wavelength window at ``gap`` [m] and ``bias`` [V]."""
+    return float(spectra.quantum_efficiency(k.wavelength, spectrum_at(k, gap, bias)))
+
+
+def efficiency_along(k: OpticalKernel, gap, bias) -> np.ndarray:
+    """Photons per electron [1] along a waveform: ``gap`` [m] and ``bias`` [V] arrays of one length."""
+    gap, bias = np.broadcast_arrays(np.asarray(gap, dtype=float), np.asarray(bias, dtype=float))
+    return np.array([efficiency_at(k, float(g), float(b)) for g, b in zip(gap.ravel(), bias.ravel())]).reshape(gap.shape)
+
+
+def efficiency_table(k: OpticalKernel, biases) -> np.ndarray:
+    """(gap, bias) photons per electron [1] on the kernel's gaps and ``biases`` [V]."""
+    return np.array([[efficiency_at(k, g, b) for b in biases] for g in k.gap])
+
+
+def operating_point(k: OpticalKernel, gap: float, bias: float) -> dict:
+    """Photons per electron, peak wavelength [m] and spectrum at the operating point, with sources.
+
+    Raises ConvergenceError when nothing in the window is emitted there (bias
+    below the cutoff of every window wavelength and no hot-electron channel).
+    """
+    s = spectrum_at(k, gap, bias)
+    eta = float(spectra.quantum_efficiency(k.wavelength, s))
+    where = f"at gap {gap:.4g} m, bias {abs(bias):.4g} V"
+    if not eta > 0:
+        need = units.h * units.c0 / (units.e * abs(bias))
+        raise ConvergenceError(f"emission {where}: no photon in the window {k.wavelength[0]:.4g}-{k.wavelength[-1]:.4g} m "
+                               f"(inelastic tunnelling emits only above hc/(eV) = {need:.4g} m); rerun the emission "
+                               f"stage with wavelength_max above {need:.4g} m")
+    lam_pk = spectra.peak_wavelength(k.wavelength, s)
+    edge = " (peak at the window's long edge: the window cuts it)" if np.argmax(s) == len(s) - 1 else ""
+    how = f"spectra physics recomputed {where} from the {k.source}"
+    return {"photons_per_electron": eta, "peak_wavelength": lam_pk, "spectrum": s,
+            "sources": {"photons_per_electron": f"integral over the window of the spectrum; {how}",
+                        "peak_wavelength": f"maximum of the spectrum{edge}; {how}"}}
