@@ -272,3 +272,18 @@ def test_memory_refusal_names_the_fields():
 
     with pytest.raises(SpecError, match=r"GiB.*ArraySpec\.nx, ny or layers.*memory_limit"):
         _check_build_memory(ArraySpec(nx=4096, ny=4096, coupling_radius=20e-6, memory_limit=8e9))
+
+
+@pytest.mark.slow
+@pytest.mark.fdtd
+def test_readme_emission_sweep_runs(tmp_path):
+    """The README's emission sweep on the real stage (three FDTD runs of the fast preset; ~7 min on 2 busy cores)."""
+    block = re.search(r"```yaml\n(preset: fast\nsweeps:\n.*?)```", README.read_text(), re.S)
+    spec = pipeline.PipelineSpec.from_yaml(block.group(1))
+    sweep = next(s for s in spec.sweeps if s.stage == "emission")
+    ds = run_sweep(spec.stage_spec("emission"), sweep, tmp_path, progress=False)
+    radii = ds[sweep.field].values
+    assert len(radii) == len(sweep.values) and ds[sweep.field].attrs["units"] == "m"
+    np.testing.assert_allclose(ds[f"result_{sweep.field}"].values, radii)  # the pipeline's emission keeps its own tip
+    assert all(np.isfinite(ds[n].values).all() for n in ds.data_vars)
+    assert (tmp_path / f"sweep_emission_{sweep.field}.png").is_file()
