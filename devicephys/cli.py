@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--full", action="store_true", help="converged preset instead of the fast demo preset")
     run.add_argument("--scheduler", default=None, help="Dask scheduler address for sweeps (default: local processes)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--strict", action="store_true",
+                     help="a failing row of the joint audit fails the run (exit 3) instead of showing red")
 
     for stage in stages.STAGES:
         sp = sub.add_parser(stage.name, help=stage.summary)
@@ -141,8 +143,16 @@ def _cmd_run(args) -> int:
     from devicephys.io import writable_folder
 
     writable_folder(args.out)  # before any stage: --out that is a file or read-only is one line, exit 2
+    if args.strict:
+        spec = spec.model_copy(update={"strict": True})
     summary = pipeline.run(spec, Path(args.out), progress=not args.quiet, scheduler=args.scheduler)
-    failed = [name for name, row in summary.items() if row.get("status") == "failed"]
+    absent = [name for name, row in summary.items() if row.get("status") == "not available"]
+    for name in absent:
+        try:
+            stages.get(name).runner()
+        except StageUnavailableError as exc:
+            print(f"devicephys: {exc}", file=sys.stderr)
+    failed = [name for name, row in summary.items() if row.get("status") == "failed"] + absent
     if failed:
         print(f"devicephys: stage(s) failed: {', '.join(failed)} (see the lines above; finished stages are kept)",
               file=sys.stderr)

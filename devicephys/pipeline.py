@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
+import numpy as np
 from pydantic import model_validator
 
 from devicephys import stages, strict_json
@@ -26,7 +27,7 @@ from devicephys.errors import ConvergenceError, SpecError, StageUnavailableError
 from devicephys.io import atomic_write_text, writable_folder
 from devicephys.spec import Spec, option
 from devicephys.sweep import SweepSpec, sweep_points
-from devicephys.versions import collect
+from devicephys.versions import collect, engine_versions
 
 _DONE = ".stage-complete.json"
 
@@ -54,6 +55,8 @@ class PipelineSpec(Spec):
     compact: dict[str, Any] = option({}, "overrides of CompactSpec fields (see 'devicephys schema compact')")
     array: dict[str, Any] = option({}, "overrides of ArraySpec fields (see 'devicephys schema array')")
     sweeps: list[SweepSpec] = option([], "parameter sweeps run after the pipeline, each on one stage's spec")
+    strict: bool = option(False, "a failing row of the joint audit (audit.json, first table of report.html) fails "
+                                 "the run (exit 3) instead of showing as a red row")
 
     @model_validator(mode="after")
     def _check_stage_specs(self) -> "PipelineSpec":
@@ -89,25 +92,60 @@ def load_spec(path: str | None, *, full: bool = False) -> PipelineSpec:
     return PipelineSpec.from_dict({**spec.to_dict(), "preset": "full"}) if full else spec  # validated again
 
 
-#: Modules every stage's numbers depend on (besides the stage's own package).
-_CORE_MODULES = ("materials.py", "units.py", "spec.py", "result.py", "io.py")
+def _imported_modules(path: Path, root: Path) -> set[Path]:
+    """The ``devicephys`` source files that ``path`` imports directly (absolute and relative imports)."""
+    import ast
+
+    found: set[Path] = set()
+    package = path.relative_to(root.parent).with_suffix("").parts[:-1]
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[:len(package) - node.level + 1]) if node.level else []
+            mod = base + (node.module.split(".") if node.module else [])
+            names = [".".join(mod)] + [".".join(mod + [a.name]) for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != root.name:
+                continue
+            target = root.parent.joinpath(*parts)
+            for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+                if candidate.is_file():
+                    found.add(candidate)
+    return found
+
+
+def stage_sources(stage_name: str) -> list[Path]:
+    """Every ``devicephys`` module the stage's package imports, directly or not (its own package included)."""
+    root = Path(__file__).parent
+    todo = sorted((root / stage_name).glob("**/*.py")) + [root / "__init__.py"]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo.extend(_imported_modules(path, root) - seen)
+    return sorted(seen)
 
 
 def _code_digest(stage_name: str) -> str:
-    """sha256 of the source of the stage's package and the core modules: edited code invalidates the cache."""
+    """sha256 of the source of every devicephys module the stage imports: edited code invalidates the cache."""
     root = Path(__file__).parent
     digest = hashlib.sha256()
-    files = sorted((root / stage_name).glob("**/*.py")) + [root / m for m in _CORE_MODULES]
-    for path in files:
-        if path.is_file():
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
+    for path in stage_sources(stage_name):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def _key(spec: Spec, upstream_keys: list[str], stage_name: str = "") -> str:
+    versions = engine_versions(stage_name) if stage_name else collect()
     payload = json.dumps({"spec": spec.to_dict(), "kind": type(spec).__name__, "upstream": upstream_keys,
-                          "versions": collect(), "code": _code_digest(stage_name) if stage_name else "",
+                          "versions": versions, "code": _code_digest(stage_name) if stage_name else "",
                           "inputs": _input_digests(spec)},
                          sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -268,13 +306,17 @@ def run(spec: PipelineSpec, out: Path, *, progress: bool = True, scheduler: str 
                 # keep going: later independent stages, the report and the summary still get written
                 summary[stage.name] = {"status": "failed", "error": str(exc)}
                 print(f"[{stage.name:>8}] FAILED: {exc}", flush=True)
+            except ImportError as exc:  # the stage's engine is missing from this installation
+                summary[stage.name] = {"status": "failed", "error": f"engine not installed ({exc}); run 'make setup'"}
+                print(f"[{stage.name:>8}] FAILED: its engine is not installed ({exc}); run 'make setup'", flush=True)
             except Exception as exc:  # noqa: BLE001 - an internal error: recorded with its traceback, run goes on
                 log = _write_traceback(out / stage.name)
                 summary[stage.name] = {"status": "failed", "error": f"internal error {type(exc).__name__}: {exc}"}
                 print(f"[{stage.name:>8}] FAILED (internal error {type(exc).__name__}: {exc}); traceback in {log}; "
                       "please report it", flush=True)
         summary.update(_run_sweeps(spec, out, keys, scheduler, progress))
-        _write_report(out, summary)
+        rows = _joint_audit(out, summary, spec.strict)
+        _write_report(out, summary, rows)
     _print_table(summary)
     return summary
 
@@ -329,7 +371,28 @@ def _run_sweeps(spec: PipelineSpec, out: Path, keys: dict[str, str], scheduler: 
     return rows
 
 
-def _write_report(out: Path, summary: dict[str, dict]) -> None:
+def _joint_audit(out: Path, summary: dict[str, dict], strict: bool) -> list:
+    """Audit every hand-off (:mod:`devicephys.audit`), write ``audit.json``, add a summary row."""
+    from devicephys import audit
+
+    rows = audit.audit(out)
+    path = audit.write_audit(out, rows)
+    bad = audit.failures(rows)
+    unknown = sum(r.status == audit.UNKNOWN for r in rows)
+    status = f"{len(bad)} failing, {unknown} unknown" if bad or unknown else "all pass"
+    if bad and strict:
+        status = "failed"
+    summary["audit"] = {"status": status, "kind": "audit", "files": {"result": path.name}}
+    if bad:
+        print(f"[   audit] {len(bad)} joint constraint(s) fail (see {path}):", flush=True)
+        for r in bad:
+            print(f"[   audit]   {r.joint}: {r.constraint}: {r.value} (allowed {r.limit})", flush=True)
+    if bad and strict:
+        summary["audit"]["error"] = f"{len(bad)} joint constraint(s) fail under --strict; see {path}"
+    return rows
+
+
+def _write_report(out: Path, summary: dict[str, dict], audit_rows: list | None = None) -> None:
     from devicephys.plot import device_sketch
     from devicephys.report import write_report
 
@@ -341,9 +404,12 @@ def _write_report(out: Path, summary: dict[str, dict]) -> None:
         ds = xr.load_dataset(nc, engine="h5netcdf")
         names = {"insulator_thickness": "insulator_thickness", "filament_radius_final": "filament_radius",
                  "minimum_gap": "gap"}
-        kwargs = {arg: float(ds[var]) for var, arg in names.items() if var in ds and float(ds[var]) > 0}
+        kwargs = {arg: float(ds[var]) for var, arg in names.items() if var in ds and np.isfinite(float(ds[var]))}
+        if kwargs.get("filament_radius", 0.0) <= 0:  # no filament formed: none is drawn
+            kwargs.pop("filament_radius", None)
+            kwargs.pop("gap", None)
     sketch = device_sketch(out / "device_sketch.png", **kwargs)
-    path = write_report(out, summary, sketch)
+    path = write_report(out, summary, sketch, audit_rows)
     print(f"report: {path}")
 
 
