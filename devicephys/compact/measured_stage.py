@@ -167,7 +167,8 @@ def summary(card: DeviceCard) -> str:
     for key in ("numpy", "ngspice"):
         r = q.get("replay", {}).get(key, {})
         if "threshold_voltage_relative" in r:
+            hold = r.get("hold_note") or f"{100 * r['hold_voltage_relative']:+.1f} %"
             lines.append(f"replay of the measured drive ({key}): threshold {100 * r['threshold_voltage_relative']:+.1f} %, "
-                         f"hold {100 * r['hold_voltage_relative']:+.1f} %")
+                         f"hold {hold}")
     return "\n".join(lines)
 
