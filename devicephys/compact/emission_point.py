@@ -17,7 +17,10 @@ stored optical data.  Two sources of ``R_rad``:
   ``F = max(eV - h nu, 0)`` (no information above ``e V_max``, where nothing
   is emitted at any bias up to ``V_max``).
 
-Between grid gaps ``R_rad`` is interpolated linearly in gap; outside the gap
+The quantum cutoff is kept exactly: no inelastic photon above ``e V`` (the
+k_B T tail of the noise factor above eV is dropped); photons above eV come
+only from an explicit hot-electron channel.  Between grid gaps ``R_rad`` is
+interpolated linearly in gap; outside the gap
 grid, or above ``V_max`` for a read-back kernel, a :class:`SpecError` names
 the value, the range and the fix.  Nothing is clipped.
 """
@@ -125,8 +128,14 @@ def _r_at(k: OpticalKernel, gap: float) -> np.ndarray:
     return (1.0 - w) * r[i] + w * r[i + 1]
 
 
-def spectrum_at(k: OpticalKernel, gap: float, bias: float) -> np.ndarray:
-    """Photons per electron per unit wavelength [1/m] at ``gap`` [m] and ``bias`` [V], on ``k.wavelength``."""
+def spectrum_at(k: OpticalKernel, gap: float, bias: float, *, thermal_tail: bool = False) -> np.ndarray:
+    """Photons per electron per unit wavelength [1/m] at ``gap`` [m] and ``bias`` [V], on ``k.wavelength``.
+
+    The inelastic part respects the quantum cutoff: nothing above ``h nu = e V``
+    (the k_B T tail of the noise factor above eV is dropped unless
+    ``thermal_tail``); photons above eV come only from the explicit hot-electron
+    channel, when the emission result has one.
+    """
     v = abs(float(bias))
     if v > k.bias_max:
         raise SpecError(f"emission at bias {v:.4g} V: above the {k.bias_max:.4g} V the emission result's spectra "
@@ -135,14 +144,16 @@ def spectrum_at(k: OpticalKernel, gap: float, bias: float) -> np.ndarray:
         return np.zeros_like(k.wavelength)
     r = _r_at(k, gap)
     s = spectra.inelastic_spectrum(k.wavelength, v, r, k.temperature)
+    if not thermal_tail:
+        s = np.where(units.h * units.c0 / k.wavelength <= units.e * v, s, 0.0)
     if k.hot_weight > 0:
         s = s + spectra.hot_electron_spectrum(k.wavelength, v, r, k.hot_temperature, k.hot_weight)
     return s
 
 
-def efficiency_at(k: OpticalKernel, gap: float, bias: float) -> float:
-    """Photons per electron [1] in the wavelength window at ``gap`` [m] and ``bias`` [V]."""
-    return float(spectra.quantum_efficiency(k.wavelength, spectrum_at(k, gap, bias)))
+def efficiency_at(k: OpticalKernel, gap: float, bias: float, *, thermal_tail: bool = False) -> float:
+    """Photons per electron [1] in the wavelength window at ``gap`` [m] and ``bias`` [V] (see :func:`spectrum_at`)."""
+    return float(spectra.quantum_efficiency(k.wavelength, spectrum_at(k, gap, bias, thermal_tail=thermal_tail)))
 
 
 def efficiency_along(k: OpticalKernel, gap, bias) -> np.ndarray:
@@ -151,9 +162,9 @@ def efficiency_along(k: OpticalKernel, gap, bias) -> np.ndarray:
     return np.array([efficiency_at(k, float(g), float(b)) for g, b in zip(gap.ravel(), bias.ravel())]).reshape(gap.shape)
 
 
-def efficiency_table(k: OpticalKernel, biases) -> np.ndarray:
+def efficiency_table(k: OpticalKernel, biases, *, thermal_tail: bool = False) -> np.ndarray:
     """(gap, bias) photons per electron [1] on the kernel's gaps and ``biases`` [V]."""
-    return np.array([[efficiency_at(k, g, b) for b in biases] for g in k.gap])
+    return np.array([[efficiency_at(k, g, b, thermal_tail=thermal_tail) for b in biases] for g in k.gap])
 
 
 def operating_point(k: OpticalKernel, gap: float, bias: float) -> dict:

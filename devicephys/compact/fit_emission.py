@@ -99,7 +99,9 @@ def fit_efficiency(ds: xr.Dataset, extension_points: int = 6):
                "points": int(ok.sum()), "points_recomputed_below_stored_biases": int(len(extra) * len(kernel.gap)),
                "points_at_or_below_cutoff": int(below.size),
                "eta_at_or_below_cutoff_max": float(below.max()) if below.size else 0.0,
-               "recomputed_versus_stored_max_relative": _recompute_check(qe[:, len(extra):], stored_qe),
+               "recomputed_versus_stored_max_relative": _recompute_check(
+                   emission_point.efficiency_table(kernel, stored, thermal_tail=True), stored_qe),
+               "stored_thermal_tail_above_eV_max": float(np.max(stored_qe - qe[:, len(extra):])),
                "kernel": kernel.source, "terms_fixed_at_zero": [f"eta_c{k}" for k in range(6) if k not in used]}
     return values, sigmas, quality
 

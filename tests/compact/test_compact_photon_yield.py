@@ -28,15 +28,17 @@ def _cutoff(ds) -> float:
     return units.h * units.c0 / (units.e * float(ds["wavelength"].max()))
 
 
-@pytest.mark.parametrize("spec", [False, True])
-def test_no_photon_below_the_cutoff_of_every_window_wavelength(emission_ds, card, spec):
-    ds = _with_spec(emission_ds) if spec else emission_ds
+@pytest.mark.parametrize("temperature", [None, 0.0, 300.0])  # None: optical factor read back from the spectrum
+def test_no_photon_below_the_cutoff_of_every_window_wavelength(emission_ds, card, temperature):
+    ds = emission_ds if temperature is None else _with_spec(emission_ds, temperature=temperature)
     k = emission_point.optical_kernel(ds)
     below = np.nextafter(_cutoff(ds), 0.0)
     for gap in (k.gap.min(), k.gap.mean(), k.gap.max()):
         assert emission_point.efficiency_at(k, gap, below) == 0.0
         assert emission_point.efficiency_at(k, gap, 0.5 * below) == 0.0
         assert emission_point.efficiency_at(k, gap, 1.01 * _cutoff(ds)) > 0.0
+        lam = k.wavelength[emission_point.spectrum_at(k, gap, 2.0) > 0]
+        assert np.all(units.h * units.c0 / lam <= units.e * 2.0)  # no inelastic photon above eV at any T
     p = card.model_params()
     assert p.eta_bias_cut == pytest.approx(_cutoff(emission_ds), rel=1e-12)
     gaps = np.linspace(p.eta_gap_lo, p.eta_gap_hi, 7)
