@@ -197,12 +197,12 @@ def emission_range_mask(p: ModelParams, d, v):
 
 
 def _refuse_outside(p: ModelParams, d, v) -> None:
-    inside = emission_range_mask(p, d, v)
+    d_b, v_b = np.broadcast_arrays(np.asarray(d, dtype=float), np.asarray(v, dtype=float))
+    inside = emission_range_mask(p, d_b, v_b)
     if np.all(inside):
         return
-    k = np.flatnonzero(~np.broadcast_to(inside, np.broadcast(np.asarray(d), np.asarray(v)).shape).ravel())[0]
-    d_bad = float(np.broadcast_to(np.asarray(d, float), inside.shape).ravel()[k])
-    v_bad = float(np.broadcast_to(np.asarray(v, float), inside.shape).ravel()[k])
+    k = int(np.flatnonzero(~inside.ravel())[0])
+    d_bad, v_bad = float(d_b.ravel()[k]), float(v_b.ravel()[k])
     raise SpecError(f"emission law at gap {d_bad:.4g} m, bias {v_bad:.4g} V: outside its range (gap "
                     f"{p.eta_gap_lo:.4g}-{p.eta_gap_hi:.4g} m; |V| <= {p.eta_bias_cut:.4g} V or "
                     f"{p.eta_bias_lo:.4g}-{p.eta_bias_hi:.4g} V); rerun the emission stage over that gap and bias "
