@@ -1,6 +1,7 @@
 """Frequency-domain FEM (DOLFINx) of a vertical dipole in an axisymmetric metal gap.
 
-``spec`` (FemGeometry), ``fields`` (PML stretch, analytic dipole field,
+``spec`` (FemGeometry), ``match`` (the FDTD stage's tip-over-disc geometry
+as a FemGeometry), ``fields`` (PML stretch, analytic dipole field,
 classical and quantum-corrected permittivities, NumPy only), ``mesh`` (gmsh
 model) and ``solve`` (the only emission module importing DOLFINx).
 :func:`purcell_spectrum` loads the solver on first use.
