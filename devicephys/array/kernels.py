@@ -14,6 +14,7 @@ Order of operations in one step ``s`` (the same as Brian2's default schedule):
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -196,38 +197,75 @@ def apply_stdp(n0, n1, spk_i, indptr, indices, weights, plastic, in_ptr, in_syn,
             weights[syn] = min(max(weights[syn] + a_pre[syn_pre[syn]], 0.0), w_max)
 
 
+class StepArrays(NamedTuple):
+    """Everything :func:`run_steps` reads and writes, built by ``simulate._run`` (SI units).
+
+    The arrays are updated in place; ``spk_t``/``spk_i`` are replaced (``_replace``)
+    when the spike record is enlarged.
+    """
+
+    dt: float                 #: time step [s]
+    bounds: np.ndarray        #: int64 (P+1,): population p holds neurons [bounds[p], bounds[p+1])
+    kinds: np.ndarray         #: int64 (P,): neuron model of each population (:data:`KIND`)
+    coef: np.ndarray          #: float64 (P, len(COEF)): per-population coefficients (:data:`COEF`, SI)
+    v_rest: np.ndarray        #: float64 (N,): resting potential [V]
+    state: np.ndarray         #: float64 (3, N): rows g_e, g_i [V for CUBA, 1 for COBA], v [V]
+    x: np.ndarray             #: float64 (N,): filament state of the blinking neuron [1]
+    lastspike: np.ndarray     #: int64 (N,): step of the last spike
+    indptr: np.ndarray        #: int64 (N+1,): CSR row pointers of the synapses (by presynaptic neuron)
+    indices: np.ndarray       #: int32 (M,): postsynaptic neuron of each synapse
+    weights: np.ndarray       #: float32 (M,): weight [unit of the target channel]
+    dsteps: np.ndarray        #: uint16 (M,): delay [steps]
+    chan: np.ndarray          #: uint8 (M,): target channel (0 g_e, 1 g_i, 2 v)
+    mu: np.ndarray            #: float32 (M,) or (0,): mean photoelectrons per spike [1], < 0 not optical
+    buf: np.ndarray           #: float32 (slots, 3, N) delay ring buffer, (1, 3, 1) without delays
+    detected: np.ndarray      #: float64 (N,): photoelectrons received [1]
+    spk_t: np.ndarray         #: int64: spike record, step of each spike
+    spk_i: np.ndarray         #: int32: spike record, neuron of each spike
+    n_spk: np.ndarray         #: int64 (1,): spikes recorded
+    rec_idx: np.ndarray       #: int64 (R,): neurons whose v and x are recorded
+    rec_v: np.ndarray         #: float32 (rows, R): recorded v [V]
+    rec_x: np.ndarray         #: float32 (rows, R): recorded x [1]
+    rec_every: int            #: record every this many steps
+    n_rec: np.ndarray         #: int64 (1,): rows recorded
+    plastic: np.ndarray       #: uint8 (M,) or (0,): STDP synapses (empty: no plasticity)
+    in_ptr: np.ndarray        #: int64: incoming plastic synapses of each neuron (CSR pointers)
+    in_syn: np.ndarray        #: int64: incoming plastic synapses (CSR indices)
+    syn_pre: np.ndarray       #: int64 (M,): presynaptic neuron of each synapse
+    stdp_par: np.ndarray      #: float64 (5,): STDP table (see :mod:`devicephys.array.plasticity`)
+    a_pre: np.ndarray         #: float64 (N,): presynaptic traces
+    a_post: np.ndarray        #: float64 (N,): postsynaptic traces
+
+
 @nb.njit(cache=True, error_model="numpy")
-def run_steps(step0, nsteps, dt, bounds, kinds, coef, v_rest, state, x, lastspike,
-              indptr, indices, weights, dsteps, chan, mu, buf, detected,
-              spk_t, spk_i, n_spk, rec_idx, rec_v, rec_x, rec_every, n_rec,
-              plastic, in_ptr, in_syn, syn_pre, stdp_par, a_pre, a_post):
+def run_steps(step0, nsteps, a):
     """Advance ``nsteps`` steps from global step ``step0``; return the steps done.
 
-    ``state`` is (3, N): rows g_e, g_i, v.  Stops early (at a step boundary)
-    when the spike record could overflow; the caller enlarges it and resumes.
-    ``plastic`` (empty when no synapse is plastic) marks STDP synapses; see
-    :mod:`devicephys.array.plasticity`.
+    ``a`` is a :class:`StepArrays`.  Stops early (at a step boundary) when the
+    spike record could overflow; the caller enlarges it and resumes.
     """
-    has_stdp = plastic.size > 0
-    n_neurons = v_rest.size
+    has_stdp = a.plastic.size > 0
+    n_neurons = a.v_rest.size
+    state, x, bounds, coef, spk_i, n_spk = a.state, a.x, a.bounds, a.coef, a.spk_i, a.n_spk
     ge, gi, v = state[0], state[1], state[2]
+    buf = a.buf
     n_slots = buf.shape[0]
     for k in range(nsteps):
         s = step0 + k
-        if n_spk[0] + n_neurons > spk_t.size:
+        if n_spk[0] + n_neurons > a.spk_t.size:
             return k
         if has_stdp:
-            decay_traces(stdp_par, a_pre, a_post)
+            decay_traces(a.stdp_par, a.a_pre, a.a_post)
         n0 = n_spk[0]
         n = n0
-        for p in range(kinds.size):
-            n = _update(bounds[p], bounds[p + 1], kinds[p], coef[p], dt, s, v_rest, v, ge, gi, x, lastspike,
-                        spk_t, spk_i, n)
+        for p in range(a.kinds.size):
+            n = _update(bounds[p], bounds[p + 1], a.kinds[p], coef[p], a.dt, s, a.v_rest, v, ge, gi, x, a.lastspike,
+                        a.spk_t, spk_i, n)
         n_spk[0] = n
-        _propagate(s, n0, n, spk_i, indptr, indices, weights, dsteps, chan, mu, state, buf, detected)
+        _propagate(s, n0, n, spk_i, a.indptr, a.indices, a.weights, a.dsteps, a.chan, a.mu, state, buf, a.detected)
         if has_stdp:
-            apply_stdp(n0, n, spk_i, indptr, indices, weights, plastic, in_ptr, in_syn, syn_pre, stdp_par,
-                       a_pre, a_post)
+            apply_stdp(n0, n, spk_i, a.indptr, a.indices, a.weights, a.plastic, a.in_ptr, a.in_syn, a.syn_pre,
+                       a.stdp_par, a.a_pre, a.a_post)
         if n_slots > 1:
             slot = s % n_slots
             for c in range(3):
@@ -243,12 +281,19 @@ def run_steps(step0, nsteps, dt, bounds, kinds, coef, v_rest, state, x, lastspik
                 p += 1
             v[i] = coef[p, VRESET]
             x[i] = 0.0
-        if rec_idx.size > 0 and s % rec_every == 0 and n_rec[0] < rec_v.shape[0]:
-            for r in range(rec_idx.size):
-                rec_v[n_rec[0], r] = v[rec_idx[r]]
-                rec_x[n_rec[0], r] = x[rec_idx[r]]
-            n_rec[0] += 1
+        _record(a, s)
     return nsteps
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _record(a, s):
+    """Store v and x of the recorded neurons (``a.rec_idx``) every ``a.rec_every`` steps."""
+    n_rec, rec_idx = a.n_rec, a.rec_idx
+    if rec_idx.size > 0 and s % a.rec_every == 0 and n_rec[0] < a.rec_v.shape[0]:
+        for r in range(rec_idx.size):
+            a.rec_v[n_rec[0], r] = a.state[2, rec_idx[r]]
+            a.rec_x[n_rec[0], r] = a.x[rec_idx[r]]
+        n_rec[0] += 1
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -261,37 +261,42 @@ def _run(network, flat, nsteps, dt, seed, record, record_every, n_slots, cap, pr
     plast = _plasticity_arrays(network, flat, dt)
     kernels.seed_rng(int(seed) % (2**32))
     chunk = max(1, nsteps // 100)
-    head = (dt, bounds, kinds, coef, v_rest, state, x, lastspike, flat["indptr"], flat["indices"], flat["weights"],
-            flat["dsteps"], flat["chan"], flat["mu"], buf, detected)
-    tail = (n_spk, record, rec_v, rec_x, record_every, n_rec, *plast)
-    kernels.run_steps(0, 0, *head, spk_t, spk_i, *tail)  # zero steps: compiles (numba JIT) outside the clock and the bar
+    a = kernels.StepArrays(
+        dt=float(dt), bounds=bounds, kinds=kinds, coef=coef, v_rest=v_rest, state=state, x=x, lastspike=lastspike,
+        indptr=flat["indptr"], indices=flat["indices"], weights=flat["weights"], dsteps=flat["dsteps"],
+        chan=flat["chan"], mu=flat["mu"], buf=buf, detected=detected, spk_t=spk_t, spk_i=spk_i, n_spk=n_spk,
+        rec_idx=record, rec_v=rec_v, rec_x=rec_x, rec_every=int(record_every), n_rec=n_rec, **plast)
+    kernels.run_steps(0, 0, a)  # zero steps: compiles (numba JIT) outside the clock and the bar
     bar = _bar(nsteps, progress)
     t0, done = time.perf_counter(), 0
     while done < nsteps:
-        k = kernels.run_steps(done, min(chunk, nsteps - done), *head, spk_t, spk_i, *tail)
+        k = kernels.run_steps(done, min(chunk, nsteps - done), a)
         done += k
         if bar is not None:
             bar.update(k)
-        if n_spk[0] + n > spk_t.size:
-            spk_t, spk_i = np.concatenate([spk_t, np.empty_like(spk_t)]), np.concatenate([spk_i, np.empty_like(spk_i)])
+        if n_spk[0] + n > a.spk_t.size:
+            a = a._replace(spk_t=np.concatenate([a.spk_t, np.empty_like(a.spk_t)]),
+                           spk_i=np.concatenate([a.spk_i, np.empty_like(a.spk_i)]))
     wall = time.perf_counter() - t0
     if bar is not None:
         bar.close()
-    return _collect(network, flat, spk_t[:n_spk[0]], spk_i[:n_spk[0]], nsteps, dt, detected, record,
+    return _collect(network, flat, a.spk_t[:n_spk[0]], a.spk_i[:n_spk[0]], nsteps, dt, detected, record,
                     rec_v[:n_rec[0]], rec_x[:n_rec[0]], record_every, wall)
 
 
-def _plasticity_arrays(network: Network, flat: dict, dt: float) -> tuple:
-    """Kernel arguments of STDP (empty arrays when no synapse is plastic)."""
+def _plasticity_arrays(network: Network, flat: dict, dt: float) -> dict:
+    """The STDP fields of :class:`~devicephys.array.kernels.StepArrays` (empty arrays when no synapse is plastic)."""
     n = network.n_neurons
     if flat["plastic"].size == 0:
         empty = np.zeros(0, np.int64)
-        return (flat["plastic"], empty, empty, empty, np.zeros(5), np.zeros(0), np.zeros(0))
+        return {"plastic": flat["plastic"], "in_ptr": empty, "in_syn": empty, "syn_pre": empty,
+                "stdp_par": np.zeros(5), "a_pre": np.zeros(0), "a_post": np.zeros(0)}
     if network.stdp is None:
         raise SpecError("a projection is plastic but the network has no STDP rule; set network.stdp = STDP(...)")
     in_ptr, in_syn = incoming(flat["indices"], flat["plastic"], n)
     syn_pre = np.repeat(np.arange(n, dtype=np.int64), np.diff(flat["indptr"]))
-    return (flat["plastic"], in_ptr, in_syn, syn_pre, network.stdp.table(dt), np.zeros(n), np.zeros(n))
+    return {"plastic": flat["plastic"], "in_ptr": in_ptr, "in_syn": in_syn, "syn_pre": syn_pre,
+            "stdp_par": network.stdp.table(dt), "a_pre": np.zeros(n), "a_post": np.zeros(n)}
 
 
 def _bar(total: int, progress: bool):
