@@ -70,6 +70,8 @@ def add_plot_data(ds: xr.Dataset, temperature, axis_z, profiles) -> None:
         [(time [s], metallic Ag fraction on ``axis_z``), ...] during the main drive.
     """
     r, z, T = (np.asarray(a, float) for a in temperature)
+    order = np.lexsort((r, z))  # one order whatever the mesh partition (serial and MPI runs agree)
+    r, z, T = r[order], z[order], T[order]
     ds.coords["map_node"] = ("map_node", np.arange(r.size), {"units": "1", "long_name": "mesh vertex"})
     ds["map_r"] = ("map_node", r, {"units": "m", "long_name": "radial coordinate of the vertex"})
     ds["map_z"] = ("map_node", z, {"units": "m", "long_name": "axial coordinate of the vertex"})
