@@ -56,7 +56,7 @@ def test_nonpositive_or_nonfinite_thickness_names_field(bad):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.sampled_from(["1 K", "2 V", "3 s", "4 kg", "5 nm/s", "abc", "1.5 parsec"]))
+@given(st.sampled_from(["1 K", "2 V", "3 s", "4 kg", "5 nm/s", "abc", "1.5 parsec/s", "1.5 bogounit"]))
 def test_wrong_units_name_field(text):
     with pytest.raises(SpecError) as info:
         CellSpec(thickness=text)

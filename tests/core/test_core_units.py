@@ -26,3 +26,9 @@ def test_wrong_dimension_is_refused_with_the_fix():
         parse_quantity("3 nm", "W/(m K)")
     with pytest.raises(UnitError, match="not convertible"):
         parse_quantity("1 mV/s", "m/s")
+
+
+def test_any_length_unit_pint_knows_converts():
+    assert parse_quantity("1 parsec", "m") == pytest.approx(3.0857e16, rel=1e-4)
+    with pytest.raises(UnitError):
+        parse_quantity("1 bogounit", "m")

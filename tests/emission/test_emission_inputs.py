@@ -38,7 +38,7 @@ def test_filament_radius_too_thin_for_the_grid_is_refused(tmp_path):
     (dict(gap_min="6 nm"), "gap_min"),
     (dict(insulator="Ag"), "not an insulator"),
     (dict(fdtd_gaps=[]), "empty"),
-    (dict(fdtd_gaps=["5 parsecs"]), "fdtd_gaps"),
+    (dict(fdtd_gaps=["5 nm/s"]), "fdtd_gaps"),
 ])
 def test_bad_input_names_field_and_fix(bad, match):
     with pytest.raises(SpecError, match=match) as info:
