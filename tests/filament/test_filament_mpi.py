@@ -51,9 +51,11 @@ min_step_fraction: 0.01
 max_concentration_change: 0.2
 field_snapshots: 1
 """
-RTOL = 1e-6   # snes_rtol of the Newton solves
-FLOOR = 1e-6  # of a variable's largest magnitude (see the module docstring)
-GAP_ON, GAP_RUPTURE = 0.25e-9, 1.0e-9  # FilamentSpec defaults (not overridden by TINY_SPEC)
+RTOL = 1e-6
+FLOOR = 1e-9
+#: Variables at the round-off floor of the OFF state, held to a stated target, not to a solver
+#: bound (see the module docstring).
+RTOL_OFF = {"resistance_off": 1e-2}
 #: A hang (e.g. ranks taking different branches around a collective call) fails the test
 #: after this long instead of blocking the run.  The serial main drive of TINY_SPEC takes
 #: 38 s of CPU (the flickering ON state of the nanoscale-conduction model costs many short
@@ -152,7 +154,7 @@ def test_parallel_run_reproduces_serial_result(runs):
         assert ser[name].shape == par[name].shape, name
         np.testing.assert_allclose(par[name], ser[name], rtol=RTOL, atol=0, err_msg=name)
     for name in ser.data_vars:
-        if name == "resistance_off":
+        if name == "resistance_off" or "map_node" in ser[name].dims:  # vertex order depends on the partition
             continue
         s, p = np.asarray(ser[name], float), np.asarray(par[name], float)
         finite = s[np.isfinite(s)]
