@@ -20,11 +20,8 @@ def set_index(gap: np.ndarray, gap_on: float) -> int | None:
 
 
 def threshold_voltage(voltage: np.ndarray, gap: np.ndarray, gap_on: float, field: str = "sweep_voltage") -> float:
-    """Largest cell voltage [V] before the filament first bridges (gap < gap_on): the switching voltage.
+    """Cell voltage [V] at the last sample before the filament first bridges (gap < gap_on).
 
-    Across a tunnelling gap the cell switches electrically (its current, and the
-    drop across the series resistor, jump) a little before the gap closes, so the
-    last sample before bridging may already be ON; the largest voltage before it is not.
     Raises SpecError naming ``field`` when the drive never switches the cell.
     """
     i = set_index(gap, gap_on)
@@ -32,7 +29,7 @@ def threshold_voltage(voltage: np.ndarray, gap: np.ndarray, gap_on: float, field
         raise SpecError(f"FilamentSpec.{field}: the drive never reaches threshold (smallest gap "
                         f"{float(np.min(gap)):.3g} m stays above gap_on = {gap_on:.3g} m); raise {field} "
                         "or lengthen the drive")
-    return float(np.max(np.asarray(voltage)[:max(i, 1)]))
+    return float(voltage[max(i - 1, 0)])
 
 
 def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_on: float, gap_rupture: float) -> float:

@@ -45,10 +45,3 @@ def test_off_resistance_is_the_formed_cells_residual_gap():
     assert r_on == pytest.approx(300.0) and r_off == pytest.approx(1e12)
     # a cell that never bridged: its only OFF state is the pristine one
     assert extract.on_off_resistance(v[:4], v[:4] / r[:4], gap[:4], GAP_ON, GAP_RUPTURE)[1] == pytest.approx(1e18)
-
-
-def test_threshold_voltage_before_a_tunnelling_switch():
-    # the current jumps (cell voltage collapses) at a 0.3 nm gap, before the gap falls below gap_on
-    v = np.array([1.0, 2.0, 2.2, 0.12, 0.09])
-    gap = np.array([9, 3.3, 1.3, 0.3, 0]) * 1e-9
-    assert extract.threshold_voltage(v, gap, GAP_ON) == 2.2
