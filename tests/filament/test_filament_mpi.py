@@ -57,10 +57,8 @@ FLOOR = 1e-9
 #: bound (see the module docstring).
 RTOL_OFF = {"resistance_off": 1e-2}
 #: A hang (e.g. ranks taking different branches around a collective call) fails the test
-#: after this long instead of blocking the run.  The serial main drive of TINY_SPEC takes
-#: 38 s of CPU (the flickering ON state of the nanoscale-conduction model costs many short
-#: steps), the whole stage about three times that; this allows a loaded machine.
-TIMEOUT_S = 900
+#: after this long instead of blocking the run; about 6x the measured times.
+TIMEOUT_S = 240
 
 
 def _mpirun() -> str | None:
