@@ -282,26 +282,6 @@ class ChannelConduction:
             return g_contact, g_contact
         return 1.0 / (1.0 / g_t + 1.0 / g_contact), g_contact
 
-    def circuit_voltage(self, gap: float, c: np.ndarray, source_voltage: float, series_resistance: float,
-                        compliance_current: float) -> float:
-        """Voltage [V] across the gap when it carries the whole cell voltage behind the source's circuit.
-
-        Solves G_gap(V) V = I_cc y / √(1 + y²), y = (|V_src| − V) / (I_cc R_s) (the smooth compliance of
-        :class:`~devicephys.filament.solve.ElectroThermal`) for 0 ≤ V ≤ |V_src|: the tunnelling law is then
-        evaluated at the bias the gap will see in this step, not at the last step's.
-        """
-        v_src = abs(float(source_voltage))
-        if v_src == 0.0 or gap <= 0.0:
-            return 0.0
-
-        def balance(v):
-            y = (v_src - v) / (compliance_current * series_resistance)
-            return self.gap_conductance(gap, v, c)[0] * v - compliance_current * y / math.sqrt(1 + y * y)
-
-        if balance(v_src) <= 0.0:
-            return v_src
-        return brentq(balance, 0.0, v_src, xtol=1e-7 * v_src, rtol=1e-9)
-
     def gap_conductivity(self, z: np.ndarray, c: np.ndarray, gap: float, voltage: float) -> float:
         """σ_t = G_gap d_eff / A_ch [S/m]: spread over the insulating phase of the channel it gives G_gap."""
         g_gap, _ = self.gap_conductance(gap, voltage, c)

@@ -116,24 +116,18 @@ class CellModel:
         self.et.accept()
         self._sync_concentration()
 
-    def _sync_concentration(self, c: np.ndarray | None = None, source_voltage: float | None = None) -> None:
+    def _sync_concentration(self, c: np.ndarray | None = None) -> None:
         c = self.c if c is None else c
         zn = self.transport.z
         zaxis = self.data.domain.geometry.dim - 1
         self.et.set_concentration(lambda x: np.interp(x[zaxis], zn, c))  # c(z); the medium confines it to r < r_ch
-        self._sync_gap(c, source_voltage)
+        self._sync_gap(c)
 
-    def _sync_gap(self, c: np.ndarray, source_voltage: float | None) -> None:
-        """Gap conductivity of the channel from the profile ``c`` at the gap's voltage: from the source's
-        circuit at ``source_voltage`` [V] when given, else the last solution's voltage across the channel."""
+    def _sync_gap(self, c: np.ndarray) -> None:
+        """Gap conductivity of the channel from the profile ``c`` and the last solution's voltage across it."""
+        _, phi, _ = self.et.axis_values(self.z_lo, self.z_hi)
         gap = kinetics.gap_length(self.transport.z, c, self.spec.percolation_threshold)
-        if source_voltage is None:
-            _, phi, _ = self.et.axis_values(self.z_lo, self.z_hi)
-            voltage = abs(phi[0] - phi[-1])
-        else:
-            s = self.spec
-            voltage = self.conduction.circuit_voltage(gap, c, source_voltage, s.series_resistance, s.compliance_current)
-        sigma_t = self.conduction.gap_conductivity(self.transport.z, c, gap, voltage)
+        sigma_t = self.conduction.gap_conductivity(self.transport.z, c, gap, abs(phi[0] - phi[-1]))
         self.et.medium.gap_conductivity.value = sigma_t
 
     def _weight(self, c: np.ndarray) -> np.ndarray:
@@ -162,13 +156,12 @@ class CellModel:
         E = -np.diff(phi) / self.transport.h
         if frozen:
             ci_new, c_new, cs_new, dc = self.c_i, self.c, self.c_s, 0.0
-            self._sync_gap(self.c, source_voltage)
         else:
             ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, self._weight(self.c))
             dc = float(np.max(np.abs(c_new - self.c)))
             if dc > self.spec.max_concentration_change and not force:
                 return False, dc
-            self._sync_concentration(c_new, source_voltage)
+            self._sync_concentration(c_new)
         t_before = self.et.T.x.array.copy()
         p_before = self.et.joule_power()
         ok = self.et.solve(source_voltage, dt)

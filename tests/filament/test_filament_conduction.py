@@ -130,16 +130,3 @@ def test_channel_gap_conductivity_integrates_to_the_gap_conductance():
     assert 1 / g_gap == pytest.approx(1 / g_t + 1 / g_contact, rel=1e-12)
     # bridged: only the point contact remains
     assert ch.gap_conductance(0.0, 0.5, np.ones_like(z))[0] == pytest.approx(g_contact)
-
-
-def test_gap_voltage_behind_the_series_resistor():
-    ch = cd.ChannelConduction(2e-9, 0.3, 0.03, K_F, 1.76 * eV, 2.6)
-    z = np.linspace(0, 9e-9, 91)
-    c = np.where(z > 1.2e-9, 1.0, 0.0)
-    gap, r_s, i_cc = gap_length(z, c, 0.3), 5e3, 1e-3
-    for v_src in (0.5, 2.0, 4.0):
-        v = ch.circuit_voltage(gap, c, v_src, r_s, i_cc)
-        y = (v_src - v) / (i_cc * r_s)
-        assert 0 < v <= v_src
-        assert ch.gap_conductance(gap, v, c)[0] * v == pytest.approx(i_cc * y / math.sqrt(1 + y * y), rel=1e-3)
-    assert ch.circuit_voltage(gap, c, 0.0, r_s, i_cc) == 0.0
