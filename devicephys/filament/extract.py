@@ -50,24 +50,13 @@ def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_o
     return float("nan")
 
 
-def off_samples(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
-                gap_rupture: float) -> np.ndarray:
-    """Mask of the OFF samples that define R_off: gap > gap_rupture, |V| > 10 mV, I ≠ 0, taken after the
-    filament first bridged (the OFF state of a formed cell, a residual gap); all such samples if it never did."""
-    v, i, g = np.asarray(voltage), np.asarray(current), np.asarray(gap)
-    off = (np.abs(i) > 0) & (g > gap_rupture) & (np.abs(v) > 1e-2)
-    first = set_index(g, gap_on)
-    if first is not None and off[first:].any():
-        off[:first] = False
-    return off
-
-
 def on_off_resistance(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
                       gap_rupture: float) -> tuple[float, float]:
-    """(R_on, R_off) [Ω]: median V/I over ON samples (gap < gap_on) and over :func:`off_samples`."""
+    """(R_on, R_off) [Ω]: median V/I over ON samples (gap < gap_on) and over OFF samples (gap > gap_rupture, V > 10 mV)."""
     v, i = np.asarray(voltage), np.asarray(current)
-    on = (np.abs(i) > 0) & (np.asarray(gap) < gap_on) & (np.abs(v) > 1e-3)
-    off = off_samples(v, i, gap, gap_on, gap_rupture)
+    ok = np.abs(i) > 0
+    on = ok & (gap < gap_on) & (np.abs(v) > 1e-3)
+    off = ok & (gap > gap_rupture) & (np.abs(v) > 1e-2)
     r_on = float(np.median(v[on] / i[on])) if on.any() else float("nan")
     r_off = float(np.median(v[off] / i[off])) if off.any() else float("nan")
     return r_on, r_off

@@ -3,13 +3,7 @@
 Each time step (staggered): the channel transport advances c with the axial
 field and temperature of the previous step; c is mapped onto the 2-D mesh
 (c(z) inside the channel radius, smoothly zero outside); then φ and T are
-solved together by Newton at the new time.  With c, the channel's gap
-conductance is updated (:class:`~devicephys.filament.conduction.ChannelConduction`:
-Simmons tunnelling across the gap at the previous step's voltage, in series with
-the Landauer contact of the narrowest cross-section).  Every accepted step checks
-the peak temperature against the filament metal's melting point and the
-insulator's thermal limit (``FilamentSpec.temperature_limits``: warn or stop).
-The step is adaptive: it is
+solved together by Newton at the new time.  The step is adaptive: it is
 rejected and halved when c would change by more than
 ``max_concentration_change`` or the temperature by more than 200 K, or when
 Newton fails; it grows by 1.5x after easy steps.  Steps shorter than
@@ -24,7 +18,6 @@ was reached first).
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -32,7 +25,6 @@ import numpy as np
 
 from devicephys.errors import ConvergenceError
 from devicephys.filament import kinetics
-from devicephys.filament.conduction import ChannelConduction
 from devicephys.filament.mesh import CellGeometry
 
 _MAX_DT_GROWTH = 1.5
@@ -45,8 +37,6 @@ class Trace:
     """Samples of one drive (SI): lists named as in :data:`TRACE_NAMES`."""
 
     data: dict[str, list[float]] = field(default_factory=lambda: {n: [] for n in TRACE_NAMES})
-    #: Attributes for the result (temperature plausibility of the model up to the end of this drive).
-    attrs: dict[str, float | str] = field(default_factory=dict)
 
     def append(self, **values: float) -> None:
         for name in TRACE_NAMES:
@@ -86,15 +76,11 @@ class CellModel:
         z, _, _ = self.et.axis_values(self.z_lo, self.z_hi)
         self.transport = kinetics.ChannelTransport(z, kinetics.HoppingLaw.from_spec(spec), spec.source_concentration,
                                                    spec.percolation_threshold)
-        self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)
         self.c_i = np.zeros_like(z)  # mobile Ag+ fraction on the axis nodes
         self.c = np.zeros_like(z)    # metallic Ag fraction (sets σ) on the axis nodes
         self.c_s = np.zeros_like(z)  # Ag dissolved sideways into the matrix
         self.time = 0.0
         self.energy = 0.0
-        self.limits = temperature_limits(spec)
-        self.peak_temperature = spec.ambient_temperature  # over every accepted step of every drive [K]
-        self.limits_reached: dict[str, float] = {}        # limit name -> first time [s] of the drive it was reached
         self._sync_concentration()
 
     # -- state ------------------------------------------------------------------
@@ -118,17 +104,15 @@ class CellModel:
 
     def _sync_concentration(self, c: np.ndarray | None = None) -> None:
         c = self.c if c is None else c
-        zn = self.transport.z
-        zaxis = self.data.domain.geometry.dim - 1
-        self.et.set_concentration(lambda x: np.interp(x[zaxis], zn, c))  # c(z); the medium confines it to r < r_ch
-        self._sync_gap(c)
+        zn, rch = self.transport.z, self.spec.channel_radius
 
-    def _sync_gap(self, c: np.ndarray) -> None:
-        """Gap conductivity of the channel from the profile ``c`` and the last solution's voltage across it."""
-        _, phi, _ = self.et.axis_values(self.z_lo, self.z_hi)
-        gap = kinetics.gap_length(self.transport.z, c, self.spec.percolation_threshold)
-        sigma_t = self.conduction.gap_conductivity(self.transport.z, c, gap, abs(phi[0] - phi[-1]))
-        self.et.medium.gap_conductivity.value = sigma_t
+        dim = self.data.domain.geometry.dim
+
+        def field(x):
+            r, z = (np.abs(x[0]), x[1]) if dim == 2 else (np.hypot(x[0], x[1]), x[2])
+            return np.interp(z, zn, c) / (1.0 + np.exp(np.clip((r - rch) / (0.1 * rch), -50, 50)))
+
+        self.et.set_concentration(field)
 
     def _weight(self, c: np.ndarray) -> np.ndarray:
         return self.transport.reduction_weight(c, self.spec.percolation_threshold)
@@ -175,43 +159,7 @@ class CellModel:
         self.c_i, self.c, self.c_s = ci_new, c_new, cs_new
         self.time += dt
         self.energy += 0.5 * dt * (p_before + self.et.joule_power())
-        self._check_temperature()
         return True, dc
-
-    def _check_temperature(self) -> None:
-        """Record (and print, once per limit) a peak temperature at a material's limit; stop if the spec says so."""
-        t_max = self.et.max_temperature()
-        self.peak_temperature = max(self.peak_temperature, t_max)
-        for name, (limit, what) in self.limits.items():
-            if t_max < limit or name in self.limits_reached:
-                continue
-            self.limits_reached[name] = self.time
-            text = (f"peak temperature {t_max:.0f} K reached {what} ({limit:.0f} K) at t = {self.time:.3g} s; "
-                    "the model's materials are no longer valid there: lower the drive (voltage, compliance_current)")
-            if self.spec.temperature_limits == "error":
-                raise ConvergenceError(f"{text}, or set temperature_limits: warn to continue")
-            if self.data.domain.comm.rank == 0:
-                print(f"warning: {text}", file=sys.stderr, flush=True)
-
-    def temperature_flags(self) -> dict[str, float | str]:
-        """Attributes for the result: peak temperature, 1/0 per limit reached, and the warning text."""
-        flags: dict[str, float | str] = {"temperature_peak_K": float(self.peak_temperature)}
-        for name, (limit, what) in self.limits.items():
-            flags[f"reached_{name}"] = int(name in self.limits_reached)
-        reached = [f"{self.limits[n][1]} ({self.limits[n][0]:.0f} K)" for n in self.limits_reached]
-        flags["temperature_warning"] = (f"peak temperature {self.peak_temperature:.0f} K reached " + " and ".join(reached)
-                                        if reached else "")
-        return flags
-
-
-def temperature_limits(spec) -> dict[str, tuple[float, str]]:
-    """{name: (limit [K], description)}: the filament metal's melting point and the insulator's thermal limit."""
-    from devicephys import materials
-
-    metal, ins = materials.get(spec.active_electrode), materials.get(spec.insulator)
-    return {"melting_point": (metal["melting_point"], f"the melting point of {metal.name}"),
-            "insulator_limit": (ins["thermal_limit"],
-                                f"the thermal limit of {ins.name} ({ins.source('thermal_limit')})")}
 
 
 def run_drive(model: CellModel, source: Callable[[float], float], duration: float, *, dt_max: float,
@@ -237,11 +185,7 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
         local = model.time - t0
         nxt = next(b for b in stops if b > local * (1 + 1e-12) + 1e-30)
         step = min(dt, dt_max, nxt - local)
-        try:
-            ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= dt_floor)
-        except ConvergenceError as err:  # a temperature limit with temperature_limits: error
-            err.trace = trace
-            raise
+        ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= dt_floor)
         if not ok:
             dt = step / 2
             if dt < spec.min_time_step:
@@ -261,7 +205,6 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
         dt = step * _MAX_DT_GROWTH if easy else step
         if stop is not None and stop(sample):
             break
-    trace.attrs.update(model.temperature_flags())
     return trace
 
 

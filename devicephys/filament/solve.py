@@ -4,7 +4,7 @@ This is the only module of devicephys that imports DOLFINx.  It solves, on an
 axisymmetric (r, z) mesh (weak forms weighted by 2πr) or a 3-D mesh,
 
     ∇·(σ(c, T) ∇φ) = 0,
-    ρc_p ∂T/∂t = ∇·(κ(σ, T) ∇T) + σ_J |∇φ|²,
+    ρc_p ∂T/∂t = ∇·(κ(σ, T) ∇T) + σ |∇φ|²,
 
 with the source connected to the active-electrode contact through a series
 resistor R_s and a smooth current compliance I_cc: the inflowing current
@@ -14,11 +14,7 @@ which is Ohm's law through R_s for small currents and saturates at I_cc
 grounded; both contacts are heat sinks at the ambient temperature; the side
 wall is adiabatic (a neighbouring cell is at the same temperature).  The Ag
 volume fraction c enters through σ(c, T) and ρc_p(c); it is set from outside
-(see :mod:`devicephys.filament.kinetics`).  σ_J ≤ σ is the part of the
-conduction that heats where it flows: in the cell's channel, the ballistic
-parts (point contact, tunnelling gap; :class:`CellMedium`) release their power
-in the electrodes, which is counted (``ballistic_power``) and given to the sinks.
-Metals' resistivities are referenced to the temperature of their data (293 K).
+(see :mod:`devicephys.filament.kinetics`).
 """
 
 from __future__ import annotations
@@ -227,12 +223,11 @@ class ElectroThermal:
         phi, T = self.phi, self.T
         q, v = ufl.TestFunction(self.V), ufl.TestFunction(self.W)
         sigma = med.sigma(T, self.c)
-        heating = med.local_heating(T, self.c) if hasattr(med, "local_heating") else sigma
         kappa = med.kappa(sigma, T)
         F_phi = sigma * ufl.inner(ufl.grad(phi), ufl.grad(q)) * w * dx
         F_T = (med.rho_cp(self.c) * (T - self.T_old) * self.inv_dt * v * w * dx
                + kappa * ufl.inner(ufl.grad(T), ufl.grad(v)) * w * dx
-               - heating * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
+               - sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
         phi_bcs, t_bcs = self._dirichlet()
         options = snes_options(self.data.domain.comm)
         bcs = phi_bcs + t_bcs
@@ -264,7 +259,6 @@ class ElectroThermal:
         self._forms = {
             "current": fem.form(-sigma * phi.dx(zaxis) * self._chi.dx(zaxis) * w * dx),
             "joule": fem.form(sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
-            "ballistic": fem.form((sigma - heating) * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
             "heat_out": fem.form(-kappa * ufl.inner(ufl.grad(T), n) * w * self.ds(self.heat_sinks)),
             "v_contact": fem.form(phi * w * self.ds(BOUNDARY["active_contact"])),
             "area": fem.form(w * self.ds(BOUNDARY["active_contact"])),
@@ -380,16 +374,11 @@ class ElectroThermal:
         return self._integral("current")
 
     def joule_power(self) -> float:
-        """Electrical power dissipated by the cell, ∫σ|∇φ|² dV [W] (= I V_cell)."""
+        """Total Joule heating ∫σ|∇φ|² dV [W]."""
         return self._integral("joule")
 
-    def ballistic_power(self) -> float:
-        """Part [W] of :meth:`joule_power` in ballistic conduction (point contact, tunnelling gap), which is
-        released in the electrodes and handed to the heat sinks, not to the field T (0 without such parts)."""
-        return self._integral("ballistic")
-
     def heat_outflow(self) -> float:
-        """Heat [W] leaving through the two contacts (−∫κ ∂T/∂n dA); steady: joule − ballistic power."""
+        """Heat [W] leaving through the two contacts (−∫κ ∂T/∂n dA)."""
         return self._integral("heat_out")
 
     def cell_voltage(self) -> float:
@@ -423,14 +412,12 @@ class ElectroThermal:
 
 
 class CellMedium:
-    """σ(c, T), κ and ρc_p of the cell: metals by region, the insulator's channel by c.
+    """σ(c, T), κ and ρc_p of the cell: metals by region, insulator channel by c.
 
-    Metals follow σ_ref / (1 + α (T − T_ref)) with T_ref the temperature of their
-    resistivity data (not the ambient); the channel is the filament of
-    :mod:`devicephys.filament.properties` (size-effect wire, Landauer contact,
-    tunnelling gap, matrix leakage) with ``gap_conductivity`` σ_t [S/m] set per
-    step; κ = κ_lattice + L₀ σ T everywhere (κ_lattice is the insulator's in the
-    insulator and 0 in metals: pure Wiedemann–Franz).
+    Metals follow σ_ref / (1 + α (T − T_ref)); the insulator region is the
+    log-interpolation between the insulator and the active metal across the
+    percolation threshold of c; κ = κ_lattice + L₀ σ T everywhere (κ_lattice is
+    the insulator's in the insulator and 0 in metals: pure Wiedemann–Franz).
     """
 
     def __init__(self, data: MeshData, spec):
@@ -441,69 +428,20 @@ class CellMedium:
         self.is_metal = region_indicator(data, list(metal_regions))
         self.sigma_ref = region_field(data, {k: m["electrical_conductivity"] for k, m in metal_regions.items()})
         self.alpha = region_field(data, {k: m["temperature_coefficient"] for k, m in metal_regions.items()})
-        self.T_ref = region_field(data, {k: m["reference_temperature"] for k, m in metal_regions.items()})
         self.rho_cp_metal = region_field(data, {k: m["density"] * m["specific_heat"] for k, m in metal_regions.items()})
         self.kappa_lattice = region_field(data, {"insulator": ins["thermal_conductivity"]})
         self.channel_metal = act
         self.insulator = ins
         self.spec = spec
-        self.gap_conductivity = fem.Constant(data.domain, 0.0)
-        self.in_channel = fem.Function(fem.functionspace(data.domain, ("Lagrange", 1)))
-        dim, rch = data.domain.geometry.dim, spec.channel_radius
-
-        def inside(x):  # ψ: 1 in the channel (radius r_ch, above the seed), 0 outside
-            r = np.abs(x[0]) if dim == 2 else np.hypot(x[0], x[1])
-            radial = 1.0 / (1.0 + np.exp(np.clip((r - rch) / (0.1 * rch), -50, 50)))
-            return np.where(x[dim - 1] >= spec.seed_height - 1e-6 * rch, radial, 0.0)
-
-        self.in_channel.interpolate(inside)
-        self.channel_area = self._channel_area(data, spec)
-
-    def _channel_area(self, data: MeshData, spec) -> float:
-        """∫ψ dA [m²] of the channel indicator ψ over a cross-section, as the mesh integrates it."""
-        x = ufl.SpatialCoordinate(data.domain)
-        weight = 2 * math.pi * x[0] if data.axisymmetric else 1.0
-        dx = ufl.Measure("dx", domain=data.domain, subdomain_data=data.cells)(REGION["insulator"])
-        volume = fem.assemble_scalar(fem.form(self.in_channel * weight * dx))
-        return data.domain.comm.allreduce(volume, op=MPI.SUM) / (spec.insulator_thickness - spec.seed_height)
-
-    def _parts(self, T, c):
-        s, ag = self.spec, self.channel_metal
-        metal = law.metal_conductivity(T, self.sigma_ref, self.alpha, self.T_ref)
-        wire = law.wire_conductivity(c, T, ag["electrical_conductivity"], ag["temperature_coefficient"],
-                                     ag["reference_temperature"], ag["mean_free_path"], s.channel_radius,
-                                     s.percolation_threshold, ufl)
-        channel = law.filament_conductivity(c, wire, self.insulator["electrical_conductivity"] + self.gap_conductivity,
-                                            s.percolation_threshold, s.percolation_width, ufl)
-        diffusive = law.percolation_weight(c, s.percolation_threshold, s.percolation_width, ufl) * channel / wire
-        return metal, channel, diffusive
-
-    def _mix(self, metal, channel):
-        matrix = (1 - self.in_channel) * self.insulator["electrical_conductivity"] + self.in_channel * channel
-        return self.is_metal * metal + (1 - self.is_metal) * matrix
 
     def sigma(self, T, c):
-        """σ [S/m]; ``c`` is the channel's metal fraction on the axis, c(z), confined here to the channel by ψ(r)."""
-        metal, channel, _ = self._parts(T, c)
-        return self._mix(metal, channel)
-
-    def local_heating(self, T, c):
-        """σ_J [S/m] with σ_J |∇φ|² the Joule heat released where the current flows.
-
-        The channel's diffusive (wire) share S ρ_wire / ρ of its resistivity heats
-        locally; the rest, the point contact and the tunnelling gap, is ballistic:
-        the electrons release that energy in the electrode they enter, over the
-        inelastic mean free path (tens of nm), not in the gap.  Silver conducts it
-        to the heat sink with a rise P / (2π κ_Ag λ_in) below 1 K at the powers
-        here, so this power is counted (``ElectroThermal.ballistic_power``) and
-        handed to the contacts' heat sinks rather than released in the gap.
-        """
-        metal, channel, diffusive = self._parts(T, c)
-        return self._mix(metal, channel * diffusive)
-
-    def silver_fraction(self, c):
-        """Ag volume fraction [1] in the cell: the channel's c(z) times ψ(r)."""
-        return c * self.in_channel
+        s, T0 = self.spec, self.spec.ambient_temperature
+        metal = law.metal_conductivity(T, self.sigma_ref, self.alpha, T0)
+        ag = law.metal_conductivity(T, self.channel_metal["electrical_conductivity"],
+                                    self.channel_metal["temperature_coefficient"], T0)
+        channel = law.channel_conductivity(c, ag, self.insulator["electrical_conductivity"],
+                                           s.percolation_threshold, s.percolation_width, ufl)
+        return self.is_metal * metal + (1 - self.is_metal) * channel
 
     def kappa(self, sigma, T):
         return law.thermal_conductivity(sigma, T, self.kappa_lattice)
@@ -511,8 +449,7 @@ class CellMedium:
     def rho_cp(self, c):
         ins = self.insulator["density"] * self.insulator["specific_heat"]
         ag = self.channel_metal["density"] * self.channel_metal["specific_heat"]
-        return (self.is_metal * self.rho_cp_metal
-                + (1 - self.is_metal) * law.heat_capacity(self.silver_fraction(c), ins, ag))
+        return self.is_metal * self.rho_cp_metal + (1 - self.is_metal) * law.heat_capacity(c, ins, ag)
 
 
 class FieldWriter:
@@ -533,14 +470,11 @@ class FieldWriter:
         self.file.write_mesh(problem.data.domain)
         self.out = fem.functionspace(problem.data.domain, ("Lagrange", 1))
         self.fields = {name: fem.Function(self.out, name=name) for name in ("potential", "temperature", "silver")}
-        fraction = getattr(problem.medium, "silver_fraction", None)
-        self.silver = (problem.c if fraction is None
-                       else fem.Expression(fraction(problem.c), self.out.element.interpolation_points))
 
     def write(self, t: float) -> None:
         """Append the fields at time ``t`` [s]."""
         p = self.problem
-        for name, src in (("potential", p.phi), ("temperature", p.T), ("silver", self.silver)):
+        for name, src in (("potential", p.phi), ("temperature", p.T), ("silver", p.c)):
             self.fields[name].interpolate(src)
             self.file.write_function(self.fields[name], t)
 

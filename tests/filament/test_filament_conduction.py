@@ -101,6 +101,7 @@ def test_simmons_with_image_force():
     for v in (0.01, 0.5, 1.0):
         mean, width = cd.barrier_mean(v, gap, phi0, k)
         lam = cd.image_strength(gap, k)
+        s1 = (gap - width) / 2 if v == 0 else None  # noqa: F841 (turning points found below)
         # turning points are zeros of the barrier, and the mean is its exact integral between them
         xs = np.linspace(1e-14, gap - 1e-14, 200001)
         phi = cd.barrier_profile(xs, v, gap, phi0, k)
