@@ -4,7 +4,15 @@ This is ``make demo`` (``devicephys run``, fast preset) as a user runs it:
 DOLFINx, MEEP, ngspice and the array simulator, started by the project's
 own command.  The run is killed with SIGKILL once the filament stage has
 finished and the emission stage is running; the rerun must reuse the
-filament result, finish every stage and leave no half-written file.
+filament result and leave no half-written file.
+
+The default device's chain stops at the compact stage today, and it must say
+why: the filament's operating gap (a metallic contact, 0 nm) lies outside the
+gaps the optics was computed for, so the photon yield at the operating point
+cannot be evaluated, and the compact stage refuses instead of clipping (the
+joint audit shows the same hand-off in red).  The test holds that refusal, so
+the day the optics reaches the device's gaps it fails and is turned back into
+"every stage done".
 """
 
 from __future__ import annotations
@@ -66,16 +74,20 @@ def test_demo_resumes_after_kill_and_reruns_from_cache(tmp_path):
     _all_readable(out)
 
     second = _run(out, 900)
-    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert "[filament] cached" in second.stdout
-    for stage in STAGES[1:]:
-        assert f"[{stage:>8}] done" in second.stdout, second.stdout[-3000:]
+    text = second.stdout + second.stderr
+    assert "[filament] cached" in second.stdout, text[-3000:]
+    assert "[emission] done" in second.stdout, text[-3000:]
+    # the physics refusal at the emission -> compact joint: one line, with its fix, and exit 3 (not a traceback)
+    refusal = next((ln for ln in second.stdout.splitlines() if ln.startswith("[ compact] FAILED:")), "")
+    assert "outside the emission result's gaps" in refusal and "rerun the emission stage" in refusal, text[-3000:]
+    assert "Traceback" not in text and second.returncode == 3, text[-3000:]
+    assert "[   array] skipped" in second.stdout
     _all_readable(out)
-    card = json.loads((out / "compact" / "device_card.json").read_text())
-    assert card["parameters"]["photons_per_spike"]["value"] > 0
+    rows = {r["constraint"]: r for r in json.loads((out / "audit.json").read_text())["rows"]}
+    assert rows["optical gaps contain the filament's operating gap"]["status"] == "fail"
     assert (out / "report.html").stat().st_size > 10_000
 
     third = _run(out, 300)
-    assert third.returncode == 0
-    for stage in STAGES:
+    assert third.returncode == 3
+    for stage in STAGES[:2]:
         assert f"[{stage:>8}] cached" in third.stdout, third.stdout
