@@ -135,16 +135,18 @@ def optical_geometry(filament, emission) -> list[Row]:
                      "" if inside else "the operating gap is outside the optical calculation")]
 
 
-def published_ranges(card: dict | None) -> list[Row]:
-    """Each card number with a published range beside it."""
+def published_ranges(card: dict | None, filament=None) -> list[Row]:
+    """Each card number with a published range beside it; the filament result's own number where no card exists."""
     rows = []
     for name, rng in RANGES.items():
-        value = _derived(card, name)
+        value, joint = _derived(card, name), "card"
+        if value is None and (fem := _scalar(filament, name)) is not None:
+            value, joint = fem, "filament result"
         text = f"{name} within its published range"
         if value is None:
             rows.append(Row("card", text, UNKNOWN, "-", f"{rng.low:.3g}-{rng.high:.3g} {rng.unit}", rng.source))
             continue
-        rows.append(Row("card", text, PASS if rng.holds(value) else FAIL, f"{value:.3g} {rng.unit}",
+        rows.append(Row(joint, text, PASS if rng.holds(value) else FAIL, f"{value:.3g} {rng.unit}",
                         f"{rng.low:.3g}-{rng.high:.3g} {rng.unit}", rng.source))
     return rows
 
@@ -188,7 +190,7 @@ def audit(out: Path) -> list[Row]:
     array = _load_nc(out / "array" / "array.nc")
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission),
-            photon_budget(card, array), solver_fallbacks(filament), *published_ranges(card)]
+            photon_budget(card, array), solver_fallbacks(filament), *published_ranges(card, filament)]
 
 
 def write_audit(out: Path, rows: list[Row]) -> Path:

@@ -122,3 +122,13 @@ def test_report_first_screen_shows_key_numbers_beside_their_ranges(tmp_path):
     assert page.index("Key numbers") < page.index("Joint audit")
     assert "0.9 ± 0.02" in page  # value with its 1σ
     assert "OUT of range" in page and page.count("OUT of range") == 1  # R_on = 17.6 Ω only
+
+
+def test_published_ranges_fall_back_to_the_filament_result_without_a_card():
+    filament = xr.Dataset({"resistance_on": ((), 17.6), "thermal_resistance": ((), 2.8e5)})
+    rows = {r.constraint.split()[0]: r for r in audit.published_ranges(None, filament)}
+    assert rows["resistance_on"].status == audit.FAIL and rows["resistance_on"].joint == "filament result"
+    assert rows["thermal_resistance"].status == audit.PASS
+    assert rows["hold_voltage"].status == audit.UNKNOWN
+    with_card = {r.constraint.split()[0]: r for r in audit.published_ranges(_card(), filament)}
+    assert with_card["resistance_on"].joint == "card" and with_card["resistance_on"].status == audit.PASS
