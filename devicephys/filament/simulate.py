@@ -81,6 +81,9 @@ class CellModel:
         self.c_s = np.zeros_like(z)  # Ag dissolved sideways into the matrix
         self.time = 0.0
         self.energy = 0.0
+        self.forced_steps = 0  # steps taken at the step floor although c changed by more than allowed
+        self.rejected_steps = 0
+        self.min_time_step = math.inf  # smallest accepted step [s]
         self._sync_concentration()
 
     # -- state ------------------------------------------------------------------
@@ -88,6 +91,17 @@ class CellModel:
     def unknowns(self) -> int:
         """Number of global unknowns (φ and T on the mesh, c on the axis)."""
         return 2 * self.et.V.dofmap.index_map.size_global + 2 * self.c.size
+
+    def solver_statistics(self) -> dict[str, float]:
+        """Counts over every drive of this model: Newton work, fallbacks, forced and rejected steps, smallest step [s].
+
+        ``forced_steps``, ``unconverged_accepted`` and ``staggered_fallbacks`` are the fallbacks that
+        replace the physics' own acceptance test; the joint audit reports them.
+        """
+        stats = {f"solver_{k}": int(v) for k, v in self.et.stats.items()}
+        stats.update(solver_forced_steps=int(self.forced_steps), solver_rejected_steps=int(self.rejected_steps),
+                     solver_min_time_step=float(self.min_time_step))
+        return stats
 
     def state(self) -> tuple:
         """A copy of everything that evolves (for restarts)."""
@@ -145,6 +159,8 @@ class CellModel:
             dc = float(np.max(np.abs(c_new - self.c)))
             if dc > self.spec.max_concentration_change and not force:
                 return False, dc
+            if dc > self.spec.max_concentration_change:  # at the step floor: taken although c changed too much
+                self.forced_steps += 1
             self._sync_concentration(c_new)
         t_before = self.et.T.x.array.copy()
         p_before = self.et.joule_power()
@@ -158,6 +174,7 @@ class CellModel:
         self.et.accept()
         self.c_i, self.c, self.c_s = ci_new, c_new, cs_new
         self.time += dt
+        self.min_time_step = min(self.min_time_step, dt)
         self.energy += 0.5 * dt * (p_before + self.et.joule_power())
         return True, dc
 
@@ -187,6 +204,7 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
         step = min(dt, dt_max, nxt - local)
         ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= dt_floor)
         if not ok:
+            model.rejected_steps += 1
             dt = step / 2
             if dt < spec.min_time_step:
                 err = ConvergenceError(f"time step fell below min_time_step = {spec.min_time_step:g} s at "

@@ -238,6 +238,9 @@ class ElectroThermal:
         self.problem = NonlinearProblem([F_phi, F_T], [phi, T], bcs=bcs, kind="mpi",
                                         petsc_options_prefix=f"dp_et{_next()}_", petsc_options=options)
         self._norms: list[float] = []
+        #: Solver statistics (counts over every solve; identical on every rank): see :meth:`solve`.
+        self.stats = {"newton_solves": 0, "newton_iterations": 0, "line_search_fallbacks": 0,
+                      "unconverged_accepted": 0, "staggered_fallbacks": 0, "failed_solves": 0}
         self._updates: list[float] = []
 
         def monitor(snes, it, norm):
@@ -301,14 +304,19 @@ class ElectroThermal:
             # metal rows' round-off: a 1e-6 reduction, or Newton updates below 1 µV / 1 µK, also count.
             reduced = ((len(self._norms) > 1 and self._norms[-1] <= rtol * self._norms[0])
                        or (len(self._updates) > 1 and max(self._updates[-2:]) < 1e-6))
-            ok = ((self.problem.solver.getConvergedReason() > 0 or reduced) and not self._bad_jacobian[0]
-                  and self._temperature_valid())
+            converged = self.problem.solver.getConvergedReason() > 0
+            ok = (converged or reduced) and not self._bad_jacobian[0] and self._temperature_valid()
+            self.stats["newton_solves"] += 1
+            self.stats["newton_iterations"] += max(len(self._norms) - 1, 0)
             if ok:
+                self.stats["line_search_fallbacks"] += kind == "bt"
+                self.stats["unconverged_accepted"] += not converged  # accepted on stagnation at round-off
                 break
             self.phi.x.array[:], self.T.x.array[:] = saved
         search.setType("basic")
         if not ok:
             ok = self._staggered()
+            self.stats["staggered_fallbacks" if ok else "failed_solves"] += 1
             if not ok:
                 self.phi.x.array[:], self.T.x.array[:] = saved
         return bool(ok)

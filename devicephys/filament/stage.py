@@ -228,6 +228,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal)
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     ds.attrs["unknowns"] = model.unknowns
+    ds.attrs.update(model.solver_statistics())
     if keep["T"] is not None:
         model.et.T.x.array[:] = keep["T"]
     add_plot_data(ds, temperature_map(model.et), model.transport.z, keep["profiles"])  # collective

@@ -61,6 +61,13 @@ def test_solve_filament_in_memory(tmp_path):
 
     assert result.versions["petsc"] == ".".join(map(str, PETSc.Sys.getVersion()))
     assert "dolfinx-solver-real" in result.versions
+    # solver statistics: counted over the whole stage, and the audit can decide on the fallbacks
+    from devicephys import audit
+
+    attrs = result.data.attrs
+    assert attrs["solver_newton_solves"] > 0 and attrs["solver_newton_iterations"] >= attrs["solver_newton_solves"]
+    assert 0 < attrs["solver_min_time_step"] <= spec.max_step_fraction * spec.sweep_time
+    assert audit.solver_fallbacks(result.data).status in (audit.PASS, audit.FAIL)
     d = result.data
     # The map is the temperature at the sample of peak current: its hottest vertex is that sample's T_max
     # (P2 field read at its own vertices, so equal to the solver's nodal maximum there).
