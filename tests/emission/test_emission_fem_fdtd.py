@@ -74,7 +74,8 @@ def _peak(wavelengths, values) -> tuple[float, float]:
 #: Gap [m] and FDTD grid step [m] of the comparison: 12 cells, the dipole exactly mid-gap on the grid.
 #: The FDTD (not the FEM: 0.2 % between meshes) limits the agreement.  MEEP's Purcell peak relative to
 #: the FEM's on the same grid-rounded geometry: -14 / -14 / -17 % at 10 / 12 / 16 nm on the 2 nm grid,
-#: +6.5 / -1.7 / +7.2 % at 10 / 12 / 15 nm on the 1 nm grid (staircased apex); peak wavelengths within 1.6 %.
+#: +6.5 / -1.7 / +7.2 % at 10 / 12 / 15 nm on the 1 nm grid (staircased apex), +0.6 % at 10 nm on the
+#: 0.5 nm grid (26 min on a loaded two-core machine, too long here); peak wavelengths within 1.6 %.
 GAP, STEP = 12e-9, 1e-9
 
 
