@@ -372,23 +372,19 @@ def _run_sweeps(spec: PipelineSpec, out: Path, keys: dict[str, str], scheduler: 
 
 
 def _joint_audit(out: Path, summary: dict[str, dict], strict: bool) -> list:
-    """Audit every hand-off (:mod:`devicephys.audit`), write ``audit.json``, add a summary row."""
+    """Audit every hand-off (:mod:`devicephys.audit`), write ``audit.json``; under ``strict`` a failure is a summary row."""
     from devicephys import audit
 
     rows = audit.audit(out)
     path = audit.write_audit(out, rows)
     bad = audit.failures(rows)
     unknown = sum(r.status == audit.UNKNOWN for r in rows)
-    status = f"{len(bad)} failing, {unknown} unknown" if bad or unknown else "all pass"
-    if bad and strict:
-        status = "failed"
-    summary["audit"] = {"status": status, "kind": "audit", "files": {"result": path.name}}
-    if bad:
-        print(f"[   audit] {len(bad)} joint constraint(s) fail (see {path}):", flush=True)
-        for r in bad:
-            print(f"[   audit]   {r.joint}: {r.constraint}: {r.value} (allowed {r.limit})", flush=True)
-    if bad and strict:
-        summary["audit"]["error"] = f"{len(bad)} joint constraint(s) fail under --strict; see {path}"
+    print(f"[   audit] {len(rows) - len(bad) - unknown} pass, {len(bad)} fail, {unknown} unknown -> {path}", flush=True)
+    for r in bad:
+        print(f"[   audit]   {r.joint}: {r.constraint}: {r.value} (allowed {r.limit})", flush=True)
+    if bad and strict:  # a summary row of its own only when it fails the run
+        summary["audit"] = {"status": "failed", "kind": "audit", "files": {"result": path.name},
+                            "error": f"{len(bad)} joint constraint(s) fail under --strict; see {path}"}
     return rows
 
 
