@@ -70,7 +70,9 @@ def add_plot_data(ds: xr.Dataset, temperature, axis_z, profiles) -> None:
         [(time [s], metallic Ag fraction on ``axis_z``), ...] during the main drive.
     """
     r, z, T = (np.asarray(a, float) for a in temperature)
-    order = np.lexsort((r, z))  # one order whatever the mesh partition (serial and MPI runs agree)
+    # One order whatever the mesh partition (serial and MPI runs agree): coordinates rounded to 1 fm first,
+    # as a vertex's coordinates differ in their last bits between partitions.
+    order = np.lexsort((np.round(r / 1e-15), np.round(z / 1e-15)))
     r, z, T = r[order], z[order], T[order]
     ds.coords["map_node"] = ("map_node", np.arange(r.size), {"units": "1", "long_name": "mesh vertex"})
     ds["map_r"] = ("map_node", r, {"units": "m", "long_name": "radial coordinate of the vertex"})
