@@ -90,3 +90,15 @@ def writable_folder(path: str | Path, what: str = "--out") -> Path:
         reason = exc.strerror or type(exc).__name__
         raise SpecError(f"{what} {path}: cannot write there ({reason}); choose a folder on a writable file system") from None
     return path
+
+
+def available_memory() -> int:
+    """Memory available to a new allocation [B] (MemAvailable of /proc/meminfo, else total)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -9,13 +9,13 @@ random generator (same seed, same spikes) and runs the compiled step loop of
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
 
+from devicephys import io
 from devicephys.array import kernels
 from devicephys.array.network import CHANNELS, Network
 from devicephys.array.plasticity import incoming
@@ -79,18 +79,6 @@ class SimulationResult:
         return self.spike_times[sel], self.spike_index[sel] - off
 
 
-def available_memory() -> int:
-    """Memory available to a new allocation [B] (MemAvailable of /proc/meminfo, else total)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def estimate_memory(n_neurons: int, n_synapses: int, *, n_slots: int = 1, optical: bool = False,
                     spike_capacity: int = 0, n_trace: int = 0, largest_projection: int = 0) -> int:
     """Bytes the simulator allocates for a network of this size.
@@ -116,7 +104,7 @@ ARRAY_SIZE_FIX = ("reduce ArraySpec.nx, ny or layers (neurons), coupling_radius 
 
 def check_memory(need: int, what: str, limit: int | None = None, fix: str = ARRAY_SIZE_FIX) -> None:
     """Raise SpecError with the estimate and ``fix`` (the fields to change) when ``need`` bytes exceed the memory."""
-    have = available_memory() if limit is None else int(limit)
+    have = io.available_memory() if limit is None else int(limit)
     if need > have:
         raise SpecError(f"{what} needs about {need / 2**30:.2f} GiB but only {have / 2**30:.2f} GiB is available; "
                         f"{fix}", field="memory_limit")

@@ -244,20 +244,6 @@ def estimate_size(geo: CellGeometry, n: int = 200) -> SizeEstimate:
     return SizeEstimate(triangles, vertices, unknowns, memory)
 
 
-def available_memory() -> int:
-    """Memory available to a new allocation [B] (MemAvailable of /proc/meminfo, else total)."""
-    import os
-
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def write_mesh(geo: CellGeometry, path: str, dim: int = 2) -> str:
     """Mesh the cell and write it as a gmsh ``.msh`` file; return the path."""
     import gmsh

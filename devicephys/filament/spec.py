@@ -18,6 +18,7 @@ from pydantic import model_validator
 
 from devicephys import materials
 from devicephys.errors import SpecError
+from devicephys.io import available_memory
 from devicephys.spec import Spec, option, quantity
 from devicephys.units import eV
 
@@ -166,7 +167,7 @@ def _check_size(spec: FilamentSpec) -> None:
     def size(s: FilamentSpec) -> mesh.SizeEstimate:
         return mesh.estimate_size(mesh.CellGeometry.from_spec(s))
 
-    est, have = size(spec), mesh.available_memory()
+    est, have = size(spec), available_memory()
     if est.memory <= have:
         return
     defaults = {name: FilamentSpec.model_fields[name].default for name in _SIZE_FIELDS}
