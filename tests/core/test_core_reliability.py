@@ -142,7 +142,7 @@ def test_sweep_points_are_cached_and_shown_in_the_report(toy, tmp_path):
     first = pipeline.run(spec, tmp_path, progress=False)
     row = first["sweep source.bias"]
     assert row["status"] == "done"
-    gathered = xr.load_dataset(tmp_path / row["files"]["result"])
+    gathered = xr.load_dataset(tmp_path / row["files"]["result"], engine="h5netcdf")
     np.testing.assert_allclose(gathered["current"].values, [5e-4, 1e-3])
     np.testing.assert_allclose(gathered["result_bias"].values, gathered["bias"].values)  # a scalar named as the field
     again = pipeline.run(spec, tmp_path, progress=False)
@@ -153,7 +153,7 @@ def test_sweep_points_are_cached_and_shown_in_the_report(toy, tmp_path):
     point.write_bytes(point.read_bytes()[:50])  # a truncated point is recomputed, the other reused
     third = pipeline.run(spec, tmp_path, progress=False)
     assert third["sweep source.bias"]["status"] == "done"
-    assert xr.load_dataset(tmp_path / "sweep_source_bias.nc").attrs["points_computed"] == 1
+    assert xr.load_dataset(tmp_path / "sweep_source_bias.nc", engine="h5netcdf").attrs["points_computed"] == 1
 
 
 # -- output paths --------------------------------------------------------------------------------------------
