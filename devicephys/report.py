@@ -90,6 +90,25 @@ _COMPARED = ("threshold_voltage", "hold_voltage", "resistance_on", "resistance_o
              "set_time_tau0", "set_time_v0", "activation_energy")
 
 
+def _compared_row(name: str, card: dict, base: dict) -> str:
+    """One row of the side-by-side table: values, relative difference, agreement within the measured card's 3σ.
+
+    A measured R_off that is only a lower bound (OFF current at the noise floor) is shown as ``≥``
+    and compared as a bound.
+    """
+    m, f = card["parameters"][name]["value"], base["parameters"][name]["value"]
+    sigma = card.get("uncertainties", {}).get(name)
+    bound = name in ("resistance_off", "leakage_resistance") and \
+        card.get("fit_quality", {}).get("measured", {}).get("resistance_off_lower_bound", False)
+    if bound:
+        shown, diff, agree = f"≥ {_fmt(m)}", "bound", "yes (above the bound)" if f >= m else "no (below the bound)"
+    else:
+        shown, diff = _fmt(m), f"{(f / m - 1) * 100:+.1f} %"
+        agree = "no σ" if not sigma else ("yes" if abs(f - m) <= 3 * sigma else "no")
+    return (f"<tr><td>{html.escape(name)}</td><td class=num>{shown}</td><td class=num>{_fmt(f)}</td>"
+            f"<td class=num>{diff}</td><td>{agree}</td><td>{html.escape(card['parameters'][name]['unit'])}</td></tr>")
+
+
 def _measured_vs_fem(card_path: Path, base_path: Path) -> str:
     """Measured and FEM-derived cards side by side (only when the card was fitted to measurements on a fitted base)."""
     if not base_path.is_file():
@@ -98,12 +117,9 @@ def _measured_vs_fem(card_path: Path, base_path: Path) -> str:
     if "measurements" not in card.get("provenance", {}) or "origin" in base.get("provenance", {}) and \
             "illustrative" in str(base["provenance"]["origin"]):
         return ""
-    rows = []
-    for name in _COMPARED:
-        m, f = card["parameters"][name]["value"], base["parameters"][name]["value"]
-        rows.append(f"<tr><td>{html.escape(name)}</td><td class=num>{_fmt(m)}</td><td class=num>{_fmt(f)}</td>"
-                    f"<td class=num>{(f / m - 1) * 100:+.1f} %</td><td>{html.escape(card['parameters'][name]['unit'])}</td></tr>")
-    head = "<tr><th>parameter</th><th>measured card</th><th>FEM/FDTD card</th><th>FEM vs measured</th><th>unit</th></tr>"
+    rows = [_compared_row(name, card, base) for name in _COMPARED]
+    head = ("<tr><th>parameter</th><th>measured card</th><th>FEM/FDTD card</th><th>FEM vs measured</th>"
+            "<th>FEM within 3σ of measured</th><th>unit</th></tr>")
     return (f"<h3>Measured card versus the first-principles (FEM/FDTD) card</h3><p>measurements: "
             f"{html.escape(', '.join(card['provenance']['measurements']))}</p><table>{head}{''.join(rows)}</table>")
 

@@ -10,9 +10,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import brentq
 
-from devicephys.compact import build, export_spice, export_veriloga, measured, measured_fit
+from devicephys.compact import build, export_spice, export_veriloga, measured, measured_fit, model
 from devicephys.compact.card import DeviceCard
+from devicephys.compact.model import ModelParams
 from devicephys.compact.spec import CompactSpec
 from devicephys.errors import SpecError, StageUnavailableError
 from devicephys.io import atomic_write_text
@@ -74,6 +76,60 @@ def series_resistance(sweep: measured.Table, m: dict) -> float:
     return float(np.median(r))
 
 
+def load_line_states(p: ModelParams, v_source: float, r_series: float, points: int = 4001) -> list[dict]:
+    """Steady states of the card's cell behind ``r_series`` [Ohm] at a constant source ``v_source`` [V].
+
+    On the load line the cell voltage is ``V(d) = V_src - R_s I(d)`` and the thermal node sits at its
+    steady state ``T(d) = T_0 + R_th V I`` (its time constant ``R_th C_th`` is picoseconds); the steady
+    states are the gaps where ``dd/dt = 0``.  As ``dd/dt > 0`` at ``gap_min`` (the floor stops growth)
+    and ``< 0`` at ``gap_max`` for any nonzero source, there is always at least one, and with one slow
+    state a trajectory settles on a stable one (it cannot oscillate).
+
+    Returns
+    -------
+    list of dict
+        Per steady state, by increasing gap: ``gap`` [m], ``voltage`` (cell) [V], ``temperature`` [K],
+        ``resistance`` (cell) [Ohm], ``rate_slope`` = d(dd/dt)/dd [1/s] and ``stable`` (slope < 0).
+    """
+    def state(d):
+        i = float(model.series_current(p, d, v_source, r_series))
+        v = v_source - r_series * i
+        return v, p.ambient_temperature + p.thermal_resistance * v * i
+
+    def rate(d):
+        v, temp = state(d)
+        return float(model.gap_rate(p, d, v, temp))
+
+    grid = np.linspace(p.gap_min, p.gap_max, points)
+    f = np.array([rate(d) for d in grid])
+    out = []
+    for k in np.flatnonzero(np.sign(f[:-1]) * np.sign(f[1:]) < 0):
+        d = brentq(rate, grid[k], grid[k + 1], xtol=1e-6 * p.floor_width)
+        h = 1e-3 * p.floor_width
+        slope = (rate(d + h) - rate(d - h)) / (2 * h)
+        v, temp = state(d)
+        out.append({"gap": d, "voltage": v, "temperature": temp, "resistance": 1 / float(model.cell_conductance(p, d)),
+                    "rate_slope": slope, "stable": slope < 0})
+    return out
+
+
+def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measured.Table, r_s: float) -> dict:
+    """Why the model stays ON: its cell voltage at the measured release against its load-line steady state."""
+    k = m["last_on"]
+    states = load_line_states(card.model_params(), float(sweep["source_voltage"][k]), r_s)
+    on = [s for s in states if s["stable"] and s["resistance"] < 1 / m["switch_on_conductance"]]
+    out = {"source_at_measured_release": float(sweep["source_voltage"][k]),
+           "model_voltage_at_measured_release": float(table["voltage"][k]),
+           "stable_on_states": [{kk: float(v) for kk, v in s.items()} for s in on]}
+    if on:
+        out["hold_note"] = (f"the model does not switch off before the end of the measured drive: at the measured "
+                            f"release (source {out['source_at_measured_release']:.3g} V) it sits on a stable, partly "
+                            f"bridged steady state of the load line (cell {on[0]['voltage']:.3g} V, gap "
+                            f"{on[0]['gap'] * 1e9:.3g} nm) where growth balances relaxation; a release there needs "
+                            "a second slow state (ion supply) that the card's laws lack")
+    return out
+
+
 def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy: bool = True) -> dict:
     """The measured drive (source through the series resistor) applied to the card, in NumPy and ngspice.
 
@@ -112,6 +168,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
         out[key] = {k: got[k] for k in ("threshold_voltage", "hold_voltage")}
         if not got["last_on"] >= 0:
             out[key]["hold_note"] = "the model does not switch off before the end of the measured drive"
+            out[key].update(_no_release(card, sweep, m, table, r_s))
         out[key].update({f"{k}_relative": got[k] / m[k] - 1 for k in ("threshold_voltage", "hold_voltage")})
         out[key]["waveform"] = table
     return out
@@ -163,7 +220,7 @@ def summary(card: DeviceCard) -> str:
     lines = [f"measured: threshold {m['threshold_voltage']:.4g} V, hold {m['hold_voltage']:.4g} V, "
              f"R_on {m['resistance_on']:.4g} Ohm, R_off {'>' if m['resistance_off_lower_bound'] else ''}"
              f"{m['resistance_off']:.3g} Ohm",
-             f"set-time fit: {json.dumps({k: round(v, 4) for k, v in q['set_time_fit'].items() if isinstance(v, float)})}"]
+             f"set-time fit: {json.dumps({k: float(f'{v:.4g}') for k, v in q['set_time_fit'].items() if isinstance(v, float)})}"]
     for key in ("numpy", "ngspice"):
         r = q.get("replay", {}).get(key, {})
         if "threshold_voltage_relative" in r:

@@ -5,7 +5,9 @@ instrument noise added (``tests/data/measured_fem_reference.json`` gives the noi
 own extracted numbers and the command that made both).  Read back as measurements, they must give the
 FEM's numbers within the noise; the card fitted to them must reproduce the measured set times and,
 driven like the measurement (source through the series resistor) in NumPy and in ngspice, the
-measured threshold within 5 %.
+measured threshold within 5 %.  The measured hold (the cell voltage as the FEM's ON state ruptures
+under a 2.9 V source) is not reproduced, and the tests below show why: under that source the card
+has one stable, partly bridged steady state, which its replay tracks in NumPy and ngspice alike.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pytest
 
 from devicephys.cli import main
-from devicephys.compact import measured, measured_stage
+from devicephys.compact import integrate, measured, measured_stage
 from devicephys.compact.card import DeviceCard
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,13 +113,62 @@ def test_replay_in_ngspice_reproduces_the_threshold(run, sweep):
     card = DeviceCard.load(run[1] / "device_card.json")
     got = measured_stage.replay(card, sweep, numpy=False)["ngspice"]
     assert abs(got["threshold_voltage_relative"]) <= 0.05
-    numpy = card.fit_quality["replay"]["numpy"]["threshold_voltage"]
-    assert got["threshold_voltage"] == pytest.approx(numpy, rel=0.01)  # the two simulators agree
+    numpy = card.fit_quality["replay"]["numpy"]
+    assert got["threshold_voltage"] == pytest.approx(numpy["threshold_voltage"], rel=0.01)  # the two simulators agree
+    # after the switch too: no step-control artefact keeps the model ON in either
+    assert got["model_voltage_at_measured_release"] == pytest.approx(numpy["model_voltage_at_measured_release"], rel=0.01)
 
 
-@pytest.mark.xfail(strict=True, reason="the FEM's ON state ends by dissolution after ~30 us whatever the bias; the "
-                   "compact model's ON state under the 5.6 kOhm drive settles where growth balances relaxation and "
-                   "does not switch off before the sweep ends, so the measured hold is not reproduced")
+def test_model_under_the_release_source_has_one_stable_partly_bridged_state(run):
+    # held at the source of the measured release (2.9 V) the card has exactly one steady state on the load line,
+    # stable and ON: with one slow state (the thermal node's R_th C_th is ~0.2 ps) nothing can leave it, so the
+    # model cannot release where the FEM did.  The integrator, from the relaxed cell, settles on it.
+    card = DeviceCard.load(run[1] / "device_card.json")
+    p, rep = card.model_params(), card.fit_quality["replay"]
+    v_s, r_s = rep["numpy"]["source_at_measured_release"], rep["series_resistance"]
+    states = measured_stage.load_line_states(p, v_s, r_s)
+    assert len(states) == 1 and states[0]["stable"]
+    assert states[0]["resistance"] < 1 / card.fit_quality["measured"]["switch_on_conductance"]
+    assert p.thermal_resistance * p.thermal_capacitance < 1e-9
+    slow = 1 / abs(states[0]["rate_slope"])
+    trace = integrate.simulate_series(p, [0.0, 200 * slow + 1e-4], [v_s, v_s], r_s, samples_per_segment=None)
+    # rtol 1e-9 on the gap; the settling error after 200 time constants is far below it
+    assert trace.gap[-1] == pytest.approx(states[0]["gap"], rel=1e-6)
+    assert trace.voltage[-1] == pytest.approx(states[0]["voltage"], rel=1e-4)
+
+
+def test_replay_of_the_measured_drive_tracks_that_state(run, sweep, m):
+    # on the measured ramp the gap lags the moving steady state d* by (dd*/dt)/|slope|; the cell voltage
+    # (~ R_cell, exponential in the gap) then differs by about 2 kappa times that lag: allow twice that
+    card = DeviceCard.load(run[1] / "device_card.json")
+    p, rep = card.model_params(), card.fit_quality["replay"]
+    k, r_s = m["last_on"], rep["series_resistance"]
+    here, before = (measured_stage.load_line_states(p, float(sweep["source_voltage"][j]), r_s)[0] for j in (k, k - 1))
+    lag = abs(here["gap"] - before["gap"]) / (sweep["time"][k] - sweep["time"][k - 1]) / abs(here["rate_slope"])
+    got = rep["numpy"]["model_voltage_at_measured_release"]
+    assert abs(got / here["voltage"] - 1) <= 2 * 2 * p.decay_constant * lag
+    # and it is far from the measured ON state: the measured hold sample is the FEM's rupture transient
+    assert got > 3 * m["hold_voltage"]
+
+
+@pytest.mark.xfail(strict=True, reason="the FEM's ON state ends by dissolution after ~30 us whatever the bias and re-forms "
+                   "within ~2 us (a relaxation oscillation under DC, which needs a second slow state such as the ion "
+                   "supply); the compact law has one slow state (the gap) and under the 5.65 kOhm drive settles on its "
+                   "one stable, partly bridged steady state (tests above) and does not release before the sweep ends")
 def test_replay_reproduces_the_hold(run):
     card = DeviceCard.load(run[1] / "device_card.json")
     assert abs(card.fit_quality["replay"]["numpy"]["hold_voltage_relative"]) <= 0.05
+
+
+def test_report_shows_the_measured_card_beside_its_fem_card(run, tmp_path):
+    from devicephys import report
+
+    shutil.copytree(run[1], tmp_path / "compact")
+    page = report.write_report(tmp_path, {}).read_text()
+    assert "Measured card versus the first-principles (FEM/FDTD) card" in page
+    card, base = (DeviceCard.load(run[1] / f) for f in ("device_card.json", "base_device_card.json"))
+    diff = (base.value("resistance_on") / card.value("resistance_on") - 1) * 100
+    assert f"<td>resistance_on</td><td class=num>{report._fmt(card.value('resistance_on'))}</td>" in page
+    assert f"{diff:+.1f} %" in page
+    # the measured R_off is a lower bound (OFF current at the noise floor): compared as a bound, not in percent
+    assert "<td>resistance_off</td><td class=num>≥ " in page and "yes (above the bound)" in page
