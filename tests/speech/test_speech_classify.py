@@ -1,0 +1,147 @@
+"""Data path, speaker-disjoint split and accuracy of the photonic spoken-word classifier."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devicephys.array import classify as cl
+from devicephys.array.card import load_card, neuron_from_card
+from devicephys.errors import SpecError
+from devicephys.speech import classify as sc
+from devicephys.speech import dataset, synth
+from devicephys.speech.wav import SAMPLE_RATE, write_wav
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = 0.915  # the paper's four-word accuracy
+
+
+@pytest.fixture(scope="module")
+def neuron():
+    return neuron_from_card(load_card(None))
+
+
+@pytest.fixture(scope="module")
+def small_set():
+    """The 400-clip synthesised subset (the one study 05 --fast uses; built into the cache once)."""
+    return synth.synthesize(limit=400, progress=False)
+
+
+def test_synthesized_split_is_speaker_disjoint(small_set):
+    clips = dataset.load_folder(small_set, synth.WORDS)
+    test = dataset.speaker_split(clips.speakers)
+    spk = np.asarray(clips.speakers)
+    assert test.any() and (~test).any()
+    assert not set(spk[test]) & set(spk[~test])
+    # independently of the file names: the synthesiser's voice quality (espeak variant, or flite voice with
+    # kal16 = kal) of a test clip is never heard in training, whatever the accent
+    import json
+
+    items = {it["file"]: it for it in json.loads((small_set / "manifest.json").read_text())["items"]}
+
+    def quality(path):
+        it = items[f"{path.parent.name}/{path.name}"]
+        v = it["voice"]
+        return ("espeak", v.split("+")[1] if "+" in v else "") if it["engine"] == "espeak" else ("flite", v.rstrip("16"))
+
+    side = [{quality(p) for p, t in zip(clips.paths, test) if t == flag} for flag in (True, False)]
+    assert side[0] and side[1] and not side[0] & side[1]
+    assert set(clips.labels.tolist()) == {0, 1, 2, 3}
+
+
+def test_speaker_split_holds_out_whole_speakers():
+    speakers = [f"s{i % 7}" for i in range(70)]
+    test = dataset.speaker_split(speakers, 0.3, seed=3)
+    held = {s for s, t in zip(speakers, test) if t}
+    assert len(held) == 2 and all(t == (s in held) for s, t in zip(speakers, test))
+    with pytest.raises(SpecError, match="two or more"):
+        dataset.speaker_split(["a"] * 5)
+
+
+def _user_folder(root: Path, words, speakers=("alice", "bob", "carol")):
+    t = np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE
+    for k, w in enumerate(words):
+        for s in speakers:
+            write_wav(root / w / f"{s}_nohash_0.wav", 0.3 * np.sin(2 * np.pi * (300 + 400 * k) * t))
+    write_wav(root / "_background_noise_" / "white.wav", np.zeros(100))
+    return root
+
+
+def test_user_folder_labels_from_folder_names(tmp_path):
+    root = _user_folder(tmp_path, ["go", "stop", "left"])
+    clips = dataset.load_folder(root)
+    assert clips.words == ("go", "left", "stop")  # sorted folder names; _background_noise_ is not a word
+    assert len(clips.paths) == 9 and clips.speakers[:3] == ["alice", "bob", "carol"]
+    sub = dataset.load_folder(root, ["stop", "go"])
+    assert sub.words == ("stop", "go") and list(sub.labels) == [0, 0, 0, 1, 1, 1]
+    with pytest.raises(SpecError, match=r"no clips for word\(s\) \['yes'\]"):
+        dataset.load_folder(root, ["yes"])
+
+
+def test_study_on_user_folder_bad_input_exits_2(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "studies" / "05_spoken_words.py"), "--speech-commands",
+                          str(tmp_path / "absent"), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert out.returncode == 2
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "no such folder" in lines[0] and "Traceback" not in out.stderr
+
+
+def test_photonic_network_learns_words_on_small_subset(small_set, neuron):
+    """400 clips, about 100 test clips from unseen speakers: at 1 um and 1e3 photons/spike the network
+    with every non-ideality reaches the paper's 91.5 % less 3 binomial sigma, and with the card's own
+    0.44 photons per spike it falls below the ideal network (photon noise limits it)."""
+    data = sc.split_clips(dataset.load_folder(small_set, synth.WORDS))
+    assert not set(data.speakers_train) & set(data.speakers_test)
+    rows = sc.sweep(neuron, data, [(1e-6, 0.5e-6, 1e3), (1e-6, 0.5e-6, None)], progress=False)
+    n = rows[0]["n_test"]
+    assert rows[0]["accuracy"] >= TARGET - 3 * sc.binomial_sigma(TARGET, n)
+    assert rows[1]["accuracy"] < rows[1]["ideal_accuracy"] - 3 * sc.binomial_sigma(rows[1]["ideal_accuracy"], n)
+    assert np.asarray(rows[0]["confusion"]).sum() == n
+
+
+@pytest.mark.slow
+def test_study_fast_runs(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "studies" / "05_spoken_words.py"), "--fast", "--out",
+                          str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert (tmp_path / "spoken_words.png").stat().st_size > 10_000 and (tmp_path / "accuracy.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def full_rows(neuron):
+    data = sc.synthesized_split(progress=False)
+    return sc.sweep(neuron, data, [(1e-6, 0.5e-6, 1e3), (1e-6, 0.5e-6, None)], progress=False), data
+
+
+@pytest.mark.slow
+def test_full_set_reaches_target_at_1um_1e3_photons(full_rows):
+    rows, data = full_rows
+    assert len(data.speakers_test) >= 20 and rows[0]["n_test"] >= 800
+    assert rows[0]["accuracy"] >= TARGET
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="photon budget: the illustrative card emits 0.44 photons per spike, "
+                                       "0.014 photoelectrons per spike reach the intended sub-detector at 1 um; "
+                                       "Poisson noise of so few photoelectrons limits the readout (~46 %)")
+def test_full_set_reaches_target_with_card_photons(full_rows):
+    rows, _ = full_rows
+    assert rows[1]["accuracy"] >= TARGET
+
+
+@pytest.mark.slow
+def test_readout_matches_spike_by_spike_simulator(small_set, neuron):
+    """The exact photon draw (photon_readout) and the simulator give the same accuracy within binomial noise."""
+    data = sc.split_clips(dataset.load_folder(small_set, synth.WORDS))
+    trained = sc.train_ideal(neuron, data)
+    hw = cl.Hardware(photons_per_spike=1e2)
+    x, y = data.x_test[:60], data.y_test[:60]
+    sim = cl.evaluate(x, y, *trained.ideal, neuron, hw, seed=1)["accuracy"]
+    k = cl.cell_coupling(16, hw, neuron)
+    draw = np.mean(np.argmax(cl.photon_readout(trained.f_test[:60], *trained.ideal, k, hw,
+                                               np.random.default_rng(1)), axis=1) == y)
+    assert abs(sim - draw) <= 3 * np.sqrt(2 * max(draw * (1 - draw), 0.02) / 60)
