@@ -17,14 +17,15 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Annotated, Any, Iterator, Literal
 
 import numpy as np
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 
 from devicephys import stages, strict_json
 from devicephys.errors import ConvergenceError, SpecError, StageUnavailableError
 from devicephys.io import atomic_write_text, writable_folder
+from devicephys.overrides import StageOverrides, as_dict
 from devicephys.spec import Spec, option
 from devicephys.sweep import SweepSpec, sweep_points
 from devicephys.versions import collect, engine_versions
@@ -43,17 +44,25 @@ _PIPELINE_DEFAULTS: dict[str, dict[str, Any]] = {"emission": {"use_filament": Fa
                                                  "array": {"membrane": "relaxation"}}
 
 
+def _Block(stage: str) -> Any:  # noqa: N802 - an annotation
+    """The type of a stage's override block: that stage's spec fields, typed, every one optional."""
+    return Annotated[dict[str, Any], StageOverrides(stage, stages.get(stage).spec_path)]
+
+
 class PipelineSpec(Spec):
     """Which preset to start from, and overrides of each stage's spec fields."""
 
     kind = "pipeline"
 
+    # the override blocks' schemas are built from the stage specs on first use: importing this module stays light
+    model_config = ConfigDict(defer_build=True)
+
     preset: Literal["fast", "full"] = option("fast", "start from each stage's fast (demo) or full (converged) preset")
-    filament: dict[str, Any] = option({}, "overrides of FilamentSpec fields (see 'devicephys schema filament')")
-    emission: dict[str, Any] = option({}, "overrides of EmissionSpec fields (see 'devicephys schema emission'); "
-                                          "use_filament defaults to false in the pipeline")
-    compact: dict[str, Any] = option({}, "overrides of CompactSpec fields (see 'devicephys schema compact')")
-    array: dict[str, Any] = option({}, "overrides of ArraySpec fields (see 'devicephys schema array')")
+    filament: _Block("filament") = option({}, "overrides of FilamentSpec fields (see 'devicephys schema filament')")
+    emission: _Block("emission") = option({}, "overrides of EmissionSpec fields (see 'devicephys schema emission'); "
+                                              "use_filament defaults to false in the pipeline")
+    compact: _Block("compact") = option({}, "overrides of CompactSpec fields (see 'devicephys schema compact')")
+    array: _Block("array") = option({}, "overrides of ArraySpec fields (see 'devicephys schema array')")
     sweeps: list[SweepSpec] = option([], "parameter sweeps run after the pipeline, each on one stage's spec")
     strict: bool = option(False, "a failing row of the joint audit (audit.json, first table of report.html) fails "
                                  "the run (exit 3) instead of showing as a red row")
@@ -61,7 +70,7 @@ class PipelineSpec(Spec):
     @model_validator(mode="after")
     def _check_stage_specs(self) -> "PipelineSpec":
         for stage in stages.STAGES:
-            if getattr(self, stage.name) and stage.available():
+            if as_dict(getattr(self, stage.name, {})) and stage.available():
                 try:
                     self.stage_spec(stage.name)
                 except SpecError as exc:
@@ -82,7 +91,7 @@ class PipelineSpec(Spec):
         """The spec of stage ``name``: its preset with this pipeline's overrides applied."""
         cls = stages.get(name).spec_class()
         base = cls.fast() if self.preset == "fast" else cls()
-        overrides = {**_PIPELINE_DEFAULTS.get(name, {}), **getattr(self, name)}
+        overrides = {**_PIPELINE_DEFAULTS.get(name, {}), **as_dict(getattr(self, name))}
         return cls.from_dict({**base.to_dict(), **overrides}) if overrides else base
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -150,14 +150,45 @@ def _strip_kind(cls: type[Spec], data: dict[str, Any]) -> dict[str, Any]:
 def _parse_one(cls: type[Spec], name: str, value: Any, unit: str) -> Any:
     """One value of the quantity field ``name``: a string with a unit becomes an SI float."""
     if isinstance(value, bool):
-        raise SpecError(f"{cls.__name__}.{name} = {value!r}: a boolean is not a quantity; "
+        raise SpecError(f"{_label(cls)}.{name} = {value!r}: a boolean is not a quantity; "
                         f"give a number in {unit} or a string like '1.5 {unit}'", field=name)
     if isinstance(value, str):
         try:
             return parse_quantity(value, unit)
         except UnitError as exc:
-            raise SpecError(f"{cls.__name__}.{name} = {value!r}: {exc}", field=name) from None
+            raise SpecError(f"{_label(cls)}.{name} = {value!r}: {exc}", field=name) from None
     return value
+
+
+def _label(cls: type) -> str:
+    """How messages name ``cls`` (its ``error_label``, e.g. ``PipelineSpec.filament``, else its class name)."""
+    return getattr(cls, "error_label", "") or cls.__name__
+
+
+def _nested_model(info: Any) -> type[BaseModel] | None:
+    """The model class a field holds (itself, inside Optional/Annotated, or an override block), if any."""
+    for meta in info.metadata:
+        if hasattr(meta, "model_class"):  # an override block (devicephys.overrides.StageOverrides)
+            return meta.model_class()
+    todo = [info.annotation]
+    while todo:
+        tp = todo.pop()
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return tp
+        todo.extend(get_args(tp))
+    return None
+
+
+def _owner(cls: type[BaseModel], loc: tuple) -> tuple[type[BaseModel], str]:
+    """The model class that declares the field at ``loc`` (nested models followed) and the field's name."""
+    owner, name = cls, str(loc[0]) if loc else ""
+    for part in loc[1:]:
+        info = owner.model_fields.get(name)
+        inner = _nested_model(info) if info is not None else None
+        if inner is None:
+            break
+        owner, name = inner, str(part)
+    return owner, name
 
 
 def _unit_of(cls: type[Spec], field: str) -> str:
@@ -171,14 +202,14 @@ def _spec_error(cls: type[Spec], exc: ValidationError) -> SpecError:
     """One line for the first problem: field, value, rule and fix."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err.get("loc", ())) or "<spec>"
-    top = str(err["loc"][0]) if err.get("loc") else ""
-    unit = _unit_of(cls, top)
+    owner, top = _owner(cls, tuple(err.get("loc", ())))
+    unit = _unit_of(owner, top)
     value = err.get("input")
     kind = err.get("type", "")
     ctx = err.get("ctx", {}) or {}
-    where = f"{cls.__name__}.{loc}"
+    where = f"{_label(cls)}.{loc}"
     if kind == "extra_forbidden":
-        known = ", ".join(sorted(cls.model_fields))
+        known = ", ".join(sorted(owner.model_fields))
         msg = f"{where}: unknown field (value {value!r}); remove it or use one of: {known}"
     elif kind in _RULE_TEXT:
         template, key = _RULE_TEXT[kind]
@@ -188,11 +219,28 @@ def _spec_error(cls: type[Spec], exc: ValidationError) -> SpecError:
         msg = f"{where} must be a finite number, got {value!r}; give a finite value in {unit or 'the field unit'}"
     elif kind == "missing":
         msg = f"{where} is required; add it to the spec"
+    elif kind in ("model_type", "dict_type"):
+        msg = f"{where} = {value!r}: expected a mapping of field names to values; give e.g. {{field: value}}"
     elif isinstance(ctx.get("error"), SpecError):
-        return ctx["error"]
+        return _in_block(cls, tuple(err["loc"]), ctx["error"])
     elif kind == "value_error":
         msg = f"{where} = {value!r}: {ctx.get('error', err.get('msg', 'invalid value'))}"
     else:
         expect = f" in {unit}" if unit else ""
         msg = f"{where} = {value!r}: {err.get('msg', 'invalid value')}; give a valid value{expect}"
     return SpecError(msg, field=loc)
+
+
+def _in_block(cls: type[Spec], loc: tuple, exc: SpecError) -> SpecError:
+    """A field validator's one-line error, named as ``cls`` is named when ``cls`` has an ``error_label``.
+
+    The override block of a stage (``PipelineSpec.compact``) reuses the stage spec's validators, whose
+    messages name the stage spec (``CompactSpec.measured.sweep``): they are renamed to the block.
+    """
+    label, text = getattr(cls, "error_label", ""), str(exc)
+    if not label or text.startswith(label):
+        return exc
+    own = getattr(cls, "stage_spec", None)
+    if own is not None and text.startswith(f"{own.__name__}."):
+        return SpecError(label + text[len(own.__name__):], field=exc.field)
+    return SpecError(f"{'.'.join([label, *map(str, loc)])}: {text}", field=exc.field)
