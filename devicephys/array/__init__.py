@@ -29,6 +29,10 @@ reference
     used against Brian2 and in the benchmarks.
 classify, mnist
     Offline-trained digit classification on a photonic network; IDX loader.
+stack
+    The stacked (3-D) photonic network: input, hidden and readout planes with
+    photonic links between them (geometry, crosstalk, Poisson photons), trained
+    with the hardware in the loop.
 """
 
 from devicephys.array.result import ArrayResult

@@ -75,6 +75,16 @@ def grid_positions(nx: int, ny: int, layers: int, pitch: float, layer_spacing: f
     return np.column_stack([x.ravel() * pitch, y.ravel() * pitch, z.ravel() * layer_spacing]).astype(float)
 
 
+def rectangle_solid_angle(x1: float, x2: float, y1: float, y2: float, height: float) -> float:
+    """Solid angle [sr] of the rectangle [x1, x2] x [y1, y2] in the plane z = ``height`` seen from the origin.
+
+    Closed form: the sum over corners of +-arctan(x y / (h sqrt(x^2 + y^2 + h^2))) (lengths in m).
+    """
+    def corner(x, y):
+        return math.atan(x * y / (height * math.sqrt(x * x + y * y + height * height)))
+    return corner(x2, y2) - corner(x1, y2) - corner(x2, y1) + corner(x1, y1)
+
+
 @dataclass(frozen=True)
 class Detector:
     """A photodetecting synapse: area [m^2], absorption [1], spectral efficiency [1], normal (unit or None)."""
