@@ -7,10 +7,11 @@ as the first table of ``report.html``.  Each row is one constraint:
 * photon energy versus eV: inelastic tunnelling cannot emit a photon of energy above
   e V at the operating bias (the card's threshold voltage, the bias of a spike);
 * fitted laws inside their data: the card's emission law is evaluated at the operating
-  point (gap_min, threshold voltage), which must lie inside the gap and bias range
-  the law was fitted on;
-* optical geometry: the emission stage's tip radius is the filament's, and its gap
-  range contains the filament's operating gap;
+  point (the card's emission gap, threshold voltage), which must lie inside the gap and
+  bias range the law was fitted on;
+* optical geometry: the emission stage's tip radius and stack (insulator thickness,
+  electrode discs) are the filament's device (:class:`devicephys.geometry.DeviceGeometry`),
+  and its gap range contains the operating gap;
 * published ranges: each card number beside its range (:mod:`devicephys.ranges`);
 * photon budget: the array's photons per spike is the card's;
 * solver fallbacks: the filament result counts the steps its solver forced or accepted
@@ -99,13 +100,13 @@ def photon_energy(card: dict | None) -> Row:
 
 
 def emission_law_range(card: dict | None) -> Row:
-    """The operating point (gap_min, V_th) inside the emission fit's gap and bias range."""
+    """The operating point (emission gap, or gap_min without one; V_th) inside the emission fit's gap and bias range."""
     joint, text = "emission -> compact", "emission law evaluated inside its fitted (gap, bias) range"
     names = ("gap_min", "threshold_voltage", "eta_gap_lo", "eta_gap_hi", "eta_bias_lo", "eta_bias_hi")
     vals = {n: _p(card, n) for n in names}
     if any(v is None for v in vals.values()):
         return Row(joint, text, UNKNOWN, "-", "-", "the card lacks the emission law's range")
-    gap, bias = vals["gap_min"], abs(vals["threshold_voltage"])
+    gap, bias = _p(card, "emission_gap") or vals["gap_min"], abs(vals["threshold_voltage"])
     inside = vals["eta_gap_lo"] <= gap <= vals["eta_gap_hi"] and vals["eta_bias_lo"] <= bias <= vals["eta_bias_hi"]
     return Row(joint, text, PASS if inside else FAIL, f"gap {gap * 1e9:.3g} nm, bias {bias:.3g} V",
                f"gap {vals['eta_gap_lo'] * 1e9:.3g}-{vals['eta_gap_hi'] * 1e9:.3g} nm, "
@@ -113,8 +114,12 @@ def emission_law_range(card: dict | None) -> Row:
                "" if inside else "the operating point lies outside the data the law was fitted on")
 
 
-def optical_geometry(filament, emission) -> list[Row]:
-    """The emission stage's tip radius is the filament's, and its gaps contain the operating gap."""
+def optical_geometry(filament, emission, card: dict | None = None) -> list[Row]:
+    """The emission stage's tip and stack are the filament's device, and its gaps contain the operating gap.
+
+    The operating gap is the card's ``emission_gap`` (the tunnelling gap the photon yield is
+    evaluated at) when a card exists, else the filament result's ``minimum_gap``.
+    """
     joint = "filament -> emission"
     r_fil, r_em = _scalar(filament, "filament_radius_final"), _scalar(emission, "tip_radius")
     if r_fil is None or r_em is None:
@@ -124,15 +129,39 @@ def optical_geometry(filament, emission) -> list[Row]:
         tip = Row(joint, "optical tip radius equals the filament's", PASS if same else FAIL,
                   f"{r_em * 1e9:.3g} nm", f"{r_fil * 1e9:.3g} nm (filament)",
                   "" if same else "the optical model uses a tip that is not the device's")
-    g_op = _scalar(filament, "minimum_gap")
+    rows = [tip, _optical_stack(filament, emission)]
+    g_op, which = _p(card, "emission_gap"), "the card's emission gap"
+    if g_op is None:
+        g_op, which = _scalar(filament, "minimum_gap"), "the filament's minimum gap"
+    text = "optical gaps contain the filament's operating gap"
     if g_op is None or emission is None or "gap" not in emission.coords:
-        return [tip, Row(joint, "optical gaps contain the filament's operating gap", UNKNOWN, "-", "-",
-                         "a result is missing")]
+        return rows + [Row(joint, text, UNKNOWN, "-", "-", "a result is missing")]
     gaps = emission["gap"].values
     inside = float(gaps.min()) <= g_op <= float(gaps.max())
-    return [tip, Row(joint, "optical gaps contain the filament's operating gap", PASS if inside else FAIL,
-                     f"{g_op * 1e9:.3g} nm", f"{gaps.min() * 1e9:.3g}-{gaps.max() * 1e9:.3g} nm (emission)",
-                     "" if inside else "the operating gap is outside the optical calculation")]
+    return rows + [Row(joint, text, PASS if inside else FAIL, f"{g_op * 1e9:.3g} nm ({which})",
+                       f"{gaps.min() * 1e9:.3g}-{gaps.max() * 1e9:.3g} nm (emission)",
+                       "" if inside else "the operating gap is outside the optical calculation")]
+
+
+def _optical_stack(filament, emission) -> Row:
+    """Insulator thickness and electrode radius of the optical stack equal the filament's device geometry."""
+    joint, text = "filament -> emission", "optical stack (insulator, electrodes) equals the filament's device"
+    if filament is None or emission is None or "spec" not in filament.attrs:
+        return Row(joint, text, UNKNOWN, "-", "-", "a result is missing")
+    from devicephys.errors import SpecError
+    from devicephys.geometry import DeviceGeometry
+
+    try:
+        dev = DeviceGeometry.from_filament(filament)
+    except SpecError as exc:
+        return Row(joint, text, UNKNOWN, "-", "-", str(exc))
+    t_em, r_em = _scalar(emission, "insulator_thickness"), _scalar(emission, "footprint_radius")
+    want = f"{dev.insulator_thickness * 1e9:.3g} nm insulator, {dev.footprint_radius * 1e9:.3g} nm discs (filament)"
+    if t_em is None or r_em is None:
+        return Row(joint, text, FAIL, "no stack", want, "the optical model does not model the device's stack")
+    same = all(abs(a - b) <= COPY_RTOL * abs(b) for a, b in ((t_em, dev.insulator_thickness), (r_em, dev.footprint_radius)))
+    return Row(joint, text, PASS if same else FAIL, f"{t_em * 1e9:.3g} nm insulator, {r_em * 1e9:.3g} nm discs", want,
+               "" if same else "the optical stack is not the device's")
 
 
 def published_ranges(card: dict | None, filament=None) -> list[Row]:
@@ -189,7 +218,7 @@ def audit(out: Path) -> list[Row]:
     emission = _load_nc(out / "emission" / "emission.nc")
     array = _load_nc(out / "array" / "array.nc")
     card = _load_card(out / "compact" / "device_card.json")
-    return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission),
+    return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
             photon_budget(card, array), solver_fallbacks(filament), *published_ranges(card, filament)]
 
 

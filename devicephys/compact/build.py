@@ -272,9 +272,12 @@ def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
     eta_v, eta_s, eta_q = fit_emission.fit_efficiency(em)
     lam_v, lam_s, lam_q = fit_emission.fit_peak_wavelength(em)
     p = replace(p, **eta_v, **lam_v)
-    d_op, v_op = p.gap_min, neuron["threshold_voltage"]
+    v_op = neuron["threshold_voltage"]
+    d_op, t_op, d_src = emission_point.emitting_gap(p)
+    fano = 1.0 - t_op  # shot noise of one channel of transmission T: 2 e I (1 - T)
     kernel = emission_point.optical_kernel(em)
     op = emission_point.operating_point(kernel, d_op, v_op)
+    op["photons_per_electron"] *= fano
     try:
         width = fit_emission.fwhm(kernel.wavelength, op["spectrum"])
         width_src = f"FWHM of the spectrum recomputed at gap {d_op:.4g} m, bias {v_op:.4g} V"
@@ -282,17 +285,23 @@ def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
         width, width_src = fit_emission.spectral_width_at(em, d_op, v_op)
     spike = spike_waveform(p, neuron)
     wave = (spike["time"], spike["gap"], spike["voltage"], spike["current"])
-    n_spike = model.spike_photons(lambda d, v: emission_point.efficiency_along(kernel, d, v), *wave)
+    n_spike = fano * model.spike_photons(lambda d, v: emission_point.efficiency_along(kernel, np.full_like(d, d_op), v),
+                                         *wave)
     # the card's law along the same waveform, for comparison (NaN: the spike leaves the law's range)
     n_law = model.spike_photons(lambda d, v: model.quantum_efficiency(p, d, v, out_of_range="nan"), *wave)
     values = {"photons_per_electron": op["photons_per_electron"], "photons_per_spike": n_spike,
-              "peak_wavelength": op["peak_wavelength"], "spectral_width": width, **eta_v, **lam_v}
-    sources = {**op["sources"],
-               "photons_per_spike": ("integral of eta(d(t), V(t)) I(t)/e dt over the reference spike's waveform "
+              "peak_wavelength": op["peak_wavelength"], "spectral_width": width, "emission_gap": d_op,
+              "emission_transmission": t_op, **eta_v, **lam_v}
+    solver = em.attrs.get("solver_engine", "fdtd")
+    sources = {**{k: f"{v}; times the one-channel Fano factor 1 - T = {fano:.3g}" if k == "photons_per_electron" else v
+                  for k, v in op["sources"].items()},
+               "photons_per_spike": ("(1 - T) x integral of eta(d_emit, V(t)) I(t)/e dt over the reference spike's waveform "
                                      "(neuron_capacitance discharging from threshold_voltage to hold_voltage through the "
-                                     "bridged cell at gap_min, fed through series_resistance), eta from the spectra "
-                                     f"physics of the emission result ({kernel.source})"),
-               "spectral_width": width_src}
+                                     "bridged cell, fed through series_resistance): the spike's electrons cross the "
+                                     "junction at the emitting gap, eta from the spectra physics of the emission result "
+                                     f"({solver} engine; {kernel.source})"),
+               "spectral_width": width_src, "emission_gap": f"{d_src}; optics by the {solver} engine",
+               "emission_transmission": "G_gap(emission_gap) / G0"}
     quality = {"efficiency": eta_q, "peak_wavelength": lam_q,
                "spike": {"duration_s": float(spike["time"][-1]), "charge_C": float(np.trapezoid(spike["current"], spike["time"])),
                          "photons_per_spike_per_farad": n_spike / neuron["neuron_capacitance"],

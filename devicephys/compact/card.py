@@ -40,7 +40,9 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "relaxation_time": ("s", "time constant of spontaneous gap relaxation (filament rupture)", "positive"),
     "set_time_tau0": ("s", "set-time law t_set = tau0 exp(-V/V0): prefactor", "positive"),
     "set_time_v0": ("V", "set-time law t_set = tau0 exp(-V/V0): voltage scale", "positive"),
-    "photons_per_electron": ("1", "external quantum efficiency at the operating point (gap_min, threshold)", "nonnegative"),
+    "photons_per_electron": ("1", "external quantum efficiency at the operating point (emission_gap, threshold)", "nonnegative"),
+    "emission_gap": ("m", "tunnelling gap at which the junction emits (a metallic contact emits no tunnelling photon)", "positive"),
+    "emission_transmission": ("1", "channel transmission G_gap/G0 at the emission gap (shot noise 2eI(1 - T))", "nonnegative"),
     "photons_per_spike": ("1", "photons emitted in the reference LIF spike: integral of eta(d(t), V(t)) I(t)/e over its waveform", "nonnegative"),
     "peak_wavelength": ("m", "vacuum peak emission wavelength at the operating point", "positive"),
     "spectral_width": ("m", "full width at half maximum of the emission spectrum at the operating point", "positive"),
@@ -77,7 +79,7 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
 
 #: Parameters a card may lack: the hot-electron channel (only when the emission stage has one) and the
 #: photon cutoff (cards written before it read as 0, no cutoff).
-OPTIONAL = frozenset({"hot_electron_temperature", "hot_electron_weight", "eta_bias_cut"})
+OPTIONAL = frozenset({"hot_electron_temperature", "hot_electron_weight", "eta_bias_cut", "emission_gap", "emission_transmission"})
 
 
 def _check_value(name: str, value: Any) -> float:

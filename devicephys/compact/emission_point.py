@@ -28,6 +28,7 @@ the value, the range and the fix.  Nothing is clipped.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,3 +188,32 @@ def operating_point(k: OpticalKernel, gap: float, bias: float) -> dict:
     return {"photons_per_electron": eta, "peak_wavelength": lam_pk, "spectrum": s,
             "sources": {"photons_per_electron": f"integral over the window of the spectrum; {how}",
                         "peak_wavelength": f"maximum of the spectrum{edge}; {how}"}}
+
+
+#: Transmission of the junction's one channel at the emitting gap: the shot-noise emission rate of a single
+#: channel, proportional to T (1 - T) (Schneider, Schull & Berndt, Phys. Rev. Lett. 105, 026601 (2010):
+#: light from Ag-Ag junctions from tunnelling to single-atom contact, its minimum near G0), peaks at T = 1/2.
+EMITTING_TRANSMISSION = 0.5
+
+
+def emitting_gap(p) -> tuple[float, float, str]:
+    """The gap [m] at which the junction emits, its channel transmission T [1], and the source.
+
+    A metallic contact (gap 0) emits no inelastic-tunnelling photon: its channel is open and
+    its shot noise, proportional to T (1 - T), vanishes.  The filament's photons come from the
+    last tunnelling gap before contact, where one channel carries the current with a rate
+    proportional to T (1 - T), largest at T = 1/2, i.e. where the card's gap conductance law
+    ``G_gap(d) = G_c / (1 + exp(2 kappa (d - d_c)))`` equals G0/2 (G0 = 2e^2/h):
+    ``d = d_c + ln(2 G_c / G0 - 1) / (2 kappa)``.  If the bridged cell (``gap_min``) is
+    itself a tunnel junction below G0/2, the emitting gap is ``gap_min`` with its own T.
+    """
+    from devicephys.compact import model
+
+    g0 = 2 * units.e**2 / units.h
+    g_min = float(model.gap_conductance(p, p.gap_min))
+    if g_min <= EMITTING_TRANSMISSION * g0:
+        return float(p.gap_min), g_min / g0, "gap_min: the bridged cell is itself a tunnel junction (G_gap <= G0/2)"
+    d = p.contact_gap + math.log(p.contact_conductance / (EMITTING_TRANSMISSION * g0) - 1.0) / (2 * p.decay_constant)
+    return d, EMITTING_TRANSMISSION, ("gap where the card's gap conductance equals G0/2 (one channel at T = 1/2, where "
+                                      "the shot-noise emission rate T (1 - T) peaks; Schneider, Schull & Berndt, PRL 105, "
+                                      "026601 (2010)): the last tunnelling gap before the metallic contact, which emits none")

@@ -24,12 +24,15 @@ def plot_optics(ds: xr.Dataset, path: Path) -> Path:
     plt = _plt()
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     lam = ds["wavelength"].values * 1e9
-    for k, g in enumerate(ds["fdtd_gap"].values):
+    fdtd = ds["fdtd_gap"].values if "fdtd_gap" in ds.coords else []
+    for k, g in enumerate(fdtd):
         a.semilogy(lam, ds["purcell_fdtd"].values[k], "o-", ms=3, label=f"FDTD {g * 1e9:.1f} nm")
         b.plot(lam, ds["radiative_efficiency_fdtd"].values[k], "o-", ms=3, label=f"FDTD {g * 1e9:.1f} nm")
     for i in np.linspace(0, ds.sizes["gap"] - 1, 4).astype(int):
         g = ds["gap"].values[i]
-        a.semilogy(lam, ds["purcell"].values[i], "--", label=f"model {g * 1e9:.1f} nm")
+        a.semilogy(lam, ds["purcell"].values[i], "--", label=f"{'model' if len(fdtd) else 'FEM'} {g * 1e9:.2f} nm")
+        if not len(fdtd):
+            b.semilogy(lam, ds["radiative_efficiency"].values[i], "--", label=f"FEM {g * 1e9:.2f} nm")
     a.set(xlabel="wavelength (nm)", ylabel="Purcell factor", title="LDOS enhancement in the gap")
     b.set(xlabel="wavelength (nm)", ylabel="radiative efficiency", title="radiated / total power")
     a.legend(fontsize=7)
@@ -51,8 +54,10 @@ def plot_spectra(ds: xr.Dataset, path: Path) -> Path:
         b.plot(lam, ds["spectrum"].values[mid, j] * 1e-9, label=f"V = {v:.2f} V")
     a.set(xlabel="wavelength (nm)", ylabel="photons / electron / nm", title=f"V = {ds['bias'].values[-1]:.2f} V")
     b.set(xlabel="wavelength (nm)", ylabel="photons / electron / nm", title=f"d = {ds['gap'].values[mid] * 1e9:.2f} nm")
-    c.plot(ds["gap"].values * 1e9, ds["peak_wavelength"].values * 1e9, "-", label="fast model")
-    c.plot(ds["fdtd_gap"].values * 1e9, ds["peak_wavelength_fdtd"].values * 1e9, "o", label="FDTD")
+    fem = ds.attrs.get("solver_engine") == "fem"
+    c.plot(ds["gap"].values * 1e9, ds["peak_wavelength"].values * 1e9, "o-" if fem else "-", label="FEM" if fem else "fast model")
+    if "fdtd_gap" in ds.coords:
+        c.plot(ds["fdtd_gap"].values * 1e9, ds["peak_wavelength_fdtd"].values * 1e9, "o", label="FDTD")
     c.set(xlabel="gap (nm)", ylabel="peak wavelength (nm)", xscale="log")
     for ax in (a, b, c):
         ax.legend(fontsize=7)

@@ -12,6 +12,7 @@ from pydantic import field_validator, model_validator
 
 from devicephys import materials
 from devicephys.emission import metals
+from devicephys.emission.fem.spec import QCM_MIN_GAP
 from devicephys.errors import SpecError
 from devicephys.spec import Spec, option, quantity
 from devicephys.units import UnitError, parse_quantity
@@ -32,6 +33,12 @@ class EmissionSpec(Spec):
 
     kind = "emission"
 
+    engine: Literal["fdtd", "fem"] = option("fdtd", "fdtd: MEEP runs at fdtd_gaps and the fast model over the dense sweep; fem: "
+                                            "the frequency-domain FEM solves every gap and wavelength of the sweep (geometric "
+                                            "gap grid), on the device's own stack when a filament result is given")
+    fem_quantum_corrected: bool = option(True, "engine fem: fill the gap with the quantum-corrected tunnelling medium "
+                                               "(Esteban et al., Nat. Commun. 3, 825 (2012))")
+    fem_points_per_wavelength: float = option(8.0, "engine fem: P2 elements per dielectric wavelength far from the gap", ge=3, le=100)
     tip_metal: Literal["Ag", "Au", "Pt"] = option("Ag", "metal of the filament tip")
     counter_metal: Literal["Ag", "Au", "Pt"] = option("Ag", "metal of the counter electrode")
     insulator: str = option("PMMA", "insulator name in devicephys.materials (gives the refractive index)")
@@ -99,7 +106,15 @@ class EmissionSpec(Spec):
             raise SpecError("EmissionSpec.fdtd_gaps is empty; give at least one gap for the FDTD runs", field="fdtd_gaps")
         for gap in self.fdtd_gaps:
             check_gap_cells(gap, self.grid_step_for(gap))
+        if self.engine == "fem" and self.fem_quantum_corrected and self.gap_min < QCM_MIN_GAP:
+            raise SpecError(f"EmissionSpec.gap_min = {self.gap_min!r} m is below the quantum-corrected model's validity "
+                            f"({QCM_MIN_GAP:.1g} m: the electrodes touch); use gap_min >= {QCM_MIN_GAP:.1g} m", field="gap_min")
         return self
+
+    @classmethod
+    def device(cls) -> "EmissionSpec":
+        """Preset of the device's operating point (:data:`DEVICE_PRESET`): the FEM on the filament's own stack."""
+        return cls(**DEVICE_PRESET)
 
     def grid_step_for(self, gap: float) -> float:
         """FDTD grid step [m] of the run at ``gap`` [m]: ``grid_step``, or finer for a narrow gap when refining."""
@@ -115,6 +130,13 @@ class EmissionSpec(Spec):
         """Quick preset: two FDTD gaps on a 2 nm grid, 450-850 nm (its thin PML is poor beyond); about half a minute."""
         return cls(fdtd_gaps=(10e-9, 16e-9), grid_step=2e-9, pml_thickness=60e-9, wavelength_max=850e-9, wavelength_count=21,
                    gap_count=19, bias_count=3, angle_count=13)
+
+
+#: The device's operating point: FEM (quantum-corrected) on the filament's stack at 0.2-3 nm, 450-2000 nm
+#: (the window reaches hc/(e V) for V >= 0.62 V).  The pipeline applies it to its emission stage.
+DEVICE_PRESET = {"engine": "fem", "use_filament": True, "gap_min": 0.2e-9, "gap_max": 3e-9, "gap_count": 5,
+                 "wavelength_min": 450e-9, "wavelength_max": 2000e-9, "wavelength_count": 24, "bias_min": 0.5,
+                 "bias_max": 3.0, "bias_count": 6, "fem_points_per_wavelength": 6.0}
 
 
 def _resolved(gap: float, grid_step: float) -> bool:

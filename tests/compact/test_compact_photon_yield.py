@@ -73,7 +73,7 @@ def test_card_operating_point_respects_the_cutoff(card):
 def test_card_peak_is_the_maximum_of_the_toy_spectrum(card):
     v = card.values()
     lam = np.linspace(400e-9, 1000e-9, 60001)  # independent of the card: the toy spectrum on a fine grid
-    s = synthetic._spectrum(v["gap_min"], v["threshold_voltage"], lam)
+    s = synthetic._spectrum(v["emission_gap"], v["threshold_voltage"], lam)
     assert v["peak_wavelength"] == pytest.approx(lam[np.argmax(s)], abs=2.5e-9)  # one step of the emission grid
 
 
@@ -100,6 +100,19 @@ def test_model_refuses_outside_its_range(card):
         emission_point.efficiency_at(emission_point.optical_kernel(synthetic.emission_dataset()), 3e-9, 2.0)
 
 
+def test_emitting_gap_is_where_the_junction_conducts_half_a_conductance_quantum(card):
+    p = card.model_params()
+    g0 = 2 * units.e**2 / units.h
+    for contact in (p.contact_conductance, 100 * g0, 1e4 * g0):  # from one channel to a wide metallic contact
+        q = replace(p, contact_conductance=contact)
+        d, t, source = emission_point.emitting_gap(q)
+        assert float(model.gap_conductance(q, d)) == pytest.approx(0.5 * g0, rel=1e-12) and t == 0.5
+        assert d > q.gap_min and "G0/2" in source
+    shut = replace(p, contact_conductance=0.2 * g0)  # the bridged cell is itself a tunnel junction below G0/2
+    d, t, _ = emission_point.emitting_gap(shut)
+    assert d == shut.gap_min and t == pytest.approx(float(model.gap_conductance(shut, shut.gap_min)) / g0)
+
+
 def test_photons_per_spike_is_the_integral_over_a_known_waveform():
     tau, i0, eta0, t_end = 2e-9, 1e-4, 3e-6, 5e-9
     t = np.linspace(0.0, t_end, 4001)
@@ -118,11 +131,12 @@ def test_card_photons_per_spike_is_the_integral_over_the_reference_discharge(car
     k = emission_point.optical_kernel(emission_ds)
     g_cell = float(model.cell_conductance(card.model_params(), v["gap_min"]))
 
-    def per_volt(x):  # dN/dV along the discharge: eta I/e |dt/dV|, dt/dV = -tau/(V - V_on)
-        return emission_point.efficiency_at(k, v["gap_min"], x) * g_cell * x / units.e * tau / (x - v_on)
+    def per_volt(x):  # dN/dV along the discharge: eta I/e |dt/dV|, dt/dV = -tau/(V - V_on), at the emitting gap
+        return emission_point.efficiency_at(k, v["emission_gap"], x) * g_cell * x / units.e * tau / (x - v_on)
 
     cut = _cutoff(emission_ds)
-    exact = quad(per_volt, max(v["hold_voltage"], cut), v["threshold_voltage"], limit=200)[0]
+    fano = 1.0 - v["emission_transmission"]  # one channel's shot noise 2 e I (1 - T)
+    exact = fano * quad(per_volt, max(v["hold_voltage"], cut), v["threshold_voltage"], limit=200)[0]
     assert v["hold_voltage"] < cut < v["threshold_voltage"]  # the spike crosses the cutoff: the integral matters
     assert v["photons_per_spike"] == pytest.approx(exact, rel=1e-3)  # trapezoid, 4000 steps, kink at the cutoff
     assert v["photons_per_spike"] < v["photons_per_electron"] * v["spike_charge"] / units.e

@@ -25,15 +25,26 @@ def _card(**change) -> dict:
     return {"parameters": {k: {"value": v} for k, v in values.items() if v is not None}}
 
 
+#: The filament's stack: 10 nm PMMA between 30 nm Ag electrodes, 170 nm x 240 nm (a 113.96 nm disc).
+STACK = {"active_electrode": "Ag", "counter_electrode": "Ag", "insulator": "PMMA", "active_electrode_thickness": 30e-9,
+         "counter_electrode_thickness": 30e-9, "insulator_thickness": 10e-9, "footprint_x": 170e-9, "footprint_y": 240e-9}
+DISC = (170e-9 * 240e-9 / np.pi) ** 0.5
+
+
 def _filament(radius=2e-9, gap=1e-9, counters=(0, 0, 0)) -> xr.Dataset:
-    ds = xr.Dataset({"filament_radius_final": ((), radius), "minimum_gap": ((), gap)})
+    ds = xr.Dataset({"filament_radius_final": ((), radius), "minimum_gap": ((), gap),
+                     "gap": ("time", [9e-9, gap]), "insulator_thickness": ((), 10e-9)},
+                    attrs={"devicephys_kind": "filament", "spec": json.dumps(STACK)})
     if counters is not None:
         ds.attrs.update(dict(zip(audit.FALLBACK_COUNTERS, counters)))
     return ds
 
 
-def _emission(radius=2e-9, gaps=(0.5e-9, 1e-9, 2e-9)) -> xr.Dataset:
-    return xr.Dataset({"tip_radius": ((), radius)}, coords={"gap": ("gap", np.array(gaps))})
+def _emission(radius=2e-9, gaps=(0.5e-9, 1e-9, 2e-9), stack=(10e-9, DISC)) -> xr.Dataset:
+    ds = xr.Dataset({"tip_radius": ((), radius)}, coords={"gap": ("gap", np.array(gaps))})
+    if stack is not None:
+        ds["insulator_thickness"], ds["footprint_radius"] = ((), stack[0]), ((), stack[1])
+    return ds
 
 
 def test_audit_reads_the_card_by_its_own_parameter_names():
@@ -53,14 +64,20 @@ def test_emission_law_range_row():
     assert audit.emission_law_range(_card()).status == audit.PASS
     assert audit.emission_law_range(_card(eta_bias_lo=2.0)).status == audit.FAIL  # clipped from 2 V to 0.9 V
     assert audit.emission_law_range(_card(gap_min=0.2e-9)).status == audit.FAIL
+    assert audit.emission_law_range(_card(gap_min=0.0, emission_gap=0.6e-9)).status == audit.PASS
     assert audit.emission_law_range(_card(eta_gap_hi=None)).status == audit.UNKNOWN
 
 
 def test_optical_geometry_rows():
-    assert [r.status for r in audit.optical_geometry(_filament(), _emission())] == [audit.PASS, audit.PASS]
-    tip, gap = audit.optical_geometry(_filament(), _emission(radius=30e-9, gaps=(5e-9, 10e-9, 15e-9)))
-    assert tip.status == audit.FAIL and gap.status == audit.FAIL
+    assert [r.status for r in audit.optical_geometry(_filament(), _emission())] == [audit.PASS] * 3
+    tip, stack, gap = audit.optical_geometry(_filament(), _emission(radius=30e-9, gaps=(5e-9, 10e-9, 15e-9), stack=None))
+    assert tip.status == audit.FAIL and stack.status == audit.FAIL and gap.status == audit.FAIL
+    assert audit.optical_geometry(_filament(), _emission(stack=(10e-9, 40e-9)))[1].status == audit.FAIL
     assert {r.status for r in audit.optical_geometry(None, _emission())} == {audit.UNKNOWN}
+    # with a card, the operating gap is the card's emission gap (a 0 nm contact emits no tunnelling photon)
+    contact = _filament(gap=0.0)
+    assert audit.optical_geometry(contact, _emission())[2].status == audit.FAIL
+    assert audit.optical_geometry(contact, _emission(), _card(emission_gap=0.6e-9))[2].status == audit.PASS
 
 
 def test_photon_budget_row():

@@ -60,3 +60,28 @@ def from_emission_spec(spec: EmissionSpec, gap: float, *, tip_radius: float | No
                        counter_radius=_snap(spec.counter_radius, grid_step),
                        counter_thickness=_snap(spec.counter_thickness, grid_step),
                        dipole_position=dipole_fraction(gap, grid_step), **numerics)
+
+
+def from_device(device, gap: float, *, quantum_corrected: bool = True, **numerics) -> FemGeometry:
+    """FemGeometry of the device's own stack at ``gap`` [m] (a :class:`devicephys.geometry.DeviceGeometry`).
+
+    The counter electrode is a disc of the footprint's radius and the counter electrode's
+    thickness; the filament a cylinder of the filament's radius (hemispherical apex) from
+    ``gap`` above it up to the active electrode, a disc of the same radius and the active
+    electrode's thickness; all embedded in the insulator (no substrate).  The dipole stands at
+    mid-gap; with ``quantum_corrected`` the gap is the tunnelling medium of Esteban et al. (2012)
+    with the active electrode's work function as barrier.
+    """
+    from devicephys import materials
+
+    if device.active_electrode != device.counter_electrode:
+        raise SpecError(f"device geometry: the FEM solver takes one metal, but the electrodes are {device.active_electrode} "
+                        f"and {device.counter_electrode}; use one metal for both", field="counter_electrode")
+    device.check_gap(gap)
+    numerics.setdefault("gap_mesh_size", min(0.05e-9, gap / 8))
+    return FemGeometry(shape="tip", metal=device.active_electrode, index=materials.get(device.insulator)["refractive_index"],
+                       gap=gap, tip_radius=device.tip_radius, tip_length=device.insulator_thickness - gap,
+                       tip_shape="cylinder", tip_end="flat", counter="disc", counter_radius=device.footprint_radius,
+                       counter_thickness=device.counter_thickness, plate_radius=device.footprint_radius,
+                       plate_thickness=device.active_thickness, quantum_corrected=quantum_corrected,
+                       work_function=materials.get(device.active_electrode)["work_function"], **numerics)

@@ -40,6 +40,8 @@ class Layout:
         Half opening angle [rad] of a conical tip (0: cylinder); hemispherical far end.
     disc_radius, disc_thickness
         Counter disc (0, 0: a half-space).
+    plate_radius, plate_thickness
+        Top electrode disc on the tip's far end (0, 0: none).
     edge_size
         Element size at the metal edges (flat tip end, disc rim).
     """
@@ -60,21 +62,25 @@ class Layout:
     disc_radius: float = 0.0
     disc_thickness: float = 0.0
     edge_size: float = 0.5
+    plate_radius: float = 0.0
+    plate_thickness: float = 0.0
 
     @classmethod
     def from_geometry(cls, geo, wavelength_max: float) -> "Layout":
         """Layout of a :class:`~devicephys.emission.fem.spec.FemGeometry` for wavelengths up to ``wavelength_max`` [m]."""
         lam = wavelength_max / geo.index / UNIT
         tip = geo.shape == "tip"
-        top = (geo.gap + geo.tip_length) / UNIT if tip else geo.gap / UNIT
+        plate_r, plate_t = (geo.plate_radius / UNIT, geo.plate_thickness / UNIT) if geo.plate_radius > 0 else (0.0, 0.0)
+        top = (geo.gap + geo.tip_length) / UNIT + plate_t if tip else geo.gap / UNIT
         extent = geo.tip_top_radius / UNIT if tip else 0.0
         disc = tip and geo.counter == "disc"
         disc_r, disc_t = (geo.counter_radius / UNIT, geo.counter_thickness / UNIT) if disc else (0.0, 0.0)
         pad = geo.padding * lam
         cone = geo.cone_half_angle if geo.tip_shape == "cone" else 0.0
-        return cls(max(extent, disc_r) + pad, top + pad, -disc_t - pad, geo.pml_thickness * lam, geo.gap / UNIT,
+        return cls(max(extent, disc_r, plate_r) + pad, top + pad, -disc_t - pad, geo.pml_thickness * lam, geo.gap / UNIT,
                    geo.dipole_height / UNIT, geo.tip_radius / UNIT, geo.tip_length / UNIT, geo.core_radius / UNIT,
-                   0.5 * geo.gap / UNIT, tip, cone, geo.tip_end == "round", disc_r, disc_t, geo.edge_mesh_size / UNIT)
+                   0.5 * geo.gap / UNIT, tip, cone, geo.tip_end == "round", disc_r, disc_t, geo.edge_mesh_size / UNIT,
+                   plate_r, plate_t)
 
     @property
     def edges(self) -> list[tuple[float, float]]:
@@ -86,6 +92,9 @@ class Layout:
             out.append((radius * math.cos(a) + rise * math.tan(a), self.gap + self.tip_length))
         if self.disc_radius > 0:
             out += [(self.disc_radius, 0.0), (self.disc_radius, -self.disc_thickness)]
+        if self.plate_radius > 0:  # the plate's rims (the tip meets the plate in the re-entrant corner above)
+            z0 = self.gap + self.tip_length
+            out += [(self.plate_radius, z0), (self.plate_radius, z0 + self.plate_thickness)]
         return out
 
 
@@ -144,6 +153,9 @@ def build(gmsh, lay: Layout, gap_size: float, far_size: float, growth: float) ->
         if lay.disc_radius > 0:
             disc = occ.addRectangle(0, -lay.disc_thickness, 0, lay.disc_radius, lay.disc_thickness)
             extra.append(((2, disc), "metal"))
+        if lay.plate_radius > 0:
+            plate = occ.addRectangle(0, lay.gap + lay.tip_length, 0, lay.plate_radius, lay.plate_thickness)
+            extra.append(((2, plate), "metal"))
     inputs = [p for p, _ in pieces] + [p for p, _ in extra]
     _, out_map = occ.fragment(inputs[:8], inputs[8:])
     occ.synchronize()
@@ -171,6 +183,14 @@ def _size_field(gmsh, lay: Layout, gap_size: float, far_size: float, growth: flo
     field.setNumber(box, "YMax", lay.gap)
     field.setNumber(box, "Thickness", (far_size - gap_size) / growth)
     sizes = [box]
+    if lay.plate_radius > 0:  # the insulator between the plates carries the cavity's gap-plasmon mode
+        inner = min(far_size, (lay.gap + lay.tip_length) / 4)
+        stack = field.add("Box")
+        for key, value in (("VIn", inner), ("VOut", far_size), ("XMin", 0.0), ("XMax", lay.plate_radius),
+                           ("YMin", -inner), ("YMax", lay.gap + lay.tip_length + inner),
+                           ("Thickness", (far_size - inner) / growth)):
+            field.setNumber(stack, key, value)
+        sizes.append(stack)
     for r, z in lay.edges:  # graded from edge_size at each metal edge, where the field is singular
         dist = field.add("MathEval")
         field.setString(dist, "F", f"sqrt((x-({r}))^2+(y-({z}))^2)")

@@ -62,6 +62,9 @@ class FemGeometry(Spec):
     counter: Literal["half-space", "disc"] = option("half-space", "counter electrode below z = 0: a metal half-space or a finite disc")
     counter_radius: float = quantity(40e-9, "m", "radius of the counter-electrode disc (counter 'disc')", gt=0)
     counter_thickness: float = quantity(20e-9, "m", "thickness of the counter-electrode disc (counter 'disc')", gt=0)
+    plate_radius: float = quantity(0.0, "m", "radius of a top electrode disc on the tip's flat far end (0: none); with a "
+                                   "counter disc it closes the metal-insulator-metal stack (patch cavity)", ge=0)
+    plate_thickness: float = quantity(30e-9, "m", "thickness of the top electrode disc (plate_radius > 0)", gt=0)
     dipole_position: float = quantity(0.5, "1", "height of the dipole in the tip-plane gap, as a fraction of the gap", gt=0, lt=1)
     quantum_corrected: bool = option(False, "fill the gap with the quantum-corrected tunnelling medium (Esteban2012)")
     work_function: float = quantity(materials.get("Ag")["work_function"], "J",
@@ -99,6 +102,11 @@ class FemGeometry(Spec):
             raise SpecError(f"FemGeometry.tip_length: {self.tip_length:.3g} m is shorter than the tip's diameter "
                             f"{2 * self.tip_radius:.3g} m (both ends are hemispheres); use tip_length >= 2 tip_radius",
                             field="tip_length")
+        if self.plate_radius > 0 and (self.shape != "tip" or self.tip_end != "flat"
+                                      or self.plate_radius < self.tip_top_radius):
+            raise SpecError(f"FemGeometry.plate_radius: a top electrode ({self.plate_radius:.3g} m) needs shape 'tip', "
+                            "tip_end 'flat' and a radius >= the tip's far end; set those or plate_radius to 0",
+                            field="plate_radius")
         return self
 
     @property

@@ -1,0 +1,134 @@
+"""The emission stage's FEM engine: the frequency-domain solver at every gap and wavelength of the sweep.
+
+Each gap of the geometric grid ``gap_min``..``gap_max`` is one axisymmetric
+problem (:mod:`devicephys.emission.fem`), solved at every wavelength of the
+window (no flux box, no run time: each frequency is its own linear solve).
+The geometry is the device's own stack with the filament inside it when a
+:class:`~devicephys.geometry.DeviceGeometry` is given
+(:func:`~devicephys.emission.fem.match.from_device`), else the spec's tip over
+its counter disc (:func:`~devicephys.emission.fem.match.from_emission_spec`).
+The radiative efficiency is the power into the dielectric's PML over the
+total: with finite electrodes nothing else leaves the domain (the metal
+PML's share is stored and checked).  The result has the format of the FDTD
+path (see :mod:`devicephys.emission.result`) without its FDTD variables and
+without a far-field pattern (the FEM computes no near-to-far transform).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import time
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from devicephys import units
+from devicephys.emission import fastmodel
+from devicephys.emission.assemble import _var, emission_spectra
+from devicephys.emission.fdtd_sweep import _make_executor, _stop_workers, wavelengths
+from devicephys.emission.spec import EmissionSpec
+from devicephys.errors import ConvergenceError
+from devicephys.result import scalar_var
+
+#: Largest share of the dipole's power allowed into the metal's PML (finite electrodes guide none out).
+METAL_PML_LIMIT = 1e-3
+
+
+def gaps(spec: EmissionSpec) -> np.ndarray:
+    """The FEM engine's gaps [m]: geometric from gap_min to gap_max (sub-nm gaps as densely as the few-nm ones)."""
+    return np.geomspace(spec.gap_min, spec.gap_max, spec.gap_count)
+
+
+def geometry(spec: EmissionSpec, gap: float, device=None, tip_radius: float | None = None):
+    """The FemGeometry at ``gap`` [m]: the device's stack, or the spec's tip over its counter disc."""
+    from devicephys.emission.fem import match
+
+    numerics = {"points_per_wavelength": spec.fem_points_per_wavelength}
+    if device is not None:
+        return match.from_device(device, gap, quantum_corrected=spec.fem_quantum_corrected, **numerics)
+    return match.from_emission_spec(spec, gap, tip_radius=tip_radius, quantum_corrected=spec.fem_quantum_corrected,
+                                    gap_mesh_size=min(0.05e-9, gap / 8), **numerics)
+
+
+def fem_gap_task(geometry_json: str, lam: np.ndarray) -> dict:
+    """Solve one gap (in a worker): Purcell factor and power split per wavelength, with the cost."""
+    from devicephys.emission.fem import FemGeometry, purcell_spectrum
+
+    geo = FemGeometry.from_json(geometry_json)
+    start = time.perf_counter()
+    ds = purcell_spectrum(geo, lam)
+    out = {k: ds[k].values for k in ("purcell", "absorbed_metal", "absorbed_gap", "outgoing_dielectric", "outgoing_metal")}
+    return {**out, "seconds": time.perf_counter() - start, "unknowns": int(ds.attrs["unknowns"])}
+
+
+def run_sweep(spec: EmissionSpec, device=None, tip_radius: float | None = None, *, progress: bool = True) -> list[dict]:
+    """:func:`fem_gap_task` at every gap of :func:`gaps`, in the spec's executor; ConvergenceError on a leaking run."""
+    lam, todo = wavelengths(spec), gaps(spec)
+    jobs = [geometry(spec, float(g), device, tip_radius).to_json() for g in todo]
+    pool = _make_executor(spec.executor, spec.workers, quiet=not progress)
+    bar = tqdm(total=len(jobs), desc="FEM gaps", unit="gap", disable=not progress)
+    try:
+        if pool is None:
+            rows = []
+            for job in jobs:
+                rows.append(fem_gap_task(job, lam))
+                bar.update()
+        else:
+            futures = [pool.submit(fem_gap_task, job, lam) for job in jobs]
+            for _ in cf.as_completed(futures):
+                bar.update()
+            rows = [f.result() for f in futures]
+    except BaseException:
+        if isinstance(pool, cf.ProcessPoolExecutor):
+            _stop_workers(pool)
+        raise
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    for g, row in zip(todo, rows):
+        leak = float(np.max(row["outgoing_metal"] / row["purcell"]))
+        if leak > METAL_PML_LIMIT:
+            raise ConvergenceError(f"FEM at gap {g * 1e9:.3g} nm: {leak:.2%} of the power enters the metal's PML (finite "
+                                   "electrodes guide none out); enlarge padding or pml_thickness")
+    return rows
+
+
+def build_dataset(spec: EmissionSpec, rows: list[dict], tip_radius: float, device=None) -> xr.Dataset:
+    """The EmissionResult dataset of the FEM engine (see devicephys.emission.result)."""
+    lam, gap = wavelengths(spec), gaps(spec)
+    biases = np.linspace(spec.bias_min, spec.bias_max, spec.bias_count)
+    purcell = np.array([r["purcell"] for r in rows])
+    eff = np.array([r["outgoing_dielectric"] / r["purcell"] for r in rows])
+    spectrum = emission_spectra(spec, gap, lam, purcell, eff)
+    from devicephys.emission import spectra
+
+    feats = [fastmodel.peak_features(lam, purcell[i], eff[i]) for i in range(len(gap))]
+    peaks = np.array([f[0] for f in feats])
+    how = ("DOLFINx frequency-domain FEM, P2 H_phi, axisymmetric m = 0, on-axis vertical dipole at mid-gap"
+           + (", quantum-corrected gap (Esteban2012)" if spec.fem_quantum_corrected else "")
+           + ("; the device's stack with the filament (devicephys.geometry)" if device is not None else "; the spec's tip"))
+    ds = xr.Dataset(coords={"gap": _var("gap", gap, "m", "tip-to-electrode gap"),
+                            "bias": _var("bias", biases, "V", "junction bias"),
+                            "wavelength": _var("wavelength", lam, "m", "vacuum wavelength")})
+    ds["purcell"] = _var(("gap", "wavelength"), purcell, "1", "LDOS enhancement over the homogeneous insulator", method=how)
+    ds["radiative_efficiency"] = _var(("gap", "wavelength"), eff, "1", "radiated / total dipole power", method=how)
+    ds["absorbed_gap_fraction"] = _var(("gap", "wavelength"), [r["absorbed_gap"] / r["purcell"] for r in rows], "1",
+                                       "power lost in the quantum-corrected gap layer / total", method=how)
+    ds["spectrum"] = _var(("gap", "bias", "wavelength"), spectrum, "1/m", "photons per tunnelling electron per unit wavelength")
+    ds["quantum_efficiency"] = _var(("gap", "bias"), spectra.quantum_efficiency(lam, spectrum), "1",
+                                    "photons per electron (integral of the spectrum over the wavelength window)")
+    ds["peak_wavelength"] = _var("gap", peaks, "m", "peak of Purcell x radiative efficiency", method=how)
+    ds["spectral_width"] = _var("gap", [p**2 * f[3] / (units.h * units.c0) for p, f in zip(peaks, feats)], "m",
+                                "FWHM of Purcell x radiative efficiency", method=how)
+    ds["fem_seconds"] = _var("gap", [r["seconds"] for r in rows], "s", "wall time of the FEM spectrum of the gap")
+    ds["fem_unknowns"] = _var("gap", [r["unknowns"] for r in rows], "1", "real unknowns of the FEM problem")
+    ds["tip_radius"] = scalar_var(tip_radius, "m", "tip apex radius")
+    ds["insulator_index"] = scalar_var(spec.insulator_index, "1", f"refractive index of {spec.insulator}")
+    ds.attrs.update(solver_engine="fem", solver_fem_seconds=float(sum(r["seconds"] for r in rows)))
+    if device is not None:
+        ds.attrs["device_geometry"] = device.to_json()
+        ds["insulator_thickness"] = scalar_var(device.insulator_thickness, "m", "insulator thickness of the optical stack")
+        ds["footprint_radius"] = scalar_var(device.footprint_radius, "m", "electrode disc radius of the optical stack")
+    return ds

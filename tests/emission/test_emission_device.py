@@ -1,0 +1,72 @@
+"""The device geometry shared by the filament and the optical stage, and the emission stage's FEM engine on it."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from devicephys import units
+from devicephys.emission.spec import QCM_MIN_GAP, EmissionSpec
+from devicephys.errors import SpecError
+from devicephys.geometry import DeviceGeometry
+
+#: The default device's stack (FilamentSpec fields): Ag / 10 nm PMMA / Ag, 170 nm x 240 nm.
+STACK = {"active_electrode": "Ag", "counter_electrode": "Ag", "insulator": "PMMA", "active_electrode_thickness": 30e-9,
+         "counter_electrode_thickness": 30e-9, "insulator_thickness": 10e-9, "footprint_x": 170e-9, "footprint_y": 240e-9}
+
+
+def _filament(radius=2e-9, gaps=(9e-9, 1.3e-9, 0.65e-9, 0.0)) -> xr.Dataset:
+    return xr.Dataset({"filament_radius_final": ((), radius), "gap": ("time", list(gaps)),
+                       "insulator_thickness": ((), STACK["insulator_thickness"])},
+                      attrs={"devicephys_kind": "filament", "spec": json.dumps(STACK)})
+
+
+def test_device_geometry_is_the_filament_result_s():
+    dev = DeviceGeometry.from_filament(_filament())
+    assert dev.tip_radius == 2e-9 and dev.insulator_thickness == 10e-9 and dev.active_thickness == 30e-9
+    assert math.isclose(math.pi * dev.footprint_radius**2, 170e-9 * 240e-9, rel_tol=1e-12)  # the footprint's area
+    assert dev.tunnelling_gaps == (0.65e-9, 9e-9)  # the 0 nm contact is not a tunnelling gap
+    assert DeviceGeometry.from_json(dev.to_json()) == dev
+
+
+def test_device_geometry_refuses_what_is_not_a_formed_filament():
+    with pytest.raises(SpecError, match="never formed a tip"):
+        DeviceGeometry.from_filament(_filament(gaps=(0.0, 0.0)))
+    with pytest.raises(SpecError, match="filament.nc"):
+        DeviceGeometry.from_filament(xr.Dataset())
+
+
+def test_filament_taller_than_the_insulator_is_refused():
+    from devicephys.emission.fem.match import from_device
+
+    dev = DeviceGeometry.from_filament(_filament())
+    for gap in (10e-9, 12e-9, 0.0):
+        with pytest.raises(SpecError, match="taller than the insulator"):
+            from_device(dev, gap)
+    geo = from_device(dev, 0.6e-9)  # the device's stack: both discs of the footprint, the filament reaching the top one
+    assert geo.gap + geo.tip_length == pytest.approx(10e-9) and geo.plate_radius == dev.footprint_radius
+    assert geo.counter_radius == dev.footprint_radius and geo.quantum_corrected and geo.tip_radius == 2e-9
+
+
+def test_fem_engine_gap_below_the_qcm_validity_is_refused():
+    with pytest.raises(SpecError, match="gap_min"):
+        EmissionSpec(engine="fem", gap_min=0.5 * QCM_MIN_GAP, gap_max=3e-9)
+    assert EmissionSpec.device().wavelength_max > units.h * units.c0 / (units.e * 0.75)  # a 0.75 V spike's photons
+
+
+@pytest.mark.fem
+def test_device_stack_conserves_power_and_leaks_nothing_into_the_metal_pml():
+    """Reciprocity Purcell = metal + gap loss + far field (1 %, the FEM's mirror target); nothing guided out."""
+    from devicephys.emission.fem import purcell_spectrum
+    from devicephys.emission.fem.match import from_device
+
+    geo = from_device(DeviceGeometry.from_filament(_filament()), 0.6e-9, points_per_wavelength=6.0)
+    ds = purcell_spectrum(geo, [700e-9, 1400e-9])
+    parts = ds.absorbed_metal + ds.absorbed_gap + ds.outgoing_dielectric + ds.outgoing_metal
+    np.testing.assert_allclose(parts.values, ds.purcell.values, rtol=0.01)
+    assert np.all(ds.outgoing_metal.values < 1e-3 * ds.purcell.values)
+    assert np.all(ds.absorbed_gap.values > 0)  # at 0.6 nm the quantum-corrected layer conducts
