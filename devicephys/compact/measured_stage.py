@@ -126,7 +126,8 @@ def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measure
                             f"release (source {out['source_at_measured_release']:.3g} V) it sits on a stable, partly "
                             f"bridged steady state of the load line (cell {on[0]['voltage']:.3g} V, gap "
                             f"{on[0]['gap'] * 1e9:.3g} nm) where growth balances relaxation; a release there needs "
-                            "a second slow state (ion supply) that the card's laws lack")
+                            "a second slow state (a bridged filament thinning at constant conductance until it "
+                            "ruptures) that the card's laws lack")
     return out
 
 

@@ -74,12 +74,14 @@ def test_exponential_set_time_law_within_the_noise():
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """``devicephys compact --measured ... --pulses ... --from DIR`` on the FEM's base card (no ngspice checks)."""
+    """The README's ``devicephys compact --measured ... --pulses ... --from examples/measured`` (no ngspice checks).
+
+    ``examples/measured/device_card.json`` is the card fitted to the same FEM run (the base card).
+    """
     tmp = tmp_path_factory.mktemp("measured")
-    shutil.copy(ROOT / "tests/data/fem_base_card.json", tmp / "device_card.json")
     (tmp / "spec.yaml").write_text("kind: compact\nverify: false\n")
     code = main(["compact", str(tmp / "spec.yaml"), "--measured", str(SWEEP), "--pulses", str(PULSES),
-                 "--from", str(tmp), "--out", str(tmp / "out"), "--quiet"])
+                 "--from", str(ROOT / "examples/measured"), "--out", str(tmp / "out"), "--quiet"])
     return code, tmp / "out"
 
 
@@ -152,8 +154,8 @@ def test_replay_of_the_measured_drive_tracks_that_state(run, sweep, m):
 
 
 @pytest.mark.xfail(strict=True, reason="the FEM's ON state ends by dissolution after ~30 us whatever the bias and re-forms "
-                   "within ~2 us (a relaxation oscillation under DC, which needs a second slow state such as the ion "
-                   "supply); the compact law has one slow state (the gap) and under the 5.65 kOhm drive settles on its "
+                   "within ~2 us (a relaxation oscillation under DC, which needs a second slow state: the bridged "
+                   "filament's metal content); the compact law has one slow state (the gap) and under the 5.65 kOhm drive settles on its "
                    "one stable, partly bridged steady state (tests above) and does not release before the sweep ends")
 def test_replay_reproduces_the_hold(run):
     card = DeviceCard.load(run[1] / "device_card.json")

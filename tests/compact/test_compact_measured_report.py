@@ -26,7 +26,7 @@ def test_pipeline_spec_carries_the_measurements_and_their_contents_key_the_cache
 
 
 def _card(params: dict, provenance: dict) -> dict:
-    base = json.loads((ROOT / "tests/data/fem_base_card.json").read_text())
+    base = json.loads((ROOT / "examples/measured/device_card.json").read_text())
     for k, v in params.items():
         base["parameters"][k]["value"] = v
     base["provenance"] = provenance

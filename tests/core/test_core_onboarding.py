@@ -82,6 +82,7 @@ def _venv_shim(folder: Path) -> None:
 
 def _run_blocks(folder: Path, kinds: set[str], timeout: float) -> None:
     _venv_shim(folder)
+    (folder / "examples").symlink_to(ROOT / "examples")  # the README's example files, as in a checkout
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for block in _blocks():
         if _kind(block) not in kinds:

@@ -12,8 +12,8 @@ It runs ``devicephys filament --fast`` (or reads ``--filament-nc PATH``), then w
 * ``tests/data/measured_fem_reference.json``: the FEM's own extracted numbers, the noise model,
   the same extraction as from the CSV applied to the noise-free FEM traces (it differs from the
   FEM's own where the FEM classifies by the gap, which a measurement cannot see), and this command;
-* ``tests/data/fem_base_card.json``: the DeviceCard fitted to that FEM result (the base card
-  of the measured fit; its optics come from the toy emission spectrum of
+* ``examples/measured/device_card.json``: the DeviceCard fitted to that FEM result (the base card
+  of the measured fit, read by ``--from examples/measured``; its optics come from the toy emission spectrum of
   ``devicephys.compact.synthetic``, which the electrical recovery does not use).
 """
 
@@ -89,8 +89,8 @@ def main(argv=None) -> int:
 
     card = build.fit_device(ds, synthetic.emission_dataset(), CompactSpec(name="fem-fast", verify=False),
                             {"origin": "FEM filament stage (fast preset), toy emission spectrum for the optics"})
-    card.save(ROOT / "tests/data/fem_base_card.json")
-    print("wrote examples/measured/{sweep,pulses}.csv, tests/data/measured_fem_reference.json, fem_base_card.json")
+    card.save(ROOT / "examples/measured/device_card.json")
+    print("wrote examples/measured/{sweep,pulses}.csv, tests/data/measured_fem_reference.json, examples/measured/device_card.json")
     return 0
 
 
