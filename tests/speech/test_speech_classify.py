@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ def neuron():
 @pytest.fixture(scope="module")
 def small_set():
     """The 400-clip synthesised subset (the one study 05 --fast uses; built into the cache once)."""
+    missing = [t for t in ("espeak-ng", "flite") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"speech synthesisers absent: {missing} (apt-get install espeak-ng flite)")
     return synth.synthesize(limit=400, progress=False)
 
 
@@ -112,7 +116,7 @@ def test_study_fast_runs(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def full_rows(neuron):
+def full_rows(neuron, small_set):
     data = sc.synthesized_split(progress=False)
     return sc.sweep(neuron, data, [(1e-6, 0.5e-6, 1e3), (1e-6, 0.5e-6, None)], progress=False), data
 
