@@ -51,7 +51,10 @@ SET_NAME = "synth-v1"
 
 
 def cache_dir() -> Path:
-    """The project's cache folder: ``$DEVICEPHYS_CACHE``, else ``$XDG_CACHE_HOME/devicephys``, else ``~/.cache/devicephys``."""
+    """The project's cache folder.
+
+    ``$DEVICEPHYS_CACHE``, else ``$XDG_CACHE_HOME/devicephys``, else ``~/.cache/devicephys``.
+    """
     if os.environ.get("DEVICEPHYS_CACHE"):
         return Path(os.environ["DEVICEPHYS_CACHE"])
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "devicephys"

@@ -6,6 +6,8 @@ that names the file and the fix (the CLI and the study exit with status 2).
 
 from __future__ import annotations
 
+import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +40,18 @@ def read_wav(path: str | Path, require_rate: int | None = SAMPLE_RATE) -> tuple[
 
     path = Path(path)
     if not path.is_file():
-        raise SpecError(f"WAV file '{path}' does not exist; give the path of a 16 kHz mono .wav file")
-    try:
-        rate, data = wavfile.read(path)
-    except (ValueError, EOFError, OSError) as exc:
-        raise SpecError(f"WAV file '{path}' is unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
-                        f"re-export it as 16 kHz mono 16-bit PCM WAV") from None
+        raise SpecError(f"WAV file '{path}' does not exist or is not a file; give the path of a 16 kHz mono .wav file")
+    if path.stat().st_size == 0:
+        raise SpecError(f"WAV file '{path}' is empty (0 bytes); re-record it or remove it from the folder")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            rate, data = wavfile.read(path)
+        except (ValueError, EOFError, OSError, struct.error) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SpecError(f"WAV file '{path}' is unreadable ({why}); re-export it as 16 kHz mono PCM WAV") from None
+    if any("EOF" in str(w.message) or "prematurely" in str(w.message) for w in caught):
+        raise SpecError(f"WAV file '{path}' is truncated (its data ends before the header says); re-export it")
     if data.ndim == 2 and data.shape[1] != 1:
         raise SpecError(f"WAV file '{path}' has {data.shape[1]} channels; need mono: mix it down "
                         f"(e.g. sox IN.wav -c 1 OUT.wav)")

@@ -50,7 +50,9 @@ def test_synthesized_split_is_speaker_disjoint(small_set):
     def quality(path):
         it = items[f"{path.parent.name}/{path.name}"]
         v = it["voice"]
-        return ("espeak", v.split("+")[1] if "+" in v else "") if it["engine"] == "espeak" else ("flite", v.rstrip("16"))
+        if it["engine"] == "espeak":
+            return "espeak", v.split("+")[1] if "+" in v else ""
+        return "flite", v.removesuffix("16")
 
     side = [{quality(p) for p, t in zip(clips.paths, test) if t == flag} for flag in (True, False)]
     assert side[0] and side[1] and not side[0] & side[1]

@@ -22,9 +22,10 @@ def test_pure_tone_lands_in_its_mel_band(band):
     power, _ = frontend.mel_power(_tone(centers[band]), SAMPLE_RATE, 16)
     assert np.argmax(power.mean(axis=0)) == band
     # a tone half-way (in mel) between two centres is shared by exactly those two bands
-    mid = frontend.mel_to_hz(0.5 * (frontend.hz_to_mel(centers[min(band, 14)]) + frontend.hz_to_mel(centers[min(band, 14) + 1])))
+    lo = min(band, 14)
+    mid = frontend.mel_to_hz(0.5 * (frontend.hz_to_mel(centers[lo]) + frontend.hz_to_mel(centers[lo + 1])))
     p = frontend.mel_power(_tone(mid), SAMPLE_RATE, 16)[0].mean(axis=0)
-    assert set(np.argsort(p)[-2:]) == {min(band, 14), min(band, 14) + 1}
+    assert set(np.argsort(p)[-2:]) == {lo, lo + 1}
 
 
 def test_full_scale_tone_band_power_is_calibrated():
@@ -66,6 +67,8 @@ def _wav_bytes(tmp_path, name, rate, data):
     ("stereo", "2 channels; need mono"),
     ("empty", "holds no samples"),
     ("unreadable", "is unreadable"),
+    ("zero_bytes", "is empty (0 bytes)"),
+    ("truncated", "is truncated"),
     ("missing", "does not exist"),
 ])
 def test_bad_wav_is_one_clear_line(tmp_path, case, needle):
@@ -75,6 +78,12 @@ def test_bad_wav_is_one_clear_line(tmp_path, case, needle):
         path = _wav_bytes(tmp_path, "a.wav", SAMPLE_RATE, np.zeros((800, 2), np.int16))
     elif case == "empty":
         path = _wav_bytes(tmp_path, "a.wav", SAMPLE_RATE, np.zeros(0, np.int16))
+    elif case == "zero_bytes":
+        path = tmp_path / "a.wav"
+        path.write_bytes(b"")
+    elif case == "truncated":
+        path = _wav_bytes(tmp_path, "a.wav", SAMPLE_RATE, np.zeros(1000, np.int16))
+        path.write_bytes(path.read_bytes()[:100])
     elif case == "unreadable":
         path = tmp_path / "a.wav"
         path.write_bytes(b"this is not a RIFF file at all")
