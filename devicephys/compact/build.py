@@ -335,9 +335,22 @@ def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
         sigmas[name] = _propagate(fn, p, sigmas)
     quality.update(o_q)
     quality["versus_filament_result"] = _compare(filament, values)
+    fem = fem_spec(filament)
+    if fem is not None:
+        quality["fem_drive"] = _fem_drive(filament, p, fem)
     return DeviceCard.from_values(spec.name, values, {**sources, **n_src, **o_src},
                                   uncertainties={k: float(v) for k, v in {**sigmas, **o_sig}.items()},
                                   provenance=dict(provenance or {}), fit_quality=quality)
+
+
+def _fem_drive(ds: xr.Dataset, p: ModelParams, fem: dict[str, Any]) -> dict[str, Any]:
+    """The card replayed under the FEM's own drive (:func:`devicephys.compact.fem_drive.compare`)."""
+    from devicephys.compact import fem_drive
+
+    try:
+        return fem_drive.compare(ds, p, fem)
+    except ConvergenceError as exc:
+        return {"passes": False, "failed": str(exc)}
 
 
 def _compare(ds: xr.Dataset, values: dict[str, float]) -> dict[str, dict[str, float]]:
