@@ -46,8 +46,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from devicephys.array import classify as cl
+from devicephys.array import network as nw
 from devicephys.array.card import DeviceNeuron
 from devicephys.errors import SpecError
+from devicephys.units import e
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,33 @@ class Weights:
 
     def copy(self) -> Weights:
         return Weights(*(None if p is None else p.copy() for p in (self.w1, self.b1, self.w2, self.b2)))
+
+
+def link_network(images: np.ndarray, k: np.ndarray, neuron: DeviceNeuron, hw: cl.Hardware) -> tuple[nw.Network, float]:
+    """Plane 0 -> plane 1 of the stack in the spiking simulator, one independent copy per image.
+
+    Populations ``input`` (blinking neurons driven by the pixels, as in
+    :func:`~devicephys.array.classify.expected_counts`) and ``cells`` (one
+    charge integrator per plane-1 detector cell: no leak, no threshold); every
+    input spike sends Poisson(K[i, k]) photoelectrons into cell k, each adding
+    gain e / (C + C_d) to the cell's voltage.  Returns the network and that
+    voltage per photoelectron [V].
+    """
+    n_img, n_in = images.shape
+    n_cell = k.shape[1]
+    net = nw.Network()
+    pps = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
+    net.add(nw.blinking("input", n_img * n_in, neuron, hw.drive(neuron, images.ravel()), photons_per_spike=pps))
+    net.add(nw.lif_cuba("cells", n_img * n_cell, tau_m=1e3, v_rest=0.0, v_th=math.inf, v_reset=0.0, t_ref=0.0))
+    rec = hw.receiver()
+    volt = rec.gain * e / (neuron.capacitance + rec.capacitance)
+    i, j = np.nonzero(k > 0)
+    offs = np.arange(n_img)
+    pre = (offs[:, None] * n_in + i[None, :]).ravel()
+    post = (offs[:, None] * n_cell + j[None, :]).ravel()
+    indptr, indices, mu = nw.csr_from_pairs(pre, post, n_img * n_in, np.tile(k[i, j], n_img))
+    net.add(nw.Projection("input", "cells", indptr, indices, volt, 0.0, "v", mean_photons=mu))
+    return net, volt
 
 
 def _photoelectrons(mean: np.ndarray, noise: bool, rng: np.random.Generator) -> np.ndarray:

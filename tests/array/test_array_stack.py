@@ -129,3 +129,25 @@ def test_mnist_at_1um_pitch_with_enough_photons_reaches_the_paper(mnist):
     acc = st.accuracy(fte, yte, tuned, op, f, hw, scale, seed=2)
     se = math.sqrt(ideal * (1 - ideal) / len(yte))
     assert acc >= PAPER and abs(acc - ideal) <= 3 * math.sqrt(2) * se, f"{acc:.4f} vs ideal {ideal:.4f}"
+
+
+def test_spiking_simulator_delivers_the_stack_link_photoelectrons():
+    """The plane-0 -> plane-1 link in the spike-by-spike simulator: 300 copies of one 6 x 6 image give each
+    cell Poisson photoelectrons with mean (input spike counts) K1, each adding the receiver's charge / C."""
+    from devicephys.array.simulate import simulate
+
+    hw = cl.Hardware(photons_per_spike=20.0)
+    op = st.optics_of(st.Stack(hw, hidden_side=4), NEURON, 6)
+    image = (np.arange(36) % 5) / 4.0
+    copies = np.tile(image, (300, 1))
+    net, volt = st.link_network(copies, op.k1, NEURON, hw)
+    t, dt = hw.timing(NEURON)
+    n_in = copies.size
+    r = simulate(net, t, dt, seed=5, record=n_in + np.arange(copies.size), record_every=int(round(t / dt)) - 1,
+                 progress=False)
+    got = r.detected_photons[n_in:].reshape(300, 36)
+    mean = cl.expected_counts(image[None, :], NEURON, hw)[0] @ op.k1
+    assert np.all(np.abs(got.mean(axis=0) - mean) <= 4.5 * np.sqrt(mean / 300))
+    fano = got.var(axis=0, ddof=1) / got.mean(axis=0)
+    assert abs(fano.mean() - 1) < 4 * math.sqrt(2 / 299 / 36)
+    assert np.allclose(r.trace_v[-1].reshape(300, 36), got * volt, rtol=1e-5, atol=1e-5 * volt)
