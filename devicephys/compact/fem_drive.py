@@ -389,3 +389,26 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
                 "and then breaks at once: the card has no dissolving neck (its relaxation time only matches the "
                 "rupture instant)")
     return "not diagnosed"
+
+
+def report_html(block: dict[str, Any] | None) -> str:
+    """The ``fem_drive`` block as an HTML table (failing rows red, with their missing physics); '' when absent."""
+    import html
+
+    if not block or "rows" not in block:
+        return "" if not block else f"<p>card under the FEM's drive: {html.escape(str(block.get('failed') or block.get('skipped', '')))}</p>"
+
+    def num(x) -> str:
+        return "n/a" if x is None or not math.isfinite(x) else f"{x:.4g}"
+
+    body = "".join(
+        f"<tr style='background:{'#e6f4e6' if r['passes'] else '#f8d0d0'}'><td>{html.escape(k)}</td>"
+        f"<td class=num>{num(r['fem'])}</td><td class=num>{num(r['card'])}</td><td class=num>{num(r['error'])}</td>"
+        f"<td class=num>{num(r['tolerance'])}</td><td>{html.escape(r['unit'])}</td>"
+        f"<td>{'pass' if r['passes'] else html.escape(r.get('missing_physics', 'fails'))}</td></tr>"
+        for k, r in block["rows"].items())
+    head = ("<tr><th>quantity</th><th>FEM</th><th>card</th><th>error</th><th>tolerance</th><th>unit</th>"
+            "<th>pass / physics the card lacks</th></tr>")
+    return ("<h3>The card under the FEM's own drive</h3><p>the compact model replays the filament result's sweep, set "
+            "runs and relaxation through its series resistor and compliance; quantities read by the FEM's own rules"
+            "</p><table>" + head + body + "</table>")

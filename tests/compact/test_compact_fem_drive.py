@@ -148,7 +148,9 @@ def _check_block(card, ds: xr.Dataset) -> dict:
     assert block["drive"]["series_resistance"] == json.loads(ds.attrs["spec"])["series_resistance"]
     # the rupture time is what the card's relaxation_time was matched to: its replay must agree
     assert rows["relaxation_time"]["passes"]
-    json.loads(card.to_json())  # strict JSON (NaN written as null)
+    stored = json.loads(card.to_json())["fit_quality"]["fem_drive"]  # strict JSON (NaN written as null)
+    page = fem_drive.report_html(stored)
+    assert page.count("<tr") == len(rows) + 1 and page.count("#f8d0d0") == len(block["failing"])
     return block
 
 
