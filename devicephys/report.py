@@ -20,8 +20,9 @@ from devicephys.io import atomic_write_text
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
 h1{border-bottom:2px solid #444} h2{margin-top:2em;border-bottom:1px solid #bbb}
-figure{display:inline-block;margin:.5em;vertical-align:top;max-width:520px}
-figure img{max-width:520px;border:1px solid #ddd} figcaption{font-size:.9em;color:#555}
+figure{display:inline-block;margin:.5em;vertical-align:top;width:520px}
+figure img{width:520px;border:1px solid #ddd} figcaption{font-size:.95em;color:#333}
+details{margin:.6em 0} summary{cursor:pointer;color:#225}
 table{border-collapse:collapse;font-size:.9em} td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
 th{background:#f0f0f0} td.num{text-align:right;font-family:monospace}
 """
@@ -44,8 +45,30 @@ def _img(path: Path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
+#: What the stage plots that do not carry their own message show (file stem -> one sentence).
+_MESSAGES = {
+    "iv": "Current-voltage loop of the cell under the triangular sweep: threshold switching and its hysteresis.",
+    "temperature": "Temperature in the cell at the peak of the sweep (r, z cross-section).",
+    "snapshots": "Metallic Ag fraction along the axis at several times: the filament grows from the active electrode.",
+    "set_time": "Set time against the source voltage: the voltage-time dilemma of the switch.",
+    "relaxation": "The gap after the bias is removed: the filament dissolves by itself (volatile switching).",
+    "emission_optics": "Optical response of the gap: LDOS enhancement (Purcell factor) and radiative efficiency.",
+    "emission_spectra": "Emission spectra (photons per electron per nm) and the peak wavelength against the gap.",
+    "emission_far_field": "Far-field pattern of the gap's emission against the point-dipole pattern.",
+    "device_sketch": "Cross-section of the cell, to scale, with the filament and its emitting gap when one formed.",
+}
+
+
 def _caption(path: Path) -> str:
-    return path.stem.replace("_", " ")
+    """The plot's message: its PNG Description (written by the plot), else a known sentence, else its name."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            text = im.info.get("Description")
+    except Exception:  # noqa: BLE001 - an unreadable image still gets a caption (and is counted as broken)
+        text = None
+    return text or _MESSAGES.get(path.stem, path.stem.replace("_", " "))
 
 
 def _fmt(value: float) -> str:
@@ -124,6 +147,17 @@ def _measured_vs_fem(card_path: Path, base_path: Path) -> str:
             f"{html.escape(', '.join(card['provenance']['measurements']))}</p><table>{head}{''.join(rows)}</table>")
 
 
+def _fem_drive(card_path: Path) -> str:
+    """The card under the FEM's own drive (its fit_quality.fem_drive block) as a table."""
+    from devicephys.compact import fem_drive
+
+    try:
+        block = json.loads(card_path.read_text()).get("fit_quality", {}).get("fem_drive")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return ""
+    return fem_drive.report_html(block)
+
+
 def _stage_section(name: str, folder: Path, summary: dict) -> str:
     row = summary.get(name, {})
     parts = [f"<h2>{html.escape(name)} — {html.escape(stages.get(name).summary)}</h2>",
@@ -133,14 +167,20 @@ def _stage_section(name: str, folder: Path, summary: dict) -> str:
     if not folder.is_dir():
         return "".join(parts)
     parts += [_img(p, _caption(p)) for p in sorted(folder.glob("*.png"))]
-    parts += [_scalars_table(nc) for nc in sorted(folder.glob("*.nc"))]
+    parts += [_details(f"every quantity in {nc.name}", _scalars_table(nc)) for nc in sorted(folder.glob("*.nc"))]
     card = folder / "device_card.json"
     if card.is_file():
-        parts.append(_card_table(card))
         parts.append(_measured_vs_fem(card, folder / "base_device_card.json"))
+        parts.append(_fem_drive(card))
+        parts.append(_details("every DeviceCard parameter with its provenance", _card_table(card)))
     files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
     parts.append("<p>files: " + ", ".join(html.escape(f) for f in files) + "</p>")
     return "".join(parts)
+
+
+def _details(summary: str, content: str) -> str:
+    """``content`` folded under a one-line summary (long tables stay out of the way of the plots)."""
+    return f"<details><summary>{html.escape(summary)}</summary>{content}</details>" if content else ""
 
 
 #: The card's key numbers for the first screen: name, shown unit, scale from SI, label.
@@ -263,7 +303,7 @@ def write_report(out: Path, summary: dict, sketch: Path | None = None, audit_row
     if audit_rows:
         body.append(_audit_table(audit_rows))
     if sketch is not None and sketch.is_file():
-        body.append(_img(sketch, "device sketch"))
+        body.append(_img(sketch, _caption(sketch)))
     body.append("<table><tr><th>stage</th><th>status</th><th>time [s]</th></tr>" + "".join(
         f"<tr><td>{html.escape(n)}</td><td>{html.escape(r.get('status', ''))}</td>"
         f"<td class=num>{r.get('seconds', float('nan')):.1f}</td></tr>" for n, r in summary.items()) + "</table>")

@@ -21,11 +21,13 @@ def raster(result, path: Path) -> Path:
     idx = ds["spike_neuron"].values
     ax.plot(t[~driven], idx[~driven], ".", ms=2, color="tab:blue", label="photonically excited")
     ax.plot(t[driven], idx[driven], ".", ms=2, color="tab:red", label="driven")
-    ax.set_xlabel("time_us")
+    ax.set_xlabel("time [µs]")
     ax.set_ylabel("neuron index")
     ax.legend(loc="upper right", fontsize=8)
     ax.set_title("Spike raster")
-    out = save_figure(fig, path)
+    message = (f"{len(t)} spikes, {int(np.count_nonzero(~driven))} of them photonically excited (blue: fired by "
+               "the photons of other neurons) and the rest driven (red).")
+    out = save_figure(fig, path, metadata={"Description": message})
     plt.close(fig)
     return out
 
@@ -41,11 +43,13 @@ def rate_histogram(result, path: Path) -> Path:
     bins = np.linspace(0, max(rate.max(), 1e-3), 40)
     ax.hist([rate[~driven], rate[driven]], bins=bins, stacked=True, label=["undriven", "driven"],
             color=["tab:blue", "tab:red"])
-    ax.set_xlabel("rate_MHz")
+    ax.set_xlabel("firing rate [MHz]")
     ax.set_ylabel("neurons")
     ax.set_yscale("log")
     ax.legend(fontsize=8)
-    out = save_figure(fig, path)
+    message = (f"Firing rates: driven neurons {_mean(rate[driven]):.3g} MHz, undriven {_mean(rate[~driven]):.3g} MHz "
+               "on average (stacked histogram).")
+    out = save_figure(fig, path, metadata={"Description": message})
     plt.close(fig)
     return out
 
@@ -64,10 +68,12 @@ def photon_map(result, path: Path) -> Path:
     drv = ds["driven"].values.reshape(spec.layers, spec.ny, spec.nx)[0] > 0
     yy, xx = np.nonzero(drv)
     ax.plot((xx + 0.5) * spec.pitch * 1e6, (yy + 0.5) * spec.pitch * 1e6, "c+", ms=6, label="driven")
-    ax.set_xlabel("x_um")
-    ax.set_ylabel("y_um")
+    ax.set_xlabel("x [µm]")
+    ax.set_ylabel("y [µm]")
     ax.legend(fontsize=8, loc="upper right")
-    out = save_figure(fig, path)
+    message = (f"Photoelectrons each neuron of the first layer received (pitch {spec.pitch * 1e6:.3g} µm), "
+               "driven neurons marked +.")
+    out = save_figure(fig, path, metadata={"Description": message})
     plt.close(fig)
     return out
 
@@ -90,7 +96,7 @@ def link_budget(result, path: Path) -> Path:
                   fontsize=9)
     ax1.semilogx(ds["budget_pitch"].values * 1e6, ds["link_margin_vs_pitch"].values, "o-")
     ax1.axhline(0.0, color="k", lw=1, label="0 dB: one spike fires a biased neighbour")
-    ax1.set_xlabel("pitch_um")
+    ax1.set_xlabel("pitch [µm]")
     ax1.xaxis.set_major_formatter(plt.matplotlib.ticker.ScalarFormatter())
     ax1.xaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
     ax1.set_ylabel("link margin [dB]")
@@ -99,9 +105,15 @@ def link_budget(result, path: Path) -> Path:
     if verdict:
         fig.text(0.01, 0.005, verdict, fontsize=6.5, wrap=True)
     fig.tight_layout(rect=(0, 0.08 if verdict else 0, 1, 1))
-    out = save_figure(fig, path)
+    message = (f"Link budget of one spike to its nearest neighbour: margin {s('link_margin_db'):.1f} dB "
+               "(left) and the margin against the pitch (right); above 0 dB one spike fires a biased neighbour.")
+    out = save_figure(fig, path, metadata={"Description": message})
     plt.close(fig)
     return out
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
 
 
 def all_plots(result, out: Path) -> dict[str, Path]:

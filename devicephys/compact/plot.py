@@ -21,88 +21,184 @@ def _plt():
     return plt
 
 
-def fit_figure(card: DeviceCard, filament: xr.Dataset, emission: xr.Dataset, path: str | Path) -> Path:
-    """Data and fitted model: conductance, set time, relaxation, heating, efficiency, peak wavelength."""
+def _save(fig, path: Path, message: str) -> Path:
+    """Save ``fig`` with ``message`` (what the plot shows, one sentence) as the PNG's Description; close it."""
     plt = _plt()
+    fig.tight_layout()
+    try:
+        return save_figure(fig, path, metadata={"Description": message})
+    finally:
+        plt.close(fig)
+
+
+def _panel(title: str):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    ax.set_title(title, fontsize=10)
+    return fig, ax
+
+
+def _matched(card: DeviceCard) -> bool:
+    return "matched" in str(card.fit_quality.get("relaxation", {}).get("method", ""))
+
+
+def conductance_panel(card: DeviceCard, filament: xr.Dataset, path: Path) -> Path:
+    """Cell conductance [S] against the gap [nm]: the filament result and the card's conductance law."""
     p = card.model_params()
-    fig, ax = plt.subplots(2, 3, figsize=(13, 7.5))
     v, i, gap = (filament[k].values for k in ("voltage", "current", "gap"))
     ok = (np.abs(v) > 1e-3 * np.abs(v).max()) & (i * v > 0)
     d = np.linspace(gap.min(), gap.max(), 300)
-    ax[0, 0].semilogy(gap[ok] * 1e9, i[ok] / v[ok], ".", ms=2, label="filament result")
-    matched = "matched" in str(card.fit_quality.get("relaxation", {}).get("method", ""))
-    ax[0, 0].semilogy(d * 1e9, model.cell_conductance(p, d), "-",
-                      label="model (Simmons, FEM end points)" if matched else "compact fit")
-    ax[0, 0].set(xlabel="gap_nm", ylabel="G [S]", title="conductance vs gap")
+    fig, ax = _panel("conductance vs gap")
+    ax.semilogy(gap[ok] * 1e9, i[ok] / v[ok], ".", ms=2, label="filament result")
+    ax.semilogy(d * 1e9, model.cell_conductance(p, d), "-",
+                label="model (Simmons, FEM end points)" if _matched(card) else "compact fit")
+    ax.set(xlabel="gap [nm]", ylabel="cell conductance [S]")
+    ax.legend(fontsize=8)
+    return _save(fig, path, f"Conductance falls from R_on = {card.value('resistance_on'):.3g} Ω (bridged) to "
+                            f"R_off = {card.value('resistance_off'):.3g} Ω as the gap opens: the filament result "
+                            "(dots) and the card's conductance law (line).")
+
+
+def set_time_panel(card: DeviceCard, filament: xr.Dataset, path: Path) -> Path:
+    """Set time [s] against the source voltage [V]: the filament result and the card's set-time law."""
+    p = card.model_params()
     sv, st = filament["set_voltage"].values, filament["set_time"].values
     vv = np.linspace(sv.min() * 0.95, sv.max() * 1.05, 100)
-    ax[0, 1].semilogy(sv, st, "o", label="filament result")
-    ax[0, 1].semilogy(vv, fit.set_time_law(vv, p.set_time_tau0, p.set_time_v0, p.relaxation_time), "-",
-                      label="model law")
-    ax[0, 1].set(xlabel="V [V]", ylabel="t_set [s]", title="set time")
+    fig, ax = _panel("set time vs voltage")
+    ax.semilogy(sv, st, "o", label="filament result")
+    ax.semilogy(vv, fit.set_time_law(vv, p.set_time_tau0, p.set_time_v0, p.relaxation_time), "-", label="model law")
+    ax.set(xlabel="source voltage [V]", ylabel="set time [s]")
+    ax.legend(fontsize=8)
+    return _save(fig, path, f"Voltage-time dilemma: the set time falls exponentially with voltage, tau0 = "
+                            f"{p.set_time_tau0:.3g} s, V0 = {p.set_time_v0:.3g} V (dots: filament result, line: card).")
+
+
+def relaxation_panel(card: DeviceCard, filament: xr.Dataset, path: Path) -> Path:
+    """Gap [nm] against time after bias removal [µs]: the filament result and the card's relaxation."""
+    p = card.model_params()
     rt, rg = filament["relax_time"].values, filament["relax_gap"].values
-    ax[0, 2].plot(rt * 1e6, rg * 1e9, ".", ms=3, label="filament result")
-    ax[0, 2].plot(rt * 1e6, (p.gap_max - (p.gap_max - rg[0]) * np.exp(-rt / p.relaxation_time)) * 1e9, "-",
-                  label="model, rupture time matched" if matched else "fit")
-    if matched and "relaxation_time" in filament:
-        ax[0, 2].axvline(float(filament["relaxation_time"]) * 1e6, color="0.5", ls=":", label="FEM rupture")
-    ax[0, 2].set(xlabel="t_us", ylabel="gap_nm", title="relaxation")
-    power = v * i
+    fig, ax = _panel("relaxation after bias removal")
+    ax.plot(rt * 1e6, rg * 1e9, ".", ms=3, label="filament result")
+    ax.plot(rt * 1e6, (p.gap_max - (p.gap_max - rg[0]) * np.exp(-rt / p.relaxation_time)) * 1e9, "-",
+            label="model, rupture time matched" if _matched(card) else "fit")
+    if _matched(card) and "relaxation_time" in filament:
+        ax.axvline(float(filament["relaxation_time"]) * 1e6, color="0.5", ls=":", label="FEM rupture")
+    ax.set(xlabel="time after bias removal [µs]", ylabel="gap [nm]")
+    ax.legend(fontsize=8)
+    return _save(fig, path, f"The filament dissolves by itself (volatile switch): self-rupture time "
+                            f"{p.relaxation_time * 1e6:.3g} µs (dots: filament result, line: card).")
+
+
+def heating_panel(card: DeviceCard, filament: xr.Dataset, path: Path) -> Path:
+    """Peak temperature rise [K] against the Joule power [µW]: the filament result and R_th P."""
+    p = card.model_params()
+    power = filament["voltage"].values * filament["current"].values
     rise = filament["temperature_max"].values - p.ambient_temperature
-    ax[1, 0].plot(power * 1e6, rise, ".", ms=2, label="filament result")
-    ax[1, 0].plot(power * 1e6, p.thermal_resistance * power, "-", label="R_th P")
-    ax[1, 0].set(xlabel="P_uW", ylabel="T_max - T0 [K]", title="Joule heating")
-    _efficiency_panel(ax[1, 1], p, emission)
-    g = emission["gap"].values
-    ax[1, 2].plot(g * 1e9, emission["peak_wavelength"].values * 1e9, "o", label="emission result")
-    gg = np.linspace(g.min(), g.max(), 100)
-    ax[1, 2].plot(gg * 1e9, model.peak_wavelength(p, gg) * 1e9, "-", label="fit")
-    ax[1, 2].set(xlabel="gap_nm", ylabel="peak_wavelength_nm", title="peak wavelength")
-    for a in ax.flat:
-        a.legend(fontsize=7)
-    fig.suptitle(f"compact model '{card.name}': fits to the filament and emission results")
-    fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    fig, ax = _panel("Joule heating")
+    ax.plot(power * 1e6, rise, ".", ms=2, label="filament result")
+    ax.plot(power * 1e6, p.thermal_resistance * power, "-", label="R_th P")
+    ax.set(xlabel="Joule power [µW]", ylabel="peak temperature rise [K]")
+    ax.legend(fontsize=8)
+    return _save(fig, path, f"Peak temperature rise is linear in the Joule power: thermal resistance "
+                            f"R_th = {p.thermal_resistance:.3g} K/W (dots: filament result, line: card).")
 
 
-def _efficiency_panel(ax, p, emission: xr.Dataset) -> None:
+def photon_yield_panel(card: DeviceCard, emission: xr.Dataset, path: Path) -> Path:
+    """Photons per electron against the gap [nm] at up to four biases: the emission result and the card."""
+    p = card.model_params()
     qe = emission["quantum_efficiency"].transpose("gap", "bias").values
     g, b = emission["gap"].values, emission["bias"].values
+    fig, ax = _panel("photon yield vs gap")
     for k in np.unique(np.linspace(0, len(b) - 1, min(4, len(b))).astype(int)):
         line, = ax.semilogy(g * 1e9, np.where(qe[:, k] > 0, qe[:, k], np.nan), "o", ms=3, label=f"{b[k]:.2f} V")
         ax.semilogy(g * 1e9, model.quantum_efficiency(p, g, b[k]), "-", color=line.get_color())
-    ax.set(xlabel="gap_nm", ylabel="photons per electron", title="quantum efficiency (dots: data)")
+    ax.set(xlabel="gap [nm]", ylabel="photons per electron")
+    ax.legend(fontsize=8, title="bias")
+    return _save(fig, path, "Photons emitted per tunnelling electron against the gap, at up to four biases "
+                            "(dots: emission result, lines: card).")
 
 
-def verification_figure(checks: dict, path: str | Path) -> Path:
-    """ngspice against NumPy: DC sweep, pulse train, LIF neuron."""
-    plt = _plt()
-    fig, ax = plt.subplots(1, 4, figsize=(18, 4))
+def peak_wavelength_panel(card: DeviceCard, emission: xr.Dataset, path: Path) -> Path:
+    """Peak emission wavelength [nm] against the gap [nm]: the emission result and the card's fit."""
+    p = card.model_params()
+    g = emission["gap"].values
+    gg = np.linspace(g.min(), g.max(), 100)
+    fig, ax = _panel("peak wavelength vs gap")
+    ax.plot(g * 1e9, emission["peak_wavelength"].values * 1e9, "o", label="emission result")
+    ax.plot(gg * 1e9, model.peak_wavelength(p, gg) * 1e9, "-", label="fit")
+    ax.set(xlabel="gap [nm]", ylabel="peak wavelength [nm]")
+    ax.legend(fontsize=8)
+    return _save(fig, path, "The gap plasmon's peak wavelength against the gap (dots: emission result, line: card).")
+
+
+def fit_figures(card: DeviceCard, filament: xr.Dataset, emission: xr.Dataset, out: str | Path) -> dict[str, Path]:
+    """The card against its data, one figure per law, written into ``out`` as ``fit_<law>.png``.
+
+    Returns the paths by name: ``fit_conductance``, ``fit_set_time``, ``fit_relaxation``, ``fit_heating``,
+    ``fit_photon_yield``, ``fit_peak_wavelength``.  Each PNG carries its one-sentence message as Description.
+    """
+    out = Path(out)
+    return {"fit_conductance": conductance_panel(card, filament, out / "fit_conductance.png"),
+            "fit_set_time": set_time_panel(card, filament, out / "fit_set_time.png"),
+            "fit_relaxation": relaxation_panel(card, filament, out / "fit_relaxation.png"),
+            "fit_heating": heating_panel(card, filament, out / "fit_heating.png"),
+            "fit_photon_yield": photon_yield_panel(card, emission, out / "fit_photon_yield.png"),
+            "fit_peak_wavelength": peak_wavelength_panel(card, emission, out / "fit_peak_wavelength.png")}
+
+
+def _time_unit(t: np.ndarray) -> tuple[float, str]:
+    """Scale and unit that show times ``t`` [s] as numbers between 0.1 and 1000 (s, ms, µs or ns)."""
+    span = float(np.nanmax(np.abs(t))) if np.size(t) else 0.0
+    for scale, unit in ((1.0, "s"), (1e3, "ms"), (1e6, "µs"), (1e9, "ns")):
+        if span * scale >= 0.1:
+            return scale, unit
+    return 1e9, "ns"
+
+
+def _versus(ax, x_np, y_np, x_sp, y_sp) -> None:
+    ax.plot(x_np, y_np, "-", lw=2, label="NumPy")
+    ax.plot(x_sp, y_sp, "--", label="ngspice")
+
+
+def verification_figures(checks: dict, out: str | Path) -> dict[str, Path]:
+    """ngspice against NumPy, one figure per check: DC sweep, pulse train, LIF neuron, LIF with the filament.
+
+    Written into ``out`` as ``ngspice_<check>.png``; returns the paths by name (``ngspice_dc_sweep``, ...).
+    """
+    out, files = Path(out), {}
     dc = checks["dc_sweep"]
-    ax[0].semilogy(dc["numpy"].voltage, np.abs(dc["numpy"].current), "-", lw=2, label="NumPy")
-    ax[0].semilogy(dc["numpy"].voltage, np.abs(dc["spice_current"]), "--", label="ngspice")
-    ax[0].set(xlabel="cell voltage [V]", ylabel="|I| [A]", title="DC sweep (hysteresis)")
+    fig, ax = _panel("DC sweep: ngspice vs NumPy")
+    ax.semilogy(dc["numpy"].voltage, np.abs(dc["numpy"].current), "-", lw=2, label="NumPy")
+    ax.semilogy(dc["numpy"].voltage, np.abs(dc["spice_current"]), "--", label="ngspice")
+    ax.set(xlabel="cell voltage [V]", ylabel="|current| [A]")
+    ax.legend(fontsize=8)
+    files["ngspice_dc_sweep"] = _save(fig, out / "ngspice_dc_sweep.png", "I-V sweep of the exported SPICE model "
+                                      "(dashed) on the NumPy model (line): the hysteresis loop of the switch.")
     pt = checks["pulse_train"]
-    ax[1].plot(pt["numpy"].time * 1e6, pt["numpy"].current * 1e6, "-", lw=2, label="NumPy")
-    ax[1].plot(pt["numpy"].time * 1e6, pt["spice_current"] * 1e6, "--", label="ngspice")
-    ax[1].set(xlabel="t_us", ylabel="I_uA", title="pulse train (blinking neuron)")
+    k, unit = _time_unit(pt["numpy"].time)
+    fig, ax = _panel("pulse train: ngspice vs NumPy")
+    _versus(ax, pt["numpy"].time * k, pt["numpy"].current * 1e6, pt["numpy"].time * k, pt["spice_current"] * 1e6)
+    ax.set(xlabel=f"time [{unit}]", ylabel="current [µA]")
+    ax.legend(fontsize=8)
+    files["ngspice_pulse_train"] = _save(fig, out / "ngspice_pulse_train.png", "Current of the blinking neuron "
+                                         "under a pulse train: ngspice (dashed) on NumPy (line).")
     lif = checks["lif"]
-    ax[2].plot(lif["numpy"]["time"] * 1e6, lif["numpy"]["voltage"], "-", lw=2, label="NumPy")
-    ax[2].plot(lif["spice"].time * 1e6, lif["spice"].vectors["v(mem)"], "--", label="ngspice")
+    k, unit = _time_unit(lif["numpy"]["time"])
+    fig, ax = _panel("LIF neuron: ngspice vs NumPy")
+    _versus(ax, lif["numpy"]["time"] * k, lif["numpy"]["voltage"], lif["spice"].time * k,
+            lif["spice"].vectors["v(mem)"])
     for t in lif["numpy"]["spike_times"]:
-        ax[2].axvline(t * 1e6, color="0.8", lw=0.5)
-    ax[2].set(xlabel="t_us", ylabel="V_mem [V]", title="LIF neuron (threshold switch)")
+        ax.axvline(t * k, color="0.8", lw=0.5)
+    ax.set(xlabel=f"time [{unit}]", ylabel="membrane voltage [V]")
+    ax.legend(fontsize=8)
+    files["ngspice_lif"] = _save(fig, out / "ngspice_lif.png", f"LIF neuron with the threshold switch: "
+                                 f"{len(lif['numpy']['spike_times'])} spikes (grey lines), ngspice (dashed) on NumPy.")
     ph = checks["lif_physical"]
-    ax[3].plot(ph["numpy"]["time"] * 1e6, ph["numpy"]["gap"] * 1e9, "-", lw=2, label="NumPy")
-    ax[3].plot(ph["spice"].time * 1e6, ph["spice_gap"] * 1e9, "--", label="ngspice")
-    ax[3].set(xlabel="t_us", ylabel="gap_nm", title="LIF with the filament as switch")
-    for a in ax:
-        a.legend(fontsize=8)
-    fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    k, unit = _time_unit(ph["numpy"]["time"])
+    fig, ax = _panel("LIF with the filament as switch")
+    _versus(ax, ph["numpy"]["time"] * k, ph["numpy"]["gap"] * 1e9, ph["spice"].time * k, ph["spice_gap"] * 1e9)
+    ax.set(xlabel=f"time [{unit}]", ylabel="gap [nm]")
+    ax.legend(fontsize=8)
+    files["ngspice_lif_filament"] = _save(fig, out / "ngspice_lif_filament.png", "The filament's gap while the "
+                                          "LIF neuron fires: ngspice (dashed) on NumPy (line).")
+    return files

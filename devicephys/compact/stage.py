@@ -131,7 +131,10 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     """Fit the compact model (:func:`fit_compact`) to the upstream results and write its card and exports.
 
     Returns the written files by name: ``result`` (device_card.json), ``spice``,
-    ``veriloga``, ``fit_plot``, and when verified ``verification`` and ``verification_plot``.
+    ``veriloga``, one figure per fitted law (``fit_conductance``, ``fit_set_time``, ``fit_relaxation``,
+    ``fit_heating``, ``fit_photon_yield``, ``fit_peak_wavelength``), and when verified ``verification`` and
+    one figure per ngspice check (``ngspice_dc_sweep``, ``ngspice_pulse_train``, ``ngspice_lif``,
+    ``ngspice_lif_filament``).
     With ``spec.measured`` the card is fitted to those measurements (:mod:`devicephys.compact.measured_stage`).
     """
     if spec.measured is not None:
@@ -151,9 +154,9 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
         checks, quality = _verify(card, spec, out, progress)
         card.fit_quality["ngspice"] = quality
         if checks:
-            files["verification_plot"] = plot.verification_figure(checks, out / "ngspice_vs_numpy.png")
+            files.update(plot.verification_figures(checks, out))
     files["result"] = card.save(out / "device_card.json")
-    files["fit_plot"] = plot.fit_figure(card, filament, emission, out / "fit.png")
+    files.update(plot.fit_figures(card, filament, emission, out))
     if spec.verify:
         files["verification"] = strict_json.write(out / "verification.json", card.fit_quality)
     return files

@@ -28,7 +28,7 @@ def test_study_03_fast(tmp_path):
     assert quality["lif"]["spike_time_max_error_rel"] < 0.01
     assert quality["dc_sweep"]["current_rms_error_rel_peak"] < 0.01
     assert quality["lif_physical"]["spike_time_max_error_rel"] < 0.01
-    assert (tmp_path / "compact" / "ngspice_vs_numpy.png").is_file()
+    assert (tmp_path / "compact" / "ngspice_lif.png").is_file()
 
 
 @pytest.mark.slow
