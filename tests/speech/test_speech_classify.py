@@ -21,6 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGET = 0.915  # the paper's four-word accuracy
 
 
+def _study():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("study05", ROOT / "studies" / "05_spoken_words.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 @pytest.fixture(scope="module")
 def neuron():
     return neuron_from_card(load_card(None))
@@ -88,12 +97,10 @@ def test_user_folder_labels_from_folder_names(tmp_path):
         dataset.load_folder(root, ["yes"])
 
 
-def test_study_on_user_folder_bad_input_exits_2(tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "studies" / "05_spoken_words.py"), "--speech-commands",
-                          str(tmp_path / "absent"), "--out", str(tmp_path / "o")], capture_output=True, text=True)
-    assert out.returncode == 2
-    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
-    assert len(lines) == 1 and "no such folder" in lines[0] and "Traceback" not in out.stderr
+def test_study_on_missing_folder_exits_2(tmp_path, capsys):
+    rc = _study().main(["--speech-commands", str(tmp_path / "absent"), "--out", str(tmp_path / "o")])
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error:")]
+    assert rc == 2 and len(lines) == 1 and "no such folder" in lines[0]
 
 
 def test_photonic_network_learns_words_on_small_subset(small_set, neuron):
@@ -151,3 +158,32 @@ def test_readout_matches_spike_by_spike_simulator(small_set, neuron):
     draw = np.mean(np.argmax(cl.photon_readout(trained.f_test[:60], *trained.ideal, k, hw,
                                                np.random.default_rng(1)), axis=1) == y)
     assert abs(sim - draw) <= 3 * np.sqrt(2 * max(draw * (1 - draw), 0.02) / 60)
+
+
+
+def test_study_stops_on_a_bad_clip_with_one_line(tmp_path, capsys):
+    """One stereo clip in your Speech Commands folder: one line naming the file and the fix, exit 2."""
+    from scipy.io import wavfile
+
+    root = _user_folder(tmp_path / "sc", ["high", "low"])
+    bad = root / "low" / "dave_nohash_0.wav"
+    wavfile.write(bad, SAMPLE_RATE, np.zeros((800, 2), np.int16))
+    rc = _study().main(["--speech-commands", str(root), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.splitlines()
+    errors = [ln for ln in err if ln.startswith("error:")]
+    assert rc == 2 and len(errors) == 1 and str(bad) in errors[0] and "2 channels; need mono" in errors[0]
+    assert not (tmp_path / "out" / "accuracy.json").exists()
+
+
+@pytest.mark.slow
+def test_study_on_user_folder_runs(tmp_path):
+    """A Speech Commands folder of your own (three 'words' = tones, six speakers) runs end to end."""
+    import json
+
+    root = _user_folder(tmp_path / "sc", ["high", "low", "mid"], speakers=[f"p{i}" for i in range(6)])
+    out = subprocess.run([sys.executable, str(ROOT / "studies" / "05_spoken_words.py"), "--fast", "--speech-commands",
+                          str(root), "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    meta = json.loads((tmp_path / "out" / "accuracy.json").read_text())
+    assert meta["words"] == ["high", "low", "mid"] and meta["n_train"] + meta["n_test"] == 18
+    assert not set(meta["speakers_train"]) & set(meta["speakers_test"])
