@@ -54,6 +54,7 @@ import numpy as np
 from devicephys.array import classify as cl
 from devicephys.array import stack as st
 from devicephys.array.card import load_card, neuron_from_card
+from devicephys.errors import SpecError
 from devicephys.io import atomic_write_text, save_figure
 
 
@@ -68,6 +69,8 @@ def prepare(neuron, data, seed=0):
     scale = float(ftr.max()) or 1.0
     f = st.transfer_of(neuron, hw)
     side = int(round(math.sqrt(xtr.shape[1])))
+    if side * side != xtr.shape[1]:
+        raise SpecError(f"images have {xtr.shape[1]} pixels; the input plane needs a square image (side^2 pixels)")
     ideal = st.Stack(hw).ideal()
     op = st.optics_of(ideal, neuron, side)
     w3 = st.train(ftr, ytr, op, f, ideal.hw, scale=scale, seed=seed)
@@ -207,7 +210,7 @@ def grid_for(fast: bool):
     """(pitch [m], layer spacing [m], photons per spike (None: the card's), with the 2-D network) rows."""
     if fast:
         return [(p, 0.5e-6, n, p == 1e-6) for p in (1e-6, 3e-6) for n in (None, 1e4)]
-    grid = [(1e-6, 0.5e-6, n, True) for n in (None, 1e1, 1e2, 1e3, 1e4)]
+    grid = [(1e-6, 0.5e-6, n, True) for n in (None, 1e1, 3e1, 1e2, 1e3, 1e4)]
     grid += [(p, 0.5e-6, n, False) for p in (0.5e-6, 2e-6, 3e-6) for n in (None, 1e3)]
     grid += [(1e-6, h, n, False) for h in (1e-6, 2e-6) for n in (None, 1e3)]
     return grid
@@ -229,6 +232,15 @@ def main(argv=None) -> int:
     if args.in_loop_epochs < 1:
         print(f"--in-loop-epochs = {args.in_loop_epochs}: give an integer >= 1", file=sys.stderr)
         return 2
+    try:
+        return run(args)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
+    """The study for parsed arguments (see :func:`main`); 0 when the check passes."""
     start = time.perf_counter()
     neuron = neuron_from_card(load_card(args.card))
     if args.mnist:

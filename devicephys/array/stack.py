@@ -49,6 +49,7 @@ from devicephys.array import classify as cl
 from devicephys.array import network as nw
 from devicephys.array.card import DeviceNeuron
 from devicephys.errors import SpecError
+from devicephys.io import available_memory
 from devicephys.units import e
 
 
@@ -121,13 +122,33 @@ class Optics:
     mu2: float
 
 
-def optics_of(stack: Stack, neuron: DeviceNeuron, side0: int) -> Optics:
+def optics_memory(side0: int, hidden_side: int) -> int:
+    """Bytes :func:`optics_of` holds at its peak: dense float64 K1, K2, K02 and the widest
+    :func:`~devicephys.array.classify.cell_coupling` intermediate (side^4 pairs, and 64 patches per offset)."""
+    n0, n1 = side0 * side0, hidden_side * hidden_side
+    side = max(side0, hidden_side)
+    return 8 * (2 * n0 * n0 + n1 * n1 + 2 * n0 * n1 + 3 * 64 * (2 * side) ** 2 * 4)
+
+
+def optics_of(stack: Stack, neuron: DeviceNeuron, side0: int, memory_limit: int | None = None) -> Optics:
     """Couplings K1 (plane 0 -> 1), K2 (hidden -> plane 2) and K02 (plane 0 -> 2, through plane 1).
 
     Every source-cell pair of the planes is kept (no coupling radius): the
     crosstalk of a wide spacing reaches far.  Detectors face down, so a source
     in a detector's own plane does not reach it (cos alpha = 0).
+
+    Raises
+    ------
+    SpecError
+        When the dense couplings (:func:`optics_memory`) exceed ``memory_limit``
+        [B] (default: the memory available now).
     """
+    need = optics_memory(side0, stack.hidden_side)
+    have = available_memory() if memory_limit is None else int(memory_limit)
+    if need > have:
+        raise SpecError(f"the stack's optics ({side0}^2 inputs, {stack.hidden_side}^2 hidden neurons) need about "
+                        f"{need / 2**30:.3g} GiB but {have / 2**30:.3g} GiB are available; use fewer inputs "
+                        f"(downsample the images) or a smaller Stack.hidden_side")
     hw = replace(stack.hw, coupling_radius_pitches=2.0 * max(side0, stack.hidden_side))  # every pair
     k1 = cl.cell_coupling(side0, hw, neuron)
     k2 = cl.cell_coupling(stack.hidden_side, replace(hw, layer_spacing=stack.h2), neuron)

@@ -98,6 +98,15 @@ def test_bad_stack_input_is_refused():
         st.Stack(spacing2=-1e-6)
     with pytest.raises(SpecError, match="differ by an even number"):
         st.grid_coupling(5, 4, 1e-6, cl.Hardware(), NEURON)
+    with pytest.raises(SpecError, match=r"need about [0-9.]+ GiB but 0.0931 GiB are available; use fewer inputs"):
+        st.optics_of(st.Stack(), NEURON, 300, memory_limit=100_000_000)
+
+
+def test_coupling_depends_on_geometry_ratios_only():
+    """No attenuation: scaling pitch and spacing together leaves every solid angle, hence K, unchanged."""
+    small = cl.cell_coupling(5, cl.Hardware(pitch=0.5e-6, layer_spacing=0.5e-6), NEURON, 10.0)
+    large = cl.cell_coupling(5, cl.Hardware(pitch=1e-6, layer_spacing=1e-6), NEURON, 10.0)
+    assert np.allclose(small, large, rtol=1e-12, atol=0)
 
 
 @pytest.fixture(scope="module")
