@@ -16,7 +16,7 @@ the accent is crossed with it) or the flite voice; the train/test split
 
 The set is written once, in the Speech Commands layout
 (``<word>/<speaker>_nohash_<tag>.wav``, 16 kHz mono 16-bit), into
-``<cache>/speech/synth-v1`` where ``<cache>`` is ``$DEVICEPHYS_CACHE`` or
+``<cache>/speech/synth-v2`` where ``<cache>`` is ``$DEVICEPHYS_CACHE`` or
 ``$XDG_CACHE_HOME/devicephys`` (default ``~/.cache/devicephys``).  It is
 built in a temporary folder and renamed into place, so an interrupted run
 leaves no partial set under the final name.
@@ -47,7 +47,7 @@ FLITE_F0 = (90.0, 120.0, 160.0, 200.0)
 #: Additive white-noise SNRs [dB] (inf: clean), relative to the speech power over the whole clip.
 SNRS_DB = (np.inf, 30.0, 20.0, 10.0)
 FLITE_RENDITIONS = 8
-SET_NAME = "synth-v1"
+SET_NAME = "synth-v2"
 
 
 def cache_dir() -> Path:
@@ -68,21 +68,28 @@ def _need(tool: str) -> str:
     return path
 
 
-def _list_column(args: list[str], column: int) -> list[str]:
+def _voice_files(args: list[str]) -> list[str]:
+    """The File column of ``espeak-ng --voices=...``: the words after VoiceName up to "(" (names may hold spaces)."""
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout.splitlines()[1:]
-    return [line.split()[column] for line in out if len(line.split()) > column]
+    files = []
+    for line in out:
+        words = line.split()[4:]
+        stop = next((i for i, w in enumerate(words) if w.startswith("(")), len(words))
+        if stop:
+            files.append(" ".join(words[:stop]))
+    return files
 
 
 def espeak_voices() -> list[str]:
     """English espeak-ng voices (file names such as ``gmw/en-US``) that synthesise here."""
-    files = sorted(set(_list_column([_need("espeak-ng"), "--voices=en"], 4)))
+    files = sorted(set(_voice_files([_need("espeak-ng"), "--voices=en"])))
     # MBROLA voices (mb/) need the separate mbrola binary; !v/ entries are variants, crossed below
     return [f for f in files if not f.startswith(("mb/", "!v/"))]
 
 
 def espeak_variants() -> list[str]:
     """espeak-ng voice variants (``Storm``, ``klatt``, ...) plus ``""`` for the plain voice."""
-    files = _list_column([_need("espeak-ng"), "--voices=variant"], 4)
+    files = _voice_files([_need("espeak-ng"), "--voices=variant"])
     return [""] + sorted({f.split("/", 1)[1] for f in files if f.startswith("!v/")})
 
 
@@ -94,7 +101,7 @@ def flite_voices() -> list[str]:
 
 def _speaker(engine: str, name: str) -> str:
     name = {"kal16": "kal"}.get(name, name) if engine == "flite" else (name or "plain")
-    return f"{engine}-{name}".replace("_", "-")
+    return f"{engine}-{name}".replace("_", "-").replace(" ", "-")
 
 
 def plan(seed: int = 0) -> list[dict]:
