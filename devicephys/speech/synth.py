@@ -16,10 +16,9 @@ the accent is crossed with it) or the flite voice; the train/test split
 
 The set is written once, in the Speech Commands layout
 (``<word>/<speaker>_nohash_<tag>.wav``, 16 kHz mono 16-bit), into
-``<cache>/speech/synth-v2`` where ``<cache>`` is ``$DEVICEPHYS_CACHE`` or
-``$XDG_CACHE_HOME/devicephys`` (default ``~/.cache/devicephys``).  It is
-built in a temporary folder and renamed into place, so an interrupted run
-leaves no partial set under the final name.
+``<cache>/speech/synth-v2`` where ``<cache>`` is ``$DEVICEPHYS_CACHE`` (default
+``~/.cache/devicephys``).  It is built in a temporary folder and renamed into
+place, so an interrupted run leaves no partial set under the final name.
 """
 
 from __future__ import annotations
@@ -51,13 +50,8 @@ SET_NAME = "synth-v2"
 
 
 def cache_dir() -> Path:
-    """The project's cache folder.
-
-    ``$DEVICEPHYS_CACHE``, else ``$XDG_CACHE_HOME/devicephys``, else ``~/.cache/devicephys``.
-    """
-    if os.environ.get("DEVICEPHYS_CACHE"):
-        return Path(os.environ["DEVICEPHYS_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "devicephys"
+    """The project's cache folder: ``$DEVICEPHYS_CACHE``, else ``~/.cache/devicephys`` (as the set-up's)."""
+    return Path(os.environ.get("DEVICEPHYS_CACHE") or Path.home() / ".cache" / "devicephys")
 
 
 def _need(tool: str) -> str:
