@@ -80,14 +80,17 @@ def _closure_time(ref_time, gap, level):
 
 def test_step_many_matches_the_reference_for_many_devices_at_once():
     # Three devices with different drives in one vectorised call, against three
-    # separate stiff-solver runs: closure times agree, and refine with dt.
+    # separate stiff-solver runs: closure times agree, and converge at the integrator's
+    # order in dt (first: exponential integrator with the drive frozen over a step).
+    # Measured (errors 1.0e-4, 5.7e-5, 3.1e-5 at 1500/3000/6000 steps): observed
+    # orders 0.83 and 0.91, rising to 0.93-0.96 at 12000-24000 steps.
     p, r_s, t_end = REFERENCE, 20e3, 3e-6
     amps = np.array([2.4, 2.6, 2.8])
     refs = [integrate.simulate_series(p, [0, 1e-15, t_end], [0, a, a], r_s, samples_per_segment=20000) for a in amps]
     level = 1.0e-9
     t_ref = np.array([_closure_time(r.time, r.gap, level) for r in refs])
     errors = []
-    for n in (1500, 6000):
+    for n in (1500, 3000, 6000):
         dt = t_end / n
         gap, temp = np.full(3, p.gap_max), np.full(3, p.ambient_temperature)
         history = [gap]
@@ -99,7 +102,9 @@ def test_step_many_matches_the_reference_for_many_devices_at_once():
         t_num = np.array([_closure_time(times, hist[:, k], level) for k in range(3)])
         errors.append(np.max(np.abs(t_num / t_ref - 1)))
     assert errors[-1] < 0.01
-    assert errors[-1] <= errors[0]
+    rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))  # dt halves from one run to the next
+    assert rates[-1] == pytest.approx(1.0, abs=0.25), f"observed order {rates} (errors {errors})"
+    assert np.all(rates > 0.5)
 
 
 def test_step_many_accepts_per_device_parameters():
