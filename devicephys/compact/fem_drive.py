@@ -226,9 +226,16 @@ def sweep(ds, p: ModelParams, drive: Drive, fem: dict[str, Any], dense: int = 40
                                 f"({res_h:.3g} V) if larger", "V", fem_resolution=res_h)
     trace = {"time": grid, "source_voltage": s_grid, "voltage": v, "current": i, "gap": gap, "temperature": temp}
     k_min = int(np.argmin(gap))
+    # the FEM's conductance at the gap where the card came closest, before the FEM first bridged
+    before = np.arange(len(t)) < (k_set if k_set is not None else len(t))
+    ok = before & (np.abs(v_fem) > 0) & np.isfinite(g_fem)
+    k_near = int(np.flatnonzero(ok)[np.argmin(np.abs(g_fem[ok] - gap[k_min]))]) if ok.any() else None
     return {"rows": rows, "trace": trace, "fem_peak_temperature": float(np.max(ds["temperature_max"].values)),
             "card_peak_temperature": float(np.max(temp)), "card_min_gap": float(gap[k_min]),
-            "card_voltage_at_min_gap": float(v[k_min])}
+            "card_voltage_at_min_gap": float(v[k_min]),
+            "card_conductance_at_min_gap": float(model.cell_conductance(p, gap[k_min])),
+            "fem_gap_near": float(g_fem[k_near]) if k_near is not None else float("nan"),
+            "fem_conductance_near": float(i_fem[k_near] / v_fem[k_near]) if k_near is not None else float("nan")}
 
 
 def _state(gap, gap_on: float, gap_rupture: float) -> np.ndarray:
@@ -318,8 +325,7 @@ def compare(ds, p: ModelParams, fem: dict[str, Any]) -> dict[str, Any]:
     drive = Drive.from_spec(fem)
     sw = sweep(ds, p, drive, fem)
     rows = {**sw["rows"], **set_times(ds, p, drive, fem), **relaxation(ds, p, fem)}
-    context = {k: sw[k] for k in ("fem_peak_temperature", "card_peak_temperature", "card_min_gap",
-                                  "card_voltage_at_min_gap")}
+    context = {k: v for k, v in sw.items() if k not in ("rows", "trace")}
     for name, row in rows.items():
         if not row["passes"]:
             row["missing_physics"] = missing_physics(name, row, rows, context, p, fem)
@@ -331,12 +337,15 @@ def compare(ds, p: ModelParams, fem: dict[str, Any]) -> dict[str, Any]:
             "failing": [k for k, r in rows.items() if not r["passes"]]}
 
 
-def _stall(gap: float, volts: float, fem: dict[str, Any]) -> str:
-    return ("growth in the field across the remaining gap: the card's set law tau0 exp(-V/V0) is Arrhenius-in-field "
-            "with V0 fixed by the open gap (V0 = 2 k_B T_0 d_open/(q a)), while the FEM's Mott-Gurney hopping field is "
-            "V/d across the remaining gap and rises as the filament grows; under the FEM's series resistor the card's "
-            f"cell voltage falls as its gap conducts and its growth stalls at gap {gap:.3g} m (cell voltage "
-            f"{volts:.3g} V), above gap_on = {float(fem['gap_on']):.3g} m")
+def _stall(gap: float, volts: float, fem: dict[str, Any], context: dict) -> str:
+    return ("conduction and growth of a gap that has not bridged: the card's gap conducts by tunnelling before it "
+            f"bridges ({context['card_conductance_at_min_gap']:.3g} S at gap {context['card_min_gap']:.3g} m, where "
+            f"the FEM's channel conducts {context['fem_conductance_near']:.3g} S at gap {context['fem_gap_near']:.3g} m: "
+            "the FEM has no conduction across the gap until its silver percolates), so the FEM's series resistor takes "
+            "the voltage; and its set law tau0 exp(-V/V0) is Arrhenius-in-field with V0 fixed by the open gap "
+            "(V0 = 2 k_B T_0 d_open/(q a)), while the FEM's Mott-Gurney hopping field V/d rises as the gap shrinks. "
+            f"The card's growth stalls at gap {gap:.3g} m (cell voltage {volts:.3g} V), above gap_on = "
+            f"{float(fem['gap_on']):.3g} m")
 
 
 def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelParams, fem: dict[str, Any]) -> str:
@@ -349,12 +358,13 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
         if row["fraction_state_differs"] > 0:
             parts.append(f"the card and the FEM are in different states (bridged / between / ruptured) on "
                          f"{row['fraction_state_differs']:.0%} of the driven samples: "
-                         + (_stall(context["card_min_gap"], context["card_voltage_at_min_gap"], fem) if stalled
+                         + (_stall(context["card_min_gap"], context["card_voltage_at_min_gap"], fem, context) if stalled
                             else "the switching voltages differ (threshold and hold rows)"))
         if math.isfinite(row["rms_both_off"]) and row["rms_both_off"] > row["tolerance"]:
-            parts.append(f"OFF conduction: median current ratio card/FEM {row['ratio_off_median']:.3g} where both are "
-                         "ruptured; the card's OFF state is an ohmic leakage R_off plus tunnelling, the FEM's the "
-                         "insulator's temperature-dependent conductivity")
+            parts.append(f"conduction of the open gap: where both are ruptured the rms of ln I is {row['rms_both_off']:.3g} "
+                         f"(median current ratio card/FEM {row['ratio_off_median']:.3g}); the card's open gap conducts "
+                         "by tunnelling (Simmons) on top of its leakage R_off and dominates near gap_rupture, the FEM's "
+                         "channel conducts only through the insulator until its silver percolates")
         if math.isfinite(row["rms_both_on"]) and row["rms_both_on"] > row["tolerance"]:
             parts.append(f"ON conduction: median current ratio card/FEM {row['ratio_on_median']:.3g} where both are "
                          "bridged; the card's ON resistance is fixed at gap_min, the FEM's follows the filament's "
@@ -362,20 +372,20 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
         return "; ".join(parts) or "no single cause identified: switching-time differences on steep edges"
     if name == "threshold_voltage":
         if stalled:
-            return _stall(context["card_min_gap"], context["card_voltage_at_min_gap"], fem)
+            return _stall(context["card_min_gap"], context["card_voltage_at_min_gap"], fem, context)
         return ("threshold under the FEM's ramp: the card's threshold balances a voltage-only set law against "
                 "first-order relaxation; the FEM's comes from hopping in the field V/d with ion supply by oxidation")
     if name == "hold_voltage":
         if stalled:
             return "the card never bridges under this drive, so it has no hold: " + _stall(
-                context["card_min_gap"], context["card_voltage_at_min_gap"], fem)
+                context["card_min_gap"], context["card_voltage_at_min_gap"], fem, context)
         return ("hold of the bridged filament: the card keeps its bridge by Joule heating of one thermal node with "
                 "Arrhenius growth; the FEM's neck dissolves (Gibbs-Thomson) and refills, and it releases where "
                 f"dissolution outruns refilling; {heat}: the card has no dissolution of the bridge")
     if name.startswith("set_time_"):
         if not math.isfinite(row["card"]) and row["card_min_gap"] >= float(fem["gap_on"]):
             ideal = row["card_ideal_source"]
-            return (_stall(row["card_min_gap"], row["card_voltage_at_min_gap"], fem)
+            return (_stall(row["card_min_gap"], row["card_voltage_at_min_gap"], fem, context)
                     + (f" (with the source straight on the cell the card sets in {ideal:.3g} s)"
                        if math.isfinite(ideal) else ""))
         return ("set kinetics: the card's set time follows tau0 exp(-V/V0) with heating in one thermal node; the "
