@@ -21,7 +21,6 @@ import importlib
 from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
-from pydantic_core import core_schema
 
 from devicephys.errors import StageUnavailableError
 from devicephys.spec import Spec
@@ -104,7 +103,7 @@ class StageOverrides:
         except StageUnavailableError:
             return None
 
-    def __get_pydantic_core_schema__(self, source: Any, handler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(self, source: Any, handler) -> Any:
         model = self.model_class()
         return handler(source) if model is None else handler.generate_schema(model)
 

@@ -59,15 +59,37 @@ _MESSAGES = {
 }
 
 
+def _png_text(path: Path, key: str) -> str | None:
+    """The text chunk ``key`` of a PNG file (tEXt, or uncompressed/zlib iTXt), None if absent or unreadable."""
+    import struct
+    import zlib
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    pos = 8  # after the signature
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        name, _, rest = body.partition(b"\0")
+        if name.decode("latin-1") != key:
+            continue
+        try:
+            if kind == b"tEXt":
+                return rest.decode("latin-1")
+            if kind == b"iTXt":  # flag, method, language\0, translated keyword\0, text
+                compressed, text = rest[0], rest[2:].split(b"\0", 2)[2]
+                return (zlib.decompress(text) if compressed else text).decode("utf-8")
+        except (IndexError, UnicodeDecodeError, zlib.error):
+            return None
+    return None
+
+
 def _caption(path: Path) -> str:
     """The plot's message: its PNG Description (written by the plot), else a known sentence, else its name."""
-    try:
-        from PIL import Image
-
-        with Image.open(path) as im:
-            text = im.info.get("Description")
-    except Exception:  # noqa: BLE001 - an unreadable image still gets a caption (and is counted as broken)
-        text = None
+    text = _png_text(path, "Description")
     return text or _MESSAGES.get(path.stem, path.stem.replace("_", " "))
 
 
