@@ -289,8 +289,11 @@ def relaxation(ds, p: ModelParams, fem: dict[str, Any]) -> dict[str, dict]:
                                     "s (error relative)", fem_resolution=res)}
     shape = _rms(gap - rg) / p.gap_max
     tol, why = TARGETS["relaxation_shape"]
+    closed = np.flatnonzero(rg[:above[0] if above.size else len(rg)] < float(fem["gap_on"]))
+    t_closed = float(rt[closed[-1]]) if closed.size else float("nan")
     rows["relaxation_course"] = _row(0.0, shape, shape, tol, why, "1 (rms of gap_card - gap_FEM over gap_max)",
-                                     points=int(rt.size))
+                                     points=int(rt.size), fem_closed_until=t_closed,
+                                     fem_opening_time=t_fem - t_closed if math.isfinite(t_closed) else float("nan"))
     return rows
 
 
@@ -395,9 +398,10 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
                 "the FEM's neck dissolves at a temperature-activated rate and breaks once thin")
     if name == "relaxation_course":
         return ("delayed, abrupt rupture: the card's gap opens exponentially from the moment the bias is removed "
-                "((d_max - d)/tau_r, first order); the FEM's bridged neck thins by dissolution with the gap unchanged "
-                "and then breaks at once: the card has no dissolving neck (its relaxation time only matches the "
-                "rupture instant)")
+                f"((d_max - d)/tau_r, first order); the FEM's gap stays below gap_on for {row['fem_closed_until']:.3g} s "
+                f"and then passes gap_rupture within {row['fem_opening_time']:.3g} s (its bridge dissolves until it "
+                "breaks): the card has no bridge that dissolves before it opens, its relaxation time only matches "
+                "the rupture instant")
     return "not diagnosed"
 
 
