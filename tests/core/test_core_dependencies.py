@@ -51,7 +51,8 @@ def test_every_requirement_has_a_pin_that_satisfies_it():
     for group, reqs in _requirements().items():
         for req in reqs:
             name = canonicalize_name(req.name)
-            assert name in pins, f"pyproject.toml [{group}] requires {req} but env/pins.txt has no 'pip: {req.name}' line"
+            assert name in pins, \
+                f"pyproject.toml [{group}] requires {req} but env/pins.txt has no 'pip: {req.name}' line"
             if pins[name] is not None:
                 assert req.specifier.contains(Version(pins[name]), prereleases=True), \
                     f"env/pins.txt pins {req.name}=={pins[name]}, outside pyproject.toml's {req} [{group}]"
