@@ -212,12 +212,16 @@ def sweep(ds, p: ModelParams, drive: Drive, fem: dict[str, Any], dense: int = 40
         v_th = extract.threshold_voltage(v, gap, gap_on)
     except Exception:  # noqa: BLE001 - the card never switches under this drive
         v_th = float("nan")
-    ref = float(ds["threshold_voltage"])
+    # the FEM's readings by the same rules, now, from its own traces (its stored scalars may predate a rule change)
+    try:
+        ref = extract.threshold_voltage(v_fem, g_fem, gap_on)
+    except Exception:  # noqa: BLE001 - its traces never bridge: keep the stored value
+        ref = float(ds["threshold_voltage"])
     res_th = _resolution(src, k_set)
     rows["threshold_voltage"] = _row(ref, v_th, v_th - ref, max(rel * abs(ref), res_th),
                                      f"{why}; or the FEM's source step at its set sample ({res_th:.3g} V) if larger",
                                      "V", fem_resolution=res_th)
-    ref_h = float(ds["hold_voltage"])
+    ref_h = extract.hold_voltage(v_fem, g_fem, src, gap_on, gap_r)
     v_h = extract.hold_voltage(v, gap, s_grid, gap_on, gap_r)
     last_on, k_r = _rupture_index(g_fem, src, gap_on, gap_r)
     res_h = _resolution(src, k_r) if last_on is None or k_r is None else float(abs(src[k_r] - src[last_on]))

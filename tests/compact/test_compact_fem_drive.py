@@ -11,6 +11,7 @@ card, its numbers are finite and every failing row names the missing physics.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from dataclasses import replace
@@ -154,13 +155,18 @@ def _check_block(card, ds: xr.Dataset) -> dict:
     return block
 
 
-def test_real_fem_result_block_is_finite_and_names_missing_physics():
+def test_real_fem_result_block_is_finite_and_names_missing_physics(tmp_path):
+    from devicephys import report
     from devicephys.compact import build
     from devicephys.compact.spec import CompactSpec
 
     ds = _stored_fem_result()
     card = build.fit_device(ds, _emission(), CompactSpec(verify=False))
-    _check_block(card, ds)
+    block = _check_block(card, ds)
+    # the report's compact section shows the table, with each failing row's missing physics
+    page = report._fem_drive(card.save(tmp_path / "device_card.json"))
+    for name in block["failing"]:
+        assert html.escape(block["rows"][name]["missing_physics"], quote=True) in page, name
 
 
 @pytest.mark.slow
