@@ -105,6 +105,8 @@ def evaluate_row(neuron, prep, pitch, h, pps, *, single_link=False, epochs=4, sc
            "photoelectrons_per_image": float((fte @ k1).sum(axis=1).mean()),
            "accuracy": aware, "accuracy_naive": naive, "ideal_accuracy": prep["ideal3"],
            "standard_error": math.sqrt(aware * (1 - aware) / n), "n_test": n,
+           "hidden_gain_needed": st.required_gain(tuned, op, neuron, hw, scale),
+           "receiver_gain": hw.receiver().gain,
            "in_loop_training": "from random gains, 20 epochs" if scratch else f"fine-tuned ideal, {epochs} epochs"}
     if single_link:
         how2 = {"epochs": 20, "n_hidden": 0} if scratch else {"start": prep["w2"], "epochs": epochs}
@@ -114,7 +116,8 @@ def evaluate_row(neuron, prep, pitch, h, pps, *, single_link=False, epochs=4, sc
                    ideal_accuracy_2d=prep["ideal2"])
     print(f"pitch {pitch * 1e6:4.1f} um  h {h * 1e6:4.2f} um  photons/spike {row['photons_per_spike']:9.3g}  "
           f"pe/image {row['photoelectrons_per_image']:9.3g}  crosstalk {row['crosstalk_ratio']:6.3f}  "
-          f"3-D naive {naive:.4f}  in-the-loop {aware:.4f} (ideal {prep['ideal3']:.4f})"
+          f"3-D naive {naive:.4f}  in-the-loop {aware:.4f} (ideal {prep['ideal3']:.4f}, "
+          f"hidden gain needed {row['hidden_gain_needed']:.3g})"
           + (f"  2-D {row['accuracy_2d']:.4f} (ideal {prep['ideal2']:.4f})" if single_link else ""), flush=True)
     return row
 

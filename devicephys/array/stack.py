@@ -16,7 +16,9 @@ the off-diagonal entries are crosstalk to non-target cells in the plane above).
 Each cell's photocurrent is fanned out by programmable gains (the trained
 weights W1) onto the integrating capacitors of the hidden neurons: a photon
 count is detected once and weighted many times, so the fan-out adds no
-photon noise.  Operation is pipelined: during one presentation time T the
+photon noise.  The gains are electrical: where the charge per photoelectron
+that a hidden neuron needs (:func:`required_gain`) exceeds the receiver's
+own gain, an amplifier sits between the cell and the hidden neurons.  Operation is pipelined: during one presentation time T the
 integrators collect charge; during the next, each integrator's voltage
 drives its hidden neuron, which blinks s1 = f(a) times (f: the device's spike
 count in T versus drive, from the simulator, a staircase).  Hidden spikes
@@ -222,6 +224,21 @@ class Weights:
 
     def copy(self) -> Weights:
         return Weights(*(None if p is None else p.copy() for p in (self.w1, self.b1, self.w2, self.b2)))
+
+
+def required_gain(wt: Weights, op: Optics, neuron: DeviceNeuron, hw: cl.Hardware, scale: float) -> float:
+    """Electrons per photoelectron [1] the largest plane-1 gain must deliver onto a hidden neuron's node.
+
+    One unit of pre-activation spans the hidden drive range, (level_high - level_low) V_fire
+    across C + C_d; one photoelectron adds |W1| / (mu1 scale) units.  A photodiode gives 1 and a
+    photoconductor tau_c / tau_tr (:class:`~devicephys.array.receiver.Receiver`); a larger value
+    needs an amplifier between the detector and the hidden neuron.
+    """
+    if wt.w1 is None:
+        return 0.0
+    span = (hw.level_high - hw.level_low) * neuron.firing_voltage("blinking")
+    charge = (neuron.capacitance + hw.receiver().capacitance) * span
+    return float(np.abs(wt.w1).max() * charge / (e * op.mu1 * scale))
 
 
 def link_network(images: np.ndarray, k: np.ndarray, neuron: DeviceNeuron, hw: cl.Hardware) -> tuple[nw.Network, float]:
