@@ -69,7 +69,8 @@ class Stack:
     spacing2 : float or None
         Plane-1 to plane-2 spacing [m]; None: the same as ``hw.layer_spacing``.
     skip_crosstalk : bool
-        Input light reaching plane 2 through plane 1 (only when ``hw.crosstalk``).
+        Input light reaching plane 2 through plane 1 (only when ``hw.crosstalk``; the
+        grids are centred on each other, so their sides must differ by an even number).
     """
 
     hw: cl.Hardware = cl.Hardware()
@@ -156,7 +157,7 @@ def optics_of(stack: Stack, neuron: DeviceNeuron, side0: int, memory_limit: int 
     k2 = cl.cell_coupling(stack.hidden_side, replace(hw, layer_spacing=stack.h2), neuron)
     mu1, mu2 = float(np.mean(np.diag(k1))), float(np.mean(np.diag(k2)))
     k02 = None
-    if hw.crosstalk and stack.skip_crosstalk and (side0 - stack.hidden_side) % 2 == 0:
+    if hw.crosstalk and stack.skip_crosstalk:
         k02 = plane_transmittance(hw, neuron) * grid_coupling(side0, stack.hidden_side,
                                                               hw.layer_spacing + stack.h2, hw, neuron)
     if not hw.crosstalk:
@@ -178,7 +179,11 @@ def plane_transmittance(hw: cl.Hardware, neuron: DeviceNeuron) -> float:
 
 @dataclass
 class Transfer:
-    """The hidden neuron's spike count in one presentation versus its drive fraction a in [0, 1]."""
+    """The hidden neuron's spike count in one presentation [1] versus its drive fraction a in [0, 1] [1].
+
+    ``counts`` tabulated at the drive fractions ``a`` (a drive between levels takes the
+    nearest); ``slope`` d(count)/da of the smooth ramp, for the backward pass only.
+    """
 
     a: np.ndarray
     counts: np.ndarray
