@@ -20,8 +20,11 @@ def set_index(gap: np.ndarray, gap_on: float) -> int | None:
 
 
 def threshold_voltage(voltage: np.ndarray, gap: np.ndarray, gap_on: float, field: str = "sweep_voltage") -> float:
-    """Cell voltage [V] at the last sample before the filament first bridges (gap < gap_on).
+    """Largest cell voltage [V] before the filament first bridges (gap < gap_on): the switching voltage.
 
+    Across a tunnelling gap the cell switches electrically (its current, and the
+    drop across the series resistor, jump) a little before the gap closes, so the
+    last sample before bridging may already be ON; the largest voltage before it is not.
     Raises SpecError naming ``field`` when the drive never switches the cell.
     """
     i = set_index(gap, gap_on)
@@ -29,7 +32,7 @@ def threshold_voltage(voltage: np.ndarray, gap: np.ndarray, gap_on: float, field
         raise SpecError(f"FilamentSpec.{field}: the drive never reaches threshold (smallest gap "
                         f"{float(np.min(gap)):.3g} m stays above gap_on = {gap_on:.3g} m); raise {field} "
                         "or lengthen the drive")
-    return float(voltage[max(i - 1, 0)])
+    return float(np.max(np.asarray(voltage)[:max(i, 1)]))
 
 
 def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_on: float, gap_rupture: float) -> float:
@@ -50,13 +53,24 @@ def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_o
     return float("nan")
 
 
+def off_samples(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
+                gap_rupture: float) -> np.ndarray:
+    """Mask of the OFF samples that define R_off: gap > gap_rupture, |V| > 10 mV, I ≠ 0, taken after the
+    filament first bridged (the OFF state of a formed cell, a residual gap); all such samples if it never did."""
+    v, i, g = np.asarray(voltage), np.asarray(current), np.asarray(gap)
+    off = (np.abs(i) > 0) & (g > gap_rupture) & (np.abs(v) > 1e-2)
+    first = set_index(g, gap_on)
+    if first is not None and off[first:].any():
+        off[:first] = False
+    return off
+
+
 def on_off_resistance(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
                       gap_rupture: float) -> tuple[float, float]:
-    """(R_on, R_off) [Ω]: median V/I over ON samples (gap < gap_on) and over OFF samples (gap > gap_rupture, V > 10 mV)."""
+    """(R_on, R_off) [Ω]: median V/I over ON samples (gap < gap_on, |V| > 1 mV) and over :func:`off_samples`."""
     v, i = np.asarray(voltage), np.asarray(current)
-    ok = np.abs(i) > 0
-    on = ok & (gap < gap_on) & (np.abs(v) > 1e-3)
-    off = ok & (gap > gap_rupture) & (np.abs(v) > 1e-2)
+    on = (np.abs(i) > 0) & (np.asarray(gap) < gap_on) & (np.abs(v) > 1e-3)
+    off = off_samples(v, i, gap, gap_on, gap_rupture)
     r_on = float(np.median(v[on] / i[on])) if on.any() else float("nan")
     r_off = float(np.median(v[off] / i[off])) if off.any() else float("nan")
     return r_on, r_off

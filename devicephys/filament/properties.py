@@ -2,7 +2,21 @@
 
 Each function takes the maths namespace ``xp`` (``numpy`` or ``ufl``) so that
 the finite-element forms and the NumPy post-processing use the same law.
-"""
+
+The channel's filament (:func:`filament_conductivity`) carries the nanoscale
+conduction of :mod:`devicephys.filament.conduction`: a size-effect
+(Fuchs–Sondheimer/Dingle) wire where c is above the percolation threshold, in
+series with an insulating phase whose conductivity σ_gap holds the matrix
+leakage plus the lumped gap: Simmons tunnelling across the gap in series with
+the Landauer contact 1/(N G₀) of the narrowest cross-section.  That lumped
+conductance G_gap is one number per time step, computed in NumPy from the
+filament's shape (gap length, neck radius) and spread as σ_t = G_gap d_eff / A
+over the insulating phase, with d_eff = ∫(1 − S) dz, so that resistivities mixed
+as 1/σ = (1 − S)/σ_gap + S ρ_wire / c integrate along the channel to exactly
+1/G_gap + ∫ S ρ_wire / (c A) dz.  The forms therefore see a constant, not the
+Simmons integral or a mode count at every quadrature point of every Newton
+iteration: the cost per iteration stays that of a rational law of c and T.
+
 
 from __future__ import annotations
 
@@ -21,15 +35,21 @@ def percolation_weight(c, threshold: float, width: float, xp: ModuleType):
     return 1.0 / (1.0 + xp.exp(-(c - threshold) / width))
 
 
-def channel_conductivity(c, sigma_metal, sigma_insulator: float, threshold: float, width: float, xp: ModuleType):
-    """σ(c, T) [S/m]: logarithmic interpolation σ_ins^(1−S) σ_metal^S with S the percolation weight.
+def filament_conductivity(c, T, gap_sigma, sigma_ref: float, alpha: float, T_ref: float, surface: float,
+                          threshold: float, width: float, xp: ModuleType):
+    """σ(c, T) [S/m] of the channel holding a metal fraction c: resistivities mixed across the percolation step.
 
-    Interpolating ln σ rather than σ keeps an unbridged channel insulating: a
-    linear mix would give a sub-threshold Ag fraction metallic conductance.
+    1/σ = (1 − S)/σ_gap + S ρ_wire / c_eff, with S the :func:`percolation_weight`,
+    σ_gap [S/m] the insulating phase (matrix plus the lumped gap and contact
+    conductance spread over it), ρ_wire = ρ₀(T) + ``surface`` / √c_eff the
+    size-effect resistivity of a wire of diameter 2 r_ch √c_eff (ρ₀ = (1 + α (T − T_ref)) / σ_ref,
+    ``surface`` = 3 ρ_ref λ_ref / (8 r_ch) [Ω m], ρ₀λ constant), and c_eff = c + threshold (1 − S):
+    c above the threshold, never below it, without a kink (Newton needs a smooth law).
     """
     s = percolation_weight(c, threshold, width, xp)
-    log = getattr(xp, "ln", None) or xp.log  # ufl.ln, numpy.log
-    return xp.exp((1.0 - s) * log(sigma_insulator) + s * log(sigma_metal))
+    c_eff = c + threshold * (1.0 - s)
+    rho_wire = (1.0 + alpha * (T - T_ref)) / sigma_ref + surface / xp.sqrt(c_eff)
+    return 1.0 / ((1.0 - s) / gap_sigma + s * rho_wire / c_eff)
 
 
 def thermal_conductivity(sigma, T, kappa_lattice, lorenz: float = L0):

@@ -2,8 +2,15 @@
 
 Each time step (staggered): the channel transport advances c with the axial
 field and temperature of the previous step; c is mapped onto the 2-D mesh
-(c(z) inside the channel radius, smoothly zero outside); then φ and T are
-solved together by Newton at the new time.  The step is adaptive: it is
+(c(z); the medium confines it to the channel radius); then φ and T are
+solved together by Newton at the new time.  With c, the channel's lumped gap
+conductance is updated once per step from the filament's shape
+(:class:`~devicephys.filament.conduction.ChannelConduction`: Simmons tunnelling
+across the gap, in series with the Landauer contact of the narrowest
+cross-section); the gap's voltage is the last solution's, scaled by the change of
+the source voltage.  Every accepted step checks the peak temperature against the
+filament metal's melting point and the insulator's thermal limit
+(``FilamentSpec.temperature_limits``: warn or stop).  The step is adaptive: it is
 rejected and halved when c would change by more than
 ``max_concentration_change`` or the temperature by more than 200 K, or when
 Newton fails; it grows by 1.5x after easy steps.  Steps shorter than
@@ -18,6 +25,7 @@ was reached first).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -25,6 +33,7 @@ import numpy as np
 
 from devicephys.errors import ConvergenceError
 from devicephys.filament import kinetics
+from devicephys.filament.conduction import ChannelConduction
 from devicephys.filament.mesh import CellGeometry
 
 _MAX_DT_GROWTH = 1.5
@@ -76,6 +85,11 @@ class CellModel:
         z, _, _ = self.et.axis_values(self.z_lo, self.z_hi)
         self.transport = kinetics.ChannelTransport(z, kinetics.HoppingLaw.from_spec(spec), spec.source_concentration,
                                                    spec.percolation_threshold)
+        self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)
+        self._source = 0.0  # source voltage [V] of the last accepted step (predicts the gap's voltage)
+        self.limits = temperature_limits(spec)
+        self.peak_temperature = spec.ambient_temperature  # over every accepted step of every drive [K]
+        self.limits_reached: dict[str, float] = {}        # limit name -> model time [s] it was first reached
         self.c_i = np.zeros_like(z)  # mobile Ag+ fraction on the axis nodes
         self.c = np.zeros_like(z)    # metallic Ag fraction (sets σ) on the axis nodes
         self.c_s = np.zeros_like(z)  # Ag dissolved sideways into the matrix
@@ -114,19 +128,29 @@ class CellModel:
         self.et.phi.x.array[:] = phi
         self.et.T.x.array[:] = T
         self.et.accept()
+        self._source = 0.0
         self._sync_concentration()
 
-    def _sync_concentration(self, c: np.ndarray | None = None) -> None:
+    def _sync_concentration(self, c: np.ndarray | None = None, source_voltage: float | None = None) -> None:
         c = self.c if c is None else c
-        zn, rch = self.transport.z, self.spec.channel_radius
+        zn, zaxis = self.transport.z, self.data.domain.geometry.dim - 1
+        self.et.set_concentration(lambda x: np.interp(x[zaxis], zn, c))  # c(z); the medium confines it to r < r_ch
+        self._sync_gap(c, source_voltage)
 
-        dim = self.data.domain.geometry.dim
-
-        def field(x):
-            r, z = (np.abs(x[0]), x[1]) if dim == 2 else (np.hypot(x[0], x[1]), x[2])
-            return np.interp(z, zn, c) / (1.0 + np.exp(np.clip((r - rch) / (0.1 * rch), -50, 50)))
-
-        self.et.set_concentration(field)
+    def _sync_gap(self, c: np.ndarray, source_voltage: float | None) -> None:
+        """σ_t of the medium from the profile ``c`` [1] at the gap voltage predicted for ``source_voltage`` [V]."""
+        gap = kinetics.gap_length(self.transport.z, c, self.spec.percolation_threshold)
+        voltage = 0.0
+        if gap > 0.0:
+            _, phi, _ = self.et.axis_values(self.z_lo, self.z_hi)
+            voltage = abs(phi[0] - phi[-1])  # across the channel at the last solution (the gap's share in OFF)
+            if source_voltage is not None and self._source != 0.0:
+                voltage *= abs(source_voltage / self._source)
+            elif source_voltage is not None:
+                voltage = abs(source_voltage)  # from rest: an open gap takes the source voltage
+            if source_voltage is not None:
+                voltage = min(voltage, abs(source_voltage))
+        self.et.medium.gap_conductivity.value = self.conduction.gap_conductivity(self.transport.z, c, gap, voltage)
 
     def _weight(self, c: np.ndarray) -> np.ndarray:
         return self.transport.reduction_weight(c, self.spec.percolation_threshold)
@@ -154,6 +178,7 @@ class CellModel:
         E = -np.diff(phi) / self.transport.h
         if frozen:
             ci_new, c_new, cs_new, dc = self.c_i, self.c, self.c_s, 0.0
+            self._sync_gap(self.c, source_voltage)
         else:
             ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, self._weight(self.c))
             dc = float(np.max(np.abs(c_new - self.c)))
@@ -161,7 +186,7 @@ class CellModel:
                 return False, dc
             if dc > self.spec.max_concentration_change:  # at the step floor: taken although c changed too much
                 self.forced_steps += 1
-            self._sync_concentration(c_new)
+            self._sync_concentration(c_new, source_voltage)
         t_before = self.et.T.x.array.copy()
         p_before = self.et.joule_power()
         ok = self.et.solve(source_voltage, dt)
@@ -176,7 +201,44 @@ class CellModel:
         self.time += dt
         self.min_time_step = min(self.min_time_step, dt)
         self.energy += 0.5 * dt * (p_before + self.et.joule_power())
+        self._source = source_voltage
+        self._check_temperature()
         return True, dc
+
+    def _check_temperature(self) -> None:
+        """Record (and print, once per limit) a peak temperature at a material's limit; stop if the spec says so."""
+        t_max = self.et.max_temperature()
+        self.peak_temperature = max(self.peak_temperature, t_max)
+        for name, (limit, what) in self.limits.items():
+            if t_max < limit or name in self.limits_reached:
+                continue
+            self.limits_reached[name] = self.time
+            text = (f"peak temperature {t_max:.0f} K reached {what} ({limit:.0f} K) at t = {self.time:.3g} s of the "
+                    "model; its materials are no longer valid there: lower the drive (voltage, compliance_current)")
+            if self.spec.temperature_limits == "error":
+                raise ConvergenceError(f"{text}, or set temperature_limits: warn to continue")
+            if self.data.domain.comm.rank == 0:
+                print(f"warning: {text}", file=sys.stderr, flush=True)
+
+    def temperature_flags(self) -> dict[str, float | int | str]:
+        """Attributes for the result: peak temperature [K], 1/0 per limit reached, and the warning text."""
+        flags: dict[str, float | int | str] = {"temperature_peak_K": float(self.peak_temperature)}
+        for name in self.limits:
+            flags[f"reached_{name}"] = int(name in self.limits_reached)
+        reached = [f"{self.limits[n][1]} ({self.limits[n][0]:.0f} K)" for n in self.limits_reached]
+        flags["temperature_warning"] = (f"peak temperature {self.peak_temperature:.0f} K reached " + " and ".join(reached)
+                                        if reached else "")
+        return flags
+
+
+def temperature_limits(spec) -> dict[str, tuple[float, str]]:
+    """{name: (limit [K], description)}: the filament metal's melting point and the insulator's thermal limit."""
+    from devicephys import materials
+
+    metal, ins = materials.get(spec.active_electrode), materials.get(spec.insulator)
+    return {"melting_point": (metal["melting_point"], f"the melting point of {metal.name}"),
+            "insulator_limit": (ins["thermal_limit"],
+                                f"the thermal limit of {ins.name} ({ins.source('thermal_limit')})")}
 
 
 def run_drive(model: CellModel, source: Callable[[float], float], duration: float, *, dt_max: float,
@@ -202,7 +264,11 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
         local = model.time - t0
         nxt = next(b for b in stops if b > local * (1 + 1e-12) + 1e-30)
         step = min(dt, dt_max, nxt - local)
-        ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= dt_floor)
+        try:
+            ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= dt_floor)
+        except ConvergenceError as err:  # a temperature limit under temperature_limits: error
+            err.trace = trace
+            raise
         if not ok:
             model.rejected_steps += 1
             dt = step / 2

@@ -4,7 +4,7 @@ This is the only module of devicephys that imports DOLFINx.  It solves, on an
 axisymmetric (r, z) mesh (weak forms weighted by 2πr) or a 3-D mesh,
 
     ∇·(σ(c, T) ∇φ) = 0,
-    ρc_p ∂T/∂t = ∇·(κ(σ, T) ∇T) + σ |∇φ|²,
+    ρc_p ∂T/∂t = ∇·(κ(σ, T) ∇T) + σ_J |∇φ|²,
 
 with the source connected to the active-electrode contact through a series
 resistor R_s and a smooth current compliance I_cc: the inflowing current
@@ -14,7 +14,12 @@ which is Ohm's law through R_s for small currents and saturates at I_cc
 grounded; both contacts are heat sinks at the ambient temperature; the side
 wall is adiabatic (a neighbouring cell is at the same temperature).  The Ag
 volume fraction c enters through σ(c, T) and ρc_p(c); it is set from outside
-(see :mod:`devicephys.filament.kinetics`).
+(see :mod:`devicephys.filament.kinetics`).  σ_J ≤ σ is the part of the
+conduction that heats where it flows: in the cell's channel the ballistic parts
+(point contact, tunnelling gap; :class:`CellMedium`) release their power in the
+electrodes; it is counted (:meth:`ElectroThermal.ballistic_power`) and handed
+to the heat sinks.  Metals' resistivities are referenced to the temperature of
+their data (293 K).
 """
 
 from __future__ import annotations
@@ -219,15 +224,18 @@ class ElectroThermal:
         return self.I_cc / self.contact_area * x / ufl.sqrt(1 + x * x)
 
     def _build(self, degree: int) -> None:
-        med, w, dx = self.medium, self.weight, self.dx
+        med, w = self.medium, self.weight
+        extra = getattr(med, "quadrature_extra", None)  # see CellMedium.quadrature_extra
+        dx = self.dx if extra is None else self.dx(metadata={"quadrature_degree": 2 * degree + 1 + extra})
         phi, T = self.phi, self.T
         q, v = ufl.TestFunction(self.V), ufl.TestFunction(self.W)
         sigma = med.sigma(T, self.c)
+        heating = med.local_heating(sigma, self.c) if hasattr(med, "local_heating") else sigma
         kappa = med.kappa(sigma, T)
         F_phi = sigma * ufl.inner(ufl.grad(phi), ufl.grad(q)) * w * dx
         F_T = (med.rho_cp(self.c) * (T - self.T_old) * self.inv_dt * v * w * dx
                + kappa * ufl.inner(ufl.grad(T), ufl.grad(v)) * w * dx
-               - sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
+               - heating * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
         phi_bcs, t_bcs = self._dirichlet()
         options = snes_options(self.data.domain.comm)
         bcs = phi_bcs + t_bcs
@@ -262,6 +270,7 @@ class ElectroThermal:
         self._forms = {
             "current": fem.form(-sigma * phi.dx(zaxis) * self._chi.dx(zaxis) * w * dx),
             "joule": fem.form(sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
+            "ballistic": fem.form((sigma - heating) * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
             "heat_out": fem.form(-kappa * ufl.inner(ufl.grad(T), n) * w * self.ds(self.heat_sinks)),
             "v_contact": fem.form(phi * w * self.ds(BOUNDARY["active_contact"])),
             "area": fem.form(w * self.ds(BOUNDARY["active_contact"])),
@@ -382,11 +391,16 @@ class ElectroThermal:
         return self._integral("current")
 
     def joule_power(self) -> float:
-        """Total Joule heating ∫σ|∇φ|² dV [W]."""
+        """Electrical power dissipated by the cell, ∫σ|∇φ|² dV [W] (= I V_cell)."""
         return self._integral("joule")
 
+    def ballistic_power(self) -> float:
+        """Part [W] of :meth:`joule_power` in ballistic conduction (point contact, tunnelling gap), released in
+        the electrodes and handed to the heat sinks, not to the field T (0 for media without such parts)."""
+        return self._integral("ballistic")
+
     def heat_outflow(self) -> float:
-        """Heat [W] leaving through the two contacts (−∫κ ∂T/∂n dA)."""
+        """Heat [W] leaving through the two contacts (−∫κ ∂T/∂n dA); steady: joule − ballistic power."""
         return self._integral("heat_out")
 
     def cell_voltage(self) -> float:
@@ -420,13 +434,41 @@ class ElectroThermal:
 
 
 class CellMedium:
-    """σ(c, T), κ and ρc_p of the cell: metals by region, insulator channel by c.
+    """σ(c, T), κ and ρc_p of the cell: metals by region, the insulator's channel by c.
 
-    Metals follow σ_ref / (1 + α (T − T_ref)); the insulator region is the
-    log-interpolation between the insulator and the active metal across the
-    percolation threshold of c; κ = κ_lattice + L₀ σ T everywhere (κ_lattice is
-    the insulator's in the insulator and 0 in metals: pure Wiedemann–Franz).
+    Metals follow σ_ref / (1 + α (T − T_ref)) with T_ref the temperature of their
+    resistivity data (293 K), not the ambient.  The channel is the filament of
+    :func:`~devicephys.filament.properties.filament_conductivity`: a size-effect
+    wire where c is above the percolation threshold, in series with the
+    insulating phase, which carries the matrix leakage σ_ins plus ``gap_conductivity``
+    σ_t [S/m].  The caller sets c(z) along the axis; ψ(r) (1 inside the channel above the
+    seed, 0 outside, :func:`channel_indicator`) confines it: σ = (1 − ψ) σ_ins + ψ σ_ch,
+    so every cross-section carries the channel law on the same area A_ψ.
+
+    σ_t is one number per time step, set by the caller from the filament's
+    shape (:class:`~devicephys.filament.conduction.ChannelConduction`): the
+    tunnelling conductance of the gap in series with the Landauer contact of
+    the narrowest cross-section, G_gap, spread as σ_t = G_gap d_eff / A_ψ with
+    d_eff = ∫(1 − S) dz along the axis and A_ψ = ∫ψ dA, so that the insulating
+    phase integrates to exactly 1/G_gap along the channel.  These two ballistic
+    resistances are lumped elements: a field law for them (σ_t as a function
+    of the local voltage, gap and radius inside the forms) would make every
+    Newton iteration evaluate the Simmons integral and the mode count at each
+    quadrature point, for a quantity that is one number per filament.  Their
+    power is not heat in the gap: it is released in the electrodes
+    (:meth:`local_heating`).  Spread as a conductivity, they would heat the gap
+    by Wiedemann–Franz to the Kohlrausch bound T² − T₀² = V²/(4 L₀), thousands
+    of K at volts across a tunnelling gap.
+    κ = κ_lattice + L₀ σ T everywhere (κ_lattice is the insulator's in the
+    insulator and 0 in metals: pure Wiedemann–Franz).
     """
+
+    #: Quadrature degree of the forms above the 2k + 1 that integrates every term's polynomial part (elements
+    #: of degree k, the 2πr weight) exactly: the laws nest exponentials and quotients of c and T, whose
+    #: degree UFL estimates at 12 to 29 (five times the cost per Newton iteration), yet they vary smoothly
+    #: over one element except at the filament's tip, which the lumped gap carries.  The conduction checks
+    #: (tests/filament/test_filament_conduction_fem.py) hold at this degree.
+    quadrature_extra = 3
 
     def __init__(self, data: MeshData, spec):
         from devicephys import materials
@@ -436,20 +478,71 @@ class CellMedium:
         self.is_metal = region_indicator(data, list(metal_regions))
         self.sigma_ref = region_field(data, {k: m["electrical_conductivity"] for k, m in metal_regions.items()})
         self.alpha = region_field(data, {k: m["temperature_coefficient"] for k, m in metal_regions.items()})
+        self.T_ref = region_field(data, {k: m["reference_temperature"] for k, m in metal_regions.items()})
         self.rho_cp_metal = region_field(data, {k: m["density"] * m["specific_heat"] for k, m in metal_regions.items()})
         self.kappa_lattice = region_field(data, {"insulator": ins["thermal_conductivity"]})
         self.channel_metal = act
         self.insulator = ins
         self.spec = spec
+        #: σ_t [S/m]: the lumped gap and contact conductance spread over the channel's insulating phase.
+        self.gap_conductivity = fem.Constant(data.domain, 0.0)
+        self.in_channel = fem.Function(fem.functionspace(data.domain, ("Lagrange", 1)))
+        dim = data.domain.geometry.dim
+        self.in_channel.interpolate(lambda x: np.where(x[dim - 1] >= spec.seed_height * (1 - 1e-9),
+                                                       channel_indicator(x, spec.channel_radius, dim), 0.0))
+        self.channel_area = self._channel_area(data, spec)
+
+    def _channel_area(self, data: MeshData, spec) -> float:
+        """A_ψ = ∫ψ dA [m²] over a cross-section of the channel above the seed (ψ ≈ 0 beside the wider seed)."""
+        x = ufl.SpatialCoordinate(data.domain)
+        weight = 2 * math.pi * x[0] if data.axisymmetric else 1.0
+        dx = ufl.Measure("dx", domain=data.domain, subdomain_data=data.cells)(REGION["insulator"])
+        volume = fem.assemble_scalar(fem.form(self.in_channel * weight * dx))
+        return data.domain.comm.allreduce(volume, op=MPI.SUM) / (spec.insulator_thickness - spec.seed_height)
+
+    def _channel(self, T, c):
+        """(σ_ch [S/m] of the channel's filament law, its insulating phase's σ_gap [S/m], weight S [1])."""
+        s, ag = self.spec, self.channel_metal
+        key = (id(T), id(c))
+        if getattr(self, "_cached", (None,))[0] != key:  # one expression per (T, c): the forms share its nodes
+            surface = 3.0 * ag["mean_free_path"] / (8.0 * s.channel_radius * ag["electrical_conductivity"])
+            gap = self.insulator["electrical_conductivity"] + self.gap_conductivity
+            channel = law.filament_conductivity(c, T, gap, ag["electrical_conductivity"],
+                                                ag["temperature_coefficient"], ag["reference_temperature"], surface,
+                                                s.percolation_threshold, s.percolation_width, ufl)
+            weight = law.percolation_weight(c, s.percolation_threshold, s.percolation_width, ufl)
+            self._cached = (key, (channel, gap, weight))
+        return self._cached[1]
 
     def sigma(self, T, c):
-        s, T0 = self.spec, self.spec.ambient_temperature
-        metal = law.metal_conductivity(T, self.sigma_ref, self.alpha, T0)
-        ag = law.metal_conductivity(T, self.channel_metal["electrical_conductivity"],
-                                    self.channel_metal["temperature_coefficient"], T0)
-        channel = law.channel_conductivity(c, ag, self.insulator["electrical_conductivity"],
-                                           s.percolation_threshold, s.percolation_width, ufl)
-        return self.is_metal * metal + (1 - self.is_metal) * channel
+        """σ [S/m]; ``c`` is the channel's metal fraction c(z), confined here to the channel by ψ(r)."""
+        metal = law.metal_conductivity(T, self.sigma_ref, self.alpha, self.T_ref)
+        channel, _, _ = self._channel(T, c)
+        psi = self.in_channel
+        matrix = (1 - psi) * self.insulator["electrical_conductivity"] + psi * channel
+        self._heating_args = (T, c)
+        return self.is_metal * metal + (1 - self.is_metal) * matrix
+
+    def local_heating(self, sigma, c):
+        """σ_J [S/m] with σ_J |∇φ|² the Joule heat released where the current flows.
+
+        σ_J = σ − ψ σ_ch² ρ_b, with ρ_b = (1 − S)/σ_gap the insulating phase's share of
+        the channel's resistivity (the lumped contact and gap; the matrix's own leakage
+        there, 10⁻¹³ S/m, below 10⁻¹² W, is counted with it): ψ ρ_b |J_ch|² is the power
+        those elements take.  Electrons cross a point contact or a tunnelling gap without
+        scattering and release that energy in the electrode they enter, over the inelastic
+        length (tens of nm, longer than the filament); silver conducts it to the contact
+        with a rise P / (2π κ_Ag λ_in) below 1 K at the powers here, so it is handed to the
+        heat sinks (and counted by ``ElectroThermal.ballistic_power``).  Written on the
+        nodes of σ's own expression (``sigma`` from :meth:`sigma` with the same c), this
+        adds a product to the forms, not a second copy of the law.
+        """
+        channel, gap, weight = self._channel(*self._heating_args)
+        return sigma - (1 - self.is_metal) * self.in_channel * channel * channel * (1.0 - weight) / gap
+
+    def silver_fraction(self, c):
+        """Ag volume fraction [1] in the cell: the channel's c(z) times ψ(r)."""
+        return c * self.in_channel
 
     def kappa(self, sigma, T):
         return law.thermal_conductivity(sigma, T, self.kappa_lattice)
@@ -457,7 +550,17 @@ class CellMedium:
     def rho_cp(self, c):
         ins = self.insulator["density"] * self.insulator["specific_heat"]
         ag = self.channel_metal["density"] * self.channel_metal["specific_heat"]
-        return self.is_metal * self.rho_cp_metal + (1 - self.is_metal) * law.heat_capacity(c, ins, ag)
+        return (self.is_metal * self.rho_cp_metal
+                + (1 - self.is_metal) * law.heat_capacity(self.silver_fraction(c), ins, ag))
+
+
+def channel_indicator(x: np.ndarray, channel_radius: float, dim: int) -> np.ndarray:
+    """ψ(r) [1] at points ``x`` (3, n) [m]: 1 inside the channel radius, 0 outside, over a tenth of r_ch.
+
+    The same edge confines c to the channel (:meth:`~devicephys.filament.simulate.CellModel`).
+    """
+    r = np.abs(x[0]) if dim == 2 else np.hypot(x[0], x[1])
+    return 1.0 / (1.0 + np.exp(np.clip((r - channel_radius) / (0.1 * channel_radius), -50, 50)))
 
 
 class FieldWriter:
@@ -478,11 +581,14 @@ class FieldWriter:
         self.file.write_mesh(problem.data.domain)
         self.out = fem.functionspace(problem.data.domain, ("Lagrange", 1))
         self.fields = {name: fem.Function(self.out, name=name) for name in ("potential", "temperature", "silver")}
+        fraction = getattr(problem.medium, "silver_fraction", None)
+        self.silver = (problem.c if fraction is None
+                       else fem.Expression(fraction(problem.c), self.out.element.interpolation_points))
 
     def write(self, t: float) -> None:
         """Append the fields at time ``t`` [s]."""
         p = self.problem
-        for name, src in (("potential", p.phi), ("temperature", p.T), ("silver", p.c)):
+        for name, src in (("potential", p.phi), ("temperature", p.T), ("silver", self.silver)):
             self.fields[name].interpolate(src)
             self.file.write_function(self.fields[name], t)
 

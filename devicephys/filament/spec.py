@@ -62,6 +62,9 @@ class FilamentSpec(Spec):
     series_resistance: float = quantity(5e3, "Ohm", "series resistor between source and active electrode", gt=0)
     compliance_current: float = quantity(1e-3, "A", "current compliance of the source (smooth limit)", gt=0)
     ambient_temperature: float = quantity(300.0, "K", "heat-sink temperature of both electrode contacts", gt=0)
+    temperature_limits: Literal["warn", "error"] = option(
+        "warn", "when the peak temperature reaches the filament metal's melting point or the insulator's thermal "
+        "limit (materials.py): 'warn' prints it and records it in the result, 'error' stops the run (exit 3)")
 
     # -- drives ---------------------------------------------------------------
     drive: Literal["sweep", "pulse", "pulse_train"] = option("sweep", "main drive: triangular DC sweep up and down, one pulse, or a pulse train")
@@ -127,6 +130,13 @@ def _check_materials(spec: FilamentSpec) -> None:
         if value not in allowed:
             raise SpecError(f"FilamentSpec.{name} = {value!r} must be a {want} of devicephys.materials; "
                             f"choose one of {allowed}", field=name)
+    active = materials.get(spec.active_electrode)
+    needs = ("fermi_wavevector", "mean_free_path", "reference_temperature")
+    if any(key not in active.properties for key in needs):
+        usable = [n for n in materials.names("metal") if all(k in materials.get(n).properties for k in needs)]
+        raise SpecError(f"FilamentSpec.active_electrode = {spec.active_electrode!r} has no Fermi wavevector or mean "
+                        f"free path in devicephys.materials (the filament is made of it); choose one of {usable}",
+                        field="active_electrode")
 
 
 def _check_geometry(spec: FilamentSpec) -> None:

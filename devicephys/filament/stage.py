@@ -156,10 +156,10 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
     t_relax = extract.crossing_time(relax.array("time"), relax.array("gap"), spec.gap_rupture)
     g_on, g_r = spec.gap_on, spec.gap_rupture
     return {
-        "threshold_voltage": (v_th, "V", "threshold voltage", f"cell voltage at the last sample before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}"),
+        "threshold_voltage": (v_th, "V", "threshold voltage", f"largest cell voltage before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}"),
         "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak"),
         "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m"),
-        "resistance_off": (r_off, "Ohm", "OFF resistance", f"median V/I over samples with gap > {g_r:g} m and |V| > 10 mV"),
+        "resistance_off": (r_off, "Ohm", "OFF resistance", f"median V/I over samples with gap > {g_r:g} m and |V| > 10 mV after the first set (the formed cell's residual gap), or over all such samples if the cell never set"),
         "thermal_resistance": (r_th, "K/W", "thermal resistance of the hot spot", f"(T_max - T_amb)/P after 100 ns at {bridged[0]:g} V with the bridged filament frozen"),
         "thermal_time_constant": (tau_th, "s", "thermal time constant", "time for T_max to reach 1-1/e of its rise in the same step response"),
         "set_time_tau0": (tau0, "s", "prefactor of t_set = tau0 exp(-V/V0)", f"least squares on ln t_set over the set voltages (rms residual of ln t {rms:.3g})"),
@@ -229,6 +229,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     ds.attrs["unknowns"] = model.unknowns
     ds.attrs.update(model.solver_statistics())
+    ds.attrs.update(model.temperature_flags())
     if keep["T"] is not None:
         model.et.T.x.array[:] = keep["T"]
     add_plot_data(ds, temperature_map(model.et), model.transport.z, keep["profiles"])  # collective

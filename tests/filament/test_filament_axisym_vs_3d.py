@@ -19,13 +19,13 @@ def _bridged(spec, dim):
     data = solve.cell_mesh(CellGeometry.from_spec(spec), dim=dim)
     p = solve.ElectroThermal(data, solve.CellMedium(data, spec), ambient=spec.ambient_temperature,
                              series_resistance=0.0, current_window=(spec.seed_height, spec.insulator_thickness))
-    rch, zaxis = spec.channel_radius, dim - 1
+    from devicephys.filament.conduction import ChannelConduction
 
-    def filament(x):  # a bridged metallic channel of radius r_ch
-        r = np.hypot(x[0], x[1]) if dim == 3 else np.abs(x[0])
-        return 1.0 / (1.0 + np.exp(np.clip((r - rch) / (0.1 * rch), -50, 50)))
-
-    p.set_concentration(filament)
+    z = np.linspace(spec.seed_height, spec.insulator_thickness, 50)
+    c = np.ones_like(z)  # a bridged metallic channel of radius r_ch: point contact + size-effect wire
+    p.medium.gap_conductivity.value = ChannelConduction.from_spec(spec, p.medium.channel_area).gap_conductivity(
+        z, c, 0.0, 0.0)
+    p.set_concentration(lambda x: np.ones(x.shape[1]))  # c(z); the medium confines it to r_ch
     assert p.steady(0.05)  # 50 mV straight across the cell (no series resistor)
     return p.current(), p.max_temperature(), data.domain.topology.index_map(dim).size_global
 

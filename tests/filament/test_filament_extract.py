@@ -23,7 +23,7 @@ def test_hold_voltage_is_nan_when_the_filament_never_ruptures():
     assert math.isnan(extract.hold_voltage(source, gap, source, GAP_ON, GAP_RUPTURE))
 
 
-def test_threshold_voltage_is_the_last_sample_before_bridging():
+def test_threshold_voltage_is_the_largest_cell_voltage_before_bridging():
     v = np.array([0.0, 1.0, 2.0, 0.01])
     gap = np.array([9, 9, 5, 0]) * 1e-9
     assert extract.threshold_voltage(v, gap, GAP_ON) == 2.0
@@ -34,3 +34,21 @@ def test_set_time_fit_recovers_exponential_law():
     tau0, v0, rms = extract.fit_set_time(v, 1e-3 * np.exp(-v / 0.4))
     assert tau0 == pytest.approx(1e-3, rel=1e-9) and v0 == pytest.approx(0.4, rel=1e-9) and rms < 1e-12
 
+
+
+def test_off_resistance_is_the_formed_cells_residual_gap():
+    # pristine leakage (1e18 Ohm) before the first set, a tunnelling residual gap (1e12 Ohm) after the rupture
+    v = np.array([0.5, 1.0, 1.5, 2.0, 0.05, 1.5, 1.0, 0.5])
+    r = np.array([1e18, 1e18, 1e18, 1e18, 300.0, 1e12, 1e12, 1e12])
+    gap = np.array([9, 9, 8, 5, 0, 2, 2, 2]) * 1e-9
+    r_on, r_off = extract.on_off_resistance(v, v / r, gap, GAP_ON, GAP_RUPTURE)
+    assert r_on == pytest.approx(300.0) and r_off == pytest.approx(1e12)
+    # a cell that never bridged: its only OFF state is the pristine one
+    assert extract.on_off_resistance(v[:4], v[:4] / r[:4], gap[:4], GAP_ON, GAP_RUPTURE)[1] == pytest.approx(1e18)
+
+
+def test_threshold_voltage_before_a_tunnelling_switch():
+    # the current jumps (cell voltage collapses) at a 0.3 nm gap, before the gap falls below gap_on
+    v = np.array([1.0, 2.0, 2.2, 0.12, 0.09])
+    gap = np.array([9, 3.3, 1.3, 0.3, 0]) * 1e-9
+    assert extract.threshold_voltage(v, gap, GAP_ON) == 2.2

@@ -1,19 +1,21 @@
 """`mpirun -np 2 devicephys filament` gives the serial result (real DOLFINx, real CLI, real MPI).
 
 The serial run factors with PETSc's own LU, the 2-process run with SuperLU_dist on a
-partitioned mesh, so the two differ only by round-off: the runs must take the very same
-time steps (identical sample times), and every number in ``filament.nc`` must agree to the
-Newton tolerance (``snes_rtol`` = 1e-6), which bounds what a different iteration count
-could change; measured here: 2e-11 or better (1.1e-7 on the ``--fast`` preset).  The
-OFF-state current (~1e-17 A against ~5e-4 A ON) sits at the round-off level of the LU
-solve across the 20 decades of conductivity contrast, so traces are compared with an
-absolute floor of 1e-9 of their largest magnitude (measured differences ~2e-16 A, i.e.
-5e-13 of the peak).  R_off, a median of V/I over those OFF samples, is decided by the
-round-off of the factorisation, not by the Newton tolerance: different LU orderings give
-different last digits of a 1e-17 A current, so no solver-order bound exists for it.  What is
-physical about it is its order of magnitude (its published range spans three decades), so it
-is held to a stated target of 1 % -- a hundred times finer than the range is resolved, and
-far above the round-off it is made of.
+partitioned mesh, so the two differ by round-off and by where Newton stops.  What the
+solver pins down, and so what the test compares:
+
+* the time steps: the runs must take the very same steps (identical sample times);
+* every trace and scalar to the Newton tolerance, ``snes_rtol`` = 1e-6 relative, with an
+  absolute floor of 1e-6 of the variable's largest magnitude in the run.  For currents
+  this floor is the resolution of the solve: Newton stops once the nodal current
+  residual has fallen by ``snes_rtol`` from its value at the start of the step, whose
+  scale is the largest current of the run, so a current below snes_rtol x max|I| is
+  not determined by the solve (the OFF currents, 1e-19 A leakage to ~1e-12 A
+  tunnelling, against ~4e-4 A ON);
+* R_off, a median of V/I over OFF samples: its relative tolerance is propagated from
+  that current floor, rtol + floor / median |I_off|.  When this exceeds 1/2 the OFF
+  current is below the solver's resolution, and what both runs must agree on is only
+  that R_off is at least median |V_off| / (2 floor).
 
 The spec is numerically coarse (1 nm axis elements, long steps), chosen for speed, not
 for converged physics: serial ~24 s, parallel ~32 s on two otherwise idle cores.
@@ -49,11 +51,9 @@ min_step_fraction: 0.01
 max_concentration_change: 0.2
 field_snapshots: 1
 """
-RTOL = 1e-6
-FLOOR = 1e-9
-#: Variables at the round-off floor of the OFF state, held to a stated target, not to a solver
-#: bound (see the module docstring).
-RTOL_OFF = {"resistance_off": 1e-2}
+RTOL = 1e-6   # snes_rtol of the Newton solves
+FLOOR = 1e-6  # of a variable's largest magnitude (see the module docstring)
+GAP_ON, GAP_RUPTURE = 0.25e-9, 1.0e-9  # FilamentSpec defaults (not overridden by TINY_SPEC)
 #: A hang (e.g. ranks taking different branches around a collective call) fails the test
 #: after this long instead of blocking the run; about 6x the measured times.
 TIMEOUT_S = 240
@@ -150,9 +150,31 @@ def test_parallel_run_reproduces_serial_result(runs):
         assert ser[name].shape == par[name].shape, name
         np.testing.assert_allclose(par[name], ser[name], rtol=RTOL, atol=0, err_msg=name)
     for name in ser.data_vars:
+        if name == "resistance_off":
+            continue
         s, p = np.asarray(ser[name], float), np.asarray(par[name], float)
         finite = s[np.isfinite(s)]
         floor = FLOOR * float(np.max(np.abs(finite))) if finite.size else 0.0
-        np.testing.assert_allclose(p, s, rtol=RTOL_OFF.get(name, RTOL), atol=floor, equal_nan=True, err_msg=name)
+        np.testing.assert_allclose(p, s, rtol=RTOL, atol=floor, equal_nan=True, err_msg=name)
+    _compare_off_resistance(ser, par)
     for name in ("threshold_voltage", "resistance_on", "thermal_resistance", "set_time_tau0"):
         assert np.isfinite(float(ser[name])), name  # the comparison covers real numbers
+
+
+def _compare_off_resistance(ser: xr.Dataset, par: xr.Dataset) -> None:
+    """R_off to the tolerance its OFF currents allow (see the module docstring)."""
+    from devicephys.filament.extract import off_samples
+
+    v, i, g = (np.asarray(ser[n], float) for n in ("voltage", "current", "gap"))
+    off = off_samples(v, i, g, GAP_ON, GAP_RUPTURE)
+    assert off.any(), "no OFF samples in the serial run"
+    floor = FLOOR * float(np.max(np.abs(i)))
+    i_off, v_off = float(np.median(np.abs(i[off]))), float(np.median(np.abs(v[off])))
+    r_ser, r_par = float(ser["resistance_off"]), float(par["resistance_off"])
+    rtol = RTOL + floor / i_off
+    print(f"R_off: serial {r_ser:.6g}, parallel {r_par:.6g} Ohm; OFF current {i_off:.3g} A, floor {floor:.3g} A")
+    if rtol <= 0.5:
+        assert r_par == pytest.approx(r_ser, rel=rtol)
+    else:  # below the solver's resolution: both runs must say so
+        bound = v_off / (2 * floor)
+        assert r_ser >= bound and r_par >= bound, (r_ser, r_par, bound)

@@ -59,7 +59,9 @@ def test_extracted_physics_is_consistent(study_run):
     r = FilamentResult.load(out / "filament.nc")
     d = r.data
     assert r.scalar("hold_voltage") < r.scalar("threshold_voltage") < FilamentSpec.fast().sweep_voltage
-    assert r.scalar("resistance_off") > 1e6 * r.scalar("resistance_on")
+    # OFF is the tunnelling gap the rupture leaves, just past gap_rupture = 1 nm (Simmons: ~1e6 Ohm at low bias
+    # through a 2 nm tip), in series with nothing that could make it 1e6 times R_on (a few 100 Ohm, the contact)
+    assert r.scalar("resistance_off") > 1e3 * r.scalar("resistance_on")
     assert r.scalar("minimum_gap") < FilamentSpec.fast().gap_on
     times = np.asarray(d["set_time"])
     assert np.all(np.isfinite(times)) and np.all(np.diff(times) < 0)  # higher voltage, faster set
