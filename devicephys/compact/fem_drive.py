@@ -427,6 +427,11 @@ def report_html(block: dict[str, Any] | None) -> str:
         for k, r in block["rows"].items())
     head = ("<tr><th>quantity</th><th>FEM</th><th>card</th><th>error</th><th>tolerance</th><th>unit</th>"
             "<th>pass / physics the card lacks</th></tr>")
+    spice = block.get("ngspice") or {}
+    note = (f"<p>the exported SPICE subcircuit in ngspice (default options) under the same sweep: rms of ln I against "
+            f"the NumPy card {num(spice.get('current_rms_ln_vs_numpy'))} (target {num(spice.get('target'))}), closest "
+            f"gap {num(spice.get('min_gap_ngspice'))} m against {num(spice.get('min_gap_numpy'))} m</p>"
+            if "current_rms_ln_vs_numpy" in spice else "")
     return ("<h3>The card under the FEM's own drive</h3><p>the compact model replays the filament result's sweep, set "
             "runs and relaxation through its series resistor and compliance; quantities read by the FEM's own rules"
-            "</p><table>" + head + body + "</table>")
+            "</p><table>" + head + body + "</table>" + note)

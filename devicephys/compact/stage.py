@@ -66,6 +66,19 @@ def _verify(card: DeviceCard, spec: CompactSpec, out: Path, progress: bool) -> t
     return checks, quality
 
 
+def _fem_drive_spice(card: DeviceCard, filament: xr.Dataset) -> dict:
+    """The exported subcircuit under the FEM's drive in ngspice, against the NumPy replay."""
+    from devicephys.compact import fem_drive_spice
+    from devicephys.errors import ConvergenceError
+
+    try:
+        return fem_drive_spice.replay(card, filament, build.fem_spec(filament))
+    except StageUnavailableError as exc:
+        return {"skipped": str(exc)}
+    except ConvergenceError as exc:
+        return {"passes": False, "failed": str(exc)}
+
+
 def _va_quality(card: DeviceCard, va: Path) -> dict:
     from devicephys.compact import va_check
 
@@ -155,6 +168,8 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
         card.fit_quality["ngspice"] = quality
         if checks:
             files.update(plot.verification_figures(checks, out))
+        if "rows" in card.fit_quality.get("fem_drive", {}):
+            card.fit_quality["fem_drive"]["ngspice"] = _fem_drive_spice(card, filament)
     files["result"] = card.save(out / "device_card.json")
     files.update(plot.fit_figures(card, filament, emission, out))
     if spec.verify:

@@ -155,13 +155,20 @@ def _check_block(card, ds: xr.Dataset) -> dict:
     return block
 
 
-def test_real_fem_result_block_is_finite_and_names_missing_physics(tmp_path):
-    from devicephys import report
+@pytest.fixture(scope="module")
+def fem_card():
+    """The stored fast-preset FEM result and the card fitted to it."""
     from devicephys.compact import build
     from devicephys.compact.spec import CompactSpec
 
     ds = _stored_fem_result()
-    card = build.fit_device(ds, _emission(), CompactSpec(verify=False))
+    return ds, build.fit_device(ds, _emission(), CompactSpec(verify=False))
+
+
+def test_real_fem_result_block_is_finite_and_names_missing_physics(fem_card, tmp_path):
+    from devicephys import report
+
+    ds, card = fem_card
     block = _check_block(card, ds)
     # the report's compact section shows the table, with each failing row's missing physics
     page = report._fem_drive(card.save(tmp_path / "device_card.json"))
@@ -182,3 +189,17 @@ def test_fresh_fem_run_block(tmp_path):
                    check=True)
     ds = xr.load_dataset(tmp_path / "filament.nc", engine="h5netcdf")
     _check_block(build.fit_device(ds, _emission(), CompactSpec(verify=False)), ds)
+
+
+@pytest.mark.spice
+def test_exported_spice_under_the_fem_drive_matches_the_numpy_card(fem_card):
+    from devicephys.compact import build, fem_drive_spice
+
+    ds, card = fem_card
+    out = fem_drive_spice.replay(card, ds, build.fem_spec(ds))
+    assert out["passes"], out
+    assert out["min_gap_ngspice"] == pytest.approx(out["min_gap_numpy"], rel=1e-3)
+    for name in ("threshold_voltage", "hold_voltage"):
+        a, b = out[f"{name}_ngspice"], out[f"{name}_numpy"]
+        assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=0.01), name
+    assert "ngspice" in fem_drive.report_html({**card.fit_quality["fem_drive"], "ngspice": out})

@@ -1,0 +1,77 @@
+"""The exported SPICE subcircuit under the FEM's own drive, in ngspice, against the NumPy card.
+
+The FEM's source circuit is reproduced exactly: its PWL ``source_voltage(time)``
+(corners only) feeds the cell through a behavioural current source with the
+FEM's smooth compliance ``I = I_cc x / sqrt(1 + x^2)``, ``x = (V_src - V)/(I_cc R_s)``
+(:mod:`devicephys.filament.solve`); a plain resistor without a compliance.
+The exported physical subcircuit then runs the FEM's sweep, and its current,
+closest gap and switching voltages are compared with the NumPy replay of
+:func:`devicephys.compact.fem_drive.sweep`: the SPICE card must reproduce the
+NumPy card under the FEM's drive (same rows, same missing physics).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from devicephys.compact import fem_drive, ngspice
+from devicephys.compact.card import DeviceCard
+from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
+from devicephys.filament import extract
+
+#: Agreement target of ngspice against NumPy: rms of ln I over the FEM's driven samples [1] (1 %).
+TARGET_LN_CURRENT = 0.01
+
+
+def netlist(card: DeviceCard, time, source, drive: fem_drive.Drive, steps: int = 4000) -> str:
+    """ngspice deck: the FEM's PWL source through its series resistor and compliance into the exported cell."""
+    idx = fem_drive.corners(time, source)
+    t, s = np.asarray(time, float)[idx], np.asarray(source, float)[idx]
+    name, _ = subcircuit_names(card)
+    r_s, i_cc = drive.series_resistance, drive.compliance_current
+    if math.isfinite(i_cc) and r_s > 0:
+        x = f"((V(src)-V(a))/{i_cc * r_s!r})"
+        feed = f"Bcc src a I = {i_cc!r}*{x}/sqrt(1+{x}*{x})"
+    else:
+        feed = f"Rs src a {r_s!r}"
+    step = float(t[-1] - t[0]) / steps
+    return "\n".join(["* devicephys: compact model under the FEM's drive (series resistor and smooth compliance)",
+                      subcircuit_text(card).rstrip(), f"Vsrc src 0 {ngspice.pwl(t, s)}", feed, "Vsense a anode 0",
+                      f"Xdev anode 0 opt {name}", f".tran {step!r} {float(t[-1])!r} 0 {step!r} uic"])
+
+
+def replay(card: DeviceCard, ds, fem: dict[str, Any]) -> dict[str, Any]:
+    """ngspice's sweep under the FEM's drive against the NumPy card's (raises StageUnavailableError without ngspice)."""
+    p = card.model_params()
+    drive = fem_drive.Drive.from_spec(fem)
+    t, src = ds["time"].values, ds["source_voltage"].values
+    gap_on, gap_r = float(fem["gap_on"]), float(fem["gap_rupture"])
+    run = ngspice.run(netlist(card, t, src, drive), ["i(vsense)", "v(anode)", "v(xdev.nx)"])
+    sp_t = run.time
+    sp_i, sp_v = run.vectors["i(vsense)"], run.vectors["v(anode)"]
+    sp_gap = p.gap_max - 1e-9 * run.vectors["v(xdev.nx)"]
+    ref = fem_drive.sweep(ds, p, drive, fem)["trace"]
+    i_np = np.interp(t, ref["time"], ref["current"])
+    i_sp = np.interp(t, sp_t, sp_i)
+    ok = (np.abs(src) > 0.01 * np.max(np.abs(src))) & (np.abs(i_np) > 0) & (np.abs(i_sp) > 0)
+    res = np.log(np.abs(i_sp[ok])) - np.log(np.abs(i_np[ok]))
+    rms = float(np.sqrt(np.mean(res ** 2))) if res.size else float("nan")
+
+    def reading(v, gap, s):
+        try:
+            return extract.threshold_voltage(v, gap, gap_on), extract.hold_voltage(v, gap, s, gap_on, gap_r)
+        except Exception:  # noqa: BLE001 - never bridges under this drive
+            return float("nan"), float("nan")
+
+    th_sp, h_sp = reading(sp_v, sp_gap, np.interp(sp_t, t, src))
+    th_np, h_np = reading(ref["voltage"], ref["gap"], ref["source_voltage"])
+    return {"current_rms_ln_vs_numpy": rms, "target": TARGET_LN_CURRENT,
+            "passes": bool(math.isfinite(rms) and rms <= TARGET_LN_CURRENT),
+            "min_gap_ngspice": float(np.min(sp_gap)), "min_gap_numpy": float(np.min(ref["gap"])),
+            "threshold_voltage_ngspice": th_sp, "threshold_voltage_numpy": th_np,
+            "hold_voltage_ngspice": h_sp, "hold_voltage_numpy": h_np,
+            "ngspice_seconds": run.seconds, "ngspice_points": int(len(sp_t)),
+            "options": "none (the exported .lib with ngspice's default options)"}
