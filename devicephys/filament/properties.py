@@ -16,7 +16,7 @@ as 1/σ = (1 − S)/σ_gap + S ρ_wire / c integrate along the channel to exactl
 1/G_gap + ∫ S ρ_wire / (c A) dz.  The forms therefore see a constant, not the
 Simmons integral or a mode count at every quadrature point of every Newton
 iteration: the cost per iteration stays that of a rational law of c and T.
-
+"""
 
 from __future__ import annotations
 
