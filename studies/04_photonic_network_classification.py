@@ -21,7 +21,7 @@ Method (see devicephys.array.stack and devicephys.array.classify):
   4. every link is Poisson photoelectrons with the mean from geometry (solid
      angle, cos acceptance, absorption, quantum efficiency); every source
      reaches every cell of the plane above (crosstalk), inputs also reach
-     plane 2 through plane 1;
+     plane 2 through plane 1; every cell adds Poisson dark electrons;
   5. weights trained by mini-batch Adam: the ideal network (no noise, no
      crosstalk), then fine-tuned per hardware with fresh Poisson draws and
      the crosstalk in the loop ("in the loop"); "naive" is the ideal weights
@@ -103,6 +103,7 @@ def evaluate_row(neuron, prep, pitch, h, pps, *, single_link=False, epochs=4, sc
            "crosstalk_ratio": float((k1.sum() - np.trace(k1)) / np.trace(k1)),
            "skip_crosstalk_ratio": float(op.k02.sum() / np.trace(op.k2)) if op.k02 is not None else 0.0,
            "photoelectrons_per_image": float((fte @ k1).sum(axis=1).mean()),
+           "dark_electrons_per_cell": op.dark,
            "accuracy": aware, "accuracy_naive": naive, "ideal_accuracy": prep["ideal3"],
            "standard_error": math.sqrt(aware * (1 - aware) / n), "n_test": n,
            "hidden_gain_needed": st.required_gain(tuned, op, neuron, hw, scale),

@@ -25,7 +25,8 @@ count in T versus drive, from the simulator, a staircase).  Hidden spikes
 reach the cells of plane 2 with mean K2[j, k] (crosstalk likewise); input
 spikes also reach plane 2 through plane 1 (skip-layer crosstalk, mean K02,
 attenuated by plane 1's mean transmittance 1 - fill x absorbed fraction).
-The class is the integrator with the largest voltage.
+Every cell also counts Poisson dark electrons (the receiver's dark current
+over one presentation).  The class is the integrator with the largest voltage.
 
 Pre-activations are in units of input spikes: photoelectrons divided by the
 intended link's mean K[k, k] (``mu1``, ``mu2``); the drive of hidden neuron
@@ -116,13 +117,16 @@ def _centred(inner: int, outer: int) -> np.ndarray:
 
 @dataclass
 class Optics:
-    """The expected couplings of a :class:`Stack` [photoelectrons per spike] and their normalisations."""
+    """The expected couplings of a :class:`Stack` [photoelectrons per spike], their normalisations
+    ``mu1``, ``mu2`` (the intended links' K[k, k]) and ``dark``, the mean dark electrons of one cell in
+    one presentation (the receiver's dark current x presentation time / e) [1]."""
 
     k1: np.ndarray
     k2: np.ndarray
     k02: np.ndarray | None
     mu1: float
     mu2: float
+    dark: float = 0.0
 
 
 def optics_memory(side0: int, hidden_side: int) -> int:
@@ -162,7 +166,8 @@ def optics_of(stack: Stack, neuron: DeviceNeuron, side0: int, memory_limit: int 
                                                               hw.layer_spacing + stack.h2, hw, neuron)
     if not hw.crosstalk:
         k1, k2 = np.diag(np.diag(k1)), np.diag(np.diag(k2))
-    return Optics(k1, k2.astype(np.float32), k02, mu1, mu2)
+    dark = hw.receiver().dark_current * hw.timing(neuron)[0] / e
+    return Optics(k1, k2.astype(np.float32), k02, mu1, mu2, dark)
 
 
 def plane_transmittance(hw: cl.Hardware, neuron: DeviceNeuron) -> float:
@@ -290,12 +295,14 @@ def forward(counts, wt: Weights, op: Optics, f: Transfer, hw: cl.Hardware, rng: 
 
     ``scale`` is the largest input count (pre-activations are counts / scale);
     ``means`` the :func:`expected_inputs` of ``counts`` when already computed.
+    With ``hw.noise`` every cell also counts Poisson dark electrons (mean ``op.dark``).
     Without a hidden layer (``wt.w1`` None) the plane-1 cells feed the class
     integrators directly (the single-link network).  With ``keep`` also
     returns the intermediate arrays for :func:`train`'s backward pass.
     """
     mean1, mean02 = expected_inputs(counts, op) if means is None else means
-    x1 = _photoelectrons(mean1, hw.noise, rng) / np.float32(op.mu1 * scale)
+    dark = np.float32(op.dark) if hw.noise else np.float32(0.0)
+    x1 = _photoelectrons(mean1 + dark, hw.noise, rng) / np.float32(op.mu1 * scale)
     if wt.w1 is None:
         logits = x1 @ wt.w2 + wt.b2
         return (logits, x1, None, None) if keep else logits
@@ -304,7 +311,7 @@ def forward(counts, wt: Weights, op: Optics, f: Transfer, hw: cl.Hardware, rng: 
     mean2 = s1 @ op.k2
     if mean02 is not None:
         mean2 = mean2 + mean02
-    x2 = _photoelectrons(mean2, hw.noise, rng) / np.float32(op.mu2 * scale)
+    x2 = _photoelectrons(mean2 + dark, hw.noise, rng) / np.float32(op.mu2 * scale)
     logits = x2 @ wt.w2 + wt.b2
     return (logits, x1, a1, x2) if keep else logits
 

@@ -67,7 +67,7 @@ def test_crosstalk_grows_with_spacing_and_skip_light_crosses_plane_one():
 
 
 def test_photoelectron_counts_are_poisson_with_the_coupling_mean():
-    """One image presented 4000 times: plane-1 counts have mean counts K1 and Fano factor 1."""
+    """One image presented 4000 times: plane-1 counts have mean counts K1 + dark electrons and Fano factor 1."""
     hw = cl.Hardware(photons_per_spike=30.0)
     op = st.optics_of(st.Stack(hw, hidden_side=4), NEURON, 6)
     counts = np.tile(np.arange(36, dtype=float) % 7, (4000, 1))
@@ -75,7 +75,9 @@ def test_photoelectron_counts_are_poisson_with_the_coupling_mean():
     _, x1, _, _ = st.forward(counts, wt, op, st.transfer_of(NEURON, hw), hw, np.random.default_rng(1), 6.0,
                              keep=True)
     n1 = x1 * op.mu1 * 6.0
-    mean = counts[0] @ op.k1
+    t, _ = hw.timing(NEURON)
+    assert op.dark == pytest.approx(hw.receiver().dark_current * t / 1.602176634e-19, rel=1e-12)
+    mean = counts[0] @ op.k1 + op.dark  # photoelectrons and the receiver's dark electrons
     assert np.allclose(n1, np.rint(n1), atol=1e-3)  # whole photoelectrons
     assert np.all(np.abs(n1.mean(axis=0) - mean) <= 4.5 * np.sqrt(mean / 4000))
     fano = n1.var(axis=0, ddof=1) / n1.mean(axis=0)
