@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import ConfigDict, model_validator
 
 from devicephys import stages, strict_json
+from devicephys.emission.spec import DEVICE_PRESET
 from devicephys.errors import ConvergenceError, SpecError, StageUnavailableError
 from devicephys.io import atomic_write_text, writable_folder
 from devicephys.overrides import StageOverrides, as_dict
@@ -33,14 +34,13 @@ from devicephys.versions import collect, engine_versions
 _DONE = ".stage-complete.json"
 
 
-# Defaults the pipeline applies under the user's overrides.  The FEM filament
-# (radius ~2 nm) is finer than an affordable FDTD grid (1-2 nm), so the optical
-# stage keeps its own tip radius unless the spec sets use_filament: true together
-# with a fine enough grid_step.
+# Defaults the pipeline applies under the user's overrides.  The optical stage runs the frequency-domain FEM on
+# the filament's own stack (devicephys.geometry): the filament (radius ~2 nm) and its sub-nm gaps are finer than an
+# affordable FDTD grid, and the window reaches the long wavelengths a ~1 V spike emits.
 #: Stage settings of the demo pipeline, applied under the user's overrides.  The array's membrane integrates
 #: photon kicks over the filament's relaxation window; its photodetecting synapse is the ArraySpec's physical
 #: receiver, whose gain and link budget are outputs of the array stage.
-_PIPELINE_DEFAULTS: dict[str, dict[str, Any]] = {"emission": {"use_filament": False},
+_PIPELINE_DEFAULTS: dict[str, dict[str, Any]] = {"emission": DEVICE_PRESET,
                                                  "array": {"membrane": "relaxation"}}
 
 
@@ -60,7 +60,8 @@ class PipelineSpec(Spec):
     preset: Literal["fast", "full"] = option("fast", "start from each stage's fast (demo) or full (converged) preset")
     filament: _Block("filament") = option({}, "overrides of FilamentSpec fields (see 'devicephys schema filament')")
     emission: _Block("emission") = option({}, "overrides of EmissionSpec fields (see 'devicephys schema emission'); "
-                                              "use_filament defaults to false in the pipeline")
+                                              "the pipeline applies EmissionSpec's DEVICE_PRESET underneath "
+                                              "(FEM on the filament's stack)")
     compact: _Block("compact") = option({}, "overrides of CompactSpec fields (see 'devicephys schema compact')")
     array: _Block("array") = option({}, "overrides of ArraySpec fields (see 'devicephys schema array')")
     sweeps: list[SweepSpec] = option([], "parameter sweeps run after the pipeline, each on one stage's spec")
