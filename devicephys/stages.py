@@ -83,7 +83,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("filament", "devicephys.filament.spec:FilamentSpec", "devicephys.filament.stage:run", (),
           "FEM electrothermal model of Ag filament formation and rupture (DOLFINx)", "filament.nc"),
     Stage("emission", "devicephys.emission.spec:EmissionSpec", "devicephys.emission.stage:run", ("filament",),
-          "FDTD plasmonic gap emission: LDOS, efficiency, spectra (MEEP)", "emission.nc",
+          "plasmonic gap emission: LDOS, efficiency, spectra (MEEP FDTD or DOLFINx frequency-domain FEM)", "emission.nc",
           (("filament", "use_filament"),)),
     Stage("compact", "devicephys.compact.spec:CompactSpec", "devicephys.compact.stage:run", ("filament", "emission"),
           "compact model fitted to stages 1-2, exported to SPICE and Verilog-A", "device_card.json"),

@@ -22,7 +22,7 @@ _BASE = ("devicephys", "numpy", "scipy", "xarray", "pydantic")
 #: Engines (distribution names, or ``meep``/``ngspice`` read specially) per stage.
 _ENGINES = {
     "filament": ("dolfinx-solver-real", "fenics-dolfinx", "fenics-basix", "fenics-ffcx", "fenics-ufl", "mpi4py", "gmsh"),
-    "emission": ("meep",),
+    "emission": ("meep", "dolfinx-solver-real", "fenics-dolfinx", "gmsh"),  # MEEP (fdtd), DOLFINx and gmsh (fem)
     "compact": ("ngspice", "openvaf-py"),
     "array": ("numba", "brian2"),
 }

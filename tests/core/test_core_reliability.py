@@ -219,11 +219,11 @@ def test_a_failed_stage_skips_only_the_stages_that_read_it(toy, tmp_path):
     assert summary["meter"]["status"].startswith("skipped (needs source")
 
 
-def test_pipeline_emission_does_not_need_the_filament():
-    spec = pipeline.PipelineSpec()
-    assert stages.get("emission").needs_for(spec.stage_spec("emission")) == ()
-    wants = pipeline.PipelineSpec(emission={"use_filament": True, "grid_step": "0.5 nm", "fdtd_gaps": ["5 nm"]})
-    assert stages.get("emission").needs_for(wants.stage_spec("emission")) == ("filament",)
+def test_pipeline_emission_needs_the_filament_unless_told_otherwise():
+    spec = pipeline.PipelineSpec()  # the optics of the device's own stack and filament
+    assert stages.get("emission").needs_for(spec.stage_spec("emission")) == ("filament",)
+    alone = pipeline.PipelineSpec(emission={"use_filament": False})
+    assert stages.get("emission").needs_for(alone.stage_spec("emission")) == ()
 
 
 # -- consistency -----------------------------------------------------------------------------------------------
