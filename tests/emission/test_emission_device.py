@@ -70,3 +70,24 @@ def test_device_stack_conserves_power_and_leaks_nothing_into_the_metal_pml():
     np.testing.assert_allclose(parts.values, ds.purcell.values, rtol=0.01)
     assert np.all(ds.outgoing_metal.values < 1e-3 * ds.purcell.values)
     assert np.all(ds.absorbed_gap.values > 0)  # at 0.6 nm the quantum-corrected layer conducts
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_fem_engine_result_feeds_the_compact_yield_with_the_cutoff_exact():
+    """The FEM engine's result on the device's stack: the compact stage's kernel reads it; no photon above eV."""
+    from devicephys.compact import emission_point
+    from devicephys.emission.stage import solve_emission
+
+    spec = EmissionSpec.device().model_copy(update={"gap_count": 2, "gap_min": 0.4e-9, "gap_max": 0.8e-9,
+                                                    "wavelength_count": 8, "executor": "serial"})
+    ds = solve_emission(spec, filament=_filament(), progress=False).data
+    assert float(ds["tip_radius"]) == 2e-9 and float(ds["insulator_thickness"]) == 10e-9
+    assert json.loads(ds.attrs["device_geometry"])["footprint_radius"] == pytest.approx((170e-9 * 240e-9 / np.pi) ** 0.5)
+    k = emission_point.optical_kernel(ds)
+    cut = units.h * units.c0 / (units.e * spec.wavelength_max)  # below it no window wavelength can be emitted
+    for gap in (0.4e-9, 0.6e-9, 0.8e-9):
+        assert emission_point.efficiency_at(k, gap, np.nextafter(cut, 0.0)) == 0.0
+        s = emission_point.spectrum_at(k, gap, 0.75)
+        assert np.all(s[units.h * units.c0 / k.wavelength > units.e * 0.75] == 0.0) and s.max() > 0
+    assert 0 < emission_point.efficiency_at(k, 0.6e-9, 0.75) < 1
