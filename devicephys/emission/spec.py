@@ -26,9 +26,13 @@ class EmissionSpec(Spec):
 
     Geometry: a metal tip of radius ``tip_radius`` (hemispherical apex) at
     distance ``gap`` from a finite counter-electrode disk, both embedded in the
-    insulator.  FDTD (MEEP, cylindrical m = 0) runs at ``fdtd_gaps``; the
-    dense gap sweep ``gap_min``..``gap_max`` uses the fast gap-plasmon model
-    calibrated on those runs.  Lengths [m], energies [J], temperatures [K].
+    insulator.  With ``engine: fdtd``, FDTD (MEEP, cylindrical m = 0) runs at
+    ``fdtd_gaps`` and the dense gap sweep ``gap_min``..``gap_max`` uses the fast
+    gap-plasmon model calibrated on those runs; with ``engine: fem``, the
+    frequency-domain FEM (:mod:`devicephys.emission.fem_sweep`) solves every gap
+    of a geometric sweep at every wavelength, on the device's own stack
+    (:mod:`devicephys.geometry`) when a filament result is given.  Lengths [m],
+    energies [J], temperatures [K].
     """
 
     kind = "emission"
