@@ -226,7 +226,7 @@ def sweep(ds, p: ModelParams, drive: Drive, fem: dict[str, Any], dense: int = 40
     k_near = int(np.flatnonzero(ok)[np.argmin(np.abs(g_fem[ok] - gap[k_min]))]) if ok.any() else None
     return {"rows": rows, "trace": trace, "fem_peak_temperature": float(np.max(ds["temperature_max"].values)),
             "card_peak_temperature": float(np.max(temp)), "card_min_gap": float(gap[k_min]),
-            "card_voltage_at_min_gap": float(v[k_min]),
+            "card_voltage_at_min_gap": float(v[k_min]), "card_final_gap": float(gap[-1]),
             "card_conductance_at_min_gap": float(model.cell_conductance(p, gap[k_min])),
             "fem_gap_near": float(g_fem[k_near]) if k_near is not None else float("nan"),
             "fem_conductance_near": float(i_fem[k_near] / v_fem[k_near]) if k_near is not None else float("nan")}
@@ -390,6 +390,12 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
         return ("threshold under the FEM's ramp: the card's threshold balances a voltage-only set law against "
                 "first-order relaxation; the FEM's comes from hopping in the field V/d with ion supply by oxidation")
     if name == "hold_voltage":
+        if not stalled and not math.isfinite(row["card"]) and context["card_final_gap"] < float(fem["gap_rupture"]):
+            return ("release of the bridge: the card does not reopen past gap_rupture before the sweep ends (gap "
+                    f"{context['card_final_gap']:.3g} m at its end); its gap reopens at the "
+                    f"first-order rate (d_max - d)/tau_r with tau_r = {p.relaxation_time:.3g} s (matched to the FEM's "
+                    "delayed rupture), too slowly to pass gap_rupture on the down-ramp, while the FEM's bridge breaks "
+                    f"at once at its hold; {heat}: the card has no bridge that dissolves and breaks")
         if stalled:
             return "the card never bridges under this drive, so it has no hold: " + _stall(
                 context["card_min_gap"], context["card_voltage_at_min_gap"], fem, context)
@@ -397,13 +403,19 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
                 "Arrhenius growth; the FEM's neck dissolves (Gibbs-Thomson) and refills, and it releases where "
                 f"dissolution outruns refilling; {heat}: the card has no dissolution of the bridge")
     if name.startswith("set_time_"):
+        sv = sorted((r["source_voltage"], r["fem"]) for k, r in rows.items() if k.startswith("set_time_"))
+        rising = [(a, b) for (a, ta), (b, tb) in zip(sv, sv[1:]) if tb >= ta]
+        tail = ("; the FEM's set time does not fall monotonically with voltage (" + ", ".join(
+            f"t({b:g} V) >= t({a:g} V)" for a, b in rising) + "), which the card's monotonic law cannot follow"
+            ) if rising else ""
         if not math.isfinite(row["card"]) and row["card_min_gap"] >= float(fem["gap_on"]):
             ideal = row["card_ideal_source"]
             return (_stall(row["card_min_gap"], row["card_voltage_at_min_gap"], fem, context)
                     + (f" (with the source straight on the cell the card sets in {ideal:.3g} s)"
-                       if math.isfinite(ideal) else ""))
+                       if math.isfinite(ideal) else "") + tail)
         return ("set kinetics: the card's set time follows tau0 exp(-V/V0) with heating in one thermal node; the "
-                "FEM's follows Mott-Gurney hopping in the field V/d across the shrinking gap with the local hot spot")
+                "FEM's follows Mott-Gurney hopping in the field V/d across the shrinking gap with the local hot spot"
+                + tail)
     if name == "relaxation_time":
         return ("rupture time: the card relaxes at a rate proportional to the gap still to open ((d_max - d)/tau_r); "
                 "the FEM's neck dissolves at a temperature-activated rate and breaks once thin")
