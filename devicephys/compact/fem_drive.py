@@ -352,13 +352,14 @@ def compare(ds, p: ModelParams, fem: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stall(gap: float, volts: float, fem: dict[str, Any], context: dict) -> str:
-    return ("conduction and growth of a gap that has not bridged: the card's gap conducts by tunnelling before it "
-            f"bridges ({context['card_conductance_at_min_gap']:.3g} S at gap {context['card_min_gap']:.3g} m, where "
-            f"the FEM's channel conducts {context['fem_conductance_near']:.3g} S at gap {context['fem_gap_near']:.3g} m: "
-            "the FEM has no conduction across the gap until its silver percolates), so the FEM's series resistor takes "
-            "the voltage; and its set law tau0 exp(-V/V0) is Arrhenius-in-field with V0 fixed by the open gap "
-            "(V0 = 2 k_B T_0 d_open/(q a)), while the FEM's Mott-Gurney hopping field V/d rises as the gap shrinks. "
-            f"The card's growth stalls at gap {gap:.3g} m (cell voltage {volts:.3g} V), above gap_on = "
+    g_card, g_fem = context["card_conductance_at_min_gap"], context["fem_conductance_near"]
+    ahead = (f"the card's gap conducts {g_card:.3g} S at gap {context['card_min_gap']:.3g} m before it bridges, the "
+             f"FEM's {g_fem:.3g} S at gap {context['fem_gap_near']:.3g} m, so the card loads the FEM's series resistor "
+             "earlier; " if not g_fem >= 1e-3 * g_card else "")
+    return ("growth of a gap that has not bridged: " + ahead + "the card's set law tau0 exp(-V/V0) is "
+            "Arrhenius-in-field with V0 fixed by the open gap (V0 = 2 k_B T_0 d_open/(q a)), while the FEM's "
+            "Mott-Gurney hopping field V/d rises as the gap shrinks; as the card's gap conducts, its cell voltage "
+            f"falls and its growth stalls at gap {gap:.3g} m (cell voltage {volts:.3g} V), above gap_on = "
             f"{float(fem['gap_on']):.3g} m")
 
 
@@ -377,8 +378,8 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
         if math.isfinite(row["rms_both_off"]) and row["rms_both_off"] > row["tolerance"]:
             parts.append(f"conduction of the open gap: where both are ruptured the rms of ln I is {row['rms_both_off']:.3g} "
                          f"(median current ratio card/FEM {row['ratio_off_median']:.3g}); the card's open gap conducts "
-                         "by tunnelling (Simmons) on top of its leakage R_off and dominates near gap_rupture, the FEM's "
-                         "channel conducts only through the insulator until its silver percolates")
+                         "by its tunnelling law (Simmons decay from the work function, contact conductance from R_on) "
+                         "on top of the leakage R_off, which does not follow the FEM's conduction of the open gap")
         if math.isfinite(row["rms_both_on"]) and row["rms_both_on"] > row["tolerance"]:
             parts.append(f"ON conduction: median current ratio card/FEM {row['ratio_on_median']:.3g} where both are "
                          "bridged; the card's ON resistance is fixed at gap_min, the FEM's follows the filament's "
