@@ -1,6 +1,9 @@
 """The DOLFINx electrothermal solver: potential φ and temperature T, coupled, by SNES Newton.
 
-This is the only module of devicephys that imports DOLFINx.  It solves, on an
+This module, with :mod:`~devicephys.filament.medium` (the cell's material laws as
+UFL expressions) and :mod:`~devicephys.filament.fields` (field output and
+post-processing), is the filament stage's DOLFINx engine: no other module of
+devicephys imports DOLFINx.  It solves, on an
 axisymmetric (r, z) mesh (weak forms weighted by 2πr) or a 3-D mesh,
 
     ∇·(σ(c, T) ∇φ) = 0,
@@ -35,7 +38,6 @@ from dolfinx import fem, io, mesh
 from dolfinx.fem.petsc import NonlinearProblem
 from mpi4py import MPI
 
-from devicephys.filament import properties as law
 from devicephys.filament.mesh import BOUNDARY, GMSH_UNIT, REGION, CellGeometry
 
 _SNES = {"snes_type": "newtonls", "snes_linesearch_type": "basic", "snes_rtol": 1e-6, "snes_atol": 1e-30,
@@ -138,26 +140,6 @@ def _guard_jacobian(problem: NonlinearProblem, failed: list[bool]) -> None:
 def _next() -> int:
     _COUNTER[0] += 1
     return _COUNTER[0]
-
-
-def region_indicator(data: MeshData, names: list[str]) -> fem.Function:
-    """DG0 function equal to 1 on cells of the named regions, 0 elsewhere."""
-    V0 = fem.functionspace(data.domain, ("DG", 0))
-    f = fem.Function(V0)
-    tags = [REGION[n] for n in names]
-    f.x.array[data.cells.indices[np.isin(data.cells.values, tags)]] = 1.0
-    f.x.scatter_forward()
-    return f
-
-
-def region_field(data: MeshData, values: dict[str, float]) -> fem.Function:
-    """DG0 function taking ``values[name]`` on the cells of each named region (0 elsewhere)."""
-    V0 = fem.functionspace(data.domain, ("DG", 0))
-    f = fem.Function(V0)
-    for name, value in values.items():
-        f.x.array[data.cells.indices[data.cells.values == REGION[name]]] = value
-    f.x.scatter_forward()
-    return f
 
 
 class ElectroThermal:
@@ -433,201 +415,9 @@ class ElectroThermal:
         self.c.x.scatter_forward()
 
 
-class CellMedium:
-    """σ(c, T), κ and ρc_p of the cell: metals by region, the insulator's channel by c.
+# The cell's laws and the field output live in their own modules; their names stay importable from here.
+from devicephys.filament.fields import FieldWriter, l2_error, temperature_map  # noqa: E402
+from devicephys.filament.medium import CellMedium, channel_indicator, region_field, region_indicator  # noqa: E402
 
-    Metals follow σ_ref / (1 + α (T − T_ref)) with T_ref the temperature of their
-    resistivity data (293 K), not the ambient.  The channel is the filament of
-    :func:`~devicephys.filament.properties.filament_conductivity`: a size-effect
-    wire where c is above the percolation threshold, in series with the
-    insulating phase, which carries the matrix leakage σ_ins plus ``gap_conductivity``
-    σ_t [S/m].  The caller sets c(z) along the axis; ψ(r) (1 inside the channel above the
-    seed, 0 outside, :func:`channel_indicator`) confines it: σ = (1 − ψ) σ_ins + ψ σ_ch,
-    so every cross-section carries the channel law on the same area A_ψ.
-
-    σ_t is one number per time step, set by the caller from the filament's
-    shape (:class:`~devicephys.filament.conduction.ChannelConduction`): the
-    tunnelling conductance of the gap in series with the Landauer contact of
-    the narrowest cross-section, G_gap, spread as σ_t = G_gap d_eff / A_ψ with
-    d_eff = ∫(1 − S) dz along the axis and A_ψ = ∫ψ dA, so that the insulating
-    phase integrates to exactly 1/G_gap along the channel.  These two ballistic
-    resistances are lumped elements: a field law for them (σ_t as a function
-    of the local voltage, gap and radius inside the forms) would make every
-    Newton iteration evaluate the Simmons integral and the mode count at each
-    quadrature point, for a quantity that is one number per filament.  Their
-    power is not heat in the gap: it is released in the electrodes
-    (:meth:`local_heating`).  Spread as a conductivity, they would heat the gap
-    by Wiedemann–Franz to the Kohlrausch bound T² − T₀² = V²/(4 L₀), thousands
-    of K at volts across a tunnelling gap.
-    κ = κ_lattice + L₀ σ T everywhere (κ_lattice is the insulator's in the
-    insulator and 0 in metals: pure Wiedemann–Franz).
-    """
-
-    #: Quadrature degree of the forms above the 2k + 1 that integrates every term's polynomial part (elements
-    #: of degree k, the 2πr weight) exactly: the laws nest exponentials and quotients of c and T, whose
-    #: degree UFL estimates at 12 to 29 (five times the cost per Newton iteration), yet they vary smoothly
-    #: over one element except at the filament's tip, which the lumped gap carries.  The conduction checks
-    #: (tests/filament/test_filament_conduction_fem.py) hold at this degree.
-    quadrature_extra = 3
-
-    def __init__(self, data: MeshData, spec):
-        from devicephys import materials
-
-        act, cnt, ins = (materials.get(getattr(spec, n)) for n in ("active_electrode", "counter_electrode", "insulator"))
-        metal_regions = {"active_electrode": act, "counter_electrode": cnt, "seed": act}
-        self.is_metal = region_indicator(data, list(metal_regions))
-        self.sigma_ref = region_field(data, {k: m["electrical_conductivity"] for k, m in metal_regions.items()})
-        self.alpha = region_field(data, {k: m["temperature_coefficient"] for k, m in metal_regions.items()})
-        self.T_ref = region_field(data, {k: m["reference_temperature"] for k, m in metal_regions.items()})
-        self.rho_cp_metal = region_field(data, {k: m["density"] * m["specific_heat"] for k, m in metal_regions.items()})
-        self.kappa_lattice = region_field(data, {"insulator": ins["thermal_conductivity"]})
-        self.channel_metal = act
-        self.insulator = ins
-        self.spec = spec
-        #: σ_t [S/m]: the lumped gap and contact conductance spread over the channel's insulating phase.
-        self.gap_conductivity = fem.Constant(data.domain, 0.0)
-        self.in_channel = fem.Function(fem.functionspace(data.domain, ("Lagrange", 1)))
-        dim = data.domain.geometry.dim
-        self.in_channel.interpolate(lambda x: np.where(x[dim - 1] >= spec.seed_height * (1 - 1e-9),
-                                                       channel_indicator(x, spec.channel_radius, dim), 0.0))
-        self.channel_area = self._channel_area(data, spec)
-
-    def _channel_area(self, data: MeshData, spec) -> float:
-        """A_ψ = ∫ψ dA [m²] over a cross-section of the channel above the seed (ψ ≈ 0 beside the wider seed)."""
-        x = ufl.SpatialCoordinate(data.domain)
-        weight = 2 * math.pi * x[0] if data.axisymmetric else 1.0
-        dx = ufl.Measure("dx", domain=data.domain, subdomain_data=data.cells)(REGION["insulator"])
-        volume = fem.assemble_scalar(fem.form(self.in_channel * weight * dx))
-        return data.domain.comm.allreduce(volume, op=MPI.SUM) / (spec.insulator_thickness - spec.seed_height)
-
-    def _channel(self, T, c):
-        """(σ_ch [S/m] of the channel's filament law, its insulating phase's σ_gap [S/m], weight S [1])."""
-        s, ag = self.spec, self.channel_metal
-        key = (id(T), id(c))
-        if getattr(self, "_cached", (None,))[0] != key:  # one expression per (T, c): the forms share its nodes
-            surface = 3.0 * ag["mean_free_path"] / (8.0 * s.channel_radius * ag["electrical_conductivity"])
-            gap = self.insulator["electrical_conductivity"] + self.gap_conductivity
-            channel = law.filament_conductivity(c, T, gap, ag["electrical_conductivity"],
-                                                ag["temperature_coefficient"], ag["reference_temperature"], surface,
-                                                s.percolation_threshold, s.percolation_width, ufl)
-            weight = law.percolation_weight(c, s.percolation_threshold, s.percolation_width, ufl)
-            self._cached = (key, (channel, gap, weight))
-        return self._cached[1]
-
-    def sigma(self, T, c):
-        """σ [S/m]; ``c`` is the channel's metal fraction c(z), confined here to the channel by ψ(r)."""
-        metal = law.metal_conductivity(T, self.sigma_ref, self.alpha, self.T_ref)
-        channel, _, _ = self._channel(T, c)
-        psi = self.in_channel
-        matrix = (1 - psi) * self.insulator["electrical_conductivity"] + psi * channel
-        self._heating_args = (T, c)
-        return self.is_metal * metal + (1 - self.is_metal) * matrix
-
-    def local_heating(self, sigma, c):
-        """σ_J [S/m] with σ_J |∇φ|² the Joule heat released where the current flows.
-
-        σ_J = σ − ψ σ_ch² ρ_b, with ρ_b = (1 − S)/σ_gap the insulating phase's share of
-        the channel's resistivity (the lumped contact and gap; the matrix's own leakage
-        there, 10⁻¹³ S/m, below 10⁻¹² W, is counted with it): ψ ρ_b |J_ch|² is the power
-        those elements take.  Electrons cross a point contact or a tunnelling gap without
-        scattering and release that energy in the electrode they enter, over the inelastic
-        length (tens of nm, longer than the filament); silver conducts it to the contact
-        with a rise P / (2π κ_Ag λ_in) below 1 K at the powers here, so it is handed to the
-        heat sinks (and counted by ``ElectroThermal.ballistic_power``).  Written on the
-        nodes of σ's own expression (``sigma`` from :meth:`sigma` with the same c), this
-        adds a product to the forms, not a second copy of the law.
-        """
-        channel, gap, weight = self._channel(*self._heating_args)
-        return sigma - (1 - self.is_metal) * self.in_channel * channel * channel * (1.0 - weight) / gap
-
-    def silver_fraction(self, c):
-        """Ag volume fraction [1] in the cell: the channel's c(z) times ψ(r)."""
-        return c * self.in_channel
-
-    def kappa(self, sigma, T):
-        return law.thermal_conductivity(sigma, T, self.kappa_lattice)
-
-    def rho_cp(self, c):
-        ins = self.insulator["density"] * self.insulator["specific_heat"]
-        ag = self.channel_metal["density"] * self.channel_metal["specific_heat"]
-        return (self.is_metal * self.rho_cp_metal
-                + (1 - self.is_metal) * law.heat_capacity(self.silver_fraction(c), ins, ag))
-
-
-def channel_indicator(x: np.ndarray, channel_radius: float, dim: int) -> np.ndarray:
-    """ψ(r) [1] at points ``x`` (3, n) [m]: 1 inside the channel radius, 0 outside, over a tenth of r_ch.
-
-    The same edge confines c to the channel (:meth:`~devicephys.filament.simulate.CellModel`).
-    """
-    r = np.abs(x[0]) if dim == 2 else np.hypot(x[0], x[1])
-    return 1.0 / (1.0 + np.exp(np.clip((r - channel_radius) / (0.1 * channel_radius), -50, 50)))
-
-
-class FieldWriter:
-    """φ, T and c at chosen times, written to one XDMF file (with its HDF5 data) for ParaView.
-
-    The files are written under temporary ``.<stem>.partial`` names and only
-    get their final names in :meth:`close` with ``complete=True``: an
-    interrupted run never leaves a half-written ``fields.xdmf``.
-    """
-
-    def __init__(self, problem: ElectroThermal, path: str):
-        from pathlib import Path
-
-        self.problem = problem
-        self.path = Path(path)
-        self.partial = self.path.with_name(f".{self.path.stem}.partial.xdmf")
-        self.file = io.XDMFFile(problem.data.domain.comm, str(self.partial), "w")
-        self.file.write_mesh(problem.data.domain)
-        self.out = fem.functionspace(problem.data.domain, ("Lagrange", 1))
-        self.fields = {name: fem.Function(self.out, name=name) for name in ("potential", "temperature", "silver")}
-        fraction = getattr(problem.medium, "silver_fraction", None)
-        self.silver = (problem.c if fraction is None
-                       else fem.Expression(fraction(problem.c), self.out.element.interpolation_points))
-
-    def write(self, t: float) -> None:
-        """Append the fields at time ``t`` [s]."""
-        p = self.problem
-        for name, src in (("potential", p.phi), ("temperature", p.T), ("silver", self.silver)):
-            self.fields[name].interpolate(src)
-            self.file.write_function(self.fields[name], t)
-
-    def close(self, complete: bool = True) -> None:
-        """Close the file; when ``complete``, give the XDMF and HDF5 files their final names (rank 0)."""
-        import os
-
-        from devicephys.io import atomic_write_text
-
-        self.file.close()
-        comm = self.problem.data.domain.comm
-        if complete and comm.rank == 0:
-            h5_partial, h5_final = self.partial.with_suffix(".h5"), self.path.with_suffix(".h5")
-            os.replace(h5_partial, h5_final)
-            text = self.partial.read_text().replace(h5_partial.name, h5_final.name)
-            atomic_write_text(self.path, text)
-            self.partial.unlink()
-        comm.barrier()
-
-
-def temperature_map(problem: ElectroThermal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x, z, T) at the owned P1 vertices, gathered on every rank (for plots)."""
-    dom = problem.data.domain
-    V1 = fem.functionspace(dom, ("Lagrange", 1))
-    T1 = fem.Function(V1)
-    T1.interpolate(problem.T)
-    owned = V1.dofmap.index_map.size_local
-    xs = V1.tabulate_dof_coordinates()[:owned]
-    rows = np.concatenate(dom.comm.allgather(np.column_stack([xs[:, 0], xs[:, dom.geometry.dim - 1],
-                                                              T1.x.array[:owned]])))
-    return rows[:, 0], rows[:, 1], rows[:, 2]
-
-
-def l2_error(problem: ElectroThermal, exact) -> float:
-    """‖T − T_exact‖ / ‖T_exact − T_ambient‖ (weighted L2) for ``exact(x)`` a UFL expression builder."""
-    x = ufl.SpatialCoordinate(problem.data.domain)
-    w, dx = problem.weight, problem.dx
-    te = exact(x)
-    comm = problem.data.domain.comm
-    num = comm.allreduce(fem.assemble_scalar(fem.form((problem.T - te) ** 2 * w * dx)), op=MPI.SUM)
-    den = comm.allreduce(fem.assemble_scalar(fem.form((te - problem.ambient) ** 2 * w * dx)), op=MPI.SUM)
-    return math.sqrt(num / den)
+__all__ = ["MeshData", "cell_mesh", "rod_mesh", "snes_options", "ElectroThermal", "CellMedium", "channel_indicator",
+           "region_field", "region_indicator", "FieldWriter", "temperature_map", "l2_error"]
