@@ -57,6 +57,15 @@ Robertson2000
     J. Robertson, "Band offsets of wide-band-gap oxides and implications for
     future electronic devices", J. Vac. Sci. Technol. B 18, 1785 (2000):
     χ(HfO2) = 2.5 eV.
+PMMA-IR
+    The constant index of PMMA is used up to 3.0 um: PMMA is transparent with a
+    slowly varying index through the near infrared, and its first strong
+    vibrational absorption, the C-H stretching band at 3.3-3.5 um
+    (2850-3000 1/cm), lies beyond (band assignment as in the 2-20 um
+    ellipsometry of X. Zhang et al., "Complex refractive indices measurements of
+    polymers in infrared bands", J. Quant. Spectrosc. Radiat. Transf. 252,
+    107063 (2020)).  The dispersion of n between 589 nm and 3 um (a few 1e-2)
+    is not modelled.
 PMMA-affinity
     Electron affinity of PMMA, 2.5 eV (conduction-band edge / LUMO below the
     vacuum level, the value commonly used in metal/PMMA injection-barrier
@@ -101,7 +110,9 @@ class Material:
         ``reference_temperature`` [K] (of the conductivity data) (metals);
         ``refractive_index`` [1], ``relative_permittivity`` [1],
         ``electron_affinity`` [J], ``thermal_limit`` [K] (decomposition or
-        softening: the hottest the matrix survives) (insulators);
+        softening: the hottest the matrix survives), ``index_wavelength_max``
+        [m] (longest vacuum wavelength at which the constant refractive
+        index holds) (insulators);
         ``meep_material`` names the Drude–Lorentz fit in ``meep.materials``.
     """
 
@@ -173,6 +184,7 @@ _TABLE: dict[str, Material] = {
         "density": _p(1180.0, "kg/m^3", "PolymerHandbook"),
         "specific_heat": _p(1466.0, "J/(kg K)", "PolymerHandbook"),
         "refractive_index": _p(1.49, "1", "Sultanova2009: n(589 nm) = 1.4905"),
+        "index_wavelength_max": _p(3.0e-6, "m", "PMMA-IR: below the C-H stretching absorption (3.3-3.5 um)"),
         "relative_permittivity": _p(2.6, "1", "PolymerHandbook: 1 MHz"),
         "electron_affinity": _p(2.5 * _EV, "J", "PMMA-affinity (recalled, unconfirmed)"),
         "thermal_limit": _p(543.0, "K", "Kashiwagi1986: onset of chain-end unzipping (270 C)"),
@@ -183,6 +195,7 @@ _TABLE: dict[str, Material] = {
         "density": _p(2200.0, "kg/m^3", "Lide-SiO2"),
         "specific_heat": _p(740.0, "J/(kg K)", "Lide-SiO2"),
         "refractive_index": _p(1.458, "1", "Malitson1965: n(589 nm) = 1.4584"),
+        "index_wavelength_max": _p(3.71e-6, "m", "Malitson1965: range of the Sellmeier data, 0.21-3.71 um"),
         "relative_permittivity": _p(3.9, "1", "CRC: thermal oxide"),
         "electron_affinity": _p(0.9 * _EV, "J", "Williams1965"),
         "thermal_limit": _p(1413.0, "K", "CRC: annealing point of fused silica (viscosity 1e12 Pa s)"),

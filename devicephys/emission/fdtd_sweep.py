@@ -83,8 +83,14 @@ def geometry_and_control(spec: EmissionSpec, gap: float, tip_radius: float):
 
 
 def wavelengths(spec: EmissionSpec) -> np.ndarray:
-    """The spec's vacuum wavelength grid [m]."""
-    return np.linspace(spec.wavelength_min, spec.wavelength_max, spec.wavelength_count)
+    """The spec's vacuum wavelength grid [m], ascending: wavelength_count evenly spaced, plus the FEM band's points."""
+    lam = np.linspace(spec.wavelength_min, spec.wavelength_max, spec.wavelength_count)
+    if spec.wavelength_band_count == 0:
+        return lam
+    band = np.linspace(spec.wavelength_band_min, spec.wavelength_band_max, spec.wavelength_band_count)
+    lam = np.sort(np.concatenate([lam, band]))
+    keep = np.concatenate([[True], np.diff(lam) > 1e-6 * lam[1:]])  # a band point on a grid point counts once
+    return lam[keep]
 
 
 def angles(spec: EmissionSpec) -> np.ndarray:

@@ -10,7 +10,7 @@ The FDTD data behind the fast model sit on the dimension ``fdtd_gap``
 ``far_field_fdtd``, ``peak_wavelength_fdtd``, ``fdtd_seconds``).  A result of the
 FEM engine (attribute ``solver_engine = "fem"``) has no FDTD variables and no
 ``far_field``; it adds ``absorbed_gap_fraction`` (gap, wavelength) [1],
-``fem_seconds`` and ``fem_unknowns`` (gap), and, on the device's stack, the
+``fem_seconds``, ``fem_unknowns`` and ``fem_meshes`` (gap), and, on the device's stack, the
 attribute ``device_geometry`` (JSON) with 0-d ``insulator_thickness`` and
 ``footprint_radius`` [m].
 """

@@ -63,6 +63,14 @@ class EmissionSpec(Spec):
     wavelength_min: float = quantity(450e-9, "m", "shortest vacuum wavelength", gt=0)
     wavelength_max: float = quantity(1000e-9, "m", "longest vacuum wavelength", gt=0)
     wavelength_count: int = option(56, "number of wavelengths", ge=8, le=2000)
+    wavelength_band_min: float = quantity(0.0, "m", "engine fem: start of a band of extra wavelengths merged into the grid, "
+                                                    "e.g. just below the photon cutoff hc/(e V) at the operating bias", ge=0)
+    wavelength_band_max: float = quantity(0.0, "m", "engine fem: end of the band of extra wavelengths", ge=0)
+    wavelength_band_count: int = option(0, "engine fem: number of extra wavelengths, evenly spaced over the band (0: none)",
+                                        ge=0, le=2000)
+    fem_wavelength_ratio: float = option(2.0, "engine fem: largest ratio of the longest to the shortest wavelength solved on "
+                                              "one mesh; a wider window is solved band by band, each band meshed for its own "
+                                              "wavelengths (domain and PML from its longest, far mesh from its shortest)", ge=1.0)
     angle_count: int = option(19, "number of polar angles of the far-field pattern (0..pi)", ge=3, le=721)
 
     temperature: float = quantity(300.0, "K", "lattice/electron temperature of the inelastic-tunnelling spectrum", ge=0)
@@ -106,6 +114,8 @@ class EmissionSpec(Spec):
         if materials.get(self.insulator).kind != "insulator":
             raise SpecError(f"EmissionSpec.insulator = {self.insulator!r} is not an insulator; choose one of "
                             f"{materials.names('insulator')}", field="insulator")
+        _check_index_range(self)
+        _check_band(self)
         if not self.fdtd_gaps:
             raise SpecError("EmissionSpec.fdtd_gaps is empty; give at least one gap for the FDTD runs", field="fdtd_gaps")
         for gap in self.fdtd_gaps:
@@ -136,11 +146,15 @@ class EmissionSpec(Spec):
                    gap_count=19, bias_count=3, angle_count=13)
 
 
-#: The device's operating point: FEM (quantum-corrected) on the filament's stack at 0.2-3 nm, 450-2000 nm
-#: (the window reaches hc/(e V) for V >= 0.62 V).  The pipeline applies it to its emission stage.
+#: The device's operating point: FEM (quantum-corrected) on the filament's stack at 0.2-3 nm, 450-3000 nm
+#: (the window reaches hc/(e V) for V >= 0.41 V; 3 um is the PMMA index's limit, materials.PMMA-IR), with a
+#: band of 30 nm steps over 1.6-2.8 um: at the threshold bias (~0.75 V, cutoff ~1.65 um) the spectrum runs
+#: from the cutoff to its half maximum near 2.5 um, as the gap resonance's radiation resistance falls
+#: (about lambda^-4).  Each wavelength band of ratio <= 2 gets its own mesh.  The pipeline applies it.
 DEVICE_PRESET = {"engine": "fem", "use_filament": True, "gap_min": 0.2e-9, "gap_max": 3e-9, "gap_count": 5,
-                 "wavelength_min": 450e-9, "wavelength_max": 2000e-9, "wavelength_count": 24, "bias_min": 0.5,
-                 "bias_max": 3.0, "bias_count": 6, "fem_points_per_wavelength": 6.0}
+                 "wavelength_min": 450e-9, "wavelength_max": 3000e-9, "wavelength_count": 24,
+                 "wavelength_band_min": 1600e-9, "wavelength_band_max": 2800e-9, "wavelength_band_count": 41,
+                 "bias_min": 0.5, "bias_max": 3.0, "bias_count": 6, "fem_points_per_wavelength": 6.0}
 
 
 def _resolved(gap: float, grid_step: float) -> bool:
@@ -172,6 +186,33 @@ def check_gap_cells(gap: float, grid_step: float) -> None:
                         f"grid_step <= {need * 1e9:.3f} nm (MEEP resolution >= {1e-6 / need:.0f} px/um), set refine_narrow_gaps: true "
                         f"(that gap alone on a finer grid) or use a wider gap",
                         field="fdtd_gaps")
+
+
+def _check_index_range(spec: "EmissionSpec") -> None:
+    """SpecError if ``wavelength_max`` leaves the range where the insulator's constant refractive index holds."""
+    mat = materials.get(spec.insulator)
+    if "index_wavelength_max" not in mat.properties:
+        return
+    top = mat["index_wavelength_max"]
+    if spec.wavelength_max > top * (1 + 1e-9):
+        raise SpecError(f"EmissionSpec.wavelength_max = {spec.wavelength_max!r} m is beyond {top:.3g} m, the longest wavelength "
+                        f"at which {spec.insulator}'s constant refractive index holds ({mat.source('index_wavelength_max')}); "
+                        f"use wavelength_max <= {top:.3g} m", field="wavelength_max")
+
+
+def _check_band(spec: "EmissionSpec") -> None:
+    """SpecError unless the band of extra wavelengths is empty or a FEM band inside the window."""
+    if spec.wavelength_band_count == 0:
+        return
+    if spec.engine != "fem":
+        raise SpecError(f"EmissionSpec.wavelength_band_count = {spec.wavelength_band_count}: a band of extra wavelengths "
+                        "needs engine: fem (FDTD's frequency monitors are evenly spaced); set wavelength_band_count: 0 "
+                        "or engine: fem", field="wavelength_band_count")
+    lo, hi = spec.wavelength_band_min, spec.wavelength_band_max
+    if not spec.wavelength_min <= lo < hi <= spec.wavelength_max:
+        raise SpecError(f"EmissionSpec.wavelength_band_min/max = {lo!r}/{hi!r} m must satisfy wavelength_min <= band_min "
+                        f"< band_max <= wavelength_max ({spec.wavelength_min!r}-{spec.wavelength_max!r} m); put the "
+                        "band inside the window", field="wavelength_band_min")
 
 
 def _order(spec: Spec, low: str, high: str) -> None:

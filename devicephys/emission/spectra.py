@@ -151,13 +151,18 @@ def photons_per_spike(time, current, quantum_efficiency) -> float:
 
 
 def peak_wavelength(wavelength, spectrum) -> float:
-    """Wavelength [m] of the maximum of ``spectrum``, refined by a parabola through the top three points."""
+    """Wavelength [m] of the maximum of ``spectrum``, refined by the parabola through the top three points.
+
+    The grid may be uneven (a FEM band of extra wavelengths): the parabola is the
+    interpolating one through the three (wavelength, value) points.
+    """
     lam = np.asarray(wavelength, dtype=float)
     y = np.asarray(spectrum, dtype=float)
     i = int(np.argmax(y))
     if 0 < i < len(y) - 1:
-        denom = y[i - 1] - 2 * y[i] + y[i + 1]
-        if denom < 0:
-            shift = 0.5 * (y[i - 1] - y[i + 1]) / denom
-            return float(lam[i] + shift * 0.5 * (lam[i + 1] - lam[i - 1]))
+        (x0, x1, x2), (y0, y1, y2) = lam[i - 1:i + 2], y[i - 1:i + 2]
+        s01, s12 = (y1 - y0) / (x1 - x0), (y2 - y1) / (x2 - x1)
+        curvature = (s12 - s01) / (x2 - x0)
+        if curvature < 0:
+            return float(0.5 * (x0 + x1) - 0.5 * s01 / curvature)
     return float(lam[i])

@@ -80,7 +80,8 @@ def test_fem_engine_result_feeds_the_compact_yield_with_the_cutoff_exact():
     from devicephys.emission.stage import solve_emission
 
     spec = EmissionSpec.device().model_copy(update={"gap_count": 2, "gap_min": 0.4e-9, "gap_max": 0.8e-9,
-                                                    "wavelength_count": 8, "executor": "serial"})
+                                                    "wavelength_count": 8, "wavelength_band_count": 0,
+                                                    "executor": "serial"})
     ds = solve_emission(spec, filament=_filament(), progress=False).data
     assert float(ds["tip_radius"]) == 2e-9 and float(ds["insulator_thickness"]) == 10e-9
     assert json.loads(ds.attrs["device_geometry"])["footprint_radius"] == pytest.approx((170e-9 * 240e-9 / np.pi) ** 0.5)
