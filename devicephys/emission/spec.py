@@ -148,12 +148,12 @@ class EmissionSpec(Spec):
 
 #: The device's operating point: FEM (quantum-corrected) on the filament's stack at 0.2-3 nm, 450-3000 nm
 #: (the window reaches hc/(e V) for V >= 0.41 V; 3 um is the PMMA index's limit, materials.PMMA-IR), with a
-#: band of 30 nm steps over 1.6-2.8 um: at the threshold bias (~0.75 V, cutoff ~1.65 um) the spectrum runs
-#: from the cutoff to its half maximum near 2.5 um, as the gap resonance's radiation resistance falls
+#: band of 30 nm steps over 1.4-2.8 um: at a threshold bias of 0.75-0.85 V (cutoff 1.65-1.46 um) the spectrum
+#: runs from the cutoff to its half maximum near 2.5 um, as the gap resonance's radiation resistance falls
 #: (about lambda^-4).  Each wavelength band of ratio <= 2 gets its own mesh.  The pipeline applies it.
 DEVICE_PRESET = {"engine": "fem", "use_filament": True, "gap_min": 0.2e-9, "gap_max": 3e-9, "gap_count": 5,
                  "wavelength_min": 450e-9, "wavelength_max": 3000e-9, "wavelength_count": 24,
-                 "wavelength_band_min": 1600e-9, "wavelength_band_max": 2800e-9, "wavelength_band_count": 41,
+                 "wavelength_band_min": 1400e-9, "wavelength_band_max": 2800e-9, "wavelength_band_count": 47,
                  "bias_min": 0.5, "bias_max": 3.0, "bias_count": 6, "fem_points_per_wavelength": 6.0}
 
 
