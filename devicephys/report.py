@@ -318,7 +318,7 @@ def write_report(out: Path, summary: dict, sketch: Path | None = None, audit_row
     """Write ``out/report.html`` for the run in ``out``; return its path."""
     out = Path(out)
     body = ["<h1>devicephys report</h1>",
-            "<p>Light-emitting memristive neuron: filament (FEM) → gap emission (FDTD) → compact model → "
+            "<p>Light-emitting memristive neuron: filament (FEM) → gap emission (FDTD or frequency-domain FEM) → compact model → "
             "photonic spiking array. All values SI unless the label says otherwise.</p>"]
     body.append(_device_line(out))
     body.append(_key_numbers(out))
