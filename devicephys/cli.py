@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--from", dest="upstream", default=None,
                             help=f"folder holding the outputs of: {', '.join(stage.needs)}")
         sp.add_argument("--quiet", action="store_true", help="no progress bars")
+        if stage.name == "emission":
+            sp.add_argument("--device", action="store_true",
+                            help="the device's operating-point preset, as 'run' applies it: frequency-domain FEM on "
+                                 "the filament's own stack (reads the filament result under --from)")
         if stage.name == "compact":
             sp.add_argument("--measured", metavar="SWEEP.csv", default=None,
                             help="fit the card to this measured DC sweep instead (format: README, 'Your own measurements')")
@@ -71,14 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     ini.add_argument("--output", "-o", default=None, help="file to write (default: KIND.yaml; '-': standard output)")
     ini.add_argument("--fast", action="store_true", help="the quick preset instead of the default (full) one")
     ini.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ini.add_argument("--device", action="store_true",
+                     help="emission only: the device's operating-point preset (FEM on the filament's stack)")
     return p
 
 
-def _stage_spec(stage: stages.Stage, path: str | None, fast: bool):
+def _stage_spec(stage: stages.Stage, path: str | None, fast: bool, device: bool = False):
     cls = stage.spec_class()
     if path:
+        if device:
+            raise SpecError(f"--device with the spec file {path}: give one of them (write the device preset to a "
+                            f"file with 'devicephys init {stage.name} --device')")
         return cls.from_file(path)
-    return cls.fast() if fast else cls()
+    base = cls.fast() if fast else cls()
+    return cls.device(base) if device else base
 
 
 def _upstream_dirs(stage: stages.Stage, spec, folder: str | None) -> dict[str, Path]:
@@ -109,7 +119,7 @@ def _cmd_stage(args) -> int:
     from devicephys.pipeline import _lock
 
     stage = stages.get(args.command)
-    spec = _stage_spec(stage, args.spec, args.fast)
+    spec = _stage_spec(stage, args.spec, args.fast, getattr(args, "device", False))
     if getattr(args, "measured", None) or getattr(args, "pulses", None):
         spec, upstream = _with_measurements(spec, args)
     else:
@@ -210,7 +220,9 @@ def _cmd_init(args) -> int:
     from devicephys.io import atomic_write_text
     from devicephys.template import template
 
-    text = template(args.kind, fast=args.fast)
+    if args.device and args.kind != "emission":
+        raise SpecError(f"init {args.kind} --device: only the emission stage has a device preset; drop --device")
+    text = template(args.kind, fast=args.fast, device=args.device)
     if args.output == "-":
         print(text, end="")
         return 0

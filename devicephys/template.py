@@ -29,7 +29,7 @@ def spec_class(kind: str):
     return stages.get(kind).spec_class()
 
 
-def template(kind: str, *, fast: bool = False) -> str:
+def template(kind: str, *, fast: bool = False, device: bool = False) -> str:
     """YAML text of the ``kind`` spec at its full (default) or fast preset, every field commented.
 
     Parameters
@@ -39,14 +39,20 @@ def template(kind: str, *, fast: bool = False) -> str:
     fast
         Write the stage's quick preset instead of its default (full) one; the
         pipeline file then selects ``preset: fast`` (its default anyway).
+    device
+        The emission stage's device preset (its ``device`` method) on top of the chosen preset.
     """
     cls = spec_class(kind)
     spec = cls.fast() if fast and hasattr(cls, "fast") else cls()
+    if device:
+        spec = cls.device(spec)
     values = spec.to_dict()
     preset = "fast" if fast else ("default" if kind == "pipeline" else "default (full)")
+    preset += " + device" if device else ""
     purpose = _PURPOSE.get(kind, f"one stage: 'devicephys {kind} FILE --out DIR'")
     lines = [f"# {cls.__name__}: {purpose}.",
-             f"# Written by 'devicephys init {kind}{' --fast' if fast else ''}' at the {preset} preset; "
+             f"# Written by 'devicephys init {kind}{' --fast' if fast else ''}{' --device' if device else ''}' at the "
+             f"{preset} preset; "
              "every field may be removed (it then takes that preset's value).",
              "# Quantities take a number in SI units or a string with a unit, e.g. \"10 nm\", \"300 K\", \"0.44 eV\".",
              f"# All fields, units and limits: 'devicephys schema {kind}'.", ""]

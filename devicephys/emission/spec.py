@@ -126,9 +126,13 @@ class EmissionSpec(Spec):
         return self
 
     @classmethod
-    def device(cls) -> "EmissionSpec":
-        """Preset of the device's operating point (:data:`DEVICE_PRESET`): the FEM on the filament's own stack."""
-        return cls(**DEVICE_PRESET)
+    def device(cls, base: "EmissionSpec | None" = None) -> "EmissionSpec":
+        """Preset of the device's operating point (:data:`DEVICE_PRESET`): the FEM on the filament's own stack.
+
+        ``base`` (default: the full preset) supplies the fields the device preset leaves alone; the
+        pipeline applies the preset the same way on its fast or full preset.
+        """
+        return cls.from_dict({**(base or cls()).to_dict(), **DEVICE_PRESET})
 
     def grid_step_for(self, gap: float) -> float:
         """FDTD grid step [m] of the run at ``gap`` [m]: ``grid_step``, or finer for a narrow gap when refining."""

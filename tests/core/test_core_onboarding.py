@@ -41,6 +41,25 @@ def test_init_writes_the_preset_with_every_field_commented(tmp_path, kind, fast,
     assert cli.main(["validate", str(path), "--kind", kind]) == 0
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_emission_device_preset_is_the_pipelines(tmp_path, fast, capsys):
+    """`init emission --device` and `emission --device` give the emission spec `run` uses on that preset."""
+    from devicephys.emission.spec import EmissionSpec
+    from devicephys.pipeline import PipelineSpec
+
+    want = PipelineSpec(preset="fast" if fast else "full").stage_spec("emission")
+    assert want.engine == "fem" and want.use_filament
+    path = tmp_path / "emission.yaml"
+    assert cli.main(["init", "emission", "--device", "--output", str(path)] + (["--fast"] if fast else [])) == 0
+    assert EmissionSpec.from_file(path) == want
+    stage = cli.stages.get("emission")
+    assert cli._stage_spec(stage, None, fast, device=True) == want
+    with pytest.raises(cli.SpecError, match="--device"):
+        cli._stage_spec(stage, str(path), fast, device=True)
+    assert cli.main(["init", "filament", "--device", "--output", str(tmp_path / "f.yaml")]) == 2
+    assert "drop --device" in capsys.readouterr().err
+
+
 def test_init_refuses_to_overwrite(tmp_path, capsys):
     path = tmp_path / "filament.yaml"
     path.write_text("insulator_thickness: 12 nm\n")
