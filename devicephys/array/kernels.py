@@ -2,9 +2,11 @@
 
 Order of operations in one step ``s`` (the same as Brian2's default schedule):
 
+0. state monitor: the recorded variables at the start of the step (Brian2's ``when='start'``);
 1. state update of every neuron from the values at the start of the step
    (``not_refractory = s - lastspike >= t_ref_steps``; v is frozen while refractory);
 2. threshold: ``v > v_th`` (``x >= 1`` for the blinking neuron) and not refractory;
+   spike sources emit (Poisson: ``u < dt * rate``; generators: their spikes of step s);
 3. spike propagation: each spike adds its synapses' weights to the target
    channels (delay 0: now; delay d: into a ring buffer, applied at step s + d);
    optical synapses draw a Poisson number of photoelectrons first;
@@ -20,8 +22,9 @@ import numba as nb
 import numpy as np
 
 
-KIND = {"lif_cuba": 0, "lif_coba": 1, "blinking": 2}
+KIND = {"lif_cuba": 0, "lif_coba": 1, "blinking": 2, "poisson": 3, "spikegen": 4}
 #: Columns of the per-population coefficient table (see ``simulate._coefficients``).
+#: ``ee``/``ei`` are exp(-dt/tau) (exact decay), or -dt/tau for forward Euler (``method`` 1).
 COEF = ("em", "ae", "ai", "ee", "ei", "er", "tref", "vth", "vreset", "tau_m", "E_e", "E_i", "method",
         "tau0", "V0", "tau_r")
 _C = {name: i for i, name in enumerate(COEF)}
@@ -46,7 +49,30 @@ def _cuba_loop(em, ae, ai, ee, ei, tref, s, v_rest, v, ge, gi, lastspike):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _update_cuba(i0, i1, c, s, v_rest, v, ge, gi, lastspike):
+def _euler_loop(coba, k, ce, ci, tref, e_e, e_i, s, v_rest, v, ge, gi, lastspike):
+    """Forward Euler for v, g_e and g_i in the operation order of Brian2's ``method='euler'`` code.
+
+    Compiled without fastmath (no reassociation, no fused multiply-add), so
+    that each step rounds as Brian2's numpy target does.  ``k = dt/tau_m``,
+    ``ce = -dt/tau_e``, ``ci = -dt/tau_i``.
+    """
+    for i in range(v.size):
+        g_e, g_i, vi = ge[i], gi[i], v[i]
+        if coba:
+            new = k * ((v_rest[i] + (g_e * (e_e - vi) + g_i * (e_i - vi))) - vi) + vi
+        else:
+            new = k * (((g_e + g_i) + v_rest[i]) - vi) + vi
+        v[i] = new if (s - lastspike[i]) >= tref else vi
+        ge[i] = ce * g_e + g_e
+        gi[i] = ci * g_i + g_i
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _update_cuba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike):
+    if c[METHOD] != 0.0:
+        _euler_loop(False, dt / c[TAUM], c[EE], c[EI], np.int64(c[TREF]), 0.0, 0.0, s, v_rest[i0:i1], v[i0:i1],
+                    ge[i0:i1], gi[i0:i1], lastspike[i0:i1])
+        return
     _cuba_loop(c[EM], c[AE], c[AI], c[EE], c[EI], np.int64(c[TREF]), s, v_rest[i0:i1], v[i0:i1], ge[i0:i1],
                gi[i0:i1], lastspike[i0:i1])
 
@@ -68,28 +94,24 @@ def exp_neg(x):
 
 
 @nb.njit(cache=True, fastmath=True, error_model="numpy")
-def _coba_loop(k, tref, e_e, e_i, ee, ei, euler, s, v_rest, v, ge, gi, lastspike):
-    if euler:
-        for i in range(v.size):
-            g_e, g_i, vi = ge[i], gi[i], v[i]
-            new = vi + k * (v_rest[i] - vi + g_e * (e_e - vi) + g_i * (e_i - vi))
-            v[i] = new if (s - lastspike[i]) >= tref else vi
-            ge[i] = g_e * ee
-            gi[i] = g_i * ei
-    else:
-        for i in range(v.size):
-            g_e, g_i, vi = ge[i], gi[i], v[i]
-            gt = 1.0 + g_e + g_i
-            vinf = (v_rest[i] + g_e * e_e + g_i * e_i) / gt
-            new = vinf + (vi - vinf) * exp_neg(k * gt)
-            v[i] = new if (s - lastspike[i]) >= tref else vi
-            ge[i] = g_e * ee
-            gi[i] = g_i * ei
+def _coba_loop(k, tref, e_e, e_i, ee, ei, s, v_rest, v, ge, gi, lastspike):
+    for i in range(v.size):
+        g_e, g_i, vi = ge[i], gi[i], v[i]
+        gt = 1.0 + g_e + g_i
+        vinf = (v_rest[i] + g_e * e_e + g_i * e_i) / gt
+        new = vinf + (vi - vinf) * exp_neg(k * gt)
+        v[i] = new if (s - lastspike[i]) >= tref else vi
+        ge[i] = g_e * ee
+        gi[i] = g_i * ei
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _update_coba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike):
-    _coba_loop(dt / c[TAUM], np.int64(c[TREF]), c[E_E], c[E_I], c[EE], c[EI], c[METHOD] != 0.0, s, v_rest[i0:i1],
+    if c[METHOD] != 0.0:
+        _euler_loop(True, dt / c[TAUM], c[EE], c[EI], np.int64(c[TREF]), c[E_E], c[E_I], s, v_rest[i0:i1], v[i0:i1],
+                    ge[i0:i1], gi[i0:i1], lastspike[i0:i1])
+        return
+    _coba_loop(dt / c[TAUM], np.int64(c[TREF]), c[E_E], c[E_I], c[EE], c[EI], s, v_rest[i0:i1],
                v[i0:i1], ge[i0:i1], gi[i0:i1], lastspike[i0:i1])
 
 
@@ -110,7 +132,7 @@ def _update_blinking(i0, i1, c, s, v_rest, v, ge, gi, x, lastspike):
 def _update(i0, i1, kind, c, dt, s, v_rest, v, ge, gi, x, lastspike, spk_t, spk_i, n):
     """State update of population [i0, i1) and threshold; returns the new spike count."""
     if kind == 0:
-        _update_cuba(i0, i1, c, s, v_rest, v, ge, gi, lastspike)
+        _update_cuba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike)
     elif kind == 1:
         _update_coba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike)
     else:
@@ -128,6 +150,60 @@ def _threshold(i0, i1, kind, c, s, v, x, lastspike, spk_t, spk_i, n):
             spk_i[n] = i
             n += 1
             lastspike[i] = s
+    return n
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _mix(z):
+    """SplitMix64 finaliser (a bijection of uint64 with full avalanche)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def uniform(key, s, i):
+    """Uniform number in [0, 1) from (key, step s, neuron i): counter-based, so independent of run chunking."""
+    z = _mix(np.uint64(key) + np.uint64(s) * _GOLDEN)
+    z = _mix(z ^ (np.uint64(i) * np.uint64(0xD1B54A32D192ED03)))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def seed_key(seed):
+    """Key of the Poisson sources' uniforms from a seed (an int64 >= 0)."""
+    return np.int64(_mix(np.uint64(seed) + _GOLDEN) >> np.uint64(1))
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _poisson(i0, i1, key, s, prob, lastspike, spk_t, spk_i, n):
+    """Poisson sources [i0, i1): spike when u < prob = dt * rate (Brian2's PoissonGroup)."""
+    for i in range(i0, i1):
+        if uniform(key, s, i) < prob[i]:
+            spk_t[n] = s
+            spk_i[n] = i
+            n += 1
+            lastspike[i] = s
+    return n
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _generate(p, s, gen_step, gen_idx, gen_pos, gen_end, lastspike, spk_t, spk_i, n):
+    """Spike generator population p: its scheduled spikes of step s (schedule sorted by step, index)."""
+    k = gen_pos[p]
+    while k < gen_end[p] and gen_step[k] < s:
+        k += 1
+    while k < gen_end[p] and gen_step[k] == s:
+        i = gen_idx[k]
+        spk_t[n] = s
+        spk_i[n] = i
+        n += 1
+        lastspike[i] = s
+        k += 1
+    gen_pos[p] = k
     return n
 
 
@@ -208,7 +284,7 @@ class StepArrays(NamedTuple):
     bounds: np.ndarray        #: int64 (P+1,): population p holds neurons [bounds[p], bounds[p+1])
     kinds: np.ndarray         #: int64 (P,): neuron model of each population (:data:`KIND`)
     coef: np.ndarray          #: float64 (P, len(COEF)): per-population coefficients (:data:`COEF`, SI)
-    v_rest: np.ndarray        #: float64 (N,): resting potential [V]
+    v_rest: np.ndarray        #: float64 (N,): resting potential [V]; for Poisson sources dt * rate [1]
     state: np.ndarray         #: float64 (3, N): rows g_e, g_i [V for CUBA, 1 for COBA], v [V]
     x: np.ndarray             #: float64 (N,): filament state of the blinking neuron [1]
     lastspike: np.ndarray     #: int64 (N,): step of the last spike
@@ -235,6 +311,16 @@ class StepArrays(NamedTuple):
     stdp_par: np.ndarray      #: float64 (5,): STDP table (see :mod:`devicephys.array.plasticity`)
     a_pre: np.ndarray         #: float64 (N,): presynaptic traces
     a_post: np.ndarray        #: float64 (N,): postsynaptic traces
+    rng_key: int              #: key of the counter-based uniforms of the Poisson sources
+    gen_step: np.ndarray      #: int64: spike generator schedule, step of each spike (sorted per population)
+    gen_idx: np.ndarray       #: int64: spike generator schedule, global neuron of each spike
+    gen_pos: np.ndarray       #: int64 (P,): next schedule entry of each population
+    gen_end: np.ndarray       #: int64 (P,): end of each population's schedule entries
+    mon_idx: np.ndarray       #: int64 (R,): neurons of the state monitor
+    mon_var: np.ndarray       #: int64 (V,): monitored variables (0 g_e, 1 g_i, 2 v, 3 x)
+    mon_every: int            #: monitor every this many steps
+    mon_out: np.ndarray       #: float64 (rows, V, R): monitored values
+    n_mon: np.ndarray         #: int64 (1,): rows monitored
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -256,11 +342,18 @@ def run_steps(step0, nsteps, a):
             return k
         if has_stdp:
             decay_traces(a.stdp_par, a.a_pre, a.a_post)
+        _monitor(a, s)
         n0 = n_spk[0]
         n = n0
         for p in range(a.kinds.size):
-            n = _update(bounds[p], bounds[p + 1], a.kinds[p], coef[p], a.dt, s, a.v_rest, v, ge, gi, x, a.lastspike,
-                        a.spk_t, spk_i, n)
+            kind = a.kinds[p]
+            if kind <= 2:
+                n = _update(bounds[p], bounds[p + 1], kind, coef[p], a.dt, s, a.v_rest, v, ge, gi, x, a.lastspike,
+                            a.spk_t, spk_i, n)
+            elif kind == 3:
+                n = _poisson(bounds[p], bounds[p + 1], a.rng_key, s, a.v_rest, a.lastspike, a.spk_t, spk_i, n)
+            else:
+                n = _generate(p, s, a.gen_step, a.gen_idx, a.gen_pos, a.gen_end, a.lastspike, a.spk_t, spk_i, n)
         n_spk[0] = n
         _propagate(s, n0, n, spk_i, a.indptr, a.indices, a.weights, a.dsteps, a.chan, a.mu, state, buf, a.detected)
         if has_stdp:
@@ -294,6 +387,19 @@ def _record(a, s):
             a.rec_v[n_rec[0], r] = a.state[2, rec_idx[r]]
             a.rec_x[n_rec[0], r] = a.x[rec_idx[r]]
         n_rec[0] += 1
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _monitor(a, s):
+    """State monitor: the variables ``a.mon_var`` of ``a.mon_idx`` at the start of step s (s % every == 0)."""
+    if a.mon_idx.size > 0 and s % a.mon_every == 0 and a.n_mon[0] < a.mon_out.shape[0]:
+        row = a.n_mon[0]
+        for q in range(a.mon_var.size):
+            var = a.mon_var[q]
+            for r in range(a.mon_idx.size):
+                j = a.mon_idx[r]
+                a.mon_out[row, q, r] = a.x[j] if var == 3 else a.state[var, j]
+        a.n_mon[0] = row + 1
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -9,7 +9,17 @@ Neuron models (the state update is in :mod:`devicephys.array.kernels`):
     tau_m = R_s C, threshold V_th, reset V_h and refractory = discharge time.
 ``lif_coba``
     dv/dt = (v_rest - v + g_e (E_e - v) + g_i (E_i - v)) / tau_m, g relative to the leak
-    (dimensionless), exponential-Euler (or Euler) for v, exact decay for g.
+    (dimensionless), exponential-Euler for v and exact decay for g; with
+    ``method="euler"`` forward Euler for v and for g (``lif_cuba`` likewise), in
+    Brian2's operation order for its ``method='euler'``.
+``poisson``, ``spikegen``
+    Spike sources (:mod:`devicephys.array.inputs`): independent Poisson trains
+    and given spike times.
+
+The refractory period is counted in whole steps as Brian2 does: a neuron that
+spiked at step s0 is refractory at step s while s - s0 < int((t_ref + 1e-3 dt) / dt).
+A :class:`Subgroup` (``population[a:b]``) is a contiguous slice of a
+population; a :class:`Projection` may start and end on subgroups.
 ``blinking``
     The filament-integrating neuron: v charges as in ``lif_cuba``; the filament
     growth x in [0, 1] obeys dx/dt = 4 sinh^2(v/(2 V_0))/tau_0 - x/tau_r, the
@@ -36,14 +46,14 @@ from devicephys.array.card import DeviceNeuron
 from devicephys.array.plasticity import STDP
 from devicephys.errors import SpecError
 
-MODELS = ("lif_cuba", "lif_coba", "blinking")
+MODELS = ("lif_cuba", "lif_coba", "blinking", "poisson", "spikegen")
 CHANNELS = ("e", "i", "v")
 #: Column order of the per-population parameter table handed to the kernel.
 PARAMS = ("tau_m", "v_th", "v_reset", "t_ref", "tau_e", "tau_i", "E_e", "E_i", "method", "tau0", "V0", "tau_r")
 _DEFAULTS = {"tau_e": 5e-3, "tau_i": 10e-3, "E_e": 0.0, "E_i": -0.08, "method": 0.0,
              "tau0": 1.0, "V0": 1.0, "tau_r": 1.0, "v_th": math.inf}
-#: Integrators for the conductance-based model.
-METHODS = {"exponential_euler": 0.0, "euler": 1.0}
+#: Integrators of the LIF models (``method``).
+METHODS = {"exponential_euler": 0.0, "exact": 0.0, "euler": 1.0}
 
 
 @dataclass
@@ -110,14 +120,52 @@ class Population:
             if values["method"] not in METHODS:
                 raise SpecError(f"Population '{self.name}'.method = {values['method']!r}; choose one of {list(METHODS)}")
             values["method"] = METHODS[values["method"]]
-        values["t_ref"] = float(round(values["t_ref"] / dt))
+        values["t_ref"] = float(refractory_steps(values["t_ref"], dt))
         return np.array([float(values[k]) for k in PARAMS])
+
+    def __getitem__(self, item: slice) -> "Subgroup":
+        """The neurons ``item`` (a slice with step 1) as a :class:`Subgroup`."""
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            raise SpecError(f"Population '{self.name}'[{item!r}]: give a contiguous slice such as [10:20]")
+        start, stop, _ = item.indices(self.size)
+        if stop <= start:
+            raise SpecError(f"Population '{self.name}'[{start}:{stop}] is empty; give start < stop <= {self.size}")
+        return Subgroup(self.name, start, stop)
+
+
+def refractory_steps(t_ref: float, dt: float) -> int:
+    """Refractory period ``t_ref`` [s] in whole steps of ``dt`` [s], as Brian2's ``timestep(t_ref, dt)``.
+
+    ``int((t_ref + 1e-3 dt) / dt)``: the period is truncated to whole steps (a
+    multiple of dt within 1e-3 dt counts as that multiple).
+    """
+    return int((t_ref + 1e-3 * dt) / dt)
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """Neurons ``[start, stop)`` (local indices) of population ``name``."""
+
+    name: str
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
 
 
 def lif_cuba(name: str, size: int, *, tau_m: float, v_rest, v_th: float, v_reset: float, t_ref: float,
-             tau_e: float = 5e-3, tau_i: float = 10e-3, v_init=None) -> Population:
-    """Current-based LIF with exponential synapses (all SI: s, V)."""
+             tau_e: float = 5e-3, tau_i: float = 10e-3, v_init=None, method: str = "exact") -> Population:
+    """Current-based LIF with exponential synapses (all SI: s, V).
+
+    ``method`` is ``"exact"`` (exact integration) or ``"euler"`` (forward Euler for v, g_e and g_i).
+    """
+    if method not in ("exact", "euler"):
+        raise SpecError(f"Population '{name}'.method = {method!r}; choose 'exact' or 'euler'")
     params = dict(tau_m=tau_m, v_th=v_th, v_reset=v_reset, t_ref=t_ref, tau_e=tau_e, tau_i=tau_i)
+    if method == "euler":
+        params["method"] = method
     return Population(name, size, "lif_cuba", params, v_rest, v_reset if v_init is None else v_init)
 
 
@@ -160,11 +208,13 @@ class Projection:
 
     Parameters
     ----------
-    pre, post : str
-        Population names.
+    pre, post : str or Subgroup
+        Population names, or subgroups (``population[a:b]``) of them: the rows
+        of the matrix are then the neurons of the presynaptic slice and
+        ``indices`` count from the start of the postsynaptic slice.
     indptr : ndarray of int64, shape (n_pre + 1,)
     indices : ndarray of int32
-        Local index of the postsynaptic neuron of each synapse.
+        Index of the postsynaptic neuron of each synapse, local to ``post`` (or its slice).
     weights : ndarray of float32 or float
         Increment of the channel per event (V, or 1 for ``lif_coba`` g), or per
         photoelectron for optical projections.
@@ -178,10 +228,13 @@ class Projection:
         For optical links, False marks crosstalk to unintended neighbours.
     plastic : bool
         Weights follow the network's STDP rule (delay must be 0).
+    pre_range, post_range : (int, int) or None
+        Local ``[start, stop)`` of the pre/postsynaptic slice (set from a
+        :class:`Subgroup`); None is the whole population.
     """
 
-    pre: str
-    post: str
+    pre: str | Subgroup
+    post: str | Subgroup
     indptr: np.ndarray
     indices: np.ndarray
     weights: np.ndarray | float
@@ -190,8 +243,14 @@ class Projection:
     mean_photons: np.ndarray | None = None
     intended: np.ndarray | None = None
     plastic: bool = False
+    pre_range: tuple[int, int] | None = None
+    post_range: tuple[int, int] | None = None
 
     def __post_init__(self):
+        if isinstance(self.pre, Subgroup):
+            self.pre, self.pre_range = self.pre.name, (self.pre.start, self.pre.stop)
+        if isinstance(self.post, Subgroup):
+            self.post, self.post_range = self.post.name, (self.post.start, self.post.stop)
         self.indptr = np.ascontiguousarray(self.indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(self.indices, dtype=np.int32)
         n = self.indices.size
@@ -218,6 +277,11 @@ class Projection:
     @property
     def n_synapses(self) -> int:
         return self.indices.size
+
+    def span(self, end: str, size: int) -> tuple[int, int]:
+        """Local ``[start, stop)`` of the ``"pre"`` or ``"post"`` end in a population of ``size`` neurons."""
+        rng = self.pre_range if end == "pre" else self.post_range
+        return (0, size) if rng is None else rng
 
 
 def _per_synapse(value, n: int, dtype, what: str) -> np.ndarray:
@@ -258,19 +322,31 @@ class Network:
                 raise SpecError(f"population name '{item.name}' is used twice; give each a unique name")
             self.populations.append(item)
         elif isinstance(item, Projection):
-            sizes = {p.name: p.size for p in self.populations}
-            for end in (item.pre, item.post):
-                if end not in sizes:
-                    raise SpecError(f"Projection {item.pre}->{item.post}: no population named '{end}'")
-            if item.n_pre != sizes[item.pre]:
-                raise SpecError(f"Projection {item.pre}->{item.post}: indptr has {item.n_pre} rows but "
-                                f"'{item.pre}' has {sizes[item.pre]} neurons")
-            if item.n_synapses and (item.indices.min() < 0 or item.indices.max() >= sizes[item.post]):
-                raise SpecError(f"Projection {item.pre}->{item.post}: a target index is outside [0, {sizes[item.post]})")
+            self._check_projection(item)
             self.projections.append(item)
         else:
             raise TypeError(f"cannot add {type(item).__name__} to a Network")
         return item
+
+    def _check_projection(self, item: Projection) -> None:
+        sizes = {p.name: p.size for p in self.populations}
+        for end in (item.pre, item.post):
+            if end not in sizes:
+                raise SpecError(f"Projection {item.pre}->{item.post}: no population named '{end}'")
+        (a, b), (c, d) = item.span("pre", sizes[item.pre]), item.span("post", sizes[item.post])
+        for name, (lo, hi) in ((item.pre, (a, b)), (item.post, (c, d))):
+            if not 0 <= lo < hi <= sizes[name]:
+                raise SpecError(f"Projection {item.pre}->{item.post}: slice [{lo}:{hi}] is outside population "
+                                f"'{name}' of {sizes[name]} neurons")
+        if item.n_pre != b - a:
+            raise SpecError(f"Projection {item.pre}->{item.post}: indptr has {item.n_pre} rows but "
+                            f"'{item.pre}'[{a}:{b}] has {b - a} neurons")
+        if item.n_synapses and (item.indices.min() < 0 or item.indices.max() >= d - c):
+            raise SpecError(f"Projection {item.pre}->{item.post}: a target index is outside [0, {d - c})")
+
+    def sizes(self) -> dict[str, int]:
+        """Number of neurons of each population."""
+        return {p.name: p.size for p in self.populations}
 
     def offsets(self) -> dict[str, int]:
         """Global index of the first neuron of each population."""

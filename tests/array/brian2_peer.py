@@ -121,3 +121,77 @@ def brian2_stdp(d: dict, duration: float, dt: float):
     w = np.asarray(s.w / b2.volt)
     order = np.lexsort((np.asarray(s.j), np.asarray(s.i)))
     return np.asarray(mon.t / b2.second), np.asarray(mon.i), w[order]
+
+
+def brian2_coba_euler(wiring, gen: dict, duration: float, dt: float, traced=()):
+    """COBA ``wiring`` with forward Euler and a spike-generator drive in Brian2 (numpy target, float64).
+
+    ``gen`` holds ``size``, ``indices``, ``times`` [s] of the generator and its synapses
+    ``pre``, ``post``, ``weight`` onto g_e.  Weights are given as the float64 values
+    the simulator holds (its weights are float32).  The synapse groups are ordered
+    (recurrent excitation, inhibition, then the drive), the order in which the
+    simulator adds the same step's inputs.  Returns (spike steps, indices, traces):
+    ``traces`` maps v [V], ge, gi [1] to (steps, len(traced)) arrays recorded at
+    the start of each step (StateMonitor's default).
+    """
+    import brian2 as b2
+    from devicephys.array.reference import COBA as c
+
+    b2.start_scope()
+    b2.prefs.codegen.target = "numpy"
+    b2.defaultclock.dt = dt * b2.second
+    eqs = """dv/dt = (v_rest - v + ge*(E_e - v) + gi*(E_i - v))/tau_m : volt (unless refractory)
+             dge/dt = -ge/tau_e : 1
+             dgi/dt = -gi/tau_i : 1"""
+    ns = {"tau_m": c["tau_m"] * b2.second, "v_rest": c["v_rest"] * b2.volt, "E_e": c["E_e"] * b2.volt,
+          "E_i": c["E_i"] * b2.volt, "tau_e": c["tau_e"] * b2.second, "tau_i": c["tau_i"] * b2.second,
+          "v_th": c["v_th"] * b2.volt, "v_reset": c["v_reset"] * b2.volt}
+    g = b2.NeuronGroup(wiring.v_init.size, eqs, threshold="v > v_th", reset="v = v_reset",
+                       refractory=c["t_ref"] * b2.second, method="euler", namespace=ns)
+    g.v = wiring.v_init * b2.volt
+    src = b2.SpikeGeneratorGroup(gen["size"], gen["indices"], gen["times"] * b2.second)
+    exc = wiring.pre < wiring.n_excitatory
+    groups = []
+    for k, (pre, post, weight, var, source) in enumerate((
+            (wiring.pre[exc], wiring.post[exc], gen["w_e"], "ge", g),
+            (wiring.pre[~exc], wiring.post[~exc], gen["w_i"], "gi", g),
+            (gen["pre"], gen["post"], gen["weight"], "ge", src))):
+        syn = b2.Synapses(source, g, model="w : 1", on_pre=f"{var} += w", order=k)
+        syn.connect(i=pre, j=post)
+        syn.w = weight
+        groups.append(syn)
+    mon = b2.SpikeMonitor(g)
+    state = b2.StateMonitor(g, ["v", "ge", "gi"], record=np.asarray(traced, dtype=int))
+    net = b2.Network(g, src, *groups, mon, state)
+    net.run(duration * b2.second)
+    steps = np.asarray(np.rint(np.asarray(mon.t / b2.second) / dt), dtype=np.int64)
+    traces = {"v": np.asarray(state.v / b2.volt).T, "ge": np.asarray(state.ge).T, "gi": np.asarray(state.gi).T}
+    return steps, np.asarray(mon.i), traces
+
+
+def brian2_refractory(d: dict, t_ref: np.ndarray, duration: float, dt: float):
+    """Driven current-based neurons (forward Euler), neuron k with refractory period ``t_ref[k]`` [s].
+
+    ``d`` holds tau_m, tau_e, tau_i [s], v_rest, v_th, v_reset [V].  Returns (spike steps, indices).
+    """
+    import brian2 as b2
+
+    b2.start_scope()
+    b2.prefs.codegen.target = "numpy"
+    b2.defaultclock.dt = dt * b2.second
+    eqs = """dv/dt = (v_rest - v + ge + gi)/tau_m : volt (unless refractory)
+             dge/dt = -ge/tau_e : volt
+             dgi/dt = -gi/tau_i : volt
+             v_rest : volt
+             ref : second"""
+    ns = {"tau_m": d["tau_m"] * b2.second, "tau_e": d["tau_e"] * b2.second, "tau_i": d["tau_i"] * b2.second,
+          "v_th": d["v_th"] * b2.volt, "v_reset": d["v_reset"] * b2.volt}
+    g = b2.NeuronGroup(t_ref.size, eqs, threshold="v > v_th", reset="v = v_reset", refractory="ref",
+                       method="euler", namespace=ns)
+    g.v = d["v_reset"] * b2.volt
+    g.v_rest = d["v_rest"] * b2.volt
+    g.ref = t_ref * b2.second
+    mon = b2.SpikeMonitor(g)
+    net = b2.Network(g, mon)
+    net.run(duration * b2.second)
+    return np.asarray(np.rint(np.asarray(mon.t / b2.second) / dt), dtype=np.int64), np.asarray(mon.i)
