@@ -53,7 +53,7 @@ PARAMS = ("tau_m", "v_th", "v_reset", "t_ref", "tau_e", "tau_i", "E_e", "E_i", "
 _DEFAULTS = {"tau_e": 5e-3, "tau_i": 10e-3, "E_e": 0.0, "E_i": -0.08, "method": 0.0,
              "tau0": 1.0, "V0": 1.0, "tau_r": 1.0, "v_th": math.inf}
 #: Integrators of the LIF models (``method``).
-METHODS = {"exponential_euler": 0.0, "exact": 0.0, "euler": 1.0}
+METHODS = {"exponential_euler": 0.0, "euler": 1.0}
 
 
 @dataclass
