@@ -238,3 +238,25 @@ def test_continuation_refuses_another_network():
     other = ref.coba(200, seed=2).network
     with pytest.raises(SpecError, match="continue the same network"):
         simulate(other, 0.005, DT, progress=False, initial=short.final_state)
+
+
+def test_continuation_carries_plastic_weights_and_traces():
+    from devicephys.array.plasticity import STDP
+
+    n_in, n = 20, 22
+    rng = np.random.default_rng(7)
+    net = nw.Network(stdp=STDP(20e-3, 20e-3, 0.2e-3, -0.21e-3, 4e-3))
+    net.add(nw.lif_cuba("all", n, tau_m=10e-3, v_rest=np.concatenate([rng.uniform(-49e-3, -40e-3, n_in),
+                                                                        [-56e-3, -58e-3]]),
+                        v_th=-50e-3, v_reset=-60e-3, t_ref=2e-3, v_init=-60e-3))
+    pre = np.repeat(np.arange(n_in), 2)
+    indptr, indices, w = nw.csr_from_pairs(pre, np.tile([n_in, n_in + 1], n_in), n,
+                                           rng.uniform(0.5e-3, 2.5e-3, pre.size))
+    net.add(nw.Projection("all", "all", indptr, indices, w, 0.0, "e", plastic=True))
+    whole = simulate(net, 0.4, DT, progress=False)
+    a = simulate(net, 0.2, DT, progress=False)
+    b = simulate(net, 0.2, DT, progress=False, initial=a.final_state)
+    assert not np.array_equal(a.synapses["weight"], whole.synapses["weight"])  # weights moved in the second half
+    assert np.array_equal(b.synapses["weight"], whole.synapses["weight"])
+    assert np.array_equal(np.concatenate([a.spike_index, b.spike_index]), whole.spike_index)
+    assert np.array_equal(b.final_state.a_pre, whole.final_state.a_pre)
