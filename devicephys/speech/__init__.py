@@ -14,6 +14,7 @@ frontend
 encode
     The rate code: band energy -> drive voltage of a blinking input neuron.
 classify
-    The photonic classifier on the spectro-temporal image, the ideal network
-    and a logistic-regression baseline.
+    The stacked (3-D) photonic network of :mod:`devicephys.array.stack` on the
+    spectro-temporal image (input, hidden and readout planes), the ideal
+    network, the single-link network and a logistic-regression baseline.
 """

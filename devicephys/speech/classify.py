@@ -1,26 +1,43 @@
-"""Spoken words classified by the photonic network of blinking neurons.
+"""Spoken words classified by the stacked (3-D) photonic network of blinking neurons.
 
-The network is the array stage's two-layer photonic classifier
-(:mod:`devicephys.array.classify`) fed with the speech front end:
+The network is the array stage's stacked network (:mod:`devicephys.array.stack`)
+fed with the speech front end:
 
 1. clip -> log-mel image of 16 bands x 16 word segments
-   (:mod:`devicephys.speech.frontend`); the segment axis is a tapped delay
-   line, so input neuron (b, t) carries band b during segment t;
-2. image -> drive voltages of 256 blinking input neurons on a 16 x 16 grid
-   of pitch p, rate-coded over one presentation (:mod:`devicephys.speech.encode`);
-3. a layer spacing h above, one detector cell per input neuron (the
-   receiver model's Ge photodiode), one sub-detector per word whose gain is
-   the trained weight; one charge integrator per word; the word is the
-   integrator with the largest charge;
-4. every spike sends Poisson photoelectrons into every cell within the
-   coupling radius (the intended link and the optical crosstalk), drawn
-   exactly by :func:`devicephys.array.classify.photon_readout`.
+   (:mod:`devicephys.speech.frontend`);
+2. plane 0: the image drives 256 blinking input neurons on a 16 x 16 grid of
+   pitch p, rate-coded over one presentation (:mod:`devicephys.speech.encode`);
+3. plane 1, a layer spacing h above: a detector cell (the receiver model's Ge
+   photodiode) above every input neuron, fanned out by trained gains onto
+   16 x 16 hidden blinking neurons (the device's spike count versus drive is
+   their nonlinearity);
+4. plane 2, a spacing h above plane 1: a detector cell above every hidden
+   neuron, fanned out onto one charge integrator per word; the word is the
+   integrator with the largest charge.
 
-Weights are multinomial logistic regression trained with the hardware in the
-loop (Poisson photoelectron counts through the expected coupling, crosstalk
-included).  Beside it: the *ideal network* (same spike counts, expected
-photon counts, no crosstalk) and a non-spiking *baseline* (the same logistic
-regression on the front-end image itself).
+Every link draws Poisson photoelectrons with the mean from geometry; every
+source reaches every cell of the plane above (crosstalk within a plane pair),
+input light also reaches plane 2 through plane 1 (crosstalk between layers),
+and every cell counts Poisson dark electrons (:func:`devicephys.array.stack.forward`).
+
+Time.  Speech is temporal, the network is feed-forward: the delay structure
+the task needs is the front end's *tapped delay line* over word segments.
+The word's span is cut into 16 segments and tap t holds the spectrum of
+segment t, so input neuron (band b, tap t) carries band b during segment t
+and the whole spectro-temporal pattern reaches plane 1 in one presentation
+(a time-delay network laid out in space); the hidden neurons see every
+band x time pair at once, and need no recurrence.
+
+Training (:func:`hardware_row`): the *ideal network* (same spike counts and
+device staircase, no photon noise, no crosstalk, no dark electrons) is trained
+first; for each hardware the network is trained with the hardware in the loop
+(:func:`devicephys.array.stack.train`: fresh Poisson draws every epoch,
+crosstalk in the forward pass) twice -- the ideal gains fine-tuned, and from
+random gains -- and the one with the higher accuracy on the *training* clips
+(a fresh hardware draw) is kept; the test clips are not used to choose.
+Beside it: the *single-link* (2-D) network of the same stack (no hidden
+layer) and a non-spiking *baseline* (logistic regression on the front-end
+image itself).
 """
 
 from __future__ import annotations
@@ -31,8 +48,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from devicephys.array import classify as cl
+from devicephys.array import stack as st
 from devicephys.array.card import DeviceNeuron
+from devicephys.errors import SpecError
 from devicephys.speech import dataset, encode, synth
+
+#: Epochs of in-the-loop training: fine-tuning the ideal gains, and from random gains.
+FINE_TUNE_EPOCHS = 10
+SCRATCH_EPOCHS = 20
 
 
 @dataclass(frozen=True)
@@ -79,56 +102,131 @@ def baseline(data: SpeechSplit, seed: int = 0) -> tuple[float, np.ndarray]:
 
 
 @dataclass
-class Trained:
-    """Spike counts of the split and the ideal network's weights (W [inputs, words], b, feature scale)."""
+class Prepared:
+    """Input spike counts of the split, the hidden neurons' transfer and the ideal networks.
+
+    ``scale`` is the largest input spike count [1]; ``ideal3`` / ``ideal2`` the ideal
+    3-D (hidden layer) and single-link weights, ``accuracy3`` / ``accuracy2`` their test accuracies.
+    """
 
     f_train: np.ndarray
     f_test: np.ndarray
-    ideal: tuple[np.ndarray, np.ndarray, float]
-    ideal_accuracy: float
+    scale: float
+    transfer: st.Transfer
+    side: int
+    hidden_side: int
+    ideal3: st.Weights
+    ideal2: st.Weights
+    accuracy3: float
+    accuracy2: float
 
 
-def train_ideal(neuron: DeviceNeuron, data: SpeechSplit, seed: int = 0) -> Trained:
-    """Rate-code the split and train the ideal network on the expected spike counts."""
-    ftr = encode.spike_counts(data.x_train, neuron)
-    fte = encode.spike_counts(data.x_test, neuron)
-    w, b, scale = cl.train(ftr, data.y_train, seed)
-    return Trained(ftr, fte, (w, b, scale), cl.ideal_accuracy(fte, data.y_test, w, b, scale))
+def image_side(n_inputs: int) -> int:
+    """Side of the square input plane for ``n_inputs`` image values (bands x segments)."""
+    side = int(round(math.sqrt(n_inputs)))
+    if side * side != n_inputs:
+        raise SpecError(f"speech images have {n_inputs} values; the input plane needs n_bands = n_frames "
+                        f"(a square image)")
+    return side
 
 
-def photonic_row(neuron: DeviceNeuron, data: SpeechSplit, trained: Trained, hw: cl.Hardware, *, seed: int = 0,
-                 copies: int = 2) -> dict:
-    """Accuracy of the hardware-in-the-loop network (and of the ideal weights run naively) on ``hw``."""
-    side = int(round(math.sqrt(data.x_train.shape[1])))
-    n_cls = len(data.words)
-    k = cl.cell_coupling(side, hw, neuron)
+def prepare(neuron: DeviceNeuron, data: SpeechSplit, *, hidden_side: int = 16, seed: int = 0) -> Prepared:
+    """Rate-code the split and train the ideal 3-D and single-link networks (no noise, no crosstalk, no dark electrons)."""
+    hw = cl.Hardware()
+    ftr, fte = encode.spike_counts(data.x_train, neuron, hw), encode.spike_counts(data.x_test, neuron, hw)
+    scale = float(ftr.max()) or 1.0
+    f = st.transfer_of(neuron, hw)
+    side = image_side(data.x_train.shape[1])
+    ideal = st.Stack(hw, hidden_side=hidden_side).ideal()
+    op = st.optics_of(ideal, neuron, side)
+    w3 = st.train(ftr, data.y_train, op, f, ideal.hw, scale=scale, n_hidden=hidden_side**2, seed=seed)
+    w2 = st.train(ftr, data.y_train, op, f, ideal.hw, scale=scale, n_hidden=0, seed=seed)
+    return Prepared(ftr, fte, scale, f, side, hidden_side, w3, w2,
+                    st.accuracy(fte, data.y_test, w3, op, f, ideal.hw, scale),
+                    st.accuracy(fte, data.y_test, w2, op, f, ideal.hw, scale))
+
+
+def train_in_loop(prep: Prepared, y: np.ndarray, op: st.Optics, hw: cl.Hardware, start: st.Weights,
+                  seed: int = 0) -> tuple[st.Weights, str]:
+    """Gains trained with ``hw`` in the loop: ``start`` fine-tuned or random gains, the better on the training clips."""
+    args = (prep.f_train, y, op, prep.transfer, hw)
+    n_hidden = 0 if start.w1 is None else start.w1.shape[1]
+    tuned = st.train(*args, scale=prep.scale, start=start, epochs=FINE_TUNE_EPOCHS, seed=seed + 1)
+    fresh = st.train(*args, scale=prep.scale, n_hidden=n_hidden, epochs=SCRATCH_EPOCHS, seed=seed + 1)
+    score = [st.accuracy(prep.f_train, y, w, op, prep.transfer, hw, prep.scale, seed=seed + 3) for w in (tuned, fresh)]
+    if score[0] >= score[1]:
+        return tuned, f"ideal gains fine-tuned, {FINE_TUNE_EPOCHS} epochs"
+    return fresh, f"from random gains, {SCRATCH_EPOCHS} epochs"
+
+
+def _plane_two_photoelectrons(prep: Prepared, wt: st.Weights, op: st.Optics, hw: cl.Hardware, seed: int) -> float:
+    """Mean photoelectrons per test clip reaching the plane-2 cells (hidden spikes and skip light) [1]."""
     rng = np.random.default_rng(seed)
-    feats = cl.noisy_features(trained.f_train, k, hw, rng, n_classes=n_cls, copies=copies)
-    wa, ba, sa = cl.train(feats, np.tile(data.y_train, copies), seed)
-    pred = np.argmax(cl.photon_readout(trained.f_test, wa, ba, sa, k, hw, rng), axis=1)
-    naive = np.argmax(cl.photon_readout(trained.f_test, *trained.ideal, k, hw, rng), axis=1)
-    pps = neuron.photons_per_spike if hw.photons_per_spike is None else hw.photons_per_spike
-    return {"pitch": hw.pitch, "layer_spacing": hw.layer_spacing, "photons_per_spike": float(pps),
-            "photons_from": "card" if hw.photons_per_spike is None else "override",
-            "photoelectrons_per_spike_intended": float(np.mean(np.diag(k))),
-            "crosstalk_ratio": float((k.sum() - np.trace(k)) / np.trace(k)),
-            "input_spikes_per_clip": float(trained.f_test.sum(axis=1).mean()),
-            "accuracy": float(np.mean(pred == data.y_test)), "accuracy_naive": float(np.mean(naive == data.y_test)),
-            "ideal_accuracy": trained.ideal_accuracy, "n_test": int(data.y_test.size),
-            "confusion": confusion(pred, data.y_test, n_cls).tolist()}
+    _, _, a1, _ = st.forward(prep.f_test, wt, op, prep.transfer, hw, rng, prep.scale, keep=True)
+    mean2 = prep.transfer(a1) @ op.k2
+    if op.k02 is not None:
+        mean2 = mean2 + st.expected_inputs(prep.f_test, op)[1]
+    return float(mean2.sum(axis=1).mean())
 
 
-def sweep(neuron: DeviceNeuron, data: SpeechSplit, grid, *, seed: int = 0, copies: int = 2,
-          progress: bool = True) -> list[dict]:
-    """One :func:`photonic_row` per (pitch [m], layer spacing [m], photons per spike or None) in ``grid``."""
-    trained = train_ideal(neuron, data, seed)
-    it = grid
-    if progress:
-        from tqdm.auto import tqdm
+def hardware_row(neuron: DeviceNeuron, data: SpeechSplit, prep: Prepared, pitch: float, spacing: float,
+                 photons_per_spike: float | None, *, single_link: bool = False, seed: int = 0) -> dict:
+    """One accuracy row of the stacked network on one hardware (pitch [m], layer spacing [m] of both links,
+    photons per spike or None for the card's); with ``single_link`` also the 2-D network's accuracy."""
+    hw = cl.Hardware(pitch=pitch, layer_spacing=spacing, photons_per_spike=photons_per_spike)
+    op = st.optics_of(st.Stack(hw, hidden_side=prep.hidden_side), neuron, prep.side)
+    y, yte = data.y_train, data.y_test
+    wt, how = train_in_loop(prep, y, op, hw, prep.ideal3, seed)
+    rng = np.random.default_rng(seed + 2)
+    pred = np.argmax(st.forward(prep.f_test, wt, op, prep.transfer, hw, rng, prep.scale), axis=1)
+    acc = float(np.mean(pred == yte))
+    k1, n = op.k1, int(yte.size)
+    pps = neuron.photons_per_spike if photons_per_spike is None else float(photons_per_spike)
+    row = {"network": f"3-D (16 x 16 input, {prep.hidden_side} x {prep.hidden_side} hidden, readout planes)",
+           "pitch": pitch, "layer_spacing": spacing, "photons_per_spike": float(pps),
+           "photons_from": "card" if photons_per_spike is None else "override",
+           "photoelectrons_per_spike_intended": op.mu1,
+           "crosstalk_ratio": float((k1.sum() - np.trace(k1)) / np.trace(k1)),
+           "skip_crosstalk_ratio": float(op.k02.sum() / np.trace(op.k2)) if op.k02 is not None else 0.0,
+           "dark_electrons_per_cell": op.dark,
+           "input_spikes_per_clip": float(prep.f_test.sum(axis=1).mean()),
+           "photoelectrons_per_clip": float((prep.f_test @ k1).sum(axis=1).mean()),
+           "photoelectrons_per_clip_plane2": _plane_two_photoelectrons(prep, wt, op, hw, seed + 4),
+           "accuracy": acc,
+           "accuracy_naive": st.accuracy(prep.f_test, yte, prep.ideal3, op, prep.transfer, hw, prep.scale, seed + 2),
+           "ideal_accuracy": prep.accuracy3, "standard_error": binomial_sigma(acc, n), "n_test": n,
+           "in_loop_training": how, "hidden_gain_needed": st.required_gain(wt, op, neuron, hw, prep.scale),
+           "confusion": confusion(pred, yte, len(data.words)).tolist()}
+    if single_link:
+        w2, _ = train_in_loop(prep, y, op, hw, prep.ideal2, seed)
+        row.update(accuracy_2d=st.accuracy(prep.f_test, yte, w2, op, prep.transfer, hw, prep.scale, seed + 2),
+                   ideal_accuracy_2d=prep.accuracy2)
+    return row
 
-        it = tqdm(grid, desc="speech: hardware sweep", unit="point")
-    return [photonic_row(neuron, data, trained, cl.Hardware(pitch=p, layer_spacing=h, photons_per_spike=n),
-                         seed=seed, copies=copies) for p, h, n in it]
+
+def sweep(neuron: DeviceNeuron, data: SpeechSplit, grid, *, seed: int = 0, progress: bool = True,
+          hidden_side: int = 16) -> list[dict]:
+    """One :func:`hardware_row` per (pitch [m], layer spacing [m], photons per spike or None, single_link)."""
+    with _one_blas_thread():
+        prep = prepare(neuron, data, hidden_side=hidden_side, seed=seed)
+        it = grid
+        if progress:
+            from tqdm.auto import tqdm
+
+            it = tqdm(grid, desc="speech: hardware sweep", unit="point")
+        return [hardware_row(neuron, data, prep, p, h, n, single_link=two_d, seed=seed) for p, h, n, two_d in it]
+
+
+def _one_blas_thread():
+    """BLAS on one thread while training: the products are small (128 x 256 by 256 x 256), and on a busy
+    2-core machine two BLAS threads made the sweep about 5 times slower than one (617 s against 123 s)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn's dependency; without it BLAS keeps its own setting
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def binomial_sigma(p: float, n: int) -> float:

@@ -7,13 +7,14 @@ and the neuron blinks at the rate the set-time law gives for that drive over
 one presentation.  The time axis of the word is laid out across the input
 neurons: the front end's ``n_frames`` segments act as a tapped delay line
 (tap t holds the spectrum of the t-th segment of the word), so the whole
-spectro-temporal pattern reaches the detector layer in one presentation.
+spectro-temporal pattern reaches the stack's plane 1 in one presentation
+(the delay structure the task needs in time; see :mod:`devicephys.speech.classify`).
 
 Why a rate code and not a latency code:
 
-* the readout of the photonic network is a charge integrator per class that
-  sums photoelectrons over the presentation; what it can use is the *number*
-  of spikes, not their timing;
+* every stage of the stacked network sums photoelectrons on a charge
+  integrator over the presentation (a hidden neuron's capacitor, a class
+  integrator); what it can use is the *number* of spikes, not their timing;
 * every spike delivers a Poisson number of photoelectrons with a small mean
   (below one per spike at the card's photon yield), so a value carried by
   one spike's arrival time (latency code) would be lost in that noise, while
