@@ -15,6 +15,9 @@ receiver, budget
 network
     Populations (LIF current/conductance-based, threshold-switch LIF, blinking
     neuron) and sparse synaptic projections (CSR, delays, optical links).
+inputs, monitors
+    Poisson and spike-generator input populations; state monitors of any
+    variable and population rates (Brian2's conventions).
 plasticity
     Pair-based STDP on any projection (optical included).
 optics
