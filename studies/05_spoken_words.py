@@ -113,7 +113,7 @@ def plot(rows, base, words, path):
                    color="C0", capsize=2, label="3-D, in the loop")
     ax[0].plot(x, [r["accuracy_naive"] * 100 for r in at_ref], "x--", color="C1", label="3-D, ideal gains (naive)")
     two_d = [r for r in at_ref if "accuracy_2d" in r]
-    ax[0].plot([r["photons_per_spike"] for r in two_d], [r["accuracy_2d"] * 100 for r in two_d], "s:", color="C3",
+    ax[0].plot([r["photons_per_spike"] for r in two_d], [r["accuracy_2d"] * 100 for r in two_d], "s", color="C3",
                label="2-D single link, in the loop")
     ax[0].set_xscale("log")
     ax[0].set_xlabel(f"photons per spike (pitch {p0 * 1e6:g} um, h {h0 * 1e6:g} um)")
@@ -121,6 +121,9 @@ def plot(rows, base, words, path):
     ax[1].set_xlabel(f"pitch_um (h {h0 * 1e6:g} um)")
     _series(ax[2], rows, "layer_spacing", 1e6, lambda r: r["pitch"] == p0, budgets)
     ax[2].set_xscale("log")
+    spacings = sorted({r["layer_spacing"] * 1e6 for r in rows if r["pitch"] == p0})
+    ax[2].set_xticks(spacings, [f"{v:g}" for v in spacings])
+    ax[2].minorticks_off()
     ax[2].set_xlabel(f"layer_spacing_um (pitch {p0 * 1e6:g} um)")
     for a in ax[:3]:
         a.axhline(rows[0]["ideal_accuracy"] * 100, color="k", lw=1, label="ideal 3-D network")
