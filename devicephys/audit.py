@@ -16,6 +16,7 @@ as the first table of ``report.html``.  Each row is one constraint:
 * photon budget: the array's photons per spike is the card's;
 * solver fallbacks: the filament result counts the steps its solver forced or accepted
   without convergence.
+* Ag occupancy: the filament's transport held at most one Ag atom per site of the channel.
 
 A row's status is ``pass``, ``fail`` or ``unknown`` (the data to decide it is missing).
 Under ``strict`` a failing row is an error; otherwise it is a red row.
@@ -37,6 +38,8 @@ PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 COPY_RTOL = 1e-6
 #: Filament-result counters of solver fallbacks (see the filament stage's solver statistics).
 FALLBACK_COUNTERS = ("solver_forced_steps", "solver_unconverged_accepted", "solver_staggered_fallbacks")
+#: Ag occupancy above 1 by more than this fails the occupancy row (rounding of the lattice-gas step) [1].
+OCCUPANCY_TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,17 @@ def solver_fallbacks(filament) -> Row:
     return Row(joint, text, PASS if total == 0 else FAIL, str(total), "0", detail)
 
 
+def silver_occupancy(filament) -> Row:
+    """The filament's Ag transport stayed within one atom per site (c_i + c_m <= 1 on the channel)."""
+    joint, text = "filament", "Ag occupancy c_i + c_m <= 1 (one atom per site)"
+    peak = None if filament is None else filament.attrs.get("silver_occupancy_peak")
+    if peak is None:
+        return Row(joint, text, UNKNOWN, "-", "1", "the filament result does not record its Ag occupancy")
+    ok = float(peak) <= 1.0 + OCCUPANCY_TOL
+    return Row(joint, text, PASS if ok else FAIL, f"{float(peak):.3g}", "1",
+               "" if ok else "ions piled up beyond one per site (dilute transport); site_exclusion: true bounds it")
+
+
 def audit(out: Path) -> list[Row]:
     """Every row of the joint audit of the pipeline run in ``out``."""
     out = Path(out)
@@ -219,7 +233,8 @@ def audit(out: Path) -> list[Row]:
     array = _load_nc(out / "array" / "array.nc")
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
-            photon_budget(card, array), solver_fallbacks(filament), *published_ranges(card, filament)]
+            photon_budget(card, array), solver_fallbacks(filament), silver_occupancy(filament),
+            *published_ranges(card, filament)]
 
 
 def write_audit(out: Path, rows: list[Row]) -> Path:

@@ -7,7 +7,17 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
 :mod:`devicephys.filament.solve` and read back on the axis:
 
     ∂c_i/∂t = −∂J/∂z − R_red,   ∂c_m/∂t = R_red − R_dis,   ∂c_s/∂t = R_dis,
-    J = c_i (v_MG + v_S) − D ∂c_i/∂z,
+    J = c_i (v_MG + v_S) − D ∂c_i/∂z                (dilute, the default),
+    J = c_i (1 − θ) (v_MG + v_S) − D ∂c_i/∂z        (θ = c_i + c_m, lattice gas),
+
+* site exclusion (``exclusion=True``): an ion hops only onto a free site, so
+  the flux carries the free fraction 1 − θ of the site it enters (a lattice
+  gas; the discrete edge flux is a c_i (1 − θ_i+1) − b c_i+1 (1 − θ_i)).
+  Every fraction is a volume fraction of the channel, and θ = c_i + c_m stays
+  in [0, 1]: ions queue in front of the cathode instead of piling up without
+  bound when they arrive faster than they reduce (v_MG / h ≈ 10¹³ /s
+  barrier-less against k_r = 10⁷ /s).  The dilute form is valid only while θ
+  stays well below 1; the filament stage records the peak θ it reached,
 
 * Mott–Gurney drift v_MG = a ν [exp(−(E_a − q a E/2)⁺/k_B T) − exp(−(E_a + q a E/2)/k_B T)]
   (= 2 a ν e^(−E_a/k_B T) sinh(q a E / 2 k_B T) until the field removes the
@@ -33,8 +43,12 @@ electrode acts as part of it (its ions are held at c_src under forward
 field, at 0 otherwise).  Discretisation: vertex-centred finite volumes on the axis nodes of
 the FE mesh with Scharfetter–Gummel fluxes (exact for constant drift and
 diffusion on an edge; stable at any Péclet number); backward Euler with the
-local reactions eliminated exactly, so that the step is one tridiagonal
-solve, conserves mass to rounding and keeps all fractions non-negative.
+local reactions eliminated exactly: one tridiagonal solve for the dilute
+form; for the lattice gas a tridiagonal Newton solve
+for c_i (on the box 0 ≤ c_i, θ ≤ 1, with a backtracking line search), and
+c_i is then taken from the flux form at the converged iterate, so that Ag is
+conserved to rounding and the fractions stay in [0, 1] to the Newton
+tolerance.
 """
 
 from __future__ import annotations
@@ -47,6 +61,14 @@ from scipy.linalg import solve_banded
 from devicephys.units import e, k_B
 
 _EPS = 1e-3
+_NEWTON_MAX = 40
+_MAX_HALVINGS = 6  # internal sub-steps (up to 2**6) before the caller is asked for a shorter step
+_NEWTON_TOL = 1e-12  # [1] accuracy of the ion fractions of the implicit step
+_STALL_TOL = 1e-9  # [1] accepted when the residual no longer falls (rounding of rows with v dt / h >> 1)
+
+
+class TransportError(RuntimeError):
+    """The backward-Euler channel step did not converge (take a shorter step)."""
 
 
 @dataclass(frozen=True)
@@ -131,9 +153,15 @@ class ChannelTransport:
         condition): under forward bias ions enter at c_src v, at zero bias c
         relaxes towards c_src, and the contact node itself may turn metallic
         when the filament reaches the electrode.
+    exclusion
+        True: a lattice gas (a hop needs a free site, c_i + c_m <= 1; Newton
+        step).  False: the dilute Nernst–Planck (one linear solve per step),
+        valid only while c_i + c_m stays well below 1; :meth:`step` then
+        leaves the occupancy unbounded and the caller reports its peak.
     """
 
-    def __init__(self, z: np.ndarray, law: HoppingLaw, source: float | None, threshold: float | None = None):
+    def __init__(self, z: np.ndarray, law: HoppingLaw, source: float | None, threshold: float | None = None,
+                 exclusion: bool = False):
         self.z = np.asarray(z, dtype=float)
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
@@ -141,7 +169,7 @@ class ChannelTransport:
         self.volume = np.zeros_like(self.z)
         self.volume[:-1] += self.h / 2
         self.volume[1:] += self.h / 2
-        self.law, self.source, self.threshold = law, source, threshold
+        self.law, self.source, self.threshold, self.exclusion = law, source, threshold, exclusion
 
     def edge_fluxes(self, c: np.ndarray, E_edge: np.ndarray, T: np.ndarray):
         """Coefficients (a, b) with edge flux J_i+½ = a_i c_i − b_i c_i+1 [m/s · c]."""
@@ -192,22 +220,74 @@ class ChannelTransport:
         return w.astype(float)
 
     def step(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray, E_edge: np.ndarray, T: np.ndarray,
-             dt: float, w: np.ndarray):
+             dt: float, w: np.ndarray, _depth: int = 0):
         """Advance ions c_i, metal c_m and dissolved pool c_s by ``dt`` [s].
 
         E_edge [V/m] on the edges, T [K] on the nodes, ``w`` from :meth:`reduction_weight`.
-        Returns (c_i, c_m, c_s) at the new time.
+        Returns (c_i, c_m, c_s) at the new time.  A hop needs a free site: the
+        edge flux is a c_i (1 − θ_i+1) − b c_i+1 (1 − θ_i) with θ = c_i + c_m the
+        occupied fraction of the channel (a lattice gas with exclusion), so
+        c_i + c_m stays in [0, 1].  The backward-Euler system is solved by Newton;
+        :class:`TransportError` when it does not converge (the caller halves dt).
         """
+        if not self.exclusion:
+            return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w)
         a, b = self.edge_fluxes(c_i, E_edge, T)
         k_red = self.law.reduction_rate * w
         k_dis = self.law.dissolution_rate(T) / (c_m + _EPS)  # R_dis = k_dis c_m, linearised
         denom = 1.0 + dt * k_dis
-        n = c_i.size
-        ab = np.zeros((3, n))
-        diag = self.volume / dt + self.volume * k_red
-        diag[:-1] += a
-        diag[1:] += b
-        ab[1] = diag
+        # θ(x) = x + c_m_new(x) = alpha x + beta, with c_m_new = (c_m + dt k_red x) / denom
+        alpha, beta = 1.0 + dt * k_red / denom, c_m / denom
+        a0 = b0 = 0.0
+        if self.source is not None:
+            a0, b0 = self._reservoir_exchange(E_edge[0], T[0])
+        fixed = self._clamp_anode_metal(c_m, E_edge, T)
+        x = np.clip(c_i, 0.0, None).copy()
+        if fixed is not None:
+            x[fixed[0]] = fixed[1]
+        args = (c_i, a, b, a0, b0, alpha, beta, k_red, dt, fixed)
+        upper = np.maximum((1.0 - beta) / alpha, c_i)  # θ ≤ 1 (or no fuller than it was)
+        if fixed is not None:
+            upper[fixed[0]] = np.maximum(upper[fixed[0]], fixed[1])
+        res, ab = self._residual(x, *args)
+        for _ in range(_NEWTON_MAX):
+            dx = self._newton_direction(x, res, ab, upper)
+            scale = np.abs(ab[1])  # rows in units of the node's fraction
+            norm, lam = np.linalg.norm(res / scale), 1.0
+            while True:  # backtracking on the projected step: the residual must fall
+                trial, _ = self._projected(x, lam * dx, upper)
+                res_t, ab_t = self._residual(trial, *args)
+                if np.linalg.norm(res_t / scale) <= norm or lam < 1e-3:
+                    break
+                lam /= 2
+            stalled = np.linalg.norm(res_t / scale) >= norm  # at the rounding floor of the stiff rows
+            x, res, ab = trial, res_t, ab_t
+            error = np.max(np.abs(res / ab[1]))  # each node's fraction to this accuracy
+            if error <= _NEWTON_TOL or (stalled and error <= _STALL_TOL):
+                break
+        else:
+            if _depth < _MAX_HALVINGS:  # two backward-Euler half steps (E, T and w held)
+                half = self.step(c_i, c_m, c_s, E_edge, T, dt / 2, w, _depth + 1)
+                return self.step(*half, E_edge, T, dt / 2, w, _depth + 1)
+            raise TransportError(f"channel transport: Newton did not converge in {_NEWTON_MAX} iterations at "
+                                 f"dt = {dt:g} s")
+        # The ions from the flux form at the converged x: Ag is conserved to rounding, whatever the residual.
+        ci_new = x - dt * res / self.volume
+        if fixed is not None:
+            ci_new[fixed[0]] = x[fixed[0]]
+        cm_new = (c_m + dt * k_red * x) / denom
+        cs_new = c_s + dt * k_dis * cm_new
+        return ci_new, cm_new, cs_new
+
+    def _dilute_step(self, c_i, c_m, c_s, E_edge, T, dt, w):
+        """The step without site exclusion: J = c_i v − D ∂c_i/∂z, one tridiagonal solve (c_m capped at 1)."""
+        a, b = self.edge_fluxes(c_i, E_edge, T)
+        k_red = self.law.reduction_rate * w
+        k_dis = self.law.dissolution_rate(T) / (c_m + _EPS)  # R_dis = k_dis c_m, linearised
+        ab = np.zeros((3, c_i.size))
+        ab[1] = self.volume / dt + self.volume * k_red
+        ab[1, :-1] += a
+        ab[1, 1:] += b
         ab[0, 1:] = -b          # row i, column i+1
         ab[2, :-1] = -a         # row i+1, column i
         rhs = self.volume * c_i / dt
@@ -215,37 +295,88 @@ class ChannelTransport:
             a0, b0 = self._reservoir_exchange(E_edge[0], T[0])
             ab[1, 0] += b0
             rhs[0] += a0 * self.source
-            self._clamp_anode_metal(ab, rhs, c_m, E_edge, T)
+            fixed = self._clamp_anode_metal(c_m, E_edge, T)
+            if fixed is not None:
+                nodes, value = fixed
+                ab[1, nodes], rhs[nodes] = 1.0, value
+                ab[0, nodes[nodes + 1 < c_i.size] + 1] = 0.0
+                ab[2, nodes[nodes > 0] - 1] = 0.0
         ci_new = np.maximum(solve_banded((1, 1), ab, rhs), 0.0)
-        cm_new = (c_m + dt * k_red * ci_new) / denom
+        cm_new = (c_m + dt * k_red * ci_new) / (1.0 + dt * k_dis)
         cs_new = c_s + dt * k_dis * cm_new
-        # A full channel (c_m = 1) takes no more metal: the excess goes back to the ions (mass conserved).
-        excess = np.maximum(cm_new - 1.0, 0.0)
+        excess = np.maximum(cm_new - 1.0, 0.0)  # a full channel takes no more metal: back to the ions
         return ci_new + excess, cm_new - excess, cs_new
 
-    def _clamp_anode_metal(self, ab: np.ndarray, rhs: np.ndarray, c_m: np.ndarray, E_edge: np.ndarray,
-                           T: np.ndarray) -> None:
+    def _residual(self, x, c_old, a, b, a0, b0, alpha, beta, k_red, dt, fixed):
+        """Residual [m · c / s] of the backward-Euler balance at ion fractions ``x`` and its tridiagonal Jacobian."""
+        theta = alpha * x + beta
+        free = np.clip(1.0 - theta, 0.0, 1.0)
+        dfree = np.where(theta <= 1.0, -alpha, 0.0)  # d free_i / d x_i (from below at θ = 1: x stays in its box)
+        flux = a * x[:-1] * free[1:] - b * x[1:] * free[:-1]
+        res = self.volume * ((x - c_old) / dt + k_red * x)
+        res[:-1] += flux
+        res[1:] -= flux
+        diag = self.volume * (1.0 / dt + k_red)
+        d_lo = a * free[1:] - b * x[1:] * dfree[:-1]     # d flux / d x_i
+        d_hi = a * x[:-1] * dfree[1:] - b * free[:-1]    # d flux / d x_i+1
+        diag[:-1] += d_lo
+        diag[1:] -= d_hi
+        ab = np.zeros((3, x.size))
+        ab[1] = diag
+        ab[0, 1:] = d_hi        # row i, column i+1
+        ab[2, :-1] = -d_lo      # row i+1, column i
+        if self.source is not None:  # oxidation needs a free site at the first node; return needs none
+            res[0] -= a0 * self.source * free[0] - b0 * x[0]
+            ab[1, 0] += -a0 * self.source * dfree[0] + b0
+        if fixed is not None:
+            nodes, value = fixed
+            res[nodes] = x[nodes] - value
+            ab[1, nodes] = 1.0
+            ab[0, nodes[nodes + 1 < x.size] + 1] = 0.0
+            ab[2, nodes[nodes > 0] - 1] = 0.0
+        return res, ab
+
+    @staticmethod
+    def _newton_direction(x, res, ab, upper):
+        """Newton step with the nodes held that sit on a bound of their box and would leave it (active set)."""
+        dx = solve_banded((1, 1), ab, -res)
+        held = ((x >= upper) & (dx > 0)) | ((x <= 0.0) & (dx < 0))
+        if not held.any():
+            return dx
+        ab, rhs = ab.copy(), -res.copy()
+        nodes = np.flatnonzero(held)
+        ab[1, nodes], rhs[nodes] = 1.0, 0.0
+        ab[0, nodes[nodes + 1 < x.size] + 1] = 0.0
+        ab[2, nodes[nodes > 0] - 1] = 0.0
+        return solve_banded((1, 1), ab, rhs)
+
+    @staticmethod
+    def _projected(x, dx, upper):
+        """x + dx projected onto the box 0 ≤ x ≤ ``upper`` (Newton on a box); returns (x, change)."""
+        new = np.clip(x + dx, 0.0, upper)
+        return new, float(np.max(np.abs(new - x)))
+
+    def _clamp_anode_metal(self, c_m: np.ndarray, E_edge: np.ndarray, T: np.ndarray):
         """A metal stub connected to the active electrode (and not bridged) is part of that electrode.
 
-        Its ion fraction is c_src when the field at its tip drives ions off it
-        (E > k_B T / (q a), drift beats diffusion over one hop), else 0.
+        Returns (nodes, value) with the ion fraction held on the stub: c_src
+        (at most the stub's free fraction 1 − c_m) when the field at its tip
+        drives ions off it (E > k_B T / (q a), drift beats diffusion over one
+        hop), else 0; None when there is no such stub.
         """
-        if self.threshold is None:
-            return
+        if self.threshold is None or self.source is None:
+            return None
         metal = c_m >= self.threshold
         stub = self.connected(metal, from_top=False)
         if not stub.any() or stub.all() or self.connected(metal, from_top=True)[0]:
-            return
+            return None
         tip = int(np.flatnonzero(stub)[-1])
         e_min = k_B * T[tip] / (e * self.law.hop_distance)
+        nodes = np.flatnonzero(stub)
         value = self.source if tip < E_edge.size and E_edge[tip] > e_min else 0.0
-        for i in np.flatnonzero(stub):
-            ab[1, i] = 1.0
-            if i + 1 < ab.shape[1]:
-                ab[0, i + 1] = 0.0
-            if i > 0:
-                ab[2, i - 1] = 0.0
-            rhs[i] = value
+        if not self.exclusion:
+            return nodes, np.full(nodes.size, value)
+        return nodes, np.minimum(value, np.clip(1.0 - c_m[nodes], 0.0, 1.0))
 
     def mass(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray) -> float:
         """∫ (c_i + c_m + c_s) dz [m] (Ag volume per channel cross-section)."""

@@ -230,6 +230,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     ds.attrs["unknowns"] = model.unknowns
     ds.attrs.update(model.solver_statistics())
     ds.attrs.update(model.temperature_flags())
+    ds.attrs.update(model.occupancy_flags())
     if keep["T"] is not None:
         model.et.T.x.array[:] = keep["T"]
     add_plot_data(ds, temperature_map(model.et), model.transport.z, keep["profiles"])  # collective

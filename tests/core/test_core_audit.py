@@ -31,12 +31,14 @@ STACK = {"active_electrode": "Ag", "counter_electrode": "Ag", "insulator": "PMMA
 DISC = (170e-9 * 240e-9 / np.pi) ** 0.5
 
 
-def _filament(radius=2e-9, gap=1e-9, counters=(0, 0, 0)) -> xr.Dataset:
+def _filament(radius=2e-9, gap=1e-9, counters=(0, 0, 0), occupancy=0.9) -> xr.Dataset:
     ds = xr.Dataset({"filament_radius_final": ((), radius), "minimum_gap": ((), gap),
                      "gap": ("time", [9e-9, gap]), "insulator_thickness": ((), 10e-9)},
                     attrs={"devicephys_kind": "filament", "spec": json.dumps(STACK)})
     if counters is not None:
         ds.attrs.update(dict(zip(audit.FALLBACK_COUNTERS, counters)))
+    if occupancy is not None:
+        ds.attrs["silver_occupancy_peak"] = occupancy
     return ds
 
 
@@ -100,6 +102,13 @@ def test_published_range_rows():
     assert bad["resistance_on"] == audit.FAIL  # bulk Ag in a 2 nm channel: no quantized contact
     assert bad["thermal_time_constant"] == audit.FAIL  # 0.6 ps, below the electron-phonon time
     assert all(r.detail for r in audit.published_ranges(_card()))  # every range names its source
+
+
+def test_silver_occupancy_row():
+    assert audit.silver_occupancy(_filament(occupancy=1.0)).status == audit.PASS
+    assert audit.silver_occupancy(_filament(occupancy=5.2e5)).status == audit.FAIL
+    assert audit.silver_occupancy(_filament(occupancy=None)).status == audit.UNKNOWN
+    assert audit.silver_occupancy(None).status == audit.UNKNOWN
 
 
 def _run_folder(tmp_path, card: dict):
