@@ -131,19 +131,51 @@ def peak_wavelength_panel(card: DeviceCard, emission: xr.Dataset, path: Path) ->
     return _save(fig, path, "The gap plasmon's peak wavelength against the gap (dots: emission result, line: card).")
 
 
+def operating_spectrum_panel(card: DeviceCard, emission: xr.Dataset, path: Path) -> Path:
+    """The spike's emission spectrum [photons per electron per nm] at the card's operating point, cutoff marked.
+
+    Recomputed from the emission result's spectra physics at the card's emitting gap and threshold
+    voltage (as the card's photons_per_electron is), times the channel's Fano factor 1 - T.
+    """
+    from devicephys import units
+    from devicephys.compact import emission_point
+
+    gap, bias = card.value("emission_gap"), card.value("threshold_voltage")
+    fano = 1.0 - card.values().get("emission_transmission", 0.0)
+    kernel = emission_point.optical_kernel(emission)
+    lam = kernel.wavelength
+    s = fano * emission_point.spectrum_at(kernel, gap, bias) * 1e-9  # per nm
+    cutoff = units.h * units.c0 / (units.e * bias)
+    fig, ax = _panel("spectrum at the operating point")
+    ax.plot(lam * 1e9, s, "-", label=f"gap {gap * 1e9:.3g} nm, bias {bias:.3g} V")
+    ax.axvline(cutoff * 1e9, color="k", ls="--", lw=1, label=f"cutoff hc/(eV) = {cutoff * 1e9:.0f} nm")
+    peak = card.value("peak_wavelength")
+    ax.axvline(peak * 1e9, color="C3", ls=":", lw=1, label=f"peak {peak * 1e9:.0f} nm")
+    ax.set(xlabel="wavelength [nm]", ylabel="photons per electron per nm [1/nm]")
+    ax.legend(fontsize=8)
+    return _save(fig, path, f"The spike's emission spectrum at the operating point (emitting gap {gap * 1e9:.3g} nm, "
+                            f"threshold bias {bias:.3g} V): nothing at wavelengths shorter than the quantum cutoff "
+                            f"hc/(eV) = {cutoff * 1e9:.0f} nm; {card.value('photons_per_electron'):.3g} photons per "
+                            "electron in all.")
+
+
 def fit_figures(card: DeviceCard, filament: xr.Dataset, emission: xr.Dataset, out: str | Path) -> dict[str, Path]:
     """The card against its data, one figure per law, written into ``out`` as ``fit_<law>.png``.
 
     Returns the paths by name: ``fit_conductance``, ``fit_set_time``, ``fit_relaxation``, ``fit_heating``,
-    ``fit_photon_yield``, ``fit_peak_wavelength``.  Each PNG carries its one-sentence message as Description.
+    ``fit_photon_yield``, ``fit_peak_wavelength``, ``fit_operating_spectrum``.  Each PNG carries its one-sentence
+    message as Description.
     """
     out = Path(out)
-    return {"fit_conductance": conductance_panel(card, filament, out / "fit_conductance.png"),
-            "fit_set_time": set_time_panel(card, filament, out / "fit_set_time.png"),
-            "fit_relaxation": relaxation_panel(card, filament, out / "fit_relaxation.png"),
-            "fit_heating": heating_panel(card, filament, out / "fit_heating.png"),
-            "fit_photon_yield": photon_yield_panel(card, emission, out / "fit_photon_yield.png"),
-            "fit_peak_wavelength": peak_wavelength_panel(card, emission, out / "fit_peak_wavelength.png")}
+    files = {"fit_conductance": conductance_panel(card, filament, out / "fit_conductance.png"),
+             "fit_set_time": set_time_panel(card, filament, out / "fit_set_time.png"),
+             "fit_relaxation": relaxation_panel(card, filament, out / "fit_relaxation.png"),
+             "fit_heating": heating_panel(card, filament, out / "fit_heating.png"),
+             "fit_photon_yield": photon_yield_panel(card, emission, out / "fit_photon_yield.png"),
+             "fit_peak_wavelength": peak_wavelength_panel(card, emission, out / "fit_peak_wavelength.png")}
+    if "emission_gap" in card.parameters:  # a card with an operating point (not one fitted to measurements alone)
+        files["fit_operating_spectrum"] = operating_spectrum_panel(card, emission, out / "fit_operating_spectrum.png")
+    return files
 
 
 def _time_unit(t: np.ndarray) -> tuple[float, str]:

@@ -19,7 +19,7 @@ UNITLESS = {"photons per electron", "neuron index", "neurons", "count per spike"
 UNIT = re.compile(r"\[[^\]]+\]")
 
 FIT_PANELS = ("fit_conductance", "fit_set_time", "fit_relaxation", "fit_heating", "fit_photon_yield",
-              "fit_peak_wavelength")
+              "fit_peak_wavelength", "fit_operating_spectrum")
 
 
 def _recording(monkeypatch, module) -> list[tuple[str, str, str]]:
