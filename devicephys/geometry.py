@@ -89,6 +89,17 @@ class DeviceGeometry:
                             f"insulator (the filament would be taller than the insulator); use gaps between 0 and "
                             f"{self.insulator_thickness:.4g} m", field=field)
 
+    def capacitance(self) -> float:
+        """The cell's own capacitance [F]: the parallel plates of the footprint's area across the insulator.
+
+        C = ε0 εr π R² / t with εr the insulator's relative permittivity (devicephys.materials); fringing
+        fields are neglected (footprint radius ≫ insulator thickness), the filament's area too.
+        """
+        from devicephys import materials, units
+
+        eps_r = materials.get(self.insulator)["relative_permittivity"]
+        return units.eps0 * eps_r * math.pi * self.footprint_radius**2 / self.insulator_thickness
+
     def to_json(self) -> str:
         """The geometry as JSON (SI), e.g. for a result's attributes."""
         return json.dumps(asdict(self))

@@ -323,6 +323,21 @@ def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
     return values, {**eta_s, **lam_s}, quality, sources
 
 
+def _own_capacitance_spike(filament: xr.Dataset, per_farad: float) -> dict[str, float | str]:
+    """Photons per spike when the cell's own capacitance (about 0.1 fF) is the neuron's capacitor.
+
+    The reference spike's V(t) keeps its shape in t / (R C) and its current is a function of V, so
+    the photons per spike are exactly proportional to C: per_farad [1/F] times the cell's capacitance.
+    """
+    from devicephys.geometry import DeviceGeometry
+
+    try:
+        c_dev = DeviceGeometry.from_filament(filament).capacitance()
+    except (SpecError, KeyError) as exc:
+        return {"device_capacitance_note": f"not computed: {exc}"}
+    return {"device_capacitance_F": c_dev, "photons_per_spike_device_capacitance": per_farad * c_dev}
+
+
 def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
                provenance: dict[str, Any] | None = None) -> DeviceCard:
     """Fit the compact model to the two results and return its DeviceCard."""
@@ -334,6 +349,7 @@ def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
                      ("resistance_on", lambda q: 1 / float(model.cell_conductance(q, q.gap_min)))):
         sigmas[name] = _propagate(fn, p, sigmas)
     quality.update(o_q)
+    quality["spike"].update(_own_capacitance_spike(filament, quality["spike"]["photons_per_spike_per_farad"]))
     quality["versus_filament_result"] = _compare(filament, values)
     fem = fem_spec(filament)
     if fem is not None:

@@ -140,3 +140,31 @@ def test_card_photons_per_spike_is_the_integral_over_the_reference_discharge(car
     assert v["hold_voltage"] < cut < v["threshold_voltage"]  # the spike crosses the cutoff: the integral matters
     assert v["photons_per_spike"] == pytest.approx(exact, rel=1e-3)  # trapezoid, 4000 steps, kink at the cutoff
     assert v["photons_per_spike"] < v["photons_per_electron"] * v["spike_charge"] / units.e
+
+
+def test_photons_per_spike_at_the_cells_own_capacitance():
+    # The cell's own capacitance is the parallel-plate value of its footprint across the insulator
+    # (170 x 240 nm of PMMA, 10 nm: about 0.1 fF), and the reference spike's photons scale exactly with C.
+    from devicephys.filament.spec import FilamentSpec
+
+    fil, emission = synthetic.filament_dataset(), synthetic.emission_dataset()
+    card = build.fit_device(fil, emission, CompactSpec())
+    spike = card.fit_quality["spike"]
+    assert "device_capacitance_F" not in spike and "not computed" in spike["device_capacitance_note"]
+    fspec = FilamentSpec()
+    fil.attrs.update(devicephys_kind="filament", spec=json.dumps(fspec.to_dict()))
+    thickness = float(fil["insulator_thickness"])  # the result's own insulator (5 nm in this synthetic one)
+    c_hand = units.eps0 * 2.6 * fspec.footprint_x * fspec.footprint_y / thickness
+    own = build._own_capacitance_spike(fil, spike["photons_per_spike_per_farad"])
+    assert own["device_capacitance_F"] == pytest.approx(c_hand, rel=1e-12)
+    assert 0.05e-15 < c_hand * thickness / 10e-9 < 0.2e-15  # about 0.1 fF across the default 10 nm
+    # the same spike recomputed with the cell's own capacitance as the neuron's capacitor
+    p = card.model_params()
+    neuron = {k: card.value(k) for k in ("resistance_on", "series_resistance", "threshold_voltage", "hold_voltage",
+                                         "neuron_input_voltage")}
+    kernel = emission_point.optical_kernel(emission)
+    d_op, fano = card.value("emission_gap"), 1.0 - card.value("emission_transmission")
+    wave = build.spike_waveform(p, {**neuron, "neuron_capacitance": c_hand})
+    direct = fano * model.spike_photons(lambda d, v: emission_point.efficiency_along(kernel, np.full_like(d, d_op), v),
+                                        wave["time"], wave["gap"], wave["voltage"], wave["current"])
+    assert own["photons_per_spike_device_capacitance"] == pytest.approx(direct, rel=1e-9)
