@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(stage.name, help=stage.summary)
         sp.add_argument("spec", nargs="?", help=f"{stage.name} spec (YAML/JSON); default: the built-in default device")
         sp.add_argument("--out", required=True, help="output folder")
-        sp.add_argument("--fast", action="store_true", help="quick preset (coarse, for a first look)")
+        sp.add_argument("--fast", action="store_true",
+                        help="quick preset (coarse, for a first look); with a spec file, the fields it leaves out")
         if stage.needs:
             sp.add_argument("--from", dest="upstream", default=None,
                             help=f"folder holding the outputs of: {', '.join(stage.needs)}")
@@ -86,7 +87,11 @@ def _stage_spec(stage: stages.Stage, path: str | None, fast: bool, device: bool 
         if device:
             raise SpecError(f"--device with the spec file {path}: give one of them (write the device preset to a "
                             f"file with 'devicephys init {stage.name} --device')")
-        return cls.from_file(path)
+        spec = cls.from_file(path)
+        if not (fast and hasattr(cls, "fast")):
+            return spec
+        given = {k: v for k, v in spec.to_dict().items() if k in spec.model_fields_set}
+        return cls.from_dict({**cls.fast().to_dict(), **given})  # the file's fields over the quick preset
     base = cls.fast() if fast else cls()
     return cls.device(base) if device else base
 

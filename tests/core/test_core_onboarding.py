@@ -60,6 +60,19 @@ def test_emission_device_preset_is_the_pipelines(tmp_path, fast, capsys):
     assert "drop --device" in capsys.readouterr().err
 
 
+def test_fast_with_a_spec_file_fills_the_fields_it_leaves_out(tmp_path):
+    """`devicephys filament FILE --fast`: the file's fields over the quick preset (not the full one)."""
+    from devicephys.filament.spec import FilamentSpec
+
+    path = tmp_path / "f.yaml"
+    path.write_text("insulator_thickness: 12 nm\n")
+    stage = cli.stages.get("filament")
+    fast, full = cli._stage_spec(stage, str(path), True), cli._stage_spec(stage, str(path), False)
+    assert fast.insulator_thickness == full.insulator_thickness == pytest.approx(12e-9)
+    assert fast.far_mesh_size == FilamentSpec.fast().far_mesh_size != full.far_mesh_size
+    assert full.far_mesh_size == FilamentSpec().far_mesh_size
+
+
 def test_init_refuses_to_overwrite(tmp_path, capsys):
     path = tmp_path / "filament.yaml"
     path.write_text("insulator_thickness: 12 nm\n")
