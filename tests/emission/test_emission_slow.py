@@ -40,26 +40,34 @@ def test_mirror_10nm_error_on_default_grid_is_below_12_percent():
     np.testing.assert_allclose(got, ref, rtol=0.12)
 
 
-def test_mirror_error_falls_at_least_at_first_order_with_the_grid():
+@pytest.mark.parametrize("index", [1.0, 1.45])
+def test_mirror_error_falls_at_first_order_with_the_grid(index):
     """Observed convergence order of the FDTD mirror LDOS against the exact Sommerfeld value.
 
-    h = 40 nm over Ag, 450-650 nm, grids of 4 and 2 nm (10 and 20 cells per height).  With the exact
-    answer known, two grids give the observed order p = log2(e_4nm / e_2nm).  Yee's scheme is second
-    order in a homogeneous medium; a staircased metal surface without subpixel averaging (not applied
-    to dispersive materials) lowers it to first order (Farjadpour et al., Opt. Lett. 31, 2972 (2006)),
-    so 1 <= p <= 2 is expected, and the error must fall at least at first order.  Measured: errors
-    +6.3/+4.7/+3.9/+3.3/+3.1 % (4 nm, 22 s) and +2.3/+1.7/+1.3/+0.9/+0.9 % (2 nm, 202 s), p = 1.4-1.8.
-    An 8 nm grid (5 cells per height, -18 to -11 %) lies outside the asymptotic range (the sign changes).
+    h = 40 nm over Ag in a medium of index n, 450-650 nm, grids of 4 and 2 nm (10 and 20 cells per
+    height).  With the exact answer known, two grids give the observed order p = log2(e_4nm / e_2nm).
+    Yee's scheme is second order in a homogeneous medium; a staircased metal surface without subpixel
+    averaging (not applied to dispersive materials) lowers it to first order (Farjadpour et al., Opt.
+    Lett. 31, 2972 (2006)), so p near 1 (and below 2) is expected; p >= 0.8 allows the pre-asymptotic
+    spread of a first-order method.  Measured (450/500/550/600/650 nm):
+
+    * n = 1: +6.3/+4.7/+3.9/+3.3/+3.1 % (4 nm, 22 s), +2.3/+1.7/+1.3/+0.9/+0.9 % (2 nm, 202 s), p = 1.4-1.8;
+    * n = 1.45: +16.7/+10.4/+7.8/+6.4/+5.5 % (4 nm, 17 s), +7.3/+4.6/+3.4/+2.7/+2.3 % (2 nm, 359 s on a
+      loaded machine), p = 1.2-1.3: the first-order error of the grid, about 0.035 per nm of grid step at
+      450 nm in PMMA-like index.
+
+    An 8 nm grid (5 cells per height, -18 to -11 % at n = 1) lies outside the asymptotic range (the sign changes).
     """
     lam = np.linspace(450e-9, 650e-9, 5)
-    ref = np.array([analytic.mirror_purcell(40e-9, l, complex(metals.get("Ag").permittivity(l))) for l in lam])
+    ref = np.array([analytic.mirror_purcell(40e-9, l, complex(metals.get("Ag").permittivity(l)), index**2) for l in lam])
     errors = []
     for step in (4e-9, 2e-9):
-        run = solve.run_mirror(40e-9, "Ag", 1.0, solve.RunControl(grid_step=step, pml_thickness=200e-9), lam)
+        run = solve.run_mirror(40e-9, "Ag", index, solve.RunControl(grid_step=step, pml_thickness=200e-9), lam)
         errors.append(np.abs(run.ldos / run.ldos_reference / ref - 1))
     order = np.log2(errors[0] / errors[1])
-    print("mirror h=40 nm: errors 4 nm", np.round(errors[0], 4), "2 nm", np.round(errors[1], 4), "order", np.round(order, 2))
-    assert np.all(order >= 1.0), order
+    print(f"mirror h=40 nm, n={index}: errors 4 nm", np.round(errors[0], 4), "2 nm", np.round(errors[1], 4),
+          "order", np.round(order, 2))
+    assert np.all(order >= 0.8) and np.all(order < 2.5), order
     assert np.all(errors[1] < errors[0])
 
 
