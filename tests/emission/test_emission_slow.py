@@ -53,8 +53,7 @@ def test_mirror_error_falls_at_first_order_with_the_grid(index):
 
     * n = 1: +6.3/+4.7/+3.9/+3.3/+3.1 % (4 nm, 22 s), +2.3/+1.7/+1.3/+0.9/+0.9 % (2 nm, 202 s), p = 1.4-1.8;
     * n = 1.45: +16.7/+10.4/+7.8/+6.4/+5.5 % (4 nm, 17 s), +7.3/+4.6/+3.4/+2.7/+2.3 % (2 nm, 359 s on a
-      loaded machine), p = 1.2-1.3: the first-order error of the grid, about 0.035 per nm of grid step at
-      450 nm in PMMA-like index.
+      loaded machine), p = 1.2-1.3.
 
     An 8 nm grid (5 cells per height, -18 to -11 % at n = 1) lies outside the asymptotic range (the sign changes).
     """
