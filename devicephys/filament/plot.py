@@ -107,10 +107,35 @@ def relaxation(result, path: Path) -> Path:
         plt.close(fig)
 
 
+def fire_study(result, path: Path) -> Path:
+    """Pulses to fire (N_fire) against the pulse amplitude, one line per pulse period."""
+    plt = _figure()
+    d = result.data
+    fig, ax = plt.subplots(figsize=(5, 4))
+    v, limit = np.asarray(d["fire_voltage"]), result.spec.fire_pulse_limit
+    for j, period in enumerate(np.asarray(d["fire_interval"])):
+        n = np.asarray(d["n_fire"][:, j], dtype=float)
+        line, = ax.plot(v, n, "o-", label=f"period {period * 1e6:.3g} µs")
+        miss = ~np.isfinite(n)
+        if miss.any():  # no set within the limit: drawn above it
+            ax.plot(v[miss], np.full(miss.sum(), limit + 0.5), "x", color=line.get_color(), ms=8)
+    if not np.all(np.isfinite(np.asarray(d["n_fire"]))):
+        ax.axhline(limit + 0.5, color="k", ls=":", lw=0.8, label=f"x: no set within {limit} pulses")
+    ax.set_xlabel("pulse amplitude [V]")
+    ax.set_ylabel("pulses to fire N_fire")
+    ax.set_title(f"pulse integration (pulse width {result.spec.pulse_width * 1e6:.3g} µs)")
+    ax.legend()
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
 def all_plots(result, out: Path) -> dict[str, Path]:
     """Every plot of the stage, by name, from the result alone."""
     out = Path(out)
-    return {"iv": iv_loop(result, out / "iv.png"),
+    extra = {"fire_study": fire_study(result, out / "fire_study.png")} if "n_fire" in result.data else {}
+    return {**extra, "iv": iv_loop(result, out / "iv.png"),
             "temperature": temperature_map(result, out / "temperature.png"),
             "snapshots": snapshots(result, out / "snapshots.png"),
             "set_time": set_time(result, out / "set_time.png"),

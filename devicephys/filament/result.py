@@ -57,6 +57,16 @@ def build_dataset(trace, set_voltage, set_time, relax, scalars: dict) -> xr.Data
     return ds
 
 
+def add_fire_study(ds: xr.Dataset, voltages, intervals, n_fire: np.ndarray, width: float) -> None:
+    """The pulse-integration study: N_fire [1] on (fire_voltage [V], fire_interval [s]); in place."""
+    ds.coords["fire_voltage"] = ("fire_voltage", np.asarray(voltages, float), {"units": "V", "long_name": "pulse amplitude"})
+    ds.coords["fire_interval"] = ("fire_interval", np.asarray(intervals, float),
+                                  {"units": "s", "long_name": "pulse period (start to start)"})
+    ds["n_fire"] = (("fire_voltage", "fire_interval"), np.asarray(n_fire, float),
+                    {"units": "1", "long_name": f"pulses of width {width:g} s until the filament bridges "
+                                                "(NaN: not within fire_pulse_limit)"})
+
+
 def add_plot_data(ds: xr.Dataset, temperature, axis_z, profiles) -> None:
     """Add the data behind the stage's field plots to ``ds`` (in place).
 

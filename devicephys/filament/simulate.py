@@ -272,14 +272,16 @@ def temperature_limits(spec) -> dict[str, tuple[float, str]]:
 def run_drive(model: CellModel, source: Callable[[float], float], duration: float, *, dt_max: float,
               breakpoints: tuple[float, ...] = (), stop: Callable[[dict], bool] | None = None,
               frozen: bool = False, dt_first: float | None = None, progress=None,
-              observer: Callable[[CellModel, dict], None] | None = None) -> Trace:
+              observer: Callable[[CellModel, dict], None] | None = None, dt_floor: float | None = None) -> Trace:
     """Integrate ``duration`` [s] of the source waveform ``source(t)`` [V] from the model's state.
 
     Time in the trace starts at 0 for this drive.  ``stop(sample)`` ends the
     drive early when it returns True.  ``progress`` is an optional tqdm bar
     updated in seconds of simulated time; ``observer(model, sample)`` is
     called after every accepted step.  On failure the ConvergenceError
-    carries the partial trace as ``exc.trace``.
+    carries the partial trace as ``exc.trace``.  Steps at or below ``dt_floor``
+    [s] (default: ``min_step_fraction`` of ``duration``) are accepted whenever
+    Newton converges.
     """
     spec = model.spec
     trace = Trace()
@@ -287,7 +289,7 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
     trace.append(**{**model.sample(source(0.0)), "time": 0.0})
     dt = dt_first or dt_max / 100
     stops = sorted(b for b in breakpoints if 0 < b < duration) + [duration]
-    dt_floor = spec.min_step_fraction * duration
+    dt_floor = spec.min_step_fraction * duration if dt_floor is None else dt_floor
     while model.time - t0 < duration * (1 - 1e-12):
         local = model.time - t0
         nxt = next(b for b in stops if b > local * (1 + 1e-12) + 1e-30)

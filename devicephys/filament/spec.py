@@ -83,6 +83,12 @@ class FilamentSpec(Spec):
     set_time_limit: float = quantity(1e-3, "s", "longest wait for a set at one voltage", gt=0)
     relax_duration: float = quantity(100e-6, "s", "observation time after the bias is removed", gt=0)
     gap_on: float = quantity(0.25e-9, "m", "gap below which the filament counts as bridged (set)", gt=0)
+    fire_voltages: list[float] = quantity([], "V", "pulse amplitudes of the pulse-integration study: pulses of "
+                                                 "pulse_width from the pristine cell until the filament bridges, "
+                                                 "counted (N_fire); empty: the study is not run")
+    fire_intervals: list[float] = quantity([], "s", "pulse periods (start to start) of the pulse-integration study; "
+                                                  "each longer than pulse_width")
+    fire_pulse_limit: int = option(20, "most pulses of one pulse-integration run (N_fire is NaN beyond)", ge=1, le=1000)
     gap_rupture: float = quantity(1.0e-9, "m", "gap above which the filament counts as ruptured", gt=0)
 
     # -- numerics -------------------------------------------------------------
@@ -103,10 +109,16 @@ class FilamentSpec(Spec):
         if self.gap_rupture <= self.gap_on:
             raise SpecError(f"FilamentSpec.gap_rupture = {self.gap_rupture:g} m must exceed gap_on = {self.gap_on:g} m; "
                             "raise gap_rupture", field="gap_rupture")
+        _check_fire_study(self)
         if any(v <= 0 for v in self.set_voltages):
             raise SpecError(f"FilamentSpec.set_voltages = {self.set_voltages} must all be > 0 V; give positive voltages",
                             field="set_voltages")
         return self
+
+    @property
+    def fire_study(self) -> bool:
+        """True when the pulse-integration study (N_fire) is asked for."""
+        return bool(self.fire_voltages)
 
     @property
     def cell_radius(self) -> float:
@@ -192,3 +204,19 @@ def _check_size(spec: FilamentSpec) -> None:
                     f"triangles and {est.unknowns:.3g} unknowns, {est.memory / 2**30:.3g} GiB, but only "
                     f"{have / 2**30:.3g} GiB is available; bring {cause} towards its default ({defaults[cause]:g} m)",
                     field=cause)
+
+
+def _check_fire_study(spec: FilamentSpec) -> None:
+    """The pulse-integration study needs amplitudes and periods together, each physical."""
+    if bool(spec.fire_voltages) != bool(spec.fire_intervals):
+        given, other = ("fire_voltages", "fire_intervals") if spec.fire_voltages else ("fire_intervals", "fire_voltages")
+        raise SpecError(f"FilamentSpec.{other} is empty while {given} is not; give both (or neither) for the "
+                        "pulse-integration study", field=other)
+    if any(v <= 0 for v in spec.fire_voltages):
+        raise SpecError(f"FilamentSpec.fire_voltages = {spec.fire_voltages} must all be > 0 V; give positive "
+                        "amplitudes", field="fire_voltages")
+    short = [t for t in spec.fire_intervals if t <= 1.02 * spec.pulse_width]
+    if short:
+        raise SpecError(f"FilamentSpec.fire_intervals = {short} s do not leave the pulses (pulse_width = "
+                        f"{spec.pulse_width:g} s, edges 2 % of it) apart; use periods above "
+                        f"{1.02 * spec.pulse_width:g} s", field="fire_intervals")

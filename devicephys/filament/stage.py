@@ -11,6 +11,9 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
    removed and the gap recorded for ``relax_duration``;
 4. thermal step: the same bridged filament, frozen, from ambient temperature
    under the same source voltage: R_th and τ_th of the hot spot.
+5. pulse integration (when ``fire_voltages`` is given): trains of pulses of
+   each amplitude and period from the pristine cell; N_fire, the pulse at
+   which the filament bridges (the blinking neuron integrating its inputs).
 
 Under MPI (``mpirun -np N devicephys filament ...``) every rank runs this module
 on its part of the mesh; the solver's decisions are collective, so all ranks
@@ -27,7 +30,7 @@ import numpy as np
 
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
-from devicephys.filament.result import FilamentResult, add_plot_data, build_dataset
+from devicephys.filament.result import FilamentResult, add_fire_study, add_plot_data, build_dataset
 from devicephys.filament.spec import FilamentSpec
 from devicephys.versions import engine_versions
 
@@ -117,6 +120,41 @@ def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
         if i is not None:
             bridged = (v, model.state(), float(trace.array("filament_radius")[i]))
     return np.array(times), bridged
+
+
+def _fire_runs(model, spec: FilamentSpec, pristine, progress: bool) -> np.ndarray:
+    """N_fire [1] per (fire_voltages, fire_intervals): pulses from the pristine cell until the gap falls below gap_on.
+
+    Each run is a train of ``fire_pulse_limit`` trapezoidal pulses (``pulse_width``, edges 2 % of it)
+    stopped at the set; the pulse during which the gap closed is N_fire (NaN: no set within the limit).
+    Between pulses the bias is 0 V and the filament relaxes: N_fire counts how the cell integrates pulses.
+    """
+    from devicephys.filament import simulate as sim
+
+    edge = 0.02 * spec.pulse_width
+    n_fire = np.full((len(spec.fire_voltages), len(spec.fire_intervals)), np.nan)
+    # the step limits of one pulse (max_step_fraction and min_step_fraction of pulse_width) in every run: the
+    # runs differ by their waveform alone (trains of one amplitude are identical until their first pulse ends),
+    # and a run does not change with fire_pulse_limit or the other periods
+    dt_max, dt_floor = spec.pulse_width * spec.max_step_fraction, spec.pulse_width * spec.min_step_fraction
+    for i, v in enumerate(spec.fire_voltages):
+        for j, period in enumerate(spec.fire_intervals):
+            model.restore(pristine)
+            count = spec.fire_pulse_limit
+            duration = (count - 1) * period + spec.pulse_width + edge
+            bar = _bar(progress, duration, f"pulses of {v:g} V every {period:.3g} s")
+            try:
+                trace = sim.run_drive(model, sim.pulses(v, spec.pulse_width, period, count, edge), duration,
+                                      dt_max=dt_max, dt_floor=dt_floor,
+                                      breakpoints=sim.pulse_breakpoints(spec.pulse_width, period, count, edge),
+                                      stop=lambda s: s["gap"] < spec.gap_on, progress=bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+            k = extract.set_index(trace.array("gap"), spec.gap_on)
+            if k is not None:
+                n_fire[i, j] = math.floor(float(trace.array("time")[k]) / period) + 1
+    return n_fire
 
 
 def _relaxation(model, spec: FilamentSpec, bridged, progress: bool):
@@ -225,8 +263,11 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         extract.fit_set_time(np.array(spec.set_voltages), set_times)  # raises SpecError
     relax = _relaxation(model, spec, bridged, progress)
     thermal = _thermal_step(model, spec, bridged)
+    n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal)
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
+    if n_fire is not None:
+        add_fire_study(ds, spec.fire_voltages, spec.fire_intervals, n_fire, spec.pulse_width)
     ds.attrs["unknowns"] = model.unknowns
     ds.attrs.update(model.solver_statistics())
     ds.attrs.update(model.temperature_flags())

@@ -29,6 +29,19 @@ def test_non_physical_spec_is_refused_with_one_line(field, value, words):
         assert word in message
 
 
+@pytest.mark.parametrize("fields,words", [
+    ({"fire_voltages": [2.0]}, ["fire_intervals", "give both"]),
+    ({"fire_intervals": ["50 us"]}, ["fire_voltages", "give both"]),
+    ({"fire_voltages": [2.0], "fire_intervals": ["15 us"]}, ["fire_intervals", "pulse_width"]),
+    ({"fire_voltages": [-1.0], "fire_intervals": ["50 us"]}, ["fire_voltages", "> 0 V"]),
+])
+def test_pulse_integration_study_is_refused_with_one_line(fields, words):
+    with pytest.raises(SpecError) as info:
+        FilamentSpec(**fields)
+    assert "\n" not in str(info.value) and all(w in str(info.value) for w in words), str(info.value)
+    assert FilamentSpec(fire_voltages=[2.0], fire_intervals=["50 us"]).fire_study
+
+
 def test_cli_bad_spec_exits_2_without_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("insulator_thickness: -1 nm\n")
