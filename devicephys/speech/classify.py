@@ -220,12 +220,8 @@ def sweep(neuron: DeviceNeuron, data: SpeechSplit, grid, *, seed: int = 0, progr
 def _one_blas_thread():
     """BLAS on one thread while training: the products are small (128 x 256 by 256 x 256), and on a busy
     2-core machine two BLAS threads made the sweep about 5 times slower than one (617 s against 123 s)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # scikit-learn's dependency; without it BLAS keeps its own setting
-        from contextlib import nullcontext
+    from threadpoolctl import threadpool_limits
 
-        return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
 
