@@ -145,7 +145,9 @@ class CellModel:
         """σ_t of the medium from the profile ``c`` [1] at the gap voltage predicted for ``source_voltage`` [V]."""
         gap = kinetics.gap_length(self.transport.z, c, self.spec.percolation_threshold)
         voltage = 0.0
-        if gap > 0.0:
+        if gap > 0.0 and source_voltage is not None and source_voltage != 0.0 and self._source != 0.0:
+            voltage = self._consistent_gap_voltage(c, gap, abs(source_voltage))
+        elif gap > 0.0:
             _, phi, _ = self.et.axis_values(self.z_lo, self.z_hi)
             voltage = abs(phi[0] - phi[-1])  # across the channel at the last solution (the gap's share in OFF)
             if source_voltage is not None and self._source != 0.0:
@@ -155,6 +157,35 @@ class CellModel:
             if source_voltage is not None:
                 voltage = min(voltage, abs(source_voltage))
         self.et.medium.gap_conductivity.value = self.conduction.gap_conductivity(self.transport.z, c, gap, voltage)
+
+    def _consistent_gap_voltage(self, c: np.ndarray, gap: float, source: float) -> float:
+        """Gap voltage [V] consistent with the gap's own conductance in the lumped series circuit.
+
+        The source (``source`` [V]) drives, through R_s and the compliance I_cc, the cell's resistance
+        outside the channel (from the last solution) in series with the gap, G_gap(V) V = I.  The
+        current drawn by the gap rises with V while the current the circuit supplies falls, so the
+        root is unique; bisection in [0, source].
+        """
+        _, phi, _ = self.et.axis_values(self.z_lo, self.z_hi)
+        v_ch, i_last, v_cell = abs(phi[0] - phi[-1]), abs(self.et.current()), abs(self.et.cell_voltage())
+        r_other = max(v_cell - v_ch, 0.0) / i_last if i_last > 0.0 else 0.0
+        r_s, i_cc = self.spec.series_resistance, self.spec.compliance_current
+
+        def supplied(v_cell_now: float) -> float:
+            if not math.isfinite(i_cc):
+                return (source - v_cell_now) / r_s
+            x = (source - v_cell_now) / (i_cc * r_s)
+            return i_cc * x / math.sqrt(1.0 + x * x)
+
+        lo, hi = 0.0, source
+        for _ in range(60):
+            v = 0.5 * (lo + hi)
+            i = self.conduction.gap_conductance(gap, v, c)[0] * v
+            if i - supplied(v + i * r_other) > 0.0:
+                hi = v
+            else:
+                lo = v
+        return 0.5 * (lo + hi)
 
     def _weight(self, c: np.ndarray) -> np.ndarray:
         return self.transport.reduction_weight(c, self.spec.percolation_threshold)
