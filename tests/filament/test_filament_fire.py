@@ -2,10 +2,11 @@
 
 The fast preset's cell (relaxation time about 40 us) under trains of 20 us pulses.  N_fire at 1.2 / 1.4 /
 1.6 V (periods 25 us and 80 us, at most 6 pulses) against the step limits of one pulse (max_step_fraction,
-min_step_fraction = max / 10), measured with the fast preset's other settings:
+min_step_fraction = max / 10), measured with the fast preset's other settings (gap voltage
+consistent with the series circuit):
 
     max_step_fraction   25 us period    80 us period
-    0.05                2 / 2 / 1       4 / 1 / 1
+    0.05                2 / 1 / 1       4 / 1 / 1
     0.0125 (fast)       2 / 1 / 1       2 / 1 / 1
     0.003               2 / 1 / 1       none / 1 / 1
 
