@@ -42,6 +42,8 @@ from devicephys.compact.model import ModelParams
 from devicephys.io import atomic_write_text
 
 _PHYSICAL = ModelParams.names()
+#: Half-width of the step-control watch around the hold voltage [latch widths].
+WATCH_WIDTH = 10.0
 _LATCH = ["threshold_voltage", "hold_voltage", "resistance_on", "resistance_off", "switching_time", "latch_width"]
 
 
@@ -95,19 +97,25 @@ Bopt opt 0 V = eta(V(nx), V(anode, cathode))*abs(gcell(V(nx))*V(anode, cathode))
 _LATCH_BODY = """\
 * ---- equations (node ns holds q = L + logit(s), L = {L!r}: q = 0 is OFF; s = sgy(q) stays in (0, 1);
 * v = V(anode, cathode)) ----
-* V_sw(s) = latch_a - latch_b s puts the static folds of the latch exactly at threshold_voltage and
-* hold_voltage (derived from them and latch_width by devicephys.compact.neuron.latch_folds: re-export
-* the card to change any of the three); the conductance switches by a smoothstep of s between
-* s = {lo!r} and {hi!r}, so it is exactly 1/resistance_off (OFF) and 1/resistance_on (ON) on the branches
-.param latch_a = {a!r}
-.param latch_b = {b!r}
+* devicephys.compact.neuron's latch: it turns ON only where |v| exceeds threshold_voltage (the threshold
+* falls to hold_voltage as s rises, so a switch once started completes) and OFF only where |v| is below
+* hold_voltage; in between both rates are exactly zero and the state is held, so no step of any length
+* can release it early.  The conductance switches by a smoothstep of s between s = {lo!r} and {hi!r}:
+* exactly 1/resistance_off (OFF) and 1/resistance_on (ON) on the branches
 .func sgy(q) {{1/(1 + exp({L!r} - min(max(q, 0), {L2!r})))}}
 .func uhs(s) {{min(max((s - {lo!r})/{span!r}, 0), 1)}}
 .func hsw(s) {{uhs(s)*uhs(s)*(3 - 2*uhs(s))}}
-.func zsw(v, q) {{min(max((abs(v) - latch_a + latch_b*sgy(q))/latch_width, -{L!r}), {L!r})}}
+.func lramp(x) {{min(max(x, 0), 1)*min(max(x, 0), 1)*(3 - 2*min(max(x, 0), 1))}}
+.func kon(v, q) {{lramp((abs(v) - threshold_voltage + (threshold_voltage - hold_voltage)*sgy(q))/latch_width)}}
+.func koff(v) {{lramp((hold_voltage - abs(v))/latch_width)}}
 Bsw anode cathode I = exp(hsw(sgy(V(ns)))*ln(resistance_off/resistance_on))/resistance_off*V(anode, cathode)
-Blatch 0 ns I = ({L!r} + zsw(V(anode, cathode), V(ns)) - V(ns))/switching_time
+Blatch 0 ns I = (kon(V(anode, cathode), V(ns))*({L2!r} - V(ns)) - koff(V(anode, cathode))*V(ns))/switching_time
 Clatch ns 0 1
+* step-control watch, no effect on the circuit: V(nw) follows tanh((|v| - hold_voltage)/({watch!r} latch_width))
+* on the switching time, so the simulator's truncation-error control resolves the approach to the release
+* instead of stepping past hold_voltage (a late release lengthens the next charge)
+Bwatch 0 nw I = (tanh((abs(V(anode, cathode)) - hold_voltage)/({watch!r}*latch_width)) - V(nw))/switching_time
+Cwatch nw 0 1
 """
 
 
@@ -138,9 +146,8 @@ def provenance_lines(prov: dict, prefix: str = "", limit: int = 60) -> list[str]
 
 
 def _latch_body(card: DeviceCard) -> str:
-    a, b = neuron.latch_folds(card.latch_params())
-    return _LATCH_BODY.format(a=a, b=b, lo=neuron.SWITCH_LO, hi=neuron.SWITCH_HI, span=neuron.SWITCH_HI - neuron.SWITCH_LO,
-                              L=neuron.LOGIT_LIMIT, L2=2 * neuron.LOGIT_LIMIT).rstrip()
+    return _LATCH_BODY.format(lo=neuron.SWITCH_LO, hi=neuron.SWITCH_HI, span=neuron.SWITCH_HI - neuron.SWITCH_LO,
+                              L=neuron.LOGIT_LIMIT, L2=2 * neuron.LOGIT_LIMIT, watch=WATCH_WIDTH).rstrip()
 
 
 def subcircuit_text(card: DeviceCard) -> str:
@@ -148,9 +155,10 @@ def subcircuit_text(card: DeviceCard) -> str:
     name, ts = subcircuit_names(card)
     body = _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX)
     phys = [f".subckt {name} anode cathode opt", *_param_lines(card, _PHYSICAL), body.rstrip(), f".ends {name}"]
-    use = ["* use in a LIF neuron (switch across C, charged through R_s): give .tran a maximum step of about",
-           "* t_d/100, t_d = R_on C ln(V_th/V_h) the discharge; the period is then within 0.5 % of t_c + t_d",
-           "* in ngspice's default settings (and across trap/gear, reltol 1e-3..1e-6) for R_on C >> switching_time"]
+    use = ["* use in a LIF neuron (switch across C, charged through R_s): no .options or maximum step needed,",
+           "* but the .tran step (ngspice's default maximum step) must resolve the discharge, t_d = R_on C",
+           "* ln(V_th/V_h): within 1 % of t_c + t_d (devicephys.compact.neuron.lif_analytic) for R_on C >>",
+           "* switching_time, measured with steps up to t_d/6.6 (trap and gear, reltol 1e-3..1e-6)"]
     latch = [f".subckt {ts} anode cathode", *use, *_param_lines(card, _LATCH), _latch_body(card), f".ends {ts}"]
     return "\n".join(header_lines(card) + [""] + phys + [""] + latch) + "\n"
 

@@ -4,7 +4,8 @@ Two modules, mirroring the SPICE subcircuits (:mod:`devicephys.compact.export_sp
 ``NAME(anode, cathode, opt)`` — the physical model with internal nodes ``nx``
 (closure in nm) and ``nt`` (temperature rise in K) — and
 ``NAME_ts(anode, cathode)`` — the LIF threshold switch with internal node ``ns``
-(the logit of the latch state, offset so that 0 V is OFF).
+(the logit of the latch state, offset so that 0 V is OFF) and the step-control
+watch node ``nw`` (no effect on the circuit).
 Branches are smooth (``exp``, ``sinh``, ``min``/``max`` clipping; no ``if`` on a
 state) and numerically well posed like the SPICE export: every exponential
 has a limited argument and the states enter the equations clipped to their
@@ -22,7 +23,7 @@ from pathlib import Path
 from devicephys import units
 from devicephys.compact import model, neuron
 from devicephys.compact.card import PARAMETERS, DeviceCard
-from devicephys.compact.export_spice import _LATCH, _PHYSICAL, header_lines, subcircuit_names
+from devicephys.compact.export_spice import _LATCH, _PHYSICAL, WATCH_WIDTH, header_lines, subcircuit_names
 from devicephys.io import atomic_write_text
 
 _RANGE = {"positive": " from (0:inf)", "nonnegative": " from [0:inf)", "finite": ""}
@@ -77,29 +78,32 @@ _PHYSICAL_BODY = """\
 """
 
 _LATCH_BODY = """\
-    // V_sw(s) = latch_a - latch_b s: folds exactly at threshold_voltage and hold_voltage
-    // (devicephys.compact.neuron.latch_folds; re-export the card to change them or latch_width)
-    localparam real latch_a = {a!r};  // [V]
-    localparam real latch_b = {b!r};  // [V]
-    real v, q, s, u, hs, z;
+    // devicephys.compact.neuron's latch: ON only above threshold_voltage (the threshold falls to
+    // hold_voltage as s rises: a started switch completes), OFF only below hold_voltage, held in between
+    real v, q, s, u, hs, x, kon, koff;
     analog begin
         v = V(anode, cathode);
         q = V(ns);        // L + logit of the latch state (0: OFF)
         s = 1 / (1 + exp({L!r} - min(max(q, 0), {L2!r})));  // latch state in (0, 1)
         u = min(max((s - {lo!r}) / {span!r}, 0), 1);
         hs = u * u * (3 - 2 * u);  // smoothstep: conductance exactly 1/R_off (OFF) and 1/R_on (ON)
-        z = min(max((abs(v) - latch_a + latch_b * s) / latch_width, -{L!r}), {L!r});
+        x = min(max((abs(v) - threshold_voltage + (threshold_voltage - hold_voltage) * s) / latch_width, 0), 1);
+        kon = x * x * (3 - 2 * x);
+        x = min(max((hold_voltage - abs(v)) / latch_width, 0), 1);
+        koff = x * x * (3 - 2 * x);
         I(anode, cathode) <+ exp(hs * ln(resistance_off / resistance_on)) / resistance_off * v;
         I(ns) <+ ddt(V(ns));
-        I(ns) <+ -({L!r} + z - q) / switching_time;
+        I(ns) <+ -(kon * ({L2!r} - q) - koff * q) / switching_time;
+        // step-control watch, no effect on the circuit: resolves the approach to the release
+        I(nw) <+ ddt(V(nw));
+        I(nw) <+ -(tanh((abs(v) - hold_voltage) / ({watch!r} * latch_width)) - V(nw)) / switching_time;
     end
 """
 
 
 def _latch_body(card: DeviceCard) -> str:
-    a, b = neuron.latch_folds(card.latch_params())
-    return _LATCH_BODY.format(a=a, b=b, lo=neuron.SWITCH_LO, span=neuron.SWITCH_HI - neuron.SWITCH_LO,
-                              L=neuron.LOGIT_LIMIT, L2=2 * neuron.LOGIT_LIMIT).rstrip()
+    return _LATCH_BODY.format(lo=neuron.SWITCH_LO, span=neuron.SWITCH_HI - neuron.SWITCH_LO,
+                              L=neuron.LOGIT_LIMIT, L2=2 * neuron.LOGIT_LIMIT, watch=WATCH_WIDTH).rstrip()
 
 
 def module_text(card: DeviceCard) -> str:
@@ -109,7 +113,7 @@ def module_text(card: DeviceCard) -> str:
     phys = [f"module {name}(anode, cathode, opt);", "    inout anode, cathode;", "    output opt;",
             "    electrical anode, cathode, opt, nx, nt;", *_params(card, _PHYSICAL),
             _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX).rstrip(), "endmodule", ""]
-    latch = [f"module {ts}(anode, cathode);", "    inout anode, cathode;", "    electrical anode, cathode, ns;",
+    latch = [f"module {ts}(anode, cathode);", "    inout anode, cathode;", "    electrical anode, cathode, ns, nw;",
              *_params(card, _LATCH), _latch_body(card), "endmodule"]
     return "\n".join(head + phys + latch) + "\n"
 

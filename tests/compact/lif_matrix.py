@@ -5,20 +5,23 @@ Largest interspike-interval error against t_c + t_d on the synthetic test card
 intervals per cell; "max step" = t_d/100 (the discharge through R_on C)::
 
     circuit (V_in/V_th, R_s, C)   options            max step    no max step
-    1.5,  1 MOhm,   470 nF        defaults           0.25 %      0.60 %
-                                  trap 1e-3..1e-6    0.24-0.40 % 0.60-1.13 %
-                                  gear 1e-3..1e-6    0.03-0.39 % 0.82-1.27 %
-    2.0,  220 kOhm, 1 uF          defaults           0.27 %      0.01 %
-                                  trap / gear        0.11-0.47 % 0.01-0.46 %
-    1.75, 3.3 MOhm, 220 nF        defaults           0.34 %      1.58 %
-                                  trap 1e-3..1e-6    0.11-0.34 % 0.33-5.3 %
-                                  gear 1e-3..1e-6    0.17-0.42 % 0.27-7.0 %
+    1.5,  1 MOhm,   470 nF        defaults           0.20 %      0.10 %
+                                  trap 1e-3..1e-6    0.07-0.20 % 0.02-0.10 %
+                                  gear 1e-3..1e-6    0.07-0.08 % 0.04-0.06 %
+    2.0,  220 kOhm, 1 uF          defaults           0.19 %      0.10 %
+                                  trap / gear        0.03-0.19 % 0.02-0.10 %
+    1.75, 3.3 MOhm, 220 nF        defaults           0.28 %      0.12 %
+                                  trap 1e-3..1e-6    0.10-0.28 % 0.05-0.12 %
+                                  gear 1e-3..1e-6    0.10 %      0.04-0.10 %
 
 made with ``python -c`` over :func:`cells` and :func:`run_cell` (the slow test
-runs the same cells).  Without a maximum step ngspice's default step control
-(trtol = 7) crosses the release at V_h in steps comparable to R_on C, so the
-release voltage, and the next charge time, is off; with it every cell is
-within 0.5 %.  The capacitor never went negative in any cell.
+runs the same cells).  The capacitor never went negative in any cell.  Before
+the latch held its state inside the hysteresis window (``neuron``'s docstring),
+the no-max-step column read up to 7.0 % (the .tran step crossed the discharge in
+steps of about t_d/7, and a retried step converged on the OFF branch above V_h).
+The .tran step itself (ngspice's default maximum step) must resolve the
+discharge: at period/100 (longer than t_d in the 1.75 circuit) ngspice crosses
+the whole discharge in one step and the error is up to 22 %.
 """
 
 from __future__ import annotations

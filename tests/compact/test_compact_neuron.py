@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from scipy.integrate import solve_ivp
 
-from devicephys.compact.neuron import LatchParams, latch_folds, lif_analytic, simulate_lif
+from devicephys.compact.neuron import (LOGIT_LIMIT, LatchParams, latch_rate, latch_state, lif_analytic,
+                                       simulate_lif)
 
 LATCH = LatchParams(threshold_voltage=1.0, hold_voltage=0.4, resistance_on=1e3, resistance_off=1e12,
                     switching_time=1e-11, width=0.6e-3)
@@ -54,12 +56,34 @@ def test_no_firing_below_threshold(v_in):
 
 
 @pytest.mark.parametrize("width", [0.6e-3, 6e-3, 30e-3])
-def test_latch_folds_lie_at_threshold_and_hold_voltage(width):
-    """V(s) = A - B s + w ln(s/(1-s)) turns at s = (1 -+ r)/2, r = sqrt(1 - 4w/B): there V = V_th and V_h."""
+def test_static_thresholds_are_v_th_and_v_h(width):
+    """A slow triangle sweep switches ON within w above V_th and OFF within w below V_h."""
     p = LatchParams(threshold_voltage=1.0, hold_voltage=0.4, resistance_on=1e3, resistance_off=1e12,
-                    switching_time=1e-11, width=width)
-    a, b = latch_folds(p)
-    r = math.sqrt(1.0 - 4.0 * width / b)
-    for s, v_fold in (((1.0 - r) / 2, 1.0), ((1.0 + r) / 2, 0.4)):
-        assert width / (s * (1.0 - s)) == pytest.approx(b, rel=1e-12)  # dV/ds = 0
-        assert a - b * s + width * math.log(s / (1.0 - s)) == pytest.approx(v_fold, abs=1e-12)  # round-off of B
+                    switching_time=1e-9, width=width)
+    t_sweep = 1e-3  # 1.2 V per ms, slow against tau_s: the quasi-static loop
+    v_of_t = lambda t: 1.2 * (t / t_sweep if t < t_sweep else 2.0 - t / t_sweep)  # noqa: E731
+    sol = solve_ivp(lambda t, q: latch_rate(p, v_of_t(t), q), (0.0, 2 * t_sweep), [0.0], method="LSODA",
+                    rtol=1e-10, atol=1e-10, max_step=t_sweep / 20000, dense_output=True)
+    t = np.linspace(0.0, 2 * t_sweep, 400001)
+    s = latch_state(sol.sol(t)[0])
+    on, off = t[np.argmax(s > 0.5)], t[len(s) - np.argmax(s[::-1] > 0.5)]
+    assert 1.0 < v_of_t(on) < 1.0 + width and 0.4 - width < v_of_t(off) < 0.4
+    assert s[t < 0.8 * t_sweep].max() < 1e-12 and s[(t > 1.2 * t_sweep) & (t < 1.6 * t_sweep)].min() > 1 - 1e-12
+
+
+@pytest.mark.parametrize("steps", [1.0, 1e3, 1e9])  # implicit step length / tau_s
+def test_an_implicit_step_cannot_release_inside_the_window(steps):
+    """Backward Euler q = q_n + h dq/dt(v, q) from the ON state: inside (V_h, V_th) ON is the only root.
+
+    This keeps a circuit simulator from releasing early when it retries a rejected step from an
+    OFF iterate (the failure of a latch built on a bistable equilibrium).  From the OFF state the
+    held state is a root too; an ON root also exists there (the switch, once started, completes),
+    which a simulator reaches only by retrying a step that already crossed V_th.
+    """
+    h = steps * LATCH.switching_time
+    q = np.linspace(-10.0, 2 * LOGIT_LIMIT + 10.0, 200001)
+    for v in np.linspace(0.4 + 1e-6, 1.0 - 1e-6, 25):
+        on = q - 2 * LOGIT_LIMIT - h * latch_rate(LATCH, v, q)
+        roots = np.nonzero(np.sign(on[:-1]) != np.sign(on[1:]))[0]
+        assert len(roots) == 1 and abs(q[roots[0]] - 2 * LOGIT_LIMIT) < 1e-3, (v, q[roots])
+        assert latch_rate(LATCH, v, 0.0) == 0.0 and latch_rate(LATCH, v, 2 * LOGIT_LIMIT) == 0.0  # both held
