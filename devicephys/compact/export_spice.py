@@ -42,6 +42,8 @@ from devicephys.compact.model import ModelParams
 from devicephys.io import atomic_write_text
 
 _PHYSICAL = ModelParams.names()
+#: Half-width of the physical subcircuit's step-control watch above gap_min [floor widths].
+FLOOR_WATCH_WIDTH = 3.0
 #: Half-width of the step-control watch around the hold voltage [latch widths].
 WATCH_WIDTH = 10.0
 _LATCH = ["threshold_voltage", "hold_voltage", "resistance_on", "resistance_off", "switching_time", "latch_width"]
@@ -92,6 +94,12 @@ Cth nt 0 {{thermal_capacitance}}
 Rth nt 0 {{thermal_resistance}}
 * optical power [W] as a voltage on opt
 Bopt opt 0 V = eta(V(nx), V(anode, cathode))*abs(gcell(V(nx))*V(anode, cathode))/q_e*planck_c/lpeak(V(nx))
+* step-control watch, no effect on the circuit: V(nw) follows tanh((gap - gap_min - W w_f)/(W w_f)),
+* W = {watch!r}, w_f = floor_width, on the thermal time R_th C_th, so the simulator's truncation-error control
+* resolves the approach to the floor instead of stepping the gap below gap_min
+Bwatch 0 nw I = (tanh((gapm(V(nx)) - gap_min - {watch!r}*floor_width)/({watch!r}*floor_width)) - V(nw))
++ /(thermal_resistance*thermal_capacitance)
+Cwatch nw 0 1
 """
 
 _LATCH_BODY = """\
@@ -153,7 +161,8 @@ def _latch_body(card: DeviceCard) -> str:
 def subcircuit_text(card: DeviceCard) -> str:
     """SPICE text of both subcircuits of ``card``."""
     name, ts = subcircuit_names(card)
-    body = _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX)
+    body = _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX,
+                                watch=FLOOR_WATCH_WIDTH)
     phys = [f".subckt {name} anode cathode opt", *_param_lines(card, _PHYSICAL), body.rstrip(), f".ends {name}"]
     use = ["* use in a LIF neuron (switch across C, charged through R_s): no .options or maximum step needed,",
            "* but the .tran step (ngspice's default maximum step) must resolve the discharge, t_d = R_on C",

@@ -2,7 +2,7 @@
 
 Two modules, mirroring the SPICE subcircuits (:mod:`devicephys.compact.export_spice`):
 ``NAME(anode, cathode, opt)`` — the physical model with internal nodes ``nx``
-(closure in nm) and ``nt`` (temperature rise in K) — and
+(closure in nm), ``nt`` (temperature rise in K) and the step-control watch ``nw`` — and
 ``NAME_ts(anode, cathode)`` — the LIF threshold switch with internal node ``ns``
 (the logit of the latch state, offset so that 0 V is OFF) and the step-control
 watch node ``nw`` (no effect on the circuit).
@@ -23,7 +23,8 @@ from pathlib import Path
 from devicephys import units
 from devicephys.compact import model, neuron
 from devicephys.compact.card import PARAMETERS, DeviceCard
-from devicephys.compact.export_spice import _LATCH, _PHYSICAL, WATCH_WIDTH, header_lines, subcircuit_names
+from devicephys.compact.export_spice import (_LATCH, _PHYSICAL, FLOOR_WATCH_WIDTH, WATCH_WIDTH, header_lines,
+                                             subcircuit_names)
 from devicephys.io import atomic_write_text
 
 _RANGE = {"positive": " from (0:inf)", "nonnegative": " from [0:inf)", "finite": ""}
@@ -74,6 +75,10 @@ _PHYSICAL_BODY = """\
         I(nt) <+ V(nt) / thermal_resistance - icell * v;
         // optical power [W] as a voltage on opt (1 V per W)
         V(opt) <+ eta * abs(icell) / q_e * planck_c / lpeak;
+        // step-control watch, no effect on the circuit: resolves the approach to the floor
+        I(nw) <+ ddt(V(nw));
+        I(nw) <+ -(tanh((gapm - gap_min - {watch!r} * floor_width) / ({watch!r} * floor_width)) - V(nw))
+                 / (thermal_resistance * thermal_capacitance);
     end
 """
 
@@ -111,8 +116,9 @@ def module_text(card: DeviceCard) -> str:
     name, ts = subcircuit_names(card)
     head = [*header_lines(card, "//"), "// Verilog-A, LRM 2.4", '`include "disciplines.vams"', ""]
     phys = [f"module {name}(anode, cathode, opt);", "    inout anode, cathode;", "    output opt;",
-            "    electrical anode, cathode, opt, nx, nt;", *_params(card, _PHYSICAL),
-            _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX).rstrip(), "endmodule", ""]
+            "    electrical anode, cathode, opt, nx, nt, nw;", *_params(card, _PHYSICAL),
+            _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX,
+                                  watch=FLOOR_WATCH_WIDTH).rstrip(), "endmodule", ""]
     latch = [f"module {ts}(anode, cathode);", "    inout anode, cathode;", "    electrical anode, cathode, ns, nw;",
              *_params(card, _LATCH), _latch_body(card), "endmodule"]
     return "\n".join(head + phys + latch) + "\n"
