@@ -208,8 +208,8 @@ def test_exported_spice_under_the_fem_drive_matches_the_numpy_card(fem_card):
 def test_exported_spice_gap_stays_within_its_bounds_under_the_fem_drive(fem_card):
     """ngspice (default options) keeps the gap above gap_min, at the NumPy card's closest gap within 1 %.
 
-    Without the export's floor watch node ngspice stepped the gap from 0.35 nm to 0.21 nm below
-    gap_min in one step here (the heated, field-driven growth outran the floor within the step).
+    Without the export's floor watch node ngspice stepped the gap to 0.21 nm below gap_min here
+    (the heated, field-driven growth outran the floor within one step).
     """
     from devicephys.compact import build, fem_drive_spice
 
