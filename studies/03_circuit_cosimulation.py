@@ -78,20 +78,21 @@ def plot(card: DeviceCard, rows: list[dict], path: Path) -> Path:
     v_th = card.value("threshold_voltage")
     grid = np.linspace(v_th * 1.02, max(r["v_in"] for r in rows) * 1.05, 200)
     lp, v = card.latch_params(), card.values()
-    theory = [neuron.lif_analytic(lp, x, v["series_resistance"], v["neuron_capacitance"])["period"] for x in grid]
+    c = neuron.theory_capacitance(lp, v["neuron_capacitance"])  # the capacitor the sweep used
+    theory = [neuron.lif_analytic(lp, x, v["series_resistance"], c)["period"] for x in grid]
     ax[0].semilogy(grid, np.array(theory) * 1e6, "-", label="theory t_c + t_d")
     fin = [r for r in rows if math.isfinite(r["numpy"])]
     ax[0].semilogy([r["v_in"] for r in fin], [r["numpy"] * 1e6 for r in fin], "o", label="NumPy")
     ax[0].semilogy([r["v_in"] for r in fin], [r["ngspice"] * 1e6 for r in fin], "x", ms=9, label="ngspice")
     ax[0].axvline(v_th, color="0.6", ls=":", label="V_th (no firing below)")
-    ax[0].set(xlabel="V_in [V]", ylabel="period_us", title="LIF neuron: period versus input")
+    ax[0].set(xlabel="V_in [V]", ylabel="period [µs]", title=f"LIF neuron: period versus input (C = {c:.3g} F)")
     ax[0].legend(fontsize=8)
     err = [abs(r["ngspice"] / r["theory"] - 1) * 100 for r in fin]
     ax[1].plot([r["v_in"] for r in fin], err, "o-", label="|ngspice/theory - 1|")
     ax[1].plot([r["v_in"] for r in fin], [abs(r["numpy"] / r["theory"] - 1) * 100 for r in fin], "s--",
                label="|NumPy/theory - 1|")
     ax[1].axhline(TOLERANCE * 100, color="r", lw=0.8, label="1 % tolerance")
-    ax[1].set(xlabel="V_in [V]", ylabel="error_percent", title="agreement")
+    ax[1].set(xlabel="V_in [V]", ylabel="error [%]", title="agreement with t_c + t_d")
     ax[1].legend(fontsize=8)
     fig.tight_layout()
     try:
