@@ -21,8 +21,8 @@
     are V_th and V_h by construction, and an implicit step of any length
     from the ON state at ``|V| > V_h`` has the ON state as its only solution:
     a circuit simulator's step control cannot land on the OFF branch inside
-    the hysteresis window (a latch built on a bistable equilibrium can, and
-    releases early, by up to 7 % of the period in ngspice's defaults).
+    the hysteresis window (a latch built on a bistable equilibrium can: it
+    released early in ngspice without a maximum step, up to 7 % of the period).
     ``h`` is a smoothstep from 0 at ``s = 1/4`` to 1 at ``s = 3/4`` (flat
     outside), so the conductance is exactly ``1/R_off`` OFF and ``1/R_on``
     ON, and bounded in between.  The switch is non-polar
@@ -133,7 +133,8 @@ def latch_rate(p: LatchParams, v, q):
 
 
 #: R_on C / tau_s above which the instant-switch period holds to about 0.1 % (the latch's delays are
-#: first order in tau_s/(R_on C): 2.4-3.6 % at 0.1, 0.3-0.4 % at 0.01, 0.06-0.09 % at 0.001 in test_compact_neuron's latch).
+#: first order in tau_s/(R_on C): 2.4-3.6 % at 0.1, 0.3-0.4 % at 0.01, 0.06-0.09 % at 0.001, measured
+#: on test_compact_neuron's latch).
 THEORY_RATIO = 1000.0
 
 
