@@ -192,8 +192,8 @@ def lif_physical(card: DeviceCard, series_factor: float = 25.0, periods: float =
                "ngspice_seconds": run.seconds}
     metrics["verdict"] = verdict(len(t_np), len(t_sp), [metrics["spike_time_max_error_rel"]])
     if len(t_np) == len(t_sp) == 1 and metrics["verdict"] == "passed":
-        metrics["verdict"] = ("passed (one firing, at the same time in both; the filament stays bridged under this "
-                              f"drive for the rest of the {t_end:.3g} s run, so no period is compared)")
+        metrics["verdict"] = ("passed (one firing, at the same time in both; the gap does not reopen past the release "
+                              f"gap for the rest of the {t_end:.3g} s run, so no period is compared)")
     if len(t_np) == len(t_sp) == 0:
         metrics["verdict"] = ("inconclusive: the filament did not fire in either simulator within "
                               f"{t_end:.3g} s (R_s = {r_s:.3g} Ohm, V_in = {v_in:.3g} V); nothing was compared")
