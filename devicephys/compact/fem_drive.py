@@ -2,7 +2,7 @@
 
 A finite-element filament result (:mod:`devicephys.filament.stage`) holds three
 protocols, all driven through the FEM's series resistor ``R_s`` and its smooth
-current compliance ``I_cc`` (:mod:`devicephys.filament.solve`: the source
+current compliance ``I_cc`` (:mod:`devicephys.filament.fem.solve`: the source
 current is ``I_cc x / sqrt(1 + x^2)`` with ``x = (V_src - V) / (I_cc R_s)``):
 
 1. the main drive: the stored ``source_voltage(time)`` from the pristine cell;

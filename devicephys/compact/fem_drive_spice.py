@@ -3,7 +3,7 @@
 The FEM's source circuit is reproduced exactly: its PWL ``source_voltage(time)``
 (corners only) feeds the cell through a behavioural current source with the
 FEM's smooth compliance ``I = I_cc x / sqrt(1 + x^2)``, ``x = (V_src - V)/(I_cc R_s)``
-(:mod:`devicephys.filament.solve`); a plain resistor without a compliance.
+(:mod:`devicephys.filament.fem.solve`); a plain resistor without a compliance.
 The exported physical subcircuit then runs the FEM's sweep, and its current,
 closest gap and switching voltages are compared with the NumPy replay of
 :func:`devicephys.compact.fem_drive.sweep`: the SPICE card must reproduce the

@@ -1,8 +1,9 @@
 """Stage 1: finite-element electrothermal model of Ag-filament formation and rupture.
 
 Light modules (no DOLFINx): :mod:`.spec`, :mod:`.analytic`, :mod:`.properties`,
-:mod:`.kinetics`, :mod:`.extract`, :mod:`.result`.  Only :mod:`.solve` imports
-DOLFINx; :mod:`.simulate` and :mod:`.stage` import it on use.
+:mod:`.kinetics`, :mod:`.extract`, :mod:`.result`, :mod:`.conduction`, :mod:`.mesh`.
+DOLFINx is imported only by the :mod:`.fem` subpackage (the engine); :mod:`.simulate` and
+:mod:`.stage` load it on use.
 """
 
 

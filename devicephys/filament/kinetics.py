@@ -4,7 +4,7 @@ Reduced description (why 1-D): the filament forms in a thin axial channel of
 radius r_ch; across it the fields vary little, so silver is described by two
 volume fractions on the channel axis, mobile ions c_i(z, t) and metal
 c_m(z, t), while φ and T are solved in 2-D (r, z) by
-:mod:`devicephys.filament.solve` and read back on the axis:
+:mod:`devicephys.filament.fem.solve` and read back on the axis:
 
     ∂c_i/∂t = −∂J/∂z − R_red,   ∂c_m/∂t = R_red − R_dis,   ∂c_s/∂t = R_dis,
     J = c_i (v_MG + v_S) − D ∂c_i/∂z                (dilute, the default),

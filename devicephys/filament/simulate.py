@@ -74,7 +74,7 @@ class CellModel:
     def __init__(self, spec, comm=None):
         from mpi4py import MPI
 
-        from devicephys.filament import solve
+        from devicephys.filament.fem import solve
 
         self.spec = spec
         self.geometry = CellGeometry.from_spec(spec)

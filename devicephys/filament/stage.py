@@ -64,7 +64,7 @@ def _bar(progress: bool, total: float, desc: str):
 
 def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: bool):
     from devicephys.filament import simulate as sim
-    from devicephys.filament.solve import FieldWriter
+    from devicephys.filament.fem.solve import FieldWriter
 
     if spec.drive == "sweep":
         duration, wave, corners = spec.sweep_time, sim.triangle(spec.sweep_voltage, spec.sweep_time), (spec.sweep_time / 2,)
@@ -237,7 +237,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         The drive never bridged the gap (``exc.partial`` as above).
     """
     from devicephys.filament.simulate import CellModel
-    from devicephys.filament.solve import temperature_map
+    from devicephys.filament.fem.solve import temperature_map
 
     model = CellModel(spec)
     comm = model.data.domain.comm

@@ -1,7 +1,7 @@
 """The electrothermal solver against closed-form solutions (real DOLFINx, small meshes).
 
 Every case uses the production weak form (r-weighted axisymmetric, Newton by
-SNES) of :class:`devicephys.filament.solve.ElectroThermal` with analytic
+SNES) of :class:`devicephys.filament.fem.solve.ElectroThermal` with analytic
 material laws.
 """
 
@@ -15,7 +15,8 @@ import pytest
 pytest.importorskip("dolfinx_solver")
 ufl = pytest.importorskip("ufl")
 
-from devicephys.filament import analytic, solve  # noqa: E402
+from devicephys.filament import analytic  # noqa: E402
+from devicephys.filament.fem import solve  # noqa: E402
 from devicephys.units import L0  # noqa: E402
 
 pytestmark = pytest.mark.fem

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.fem, pytest.mark.slow]
 
 
 def _bridged(spec, dim):
-    from devicephys.filament import solve
+    from devicephys.filament.fem import solve
 
     data = solve.cell_mesh(CellGeometry.from_spec(spec), dim=dim)
     p = solve.ElectroThermal(data, solve.CellMedium(data, spec), ambient=spec.ambient_temperature,

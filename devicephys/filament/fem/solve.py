@@ -1,7 +1,7 @@
 """The DOLFINx electrothermal solver: potential φ and temperature T, coupled, by SNES Newton.
 
-This module, with :mod:`~devicephys.filament.medium` (the cell's material laws as
-UFL expressions) and :mod:`~devicephys.filament.fields` (field output and
+This module, with :mod:`~devicephys.filament.fem.medium` (the cell's material laws as
+UFL expressions) and :mod:`~devicephys.filament.fem.fields` (field output and
 post-processing), is the filament stage's DOLFINx engine: no other module of
 devicephys imports DOLFINx.  It solves, on an
 axisymmetric (r, z) mesh (weak forms weighted by 2πr) or a 3-D mesh,
@@ -416,8 +416,8 @@ class ElectroThermal:
 
 
 # The cell's laws and the field output live in their own modules; their names stay importable from here.
-from devicephys.filament.fields import FieldWriter, l2_error, temperature_map  # noqa: E402
-from devicephys.filament.medium import CellMedium, channel_indicator, region_field, region_indicator  # noqa: E402
+from devicephys.filament.fem.fields import FieldWriter, l2_error, temperature_map  # noqa: E402
+from devicephys.filament.fem.medium import CellMedium, channel_indicator, region_field, region_indicator  # noqa: E402
 
 __all__ = ["MeshData", "cell_mesh", "rod_mesh", "snes_options", "ElectroThermal", "CellMedium", "channel_indicator",
            "region_field", "region_indicator", "FieldWriter", "temperature_map", "l2_error"]

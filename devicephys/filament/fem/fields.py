@@ -1,6 +1,6 @@
 """Field output and post-processing of the electrothermal solution (DOLFINx).
 
-Part of the filament stage's DOLFINx engine (:mod:`devicephys.filament.solve`):
+Part of the filament stage's DOLFINx engine (:mod:`devicephys.filament.fem.solve`):
 φ, T and c written for ParaView, the temperature map for plots, the L2 error
 against an exact solution for the convergence checks.
 """

@@ -1,6 +1,6 @@
 """The cell's material laws on the mesh: σ(c, T), σ_J, κ and ρc_p as UFL expressions (DOLFINx).
 
-Part of the filament stage's DOLFINx engine (:mod:`devicephys.filament.solve`);
+Part of the filament stage's DOLFINx engine (:mod:`devicephys.filament.fem.solve`);
 the laws themselves, free of DOLFINx, are in :mod:`devicephys.filament.properties`.
 """
 
