@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from devicephys.emission import fastmodel, solve
+from devicephys.emission import fastmodel
+from devicephys.emission.fdtd import solve
 from devicephys.emission.spec import EmissionSpec
 
 

@@ -3,8 +3,10 @@
 ``spec`` (EmissionSpec), ``metals`` (Drude–Lorentz permittivities),
 ``analytic`` (closed-form and Sommerfeld references), ``spectra`` (inelastic
 tunnelling emission physics), ``fastmodel`` (gap-plasmon model for dense
-sweeps), ``interpolant`` (smooth hand-off to the compact model), ``solve``
-(the only module importing MEEP), ``result`` and ``stage``.
+sweeps), ``interpolant`` (smooth hand-off to the compact model),
+``fdtd_sweep`` (gaps in worker processes), ``assemble``, ``result`` and ``stage``.
+The engines are subpackages: ``fdtd`` (MEEP, the only code importing meep) and
+``fem`` (frequency-domain DOLFINx).
 """
 
 

@@ -72,7 +72,7 @@ class GapSpectra:
 
 def geometry_and_control(spec: EmissionSpec, gap: float, tip_radius: float):
     """The solver's GapGeometry and RunControl for ``gap`` [m] and ``tip_radius`` [m]."""
-    from devicephys.emission import solve
+    from devicephys.emission.fdtd import solve
 
     geom = solve.GapGeometry(gap=gap, tip_radius=tip_radius, tip_length=spec.tip_length, counter_radius=spec.counter_radius,
                              counter_thickness=spec.counter_thickness, index=spec.insulator_index, tip_metal=spec.tip_metal,
@@ -100,7 +100,7 @@ def angles(spec: EmissionSpec) -> np.ndarray:
 
 def fdtd_gap_task(spec_dict: dict, gap: float, tip_radius: float) -> GapSpectra:
     """Run and process one gap (in a worker); raises ConvergenceError on a bad run."""
-    from devicephys.emission import solve
+    from devicephys.emission.fdtd import solve
 
     spec = EmissionSpec.from_dict(spec_dict)
     geom, ctrl = geometry_and_control(spec, gap, tip_radius)

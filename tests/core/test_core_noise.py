@@ -14,7 +14,7 @@ MEEP_SCRIPT = """
 import os, sys, warnings
 from devicephys.emission import fdtd_sweep
 fdtd_sweep._worker_init(os.getppid(), sys.argv[1] == "1")   # what each FDTD pool worker runs first
-from devicephys.emission import solve
+from devicephys.emission.fdtd import solve
 mp = solve.mp
 sim = mp.Simulation(cell_size=mp.Vector3(1.05, 0, 1.05), resolution=10, dimensions=mp.CYLINDRICAL)
 sim.init_sim()   # 10.5 pixels: MEEP warns that it rounds the cell

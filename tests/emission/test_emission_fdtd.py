@@ -9,7 +9,7 @@ from devicephys.emission import analytic, metals
 from devicephys.errors import ConvergenceError
 
 pytestmark = pytest.mark.fdtd
-solve = pytest.importorskip("devicephys.emission.solve")
+solve = pytest.importorskip("devicephys.emission.fdtd.solve")
 
 
 @pytest.mark.parametrize("index", [1.0, 1.49])

@@ -9,7 +9,7 @@ from devicephys.emission import analytic, fastmodel, metals
 from devicephys.emission.spec import EmissionSpec
 
 pytestmark = [pytest.mark.slow, pytest.mark.fdtd]
-solve = pytest.importorskip("devicephys.emission.solve")
+solve = pytest.importorskip("devicephys.emission.fdtd.solve")
 
 GEOM = dict(tip_radius=10e-9, tip_length=30e-9, counter_radius=40e-9, counter_thickness=20e-9, index=1.49)
 

@@ -1,6 +1,6 @@
 """The FDTD stage's gap geometry as a :class:`FemGeometry`, so both solvers answer one geometry.
 
-The FDTD run (``devicephys.emission.solve.run_gap`` through
+The FDTD run (``devicephys.emission.fdtd.solve.run_gap`` through
 ``fdtd_sweep.geometry_and_control``) models a tip (sphere of ``tip_radius``
 whose bottom is the apex, plus a cylinder or a cone tangent to it, reaching
 ``tip_length`` above the apex, flat on top) over a counter disc of

@@ -1,6 +1,6 @@
 """FDTD runs with MEEP: the gap run of the emission stage and the machinery every run shares.
 
-With :mod:`~devicephys.emission.fdtd_checks` (the reference geometries the
+With :mod:`~devicephys.emission.fdtd.checks` (the reference geometries the
 engine is validated on: planar mirror, metal-insulator-metal waveguide,
 homogeneous medium, 3-D cross-check) this is the only code that imports meep.
 
@@ -427,13 +427,13 @@ def power_from_ldos(ldos: np.ndarray, index: float, grid_step: float) -> np.ndar
     return flux_ldos_constant(index) * to_meep(grid_step) * np.asarray(ldos)
 
 
-#: Reference runs kept in :mod:`devicephys.emission.fdtd_checks`, still reachable as ``solve.<name>``.
+#: Reference runs kept in :mod:`devicephys.emission.fdtd.checks`, still reachable as ``solve.<name>``.
 _CHECKS = ("run_mirror", "run_mim", "run_homogeneous", "run_gap_3d")
 
 
 def __getattr__(name: str):
     if name in _CHECKS:
-        from devicephys.emission import fdtd_checks
+        from devicephys.emission.fdtd import checks as fdtd_checks
 
         return getattr(fdtd_checks, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

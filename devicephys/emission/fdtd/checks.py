@@ -4,7 +4,7 @@ A vertical dipole above a planar mirror (against Sommerfeld's integral), the
 metal-insulator-metal gap plasmon's dispersion, a dipole in a homogeneous
 medium (against the analytic LDOS) and the gap run in full 3-D (against the
 cylindrical one).  They share the sources, monitors and stop rule of
-:mod:`devicephys.emission.solve`.
+:mod:`devicephys.emission.fdtd.solve`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 import meep as mp
 import numpy as np
 
-from devicephys.emission.solve import (GapGeometry, RunControl, Spectra, _closed_cylinder, _layout, _ldos_reference,
+from devicephys.emission.fdtd.solve import (GapGeometry, RunControl, Spectra, _closed_cylinder, _layout, _ldos_reference,
                                        _run_and_collect, _small_box, _source, _source_power, _tip_objects,
                                        _total_flux, metal_medium, meep_frequencies, snap, to_meep)
 from devicephys.emission.spec import check_gap_cells
