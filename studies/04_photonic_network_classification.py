@@ -27,15 +27,25 @@ Method (see devicephys.array.stack and devicephys.array.classify):
      the crosstalk in the loop ("in the loop"); "naive" is the ideal weights
      on the hardware.
 
+The presentation time T (the integration time of every plane; 50 first-blink
+times by default) is the operating parameter that trades speed for photons:
+at the card's own photons per spike the study also runs T = 150 to 5000
+first-blink times, each plane collecting T / T_50 times the photoelectrons
+(and the dark electrons) of the default presentation, and classifying
+1 / T images per second (pipelined planes).
+
 Output: accuracy_vs_pitch.png and accuracy.json (one row per pitch, layer
-spacing and photon budget: 3-D network in the loop and naive, the ideal 3-D
-network, the single-link 2-D network at 1 um, the baseline, standard errors).
+spacing, photon budget and presentation time: 3-D network in the loop and
+naive, the ideal 3-D network, the single-link 2-D network at 1 um, the
+baseline, standard errors, presentation time and images per second).
 
 Final check (stated targets): at the largest photon budget and 1 um pitch the
 in-the-loop network is within 3 binomial standard errors sqrt(p (1 - p) / n)
 of the ideal network, and crosstalk grows with the layer spacing over the
 pitch; on the bundled MNIST subset (not --fast) the in-the-loop network at
-1 um and the ideal network also reach the paper's 92.27 %.
+1 um and the ideal network also reach the paper's 92.27 %, and so does the
+in-the-loop network at the card's own photons per spike with the longest
+presentation.
 Run with --fast for a quick version; --digits for scikit-learn's 8x8 digits;
 --mnist IMAGES LABELS for your own IDX files.
 """
@@ -59,12 +69,16 @@ from devicephys.io import atomic_write_text, save_figure
 
 
 PAPER = 0.9227  # MNIST accuracy of the reported 3-D photonic network
+LONGER = (150.0, 500.0, 1500.0)  # longer presentations at the card's photons per spike [first-blink times]
+BLINKS = 50.0  # presentation time of the default rows [first-blink times at the top drive level]
 
 
-def prepare(neuron, data, seed=0):
-    """Input spike counts, the hidden neurons' transfer, and the ideal 3-D and 2-D networks."""
+def prepare(neuron, data, seed=0, blinks=BLINKS, like=None):
+    """Input spike counts, the hidden neurons' transfer, and the ideal 3-D and 2-D networks, for a presentation
+    of ``blinks`` first-blink times.  With ``like`` (the preparation of another presentation) its ideal weights
+    are reused: they act on counts divided by the largest count, which the presentation time scales out."""
     xtr, xte, ytr, yte = data
-    hw = cl.Hardware()
+    hw = cl.Hardware(presentation_blinks=blinks)
     ftr, fte = cl.expected_counts(xtr, neuron, hw), cl.expected_counts(xte, neuron, hw)
     scale = float(ftr.max()) or 1.0
     f = st.transfer_of(neuron, hw)
@@ -73,9 +87,12 @@ def prepare(neuron, data, seed=0):
         raise SpecError(f"images have {xtr.shape[1]} pixels; the input plane needs a square image (side^2 pixels)")
     ideal = st.Stack(hw).ideal()
     op = st.optics_of(ideal, neuron, side)
-    w3 = st.train(ftr, ytr, op, f, ideal.hw, scale=scale, seed=seed)
-    w2 = st.train(ftr, ytr, op, f, ideal.hw, scale=scale, n_hidden=0, seed=seed)
-    return {"ftr": ftr, "fte": fte, "ytr": ytr, "yte": yte, "scale": scale, "f": f, "side": side, "w3": w3,
+    if like is None:
+        w3 = st.train(ftr, ytr, op, f, ideal.hw, scale=scale, seed=seed)
+        w2 = st.train(ftr, ytr, op, f, ideal.hw, scale=scale, n_hidden=0, seed=seed)
+    else:
+        w3, w2 = like["w3"], like["w2"]
+    return {"ftr": ftr, "fte": fte, "ytr": ytr, "yte": yte, "scale": scale, "f": f, "side": side, "w3": w3, "blinks": blinks,
             "w2": w2, "ideal3": st.accuracy(fte, yte, w3, op, f, ideal.hw, scale),
             "ideal2": st.accuracy(fte, yte, w2, op, f, ideal.hw, scale)}
 
@@ -85,7 +102,7 @@ def evaluate_row(neuron, prep, pitch, h, pps, *, single_link=False, epochs=4, sc
 
     In the loop: the ideal weights fine-tuned for ``epochs`` epochs, or with ``scratch`` trained from
     random gains for 20 epochs (slower; better where photons are scarce)."""
-    hw = cl.Hardware(pitch=pitch, layer_spacing=h, photons_per_spike=pps)
+    hw = cl.Hardware(pitch=pitch, layer_spacing=h, photons_per_spike=pps, presentation_blinks=prep["blinks"])
     stack = st.Stack(hw)
     op = st.optics_of(stack, neuron, prep["side"])
     args = (op, prep["f"], hw)
@@ -99,6 +116,8 @@ def evaluate_row(neuron, prep, pitch, h, pps, *, single_link=False, epochs=4, sc
     row = {"network": "3-D (input, 16 x 16 hidden, readout planes)", "pitch": pitch, "layer_spacing": h,
            "photons_per_spike": neuron.photons_per_spike if pps is None else pps,
            "photons_from": "card" if pps is None else "override",
+           "presentation_blinks": prep["blinks"], "presentation_time": hw.timing(neuron)[0],
+           "images_per_second": 1.0 / hw.timing(neuron)[0],
            "photoelectrons_per_spike_intended": op.mu1,
            "crosstalk_ratio": float((k1.sum() - np.trace(k1)) / np.trace(k1)),
            "skip_crosstalk_ratio": float(op.k02.sum() / np.trace(op.k2)) if op.k02 is not None else 0.0,
@@ -115,7 +134,8 @@ def evaluate_row(neuron, prep, pitch, h, pps, *, single_link=False, epochs=4, sc
         row.update(accuracy_2d=st.accuracy(fte, yte, tuned2, *args, scale, seed=seed + 2),
                    accuracy_2d_naive=st.accuracy(fte, yte, prep["w2"], *args, scale, seed=seed + 2),
                    ideal_accuracy_2d=prep["ideal2"])
-    print(f"pitch {pitch * 1e6:4.1f} um  h {h * 1e6:4.2f} um  photons/spike {row['photons_per_spike']:9.3g}  "
+    print(f"pitch {pitch * 1e6:4.1f} um  h {h * 1e6:4.2f} um  T {row['presentation_time'] * 1e6:8.3g} us  "
+          f"photons/spike {row['photons_per_spike']:9.3g}  "
           f"pe/image {row['photoelectrons_per_image']:9.3g}  crosstalk {row['crosstalk_ratio']:6.3f}  "
           f"3-D naive {naive:.4f}  in-the-loop {aware:.4f} (ideal {prep['ideal3']:.4f}, "
           f"hidden gain needed {row['hidden_gain_needed']:.3g})"
@@ -124,10 +144,15 @@ def evaluate_row(neuron, prep, pitch, h, pps, *, single_link=False, epochs=4, sc
 
 
 def sweep(neuron, data, grid, seed=0, **how):
-    """accuracy.json rows for every (pitch, layer spacing, photons per spike, single_link) in ``grid``."""
-    prep = prepare(neuron, data, seed)
-    rows = [evaluate_row(neuron, prep, p, h, n, single_link=two_d, seed=seed, **how) for p, h, n, two_d in grid]
-    return rows, prep
+    """accuracy.json rows for every (pitch, layer spacing, photons per spike, single_link, presentation blinks)
+    in ``grid``; the returned preparation is that of the first row's presentation."""
+    preps = {}
+    rows = []
+    for p, h, n, two_d, blinks in grid:
+        if blinks not in preps:
+            preps[blinks] = prepare(neuron, data, seed, blinks, like=next(iter(preps.values()), None))
+        rows.append(evaluate_row(neuron, preps[blinks], p, h, n, single_link=two_d, seed=seed, **how))
+    return rows, preps[grid[0][4]]
 
 
 def baseline(data, seed=0) -> float:
@@ -158,11 +183,16 @@ def plot(rows, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
+    longer = [r for r in rows if r["presentation_blinks"] != BLINKS]
+    fig, axes = plt.subplots(1, 4 if longer else 3, figsize=(16 if longer else 12, 3.8), sharey=True)
+    rows = [r for r in rows if r["presentation_blinks"] == BLINKS]
     h0, p0 = rows[0]["layer_spacing"], rows[0]["pitch"]
-    views = (("photons_per_spike", lambda r: r["pitch"] == p0 and r["layer_spacing"] == h0, 1.0, "photons_per_spike"),
-             ("pitch", lambda r: r["layer_spacing"] == h0, 1e6, "pitch_um"),
-             ("layer_spacing", lambda r: r["pitch"] == p0, 1e6, "layer_spacing_um"))
+    views = (("photons_per_spike", lambda r: r["pitch"] == p0 and r["layer_spacing"] == h0, 1.0, "photons per spike"),
+             ("pitch", lambda r: r["layer_spacing"] == h0, 1e6, "pitch [µm]"),
+             ("layer_spacing", lambda r: r["pitch"] == p0, 1e6, "layer spacing [µm]"))
+    if longer:
+        _plot_presentation(axes[3], [r for r in rows if r["photons_from"] == "card" and r["pitch"] == p0
+                                     and r["layer_spacing"] == h0] + longer)
     for ax, (key, keep, unit, label) in zip(axes, views):
         groups = [None] if key == "photons_per_spike" else sorted({r["photons_per_spike"] for r in rows})
         for c, pps in enumerate(groups):
@@ -191,6 +221,19 @@ def plot(rows, path):
     plt.close(fig)
 
 
+def _plot_presentation(ax, rows):
+    """Accuracy at the card's photons per spike versus the presentation time (the integration time of a plane)."""
+    sel = sorted(rows, key=lambda r: r["presentation_time"])
+    x = [r["presentation_time"] * 1e6 for r in sel]
+    ax.errorbar(x, [r["accuracy"] * 100 for r in sel], [r["standard_error"] * 100 for r in sel], fmt="o-", color="C4",
+                capsize=2, label=f"card ({sel[0]['photons_per_spike']:.3g} ph/spike) in the loop")
+    ax.plot(x, [r["accuracy_naive"] * 100 for r in sel], "x--", color="C4", alpha=0.6, label="card, naive")
+    ax.axhline(PAPER * 100, color="grey", ls=":", lw=1, label="paper (92.27 %)")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"presentation time [µs] (pitch {sel[0]['pitch'] * 1e6:.3g} µm)")
+    ax.legend(fontsize=6)
+
+
 def check(rows, n_test, paper=False) -> tuple[bool, str]:
     """The stated targets (module docstring): in the loop within 3 binomial standard errors of the ideal at the
     best budget and the smallest pitch; crosstalk falls with pitch; with ``paper`` both reach 92.27 %."""
@@ -207,16 +250,23 @@ def check(rows, n_test, paper=False) -> tuple[bool, str]:
     if paper:
         ok = ok and row["accuracy"] >= PAPER and p >= PAPER
         text += f"; in the loop and ideal >= paper {PAPER}"
+        card = [r for r in rows if r["photons_from"] == "card" and r["pitch"] == pitch]
+        if card:
+            slow = max(card, key=lambda r: r["presentation_time"])
+            ok = ok and slow["accuracy"] >= PAPER
+            text += (f"; at the card's {slow['photons_per_spike']:.3g} photons/spike with a "
+                     f"{slow['presentation_time'] * 1e6:.3g} us presentation: {slow['accuracy']:.4f} >= paper")
     return ok, text
 
 
 def grid_for(fast: bool):
     """(pitch [m], layer spacing [m], photons per spike (None: the card's), with the 2-D network) rows."""
     if fast:
-        return [(p, 0.5e-6, n, p == 1e-6) for p in (1e-6, 3e-6) for n in (None, 1e4)]
-    grid = [(1e-6, 0.5e-6, n, True) for n in (None, 1e1, 3e1, 1e2, 1e3, 1e4)]
-    grid += [(p, 0.5e-6, n, False) for p in (0.5e-6, 2e-6, 3e-6) for n in (None, 1e3)]
-    grid += [(1e-6, h, n, False) for h in (1e-6, 2e-6) for n in (None, 1e3)]
+        return [(p, 0.5e-6, n, p == 1e-6, BLINKS) for p in (1e-6, 3e-6) for n in (None, 1e4)]
+    grid = [(1e-6, 0.5e-6, n, True, BLINKS) for n in (None, 1e1, 3e1, 1e2, 1e3, 1e4)]
+    grid += [(p, 0.5e-6, n, False, BLINKS) for p in (0.5e-6, 2e-6, 3e-6) for n in (None, 1e3)]
+    grid += [(1e-6, h, n, False, BLINKS) for h in (1e-6, 2e-6) for n in (None, 1e3)]
+    grid += [(1e-6, 0.5e-6, None, False, m) for m in LONGER]
     return grid
 
 

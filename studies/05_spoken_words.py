@@ -33,17 +33,26 @@ Method (see devicephys.speech.classify and devicephys.array.stack):
      ideal gains on the hardware; "2-D" the single-link network (no hidden
      layer) of the same stack.
 
-Output (--out): accuracy.json (one row per pitch, photon yield and layer
-spacing, with the ideal network, the baseline and the confusion matrices)
-and spoken_words.png (accuracy versus photons per spike, pitch and layer
-spacing; confusion matrix at 1 um and 1e3 photons per spike).
+The presentation time T (the integration time of every plane; 50 first-blink
+times by default) trades speed for photons: at the card's own photons per
+spike the study also runs T = 500 to 20000 first-blink times (about 1 ms with
+the illustrative card, still a thousand times faster than the words are
+spoken), each plane collecting T / T_50 times the photoelectrons (and the
+dark electrons, whose mean each cell subtracts) of the default presentation.
+
+Output (--out): accuracy.json (one row per pitch, photon yield, layer
+spacing and presentation time, with the ideal network, the baseline and the
+confusion matrices) and spoken_words.png (accuracy versus photons per spike,
+pitch, layer spacing and presentation time; confusion matrix at 1 um with
+the card's photons per spike and the longest presentation).
 
 Final check (stated target, the paper's 91.5 %): on the synthesised set at
-1 um pitch, h = 0.5 um and 1e3 photons per spike, the network with every
-non-ideality reaches >= 91.5 % (with --fast, on about 100 test clips,
->= 91.5 % less 3 binomial standard errors).  On your own data: within 3
-binomial standard errors of the ideal network at the largest photon yield.
-The card's own photon yield is reported, not checked (see the README).
+1 um pitch and h = 0.5 um, the network with every non-ideality reaches
+>= 91.5 % both with 1e3 photons per spike (default presentation) and with
+the card's own photons per spike over the longest presentation (with
+--fast, on about 100 test clips, >= 91.5 % less 3 binomial standard
+errors).  On your own data: within 3 binomial standard errors of the ideal
+network at the largest photon yield.
 """
 
 from __future__ import annotations
@@ -63,7 +72,9 @@ from devicephys.speech import classify as sc
 from devicephys.speech import dataset
 
 TARGET = 0.915
-REFERENCE = (1e-6, 0.5e-6, 1e3)  # pitch [m], layer spacing [m], photons per spike of the stated check
+REFERENCE = (1e-6, 0.5e-6, 1e3)  # pitch [m], layer spacing [m], photons per spike of the plentiful-photon row
+BLINKS = 50.0  # presentation time of the default rows [first-blink times at the top drive level]
+LONGER = (500.0, 3000.0, 20000.0)  # longer presentations at the card's photons per spike [first-blink times]
 
 
 def load(args) -> sc.SpeechSplit:
@@ -75,15 +86,17 @@ def load(args) -> sc.SpeechSplit:
 
 
 def grid_for(fast: bool) -> list[tuple]:
-    """(pitch [m], layer spacing [m], photons per spike (None: the card's), with the 2-D network) rows."""
+    """(pitch [m], layer spacing [m], photons per spike (None: the card's), with the 2-D network, presentation
+    [first-blink times]) rows."""
     p0, h0 = REFERENCE[:2]
     if fast:
-        return [(p0, h0, None, True), (p0, h0, 1e3, True), (2e-6, h0, None, False), (2e-6, h0, 1e3, False),
+        grid = [(p0, h0, None, True), (p0, h0, 1e3, True), (2e-6, h0, None, False), (2e-6, h0, 1e3, False),
                 (p0, 1e-6, 1e3, False)]
+        return [g + (BLINKS,) for g in grid] + [(p0, h0, None, False, LONGER[-1])]
     grid = [(p0, h0, n, n is None or n == 1e3) for n in (None, 1e1, 1e2, 1e3, 1e4)]
     grid += [(p, h0, n, False) for p in (0.5e-6, 2e-6) for n in (None, 1e3)]
     grid += [(p0, h, n, False) for h in (0.25e-6, 1e-6, 2e-6) for n in (None, 1e3)]
-    return grid
+    return [g + (BLINKS,) for g in grid] + [(p0, h0, None, False, m) for m in LONGER]
 
 
 def _series(ax, rows, key, unit, keep, groups):
@@ -103,8 +116,12 @@ def plot(rows, base, words, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(1, 4, figsize=(18, 4.2))
+    fig, ax = plt.subplots(1, 5, figsize=(22, 4.2))
     p0, h0 = REFERENCE[:2]
+    card = card_row(rows)
+    longer = sorted((r for r in rows if r["photons_from"] == "card" and r["pitch"] == p0 and r["layer_spacing"] == h0),
+                    key=lambda r: r["presentation_time"])
+    rows = [r for r in rows if r["presentation_blinks"] == BLINKS]
     budgets = sorted({r["photons_per_spike"] for r in rows})
     at_ref = sorted((r for r in rows if r["pitch"] == p0 and r["layer_spacing"] == h0),
                     key=lambda r: r["photons_per_spike"])
@@ -116,16 +133,23 @@ def plot(rows, base, words, path):
     ax[0].plot([r["photons_per_spike"] for r in two_d], [r["accuracy_2d"] * 100 for r in two_d], "s", color="C3",
                label="2-D single link, in the loop")
     ax[0].set_xscale("log")
-    ax[0].set_xlabel(f"photons per spike (pitch {p0 * 1e6:g} um, h {h0 * 1e6:g} um)")
+    ax[0].set_xlabel(f"photons per spike (pitch {p0 * 1e6:g} µm, h {h0 * 1e6:g} µm)")
     _series(ax[1], rows, "pitch", 1e6, lambda r: r["layer_spacing"] == h0, budgets)
-    ax[1].set_xlabel(f"pitch_um (h {h0 * 1e6:g} um)")
+    ax[1].set_xlabel(f"pitch [µm] (h {h0 * 1e6:g} µm)")
     _series(ax[2], rows, "layer_spacing", 1e6, lambda r: r["pitch"] == p0, budgets)
     ax[2].set_xscale("log")
     spacings = sorted({r["layer_spacing"] * 1e6 for r in rows if r["pitch"] == p0})
     ax[2].set_xticks(spacings, [f"{v:g}" for v in spacings])
     ax[2].minorticks_off()
-    ax[2].set_xlabel(f"layer_spacing_um (pitch {p0 * 1e6:g} um)")
-    for a in ax[:3]:
+    ax[2].set_xlabel(f"layer spacing [µm] (pitch {p0 * 1e6:g} µm)")
+    ax[3].errorbar([r["presentation_time"] * 1e6 for r in longer], [r["accuracy"] * 100 for r in longer],
+                   [r["standard_error"] * 100 for r in longer], fmt="o-", color="C4", capsize=2,
+                   label=f"card ({longer[0]['photons_per_spike']:.3g} photons/spike), in the loop")
+    ax[3].plot([r["presentation_time"] * 1e6 for r in longer], [r["accuracy_naive"] * 100 for r in longer], "x--",
+               color="C4", alpha=0.6, label="card, ideal gains (naive)")
+    ax[3].set_xscale("log")
+    ax[3].set_xlabel(f"presentation time [µs] (pitch {p0 * 1e6:g} µm, h {h0 * 1e6:g} µm)")
+    for a in ax[:4]:
         a.axhline(rows[0]["ideal_accuracy"] * 100, color="k", lw=1, label="ideal 3-D network")
         a.axhline(base * 100, color="C2", ls="-.", lw=1, label="logistic regression (log-mel)")
         a.axhline(TARGET * 100, color="grey", ls=":", lw=1, label="paper (91.5 %)")
@@ -133,24 +157,33 @@ def plot(rows, base, words, path):
         a.set_ylim(0, 100)
         a.set_ylabel("test accuracy [%]")
         a.legend(fontsize=6)
-    ref = reference_row(rows)
+    ref = card
     m = np.asarray(ref["confusion"])
-    ax[3].imshow(m / np.maximum(m.sum(axis=1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
+    ax[4].imshow(m / np.maximum(m.sum(axis=1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
     for (i, j), v in np.ndenumerate(m):
-        ax[3].text(j, i, str(v), ha="center", va="center", fontsize=9,
+        ax[4].text(j, i, str(v), ha="center", va="center", fontsize=9,
                    color="white" if v > 0.5 * m.sum(axis=1)[i] else "black")
-    ax[3].set_xticks(range(len(words)), words)
-    ax[3].set_yticks(range(len(words)), words)
-    ax[3].set_xlabel("predicted")
-    ax[3].set_ylabel("spoken")
-    ax[3].set_title(f"{ref['pitch'] * 1e6:.3g} um, h {ref['layer_spacing'] * 1e6:.3g} um, "
-                    f"{ref['photons_per_spike']:.3g} photons/spike: {ref['accuracy'] * 100:.1f} %", fontsize=9)
+    ax[4].set_xticks(range(len(words)), words)
+    ax[4].set_yticks(range(len(words)), words)
+    ax[4].set_xlabel("predicted")
+    ax[4].set_ylabel("spoken")
+    ax[4].set_title(f"{ref['pitch'] * 1e6:.3g} µm, h {ref['layer_spacing'] * 1e6:.3g} µm, card's "
+                    f"{ref['photons_per_spike']:.3g} photons/spike,\n{ref['presentation_time'] * 1e6:.3g} µs "
+                    f"presentation: {ref['accuracy'] * 100:.1f} %", fontsize=9)
     save_figure(fig, path)
     plt.close(fig)
 
 
+def card_row(rows) -> dict | None:
+    """The row at 1 um pitch, 0.5 um layer spacing and the card's photons per spike with the longest presentation."""
+    card = [r for r in rows if r["photons_from"] == "card" and r["pitch"] == REFERENCE[0]
+            and r["layer_spacing"] == REFERENCE[1]]
+    return max(card, key=lambda r: r["presentation_time"]) if card else None
+
+
 def reference_row(rows) -> dict:
-    """The row nearest to 1 um pitch, 0.5 um layer spacing and 1e3 photons per spike."""
+    """The row nearest to 1 um pitch, 0.5 um layer spacing and 1e3 photons per spike (default presentation)."""
+    rows = [r for r in rows if r["presentation_blinks"] == BLINKS] or rows
     return min(rows, key=lambda r: (abs(np.log(r["pitch"] / REFERENCE[0])),
                                     abs(np.log(r["layer_spacing"] / REFERENCE[1])),
                                     abs(np.log(r["photons_per_spike"] / REFERENCE[2]))))
@@ -159,11 +192,14 @@ def reference_row(rows) -> dict:
 def check(rows, synthesized: bool, fast: bool = False) -> tuple[bool, str]:
     """The stated target (see the module docstring); --fast's 100-clip test set resolves it to 3 binomial sigma."""
     if synthesized:
-        r = reference_row(rows)
-        need = TARGET - (3 * sc.binomial_sigma(TARGET, r["n_test"]) if fast else 0.0)
-        return r["accuracy"] >= need, (f"{r['accuracy']:.4f} >= {need:.4f} at {r['pitch'] * 1e6:.3g} um, "
-                                       f"h {r['layer_spacing'] * 1e6:.3g} um, {r['photons_per_spike']:.3g} "
-                                       f"photons/spike (ideal {r['ideal_accuracy']:.4f})")
+        ok, text = True, []
+        for r in (reference_row(rows), card_row(rows)):
+            need = TARGET - (3 * sc.binomial_sigma(TARGET, r["n_test"]) if fast else 0.0)
+            ok = ok and r["accuracy"] >= need
+            text.append(f"{r['accuracy']:.4f} >= {need:.4f} at {r['pitch'] * 1e6:.3g} um, h {r['layer_spacing'] * 1e6:.3g}"
+                        f" um, {r['photons_per_spike']:.3g} photons/spike, {r['presentation_time'] * 1e6:.3g} us "
+                        f"presentation (ideal {r['ideal_accuracy']:.4f})")
+        return ok, "; ".join(text)
     top = max(r["photons_per_spike"] for r in rows)
     r = min((r for r in rows if r["photons_per_spike"] == top), key=lambda r: (r["pitch"], r["layer_spacing"]))
     margin = 3 * sc.binomial_sigma(r["ideal_accuracy"], r["n_test"])
@@ -181,7 +217,8 @@ def run(args) -> int:
     base, _ = sc.baseline(data, args.seed)
     for r in rows:
         r["baseline_accuracy"] = base
-        print(f"pitch {r['pitch'] * 1e6:4.2f} um  h {r['layer_spacing'] * 1e6:4.2f} um  photons/spike "
+        print(f"pitch {r['pitch'] * 1e6:4.2f} um  h {r['layer_spacing'] * 1e6:4.2f} um  T {r['presentation_time'] * 1e6:8.3g} us  "
+              f"photons/spike "
               f"{r['photons_per_spike']:9.3g}  pe/clip {r['photoelectrons_per_clip']:9.3g}  crosstalk "
               f"{r['crosstalk_ratio']:6.3f}  in-the-loop {r['accuracy']:.4f}  naive {r['accuracy_naive']:.4f}"
               + (f"  2-D {r['accuracy_2d']:.4f}" if "accuracy_2d" in r else ""))

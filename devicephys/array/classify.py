@@ -43,11 +43,18 @@ class Hardware:
     """Device and geometry of the photonic classifier (SI units).
 
     ``photons_per_spike`` None takes the card's; ``noise`` False uses expected
-    photoelectron counts; ``crosstalk`` False keeps only the intended links.
+    photoelectron counts; ``crosstalk`` False keeps only the intended links;
+    ``dark_subtraction`` offsets each cell of the stacked network by its mean dark
+    electrons per presentation (calibrated with the emitters off; the dark shot
+    noise remains, see :func:`devicephys.array.stack.forward`).
     The detector cell is a ``receiver`` ('photodiode' or 'photoconductor') of
     ``material`` with an absorbing film ``thickness`` [m] (see :meth:`receiver`).
-    ``presentation_time`` and ``dt`` None default to 50 and 1/100 of the
-    blinking neuron's first-blink time at the top drive level (see :meth:`timing`).
+    ``presentation_time`` None is ``presentation_blinks`` first-blink times of the
+    blinking neuron at the top drive level, and ``dt`` None 1/100 of that time
+    (see :meth:`timing`).  The presentation time is the integration time of every
+    plane: at a fixed photon yield per spike, the photoelectrons per image (and
+    the dark electrons) grow in proportion to it, and images are classified at
+    1 / presentation_time (pipelined planes).
     """
 
     pitch: float = 1e-6
@@ -58,6 +65,7 @@ class Hardware:
     thickness: float = 1e-6
     photons_per_spike: float | None = None
     presentation_time: float | None = None
+    presentation_blinks: float = 50.0
     dt: float | None = None
     level_low: float = 0.87
     level_high: float = 1.3
@@ -65,9 +73,10 @@ class Hardware:
     coupling_radius_pitches: float = 3.0
     noise: bool = True
     crosstalk: bool = True
+    dark_subtraction: bool = True
 
     def __post_init__(self):
-        for name in ("pitch", "layer_spacing", "presentation_time", "dt", "thickness"):
+        for name in ("pitch", "layer_spacing", "presentation_time", "presentation_blinks", "dt", "thickness"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise SpecError(f"Hardware.{name} must be > 0, got {getattr(self, name)!r}")
         if self.material not in ABSORBERS:
@@ -91,7 +100,7 @@ class Hardware:
     def timing(self, neuron: DeviceNeuron) -> tuple[float, float]:
         """(presentation time, dt) [s] for ``neuron``."""
         scale = neuron.time_scale_for("blinking", self.level_high)
-        t = self.presentation_time if self.presentation_time is not None else 50.0 * scale
+        t = self.presentation_time if self.presentation_time is not None else self.presentation_blinks * scale
         dt = self.dt if self.dt is not None else scale / 100.0
         return t, dt
 

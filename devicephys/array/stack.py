@@ -26,7 +26,10 @@ reach the cells of plane 2 with mean K2[j, k] (crosstalk likewise); input
 spikes also reach plane 2 through plane 1 (skip-layer crosstalk, mean K02,
 attenuated by plane 1's mean transmittance 1 - fill x absorbed fraction).
 Every cell also counts Poisson dark electrons (the receiver's dark current
-over one presentation).  The class is the integrator with the largest voltage.
+over one presentation); with ``Hardware.dark_subtraction`` (default) each
+cell's integrator is offset by the mean dark charge, calibrated with the
+emitters off (an image sensor's dark-frame subtraction), so only the dark
+shot noise remains.  The class is the integrator with the largest voltage.
 
 Pre-activations are in units of input spikes: photoelectrons divided by the
 intended link's mean K[k, k] (``mu1``, ``mu2``); the drive of hidden neuron
@@ -295,14 +298,16 @@ def forward(counts, wt: Weights, op: Optics, f: Transfer, hw: cl.Hardware, rng: 
 
     ``scale`` is the largest input count (pre-activations are counts / scale);
     ``means`` the :func:`expected_inputs` of ``counts`` when already computed.
-    With ``hw.noise`` every cell also counts Poisson dark electrons (mean ``op.dark``).
+    With ``hw.noise`` every cell also counts Poisson dark electrons (mean ``op.dark``); with
+    ``hw.dark_subtraction`` that mean is taken off each cell's count (its shot noise stays).
     Without a hidden layer (``wt.w1`` None) the plane-1 cells feed the class
     integrators directly (the single-link network).  With ``keep`` also
     returns the intermediate arrays for :func:`train`'s backward pass.
     """
     mean1, mean02 = expected_inputs(counts, op) if means is None else means
     dark = np.float32(op.dark) if hw.noise else np.float32(0.0)
-    x1 = _photoelectrons(mean1 + dark, hw.noise, rng) / np.float32(op.mu1 * scale)
+    offset = dark if hw.dark_subtraction else np.float32(0.0)
+    x1 = (_photoelectrons(mean1 + dark, hw.noise, rng) - offset) / np.float32(op.mu1 * scale)
     if wt.w1 is None:
         logits = x1 @ wt.w2 + wt.b2
         return (logits, x1, None, None) if keep else logits
@@ -311,7 +316,7 @@ def forward(counts, wt: Weights, op: Optics, f: Transfer, hw: cl.Hardware, rng: 
     mean2 = s1 @ op.k2
     if mean02 is not None:
         mean2 = mean2 + mean02
-    x2 = _photoelectrons(mean2 + dark, hw.noise, rng) / np.float32(op.mu2 * scale)
+    x2 = (_photoelectrons(mean2 + dark, hw.noise, rng) - offset) / np.float32(op.mu2 * scale)
     logits = x2 @ wt.w2 + wt.b2
     return (logits, x1, a1, x2) if keep else logits
 

@@ -106,7 +106,8 @@ class Prepared:
     """Input spike counts of the split, the hidden neurons' transfer and the ideal networks.
 
     ``scale`` is the largest input spike count [1]; ``ideal3`` / ``ideal2`` the ideal
-    3-D (hidden layer) and single-link weights, ``accuracy3`` / ``accuracy2`` their test accuracies.
+    3-D (hidden layer) and single-link weights, ``accuracy3`` / ``accuracy2`` their test accuracies;
+    ``blinks`` the presentation time in first-blink times (:attr:`Hardware.presentation_blinks`).
     """
 
     f_train: np.ndarray
@@ -119,6 +120,7 @@ class Prepared:
     ideal2: st.Weights
     accuracy3: float
     accuracy2: float
+    blinks: float = cl.Hardware.presentation_blinks
 
 
 def image_side(n_inputs: int) -> int:
@@ -130,20 +132,27 @@ def image_side(n_inputs: int) -> int:
     return side
 
 
-def prepare(neuron: DeviceNeuron, data: SpeechSplit, *, hidden_side: int = 16, seed: int = 0) -> Prepared:
-    """Rate-code the split and train the ideal 3-D and single-link networks (no noise, no crosstalk, no dark electrons)."""
-    hw = cl.Hardware()
+def prepare(neuron: DeviceNeuron, data: SpeechSplit, *, hidden_side: int = 16, seed: int = 0,
+            blinks: float = cl.Hardware.presentation_blinks, like: Prepared | None = None) -> Prepared:
+    """Rate-code the split over a presentation of ``blinks`` first-blink times and train the ideal 3-D and
+    single-link networks (no noise, no crosstalk, no dark electrons).  With ``like`` (the preparation of
+    another presentation) its ideal gains are reused: they act on counts divided by the largest count, which
+    the presentation time scales out."""
+    hw = cl.Hardware(presentation_blinks=blinks)
     ftr, fte = encode.spike_counts(data.x_train, neuron, hw), encode.spike_counts(data.x_test, neuron, hw)
     scale = float(ftr.max()) or 1.0
     f = st.transfer_of(neuron, hw)
     side = image_side(data.x_train.shape[1])
     ideal = st.Stack(hw, hidden_side=hidden_side).ideal()
     op = st.optics_of(ideal, neuron, side)
-    w3 = st.train(ftr, data.y_train, op, f, ideal.hw, scale=scale, n_hidden=hidden_side**2, seed=seed)
-    w2 = st.train(ftr, data.y_train, op, f, ideal.hw, scale=scale, n_hidden=0, seed=seed)
+    if like is None:
+        w3 = st.train(ftr, data.y_train, op, f, ideal.hw, scale=scale, n_hidden=hidden_side**2, seed=seed)
+        w2 = st.train(ftr, data.y_train, op, f, ideal.hw, scale=scale, n_hidden=0, seed=seed)
+    else:
+        w3, w2 = like.ideal3, like.ideal2
     return Prepared(ftr, fte, scale, f, side, hidden_side, w3, w2,
                     st.accuracy(fte, data.y_test, w3, op, f, ideal.hw, scale),
-                    st.accuracy(fte, data.y_test, w2, op, f, ideal.hw, scale))
+                    st.accuracy(fte, data.y_test, w2, op, f, ideal.hw, scale), blinks)
 
 
 def train_in_loop(prep: Prepared, y: np.ndarray, op: st.Optics, hw: cl.Hardware, start: st.Weights,
@@ -173,7 +182,8 @@ def hardware_row(neuron: DeviceNeuron, data: SpeechSplit, prep: Prepared, pitch:
                  photons_per_spike: float | None, *, single_link: bool = False, seed: int = 0) -> dict:
     """One accuracy row of the stacked network on one hardware (pitch [m], layer spacing [m] of both links,
     photons per spike or None for the card's); with ``single_link`` also the 2-D network's accuracy."""
-    hw = cl.Hardware(pitch=pitch, layer_spacing=spacing, photons_per_spike=photons_per_spike)
+    hw = cl.Hardware(pitch=pitch, layer_spacing=spacing, photons_per_spike=photons_per_spike,
+                     presentation_blinks=prep.blinks)
     op = st.optics_of(st.Stack(hw, hidden_side=prep.hidden_side), neuron, prep.side)
     y, yte = data.y_train, data.y_test
     wt, how = train_in_loop(prep, y, op, hw, prep.ideal3, seed)
@@ -185,6 +195,8 @@ def hardware_row(neuron: DeviceNeuron, data: SpeechSplit, prep: Prepared, pitch:
     row = {"network": f"3-D (16 x 16 input, {prep.hidden_side} x {prep.hidden_side} hidden, readout planes)",
            "pitch": pitch, "layer_spacing": spacing, "photons_per_spike": float(pps),
            "photons_from": "card" if photons_per_spike is None else "override",
+           "presentation_blinks": prep.blinks, "presentation_time": hw.timing(neuron)[0],
+           "clips_per_second": 1.0 / hw.timing(neuron)[0],
            "photoelectrons_per_spike_intended": op.mu1,
            "crosstalk_ratio": float((k1.sum() - np.trace(k1)) / np.trace(k1)),
            "skip_crosstalk_ratio": float(op.k02.sum() / np.trace(op.k2)) if op.k02 is not None else 0.0,
@@ -206,15 +218,23 @@ def hardware_row(neuron: DeviceNeuron, data: SpeechSplit, prep: Prepared, pitch:
 
 def sweep(neuron: DeviceNeuron, data: SpeechSplit, grid, *, seed: int = 0, progress: bool = True,
           hidden_side: int = 16) -> list[dict]:
-    """One :func:`hardware_row` per (pitch [m], layer spacing [m], photons per spike or None, single_link)."""
+    """One :func:`hardware_row` per (pitch [m], layer spacing [m], photons per spike or None, single_link[,
+    presentation blinks]); the ideal networks are trained once per presentation time."""
     with _one_blas_thread():
-        prep = prepare(neuron, data, hidden_side=hidden_side, seed=seed)
+        preps: dict[float, Prepared] = {}
         it = grid
         if progress:
             from tqdm.auto import tqdm
 
             it = tqdm(grid, desc="speech: hardware sweep", unit="point")
-        return [hardware_row(neuron, data, prep, p, h, n, single_link=two_d, seed=seed) for p, h, n, two_d in it]
+        rows = []
+        for p, h, n, two_d, *rest in it:
+            blinks = float(rest[0]) if rest else cl.Hardware.presentation_blinks
+            if blinks not in preps:
+                preps[blinks] = prepare(neuron, data, hidden_side=hidden_side, seed=seed, blinks=blinks,
+                                        like=next(iter(preps.values()), None))
+            rows.append(hardware_row(neuron, data, preps[blinks], p, h, n, single_link=two_d, seed=seed))
+        return rows
 
 
 def _one_blas_thread():

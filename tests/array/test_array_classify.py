@@ -88,3 +88,20 @@ def test_mnist_subset_is_the_bundled_5000_images():
     assert xtr.shape == (3500, 784) and xte.shape == (1500, 784)
     assert np.array_equal(np.bincount(ytr), np.full(10, 350)) and np.array_equal(np.bincount(yte), np.full(10, 150))
     assert 0.0 <= xtr.min() and xtr.max() == 1.0
+
+
+def test_presentation_time_scales_counts_and_dark_electrons():
+    """Ten times the presentation: ten times the spikes of every input level (within the one spike per period
+    that a finite window cuts off, so within 10 counts), the same rate, ten times the dark electrons."""
+    from devicephys.array import stack as st
+
+    short, long = cl.Hardware(), cl.Hardware(presentation_blinks=10 * cl.Hardware.presentation_blinks)
+    assert long.timing(NEURON)[0] == pytest.approx(10 * short.timing(NEURON)[0], rel=1e-12)
+    x = np.linspace(0.0, 1.0, 65)
+    c_short, c_long = cl.expected_counts(x, NEURON, short), cl.expected_counts(x, NEURON, long)
+    assert c_short.max() >= 10 and np.all(np.abs(c_long - 10 * c_short) <= 10), np.abs(c_long - 10 * c_short).max()
+    assert np.all(c_long[x < 1e-9] == 0)  # silence stays silent
+    dark = [st.optics_of(st.Stack(hw), NEURON, 4).dark for hw in (short, long)]
+    assert dark[1] == pytest.approx(10 * dark[0], rel=1e-12)
+    with pytest.raises(Exception, match="presentation_blinks"):
+        cl.Hardware(presentation_blinks=0.0)

@@ -66,19 +66,22 @@ def test_crosstalk_grows_with_spacing_and_skip_light_crosses_plane_one():
     assert st.optics_of(stack.ideal(), NEURON, 6).k02 is None  # no crosstalk, no skip light
 
 
-def test_photoelectron_counts_are_poisson_with_the_coupling_mean():
-    """One image presented 4000 times: plane-1 counts have mean counts K1 + dark electrons and Fano factor 1."""
-    hw = cl.Hardware(photons_per_spike=30.0)
+@pytest.mark.parametrize("subtract", [False, True])
+def test_photoelectron_counts_are_poisson_with_the_coupling_mean(subtract):
+    """One image presented 4000 times: plane-1 counts have mean counts K1 + dark electrons and Fano factor 1;
+    with dark subtraction the mean dark count is taken off (mean counts K1) and its shot noise stays
+    (variance counts K1 + dark)."""
+    hw = cl.Hardware(photons_per_spike=30.0, dark_subtraction=subtract)
     op = st.optics_of(st.Stack(hw, hidden_side=4), NEURON, 6)
     counts = np.tile(np.arange(36, dtype=float) % 7, (4000, 1))
     wt = st.initial_weights(36, 16, 3, np.random.default_rng(0))
     _, x1, _, _ = st.forward(counts, wt, op, st.transfer_of(NEURON, hw), hw, np.random.default_rng(1), 6.0,
                              keep=True)
-    n1 = x1 * op.mu1 * 6.0
+    n1 = x1 * op.mu1 * 6.0 + (op.dark if subtract else 0.0)  # the cells' electron counts
     t, _ = hw.timing(NEURON)
     assert op.dark == pytest.approx(hw.receiver().dark_current * t / 1.602176634e-19, rel=1e-12)
     mean = counts[0] @ op.k1 + op.dark  # photoelectrons and the receiver's dark electrons
-    assert np.allclose(n1, np.rint(n1), atol=1e-3)  # whole photoelectrons
+    assert np.allclose(n1, np.rint(n1), atol=1e-3)  # whole electrons
     assert np.all(np.abs(n1.mean(axis=0) - mean) <= 4.5 * np.sqrt(mean / 4000))
     fano = n1.var(axis=0, ddof=1) / n1.mean(axis=0)
     assert abs(fano.mean() - 1) < 4 * math.sqrt(2 / 3999 / 36)
@@ -140,6 +143,25 @@ def test_mnist_at_1um_pitch_with_enough_photons_reaches_the_paper(mnist):
     acc = st.accuracy(fte, yte, tuned, op, f, hw, scale, seed=2)
     se = math.sqrt(ideal * (1 - ideal) / len(yte))
     assert acc >= PAPER and abs(acc - ideal) <= 3 * math.sqrt(2) * se, f"{acc:.4f} vs ideal {ideal:.4f}"
+
+
+def test_mnist_with_the_cards_photons_over_a_longer_presentation_reaches_the_paper(mnist):
+    """The illustrative card's own 0.44 photons per spike, 1 um pitch, h = 0.5 um, Poisson photons, dark electrons,
+    crosstalk, skip light: a presentation of 5000 first-blink times (100 times the default, 255 us) collects 100
+    times the photoelectrons, and the network trained in the loop reaches the paper's 92.27 %.  The ideal gains of
+    the default presentation are the starting point (they act on counts over the largest count).  Measured (same
+    seeds): 42.6 % at 50, 92.5 % at 3000 first-blink times (ideal 93.5 %)."""
+    *_, w, _ = mnist
+    xtr, xte, ytr, yte = cl.load_mnist_subset(seed=0)
+    hw = cl.Hardware(presentation_blinks=5000.0)
+    ftr, fte = cl.expected_counts(xtr, NEURON, hw), cl.expected_counts(xte, NEURON, hw)
+    scale = float(ftr.max())
+    f = st.transfer_of(NEURON, hw)
+    op = st.optics_of(st.Stack(hw), NEURON, 28)
+    assert op.dark == pytest.approx(100 * st.optics_of(st.Stack(cl.Hardware()), NEURON, 28).dark, rel=1e-12)
+    tuned = st.train(ftr, ytr, op, f, hw, scale=scale, start=w, epochs=4, seed=1)
+    acc = st.accuracy(fte, yte, tuned, op, f, hw, scale, seed=2)
+    assert acc >= PAPER, f"{acc:.4f} (standard error {math.sqrt(acc * (1 - acc) / len(yte)):.4f})"
 
 
 def test_spiking_simulator_delivers_the_stack_link_photoelectrons():

@@ -116,6 +116,32 @@ def test_resolution_convergence_default_vs_twice_the_resolution():
     assert coarse[2] == pytest.approx(fine[2], rel=0.20)  # radiative efficiency at the peak
 
 
+def _spectrum(step: float, gap: float, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Purcell factor, radiative efficiency) of one gap run on the grid ``step``; padding a multiple of every
+    grid used here, so that only the grid changes between runs."""
+    run = solve.run_gap(solve.GapGeometry(gap=gap, **GEOM), solve.RunControl(grid_step=step, padding=12e-9), lam)
+    return run.ldos / run.ldos_reference, run.power_radiated / solve.power_from_ldos(run.ldos, 1.49, step)
+
+
+def test_tip_gap_three_grids_give_the_observed_order():
+    """Observed order of the tip-over-disc gap run from three grids, without an exact answer.
+
+    12 nm gap on grids of 2, 1 and 0.5 nm (6, 12 and 24 cells across the gap); every surface and the dipole
+    (mid-gap, 6 nm) lie on grid points of all three, and the padding is 12 nm on all three.  For a quantity q
+    the observed order is p = log2((q_2 - q_1) / (q_1 - q_0.5)) where the two differences have one sign.
+    MEASURED
+    """
+    gap, lam = 12e-9, np.linspace(450e-9, 850e-9, 41)
+    steps = (2e-9, 1e-9, 0.5e-9)
+    for step in steps:
+        lay = solve._layout(solve.GapGeometry(gap=gap, **GEOM), solve.RunControl(grid_step=step, padding=12e-9))
+        for key in ("d", "t_c", "z_src"):
+            assert abs(lay[key] / lay["dz"] - round(lay[key] / lay["dz"])) < 1e-9, key
+        assert lay["z_src"] == pytest.approx(gap / 2 / solve.LENGTH_UNIT)
+    runs = [_spectrum(step, gap, lam) for step in steps]
+    CHECKS
+
+
 def test_cylindrical_agrees_with_3d_on_wide_gap():
     lam = np.linspace(450e-9, 850e-9, 11)
     geom = solve.GapGeometry(gap=20e-9, **GEOM)
