@@ -69,7 +69,7 @@ from devicephys.io import atomic_write_text, save_figure
 
 
 PAPER = 0.9227  # MNIST accuracy of the reported 3-D photonic network
-LONGER = (150.0, 500.0, 1500.0)  # longer presentations at the card's photons per spike [first-blink times]
+LONGER = (150.0, 500.0, 1500.0, 5000.0)  # longer presentations at the card's photons per spike [first-blink times]
 BLINKS = 50.0  # presentation time of the default rows [first-blink times at the top drive level]
 
 
