@@ -6,8 +6,13 @@ import numpy as np
 
 
 def brian2_coba(wiring, duration: float, dt: float = 1e-4, *, target: str = "numpy", method: str = "exponential_euler",
-                standalone_dir: str | None = None):
-    """Run the COBA network ``wiring`` in Brian2; returns (spike times [s], indices, wall time [s] of run())."""
+                standalone_dir: str | None = None, weight_scale: float = 1.0):
+    """Run the COBA network ``wiring`` in Brian2; returns (spike times [s], indices, wall time [s] of run()).
+
+    ``weight_scale`` multiplies both weights (w_e, w_i): pass ``COBA['p'] * 4000 / out_degree`` for a
+    network built by ``coba(n, out_degree=...)``, which scales its weights so.  With ``standalone_dir``
+    the wall time is the run loop's of the compiled project (``device._last_run_time``).
+    """
     import time
 
     import brian2 as b2
@@ -32,9 +37,9 @@ def brian2_coba(wiring, duration: float, dt: float = 1e-4, *, target: str = "num
                        method=method, namespace=ns_units)
     g.v = wiring.v_init * b2.volt
     exc = wiring.pre < wiring.n_excitatory
-    se = b2.Synapses(g, g, on_pre=f"ge += {ns['w_e']}")
+    se = b2.Synapses(g, g, on_pre=f"ge += {ns['w_e'] * weight_scale}")
     se.connect(i=wiring.pre[exc], j=wiring.post[exc])
-    si = b2.Synapses(g, g, on_pre=f"gi += {ns['w_i']}")
+    si = b2.Synapses(g, g, on_pre=f"gi += {ns['w_i'] * weight_scale}")
     si.connect(i=wiring.pre[~exc], j=wiring.post[~exc])
     mon = b2.SpikeMonitor(g)
     net = b2.Network(g, se, si, mon)
