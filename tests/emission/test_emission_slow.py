@@ -129,7 +129,18 @@ def test_tip_gap_three_grids_give_the_observed_order():
     12 nm gap on grids of 2, 1 and 0.5 nm (6, 12 and 24 cells across the gap); every surface and the dipole
     (mid-gap, 6 nm) lie on grid points of all three, and the padding is 12 nm on all three.  For a quantity q
     the observed order is p = log2((q_2 - q_1) / (q_1 - q_0.5)) where the two differences have one sign.
-    MEASURED
+    A staircased metal (no subpixel averaging for dispersive media) makes the scheme first order, so p near 1
+    (0.8 <= p < 2.5, as for the mirror against its exact answer) is expected in the asymptotic range.
+
+    Measured (15 s, 286 s and 1931 s on a loaded machine):
+
+    * the smooth red tail above the antenna resonance, 690-850 nm: Purcell 176.3 / 133.4 / 118.6 at 690 nm and
+      92.0 / 76.6 / 70.9 at 850 nm on the 2 / 1 / 0.5 nm grids; every one of the 17 wavelengths converges
+      monotonically, p = 0.93-1.53 (median 1.24).  Richardson extrapolation with that p puts the default 1 nm
+      grid 13-23 % above the grid-converged Purcell factor there, and the 0.5 nm grid 5-11 % above it;
+    * at the resonance (530-630 nm) and for the peak wavelength (576.2 / 580.0 / 568.4 nm) the differences
+      change sign: 6 cells across the gap (2 nm) are not yet in the asymptotic range there.  The 1 nm grid's
+      peak is 2.0 % and its Purcell factor at the peak 1.0 % (1508 vs 1524) from the 0.5 nm grid's.
     """
     gap, lam = 12e-9, np.linspace(450e-9, 850e-9, 41)
     steps = (2e-9, 1e-9, 0.5e-9)
@@ -139,7 +150,17 @@ def test_tip_gap_three_grids_give_the_observed_order():
             assert abs(lay[key] / lay["dz"] - round(lay[key] / lay["dz"])) < 1e-9, key
         assert lay["z_src"] == pytest.approx(gap / 2 / solve.LENGTH_UNIT)
     runs = [_spectrum(step, gap, lam) for step in steps]
-    CHECKS
+    purcell = np.array([r[0] for r in runs])
+    tail = lam >= 690e-9
+    coarse, mid = purcell[0] - purcell[1], purcell[1] - purcell[2]
+    assert np.all(coarse[tail] * mid[tail] > 0), "the red tail does not converge monotonically"
+    order = np.log2(coarse[tail] / mid[tail])
+    print("tip gap 12 nm, Purcell 690-850 nm on 2 / 1 / 0.5 nm grids:", np.round(purcell[:, tail], 1),
+          "observed order", np.round(order, 2))
+    assert np.all(order >= 0.8) and np.all(order < 2.5), order
+    features = [fastmodel.peak_features(lam, p, eta)[:2] for p, eta in runs]
+    assert features[1][0] == pytest.approx(features[2][0], rel=0.04)  # peak wavelength, 1 nm vs 0.5 nm
+    assert features[1][1] == pytest.approx(features[2][1], rel=0.06)  # Purcell at the peak, 1 nm vs 0.5 nm
 
 
 def test_cylindrical_agrees_with_3d_on_wide_gap():
