@@ -293,17 +293,18 @@ def on_temperature(p: ModelParams, v):
 def static_hold(p: ModelParams) -> float:
     """DC hold voltage [V]: lowest cell voltage at which the hot bridged state sustains itself.
 
-    Solves ``g(V, T_on(V)) tau_r = L`` by bisection between 0 and the threshold.
+    Solves ``g(V, T_on(V)) tau_r = L`` with Brent's method between 0 and the threshold.
     """
     travel = p.gap_max - p.gap_min
 
     def excess(v: float) -> float:
         return float(np.log(growth_rate(p, v, on_temperature(p, v)) * p.relaxation_time / travel))
 
+    from scipy.optimize import brentq
+
     lo, hi = 1e-6 * p.set_time_v0, static_threshold(p)
     if excess(lo) > 0:
         return lo
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if excess(mid) > 0 else (mid, hi)
-    return 0.5 * (lo + hi)
+    if excess(hi) <= 0:
+        return hi
+    return float(brentq(excess, lo, hi, xtol=1e-15 * hi, rtol=4 * np.finfo(float).eps))
