@@ -159,8 +159,13 @@ def test_study_fast_runs(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def full_rows(neuron, small_set):
-    data = sc.synthesized_split(progress=False)
+def full_set(small_set):
+    return sc.synthesized_split(progress=False)
+
+
+@pytest.fixture(scope="module")
+def full_rows(neuron, full_set):
+    data = full_set
     grid = [(1e-6, 0.5e-6, n, False) for n in (1e3, 1e2, None)]
     return sc.sweep(neuron, data, grid, progress=False), data
 
@@ -184,7 +189,7 @@ def test_full_set_reaches_target_with_card_photons(full_rows):
 
 
 @pytest.mark.slow
-def test_full_set_reaches_target_with_card_photons_over_a_longer_presentation(neuron, full_rows):
+def test_full_set_reaches_target_with_card_photons_over_a_longer_presentation(neuron, full_set):
     """The card's own photons per spike, every non-ideality, at 1 um pitch: a presentation of 20000 first-blink
     times (about 1 ms with the illustrative card, far shorter than a spoken word) collects 400 times the
     photoelectrons of the default one.  Measured in study 05 (ideal gains of the default presentation as the
@@ -192,7 +197,7 @@ def test_full_set_reaches_target_with_card_photons_over_a_longer_presentation(ne
     are trained at 20000 itself."""
     from devicephys.array import classify as cl
 
-    _, data = full_rows
+    data = full_set
     row, = sc.sweep(neuron, data, [(1e-6, 0.5e-6, None, False, 20000.0)], progress=False)
     assert row["photons_from"] == "card" and row["presentation_blinks"] == 20000.0
     assert row["presentation_time"] == pytest.approx(400 * cl.Hardware().timing(neuron)[0], rel=1e-12)
