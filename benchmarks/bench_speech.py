@@ -5,7 +5,7 @@ once in this process (front end of every clip, rate code, the ideal stacked
 network, 15 hardware points on the stacked 3-D network -- each trained twice
 with the hardware in the loop -- the single-link network at two of them, the
 baseline, the plot) and its wall time and CPU time are printed against the
-2 min target, with the machine's load average (the wall time grows with the
+3 min target of the speech issue, with the machine's load average (the wall time grows with the
 other work on the machine's cores).
 
     .venv/bin/python benchmarks/bench_speech.py [--fast]
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGET_S = 120.0
+TARGET_S = 180.0  # the stated target: the whole study (synthesis cached) under 3 min on this machine
 
 
 def main(argv=None) -> int:
