@@ -2,10 +2,10 @@
 
 Synthesis is done (or found) first and not timed; then the whole study runs
 once in this process (front end of every clip, rate code, the ideal stacked
-network, 15 hardware points on the stacked 3-D network -- each trained twice
+network, 18 hardware points on the stacked 3-D network (3 of them longer presentations) -- each trained twice
 with the hardware in the loop -- the single-link network at two of them, the
 baseline, the plot) and its wall time and CPU time are printed against the
-3 min target of the speech issue, with the machine's load average (the wall time grows with the
+3 min target, with the machine's load average (the wall time grows with the
 other work on the machine's cores).
 
     .venv/bin/python benchmarks/bench_speech.py [--fast]
