@@ -1,4 +1,4 @@
-"""Issue 17, onboarding: a stage command without a spec file runs the stage's full preset, and the README says so."""
+"""A stage command without a spec file runs the stage's full preset, and the README says so."""
 
 from __future__ import annotations
 
