@@ -42,12 +42,21 @@ class Trace:
 
 
 def _rhs(p: ModelParams, r_series: float, t0: float, v0: float, slope: float):
+    """Right-hand side in (gap [m], excess temperature T - T_0 [K]).
+
+    The thermal node is integrated as its excess over the ambient: near T_0 the
+    absolute temperature carries only ~1e-13 K of resolution, which the
+    picosecond thermal time constant turns into K/s of noise in dT/dt, enough to
+    break the stiff solver's Jacobian and stall it at the gap floor.
+    """
     def f(t, y):
-        d, temp = y
+        d, excess = y
         v_src = v0 + slope * (t - t0)
         i = model.series_current(p, d, v_src, r_series)
         v = v_src - r_series * i
-        return [model.gap_rate(p, d, v, temp), model.temperature_rate(p, d, v, temp)]
+        power = model.cell_current(p, d, v) * v
+        return [model.gap_rate(p, d, v, p.ambient_temperature + excess),
+                (power - excess / p.thermal_resistance) / p.thermal_capacitance]
     return f
 
 
@@ -60,7 +69,7 @@ def simulate_series(p: ModelParams, pwl_time, pwl_voltage, r_series: float, *,
     ``samples_per_segment=None`` returns the solver's own (adaptive) steps.
     """
     tp, vp = np.asarray(pwl_time, float), np.asarray(pwl_voltage, float)
-    y = np.array([p.gap_max, p.ambient_temperature])
+    y = np.array([p.gap_max, 0.0])  # relaxed, at the ambient temperature (excess 0)
     ts, ys = [np.array([tp[0]])], [y[:, None]]
     for k in range(len(tp) - 1):
         if tp[k + 1] <= tp[k]:
@@ -77,7 +86,8 @@ def simulate_series(p: ModelParams, pwl_time, pwl_voltage, r_series: float, *,
         ts.append(sol.t[1:] if samples_per_segment is None else sol.t)
         ys.append(sol.y[:, 1:] if samples_per_segment is None else sol.y)
         y = sol.y[:, -1]
-    return _trace(p, np.concatenate(ts), np.concatenate(ys, axis=1), tp, vp, r_series)
+    y = np.concatenate(ys, axis=1)
+    return _trace(p, np.concatenate(ts), np.array([y[0], p.ambient_temperature + y[1]]), tp, vp, r_series)
 
 
 def _trace(p, t, y, tp, vp, r_series) -> Trace:
@@ -174,7 +184,7 @@ def set_time(p: ModelParams, v: float, *, floor_widths: float = 3.0) -> float:
     for method in ("LSODA", "Radau"):
         # LSODA is fast but can step past the steep closure into d < gap_min, where the floor's exponential
         # overflows (NaN state, no event); the implicit Radau then resolves the closure
-        sol = solve_ivp(_rhs(p, 0.0, 0.0, v, 0.0), (0.0, horizon), [p.gap_max, p.ambient_temperature],
+        sol = solve_ivp(_rhs(p, 0.0, 0.0, v, 0.0), (0.0, horizon), [p.gap_max, 0.0],
                         method=method, events=closed, rtol=1e-9,
                         atol=[1e-9 * p.gap_max, 1e-9 * p.ambient_temperature])
         if len(sol.t_events[0]):

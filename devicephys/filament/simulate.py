@@ -166,9 +166,8 @@ class CellModel:
         current drawn by the gap rises with V while the current the circuit supplies falls, so the
         root is unique; bisection in [0, source] to double precision (60 halvings).  Kept rather than
         Brent's method on purpose: a root-finder that lands on another last bit of the voltage changes the
-        default device's trajectory at round-off (R_on by 4e-11, R_off by 2e-9) and its fitted card's
-        threshold by 3e-7, and the compact stage's NumPy pulse-train check then stalls (more than 150 s
-        instead of 39 s for the whole stage), so the landed results are kept bit for bit.
+        default device's trajectory at round-off (R_on by 4e-11, R_off by 2e-9, the fitted card's
+        threshold by 3e-7); bisection keeps the measured and stored results bit for bit.
         """
         _, phi, _ = self.et.axis_values(self.z_lo, self.z_hi)
         v_ch, i_last, v_cell = abs(phi[0] - phi[-1]), abs(self.et.current()), abs(self.et.cell_voltage())
