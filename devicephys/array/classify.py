@@ -50,7 +50,7 @@ class Hardware:
     The detector cell is a ``receiver`` ('photodiode' or 'photoconductor') of
     ``material`` with an absorbing film ``thickness`` [m] (see :meth:`receiver`).
     ``presentation_time`` None is ``presentation_blinks`` first-blink times of the
-    blinking neuron at the top drive level, and ``dt`` None 1/100 of that time
+    blinking neuron at the top drive level, and ``dt`` None 1/100 of one first-blink time
     (see :meth:`timing`).  The presentation time is the integration time of every
     plane: at a fixed photon yield per spike, the photoelectrons per image (and
     the dark electrons) grow in proportion to it, and images are classified at

@@ -88,9 +88,10 @@ def driven_current(p: ModelParams, d, v_source, drive: Drive):
 
 
 def _rhs(p: ModelParams, drive: Drive, t0: float, v0: float, slope: float):
+    """Right-hand side in (gap [m], excess temperature T - T_0 [K])."""
     def f(t, y):
         i, v = driven_current(p, y[0], v0 + slope * (t - t0), drive)
-        return [model.gap_rate(p, y[0], v, y[1]), model.temperature_rate(p, y[0], v, y[1])]
+        return [model.gap_rate(p, y[0], v, p.ambient_temperature + y[1]), model.excess_temperature_rate(p, y[0], v, y[1])]
     return f
 
 
@@ -121,7 +122,7 @@ def simulate(p: ModelParams, drive: Drive, time, source, y0, *, stop_gap: float 
     it (falling for ``direction`` -1, rising for +1) and returns that event as the last sample.
     """
     t, s = np.asarray(time, float), np.asarray(source, float)
-    y = np.asarray(y0, float)
+    y = np.asarray(y0, float) - np.array([0.0, p.ambient_temperature])  # integrated in the excess temperature
     out_t, out_y = [t[:1]], [y[:, None]]
     idx = corners(t, s)
     event = None
@@ -141,7 +142,8 @@ def simulate(p: ModelParams, drive: Drive, time, source, y0, *, stop_gap: float 
             out_y.append(sol.y_events[0][:1].T)
             break
         y = out_y[-1][:, -1]
-    return np.concatenate(out_t), *np.concatenate(out_y, axis=1)
+    gap, excess = np.concatenate(out_y, axis=1)
+    return np.concatenate(out_t), gap, p.ambient_temperature + excess
 
 
 def _solve(f, span, y, t_eval, p: ModelParams, event):

@@ -44,19 +44,15 @@ class Trace:
 def _rhs(p: ModelParams, r_series: float, t0: float, v0: float, slope: float):
     """Right-hand side in (gap [m], excess temperature T - T_0 [K]).
 
-    The thermal node is integrated as its excess over the ambient: near T_0 the
-    absolute temperature carries only ~1e-13 K of resolution, which the
-    picosecond thermal time constant turns into K/s of noise in dT/dt, enough to
-    break the stiff solver's Jacobian and stall it at the gap floor.
+    The thermal node is integrated as its excess over the ambient
+    (:func:`devicephys.compact.model.excess_temperature_rate` says why).
     """
     def f(t, y):
         d, excess = y
         v_src = v0 + slope * (t - t0)
         i = model.series_current(p, d, v_src, r_series)
         v = v_src - r_series * i
-        power = model.cell_current(p, d, v) * v
-        return [model.gap_rate(p, d, v, p.ambient_temperature + excess),
-                (power - excess / p.thermal_resistance) / p.thermal_capacitance]
+        return [model.gap_rate(p, d, v, p.ambient_temperature + excess), model.excess_temperature_rate(p, d, v, excess)]
     return f
 
 

@@ -183,6 +183,17 @@ def temperature_rate(p: ModelParams, d, v, temperature):
     return (power - (np.asarray(temperature) - p.ambient_temperature) / p.thermal_resistance) / p.thermal_capacitance
 
 
+def excess_temperature_rate(p: ModelParams, d, v, excess):
+    """d(T - T_0)/dt [K/s] of the thermal node, in its excess ``excess`` [K] over the ambient.
+
+    The integrators carry the excess rather than T: near T_0 the absolute
+    temperature resolves only ~1e-13 K, which the picosecond thermal time
+    constant turns into K/s of noise in dT/dt (enough to stall a stiff solver).
+    """
+    power = cell_current(p, d, v) * np.asarray(v)
+    return (power - np.asarray(excess) / p.thermal_resistance) / p.thermal_capacitance
+
+
 def emission_range_mask(p: ModelParams, d, v):
     """True where (``d`` [m], ``v`` [V]) lies inside the emission law's range.
 
