@@ -48,7 +48,7 @@ def geometry(spec: EmissionSpec, gap: float, device=None, tip_radius: float | No
     if device is not None:
         return match.from_device(device, gap, quantum_corrected=spec.fem_quantum_corrected, **numerics)
     return match.from_emission_spec(spec, gap, tip_radius=tip_radius, quantum_corrected=spec.fem_quantum_corrected,
-                                    gap_mesh_size=min(0.05e-9, gap / 8), **numerics)
+                                    **numerics)
 
 
 def wavelength_bands(lam: np.ndarray, ratio: float) -> list[np.ndarray]:

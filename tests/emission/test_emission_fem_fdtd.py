@@ -105,3 +105,61 @@ def test_fem_and_fdtd_agree_on_the_gap_resonance():
           f"({fdtd_seconds:.0f} s); differences {100 * (lam_fem / lam_fdtd - 1):+.2f} % and {100 * (peak_fem / peak_fdtd - 1):+.1f} %")
     assert lam_fem == pytest.approx(lam_fdtd, rel=0.05)
     assert peak_fem == pytest.approx(peak_fdtd, rel=0.05)
+
+
+# -- FEM versus MEEP on the device's stack --------------------------------------------------
+
+def _stack_device():
+    """A metal / insulator / metal stack small enough for a 1 nm FDTD grid: Ag / 24 nm PMMA / Ag, 20 nm electrodes,
+    an 80 nm disc footprint and a 10 nm filament.  (The default device's stack, with a 2 nm filament in a 226 nm disc
+    and modes out to 3 um, needs a sub-nm FDTD grid over a micrometre-sized cell: hours here.)"""
+    from devicephys.geometry import DeviceGeometry
+
+    return DeviceGeometry("Ag", "Ag", "PMMA", 20e-9, 20e-9, 24e-9, 40e-9, 10e-9, (1e-9, 12e-9),
+                          {"all": "a test stack with the device's structure, sized for a 1 nm FDTD grid"})
+
+
+@pytest.mark.fdtd
+def test_one_geometry_object_for_both_solvers_on_the_device_stack():
+    from devicephys.emission.fdtd.solve import GapGeometry
+    from devicephys.emission.fem.match import from_device
+
+    dev = _stack_device()
+    geo = from_device(dev, 12e-9, quantum_corrected=False)
+    g = GapGeometry.from_fem(geo)
+    assert (g.gap, g.tip_radius, g.tip_length) == pytest.approx((12e-9, 10e-9, 12e-9))  # the filament reaches the top plate
+    assert (g.counter_radius, g.counter_thickness, g.plate_radius, g.plate_thickness) == pytest.approx((40e-9, 20e-9, 40e-9, 20e-9))
+    assert (g.tip_metal, g.counter_metal, g.tip_shape) == ("Ag", "Ag", "cylinder") and g.index == pytest.approx(geo.index)
+    with pytest.raises(SpecError, match="quantum_corrected"):
+        GapGeometry.from_fem(from_device(dev, 12e-9))  # FDTD has no tunnelling medium
+    with pytest.raises(SpecError, match="counter 'disc'"):
+        GapGeometry.from_fem(FemGeometry(shape="mirror", gap=10e-9, gap_mesh_size=1e-9))
+
+
+@pytest.mark.slow
+@pytest.mark.fdtd
+@pytest.mark.fem
+def test_fem_and_fdtd_agree_on_the_device_stack():
+    """Issue target on the device's structure (both electrodes, the filament between them): Purcell factor at the
+    peak and peak wavelength within 5 %, one geometry object (from_device) for both solvers."""
+    from devicephys.emission.fdtd import solve
+    from devicephys.emission.fem import purcell_spectrum
+    from devicephys.emission.fem.match import from_device
+
+    geo = from_device(_stack_device(), GAP, quantum_corrected=False)
+    lam = np.linspace(450e-9, 850e-9, 41)
+    start = time.perf_counter()
+    raw = solve.run_gap(solve.GapGeometry.from_fem(geo), solve.RunControl(grid_step=STEP), lam)
+    fdtd_seconds = time.perf_counter() - start
+    lam_fdtd, peak_fdtd = _peak(lam, raw.ldos / raw.ldos_reference)
+    window = lam[np.abs(lam - lam_fdtd) <= 40e-9]
+    start = time.perf_counter()
+    fem = purcell_spectrum(geo, window)
+    fem_seconds = time.perf_counter() - start
+    lam_fem, peak_fem = _peak(window, fem.purcell.values)
+    print(f"\ndevice stack, gap {GAP * 1e9:.0f} nm, FDTD grid {STEP * 1e9:.1f} nm: peak FEM {lam_fem * 1e9:.1f} nm / F "
+          f"{peak_fem:.0f} ({fem_seconds:.0f} s); FDTD {lam_fdtd * 1e9:.1f} nm / F {peak_fdtd:.0f} ({fdtd_seconds:.0f} s); "
+          f"differences {100 * (lam_fem / lam_fdtd - 1):+.2f} % and {100 * (peak_fem / peak_fdtd - 1):+.1f} %")
+    assert lam_fem == pytest.approx(lam_fdtd, rel=0.05)
+    assert peak_fem == pytest.approx(peak_fdtd, rel=0.05)
+    assert np.all(fem.outgoing_metal.values < 1e-3 * fem.purcell.values)  # the closed stack guides nothing out

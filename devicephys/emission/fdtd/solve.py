@@ -252,8 +252,11 @@ class GapGeometry:
     ``counter_thickness``) whose top face is the plane z = 0; the tip is a
     rod of radius ``tip_radius`` (``tip_shape`` "cylinder", or "cone" opening
     with ``cone_half_angle``) of length ``tip_length`` ending in a hemisphere
-    whose apex is at z = ``gap``.  Everything sits in an insulator of
-    refractive index ``index``.
+    whose apex is at z = ``gap``.  With ``plate_radius`` > 0 a top electrode
+    disc (``plate_radius`` x ``plate_thickness``, of ``tip_metal``) sits on the
+    tip's flat far end and closes the metal / insulator / metal stack (the
+    device's patch cavity).  Everything sits in an insulator of refractive
+    index ``index``.
     """
 
     gap: float
@@ -266,6 +269,32 @@ class GapGeometry:
     counter_metal: str = "Ag"
     tip_shape: str = "cylinder"
     cone_half_angle: float = 0.35
+    plate_radius: float = 0.0
+    plate_thickness: float = 0.0
+
+    @classmethod
+    def from_fem(cls, geo) -> "GapGeometry":
+        """The FDTD geometry of a :class:`~devicephys.emission.fem.spec.FemGeometry` (tip over a disc, flat far end).
+
+        One geometry object for both solvers: the FEM's device stack
+        (:func:`~devicephys.emission.fem.match.from_device`) or tip over disc
+        (:func:`~devicephys.emission.fem.match.from_emission_spec`), classical gap only
+        (FDTD has no tunnelling medium).  The dipole stands on the grid point nearest
+        mid-gap (:func:`~devicephys.emission.fem.match.dipole_fraction`).
+        """
+        from devicephys.errors import SpecError
+
+        if geo.shape != "tip" or geo.counter != "disc" or geo.tip_end != "flat":
+            raise SpecError(f"FemGeometry: the FDTD run models a flat-ended tip over a counter disc, not shape {geo.shape!r}, "
+                            f"counter {geo.counter!r}, tip_end {geo.tip_end!r}; set shape 'tip', counter 'disc', tip_end 'flat'",
+                            field="shape")
+        if geo.quantum_corrected:
+            raise SpecError("FemGeometry.quantum_corrected: FDTD has no tunnelling medium in the gap; "
+                            "set quantum_corrected to false for an FDTD run", field="quantum_corrected")
+        return cls(gap=geo.gap, tip_radius=geo.tip_radius, tip_length=geo.tip_length, counter_radius=geo.counter_radius,
+                   counter_thickness=geo.counter_thickness, index=geo.index, tip_metal=geo.metal, counter_metal=geo.metal,
+                   tip_shape=geo.tip_shape, cone_half_angle=geo.cone_half_angle, plate_radius=geo.plate_radius,
+                   plate_thickness=geo.plate_thickness if geo.plate_radius > 0 else 0.0)
 
 
 @dataclass(frozen=True)
@@ -305,8 +334,9 @@ def _layout(g: GapGeometry, c: RunControl) -> dict:
     d = to_meep(snap(g.gap, step))
     t_c = to_meep(snap(g.counter_thickness, step))
     pad = to_meep(snap(c.padding, 2 * step))
-    top = d + to_meep(snap(g.tip_length, step))
-    widest = max(g.counter_radius, g.tip_radius + (g.tip_length * math.tan(g.cone_half_angle) if g.tip_shape == "cone" else 0))
+    top = d + to_meep(snap(g.tip_length, step)) + (to_meep(snap(g.plate_thickness, step)) if g.plate_radius > 0 else 0.0)
+    widest = max(g.counter_radius, g.plate_radius,
+                 g.tip_radius + (g.tip_length * math.tan(g.cone_half_angle) if g.tip_shape == "cone" else 0))
     r_box = to_meep(snap(widest, step)) + pad / 2
     dz = to_meep(step)
     return {"d": d, "t_c": t_c, "z_src": round(d / 2 / dz) * dz, "r_box": r_box, "z_box": (-t_c - pad / 2, top + pad / 2),
@@ -357,6 +387,10 @@ def run_gap(g: GapGeometry, c: RunControl, wavelengths: np.ndarray, *, angles: n
     geometry = [mp.Cylinder(radius=to_meep(snap(g.counter_radius, c.grid_step)), height=lay["t_c"],
                             center=mp.Vector3(0, 0, -lay["t_c"] / 2), material=metal_medium(g.counter_metal))]
     geometry += _tip_objects(g, c.grid_step, lay["d"])
+    if g.plate_radius > 0:  # the top electrode on the tip's flat far end
+        t_p, z_p = to_meep(snap(g.plate_thickness, c.grid_step)), lay["d"] + to_meep(snap(g.tip_length, c.grid_step))
+        geometry.append(mp.Cylinder(radius=to_meep(snap(g.plate_radius, c.grid_step)), height=t_p,
+                                    center=mp.Vector3(0, 0, z_p + t_p / 2), material=metal_medium(g.tip_metal)))
     sim = mp.Simulation(cell_size=mp.Vector3(sr, 0, 2 * half), resolution=1 / lay["dz"], dimensions=mp.CYLINDRICAL, m=0,
                         geometry=geometry, default_material=medium, boundary_layers=[mp.PML(pml)],
                         sources=_source(freqs, mp.Vector3(0, 0, lay["z_src"])), Courant=c.courant)

@@ -13,7 +13,7 @@ same rounding, so the FEM solves the geometry the FDTD grid resolves.
 
 from __future__ import annotations
 
-from devicephys.emission.fem.spec import FemGeometry
+from devicephys.emission.fem.spec import FemGeometry, gap_mesh_size_for
 from devicephys.emission.spec import EmissionSpec
 from devicephys.errors import SpecError
 
@@ -53,7 +53,7 @@ def from_emission_spec(spec: EmissionSpec, gap: float, *, tip_radius: float | No
         raise SpecError(f"EmissionSpec.counter_metal: the FEM solver takes one metal, but the tip is {spec.tip_metal} and "
                         f"the counter electrode {spec.counter_metal}; set both to the same metal", field="counter_metal")
     radius = spec.tip_radius if tip_radius is None else tip_radius
-    numerics.setdefault("gap_mesh_size", _snap(gap, grid_step) / 8)
+    numerics.setdefault("gap_mesh_size", gap_mesh_size_for(_snap(gap, grid_step)))
     return FemGeometry(shape="tip", metal=spec.tip_metal, index=spec.insulator_index, gap=_snap(gap, grid_step),
                        tip_radius=_snap(radius, grid_step), tip_length=_snap(spec.tip_length, grid_step),
                        tip_shape=spec.tip_shape, cone_half_angle=spec.cone_half_angle, tip_end="flat", counter="disc",
@@ -78,7 +78,7 @@ def from_device(device, gap: float, *, quantum_corrected: bool = True, **numeric
         raise SpecError(f"device geometry: the FEM solver takes one metal, but the electrodes are {device.active_electrode} "
                         f"and {device.counter_electrode}; use one metal for both", field="counter_electrode")
     device.check_gap(gap)
-    numerics.setdefault("gap_mesh_size", min(0.05e-9, gap / 8))
+    numerics.setdefault("gap_mesh_size", gap_mesh_size_for(gap))
     return FemGeometry(shape="tip", metal=device.active_electrode, index=materials.get(device.insulator)["refractive_index"],
                        gap=gap, tip_radius=device.tip_radius, tip_length=device.insulator_thickness - gap,
                        tip_shape="cylinder", tip_end="flat", counter="disc", counter_radius=device.footprint_radius,
