@@ -141,7 +141,13 @@ def test_one_geometry_object_for_both_solvers_on_the_device_stack():
 @pytest.mark.fem
 def test_fem_and_fdtd_agree_on_the_device_stack():
     """Issue target on the device's structure (both electrodes, the filament between them): Purcell factor at the
-    peak and peak wavelength within 5 %, one geometry object (from_device) for both solvers."""
+    peak and peak wavelength within 5 %, one geometry object (from_device) for both solvers.
+
+    Measured (12 nm gap, peaks from the parabola through 10 nm samples): FEM 597.6 nm / F 3441; FDTD on the
+    1 nm grid 624.3 nm / 3581 (155 s), on the 0.5 nm grid 605.6 nm / 3286 (1286 s).  The FEM lies within the
+    FDTD's own first-order grid error (between the two grids in F, between 0.5 nm and the extrapolation in
+    the wavelength); the FEM itself moves 0.1 % / 0.3 % on a mesh with 3x the unknowns.
+    """
     from devicephys.emission.fdtd import solve
     from devicephys.emission.fem import purcell_spectrum
     from devicephys.emission.fem.match import from_device
