@@ -26,13 +26,16 @@ from tqdm import tqdm
 from devicephys import units
 from devicephys.emission import fastmodel
 from devicephys.emission.assemble import _var, emission_spectra
-from devicephys.emission.fdtd_sweep import _make_executor, _stop_workers, wavelengths
+from devicephys.emission.fdtd_sweep import _make_executor, _stop_workers, angles, wavelengths
 from devicephys.emission.spec import EmissionSpec
 from devicephys.errors import ConvergenceError
 from devicephys.result import scalar_var
 
 #: Largest share of the dipole's power allowed into the metal's PML (finite electrodes guide none out).
 METAL_PML_LIMIT = 1e-3
+#: Largest relative difference between the far field's integral and the power into the dielectric PML
+#: (the FEM's power-balance target, as for reciprocity against the sum of the losses).
+FAR_FIELD_POWER_TOLERANCE = 0.01
 
 
 def gaps(spec: EmissionSpec) -> np.ndarray:
@@ -69,29 +72,35 @@ def wavelength_bands(lam: np.ndarray, ratio: float) -> list[np.ndarray]:
 _OUTPUTS = ("purcell", "absorbed_metal", "absorbed_gap", "outgoing_dielectric", "outgoing_metal")
 
 
-def fem_gap_task(geometry_json: str, lam: np.ndarray, ratio: float = np.inf) -> dict:
+def fem_gap_task(geometry_json: str, lam: np.ndarray, ratio: float = np.inf, theta: np.ndarray | None = None) -> dict:
     """Solve one gap (in a worker), band by band (:func:`wavelength_bands`): Purcell factor and power split per wavelength.
 
     ``seconds`` is the wall time of all bands; ``unknowns`` the largest band's and ``meshes`` the number of bands.
+    With polar angles ``theta`` [rad] also ``far_field`` (angle, wavelength) [1/sr] and ``far_field_power`` [1].
     """
     from devicephys.emission.fem import FemGeometry, purcell_spectrum
 
     geo = FemGeometry.from_json(geometry_json)
     start = time.perf_counter()
-    out = {k: np.empty(len(lam)) for k in _OUTPUTS}
+    names = _OUTPUTS + (("far_field_power",) if theta is not None else ())
+    out = {k: np.empty(len(lam)) for k in names}
+    if theta is not None:
+        out["far_field"] = np.empty((len(theta), len(lam)))
     bands = wavelength_bands(np.asarray(lam, dtype=float), ratio)
     unknowns = 0
     for idx in bands:
-        ds = purcell_spectrum(geo, lam[idx])
-        for k in _OUTPUTS:
+        ds = purcell_spectrum(geo, lam[idx], angles=theta)
+        for k in names:
             out[k][idx] = ds[k].values
+        if theta is not None:
+            out["far_field"][:, idx] = ds["far_field"].values
         unknowns = max(unknowns, int(ds.attrs["unknowns"]))
     return {**out, "seconds": time.perf_counter() - start, "unknowns": unknowns, "meshes": len(bands)}
 
 
 def run_sweep(spec: EmissionSpec, device=None, tip_radius: float | None = None, *, progress: bool = True) -> list[dict]:
     """:func:`fem_gap_task` at every gap of :func:`gaps`, in the spec's executor; ConvergenceError on a leaking run."""
-    lam, todo = wavelengths(spec), gaps(spec)
+    lam, todo, theta = wavelengths(spec), gaps(spec), angles(spec)
     jobs = [geometry(spec, float(g), device, tip_radius).to_json() for g in todo]
     pool = _make_executor(spec.executor, spec.workers, quiet=not progress)
     bar = tqdm(total=len(jobs), desc="FEM gaps", unit="gap", disable=not progress)
@@ -99,10 +108,10 @@ def run_sweep(spec: EmissionSpec, device=None, tip_radius: float | None = None, 
         if pool is None:
             rows = []
             for job in jobs:
-                rows.append(fem_gap_task(job, lam, spec.fem_wavelength_ratio))
+                rows.append(fem_gap_task(job, lam, spec.fem_wavelength_ratio, theta))
                 bar.update()
         else:
-            futures = [pool.submit(fem_gap_task, job, lam, spec.fem_wavelength_ratio) for job in jobs]
+            futures = [pool.submit(fem_gap_task, job, lam, spec.fem_wavelength_ratio, theta) for job in jobs]
             for _ in cf.as_completed(futures):
                 bar.update()
             rows = [f.result() for f in futures]
@@ -119,6 +128,10 @@ def run_sweep(spec: EmissionSpec, device=None, tip_radius: float | None = None, 
         if leak > METAL_PML_LIMIT:
             raise ConvergenceError(f"FEM at gap {g * 1e9:.3g} nm: {leak:.2%} of the power enters the metal's PML (finite "
                                    "electrodes guide none out); enlarge padding or pml_thickness")
+        miss = float(np.max(np.abs(row["far_field_power"] / row["outgoing_dielectric"] - 1)))
+        if miss > FAR_FIELD_POWER_TOLERANCE:
+            raise ConvergenceError(f"FEM at gap {g * 1e9:.3g} nm: the far field carries {miss:.2%} more or less power than "
+                                   "enters the dielectric's PML; refine the mesh (points_per_wavelength) or enlarge padding")
     return rows
 
 
@@ -149,6 +162,18 @@ def build_dataset(spec: EmissionSpec, rows: list[dict], tip_radius: float, devic
     ds["peak_wavelength"] = _var("gap", peaks, "m", "peak of Purcell x radiative efficiency", method=how)
     ds["spectral_width"] = _var("gap", [p**2 * f[3] / (units.h * units.c0) for p, f in zip(peaks, feats)], "m",
                                 "FWHM of Purcell x radiative efficiency", method=how)
+    theta = angles(spec)
+    ds = ds.assign_coords(angle=_var("angle", theta, "rad", "polar angle from the tip axis"))
+    far = []
+    for row, peak in zip(rows, peaks):
+        k = int(np.argmin(np.abs(lam - (peak if np.isfinite(peak) else lam[-1]))))
+        far.append(row["far_field"][:, k] / row["far_field_power"][k])
+    ds["far_field"] = _var(("gap", "angle"), far, "1/sr", "radiation pattern at the resonance, normalised over the sphere",
+                           method=how + "; Stratton-Chu on a closed contour around the electrodes")
+    ds["far_field_power_error"] = _var("gap", [float(np.max(np.abs(r["far_field_power"] / r["outgoing_dielectric"] - 1)))
+                                               for r in rows], "1",
+                                       "largest relative difference of the far field's integral from the power into the "
+                                       "dielectric PML over the wavelengths")
     ds["fem_seconds"] = _var("gap", [r["seconds"] for r in rows], "s", "wall time of the FEM spectrum of the gap")
     ds["fem_unknowns"] = _var("gap", [r["unknowns"] for r in rows], "1",
                               "real unknowns of the FEM problem (the largest of its wavelength bands' meshes)")

@@ -67,15 +67,20 @@ def plot_spectra(ds: xr.Dataset, path: Path) -> Path:
 
 
 def plot_far_field(ds: xr.Dataset, path: Path) -> Path:
-    """Polar radiation pattern at the resonance for the FDTD gaps."""
+    """Polar radiation pattern at the resonance: the FDTD gaps, or every gap of the FEM engine."""
     plt = _plt()
     fig = plt.figure(figsize=(5, 5))
     ax = fig.add_subplot(projection="polar")
     theta = ds["angle"].values
-    for k, g in enumerate(ds["fdtd_gap"].values):
-        lam_p = ds["peak_wavelength_fdtd"].values[k]
-        i = int(np.argmin(np.abs(ds["wavelength"].values - lam_p)))
-        ax.plot(theta, ds["far_field_fdtd"].values[k, :, i], label=f"{g * 1e9:.1f} nm at {lam_p * 1e9:.0f} nm")
+    if "far_field_fdtd" in ds:
+        for k, g in enumerate(ds["fdtd_gap"].values):
+            lam_p = ds["peak_wavelength_fdtd"].values[k]
+            i = int(np.argmin(np.abs(ds["wavelength"].values - lam_p)))
+            ax.plot(theta, ds["far_field_fdtd"].values[k, :, i], label=f"{g * 1e9:.1f} nm at {lam_p * 1e9:.0f} nm")
+    else:  # the FEM engine: the pattern at each gap's peak
+        for k, g in enumerate(ds["gap"].values):
+            lam_p = ds["peak_wavelength"].values[k]
+            ax.plot(theta, ds["far_field"].values[k], label=f"{g * 1e9:.2f} nm at {lam_p * 1e9:.0f} nm (FEM)")
     ax.plot(theta, 3 / (8 * np.pi) * np.sin(theta) ** 2, "k:", label="point dipole 3 sin^2/(8 pi)")
     ax.set_theta_zero_location("N")
     ax.set_title("far field (1/sr), angle from tip axis")

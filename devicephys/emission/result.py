@@ -8,9 +8,10 @@ tunnelling electron per unit wavelength; ``quantum_efficiency`` (gap, bias) [1];
 The FDTD data behind the fast model sit on the dimension ``fdtd_gap``
 (``purcell_fdtd``, ``purcell_flux_fdtd``, ``radiative_efficiency_fdtd``,
 ``far_field_fdtd``, ``peak_wavelength_fdtd``, ``fdtd_seconds``).  A result of the
-FEM engine (attribute ``solver_engine = "fem"``) has no FDTD variables and no
-``far_field``; it adds ``absorbed_gap_fraction`` (gap, wavelength) [1],
-``fem_seconds``, ``fem_unknowns`` and ``fem_meshes`` (gap), and, on the device's stack, the
+FEM engine (attribute ``solver_engine = "fem"``) has no FDTD variables; its
+``far_field`` is each gap's own pattern at its peak; it adds ``absorbed_gap_fraction``
+(gap, wavelength) [1], ``far_field_power_error`` [1], ``fem_seconds``, ``fem_unknowns``
+and ``fem_meshes`` (gap), and, on the device's stack, the
 attribute ``device_geometry`` (JSON) with 0-d ``insulator_thickness`` and
 ``footprint_radius`` [m].
 """

@@ -118,6 +118,6 @@ def run(spec: EmissionSpec, out: Path, *, upstream: dict[str, Path], progress: b
     files = {"result": result.save(out / "emission.nc")}
     files["optics_plot"] = plot.plot_optics(result.data, out / "emission_optics.png")
     files["spectra_plot"] = plot.plot_spectra(result.data, out / "emission_spectra.png")
-    if "far_field_fdtd" in result.data:
+    if "far_field_fdtd" in result.data or "far_field" in result.data:
         files["far_field_plot"] = plot.plot_far_field(result.data, out / "emission_far_field.png")
     return files

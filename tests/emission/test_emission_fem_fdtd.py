@@ -96,8 +96,9 @@ def test_fem_and_fdtd_agree_on_the_gap_resonance():
 
     geo = from_emission_spec(spec, GAP, grid_step=spec.grid_step_for(GAP))
     window = lam[np.abs(lam - lam_fdtd) <= 30e-9]
+    theta = fdtd_sweep.angles(spec)
     start = time.perf_counter()
-    fem = purcell_spectrum(geo, window)
+    fem = purcell_spectrum(geo, window, angles=theta)
     fem_seconds = time.perf_counter() - start
     lam_fem, peak_fem = _peak(window, fem.purcell.values)
     print(f"\ngap {GAP * 1e9:.0f} nm, FDTD grid {STEP * 1e9:.1f} nm: peak FEM {lam_fem * 1e9:.1f} nm / F {peak_fem:.0f} "
@@ -105,6 +106,13 @@ def test_fem_and_fdtd_agree_on_the_gap_resonance():
           f"({fdtd_seconds:.0f} s); differences {100 * (lam_fem / lam_fdtd - 1):+.2f} % and {100 * (peak_fem / peak_fdtd - 1):+.1f} %")
     assert lam_fem == pytest.approx(lam_fdtd, rel=0.05)
     assert peak_fem == pytest.approx(peak_fdtd, rel=0.05)
+    # the radiation pattern at the FDTD's peak sample, both normalised over the sphere
+    i = int(np.argmin(np.abs(window - lam[np.argmax(fdtd.purcell)])))
+    fem_pattern = fem.far_field.values[:, i] / fem.far_field_power.values[i]
+    fdtd_pattern = fdtd.far_field[:, int(np.argmin(np.abs(lam - window[i])))]
+    worst = float(np.max(np.abs(fem_pattern - fdtd_pattern)) / np.max(fdtd_pattern))
+    print(f"far field at {window[i] * 1e9:.0f} nm: largest difference {100 * worst:.1f} % of the FDTD pattern's maximum")
+    assert worst < 0.05
 
 
 # -- FEM versus MEEP on the device's stack --------------------------------------------------

@@ -125,3 +125,44 @@ def tip_local_gap(r, gap: float, radius: float) -> np.ndarray:
     """Distance [m] from the plane to a hemispherical apex of ``radius`` at radial position ``r`` [m]."""
     r = np.minimum(np.asarray(r, float), radius)
     return gap + radius - np.sqrt(radius**2 - r**2)
+
+
+def contour(radius: float, z_low: float, z_high: float, points: int = 160):
+    """Gauss–Legendre points of the closed contour around the structure in the (r, z) half-plane.
+
+    Three segments: top (z = ``z_high``, 0 < r < ``radius``), side (r = ``radius``) and bottom
+    (z = ``z_low``), each with ``points`` nodes.  Returns r, z, the line weight dl and the
+    outward normal (n_r, n_z) at each node (arrays; lengths in the caller's unit).
+    """
+    x, w = np.polynomial.legendre.leggauss(points)
+    u, du = 0.5 * (x + 1), 0.5 * w
+    r = np.concatenate([radius * u, np.full(points, radius), radius * u])
+    z = np.concatenate([np.full(points, z_high), z_low + (z_high - z_low) * u, np.full(points, z_low)])
+    dl = np.concatenate([radius * du, (z_high - z_low) * du, radius * du])
+    n_r = np.concatenate([np.zeros(points), np.ones(points), np.zeros(points)])
+    n_z = np.concatenate([np.ones(points), np.zeros(points), -np.ones(points)])
+    return r, z, dl, n_r, n_z
+
+
+def far_field_amplitude(theta, k: float, r, z, dl, n_r, n_z, h, dh_dr, dh_dz) -> np.ndarray:
+    """Far-field amplitude F(theta) ∝ E_theta of the m = 0 TM field h (= H_phi up to a constant) on a closed contour.
+
+    Stratton–Chu with the surface currents J = n x H and M = -n x E of the contour
+    (:func:`contour`, which must enclose every source and scatterer and lie in the
+    homogeneous dielectric of wavenumber ``k``), E = (i eta / k) curl H (exp(-i w t)),
+    the azimuthal integrals done in closed form (Bessel J0, J1):
+    E_theta ∝ N_theta + L_phi / eta, with N = ∫ J exp(-i k r^.r') dS, L = ∫ M exp(-i k r^.r') dS.
+    Returns the complex amplitude at each polar angle ``theta`` [rad] (unnormalised).
+    """
+    from scipy.special import j0, j1
+
+    theta = np.asarray(theta, float)[:, None]
+    curl_r, curl_z = -dh_dz, h / r + dh_dr  # curl of h phi^
+    e_r, e_z = 1j / k * curl_r, 1j / k * curl_z  # E / eta
+    j_r, j_z = -n_z * h, n_r * h  # n x (h phi^)
+    m_phi = -(n_z * e_r - n_r * e_z)  # -n x E/eta, azimuthal component
+    a = k * r[None, :] * np.sin(theta)
+    phase = np.exp(-1j * k * z[None, :] * np.cos(theta)) * 2 * np.pi * r[None, :] * dl[None, :]
+    n_theta = (j_r * np.cos(theta) * (-1j) * j1(a) - j_z * np.sin(theta) * j0(a)) * phase
+    l_phi = m_phi * (-1j) * j1(a) * phase
+    return np.sum(n_theta + l_phi, axis=1)

@@ -18,6 +18,9 @@ Per wavelength (c = 3 eps_b / (4 k^3), k = n k0): the Purcell factor by
 reciprocity over the scatterers, F = 1 - c Im b(h_inc, h_inc + h_s), and the
 power absorbed in a region, P / P0 = -c Im a_region(h, conj h) with h the
 total field (the metal's ohmic loss; in a PML, the power flowing into it).
+With finite electrodes, the far field follows from the total field on a closed
+contour in the dielectric around the structure (:func:`fields.far_field_amplitude`):
+the dipole alone gives |F| = 4 pi sin(theta), so dP/dOmega / P0 = (3 / 8 pi) |F / 4 pi|^2.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ import basix.ufl
 import numpy as np
 import ufl
 from dolfinx import fem
+from dolfinx import geometry as dgeometry
 from dolfinx.fem.petsc import LinearProblem
 from mpi4py import MPI
 
 from devicephys.emission.fem import fields
+from devicephys.errors import SpecError
 from devicephys.emission.fem.mesh import REGION, UNIT, Layout, build
 from devicephys.emission.fem.spec import FemGeometry
 
@@ -194,6 +199,7 @@ class _Model:
         k = geo.index * k0
         eps_b = geo.index**2
         pml = fields.Pml.for_wavenumber(lay.r_phys, lay.z_top, lay.z_bottom, lay.pml, k, geo.pml_strength)
+        self._pml, self._k = pml, k
         self.k0sq.value = k0**2
         self.pml_c.value = pml.coefficient
         inv = np.full(self.region.size, 1 / eps_b, dtype=complex)
@@ -222,6 +228,56 @@ class _Model:
     def _sum(self, form) -> float:
         return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
+    def _contour_setup(self) -> None:
+        """Contour halfway between the structure and the PML, its nodes located in the mesh (once)."""
+        geo, lay = self.geo, self.layout
+        if not (lay.tip and lay.disc_radius > 0):
+            raise SpecError("FemGeometry.counter: the far field needs finite electrodes (a metal half-space extends into "
+                            "the PML); set counter to 'disc' or ask for no angles", field="counter")
+        extent = max(geo.tip_top_radius / UNIT, lay.disc_radius, lay.plate_radius)
+        top = lay.gap + lay.tip_length + lay.plate_thickness
+        r, z, dl, n_r, n_z = fields.contour(0.5 * (extent + lay.r_phys), 0.5 * (-lay.disc_thickness + lay.z_bottom),
+                                            0.5 * (top + lay.z_top))
+        points = np.zeros((r.size, 3))
+        points[:, 0], points[:, 1] = r, z
+        tdim = self.domain.topology.dim
+        hits = dgeometry.compute_colliding_cells(
+            self.domain, dgeometry.compute_collisions_points(dgeometry.bb_tree(self.domain, tdim), points), points)
+        owned = self.domain.topology.index_map(tdim).size_local
+        cells = np.array([next((c for c in hits.links(i) if c < owned), -1) for i in range(r.size)], dtype=np.int32)
+        self._contour = (r, z, dl, n_r, n_z, points, cells)
+        W = fem.functionspace(self.domain, ("DG", 2, (2, 2)))
+        self._grad = fem.Function(W)
+        self._grad_expr = fem.Expression(ufl.grad(self.hs), W.element.interpolation_points)
+
+    def far_field(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """dP/dOmega / P0 [1/sr] at polar angles ``theta`` [rad], and the power through the contour / P0 [1].
+
+        Call after :meth:`solve`; the angular integral uses 48 Gauss–Legendre nodes in cos(theta).
+        """
+        if not hasattr(self, "_contour"):
+            self._contour_setup()
+        r, z, dl, n_r, n_z, points, cells = self._contour
+        self._grad.interpolate(self._grad_expr)
+        mine = cells >= 0
+        local = np.zeros((r.size, 7))
+        if np.any(mine):
+            local[mine, :2] = self.hs.eval(points[mine], cells[mine])
+            local[mine, 2:6] = self._grad.eval(points[mine], cells[mine])
+            local[mine, 6] = 1.0
+        total = self.comm.allreduce(local, op=MPI.SUM)
+        if np.any(total[:, 6] == 0):
+            raise RuntimeError("far field: a contour node lies outside the mesh")
+        v = total[:, :6] / total[:, 6:7]  # a node on a boundary between ranks is found by both
+        h, dr, dz = fields.dipole_field(r, z, self.layout.dipole_z, self._k, self._pml)
+        h, dr, dz = h + v[:, 0] + 1j * v[:, 1], dr + v[:, 2] + 1j * v[:, 4], dz + v[:, 3] + 1j * v[:, 5]
+        x, w = np.polynomial.legendre.leggauss(48)
+        amp = fields.far_field_amplitude(np.concatenate([np.asarray(theta, float), np.arccos(x)]), self._k,
+                                         r, z, dl, n_r, n_z, h, dr, dz)
+        radiance = 3 / (8 * np.pi) * np.abs(amp / (4 * np.pi)) ** 2
+        n = len(theta)
+        return radiance[:n], float(2 * np.pi * np.sum(w * radiance[n:]))
+
     @property
     def unknowns(self) -> int:
         """Number of real unknowns."""
@@ -249,7 +305,7 @@ def _next() -> int:
     return _COUNTER[0]
 
 
-def purcell_spectrum(geometry: FemGeometry, wavelengths, *, comm=MPI.COMM_WORLD):
+def purcell_spectrum(geometry: FemGeometry, wavelengths, *, comm=MPI.COMM_WORLD, angles=None):
     """Purcell factor and power split of the dipole at each vacuum wavelength [m].
 
     Returns an xarray Dataset over ``wavelength`` [m] with ``purcell`` (total power over
@@ -257,7 +313,10 @@ def purcell_spectrum(geometry: FemGeometry, wavelengths, *, comm=MPI.COMM_WORLD)
     (ohmic loss in the metal and in the quantum-corrected gap layer inside the physical
     region), ``outgoing_dielectric`` (power into the dielectric's PML: far field, plus the
     dielectric tail of surface plasmons) and ``outgoing_metal`` (power into the metal's
-    PML), all [1] in units of the dipole's power in the dielectric.
+    PML), all [1] in units of the dipole's power in the dielectric.  With ``angles`` (polar
+    angles [rad] from the axis, the dipole's direction; finite electrodes only) also
+    ``far_field`` (angle, wavelength): radiated power per steradian over that power [1/sr], and
+    ``far_field_power``: its integral over the sphere [1], equal to ``outgoing_dielectric``.
     """
     import xarray as xr
 
@@ -267,7 +326,11 @@ def purcell_spectrum(geometry: FemGeometry, wavelengths, *, comm=MPI.COMM_WORLD)
     start = time.perf_counter()
     model = _Model(geometry, lam, comm)
     setup = time.perf_counter() - start
-    rows = [model.solve(float(w)) for w in lam]
+    rows, far = [], []
+    for w in lam:
+        rows.append(model.solve(float(w)))
+        if angles is not None:
+            far.append(model.far_field(np.asarray(angles, float)))
     names = {"purcell": "total power over the power in the homogeneous dielectric",
              "metal": "ohmic loss in the metal (physical region)", "gap": "ohmic loss in the gap layer",
              "dielectric_pml": "power into the dielectric PML (far field and plasmon tails)",
@@ -275,7 +338,14 @@ def purcell_spectrum(geometry: FemGeometry, wavelengths, *, comm=MPI.COMM_WORLD)
     keys = {"purcell": "purcell", "metal": "absorbed_metal", "gap": "absorbed_gap",
             "dielectric_pml": "outgoing_dielectric", "metal_pml": "outgoing_metal"}
     data = {keys[n]: ("wavelength", np.array([r[n] for r in rows]), {"units": "1", "long_name": names[n]}) for n in keys}
-    return xr.Dataset(data, coords={"wavelength": ("wavelength", lam, {"units": "m"})},
+    coords = {"wavelength": ("wavelength", lam, {"units": "m"})}
+    if angles is not None:
+        coords["angle"] = ("angle", np.asarray(angles, float), {"units": "rad", "long_name": "polar angle from the axis"})
+        data["far_field"] = (("angle", "wavelength"), np.array([f[0] for f in far]).T,
+                             {"units": "1/sr", "long_name": "radiated power per steradian over the dipole's power in the dielectric"})
+        data["far_field_power"] = ("wavelength", np.array([f[1] for f in far]),
+                                   {"units": "1", "long_name": "far field integrated over the sphere (= outgoing_dielectric)"})
+    return xr.Dataset(data, coords=coords,
                       attrs={"solver": "DOLFINx frequency-domain FEM, P2, axisymmetric m = 0",
                              "geometry": geometry.to_json(), "unknowns": model.unknowns,
                              "setup_seconds": setup, "solve_seconds": time.perf_counter() - start - setup})
