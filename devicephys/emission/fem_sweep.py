@@ -9,15 +9,20 @@ The geometry is the device's own stack with the filament inside it when a
 its counter disc (:func:`~devicephys.emission.fem.match.from_emission_spec`).
 The radiative efficiency is the power into the dielectric's PML over the
 total: with finite electrodes nothing else leaves the domain (the metal
-PML's share is stored and checked).  The result has the format of the FDTD
-path (see :mod:`devicephys.emission.result`) without its FDTD variables and
-without a far-field pattern (the FEM computes no near-to-far transform).
+PML's share is stored and checked).  The far-field pattern at each gap's
+peak comes from the total field on a closed contour around the electrodes
+(:meth:`~devicephys.emission.fem.solve._Model.far_field`); its integral over
+the sphere is held against the power into the dielectric's PML
+(``far_field_power_error``; beyond :data:`FAR_FIELD_POWER_TOLERANCE` the
+result carries ``far_field_warning``).  The result has the format of the
+FDTD path (see :mod:`devicephys.emission.result`) without its FDTD variables.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import time
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -34,7 +39,9 @@ from devicephys.result import scalar_var
 #: Largest share of the dipole's power allowed into the metal's PML (finite electrodes guide none out).
 METAL_PML_LIMIT = 1e-3
 #: Largest relative difference between the far field's integral and the power into the dielectric PML
-#: (the FEM's power-balance target, as for reciprocity against the sum of the losses).
+#: (the FEM's power-balance target, as for reciprocity against the sum of the losses) before the result
+#: carries a warning.  Both sides are discretised; the difference falls with the far mesh (0.7-0.9 % on
+#: the device's stack at 6 elements per wavelength, 0.2-0.3 % at 8 on the tip over its disc).
 FAR_FIELD_POWER_TOLERANCE = 0.01
 
 
@@ -128,10 +135,6 @@ def run_sweep(spec: EmissionSpec, device=None, tip_radius: float | None = None, 
         if leak > METAL_PML_LIMIT:
             raise ConvergenceError(f"FEM at gap {g * 1e9:.3g} nm: {leak:.2%} of the power enters the metal's PML (finite "
                                    "electrodes guide none out); enlarge padding or pml_thickness")
-        miss = float(np.max(np.abs(row["far_field_power"] / row["outgoing_dielectric"] - 1)))
-        if miss > FAR_FIELD_POWER_TOLERANCE:
-            raise ConvergenceError(f"FEM at gap {g * 1e9:.3g} nm: the far field carries {miss:.2%} more or less power than "
-                                   "enters the dielectric's PML; refine the mesh (points_per_wavelength) or enlarge padding")
     return rows
 
 
@@ -170,10 +173,15 @@ def build_dataset(spec: EmissionSpec, rows: list[dict], tip_radius: float, devic
         far.append(row["far_field"][:, k] / row["far_field_power"][k])
     ds["far_field"] = _var(("gap", "angle"), far, "1/sr", "radiation pattern at the resonance, normalised over the sphere",
                            method=how + "; Stratton-Chu on a closed contour around the electrodes")
-    ds["far_field_power_error"] = _var("gap", [float(np.max(np.abs(r["far_field_power"] / r["outgoing_dielectric"] - 1)))
-                                               for r in rows], "1",
-                                       "largest relative difference of the far field's integral from the power into the "
-                                       "dielectric PML over the wavelengths")
+    miss = [float(np.max(np.abs(r["far_field_power"] / r["outgoing_dielectric"] - 1))) for r in rows]
+    ds["far_field_power_error"] = _var("gap", miss, "1", "largest relative difference of the far field's integral from "
+                                       "the power into the dielectric PML over the wavelengths")
+    if max(miss) > FAR_FIELD_POWER_TOLERANCE:
+        i = int(np.argmax(miss))
+        ds.attrs["far_field_warning"] = (f"at gap {gap[i] * 1e9:.3g} nm the far field carries {miss[i]:.2%} more or less "
+                                         f"power than enters the dielectric's PML (target {FAR_FIELD_POWER_TOLERANCE:.0%}); "
+                                         "raise fem_points_per_wavelength for a converged radiation pattern")
+        warnings.warn(ds.attrs["far_field_warning"], stacklevel=2)
     ds["fem_seconds"] = _var("gap", [r["seconds"] for r in rows], "s", "wall time of the FEM spectrum of the gap")
     ds["fem_unknowns"] = _var("gap", [r["unknowns"] for r in rows], "1",
                               "real unknowns of the FEM problem (the largest of its wavelength bands' meshes)")

@@ -92,3 +92,28 @@ def test_fem_engine_result_feeds_the_compact_yield_with_the_cutoff_exact():
         s = emission_point.spectrum_at(k, gap, 0.75)
         assert np.all(s[units.h * units.c0 / k.wavelength > units.e * 0.75] == 0.0) and s.max() > 0
     assert 0 < emission_point.efficiency_at(k, 0.6e-9, 0.75) < 1
+
+
+def test_fem_far_field_off_its_power_balance_is_flagged():
+    """A far field whose integral misses the PML power by more than the 1 % target is recorded and warned of."""
+    from devicephys.emission import fem_sweep
+    from devicephys.emission.fdtd_sweep import angles, wavelengths
+
+    spec = EmissionSpec(engine="fem", gap_count=2, gap_min=0.5e-9, gap_max=1e-9, wavelength_count=9, angle_count=7)
+    lam, theta = wavelengths(spec), angles(spec)
+    purcell = 1e3 / (1 + ((lam - 700e-9) / 40e-9) ** 2)  # a Lorentzian gap resonance
+    out = 0.1 * purcell
+    pattern = 3 / (8 * np.pi) * np.sin(theta)[:, None] ** 2 * out[None, :]
+
+    def row(miss):
+        return {"purcell": purcell, "absorbed_metal": purcell - out, "absorbed_gap": 0 * purcell, "outgoing_dielectric": out,
+                "outgoing_metal": 0 * purcell, "far_field": pattern, "far_field_power": out * (1 + miss), "seconds": 1.0,
+                "unknowns": 10, "meshes": 1}
+
+    ds = fem_sweep.build_dataset(spec, [row(0.002), row(0.003)], 10e-9)
+    assert "far_field_warning" not in ds.attrs
+    np.testing.assert_allclose(ds.far_field_power_error.values, [0.002, 0.003])
+    np.testing.assert_allclose(ds.far_field.values[0], 3 / (8 * np.pi) * np.sin(theta) ** 2 / 1.002)
+    with pytest.warns(UserWarning, match="far field carries 3.00%"):
+        ds = fem_sweep.build_dataset(spec, [row(0.002), row(0.03)], 10e-9)
+    assert "fem_points_per_wavelength" in ds.attrs["far_field_warning"]
