@@ -166,3 +166,26 @@ def far_field_amplitude(theta, k: float, r, z, dl, n_r, n_z, h, dh_dr, dh_dz) ->
     n_theta = (j_r * np.cos(theta) * (-1j) * j1(a) - j_z * np.sin(theta) * j0(a)) * phase
     l_phi = m_phi * (-1j) * j1(a) * phase
     return np.sum(n_theta + l_phi, axis=1)
+
+
+def fit_cylindrical_wave(r, h, beta_guess: complex) -> tuple[complex, float]:
+    """Complex wavenumber beta of h(r) = A H1(beta r), an outgoing m = 0 TM cylindrical wave, by least squares.
+
+    A is eliminated (linear least squares at each beta); beta is found by
+    :func:`scipy.optimize.least_squares` from ``beta_guess`` (units of 1 / the unit of ``r``).
+    Returns beta and the fit's relative residual ||h - A H1|| / ||h||.
+    """
+    from scipy.optimize import least_squares
+    from scipy.special import hankel1
+
+    r, h = np.asarray(r, float), np.asarray(h, complex)
+
+    def residual(x):
+        basis = hankel1(1, (x[0] + 1j * x[1]) * r)
+        amp = np.vdot(basis, h) / np.vdot(basis, basis)
+        diff = (h - amp * basis) / np.linalg.norm(h)
+        return np.concatenate([diff.real, diff.imag])
+
+    fit = least_squares(residual, [beta_guess.real, beta_guess.imag], x_scale=[abs(beta_guess)] * 2, xtol=1e-14,
+                        ftol=1e-14, gtol=1e-14)
+    return complex(fit.x[0], fit.x[1]), float(np.linalg.norm(residual(fit.x)))

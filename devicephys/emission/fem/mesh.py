@@ -64,6 +64,7 @@ class Layout:
     edge_size: float = 0.5
     plate_radius: float = 0.0
     plate_thickness: float = 0.0
+    mim: bool = False
 
     @classmethod
     def from_geometry(cls, geo, wavelength_max: float) -> "Layout":
@@ -77,10 +78,13 @@ class Layout:
         disc_r, disc_t = (geo.counter_radius / UNIT, geo.counter_thickness / UNIT) if disc else (0.0, 0.0)
         pad = geo.padding * lam
         cone = geo.cone_half_angle if geo.tip_shape == "cone" else 0.0
-        return cls(max(extent, disc_r, plate_r) + pad, top + pad, -disc_t - pad, geo.pml_thickness * lam, geo.gap / UNIT,
-                   geo.dipole_height / UNIT, geo.tip_radius / UNIT, geo.tip_length / UNIT, geo.core_radius / UNIT,
+        mim = geo.shape == "mim"
+        r_phys = max(extent, disc_r, plate_r) + pad
+        core = r_phys + geo.pml_thickness * lam if mim else geo.core_radius / UNIT  # the slab is fine-meshed to the PML's end
+        return cls(r_phys, top + pad, -disc_t - pad, geo.pml_thickness * lam, geo.gap / UNIT,
+                   geo.dipole_height / UNIT, geo.tip_radius / UNIT, geo.tip_length / UNIT, core,
                    0.5 * geo.gap / UNIT, tip, cone, geo.tip_end == "round", disc_r, disc_t, geo.edge_mesh_size / UNIT,
-                   plate_r, plate_t)
+                   plate_r, plate_t, mim)
 
     @property
     def edges(self) -> list[tuple[float, float]]:
@@ -99,11 +103,14 @@ class Layout:
 
 
 def _grid(occ, lay: Layout):
-    """The eight rectangles of the physical region and PML, with their region names."""
+    """The rectangles of the physical region and PML (eight; ten for the MIM slab), with their region names."""
     rs = [(0.0, lay.r_phys, ""), (lay.r_phys, lay.r_phys + lay.pml, "_pml")]
     below = "dielectric" if lay.disc_radius > 0 else "metal"
     zs = [(lay.z_bottom - lay.pml, lay.z_bottom, below, "_pml"), (lay.z_bottom, 0.0, below, ""),
           (0.0, lay.z_top, "dielectric", ""), (lay.z_top, lay.z_top + lay.pml, "dielectric", "_pml")]
+    if lay.mim:  # metal above the slab too: the slab's top face is z = gap
+        zs[2:] = [(0.0, lay.gap, "dielectric", ""), (lay.gap, lay.z_top, "metal", ""),
+                  (lay.z_top, lay.z_top + lay.pml, "metal", "_pml")]
     out = []
     for r0, r1, rpml in rs:
         for z0, z1, material, zpml in zs:
@@ -157,7 +164,7 @@ def build(gmsh, lay: Layout, gap_size: float, far_size: float, growth: float) ->
             plate = occ.addRectangle(0, lay.gap + lay.tip_length, 0, lay.plate_radius, lay.plate_thickness)
             extra.append(((2, plate), "metal"))
     inputs = [p for p, _ in pieces] + [p for p, _ in extra]
-    _, out_map = occ.fragment(inputs[:8], inputs[8:])
+    _, out_map = occ.fragment(inputs[:len(pieces)], inputs[len(pieces):])
     occ.synchronize()
     label: dict[int, str] = {}
     for children, (_, name) in zip(out_map, pieces + extra):  # later inputs (gap, then tip) take precedence

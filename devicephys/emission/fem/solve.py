@@ -39,9 +39,9 @@ from dolfinx.fem.petsc import LinearProblem
 from mpi4py import MPI
 
 from devicephys.emission.fem import fields
-from devicephys.errors import SpecError
 from devicephys.emission.fem.mesh import REGION, UNIT, Layout, build
 from devicephys.emission.fem.spec import FemGeometry
+from devicephys.errors import SpecError
 
 _LU = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
 _COUNTER = [0]
@@ -228,16 +228,8 @@ class _Model:
     def _sum(self, form) -> float:
         return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
-    def _contour_setup(self) -> None:
-        """Contour halfway between the structure and the PML, its nodes located in the mesh (once)."""
-        geo, lay = self.geo, self.layout
-        if not (lay.tip and lay.disc_radius > 0):
-            raise SpecError("FemGeometry.counter: the far field needs finite electrodes (a metal half-space extends into "
-                            "the PML); set counter to 'disc' or ask for no angles", field="counter")
-        extent = max(geo.tip_top_radius / UNIT, lay.disc_radius, lay.plate_radius)
-        top = lay.gap + lay.tip_length + lay.plate_thickness
-        r, z, dl, n_r, n_z = fields.contour(0.5 * (extent + lay.r_phys), 0.5 * (-lay.disc_thickness + lay.z_bottom),
-                                            0.5 * (top + lay.z_top))
+    def _locate(self, r: np.ndarray, z: np.ndarray):
+        """(points, cells): the (r, z) points [nm] as 3-D coordinates and the owned cell holding each (-1: another rank's)."""
         points = np.zeros((r.size, 3))
         points[:, 0], points[:, 1] = r, z
         tdim = self.domain.topology.dim
@@ -245,32 +237,48 @@ class _Model:
             self.domain, dgeometry.compute_collisions_points(dgeometry.bb_tree(self.domain, tdim), points), points)
         owned = self.domain.topology.index_map(tdim).size_local
         cells = np.array([next((c for c in hits.links(i) if c < owned), -1) for i in range(r.size)], dtype=np.int32)
-        self._contour = (r, z, dl, n_r, n_z, points, cells)
-        W = fem.functionspace(self.domain, ("DG", 2, (2, 2)))
-        self._grad = fem.Function(W)
-        self._grad_expr = fem.Expression(ufl.grad(self.hs), W.element.interpolation_points)
+        return points, cells
+
+    def total_field(self, points: np.ndarray, cells: np.ndarray, r, z, derivatives: bool = True):
+        """Total h = h_inc + h_s (and dh/dr, dh/dz) at located points of the physical region, on every rank.
+
+        Call after :meth:`solve`.  A point on a boundary between ranks is found by both and averaged.
+        """
+        if derivatives:
+            if not hasattr(self, "_grad"):
+                W = fem.functionspace(self.domain, ("DG", 2, (2, 2)))
+                self._grad = fem.Function(W)
+                self._grad_expr = fem.Expression(ufl.grad(self.hs), W.element.interpolation_points)
+            self._grad.interpolate(self._grad_expr)
+        mine = cells >= 0
+        local = np.zeros((len(cells), 7))
+        if np.any(mine):
+            local[mine, :2] = self.hs.eval(points[mine], cells[mine])
+            if derivatives:
+                local[mine, 2:6] = self._grad.eval(points[mine], cells[mine])
+            local[mine, 6] = 1.0
+        total = self.comm.allreduce(local, op=MPI.SUM)
+        if np.any(total[:, 6] == 0):
+            raise RuntimeError("FEM field: an evaluation point lies outside the mesh")
+        v = total[:, :6] / total[:, 6:7]
+        h, dr, dz = fields.dipole_field(r, z, self.layout.dipole_z, self._k, self._pml)
+        return h + v[:, 0] + 1j * v[:, 1], dr + v[:, 2] + 1j * v[:, 4], dz + v[:, 3] + 1j * v[:, 5]
 
     def far_field(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """dP/dOmega / P0 [1/sr] at polar angles ``theta`` [rad], and the power through the contour / P0 [1].
 
-        Call after :meth:`solve`; the angular integral uses 48 Gauss–Legendre nodes in cos(theta).
+        The contour lies halfway between the structure and the PML.  Call after :meth:`solve`;
+        the angular integral uses 48 Gauss–Legendre nodes in cos(theta).
         """
         if not hasattr(self, "_contour"):
-            self._contour_setup()
+            geo, lay = self.geo, self.layout
+            extent = max(geo.tip_top_radius / UNIT, lay.disc_radius, lay.plate_radius)
+            top = lay.gap + lay.tip_length + lay.plate_thickness
+            r, z, dl, n_r, n_z = fields.contour(0.5 * (extent + lay.r_phys), 0.5 * (-lay.disc_thickness + lay.z_bottom),
+                                                0.5 * (top + lay.z_top))
+            self._contour = (r, z, dl, n_r, n_z, *self._locate(r, z))
         r, z, dl, n_r, n_z, points, cells = self._contour
-        self._grad.interpolate(self._grad_expr)
-        mine = cells >= 0
-        local = np.zeros((r.size, 7))
-        if np.any(mine):
-            local[mine, :2] = self.hs.eval(points[mine], cells[mine])
-            local[mine, 2:6] = self._grad.eval(points[mine], cells[mine])
-            local[mine, 6] = 1.0
-        total = self.comm.allreduce(local, op=MPI.SUM)
-        if np.any(total[:, 6] == 0):
-            raise RuntimeError("far field: a contour node lies outside the mesh")
-        v = total[:, :6] / total[:, 6:7]  # a node on a boundary between ranks is found by both
-        h, dr, dz = fields.dipole_field(r, z, self.layout.dipole_z, self._k, self._pml)
-        h, dr, dz = h + v[:, 0] + 1j * v[:, 1], dr + v[:, 2] + 1j * v[:, 4], dz + v[:, 3] + 1j * v[:, 5]
+        h, dr, dz = self.total_field(points, cells, r, z)
         x, w = np.polynomial.legendre.leggauss(48)
         amp = fields.far_field_amplitude(np.concatenate([np.asarray(theta, float), np.arccos(x)]), self._k,
                                          r, z, dl, n_r, n_z, h, dr, dz)
@@ -323,6 +331,9 @@ def purcell_spectrum(geometry: FemGeometry, wavelengths, *, comm=MPI.COMM_WORLD,
     from devicephys.emission.fem import check_wavelengths
 
     lam = check_wavelengths(geometry, wavelengths)
+    if angles is not None and (geometry.shape != "tip" or geometry.counter != "disc"):
+        raise SpecError("FemGeometry.counter: the far field needs finite electrodes (a metal half-space extends into "
+                        "the PML); set shape 'tip' and counter 'disc', or ask for no angles", field="counter")
     start = time.perf_counter()
     model = _Model(geometry, lam, comm)
     setup = time.perf_counter() - start
@@ -349,3 +360,32 @@ def purcell_spectrum(geometry: FemGeometry, wavelengths, *, comm=MPI.COMM_WORLD,
                       attrs={"solver": "DOLFINx frequency-domain FEM, P2, axisymmetric m = 0",
                              "geometry": geometry.to_json(), "unknowns": model.unknowns,
                              "setup_seconds": setup, "solve_seconds": time.perf_counter() - start - setup})
+
+
+def mim_mode_index(geometry: FemGeometry, wavelength: float, *, start: float = 0.25, points: int = 200,
+                   comm=MPI.COMM_WORLD) -> dict:
+    """Complex effective index of the gap plasmon of a ``shape="mim"`` geometry, read off the FEM field [1].
+
+    The dipole at mid-slab launches the slab's TM0 mode radially; on the mid-plane, from ``start``
+    times the physical radius out to its edge (away from the source's evanescent field and the PML),
+    the total field is fitted by A H1(beta r) (:func:`fields.fit_cylindrical_wave`).  Returns
+    ``index`` = beta / k0, the fit's relative residual ``residual`` and the real ``unknowns``.
+    """
+    from devicephys.emission.fem import check_wavelengths
+
+    if geometry.shape != "mim":
+        raise SpecError(f"FemGeometry.shape: the gap-plasmon index needs shape 'mim', not {geometry.shape!r}", field="shape")
+    lam = float(check_wavelengths(geometry, [wavelength])[0])
+    model = _Model(geometry, np.array([lam]), comm)
+    model.solve(lam)
+    lay = model.layout
+    r = np.linspace(start * lay.r_phys, lay.r_phys, points)
+    z = np.full_like(r, 0.5 * lay.gap)
+    h = model.total_field(*model._locate(r, z), r, z, derivatives=False)[0]
+    k0 = 2 * np.pi / (lam / UNIT)
+    eps_m = complex(fields.metal_permittivity(geometry.metal, lam))
+    from devicephys.emission.analytic import mim_gap_mode_index
+
+    guess = mim_gap_mode_index(lam, geometry.gap, geometry.index**2, eps_m)
+    beta, residual = fields.fit_cylindrical_wave(r, h, guess * k0)
+    return {"index": beta / k0, "residual": residual, "unknowns": model.unknowns}

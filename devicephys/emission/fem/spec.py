@@ -1,8 +1,10 @@
 """FemGeometry: the axisymmetric optical problem solved by the frequency-domain FEM.
 
 A vertical point dipole on the symmetry axis, either above a metal half-space
-(``shape="mirror"``, the validation case) or in the gap between a filament tip
-and a counter electrode (``shape="tip"``), everything embedded in a dielectric
+(``shape="mirror"``, the validation case), in the middle of a dielectric slab
+between two metal half-spaces (``shape="mim"``, the gap-plasmon waveguide's
+validation case) or in the gap between a filament tip and a counter electrode
+(``shape="tip"``), everything embedded in a dielectric
 of refractive index ``index``.  The tip has a hemispherical apex; above it a
 cylinder of radius ``tip_radius`` or a cone tangent to the apex, with a
 hemispherical (``tip_end="round"``, cylinder only) or flat far end.  The
@@ -61,7 +63,8 @@ class FemGeometry(Spec):
 
     kind = "emission_fem"
 
-    shape: Literal["mirror", "tip"] = option("tip", "mirror: dipole above a half-space; tip: dipole in a tip-plane gap")
+    shape: Literal["mirror", "mim", "tip"] = option("tip", "mirror: dipole above a half-space; mim: dipole in a slab of "
+                                                    "thickness gap between two half-spaces; tip: dipole in a tip-plane gap")
     metal: Literal["Ag", "Au", "Pt"] = option("Ag", "metal of tip and plane (Rakic1998 Drude-Lorentz fit, devicephys.emission.metals)")
     index: float = quantity(materials.get("PMMA")["refractive_index"], "1",
                             "refractive index of the embedding dielectric (default PMMA, Sultanova2009)", ge=1, le=4)
@@ -124,7 +127,7 @@ class FemGeometry(Spec):
     @property
     def dipole_height(self) -> float:
         """Height [m] of the dipole above the plane."""
-        return self.gap if self.shape == "mirror" else self.dipole_position * self.gap
+        return self.gap if self.shape == "mirror" else (0.5 if self.shape == "mim" else self.dipole_position) * self.gap
 
     @property
     def tip_top_radius(self) -> float:
