@@ -68,7 +68,7 @@ class FemGeometry(Spec):
     metal: Literal["Ag", "Au", "Pt"] = option("Ag", "metal of tip and plane (Rakic1998 Drude-Lorentz fit, devicephys.emission.metals)")
     index: float = quantity(materials.get("PMMA")["refractive_index"], "1",
                             "refractive index of the embedding dielectric (default PMMA, Sultanova2009)", ge=1, le=4)
-    gap: float = quantity(0.5e-9, "m", "tip-plane distance (tip) or dipole height above the plane (mirror)", gt=0)
+    gap: float = quantity(0.5e-9, "m", "tip-plane distance (tip), dipole height above the plane (mirror) or slab thickness (mim)", gt=0)
     tip_radius: float = quantity(10e-9, "m", "radius of the tip's cylinder and hemispherical ends", gt=0)
     tip_length: float = quantity(30e-9, "m", "length of the tip including its hemispherical apex and far end", gt=0)
     tip_shape: Literal["cylinder", "cone"] = option("cylinder", "tip above its hemispherical apex: cylinder, or a cone tangent to the apex")
