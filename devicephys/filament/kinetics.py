@@ -85,6 +85,9 @@ class HoppingLaw:
         s [1]: S_T = −s E_a / (k_B T²).
     reduction_rate
         k_r [1/s]: rate of reduction of ions on a metal surface.
+    return_length
+        ℓ [m] over which dissolved Ag⁺ beside the channel drifts back into it in the local field
+        (the channel radius); None: the dissolved Ag stays where it is.
     """
 
     hop_distance: float
@@ -94,11 +97,13 @@ class HoppingLaw:
     dissolution_barrier: float
     soret_scale: float = 1.0
     reduction_rate: float = 1e9
+    return_length: float | None = None
 
     @classmethod
     def from_spec(cls, spec) -> "HoppingLaw":
         return cls(spec.hop_distance, spec.attempt_frequency, spec.migration_barrier, spec.dissolution_frequency,
-                   spec.dissolution_barrier, spec.soret_scale, spec.reduction_rate)
+                   spec.dissolution_barrier, spec.soret_scale, spec.reduction_rate,
+                   spec.channel_radius if spec.dissolved_return else None)
 
     def diffusivity(self, T):
         """D(T) [m²/s] = a² ν exp(−E_a / k_B T)."""
@@ -116,6 +121,12 @@ class HoppingLaw:
     def soret_coefficient(self, T):
         """S_T [1/K] = −s E_a / (k_B T²)."""
         return -self.soret_scale * self.barrier / (k_B * np.asarray(T) ** 2)
+
+    def return_rate(self, E, T):
+        """k_ret [1/s] = |v_MG(E, T)| / ℓ: dissolved Ag⁺ drifting back over ``return_length`` ℓ (0 without it)."""
+        if self.return_length is None:
+            return np.zeros(np.broadcast(np.asarray(E), np.asarray(T)).shape)
+        return np.abs(self.drift_velocity(E, T)) / self.return_length
 
     def dissolution_rate(self, T):
         """k_d(T) [1/s] = ν_d exp(−E_d / k_B T)."""
@@ -213,6 +224,11 @@ class ChannelTransport:
         cathode = self.connected(metal, from_top=True)
         anode = self.connected(metal, from_top=False) if self.source is not None else np.zeros_like(metal)
         w = cathode & ~anode
+        if self.law.return_length is not None and cathode.all():
+            # bridged: the filament is one electrode from the neck to the cathode.  Its narrowest
+            # cross-section carries the contact's voltage; metal on the cathode's side of it (the
+            # neck included) is at the cathode's potential and takes the ions that arrive there.
+            w[int(np.argmin(c_m)):] = True
         front = np.flatnonzero(cathode)
         if front.size and front[0] > 0 and not anode[front[0] - 1]:
             w[front[0] - 1] = True
@@ -230,6 +246,7 @@ class ChannelTransport:
         c_i + c_m stays in [0, 1].  The backward-Euler system is solved by Newton;
         :class:`TransportError` when it does not converge (the caller halves dt).
         """
+        c_i, c_s = self._return(c_i, c_m, c_s, E_edge, T, dt)
         if not self.exclusion:
             return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w)
         a, b = self.edge_fluxes(c_i, E_edge, T)
@@ -278,6 +295,23 @@ class ChannelTransport:
         cm_new = (c_m + dt * k_red * x) / denom
         cs_new = c_s + dt * k_dis * cm_new
         return ci_new, cm_new, cs_new
+
+    def _return(self, c_i, c_m, c_s, E_edge, T, dt):
+        """Dissolved Ag back into the channel's ions: c_s → c_i at k_ret(E, T), implicit over ``dt``.
+
+        The node's field is the mean of its two edges' (one at the ends).  With site exclusion an
+        ion returns only onto a free site (c_i + c_m ≤ 1).  Ag is conserved exactly.
+        """
+        if self.law.return_length is None or not np.any(c_s > 0.0):
+            return c_i, c_s
+        E_node = np.empty_like(c_i)
+        E_node[1:-1] = 0.5 * (E_edge[:-1] + E_edge[1:])
+        E_node[0], E_node[-1] = E_edge[0], E_edge[-1]
+        rate = self.law.return_rate(E_node, T) * dt
+        back = c_s * rate / (1.0 + rate)
+        if self.exclusion:
+            back = np.minimum(back, np.clip(1.0 - c_i - c_m, 0.0, None))
+        return c_i + back, c_s - back
 
     def _dilute_step(self, c_i, c_m, c_s, E_edge, T, dt, w):
         """The step without site exclusion: J = c_i v − D ∂c_i/∂z, one tridiagonal solve (c_m capped at 1)."""

@@ -148,3 +148,71 @@ def test_gap_and_radius_of_a_profile():
     assert kinetics.filament_radius(np.zeros(5), 0.3, 2e-9) == 0.0
 
 
+
+
+RETURNING = kinetics.HoppingLaw(hop_distance=0.5e-9, attempt_frequency=1e13, barrier=0.44 * eV,
+                                dissolution_frequency=1e13, dissolution_barrier=0.52 * eV, reduction_rate=1e7,
+                                return_length=2e-9)
+
+
+@pytest.mark.parametrize("exclusion", [False, True])
+def test_silver_mass_conserved_with_the_dissolved_silver_returning(exclusion):
+    def run(law):
+        rng = np.random.default_rng(3)
+        z = _grid()
+        tr = kinetics.ChannelTransport(z, law, source=None, exclusion=exclusion)
+        c_m = rng.uniform(0, 1, z.size)
+        c_i, c_s = rng.uniform(0, 1, z.size) * (1 - c_m), rng.uniform(0, 0.5, z.size)
+        start = tr.mass(c_i, c_m, c_s)
+        for _ in range(200):
+            E = rng.normal(0, 3e8, z.size - 1)
+            T = rng.uniform(300, 600, z.size)
+            c_i, c_m, c_s = tr.step(c_i, c_m, c_s, E, T, 10 ** rng.uniform(-12, -6), tr.reduction_weight(c_m, 0.3))
+        assert tr.mass(c_i, c_m, c_s) == pytest.approx(start, rel=1e-12)
+        assert min(c_i.min(), c_m.min(), c_s.min()) >= 0 and c_m.max() <= 1.0
+        assert (c_i + c_m).max() <= 1.0 + 1e-9 or not exclusion
+        return c_s.sum()
+
+    assert run(RETURNING) < run(LAW)  # the field did bring dissolved Ag back
+
+
+def _pool_after(law, E, duration, steps):
+    """Dissolved pool ∫c_s dz after ``duration`` [s] in a uniform field E [V/m] at 300 K (no metal, no reduction)."""
+    n = 11
+    z = np.linspace(0, 10e-9, n)
+    tr = kinetics.ChannelTransport(z, law, source=None, exclusion=True)
+    c_i, c_m, c_s = np.zeros(n), np.zeros(n), np.full(n, 0.2)
+    for _ in range(steps):
+        c_i, c_m, c_s = tr.step(c_i, c_m, c_s, np.full(n - 1, E), np.full(n, 300.0), duration / steps, np.zeros(n))
+    return float(np.dot(tr.volume, c_s)), float(np.dot(tr.volume, np.full(n, 0.2)))
+
+
+def test_dissolved_silver_returns_at_the_drift_rate_and_not_without_a_field():
+    # The pool decays as exp(−k t) with k = |v(E, T)| / ℓ; backward Euler reaches it at first order in dt.
+    E = 3e7
+    k = abs(RETURNING.drift_velocity(E, 300.0)) / RETURNING.return_length
+    assert k == pytest.approx(float(RETURNING.return_rate(E, 300.0)), rel=1e-15)
+    duration = 2.0 / k
+    exact = np.exp(-k * duration)
+    errors = []
+    for steps in (20, 40, 80):
+        left, start = _pool_after(RETURNING, E, duration, steps)
+        errors.append(abs(left / start - exact))
+    order = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all(np.abs(order - 1.0) < 0.1), order
+    # leading term of backward Euler's error for exp(−k t): exp(−k t) (k t)² / (2 n)
+    assert errors[-1] == pytest.approx(exact * (k * duration) ** 2 / (2 * 80), rel=0.1)
+    left, start = _pool_after(RETURNING, 0.0, duration, 20)
+    assert left == start  # no field: the dissolved Ag stays where it is
+    left, start = _pool_after(LAW, E, duration, 20)
+    assert left == start  # and without a return length it never comes back
+
+
+def test_a_bridged_filament_takes_ions_on_the_cathode_side_of_its_neck():
+    z = np.linspace(0, 10e-9, 11)
+    c_m = np.array([0.9, 0.8, 0.7, 0.6, 0.35, 0.5, 0.7, 0.8, 0.9, 0.9, 0.95])  # bridged, neck at node 4
+    w = kinetics.ChannelTransport(z, RETURNING, source=0.2, threshold=0.3).reduction_weight(c_m, 0.3)
+    np.testing.assert_array_equal(w, (np.arange(11) >= 4).astype(float))
+    # without the return the bridged filament belongs to the anode and takes ions only at the cathode
+    w = kinetics.ChannelTransport(z, LAW, source=0.2, threshold=0.3).reduction_weight(c_m, 0.3)
+    np.testing.assert_array_equal(w, (np.arange(11) == 10).astype(float))
