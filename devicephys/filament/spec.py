@@ -57,7 +57,7 @@ class FilamentSpec(Spec):
     percolation_threshold: float = quantity(0.3, "1", "Ag volume fraction at which the channel turns metallic", gt=0, lt=1)
     percolation_width: float = quantity(0.03, "1", "width of the insulator-metal crossover in Ag volume fraction", gt=0)
     soret_scale: float = quantity(1.0, "1", "multiplier of the thermophoretic (Soret) coefficient -E_a/(k_B T^2); 0 disables", ge=0)
-    site_exclusion: bool = option(True, "Ag+ transport as a lattice gas: an ion hops only onto a free site, so the "
+    site_exclusion: bool = option(False, "Ag+ transport as a lattice gas: an ion hops only onto a free site, so the "
                                          "channel's occupancy c_i + c_m stays <= 1 (Newton step).  False: the dilute "
                                          "Nernst-Planck, whose ions may pile up beyond one per site where they arrive "
                                          "faster than they reduce; the result records that peak (silver_occupancy_peak) "
