@@ -32,9 +32,17 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   (c_m + ε), k_d = ν_d exp(−E_d/k_B T): a cylinder of radius ρ loses volume
   at a rate ∝ (γΩ/ρ) ρ, so d(ρ²)/dt, and with it c_m ∝ ρ², falls at a
   constant rate.  The dissolved Ag diffuses away sideways into the matrix;
-  it is kept in an immobile, non-conducting pool c_s.  This is what makes the
+  it is kept in a non-conducting pool c_s.  This is what makes the
   switch volatile: without bias nothing replaces the dissolving metal and the
-  filament drops below the percolation threshold.
+  filament drops below the percolation threshold,
+* optionally (``HoppingLaw.return_length`` ℓ, the spec's ``dissolved_return``), the
+  dissolved Ag is Ag⁺ that drifts back into the channel in the local field:
+  c_s → c_i at k_ret = |v_MG(E, T)| / ℓ (ℓ the channel radius: the distance it
+  went sideways), onto a free site under exclusion; at zero field it stays.  A
+  bridged filament is then one electrode from its neck to the cathode: ions
+  reduce on the metal on the cathode's side of its narrowest cross-section
+  (the neck carries the contact's voltage).  Dissolved Ag so stays in the cell
+  and can re-form the filament under the next bias.
 
 ∫(c_i + c_m + c_s) dz is conserved apart from the exchange with the active
 electrode: oxidation there injects ions at c_src v only while the field

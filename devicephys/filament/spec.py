@@ -63,11 +63,13 @@ class FilamentSpec(Spec):
                                          "faster than they reduce; the result records that peak (silver_occupancy_peak) "
                                          "and the run warns")
 
-    dissolved_return: bool = option(True, "Ag dissolved from the filament into the matrix beside the channel is Ag+ "
-                                          "that drifts back into the channel in the local field (rate |v(E, T)| / "
-                                          "channel_radius), and the bridged filament takes ions on the cathode's side "
-                                          "of its neck.  False: the dissolved Ag is an immobile pool, lost to the "
-                                          "filament")
+    dissolved_return: bool = option(False, "Ag dissolved from the filament into the matrix beside the channel is Ag+ "
+                                           "that drifts back into the channel in the local field (rate |v(E, T)| / "
+                                           "channel_radius), and a bridged filament takes ions on the cathode's side of "
+                                           "its neck (dissolved Ag stays in the cell and can re-form the filament).  "
+                                           "Use with site_exclusion: true; with the dilute transport the ions piled up "
+                                           "beyond one per site keep refilling the bridged filament and it never "
+                                           "relaxes.  False: the dissolved Ag is an immobile pool, lost to the filament")
 
     # -- circuit and environment ---------------------------------------------
     series_resistance: float = quantity(5e3, "Ohm", "series resistor between source and active electrode", gt=0)
@@ -116,6 +118,10 @@ class FilamentSpec(Spec):
             raise SpecError(f"FilamentSpec.gap_rupture = {self.gap_rupture:g} m must exceed gap_on = {self.gap_on:g} m; "
                             "raise gap_rupture", field="gap_rupture")
         _check_fire_study(self)
+        if self.dissolved_return and not self.site_exclusion:
+            raise SpecError("FilamentSpec.dissolved_return = true needs site_exclusion: true (with the dilute transport "
+                            "the ions piled up beyond one per site refill the bridged filament and it never relaxes); "
+                            "set site_exclusion: true or dissolved_return: false", field="dissolved_return")
         if any(v <= 0 for v in self.set_voltages):
             raise SpecError(f"FilamentSpec.set_voltages = {self.set_voltages} must all be > 0 V; give positive voltages",
                             field="set_voltages")
