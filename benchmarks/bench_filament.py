@@ -1,19 +1,27 @@
-"""Benchmark of stage 1: one full set-and-rupture cycle of the default cell.
+"""Benchmark of stage 1: a set + hold + rupture cycle, the fast stage, cost per step against unknowns.
 
-Measures, side by side in one run: the wall time and the number of unknowns of
-a set (constant source voltage until the filament bridges) followed by the
-self-rupture at zero bias, serially and under ``mpiexec -n 2`` (DOLFINx
-distributes the mesh; the 1-D channel transport is replicated on each rank).
-Reports medians of ``--repeat`` runs and the speed-up.  Target: a full cycle
-on the default mesh in under 60 s on a 2-core machine.
+Measures, side by side in one run (medians of ``--repeat`` runs):
 
-    python benchmarks/bench_filament.py [--repeat 3] [--fast]
+* one cycle of the default cell: a set (constant source at the largest set voltage until the
+  filament bridges), a hold of ``HOLD_S`` at that voltage, then the self-rupture at zero bias;
+  serially and under ``mpiexec -n 2`` (DOLFINx distributes the mesh; the 1-D channel transport
+  is replicated on each rank).  Target: under 30 s serial;
+* ``--stage``: the fast preset's whole stage (sweep, set-time study, relaxation, thermal step),
+  serial.  Target: under 20 s;
+* ``--meshes``: the cost of one electrothermal time step against the number of unknowns on three
+  meshes (the fast preset's, the default and a finer one): ``PROBE_STEPS`` steps of the pristine
+  cell at the largest set voltage with its silver held (``frozen``: the Newton solve of φ and T,
+  which is what grows with the mesh; the channel transport is O(axis nodes)), with the exponent
+  of cost ~ unknowns^p, and 2 ranks against serial on the finest.
+
+    python benchmarks/bench_filament.py [--repeat 3] [--fast] [--stage] [--meshes]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -22,11 +30,16 @@ import sys
 import time
 from pathlib import Path
 
-TARGET_S = 60.0
+TARGET_S = 30.0
+STAGE_TARGET_S = 20.0
+HOLD_S = 20e-6  # [s] held ON at the set voltage between the set and the rupture
+#: (axis_mesh_size, far_mesh_size) [m] of the per-step cost: the fast preset's, the default, a finer one.
+MESHES = ((0.5e-9, 40e-9), (0.4e-9, 25e-9), (0.25e-9, 15e-9))
+PROBE_STEPS = 40  # electrothermal steps timed per mesh
 
 
 def cycle(fast: bool) -> dict:
-    """One set-and-rupture cycle in this process; returns timings and sizes (rank 0 prints)."""
+    """One set + hold + rupture cycle in this process; returns timings and sizes (rank 0 prints)."""
     from mpi4py import MPI
 
     from devicephys.filament import simulate as sim
@@ -39,17 +52,48 @@ def cycle(fast: bool) -> dict:
     v = max(spec.set_voltages)
     set_trace = sim.run_drive(model, lambda t: v, spec.set_time_limit, dt_max=spec.set_time_limit * spec.max_step_fraction,
                               stop=lambda s: s["gap"] < spec.gap_on)
+    hold = sim.run_drive(model, lambda t: v, HOLD_S, dt_max=HOLD_S * spec.max_step_fraction * 10)
     relax = sim.run_drive(model, lambda t: 0.0, spec.relax_duration,
                           dt_max=spec.relax_duration * spec.max_step_fraction, dt_first=1e-12,
                           stop=lambda s: s["gap"] > spec.gap_rupture)
     done = time.perf_counter()
-    return {"ranks": MPI.COMM_WORLD.size, "unknowns": model.unknowns, "steps": len(set_trace) + len(relax),
+    return {"ranks": MPI.COMM_WORLD.size, "unknowns": model.unknowns, "steps": len(set_trace) + len(hold) + len(relax),
             "mesh_s": built - t0, "cycle_s": done - built, "total_s": done - t0,
-            "set_time_s": set_trace.array("time")[-1], "rupture_time_s": relax.array("time")[-1]}
+            "set_time_s": set_trace.array("time")[-1], "rupture_time_s": relax.array("time")[-1],
+            "on_at_hold_end": bool(hold.array("gap")[-1] < spec.gap_on)}
 
 
-def _run(ranks: int, fast: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child"] + (["--fast"] if fast else [])
+def stage() -> dict:
+    """The fast preset's whole stage in memory (no files), serial."""
+    from devicephys.filament.spec import FilamentSpec
+    from devicephys.filament.stage import solve_filament
+
+    t0 = time.perf_counter()
+    solve_filament(FilamentSpec.fast(), progress=False)
+    return {"ranks": 1, "total_s": time.perf_counter() - t0}
+
+
+def per_step(mesh: int) -> dict:
+    """Wall time per electrothermal step (silver frozen, 10 ns steps) on mesh ``MESHES[mesh]``."""
+    from mpi4py import MPI
+
+    from devicephys.filament import simulate as sim
+    from devicephys.filament.spec import FilamentSpec
+
+    axis, far = MESHES[mesh]
+    spec = FilamentSpec(axis_mesh_size=axis, far_mesh_size=far)
+    model = sim.CellModel(spec)
+    v = max(spec.set_voltages)
+    t0 = time.perf_counter()
+    dt = 10e-9
+    trace = sim.run_drive(model, lambda t: v, PROBE_STEPS * dt, dt_max=dt, dt_first=dt, frozen=True)
+    wall = time.perf_counter() - t0
+    return {"ranks": MPI.COMM_WORLD.size, "unknowns": model.unknowns, "steps": len(trace) - 1,
+            "step_s": wall / max(len(trace) - 1, 1), "total_s": wall}
+
+
+def _run(ranks: int, what: list[str]) -> dict:
+    cmd = [sys.executable, __file__, "--child"] + what
     if ranks > 1:
         launcher = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
         if launcher is None:
@@ -62,34 +106,76 @@ def _run(ranks: int, fast: bool) -> dict:
     return json.loads(line[2:])
 
 
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def _cycles(args) -> None:
+    rows = {}
+    for ranks in (1, 2):
+        try:
+            runs = [_run(ranks, ["--fast"] if args.fast else []) for _ in range(args.repeat)]
+        except RuntimeError as exc:
+            print(f"{ranks} rank(s): {exc}")
+            continue
+        rows[ranks] = {k: _median(runs, k) for k in ("total_s", "cycle_s", "mesh_s")}
+        rows[ranks].update(unknowns=runs[0]["unknowns"], steps=runs[0]["steps"], on=runs[0]["on_at_hold_end"])
+        print(f"cycle, {ranks} rank(s): median total {rows[ranks]['total_s']:.2f} s (cycle {rows[ranks]['cycle_s']:.2f} s, "
+              f"mesh {rows[ranks]['mesh_s']:.2f} s), {rows[ranks]['unknowns']} unknowns, {rows[ranks]['steps']} steps, "
+              f"{'ON' if rows[ranks]['on'] else 'OFF'} at the end of the {HOLD_S * 1e6:.0f} us hold")
+    if 1 in rows and 2 in rows:
+        print(f"cycle: speed-up of 2 ranks {rows[1]['total_s'] / rows[2]['total_s']:.2f}x")
+    if 1 in rows:
+        print(f"cycle: target < {TARGET_S:.0f} s serial: {'met' if rows[1]['total_s'] < TARGET_S else 'NOT met'}")
+
+
+def _stage(args) -> None:
+    runs = [_run(1, ["--what", "stage"]) for _ in range(args.repeat)]
+    total = _median(runs, "total_s")
+    print(f"fast stage, serial: median {total:.1f} s; target < {STAGE_TARGET_S:.0f} s: "
+          f"{'met' if total < STAGE_TARGET_S else 'NOT met'}")
+
+
+def _meshes(args) -> None:
+    rows = []
+    for k in range(len(MESHES)):
+        runs = [_run(1, ["--what", "step", "--mesh", str(k)]) for _ in range(args.repeat)]
+        rows.append((runs[0]["unknowns"], _median(runs, "step_s"), runs[0]["steps"]))
+        print(f"mesh {k} (axis {MESHES[k][0] * 1e9:.2f} nm, far {MESHES[k][1] * 1e9:.0f} nm): {rows[-1][0]} unknowns, "
+              f"median {rows[-1][1] * 1e3:.1f} ms per step over {rows[-1][2]} steps")
+    (n0, c0, _), (n1, c1, _) = rows[0], rows[-1]
+    print(f"cost ~ unknowns^{math.log(c1 / c0) / math.log(n1 / n0):.2f} between the coarsest and the finest mesh "
+          f"({n1 / n0:.1f}x the unknowns, {c1 / c0:.2f}x the cost per step)")
+    try:
+        two = [_run(2, ["--what", "step", "--mesh", str(len(MESHES) - 1)]) for _ in range(args.repeat)]
+        print(f"finest mesh, 2 ranks: median {_median(two, 'step_s') * 1e3:.1f} ms per step; speed-up "
+              f"{rows[-1][1] / _median(two, 'step_s'):.2f}x over serial")
+    except RuntimeError as exc:
+        print(f"finest mesh, 2 ranks: {exc}")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--fast", action="store_true", help="the fast preset instead of the default cell")
+    p.add_argument("--fast", action="store_true", help="the cycle on the fast preset instead of the default cell")
+    p.add_argument("--stage", action="store_true", help="also time the fast preset's whole stage")
+    p.add_argument("--meshes", action="store_true", help="also the cost per step on three meshes and 2 ranks")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--what", default="cycle", choices=("cycle", "stage", "step"), help=argparse.SUPPRESS)
+    p.add_argument("--mesh", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        result = cycle(args.fast)
+        result = {"cycle": lambda: cycle(args.fast), "stage": stage, "step": lambda: per_step(args.mesh)}[args.what]()
         from mpi4py import MPI
 
         if MPI.COMM_WORLD.rank == 0:
             print("@@" + json.dumps(result))
         return 0
-    rows = {}
-    for ranks in (1, 2):
-        try:
-            runs = [_run(ranks, args.fast) for _ in range(args.repeat)]
-        except RuntimeError as exc:
-            print(f"{ranks} rank(s): {exc}")
-            continue
-        rows[ranks] = {k: statistics.median(r[k] for r in runs) for k in ("total_s", "cycle_s", "mesh_s")}
-        rows[ranks].update(unknowns=runs[0]["unknowns"], steps=runs[0]["steps"])
-        print(f"{ranks} rank(s): median total {rows[ranks]['total_s']:.2f} s (cycle {rows[ranks]['cycle_s']:.2f} s, "
-              f"mesh {rows[ranks]['mesh_s']:.2f} s), {rows[ranks]['unknowns']} unknowns, {rows[ranks]['steps']} steps")
-    if 1 in rows and 2 in rows:
-        print(f"speed-up of 2 ranks: {rows[1]['total_s'] / rows[2]['total_s']:.2f}x")
-    if 1 in rows:
-        print(f"target < {TARGET_S:.0f} s: {'met' if rows[1]['total_s'] < TARGET_S else 'NOT met'}")
+    _cycles(args)
+    if args.stage:
+        _stage(args)
+    if args.meshes:
+        _meshes(args)
     return 0
 
 

@@ -14,9 +14,6 @@ import pytest
 from devicephys.errors import SpecError
 from devicephys.filament.spec import FilamentSpec
 
-pytestmark = [pytest.mark.fem, pytest.mark.slow]
-
-
 def _sweep(**over):
     pytest.importorskip("dolfinx_solver")
     from devicephys.filament import simulate as sim
@@ -28,6 +25,8 @@ def _sweep(**over):
     return spec, model, trace
 
 
+@pytest.mark.fem
+@pytest.mark.slow
 def test_the_returning_silver_sets_the_lattice_gas_cell_and_it_stays_on():
     spec, model, trace = _sweep(dissolved_return=True)
     gap, source = trace.array("gap"), trace.array("source_voltage")
@@ -41,6 +40,8 @@ def test_the_returning_silver_sets_the_lattice_gas_cell_and_it_stays_on():
           f"ON/OFF changes {int(np.sum(np.diff(on.astype(int)) != 0))}")
 
 
+@pytest.mark.fem
+@pytest.mark.slow
 def test_without_the_return_the_lattice_gas_cell_does_not_set():
     spec, _, trace = _sweep(dissolved_return=False)
     assert trace.array("gap").min() > spec.gap_on
