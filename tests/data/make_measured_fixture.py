@@ -87,7 +87,9 @@ def main(argv=None) -> int:
     from devicephys.compact import build, synthetic
     from devicephys.compact.spec import CompactSpec
 
-    card = build.fit_device(ds, synthetic.emission_dataset(), CompactSpec(name="fem-fast", verify=False),
+    # the FEM card fires below 1 V: its light (photon energy < 1 eV) lies in the infrared
+    emission = synthetic.emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
+    card = build.fit_device(ds, emission, CompactSpec(name="fem-fast", verify=False),
                             {"origin": "FEM filament stage (fast preset), toy emission spectrum for the optics"})
     card.save(ROOT / "examples/measured/device_card.json")
     print("wrote examples/measured/{sweep,pulses}.csv, tests/data/measured_fem_reference.json, examples/measured/device_card.json")
