@@ -14,6 +14,7 @@ import pytest
 from devicephys.errors import SpecError
 from devicephys.filament.spec import FilamentSpec
 
+
 def _sweep(**over):
     pytest.importorskip("dolfinx_solver")
     from devicephys.filament import simulate as sim
