@@ -1,0 +1,103 @@
+"""Ionic series circuit of the set (NumPy/SciPy): Butler–Volmer limits, hopping, continuity, V₀ by element."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from devicephys.filament import electrochem, kinetics
+from devicephys.units import e, eV, k_B
+
+T = 300.0
+KT = k_B * T / e  # [V]
+AREA = math.pi * (2e-9) ** 2
+BV = electrochem.ButlerVolmer(exchange_current_density=1e4, transfer_coefficient=0.3)
+HOP = electrochem.IonHopping(concentration=1.17e28, hop_distance=0.5e-9, attempt_frequency=1e13, barrier=0.44 * eV)
+
+
+@pytest.mark.parametrize("cathodic", [True, False])
+def test_butler_volmer_linear_limit_is_the_charge_transfer_resistance(cathodic):
+    """|η| ≪ k_B T / z e: I = I₀ z e η / k_B T (R_ct = k_B T / (z e I₀)), error O(η)."""
+    i0 = BV.exchange_current_density * AREA
+    for eta in (1e-7, 1e-6):
+        ratio = BV.current(eta, AREA, T, cathodic=cathodic) / (i0 * eta / KT)
+        assert abs(ratio - 1.0) < 2 * eta / KT  # next term: (2a − 1) η / (2 k_B T / e), |2a − 1| < 1
+
+
+@pytest.mark.parametrize("cathodic, a", [(True, 0.3), (False, 0.7)])
+def test_butler_volmer_tafel_slope(cathodic, a):
+    """η ≫ k_B T / z e: d ln I / dη = a z e / k_B T with a = α (reduction) or 1 − α (oxidation)."""
+    eta, d = 0.6, 1e-4
+    slope = (math.log(BV.current(eta + d, AREA, T, cathodic=cathodic))
+             - math.log(BV.current(eta - d, AREA, T, cathodic=cathodic))) / (2 * d)
+    assert slope == pytest.approx(a / KT, rel=1e-6)
+
+
+@pytest.mark.parametrize("cathodic", [True, False])
+def test_butler_volmer_overpotential_inverts_the_current(cathodic):
+    for eta in np.geomspace(1e-6, 1.5, 25):
+        i = BV.current(eta, AREA, T, cathodic=cathodic)
+        assert BV.overpotential(i, AREA, T, cathodic=cathodic) == pytest.approx(eta, rel=1e-10, abs=1e-15)
+    assert BV.overpotential(0.0, AREA, T, cathodic=cathodic) == 0.0
+
+
+def test_lumped_hopping_is_the_channel_transport_s_drift():
+    """I_hop = z e c A v_MG(η / L): the lumped element and the 1-D transport hop by the same law."""
+    law = kinetics.HoppingLaw(hop_distance=0.5e-9, attempt_frequency=1e13, barrier=0.44 * eV,
+                              dissolution_frequency=1e13, dissolution_barrier=0.52 * eV)
+    gap = 9e-9
+    for drop in (1e-3, 0.1, 1.0, 3.0):  # the barrier-less cap of v_MG starts at 2 E_a L / (e a) = 15.8 V
+        v = float(law.drift_velocity(drop / gap, T))
+        assert HOP.current(drop, gap, AREA, T) == pytest.approx(e * HOP.concentration * AREA * v, rel=1e-12)
+        assert HOP.drop(HOP.current(drop, gap, AREA, T), gap, AREA, T) == pytest.approx(drop, rel=1e-12)
+
+
+def test_series_circuit_conserves_current_and_voltage():
+    cell = electrochem.SeriesCell(BV, BV, HOP, anode_area=10 * AREA, tip_area=AREA, hop_area=AREA)
+    for v in (1e-4, 0.05, 0.3, 1.0, 3.0):
+        i, (ac, hop, fc) = cell.solve(v, 9e-9, T)
+        assert ac + hop + fc == pytest.approx(v, rel=1e-11)
+        assert BV.current(ac, 10 * AREA, T, cathodic=False) == pytest.approx(i, rel=1e-9)
+        assert HOP.current(hop, 9e-9, AREA, T) == pytest.approx(i, rel=1e-9)
+        assert BV.current(fc, AREA, T, cathodic=True) == pytest.approx(i, rel=1e-9)
+    assert cell.solve(0.0, 9e-9, T)[0] == 0.0 and cell.hopping_share(0.0, 9e-9, T) == 1.0
+
+
+def test_two_symmetric_interfaces_with_fast_hopping_match_the_closed_form():
+    """α = 1/2, equal areas, hopping with no resistance: η = V/2 at each, I = 2 I₀ sinh(z e V / 4 k_B T)."""
+    sym = electrochem.ButlerVolmer(exchange_current_density=1e4, transfer_coefficient=0.5)
+    fast = electrochem.IonHopping(concentration=1e40, hop_distance=0.5e-9, attempt_frequency=1e13, barrier=0.44 * eV)
+    cell = electrochem.SeriesCell(sym, sym, fast, anode_area=AREA, tip_area=AREA, hop_area=AREA)
+    i0 = sym.exchange_current_density * AREA
+    for v in (0.01, 0.2, 0.8):
+        i, drops = cell.solve(v, 9e-9, T)
+        assert i == pytest.approx(2 * i0 * math.sinh(v / (4 * KT)), rel=1e-9)
+        assert drops[0] == pytest.approx(v / 2, rel=1e-9) and drops[2] == pytest.approx(v / 2, rel=1e-9)
+
+
+def test_voltage_scale_adds_up_over_the_elements():
+    """V₀ = dV / d ln I of the solved circuit equals the sum of the elements' shares; in the limits each share
+    is its own law's: k_B T / (α z e) for a Tafel interface, 2 k_B T L / (z e a) for exponential hopping."""
+    cell = electrochem.SeriesCell(BV, BV, HOP, anode_area=1e6 * AREA, tip_area=AREA, hop_area=AREA)
+    gap = 9e-9
+    for v in (0.3, 1.0, 3.0):
+        dv = 1e-4
+        numeric = 2 * dv / (math.log(cell.solve(v + dv, gap, T)[0]) - math.log(cell.solve(v - dv, gap, T)[0]))
+        scale = cell.voltage_scale(v, gap, T)
+        assert scale["total"] == pytest.approx(numeric, rel=1e-5)
+        assert scale["total"] == pytest.approx(scale["anode"] + scale["hopping"] + scale["tip"], rel=1e-12)
+    slow = electrochem.ButlerVolmer(exchange_current_density=1e-6, transfer_coefficient=0.3)
+    tafel = electrochem.SeriesCell(BV, slow, HOP, anode_area=1e6 * AREA, tip_area=AREA, hop_area=AREA)
+    assert tafel.voltage_scale(1.0, gap, T)["tip"] == pytest.approx(KT / 0.3, rel=1e-6)
+    hop_limited = electrochem.SeriesCell(BV, BV, HOP, anode_area=1e6 * AREA, tip_area=1e6 * AREA, hop_area=AREA)
+    assert hop_limited.voltage_scale(8.0, gap, T)["hopping"] == pytest.approx(2 * KT * gap / 0.5e-9, rel=1e-6)
+
+
+def test_nucleation_time_falls_with_the_overpotential_at_its_law_s_slope():
+    nuc = electrochem.Nucleation(prefactor=1e-8, barrier=0.8 * eV, critical_atoms=2, transfer_coefficient=0.3)
+    slope = (math.log(nuc.time(0.5, T)) - math.log(nuc.time(0.3, T))) / 0.2
+    assert slope == pytest.approx(-2.3 / KT, rel=1e-12)
+    assert nuc.time(0.0, T) == pytest.approx(1e-8 * math.exp(0.8 / KT), rel=1e-12)
+    assert nuc.time(-1.0, T) == nuc.time(0.0, T)  # no anodic overpotential helps nucleation
