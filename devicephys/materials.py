@@ -57,6 +57,10 @@ Robertson2000
     J. Robertson, "Band offsets of wide-band-gap oxides and implications for
     future electronic devices", J. Vac. Sci. Technol. B 18, 1785 (2000):
     χ(HfO2) = 2.5 eV.
+CIAAW
+    Commission on Isotopic Abundances and Atomic Weights, standard atomic
+    weights (IUPAC Technical Report, Pure Appl. Chem. 94, 573 (2022)):
+    Ag 107.8682 g/mol, Au 196.966570 g/mol.
 PMMA-IR
     The constant index of PMMA is used up to 3.0 um: PMMA is transparent with a
     slowly varying index through the near infrared, and its first strong
@@ -104,7 +108,7 @@ class Material:
         Mapping from property name to :class:`Property`.  Names used:
         ``electrical_conductivity`` [S/m], ``temperature_coefficient`` [1/K]
         (of resistivity), ``thermal_conductivity`` [W/(m K)],
-        ``density`` [kg/m^3], ``specific_heat`` [J/(kg K)],
+        ``density`` [kg/m^3], ``specific_heat`` [J/(kg K)], ``molar_mass`` [kg/mol],
         ``work_function`` [J], ``melting_point`` [K],
         ``fermi_wavevector`` [1/m], ``mean_free_path`` [m] (at 293 K),
         ``reference_temperature`` [K] (of the conductivity data) (metals);
@@ -155,6 +159,7 @@ _TABLE: dict[str, Material] = {
         "fermi_wavevector": _p(1.20e10, "1/m", "AshcroftMermin"),
         "mean_free_path": _p(53.3e-9, "m", "Gall2016: 293 K"),
         "reference_temperature": _p(293.0, "K", "CRC: temperature of the resistivity data"),
+        "molar_mass": _p(107.8682e-3, "kg/mol", "CIAAW"),
     }),
     "Pt": Material("Pt", "metal", {
         "electrical_conductivity": _p(1 / 1.06e-7, "S/m", "CRC: resistivity 1.06e-7 Ohm m at 293 K"),
@@ -177,6 +182,7 @@ _TABLE: dict[str, Material] = {
         "fermi_wavevector": _p(1.21e10, "1/m", "AshcroftMermin"),
         "mean_free_path": _p(37.7e-9, "m", "Gall2016: 293 K"),
         "reference_temperature": _p(293.0, "K", "CRC: temperature of the resistivity data"),
+        "molar_mass": _p(196.966570e-3, "kg/mol", "CIAAW"),
     }),
     "PMMA": Material("PMMA", "insulator", {
         "electrical_conductivity": _p(1e-13, "S/m", "PolymerHandbook: volume resistivity > 1e13 Ohm m"),

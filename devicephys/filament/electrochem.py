@@ -15,19 +15,17 @@ gap, V, is fixed by the electrons (the FEM solves it) and the ionic elements sha
     V = η_ac(I) + η_hop(I) + η_fc(I),   I the same through all three (current continuity).
 
 The field that drives the ions through the bulk of the insulator is η_hop / L, not V / L: the rest
-of V drops across the two interfaces' double layers and drives their charge transfer.  Before
-the filament can grow, a nucleus of N_c atoms must form on the cathode; its waiting time falls
-exponentially with the cathode's overpotential (JART's nucleation law)
-
-    t_nuc = t₀ exp(ΔG_nuc / k_B T) exp(−(N_c + α) z e η / k_B T).
+of V drops across the two interfaces' double layers and drives their charge transfer.  (A cell
+with an inert cathode must also nucleate the filament first; on the default device's Ag counter
+electrode the ions deposit on Ag itself, and nucleation is not modelled.)
 
 Why this matters for the set-time law t_set = τ₀ exp(−V/V₀): over the growth phase
 t_set ∝ 1/I(V), so V₀ = dV / d ln I = Σ_k dη_k / d ln I, **a sum over the series elements**.
 Each element adds its own share: a Butler–Volmer interface in its Tafel regime k_B T / (α z e)
-(0.086 V at 300 K for α = 0.3), the hopping in its exponential regime 2 k_B T L / (z e a)
+(0.052 V at 300 K for α = 1/2), the hopping in its exponential regime 2 k_B T L / (z e a)
 (0.93 V for the default 9 nm gap and a = 0.5 nm).  A series element can only raise V₀; a small
 V₀ needs the hopping to stay in its linear (ohmic) regime, where it adds η_hop itself.
-:func:`voltage_scale` returns V₀(V) of the circuit, element by element.
+:meth:`SeriesCell.voltage_scale` returns V₀(V) of the circuit, element by element.
 """
 
 from __future__ import annotations
@@ -117,36 +115,6 @@ class IonHopping:
 
 
 @dataclass(frozen=True)
-class Nucleation:
-    """Waiting time for a stable nucleus of N_c atoms on the cathode (JART's law; SI).
-
-    Attributes
-    ----------
-    prefactor
-        t₀ [s].
-    barrier
-        ΔG_nuc [J] at zero overpotential.
-    critical_atoms
-        N_c [1].
-    transfer_coefficient, charge_number
-        α [1], z [1].
-    """
-
-    prefactor: float
-    barrier: float
-    critical_atoms: float
-    transfer_coefficient: float
-    charge_number: int = 1
-
-    def time(self, overpotential: float, temperature: float) -> float:
-        """t_nuc [s] = t₀ exp(ΔG_nuc / k_B T) exp(−(N_c + α) z e η / k_B T) at η [V] ≥ 0."""
-        kt = k_B * temperature
-        exponent = (self.barrier - (self.critical_atoms + self.transfer_coefficient) * self.charge_number * e
-                    * max(overpotential, 0.0)) / kt
-        return self.prefactor * math.exp(min(exponent, 700.0))
-
-
-@dataclass(frozen=True)
 class SeriesCell:
     """The ionic series circuit across one gap: anode charge transfer, hopping, tip charge transfer.
 
@@ -166,6 +134,27 @@ class SeriesCell:
     anode_area: float
     tip_area: float
     hop_area: float
+
+    @classmethod
+    def from_spec(cls, spec, area: float) -> "SeriesCell | None":
+        """The circuit of a :class:`~devicephys.filament.spec.FilamentSpec` over the channel's ``area`` [m²].
+
+        None when the spec gives no ``exchange_current_density``.  Both interfaces are Ag/Ag⁺ with the
+        spec's j₀ and α; the ions cross the channel (area A = π r_ch², the same for the three elements),
+        at the concentration of the active electrode's interface layer, c = c_src n_Ag with n_Ag the
+        metal's atomic density (density / molar mass × N_A), and hop by the spec's Mott–Gurney law.
+        """
+        if spec.exchange_current_density is None:
+            return None
+        from scipy.constants import N_A
+
+        from devicephys import materials
+
+        metal = materials.get(spec.active_electrode)
+        transfer = ButlerVolmer(spec.exchange_current_density, spec.transfer_coefficient)
+        hopping = IonHopping(spec.source_concentration * metal["density"] / metal["molar_mass"] * N_A,
+                             spec.hop_distance, spec.attempt_frequency, spec.migration_barrier)
+        return cls(transfer, transfer, hopping, area, area, area)
 
     def drops(self, current: float, gap: float, temperature: float) -> tuple[float, float, float]:
         """(η_ac, η_hop, η_fc) [V] that carry the ionic ``current`` [A] across a gap [m] at ``temperature`` [K]."""

@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 from devicephys.errors import ConvergenceError
-from devicephys.filament import kinetics
+from devicephys.filament import electrochem, kinetics
 from devicephys.filament.conduction import ChannelConduction
 from devicephys.filament.mesh import CellGeometry
 
@@ -90,6 +90,8 @@ class CellModel:
         self.peak_occupancy = 0.0  # largest c_i + c_m on the axis over every accepted step [1]
         self.occupancy_time = math.nan  # model time [s] the occupancy first exceeded 1
         self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)
+        self.ionic = electrochem.SeriesCell.from_spec(spec, self.et.medium.channel_area)  # None: no charge transfer
+        self.hopping_share = 1.0  # η_hop / V_gap of the last step [1] (1 without charge transfer)
         self._source = 0.0  # source voltage [V] of the last accepted step (predicts the gap's voltage)
         self.limits = temperature_limits(spec)
         self.peak_temperature = spec.ambient_temperature  # over every accepted step of every drive [K]
@@ -214,6 +216,8 @@ class CellModel:
         """
         _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
         E = -np.diff(phi) / self.transport.h
+        if self.ionic is not None and not frozen:
+            E = E * self._hopping_share(phi, T)
         if frozen:
             ci_new, c_new, cs_new, dc = self.c_i, self.c, self.c_s, 0.0
             self._sync_gap(self.c, source_voltage)
@@ -247,6 +251,22 @@ class CellModel:
         self._check_temperature()
         self._check_occupancy()
         return True, dc
+
+    def _hopping_share(self, phi: np.ndarray, T: np.ndarray) -> float:
+        """η_hop / V_gap [1] of the ionic series circuit at the last solution (1 once bridged).
+
+        V_gap is the electronic potential across the channel (the metal's own drop is negligible
+        against the gap's); the circuit is evaluated at the mean temperature of the channel's
+        insulating nodes.  The ions' field in the insulator is the FEM field times this share: the
+        rest of V_gap drops across the two interfaces' double layers and drives their charge transfer.
+        """
+        gap = self.gap()
+        insulating = self.c < self.spec.percolation_threshold
+        if gap <= 0.0 or not insulating.any():
+            self.hopping_share = 1.0
+        else:
+            self.hopping_share = self.ionic.hopping_share(abs(phi[0] - phi[-1]), gap, float(np.mean(T[insulating])))
+        return self.hopping_share
 
     def _check_occupancy(self) -> None:
         """Record the channel's peak occupancy c_i + c_m; warn once when it first exceeds one atom per site."""

@@ -12,7 +12,7 @@ particular device.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, Optional
 
 from pydantic import model_validator
 
@@ -70,6 +70,17 @@ class FilamentSpec(Spec):
                                            "Use with site_exclusion: true; with the dilute transport the ions piled up "
                                            "beyond one per site keep refilling the bridged filament and it never "
                                            "relaxes.  False: the dissolved Ag is an immobile pool, lost to the filament")
+
+    exchange_current_density: Optional[float] = quantity(
+        None, "A/m^2", "exchange current density j0 of the Ag/Ag+ charge transfer (Butler-Volmer) at the active "
+        "electrode and at the filament tip: the ions' series circuit (anode transfer, hopping, tip transfer) then "
+        "shares the gap voltage, and only the hopping's share drives the ions through the insulator "
+        "(devicephys.filament.electrochem).  Give your device's value (e.g. from cyclic voltammetry); None: no "
+        "charge-transfer limit, the ions hop in the whole gap voltage", gt=0)
+    transfer_coefficient: float = quantity(0.5, "1", "charge-transfer coefficient alpha of the reduction (the "
+                                                     "oxidation's is 1 - alpha); 0.5 is the symmetric barrier "
+                                                     "(Bard & Faulkner, Electrochemical Methods, 2nd ed. (2001), "
+                                                     "sec. 3.3)", gt=0, lt=1)
 
     # -- circuit and environment ---------------------------------------------
     series_resistance: float = quantity(5e3, "Ohm", "series resistor between source and active electrode", gt=0)
@@ -160,11 +171,11 @@ def _check_materials(spec: FilamentSpec) -> None:
             raise SpecError(f"FilamentSpec.{name} = {value!r} must be a {want} of devicephys.materials; "
                             f"choose one of {allowed}", field=name)
     active = materials.get(spec.active_electrode)
-    needs = ("fermi_wavevector", "mean_free_path", "reference_temperature")
+    needs = ("fermi_wavevector", "mean_free_path", "reference_temperature", "molar_mass")
     if any(key not in active.properties for key in needs):
         usable = [n for n in materials.names("metal") if all(k in materials.get(n).properties for k in needs)]
         raise SpecError(f"FilamentSpec.active_electrode = {spec.active_electrode!r} has no Fermi wavevector or mean "
-                        f"free path in devicephys.materials (the filament is made of it); choose one of {usable}",
+                        f"free path or molar mass in devicephys.materials (the filament is made of it); choose one of {usable}",
                         field="active_electrode")
 
 

@@ -95,9 +95,17 @@ def test_voltage_scale_adds_up_over_the_elements():
     assert hop_limited.voltage_scale(8.0, gap, T)["hopping"] == pytest.approx(2 * KT * gap / 0.5e-9, rel=1e-6)
 
 
-def test_nucleation_time_falls_with_the_overpotential_at_its_law_s_slope():
-    nuc = electrochem.Nucleation(prefactor=1e-8, barrier=0.8 * eV, critical_atoms=2, transfer_coefficient=0.3)
-    slope = (math.log(nuc.time(0.5, T)) - math.log(nuc.time(0.3, T))) / 0.2
-    assert slope == pytest.approx(-2.3 / KT, rel=1e-12)
-    assert nuc.time(0.0, T) == pytest.approx(1e-8 * math.exp(0.8 / KT), rel=1e-12)
-    assert nuc.time(-1.0, T) == nuc.time(0.0, T)  # no anodic overpotential helps nucleation
+def test_the_spec_s_circuit():
+    from devicephys.errors import SpecError
+    from devicephys.filament.spec import FilamentSpec
+
+    assert electrochem.SeriesCell.from_spec(FilamentSpec(), AREA) is None  # off unless j0 is given
+    cell = electrochem.SeriesCell.from_spec(FilamentSpec(exchange_current_density=1e3, transfer_coefficient=0.4), AREA)
+    assert cell.tip.exchange_current_density == 1e3 and cell.anode.transfer_coefficient == 0.4
+    # c = c_src n_Ag; Ag's conduction-electron density is its atomic density, 5.86e28 /m³ (Ashcroft–Mermin, Table 1.1)
+    assert cell.hopping.concentration == pytest.approx(0.2 * 5.86e28, rel=2e-3)
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(SpecError, match="transfer_coefficient"):
+            FilamentSpec(exchange_current_density=1e3, transfer_coefficient=bad)
+    with pytest.raises(SpecError, match="exchange_current_density"):
+        FilamentSpec(exchange_current_density=-1.0)
