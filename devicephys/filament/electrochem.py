@@ -98,20 +98,37 @@ class IonHopping:
     barrier: float
     charge_number: int = 1
 
-    def _scale(self, area: float, temperature: float) -> float:
-        return (2.0 * self.charge_number * e * self.concentration * self.hop_distance * self.attempt_frequency
-                * area * math.exp(-self.barrier / (k_B * temperature)))
+    def _barrierless(self, area: float) -> float:
+        """K [A] = z e c A a ν: the current when every forward hop is barrier-less."""
+        return self.charge_number * e * self.concentration * area * self.hop_distance * self.attempt_frequency
 
-    def _voltage_unit(self, gap: float, temperature: float) -> float:
-        return 2.0 * k_B * temperature * gap / (self.charge_number * e * self.hop_distance)
+    def _energy(self, drop: float, gap: float) -> float:
+        """x [J] = z e a η / (2 L): the barrier lowering of one hop by the drop η [V] over the gap L [m]."""
+        return self.charge_number * e * self.hop_distance * drop / (2.0 * gap)
 
     def current(self, drop: float, gap: float, area: float, temperature: float) -> float:
-        """I [A] = 2 z e c a ν A exp(−E_a / k_B T) sinh(z e a η / (2 k_B T L)) for the drop η [V] over the gap L [m]."""
-        return self._scale(area, temperature) * math.sinh(drop / self._voltage_unit(gap, temperature))
+        """I [A] for the drop η [V] ≥ 0 over the gap L [m]: K [exp(−(E_a − x)⁺ / k_B T) − exp(−(E_a + x) / k_B T)].
+
+        Below the barrier-less field (x < E_a) this is 2 z e c a ν A exp(−E_a / k_B T) sinh(z e a η / (2 k_B T L)),
+        the Mott–Gurney law of the channel transport (:class:`~devicephys.filament.kinetics.HoppingLaw`, with its
+        cap) carried by the ion concentration c over A.
+        """
+        kt, x = k_B * temperature, self._energy(drop, gap)
+        if x <= self.barrier:  # the sinh form: no cancellation at small drops
+            return 2.0 * self._barrierless(area) * math.exp(-self.barrier / kt) * math.sinh(x / kt)
+        return self._barrierless(area) * -math.expm1(-(self.barrier + x) / kt)
 
     def drop(self, current: float, gap: float, area: float, temperature: float) -> float:
-        """η_hop [V] that carries ``current`` [A] ≥ 0 (closed-form inverse)."""
-        return self._voltage_unit(gap, temperature) * math.asinh(max(current, 0.0) / self._scale(area, temperature))
+        """η_hop [V] that carries ``current`` [A] ≥ 0 (closed-form inverse; inf beyond the barrier-less current K)."""
+        kt, k = k_B * temperature, self._barrierless(area)
+        current = max(current, 0.0)
+        if current >= k:
+            return math.inf
+        if current <= k * -math.expm1(-2.0 * self.barrier / kt):  # below the cap: 2 K e^(−E_a/kT) sinh(x / kT)
+            x = kt * math.asinh(current * math.exp(self.barrier / kt) / (2.0 * k))
+        else:                                                     # forward hop barrier-less
+            x = -self.barrier - kt * math.log1p(-current / k)
+        return x * 2.0 * gap / (self.charge_number * e * self.hop_distance)
 
 
 @dataclass(frozen=True)
@@ -156,38 +173,39 @@ class SeriesCell:
                              spec.hop_distance, spec.attempt_frequency, spec.migration_barrier)
         return cls(transfer, transfer, hopping, area, area, area)
 
-    def drops(self, current: float, gap: float, temperature: float) -> tuple[float, float, float]:
-        """(η_ac, η_hop, η_fc) [V] that carry the ionic ``current`` [A] across a gap [m] at ``temperature`` [K]."""
+    def _interfaces(self, current: float, temperature: float) -> tuple[float, float]:
         return (self.anode.overpotential(current, self.anode_area, temperature, cathodic=False),
-                self.hopping.drop(current, gap, self.hop_area, temperature),
                 self.tip.overpotential(current, self.tip_area, temperature, cathodic=True))
+
+    def _at_hopping_drop(self, drop: float, gap: float, temperature: float) -> tuple[float, tuple[float, float, float]]:
+        """(I, (η_ac, η_hop, η_fc)) with the current set by the hopping drop ``drop`` [V]."""
+        current = self.hopping.current(drop, gap, self.hop_area, temperature)
+        ac, fc = self._interfaces(current, temperature)
+        return current, (ac, drop, fc)
 
     def solve(self, voltage: float, gap: float, temperature: float) -> tuple[float, tuple[float, float, float]]:
         """Ionic current I [A] and its drops (η_ac, η_hop, η_fc) [V] for the gap voltage V [V] ≥ 0.
 
-        The drops rise monotonically with I, so the root of Σ η_k(I) = V is unique; it is found on ln I,
-        bracketed above by the current the hopping alone would carry at the whole of V.
+        Solved on ln η_hop: η_hop + η_ac(I(η_hop)) + η_fc(I(η_hop)) rises with η_hop at a slope ≥ 1, so its
+        root in (0, V] is unique; on the logarithm it is found to relative precision both where the hopping
+        is nearly ohmic (η_hop ≪ V) and where its current saturates at the barrier-less value, where the
+        inverse of the hopping law loses every digit.
         """
         if voltage <= 0.0 or gap <= 0.0:
             return 0.0, (0.0, 0.0, 0.0)
-        i_max = self.hopping.current(voltage, gap, self.hop_area, temperature)
-        i_max = min(i_max, self.anode.current(voltage, self.anode_area, temperature, cathodic=False),
-                    self.tip.current(voltage, self.tip_area, temperature, cathodic=True))
-        if not i_max > 0.0:
-            return 0.0, (0.0, 0.0, 0.0)
 
-        def excess(log_i: float) -> float:
-            return sum(self.drops(math.exp(log_i), gap, temperature)) - voltage
+        def excess(log_drop: float) -> float:
+            drop = math.exp(log_drop)
+            return drop + sum(self._interfaces(self.hopping.current(drop, gap, self.hop_area, temperature),
+                                               temperature)) - voltage
 
-        hi = math.log(i_max)
-        if excess(hi) <= 0.0:  # the limiting element alone takes V (to rounding)
-            return i_max, self.drops(i_max, gap, temperature)
-        lo = hi - 40.0
-        while excess(lo) >= 0.0:  # down until every element is linear and the drops sum below V
-            lo -= 40.0
-        log_i = brentq(excess, lo, hi, xtol=1e-13, rtol=1e-13)
-        current = math.exp(log_i)
-        return current, self.drops(current, gap, temperature)
+        hi, lo = math.log(voltage), math.log(voltage) - 690.0
+        if excess(hi) <= 0.0:  # the interfaces take nothing (to rounding)
+            return self._at_hopping_drop(voltage, gap, temperature)
+        if excess(lo) >= 0.0:  # the hopping takes nothing (to rounding)
+            return self._at_hopping_drop(math.exp(lo), gap, temperature)
+        drop = math.exp(brentq(excess, lo, hi, xtol=1e-14, rtol=1e-15))
+        return self._at_hopping_drop(drop, gap, temperature)
 
     def hopping_share(self, voltage: float, gap: float, temperature: float) -> float:
         """η_hop / V [1]: the share of the gap voltage that drives the ions through the insulator (1 at V = 0)."""
@@ -198,11 +216,12 @@ class SeriesCell:
     def voltage_scale(self, voltage: float, gap: float, temperature: float) -> dict[str, float]:
         """V₀ = dV / d ln I [V] at ``voltage``, element by element (keys ``anode``, ``hopping``, ``tip``, ``total``).
 
-        Each share is I dη_k/dI at the operating current, by a central difference of its own drop.
+        Each share is dη_k / d ln I at the operating point, by central differences along the hopping drop.
         """
-        current, _ = self.solve(voltage, gap, temperature)
-        step = 1e-4
-        up = self.drops(current * math.exp(step), gap, temperature)
-        down = self.drops(current * math.exp(-step), gap, temperature)
-        parts = [(u - d) / (2.0 * step) for u, d in zip(up, down)]
+        _, (_, drop, _) = self.solve(voltage, gap, temperature)
+        step = 1e-6 * max(drop, 1e-9)
+        i_up, up = self._at_hopping_drop(drop + step, gap, temperature)
+        i_down, down = self._at_hopping_drop(max(drop - step, 0.0), gap, temperature)
+        d_log_i = math.log(i_up) - math.log(i_down)
+        parts = [(u - d) / d_log_i for u, d in zip(up, down)]
         return {"anode": parts[0], "hopping": parts[1], "tip": parts[2], "total": sum(parts)}
