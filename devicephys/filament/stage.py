@@ -209,6 +209,19 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
     }
 
 
+def _ionic_circuit(ionic, spec: FilamentSpec) -> dict[str, list[float]]:
+    """Each set voltage's ionic series circuit over the pristine gap at ambient temperature (result attributes).
+
+    ``ionic_hopping_share`` [1]: η_hop / V; ``ionic_v0_hopping`` and ``ionic_v0_interfaces`` [V]: the
+    hopping's and the two interfaces' shares of the set-time voltage scale V₀ = dV / d ln I there.
+    """
+    gap, temperature = spec.insulator_thickness - spec.seed_height, spec.ambient_temperature
+    scales = [ionic.voltage_scale(v, gap, temperature) for v in spec.set_voltages]
+    return {"ionic_hopping_share": [ionic.hopping_share(v, gap, temperature) for v in spec.set_voltages],
+            "ionic_v0_hopping": [s["hopping"] for s in scales],
+            "ionic_v0_interfaces": [s["anode"] + s["tip"] for s in scales]}
+
+
 def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | Path | None = None) -> FilamentResult:
     """Run stage 1 in memory and return its :class:`FilamentResult`.
 
@@ -272,6 +285,8 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     ds.attrs.update(model.solver_statistics())
     ds.attrs.update(model.temperature_flags())
     ds.attrs.update(model.occupancy_flags())
+    if model.ionic is not None:
+        ds.attrs.update(_ionic_circuit(model.ionic, spec))
     if keep["T"] is not None:
         model.et.T.x.array[:] = keep["T"]
     add_plot_data(ds, temperature_map(model.et), model.transport.z, keep["profiles"])  # collective

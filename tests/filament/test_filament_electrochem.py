@@ -111,3 +111,16 @@ def test_the_spec_s_circuit():
             FilamentSpec(exchange_current_density=1e3, transfer_coefficient=bad)
     with pytest.raises(SpecError, match="exchange_current_density"):
         FilamentSpec(exchange_current_density=-1.0)
+
+
+def test_the_stage_records_each_set_voltage_s_circuit():
+    from devicephys.filament.spec import FilamentSpec
+    from devicephys.filament.stage import _ionic_circuit
+
+    spec = FilamentSpec(exchange_current_density=1e4, set_voltages=[0.2, 3.0])
+    attrs = _ionic_circuit(electrochem.SeriesCell.from_spec(spec, AREA), spec)
+    share, hop, interfaces = attrs["ionic_hopping_share"], attrs["ionic_v0_hopping"], attrs["ionic_v0_interfaces"]
+    # 0.2 V: the interfaces take most of it, each near its Tafel share k_B T / (α e) = 0.052 V
+    assert share[0] < 0.3 and interfaces[0] == pytest.approx(2 * KT / 0.5, rel=0.15)
+    # 3 V over 9 nm: the hopping takes most, at nearly its exponential regime's 2 k_B T L / (e a) = 0.93 V
+    assert share[1] > 0.75 and hop[1] == pytest.approx(2 * KT * 9e-9 / 0.5e-9, rel=0.02)
