@@ -75,3 +75,12 @@ def set_time_slope_voltage(temperature: float, hop_distance: float, length: floa
     from devicephys.units import e, k_B
 
     return 2 * k_B * temperature * length / (e * hop_distance)
+
+
+def dissolution_time(c_from: float, c_to: float, rate: float, eps: float) -> float:
+    """Time [s] for Gibbs–Thomson dissolution, dc/dt = −k_d c / (c + ε), to take c from ``c_from`` to ``c_to``.
+
+    t = [(c_from − c_to) + ε ln(c_from / c_to)] / k_d with ``rate`` k_d [1/s]: the self-rupture
+    time of a channel filled to ``c_from`` at zero bias, when no ion reduces onto it meanwhile.
+    """
+    return ((c_from - c_to) + eps * math.log(c_from / c_to)) / rate

@@ -131,10 +131,32 @@ def fire_study(result, path: Path) -> Path:
         plt.close(fig)
 
 
+def retention_study(result, path: Path) -> Path:
+    """Self-rupture time and the held neck's radius against the compliance current."""
+    plt = _figure()
+    d = result.data
+    fig, ax = plt.subplots(figsize=(5, 4))
+    i_cc = np.asarray(d["relax_compliance"])
+    ax.semilogx(i_cc, np.asarray(d["relaxation_time_held"]) * 1e6, "o-", color="C0")
+    ax.set_xlabel("compliance current [A]")
+    ax.set_ylabel("self-rupture time [µs]", color="C0")
+    twin = ax.twinx()
+    twin.semilogx(i_cc, np.asarray(d["neck_radius_held"]) * 1e9, "s--", color="C1")
+    twin.set_ylabel("neck radius after the hold [nm]", color="C1")
+    spec = result.spec
+    ax.set_title(f"retention: set at {max(spec.set_voltages):g} V, {spec.relax_hold * 1e6:.3g} µs hold, then 0 V")
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
 def all_plots(result, out: Path) -> dict[str, Path]:
     """Every plot of the stage, by name, from the result alone."""
     out = Path(out)
     extra = {"fire_study": fire_study(result, out / "fire_study.png")} if "n_fire" in result.data else {}
+    if "relax_compliance" in result.data.coords:
+        extra["retention_study"] = retention_study(result, out / "retention_study.png")
     return {**extra, "iv": iv_loop(result, out / "iv.png"),
             "temperature": temperature_map(result, out / "temperature.png"),
             "snapshots": snapshots(result, out / "snapshots.png"),

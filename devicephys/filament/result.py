@@ -67,6 +67,20 @@ def add_fire_study(ds: xr.Dataset, voltages, intervals, n_fire: np.ndarray, widt
                                                 "(NaN: not within fire_pulse_limit)"})
 
 
+def add_retention_study(ds: xr.Dataset, compliances, runs: dict[str, np.ndarray], hold: float, voltage: float) -> None:
+    """The retention study on ``relax_compliance`` [A]: self-rupture time and the held filament; in place."""
+    ds.coords["relax_compliance"] = ("relax_compliance", np.asarray(compliances, float),
+                                     {"units": "A", "long_name": "compliance current of the set and hold"})
+    text = {"relaxation_time_held": ("s", "self-rupture time after the bias is removed (gap > gap_rupture; NaN: "
+                                          "no set, or no rupture within relax_duration)"),
+            "neck_radius_held": ("m", "radius of the filament's narrowest metallic cross-section at the end of the hold"),
+            "resistance_on_held": ("Ohm", "cell resistance V/I at the end of the hold"),
+            "temperature_max_held": ("K", "peak temperature during the hold")}
+    for name, (unit, long_name) in text.items():
+        ds[name] = ("relax_compliance", np.asarray(runs[name], float),
+                    {"units": unit, "long_name": f"{long_name}; set and {hold:g} s hold at {voltage:g} V"})
+
+
 def add_plot_data(ds: xr.Dataset, temperature, axis_z, profiles) -> None:
     """Add the data behind the stage's field plots to ``ds`` (in place).
 

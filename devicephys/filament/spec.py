@@ -109,6 +109,13 @@ class FilamentSpec(Spec):
                                                   "each longer than pulse_width")
     fire_pulse_limit: int = option(20, "most pulses of one pulse-integration run (N_fire is NaN beyond)", ge=1, le=1000)
     gap_rupture: float = quantity(1.0e-9, "m", "gap above which the filament counts as ruptured", gt=0)
+    relax_compliances: list[float] = quantity([], "A", "compliance currents of the retention study: at each, a set "
+                                                     "at the highest set voltage from the pristine cell, held under "
+                                                     "that bias for relax_hold after it bridges, then the bias "
+                                                     "removed and the self-rupture time measured; empty: the study "
+                                                     "is not run")
+    relax_hold: float = quantity(2e-6, "s", "time the retention study holds the bias after the filament bridges",
+                                 gt=0)
 
     # -- numerics -------------------------------------------------------------
     axis_mesh_size: float = quantity(0.4e-9, "m", "element size along the axis and in the channel", gt=0)
@@ -133,6 +140,9 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.dissolved_return = true needs site_exclusion: true (with the dilute transport "
                             "the ions piled up beyond one per site refill the bridged filament and it never relaxes); "
                             "set site_exclusion: true or dissolved_return: false", field="dissolved_return")
+        if any(i <= 0 for i in self.relax_compliances):
+            raise SpecError(f"FilamentSpec.relax_compliances = {self.relax_compliances} must all be > 0 A; give "
+                            "positive compliance currents", field="relax_compliances")
         if any(v <= 0 for v in self.set_voltages):
             raise SpecError(f"FilamentSpec.set_voltages = {self.set_voltages} must all be > 0 V; give positive voltages",
                             field="set_voltages")

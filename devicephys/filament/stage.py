@@ -14,6 +14,9 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
 5. pulse integration (when ``fire_voltages`` is given): trains of pulses of
    each amplitude and period from the pristine cell; N_fire, the pulse at
    which the filament bridges (the blinking neuron integrating its inputs).
+6. retention against compliance (when ``relax_compliances`` is given): at each
+   compliance current a set at the highest set voltage, a hold of
+   ``relax_hold`` and the self-rupture time at zero bias.
 
 Under MPI (``mpirun -np N devicephys filament ...``) every rank runs this module
 on its part of the mesh; the solver's decisions are collective, so all ranks
@@ -30,7 +33,8 @@ import numpy as np
 
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
-from devicephys.filament.result import FilamentResult, add_fire_study, add_plot_data, build_dataset
+from devicephys.filament.result import (FilamentResult, add_fire_study, add_plot_data, add_retention_study,
+                                        build_dataset)
 from devicephys.filament.spec import FilamentSpec
 from devicephys.versions import engine_versions
 
@@ -157,6 +161,43 @@ def _fire_runs(model, spec: FilamentSpec, pristine, progress: bool) -> np.ndarra
     return n_fire
 
 
+def _retention_runs(spec: FilamentSpec, progress: bool) -> dict[str, np.ndarray]:
+    """Self-rupture time against the compliance current (``relax_compliances``).
+
+    At each compliance (a fresh cell: the compliance is part of the electrothermal problem) the
+    pristine cell is set at the highest set voltage, held there for ``relax_hold`` after the gap
+    closes, and relaxed at zero bias for ``relax_duration``.  Returns arrays over the compliances:
+    the self-rupture time (gap > gap_rupture), the neck's radius, V/I at the end of the hold, and
+    the peak temperature of the hold.
+    """
+    from devicephys.filament import simulate as sim
+
+    names = ("relaxation_time_held", "neck_radius_held", "resistance_on_held", "temperature_max_held")
+    runs = {name: np.full(len(spec.relax_compliances), np.nan) for name in names}
+    v = max(spec.set_voltages)
+    for k, i_cc in enumerate(spec.relax_compliances):
+        model = sim.CellModel(spec.model_copy(update={"compliance_current": i_cc}))
+        bar = _bar(progress, spec.set_time_limit, f"retention at {i_cc:.3g} A: set at {v:g} V")
+        try:
+            trace = sim.run_drive(model, lambda t: v, spec.set_time_limit,
+                                  dt_max=spec.set_time_limit * spec.max_step_fraction,
+                                  stop=lambda s: s["gap"] < spec.gap_on, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        if extract.set_index(trace.array("gap"), spec.gap_on) is None:
+            continue
+        held = sim.run_drive(model, lambda t: v, spec.relax_hold, dt_max=spec.relax_hold * spec.max_step_fraction)
+        runs["neck_radius_held"][k] = model.conduction.neck_radius(model.c)
+        runs["resistance_on_held"][k] = abs(held.array("voltage")[-1] / held.array("current")[-1])
+        runs["temperature_max_held"][k] = float(np.max(held.array("temperature_max")))
+        relax = sim.run_drive(model, lambda t: 0.0, spec.relax_duration,
+                              dt_max=spec.relax_duration * spec.max_step_fraction, dt_first=1e-12)
+        runs["relaxation_time_held"][k] = extract.crossing_time(relax.array("time"), relax.array("gap"),
+                                                                spec.gap_rupture)
+    return runs
+
+
 def _relaxation(model, spec: FilamentSpec, bridged, progress: bool):
     from devicephys.filament import simulate as sim
 
@@ -277,10 +318,13 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     relax = _relaxation(model, spec, bridged, progress)
     thermal = _thermal_step(model, spec, bridged)
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
+    retention = _retention_runs(spec, progress) if spec.relax_compliances else None
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal)
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     if n_fire is not None:
         add_fire_study(ds, spec.fire_voltages, spec.fire_intervals, n_fire, spec.pulse_width)
+    if retention is not None:
+        add_retention_study(ds, spec.relax_compliances, retention, spec.relax_hold, max(spec.set_voltages))
     ds.attrs["unknowns"] = model.unknowns
     ds.attrs.update(model.solver_statistics())
     ds.attrs.update(model.temperature_flags())
