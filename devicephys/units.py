@@ -143,6 +143,8 @@ def parse_quantity(value: object, unit: str) -> float:
     if not match:
         raise UnitError(f"cannot read '{value}' as a quantity in {unit} (write e.g. '1.5 n{unit}' or a number in {unit})")
     number, unit_text = float(match.group(1)), match.group(2)
+    if not unit_text.strip():  # a bare number is SI, also as a string (YAML 1.1 reads 1.0e6 as one)
+        return number
     return number * _scale(unit_text, unit)
 
 

@@ -32,3 +32,9 @@ def test_any_length_unit_pint_knows_converts():
     assert parse_quantity("1 parsec", "m") == pytest.approx(3.0857e16, rel=1e-4)
     with pytest.raises(UnitError):
         parse_quantity("1 bogounit", "m")
+
+
+def test_a_bare_number_string_is_si():
+    # YAML 1.1 reads 1.0e6 (no sign in the exponent) as a string
+    assert parse_quantity("1.0e6", "A/m^2") == 1e6
+    assert parse_quantity(" 2.5 ", "m") == 2.5
