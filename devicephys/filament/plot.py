@@ -136,8 +136,13 @@ def retention_study(result, path: Path) -> Path:
     plt = _figure()
     d = result.data
     fig, ax = plt.subplots(figsize=(5, 4))
-    i_cc = np.asarray(d["relax_compliance"])
-    ax.semilogx(i_cc, np.asarray(d["relaxation_time_held"]) * 1e6, "o-", color="C0")
+    i_cc, t = np.asarray(d["relax_compliance"]), np.asarray(d["relaxation_time_held"], dtype=float)
+    ax.semilogx(i_cc, t * 1e6, "o-", color="C0")
+    miss = ~np.isfinite(t)
+    if miss.any():  # no set, or no rupture within relax_duration: drawn at the end of the observation
+        ax.plot(i_cc[miss], np.full(miss.sum(), result.spec.relax_duration * 1e6), "x", color="C0", ms=9,
+                label=f"x: no rupture within {result.spec.relax_duration * 1e6:.3g} µs")
+        ax.legend(loc="upper left")
     ax.set_xlabel("compliance current [A]")
     ax.set_ylabel("self-rupture time [µs]", color="C0")
     twin = ax.twinx()
