@@ -93,10 +93,9 @@ def _params_from_fem(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec):
     cond, c_src = fem_conductance(ds, fem, r_fil, acc.values["gap_min"])
     acc.values.update(cond)
     acc.sources.update(c_src)
-    v0 = hopping_voltage_scale(fem, acc.values["gap_max"], float(ds["temperature_max"].values[0]))
+    v0, v0_source = fem_voltage_scale(ds, fem, acc.values["gap_max"], float(ds["temperature_max"].values[0]))
     _set_time_law(ds, acc, v0)
-    acc.sources["set_time_v0"] = ("Mott-Gurney hopping of the FEM: 2 k_B T_0 d_open / (q a), a = "
-                                  "FilamentSpec.hop_distance (not fitted)")
+    acc.sources["set_time_v0"] = v0_source
     acc.values["thermal_resistance"] = float(ds["thermal_resistance"])
     acc.sources["thermal_resistance"] = ("FilamentResult.thermal_resistance (step response of the bridged filament; "
                                          "the FEM sweep flickers and is not quasi-static)")
@@ -191,6 +190,30 @@ def hopping_voltage_scale(fem: dict[str, Any], gap_open: float, ambient: float) 
     exp(V / V0) with V0 = 2 k_B T d_open / (q a).
     """
     return 2.0 * units.k_B * ambient * gap_open / (units.e * float(fem["hop_distance"]))
+
+
+def fem_voltage_scale(ds: xr.Dataset, fem: dict[str, Any], gap_open: float, ambient: float) -> tuple[float, str]:
+    """V0 [V] of the set-time law implied by the FEM's set kinetics, and its source text.
+
+    Without charge transfer the hopping's (:func:`hopping_voltage_scale`).  With the FEM's ionic
+    series circuit (``exchange_current_density``), V0 = dV / d ln I of that circuit across the open
+    gap at the FEM sweep's threshold voltage: the hopping's share plus the two interfaces'
+    (:meth:`devicephys.filament.electrochem.SeriesCell.voltage_scale`; the channel area cancels).
+    """
+    if fem.get("exchange_current_density") is None:
+        return (hopping_voltage_scale(fem, gap_open, ambient),
+                "Mott-Gurney hopping of the FEM: 2 k_B T_0 d_open / (q a), a = FilamentSpec.hop_distance (not fitted)")
+    from devicephys.filament.electrochem import SeriesCell
+    from devicephys.filament.spec import FilamentSpec
+
+    filament = FilamentSpec.from_dict(fem)
+    v_th = float(ds["threshold_voltage"])
+    scale = SeriesCell.from_spec(filament, math.pi * filament.channel_radius**2).voltage_scale(v_th, gap_open, ambient)
+    return scale["total"], (f"ionic series circuit of the FEM at its threshold voltage {v_th:.4g} V across the open "
+                            f"gap {gap_open:.4g} m at {ambient:.4g} K: hopping {scale['hopping']:.4g} V + interfaces "
+                            f"{scale['anode'] + scale['tip']:.4g} V (Butler-Volmer, j0 = "
+                            f"{filament.exchange_current_density:.4g} A/m^2, alpha = {filament.transfer_coefficient:.3g}; "
+                            "not fitted)")
 
 
 def fem_spec(ds: xr.Dataset) -> dict[str, Any] | None:
