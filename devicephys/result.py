@@ -97,9 +97,16 @@ def check_units(ds: xr.Dataset) -> None:
         raise ValueError(f"variables without a 'units' attribute: {missing}; every stored quantity needs one ('1' if dimensionless)")
 
 
-def scalar_var(value: float, units: str, description: str, method: str | None = None) -> xr.DataArray:
-    """A 0-d DataArray for an extracted scalar, with its unit and how it was obtained."""
+def scalar_var(value: float, units: str, description: str, method: str | None = None,
+               uncertainty: tuple[float, str] | None = None) -> xr.DataArray:
+    """A 0-d DataArray for an extracted scalar, with its unit and how it was obtained.
+
+    ``uncertainty`` (value in ``units``, how it was obtained) is stored as the attributes
+    ``uncertainty`` and ``uncertainty_method``.
+    """
     attrs: dict[str, Any] = {"units": units, "long_name": description}
     if method:
         attrs["method"] = method
+    if uncertainty is not None:
+        attrs["uncertainty"], attrs["uncertainty_method"] = float(uncertainty[0]), uncertainty[1]
     return xr.DataArray(np.float64(value), attrs=attrs)

@@ -111,3 +111,96 @@ def thermal_step(time: np.ndarray, temperature: np.ndarray, power: np.ndarray, a
     r_th = float(rise[-1] / power[-1]) if power[-1] > 0 else float("nan")
     tau = crossing_time(np.asarray(time), rise, (1 - math.exp(-1)) * rise[-1])
     return r_th, tau
+
+
+# -- uncertainties ------------------------------------------------------------------------------
+# Each extracted number carries the uncertainty of its own method, in its own unit: the drive's
+# sampling where an event is read between two samples, the spread of the samples a median is
+# taken over, the standard errors of a least-squares fit.  They do not include the model's
+# discretisation error (time step, mesh), which the convergence studies state.
+
+
+def threshold_resolution(source: np.ndarray, gap: np.ndarray, gap_on: float) -> float:
+    """Source-voltage step [V] between the sample before the first bridging and the bridging sample.
+
+    The switch happened somewhere in that step, so it bounds the threshold's sampling error; NaN if
+    the drive never bridged or bridged at its first sample.
+    """
+    i = set_index(gap, gap_on)
+    if i is None or i == 0:
+        return float("nan")
+    return float(abs(source[i] - source[i - 1]))
+
+
+def hold_resolution(source: np.ndarray, gap: np.ndarray, gap_on: float, gap_rupture: float) -> float:
+    """Source-voltage step [V] between the hold's last ON sample and the next one (:func:`hold_voltage`'s rule).
+
+    The filament released within that step; NaN if it never ruptured after the source peak.
+    """
+    gap, source = np.asarray(gap), np.asarray(source)
+    last_on = None
+    for k in range(int(np.argmax(source)), len(gap)):
+        if gap[k] < gap_on:
+            last_on = k
+        elif gap[k] > gap_rupture and last_on is not None:
+            return float(abs(source[last_on + 1] - source[last_on]))
+    return float("nan")
+
+
+def half_interquartile_range(values: np.ndarray) -> float:
+    """Half the interquartile range of ``values`` (the spread about a median); NaN if empty."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return float("nan")
+    q1, q3 = np.percentile(values, [25, 75])
+    return float(0.5 * (q3 - q1))
+
+
+def on_off_spread(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
+                  gap_rupture: float) -> tuple[float, float]:
+    """Half the interquartile range [Ω] of V/I over the samples of :func:`on_off_resistance` (ON, OFF)."""
+    v, i = np.asarray(voltage), np.asarray(current)
+    on = (np.abs(i) > 0) & (np.asarray(gap) < gap_on) & (np.abs(v) > 1e-3)
+    off = off_samples(v, i, gap, gap_on, gap_rupture)
+    return half_interquartile_range(v[on] / i[on]), half_interquartile_range(v[off] / i[off])
+
+
+def set_time_uncertainty(voltage: np.ndarray, set_time: np.ndarray) -> tuple[float, float]:
+    """Standard errors (σ_τ0 [s], σ_V0 [V]) of :func:`fit_set_time`'s least squares on ln t_set.
+
+    From the residual variance s² = SSR / (n − 2): σ_slope = s / √Sxx, σ_intercept = s √(1/n + x̄²/Sxx),
+    then σ_V0 = σ_slope V0² and σ_τ0 = σ_intercept τ0.  NaN with fewer than three set voltages (no
+    residual degree of freedom).
+    """
+    v, t = np.asarray(voltage, float), np.asarray(set_time, float)
+    good = np.isfinite(t) & (t > 0)
+    x, y = v[good], np.log(t[good])
+    n = x.size
+    if n < 3:
+        return float("nan"), float("nan")
+    slope, intercept = np.polyfit(x, y, 1)
+    s2 = float(np.sum((y - (intercept + slope * x)) ** 2)) / (n - 2)
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    sigma_slope = math.sqrt(s2 / sxx)
+    sigma_intercept = math.sqrt(s2 * (1.0 / n + x.mean() ** 2 / sxx))
+    v0 = -1.0 / slope if slope < 0 else float("inf")
+    return float(math.exp(intercept) * sigma_intercept), float(sigma_slope * v0**2)
+
+
+def crossing_resolution(time: np.ndarray, values: np.ndarray, level: float) -> float:
+    """Length [s] of the sample interval in which :func:`crossing_time` interpolates; NaN if never crossed."""
+    above = np.flatnonzero(np.asarray(values) >= level)
+    if above.size == 0 or above[0] == 0:
+        return float("nan")
+    k = int(above[0])
+    return float(time[k] - time[k - 1])
+
+
+def thermal_step_uncertainty(time: np.ndarray, temperature: np.ndarray, power: np.ndarray,
+                             ambient: float) -> tuple[float, float]:
+    """(σ R_th [K/W], σ τ_th [s]) of :func:`thermal_step`: the rise's change over its last sample
+    interval (how far from steady the step response ended) over P, and the sample interval of the
+    1 − 1/e crossing."""
+    t, rise, p = np.asarray(time), np.asarray(temperature) - ambient, np.asarray(power)
+    sigma_r = float(abs(rise[-1] - rise[-2]) / p[-1]) if len(rise) > 1 and p[-1] > 0 else float("nan")
+    return sigma_r, crossing_resolution(t, rise, (1 - math.exp(-1)) * rise[-1])

@@ -39,7 +39,7 @@ def build_dataset(trace, set_voltage, set_time, relax, scalars: dict) -> xr.Data
     relax
         Trace after the bias was removed (its ``time`` and ``gap``).
     scalars
-        name -> (value, units, description, method).
+        name -> (value, units, description, method[, (uncertainty, uncertainty method)]).
     """
     time = trace.array("time")
     ds = xr.Dataset(coords={"time": ("time", time, {"units": "s", "long_name": "time of the main drive"}),
@@ -52,8 +52,8 @@ def build_dataset(trace, set_voltage, set_time, relax, scalars: dict) -> xr.Data
     ds["set_time"] = ("set_point", np.asarray(set_time, float),
                       {"units": "s", "long_name": "time until the filament bridges (NaN: not within set_time_limit)"})
     ds["relax_gap"] = ("relax_time", relax.array("gap"), {"units": "m", "long_name": "gap after the bias was removed"})
-    for name, (value, unit, text, method) in scalars.items():
-        ds[name] = scalar_var(value, unit, text, method)
+    for name, (value, unit, text, method, *uncertainty) in scalars.items():
+        ds[name] = scalar_var(value, unit, text, method, uncertainty[0] if uncertainty else None)
     return ds
 
 

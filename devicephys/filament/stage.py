@@ -222,7 +222,8 @@ def _thermal_step(model, spec: FilamentSpec, bridged):
     trace = sim.run_drive(model, lambda t: bridged[0], duration, dt_max=duration / 10, dt_first=1e-14, frozen=True,
                           observer=lambda m, s: power.append(m.et.joule_power()))
     t, T = trace.array("time")[1:], trace.array("temperature_max")[1:]
-    return extract.thermal_step(t, T, np.array(power), spec.ambient_temperature)
+    return (*extract.thermal_step(t, T, np.array(power), spec.ambient_temperature),
+            *extract.thermal_step_uncertainty(t, T, np.array(power), spec.ambient_temperature))
 
 
 def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
@@ -230,20 +231,32 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
     field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
     v_th = extract.threshold_voltage(v, g, spec.gap_on, field)
     r_on, r_off = extract.on_off_resistance(v, i, g, spec.gap_on, spec.gap_rupture)
+    s_on, s_off = extract.on_off_spread(v, i, g, spec.gap_on, spec.gap_rupture)
     tau0, v0, rms = extract.fit_set_time(np.array(spec.set_voltages), set_times)
-    r_th, tau_th = thermal
-    t_relax = extract.crossing_time(relax.array("time"), relax.array("gap"), spec.gap_rupture)
+    s_tau0, s_v0 = extract.set_time_uncertainty(np.array(spec.set_voltages), set_times)
+    r_th, tau_th, s_rth, s_tauth = thermal
+    rt, rg = relax.array("time"), relax.array("gap")
+    t_relax = extract.crossing_time(rt, rg, spec.gap_rupture)
     g_on, g_r = spec.gap_on, spec.gap_rupture
+    step = "the source-voltage step of the drive's samples at the event (the switch lies within it)"
+    spread = "half the interquartile range of V/I over the same samples"
+    fit_se = "standard error of the least squares (residual variance over n - 2 degrees of freedom; NaN below 3 set voltages)"
+    sampled = "the sample interval in which the crossing is interpolated"
     return {
-        "threshold_voltage": (v_th, "V", "threshold voltage", f"largest cell voltage before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}"),
-        "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak"),
-        "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m"),
-        "resistance_off": (r_off, "Ohm", "OFF resistance", f"median V/I over samples with gap > {g_r:g} m and |V| > 10 mV after the first set (the formed cell's residual gap), or over all such samples if the cell never set"),
-        "thermal_resistance": (r_th, "K/W", "thermal resistance of the hot spot", f"(T_max - T_amb)/P after 100 ns at {bridged[0]:g} V with the bridged filament frozen"),
-        "thermal_time_constant": (tau_th, "s", "thermal time constant", "time for T_max to reach 1-1/e of its rise in the same step response"),
-        "set_time_tau0": (tau0, "s", "prefactor of t_set = tau0 exp(-V/V0)", f"least squares on ln t_set over the set voltages (rms residual of ln t {rms:.3g})"),
-        "set_time_v0": (v0, "V", "voltage scale of t_set = tau0 exp(-V/V0)", "same fit"),
-        "relaxation_time": (t_relax, "s", "self-rupture time after the bias is removed", f"time for the gap to exceed gap_rupture = {g_r:g} m at zero bias, from the bridged state at {bridged[0]:g} V"),
+        "threshold_voltage": (v_th, "V", "threshold voltage", f"largest cell voltage before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}",
+                              (extract.threshold_resolution(src, g, g_on), step)),
+        "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak",
+                         (extract.hold_resolution(src, g, g_on, g_r), step)),
+        "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m", (s_on, spread)),
+        "resistance_off": (r_off, "Ohm", "OFF resistance", f"median V/I over samples with gap > {g_r:g} m and |V| > 10 mV after the first set (the formed cell's residual gap), or over all such samples if the cell never set",
+                           (s_off, spread)),
+        "thermal_resistance": (r_th, "K/W", "thermal resistance of the hot spot", f"(T_max - T_amb)/P after 100 ns at {bridged[0]:g} V with the bridged filament frozen",
+                               (s_rth, "change of the rise over the step response's last sample interval, over P (distance from steady state)")),
+        "thermal_time_constant": (tau_th, "s", "thermal time constant", "time for T_max to reach 1-1/e of its rise in the same step response", (s_tauth, sampled)),
+        "set_time_tau0": (tau0, "s", "prefactor of t_set = tau0 exp(-V/V0)", f"least squares on ln t_set over the set voltages (rms residual of ln t {rms:.3g})", (s_tau0, fit_se)),
+        "set_time_v0": (v0, "V", "voltage scale of t_set = tau0 exp(-V/V0)", "same fit", (s_v0, fit_se)),
+        "relaxation_time": (t_relax, "s", "self-rupture time after the bias is removed", f"time for the gap to exceed gap_rupture = {g_r:g} m at zero bias, from the bridged state at {bridged[0]:g} V",
+                            (extract.crossing_resolution(rt, rg, g_r), sampled)),
         "filament_radius_final": (bridged[2], "m", "filament radius when it bridges", f"equivalent radius at the set event at {bridged[0]:g} V"),
         "minimum_gap": (float(np.min(g)), "m", "smallest gap of the main drive", "minimum of the gap trace"),
         "insulator_thickness": (spec.insulator_thickness, "m", "insulator thickness", "from the spec"),

@@ -52,3 +52,29 @@ def test_threshold_voltage_before_a_tunnelling_switch():
     v = np.array([1.0, 2.0, 2.2, 0.12, 0.09])
     gap = np.array([9, 3.3, 1.3, 0.3, 0]) * 1e-9
     assert extract.threshold_voltage(v, gap, GAP_ON) == 2.2
+
+
+def test_set_time_standard_errors_match_the_regression_s_covariance():
+    rng = np.random.default_rng(3)
+    v = np.linspace(2.0, 4.0, 7)
+    t = 1e-4 * np.exp(-v / 0.8) * np.exp(rng.normal(0, 0.1, v.size))
+    s_tau0, s_v0 = extract.set_time_uncertainty(v, t)
+    (slope, intercept), cov = np.polyfit(v, np.log(t), 1, cov="unscaled")
+    s2 = np.sum((np.log(t) - (intercept + slope * v)) ** 2) / (v.size - 2)
+    tau0, v0, _ = extract.fit_set_time(v, t)
+    assert s_v0 == pytest.approx(np.sqrt(s2 * cov[0, 0]) * v0**2, rel=1e-10)
+    assert s_tau0 == pytest.approx(np.sqrt(s2 * cov[1, 1]) * tau0, rel=1e-10)
+    exact = 1e-4 * np.exp(-v / 0.8)
+    assert extract.set_time_uncertainty(v, exact)[1] == pytest.approx(0.0, abs=1e-9)
+    assert all(math.isnan(x) for x in extract.set_time_uncertainty(v[:2], t[:2]))
+
+
+def test_event_resolutions_are_the_sample_steps_around_the_event():
+    source = np.array([0.0, 0.5, 1.0, 1.5, 1.0, 0.5, 0.0])
+    gap = np.array([9, 9, 9, 0.1, 0.1, 2.0, 2.0]) * 1e-9
+    assert extract.threshold_resolution(source, gap, GAP_ON) == 0.5
+    assert extract.hold_resolution(source, gap, GAP_ON, GAP_RUPTURE) == 0.5
+    assert math.isnan(extract.hold_resolution(source, np.full(7, 9e-9), GAP_ON, GAP_RUPTURE))
+    t = np.array([0.0, 1.0, 3.0, 7.0])
+    assert extract.crossing_resolution(t, np.array([0.0, 0.2, 0.6, 1.0]), 0.5) == 2.0
+    assert extract.half_interquartile_range(np.array([1.0, 2.0, 3.0, 4.0, 5.0])) == 1.0
