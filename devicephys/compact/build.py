@@ -401,4 +401,8 @@ def _compare(ds: xr.Dataset, values: dict[str, float]) -> dict[str, dict[str, fl
             ref = float(ds[name])
             out[name] = {"card": values[name], "filament_result": ref,
                          "relative_difference": (values[name] - ref) / ref if ref else float("nan")}
+    if "threshold_voltage_static" in ds.variables:  # the FEM's own static threshold against the card's (static)
+        ref = float(ds["threshold_voltage_static"])
+        out["threshold_voltage_static"] = {"card": values["threshold_voltage"], "filament_result": ref,
+                                           "relative_difference": (values["threshold_voltage"] - ref) / ref}
     return out

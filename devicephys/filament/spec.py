@@ -109,6 +109,10 @@ class FilamentSpec(Spec):
                                                   "each longer than pulse_width")
     fire_pulse_limit: int = option(20, "most pulses of one pulse-integration run (N_fire is NaN beyond)", ge=1, le=1000)
     gap_rupture: float = quantity(1.0e-9, "m", "gap above which the filament counts as ruptured", gt=0)
+    static_threshold: bool = option(False, "find the static threshold: the lowest constant source voltage that sets "
+                                           "the pristine cell within set_time_limit, by bisection between 0 V and the "
+                                           "lowest set voltage that set (one constant-voltage run per halving)")
+    static_threshold_tolerance: float = quantity(0.05, "V", "half-width of the static threshold's final bracket", gt=0)
     relax_compliances: list[float] = quantity([], "A", "compliance currents of the retention study: at each, a set "
                                                      "at the highest set voltage from the pristine cell, held under "
                                                      "that bias for relax_hold after it bridges, then the bias "

@@ -17,6 +17,9 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
 6. retention against compliance (when ``relax_compliances`` is given): at each
    compliance current a set at the highest set voltage, a hold of
    ``relax_hold`` and the self-rupture time at zero bias.
+7. static threshold (when ``static_threshold`` is true): the lowest constant
+   source voltage that sets the pristine cell within ``set_time_limit``, by
+   bisection.
 
 Under MPI (``mpirun -np N devicephys filament ...``) every rank runs this module
 on its part of the mesh; the solver's decisions are collective, so all ranks
@@ -124,6 +127,38 @@ def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
         if i is not None:
             bridged = (v, model.state(), float(trace.array("filament_radius")[i]))
     return np.array(times), bridged
+
+
+def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool):
+    """(V_th,static, half-width) [V]: the lowest constant source voltage that sets within ``set_time_limit``.
+
+    Bisection from [0, the lowest set voltage that set]: each probe is a constant-voltage run from the
+    pristine cell (the set-time study's protocol), stopped at the set; the bracket halves until its
+    half-width is at most ``static_threshold_tolerance``.  Assumes that a cell which sets at a voltage
+    also sets above it (within the bracket).  (None, None) if no set voltage set.
+    """
+    from devicephys.filament import simulate as sim
+
+    setting = [v for v, t in zip(spec.set_voltages, set_times) if np.isfinite(t)]
+    if not setting:
+        return None, None
+    lo, hi = 0.0, min(setting)
+    while 0.5 * (hi - lo) > spec.static_threshold_tolerance:
+        v = 0.5 * (lo + hi)
+        model.restore(pristine)
+        bar = _bar(progress, spec.set_time_limit, f"static threshold: {v:.3g} V")
+        try:
+            trace = sim.run_drive(model, lambda t, v=v: v, spec.set_time_limit,
+                                  dt_max=spec.set_time_limit * spec.max_step_fraction,
+                                  stop=lambda s: s["gap"] < spec.gap_on, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        if extract.set_index(trace.array("gap"), spec.gap_on) is None:
+            lo = v
+        else:
+            hi = v
+    return 0.5 * (lo + hi), 0.5 * (hi - lo)
 
 
 def _fire_runs(model, spec: FilamentSpec, pristine, progress: bool) -> np.ndarray:
@@ -332,7 +367,14 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     thermal = _thermal_step(model, spec, bridged)
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
     retention = _retention_runs(spec, progress) if spec.relax_compliances else None
+    static = _static_threshold(model, spec, pristine, set_times, progress) if spec.static_threshold else (None, None)
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal)
+    if static[0] is not None:
+        scalars["threshold_voltage_static"] = (
+            static[0], "V", "static threshold voltage",
+            f"lowest constant source voltage that sets the pristine cell within set_time_limit = "
+            f"{spec.set_time_limit:g} s: middle of the final bisection bracket",
+            (static[1], "half-width of the final bisection bracket"))
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     if n_fire is not None:
         add_fire_study(ds, spec.fire_voltages, spec.fire_intervals, n_fire, spec.pulse_width)
