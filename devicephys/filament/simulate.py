@@ -346,7 +346,10 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
     dt_floor = spec.min_step_fraction * duration if dt_floor is None else dt_floor
     while model.time - t0 < duration * (1 - 1e-12):
         local = model.time - t0
-        nxt = next(b for b in stops if b > local * (1 + 1e-12) + 1e-30)
+        reach = local * (1 + 1e-12) + 1e-30
+        if t0 != 0.0:  # local carries the rounding of the model's clock: a breakpoint within it is reached
+            reach = max(reach, local + 1e-12 * abs(model.time))
+        nxt = next((b for b in stops if b > reach), duration)
         step = min(dt, dt_max, nxt - local)
         try:
             ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= dt_floor)

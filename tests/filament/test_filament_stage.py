@@ -51,6 +51,13 @@ def test_stage_outputs_and_units(study_run):
                  "filament_radius_final", "minimum_gap", "insulator_thickness"):
         assert math.isfinite(r.scalar(name)), name
         assert r.data[name].attrs.get("method"), name
+    for name in ("threshold_voltage", "hold_voltage", "resistance_on", "resistance_off", "thermal_resistance",
+                 "thermal_time_constant", "set_time_tau0", "set_time_v0", "relaxation_time"):
+        sigma = r.data[name].attrs["uncertainty"]
+        assert math.isfinite(sigma) and 0 <= sigma, name
+        assert r.data[name].attrs.get("uncertainty_method"), name
+    # τ_th read within a sample interval of at most 16 per decade
+    assert r.data["thermal_time_constant"].attrs["uncertainty"] <= 0.16 * r.scalar("thermal_time_constant")
     assert r.spec == FilamentSpec.fast()
 
 
