@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 from pathlib import Path
 
 from devicephys import stages
@@ -107,10 +108,15 @@ def _scalars_table(nc: Path) -> str:
     rows = []
     for name, var in ds.data_vars.items():
         if var.ndim == 0 and var.dtype.kind in "fiu":
-            rows.append(f"<tr><td>{html.escape(str(name))}</td><td class=num>{_fmt(float(var.values))}</td>"
+            value, how = _fmt(float(var.values)), var.attrs.get("method", "")
+            sigma = var.attrs.get("uncertainty")
+            if sigma is not None and math.isfinite(float(sigma)):
+                value += f" ± {_fmt(float(sigma))}"
+                how += f" (uncertainty: {var.attrs.get('uncertainty_method', '')})"
+            rows.append(f"<tr><td>{html.escape(str(name))}</td><td class=num>{value}</td>"
                         f"<td>{html.escape(var.attrs.get('units', ''))}</td>"
                         f"<td>{html.escape(var.attrs.get('long_name', ''))}</td>"
-                        f"<td>{html.escape(var.attrs.get('method', ''))}</td></tr>")
+                        f"<td>{html.escape(how)}</td></tr>")
     if not rows:
         return ""
     head = "<tr><th>quantity</th><th>value</th><th>unit</th><th>meaning</th><th>how obtained</th></tr>"
