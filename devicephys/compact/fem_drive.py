@@ -171,17 +171,6 @@ def _resolution(values, k: int | None) -> float:
     return float(abs(values[k] - values[k - 1]))
 
 
-def _rupture_index(gap, source, gap_on: float, gap_rupture: float) -> tuple[int | None, int | None]:
-    """(last ON sample, rupture sample) of :func:`devicephys.filament.extract.hold_voltage`'s rule."""
-    last_on = None
-    for k in range(int(np.argmax(source)), len(gap)):
-        if gap[k] < gap_on:
-            last_on = k
-        elif gap[k] > gap_rupture and last_on is not None:
-            return last_on, k
-    return last_on, None
-
-
 def sweep(ds, p: ModelParams, drive: Drive, fem: dict[str, Any], dense: int = 4000) -> dict[str, Any]:
     """The main drive replayed: I-V residual on the FEM's samples, threshold and hold by the FEM's rules.
 
@@ -215,7 +204,7 @@ def sweep(ds, p: ModelParams, drive: Drive, fem: dict[str, Any], dense: int = 40
                                      "V", fem_resolution=res_th)
     ref_h = extract.hold_voltage(v_fem, g_fem, src, gap_on, gap_r)
     v_h = extract.hold_voltage(v, gap, s_grid, gap_on, gap_r)
-    last_on, k_r = _rupture_index(g_fem, src, gap_on, gap_r)
+    last_on, k_r = extract.hold_samples(src, g_fem, gap_on, gap_r)
     res_h = _resolution(src, k_r) if last_on is None or k_r is None else float(abs(src[k_r] - src[last_on]))
     rows["hold_voltage"] = _row(ref_h, v_h, v_h - ref_h, max(rel * abs(ref_h), res_h),
                                 f"{why}; or the FEM's source step between its last ON sample and its rupture "

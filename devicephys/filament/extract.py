@@ -35,22 +35,31 @@ def threshold_voltage(voltage: np.ndarray, gap: np.ndarray, gap_on: float, field
     return float(np.max(np.asarray(voltage)[:max(i, 1)]))
 
 
-def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_on: float, gap_rupture: float) -> float:
-    """Cell voltage [V] at the last ON sample (gap < gap_on) before the first rupture after the source peak.
+def hold_samples(source: np.ndarray, gap: np.ndarray, gap_on: float, gap_rupture: float) -> tuple[int | None, int | None]:
+    """(last ON sample, rupture sample) of the hold: the first rupture after the source peak.
 
-    The rupture is the first sample after the peak of the source voltage at
-    which the gap exceeds ``gap_rupture`` having been ON; the cell switches
-    OFF there (later re-sets at lower bias are flicker, not the hold).  NaN if
-    the filament never ruptures after the peak.
+    The rupture is the first sample after the peak of the source voltage at which the gap exceeds
+    ``gap_rupture`` having been ON (gap < ``gap_on``); the last ON sample is the one before it.
+    The rupture sample is None if the filament never ruptures after the peak.
     """
-    gap, voltage = np.asarray(gap), np.asarray(voltage)
+    gap, source = np.asarray(gap), np.asarray(source)
     last_on = None
     for k in range(int(np.argmax(source)), len(gap)):
         if gap[k] < gap_on:
             last_on = k
         elif gap[k] > gap_rupture and last_on is not None:
-            return float(voltage[last_on])
-    return float("nan")
+            return last_on, k
+    return last_on, None
+
+
+def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_on: float, gap_rupture: float) -> float:
+    """Cell voltage [V] at the last ON sample (gap < gap_on) before the first rupture after the source peak.
+
+    The cell switches OFF at that rupture (:func:`hold_samples`); later re-sets at lower bias are
+    flicker, not the hold.  NaN if the filament never ruptures after the peak.
+    """
+    last_on, rupture = hold_samples(source, gap, gap_on, gap_rupture)
+    return float(np.asarray(voltage)[last_on]) if rupture is not None else float("nan")
 
 
 def off_samples(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
@@ -133,18 +142,12 @@ def threshold_resolution(source: np.ndarray, gap: np.ndarray, gap_on: float) -> 
 
 
 def hold_resolution(source: np.ndarray, gap: np.ndarray, gap_on: float, gap_rupture: float) -> float:
-    """Source-voltage step [V] between the hold's last ON sample and the next one (:func:`hold_voltage`'s rule).
+    """Source-voltage step [V] between the hold's last ON sample and the rupture sample (:func:`hold_samples`).
 
     The filament released within that step; NaN if it never ruptured after the source peak.
     """
-    gap, source = np.asarray(gap), np.asarray(source)
-    last_on = None
-    for k in range(int(np.argmax(source)), len(gap)):
-        if gap[k] < gap_on:
-            last_on = k
-        elif gap[k] > gap_rupture and last_on is not None:
-            return float(abs(source[last_on + 1] - source[last_on]))
-    return float("nan")
+    last_on, rupture = hold_samples(source, gap, gap_on, gap_rupture)
+    return float(abs(source[rupture] - source[last_on])) if rupture is not None else float("nan")
 
 
 def half_interquartile_range(values: np.ndarray) -> float:

@@ -108,20 +108,26 @@ def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: 
     return trace, keep
 
 
-def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
+def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress: bool):
+    """Trace of a constant source ``voltage`` [V] from the model's state, stopped at the set (gap < gap_on)
+    or at ``set_time_limit``: the set-time study's protocol."""
     from devicephys.filament import simulate as sim
 
+    bar = _bar(progress, spec.set_time_limit, desc)
+    try:
+        return sim.run_drive(model, lambda t: voltage, spec.set_time_limit,
+                             dt_max=spec.set_time_limit * spec.max_step_fraction,
+                             stop=lambda s: s["gap"] < spec.gap_on, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
     times, bridged = [], None
     for v in spec.set_voltages:
         model.restore(pristine)
-        bar = _bar(progress, spec.set_time_limit, f"set at {v:g} V")
-        try:
-            trace = sim.run_drive(model, lambda t, v=v: v, spec.set_time_limit,
-                                  dt_max=spec.set_time_limit * spec.max_step_fraction,
-                                  stop=lambda s: s["gap"] < spec.gap_on, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
+        trace = _constant_set(model, spec, v, f"set at {v:g} V", progress)
         i = extract.set_index(trace.array("gap"), spec.gap_on)
         times.append(float(trace.array("time")[i]) if i is not None else math.nan)
         if i is not None:
@@ -137,8 +143,6 @@ def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray
     half-width is at most ``static_threshold_tolerance``.  Assumes that a cell which sets at a voltage
     also sets above it (within the bracket).  (None, None) if no set voltage set.
     """
-    from devicephys.filament import simulate as sim
-
     setting = [v for v, t in zip(spec.set_voltages, set_times) if np.isfinite(t)]
     if not setting:
         return None, None
@@ -146,14 +150,7 @@ def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray
     while 0.5 * (hi - lo) > spec.static_threshold_tolerance:
         v = 0.5 * (lo + hi)
         model.restore(pristine)
-        bar = _bar(progress, spec.set_time_limit, f"static threshold: {v:.3g} V")
-        try:
-            trace = sim.run_drive(model, lambda t, v=v: v, spec.set_time_limit,
-                                  dt_max=spec.set_time_limit * spec.max_step_fraction,
-                                  stop=lambda s: s["gap"] < spec.gap_on, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
+        trace = _constant_set(model, spec, v, f"static threshold: {v:.3g} V", progress)
         if extract.set_index(trace.array("gap"), spec.gap_on) is None:
             lo = v
         else:
@@ -212,14 +209,7 @@ def _retention_runs(spec: FilamentSpec, progress: bool) -> dict[str, np.ndarray]
     v = max(spec.set_voltages)
     for k, i_cc in enumerate(spec.relax_compliances):
         model = sim.CellModel(spec.model_copy(update={"compliance_current": i_cc}))
-        bar = _bar(progress, spec.set_time_limit, f"retention at {i_cc:.3g} A: set at {v:g} V")
-        try:
-            trace = sim.run_drive(model, lambda t: v, spec.set_time_limit,
-                                  dt_max=spec.set_time_limit * spec.max_step_fraction,
-                                  stop=lambda s: s["gap"] < spec.gap_on, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
+        trace = _constant_set(model, spec, v, f"retention at {i_cc:.3g} A: set at {v:g} V", progress)
         if extract.set_index(trace.array("gap"), spec.gap_on) is None:
             continue
         held = sim.run_drive(model, lambda t: v, spec.relax_hold, dt_max=spec.relax_hold * spec.max_step_fraction)
