@@ -219,7 +219,8 @@ class ChannelTransport:
         run = np.cumprod(seq).astype(bool)
         return run[::-1] if from_top else run
 
-    def reduction_weight(self, c_m: np.ndarray, threshold: float) -> np.ndarray:
+    def reduction_weight(self, c_m: np.ndarray, threshold: float, E_edge: np.ndarray | None = None,
+                         T: np.ndarray | None = None) -> np.ndarray:
         """w [1]: 1 where ions reduce onto the filament growing from the counter electrode, else 0.
 
         Under forward bias the counter electrode is the cathode: ions reduce on
@@ -232,7 +233,7 @@ class ChannelTransport:
         cathode = self.connected(metal, from_top=True)
         anode = self.connected(metal, from_top=False) if self.source is not None else np.zeros_like(metal)
         w = cathode & ~anode
-        if self.law.return_length is not None and cathode.all():
+        if cathode.all() and self._neck_driven(c_m, E_edge, T):
             # bridged: the filament is one electrode from the neck to the cathode.  Its narrowest
             # cross-section carries the contact's voltage; metal on the cathode's side of it (the
             # neck included) is at the cathode's potential and takes the ions that arrive there.
@@ -242,6 +243,22 @@ class ChannelTransport:
             w[front[0] - 1] = True
         w[-1] = True
         return w.astype(float)
+
+    def _neck_driven(self, c_m: np.ndarray, E_edge: np.ndarray | None, T: np.ndarray | None) -> bool:
+        """True when the bridged filament's neck carries a forward voltage that drives ions across it.
+
+        The neck splits the filament into an anode and a cathode side only while current drops a voltage
+        across it: the forward field on one of its edges must exceed k_B T / (q a) (drift beats
+        diffusion over one hop, the anode stub's criterion).  At zero current the bridged filament is
+        one metal body, connected to both electrodes, and takes ions only at the cathode.  Without the
+        field (``E_edge`` None) the neck counts as driven.
+        """
+        if E_edge is None:
+            return True
+        k = int(np.argmin(c_m))
+        edges = [j for j in (k - 1, k) if 0 <= j < E_edge.size]
+        t_neck = float(T[k]) if T is not None else 300.0
+        return bool(max(E_edge[j] for j in edges) > k_B * t_neck / (e * self.law.hop_distance))
 
     def step(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray, E_edge: np.ndarray, T: np.ndarray,
              dt: float, w: np.ndarray, _depth: int = 0):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from devicephys.filament import analytic, kinetics
-from devicephys.units import eV, k_B
+from devicephys.units import e, eV, k_B
 
 LAW = kinetics.HoppingLaw(hop_distance=0.5e-9, attempt_frequency=1e13, barrier=0.44 * eV,
                           dissolution_frequency=1e13, dissolution_barrier=0.52 * eV, reduction_rate=1e7)
@@ -213,6 +213,17 @@ def test_a_bridged_filament_takes_ions_on_the_cathode_side_of_its_neck():
     c_m = np.array([0.9, 0.8, 0.7, 0.6, 0.35, 0.5, 0.7, 0.8, 0.9, 0.9, 0.95])  # bridged, neck at node 4
     w = kinetics.ChannelTransport(z, RETURNING, source=0.2, threshold=0.3).reduction_weight(c_m, 0.3)
     np.testing.assert_array_equal(w, (np.arange(11) >= 4).astype(float))
-    # without the return the bridged filament belongs to the anode and takes ions only at the cathode
-    w = kinetics.ChannelTransport(z, LAW, source=0.2, threshold=0.3).reduction_weight(c_m, 0.3)
-    np.testing.assert_array_equal(w, (np.arange(11) == 10).astype(float))
+    # the same without the return, while the neck's forward field drives ions across it (qaE > k_B T)
+    tr = kinetics.ChannelTransport(z, LAW, source=0.2, threshold=0.3)
+    T = np.full(11, 300.0)
+    e_drive = k_B * 300.0 / (e * LAW.hop_distance)
+    E = np.zeros(10)
+    E[4] = 1.01 * e_drive  # the edge from the neck towards the cathode
+    np.testing.assert_array_equal(tr.reduction_weight(c_m, 0.3, E, T), (np.arange(11) >= 4).astype(float))
+    # below that (or at zero bias) the bridged filament is one metal body and takes ions only at the cathode
+    E[4] = 0.99 * e_drive
+    np.testing.assert_array_equal(tr.reduction_weight(c_m, 0.3, E, T), (np.arange(11) == 10).astype(float))
+    np.testing.assert_array_equal(tr.reduction_weight(c_m, 0.3, np.zeros(10), T), (np.arange(11) == 10).astype(float))
+    # a hotter neck needs a stronger field
+    E[4] = 1.01 * e_drive
+    np.testing.assert_array_equal(tr.reduction_weight(c_m, 0.3, E, 2 * T), (np.arange(11) == 10).astype(float))
