@@ -199,6 +199,18 @@ def crossing_resolution(time: np.ndarray, values: np.ndarray, level: float) -> f
     return float(time[k] - time[k - 1])
 
 
+def closures_after_rupture(gap: np.ndarray, gap_on: float, gap_rupture: float) -> int:
+    """Times the gap closed again (fell below ``gap_on``) after a rupture (rose above ``gap_rupture``),
+    counted from a bridged start: 0 for an ON state that ends once, or never."""
+    on, closures = True, 0
+    for g in np.asarray(gap):
+        if on and g > gap_rupture:
+            on = False
+        elif not on and g < gap_on:
+            on, closures = True, closures + 1
+    return closures
+
+
 def thermal_step_uncertainty(time: np.ndarray, temperature: np.ndarray, power: np.ndarray,
                              ambient: float) -> tuple[float, float]:
     """(σ R_th [K/W], σ τ_th [s]) of :func:`thermal_step`: the rise's change over its last sample

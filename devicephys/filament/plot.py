@@ -156,10 +156,40 @@ def retention_study(result, path: Path) -> Path:
         plt.close(fig)
 
 
+def lifetime_study(result, path: Path) -> Path:
+    """The ON state's lifetime (time to its first rupture) against the constant source voltage held on it."""
+    plt = _figure()
+    d, spec = result.data, result.spec
+    fig, ax = plt.subplots(figsize=(5, 4))
+    v, t = np.asarray(d["hold_bias"]), np.asarray(d["on_lifetime"], dtype=float)
+    sigma = np.asarray(d["on_lifetime_uncertainty"], dtype=float)
+    ax.errorbar(v, t * 1e6, yerr=np.nan_to_num(sigma) * 1e6, fmt="o-", color="C0", capsize=3)
+    miss = ~np.isfinite(t)
+    if miss.any():  # ON for the whole hold: drawn at its end
+        ax.plot(v[miss], np.full(miss.sum(), spec.relax_duration * 1e6), "^", color="C0", ms=9,
+                label=f"^: ON for all {spec.relax_duration * 1e6:.3g} µs")
+        ax.legend(loc="upper left")
+    for vk, tk, nk in zip(v, t, np.asarray(d["on_resets"])):
+        if np.isfinite(tk) and nk > 0:
+            ax.annotate(f"{int(nk)} re-set{'s' if nk > 1 else ''}", (vk, tk * 1e6), textcoords="offset points",
+                        xytext=(4, 4), fontsize=7)
+    ax.set_xlabel("source voltage held [V]")
+    ax.set_ylabel("ON lifetime (first rupture) [µs]")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"ON lifetime under bias: bridged at {max(spec.set_voltages):g} V, "
+                 f"R_s = {spec.series_resistance:g} Ω", fontsize=9)
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
 def all_plots(result, out: Path) -> dict[str, Path]:
     """Every plot of the stage, by name, from the result alone."""
     out = Path(out)
     extra = {"fire_study": fire_study(result, out / "fire_study.png")} if "n_fire" in result.data else {}
+    if "hold_bias" in result.data.coords:
+        extra["lifetime_study"] = lifetime_study(result, out / "lifetime_study.png")
     if "relax_compliance" in result.data.coords:
         extra["retention_study"] = retention_study(result, out / "retention_study.png")
     return {**extra, "iv": iv_loop(result, out / "iv.png"),

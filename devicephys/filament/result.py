@@ -81,6 +81,21 @@ def add_retention_study(ds: xr.Dataset, compliances, runs: dict[str, np.ndarray]
                     {"units": unit, "long_name": f"{long_name}; set and {hold:g} s hold at {voltage:g} V"})
 
 
+def add_lifetime_study(ds: xr.Dataset, biases, runs: dict[str, np.ndarray], duration: float, voltage: float) -> None:
+    """The ON-lifetime study on ``hold_bias`` [V]: time to the first rupture under each bias; in place."""
+    ds.coords["hold_bias"] = ("hold_bias", np.asarray(biases, float),
+                              {"units": "V", "long_name": "constant source voltage held on the bridged filament"})
+    text = {"on_lifetime": ("s", "time to the first rupture (gap > gap_rupture; NaN: ON for the whole hold)"),
+            "on_lifetime_uncertainty": ("s", "time step of the hold at that rupture (the crossing lies within it)"),
+            "on_resets": ("1", "times the gap closed again (gap < gap_on) after a rupture during the hold"),
+            "on_voltage": ("V", "median cell voltage while ON (gap < gap_on) during the hold"),
+            "on_temperature_max": ("K", "peak temperature during the hold")}
+    for name, (unit, long_name) in text.items():
+        ds[name] = ("hold_bias", np.asarray(runs[name], float),
+                    {"units": unit, "long_name": f"{long_name}; filament bridged at {voltage:g} V, "
+                                                 f"then {duration:g} s at each bias"})
+
+
 def add_plot_data(ds: xr.Dataset, temperature, axis_z, profiles) -> None:
     """Add the data behind the stage's field plots to ``ds`` (in place).
 

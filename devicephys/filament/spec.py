@@ -118,6 +118,11 @@ class FilamentSpec(Spec):
                                                      "that bias for relax_hold after it bridges, then the bias "
                                                      "removed and the self-rupture time measured; empty: the study "
                                                      "is not run")
+    hold_biases: list[float] = quantity([], "V", "constant source voltages of the ON-lifetime study: from the "
+                                              "filament bridged at the highest set voltage (the relaxation's start), "
+                                              "each held for relax_duration; the time to the first rupture (gap > "
+                                              "gap_rupture) is the ON state's lifetime under that bias (NaN: held to "
+                                              "the end); 0 V gives the self-rupture time; empty: the study is not run")
     relax_hold: float = quantity(2e-6, "s", "time the retention study holds the bias after the filament bridges",
                                  gt=0)
 
@@ -144,6 +149,9 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.dissolved_return = true needs site_exclusion: true (with the dilute transport "
                             "the ions piled up beyond one per site refill the bridged filament and it never relaxes); "
                             "set site_exclusion: true or dissolved_return: false", field="dissolved_return")
+        if any(not math.isfinite(v) or v < 0 for v in self.hold_biases):
+            raise SpecError(f"FilamentSpec.hold_biases = {self.hold_biases} must all be finite and >= 0 V; give "
+                            "forward source voltages (0 V is the self-rupture at zero bias)", field="hold_biases")
         if any(i <= 0 for i in self.relax_compliances):
             raise SpecError(f"FilamentSpec.relax_compliances = {self.relax_compliances} must all be > 0 A; give "
                             "positive compliance currents", field="relax_compliances")

@@ -17,6 +17,9 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
 6. retention against compliance (when ``relax_compliances`` is given): at each
    compliance current a set at the highest set voltage, a hold of
    ``relax_hold`` and the self-rupture time at zero bias.
+8. ON lifetime under bias (when ``hold_biases`` is given): from the relaxation's
+   bridged state, each constant source voltage for ``relax_duration``; the time
+   to the first rupture.
 7. static threshold (when ``static_threshold`` is true): the lowest constant
    source voltage that sets the pristine cell within ``set_time_limit``, by
    bisection.
@@ -36,7 +39,8 @@ import numpy as np
 
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
-from devicephys.filament.result import (FilamentResult, add_fire_study, add_plot_data, add_retention_study,
+from devicephys.filament.result import (FilamentResult, add_fire_study, add_lifetime_study, add_plot_data,
+                                         add_retention_study,
                                         build_dataset)
 from devicephys.filament.spec import FilamentSpec
 from devicephys.versions import engine_versions
@@ -223,18 +227,41 @@ def _retention_runs(spec: FilamentSpec, progress: bool) -> dict[str, np.ndarray]
     return runs
 
 
-def _relaxation(model, spec: FilamentSpec, bridged, progress: bool):
+def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float = 0.0, desc: str = "relaxation"):
+    """Trace of a constant source ``bias`` [V] (0: the bias removed) for ``relax_duration`` from the bridged state."""
     from devicephys.filament import simulate as sim
 
     model.restore(bridged[1])
-    bar = _bar(progress, spec.relax_duration, "relaxation")
+    bar = _bar(progress, spec.relax_duration, desc)
     try:
-        trace = sim.run_drive(model, lambda t: 0.0, spec.relax_duration,
+        trace = sim.run_drive(model, lambda t: bias, spec.relax_duration,
                               dt_max=spec.relax_duration * spec.max_step_fraction, dt_first=1e-12, progress=bar)
     finally:
         if bar is not None:
             bar.close()
     return trace
+
+
+def _lifetime_runs(model, spec: FilamentSpec, bridged, progress: bool) -> dict[str, np.ndarray]:
+    """The ON state's lifetime under each of ``hold_biases`` [V]: the relaxation's protocol at that bias.
+
+    From the filament bridged at the highest set voltage, the source is held at each bias for
+    ``relax_duration``: the first time the gap exceeds ``gap_rupture`` (linear interpolation between
+    samples; its uncertainty is that sample interval), how often the gap closed again afterwards,
+    the median cell voltage while ON and the peak temperature.  At 0 V this is the self-rupture time.
+    """
+    names = ("on_lifetime", "on_lifetime_uncertainty", "on_resets", "on_voltage", "on_temperature_max")
+    runs = {name: np.full(len(spec.hold_biases), np.nan) for name in names}
+    for k, v in enumerate(spec.hold_biases):
+        trace = _relaxation(model, spec, bridged, progress, v, f"ON lifetime at {v:g} V")
+        t, g, volts = trace.array("time"), trace.array("gap"), trace.array("voltage")
+        runs["on_lifetime"][k] = extract.crossing_time(t, g, spec.gap_rupture)
+        runs["on_lifetime_uncertainty"][k] = extract.crossing_resolution(t, g, spec.gap_rupture)
+        runs["on_resets"][k] = extract.closures_after_rupture(g, spec.gap_on, spec.gap_rupture)
+        on = g < spec.gap_on
+        runs["on_voltage"][k] = float(np.median(np.abs(volts[on]))) if on.any() else math.nan
+        runs["on_temperature_max"][k] = float(np.max(trace.array("temperature_max")))
+    return runs
 
 
 def _thermal_step(model, spec: FilamentSpec, bridged):
@@ -359,6 +386,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     relax = _relaxation(model, spec, bridged, progress)
     thermal = _thermal_step(model, spec, bridged)
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
+    lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None
     retention = _retention_runs(spec, progress) if spec.relax_compliances else None
     static = _static_threshold(model, spec, pristine, set_times, progress) if spec.static_threshold else (None, None)
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal)
@@ -371,6 +399,8 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     if n_fire is not None:
         add_fire_study(ds, spec.fire_voltages, spec.fire_intervals, n_fire, spec.pulse_width)
+    if lifetime is not None:
+        add_lifetime_study(ds, spec.hold_biases, lifetime, spec.relax_duration, bridged[0])
     if retention is not None:
         add_retention_study(ds, spec.relax_compliances, retention, spec.relax_hold, max(spec.set_voltages))
     ds.attrs["unknowns"] = model.unknowns
