@@ -118,7 +118,9 @@ class CellModel:
         """Counts over every drive of this model: Newton work, fallbacks, forced and rejected steps, smallest step [s].
 
         ``forced_steps``, ``unconverged_accepted`` and ``staggered_fallbacks`` are the fallbacks that
-        replace the physics' own acceptance test; the joint audit reports them.
+        replace the physics' own acceptance test; the joint audit reports them.  ``staggered_first``
+        counts the solves that took the staggered path first because the step before needed the
+        fallback (the same equations to the same tolerance; not a fallback).
         """
         stats = {f"solver_{k}": int(v) for k, v in self.et.stats.items()}
         stats.update(solver_forced_steps=int(self.forced_steps), solver_rejected_steps=int(self.rejected_steps),
@@ -136,6 +138,7 @@ class CellModel:
         self.et.phi.x.array[:] = phi
         self.et.T.x.array[:] = T
         self.et.accept()
+        self.et._staggered_next = False  # a restored state starts on the monolithic Newton path
         self._source = 0.0
         self._sync_concentration()
 
