@@ -27,7 +27,12 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   (Strukov et al., Appl. Phys. A 107, 509 (2012)),
 * reduction of ions on the filament, R_red = k_r c_i w (c_m capped at 1), where
   w = 1 on metal connected to the counter electrode (the cathode under
-  forward bias) and just ahead of its front, 0 elsewhere,
+  forward bias) and just ahead of its front, 0 elsewhere.  A bridged
+  filament whose neck carries a forward field above k_B T/(q a) is one
+  electrode from its neck to the cathode: ions reduce on the metal on the
+  cathode's side of its narrowest cross-section (the neck carries the
+  contact's voltage); without that field it is one metal body and takes
+  ions only at the cathode,
 * Gibbs–Thomson dissolution of the thin metal filament, R_dis = k_d(T) c_m /
   (c_m + ε), k_d = ν_d exp(−E_d/k_B T): a cylinder of radius ρ loses volume
   at a rate ∝ (γΩ/ρ) ρ, so d(ρ²)/dt, and with it c_m ∝ ρ², falls at a
@@ -38,11 +43,9 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
 * optionally (``HoppingLaw.return_length`` ℓ, the spec's ``dissolved_return``), the
   dissolved Ag is Ag⁺ that drifts back into the channel in the local field:
   c_s → c_i at k_ret = |v_MG(E, T)| / ℓ (ℓ the channel radius: the distance it
-  went sideways), onto a free site under exclusion; at zero field it stays.  A
-  bridged filament is then one electrode from its neck to the cathode: ions
-  reduce on the metal on the cathode's side of its narrowest cross-section
-  (the neck carries the contact's voltage).  Dissolved Ag so stays in the cell
-  and can re-form the filament under the next bias.
+  went sideways), onto a free site under exclusion; at zero field it stays.
+  Dissolved Ag so stays in the cell and can re-form the filament under the
+  next bias.
 
 ∫(c_i + c_m + c_s) dz is conserved apart from the exchange with the active
 electrode: oxidation there injects ions at c_src v only while the field
@@ -227,7 +230,10 @@ class ChannelTransport:
         the metal connected to it (c_m >= threshold), just ahead of its front,
         and at the cathode node itself.  Metal connected to the active
         electrode belongs to the anode (its ions are the reservoir), and
-        isolated sub-threshold Ag does not nucleate metal.
+        isolated sub-threshold Ag does not nucleate metal.  A bridged filament
+        takes ions from its neck to the cathode while the neck is driven
+        (:meth:`_neck_driven`, from the edge fields ``E_edge`` [V/m] and node
+        temperatures ``T`` [K]; without ``E_edge`` it counts as driven).
         """
         metal = c_m >= threshold
         cathode = self.connected(metal, from_top=True)

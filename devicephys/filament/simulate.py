@@ -138,7 +138,7 @@ class CellModel:
         self.et.phi.x.array[:] = phi
         self.et.T.x.array[:] = T
         self.et.accept()
-        self.et._staggered_next = False  # a restored state starts on the monolithic Newton path
+        self.et.forget_fallback()  # a restored state starts on the monolithic Newton path
         self._source = 0.0
         self._sync_concentration()
 

@@ -365,6 +365,10 @@ class ElectroThermal:
                 return True
         return False
 
+    def forget_fallback(self) -> None:
+        """Start the next solve on the monolithic Newton path (after a restart from a stored state)."""
+        self._staggered_next = False
+
     def accept(self) -> None:
         """Make the current temperature the start of the next time step."""
         self.T_old.x.array[:] = self.T.x.array
