@@ -53,6 +53,8 @@ _MESSAGES = {
     "snapshots": "Metallic Ag fraction along the axis at several times: the filament grows from the active electrode.",
     "set_time": "Set time against the source voltage: the voltage-time dilemma of the switch.",
     "relaxation": "The gap after the bias is removed: the filament dissolves by itself (volatile switching).",
+    "lifetime_study": "How long the bridged filament stays ON under each constant source voltage (first rupture), "
+                      "and how often it re-forms after.",
     "emission_optics": "Optical response of the gap: LDOS enhancement (Purcell factor) and radiative efficiency.",
     "emission_spectra": "Emission spectra (photons per electron per nm) and the peak wavelength against the gap.",
     "emission_far_field": "Far-field pattern of the gap's emission against the point-dipole pattern.",
