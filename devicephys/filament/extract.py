@@ -190,6 +190,42 @@ def set_time_uncertainty(voltage: np.ndarray, set_time: np.ndarray) -> tuple[flo
     return float(math.exp(intercept) * sigma_intercept), float(sigma_slope * v0**2)
 
 
+def ramp_set_voltage(tau0: float, v0: float, rate: float, v_start: float = 0.0) -> float:
+    """Source voltage [V] at which a linear ramp V = ``rate`` t sets a cell with t_set = τ0 exp(−V/V0).
+
+    The rate integral of a memoryless set, ∫ dt / t_set(V(t)) = 1 (each instant uses up dt / t_set of
+    the set), taken from the time the ramp passes ``v_start`` [V] (the static threshold, below which the
+    cell never sets; 0 for the bare law), has the closed form (V0 / (rate τ0)) (exp(V/V0) − exp(v_start/V0))
+    = 1, so V = V0 ln(exp(v_start/V0) + rate τ0 / V0).  ``tau0`` [s], ``v0`` [V], ``rate`` [V/s].
+    """
+    return float(v0 * math.log(math.exp(v_start / v0) + rate * tau0 / v0))
+
+
+def ramp_set_voltage_uncertainty(voltage: np.ndarray, set_time: np.ndarray, rate: float, v_start: float = 0.0,
+                                 v_start_sigma: float = 0.0) -> float:
+    """1σ [V] of :func:`ramp_set_voltage` with τ0, V0 from :func:`fit_set_time`, through the fit's covariance.
+
+    The fit is ln t = a + s V (τ0 = e^a, V0 = −1/s); with w = exp(−s v_start) and u = −rate e^a s,
+    V = −ln(w + u)/s has the gradient (−u / (s (w + u)), (ln(w + u) − (u − s v_start w)/(w + u)) / s²) in
+    (a, s); the least squares' covariance s²_res [[1/n + x̄²/Sxx, −x̄/Sxx], [−x̄/Sxx, 1/Sxx]] carries the
+    strong correlation of intercept and slope, and ``v_start_sigma`` [V] adds w/(w + u) times itself in
+    quadrature.  NaN with fewer than three set voltages.
+    """
+    v, t = np.asarray(voltage, float), np.asarray(set_time, float)
+    good = np.isfinite(t) & (t > 0)
+    x, y = v[good], np.log(t[good])
+    n = x.size
+    if n < 3:
+        return float("nan")
+    slope, intercept = np.polyfit(x, y, 1)
+    s2 = float(np.sum((y - (intercept + slope * x)) ** 2)) / (n - 2)
+    sxx, xm = float(np.sum((x - x.mean()) ** 2)), float(x.mean())
+    cov = s2 * np.array([[1.0 / n + xm**2 / sxx, -xm / sxx], [-xm / sxx, 1.0 / sxx]])
+    w, u = math.exp(-slope * v_start), -rate * math.exp(intercept) * slope
+    grad = np.array([-u / (slope * (w + u)), (math.log(w + u) - (u - slope * v_start * w) / (w + u)) / slope**2])
+    return float(math.sqrt(max(grad @ cov @ grad, 0.0) + (w / (w + u) * v_start_sigma) ** 2))
+
+
 def crossing_resolution(time: np.ndarray, values: np.ndarray, level: float) -> float:
     """Length [s] of the sample interval in which :func:`crossing_time` interpolates; NaN if never crossed."""
     above = np.flatnonzero(np.asarray(values) >= level)

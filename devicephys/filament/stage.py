@@ -281,7 +281,7 @@ def _thermal_step(model, spec: FilamentSpec, bridged):
             *extract.thermal_step_uncertainty(t, T, np.array(power), spec.ambient_temperature))
 
 
-def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
+def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None)) -> dict:
     v, i, g, src = (trace.array(n) for n in ("voltage", "current", "gap", "source_voltage"))
     field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
     v_th = extract.threshold_voltage(v, g, spec.gap_on, field)
@@ -297,7 +297,26 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal) -> dict:
     spread = "half the interquartile range of V/I over the same samples"
     fit_se = "standard error of the least squares (residual variance over n - 2 degrees of freedom; NaN below 3 set voltages)"
     sampled = "the sample interval in which the crossing is interpolated"
-    return {
+    ramp = {}
+    first = extract.set_index(g, g_on)
+    if spec.drive == "sweep" and first is not None and math.isfinite(v0) and v0 > 0:
+        rate = spec.sweep_voltage / (spec.sweep_time / 2)
+        v_start, s_start = (static[0], static[1]) if static[0] is not None else (0.0, 0.0)
+        start = (f"from the static threshold {v_start:.3g} V (below it the cell never sets)" if static[0] is not None
+                 else "from 0 V (static_threshold: true starts it at the static threshold)")
+        ramp = {
+            "threshold_source_voltage": (float(src[first]), "V", "source voltage at the sweep's first set",
+                                         f"source voltage at the first sample with gap < gap_on = {g_on:g} m",
+                                         (extract.threshold_resolution(src, g, g_on), step)),
+            "threshold_source_predicted": (
+                extract.ramp_set_voltage(tau0, v0, rate, v_start), "V", "sweep set voltage predicted from the set-time law",
+                f"source voltage at which the sweep's ramp ({rate:g} V/s) uses up the fitted set time "
+                f"tau0 exp(-V/V0), extrapolated below the set voltages: rate integral of a memoryless set {start}",
+                (extract.ramp_set_voltage_uncertainty(np.array(spec.set_voltages), set_times, rate, v_start, s_start),
+                 "the set-time fit's covariance (intercept and slope correlated) and the static threshold's "
+                 "half-width, propagated")),
+        }
+    return {**ramp,
         "threshold_voltage": (v_th, "V", "threshold voltage", f"largest cell voltage before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}",
                               (extract.threshold_resolution(src, g, g_on), step)),
         "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak",
@@ -389,7 +408,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None
     retention = _retention_runs(spec, progress) if spec.relax_compliances else None
     static = _static_threshold(model, spec, pristine, set_times, progress) if spec.static_threshold else (None, None)
-    scalars = _scalars(spec, trace, set_times, relax, bridged, thermal)
+    scalars = _scalars(spec, trace, set_times, relax, bridged, thermal, static)
     if static[0] is not None:
         scalars["threshold_voltage_static"] = (
             static[0], "V", "static threshold voltage",

@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("dolfinx_solver")
 
+from devicephys.filament import extract  # noqa: E402
 from devicephys.filament.result import FilamentResult  # noqa: E402
 from devicephys.filament.spec import FilamentSpec  # noqa: E402
 
@@ -75,3 +76,11 @@ def test_extracted_physics_is_consistent(study_run):
     # cumulative energy never decreases and equals the integral of the dissipated power bound I*V_cell
     assert np.all(np.diff(np.asarray(d["energy"])) >= -1e-30)
     assert d["gap"].max() <= FilamentSpec.fast().insulator_thickness
+    # the sweep's set against the set-time law's prediction for its ramp (from 0 V: no static threshold run)
+    spec = FilamentSpec.fast()
+    g, src = np.asarray(d["gap"]), np.asarray(d["source_voltage"])
+    assert r.scalar("threshold_source_voltage") == src[np.argmax(g < spec.gap_on)]
+    rate = spec.sweep_voltage / (spec.sweep_time / 2)
+    predicted = extract.ramp_set_voltage(r.scalar("set_time_tau0"), r.scalar("set_time_v0"), rate)
+    assert r.scalar("threshold_source_predicted") == pytest.approx(predicted, rel=1e-12)
+    assert 0 < d["threshold_source_predicted"].attrs["uncertainty"] < predicted
