@@ -17,12 +17,12 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
 6. retention against compliance (when ``relax_compliances`` is given): at each
    compliance current a set at the highest set voltage, a hold of
    ``relax_hold`` and the self-rupture time at zero bias.
-8. ON lifetime under bias (when ``hold_biases`` is given): from the relaxation's
-   bridged state, each constant source voltage for ``relax_duration``; the time
-   to the first rupture.
 7. static threshold (when ``static_threshold`` is true): the lowest constant
    source voltage that sets the pristine cell within ``set_time_limit``, by
    bisection.
+8. ON lifetime under bias (when ``hold_biases`` is given): from the relaxation's
+   bridged state, each constant source voltage for ``relax_duration``; the time
+   to the first rupture.
 
 Under MPI (``mpirun -np N devicephys filament ...``) every rank runs this module
 on its part of the mesh; the solver's decisions are collective, so all ranks
