@@ -168,6 +168,24 @@ def on_off_spread(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap
     return half_interquartile_range(v[on] / i[on]), half_interquartile_range(v[off] / i[off])
 
 
+def _set_time_line(voltage: np.ndarray, set_time: np.ndarray):
+    """(intercept a, slope s, covariance of (a, s)) of the least squares ln t_set = a + s V, or None below 3 points.
+
+    The covariance is s²_res [[1/n + x̄²/Sxx, −x̄/Sxx], [−x̄/Sxx, 1/Sxx]] with the residual variance
+    s²_res = SSR / (n − 2) (no residual degree of freedom below three set voltages).
+    """
+    v, t = np.asarray(voltage, float), np.asarray(set_time, float)
+    good = np.isfinite(t) & (t > 0)
+    x, y = v[good], np.log(t[good])
+    n = x.size
+    if n < 3:
+        return None
+    slope, intercept = np.polyfit(x, y, 1)
+    s2 = float(np.sum((y - (intercept + slope * x)) ** 2)) / (n - 2)
+    sxx, xm = float(np.sum((x - x.mean()) ** 2)), float(x.mean())
+    return float(intercept), float(slope), s2 * np.array([[1.0 / n + xm**2 / sxx, -xm / sxx], [-xm / sxx, 1.0 / sxx]])
+
+
 def set_time_uncertainty(voltage: np.ndarray, set_time: np.ndarray) -> tuple[float, float]:
     """Standard errors (σ_τ0 [s], σ_V0 [V]) of :func:`fit_set_time`'s least squares on ln t_set.
 
@@ -175,19 +193,12 @@ def set_time_uncertainty(voltage: np.ndarray, set_time: np.ndarray) -> tuple[flo
     then σ_V0 = σ_slope V0² and σ_τ0 = σ_intercept τ0.  NaN with fewer than three set voltages (no
     residual degree of freedom).
     """
-    v, t = np.asarray(voltage, float), np.asarray(set_time, float)
-    good = np.isfinite(t) & (t > 0)
-    x, y = v[good], np.log(t[good])
-    n = x.size
-    if n < 3:
+    line = _set_time_line(voltage, set_time)
+    if line is None:
         return float("nan"), float("nan")
-    slope, intercept = np.polyfit(x, y, 1)
-    s2 = float(np.sum((y - (intercept + slope * x)) ** 2)) / (n - 2)
-    sxx = float(np.sum((x - x.mean()) ** 2))
-    sigma_slope = math.sqrt(s2 / sxx)
-    sigma_intercept = math.sqrt(s2 * (1.0 / n + x.mean() ** 2 / sxx))
+    intercept, slope, cov = line
     v0 = -1.0 / slope if slope < 0 else float("inf")
-    return float(math.exp(intercept) * sigma_intercept), float(sigma_slope * v0**2)
+    return float(math.exp(intercept) * math.sqrt(cov[0, 0])), float(math.sqrt(cov[1, 1]) * v0**2)
 
 
 def ramp_set_voltage(tau0: float, v0: float, rate: float, v_start: float = 0.0) -> float:
@@ -207,20 +218,14 @@ def ramp_set_voltage_uncertainty(voltage: np.ndarray, set_time: np.ndarray, rate
 
     The fit is ln t = a + s V (τ0 = e^a, V0 = −1/s); with w = exp(−s v_start) and u = −rate e^a s,
     V = −ln(w + u)/s has the gradient (−u / (s (w + u)), (ln(w + u) − (u − s v_start w)/(w + u)) / s²) in
-    (a, s); the least squares' covariance s²_res [[1/n + x̄²/Sxx, −x̄/Sxx], [−x̄/Sxx, 1/Sxx]] carries the
-    strong correlation of intercept and slope, and ``v_start_sigma`` [V] adds w/(w + u) times itself in
+    (a, s); the least squares' covariance (:func:`_set_time_line`) carries the strong correlation of
+    intercept and slope, and ``v_start_sigma`` [V] adds w/(w + u) times itself in
     quadrature.  NaN with fewer than three set voltages.
     """
-    v, t = np.asarray(voltage, float), np.asarray(set_time, float)
-    good = np.isfinite(t) & (t > 0)
-    x, y = v[good], np.log(t[good])
-    n = x.size
-    if n < 3:
+    line = _set_time_line(voltage, set_time)
+    if line is None:
         return float("nan")
-    slope, intercept = np.polyfit(x, y, 1)
-    s2 = float(np.sum((y - (intercept + slope * x)) ** 2)) / (n - 2)
-    sxx, xm = float(np.sum((x - x.mean()) ** 2)), float(x.mean())
-    cov = s2 * np.array([[1.0 / n + xm**2 / sxx, -xm / sxx], [-xm / sxx, 1.0 / sxx]])
+    intercept, slope, cov = line
     w, u = math.exp(-slope * v_start), -rate * math.exp(intercept) * slope
     grad = np.array([-u / (slope * (w + u)), (math.log(w + u) - (u - slope * v_start * w) / (w + u)) / slope**2])
     return float(math.sqrt(max(grad @ cov @ grad, 0.0) + (w / (w + u) * v_start_sigma) ** 2))
