@@ -171,26 +171,82 @@ def read_pulses(path: str | Path) -> Table:
 def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
     """Switching numbers read off a measured DC sweep, as an experimenter would.
 
-    A sample is ON when its conductance ``I/V`` exceeds the geometric mean of
-    the conductance at the largest current (the ON state) and the median
-    conductance of the first tenth of the sweep (the relaxed state); samples
-    with ``|V|`` below 1e-3 of the largest are not classified.
+    ON and OFF samples.  With a ``source_voltage`` column (the drive before the series resistor) a
+    sample is ON when the cell takes less than half of the source, ``|V| < |V_source|/2``: its
+    resistance is below the series resistor's, so the load line has moved the drive onto the resistor
+    (the electrical set).  The criterion does not depend on the OFF current, which across a closing
+    tunnelling gap rises by decades before the set.  Samples with ``|V_source|`` below 1 % of its
+    largest are not classified.  Without a source column a sample is ON when its conductance ``I/V``
+    exceeds the geometric mean of the conductance at the largest current (the ON state) and the median
+    conductance of the first tenth of the sweep (the relaxed state); samples with ``|V|`` below 1e-3 of
+    the largest are not classified.
 
     Returns
     -------
     dict
-        ``threshold_voltage`` [V]: cell voltage at the last sample before the
-        device first switches on; ``hold_voltage`` [V]: cell voltage at the last
-        ON sample before it first switches off again; ``resistance_on`` [Ohm]:
-        median ``V/I`` of the ON samples, with ``resistance_on_sigma`` (standard
-        error of the median); ``resistance_off`` [Ohm]: ``1/G`` of the least-squares
-        line ``I = G V`` through the OFF samples before switching, or, when ``G``
-        is below three standard errors (current at the noise floor), the lower
-        bound ``1/(G + 3 sigma_G)`` with ``resistance_off_lower_bound`` True;
-        ``switch_on_conductance`` [S] (the ON/OFF criterion); the row indices
-        ``first_on`` and ``last_on``.  With ``require_release`` False a sweep that
-        never switches off gives ``hold_voltage`` NaN and ``last_on`` -1 instead of an error.
+        ``threshold_voltage`` [V]: the largest cell voltage before the device first switches on;
+        ``hold_voltage`` [V]: cell voltage at the last ON sample before the first switch-off after the
+        peak of the drive (the source, or the cell voltage without one; switch-offs on the way up are
+        flicker, not the release); ``resistance_on`` [Ohm]: median ``V/I`` of the ON samples, with
+        ``resistance_on_sigma`` (standard error of the median); ``resistance_off`` [Ohm]: median ``V/I`` of the OFF
+        samples after the first set (the formed cell's OFF state; those before it if it never switches
+        off), with ``resistance_off_sigma``, or, when fewer than half of them carry a current above three
+        times ``current_noise`` [A] (the rms scatter of the first tenth of the samples before the set
+        about a line ``I = G V``), the lower bound: the median ``|V| / (3 current_noise)`` over the OFF
+        samples whose current is below three times the noise, with ``resistance_off_lower_bound`` True; ``switch_on_conductance`` [S] (the ON/OFF criterion as a
+        conductance: ``1/R_series`` with a source column, the median ``(V_source - V)/I`` of the ON
+        samples; else the geometric mean above); ``switch_off_conductance`` [S]: that geometric mean
+        (halfway in decades between the ON and the relaxed state: the criterion of a self-rupture
+        read without a series resistor); ``criterion`` (``"load line"`` or ``"conductance"``);
+        ``threshold_resolution`` [V]: the drive's step into the first ON sample (the switch happened
+        within it); the row indices ``first_on`` and
+        ``last_on``.  With ``require_release`` False a sweep that never switches off gives
+        ``hold_voltage`` NaN and ``last_on`` -1 instead of an error.
     """
+    v, i = sweep["voltage"], sweep["current"]
+    src = sweep["source_voltage"] if "source_voltage" in sweep else None
+    g_off_split = _conductance_split(sweep)
+    if src is not None:
+        ok = np.abs(src) > 1e-2 * np.abs(src).max()
+        on = ok & (np.abs(v) < 0.5 * np.abs(src))
+        if not on.any():
+            k = int(np.argmax(np.abs(src)))
+            raise SpecError(f"{sweep.where(k)}: the sweep never switches the device (the cell voltage stays above "
+                            "half of the source voltage at every sample); sweep to a higher voltage, or check the "
+                            "voltage and source_voltage columns")
+        split = float(1 / np.median((src[on] - v[on]) / i[on]))
+        criterion, drive = "load line", src
+    else:
+        ok = np.abs(v) > 1e-3 * np.abs(v).max()
+        split = g_off_split
+        on = ok & (i / np.where(ok, v, 1.0) > split)
+        criterion, drive = "conductance", v
+    first = int(np.argmax(on))
+    if first == 0 or not np.any(ok[:first]):
+        raise SpecError(f"{sweep.where(first)}: the device is ON from the first samples; start the sweep at 0 V "
+                        "with the device relaxed (OFF)")
+    last_on = _release(on, ok & ~on, max(first, int(np.argmax(np.abs(drive)))))
+    if last_on < 0 and require_release:
+        raise SpecError(f"{sweep.where(len(v) - 1)}: the device is still ON at the end of the sweep; sweep back "
+                        "towards 0 V until it switches off")
+    r_on = v[on] / i[on]
+    out = {"threshold_voltage": float(np.max(v[:first][ok[:first]])),
+           "hold_voltage": float(v[last_on]) if last_on >= 0 else math.nan,
+           "resistance_on": float(np.median(r_on)),
+           "resistance_on_sigma": _median_error(r_on),
+           "switch_on_conductance": split, "switch_off_conductance": g_off_split, "criterion": criterion, "first_on": first, "last_on": last_on,
+           "threshold_time": float(sweep["time"][first - 1]),
+           "threshold_resolution": float(abs(drive[first] - drive[first - 1]))}
+    off = ok & ~on
+    off[:first] = off[:first] & ~off[first:].any()  # the formed cell's OFF state (after the first set) when there is one
+    early = np.flatnonzero(ok[:first])[:max(3, int(ok[:first].sum()) // 10)]  # relaxed: the first tenth before the set
+    out["current_noise"] = current_noise(v[early], i[early])
+    out.update(_off_resistance(v[off], i[off], out["current_noise"]))
+    return out
+
+
+def _conductance_split(sweep: Table) -> float:
+    """Geometric mean [S] of the conductance at the largest current (ON) and the median of the first tenth (relaxed)."""
     v, i = sweep["voltage"], sweep["current"]
     ok = np.abs(v) > 1e-3 * np.abs(v).max()
     g = np.where(ok, i / np.where(ok, v, 1.0), np.nan)
@@ -201,27 +257,25 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
         raise SpecError(f"{sweep.where(k_max)}: the sweep never switches the device (conductance at the largest "
                         f"current {g_on:.3g} S, at the start {g_off:.3g} S: less than 10x); sweep to a higher "
                         "voltage, or check the current column's sign and unit")
-    split = math.sqrt(g_on * g_off)
-    on = ok & (g > split)
-    first = int(np.argmax(on))
-    if first == 0 or not np.any(ok[:first]):
-        raise SpecError(f"{sweep.where(first)}: the device is ON from the first samples; start the sweep at 0 V "
-                        "with the device relaxed (OFF)")
-    off_after = np.flatnonzero(ok[first:] & ~on[first:])
-    if off_after.size == 0 and require_release:
-        raise SpecError(f"{sweep.where(len(v) - 1)}: the device is still ON at the end of the sweep; sweep back "
-                        "towards 0 V until it switches off")
-    last_on = first + int(off_after[0]) - 1 if off_after.size else -1
-    while last_on >= 0 and not on[last_on]:  # unclassified samples (|V| tiny) between ON and OFF
-        last_on -= 1
-    r_on = v[on] / i[on]
-    out = {"threshold_voltage": float(v[first - 1]), "hold_voltage": float(v[last_on]) if last_on >= 0 else math.nan,
-           "resistance_on": float(np.median(r_on)),
-           "resistance_on_sigma": _median_error(r_on),
-           "switch_on_conductance": split, "first_on": first, "last_on": last_on,
-           "threshold_time": float(sweep["time"][first - 1])}
-    out.update(_off_resistance(v[:first][ok[:first]], i[:first][ok[:first]]))
-    return out
+    return math.sqrt(g_on * g_off)
+
+
+def _release(on: np.ndarray, off: np.ndarray, start: int) -> int:
+    """Last ON sample before the first OFF sample that follows an ON sample at or after ``start``; -1 if none.
+
+    If the device is not ON at or after ``start`` (it released on the way up and stayed OFF), the
+    last ON sample that an OFF sample follows.
+    """
+    last_on = -1
+    for k in range(start, len(on)):
+        if on[k]:
+            last_on = k
+        elif off[k] and last_on >= 0:
+            return last_on
+    if last_on >= 0:
+        return -1  # ON at the end
+    ons = np.flatnonzero(on[:start])
+    return int(ons[-1]) if ons.size else -1
 
 
 def _median_error(x: np.ndarray) -> float:
@@ -232,13 +286,26 @@ def _median_error(x: np.ndarray) -> float:
     return 1.2533 * sigma / math.sqrt(len(x))
 
 
-def _off_resistance(v: np.ndarray, i: np.ndarray) -> dict:
-    """``I = G V`` by least squares over the OFF samples: R_off = 1/G, or a lower bound at the noise floor."""
+def current_noise(v: np.ndarray, i: np.ndarray) -> float:
+    """Noise floor [A] of the current: rms residual of the line ``I = G V`` through the relaxed samples given."""
     g = float(v @ i / (v @ v))
-    sigma = float(math.sqrt(max((i - g * v) @ (i - g * v), 0.0) / max(len(v) - 1, 1) / (v @ v)))
-    if g > 3 * sigma:
-        return {"resistance_off": 1 / g, "resistance_off_sigma": sigma / g ** 2, "resistance_off_lower_bound": False}
-    return {"resistance_off": 1 / (max(g, 0.0) + 3 * sigma), "resistance_off_sigma": math.nan,
+    return float(math.sqrt(max((i - g * v) @ (i - g * v), 0.0) / max(len(v) - 1, 1)))
+
+
+def _off_resistance(v: np.ndarray, i: np.ndarray, floor: float) -> dict:
+    """R_off [Ohm] over the OFF samples: the median ``V/I``, or a lower bound when the current is at the noise floor.
+
+    When at least half of the samples carry a current above three times the noise ``floor`` [A], the
+    median of ``V/I`` with its standard error; otherwise the current is not resolved: those samples'
+    current is below ``3 floor``, so their resistance exceeds ``|V| / (3 floor)``, and the median of
+    that over them is returned as a lower bound.
+    """
+    if np.mean(np.abs(i) > 3 * floor) >= 0.5:
+        r = v / i
+        return {"resistance_off": float(np.median(r)), "resistance_off_sigma": _median_error(r),
+                "resistance_off_lower_bound": False}
+    low = np.abs(i) <= 3 * floor
+    return {"resistance_off": float(np.median(np.abs(v[low]))) / (3 * floor), "resistance_off_sigma": math.nan,
             "resistance_off_lower_bound": True}
 
 

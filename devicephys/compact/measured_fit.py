@@ -9,13 +9,15 @@ circuit-level behaviour is mapped:
 1. leakage = R_off (or its lower bound when the OFF current is at the noise
    floor); the contact conductance so that ``1/G_cell(gap_min) = R_on``;
 2. with measured relaxation times, ``tau_r`` such that the model's zero-bias
-   relaxation from ``gap_min`` crosses the sweep's ON/OFF conductance at the
-   measured time (as the FEM path matches its self-rupture time);
+   relaxation from ``gap_min`` crosses the sweep's switch-off conductance (halfway
+   in decades between its ON and relaxed conductances: a self-rupture is read
+   without the series resistor) at the measured time (as the FEM path matches its
+   self-rupture time);
 3. the set-time law ``(tau0, V0)`` by least squares on the pulse set times
-   (log residuals; the model's set time is the time to reach the sweep's ON/OFF conductance,
+   (log residuals; the model's set time is the time to reach the sweep's switch-on conductance,
    :func:`pulse_set_time`)
    together with the sweep's switching point: the model driven by the measured
-   cell voltage must switch on (cross the same ON/OFF conductance) at the
+   cell voltage must switch on (cross the same switch-on conductance) at the
    measured threshold voltage (relative residual).  With fewer than two pulses
    ``V0`` is kept from the base card;
 4. the activation energy from the measured hold voltage (the hot bridged
@@ -66,7 +68,10 @@ def switch_gap(p: ModelParams, g_switch: float) -> float:
 
 
 def relaxation_from_switch_off(p: ModelParams, t_off: float, g_switch: float) -> float:
-    """``tau_r`` [s] for which relaxation from ``gap_min`` crosses the ON/OFF conductance at ``t_off`` [s]."""
+    """``tau_r`` [s] for which relaxation from ``gap_min`` crosses ``g_switch`` [S] at ``t_off`` [s].
+
+    ``g_switch`` is the sweep's switch-off conductance (the criterion of a self-rupture).
+    """
     d_x = switch_gap(p, g_switch)
     if not p.gap_min < d_x < p.gap_max:
         raise SpecError(f"the sweep's ON/OFF conductance corresponds to a gap of {d_x:.3g} m, outside the base "
@@ -96,7 +101,9 @@ def _switch_event(p: ModelParams, voltage, t_end: float, g_switch: float):
         return y[0] - d_x
 
     switched.terminal = True
-    sol = solve_ivp(rhs, (0.0, t_end), [p.gap_max, p.ambient_temperature], method="LSODA", events=switched,
+    # Radau: the thermal node (R_th C_th ~ ps) makes the system stiff on the set's microsecond scale, and
+    # LSODA, left in its non-stiff mode, can take ~1e5 steps of the thermal time per sweep sample
+    sol = solve_ivp(rhs, (0.0, t_end), [p.gap_max, p.ambient_temperature], method="Radau", events=switched,
                     rtol=1e-8, atol=[1e-9 * p.gap_max, 1e-6 * p.ambient_temperature], max_step=t_end / 200)
     return float(sol.t_events[0][0]) if len(sol.t_events[0]) else math.nan
 
@@ -112,7 +119,7 @@ def sweep_threshold(p: ModelParams, t_drive, v_drive, g_switch: float) -> float:
 
 
 def pulse_set_time(p: ModelParams, voltage: float, g_switch: float) -> float:
-    """Set time [s] at constant cell ``voltage`` [V]: the time to reach the sweep's ON/OFF conductance ``g_switch`` [S].
+    """Set time [s] at constant cell ``voltage`` [V]: the time to reach the sweep's switch-on conductance ``g_switch`` [S].
 
     As measured: the moment the current jumps past the ON/OFF criterion (the full
     closure, where Joule heating runs away in a cell without series resistor, is not needed).
@@ -178,7 +185,7 @@ def _relaxation(p: ModelParams, m: dict, pulses: Table | None) -> tuple[ModelPar
     if pulses is None or "relaxation_time" not in pulses or not np.any(np.isfinite(pulses["relaxation_time"])):
         return p, {}
     t_r = pulses["relaxation_time"][np.isfinite(pulses["relaxation_time"])]
-    tau = relaxation_from_switch_off(p, float(np.median(t_r)), m["switch_on_conductance"])
+    tau = relaxation_from_switch_off(p, float(np.median(t_r)), m["switch_off_conductance"])
     return replace(p, relaxation_time=tau), {"relaxation_measured": float(np.median(t_r)), "relaxation_points": int(len(t_r))}
 
 
@@ -216,11 +223,12 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
 def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool) -> dict[str, str]:
     src = "measured: " + ", ".join(names)
     bound = " (lower bound: the OFF current is at the noise floor)" if m["resistance_off_lower_bound"] else ""
-    out = {"leakage_resistance": f"{src}: R_off, I = V/R_off fitted to the OFF samples before switching{bound}",
+    out = {"leakage_resistance": f"{src}: R_off, median V/I of the OFF samples after the first set{bound}",
            "contact_conductance": f"{src}: 1/G_cell(gap_min) = median V/I of the ON samples",
            "set_time_tau0": f"{src}: least squares on the pulse set times and the sweep's threshold (full model)",
            "activation_energy": f"{src}: from the hold voltage, g(V_h, T_on) tau_r = L"}
     out["set_time_v0"] = out["set_time_tau0"] if v0_fitted else "base card (fewer than two pulse amplitudes measured)"
     if relax:
-        out["relaxation_time"] = f"{src}: zero-bias relaxation crosses the sweep's ON/OFF conductance at the measured time"
+        out["relaxation_time"] = (f"{src}: zero-bias relaxation crosses the sweep's switch-off conductance at the "
+                                  "measured time")
     return out

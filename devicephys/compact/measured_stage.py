@@ -118,9 +118,7 @@ def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measure
     k = m["last_on"]
     states = load_line_states(card.model_params(), float(sweep["source_voltage"][k]), r_s)
     on = [s for s in states if s["stable"] and s["resistance"] < 1 / m["switch_on_conductance"]]
-    out = {"source_at_measured_release": float(sweep["source_voltage"][k]),
-           "model_voltage_at_measured_release": float(table["voltage"][k]),
-           "stable_on_states": [{kk: float(v) for kk, v in s.items()} for s in on]}
+    out = {"stable_on_states": [{kk: float(v) for kk, v in s.items()} for s in on]}
     if on:
         out["hold_note"] = (f"the model does not switch off before the end of the measured drive: at the measured "
                             f"release (source {out['source_at_measured_release']:.3g} V) it sits on a stable, partly "
@@ -160,13 +158,16 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     out = {"series_resistance": r_s, "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
     for key, (t, v, i) in runs.items():
         table = measured.Table(sweep.path, {"time": sweep["time"], "voltage": np.interp(sweep["time"], t, v),
-                                            "current": np.interp(sweep["time"], t, i)}, sweep.lines, sweep.header_line)
+                                            "current": np.interp(sweep["time"], t, i),
+                                            "source_voltage": sweep["source_voltage"]}, sweep.lines, sweep.header_line)
         try:
             got = measured.sweep_parameters(table, require_release=False)
         except SpecError as exc:
             out[key] = {"error": str(exc)}
             continue
         out[key] = {k: got[k] for k in ("threshold_voltage", "hold_voltage")}
+        out[key].update(source_at_measured_release=float(sweep["source_voltage"][m["last_on"]]),
+                        model_voltage_at_measured_release=float(table["voltage"][m["last_on"]]))
         if not got["last_on"] >= 0:
             out[key]["hold_note"] = "the model does not switch off before the end of the measured drive"
             out[key].update(_no_release(card, sweep, m, table, r_s))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +94,87 @@ def test_cli_bad_file_is_one_line_exit_2(tmp_path, capsys):
     assert "bad.csv line 1: column 'current' has unit [V]" in err
     assert main(["compact", "--measured", str(tmp_path / "none.csv"), "--out", str(tmp_path / "o")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+R_S, R_ON, V_T = 5e3, 200.0, 0.08  # series resistor [Ohm], ON resistance [Ohm], tunnelling voltage scale [V]
+
+
+def _g_off(v):
+    """OFF conductance [S] of a closing tunnelling gap: 1e-19 S at 0 V, rising e-fold per 0.08 V (11 decades by 2 V)."""
+    return 1e-19 * np.exp(np.abs(v) / V_T)
+
+
+def _tunnelling_sweep(flicker_at=2.5, set_at=2.0, release_below=0.5, n=601):
+    """Source triangle 0 -> 3 V -> 0 through R_S; the cell sets at ``set_at`` (source), is OFF for one sample at
+    ``flicker_at`` on the way up, and releases when the source falls below ``release_below`` [V]."""
+    from scipy.optimize import brentq
+
+    t = np.linspace(0.0, 100e-6, n)
+    src = 3.0 * np.minimum(t, t[-1] - t) / (t[-1] / 2)
+    k_peak = int(np.argmax(src))
+    on = np.zeros(n, bool)
+    on[(np.arange(n) <= k_peak) & (src >= set_at)] = True
+    on[(np.arange(n) > k_peak) & (src >= release_below)] = True
+    on[int(np.argmin(np.abs(np.where(np.arange(n) < k_peak, src, 9) - flicker_at)))] = False
+    v = np.empty(n)
+    for k in range(n):
+        if on[k]:
+            v[k] = src[k] * R_ON / (R_ON + R_S)
+        else:  # load line: V + R_S G(V) V = V_src
+            v[k] = brentq(lambda x: x + R_S * _g_off(x) * x - src[k], 0.0, src[k] + 1e-30) if src[k] > 0 else 0.0
+    i = np.where(on, v / R_ON, _g_off(v) * v)
+    return t, v, i, src, on
+
+
+def _table(t, v, i, src=None):
+    cols = {"time": t, "voltage": v, "current": i}
+    if src is not None:
+        cols["source_voltage"] = src
+    return measured.Table(Path("synthetic.csv"), cols, np.arange(t.size) + 2, 1)
+
+
+def test_load_line_reads_the_set_not_the_tunnelling_rise():
+    t, v, i, src, on = _tunnelling_sweep()
+    m = measured.sweep_parameters(_table(t, v, i, src))
+    first = int(np.argmax(on))
+    assert m["criterion"] == "load line" and m["first_on"] == first
+    assert m["threshold_voltage"] == v[first - 1]  # the largest cell voltage before the set (the ramp is monotonic)
+    release = int(np.flatnonzero(on)[-1])
+    assert m["last_on"] == release  # the flicker on the way up is not the release
+    assert m["hold_voltage"] == pytest.approx(src[release] * R_ON / (R_ON + R_S), rel=1e-12)
+    assert m["resistance_on"] == pytest.approx(R_ON, rel=1e-12)
+    assert m["switch_on_conductance"] == pytest.approx(1 / R_S, rel=1e-12)
+    # OFF after the first set: the flicker sample and the relaxed tail (its currents resolved: no noise)
+    off = ~on & (np.abs(src) > 1e-2 * src.max())
+    off[:first] = False
+    assert not m["resistance_off_lower_bound"]
+    assert m["resistance_off"] == pytest.approx(float(np.median(1 / _g_off(v[off]))), rel=1e-9)
+
+
+def test_conductance_criterion_without_a_source_reads_the_tunnelling_rise():
+    # without the source column the split is the geometric mean of the ON and relaxed conductances: across a
+    # tunnelling gap the OFF conductance reaches it before the set, at V = V_T ln(split / 1e-19 S)
+    t, v, i, src, on = _tunnelling_sweep()
+    m = measured.sweep_parameters(_table(t, v, i))
+    ok = np.abs(v) > 1e-3 * np.abs(v).max()
+    early = np.flatnonzero(ok)[:int(ok.sum()) // 10]
+    split = math.sqrt(1 / R_ON * float(np.median(_g_off(v[early]))))
+    assert m["criterion"] == "conductance" and m["switch_on_conductance"] == pytest.approx(split, rel=1e-9)
+    v_cross = V_T * math.log(split / 1e-19)
+    step = float(np.max(np.diff(src)))
+    assert v_cross - step <= m["threshold_voltage"] < v_cross < v[int(np.argmax(on)) - 1]
+
+
+def test_off_resistance_at_the_noise_floor_is_a_lower_bound():
+    t, v, i, src, on = _tunnelling_sweep()
+    noise = 1e-12
+    i_n = i + np.random.default_rng(7).normal(0, noise, i.size)
+    m = measured.sweep_parameters(_table(t, v, i_n, src))
+    assert m["resistance_off_lower_bound"]
+    n = max(3, (m["first_on"] - 1) // 10)
+    assert abs(m["current_noise"] / noise - 1) <= 3 / math.sqrt(2 * n)
+    off = ~on & (np.abs(src) > 1e-2 * src.max())
+    off[:m["first_on"]] = False
+    low = off & (np.abs(i_n) <= 3 * m["current_noise"])
+    assert m["resistance_off"] == pytest.approx(float(np.median(np.abs(v[low]))) / (3 * m["current_noise"]), rel=1e-12)
+    assert m["resistance_off"] < float(np.median(1 / _g_off(v[off])))  # a bound below the true OFF resistance

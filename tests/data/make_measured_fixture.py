@@ -77,10 +77,11 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(ROOT))
     from devicephys.compact import measured
 
-    clean = measured.sweep_parameters(measured.Table(Path("fem"), {"time": t, "voltage": v, "current": i},
-                                                     np.arange(t.size) + 2, 1))
+    clean = measured.sweep_parameters(measured.Table(Path("fem"), {"time": t, "voltage": v, "current": i,
+                                                                   "source_voltage": s}, np.arange(t.size) + 2, 1))
     ref = {"command": "OMP_NUM_THREADS=1 .venv/bin/python tests/data/make_measured_fixture.py", "noise": NOISE,
-           "noise_free_extraction": {k: clean[k] for k in ("threshold_voltage", "hold_voltage", "resistance_on")},
+           "noise_free_extraction": {k: clean[k] for k in ("threshold_voltage", "hold_voltage", "resistance_on",
+                                                                         "resistance_off", "switch_on_conductance")},
            "fem": {k: float(ds[k]) for k in SCALARS}, "fem_set_voltage": sv.tolist(), "fem_set_time": st.tolist(),
            "samples": int(t.size), "filament_spec": json.loads(ds.attrs["spec"])}
     (ROOT / "tests/data/measured_fem_reference.json").write_text(json.dumps(ref, indent=2) + "\n")
