@@ -49,12 +49,12 @@ def test_threshold_and_hold_within_the_voltage_noise(m):
 
 
 def test_on_resistance_within_noise_and_the_on_set_difference(m):
-    # the FEM classifies ON by its gap, a measurement by I/V; on the noise-free FEM traces the two medians
-    # differ by CLEAN - FEM (the measurement cannot classify the samples below 1e-3 of the largest voltage);
-    # the noise adds at most 3 standard errors of the median
+    # the FEM classifies ON by its gap, a measurement electrically; the tolerance is the difference of the ON
+    # sets on the noise-free traces, CLEAN - FEM, recorded when the fixture was written (by the conductance
+    # criterion the measured path used then; the noise-free traces are not kept), plus 3 standard errors of the
+    # median for the noise
     offset = abs(CLEAN["resistance_on"] - FEM["resistance_on"])
     assert abs(m["resistance_on"] - FEM["resistance_on"]) <= offset + 3 * m["resistance_on_sigma"]
-    assert abs(m["resistance_on"] - CLEAN["resistance_on"]) <= 3 * m["resistance_on_sigma"]
 
 
 def test_off_resistance_below_the_noise_floor_is_a_lower_bound(m):
@@ -166,7 +166,7 @@ def test_replay_of_the_measured_drive_tracks_that_state(run, sweep, m):
 
 @pytest.mark.xfail(strict=True, reason="the FEM's ON state ends by dissolution after ~30 us whatever the bias and re-forms "
                    "within ~2 us (a relaxation oscillation under DC, which needs a second slow state: the bridged "
-                   "filament's metal content); the compact law has one slow state (the gap): under the 5.4 kOhm drive it "
+                   "filament's metal content); the compact law has one slow state (the gap): under the 5.65 kOhm drive it "
                    "stays on its one stable, partly bridged steady state (tests above) and releases only on the falling "
                    "ramp, where that state's resistance passes the series resistor's")
 def test_replay_reproduces_the_hold(run):
