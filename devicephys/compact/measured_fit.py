@@ -223,7 +223,7 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
 def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool) -> dict[str, str]:
     src = "measured: " + ", ".join(names)
     bound = " (lower bound: the OFF current is at the noise floor)" if m["resistance_off_lower_bound"] else ""
-    out = {"leakage_resistance": f"{src}: R_off, median V/I of the OFF samples after the first set{bound}",
+    out = {"leakage_resistance": f"{src}: R_off = 1/median(I/V) of the OFF samples after the first set{bound}",
            "contact_conductance": f"{src}: 1/G_cell(gap_min) = median V/I of the ON samples",
            "set_time_tau0": f"{src}: least squares on the pulse set times and the sweep's threshold (full model)",
            "activation_energy": f"{src}: from the hold voltage, g(V_h, T_on) tau_r = L"}

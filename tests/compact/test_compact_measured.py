@@ -148,7 +148,7 @@ def test_load_line_reads_the_set_not_the_tunnelling_rise():
     off = ~on & (np.abs(src) > 1e-2 * src.max())
     off[:first] = False
     assert not m["resistance_off_lower_bound"]
-    assert m["resistance_off"] == pytest.approx(float(np.median(1 / _g_off(v[off]))), rel=1e-9)
+    assert m["resistance_off"] == pytest.approx(1 / float(np.median(_g_off(v[off]))), rel=1e-9)
 
 
 def test_conductance_criterion_without_a_source_reads_the_tunnelling_rise():
@@ -178,3 +178,13 @@ def test_off_resistance_at_the_noise_floor_is_a_lower_bound():
     low = off & (np.abs(i_n) <= 3 * m["current_noise"])
     assert m["resistance_off"] == pytest.approx(float(np.median(np.abs(v[low]))) / (3 * m["current_noise"]), rel=1e-12)
     assert m["resistance_off"] < float(np.median(1 / _g_off(v[off])))  # a bound below the true OFF resistance
+
+
+def test_load_line_sweeps_that_do_not_switch_or_start_on():
+    t, v, i, src, on = _tunnelling_sweep(set_at=9.0, flicker_at=9.0, release_below=9.0)  # never sets
+    with pytest.raises(SpecError, match=r"synthetic.csv line \d+: the sweep never switches the device \(the cell "
+                                        r"voltage stays above half of the source voltage"):
+        measured.sweep_parameters(_table(t, v, i, src))
+    t, v, i, src, on = _tunnelling_sweep(set_at=0.0, release_below=0.5)  # ON from the first sample
+    with pytest.raises(SpecError, match=r"synthetic.csv line \d+: the device is ON from the first samples"):
+        measured.sweep_parameters(_table(t, v, i, src))
