@@ -193,7 +193,8 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
         off), with ``resistance_off_sigma``, or, when fewer than half of them carry a current above three
         times ``current_noise`` [A] (the rms scatter of the first tenth of the samples before the set
         about a line ``I = G V``), the lower bound: the median ``|V| / (3 current_noise)`` over the OFF
-        samples whose current is below three times the noise, with ``resistance_off_lower_bound`` True; ``switch_on_conductance`` [S] (the ON/OFF criterion as a
+        samples whose current is below three times the noise, with ``resistance_off_lower_bound`` True;
+        ``switch_on_conductance`` [S] (the ON/OFF criterion as a
         conductance: ``1/R_series`` with a source column, the median ``(V_source - V)/I`` of the ON
         samples; else the geometric mean above); ``switch_off_conductance`` [S]: that geometric mean
         (halfway in decades between the ON and the relaxed state: the criterion of a self-rupture
@@ -239,7 +240,7 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
            "threshold_time": float(sweep["time"][first - 1]),
            "threshold_resolution": float(abs(drive[first] - drive[first - 1]))}
     off = ok & ~on
-    off[:first] = off[:first] & ~off[first:].any()  # the formed cell's OFF state (after the first set) when there is one
+    off[:first] = off[:first] & ~off[first:].any()  # the formed cell's OFF state (after the first set), if any
     early = np.flatnonzero(ok[:first])[:max(3, int(ok[:first].sum()) // 10)]  # relaxed: the first tenth before the set
     out["current_noise"] = current_noise(v[early], i[early])
     out.update(_off_resistance(v[off], i[off], out["current_noise"]))
@@ -294,12 +295,13 @@ def current_noise(v: np.ndarray, i: np.ndarray) -> float:
 
 
 def _off_resistance(v: np.ndarray, i: np.ndarray, floor: float) -> dict:
-    """R_off [Ohm] over the OFF samples: the median ``V/I``, or a lower bound when the current is at the noise floor.
+    """R_off [Ohm] over the OFF samples: ``1 / median(I/V)``, or a lower bound when the current is at the noise floor.
 
     When at least half of the samples carry a current above three times the noise ``floor`` [A],
     ``1 / median(I/V)`` with its standard error (the median is taken on ``I/V``, in which the current's
-    additive noise is symmetric; on the current stage's sweep with 1 pA noise it moves R_off by 0.05 %
-    where the median of ``V/I`` falls by 60 %, its few negative samples at the floor pulling it down); otherwise the current is not resolved: those samples'
+    additive noise is symmetric; on the filament stage's sweep with 1 pA noise it moves R_off by 0.05 %
+    where the median of ``V/I`` falls by 60 %, its few negative samples at the floor pulling it down);
+    otherwise the current is not resolved: those samples'
     current is below ``3 floor``, so their resistance exceeds ``|V| / (3 floor)``, and the median of
     that over them is returned as a lower bound.
     """
