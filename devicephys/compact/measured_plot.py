@@ -38,7 +38,7 @@ def figure(card: DeviceCard, sweep: Table, pulses: Table | None, replay: dict | 
         v = np.linspace(pulses["voltage"].min(), pulses["voltage"].max(), 25)  # inside the measured range only
         t = [pulse_set_time(p, x, m["switch_on_conductance"]) for x in v]
         ax[1].semilogy(pulses["voltage"], pulses["set_time"], "o", label=f"measured ({pulses.path.name})")
-        ax[1].semilogy(v, t, "-", label="card (time to the ON/OFF conductance)")
+        ax[1].semilogy(v, t, "-", label="card (time to the switch-on conductance)")
     else:
         ax[1].text(0.5, 0.5, "no pulse data (--pulses)", ha="center", transform=ax[1].transAxes)
     ax[1].set(xlabel="pulse voltage [V]", ylabel="set time [s]", title="set time")
