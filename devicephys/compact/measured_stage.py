@@ -121,7 +121,7 @@ def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measure
     out = {"stable_on_states": [{kk: float(v) for kk, v in s.items()} for s in on]}
     if on:
         out["hold_note"] = (f"the model does not switch off before the end of the measured drive: at the measured "
-                            f"release (source {out['source_at_measured_release']:.3g} V) it sits on a stable, partly "
+                            f"release (source {float(sweep['source_voltage'][k]):.3g} V) it sits on a stable, partly "
                             f"bridged steady state of the load line (cell {on[0]['voltage']:.3g} V, gap "
                             f"{on[0]['gap'] * 1e9:.3g} nm) where growth balances relaxation; a release there needs "
                             "a second slow state (a bridged filament thinning at constant conductance until it "

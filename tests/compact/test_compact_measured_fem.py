@@ -164,6 +164,18 @@ def test_replay_of_the_measured_drive_tracks_that_state(run, sweep, m):
     assert "hold_note" not in rep["numpy"] and rep["numpy"]["hold_voltage"] > m["hold_voltage"]
 
 
+def test_replay_cut_before_the_release_says_why_the_model_stays_on(run, sweep, m):
+    # the measured drive cut while the source is still above the card's release (0.77 V): the replay reports the
+    # stable ON state of the load line at the measured release's source
+    card = DeviceCard.load(run[1] / "device_card.json")
+    cut = int(np.flatnonzero(sweep["source_voltage"] > 1.0)[-1]) + 1
+    short = measured.Table(sweep.path, {k: sweep[k][:cut] for k in ("time", "voltage", "current", "source_voltage")},
+                           sweep.lines[:cut], sweep.header_line)
+    got = measured_stage.replay(card, short, spice=False)["numpy"]
+    assert "does not switch off" in got["hold_note"] and "partly bridged steady state" in got["hold_note"]
+    assert len(got["stable_on_states"]) == 1  # the state the test above finds, which the replay tracks
+
+
 @pytest.mark.xfail(strict=True, reason="the FEM's ON state ends by dissolution after ~30 us whatever the bias and re-forms "
                    "within ~2 us (a relaxation oscillation under DC, which needs a second slow state: the bridged "
                    "filament's metal content); the compact law has one slow state (the gap): under the 5.65 kOhm drive it "
