@@ -215,6 +215,10 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
                             "half of the source voltage at every sample); sweep to a higher voltage, or check the "
                             "voltage and source_voltage columns")
         split = float(1 / np.median((src[on] - v[on]) / i[on]))
+        if not split > 0:
+            k = int(np.flatnonzero(on)[0])
+            raise SpecError(f"{sweep.where(k)}: the current flows against the drop across the series resistor "
+                            "(source_voltage - voltage) in the ON samples; check the current column's sign")
         criterion, drive = "load line", src
     else:
         ok = np.abs(v) > 1e-3 * np.abs(v).max()
@@ -305,13 +309,14 @@ def _off_resistance(v: np.ndarray, i: np.ndarray, floor: float) -> dict:
     current is below ``3 floor``, so their resistance exceeds ``|V| / (3 floor)``, and the median of
     that over them is returned as a lower bound.
     """
-    if np.mean(np.abs(i) > 3 * floor) >= 0.5:
-        g = i / v  # the current's noise is additive and symmetric: the median is taken on I/V, then inverted
-        g_med = float(np.median(g))
+    g = i / v  # the current's noise is additive and symmetric: the median is taken on I/V, then inverted
+    g_med = float(np.median(g))
+    if np.mean(np.abs(i) > 3 * floor) >= 0.5 and g_med > 0:
         return {"resistance_off": 1 / g_med, "resistance_off_sigma": _median_error(g) / g_med ** 2,
                 "resistance_off_lower_bound": False}
     low = np.abs(i) <= 3 * floor
-    return {"resistance_off": float(np.median(np.abs(v[low]))) / (3 * floor), "resistance_off_sigma": math.nan,
+    v_low = float(np.median(np.abs(v[low]))) if low.any() else float(np.median(np.abs(v)))
+    return {"resistance_off": v_low / (3 * floor) if floor > 0 else math.inf, "resistance_off_sigma": math.nan,
             "resistance_off_lower_bound": True}
 
 

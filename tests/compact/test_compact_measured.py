@@ -188,3 +188,10 @@ def test_load_line_sweeps_that_do_not_switch_or_start_on():
     t, v, i, src, on = _tunnelling_sweep(set_at=0.0, release_below=0.5)  # ON from the first sample
     with pytest.raises(SpecError, match=r"synthetic.csv line \d+: the device is ON from the first samples"):
         measured.sweep_parameters(_table(t, v, i, src))
+
+
+def test_load_line_current_of_the_wrong_sign():
+    t, v, i, src, on = _tunnelling_sweep()
+    with pytest.raises(SpecError, match=r"synthetic.csv line \d+: the current flows against the drop across the "
+                                        r"series resistor .*check the current column's sign"):
+        measured.sweep_parameters(_table(t, v, -i, src))
