@@ -70,7 +70,13 @@ def _emission_variables():
 
 
 def series_resistance(sweep: measured.Table, m: dict) -> float:
-    """Series resistor [Ohm] of the measurement: median (V_source - V)/I over the ON samples."""
+    """Series resistor [Ohm] of the measurement: median (V_source - V)/I over the ON samples.
+
+    That is ``1/switch_on_conductance`` of the load-line reading (:func:`measured.sweep_parameters`);
+    the ON samples carry the largest current, where the resistor's drop is resolved best.
+    """
+    if m.get("criterion") == "load line":
+        return 1 / m["switch_on_conductance"]
     on = np.arange(m["first_on"], m["last_on"] + 1)
     r = (sweep["source_voltage"][on] - sweep["voltage"][on]) / sweep["current"][on]
     return float(np.median(r))

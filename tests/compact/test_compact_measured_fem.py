@@ -178,7 +178,7 @@ def test_replay_cut_before_the_release_says_why_the_model_stays_on(run, sweep, m
 
 @pytest.mark.xfail(strict=True, reason="the FEM's ON state ends by dissolution after ~30 us whatever the bias and re-forms "
                    "within ~2 us (a relaxation oscillation under DC, which needs a second slow state: the bridged "
-                   "filament's metal content); the compact law has one slow state (the gap): under the 5.65 kOhm drive it "
+                   "filament's metal content); the compact law has one slow state (the gap): under the 5.42 kOhm drive it "
                    "stays on its one stable, partly bridged steady state (tests above) and releases only on the falling "
                    "ramp, where that state's resistance passes the series resistor's")
 def test_replay_reproduces_the_hold(run):
