@@ -198,7 +198,9 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
         conductance: ``1/R_series`` with a source column, the median ``(V_source - V)/I`` of the ON
         samples; else the geometric mean above); ``switch_off_conductance`` [S]: that geometric mean
         (halfway in decades between the ON and the relaxed state: the criterion of a self-rupture
-        read without a series resistor); ``criterion`` (``"load line"`` or ``"conductance"``);
+        read without a series resistor), with ``switch_off_noise_limited`` True when the relaxed samples'
+        median current is within three times ``current_noise`` (the relaxed conductance, and with it
+        this criterion, is then set by the instrument's noise floor); ``criterion`` (``"load line"`` or ``"conductance"``);
         ``threshold_resolution`` [V]: the drive's step into the first ON sample (the switch happened
         within it); the row indices ``first_on`` and
         ``last_on``.  With ``require_release`` False a sweep that never switches off gives
@@ -247,6 +249,8 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
     off[:first] = off[:first] & ~off[first:].any()  # the formed cell's OFF state (after the first set), if any
     early = np.flatnonzero(ok[:first])[:max(3, int(ok[:first].sum()) // 10)]  # relaxed: the first tenth before the set
     out["current_noise"] = current_noise(v[early], i[early])
+    # the relaxed conductance behind switch_off_conductance is the noise's when the relaxed current is at the floor
+    out["switch_off_noise_limited"] = bool(np.median(np.abs(i[early])) <= 3 * out["current_noise"])
     out.update(_off_resistance(v[off], i[off], out["current_noise"]))
     return out
 
@@ -293,7 +297,10 @@ def _median_error(x: np.ndarray) -> float:
 
 
 def current_noise(v: np.ndarray, i: np.ndarray) -> float:
-    """Noise floor [A] of the current: rms residual of the line ``I = G V`` through the relaxed samples given."""
+    """Noise floor [A] of the current: rms residual of the line ``I = G V`` through the relaxed samples given.
+
+    A relaxed current that is not ohmic over those samples counts as scatter too (an upper estimate).
+    """
     g = float(v @ i / (v @ v))
     return float(math.sqrt(max((i - g * v) @ (i - g * v), 0.0) / max(len(v) - 1, 1)))
 

@@ -229,6 +229,8 @@ def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool) -> dict[st
            "activation_energy": f"{src}: from the hold voltage, g(V_h, T_on) tau_r = L"}
     out["set_time_v0"] = out["set_time_tau0"] if v0_fitted else "base card (fewer than two pulse amplitudes measured)"
     if relax:
+        noise = (" (the relaxed current is at the noise floor: that conductance is set by the instrument's noise)"
+                 if m["switch_off_noise_limited"] else "")
         out["relaxation_time"] = (f"{src}: zero-bias relaxation crosses the sweep's switch-off conductance at the "
-                                  "measured time")
+                                  f"measured time{noise}")
     return out

@@ -178,6 +178,8 @@ def test_off_resistance_at_the_noise_floor_is_a_lower_bound():
     low = off & (np.abs(i_n) <= 3 * m["current_noise"])
     assert m["resistance_off"] == pytest.approx(float(np.median(np.abs(v[low]))) / (3 * m["current_noise"]), rel=1e-12)
     assert m["resistance_off"] < float(np.median(1 / _g_off(v[off])))  # a bound below the true OFF resistance
+    # the relaxed current (below 1e-17 A) is at the floor: the switch-off conductance is the noise's, and says so
+    assert m["switch_off_noise_limited"]
 
 
 def test_load_line_sweeps_that_do_not_switch_or_start_on():

@@ -108,6 +108,8 @@ def test_card_reproduces_the_measurements(run, m):
     assert card.value("relaxation_time") == pytest.approx(base.value("relaxation_time"), rel=3 * NOISE["time_ln"])
     for name in ("set_time_tau0", "set_time_v0", "resistance_on", "activation_energy"):
         assert card.uncertainties[name] > 0, name
+    # the relaxed current (~1e-19 A) is below the 1 pA floor: the self-rupture criterion is the noise's, said in the source
+    assert m["switch_off_noise_limited"] and "noise floor" in card.parameters["relaxation_time"]["source"]
 
 
 def test_replay_in_numpy_reproduces_the_threshold(run):
