@@ -201,6 +201,8 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
         read without a series resistor), with ``switch_off_noise_limited`` True when the relaxed samples'
         median current is within three times ``current_noise`` (the relaxed conductance, and with it
         this criterion, is then set by the instrument's noise floor); ``criterion`` (``"load line"`` or ``"conductance"``);
+        ``sets_after_release``: how often the device switches ON again after the hold's sample (0 for a
+        clean loop; more, and the hold is a flicker sample rather than a release);
         ``threshold_resolution`` [V]: the drive's step into the first ON sample (the switch happened
         within it); the row indices ``first_on`` and
         ``last_on``.  With ``require_release`` False a sweep that never switches off gives
@@ -237,7 +239,11 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
         raise SpecError(f"{sweep.where(len(v) - 1)}: the device is still ON at the end of the sweep; sweep back "
                         "towards 0 V until it switches off")
     r_on = v[on] / i[on]
+    cls = np.flatnonzero(ok)  # classified samples; an OFF -> ON step among them after the release is a re-set
+    after = cls[cls > last_on] if last_on >= 0 else cls[:0]
+    resets = int(np.count_nonzero(on[after[1:]] & ~on[after[:-1]]))
     out = {"threshold_voltage": float(np.max(v[:first][ok[:first]])),
+           "sets_after_release": resets,
            "hold_voltage": float(v[last_on]) if last_on >= 0 else math.nan,
            "resistance_on": float(np.median(r_on)),
            "resistance_on_sigma": _median_error(r_on),

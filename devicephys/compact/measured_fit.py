@@ -220,13 +220,20 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
                                   fit_quality=quality)
 
 
+def _flicker(m: dict) -> str:
+    """A caveat for numbers taken from the hold when the device switched ON again after it."""
+    n = m["sets_after_release"]
+    return (f" (the device switches ON {n} more time{'s' if n > 1 else ''} after the hold's sample: it is a flicker "
+            "sample, not a release)") if n else ""
+
+
 def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool) -> dict[str, str]:
     src = "measured: " + ", ".join(names)
     bound = " (lower bound: the OFF current is at the noise floor)" if m["resistance_off_lower_bound"] else ""
     out = {"leakage_resistance": f"{src}: R_off = 1/median(I/V) of the OFF samples after the first set{bound}",
            "contact_conductance": f"{src}: 1/G_cell(gap_min) = median V/I of the ON samples",
            "set_time_tau0": f"{src}: least squares on the pulse set times and the sweep's threshold (full model)",
-           "activation_energy": f"{src}: from the hold voltage, g(V_h, T_on) tau_r = L"}
+           "activation_energy": f"{src}: from the hold voltage, g(V_h, T_on) tau_r = L{_flicker(m)}"}
     out["set_time_v0"] = out["set_time_tau0"] if v0_fitted else "base card (fewer than two pulse amplitudes measured)"
     if relax:
         noise = (" (the relaxed current is at the noise floor: that conductance is set by the instrument's noise)"

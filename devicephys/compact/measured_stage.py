@@ -225,7 +225,10 @@ def summary(card: DeviceCard) -> str:
     """A few lines: the measured numbers against the card's, and the replay's differences."""
     q = card.fit_quality
     m = q["measured"]
-    lines = [f"measured: threshold {m['threshold_voltage']:.4g} V, hold {m['hold_voltage']:.4g} V, "
+    flicker = m.get("sets_after_release", 0)
+    lines = [f"measured: threshold {m['threshold_voltage']:.4g} V, hold {m['hold_voltage']:.4g} V"
+             + (f" (warning: {flicker} re-set{'s' if flicker > 1 else ''} after it: a flicker sample, not a release)"
+                if flicker else "") + ", "
              f"R_on {m['resistance_on']:.4g} Ohm, R_off {'>' if m['resistance_off_lower_bound'] else ''}"
              f"{m['resistance_off']:.3g} Ohm",
              f"set-time fit: {json.dumps({k: float(f'{v:.4g}') for k, v in q['set_time_fit'].items() if isinstance(v, float)})}"]

@@ -104,7 +104,7 @@ def _g_off(v):
     return 1e-19 * np.exp(np.abs(v) / V_T)
 
 
-def _tunnelling_sweep(flicker_at=2.5, set_at=2.0, release_below=0.5, n=601):
+def _tunnelling_sweep(flicker_at=2.5, set_at=2.0, release_below=0.5, n=601, flicker_down=None):
     """Source triangle 0 -> 3 V -> 0 through R_S; the cell sets at ``set_at`` (source), is OFF for one sample at
     ``flicker_at`` on the way up, and releases when the source falls below ``release_below`` [V]."""
     from scipy.optimize import brentq
@@ -116,6 +116,8 @@ def _tunnelling_sweep(flicker_at=2.5, set_at=2.0, release_below=0.5, n=601):
     on[(np.arange(n) <= k_peak) & (src >= set_at)] = True
     on[(np.arange(n) > k_peak) & (src >= release_below)] = True
     on[int(np.argmin(np.abs(np.where(np.arange(n) < k_peak, src, 9) - flicker_at)))] = False
+    if flicker_down is not None:  # one OFF sample on the falling ramp, ON again after it
+        on[int(np.argmin(np.abs(np.where(np.arange(n) > k_peak, src, 9) - flicker_down)))] = False
     v = np.empty(n)
     for k in range(n):
         if on[k]:
@@ -144,6 +146,7 @@ def test_load_line_reads_the_set_not_the_tunnelling_rise():
     assert m["hold_voltage"] == pytest.approx(src[release] * R_ON / (R_ON + R_S), rel=1e-12)
     assert m["resistance_on"] == pytest.approx(R_ON, rel=1e-12)
     assert m["switch_on_conductance"] == pytest.approx(1 / R_S, rel=1e-12)
+    assert m["sets_after_release"] == 0  # a clean release
     # OFF after the first set: the flicker sample and the relaxed tail (its currents resolved: no noise)
     off = ~on & (np.abs(src) > 1e-2 * src.max())
     off[:first] = False
@@ -197,3 +200,14 @@ def test_load_line_current_of_the_wrong_sign():
     with pytest.raises(SpecError, match=r"synthetic.csv line \d+: the current flows against the drop across the "
                                         r"series resistor .*check the current column's sign"):
         measured.sweep_parameters(_table(t, v, -i, src))
+
+
+def test_flicker_after_the_peak_is_read_as_the_hold_and_flagged():
+    # an OFF sample on the falling ramp (source 2 V) is the first switch-off after the peak: the hold is read
+    # there, as the FEM stage reads it, and the one re-set after it says that it is a flicker sample
+    t, v, i, src, on = _tunnelling_sweep(flicker_down=2.0)
+    m = measured.sweep_parameters(_table(t, v, i, src))
+    k_peak = int(np.argmax(src))
+    k_off = k_peak + int(np.argmax(~on[k_peak:]))
+    assert m["last_on"] == k_off - 1
+    assert m["sets_after_release"] == 1

@@ -110,6 +110,8 @@ def test_card_reproduces_the_measurements(run, m):
         assert card.uncertainties[name] > 0, name
     # the relaxed current (~1e-19 A) is below the 1 pA floor: the self-rupture criterion is the noise's, said in the source
     assert m["switch_off_noise_limited"] and "noise floor" in card.parameters["relaxation_time"]["source"]
+    # the FEM's ON state re-forms after the rupture read as the hold: the activation energy's source says so
+    assert m["sets_after_release"] >= 1 and "flicker sample" in card.parameters["activation_energy"]["source"]
 
 
 def test_replay_in_numpy_reproduces_the_threshold(run):
