@@ -184,29 +184,32 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
     Returns
     -------
     dict
-        ``threshold_voltage`` [V]: the largest cell voltage before the device first switches on;
-        ``hold_voltage`` [V]: cell voltage at the last ON sample before the first switch-off after the
-        peak of the drive (the source, or the cell voltage without one; switch-offs on the way up are
-        flicker, not the release); ``resistance_on`` [Ohm]: median ``V/I`` of the ON samples, with
-        ``resistance_on_sigma`` (standard error of the median); ``resistance_off`` [Ohm]: ``1 / median(I/V)`` of the OFF
-        samples after the first set (the formed cell's OFF state; those before it if it never switches
-        off), with ``resistance_off_sigma``, or, when fewer than half of them carry a current above three
-        times ``current_noise`` [A] (the rms scatter of the first tenth of the samples before the set
-        about a line ``I = G V``), the lower bound: the median ``|V| / (3 current_noise)`` over the OFF
-        samples whose current is below three times the noise, with ``resistance_off_lower_bound`` True;
-        ``switch_on_conductance`` [S] (the ON/OFF criterion as a
-        conductance: ``1/R_series`` with a source column, the median ``(V_source - V)/I`` of the ON
-        samples; else the geometric mean above); ``switch_off_conductance`` [S]: that geometric mean
-        (halfway in decades between the ON and the relaxed state: the criterion of a self-rupture
-        read without a series resistor), with ``switch_off_noise_limited`` True when the relaxed samples'
-        median current is within three times ``current_noise`` (the relaxed conductance, and with it
-        this criterion, is then set by the instrument's noise floor); ``criterion`` (``"load line"`` or ``"conductance"``);
-        ``sets_after_release``: how often the device switches ON again after the hold's sample (0 for a
-        clean loop; more, and the hold is a flicker sample rather than a release);
-        ``threshold_resolution`` [V]: the drive's step into the first ON sample (the switch happened
-        within it); the row indices ``first_on`` and
-        ``last_on``.  With ``require_release`` False a sweep that never switches off gives
-        ``hold_voltage`` NaN and ``last_on`` -1 instead of an error.
+        * ``threshold_voltage`` [V]: the largest cell voltage before the device first switches on,
+          ``threshold_time`` [s] the time of that sample, ``threshold_resolution`` [V] the drive's
+          step into the first ON sample (the switch happened within it);
+        * ``hold_voltage`` [V]: cell voltage at the last ON sample before the first switch-off after
+          the peak of the drive (the source, or the cell voltage without one; switch-offs on the way up
+          are flicker, not the release); ``sets_after_release``: how often the device switches ON
+          again after that sample (0 for a clean loop; more, and the hold is a flicker sample);
+        * ``resistance_on`` [Ohm]: median ``V/I`` of the ON samples, ``resistance_on_sigma`` the
+          standard error of the median;
+        * ``resistance_off`` [Ohm]: ``1 / median(I/V)`` of the OFF samples after the first set (the
+          formed cell's OFF state; those before it if it never switches off), with
+          ``resistance_off_sigma``; when fewer than half of them carry a current above three times
+          ``current_noise`` [A] (the rms scatter of the first tenth of the samples before the set
+          about a line ``I = G V``), the lower bound: the median ``|V| / (3 current_noise)`` over the
+          OFF samples below three times the noise, with ``resistance_off_lower_bound`` True;
+        * ``switch_on_conductance`` [S]: the ON/OFF criterion as a conductance (``1/R_series``, the
+          median ``(V_source - V)/I`` of the ON samples, with a source column; else the geometric
+          mean above); ``switch_off_conductance`` [S]: that geometric mean (halfway in decades
+          between the ON and the relaxed state: the criterion of a self-rupture read without a series
+          resistor), with ``switch_off_noise_limited`` True when the relaxed samples' median current
+          is within three times ``current_noise`` (the criterion is then set by the instrument's noise
+          floor); ``criterion``: ``"load line"`` or ``"conductance"``;
+        * the row indices ``first_on`` and ``last_on``.
+
+        With ``require_release`` False a sweep that never switches off gives ``hold_voltage`` NaN and
+        ``last_on`` -1 instead of an error.
     """
     v, i = sweep["voltage"], sweep["current"]
     src = sweep["source_voltage"] if "source_voltage" in sweep else None
@@ -242,14 +245,15 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
     cls = np.flatnonzero(ok)  # classified samples; an OFF -> ON step among them after the release is a re-set
     after = cls[cls > last_on] if last_on >= 0 else cls[:0]
     resets = int(np.count_nonzero(on[after[1:]] & ~on[after[:-1]]))
-    out = {"threshold_voltage": float(np.max(v[:first][ok[:first]])),
+    k_th = int(np.flatnonzero(ok[:first])[np.argmax(v[:first][ok[:first]])])
+    out = {"threshold_voltage": float(v[k_th]),
            "sets_after_release": resets,
            "hold_voltage": float(v[last_on]) if last_on >= 0 else math.nan,
            "resistance_on": float(np.median(r_on)),
            "resistance_on_sigma": _median_error(r_on),
            "switch_on_conductance": split, "switch_off_conductance": g_off_split, "criterion": criterion,
            "first_on": first, "last_on": last_on,
-           "threshold_time": float(sweep["time"][first - 1]),
+           "threshold_time": float(sweep["time"][k_th]),
            "threshold_resolution": float(abs(drive[first] - drive[first - 1]))}
     off = ok & ~on
     off[:first] = off[:first] & ~off[first:].any()  # the formed cell's OFF state (after the first set), if any

@@ -72,14 +72,13 @@ def _emission_variables():
 def series_resistance(sweep: measured.Table, m: dict) -> float:
     """Series resistor [Ohm] of the measurement: median (V_source - V)/I over the ON samples.
 
-    That is ``1/switch_on_conductance`` of the load-line reading (:func:`measured.sweep_parameters`);
-    the ON samples carry the largest current, where the resistor's drop is resolved best.
+    That is ``1/switch_on_conductance`` of the load-line reading of a sweep with a ``source_voltage``
+    column (:func:`measured.sweep_parameters`); the ON samples carry the largest current, where the
+    resistor's drop is resolved best.
     """
-    if m.get("criterion") == "load line":
-        return 1 / m["switch_on_conductance"]
-    on = np.arange(m["first_on"], m["last_on"] + 1)
-    r = (sweep["source_voltage"][on] - sweep["voltage"][on]) / sweep["current"][on]
-    return float(np.median(r))
+    if m["criterion"] != "load line":
+        raise SpecError(f"{sweep.path.name}: no source_voltage column; the series resistor needs it")
+    return 1 / m["switch_on_conductance"]
 
 
 def load_line_states(p: ModelParams, v_source: float, r_series: float, points: int = 4001) -> list[dict]:

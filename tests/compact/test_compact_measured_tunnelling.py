@@ -96,4 +96,5 @@ def test_noise_moves_the_reading_within_its_uncertainty(fem):
         assert abs(noisy[name] - clean[name]) <= 3 * noisy[f"{name}_sigma"], name
     # the OFF state after the first set is resolved above the 1 pA floor, and its noise is read back
     assert not noisy["resistance_off_lower_bound"]
-    assert noisy["current_noise"] == pytest.approx(NOISE_A, rel=0.5)
+    n = max(3, (noisy["first_on"] - 1) // 10)  # the relaxed samples it is estimated on: 3 standard errors
+    assert abs(noisy["current_noise"] / NOISE_A - 1) <= 3 / np.sqrt(2 * n)
