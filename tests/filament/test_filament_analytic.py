@@ -110,6 +110,21 @@ def test_heat_leaving_equals_joule_heat():
     assert p.joule_power() == pytest.approx(p.current() * 0.1, rel=1e-6)
 
 
+@pytest.mark.parametrize("voltage", [0.1, 0.5])
+def test_staggered_secant_reaches_the_same_fixed_point_in_fewer_sweeps(voltage):
+    # The staggered φ–T fallback from the ambient to the Kohlrausch steady state, with and without the
+    # secant (Anderson depth 1) start of each sweep.  Both stop when a sweep moves T by less than 1e-6 K;
+    # a sweep contracting by q ≤ 0.99 then leaves them within 1e-6 q / (1 − q) < 1e-4 K of the fixed point.
+    plain, secant = _rod(WiedemannFranz()), _rod(WiedemannFranz())
+    for p, accelerate in ((plain, False), (secant, True)):
+        p.v_src.value, p.inv_dt.value = voltage, 0.0
+        assert p._staggered(max_sweeps=200, tol=1e-6, accelerate=accelerate)
+    assert secant.max_temperature() == pytest.approx(plain.max_temperature(), abs=1e-4)
+    assert secant.max_temperature() == pytest.approx(analytic.wiedemann_franz_peak_temperature(voltage, T0), rel=0.01)
+    print(f"{voltage} V: sweeps {plain.stats['staggered_sweeps']} plain, {secant.stats['staggered_sweeps']} secant")
+    assert secant.stats["staggered_sweeps"] < plain.stats["staggered_sweeps"]
+
+
 @pytest.mark.parametrize("degree,expected_rate", [(1, 2.0), (2, 3.0)])
 def test_mesh_convergence_rate_matches_element_order(degree, expected_rate):
     V = 0.1
