@@ -27,12 +27,14 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
 Under MPI (``mpirun -np N devicephys filament ...``) every rank runs this module
 on its part of the mesh; the solver's decisions are collective, so all ranks
 take the same steps.  Rank 0 alone writes ``filament.nc`` and the plots and
-shows progress; ``fields.xdmf`` is written by all ranks together.
+shows progress; ``fields.xdmf`` is written by all ranks together.  The wall time of
+each part is recorded as ``wall_time_<part>_s`` in ``filament.nc``.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -380,12 +382,15 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     from devicephys.filament.simulate import CellModel
     from devicephys.filament.fem.solve import temperature_map
 
+    clock = _Clock()
     model = CellModel(spec)
+    clock.lap("setup")
     comm = model.data.domain.comm
     progress = progress and comm.rank == 0
     pristine = model.state()
     try:
         trace, keep = _main_drive(model, spec, fields, progress)
+        clock.lap(spec.drive)
     except ConvergenceError as exc:
         partial = getattr(exc, "trace", None)
         if partial is not None and len(partial) > 1:
@@ -400,14 +405,21 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
             exc.partial = _partial_result(spec, trace)
             raise
     set_times, bridged = _set_runs(model, spec, pristine, progress)
+    clock.lap("set_runs")
     if bridged is None:
         extract.fit_set_time(np.array(spec.set_voltages), set_times)  # raises SpecError
     relax = _relaxation(model, spec, bridged, progress)
+    clock.lap("relaxation")
     thermal = _thermal_step(model, spec, bridged)
+    clock.lap("thermal_step")
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
+    clock.lap("fire_study", spec.fire_study)
     lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None
+    clock.lap("lifetime_study", bool(spec.hold_biases))
     retention = _retention_runs(spec, progress) if spec.relax_compliances else None
+    clock.lap("retention_study", bool(spec.relax_compliances))
     static = _static_threshold(model, spec, pristine, set_times, progress) if spec.static_threshold else (None, None)
+    clock.lap("static_threshold", spec.static_threshold)
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal, static)
     if static[0] is not None:
         scalars["threshold_voltage_static"] = (
@@ -431,7 +443,26 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     if keep["T"] is not None:
         model.et.T.x.array[:] = keep["T"]
     add_plot_data(ds, temperature_map(model.et), model.transport.z, keep["profiles"])  # collective
+    clock.lap("extraction")
+    ds.attrs.update(clock.attrs())
     return FilamentResult(spec, ds, engine_versions("filament"))
+
+
+class _Clock:
+    """Wall time [s] of the stage's parts, as ``wall_time_<part>_s`` attributes (rank 0's clock)."""
+
+    def __init__(self):
+        self.times: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, part: str, ran: bool = True) -> None:
+        now = time.perf_counter()
+        if ran:
+            self.times[part] = now - self._last
+        self._last = now
+
+    def attrs(self) -> dict[str, float]:
+        return {f"wall_time_{k}_s": float(v) for k, v in self.times.items()}
 
 
 def run(spec: FilamentSpec, out: Path, *, upstream: dict[str, Path] | None = None,

@@ -60,6 +60,11 @@ def test_stage_outputs_and_units(study_run):
     # τ_th read within a sample interval of at most 16 per decade
     assert r.data["thermal_time_constant"].attrs["uncertainty"] <= 0.16 * r.scalar("thermal_time_constant")
     assert r.spec == FilamentSpec.fast()
+    # the wall time of each part that ran (the fast preset runs no optional study)
+    parts = {k for k in r.data.attrs if k.startswith("wall_time_")}
+    assert parts == {f"wall_time_{p}_s" for p in ("setup", "sweep", "set_runs", "relaxation", "thermal_step",
+                                                 "extraction")}
+    assert all(r.data.attrs[k] > 0 for k in parts)
 
 
 def test_extracted_physics_is_consistent(study_run):
