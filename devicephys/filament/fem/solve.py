@@ -247,9 +247,9 @@ class ElectroThermal:
         self.problem.solver.setMonitor(monitor)
         self._bad_jacobian = [False]
         self._staggered_next = False  # the last solve needed the staggered fallback: try it first
-        # Fallback: the same two equations solved one after the other (each by SNES Newton).
-        # One Newton step per field and sweep (SNES "ksponly": F, J, one LU, no second residual); the sweeps
-        # iterate to the joint fixed point, so the fields' own Newton iterations need not converge inside each.
+        # Fallback: the same two equations solved one after the other (:meth:`_staggered`), one Newton step
+        # per field and sweep (SNES "ksponly": F, J, one LU, no second residual); the sweeps iterate to the
+        # joint fixed point, so the fields' own Newton iterations need not converge inside each.
         single = {**{k: v for k, v in options.items() if not k.startswith("snes_linesearch")}, "snes_type": "ksponly"}
         self.problem_phi = NonlinearProblem(F_phi, phi, bcs=phi_bcs, petsc_options_prefix=f"dp_ep{_next()}_",
                                             petsc_options=single)
