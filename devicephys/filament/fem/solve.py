@@ -347,9 +347,9 @@ class ElectroThermal:
         Jacobian of iterating each field to convergence between sweeps.  From the second sweep on,
         the next sweep starts from the secant (Anderson, depth 1) mix of the last two sweeps' T
         instead of the last one (``accelerate=False``: plain sweeps).  On the fast preset's sweep this
-        takes 3.4 sweeps of one step per field per time step, where the earlier scheme (each field
-        iterated to convergence, plain sweeps) took 3.3 sweeps of 1.5 + 2.1 Newton iterations and
-        1.3x the time.  ``stats["staggered_sweeps"]`` counts the sweeps.
+        takes 3.4 sweeps of one step per field per staggered solve, where the earlier scheme (each
+        field iterated to convergence, plain sweeps) took 3.3 sweeps of 1.5 + 2.1 Newton iterations
+        and 1.3x the time.  ``stats["staggered_sweeps"]`` counts the sweeps.
         """
         previous = None  # (start, G(start)) of the last sweep
         for _ in range(max_sweeps):
