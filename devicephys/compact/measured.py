@@ -320,8 +320,8 @@ def _off_resistance(v: np.ndarray, i: np.ndarray, floor: float) -> dict:
 
     When at least half of the samples carry a current above three times the noise ``floor`` [A],
     ``1 / median(I/V)`` with its standard error (the median is taken on ``I/V``, in which the current's
-    additive noise is symmetric; on the filament stage's fast sweep with 1 pA noise it moves R_off by about 1 %
-    where the median of ``V/I`` falls by 60-70 %, its few negative samples at the floor pulling it down);
+    additive noise is symmetric; on the filament stage's fast sweep with 1 pA noise it moves R_off by 0.1-1.2 %
+    where the median of ``V/I`` falls by 60-72 %, its few negative samples at the floor pulling it down);
     otherwise the current is not resolved: those samples'
     current is below ``3 floor``, so their resistance exceeds ``|V| / (3 floor)``, and the median of
     that over them is returned as a lower bound.
