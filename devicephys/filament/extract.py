@@ -260,3 +260,44 @@ def thermal_step_uncertainty(time: np.ndarray, temperature: np.ndarray, power: n
     t, rise, p = np.asarray(time), np.asarray(temperature) - ambient, np.asarray(power)
     sigma_r = float(abs(rise[-1] - rise[-2]) / p[-1]) if len(rise) > 1 and p[-1] > 0 else float("nan")
     return sigma_r, crossing_resolution(t, rise, (1 - math.exp(-1)) * rise[-1])
+
+
+def hold_run(time: np.ndarray, gap: np.ndarray, voltage: np.ndarray, gap_on: float,
+             gap_rupture: float) -> dict[str, float]:
+    """One constant-bias hold, summarised (the hold-window study).
+
+    ``start_on`` [1]: 1 when the gap starts below ``gap_on``; ``ruptures`` [1]: times the filament
+    went from ON (gap < ``gap_on``) to ruptured (gap > ``gap_rupture``), the states in between keeping
+    the last one; ``rupture_time`` [s]: the first such crossing (linear interpolation; NaN: none);
+    ``on_fraction`` [1]: share of the time with gap < ``gap_on`` (each step counted by the mean of its
+    end samples); ``on_voltage`` [V]: median |cell voltage| of the ON samples (NaN: none).
+    """
+    t, g, v = (np.asarray(a, float) for a in (time, gap, voltage))
+    on = g < gap_on
+    state, ruptures, first = bool(on[0]), 0, math.nan
+    for k in range(1, len(g)):
+        if state and g[k] > gap_rupture:
+            state, ruptures = False, ruptures + 1
+            if ruptures == 1:
+                first = t[k - 1] + crossing_time(t[k - 1:k + 1] - t[k - 1], g[k - 1:k + 1], gap_rupture)
+        elif not state and on[k]:
+            state = True
+    span = t[-1] - t[0]
+    frac = float(np.sum(np.diff(t) * 0.5 * (on[1:].astype(float) + on[:-1])) / span) if span > 0 else float(on[0])
+    return {"start_on": float(on[0]), "ruptures": float(ruptures), "rupture_time": float(first),
+            "on_fraction": frac, "on_voltage": float(np.median(np.abs(v[on]))) if on.any() else math.nan}
+
+
+def hold_window(biases, start_on, ruptures) -> tuple[float, float, float]:
+    """(lowest held bias, highest held bias, next bias below the lowest held one) [V] of the hold-window study.
+
+    A bias is held when the filament starts ON there and never ruptures during the hold.  NaN where
+    there is none (no bias held, or the lowest held bias is the lowest tried).
+    """
+    b = np.asarray(biases, float)
+    held = (np.asarray(start_on) > 0) & (np.asarray(ruptures) == 0)
+    if not held.any():
+        return math.nan, math.nan, math.nan
+    low, high = float(b[held].min()), float(b[held].max())
+    below = b[b < low]
+    return low, high, float(below.max()) if below.size else math.nan

@@ -184,12 +184,40 @@ def lifetime_study(result, path: Path) -> Path:
         plt.close(fig)
 
 
+def hold_window(result, path: Path) -> Path:
+    """The hold-window study: share of the hold spent ON, and ruptures, against the source voltage held."""
+    plt = _figure()
+    d, spec = result.data, result.spec
+    fig, ax = plt.subplots(figsize=(5, 4))
+    v, frac = np.asarray(d["sweep_hold_bias"]), np.asarray(d["sweep_hold_on_fraction"], dtype=float)
+    held = (np.asarray(d["sweep_hold_start_on"]) > 0) & (np.asarray(d["sweep_hold_ruptures"]) == 0)
+    ax.plot(v, frac, "-", color="0.6")
+    ax.plot(v[held], frac[held], "o", color="C2", label="held: starts ON, no rupture")
+    ax.plot(v[~held], frac[~held], "x", color="C3", ms=8, label="not held")
+    for vk, fk, nk in zip(v, frac, np.asarray(d["sweep_hold_ruptures"])):
+        if nk > 0:
+            ax.annotate(f"{int(nk)} rupture{'s' if nk > 1 else ''}", (vk, fk), textcoords="offset points",
+                        xytext=(4, -10), fontsize=7)
+    ax.set_xlabel("source voltage held after the sweep's falling ramp [V]")
+    ax.set_ylabel("share of the hold ON (gap < gap_on)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.legend(loc="lower center", fontsize=8)
+    ax.set_title(f"hold window: {spec.relax_duration * 1e6:.3g} µs at each bias, R_s = {spec.series_resistance:g} Ω",
+                 fontsize=9)
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
 def all_plots(result, out: Path) -> dict[str, Path]:
     """Every plot of the stage, by name, from the result alone."""
     out = Path(out)
     extra = {"fire_study": fire_study(result, out / "fire_study.png")} if "n_fire" in result.data else {}
     if "hold_bias" in result.data.coords:
         extra["lifetime_study"] = lifetime_study(result, out / "lifetime_study.png")
+    if "sweep_hold_bias" in result.data.coords:
+        extra["hold_window"] = hold_window(result, out / "hold_window.png")
     if "relax_compliance" in result.data.coords:
         extra["retention_study"] = retention_study(result, out / "retention_study.png")
     return {**extra, "iv": iv_loop(result, out / "iv.png"),

@@ -96,6 +96,21 @@ def add_lifetime_study(ds: xr.Dataset, biases, runs: dict[str, np.ndarray], dura
                                                  f"then {duration:g} s at each bias"})
 
 
+def add_sweep_hold_study(ds: xr.Dataset, biases, runs: dict[str, np.ndarray], duration: float) -> None:
+    """The hold-window study on ``sweep_hold_bias`` [V]: each bias held from the sweep's falling ramp; in place."""
+    ds.coords["sweep_hold_bias"] = ("sweep_hold_bias", np.asarray(biases, float),
+                                    {"units": "V", "long_name": "source voltage held from the sweep's falling ramp"})
+    text = {"start_on": ("1", "1: ON (gap < gap_on) where the falling ramp passes the bias"),
+            "ruptures": ("1", "times the filament went from ON to ruptured (gap > gap_rupture) during the hold"),
+            "rupture_time": ("s", "time to the first rupture (NaN: none)"),
+            "on_fraction": ("1", "share of the hold with gap < gap_on"),
+            "on_voltage": ("V", "median cell voltage while ON during the hold"),
+            "temperature_max": ("K", "peak temperature during the hold")}
+    for name, (unit, long_name) in text.items():
+        ds[f"sweep_hold_{name}"] = ("sweep_hold_bias", np.asarray(runs[name], float),
+                                    {"units": unit, "long_name": f"{long_name}; {duration:g} s at each bias"})
+
+
 def add_plot_data(ds: xr.Dataset, temperature, axis_z, profiles) -> None:
     """Add the data behind the stage's field plots to ``ds`` (in place).
 

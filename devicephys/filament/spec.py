@@ -123,6 +123,11 @@ class FilamentSpec(Spec):
                                               "each held for relax_duration; the time to the first rupture (gap > "
                                               "gap_rupture) is the ON state's lifetime under that bias (NaN: held to "
                                               "the end); 0 V gives the self-rupture time; empty: the study is not run")
+    sweep_hold_biases: list[float] = quantity([], "V", "source voltages of the hold-window study (drive: sweep): "
+                                                    "the main sweep's state where its falling ramp passes each "
+                                                    "voltage, then that voltage held for relax_duration; a bias at "
+                                                    "which the filament starts ON and never ruptures (gap > "
+                                                    "gap_rupture) is in the hold window; empty: the study is not run")
     relax_hold: float = quantity(2e-6, "s", "time the retention study holds the bias after the filament bridges",
                                  gt=0)
 
@@ -152,6 +157,15 @@ class FilamentSpec(Spec):
         if any(not math.isfinite(v) or v < 0 for v in self.hold_biases):
             raise SpecError(f"FilamentSpec.hold_biases = {self.hold_biases} must all be finite and >= 0 V; give "
                             "forward source voltages (0 V is the self-rupture at zero bias)", field="hold_biases")
+        if self.sweep_hold_biases:
+            if self.drive != "sweep":
+                raise SpecError(f"FilamentSpec.sweep_hold_biases = {self.sweep_hold_biases} needs drive: sweep (the "
+                                f"biases are taken on its falling ramp), not {self.drive!r}; set drive: sweep or "
+                                "give hold_biases instead", field="sweep_hold_biases")
+            if any(not math.isfinite(v) or v < 0 or v >= self.sweep_voltage for v in self.sweep_hold_biases):
+                raise SpecError(f"FilamentSpec.sweep_hold_biases = {self.sweep_hold_biases} must all lie in "
+                                f"[0, sweep_voltage = {self.sweep_voltage:g}) V; give source voltages that the "
+                                "sweep's falling ramp passes", field="sweep_hold_biases")
         if any(i <= 0 for i in self.relax_compliances):
             raise SpecError(f"FilamentSpec.relax_compliances = {self.relax_compliances} must all be > 0 A; give "
                             "positive compliance currents", field="relax_compliances")

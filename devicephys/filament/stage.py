@@ -42,8 +42,7 @@ import numpy as np
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
 from devicephys.filament.result import (FilamentResult, add_fire_study, add_lifetime_study, add_plot_data,
-                                         add_retention_study,
-                                        build_dataset)
+                                         add_retention_study, add_sweep_hold_study, build_dataset)
 from devicephys.filament.spec import FilamentSpec
 from devicephys.versions import engine_versions
 
@@ -79,20 +78,34 @@ def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: 
     from devicephys.filament import simulate as sim
     from devicephys.filament.fem.solve import FieldWriter
 
+    holds = []  # (time [s], bias [V]) where the sweep's falling ramp passes each of sweep_hold_biases
     if spec.drive == "sweep":
         duration, wave, corners = spec.sweep_time, sim.triangle(spec.sweep_voltage, spec.sweep_time), (spec.sweep_time / 2,)
+        half = spec.sweep_time / 2
+        holds = sorted((half + (1.0 - v / spec.sweep_voltage) * half, v) for v in spec.sweep_hold_biases)
     else:
         count = 1 if spec.drive == "pulse" else spec.pulse_count
         edge = 0.02 * spec.pulse_width
         wave = sim.pulses(spec.pulse_voltage, spec.pulse_width, spec.pulse_period, count, edge)
         corners = sim.pulse_breakpoints(spec.pulse_width, spec.pulse_period, count, edge)
         duration = (count - 1) * spec.pulse_period + spec.pulse_width + edge + spec.relax_duration
-    keep = {"peak_current": -1.0, "T": None, "profiles": []}
+    # hold_states: {bias: (time [s], state) of the last sample before the falling ramp passes it} (the study
+    # integrates the ramp on from there: breakpoints at the biases would change the main drive's steps, and a
+    # flickering filament's history with them); first_set: (source [V], state, filament radius [m]) at the
+    # first sample with gap < gap_on (the bridged state when no set-time run bridges)
+    keep = {"peak_current": -1.0, "T": None, "profiles": [], "hold_states": {}, "first_set": None,
+            "last": (0.0, model.state()) if holds else None}
     writer = FieldWriter(model.et, str(fields)) if fields is not None and spec.field_snapshots else None
     times = list(np.linspace(0, duration, spec.field_snapshots + 2)[1:-1]) if writer is not None else []
     profile_times = list(np.linspace(0, duration, 9)[1:])
 
     def observe(m, sample):
+        if keep["first_set"] is None and sample["gap"] < spec.gap_on:
+            keep["first_set"] = (float(sample["source_voltage"]), m.state(), float(sample["filament_radius"]))
+        if holds:
+            while holds and sample["time"] >= holds[0][0] * (1 - 1e-12):
+                keep["hold_states"][holds.pop(0)[1]] = keep["last"]
+            keep["last"] = (sample["time"], m.state())
         if sample["current"] > keep["peak_current"]:
             keep["peak_current"], keep["T"] = sample["current"], m.et.T.x.array.copy()
         while times and sample["time"] >= times[0]:
@@ -266,6 +279,57 @@ def _lifetime_runs(model, spec: FilamentSpec, bridged, progress: bool) -> dict[s
     return runs
 
 
+def _sweep_hold_runs(model, spec: FilamentSpec, states: dict, progress: bool) -> dict[str, np.ndarray]:
+    """The hold-window study: from the main sweep's state where its falling ramp passes each of
+    ``sweep_hold_biases`` [V], that source voltage held for ``relax_duration`` (:func:`extract.hold_run`)."""
+    from devicephys.filament import simulate as sim
+
+    names = ("start_on", "ruptures", "rupture_time", "on_fraction", "on_voltage", "temperature_max")
+    runs = {name: np.full(len(spec.sweep_hold_biases), np.nan) for name in names}
+    ramp = sim.triangle(spec.sweep_voltage, spec.sweep_time)
+    half = spec.sweep_time / 2
+    for k, v in enumerate(spec.sweep_hold_biases):
+        t_last, state = states[v]
+        model.restore(state)
+        lead = max(half + (1.0 - v / spec.sweep_voltage) * half - t_last, 0.0)  # the ramp's rest down to v [s]
+        bar = _bar(progress, lead + spec.relax_duration, f"hold after the sweep at {v:g} V")
+        try:
+            trace = sim.run_drive(model, lambda t, v=v, t_last=t_last, lead=lead: ramp(t_last + t) if t < lead else v,
+                                  lead + spec.relax_duration, dt_max=spec.relax_duration * spec.max_step_fraction,
+                                  breakpoints=(lead,), progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        t = trace.array("time")
+        held = t >= lead * (1 - 1e-12)
+        summary = extract.hold_run(t[held] - lead, trace.array("gap")[held], trace.array("voltage")[held],
+                                   spec.gap_on, spec.gap_rupture)
+        for name, value in summary.items():
+            runs[name][k] = value
+        runs["temperature_max"][k] = float(np.max(trace.array("temperature_max")[held]))
+    return runs
+
+
+def _hold_window_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray]) -> dict:
+    """The hold window's edges [V] and the static hold voltage [V] from :func:`_sweep_hold_runs`."""
+    biases = np.asarray(spec.sweep_hold_biases, float)
+    low, high, below = extract.hold_window(biases, runs["start_on"], runs["ruptures"])
+    cell = float(runs["on_voltage"][biases == low][0]) if math.isfinite(low) else math.nan
+    held = (f"held: the filament starts ON (gap < gap_on = {spec.gap_on:g} m) where the sweep's falling ramp "
+            f"passes the source voltage and does not rupture (gap > gap_rupture = {spec.gap_rupture:g} m) in "
+            f"{spec.relax_duration:g} s at it; biases tried {sorted(biases.tolist())} V")
+    bracket = ("the bias tried below it, not held: the window's edge lies between them" if math.isfinite(below)
+               else "none (the lowest bias tried is held)")
+    return {
+        "hold_window_low": (low, "V", "lowest source voltage that holds the ON state", f"lowest bias {held}; NaN: none",
+                            (low - below if math.isfinite(below) else math.nan, f"distance to {bracket}")),
+        "hold_window_high": (high, "V", "highest source voltage that holds the ON state",
+                             f"highest bias {held}; NaN: none"),
+        "hold_voltage_static": (cell, "V", "static hold voltage",
+                                "median cell voltage of the ON state held at hold_window_low (its source voltage)"),
+    }
+
+
 def _thermal_step(model, spec: FilamentSpec, bridged):
     from devicephys.filament import simulate as sim
 
@@ -289,8 +353,11 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
     v_th = extract.threshold_voltage(v, g, spec.gap_on, field)
     r_on, r_off = extract.on_off_resistance(v, i, g, spec.gap_on, spec.gap_rupture)
     s_on, s_off = extract.on_off_spread(v, i, g, spec.gap_on, spec.gap_rupture)
-    tau0, v0, rms = extract.fit_set_time(np.array(spec.set_voltages), set_times)
-    s_tau0, s_v0 = extract.set_time_uncertainty(np.array(spec.set_voltages), set_times)
+    if np.count_nonzero(np.isfinite(set_times) & (set_times > 0)) >= 2:
+        tau0, v0, rms = extract.fit_set_time(np.array(spec.set_voltages), set_times)
+        s_tau0, s_v0 = extract.set_time_uncertainty(np.array(spec.set_voltages), set_times)
+    else:  # see solve_filament: the set-time law is not fitted
+        tau0 = v0 = rms = s_tau0 = s_v0 = math.nan
     r_th, tau_th, s_rth, s_tauth = thermal
     rt, rg = relax.array("time"), relax.array("gap")
     t_relax = extract.crossing_time(rt, rg, spec.gap_rupture)
@@ -406,8 +473,15 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
             raise
     set_times, bridged = _set_runs(model, spec, pristine, progress)
     clock.lap("set_runs")
+    bridged_from = f"the set-time run at {bridged[0]:g} V" if bridged is not None else ""
     if bridged is None:
-        extract.fit_set_time(np.array(spec.set_voltages), set_times)  # raises SpecError
+        # No constant source bridged the pristine cell within set_time_limit (a filament whose contact dissolves
+        # under the set current: the lattice-gas return mode behind 5 kOhm); the later studies start from the
+        # main drive's own first bridged state, and the set-time law is not fitted.
+        bridged = keep["first_set"]
+        bridged_from = f"the {spec.drive}'s first set (source {bridged[0]:.4g} V): no set-time run bridged"
+    hold_runs = _sweep_hold_runs(model, spec, keep["hold_states"], progress) if spec.sweep_hold_biases else None
+    clock.lap("sweep_hold_study", bool(spec.sweep_hold_biases))
     relax = _relaxation(model, spec, bridged, progress)
     clock.lap("relaxation")
     thermal = _thermal_step(model, spec, bridged)
@@ -421,6 +495,8 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     static = _static_threshold(model, spec, pristine, set_times, progress) if spec.static_threshold else (None, None)
     clock.lap("static_threshold", spec.static_threshold)
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal, static)
+    if hold_runs is not None:
+        scalars.update(_hold_window_scalars(spec, hold_runs))
     if static[0] is not None:
         scalars["threshold_voltage_static"] = (
             static[0], "V", "static threshold voltage",
@@ -434,6 +510,15 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         add_lifetime_study(ds, spec.hold_biases, lifetime, spec.relax_duration, bridged[0])
     if retention is not None:
         add_retention_study(ds, spec.relax_compliances, retention, spec.relax_hold, max(spec.set_voltages))
+    if hold_runs is not None:
+        add_sweep_hold_study(ds, spec.sweep_hold_biases, hold_runs, spec.relax_duration)
+    ds.attrs["bridged_state"] = bridged_from
+    if math.isnan(scalars["set_time_v0"][0]):
+        ds.attrs["set_time_warning"] = (f"fewer than two of set_voltages {spec.set_voltages} V bridged the pristine "
+                                        f"cell (gap < gap_on) within set_time_limit = {spec.set_time_limit:g} s: "
+                                        "the set-time law is not fitted (NaN)")
+        if comm.rank == 0:
+            print(f"warning: {ds.attrs['set_time_warning']}", flush=True)
     ds.attrs["unknowns"] = model.unknowns
     ds.attrs.update(model.solver_statistics())
     ds.attrs.update(model.temperature_flags())
