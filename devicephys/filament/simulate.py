@@ -103,6 +103,7 @@ class CellModel:
         self.c_s = np.zeros_like(z)  # Ag dissolved sideways into the matrix
         self.time = 0.0
         self.energy = 0.0
+        self._power: float | None = None  # Joule power [W] of the last accepted state (None: not yet evaluated)
         self.forced_steps = 0  # steps taken at the step floor although c changed by more than allowed
         self.rejected_steps = 0
         self.min_time_step = math.inf  # smallest accepted step [s]
@@ -141,6 +142,7 @@ class CellModel:
         self.et.accept()
         self.et.forget_fallback()  # a restored state starts on the monolithic Newton path
         self._source = 0.0
+        self._power = None
         self._sync_concentration()
 
     def _sync_concentration(self, c: np.ndarray | None = None, source_voltage: float | None = None) -> None:
@@ -217,6 +219,8 @@ class CellModel:
 
         ``force`` accepts the step whatever the change of c (Newton must still converge).
         """
+        if self._power is None:  # the accepted state's power, before its Ag profile changes
+            self._power = self.et.joule_power()
         _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
         E = -np.diff(phi) / self.transport.h
         if self.ionic is not None and not frozen:
@@ -237,7 +241,6 @@ class CellModel:
                 self.forced_steps += 1
             self._sync_concentration(c_new, source_voltage)
         t_before = self.et.T.x.array.copy()
-        p_before = self.et.joule_power()
         ok = self.et.solve(source_voltage, dt)
         if ok and not force and self.et.temperature_change(t_before) > _MAX_TEMPERATURE_JUMP:
             self.et.T.x.array[:] = t_before
@@ -249,7 +252,9 @@ class CellModel:
         self.c_i, self.c, self.c_s = ci_new, c_new, cs_new
         self.time += dt
         self.min_time_step = min(self.min_time_step, dt)
-        self.energy += 0.5 * dt * (p_before + self.et.joule_power())
+        power = self.et.joule_power()
+        self.energy += 0.5 * dt * (self._power + power)  # trapezoid between the accepted states t_n and t_n+1
+        self._power = power
         self._source = source_voltage
         self._check_temperature()
         self._check_occupancy()
