@@ -55,6 +55,8 @@ _MESSAGES = {
     "relaxation": "The gap after the bias is removed: the filament dissolves by itself (volatile switching).",
     "lifetime_study": "How long the bridged filament stays ON under each constant source voltage (first rupture), "
                       "and how often it re-forms after.",
+    "hold_window": "Each source voltage held from where the sweep's falling ramp passes it: the share of the hold "
+                   "spent ON and the ruptures; the held biases (ON throughout, no rupture) are the hold window.",
     "emission_optics": "Optical response of the gap: LDOS enhancement (Purcell factor) and radiative efficiency.",
     "emission_spectra": "Emission spectra (photons per electron per nm) and the peak wavelength against the gap.",
     "emission_far_field": "Far-field pattern of the gap's emission against the point-dipole pattern.",
