@@ -81,8 +81,7 @@ def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: 
     holds = []  # (time [s], bias [V]) where the sweep's falling ramp passes each of sweep_hold_biases
     if spec.drive == "sweep":
         duration, wave, corners = spec.sweep_time, sim.triangle(spec.sweep_voltage, spec.sweep_time), (spec.sweep_time / 2,)
-        half = spec.sweep_time / 2
-        holds = sorted((half + (1.0 - v / spec.sweep_voltage) * half, v) for v in spec.sweep_hold_biases)
+        holds = sorted((_falling_ramp_time(spec, v), v) for v in spec.sweep_hold_biases)
     else:
         count = 1 if spec.drive == "pulse" else spec.pulse_count
         edge = 0.02 * spec.pulse_width
@@ -279,6 +278,12 @@ def _lifetime_runs(model, spec: FilamentSpec, bridged, progress: bool) -> dict[s
     return runs
 
 
+def _falling_ramp_time(spec: FilamentSpec, voltage: float) -> float:
+    """Time [s] at which the triangular sweep's falling ramp passes the source ``voltage`` [V]."""
+    half = spec.sweep_time / 2
+    return half + (1.0 - voltage / spec.sweep_voltage) * half
+
+
 def _sweep_hold_runs(model, spec: FilamentSpec, states: dict, progress: bool) -> dict[str, np.ndarray]:
     """The hold-window study: from the main sweep's state where its falling ramp passes each of
     ``sweep_hold_biases`` [V], that source voltage held for ``relax_duration`` (:func:`extract.hold_run`)."""
@@ -287,11 +292,10 @@ def _sweep_hold_runs(model, spec: FilamentSpec, states: dict, progress: bool) ->
     names = ("start_on", "ruptures", "rupture_time", "on_fraction", "on_voltage", "temperature_max")
     runs = {name: np.full(len(spec.sweep_hold_biases), np.nan) for name in names}
     ramp = sim.triangle(spec.sweep_voltage, spec.sweep_time)
-    half = spec.sweep_time / 2
     for k, v in enumerate(spec.sweep_hold_biases):
         t_last, state = states[v]
         model.restore(state)
-        lead = max(half + (1.0 - v / spec.sweep_voltage) * half - t_last, 0.0)  # the ramp's rest down to v [s]
+        lead = max(_falling_ramp_time(spec, v) - t_last, 0.0)  # the ramp's rest down to v [s]
         bar = _bar(progress, lead + spec.relax_duration, f"hold after the sweep at {v:g} V")
         try:
             trace = sim.run_drive(model, lambda t, v=v, t_last=t_last, lead=lead: ramp(t_last + t) if t < lead else v,
@@ -324,7 +328,8 @@ def _hold_window_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray]) -> dic
         "hold_window_low": (low, "V", "lowest source voltage that holds the ON state", f"lowest bias {held}; NaN: none",
                             (low - below if math.isfinite(below) else math.nan, f"distance to {bracket}")),
         "hold_window_high": (high, "V", "highest source voltage that holds the ON state",
-                             f"highest bias {held}; NaN: none"),
+                             f"highest bias {held}; NaN: none (the biases between the two edges need not all be "
+                             "held: see sweep_hold_start_on and sweep_hold_ruptures)"),
         "hold_voltage_static": (cell, "V", "static hold voltage",
                                 "median cell voltage of the ON state held at hold_window_low (its source voltage)"),
     }
