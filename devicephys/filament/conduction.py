@@ -42,7 +42,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import brentq
 from scipy.special import jn_zeros
 
 from devicephys.units import G0, e, eps0, h, m_e
@@ -152,19 +152,24 @@ def barrier_mean(voltage: float, gap: float, barrier: float, permittivity: float
     """(φ̄ [J], Δs [m]): mean height and width of the barrier at the Fermi level; (0, 0) if it has collapsed."""
     v = abs(float(voltage))
 
-    def phi(x):
-        return float(barrier_profile(x, v, gap, barrier, permittivity))
-
     if permittivity is None:
         lo, hi = 0.0, gap if e * v < barrier else gap * barrier / (e * v)
     else:
         tiny = gap * 1e-12
-        top = minimize_scalar(lambda x: -phi(x), bounds=(tiny, gap - tiny), method="bounded",
-                              options={"xatol": gap * 1e-10})
-        if -top.fun <= 0.0:
+        k = 1.15 * image_strength(gap, permittivity) * gap**2
+
+        def phi(x: float) -> float:  # barrier_profile for one point, in the same operations (same rounding)
+            return barrier - e * v * x / gap - k / (x * (gap - x))
+
+        # φ is strictly concave (the image term −k / (x (s − x)) is), so its top is the one root of
+        # φ'(x) = −eV/s + k (s − 2x) / (x² (s − x)²), which falls from +∞ to −∞ across the gap; only
+        # a bracket of the two crossings below, which are found to 1e-13 of the gap whatever it is.
+        top = brentq(lambda x: k * (gap - 2 * x) / (x * (gap - x)) ** 2 - e * v / gap, tiny, gap - tiny,
+                     xtol=gap * 1e-10)
+        if phi(top) <= 0.0:
             return 0.0, 0.0
-        lo = brentq(phi, tiny, top.x, xtol=gap * 1e-13)
-        hi = brentq(phi, top.x, gap - tiny, xtol=gap * 1e-13) if phi(gap - tiny) < 0 else gap - tiny
+        lo = brentq(phi, tiny, top, xtol=gap * 1e-13)
+        hi = brentq(phi, top, gap - tiny, xtol=gap * 1e-13) if phi(gap - tiny) < 0 else gap - tiny
     nodes, weights = _GAUSS
     x = lo + (hi - lo) * (nodes + 1) / 2
     mean = 0.5 * float(np.dot(weights, barrier_profile(x, v, gap, barrier, permittivity)))
