@@ -136,7 +136,7 @@ class FilamentSpec(Spec):
     far_mesh_size: float = quantity(25e-9, "m", "element size far from the axis", gt=0)
     max_concentration_change: float = quantity(0.05, "1", "largest change of Ag fraction per time step", gt=0, le=0.5)
     max_step_fraction: float = quantity(1 / 200, "1", "largest time step as a fraction of the drive duration", gt=0, le=0.5)
-    min_step_fraction: float = quantity(2e-4, "1", "steps shorter than this fraction of a drive are accepted whenever Newton converges", gt=0, le=0.01)
+    min_step_fraction: float = quantity(2e-4, "1", "steps shorter than this fraction of a drive (of the time elapsed, until a drive that times the set has set) are accepted whenever Newton converges", gt=0, le=0.01)
     min_time_step: float = quantity(1e-15, "s", "smallest time step before the solve is declared failed", gt=0)
     field_snapshots: int = option(4, "number of field snapshots (XDMF) along the main drive", ge=0, le=100)
 
