@@ -20,7 +20,8 @@ below the drive's, and resolving each flicker is not affordable; the traces
 then show the flicker averaged over that step.  The set is the exception
 (:func:`set_floor`): it is a runaway (a shorter gap takes a larger field and
 grows faster), which backward Euler at a forced step damps, so drives that time
-the set floor the step at ``min_step_fraction`` of the time elapsed instead.  Below ``min_time_step`` a
+the set may floor the step at ``min_step_fraction`` of the time elapsed instead
+(``FilamentSpec.resolve_set``).  Below ``min_time_step`` a
 :class:`~devicephys.errors.ConvergenceError` is raised (the caller saves what
 was reached first).
 """

@@ -115,8 +115,8 @@ def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: 
     bar = _bar(progress, duration, f"filament {spec.drive}")
     complete = False
     try:
-        # until the first set the floor follows the elapsed time (the set is resolved: sim.set_floor)
-        floor = sim.set_floor(spec, duration, lambda: keep["first_set"] is not None)
+        # with resolve_set the floor follows the elapsed time until the first set (the set is resolved: sim.set_floor)
+        floor = sim.set_floor(spec, duration, lambda: keep["first_set"] is not None) if spec.resolve_set else None
         trace = sim.run_drive(model, wave, duration, dt_max=duration * spec.max_step_fraction, breakpoints=corners,
                               progress=bar, observer=observe, dt_floor=floor)
         complete = True
@@ -138,7 +138,7 @@ def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress
         return sim.run_drive(model, lambda t: voltage, spec.set_time_limit,
                              dt_max=spec.set_time_limit * spec.max_step_fraction,
                              stop=lambda s: s["gap"] < spec.gap_on, progress=bar,
-                             dt_floor=sim.set_floor(spec, spec.set_time_limit))
+                             dt_floor=sim.set_floor(spec, spec.set_time_limit) if spec.resolve_set else None)
     finally:
         if bar is not None:
             bar.close()

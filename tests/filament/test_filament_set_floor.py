@@ -4,8 +4,8 @@ At the set the filament runs away (a shorter gap takes a larger field and grows 
 step forced beyond ``max_concentration_change`` at a floor of ``min_step_fraction`` of the 1 ms
 ``set_time_limit`` (2 µs on the fast preset) damped that runaway: the fast preset's set times at
 3 / 3.5 / 4 V were 10.3 / 6.50 / 4.06 µs, where steps held to the tolerance throughout give
-2.189 / 1.431 / 1.113 µs (2.182 / 1.429 / 1.112 µs at half the tolerance).  The floor now follows the
-elapsed time (``simulate.set_floor``): 2.205 / 1.444 / 1.121 µs.
+2.189 / 1.431 / 1.113 µs (2.182 / 1.429 / 1.112 µs at half the tolerance).  The floor follows the
+elapsed time with ``resolve_set: true`` (``simulate.set_floor``): 2.205 / 1.444 / 1.121 µs.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ def test_set_floor_follows_the_elapsed_time_until_the_filament_bridges():
 @pytest.mark.fem
 @pytest.mark.slow
 def test_set_time_study_resolves_the_set():
-    """The stage's set-time protocol at 3.5 V against steps held to half the tolerance with no floor."""
+    """The stage's set-time protocol (resolve_set) at 3.5 V against steps held to half the tolerance, no floor."""
     pytest.importorskip("dolfinx_solver")
     from devicephys.filament import extract
     from devicephys.filament import simulate as sim
     from devicephys.filament.stage import _constant_set
 
-    spec = FilamentSpec.fast().model_copy(update={"set_voltages": [3.5]})
+    spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "resolve_set": True})
     model = sim.CellModel(spec)
     pristine = model.state()
     trace = _constant_set(model, spec, 3.5, "set", False)
