@@ -145,15 +145,18 @@ def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress
 
 
 def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
-    times, bridged = [], None
+    """(set times [s], bridged state at the highest voltage that set, steps forced at the floor per run)."""
+    times, bridged, forced = [], None, []
     for v in spec.set_voltages:
         model.restore(pristine)
+        before = model.forced_steps
         trace = _constant_set(model, spec, v, f"set at {v:g} V", progress)
+        forced.append(model.forced_steps - before)
         i = extract.set_index(trace.array("gap"), spec.gap_on)
         times.append(float(trace.array("time")[i]) if i is not None else math.nan)
         if i is not None:
             bridged = (v, model.state(), float(trace.array("filament_radius")[i]))
-    return np.array(times), bridged
+    return np.array(times), bridged, forced
 
 
 def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool):
@@ -479,7 +482,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         except Exception as exc:
             exc.partial = _partial_result(spec, trace)
             raise
-    set_times, bridged = _set_runs(model, spec, pristine, progress)
+    set_times, bridged, set_forced = _set_runs(model, spec, pristine, progress)
     clock.lap("set_runs")
     bridged_from = f"the set-time run at {bridged[0]:g} V" if bridged is not None else ""
     if bridged is None:
@@ -521,6 +524,15 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     if hold_runs is not None:
         add_sweep_hold_study(ds, spec.sweep_hold_biases, hold_runs, spec.relax_duration)
     ds.attrs["bridged_state"] = bridged_from
+    # steps of each set-time run accepted at the floor although the Ag fraction changed by more than allowed
+    ds.attrs["set_time_forced_steps"] = list(set_forced)
+    if any(set_forced) and not spec.resolve_set:
+        ds.attrs["set_time_step_note"] = (
+            f"the set-time runs took {sum(set_forced)} steps at the drive's floor (min_step_fraction x set_time_limit "
+            f"= {spec.min_step_fraction * spec.set_time_limit:g} s), where a forced step damps the set's runaway: the set "
+            "times are limited by that floor (on the fast preset 3.7-4.7x too long); resolve_set: true resolves them")
+        for name in ("set_time_tau0", "set_time_v0"):  # the report shows each number's method
+            ds[name].attrs["method"] += "; not converged in the time step: " + ds.attrs["set_time_step_note"]
     if math.isnan(scalars["set_time_v0"][0]):
         ds.attrs["set_time_warning"] = (f"fewer than two of set_voltages {spec.set_voltages} V bridged the pristine "
                                         f"cell (gap < gap_on) within set_time_limit = {spec.set_time_limit:g} s: "

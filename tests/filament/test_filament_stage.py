@@ -89,3 +89,7 @@ def test_extracted_physics_is_consistent(study_run):
     predicted = extract.ramp_set_voltage(r.scalar("set_time_tau0"), r.scalar("set_time_v0"), rate)
     assert r.scalar("threshold_source_predicted") == pytest.approx(predicted, rel=1e-12)
     assert 0 < d["threshold_source_predicted"].attrs["uncertainty"] < predicted
+    # the set-time runs' steps forced at the drive's floor are counted, and the fit's method says what they mean
+    forced = np.atleast_1d(d.attrs["set_time_forced_steps"])
+    assert forced.shape == (len(spec.set_voltages),) and np.all(forced >= 0)
+    assert ("resolve_set: true resolves them" in d["set_time_v0"].attrs["method"]) == bool(forced.sum() > 0)
