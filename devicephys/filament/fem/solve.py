@@ -44,14 +44,6 @@ _SNES = {"snes_type": "newtonls", "snes_linesearch_type": "basic", "snes_rtol": 
          "snes_stol": 1e-10, "snes_max_it": 15, "ksp_type": "preonly", "pc_type": "lu",
          "pc_factor_zeropivot": 1e-300}
 _COUNTER = [0]
-#: JIT options of every form of this engine.  The cell's laws nest exponentials and quotients of c and T at each
-#: quadrature point, so the kernels' arithmetic is most of a time step.  ``-march=native`` lets the C compiler use
-#: the machine's vector instructions; ``-ffp-contract=off`` forbids it to fuse a multiply and an add, so each
-#: operation still rounds as in DOLFINx's default ``-O2`` build: the fast preset's sweep is the same to the last bit
-#: (all 564 samples of time, voltage, current, temperature and gap).  Measured side by side (medians of 7), a
-#: Jacobian assembly takes 0.92x (coupled), 0.82x (φ) and 0.84x (T) of the ``-O2`` build's time; the whole sweep,
-#: 0.95x (medians of 3, 12.1 against 12.8 s, within this machine's noise of about 20 %).
-JIT_OPTIONS = {"cffi_extra_compile_args": ["-O3", "-march=native", "-ffp-contract=off", "-g0"]}
 #: [1] largest secant coefficient |γ| of the staggered solve's acceleration (beyond it the plain sweep is kept).
 _SECANT_LIMIT = 10.0
 #: [1] a staggered sweep that moves φ by less than this fraction of the source voltage (and T by less than its
@@ -150,11 +142,6 @@ def _guard_jacobian(problem: NonlinearProblem, failed: list[bool]) -> None:
     snes.setFunction(residual, vec, args=fargs, kargs=fkargs)
 
 
-def form(expression) -> fem.Form:
-    """``fem.form`` with this engine's :data:`JIT_OPTIONS`."""
-    return fem.form(expression, jit_options=JIT_OPTIONS)
-
-
 def _next() -> int:
     _COUNTER[0] += 1
     return _COUNTER[0]
@@ -216,7 +203,7 @@ class ElectroThermal:
 
     def _inflow(self, phi):
         """Current density [A/m²] entering the active contact from the source."""
-        area = fem.assemble_scalar(form(self.weight * self.ds(BOUNDARY["active_contact"])))
+        area = fem.assemble_scalar(fem.form(self.weight * self.ds(BOUNDARY["active_contact"])))
         self.contact_area = self.data.domain.comm.allreduce(area, op=MPI.SUM)
         if math.isinf(self.I_cc):
             return (self.v_src - phi) / (self.R_s * self.contact_area)
@@ -244,8 +231,7 @@ class ElectroThermal:
         else:
             self.contact_area = 1.0
         self.problem = NonlinearProblem([F_phi, F_T], [phi, T], bcs=bcs, kind="mpi",
-                                        petsc_options_prefix=f"dp_et{_next()}_", petsc_options=options,
-                                        jit_options=JIT_OPTIONS)
+                                        petsc_options_prefix=f"dp_et{_next()}_", petsc_options=options)
         self._norms: list[float] = []
         #: Solver statistics (counts over every solve; identical on every rank): see :meth:`solve`.
         self.stats = {"newton_solves": 0, "newton_iterations": 0, "line_search_fallbacks": 0,
@@ -266,20 +252,20 @@ class ElectroThermal:
         # joint fixed point, so the fields' own Newton iterations need not converge inside each.
         single = {**{k: v for k, v in options.items() if not k.startswith("snes_linesearch")}, "snes_type": "ksponly"}
         self.problem_phi = NonlinearProblem(F_phi, phi, bcs=phi_bcs, petsc_options_prefix=f"dp_ep{_next()}_",
-                                            petsc_options=single, jit_options=JIT_OPTIONS)
+                                            petsc_options=single)
         self.problem_T = NonlinearProblem(F_T, T, bcs=t_bcs, petsc_options_prefix=f"dp_et{_next()}_",
-                                          petsc_options=single, jit_options=JIT_OPTIONS)
+                                          petsc_options=single)
         for prob in (self.problem, self.problem_phi, self.problem_T):
             _guard_jacobian(prob, self._bad_jacobian)
         n = ufl.FacetNormal(self.data.domain)
         zaxis = self.data.domain.geometry.dim - 1
         self._forms = {
-            "current": form(-sigma * phi.dx(zaxis) * self._chi.dx(zaxis) * w * dx),
-            "joule": form(sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
-            "ballistic": form((sigma - heating) * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
-            "heat_out": form(-kappa * ufl.inner(ufl.grad(T), n) * w * self.ds(self.heat_sinks)),
-            "v_contact": form(phi * w * self.ds(BOUNDARY["active_contact"])),
-            "area": form(w * self.ds(BOUNDARY["active_contact"])),
+            "current": fem.form(-sigma * phi.dx(zaxis) * self._chi.dx(zaxis) * w * dx),
+            "joule": fem.form(sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
+            "ballistic": fem.form((sigma - heating) * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
+            "heat_out": fem.form(-kappa * ufl.inner(ufl.grad(T), n) * w * self.ds(self.heat_sinks)),
+            "v_contact": fem.form(phi * w * self.ds(BOUNDARY["active_contact"])),
+            "area": fem.form(w * self.ds(BOUNDARY["active_contact"])),
         }
 
     def _dirichlet(self) -> tuple[list, list]:
