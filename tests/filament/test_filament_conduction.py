@@ -111,6 +111,13 @@ def test_simmons_with_image_force():
         exact = (phi0 * (hi - lo) - e * v * (hi**2 - lo**2) / (2 * gap)
                  - 1.15 * lam * gap * math.log(hi * (gap - lo) / (lo * (gap - hi)))) / (hi - lo)
         assert mean == pytest.approx(exact, rel=1e-3)
+    # the barrier collapses (top at or below the Fermi level) exactly where a dense grid says so (tops of
+    # -0.03 to +0.24 eV here)
+    for gap_c, v in ((0.5e-9, 0.05), (0.55e-9, 0.05), (0.6e-9, 0.5), (1e-9, 2.0), (1e-9, 2.5), (1.5e-9, 3.0)):
+        xs = np.linspace(1e-3, 1 - 1e-3, 100001) * gap_c
+        top = float(np.max(cd.barrier_profile(xs, v, gap_c, phi0, k)))
+        mean, width = cd.barrier_mean(v, gap_c, phi0, k)
+        assert (width == 0.0) == (top <= 0.0), (gap_c, v, top, width)
     # the image force lowers the barrier: more current; the current is odd in V
     j_img, j_bare = cd.simmons_current_density([0.5, -0.5], gap, phi0, k), cd.simmons_current_density(0.5, gap, phi0)
     assert j_img[0] > 10 * j_bare
