@@ -50,7 +50,10 @@ def test_coupled_jacobian_matches_central_differences():
         d.array[n:] = scale_T * rng.standard_normal(x0.array.size - n)
         jd = x0.duplicate()
         et.problem.A.mult(d, jd)
-        eps = 1e-2  # central differences: truncation O(eps^2) of a smooth residual, round-off ~1e-16 / eps
+        # central differences of steps eps * d (10 uV, 10 mK): truncation ~ (step / scale)^2 with the residual's
+        # scales of nonlinearity in phi (I_cc R_s = 5 V in the compliance, quadratic Joule term) and in T
+        # (1/alpha ~ 250 K): below 1e-8; round-off ~ 1e-16 |F| / (eps |J d|).  1e-6 bounds both.
+        eps = 1e-2
         fp, fm = f0.duplicate(), f0.duplicate()
         xp, xm = x0.copy(), x0.copy()
         xp.axpy(eps, d)
