@@ -111,6 +111,7 @@ class CellModel:
         self.forced_steps = 0  # steps taken at the step floor although c changed by more than allowed
         self.rejected_steps = 0
         self.min_time_step = math.inf  # smallest accepted step [s]
+        self.warnings: dict[str, str] = {}  # the warning printed when a limit (or occupancy > 1) was first reached
         self._sync_concentration()
 
     # -- state ------------------------------------------------------------------
@@ -132,6 +133,50 @@ class CellModel:
         stats.update(solver_forced_steps=int(self.forced_steps), solver_rejected_steps=int(self.rejected_steps),
                      solver_min_time_step=float(self.min_time_step))
         return stats
+
+    def counters(self) -> dict:
+        """What the model accumulates over its drives (solver counts, forced and rejected steps, smallest step,
+        peak temperature and the limits reached, peak occupancy), for :meth:`absorb` into another model."""
+        return {"stats": dict(self.et.stats), "forced_steps": self.forced_steps, "rejected_steps": self.rejected_steps,
+                "min_time_step": self.min_time_step, "peak_temperature": self.peak_temperature,
+                "limits_reached": dict(self.limits_reached), "peak_occupancy": self.peak_occupancy,
+                "occupancy_time": self.occupancy_time, "warnings": dict(self.warnings)}
+
+    def reset_counters(self) -> None:
+        """Start the accumulations of :meth:`counters` afresh (the state is kept)."""
+        self.et.stats = dict.fromkeys(self.et.stats, 0)
+        self.forced_steps = self.rejected_steps = 0
+        self.min_time_step = math.inf
+        self.peak_temperature = self.spec.ambient_temperature
+        self.limits_reached, self.warnings = {}, {}
+        self.peak_occupancy, self.occupancy_time = 0.0, math.nan
+
+    def absorb(self, other: dict) -> None:
+        """Add the :meth:`counters` of drives run elsewhere (another process, the same spec) as if they had
+        run on this model now: counts add up, extremes combine, a limit or the occupancy's excess keeps the
+        time it was first reached here, and the warnings of what is newly reached are printed as then."""
+        for k, v in other["stats"].items():
+            self.et.stats[k] = self.et.stats.get(k, 0) + v
+        self.forced_steps += other["forced_steps"]
+        self.rejected_steps += other["rejected_steps"]
+        self.min_time_step = min(self.min_time_step, other["min_time_step"])
+        self.peak_temperature = max(self.peak_temperature, other["peak_temperature"])
+        fresh = [n for n in other["limits_reached"] if n not in self.limits_reached]
+        over = self.peak_occupancy > 1.0 + _OCCUPANCY_TOL
+        if other["peak_occupancy"] > 1.0 + _OCCUPANCY_TOL and not over:
+            self.occupancy_time = other["occupancy_time"]
+            fresh.append("occupancy")
+        self.peak_occupancy = max(self.peak_occupancy, other["peak_occupancy"])
+        for name in fresh:
+            if name != "occupancy":
+                self.limits_reached[name] = other["limits_reached"][name]
+            self._warn(name, other["warnings"][name])
+
+    def _warn(self, key: str, text: str) -> None:
+        """Keep ``text`` under ``key`` (a limit's name, or "occupancy") and print it on rank 0."""
+        self.warnings[key] = text
+        if self.data.domain.comm.rank == 0:
+            print(f"warning: {text}", file=sys.stderr, flush=True)
 
     def state(self) -> tuple:
         """A copy of everything that evolves (for restarts)."""
@@ -285,10 +330,9 @@ class CellModel:
         peak = float(np.max(self.c_i + self.c))
         if peak > 1.0 + _OCCUPANCY_TOL and self.peak_occupancy <= 1.0 + _OCCUPANCY_TOL:
             self.occupancy_time = self.time
-            if self.data.domain.comm.rank == 0:
-                print(f"warning: Ag occupancy c_i + c_m = {peak:.3g} > 1 at t = {self.time:.3g} s of the model: ions "
-                      "pile up beyond one per site, outside the dilute transport's validity; set site_exclusion: "
-                      "true for the lattice-gas transport", file=sys.stderr, flush=True)
+            self._warn("occupancy", f"Ag occupancy c_i + c_m = {peak:.3g} > 1 at t = {self.time:.3g} s of the model: "
+                       "ions pile up beyond one per site, outside the dilute transport's validity; set site_exclusion: "
+                       "true for the lattice-gas transport")
         self.peak_occupancy = max(self.peak_occupancy, peak)
 
     def occupancy_flags(self) -> dict[str, float | str]:
@@ -311,8 +355,7 @@ class CellModel:
                     "model; its materials are no longer valid there: lower the drive (voltage, compliance_current)")
             if self.spec.temperature_limits == "error":
                 raise ConvergenceError(f"{text}, or set temperature_limits: warn to continue")
-            if self.data.domain.comm.rank == 0:
-                print(f"warning: {text}", file=sys.stderr, flush=True)
+            self._warn(name, text)
 
     def temperature_flags(self) -> dict[str, float | int | str]:
         """Attributes for the result: peak temperature [K], 1/0 per limit reached, and the warning text."""

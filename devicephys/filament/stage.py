@@ -34,6 +34,7 @@ each part is recorded as ``wall_time_<part>_s`` in ``filament.nc``.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -466,24 +467,50 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     comm = model.data.domain.comm
     progress = progress and comm.rank == 0
     pristine = model.state()
+    from devicephys.filament import side
+
+    # the set-time study, relaxation and thermal step in a second process beside the main drive (the same
+    # numbers; see devicephys.filament.side); started after this model compiled its forms (a shared JIT cache)
+    beside = side.SideRun(spec) if side.available(comm) else None
     try:
         trace, keep = _main_drive(model, spec, fields, progress)
         clock.lap(spec.drive)
+        g = trace.array("gap")
+        field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
+        if extract.set_index(g, spec.gap_on) is None:
+            try:
+                extract.threshold_voltage(trace.array("voltage"), g, spec.gap_on, field)  # raises SpecError
+            except Exception as exc:
+                exc.partial = _partial_result(spec, trace)
+                raise
+        done = beside.collect() if beside is not None else None
     except ConvergenceError as exc:
         partial = getattr(exc, "trace", None)
         if partial is not None and len(partial) > 1:
             exc.partial = _partial_result(spec, partial)
         raise
-    g = trace.array("gap")
-    field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
-    if extract.set_index(g, spec.gap_on) is None:
-        try:
-            extract.threshold_voltage(trace.array("voltage"), g, spec.gap_on, field)  # raises SpecError
-        except Exception as exc:
-            exc.partial = _partial_result(spec, trace)
-            raise
-    set_times, bridged, set_forced = _set_runs(model, spec, pristine, progress)
-    clock.lap("set_runs")
+    finally:
+        if beside is not None:
+            beside.close()
+    if beside is not None and done is None and comm.rank == 0:
+        print(f"note: the second process gave no result ({beside.failure}); running its studies here",
+              file=sys.stderr, flush=True)
+    clock.lap("second_process_wait", beside is not None)  # after the main drive, until its result came
+    side_parts = {name: (counts, wall) for name, counts, wall in done["parts"]} if done is not None else {}
+
+    def from_side(name: str) -> bool:
+        """Absorb part ``name`` of the second process (in the serial order); False when it did not run it."""
+        if name not in side_parts:
+            return False
+        model.absorb(side_parts[name][0])
+        clock.times[name] = side_parts[name][1]  # its wall time in the second process
+        return True
+
+    if from_side("set_runs"):
+        set_times, bridged, set_forced = done["set"]
+    else:
+        set_times, bridged, set_forced = _set_runs(model, spec, pristine, progress)
+        clock.lap("set_runs")
     bridged_from = f"the set-time run at {bridged[0]:g} V" if bridged is not None else ""
     if bridged is None:
         # No constant source bridged the pristine cell within set_time_limit (a filament whose contact dissolves
@@ -493,10 +520,16 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         bridged_from = f"the {spec.drive}'s first set (source {bridged[0]:.4g} V): no set-time run bridged"
     hold_runs = _sweep_hold_runs(model, spec, keep["hold_states"], progress) if spec.sweep_hold_biases else None
     clock.lap("sweep_hold_study", bool(spec.sweep_hold_biases))
-    relax = _relaxation(model, spec, bridged, progress)
-    clock.lap("relaxation")
-    thermal = _thermal_step(model, spec, bridged)
-    clock.lap("thermal_step")
+    if from_side("relaxation"):
+        relax = done["relax"]
+    else:
+        relax = _relaxation(model, spec, bridged, progress)
+        clock.lap("relaxation")
+    if from_side("thermal_step"):
+        thermal = done["thermal"]
+    else:
+        thermal = _thermal_step(model, spec, bridged)
+        clock.lap("thermal_step")
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
     clock.lap("fire_study", spec.fire_study)
     lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +13,12 @@ import pytest
 
 pytest.importorskip("dolfinx_solver")
 
-from devicephys.filament import extract  # noqa: E402
+from mpi4py import MPI  # noqa: E402
+
+from devicephys.filament import extract, side  # noqa: E402
 from devicephys.filament.result import FilamentResult  # noqa: E402
 from devicephys.filament.spec import FilamentSpec  # noqa: E402
+from devicephys.filament.stage import solve_filament  # noqa: E402
 
 pytestmark = pytest.mark.fem
 STUDY = Path(__file__).resolve().parents[2] / "studies" / "01_filament_formation.py"
@@ -62,9 +67,32 @@ def test_stage_outputs_and_units(study_run):
     assert r.spec == FilamentSpec.fast()
     # the wall time of each part that ran (the fast preset runs no optional study)
     parts = {k for k in r.data.attrs if k.startswith("wall_time_")}
-    assert parts == {f"wall_time_{p}_s" for p in ("setup", "sweep", "set_runs", "relaxation", "thermal_step",
-                                                 "extraction")}
-    assert all(r.data.attrs[k] > 0 for k in parts)
+    expected = ["setup", "sweep", "set_runs", "relaxation", "thermal_step", "extraction"]
+    if side.available(MPI.COMM_WORLD):  # the set runs, relaxation and thermal step ran beside the sweep
+        expected.append("second_process_wait")
+    assert parts == {f"wall_time_{p}_s" for p in expected}
+    assert all(r.data.attrs[k] > 0 for k in parts if k != "wall_time_second_process_wait_s")
+
+
+def test_second_process_gives_the_serial_result(study_run, monkeypatch, capfd, tmp_path):
+    """The set-time study, relaxation and thermal step run in a second process beside the sweep
+    (``devicephys.filament.side``) give the serial order's result bit for bit.  The serial result comes from
+    a second process that fails (its interpreter replaced by ``false``): the stage then runs them itself."""
+    if not side.available(MPI.COMM_WORLD):
+        pytest.skip("one core, or under mpiexec: the stage runs its parts in order")
+    _, out = study_run
+    beside = FilamentResult.load(out / "filament.nc").data
+    assert "wall_time_second_process_wait_s" in beside.attrs
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    solve_filament(FilamentSpec.fast(), progress=False).save(tmp_path / "serial.nc")
+    assert "the second process gave no result (exit status 1" in capfd.readouterr().err
+    serial = FilamentResult.load(tmp_path / "serial.nc").data
+    keys = {k for k in beside.attrs if not k.startswith("wall_time_")}
+    assert keys == {k for k in serial.attrs if not k.startswith("wall_time_")}
+    assert [k for k in sorted(keys) if str(beside.attrs[k]) != str(serial.attrs[k])] == []
+    assert set(beside.data_vars) == set(serial.data_vars)
+    assert [v for v in beside.data_vars if not beside[v].identical(serial[v])] == []
+    assert beside.attrs["solver_staggered_sweeps"] > 0 and "PMMA" in beside.attrs["temperature_warning"]
 
 
 def test_extracted_physics_is_consistent(study_run):
