@@ -7,8 +7,9 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
   hold and threshold voltages), then the self-rupture at zero bias;
   serially and under ``mpiexec -n 2`` (DOLFINx distributes the mesh; the 1-D channel transport
   is replicated on each rank).  Target: under 30 s serial;
-* ``--stage``: the fast preset's whole stage (sweep, set-time study, relaxation, thermal step),
-  serial.  Target: under 20 s;
+* ``--stage``: the fast preset's whole stage (sweep, set-time study, relaxation, thermal step) as
+  it runs (the last three in a second process beside the sweep where two cores are free) and all in
+  one process, alternating.  Target: under 20 s;
 * ``--meshes``: the cost of one electrothermal time step against the number of unknowns on three
   meshes (the fast preset's, the default and a finer one): ``PROBE_STEPS`` steps of the pristine
   cell at the largest set voltage with its silver held (``frozen``: the Newton solve of φ and T,
@@ -95,14 +96,14 @@ def per_step(mesh: int) -> dict:
             "step_s": wall / max(len(trace) - 1, 1), "total_s": wall}
 
 
-def _run(ranks: int, what: list[str]) -> dict:
+def _run(ranks: int, what: list[str], env: dict | None = None) -> dict:
     cmd = [sys.executable, __file__, "--child"] + what
     if ranks > 1:
         launcher = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
         if launcher is None:
             raise RuntimeError("mpiexec not found")
         cmd = [launcher, "-n", str(ranks)] + cmd
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("@@")), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"{ranks}-rank run failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
@@ -133,13 +134,21 @@ def _cycles(args) -> None:
 
 
 def _stage(args) -> None:
-    runs = [_run(1, ["--what", "stage"]) for _ in range(args.repeat)]
-    total = _median(runs, "total_s")
-    print(f"fast stage, serial: median {total:.1f} s; target < {STAGE_TARGET_S:.0f} s: "
-          f"{'met' if total < STAGE_TARGET_S else 'NOT met'}")
-    parts = runs[0].get("parts", {})
-    print("  its parts (median s): " + ", ".join(
-        f"{name} {statistics.median(r['parts'][name] for r in runs):.1f}" for name in parts))
+    """The fast stage as it runs (the set-time study, relaxation and thermal step in a second process beside
+    the sweep where two cores are free) and all in one process (``DEVICEPHYS_WORKERS=1``), alternating."""
+    runs: dict[str, list[dict]] = {"as run": [], "one process": []}
+    for _ in range(args.repeat):
+        runs["as run"].append(_run(1, ["--what", "stage"]))
+        runs["one process"].append(_run(1, ["--what", "stage"], {"DEVICEPHYS_WORKERS": "1"}))
+    for label, rs in runs.items():
+        total = _median(rs, "total_s")
+        print(f"fast stage, {label}: median {total:.1f} s; target < {STAGE_TARGET_S:.0f} s: "
+              f"{'met' if total < STAGE_TARGET_S else 'NOT met'}")
+        parts = rs[0].get("parts", {})
+        print("  its parts (median s): " + ", ".join(
+            f"{name} {statistics.median(r['parts'][name] for r in rs):.1f}" for name in parts))
+    print(f"fast stage: one process / as run = "
+          f"{_median(runs['one process'], 'total_s') / _median(runs['as run'], 'total_s'):.2f}x")
 
 
 def _meshes(args) -> None:
