@@ -27,7 +27,9 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
 Under MPI (``mpirun -np N devicephys filament ...``) every rank runs this module
 on its part of the mesh; the solver's decisions are collective, so all ranks
 take the same steps.  Rank 0 alone writes ``filament.nc`` and the plots and
-shows progress; ``fields.xdmf`` is written by all ranks together.  The wall time of
+shows progress; ``fields.xdmf`` is written by all ranks together.  In a serial run on
+two or more cores, protocols 2-4 run in a second process beside the main drive, with
+the serial order's numbers (:mod:`devicephys.filament.side`).  The wall time of
 each part is recorded as ``wall_time_<part>_s`` in ``filament.nc``.
 """
 
