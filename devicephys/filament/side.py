@@ -14,7 +14,7 @@ mesh) with at least two cores available, and ``DEVICEPHYS_WORKERS=1`` turns it o
 second process fails for any reason (a ConvergenceError of a set run, a killed process), the
 stage runs the three parts itself as before, which gives the serial order's result and error.
 
-    python -m devicephys.filament.side SPEC.json OUT.pkl    (what the stage starts)
+    python -m devicephys.filament.side SPEC.json OUT.pkl [PARENT_PID]    (what the stage starts)
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ class SideRun:
                "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)}
         self._log = open(self._dir / "side.log", "w")
         self._proc = subprocess.Popen([sys.executable, "-m", "devicephys.filament.side", str(self._dir / "spec.json"),
-                                       str(self._out)], stdout=self._log, stderr=subprocess.STDOUT, env=env)
+                                       str(self._out), str(os.getpid())], stdout=self._log, stderr=subprocess.STDOUT,
+                                      env=env)
         self.failure = ""  # why no result came back (empty while none is known)
 
     def collect(self) -> dict | None:
@@ -114,10 +115,24 @@ def run_parts(spec) -> dict:
     return out
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this process when the stage that started it is gone (killed without a chance to stop it)."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     from devicephys.filament.spec import FilamentSpec
 
     spec_path, out_path = Path(argv[0]), Path(argv[1])
+    if len(argv) > 2:
+        _exit_with_parent(int(argv[2]))
     spec = FilamentSpec(**json.loads(spec_path.read_text()))
     result = run_parts(spec)
     tmp = out_path.with_suffix(".tmp")
