@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterator, Union
 
@@ -122,11 +123,17 @@ def _upstream_keys(upstream: dict[str, Path]) -> list[str]:
     return [str(_record(Path(folder)).get("key", "")) for _, folder in sorted(upstream.items())]
 
 
+def _one_process_per_point() -> None:
+    os.environ["DEVICEPHYS_WORKERS"] = "1"
+
+
 @contextlib.contextmanager
 def executor(scheduler: str | None = None, max_workers: int | None = None) -> Iterator[cf.Executor]:
     """A local process pool, or a Dask cluster's executor when ``scheduler`` is an address."""
     if scheduler is None:
-        with cf.ProcessPoolExecutor(max_workers=max_workers) as pool:
+        # the pool already uses the cores: a stage inside it runs its parts in order, in its own process
+        # (the filament stage would otherwise start a second process per point, devicephys.filament.side)
+        with cf.ProcessPoolExecutor(max_workers=max_workers, initializer=_one_process_per_point) as pool:
             yield pool
         return
     try:
