@@ -74,11 +74,13 @@ def snapshots(result, path: Path) -> Path:
 
 
 def set_time(result, path: Path) -> Path:
-    """Set time versus voltage with the exponential fit."""
+    """Set time versus voltage with the exponential fit; beside it, each run's gap against time."""
     plt = _figure()
     d = result.data
     v = np.asarray(d["set_voltage"])
-    fig, ax = plt.subplots(figsize=(5, 4))
+    runs = "set_transient_gap" in d
+    fig, axes = plt.subplots(1, 2 if runs else 1, figsize=(10 if runs else 5, 4), squeeze=False)
+    ax = axes[0, 0]
     ax.semilogy(v, d["set_time"], "o", label="simulated")
     vv = np.linspace(v.min(), v.max(), 50)
     ax.semilogy(vv, result.scalar("set_time_tau0") * np.exp(-vv / result.scalar("set_time_v0")), "-",
@@ -86,6 +88,17 @@ def set_time(result, path: Path) -> Path:
     ax.set_xlabel("source voltage [V]")
     ax.set_ylabel("set time [s]")
     ax.legend()
+    if runs:
+        ax = axes[0, 1]
+        for k, volts in enumerate(v):
+            t, g = np.asarray(d["set_transient_time"][k]), np.asarray(d["set_transient_gap"][k])
+            keep = np.isfinite(t) & (t > 0)
+            ax.semilogx(t[keep], g[keep] * 1e9, label=f"{volts:g} V")
+        ax.axhline(result.spec.gap_on * 1e9, color="k", ls=":", lw=0.8, label="gap_on (set)")
+        ax.set_xlabel("time at constant source voltage [s]")
+        ax.set_ylabel("gap [nm]")
+        ax.set_title("set-time runs (where the gap jumps back, part of the filament fell below percolation)", fontsize=8)
+        ax.legend(fontsize=7)
     try:
         return save_figure(fig, path)
     finally:

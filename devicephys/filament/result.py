@@ -57,6 +57,21 @@ def build_dataset(trace, set_voltage, set_time, relax, scalars: dict) -> xr.Data
     return ds
 
 
+def add_set_transients(ds: xr.Dataset, transients) -> None:
+    """Each set-time run's gap against time, on (set_point, set_sample), NaN-padded; in place.
+
+    ``transients``: one (time [s], gap [m]) pair of arrays per set voltage, up to the set (or
+    ``set_time_limit``)."""
+    n = max((len(t) for t, _ in transients), default=0)
+    time, gap = np.full((len(transients), n), np.nan), np.full((len(transients), n), np.nan)
+    for k, (t, g) in enumerate(transients):
+        time[k, :len(t)], gap[k, :len(g)] = t, g
+    ds["set_transient_time"] = (("set_point", "set_sample"), time,
+                                {"units": "s", "long_name": "time of the set-time run (NaN after its end)"})
+    ds["set_transient_gap"] = (("set_point", "set_sample"), gap,
+                               {"units": "m", "long_name": "gap during the set-time run (NaN after its end)"})
+
+
 def add_fire_study(ds: xr.Dataset, voltages, intervals, n_fire: np.ndarray, width: float) -> None:
     """The pulse-integration study: N_fire [1] on (fire_voltage [V], fire_interval [s]); in place."""
     ds.coords["fire_voltage"] = ("fire_voltage", np.asarray(voltages, float), {"units": "V", "long_name": "pulse amplitude"})

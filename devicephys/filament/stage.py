@@ -45,7 +45,8 @@ import numpy as np
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
 from devicephys.filament.result import (FilamentResult, add_fire_study, add_lifetime_study, add_plot_data,
-                                         add_retention_study, add_sweep_hold_study, build_dataset)
+                                         add_retention_study, add_set_transients, add_sweep_hold_study,
+                                         build_dataset)
 from devicephys.filament.spec import FilamentSpec
 from devicephys.versions import engine_versions
 
@@ -148,18 +149,20 @@ def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress
 
 
 def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
-    """(set times [s], bridged state at the highest voltage that set, steps forced at the floor per run)."""
-    times, bridged, forced = [], None, []
+    """(set times [s], bridged state at the highest voltage that set, steps forced at the floor per run,
+    each run's (time [s], gap [m]) samples)."""
+    times, bridged, forced, transients = [], None, [], []
     for v in spec.set_voltages:
         model.restore(pristine)
         before = model.forced_steps
         trace = _constant_set(model, spec, v, f"set at {v:g} V", progress)
         forced.append(model.forced_steps - before)
+        transients.append((trace.array("time"), trace.array("gap")))
         i = extract.set_index(trace.array("gap"), spec.gap_on)
         times.append(float(trace.array("time")[i]) if i is not None else math.nan)
         if i is not None:
             bridged = (v, model.state(), float(trace.array("filament_radius")[i]))
-    return np.array(times), bridged, forced
+    return np.array(times), bridged, forced, transients
 
 
 def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool):
@@ -509,9 +512,9 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         return True
 
     if from_side("set_runs"):
-        set_times, bridged, set_forced = done["set"]
+        set_times, bridged, set_forced, set_transients = done["set"]
     else:
-        set_times, bridged, set_forced = _set_runs(model, spec, pristine, progress)
+        set_times, bridged, set_forced, set_transients = _set_runs(model, spec, pristine, progress)
         clock.lap("set_runs")
     bridged_from = f"the set-time run at {bridged[0]:g} V" if bridged is not None else ""
     if bridged is None:
@@ -550,6 +553,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
             f"{spec.set_time_limit:g} s: middle of the final bisection bracket",
             (static[1], "half-width of the final bisection bracket"))
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
+    add_set_transients(ds, set_transients)
     if n_fire is not None:
         add_fire_study(ds, spec.fire_voltages, spec.fire_intervals, n_fire, spec.pulse_width)
     if lifetime is not None:

@@ -75,7 +75,7 @@ def test_resolved_set_times_follow_mott_gurney_where_the_hopping_limits():
 
     spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "resolve_set": True, "set_voltages": [2.0, 2.5, 3.0]})
     model = sim.CellModel(spec)
-    times, bridged, _ = _set_runs(model, spec, model.state(), False)
+    times, bridged, _, _ = _set_runs(model, spec, model.state(), False)
     assert bridged is not None and np.all(np.isfinite(times))
     _, v0, rms = extract.fit_set_time(np.array(spec.set_voltages), times)
     theory = analytic.set_time_slope_voltage(spec.ambient_temperature, spec.hop_distance,

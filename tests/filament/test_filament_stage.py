@@ -74,6 +74,19 @@ def test_stage_outputs_and_units(study_run):
     assert all(r.data.attrs[k] > 0 for k in parts if k != "wall_time_second_process_wait_s")
 
 
+def test_set_time_runs_are_kept_up_to_their_set(study_run):
+    """Each set-time run's gap trace starts at the pristine gap and ends at its set (gap < gap_on) at set_time."""
+    _, out = study_run
+    r = FilamentResult.load(out / "filament.nc")
+    spec, d = r.spec, r.data
+    for k in range(len(spec.set_voltages)):
+        t, g = np.asarray(d["set_transient_time"][k]), np.asarray(d["set_transient_gap"][k])
+        n = int(np.count_nonzero(np.isfinite(t)))
+        assert n > 10 and np.all(np.isfinite(g[:n])) and np.all(np.isnan(g[n:]))
+        assert t[0] == 0.0 and g[0] == pytest.approx(spec.insulator_thickness - spec.seed_height, rel=1e-12)
+        assert t[n - 1] == float(d["set_time"][k]) and g[n - 1] < spec.gap_on <= g[n - 2]
+
+
 def test_second_process_gives_the_serial_result(study_run, monkeypatch, capfd, tmp_path):
     """The set-time study, relaxation and thermal step run in a second process beside the sweep
     (``devicephys.filament.side``) give the serial order's result bit for bit.  The serial result comes from
