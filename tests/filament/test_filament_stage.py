@@ -85,6 +85,10 @@ def test_set_time_runs_are_kept_up_to_their_set(study_run):
         assert n > 10 and np.all(np.isfinite(g[:n])) and np.all(np.isnan(g[n:]))
         assert t[0] == 0.0 and g[0] == pytest.approx(spec.insulator_thickness - spec.seed_height, rel=1e-12)
         assert t[n - 1] == float(d["set_time"][k]) and g[n - 1] < spec.gap_on <= g[n - 2]
+        shorter = g[:n] < g[0] * (1 - 1e-9)
+        first = int(np.flatnonzero(shorter)[0])  # the incubation ends at the first shorter gap
+        assert float(d["set_incubation"][k]) == t[first] and not shorter[:first].any()
+        assert 0 < t[first] <= t[n - 1]
 
 
 def test_second_process_gives_the_serial_result(study_run, monkeypatch, capfd, tmp_path):
