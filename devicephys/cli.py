@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -257,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     handler = _COMMANDS.get(args.command, _cmd_stage)
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
+    petsc_options = os.environ.get("PETSC_OPTIONS")
+    if in_main and "-no_signal_handler" not in (petsc_options or "").split():
+        # PETSc, initialised when a stage first imports DOLFINx, would install its own SIGTERM handler, which
+        # aborts MPI: the handler above (finished outputs kept, helpers stopped, exit 143) would never run
+        os.environ["PETSC_OPTIONS"] = f"{petsc_options or ''} -no_signal_handler".strip()
     try:
         return handler(args)
     except SpecError as exc:
@@ -275,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+            if petsc_options is None:
+                os.environ.pop("PETSC_OPTIONS", None)
+            else:
+                os.environ["PETSC_OPTIONS"] = petsc_options
 
 
 if __name__ == "__main__":  # pragma: no cover

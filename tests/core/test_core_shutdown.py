@@ -144,3 +144,35 @@ def test_sigterm_keeps_finished_stages_like_ctrl_c(tmp_path, monkeypatch):
     record = json.loads((tmp_path / "first" / ".stage-complete.json").read_text())
     assert record["files"]
     assert not (tmp_path / "second" / ".stage-complete.json").exists()
+
+
+@pytest.mark.fem
+def test_sigterm_during_the_filament_stage_acts_as_ctrl_c(tmp_path):
+    """DOLFINx's PETSc would take SIGTERM itself (an MPI abort, no cleanup): the command keeps it.
+
+    Sent while the sweep runs and the stage's second process (``devicephys.filament.side``) runs beside
+    it: the command exits 143 with its one line, the second process ends and its files are removed.
+    """
+    pytest.importorskip("dolfinx_solver")
+    env = {**os.environ, "TMPDIR": str(tmp_path), "OMP_NUM_THREADS": "1"}
+    env.pop("DEVICEPHYS_WORKERS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "devicephys", "filament", "--fast", "--quiet", "--out",
+                             str(tmp_path / "fil")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True, env=env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(tmp_path.glob("devicephys-side-*/side.log")):
+        if proc.poll() is not None:
+            pytest.fail(f"the filament command ended (exit {proc.returncode}) before the sweep ran")
+        time.sleep(0.2)
+    side_started = any(tmp_path.glob("devicephys-side-*"))
+    kids = _children(proc.pid)
+    time.sleep(3.0)  # inside the sweep's PETSc solves
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "terminated" in err.decode() and "Traceback" not in err.decode()
+    assert not _gone_within(kids, 10.0)
+    assert not list(tmp_path.glob("devicephys-side-*"))
+    assert not (tmp_path / "fil" / "filament.nc").exists()
+    if not side_started:
+        pytest.skip("one core: no second process to stop (the exit itself was checked)")

@@ -142,6 +142,22 @@ def _guard_jacobian(problem: NonlinearProblem, failed: list[bool]) -> None:
     snes.setFunction(residual, vec, args=fargs, kargs=fkargs)
 
 
+def _snes_solve(problem: NonlinearProblem) -> None:
+    """``problem.solve()``; an interruption (Ctrl-C, or the command's SIGTERM) raised inside one of the
+    Python callbacks that SNES calls comes back as itself.  petsc4py turns an exception in a callback into
+    a PETSc error code, and the solve then fails with an unrelated PETSc error, which is not an interruption
+    and would end the command with a traceback instead of keeping its finished outputs."""
+    try:
+        problem.solve()
+    except Exception as exc:
+        cause = exc.__cause__ or exc.__context__
+        while cause is not None:
+            if isinstance(cause, KeyboardInterrupt):
+                raise cause from None
+            cause = cause.__cause__ or cause.__context__
+        raise
+
+
 def _next() -> int:
     _COUNTER[0] += 1
     return _COUNTER[0]
@@ -312,7 +328,7 @@ class ElectroThermal:
             self._norms.clear()
             self._updates.clear()
             self._bad_jacobian[0] = False
-            self.problem.solve()
+            _snes_solve(self.problem)
             # The residual mixes metal and insulator rows 20 decades apart and may stagnate at the
             # metal rows' round-off: a 1e-6 reduction, or Newton updates below 1 µV / 1 µK, also count.
             reduced = ((len(self._norms) > 1 and self._norms[-1] <= rtol * self._norms[0])
@@ -357,7 +373,7 @@ class ElectroThermal:
             before, phi_before = self.T.x.array.copy(), self.phi.x.array.copy()
             for prob in (self.problem_phi, self.problem_T):
                 self._bad_jacobian[0] = False
-                prob.solve()
+                _snes_solve(prob)
                 if self._bad_jacobian[0] or prob.solver.getConvergedReason() <= 0:
                     return False
             if not self._temperature_valid():
