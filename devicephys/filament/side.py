@@ -62,10 +62,21 @@ class SideRun:
                                       env=env)
         self.failure = ""  # why no result came back (empty while none is known)
 
-    def collect(self) -> dict | None:
+    def collect(self, progress: bool = False) -> dict | None:
         """Wait for the second process; its result, or None (``failure`` says why) after which the caller runs
-        the parts itself."""
+        the parts itself.  ``progress``: a line counting the wait while it still runs."""
         try:
+            if progress and self._proc.poll() is None:
+                from tqdm import tqdm
+
+                with tqdm(desc="set-time study, relaxation, thermal step (second process)", unit="s",
+                          bar_format="{desc}: {elapsed}") as bar:
+                    while self._proc.poll() is None:
+                        try:
+                            self._proc.wait(timeout=0.5)
+                        except subprocess.TimeoutExpired:
+                            pass
+                        bar.refresh()
             rc = self._proc.wait()
             if rc == 0 and self._out.exists():
                 with open(self._out, "rb") as f:

@@ -488,7 +488,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
             except Exception as exc:
                 exc.partial = _partial_result(spec, trace)
                 raise
-        done = beside.collect() if beside is not None else None
+        done = beside.collect(progress) if beside is not None else None
     except ConvergenceError as exc:
         partial = getattr(exc, "trace", None)
         if partial is not None and len(partial) > 1:
