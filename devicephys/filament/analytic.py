@@ -84,3 +84,23 @@ def dissolution_time(c_from: float, c_to: float, rate: float, eps: float) -> flo
     time of a channel filled to ``c_from`` at zero bias, when no ion reduces onto it meanwhile.
     """
     return ((c_from - c_to) + eps * math.log(c_from / c_to)) / rate
+
+
+def competing_set_time(voltage, supply: float, v0: float, dissolution_rate: float, length: float):
+    """Set time [s] of a filament whose ion supply must also keep its grown body metallic (``inf``: no set).
+
+    The ions arrive at the front at a rate J(V) = ``supply`` × sinh(V / V₀) [m/s] (Mott–Gurney hopping,
+    ``v0`` = 2 k_B T L / (q a) [V]); the grown length ℓ dissolves at the Gibbs–Thomson rate k_d
+    (``dissolution_rate`` [1/s], zero order in the metal, so a demand k_d ℓ that grows with ℓ) and the
+    supply refills it first.  The front then advances as dℓ/dt = J − k_d ℓ, and reaches ``length`` [m] at
+
+        t = τ_d ln(r / (r − 1)),   τ_d = 1 / k_d,   r = J τ_d / L,
+
+    and never where r ≤ 1: the static threshold is J(V_th) τ_d = L.  For r ≫ 1, t → L / J, the
+    hopping-limited set time.  The law leaves out the ions' transit before the first metal forms and the
+    stretches of filament that fall below percolation during the growth.
+    """
+    v = np.asarray(voltage, dtype=float)
+    r = supply * np.sinh(v / v0) / (dissolution_rate * length)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(r > 1, np.log1p(1.0 / np.maximum(r - 1, 1e-300)) / dissolution_rate, np.inf)

@@ -171,3 +171,24 @@ def test_energy_balance_on_the_cell_with_a_filament():
     assert 0 < p.ballistic_power() < p.joule_power()
     assert p.heat_outflow() == pytest.approx(p.joule_power() - p.ballistic_power(), rel=0.01)
     assert p.joule_power() == pytest.approx(p.current() * p.cell_voltage(), rel=0.01)
+
+
+def test_competing_set_time_against_its_ode_and_limits():
+    """t = τ_d ln(r/(r-1)) solves dℓ/dt = J - k_d ℓ from ℓ = 0 to L; no set at r <= 1; t -> L/J for r >> 1."""
+    from scipy.integrate import solve_ivp
+
+    from devicephys.filament.analytic import competing_set_time
+
+    supply, v0, k_d, length = 3.4e-4, 0.93, 1 / 54.4e-6, 9e-9
+    for v in (0.6, 1.0, 1.5, 3.0):
+        j = supply * np.sinh(v / v0)
+        reach = lambda t, y: y[0] - length  # noqa: E731
+        reach.terminal = True
+        sol = solve_ivp(lambda t, y: [j - k_d * y[0]], (0.0, 1.0), [0.0], events=reach, rtol=1e-12, atol=1e-24,
+                        max_step=1e-7)
+        t_ode = sol.t_events[0][0] if sol.t_events[0].size else np.inf
+        assert competing_set_time(v, supply, v0, k_d, length) == pytest.approx(t_ode, rel=1e-6)
+    threshold = v0 * np.arcsinh(k_d * length / supply)
+    assert np.isinf(competing_set_time(threshold * (1 - 1e-9), supply, v0, k_d, length))
+    far = competing_set_time(8.0, supply, v0, k_d, length)
+    assert far == pytest.approx(length / (supply * np.sinh(8.0 / v0)), rel=1e-3)

@@ -1,0 +1,33 @@
+"""Study 06 end to end (the resolved set kinetics against Mott–Gurney, the ions' transit and dissolution)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dolfinx_solver")
+
+pytestmark = [pytest.mark.fem, pytest.mark.slow]
+STUDY = Path(__file__).resolve().parents[2] / "studies" / "06_set_kinetics.py"
+
+
+def _study():
+    spec = importlib.util.spec_from_file_location("study06_set_kinetics", STUDY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_study06_passes_its_checks_and_writes_its_table(tmp_path, capsys):
+    code = _study().main(["--voltages", "1.0", "1.5", "2.0", "2.5", "3.0", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.count("-> ok") == 3
+    rows = np.genfromtxt(tmp_path / "set_kinetics.csv", delimiter=",", names=True)
+    assert list(rows["source_voltage_V"]) == [1.0, 1.5, 2.0, 2.5, 3.0]
+    assert np.all(rows["incubation_s"] < rows["set_time_s"])
+    assert rows["jumps_back"][0] > rows["jumps_back"][-1] == 0  # the sawtooth is a low-bias feature
+    assert (tmp_path / "06_set_kinetics.png").stat().st_size > 10_000
