@@ -6,8 +6,9 @@ core they run there, beside the main drive, and the stage waits for them after i
 second process builds its own :class:`~devicephys.filament.simulate.CellModel` of the same
 spec and runs the same functions of :mod:`devicephys.filament.stage`, so its numbers are those
 of the serial order bit for bit (``test_second_process_gives_the_serial_result`` in
-``tests/filament/test_filament_stage.py`` compares the two whole results); its solver counts, peak temperature and limits reached are added to the main model
-part by part, in the serial order (:meth:`~devicephys.filament.simulate.CellModel.absorb`).
+``tests/filament/test_filament_stage.py`` compares the two whole results); its solver counts,
+peak temperature and limits reached are added to the main model part by part, in the serial
+order (:meth:`~devicephys.filament.simulate.CellModel.absorb`).
 
 It is used only in a serial run (not under ``mpiexec``, where every rank holds a part of the
 mesh) with at least two cores available, and ``DEVICEPHYS_WORKERS=1`` turns it off.  When the
