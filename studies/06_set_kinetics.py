@@ -22,10 +22,17 @@ Steps
      r = J(V) τ_d / L (``analytic.competing_set_time``); its one constant, the supply J, fitted over
      2-3 V, predicts the set time at 1.5 V to 10 %.
 
+   * with ``--static-threshold`` (a bisection of a few minutes): the static threshold against growth
+     within one self-rupture time.  The ions reduce at the filament's tip (within v/k_r, far below a
+     node), so the body behind it is not refilled, and its oldest metal falls below percolation after
+     t_r = (1 - c_p)/k_d; a set needs L / J(V) < t_r, so V_th = V0 asinh(L / (A t_r)), with
+     J = A sinh(V/V0) read from the window's set times as L / t_set.  Target: within the bisection's
+     bracket widened by 10 % (the criterion leaves out the incubation's share of the set time).
+
    Below about 1.5 V the gap closes in a sawtooth (stretches of the filament fall below
    percolation), which none of these laws has; it is plotted and counted, not checked.
 
-Usage: python studies/06_set_kinetics.py [--full] [--voltages 1.0 1.5 ...] [--out DIR]
+Usage: python studies/06_set_kinetics.py [--full] [--voltages 1.0 1.5 ...] [--static-threshold] [--out DIR]
 """
 
 from __future__ import annotations
@@ -43,21 +50,28 @@ V0_TOLERANCE = 0.10       # relative, fitted V0 against Mott–Gurney
 INCUBATION_FACTOR = 2.0   # incubation / transit time within [1/2, 2]
 COMPETITION_TOLERANCE = 0.10  # relative, predicted against simulated set time at PREDICT
 JUMP = 0.3e-9             # [m] a rise of the gap by more than this counts as a jump back
+STATIC_TOLERANCE = 0.10   # relative, the static threshold of growth within one self-rupture time against the FEM's
 
 
-def run(spec, voltages: list[float]):
-    """Set time [s], incubation [s] and (time, gap) samples of each resolved set run."""
+def run(spec, voltages: list[float], static: bool = False):
+    """Set time [s], incubation [s] and (time, gap) samples of each resolved set run; with ``static``, also the
+    static threshold (V, half-width) [V] by the stage's bisection (else (nan, nan))."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import simulate as sim
-    from devicephys.filament.stage import _set_runs
+    from devicephys.filament.stage import _set_runs, _static_threshold
 
     run_spec = spec.model_copy(update={"set_voltages": list(voltages), "resolve_set": True})
     model = sim.CellModel(run_spec)
-    times, _, _, runs = _set_runs(model, run_spec, model.state(), True)
+    pristine = model.state()
+    times, _, _, runs = _set_runs(model, run_spec, pristine, True)
     incubation = np.array([t[np.flatnonzero(g < g[0] * (1 - 1e-9))[0]] if np.any(g < g[0] * (1 - 1e-9))
                            else math.nan for t, g in runs])
-    return times, incubation, runs
+    threshold = (math.nan, math.nan)
+    if static:
+        found = _static_threshold(model, run_spec, pristine, times, True)
+        threshold = (math.nan, math.nan) if found[0] is None else found
+    return times, incubation, runs, threshold
 
 
 def jumps(gap: np.ndarray) -> tuple[int, float]:
@@ -114,10 +128,24 @@ def analyse(spec, voltages, times, incubation):
         predicted = float(analytic.competing_set_time(PREDICT, supply, mg, k_d, gap))
         sim = float(times[at[0]])
         checks["competing_set_time_at_1.5V"] = (sim, predicted, abs(predicted / sim - 1) <= COMPETITION_TOLERANCE)
+    # growth within one self-rupture time: the tip takes the ions (they reduce within v/k_r << a node), the body
+    # behind it is not refilled and its oldest metal falls below percolation after t_r = (1 - c_p)/k_d, so the
+    # set needs L / J(V) < t_r; J = A sinh(V/V0) with A from the window's set times read as L / J
+    growth = float(np.exp(np.mean(np.log(gap / (times[inside] * np.sinh(v[inside] / mg))))))
+    t_r = (1.0 - spec.percolation_threshold) / k_d
     extras = {"tau0": tau0, "v0": v0, "rms": rms, "v0_theory": v0_theory, "transit": transit, "k_d": k_d,
-              "supply": supply, "gap": gap,
-              "static_threshold_law": mg * math.asinh(gap * k_d / supply)}
+              "supply": supply, "gap": gap, "growth": growth, "rupture_time": t_r,
+              "static_threshold_law": mg * math.asinh(gap * k_d / supply),
+              "static_threshold_rupture": mg * math.asinh(gap / (growth * t_r))}
     return checks, extras
+
+
+def check_static(extras, threshold) -> tuple[float, float, bool]:
+    """The static threshold of growth within one self-rupture time against the FEM's bisection: within its
+    bracket widened by :data:`STATIC_TOLERANCE` of it (the criterion leaves out the incubation's share)."""
+    v_fem, half = threshold
+    predicted = extras["static_threshold_rupture"]
+    return v_fem, predicted, abs(predicted - v_fem) <= half + STATIC_TOLERANCE * v_fem
 
 
 def figure(voltages, times, incubation, runs, extras, path: Path) -> Path:
@@ -176,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--full", action="store_true", help="the default (converged) cell instead of the fast preset")
     p.add_argument("--voltages", type=float, nargs="+", default=[1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0],
                    help="constant source voltages [V] (default: 1.0 to 4.0 V)")
+    p.add_argument("--static-threshold", action="store_true",
+                   help="also bisect for the static threshold (a few minutes) and check it against growth within "
+                        "one self-rupture time")
     p.add_argument("--out", default="results/study06", help="output folder")
     args = p.parse_args(argv)
     if any(not math.isfinite(x) or x <= 0 for x in args.voltages):
@@ -186,8 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     out = writable_folder(args.out)
     spec = FilamentSpec() if args.full else FilamentSpec.fast()
     voltages = sorted(args.voltages)
-    times, incubation, runs = run(spec, voltages)
+    times, incubation, runs, threshold = run(spec, voltages, args.static_threshold)
     checks, extras = analyse(spec, voltages, times, incubation)
+    if args.static_threshold and math.isfinite(threshold[0]):
+        checks["static_threshold_rupture"] = check_static(extras, threshold)
+        print(f"static threshold: FEM {threshold[0]:.3f} ± {threshold[1]:.3f} V (bisection); growth within one "
+              f"self-rupture time ({extras['rupture_time'] * 1e6:.1f} µs) {extras['static_threshold_rupture']:.3f} V; "
+              f"competition law {extras['static_threshold_law']:.3f} V")
     lines = ["source_voltage_V,set_time_s,incubation_s,transit_time_s,jumps_back,largest_jump_m"]
     for k, volts in enumerate(voltages):
         n, big = jumps(runs[k][1])
@@ -198,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(out / "set_kinetics.csv", "\n".join(lines) + "\n")
     figure(voltages, times, incubation, runs, extras, out / "06_set_kinetics.png")
     print(f"competition law: supply {extras['supply']:.3g} m/s (fitted), τ_d = {1e6 / extras['k_d']:.1f} µs, "
-          f"static threshold {extras['static_threshold_law']:.3f} V")
+          f"static threshold {extras['static_threshold_law']:.3f} V; growth within one self-rupture time: "
+          f"J = {extras['growth']:.3g} m/s x sinh(V/V0), static threshold {extras['static_threshold_rupture']:.3f} V")
     if "competing_set_time_at_1.5V" not in checks:
         print(f"note: no set at {PREDICT:g} V in --voltages: the competition law's prediction is not checked")
     ok = True
