@@ -23,8 +23,8 @@ Steps
      2-3 V, predicts the set time at 1.5 V to 10 %.
 
    * with ``--static-threshold`` (a bisection of a few minutes): the static threshold against growth
-     within one self-rupture time.  The ions reduce at the filament's tip (within v/k_r, far below a
-     node), so the body behind it is not refilled, and its oldest metal falls below percolation after
+     within one self-rupture time.  The ions reduce at the filament's tip (within v/k_r, 0.03 nm near
+     the threshold), so the body behind it is not refilled, and its oldest metal falls below percolation after
      t_r = (1 - c_p)/k_d; a set needs L / J(V) < t_r, so V_th = V0 asinh(L / (A t_r)), with
      J = A sinh(V/V0) read from the window's set times as L / t_set.  Target: within the bisection's
      bracket widened by 10 % (the criterion leaves out the incubation's share of the set time).
@@ -128,9 +128,10 @@ def analyse(spec, voltages, times, incubation):
         predicted = float(analytic.competing_set_time(PREDICT, supply, mg, k_d, gap))
         sim = float(times[at[0]])
         checks["competing_set_time_at_1.5V"] = (sim, predicted, abs(predicted / sim - 1) <= COMPETITION_TOLERANCE)
-    # growth within one self-rupture time: the tip takes the ions (they reduce within v/k_r << a node), the body
-    # behind it is not refilled and its oldest metal falls below percolation after t_r = (1 - c_p)/k_d, so the
-    # set needs L / J(V) < t_r; J = A sinh(V/V0) with A from the window's set times read as L / J
+    # growth within one self-rupture time: the tip takes the ions (they reduce within v/k_r, 0.03 nm near the
+    # threshold), the body behind it is not refilled and its oldest metal falls below percolation after
+    # t_r = (1 - c_p)/k_d, so the set needs L / J(V) < t_r; J = A sinh(V/V0), A from the window's set times
+    # read as L / J
     growth = float(np.exp(np.mean(np.log(gap / (times[inside] * np.sinh(v[inside] / mg))))))
     t_r = (1.0 - spec.percolation_threshold) / k_d
     extras = {"tau0": tau0, "v0": v0, "rms": rms, "v0_theory": v0_theory, "transit": transit, "k_d": k_d,
