@@ -19,6 +19,14 @@ def set_index(gap: np.ndarray, gap_on: float) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
+def incubation_time(time: np.ndarray, gap: np.ndarray) -> float:
+    """Time [s] of the first sample whose gap [m] is shorter than the first sample's (by more than 1e-9 of it):
+    the end of a set run's incubation, while the first ions cross the gap; NaN if the gap never shortens."""
+    g = np.asarray(gap, dtype=float)
+    shorter = np.flatnonzero(g < g[0] * (1 - 1e-9)) if g.size else np.array([], dtype=int)
+    return float(np.asarray(time)[shorter[0]]) if shorter.size else math.nan
+
+
 def threshold_voltage(voltage: np.ndarray, gap: np.ndarray, gap_on: float, field: str = "sweep_voltage") -> float:
     """Largest cell voltage [V] before the filament first bridges (gap < gap_on): the switching voltage.
 

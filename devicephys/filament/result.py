@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from devicephys.filament.extract import incubation_time
 from devicephys.filament.spec import FilamentSpec
 from devicephys.result import Result, scalar_var
 
@@ -70,11 +71,7 @@ def add_set_transients(ds: xr.Dataset, transients) -> None:
                                 {"units": "s", "long_name": "time of the set-time run (NaN after its end)"})
     ds["set_transient_gap"] = (("set_point", "set_sample"), gap,
                                {"units": "m", "long_name": "gap during the set-time run (NaN after its end)"})
-    incubation = np.full(len(transients), np.nan)
-    for k, (t, g) in enumerate(transients):
-        shorter = np.flatnonzero(np.asarray(g) < g[0] * (1 - 1e-9)) if len(g) else np.array([], int)
-        if shorter.size:
-            incubation[k] = t[shorter[0]]
+    incubation = np.array([incubation_time(t, g) for t, g in transients], dtype=float)
     ds["set_incubation"] = ("set_point", incubation,
                             {"units": "s", "long_name": "time until the gap first shortens in the set-time run (the "
                                                         "first ions have crossed it); NaN if it never does",

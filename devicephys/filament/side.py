@@ -58,14 +58,20 @@ class SideRun:
         env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
                "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)}
         self._log = open(self._dir / "side.log", "w")
-        self._proc = subprocess.Popen([sys.executable, "-m", "devicephys.filament.side", str(self._dir / "spec.json"),
-                                       str(self._out), str(os.getpid())], stdout=self._log, stderr=subprocess.STDOUT,
-                                      env=env)
         self.failure = ""  # why no result came back (empty while none is known)
+        try:
+            self._proc = subprocess.Popen([sys.executable, "-m", "devicephys.filament.side",
+                                           str(self._dir / "spec.json"), str(self._out), str(os.getpid())],
+                                          stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        except OSError as exc:  # no interpreter to start: the stage runs the parts itself
+            self._proc, self.failure = None, f"could not start it: {exc}"
 
     def collect(self, progress: bool = False) -> dict | None:
         """Wait for the second process; its result, or None (``failure`` says why) after which the caller runs
         the parts itself.  ``progress``: a line counting the wait while it still runs."""
+        if self._proc is None:
+            self.close()
+            return None
         try:
             if progress and self._proc.poll() is None:
                 from tqdm import tqdm
@@ -91,7 +97,7 @@ class SideRun:
 
     def close(self) -> None:
         """Stop the second process (if still running) and remove its files."""
-        if self._proc.poll() is None:
+        if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
         self._log.close()

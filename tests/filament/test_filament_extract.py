@@ -117,3 +117,10 @@ def test_ramp_set_voltage_uncertainty_is_the_fit_covariance_propagated():
     # the static threshold's half-width adds in quadrature with weight w / (w + u)
     wider = extract.ramp_set_voltage_uncertainty(v, noisy, rate, v_start, 0.05)
     assert wider > sigma
+
+
+def test_incubation_time_is_the_first_shorter_gap():
+    t = np.array([0.0, 1e-6, 2e-6, 3e-6])
+    assert extract.incubation_time(t, np.array([9e-9, 9e-9, 8.9e-9, 9e-9])) == 2e-6
+    assert math.isnan(extract.incubation_time(t, np.full(4, 9e-9)))
+    assert extract.incubation_time(t, np.array([9e-9, 9e-9 * (1 - 1e-12), 8e-9, 7e-9])) == 2e-6  # rounding is not a step

@@ -89,5 +89,5 @@ def test_resolved_set_times_follow_mott_gurney_where_the_hopping_limits():
     law = kinetics.HoppingLaw.from_spec(spec)
     for v, (t, g) in zip(spec.set_voltages, runs):
         transit = gap / float(law.drift_velocity(np.array([v / gap]), np.array([spec.ambient_temperature]))[0])
-        incubation = t[np.flatnonzero(g < gap * (1 - 1e-9))[0]]
+        incubation = extract.incubation_time(t, g)
         assert 0.5 < incubation / transit < 2.0, (v, incubation, transit)

@@ -48,3 +48,11 @@ def test_spec_round_trips_through_the_second_process_file():
                            "set_voltages": [2.0, 2.5]})
     assert FilamentSpec(**json.loads(json.dumps(spec.model_dump(mode="json")))) == spec
 
+
+
+def test_a_second_process_that_cannot_start_gives_no_result(monkeypatch, tmp_path):
+    monkeypatch.setattr(side.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(side.sys, "executable", str(tmp_path / "no-such-python"))
+    run = side.SideRun(FilamentSpec.fast())
+    assert run.collect() is None and "could not start it" in run.failure
+    assert not list(tmp_path.glob("devicephys-side-*"))
