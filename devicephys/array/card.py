@@ -71,6 +71,7 @@ class DeviceNeuron:
     spectral_width: float
     name: str = "card"
     origin: str = ""
+    dissolution: bool = False
 
     @property
     def tau(self) -> float:
@@ -84,7 +85,7 @@ class DeviceNeuron:
 
     def blink_time(self, voltage: float) -> float:
         """First blink [s] of the blinking neuron held at ``voltage`` [V] from x = 0 (compact set-time law)."""
-        return float(set_time_law(voltage, self.set_time_tau0, self.set_time_v0, self.relaxation_time))
+        return float(set_time_law(voltage, self.set_time_tau0, self.set_time_v0, self.relaxation_time, self.dissolution))
 
     def time_scale_for(self, model: str, overdrive: float = 1.3) -> float:
         """Time scale [s] of ``model`` that sets default time steps and run lengths.
@@ -153,4 +154,4 @@ def neuron_from_card(card: DeviceCard | dict, where: str = "DeviceCard") -> Devi
         set_time_tau0=v["set_time_tau0"], set_time_v0=v["set_time_v0"],
         static_threshold=static_threshold(card.model_params()), photons_per_spike=v["photons_per_spike"],
         peak_wavelength=v["peak_wavelength"], spectral_width=v["spectral_width"], name=card.name,
-        origin=str(card.provenance.get("origin", "")))
+        origin=str(card.provenance.get("origin", "")), dissolution=card.model_params().dissolves)

@@ -193,6 +193,10 @@ def threshold_switch(name: str, size: int, neuron: DeviceNeuron, drive, *, photo
 def blinking(name: str, size: int, neuron: DeviceNeuron, drive, *, photons_per_spike: float | None = None,
              v_init=None) -> Population:
     """The filament-integrating ("blinking") neuron from a card, driven by ``drive`` [V]."""
+    if neuron.dissolution:
+        raise SpecError(f"card '{neuron.name}' has two slow states (rupture: dissolution); the array's blinking neuron "
+                        "integrates one (growth against relaxation): use the threshold-switch neuron, or a card "
+                        "fitted with rupture: relaxation")
     drive_max = float(np.max(drive))
     params = dict(tau_m=neuron.tau, v_reset=neuron.hold_voltage, t_ref=neuron.discharge_time(drive_max),
                   tau0=neuron.set_time_tau0, V0=neuron.set_time_v0, tau_r=neuron.relaxation_time,

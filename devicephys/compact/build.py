@@ -39,6 +39,10 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
     """
     fit.require(ds, fit.FILAMENT_VARIABLES, "filament result")
     fem = fem_spec(ds)
+    if fem is None and spec.rupture == "dissolution":
+        raise SpecError("CompactSpec.rupture = 'dissolution' needs a finite-element filament result (its "
+                        "FilamentSpec gives the dissolution rate and the percolation threshold); this filament "
+                        "result has none: use rupture: relaxation")
     return _params_from_curves(ds, spec) if fem is None else _params_from_fem(ds, fem, spec)
 
 
@@ -81,14 +85,18 @@ def _params_from_fem(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec):
     acc = _Params()
     t_r, d_0 = float(ds["relaxation_time"]), float(ds["relax_gap"].values[0])
     d_open, d_r = float(np.nanmax(ds["gap"].values)), float(fem["gap_rupture"])
-    tau_r = fit.relaxation_from_rupture(t_r, d_0, d_open, d_r)
-    acc.values.update(gap_max=d_open, relaxation_time=tau_r)
-    acc.quality["relaxation"] = {"method": "self-rupture time matched",
-                                 **fit.exponential_misfit(ds["relax_time"].values, ds["relax_gap"].values, d_0,
-                                                          d_open, tau_r)}
-    acc.sources.update(gap_max="largest gap of the filament sweep (the open, pristine gap)",
-                       relaxation_time=f"matched to the FEM self-rupture time {t_r:.4g} s: exponential relaxation "
-                                       f"from the start gap reaches gap_rupture = {d_r:.3g} m then")
+    acc.values["gap_max"] = d_open
+    acc.sources["gap_max"] = "largest gap of the filament sweep (the open, pristine gap)"
+    if spec.rupture == "dissolution":
+        _dissolution(ds, fem, spec, acc)
+    else:
+        tau_r = fit.relaxation_from_rupture(t_r, d_0, d_open, d_r)
+        acc.values["relaxation_time"] = tau_r
+        acc.quality["relaxation"] = {"method": "self-rupture time matched",
+                                     **fit.exponential_misfit(ds["relax_time"].values, ds["relax_gap"].values, d_0,
+                                                              d_open, tau_r)}
+        acc.sources["relaxation_time"] = (f"matched to the FEM self-rupture time {t_r:.4g} s: exponential relaxation "
+                                          f"from the start gap reaches gap_rupture = {d_r:.3g} m then")
     r_fil = _gap_and_body(ds, acc)
     cond, c_src = fem_conductance(ds, fem, r_fil, acc.values["gap_min"])
     acc.values.update(cond)
@@ -107,6 +115,26 @@ def _params_from_fem(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec):
     return acc.result(p)
 
 
+def _dissolution(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec, acc: _Params) -> None:
+    """The second slow state from the FEM's own constants: dissolution rate, percolation, self-rupture time."""
+    ambient = float(ds["temperature_max"].values[0])
+    k_d = float(fem["dissolution_frequency"]) * math.exp(-float(fem["dissolution_barrier"]) / (units.k_B * ambient))
+    c_p = float(fem["percolation_threshold"])
+    t_r = (1.0 - c_p) / k_d
+    acc.values.update(dissolution_rate=k_d, percolation_fraction=c_p, percolation_width=float(fem["percolation_width"]),
+                      relaxation_time=t_r, rupture_time=spec.rupture_time_fraction * t_r)
+    acc.sources.update(
+        dissolution_rate=(f"FilamentSpec.dissolution_frequency x exp(-dissolution_barrier / k_B T_0) at T_0 = "
+                          f"{ambient:.4g} K (Gibbs-Thomson dissolution of the FEM; not fitted)"),
+        percolation_fraction="FilamentSpec.percolation_threshold (the FEM's insulator-metal crossover)",
+        percolation_width="FilamentSpec.percolation_width (the FEM's insulator-metal crossover)",
+        relaxation_time="(1 - percolation_fraction) / dissolution_rate: the oldest stretch's self-rupture time",
+        rupture_time="CompactSpec.rupture_time_fraction x relaxation_time (numerical: the rupture is abrupt)")
+    acc.quality["relaxation"] = {"method": "dissolution of the oldest stretch (not fitted)",
+                                 "self_rupture_time_card_s": t_r,
+                                 "self_rupture_time_filament_result_s": float(ds["relaxation_time"])}
+
+
 def _gap_and_body(ds: xr.Dataset, acc: _Params) -> float:
     """gap_min and the filament body's resistance [Ohm] (returned)."""
     acc.values["gap_min"] = float(np.nanmin(ds["gap"].values))
@@ -118,7 +146,8 @@ def _gap_and_body(ds: xr.Dataset, acc: _Params) -> float:
 
 def _set_time_law(ds: xr.Dataset, acc: _Params, v0: float | None) -> None:
     """tau0 (and V0 unless given) of t_set = tau0 exp(-V/V0), least squares on the set times."""
-    st, s_st, o_st = fit.fit_set_time(ds["set_voltage"].values, ds["set_time"].values, acc.values["relaxation_time"], v0)
+    st, s_st, o_st = fit.fit_set_time(ds["set_voltage"].values, ds["set_time"].values, acc.values["relaxation_time"], v0,
+                                      dissolution=acc.values.get("dissolution_rate", 0.0) > 0)
     acc.values.update(st)
     acc.sigmas.update(s_st)
     acc.quality["set_time"] = {"rms_ln": o_st.rms, "max_ln": o_st.max_abs, "points": o_st.n_points}
@@ -258,10 +287,13 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
     values = {"threshold_voltage": v_th, "hold_voltage": v_h, "resistance_on": r_on, "resistance_off": r_off,
               "neuron_capacitance": spec.neuron_capacitance, "series_resistance": r_s, "neuron_input_voltage": v_in,
               "spike_charge": spec.neuron_capacitance * (v_th - v_h),
-              "switching_time": float(fit.set_time_law(v_in, p.set_time_tau0, p.set_time_v0, p.relaxation_time)),
+              "switching_time": float(fit.set_time_law(v_in, p.set_time_tau0, p.set_time_v0, p.relaxation_time,
+                                                       p.dissolves)),
               "latch_width": spec.latch_width_fraction * (v_th - v_h)}
-    sources = {"threshold_voltage": "model: g(V, T_0) tau_r = L (static threshold)",
-               "hold_voltage": "model: g(V, T_on(V)) tau_r = L (static hold)",
+    sources = {"threshold_voltage": ("model: g(V, T_0) t_r = L (static threshold: the tip crosses the gap within one "
+                                     "self-rupture time)" if p.dissolves else "model: g(V, T_0) tau_r = L (static threshold)"),
+               "hold_voltage": ("model: g(V, T_on(V)) t_r = L (static hold)" if p.dissolves
+                                else "model: g(V, T_on(V)) tau_r = L (static hold)"),
                "resistance_on": "model: 1/G_cell(gap_min)", "resistance_off": "model: 1/G_cell(gap_max)",
                "neuron_capacitance": "CompactSpec.neuron_capacitance",
                "series_resistance": "CompactSpec.series_resistance, or automatic: min(sqrt(R_on R_off), 100 R_on (V_in/V_h - 1))",

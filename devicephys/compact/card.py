@@ -37,7 +37,8 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "resistance_off": ("Ohm", "cell resistance with the gap relaxed (gap_max)", "positive"),
     "thermal_resistance": ("K/W", "thermal resistance of the filament hot spot to ambient", "positive"),
     "thermal_capacitance": ("J/K", "thermal capacitance of the hot spot", "positive"),
-    "relaxation_time": ("s", "time constant of spontaneous gap relaxation (filament rupture)", "positive"),
+    "relaxation_time": ("s", "time constant of spontaneous gap relaxation (filament rupture); with dissolution the "
+                        "self-rupture time (1 - c_p)/k_d", "positive"),
     "set_time_tau0": ("s", "set-time law t_set = tau0 exp(-V/V0): prefactor", "positive"),
     "set_time_v0": ("V", "set-time law t_set = tau0 exp(-V/V0): voltage scale", "positive"),
     "photons_per_electron": ("1", "external quantum efficiency at the operating point (emission_gap, threshold)", "nonnegative"),
@@ -74,12 +75,21 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "hot_electron_weight": ("1", "weight of the hot-electron channel relative to inelastic tunnelling", "positive"),
     **{f"lambda_c{k}": ("m", f"coefficient {k} of the peak wavelength in 1, x, x^2 (x = gap/nm)", "finite")
        for k in range(3)},
+    "dissolution_rate": ("1/s", "dissolution rate k_d of the filament's oldest stretch (at the active electrode, held at the ambient) (0: one slow state, "
+                         "exponential gap relaxation)", "nonnegative"),
+    "percolation_fraction": ("1", "metal fraction c_p below which a stretch of the filament stops conducting", "nonnegative"),
+    "percolation_width": ("1", "width of the insulator-metal crossover in metal fraction", "nonnegative"),
+    "rupture_time": ("s", "duration of a rupture's retraction and reset (numerical: the rupture is abrupt)", "nonnegative"),
 }
+
+#: The second slow state's parameters (absent: one slow state).
+DISSOLUTION = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time")
 
 
 #: Parameters a card may lack: the hot-electron channel (only when the emission stage has one) and the
 #: photon cutoff (cards written before it read as 0, no cutoff).
-OPTIONAL = frozenset({"hot_electron_temperature", "hot_electron_weight", "eta_bias_cut", "emission_gap", "emission_transmission"})
+OPTIONAL = frozenset({"hot_electron_temperature", "hot_electron_weight", "eta_bias_cut", "emission_gap", "emission_transmission",
+                      *DISSOLUTION})
 
 
 def _check_value(name: str, value: Any) -> float:

@@ -6,7 +6,9 @@ Two subcircuits, both for stock ngspice (no XSPICE/OSDI needed):
     The physical model of :mod:`devicephys.compact.model`.  Internal node
     ``nx`` holds the filament closure ``x = (gap_max - gap)/1 nm`` on a 1 F
     capacitor (so the relaxed device is the zero state and the DC operating
-    point at zero bias is trivial); node ``nt`` holds ``T - T_0`` [K] on the
+    point at zero bias is trivial); with dissolution, nodes ``nq`` (the dissolved
+    fraction ``1 - m`` of the oldest stretch) and ``nb`` (the rupture flag), both
+    0 for the fresh device; node ``nt`` holds ``T - T_0`` [K] on the
     thermal capacitance, with the thermal resistance to ground and the Joule
     power injected as a current.  Node ``opt`` carries the emitted optical
     power as a voltage, 1 V per W.
@@ -37,7 +39,7 @@ from pathlib import Path
 import devicephys
 from devicephys import units
 from devicephys.compact import model, neuron
-from devicephys.compact.card import PARAMETERS, DeviceCard
+from devicephys.compact.card import DISSOLUTION, PARAMETERS, DeviceCard
 from devicephys.compact.model import ModelParams
 from devicephys.io import atomic_write_text
 
@@ -47,6 +49,11 @@ FLOOR_WATCH_WIDTH = 3.0
 #: Half-width of the step-control watch around the hold voltage [latch widths].
 WATCH_WIDTH = 10.0
 _LATCH = ["threshold_voltage", "hold_voltage", "resistance_on", "resistance_off", "switching_time", "latch_width"]
+
+
+def physical_names(card: DeviceCard) -> list[str]:
+    """The physical subcircuit's parameters: without dissolution, the second slow state's are left out."""
+    return _PHYSICAL if card.model_params().dissolves else [n for n in _PHYSICAL if n not in DISSOLUTION]
 
 
 def _param_lines(card: DeviceCard, names: list[str]) -> list[str]:
@@ -84,11 +91,7 @@ _PHYSICAL_BODY = """\
 .func lpeak(x) {{lambda_c0 + lambda_c1*xnm(x) + lambda_c2*xnm(x)*xnm(x)}}
 * cell current: tunnelling gap in series with the filament, leakage in parallel
 Bcell anode cathode I = gcell(V(nx))*V(anode, cathode)
-* filament closure: growth (field and thermally activated) against relaxation
-Bgap 0 nx I = 1e9*((gap_max - gap_min)/set_time_tau0*drive(V(anode, cathode))*arrh(V(nt))*floorf(V(nx))
-+ - (gap_max - gapm(V(nx)))/relaxation_time)
-Cgap nx 0 1
-* thermal node: Joule power into C_th, loss through R_th
+{growth}* thermal node: Joule power into C_th, loss through R_th
 Bheat 0 nt I = gcell(V(nx))*V(anode, cathode)*V(anode, cathode)
 Cth nt 0 {{thermal_capacitance}}
 Rth nt 0 {{thermal_resistance}}
@@ -100,6 +103,34 @@ Bopt opt 0 V = eta(V(nx), V(anode, cathode))*abs(gcell(V(nx))*V(anode, cathode))
 Bwatch 0 nw I = (tanh((gapm(V(nx)) - gap_min - {watch!r}*floor_width)/({watch!r}*floor_width)) - V(nw))
 + /(thermal_resistance*thermal_capacitance)
 Cwatch nw 0 1
+"""
+
+_RELAXING_GROWTH = """\
+* filament closure: growth (field and thermally activated) against relaxation
+Bgap 0 nx I = 1e9*((gap_max - gap_min)/set_time_tau0*drive(V(anode, cathode))*arrh(V(nt))*floorf(V(nx))
++ - (gap_max - gapm(V(nx)))/relaxation_time)
+Cgap nx 0 1
+"""
+
+_DISSOLVING_GROWTH = """\
+* second slow state: node nq holds the dissolved fraction 1 - m of the filament's oldest stretch, node nb the
+* rupture flag b (0 intact, 1 breaking); both 0 for the fresh device.  The stretch dissolves at
+* dissolution_rate while a filament exists; below percolation (m < percolation_fraction) the flag latches on,
+* the filament retracts and, once retracted, m resets to 1; the flag turns off when the reset is done.
+.func bcl(b) {{min(max(b, 0), 1)}}
+.func rmp(z) {{min(max(z, 0), 1)*min(max(z, 0), 1)*(3 - 2*min(max(z, 0), 1))}}
+.func exists(x) {{1 - exp(-max(x, 0)*1e-9/floor_width)}}
+.func hop(v) {{2*sinh(min(abs(v)/set_time_v0, {dmax2!r}))}}
+.func level(b) {{percolation_fraction + 0.5*percolation_width + (1 - percolation_fraction)*bcl(b)}}
+* filament closure: growth (field and thermally activated) until the oldest stretch breaks, then retraction
+Bgap 0 nx I = 1e9*((gap_max - gap_min)/set_time_tau0*hop(V(anode, cathode))*arrh(V(nt))*floorf(V(nx))*(1 - bcl(V(nb)))
++ - (gap_max - gapm(V(nx)))*bcl(V(nb))/rupture_time)
+Cgap nx 0 1
+Bdis 0 nq I = dissolution_rate*exists(V(nx))*(1 - bcl(V(nb))) - V(nq)*bcl(V(nb))*(1 - exists(V(nx)))/rupture_time
+Cdis nq 0 1
+Bflag 0 nb I = (rmp((level(V(nb)) - 1 + V(nq))/percolation_width)*(1 - bcl(V(nb)))
++ - rmp((2*{tol!r} - V(nq))/{tol!r})*bcl(V(nb)))/rupture_time
+Cflag nb 0 1
 """
 
 _LATCH_BODY = """\
@@ -161,9 +192,11 @@ def _latch_body(card: DeviceCard) -> str:
 def subcircuit_text(card: DeviceCard) -> str:
     """SPICE text of both subcircuits of ``card``."""
     name, ts = subcircuit_names(card)
+    growth = (_DISSOLVING_GROWTH.format(dmax2=2 * model.DRIVE_ARG_MAX, tol=model.RESET_TOLERANCE)
+              if card.model_params().dissolves else _RELAXING_GROWTH)
     body = _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX,
-                                watch=FLOOR_WATCH_WIDTH)
-    phys = [f".subckt {name} anode cathode opt", *_param_lines(card, _PHYSICAL), body.rstrip(), f".ends {name}"]
+                                watch=FLOOR_WATCH_WIDTH, growth=growth)
+    phys = [f".subckt {name} anode cathode opt", *_param_lines(card, physical_names(card)), body.rstrip(), f".ends {name}"]
     use = ["* use in a LIF neuron (switch across C, charged through R_s): no .options or maximum step needed,",
            "* but the .tran step (ngspice's default maximum step) must resolve the discharge, t_d = R_on C",
            "* ln(V_th/V_h): within 1 % of t_c + t_d (devicephys.compact.neuron.lif_analytic) for R_on C >>",

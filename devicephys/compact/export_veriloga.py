@@ -2,7 +2,8 @@
 
 Two modules, mirroring the SPICE subcircuits (:mod:`devicephys.compact.export_spice`):
 ``NAME(anode, cathode, opt)`` — the physical model with internal nodes ``nx``
-(closure in nm), ``nt`` (temperature rise in K) and the step-control watch ``nw`` — and
+(closure in nm), ``nt`` (temperature rise in K), the step-control watch ``nw`` and, with
+dissolution, ``nq`` and ``nb`` (the oldest stretch's dissolved fraction, the rupture flag) — and
 ``NAME_ts(anode, cathode)`` — the LIF threshold switch with internal node ``ns``
 (the logit of the latch state, offset so that 0 V is OFF) and the step-control
 watch node ``nw`` (no effect on the circuit).
@@ -23,7 +24,7 @@ from pathlib import Path
 from devicephys import units
 from devicephys.compact import model, neuron
 from devicephys.compact.card import PARAMETERS, DeviceCard
-from devicephys.compact.export_spice import (_LATCH, _PHYSICAL, FLOOR_WATCH_WIDTH, WATCH_WIDTH, header_lines,
+from devicephys.compact.export_spice import (_LATCH, FLOOR_WATCH_WIDTH, WATCH_WIDTH, header_lines, physical_names,
                                              subcircuit_names)
 from devicephys.io import atomic_write_text
 
@@ -43,7 +44,7 @@ _PHYSICAL_BODY = """\
     localparam real k_boltzmann = {k_b!r};  // [J/K]
     localparam real planck_c = {hc!r};  // h c [J m]
     localparam real q_e = {q!r};  // [C]
-    real v, x, dtemp, gapm, ggap, gcell, sarg, drive, arrh, zfl, floorf, xnm, ub, rise, eta, lpeak, icell;
+    real v, x, dtemp, gapm, ggap, gcell, sarg, drive, arrh, zfl, floorf, xnm, ub, rise, eta, lpeak, icell{extra};
     analog begin
         v = V(anode, cathode);
         x = V(nx);        // filament closure (gap_max - gap) [nm]
@@ -67,10 +68,7 @@ _PHYSICAL_BODY = """\
         lpeak = lambda_c0 + lambda_c1 * xnm + lambda_c2 * xnm * xnm;
         icell = gcell * v;
         I(anode, cathode) <+ icell;
-        // closure rate [nm/s]: growth (field and thermally activated) against relaxation
-        I(nx) <+ ddt(V(nx));
-        I(nx) <+ -1e9 * ((gap_max - gap_min) / set_time_tau0 * drive * arrh * floorf - (gap_max - gapm) / relaxation_time);
-        // thermal node
+{growth}        // thermal node
         I(nt) <+ ddt(thermal_capacitance * V(nt));
         I(nt) <+ V(nt) / thermal_resistance - icell * v;
         // optical power [W] as a voltage on opt (1 V per W)
@@ -80,6 +78,31 @@ _PHYSICAL_BODY = """\
         I(nw) <+ -(tanh((gapm - gap_min - {watch!r} * floor_width) / ({watch!r} * floor_width)) - V(nw))
                  / (thermal_resistance * thermal_capacitance);
     end
+"""
+
+_RELAXING_GROWTH = """\
+        // closure rate [nm/s]: growth (field and thermally activated) against relaxation
+        I(nx) <+ ddt(V(nx));
+        I(nx) <+ -1e9 * ((gap_max - gap_min) / set_time_tau0 * drive * arrh * floorf - (gap_max - gapm) / relaxation_time);
+"""
+
+_DISSOLVING_GROWTH = """\
+        // second slow state: nq = dissolved fraction 1 - m of the oldest stretch, nb = rupture flag (0 intact)
+        b = min(max(V(nb), 0), 1);
+        exists = 1 - exp(-max(x, 0) * 1e-9 / floor_width);
+        hop = 2 * sinh(min(abs(v) / set_time_v0, {dmax2!r}));  // the FEM's single sinh, non-polar
+        z = min(max((percolation_fraction + 0.5 * percolation_width + (1 - percolation_fraction) * b - 1 + V(nq))
+                    / percolation_width, 0), 1);
+        kon = z * z * (3 - 2 * z);  // latch on below percolation (level rises with b: a rupture completes)
+        z = min(max((2 * {tol!r} - V(nq)) / {tol!r}, 0), 1);
+        koff = z * z * (3 - 2 * z);  // off once the reset is done
+        // closure rate [nm/s]: growth until the oldest stretch breaks, then retraction
+        I(nx) <+ ddt(V(nx));
+        I(nx) <+ -1e9 * ((gap_max - gap_min) / set_time_tau0 * hop * arrh * floorf * (1 - b) - (gap_max - gapm) * b / rupture_time);
+        I(nq) <+ ddt(V(nq));
+        I(nq) <+ -(dissolution_rate * exists * (1 - b) - V(nq) * b * (1 - exists) / rupture_time);
+        I(nb) <+ ddt(V(nb));
+        I(nb) <+ -(kon * (1 - b) - koff * b) / rupture_time;
 """
 
 _LATCH_BODY = """\
@@ -115,10 +138,16 @@ def module_text(card: DeviceCard) -> str:
     """Verilog-A text of both modules of ``card``."""
     name, ts = subcircuit_names(card)
     head = [*header_lines(card, "//"), "// Verilog-A, LRM 2.4", '`include "disciplines.vams"', ""]
+    dissolves = card.model_params().dissolves
+    growth = (_DISSOLVING_GROWTH.format(dmax2=2 * model.DRIVE_ARG_MAX, tol=model.RESET_TOLERANCE)
+              if dissolves else _RELAXING_GROWTH)
     phys = [f"module {name}(anode, cathode, opt);", "    inout anode, cathode;", "    output opt;",
-            "    electrical anode, cathode, opt, nx, nt, nw;", *_params(card, _PHYSICAL),
+            "    electrical anode, cathode, opt, nx, nt, nw" + (", nq, nb;" if dissolves else ";"),
+            *_params(card, physical_names(card)),
             _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX,
-                                  watch=FLOOR_WATCH_WIDTH).rstrip(), "endmodule", ""]
+                                  watch=FLOOR_WATCH_WIDTH, growth=growth,
+                                  extra=", b, exists, hop, z, kon, koff" if dissolves else "").rstrip(),
+            "endmodule", ""]
     latch = [f"module {ts}(anode, cathode);", "    inout anode, cathode;", "    electrical anode, cathode, ns, nw;",
              *_params(card, _LATCH), _latch_body(card), "endmodule"]
     return "\n".join(head + phys + latch) + "\n"

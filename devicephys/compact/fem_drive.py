@@ -90,8 +90,8 @@ def driven_current(p: ModelParams, d, v_source, drive: Drive):
 def _rhs(p: ModelParams, drive: Drive, t0: float, v0: float, slope: float):
     """Right-hand side in (gap [m], excess temperature T - T_0 [K])."""
     def f(t, y):
-        i, v = driven_current(p, y[0], v0 + slope * (t - t0), drive)
-        return [model.gap_rate(p, y[0], v, p.ambient_temperature + y[1]), model.excess_temperature_rate(p, y[0], v, y[1])]
+        _, v = driven_current(p, y[0], v0 + slope * (t - t0), drive)
+        return model.state_rates(p, y, v)
     return f
 
 
@@ -122,7 +122,8 @@ def simulate(p: ModelParams, drive: Drive, time, source, y0, *, stop_gap: float 
     it (falling for ``direction`` -1, rising for +1) and returns that event as the last sample.
     """
     t, s = np.asarray(time, float), np.asarray(source, float)
-    y = np.asarray(y0, float) - np.array([0.0, p.ambient_temperature])  # integrated in the excess temperature
+    # integrated in the excess temperature; with dissolution a fresh filament (metal fraction 1, intact)
+    y = np.concatenate([np.asarray(y0, float) - np.array([0.0, p.ambient_temperature]), model.initial_state(p)[2:]])
     out_t, out_y = [t[:1]], [y[:, None]]
     idx = corners(t, s)
     event = None
@@ -136,18 +137,18 @@ def simulate(p: ModelParams, drive: Drive, time, source, y0, *, stop_gap: float 
         slope = (s[k1] - s[k0]) / (t[k1] - t[k0])
         sol = _solve(_rhs(p, drive, t[k0], s[k0], slope), (t[k0], t[k1]), y, t[k0 + 1:k1 + 1], p, event)
         out_t.append(np.asarray(sol.t, float).ravel())
-        out_y.append(np.asarray(sol.y, float).reshape(2, -1))
+        out_y.append(np.asarray(sol.y, float).reshape(p.states, -1))
         if event is not None and len(sol.t_events[0]):
             out_t.append(sol.t_events[0][:1])
             out_y.append(sol.y_events[0][:1].T)
             break
         y = out_y[-1][:, -1]
-    gap, excess = np.concatenate(out_y, axis=1)
+    gap, excess = np.concatenate(out_y, axis=1)[:2]
     return np.concatenate(out_t), gap, p.ambient_temperature + excess
 
 
 def _solve(f, span, y, t_eval, p: ModelParams, event):
-    atol = [1e-9 * p.gap_max, 1e-9 * p.ambient_temperature]
+    atol = model.state_tolerances(p)
     for method in ("LSODA", "Radau"):
         # LSODA can step past a steep closure into a NaN state; the implicit Radau then resolves it
         sol = solve_ivp(f, span, y, method=method, t_eval=t_eval, rtol=RTOL, atol=atol, events=event,

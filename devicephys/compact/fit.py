@@ -134,17 +134,27 @@ def fit_conductance(gap, voltage, current, r_fil: float, d_min: float):
     return values, sigmas, out
 
 
-def set_time_law(v, tau0: float, v0: float, tau_r: float):
-    """Isothermal set time [s] of the model at cell voltage ``v`` [V] (inf where it never sets)."""
+def set_time_law(v, tau0: float, v0: float, tau_r: float, dissolution: bool = False):
+    """Isothermal set time [s] of the model at cell voltage ``v`` [V] (inf where it never sets).
+
+    One slow state: growth against relaxation, ``tau_r ln(r/(r - 1))`` with ``r = (tau_r/tau0) 4 sinh^2(V/2V0)``.
+    With ``dissolution``: growth alone, ``tau0 / (2 sinh(|V|/V0))``, where it crosses the gap within the
+    self-rupture time ``tau_r`` (else no set).
+    """
+    if dissolution:
+        with np.errstate(divide="ignore", over="ignore"):
+            t = tau0 / (2.0 * np.sinh(np.abs(np.asarray(v, dtype=float)) / v0))
+        return np.where(t < tau_r, t, np.inf)
     r = tau_r / tau0 * 4.0 * np.sinh(np.asarray(v) / (2 * v0)) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(r > 1, tau_r * np.log(r / np.maximum(r - 1, 1e-300)), np.inf)
 
 
-def fit_set_time(v, t_set, tau_r: float, v0: float | None = None):
+def fit_set_time(v, t_set, tau_r: float, v0: float | None = None, dissolution: bool = False):
     """``set_time_tau0`` [s], ``set_time_v0`` [V] from set times ``t_set`` [s] at voltages ``v`` [V].
 
-    With ``v0`` [V] given, only ``set_time_tau0`` is fitted (V0 fixed by physics).
+    With ``v0`` [V] given, only ``set_time_tau0`` is fitted (V0 fixed by physics); ``dissolution`` selects
+    the two-slow-state law of :func:`set_time_law`.
     """
     v, t_set = np.asarray(v, float), np.asarray(t_set, float)
     ok = np.isfinite(t_set) & (t_set > 0)
@@ -154,7 +164,7 @@ def fit_set_time(v, t_set, tau_r: float, v0: float | None = None):
             raise ConvergenceError("set-time fit: no finite set time; simulate more set voltages")
 
         def res1(x):
-            t = set_time_law(v, math.exp(x[0]), v0, tau_r)
+            t = set_time_law(v, math.exp(x[0]), v0, tau_r, dissolution)
             return np.log(np.where(np.isfinite(t), t, 1e300)) - np.log(t_set)
 
         x0 = math.log(float(np.median(t_set * np.exp(v / v0))))
@@ -168,7 +178,7 @@ def fit_set_time(v, t_set, tau_r: float, v0: float | None = None):
         raise ConvergenceError("set-time fit: set time does not fall with voltage; set_time_v0 is unidentifiable")
 
     def res(x):
-        t = set_time_law(v, math.exp(x[0]), math.exp(x[1]), tau_r)
+        t = set_time_law(v, math.exp(x[0]), math.exp(x[1]), tau_r, dissolution)
         return np.log(np.where(np.isfinite(t), t, 1e300)) - np.log(t_set)
 
     out = lsq.fit(res, [icpt, math.log(-1 / slope)], ["set_time_tau0", "set_time_v0"], "set-time fit")

@@ -19,7 +19,7 @@ from scipy.integrate import solve_ivp
 
 from devicephys.compact import model
 from devicephys.compact.model import ModelParams
-from devicephys.errors import ConvergenceError
+from devicephys.errors import ConvergenceError, SpecError
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Trace:
     Attributes
     ----------
     time : s; source_voltage, voltage : V; current : A; gap : m;
-    temperature : K; optical_power : W.
+    temperature : K; optical_power : W; metal_fraction : 1 (the oldest stretch's, with dissolution; else None).
     """
 
     time: np.ndarray
@@ -39,20 +39,19 @@ class Trace:
     gap: np.ndarray
     temperature: np.ndarray
     optical_power: np.ndarray
+    metal_fraction: np.ndarray | None = None
 
 
 def _rhs(p: ModelParams, r_series: float, t0: float, v0: float, slope: float):
-    """Right-hand side in (gap [m], excess temperature T - T_0 [K]).
+    """Right-hand side in (gap [m], excess temperature T - T_0 [K][, metal fraction, rupture flag]).
 
     The thermal node is integrated as its excess over the ambient
     (:func:`devicephys.compact.model.excess_temperature_rate` says why).
     """
     def f(t, y):
-        d, excess = y
         v_src = v0 + slope * (t - t0)
-        i = model.series_current(p, d, v_src, r_series)
-        v = v_src - r_series * i
-        return [model.gap_rate(p, d, v, p.ambient_temperature + excess), model.excess_temperature_rate(p, d, v, excess)]
+        i = model.series_current(p, y[0], v_src, r_series)
+        return model.state_rates(p, y, v_src - r_series * i)
     return f
 
 
@@ -67,7 +66,7 @@ def simulate_series(p: ModelParams, pwl_time, pwl_voltage, r_series: float, *,
     its non-stiff mode, was measured to take 3e5 steps of about the thermal time in one 0.25 us segment.
     """
     tp, vp = np.asarray(pwl_time, float), np.asarray(pwl_voltage, float)
-    y = np.array([p.gap_max, 0.0])  # relaxed, at the ambient temperature (excess 0)
+    y = model.initial_state(p)  # relaxed, at the ambient temperature (excess 0)
     ts, ys = [np.array([tp[0]])], [y[:, None]]
     for k in range(len(tp) - 1):
         if tp[k + 1] <= tp[k]:
@@ -76,7 +75,7 @@ def simulate_series(p: ModelParams, pwl_time, pwl_voltage, r_series: float, *,
         t_eval = (None if samples_per_segment is None
                   else np.linspace(tp[k], tp[k + 1], samples_per_segment + 1)[1:])
         sol = solve_ivp(_rhs(p, r_series, tp[k], vp[k], slope), (tp[k], tp[k + 1]), y, method="Radau",
-                        t_eval=t_eval, rtol=rtol, atol=[1e-9 * p.gap_max, 1e-9 * p.ambient_temperature],
+                        t_eval=t_eval, rtol=rtol, atol=model.state_tolerances(p),
                         first_step=min(1e-12, (tp[k + 1] - tp[k]) / 10))
         if not sol.success:
             raise ConvergenceError(f"compact model integration failed at t = {tp[k]:.3e} s ({sol.message}); "
@@ -85,15 +84,16 @@ def simulate_series(p: ModelParams, pwl_time, pwl_voltage, r_series: float, *,
         ys.append(sol.y[:, 1:] if samples_per_segment is None else sol.y)
         y = sol.y[:, -1]
     y = np.concatenate(ys, axis=1)
-    return _trace(p, np.concatenate(ts), np.array([y[0], p.ambient_temperature + y[1]]), tp, vp, r_series)
+    return _trace(p, np.concatenate(ts), y, tp, vp, r_series)
 
 
 def _trace(p, t, y, tp, vp, r_series) -> Trace:
-    d, temp = y
+    d, temp = y[0], p.ambient_temperature + y[1]
     v_src = np.interp(t, tp, vp)
     i = model.series_current(p, d, v_src, r_series)
     v = v_src - r_series * i
-    return Trace(t, v_src, v, i, d, temp, model.optical_power(p, d, v, out_of_range="nan"))
+    return Trace(t, v_src, v, i, d, temp, model.optical_power(p, d, v, out_of_range="nan"),
+                 y[2] if p.dissolves else None)
 
 
 def step_many(p: ModelParams, gap, temperature, v_source, r_series, dt: float):
@@ -102,7 +102,8 @@ def step_many(p: ModelParams, gap, temperature, v_source, r_series, dt: float):
     Exponential integrator with the drive frozen over the step: the thermal
     node relaxes exactly towards ``T_0 + R_th P``; the gap relaxes exactly
     towards ``d_max - g tau_r`` and is then held at or above ``gap_min``
-    (the limit of a sharp floor).  First order in ``dt``.
+    (the limit of a sharp floor).  First order in ``dt``.  One slow state only: a card with dissolution
+    (its second slow state) is refused.
 
     Parameters
     ----------
@@ -113,6 +114,9 @@ def step_many(p: ModelParams, gap, temperature, v_source, r_series, dt: float):
     r_series : ndarray or float
         Series resistance [Ohm].
     """
+    if p.dissolves:
+        raise SpecError("step_many integrates the one-slow-state card; this card has dissolution_rate > 0 "
+                        "(two slow states): use simulate_series")
     i = model.series_current(p, gap, v_source, r_series)
     v = v_source - r_series * i
     t_eq = p.ambient_temperature + p.thermal_resistance * v * i
@@ -150,17 +154,18 @@ def simulate_lif_physical(p: ModelParams, v_in: float, r_series: float, capacita
     through the cell and ``optical_power`` [W].
     """
     def f(t, y):
-        v, d, temp = y
-        i = model.cell_current(p, d, v)
-        return [((v_in - v) / r_series - i) / capacitance, model.gap_rate(p, d, v, temp),
-                model.temperature_rate(p, d, v, temp)]
+        v, state = y[0], y[1:]
+        i = model.cell_current(p, state[0], v)
+        return [((v_in - v) / r_series - i) / capacitance, *model.state_rates(p, state, v)]
 
     t_eval = np.linspace(0.0, t_end, samples + 1)
-    sol = solve_ivp(f, (0.0, t_end), [0.0, p.gap_max, p.ambient_temperature], method="LSODA", t_eval=t_eval,
-                    rtol=rtol, atol=[1e-9, 1e-9 * p.gap_max, 1e-6], max_step=t_end / 2000)
+    tol = model.state_tolerances(p)
+    tol[1] = 1e-6
+    sol = solve_ivp(f, (0.0, t_end), [0.0, *model.initial_state(p)], method="LSODA", t_eval=t_eval,
+                    rtol=rtol, atol=[1e-9, *tol], max_step=t_end / 2000)
     if not sol.success:
         raise ConvergenceError(f"physical LIF integration failed ({sol.message}); shorten t_end or loosen rtol")
-    v, d, temp = sol.y
+    v, d, temp = sol.y[0], sol.y[1], p.ambient_temperature + sol.y[2]
     return {"time": sol.t, "voltage": v, "gap": d, "temperature": temp, "current": model.cell_current(p, d, v),
             "optical_power": model.optical_power(p, d, v, out_of_range="nan")}
 
@@ -179,12 +184,13 @@ def set_time(p: ModelParams, v: float, *, floor_widths: float = 3.0) -> float:
 
     closed.terminal = True
     horizon = 20 * p.set_time_tau0 * np.exp(-v / p.set_time_v0)
+    if p.dissolves:  # it sets before the first rupture or not at all (the reset starts afresh)
+        horizon = min(horizon, 1.5 * model.self_rupture_time(p))
     for method in ("LSODA", "Radau"):
         # LSODA is fast but can step past the steep closure into d < gap_min, where the floor's exponential
         # overflows (NaN state, no event); the implicit Radau then resolves the closure
-        sol = solve_ivp(_rhs(p, 0.0, 0.0, v, 0.0), (0.0, horizon), [p.gap_max, 0.0],
-                        method=method, events=closed, rtol=1e-9,
-                        atol=[1e-9 * p.gap_max, 1e-9 * p.ambient_temperature])
+        sol = solve_ivp(_rhs(p, 0.0, 0.0, v, 0.0), (0.0, horizon), model.initial_state(p),
+                        method=method, events=closed, rtol=1e-9, atol=model.state_tolerances(p))
         if len(sol.t_events[0]):
             return float(sol.t_events[0][0])
         if np.all(np.isfinite(sol.y[:, -1])):

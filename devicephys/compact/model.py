@@ -26,6 +26,30 @@ with ``L = d_max - d_min``.  For ``V >> V0`` at ``T_0`` the set time is
 ``d_min``; the drive's argument is capped at :data:`DRIVE_ARG_MAX` and the
 Arrhenius factor sees no temperature below ``T_0``, so every rate is finite.
 
+Second slow state (optional: ``dissolution_rate > 0``), the filament's oldest stretch.
+The ions reduce at the tip, so the body behind it is not refilled and each
+stretch dissolves (Gibbs-Thomson) from the moment it is laid down; the bridge
+breaks when the oldest stretch's metal fraction ``m`` falls below percolation
+``c_p``, ``t_r = (1 - c_p)/k_d`` after the growth began.  With the rupture flag
+``b`` (0 intact, 1 breaking; a latch between ``m < c_p`` and ``m ~ 1``), the
+filament length ``l = d_max - d``, ``u(l) = 1 - exp(-l/delta)`` (a filament
+exists) and the numerical rupture time ``tau_x``::
+
+    g(V, T) = (L / tau0) 2 sinh(|V| / V0) exp(-(E_a/k_B)(1/T - 1/T_0))    [m/s]
+    dd/dt   = -g(V, T) (1 - exp(-(d - d_min)/delta)) (1 - b) + (d_max - d) b / tau_x
+    dm/dt   = -k_d u(l) (1 - b) + (1 - m) b (1 - u(l)) / tau_x
+    db/dt   = (on(m) (1 - b) - off(m) b) / tau_x
+
+``k_d`` is the dissolution rate at T_0: the oldest stretch is the one at the
+active electrode, which is held at the ambient (the hot spot is at the tip), so
+its rate does not follow the thermal node; ``on`` rises from 0 to 1 as
+``m`` falls through ``c_p +- w_p/2`` (``w_p``: the percolation crossover's
+width) and its level rises with ``b`` (so a started rupture completes), ``off``
+as ``m`` reaches ``1 - RESET_TOLERANCE``.  The hopping drive is the
+FEM's single ``sinh`` (forward minus backward hops), made non-polar by
+``|V|``.  No exponential relaxation of the gap: the bridge lives until its
+oldest stretch breaks, at any bias (the FEM's self-rupture under bias).
+
 Thermal node::
 
     C_th dT/dt = V I - (T - T_0) / R_th
@@ -53,6 +77,14 @@ NM = 1e-9
 #: Cap on the drive's argument |V|/(2 V0) [1]: the drive stays finite (< e^80) at any voltage; the
 #: set time there, tau0 e^-80, is far below any physical time, so the cap changes no result.
 DRIVE_ARG_MAX = 40.0
+
+#: How close to 1 the oldest stretch's metal fraction returns before a rupture's reset ends [1]: the next
+#: rupture comes at most this fraction of (1 - c_p)/k_d early.
+RESET_TOLERANCE = 1e-3
+
+
+#: Fields of the second slow state (used only with ``dissolution_rate > 0``).
+_DISSOLUTION_FIELDS = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time")
 
 
 @dataclass(frozen=True)
@@ -94,6 +126,13 @@ class ModelParams:
         zero for ``|V| <= V_c`` (0: no cutoff, e.g. with a hot-electron channel).
     lambda_c0, lambda_c1, lambda_c2 : float
         Peak wavelength ``c0 + c1 x + c2 x^2`` [m].
+    dissolution_rate : float
+        Gibbs-Thomson dissolution rate k_d of the filament's metal at T_0 [1/s]; 0 (default): one slow
+        state, the gap with exponential relaxation; > 0: the second slow state of the oldest stretch.
+    percolation_fraction, percolation_width : float
+        Metal fraction c_p below which a stretch stops conducting, and the crossover's width w_p [1].
+    rupture_time : float
+        Numerical time tau_x of a rupture (retraction and reset) [s]; the physics' rupture is abrupt.
     """
 
     gap_min: float
@@ -125,10 +164,32 @@ class ModelParams:
     lambda_c0: float = 700e-9
     lambda_c1: float = 0.0
     lambda_c2: float = 0.0
+    dissolution_rate: float = 0.0
+    percolation_fraction: float = 0.0
+    percolation_width: float = 0.0
+    rupture_time: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.dissolution_rate > 0 and not (0 < self.percolation_fraction < 1 and self.percolation_width > 0
+                                              and self.rupture_time > 0):
+            raise SpecError(f"compact model with dissolution_rate = {self.dissolution_rate!r} 1/s needs "
+                            f"0 < percolation_fraction < 1 (got {self.percolation_fraction!r}), percolation_width > 0 "
+                            f"(got {self.percolation_width!r}) and rupture_time > 0 s (got {self.rupture_time!r}); "
+                            "refit the card")
+
+    @property
+    def dissolves(self) -> bool:
+        """True for the two-slow-state law (the oldest stretch dissolves), False for the relaxing gap."""
+        return self.dissolution_rate > 0
+
+    @property
+    def states(self) -> int:
+        """Number of states of one device: gap and temperature, plus metal fraction and rupture flag."""
+        return 4 if self.dissolves else 2
 
     def as_dict(self) -> dict[str, float]:
-        """Field name to value (SI)."""
-        return {k: float(v) for k, v in asdict(self).items()}
+        """Field name to value (SI); without dissolution, the second slow state's (unused) fields are left out."""
+        return {k: float(v) for k, v in asdict(self).items() if self.dissolves or k not in _DISSOLUTION_FIELDS}
 
     @classmethod
     def names(cls) -> list[str]:
@@ -160,21 +221,89 @@ def thermal_factor(p: ModelParams, temperature):
     return np.exp(-p.activation_energy / units.k_B * inv)
 
 
+def drive(p: ModelParams, v):
+    """Field drive of the growth [1]: ``4 sinh^2(V/2V0)``, or ``2 sinh(|V|/V0)`` with dissolution; both -> e^(V/V0)."""
+    y = np.abs(np.asarray(v, dtype=float)) / p.set_time_v0
+    if p.dissolves:
+        return 2.0 * np.sinh(np.minimum(y, 2.0 * DRIVE_ARG_MAX))
+    return 4.0 * np.sinh(np.minimum(0.5 * y, DRIVE_ARG_MAX)) ** 2
+
+
 def growth_rate(p: ModelParams, v, temperature):
     """Speed of gap closure g(V, T) [m/s], before the floor factor."""
     travel = p.gap_max - p.gap_min
-    drive = 4.0 * np.sinh(np.minimum(np.abs(np.asarray(v)) / (2.0 * p.set_time_v0), DRIVE_ARG_MAX)) ** 2
-    return travel / p.set_time_tau0 * drive * thermal_factor(p, temperature)
+    return travel / p.set_time_tau0 * drive(p, v) * thermal_factor(p, temperature)
 
 
-def gap_rate(p: ModelParams, d, v, temperature):
-    """dd/dt [m/s]: growth (closing) against relaxation (opening)."""
+def self_rupture_time(p: ModelParams) -> float:
+    """Time [s] from the start of growth to the rupture: ``(1 - c_p)/k_d``, or ``relaxation_time`` without dissolution."""
+    if not p.dissolves:
+        return p.relaxation_time
+    return (1.0 - p.percolation_fraction) / p.dissolution_rate
+
+
+def _ramp(x):
+    """Smoothstep of x clipped to [0, 1] (C1)."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def rupture_flag_rate(p: ModelParams, m, b):
+    """db/dt [1/s] of the rupture flag: on as ``m`` falls through c_p, off once ``m`` is back near 1.
+
+    A latch: the level at which it turns on rises with ``b`` to above 1, so a rupture once started
+    completes while the reset raises ``m``, and it turns off only when the reset is done.
+    """
+    b = np.clip(np.asarray(b, dtype=float), 0.0, 1.0)
+    level = p.percolation_fraction + 0.5 * p.percolation_width + (1.0 - p.percolation_fraction) * b
+    on = _ramp((level - np.asarray(m)) / p.percolation_width)
+    off = _ramp((np.asarray(m) - 1.0 + 2.0 * RESET_TOLERANCE) / RESET_TOLERANCE)
+    return (on * (1.0 - b) - off * b) / p.rupture_time
+
+
+def metal_fraction_rate(p: ModelParams, d, m, b):
+    """dm/dt [1/s] of the oldest stretch's metal fraction: dissolution while a filament exists; in a rupture,
+    once the broken filament has retracted, the reset to a fresh start."""
+    b = np.clip(np.asarray(b, dtype=float), 0.0, 1.0)
+    length = np.maximum(p.gap_max - np.asarray(d), 0.0)
+    exists = -np.expm1(-length / p.floor_width)
+    return (-p.dissolution_rate * exists * (1.0 - b)
+            + (1.0 - np.asarray(m)) * b * (1.0 - exists) / p.rupture_time)
+
+
+def gap_rate(p: ModelParams, d, v, temperature, b=0.0):
+    """dd/dt [m/s]: growth (closing) against relaxation, or with dissolution against rupture (flag ``b``)."""
     # smooth floor at gap_min, continued linearly below it (C1 at gap_min): a solver step that overshoots the
     # closure meets a finite restoring rate instead of an overflowing exponential
     z = (p.gap_min - np.asarray(d)) / p.floor_width
     floor = 1.0 - np.exp(np.minimum(z, 0.0)) - np.maximum(z, 0.0)
+    if p.dissolves:
+        b = np.clip(np.asarray(b, dtype=float), 0.0, 1.0)
+        return (-growth_rate(p, v, temperature) * floor * (1.0 - b)
+                + (p.gap_max - np.asarray(d)) * b / p.rupture_time)
     relax = (p.gap_max - np.asarray(d)) / p.relaxation_time
     return -growth_rate(p, v, temperature) * floor + relax
+
+
+def initial_state(p: ModelParams) -> np.ndarray:
+    """Relaxed device at the ambient: (gap_max, excess temperature 0[, metal fraction 1, rupture flag 0])."""
+    return np.array([p.gap_max, 0.0, 1.0, 0.0][:p.states])
+
+
+def state_rates(p: ModelParams, y, v) -> list:
+    """Time derivatives of the state ``y`` = (gap [m], T - T_0 [K][, m [1], b [1]]) at cell voltage ``v`` [V]."""
+    d, excess = y[0], y[1]
+    temp = p.ambient_temperature + excess
+    if not p.dissolves:
+        return [gap_rate(p, d, v, temp), excess_temperature_rate(p, d, v, excess)]
+    m, b = y[2], y[3]
+    return [gap_rate(p, d, v, temp, b), excess_temperature_rate(p, d, v, excess),
+            metal_fraction_rate(p, d, m, b), rupture_flag_rate(p, m, b)]
+
+
+def state_tolerances(p: ModelParams) -> list[float]:
+    """Absolute tolerances of the states for the integrators: 1e-9 of each state's scale."""
+    return [1e-9 * p.gap_max, 1e-9 * p.ambient_temperature, 1e-9, 1e-9][:p.states]
 
 
 def temperature_rate(p: ModelParams, d, v, temperature):
@@ -291,8 +420,11 @@ def series_current(p: ModelParams, d, v_source, r_series):
 def static_threshold(p: ModelParams) -> float:
     """DC threshold voltage [V] at T_0: growth balances relaxation over the full travel.
 
-    Solves ``g(V, T_0) tau_r = L``, i.e. ``V = 2 V0 asinh(sqrt(tau0 / tau_r) / 2)``.
+    Solves ``g(V, T_0) tau_r = L``, i.e. ``V = 2 V0 asinh(sqrt(tau0 / tau_r) / 2)``.  With dissolution the
+    tip must cross the gap within one self-rupture time t_r, ``g(V, T_0) t_r = L``: ``V = V0 asinh(tau0 / (2 t_r))``.
     """
+    if p.dissolves:
+        return float(p.set_time_v0 * np.arcsinh(0.5 * p.set_time_tau0 / self_rupture_time(p)))
     return float(2.0 * p.set_time_v0 * np.arcsinh(0.5 * np.sqrt(p.set_time_tau0 / p.relaxation_time)))
 
 
@@ -304,12 +436,13 @@ def on_temperature(p: ModelParams, v):
 def static_hold(p: ModelParams) -> float:
     """DC hold voltage [V]: lowest cell voltage at which the hot bridged state sustains itself.
 
-    Solves ``g(V, T_on(V)) tau_r = L`` with Brent's method between 0 and the threshold.
+    Solves ``g(V, T_on(V)) tau_r = L`` with Brent's method between 0 and the threshold (with dissolution
+    ``tau_r`` is the self-rupture time t_r: the hot filament re-grows the gap within it).
     """
     travel = p.gap_max - p.gap_min
 
     def excess(v: float) -> float:
-        return float(np.log(growth_rate(p, v, on_temperature(p, v)) * p.relaxation_time / travel))
+        return float(np.log(growth_rate(p, v, on_temperature(p, v)) * self_rupture_time(p) / travel))
 
     from scipy.optimize import brentq
 

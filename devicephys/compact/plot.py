@@ -66,7 +66,7 @@ def set_time_panel(card: DeviceCard, filament: xr.Dataset, path: Path) -> Path:
     vv = np.linspace(sv.min() * 0.95, sv.max() * 1.05, 100)
     fig, ax = _panel("set time vs voltage")
     ax.semilogy(sv, st, "o", label="filament result")
-    ax.semilogy(vv, fit.set_time_law(vv, p.set_time_tau0, p.set_time_v0, p.relaxation_time), "-", label="model law")
+    ax.semilogy(vv, fit.set_time_law(vv, p.set_time_tau0, p.set_time_v0, p.relaxation_time, p.dissolves), "-", label="model law")
     ax.set(xlabel="source voltage [V]", ylabel="set time [s]")
     ax.legend(fontsize=8)
     return _save(fig, path, f"Voltage-time dilemma: the set time falls exponentially with voltage, tau0 = "
@@ -79,8 +79,12 @@ def relaxation_panel(card: DeviceCard, filament: xr.Dataset, path: Path) -> Path
     rt, rg = filament["relax_time"].values, filament["relax_gap"].values
     fig, ax = _panel("relaxation after bias removal")
     ax.plot(rt * 1e6, rg * 1e9, ".", ms=3, label="filament result")
-    ax.plot(rt * 1e6, (p.gap_max - (p.gap_max - rg[0]) * np.exp(-rt / p.relaxation_time)) * 1e9, "-",
-            label="model, rupture time matched" if _matched(card) else "fit")
+    if p.dissolves:  # bridged until the oldest stretch (fresh at t = 0) falls below percolation, then open
+        ax.plot(rt * 1e6, np.where(rt < p.relaxation_time, rg[0], p.gap_max) * 1e9, "-",
+                label="model, oldest stretch's dissolution (not fitted)")
+    else:
+        ax.plot(rt * 1e6, (p.gap_max - (p.gap_max - rg[0]) * np.exp(-rt / p.relaxation_time)) * 1e9, "-",
+                label="model, rupture time matched" if _matched(card) else "fit")
     if _matched(card) and "relaxation_time" in filament:
         ax.axvline(float(filament["relaxation_time"]) * 1e6, color="0.5", ls=":", label="FEM rupture")
     ax.set(xlabel="time after bias removal [µs]", ylabel="gap [nm]")

@@ -7,6 +7,7 @@ residuals must equal the NumPy model's equations term by term:
 * terminal current ``I(anode, cathode)`` = :func:`model.cell_current`;
 * resistive residual of ``nx`` = ``1e9 dd/dt`` (nm/s), reactive part = ``x``;
 * resistive residual of ``nt`` = ``-C_th dT/dt``, reactive part = ``C_th (T - T_0)``;
+* with dissolution, ``nq`` (dissolved fraction ``1 - m``) = ``dm/dt`` and ``nb`` (rupture flag) = ``-db/dt``;
 * the ``opt`` branch = :func:`model.optical_power`;
 * the latch: terminal current and ``-dq/dt`` (``q``: its state variable).
 
@@ -74,11 +75,20 @@ def check(card: DeviceCard, path: str | Path, *, samples: int = 200, seed: int =
         v = rng.uniform(-1.5, 1.5) * card.value("threshold_voltage") * (40.0 if k % 10 == 9 else 1.0)
         x = rng.uniform(-0.05, 1.05) * travel_nm
         dt = rng.uniform(-50.0, 800.0)
-        res, _ = mods[name].run_init_eval(_inputs(mods[name], card, {"V(anode,cathode)": v, "V(nx)": x, "V(nt)": dt,
-                                                                       "V(opt)": 0.0, "I(opt)": 0.0}))
+        nodes = {"V(anode,cathode)": v, "V(nx)": x, "V(nt)": dt, "V(opt)": 0.0, "I(opt)": 0.0}
+        q = b = 0.0
+        if p.dissolves:  # the oldest stretch's dissolved fraction and the rupture flag, beyond their ranges too
+            q, b = rng.uniform(-0.05, 1.05), rng.uniform(-0.1, 1.1)
+            nodes.update({"V(nq)": q, "V(nb)": b})
+        res, _ = mods[name].run_init_eval(_inputs(mods[name], card, nodes))
         gap, temp = p.gap_max - x * 1e-9, p.ambient_temperature + dt
         err["current"] = max(err["current"], _rel(res[0][0], float(model.cell_current(p, gap, v))))
-        err["gap_rate"] = max(err["gap_rate"], _rel(res[3][0], 1e9 * float(model.gap_rate(p, gap, v, temp))))
+        err["gap_rate"] = max(err["gap_rate"], _rel(res[3][0], 1e9 * float(model.gap_rate(p, gap, v, temp, b))))
+        if p.dissolves:  # nodes nq, nb follow nw: residuals -dq/dt = dm/dt and -db/dt
+            err["metal_fraction_rate"] = max(err.get("metal_fraction_rate", 0.0),
+                                             _rel(res[6][0], float(model.metal_fraction_rate(p, gap, 1.0 - q, b))))
+            err["rupture_flag_rate"] = max(err.get("rupture_flag_rate", 0.0),
+                                           _rel(res[7][0], -float(model.rupture_flag_rate(p, 1.0 - q, b))))
         err["gap_charge"] = max(err["gap_charge"], _rel(res[3][1], x))
         heat = -p.thermal_capacitance * float(model.temperature_rate(p, gap, v, temp))
         err["heat_balance"] = max(err["heat_balance"], _rel(res[4][0], heat))

@@ -107,7 +107,8 @@ def pulse_train(card: DeviceCard, count: int) -> dict:
     """Pulses of 1.3 x threshold, each shorter than the set time: the filament integrates them."""
     v = card.values()
     amp = 1.3 * v["threshold_voltage"]
-    t_set = float(set_time_law(amp, v["set_time_tau0"], v["set_time_v0"], v["relaxation_time"]))
+    t_set = float(set_time_law(amp, v["set_time_tau0"], v["set_time_v0"], v["relaxation_time"],
+                               v.get("dissolution_rate", 0.0) > 0))
     width = 0.45 * t_set
     period = width + 0.15 * v["relaxation_time"]
     tp, vp = integrate.pulse_train_pwl(amp, width, period, count, rise=width / 50, delay=0.1 * width)
@@ -173,7 +174,8 @@ def lif_physical(card: DeviceCard, series_factor: float = 25.0, periods: float =
     p, lp, v = card.model_params(), card.latch_params(), card.values()
     c, r_s, v_in = v["neuron_capacitance"], series_factor * v["resistance_on"], v["neuron_input_voltage"]
     theory = neuron.lif_analytic(lp, v_in, r_s, c)
-    t_set = float(set_time_law(v_in, v["set_time_tau0"], v["set_time_v0"], v["relaxation_time"]))
+    t_set = float(set_time_law(v_in, v["set_time_tau0"], v["set_time_v0"], v["relaxation_time"],
+                               v.get("dissolution_rate", 0.0) > 0))
     scale = t_set + v["relaxation_time"] + theory["period"] if np.isfinite(t_set) else 2.5 * theory["period"]
     t_end = periods * scale
     ref = integrate.simulate_lif_physical(p, v_in, r_s, c, t_end)
