@@ -117,19 +117,18 @@ _DISSOLVING_GROWTH = """\
 * rupture flag b (0 intact, 1 breaking); both 0 for the fresh device.  The stretch dissolves at
 * dissolution_rate while a filament exists; below percolation (m < percolation_fraction) the flag latches on,
 * the filament retracts and, once retracted, m resets to 1; the flag turns off when the reset is done.
-.func bcl(b) {{min(max(b, 0), 1)}}
 .func rmp(z) {{min(max(z, 0), 1)*min(max(z, 0), 1)*(3 - 2*min(max(z, 0), 1))}}
-.func exists(x) {{1 - exp(-max(x, 0)*1e-9/floor_width)}}
-.func hop(v) {{2*sinh(min(abs(v)/set_time_v0, {dmax2!r}))}}
-.func level(b) {{percolation_fraction + 0.5*percolation_width + (1 - percolation_fraction)*bcl(b)}}
+.func exists(x) {{1 - exp(-(max(x, 0)*1e-9/floor_width)*(max(x, 0)*1e-9/floor_width))}}
+.func hop(v) {{2*sinh(min(sqrt((v/set_time_v0)*(v/set_time_v0) + {eps2!r}) - {eps!r}, {dmax2!r}))}}
+.func level(b) {{percolation_fraction + 0.5*percolation_width + (1 - percolation_fraction)*b}}
 * filament closure: growth (field and thermally activated) until the oldest stretch breaks, then retraction
-Bgap 0 nx I = 1e9*((gap_max - gap_min)/set_time_tau0*hop(V(anode, cathode))*arrh(V(nt))*floorf(V(nx))*(1 - bcl(V(nb)))
-+ - (gap_max - gapm(V(nx)))*bcl(V(nb))/rupture_time)
+Bgap 0 nx I = 1e9*((gap_max - gap_min)/set_time_tau0*hop(V(anode, cathode))*arrh(V(nt))*floorf(V(nx))*(1 - V(nb))
++ - (gap_max - gapm(V(nx)))*V(nb)/rupture_time)
 Cgap nx 0 1
-Bdis 0 nq I = dissolution_rate*exists(V(nx))*(1 - bcl(V(nb))) - V(nq)*bcl(V(nb))*(1 - exists(V(nx)))/rupture_time
+Bdis 0 nq I = dissolution_rate*exists(V(nx))*(1 - V(nb)) - V(nq)*V(nb)*(1 - exists(V(nx)))/rupture_time
 Cdis nq 0 1
-Bflag 0 nb I = (rmp((level(V(nb)) - 1 + V(nq))/percolation_width)*(1 - bcl(V(nb)))
-+ - rmp((2*{tol!r} - V(nq))/{tol!r})*bcl(V(nb)))/rupture_time
+Bflag 0 nb I = (rmp((level(V(nb)) - 1 + V(nq))/percolation_width)*(1 - V(nb))
++ - rmp((2*{tol!r} - V(nq))/{tol!r})*V(nb))/rupture_time
 Cflag nb 0 1
 """
 
@@ -192,7 +191,8 @@ def _latch_body(card: DeviceCard) -> str:
 def subcircuit_text(card: DeviceCard) -> str:
     """SPICE text of both subcircuits of ``card``."""
     name, ts = subcircuit_names(card)
-    growth = (_DISSOLVING_GROWTH.format(dmax2=2 * model.DRIVE_ARG_MAX, tol=model.RESET_TOLERANCE)
+    growth = (_DISSOLVING_GROWTH.format(dmax2=2 * model.DRIVE_ARG_MAX, tol=model.RESET_TOLERANCE,
+                                        eps=model.SMOOTH_ABS, eps2=model.SMOOTH_ABS**2)
               if card.model_params().dissolves else _RELAXING_GROWTH)
     body = _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX,
                                 watch=FLOOR_WATCH_WIDTH, growth=growth)

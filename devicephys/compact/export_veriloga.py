@@ -88,9 +88,11 @@ _RELAXING_GROWTH = """\
 
 _DISSOLVING_GROWTH = """\
         // second slow state: nq = dissolved fraction 1 - m of the oldest stretch, nb = rupture flag (0 intact)
-        b = min(max(V(nb), 0), 1);
-        exists = 1 - exp(-max(x, 0) * 1e-9 / floor_width);
-        hop = 2 * sinh(min(abs(v) / set_time_v0, {dmax2!r}));  // the FEM's single sinh, non-polar
+        b = V(nb);  // stays in [0, 1] by its own rate (no clip: no kink where it rests)
+        z = max(x, 0) * 1e-9 / floor_width;
+        exists = 1 - exp(-z * z);  // a filament exists (C1 at none)
+        z = v / set_time_v0;
+        hop = 2 * sinh(min(sqrt(z * z + {eps2!r}) - {eps!r}, {dmax2!r}));  // the FEM's single sinh, non-polar, smooth
         z = min(max((percolation_fraction + 0.5 * percolation_width + (1 - percolation_fraction) * b - 1 + V(nq))
                     / percolation_width, 0), 1);
         kon = z * z * (3 - 2 * z);  // latch on below percolation (level rises with b: a rupture completes)
@@ -139,7 +141,8 @@ def module_text(card: DeviceCard) -> str:
     name, ts = subcircuit_names(card)
     head = [*header_lines(card, "//"), "// Verilog-A, LRM 2.4", '`include "disciplines.vams"', ""]
     dissolves = card.model_params().dissolves
-    growth = (_DISSOLVING_GROWTH.format(dmax2=2 * model.DRIVE_ARG_MAX, tol=model.RESET_TOLERANCE)
+    growth = (_DISSOLVING_GROWTH.format(dmax2=2 * model.DRIVE_ARG_MAX, tol=model.RESET_TOLERANCE,
+                                        eps=model.SMOOTH_ABS, eps2=model.SMOOTH_ABS**2)
               if dissolves else _RELAXING_GROWTH)
     phys = [f"module {name}(anode, cathode, opt);", "    inout anode, cathode;", "    output opt;",
             "    electrical anode, cathode, opt, nx, nt, nw" + (", nq, nb;" if dissolves else ";"),

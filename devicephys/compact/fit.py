@@ -138,12 +138,13 @@ def set_time_law(v, tau0: float, v0: float, tau_r: float, dissolution: bool = Fa
     """Isothermal set time [s] of the model at cell voltage ``v`` [V] (inf where it never sets).
 
     One slow state: growth against relaxation, ``tau_r ln(r/(r - 1))`` with ``r = (tau_r/tau0) 4 sinh^2(V/2V0)``.
-    With ``dissolution``: growth alone, ``tau0 / (2 sinh(|V|/V0))``, where it crosses the gap within the
+    With ``dissolution``: growth alone, ``tau0 / (2 sinh(|V|/V0))`` (|V| smoothed at 0), where it crosses the gap within the
     self-rupture time ``tau_r`` (else no set).
     """
-    if dissolution:
+    if dissolution:  # the model's drive, |V|/V0 smoothed at 0 (model.SMOOTH_ABS)
+        y = np.asarray(v, dtype=float) / v0
         with np.errstate(divide="ignore", over="ignore"):
-            t = tau0 / (2.0 * np.sinh(np.abs(np.asarray(v, dtype=float)) / v0))
+            t = tau0 / (2.0 * np.sinh(np.sqrt(y * y + model.SMOOTH_ABS**2) - model.SMOOTH_ABS))
         return np.where(t < tau_r, t, np.inf)
     r = tau_r / tau0 * 4.0 * np.sinh(np.asarray(v) / (2 * v0)) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -32,7 +32,7 @@ stretch dissolves (Gibbs-Thomson) from the moment it is laid down; the bridge
 breaks when the oldest stretch's metal fraction ``m`` falls below percolation
 ``c_p``, ``t_r = (1 - c_p)/k_d`` after the growth began.  With the rupture flag
 ``b`` (0 intact, 1 breaking; a latch between ``m < c_p`` and ``m ~ 1``), the
-filament length ``l = d_max - d``, ``u(l) = 1 - exp(-l/delta)`` (a filament
+filament length ``l = d_max - d``, ``u(l) = 1 - exp(-(l/delta)^2)`` (a filament
 exists) and the numerical rupture time ``tau_x``::
 
     g(V, T) = (L / tau0) 2 sinh(|V| / V0) exp(-(E_a/k_B)(1/T - 1/T_0))    [m/s]
@@ -47,7 +47,7 @@ its rate does not follow the thermal node; ``on`` rises from 0 to 1 as
 width) and its level rises with ``b`` (so a started rupture completes), ``off``
 as ``m`` reaches ``1 - RESET_TOLERANCE``.  The hopping drive is the
 FEM's single ``sinh`` (forward minus backward hops), made non-polar by
-``|V|``.  No exponential relaxation of the gap: the bridge lives until its
+``|V|`` (smoothed at 0 V by :data:`SMOOTH_ABS`).  No exponential relaxation of the gap: the bridge lives until its
 oldest stretch breaks, at any bias (the FEM's self-rupture under bias).
 
 Thermal node::
@@ -77,6 +77,10 @@ NM = 1e-9
 #: Cap on the drive's argument |V|/(2 V0) [1]: the drive stays finite (< e^80) at any voltage; the
 #: set time there, tau0 e^-80, is far below any physical time, so the cap changes no result.
 DRIVE_ARG_MAX = 40.0
+
+#: Smoothing of |V|/V0 at 0 in the dissolving card's drive 2 sinh(|V|/V0) [1]: sqrt(y^2 + e^2) - e, which is
+#: exactly 0 at 0 V and shortens no set time by more than a factor e^(-e) (0.1 %).
+SMOOTH_ABS = 1e-3
 
 #: How close to 1 the oldest stretch's metal fraction returns before a rupture's reset ends [1]: the next
 #: rupture comes at most this fraction of (1 - c_p)/k_d early.
@@ -224,7 +228,8 @@ def thermal_factor(p: ModelParams, temperature):
 def drive(p: ModelParams, v):
     """Field drive of the growth [1]: ``4 sinh^2(V/2V0)``, or ``2 sinh(|V|/V0)`` with dissolution; both -> e^(V/V0)."""
     y = np.abs(np.asarray(v, dtype=float)) / p.set_time_v0
-    if p.dissolves:
+    if p.dissolves:  # |V| made smooth at 0 (a circuit simulator's Newton needs it): sqrt(y^2 + e^2) - e
+        y = np.sqrt(y * y + SMOOTH_ABS**2) - SMOOTH_ABS
         return 2.0 * np.sinh(np.minimum(y, 2.0 * DRIVE_ARG_MAX))
     return 4.0 * np.sinh(np.minimum(0.5 * y, DRIVE_ARG_MAX)) ** 2
 
@@ -252,9 +257,11 @@ def rupture_flag_rate(p: ModelParams, m, b):
     """db/dt [1/s] of the rupture flag: on as ``m`` falls through c_p, off once ``m`` is back near 1.
 
     A latch: the level at which it turns on rises with ``b`` to above 1, so a rupture once started
-    completes while the reset raises ``m``, and it turns off only when the reset is done.
+    completes while the reset raises ``m``, and it turns off only when the reset is done.  Linear in
+    ``b`` with rate ``on`` >= 0 at 0 and ``-off`` <= 0 at 1, so ``b`` stays in [0, 1] without clipping
+    (a clip would put a kink at b = 0, where it rests, which a circuit simulator's Newton cannot take).
     """
-    b = np.clip(np.asarray(b, dtype=float), 0.0, 1.0)
+    b = np.asarray(b, dtype=float)
     level = p.percolation_fraction + 0.5 * p.percolation_width + (1.0 - p.percolation_fraction) * b
     on = _ramp((level - np.asarray(m)) / p.percolation_width)
     off = _ramp((np.asarray(m) - 1.0 + 2.0 * RESET_TOLERANCE) / RESET_TOLERANCE)
@@ -264,9 +271,9 @@ def rupture_flag_rate(p: ModelParams, m, b):
 def metal_fraction_rate(p: ModelParams, d, m, b):
     """dm/dt [1/s] of the oldest stretch's metal fraction: dissolution while a filament exists; in a rupture,
     once the broken filament has retracted, the reset to a fresh start."""
-    b = np.clip(np.asarray(b, dtype=float), 0.0, 1.0)
+    b = np.asarray(b, dtype=float)
     length = np.maximum(p.gap_max - np.asarray(d), 0.0)
-    exists = -np.expm1(-length / p.floor_width)
+    exists = 1.0 - np.exp(-(length / p.floor_width) ** 2)  # C1 at no filament; the exports' form, term for term
     return (-p.dissolution_rate * exists * (1.0 - b)
             + (1.0 - np.asarray(m)) * b * (1.0 - exists) / p.rupture_time)
 
@@ -278,7 +285,7 @@ def gap_rate(p: ModelParams, d, v, temperature, b=0.0):
     z = (p.gap_min - np.asarray(d)) / p.floor_width
     floor = 1.0 - np.exp(np.minimum(z, 0.0)) - np.maximum(z, 0.0)
     if p.dissolves:
-        b = np.clip(np.asarray(b, dtype=float), 0.0, 1.0)
+        b = np.asarray(b, dtype=float)
         return (-growth_rate(p, v, temperature) * floor * (1.0 - b)
                 + (p.gap_max - np.asarray(d)) * b / p.rupture_time)
     relax = (p.gap_max - np.asarray(d)) / p.relaxation_time
@@ -423,8 +430,9 @@ def static_threshold(p: ModelParams) -> float:
     Solves ``g(V, T_0) tau_r = L``, i.e. ``V = 2 V0 asinh(sqrt(tau0 / tau_r) / 2)``.  With dissolution the
     tip must cross the gap within one self-rupture time t_r, ``g(V, T_0) t_r = L``: ``V = V0 asinh(tau0 / (2 t_r))``.
     """
-    if p.dissolves:
-        return float(p.set_time_v0 * np.arcsinh(0.5 * p.set_time_tau0 / self_rupture_time(p)))
+    if p.dissolves:  # 2 sinh(y) = tau0 / t_r with y the smoothed |V|/V0 (SMOOTH_ABS)
+        y = np.arcsinh(0.5 * p.set_time_tau0 / self_rupture_time(p)) + SMOOTH_ABS
+        return float(p.set_time_v0 * np.sqrt(y * y - SMOOTH_ABS**2))
     return float(2.0 * p.set_time_v0 * np.arcsinh(0.5 * np.sqrt(p.set_time_tau0 / p.relaxation_time)))
 
 

@@ -49,8 +49,8 @@ def _inputs(module, card: DeviceCard, voltages: dict[str, float]) -> dict[str, f
     return inp
 
 
-def _rel(a: float, b: float) -> float:
-    scale = max(abs(a), abs(b))
+def _rel(a: float, b: float, floor: float = 0.0) -> float:
+    scale = max(abs(a), abs(b), floor)
     return 0.0 if scale == 0 else abs(a - b) / scale
 
 
@@ -86,7 +86,8 @@ def check(card: DeviceCard, path: str | Path, *, samples: int = 200, seed: int =
         err["gap_rate"] = max(err["gap_rate"], _rel(res[3][0], 1e9 * float(model.gap_rate(p, gap, v, temp, b))))
         if p.dissolves:  # nodes nq, nb follow nw: residuals -dq/dt = dm/dt and -db/dt
             err["metal_fraction_rate"] = max(err.get("metal_fraction_rate", 0.0),
-                                             _rel(res[6][0], float(model.metal_fraction_rate(p, gap, 1.0 - q, b))))
+                                             _rel(res[6][0], float(model.metal_fraction_rate(p, gap, 1.0 - q, b)),
+                                                  p.dissolution_rate))  # (1 - u) cancels near 0: rate scale k_d
             err["rupture_flag_rate"] = max(err.get("rupture_flag_rate", 0.0),
                                            _rel(res[7][0], -float(model.rupture_flag_rate(p, 1.0 - q, b))))
         err["gap_charge"] = max(err["gap_charge"], _rel(res[3][1], x))
