@@ -165,3 +165,13 @@ def test_fit_takes_the_second_slow_state_from_the_fem_spec(filament_ds):
     # a result without a FEM spec has no dissolution constants: refused, naming the option
     with pytest.raises(SpecError, match="rupture"):
         build.fit_device(filament_ds, emission, CompactSpec(verify=False, rupture="dissolution"))
+
+
+def test_dissolving_card_parameters_round_trip_through_both_exports():
+    from devicephys.compact.export_spice import _PHYSICAL, physical_names, read_parameters
+
+    card = _card()
+    assert physical_names(card) == _PHYSICAL
+    for back in (read_parameters(subcircuit_text(card)), export_veriloga.read_parameters(export_veriloga.module_text(card))):
+        for name in _PHYSICAL:
+            assert back[name] == card.value(name), name
