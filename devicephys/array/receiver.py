@@ -193,6 +193,7 @@ class Receiver:
         if operating_voltage is not None:
             lo = max(lo, h * c0 / (e * operating_voltage))
         hi = peak + 6.0 * sigma
+        lo = max(lo, 1e-6 * hi)  # a wavelength is positive: a spectrum broad against its peak is cut at lambda > 0
         if lo >= hi:
             raise SpecError(f"the emission spectrum (peak {peak:.4g} m, FWHM {fwhm:.4g} m) lies entirely above the "
                             f"quantum cutoff of {operating_voltage} V; the card's spectrum and bias are inconsistent")
