@@ -22,6 +22,11 @@ circuit-level behaviour is mapped:
    ``V0`` is kept from the base card;
 4. the activation energy from the measured hold voltage (the hot bridged
    state just sustains itself there), re-derived at every trial of step 3.
+
+With a base card of two slow states (``rupture: dissolution``), step 2 sets
+the dissolution rate instead: the bridge breaks when its oldest stretch falls
+below percolation, so ``k_d = (1 - c_p) / t_r`` with ``t_r`` the measured
+self-rupture time (``c_p`` from the base card).
 """
 
 from __future__ import annotations
@@ -93,16 +98,26 @@ def _switch_event(p: ModelParams, voltage, t_end: float, g_switch: float):
     """Integrate the model from the relaxed state under cell voltage ``voltage(t)`` [V] until ``g_switch`` [S]."""
     d_x = switch_gap(p, g_switch)
 
-    def rhs(t, y):
-        v = voltage(t)
-        return [model.gap_rate(p, y[0], v, y[1]), model.temperature_rate(p, y[0], v, y[1])]
-
     def switched(t, y):
         return y[0] - d_x
 
     switched.terminal = True
     # Radau: the thermal node (R_th C_th ~ ps) makes the system stiff on the set's microsecond scale, and
     # LSODA, left in its non-stiff mode, can take ~1e5 steps of the thermal time per sweep sample
+    if p.dissolves:  # the card's full state (gap, excess temperature, oldest stretch, rupture flag)
+        def rhs(t, y):
+            return model.state_rates(p, y, voltage(t))
+
+        tol = model.state_tolerances(p)
+        tol[1] = 1e-6 * p.ambient_temperature
+        sol = solve_ivp(rhs, (0.0, t_end), model.initial_state(p), method="Radau", events=switched, rtol=1e-8,
+                        atol=tol, max_step=min(t_end / 200, p.rupture_time * 1e3))
+        return float(sol.t_events[0][0]) if len(sol.t_events[0]) else math.nan
+
+    def rhs(t, y):
+        v = voltage(t)
+        return [model.gap_rate(p, y[0], v, y[1]), model.temperature_rate(p, y[0], v, y[1])]
+
     sol = solve_ivp(rhs, (0.0, t_end), [p.gap_max, p.ambient_temperature], method="Radau", events=switched,
                     rtol=1e-8, atol=[1e-9 * p.gap_max, 1e-6 * p.ambient_temperature], max_step=t_end / 200)
     return float(sol.t_events[0][0]) if len(sol.t_events[0]) else math.nan
@@ -185,8 +200,13 @@ def _relaxation(p: ModelParams, m: dict, pulses: Table | None) -> tuple[ModelPar
     if pulses is None or "relaxation_time" not in pulses or not np.any(np.isfinite(pulses["relaxation_time"])):
         return p, {}
     t_r = pulses["relaxation_time"][np.isfinite(pulses["relaxation_time"])]
+    info = {"relaxation_measured": float(np.median(t_r)), "relaxation_points": int(len(t_r))}
+    if p.dissolves:  # the bridge breaks when the oldest stretch falls below percolation: t_r = (1 - c_p)/k_d
+        t_off = float(np.median(t_r))
+        return replace(p, relaxation_time=t_off, dissolution_rate=(1.0 - p.percolation_fraction) / t_off,
+                       rupture_time=p.rupture_time / p.relaxation_time * t_off), info
     tau = relaxation_from_switch_off(p, float(np.median(t_r)), m["switch_off_conductance"])
-    return replace(p, relaxation_time=tau), {"relaxation_measured": float(np.median(t_r)), "relaxation_points": int(len(t_r))}
+    return replace(p, relaxation_time=tau), info
 
 
 def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: CompactSpec) -> DeviceCard:
@@ -211,7 +231,8 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
         quality["exponential_law_of_pulses"] = exponential_set_time_law(pulses["voltage"], pulses["set_time"])
     names = [sweep.path.name] + ([pulses.path.name] if pulses is not None else [])
     sources = {k: e.get("source", "") + " (base card)" for k, e in base.parameters.items()}
-    sources.update(_sources(names, m, bool(q_relax), len(pulses["voltage"]) >= 2 if pulses is not None else False))
+    sources.update(_sources(names, m, bool(q_relax), len(pulses["voltage"]) >= 2 if pulses is not None else False,
+                            p.dissolves))
     sources.update(n_src)
     return DeviceCard.from_values(spec.name, values, sources,
                                   uncertainties={k: float(s) for k, s in sigmas.items() if math.isfinite(s) and s > 0},
@@ -227,7 +248,7 @@ def _flicker(m: dict) -> str:
             "sample, not a release)") if n else ""
 
 
-def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool) -> dict[str, str]:
+def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool, dissolves: bool = False) -> dict[str, str]:
     src = "measured: " + ", ".join(names)
     bound = " (lower bound: the OFF current is at the noise floor)" if m["resistance_off_lower_bound"] else ""
     out = {"leakage_resistance": f"{src}: R_off = 1/median(I/V) of the OFF samples after the first set{bound}",
@@ -235,7 +256,11 @@ def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool) -> dict[st
            "set_time_tau0": f"{src}: least squares on the pulse set times and the sweep's threshold (full model)",
            "activation_energy": f"{src}: from the hold voltage, g(V_h, T_on) tau_r = L{_flicker(m)}"}
     out["set_time_v0"] = out["set_time_tau0"] if v0_fitted else "base card (fewer than two pulse amplitudes measured)"
-    if relax:
+    if relax and dissolves:
+        out["relaxation_time"] = f"{src}: median self-rupture time (the oldest stretch falls below percolation then)"
+        out["dissolution_rate"] = f"{src}: (1 - percolation_fraction) / the median self-rupture time"
+        out["rupture_time"] = "base card's rupture_time / relaxation_time x the measured self-rupture time (numerical)"
+    elif relax:
         noise = (" (the relaxed current is at the noise floor: that conductance is set by the instrument's noise)"
                  if m["switch_off_noise_limited"] else "")
         out["relaxation_time"] = (f"{src}: zero-bias relaxation crosses the sweep's switch-off conductance at the "

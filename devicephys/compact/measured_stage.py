@@ -121,6 +121,8 @@ def load_line_states(p: ModelParams, v_source: float, r_series: float, points: i
 def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measured.Table, r_s: float) -> dict:
     """Why the model stays ON: its cell voltage at the measured release against its load-line steady state."""
     k = m["last_on"]
+    if card.model_params().dissolves:  # no load-line steady state: a bridge breaks t_r after its growth began
+        return {}
     states = load_line_states(card.model_params(), float(sweep["source_voltage"][k]), r_s)
     on = [s for s in states if s["stable"] and s["resistance"] < 1 / m["switch_on_conductance"]]
     out = {"stable_on_states": [{kk: float(v) for kk, v in s.items()} for s in on]}
