@@ -10,7 +10,7 @@ Order of operations in one step ``s`` (the same as Brian2's default schedule):
 3. spike propagation: each spike adds its synapses' weights to the target
    channels (delay 0: now; delay d: into a ring buffer, applied at step s + d);
    optical synapses draw a Poisson number of photoelectrons first;
-4. reset of the neurons that spiked (v = v_reset, x = 0).
+4. reset of the neurons that spiked (v = v_reset, x = 0, and the two-state blinking neuron's age = 0).
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ KIND = {"lif_cuba": 0, "lif_coba": 1, "blinking": 2, "poisson": 3, "spikegen": 4
 #: Columns of the per-population coefficient table (see ``simulate._coefficients``).
 #: ``ee``/``ei`` are exp(-dt/tau) (exact decay), or -dt/tau for forward Euler (``method`` 1).
 COEF = ("em", "ae", "ai", "ee", "ei", "er", "tref", "vth", "vreset", "tau_m", "E_e", "E_i", "method",
-        "tau0", "V0", "tau_r")
+        "tau0", "V0", "tau_r", "t_rupture")
 _C = {name: i for i, name in enumerate(COEF)}
-EM, AE, AI, EE, EI, ER, TREF, VTH, VRESET, TAUM, E_E, E_I, METHOD, TAU0, V0, TAUR = range(len(COEF))
+EM, AE, AI, EE, EI, ER, TREF, VTH, VRESET, TAUM, E_E, E_I, METHOD, TAU0, V0, TAUR, TRUP = range(len(COEF))
+#: Smoothing of |v|/V0 at 0 in the two-state blinking neuron's drive (the compact model's SMOOTH_ABS) [1].
+SMOOTH_ABS = 1e-3
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -116,12 +118,23 @@ def _update_coba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _update_blinking(i0, i1, c, s, v_rest, v, ge, gi, x, lastspike):
-    em, ae, ai, ee, ei, er, tref = c[EM], c[AE], c[AI], c[EE], c[EI], c[ER], c[TREF]
+def _update_blinking(i0, i1, c, dt, s, v_rest, v, ge, gi, x, age, lastspike):
+    em, ae, ai, ee, ei, er, tref, t_rup = c[EM], c[AE], c[AI], c[EE], c[EI], c[ER], c[TREF], c[TRUP]
     for i in range(i0, i1):
         if (s - lastspike[i]) >= tref:
-            a_tr = 4.0 * math.sinh(0.5 * v[i] / c[V0]) ** 2 / c[TAU0] * c[TAUR]
-            x[i] = a_tr + (x[i] - a_tr) * er
+            if t_rup > 0.0:
+                # two slow states: growth alone, and the oldest stretch's age in self-rupture times; it
+                # breaks (x = 0, no blink) when the age reaches 1
+                y = v[i] / c[V0]
+                x[i] += 2.0 * math.sinh(math.sqrt(y * y + SMOOTH_ABS * SMOOTH_ABS) - SMOOTH_ABS) / c[TAU0] * dt
+                if x[i] > 0.0:
+                    age[i] += dt / t_rup
+                    if age[i] >= 1.0 and x[i] < 1.0:
+                        x[i] = 0.0
+                        age[i] = 0.0
+            else:
+                a_tr = 4.0 * math.sinh(0.5 * v[i] / c[V0]) ** 2 / c[TAU0] * c[TAUR]
+                x[i] = a_tr + (x[i] - a_tr) * er
             vr = v_rest[i]
             v[i] = vr + (v[i] - vr) * em + ge[i] * ae + gi[i] * ai
         ge[i] *= ee
@@ -129,14 +142,14 @@ def _update_blinking(i0, i1, c, s, v_rest, v, ge, gi, x, lastspike):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _update(i0, i1, kind, c, dt, s, v_rest, v, ge, gi, x, lastspike, spk_t, spk_i, n):
+def _update(i0, i1, kind, c, dt, s, v_rest, v, ge, gi, x, age, lastspike, spk_t, spk_i, n):
     """State update of population [i0, i1) and threshold; returns the new spike count."""
     if kind == 0:
         _update_cuba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike)
     elif kind == 1:
         _update_coba(i0, i1, c, dt, s, v_rest, v, ge, gi, lastspike)
     else:
-        _update_blinking(i0, i1, c, s, v_rest, v, ge, gi, x, lastspike)
+        _update_blinking(i0, i1, c, dt, s, v_rest, v, ge, gi, x, age, lastspike)
     return _threshold(i0, i1, kind, c, s, v, x, lastspike, spk_t, spk_i, n)
 
 
@@ -287,6 +300,7 @@ class StepArrays(NamedTuple):
     v_rest: np.ndarray        #: float64 (N,): resting potential [V]; for Poisson sources dt * rate [1]
     state: np.ndarray         #: float64 (3, N): rows g_e, g_i [V for CUBA, 1 for COBA], v [V]
     x: np.ndarray             #: float64 (N,): filament state of the blinking neuron [1]
+    age: np.ndarray           #: float64 (N,): two-state blinking neuron: oldest stretch's age / self-rupture time [1]
     lastspike: np.ndarray     #: int64 (N,): step of the last spike
     indptr: np.ndarray        #: int64 (N+1,): CSR row pointers of the synapses (by presynaptic neuron)
     indices: np.ndarray       #: int32 (M,): postsynaptic neuron of each synapse
@@ -332,7 +346,7 @@ def run_steps(step0, nsteps, a):
     """
     has_stdp = a.plastic.size > 0
     n_neurons = a.v_rest.size
-    state, x, bounds, coef, spk_i, n_spk = a.state, a.x, a.bounds, a.coef, a.spk_i, a.n_spk
+    state, x, age, bounds, coef, spk_i, n_spk = a.state, a.x, a.age, a.bounds, a.coef, a.spk_i, a.n_spk
     ge, gi, v = state[0], state[1], state[2]
     buf = a.buf
     n_slots = buf.shape[0]
@@ -348,7 +362,7 @@ def run_steps(step0, nsteps, a):
         for p in range(a.kinds.size):
             kind = a.kinds[p]
             if kind <= 2:
-                n = _update(bounds[p], bounds[p + 1], kind, coef[p], a.dt, s, a.v_rest, v, ge, gi, x, a.lastspike,
+                n = _update(bounds[p], bounds[p + 1], kind, coef[p], a.dt, s, a.v_rest, v, ge, gi, x, age, a.lastspike,
                             a.spk_t, spk_i, n)
             elif kind == 3:
                 n = _poisson(bounds[p], bounds[p + 1], a.rng_key, s, a.v_rest, a.lastspike, a.spk_t, spk_i, n)
@@ -374,6 +388,7 @@ def run_steps(step0, nsteps, a):
                 p += 1
             v[i] = coef[p, VRESET]
             x[i] = 0.0
+            age[i] = 0.0
         _record(a, s)
     return nsteps
 

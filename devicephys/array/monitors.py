@@ -83,6 +83,9 @@ class FinalState:
         Synaptic weights when some synapses are plastic (they changed during the run).
     a_pre, a_post : ndarray
         STDP traces.
+    age : ndarray (N,) or None
+        Age of the oldest stretch of the two-state blinking neurons' filaments, in self-rupture times [1]
+        (None: zero).
     n_synapses : int
         Synapses of the network that produced it (checked on continuing).
     """
@@ -97,6 +100,7 @@ class FinalState:
     weights: np.ndarray | None = None
     a_pre: np.ndarray = field(default_factory=lambda: np.zeros(0))
     a_post: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    age: np.ndarray | None = None
 
     @property
     def time(self) -> float:

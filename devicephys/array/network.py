@@ -25,7 +25,10 @@ population; a :class:`Projection` may start and end on subgroups.
     growth x in [0, 1] obeys dx/dt = 4 sinh^2(v/(2 V_0))/tau_0 - x/tau_r, the
     compact model's growth law at the ambient temperature (its set time tends
     to tau_0 exp(-V/V_0) for V >> V_0; self-rupture time tau_r); it fires (blinks)
-    when x reaches 1, then x = 0 and v = V_h.
+    when x reaches 1, then x = 0 and v = V_h.  With ``t_rupture`` > 0 (a card of two
+    slow states, ``rupture: dissolution``): dx/dt = 2 sinh(|v|/V_0)/tau_0 (growth
+    alone) while the filament's oldest stretch ages, da/dt = 1/t_rupture from
+    the start of growth; at a = 1 the filament breaks (x = a = 0, no blink).
 
 Synapses are CSR matrices (row = presynaptic neuron) with per-synapse weights,
 delays [s] and a target channel: ``"e"`` (g_e), ``"i"`` (g_i) or ``"v"``
@@ -49,9 +52,10 @@ from devicephys.errors import SpecError
 MODELS = ("lif_cuba", "lif_coba", "blinking", "poisson", "spikegen")
 CHANNELS = ("e", "i", "v")
 #: Column order of the per-population parameter table handed to the kernel.
-PARAMS = ("tau_m", "v_th", "v_reset", "t_ref", "tau_e", "tau_i", "E_e", "E_i", "method", "tau0", "V0", "tau_r")
+PARAMS = ("tau_m", "v_th", "v_reset", "t_ref", "tau_e", "tau_i", "E_e", "E_i", "method", "tau0", "V0", "tau_r",
+          "t_rupture")
 _DEFAULTS = {"tau_e": 5e-3, "tau_i": 10e-3, "E_e": 0.0, "E_i": -0.08, "method": 0.0,
-             "tau0": 1.0, "V0": 1.0, "tau_r": 1.0, "v_th": math.inf}
+             "tau0": 1.0, "V0": 1.0, "tau_r": 1.0, "v_th": math.inf, "t_rupture": 0.0}
 #: Integrators of the LIF models (``method``).
 METHODS = {"exponential_euler": 0.0, "euler": 1.0}
 
@@ -104,6 +108,9 @@ class Population:
         for key in ("tau_m", "tau_e", "tau_i", "tau0", "V0", "tau_r"):
             if key in self.params and self.params[key] <= 0:
                 raise SpecError(f"Population '{self.name}'.{key} must be > 0, got {self.params[key]!r}")
+        if self.params.get("t_rupture", 0.0) < 0:
+            raise SpecError(f"Population '{self.name}'.t_rupture must be >= 0 s (0: one slow state), got "
+                            f"{self.params['t_rupture']!r}")
         if self.params["t_ref"] < 0:
             raise SpecError(f"Population '{self.name}'.t_ref must be >= 0 s, got {self.params['t_ref']!r}")
         for key in ("v_rest", "v_init", "g_e_init", "g_i_init"):
@@ -193,14 +200,12 @@ def threshold_switch(name: str, size: int, neuron: DeviceNeuron, drive, *, photo
 def blinking(name: str, size: int, neuron: DeviceNeuron, drive, *, photons_per_spike: float | None = None,
              v_init=None) -> Population:
     """The filament-integrating ("blinking") neuron from a card, driven by ``drive`` [V]."""
-    if neuron.dissolution:
-        raise SpecError(f"card '{neuron.name}' has two slow states (rupture: dissolution); the array's blinking neuron "
-                        "integrates one (growth against relaxation): use the threshold-switch neuron, or a card "
-                        "fitted with rupture: relaxation")
     drive_max = float(np.max(drive))
     params = dict(tau_m=neuron.tau, v_reset=neuron.hold_voltage, t_ref=neuron.discharge_time(drive_max),
                   tau0=neuron.set_time_tau0, V0=neuron.set_time_v0, tau_r=neuron.relaxation_time,
                   tau_e=neuron.tau, tau_i=neuron.tau)
+    if neuron.dissolution:  # two slow states: the self-rupture time of the oldest stretch
+        params["t_rupture"] = neuron.relaxation_time
     pps = neuron.photons_per_spike if photons_per_spike is None else photons_per_spike
     v0 = neuron.hold_voltage if v_init is None else v_init
     return Population(name, size, "blinking", params, drive, v0, photons_per_spike=pps)

@@ -149,7 +149,7 @@ def _coefficients(network: Network, dt: float) -> tuple[np.ndarray, np.ndarray, 
         bounds[k + 1] = bounds[k] + pop.size
         kinds[k] = kernels.KIND[pop.model]
         prm = dict(zip(("tau_m", "v_th", "v_reset", "t_ref", "tau_e", "tau_i", "E_e", "E_i", "method", "tau0", "V0",
-                        "tau_r"), pop.param_row(dt)))
+                        "tau_r", "t_rupture"), pop.param_row(dt)))
         em = math.exp(-dt / prm["tau_m"])
         euler = prm["method"] != 0.0 and pop.model in ("lif_cuba", "lif_coba")
         if prm["method"] != 0.0 and not euler:
@@ -162,7 +162,8 @@ def _coefficients(network: Network, dt: float) -> tuple[np.ndarray, np.ndarray, 
                "ai": _exp_synapse_gain(dt, prm["tau_m"], prm["tau_i"]),
                "er": math.exp(-dt / prm["tau_r"]), "tref": prm["t_ref"], "vth": prm["v_th"],
                "vreset": prm["v_reset"], "tau_m": prm["tau_m"], "E_e": prm["E_e"], "E_i": prm["E_i"],
-               "method": prm["method"], "tau0": prm["tau0"], "V0": prm["V0"], "tau_r": prm["tau_r"]}
+               "method": prm["method"], "tau0": prm["tau0"], "V0": prm["V0"], "tau_r": prm["tau_r"],
+               "t_rupture": prm["t_rupture"]}
         coef[k] = [row[name] for name in kernels.COEF]
     return bounds, kinds, coef
 
@@ -351,13 +352,14 @@ def _start_state(network: Network, flat: dict, run: _Run, initial: FinalState | 
     v_rest, state = _initial_state(network, run.dt)
     buf_shape = (run.n_slots if run.n_slots > 1 else 1, 3, n if run.n_slots > 1 else 1)
     plast = _plasticity_arrays(network, flat, run.dt)
-    out = {"v_rest": v_rest, "state": state, "x": np.zeros(n), "lastspike": np.full(n, -(1 << 40), dtype=np.int64),
+    out = {"v_rest": v_rest, "state": state, "x": np.zeros(n), "age": np.zeros(n),
+           "lastspike": np.full(n, -(1 << 40), dtype=np.int64),
            "buf": np.zeros(buf_shape, dtype=np.float32), **plast}
     if initial is None:
         return out
     initial.check(n, network.n_synapses, run.dt, buf_shape)
     out.update(state=initial.state.copy(), x=initial.x.copy(), lastspike=initial.lastspike.copy(),
-               buf=initial.buf.copy())
+               buf=initial.buf.copy(), age=np.zeros(n) if initial.age is None else initial.age.copy())
     if initial.weights is not None:
         flat["weights"][:] = initial.weights
     if plast["a_pre"].size:
@@ -438,7 +440,7 @@ def _collect(network: Network, flat: dict, a, run: _Run, wall: float) -> Simulat
     mon_rows = a.n_mon[0]
     mon_first = -(-run.step0 // a.mon_every) * a.mon_every
     names = [k for code in a.mon_var for k, c in VARIABLES.items() if c == code]
-    final = FinalState(step=run.step0 + run.nsteps, dt=dt, state=a.state, x=a.x, lastspike=a.lastspike, buf=a.buf,
+    final = FinalState(step=run.step0 + run.nsteps, dt=dt, state=a.state, x=a.x, age=a.age, lastspike=a.lastspike, buf=a.buf,
                        n_synapses=int(flat["indices"].size), weights=flat["weights"] if flat["plastic"].size else None,
                        a_pre=a.a_pre, a_post=a.a_post)
     return SimulationResult(

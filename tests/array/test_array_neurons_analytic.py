@@ -91,3 +91,39 @@ def test_vectorisable_exp_matches_library_exp():
     assert np.max(np.abs(approx - np.exp(-x))) < 1e-13
     small = x <= 10
     assert np.max(np.abs(approx[small] / np.exp(-x[small]) - 1)) < 1e-11
+
+
+def _two_state_neuron():
+    """The illustrative card with a second slow state: the oldest stretch breaks t_r = relaxation_time after growth began."""
+    data = illustrative_card().to_dict()
+    t_r = data["parameters"]["relaxation_time"]["value"]
+    for name, value in (("dissolution_rate", 0.7 / t_r), ("percolation_fraction", 0.3), ("percolation_width", 0.03),
+                        ("rupture_time", 1e-4 * t_r)):
+        data["parameters"][name] = {"value": value, "unit": {"dissolution_rate": "1/s", "rupture_time": "s"}.get(name, "1"),
+                                    "description": name, "source": "test"}
+    return neuron_from_card(data)
+
+
+def test_two_state_blinking_fires_at_the_growth_time_within_the_rupture_time():
+    two = _two_state_neuron()
+    assert two.dissolution
+    v = 1.05 * two.firing_voltage("blinking")
+    y = v / two.set_time_v0
+    t_set = two.set_time_tau0 / (2 * math.sinh(math.sqrt(y * y + 1e-6) - 1e-3))  # growth alone (smoothed |V|)
+    assert t_set < two.relaxation_time and t_set == pytest.approx(two.blink_time(v), rel=1e-12)
+    dt = 1e-10
+    net = nw.Network()
+    net.add(nw.blinking("n", 1, two, v, v_init=v))
+    t = simulate(net, 2 * t_set, dt, progress=False).spike_times
+    assert abs(t[0] - t_set) <= 2 * dt
+
+
+def test_two_state_blinking_silent_when_the_oldest_stretch_breaks_first():
+    two = _two_state_neuron()
+    v = 0.98 * two.firing_voltage("blinking")  # the growth would take longer than t_r: it breaks and restarts
+    assert two.blink_time(v) == math.inf
+    net = nw.Network()
+    net.add(nw.blinking("n", 1, two, v, v_init=v))
+    r = simulate(net, 4.5 * two.relaxation_time, 1e-9, progress=False)
+    assert r.spike_times.size == 0
+    assert 0 < r.final_state.x[0] < 1 and 0 <= r.final_state.age[0] < 1  # growing again after the breaks
