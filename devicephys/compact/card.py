@@ -156,6 +156,12 @@ class DeviceCard:
                             f"({v['threshold_voltage']} V); a threshold switch needs hysteresis")
         if v["gap_min"] >= v["gap_max"]:
             raise SpecError(f"DeviceCard gap_min ({v['gap_min']} m) must be < gap_max ({v['gap_max']} m)")
+        if v.get("dissolution_rate", 0.0) > 0:
+            bad = [k for k in ("percolation_fraction", "percolation_width", "rupture_time")
+                   if not (0 < v.get(k, 0.0) < (1 if k == "percolation_fraction" else math.inf))]
+            if bad:
+                raise SpecError(f"DeviceCard dissolution_rate = {v['dissolution_rate']} 1/s (two slow states) needs "
+                                f"{bad} > 0 (percolation_fraction < 1); refit the card with rupture: dissolution")
         if v["resistance_on"] >= v["resistance_off"]:
             raise SpecError(f"DeviceCard resistance_on ({v['resistance_on']} Ohm) must be < resistance_off "
                             f"({v['resistance_off']} Ohm)")

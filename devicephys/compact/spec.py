@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 
@@ -48,11 +49,11 @@ class CompactSpec(Spec):
     input_overdrive: float = option(1.2, "input voltage of the reference spike / threshold voltage [1]", gt=1, le=10)
     floor_width: float = quantity(0.01e-9, "m", "width of the smooth floor of the gap at its minimum "
                                   "(numerical smoothing, not fitted)", gt=0, le=1e-9)
-    rupture: str = option("relaxation", "how the filament breaks in the card: 'relaxation' (one slow state, the gap "
+    rupture: Literal["relaxation", "dissolution"] = option("relaxation", "how the filament breaks in the card: 'relaxation' (one slow state, the gap "
                           "relaxes exponentially with a time matched to the FEM's self-rupture) or 'dissolution' (a "
                           "second slow state: the oldest stretch of the filament dissolves at the FEM's Gibbs-Thomson "
                           "rate and the bridge breaks when it falls below percolation; needs a finite-element filament "
-                          "result)", pattern=r"^(relaxation|dissolution)$")
+                          "result)")
     rupture_time_fraction: float = option(1e-4, "duration of a rupture's retraction and reset / self-rupture time "
                                           "[1] (numerical: the rupture is abrupt; with rupture 'dissolution')",
                                           gt=0, le=1e-2)

@@ -175,3 +175,10 @@ def test_dissolving_card_parameters_round_trip_through_both_exports():
     for back in (read_parameters(subcircuit_text(card)), export_veriloga.read_parameters(export_veriloga.module_text(card))):
         for name in _PHYSICAL:
             assert back[name] == card.value(name), name
+
+
+def test_card_with_a_dissolution_rate_but_no_percolation_is_refused():
+    data = _card().to_dict()
+    del data["parameters"]["percolation_fraction"]
+    with pytest.raises(SpecError, match="percolation_fraction"):
+        DeviceCard.from_dict(data)
