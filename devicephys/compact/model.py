@@ -1,7 +1,8 @@
 """The compact model's equations: pure NumPy, vectorised over devices.
 
 State of one device: the filament gap ``d`` [m] (tip to counter-electrode) and
-the filament temperature ``T`` [K].  With cell voltage ``V`` [V]:
+the filament temperature ``T`` [K] (with dissolution also ``m`` and ``b``,
+below).  With cell voltage ``V`` [V]:
 
 Current (tunnelling across the gap, joined to the contact and the filament)::
 
@@ -47,8 +48,9 @@ its rate does not follow the thermal node; ``on`` rises from 0 to 1 as
 width) and its level rises with ``b`` (so a started rupture completes), ``off``
 as ``m`` reaches ``1 - RESET_TOLERANCE``.  The hopping drive is the
 FEM's single ``sinh`` (forward minus backward hops), made non-polar by
-``|V|`` (smoothed at 0 V by :data:`SMOOTH_ABS`).  No exponential relaxation of the gap: the bridge lives until its
-oldest stretch breaks, at any bias (the FEM's self-rupture under bias).
+``|V|`` (smoothed at 0 V by :data:`SMOOTH_ABS`).  No exponential relaxation of
+the gap: the bridge lives until its oldest stretch breaks, at any bias (the
+FEM's self-rupture under bias).
 
 Thermal node::
 
