@@ -6,7 +6,9 @@ Prints, measured side by side in one run (medians of repeats):
   for N = 1e3, 1e4, 1e5 devices driven by a pulse train: time per step and per
   device-step;
 * one device through the same pulse train: ngspice (exported subcircuit)
-  against the NumPy stiff-solver reference, and the LIF neuron likewise.
+  against the NumPy stiff-solver reference, and the LIF neuron likewise;
+* the card with its second slow state (``rupture: dissolution``) behind a resistor
+  at 1.2 x its static threshold: two set-rupture cycles, ngspice against NumPy.
 
 Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200]``.
 """
@@ -14,14 +16,19 @@ Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200]``.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from devicephys.compact import build, integrate, neuron, ngspice, synthetic, verify
+from devicephys import units
+from devicephys.compact import build, integrate, model, neuron, ngspice, synthetic, verify
+from devicephys.compact.card import DeviceCard
 from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
 from devicephys.compact.spec import CompactSpec
+from devicephys.filament.spec import FilamentSpec
 
 
 def _median_time(fn, repeats: int) -> float:
@@ -75,7 +82,30 @@ def bench_single(card) -> list[tuple[str, float, float]]:
                               v["neuron_capacitance"], t_end, theory["period"] / 4000)
     t_sp = _median_time(lambda: ngspice.run(net, ["v(xsw.ns)"]), 3)
     rows.append(("LIF neuron, 5 spikes", t_np, t_sp))
+    two = _two_state(card)
+    p2 = two.model_params()
+    t_r = p2.relaxation_time
+    v_s = 1.2 * model.static_threshold(p2)
+    tp, vp = [0.0, 1e-9, 2.2 * t_r], [0.0, v_s, v_s]  # two set-rupture cycles behind R_s
+    r_s = 0.2 * v["resistance_on"]
+    t_np = _median_time(lambda: integrate.simulate_series(p2, tp, vp, r_s, samples_per_segment=4000), 3)
+    name, _ = subcircuit_names(two)
+    net = ngspice.series_netlist(subcircuit_text(two), name, tp, vp, r_s, tp[-1], tp[-1] / 20000)
+    t_sp = _median_time(lambda: ngspice.run(net, ["i(vsense)"]), 3)
+    rows.append(("two-state card, 2 cycles", t_np, t_sp))
     return rows
+
+
+def _two_state(card: DeviceCard) -> DeviceCard:
+    """``card`` with the second slow state at the FilamentSpec's dissolution constants (rupture: dissolution)."""
+    fem, v = FilamentSpec(), card.values()
+    k_d = fem.dissolution_frequency * math.exp(-fem.dissolution_barrier / (units.k_B * v["ambient_temperature"]))
+    t_r = (1 - fem.percolation_threshold) / k_d
+    extra = {"dissolution_rate": k_d, "percolation_fraction": fem.percolation_threshold,
+             "percolation_width": fem.percolation_width, "rupture_time": 1e-4 * t_r, "relaxation_time": t_r}
+    p = replace(card.model_params(), **extra)
+    extra.update(threshold_voltage=model.static_threshold(p), hold_voltage=model.static_hold(p))
+    return DeviceCard.from_values(card.name, {**v, **extra}, {k: "benchmark" for k in {**v, **extra}})
 
 
 def main() -> None:
