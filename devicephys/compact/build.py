@@ -117,6 +117,11 @@ def _params_from_fem(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec):
 
 def _dissolution(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec, acc: _Params) -> None:
     """The second slow state from the FEM's own constants: dissolution rate, percolation, self-rupture time."""
+    missing = [k for k in ("dissolution_frequency", "dissolution_barrier", "percolation_threshold", "percolation_width")
+               if k not in fem]
+    if missing:
+        raise SpecError(f"CompactSpec.rupture = 'dissolution': the filament result's FilamentSpec lacks {missing}; "
+                        "rerun the filament stage with this version, or use rupture: relaxation")
     ambient = float(ds["temperature_max"].values[0])
     k_d = float(fem["dissolution_frequency"]) * math.exp(-float(fem["dissolution_barrier"]) / (units.k_B * ambient))
     c_p = float(fem["percolation_threshold"])

@@ -182,3 +182,11 @@ def test_card_with_a_dissolution_rate_but_no_percolation_is_refused():
     del data["parameters"]["percolation_fraction"]
     with pytest.raises(SpecError, match="percolation_fraction"):
         DeviceCard.from_dict(data)
+
+
+def test_fem_result_without_the_dissolution_constants_is_refused():
+    from tests.compact.test_compact_fem_path import fem_like
+
+    emission = emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
+    with pytest.raises(SpecError, match="dissolution_frequency"):
+        build.fit_device(fem_like(), emission, CompactSpec(verify=False, rupture="dissolution"))
