@@ -104,7 +104,8 @@ def test_dc_source_behind_a_resistor_gives_the_relaxation_oscillation_and_ngspic
     # where the cell's resistance nears R_s, is slowed by the divider (1-2 %)
     t_set = _law(v_s) * (P.gap_max - P.contact_gap) / (P.gap_max - P.gap_min)
     t_stop = 2.2 * T_R
-    # a 1 ns edge (ngspice 39 stops at its first step on a 1 ps edge with this card: "timestep too small")
+    # a 1 ns edge: on a 1 ps edge ngspice 39 stops at its first step here ("timestep too small"), with a one-state
+    # card as well
     tp, vp = [0.0, 1e-9, t_stop], [0.0, v_s, v_s]
     ref = integrate.simulate_series(P, tp, vp, r_s, samples_per_segment=20000)
     ev = _edges(ref.time, ref.gap)
