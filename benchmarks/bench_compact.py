@@ -16,16 +16,12 @@ Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200]``.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import time
-from dataclasses import replace
 
 import numpy as np
 
-from devicephys import units
 from devicephys.compact import build, integrate, model, neuron, ngspice, synthetic, verify
-from devicephys.compact.card import DeviceCard
 from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
 from devicephys.compact.spec import CompactSpec
 from devicephys.filament.spec import FilamentSpec
@@ -82,7 +78,7 @@ def bench_single(card) -> list[tuple[str, float, float]]:
                               v["neuron_capacitance"], t_end, theory["period"] / 4000)
     t_sp = _median_time(lambda: ngspice.run(net, ["v(xsw.ns)"]), 3)
     rows.append(("LIF neuron, 5 spikes", t_np, t_sp))
-    two = _two_state(card)
+    two = build.with_dissolution(card, FilamentSpec().model_dump())
     p2 = two.model_params()
     t_r = p2.relaxation_time
     v_s = 1.2 * model.static_threshold(p2)
@@ -94,18 +90,6 @@ def bench_single(card) -> list[tuple[str, float, float]]:
     t_sp = _median_time(lambda: ngspice.run(net, ["i(vsense)"]), 3)
     rows.append(("two-state card, 2 cycles", t_np, t_sp))
     return rows
-
-
-def _two_state(card: DeviceCard) -> DeviceCard:
-    """``card`` with the second slow state at the FilamentSpec's dissolution constants (rupture: dissolution)."""
-    fem, v = FilamentSpec(), card.values()
-    k_d = fem.dissolution_frequency * math.exp(-fem.dissolution_barrier / (units.k_B * v["ambient_temperature"]))
-    t_r = (1 - fem.percolation_threshold) / k_d
-    extra = {"dissolution_rate": k_d, "percolation_fraction": fem.percolation_threshold,
-             "percolation_width": fem.percolation_width, "rupture_time": 1e-4 * t_r, "relaxation_time": t_r}
-    p = replace(card.model_params(), **extra)
-    extra.update(threshold_voltage=model.static_threshold(p), hold_voltage=model.static_hold(p))
-    return DeviceCard.from_values(card.name, {**v, **extra}, {k: "benchmark" for k in {**v, **extra}})
 
 
 def main() -> None:

@@ -115,28 +115,55 @@ def _params_from_fem(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec):
     return acc.result(p)
 
 
-def _dissolution(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec, acc: _Params) -> None:
-    """The second slow state from the FEM's own constants: dissolution rate, percolation, self-rupture time."""
+def dissolution_constants(fem: dict[str, Any], ambient: float, rupture_time_fraction: float
+                          ) -> tuple[dict[str, float], dict[str, str]]:
+    """The second slow state's card values (SI) and sources from a FilamentSpec (as a dict) at ``ambient`` [K].
+
+    k_d = dissolution_frequency exp(-dissolution_barrier / k_B T_0), c_p and w_p as given, the self-rupture
+    time t_r = (1 - c_p)/k_d as ``relaxation_time`` and the numerical ``rupture_time`` = fraction x t_r.
+    """
     missing = [k for k in ("dissolution_frequency", "dissolution_barrier", "percolation_threshold", "percolation_width")
                if k not in fem]
     if missing:
         raise SpecError(f"CompactSpec.rupture = 'dissolution': the filament result's FilamentSpec lacks {missing}; "
                         "rerun the filament stage with this version, or use rupture: relaxation")
-    ambient = float(ds["temperature_max"].values[0])
     k_d = float(fem["dissolution_frequency"]) * math.exp(-float(fem["dissolution_barrier"]) / (units.k_B * ambient))
     c_p = float(fem["percolation_threshold"])
     t_r = (1.0 - c_p) / k_d
-    acc.values.update(dissolution_rate=k_d, percolation_fraction=c_p, percolation_width=float(fem["percolation_width"]),
-                      relaxation_time=t_r, rupture_time=spec.rupture_time_fraction * t_r)
-    acc.sources.update(
-        dissolution_rate=(f"FilamentSpec.dissolution_frequency x exp(-dissolution_barrier / k_B T_0) at T_0 = "
-                          f"{ambient:.4g} K (Gibbs-Thomson dissolution of the FEM; not fitted)"),
-        percolation_fraction="FilamentSpec.percolation_threshold (the FEM's insulator-metal crossover)",
-        percolation_width="FilamentSpec.percolation_width (the FEM's insulator-metal crossover)",
-        relaxation_time="(1 - percolation_fraction) / dissolution_rate: the oldest stretch's self-rupture time",
-        rupture_time="CompactSpec.rupture_time_fraction x relaxation_time (numerical: the rupture is abrupt)")
+    values = {"dissolution_rate": k_d, "percolation_fraction": c_p, "percolation_width": float(fem["percolation_width"]),
+              "relaxation_time": t_r, "rupture_time": rupture_time_fraction * t_r}
+    sources = {
+        "dissolution_rate": (f"FilamentSpec.dissolution_frequency x exp(-dissolution_barrier / k_B T_0) at T_0 = "
+                             f"{ambient:.4g} K (Gibbs-Thomson dissolution of the FEM; not fitted)"),
+        "percolation_fraction": "FilamentSpec.percolation_threshold (the FEM's insulator-metal crossover)",
+        "percolation_width": "FilamentSpec.percolation_width (the FEM's insulator-metal crossover)",
+        "relaxation_time": "(1 - percolation_fraction) / dissolution_rate: the oldest stretch's self-rupture time",
+        "rupture_time": "CompactSpec.rupture_time_fraction x relaxation_time (numerical: the rupture is abrupt)"}
+    return values, sources
+
+
+def with_dissolution(card: DeviceCard, fem: dict[str, Any], rupture_time_fraction: float = 1e-4) -> DeviceCard:
+    """``card`` with the second slow state of the FilamentSpec ``fem`` (a dict) at the card's ambient.
+
+    Its static threshold and hold are recomputed by the two-state law; the rest of the card is kept.
+    """
+    values, sources = dissolution_constants(fem, card.value("ambient_temperature"), rupture_time_fraction)
+    p = replace(card.model_params(), **values)
+    values.update(threshold_voltage=model.static_threshold(p), hold_voltage=model.static_hold(p))
+    sources.update(threshold_voltage="model: g(V, T_0) t_r = L (static threshold)",
+                   hold_voltage="model: g(V, T_on(V)) t_r = L (static hold)")
+    kept = {k: e.get("source", "") for k, e in card.parameters.items()}
+    return DeviceCard.from_values(card.name, {**card.values(), **values}, {**kept, **sources},
+                                  provenance=dict(card.provenance))
+
+
+def _dissolution(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec, acc: _Params) -> None:
+    """The second slow state from the FEM's own constants: dissolution rate, percolation, self-rupture time."""
+    values, sources = dissolution_constants(fem, float(ds["temperature_max"].values[0]), spec.rupture_time_fraction)
+    acc.values.update(values)
+    acc.sources.update(sources)
     acc.quality["relaxation"] = {"method": "dissolution of the oldest stretch (not fitted)",
-                                 "self_rupture_time_card_s": t_r,
+                                 "self_rupture_time_card_s": values["relaxation_time"],
                                  "self_rupture_time_filament_result_s": float(ds["relaxation_time"])}
 
 

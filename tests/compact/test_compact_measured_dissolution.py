@@ -9,32 +9,18 @@ of the set-time law by simulation (about 80 s).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from devicephys import units
-from devicephys.compact import measured, measured_fit, measured_stage
+from devicephys.compact import build, measured, measured_fit, measured_stage
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.spec import CompactSpec
 from devicephys.filament.spec import FilamentSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def _dissolving(base: DeviceCard) -> DeviceCard:
-    """The example's base card with the FEM's second slow state (FilamentSpec's constants, not fitted)."""
-    fem, v = FilamentSpec(), base.values()
-    k_d = fem.dissolution_frequency * math.exp(-fem.dissolution_barrier / (units.k_B * v["ambient_temperature"]))
-    t_r = (1 - fem.percolation_threshold) / k_d
-    extra = {"dissolution_rate": k_d, "percolation_fraction": fem.percolation_threshold,
-             "percolation_width": fem.percolation_width, "rupture_time": 1e-4 * t_r, "relaxation_time": t_r}
-    sources = {k: e.get("source", "") for k, e in base.parameters.items()}
-    return DeviceCard.from_values(base.name, {**v, **extra}, {**sources, **{k: "FilamentSpec" for k in extra}},
-                                  provenance=base.provenance)
 
 
 def _releases_under_bias(table: measured.Table, source_min: float) -> int:
@@ -49,7 +35,7 @@ def fitted():
     pulses = measured.read_pulses(ROOT / "examples/measured/pulses.csv")
     base = DeviceCard.load(ROOT / "examples/measured/device_card.json")
     cards = {name: measured_fit.fit_card(sweep, pulses, b, CompactSpec(verify=False))
-             for name, b in (("one", base), ("two", _dissolving(base)))}
+             for name, b in (("one", base), ("two", build.with_dissolution(base, FilamentSpec().model_dump())))}
     return sweep, pulses, cards
 
 
