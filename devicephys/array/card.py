@@ -51,7 +51,7 @@ class DeviceNeuron:
     photons_per_spike : float
         The card's mean photons emitted per spike [1].
     peak_wavelength, spectral_width : float
-        Emission peak and FWHM [m].
+        Emission peak and FWHM [m] at the card's operating point (the emission gap, biased at V_th).
     name, origin : str
         Card name and its provenance origin ('illustrative' for the built-in card).
     """
@@ -96,6 +96,16 @@ class DeviceNeuron:
         if model == "threshold_switch":
             return self.time_scale
         return self.blink_time(overdrive * self.firing_voltage("blinking"))
+
+    @property
+    def emission_bias(self) -> float:
+        """Bias [V] at which the card's spectrum was computed: V_th, its operating point.
+
+        No inelastic tunnelling photon carries more than e V: wavelengths below
+        h c / (e V_th) are not emitted, whatever the Gaussian the card's peak and
+        FWHM describe puts there.
+        """
+        return self.threshold_voltage
 
     def firing_voltage(self, model: str) -> float:
         """Lowest constant source voltage [V] at which the neuron fires: V_th, or the static threshold."""

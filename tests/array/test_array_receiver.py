@@ -123,3 +123,36 @@ def test_card_contract_format_version_and_photons_per_spike(tmp_path):
                  "parameters": {k: data["parameters"][k] for k in list(data["parameters"])[:16]}}
     with pytest.raises(SpecError, match="lacks parameter"):
         neuron_from_card(old_style)
+
+
+def test_every_link_counts_only_the_photons_the_card_can_emit():
+    """The budget, the array's links and the classifier's hardware cut the card's spectrum at h c/(e V_th).
+
+    The default device's card puts its emission peak (1.655 um, FWHM 0.443 um) just beyond the quantum
+    cutoff of its operating bias V_th = 0.7665 V (1.618 um); germanium absorbs strongly only on the
+    short side of that cutoff, where no photon is emitted.
+    """
+    import dataclasses
+
+    from devicephys.array.classify import Hardware
+
+    neuron = dataclasses.replace(neuron_from_card(illustrative_card()), threshold_voltage=0.7665,
+                                 peak_wavelength=1.655e-6, spectral_width=0.443e-6)
+    spec = ArraySpec(nx=4, ny=4, coupling_radius=1.05e-6)
+    rec = receiver_of(spec)
+    sigma = 0.443e-6 / 2.354820045
+    cut = H * C0 / (E * 0.7665)
+    lam = np.linspace(cut, 1.655e-6 + 6 * sigma, 40001)
+    w = np.exp(-0.5 * ((lam - 1.655e-6) / sigma) ** 2)
+    ref = np.trapezoid(w * rec.quantum_efficiency(lam), lam) / np.trapezoid(w, lam)
+    uncut = rec.spectral_efficiency(1.655e-6, 0.443e-6)
+    assert ref < uncut / 10  # the cut matters here: most of what Ge absorbs lies above e V_th
+    b = link_budget(neuron, rec, distance=1e-6, photons_per_spike=10.0, bias_voltage=0.6, fire_voltage=0.7,
+                    tau=1e-8)
+    assert b.spectral_efficiency == pytest.approx(ref, rel=1e-3)
+    arr = build_array(spec, neuron)
+    assert arr.spectral_efficiency == pytest.approx(ref, rel=1e-3)
+    hw = Hardware(material="germanium")
+    cell = hw.receiver()
+    lam_ref = np.trapezoid(w * cell.quantum_efficiency(lam), lam) / np.trapezoid(w, lam)
+    assert hw.efficiency(neuron) == pytest.approx(lam_ref, rel=1e-3)
