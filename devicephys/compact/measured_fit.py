@@ -39,8 +39,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from devicephys import units
-from devicephys.compact import build, fit, lsq, model
+from devicephys.compact import build, emission_point, fit, lsq, model
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.measured import Table, exponential_set_time_law, sweep_parameters
 from devicephys.compact.model import ModelParams
@@ -209,8 +208,53 @@ def _relaxation(p: ModelParams, m: dict, pulses: Table | None) -> tuple[ModelPar
     return replace(p, relaxation_time=tau), info
 
 
-def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: CompactSpec) -> DeviceCard:
-    """A DeviceCard from a measured sweep (and pulses), geometry and thermal node from ``base``."""
+#: The card's emission numbers, which hold at its operating point (the emitting gap biased at the threshold).
+OPERATING_POINT_OPTICS = ("photons_per_electron", "photons_per_spike", "peak_wavelength", "spectral_width",
+                          "emission_gap", "emission_transmission")
+
+
+def optics_at_operating_point(p: ModelParams, base: DeviceCard, neuron: dict[str, float],
+                              emission=None) -> tuple[dict[str, float], dict[str, str]]:
+    """The emission numbers at the fitted card's operating point, with their sources.
+
+    The measured threshold moves the operating point away from the base card's, where its
+    photon yield and spectrum were computed.  With the emission result (``emission``, an
+    xarray Dataset) they are recomputed from its spectra physics exactly as the FEM/FDTD
+    card's are (:func:`devicephys.compact.build._optics`).  Without it the photon yield and
+    the photons per spike come from the base card's emission law inside its range (it
+    refuses a threshold outside it), and the peak wavelength and spectral width, which the
+    law does not hold at another bias, stay the base card's, each source saying at which bias.
+    """
+    if emission is not None:
+        values, _, _, sources = build._optics(p, emission, neuron)
+        return ({k: values[k] for k in OPERATING_POINT_OPTICS},
+                {k: sources[k] + " (at the measured operating point)" for k in OPERATING_POINT_OPTICS if k in sources})
+    d_op, t_op, d_src = emission_point.emitting_gap(p)
+    v_th = neuron["threshold_voltage"]
+    fano = 1.0 - t_op
+    eta = fano * float(model.quantum_efficiency(p, d_op, v_th))
+    wave = build.spike_waveform(p, neuron)
+    n_spike = fano * model.spike_photons(lambda d, v: model.quantum_efficiency(p, np.full_like(d, d_op), v),
+                                         wave["time"], wave["gap"], wave["voltage"], wave["current"])
+    b = base.values()
+    v_base = b["threshold_voltage"]
+    law = "the base card's emission law eta(d, V) (its fitted range), times the one-channel Fano factor 1 - T"
+    kept = (f"the base card's, computed at its operating bias {v_base:.4g} V (the emission law holds no spectrum at "
+            f"{v_th:.4g} V; give --from a folder with the emission result to recompute it)")
+    return ({"photons_per_electron": eta, "photons_per_spike": n_spike, "peak_wavelength": b["peak_wavelength"],
+             "spectral_width": b["spectral_width"], "emission_gap": d_op, "emission_transmission": t_op},
+            {"photons_per_electron": f"{law}, at gap {d_op:.4g} m and the fitted threshold {v_th:.4g} V",
+             "photons_per_spike": f"(1 - T) x integral of eta I/e over the fitted card's reference spike; eta from {law}",
+             "peak_wavelength": kept, "spectral_width": kept, "emission_gap": d_src,
+             "emission_transmission": "G_gap(emission_gap) / G0"})
+
+
+def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: CompactSpec, emission=None) -> DeviceCard:
+    """A DeviceCard from a measured sweep (and pulses), geometry and thermal node from ``base``.
+
+    ``emission`` (the emission result the base card was fitted to, an xarray Dataset) lets the
+    photon yield and spectrum be recomputed at the fitted threshold (:func:`optics_at_operating_point`).
+    """
     m = sweep_parameters(sweep)
     p = base.model_params()
     p = replace(p, leakage_resistance=m["resistance_off"],
@@ -220,8 +264,8 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
     sigmas["leakage_resistance"] = m["resistance_off_sigma"]
     neuron, n_src = build.neuron_parameters(p, spec)
-    values = {**base.values(), **p.as_dict(), **neuron}
-    values["photons_per_spike"] = values["photons_per_electron"] * values["spike_charge"] / units.e
+    optics, optics_sources = optics_at_operating_point(p, base, neuron, emission)
+    values = {**base.values(), **p.as_dict(), **neuron, **optics}
     sigmas["resistance_on"] = m["resistance_on_sigma"]
     quality: dict[str, Any] = {"measured": {k: v for k, v in m.items() if k not in ("first_on", "last_on")},
                                "set_time_fit": {**q_set, **q_relax},
@@ -234,6 +278,7 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     sources.update(_sources(names, m, bool(q_relax), len(pulses["voltage"]) >= 2 if pulses is not None else False,
                             p.dissolves))
     sources.update(n_src)
+    sources.update(optics_sources)
     return DeviceCard.from_values(spec.name, values, sources,
                                   uncertainties={k: float(s) for k, s in sigmas.items() if math.isfinite(s) and s > 0},
                                   provenance={"measurements": names, "base_card": base.name,

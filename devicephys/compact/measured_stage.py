@@ -24,6 +24,13 @@ ILLUSTRATIVE = ("built-in illustrative card: devicephys.compact.synthetic.REFERE
                 "not fitted) with the toy emission spectrum")
 
 
+def illustrative_emission():
+    """The toy emission result of the illustrative card, down to its closest approach (0.15 nm)."""
+    from devicephys.compact import synthetic
+
+    return synthetic.emission_dataset(gaps=np.linspace(0.1e-9, 2e-9, 8))
+
+
 def illustrative_card(spec: CompactSpec) -> DeviceCard:
     """Base card used without ``--from``: the synthetic reference device (NOT fitted to anything)."""
     from devicephys.compact import synthetic
@@ -31,23 +38,34 @@ def illustrative_card(spec: CompactSpec) -> DeviceCard:
     p = synthetic.REFERENCE
     neuron, _ = build.neuron_parameters(p, spec)
     # the toy spectrum down to the reference device's closest approach (0.15 nm), so its law covers gap_min
-    optics, _, _, _ = build._optics(p, synthetic.emission_dataset(gaps=np.linspace(0.1e-9, 2e-9, 8)), neuron)
+    optics, _, _, _ = build._optics(p, illustrative_emission(), neuron)
     values = {**p.as_dict(), **neuron, **optics}
     return DeviceCard.from_values("illustrative", values, {k: ILLUSTRATIVE for k in values},
                                   provenance={"origin": ILLUSTRATIVE})
 
 
-def base_card(spec: CompactSpec, upstream: dict[str, Path], out: Path) -> tuple[DeviceCard, str]:
-    """The card that lends geometry and thermal node, and a line saying where it came from.
+def base_card(spec: CompactSpec, upstream: dict[str, Path], out: Path) -> tuple[DeviceCard, str, object]:
+    """The card that lends geometry and thermal node, a line saying where it came from, and its emission result.
 
     In order: ``device_card.json`` in ``upstream['compact']``; a card fitted here to the
-    filament and emission results in ``upstream``; the built-in illustrative card.
+    filament and emission results in ``upstream``; the built-in illustrative card.  The
+    emission result (an xarray Dataset, or None where there is none) is the one the base
+    card's optics came from: the fitted card's photon yield and spectrum are recomputed
+    from it at the measured operating point.
     """
     folder = upstream.get("compact")
+    fil, em = (Path(upstream[k]) / f"{k}.nc" if k in upstream else None for k in ("filament", "emission"))
     if folder is not None and (Path(folder) / "device_card.json").is_file():
         path = Path(folder) / "device_card.json"
-        return DeviceCard.load(path), f"base card: {path} (geometry and thermal node)"
-    fil, em = (Path(upstream[k]) / f"{k}.nc" if k in upstream else None for k in ("filament", "emission"))
+        card, emission = DeviceCard.load(path), None
+        if em is not None and em.is_file():  # only the emission result the card was fitted to
+            from devicephys.compact.stage import read_upstream
+
+            data, prov = read_upstream(upstream, "emission", "emission.nc", _emission_variables())
+            fitted_to = card.provenance.get("emission_result")
+            if isinstance(fitted_to, dict) and fitted_to.get("sha256") == prov["sha256"]:
+                emission = data
+        return card, f"base card: {path} (geometry and thermal node)", emission
     if fil is not None and em is not None and fil.is_file() and em.is_file():
         from devicephys.compact.stage import fit_compact, read_upstream
 
@@ -56,11 +74,13 @@ def base_card(spec: CompactSpec, upstream: dict[str, Path], out: Path) -> tuple[
         card = fit_compact(files["filament"][0], files["emission"][0], spec.model_copy(update={"measured": None, "name": spec.name + "-fem"}),
                            sources={f"{k}_result": v[1] for k, v in files.items()})
         card.save(out / "fem_device_card.json")
-        return card, f"base card: fitted here to {fil} and {em} (written as fem_device_card.json)"
+        return (card, f"base card: fitted here to {fil} and {em} (written as fem_device_card.json)",
+                files["emission"][0])
     if folder is not None or fil is not None:
         raise SpecError(f"--from {folder or fil.parent}: holds neither device_card.json nor filament.nc and emission.nc; "
                         "give the output folder of a FEM/FDTD run, or leave --from out for the illustrative card")
-    return illustrative_card(spec), "base card: " + ILLUSTRATIVE + " (give --from DIR for a FEM/FDTD card)"
+    return (illustrative_card(spec), "base card: " + ILLUSTRATIVE + " (give --from DIR for a FEM/FDTD card)",
+            illustrative_emission())
 
 
 def _emission_variables():
@@ -191,9 +211,9 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     out.mkdir(parents=True, exist_ok=True)
     sweep = measured.read_sweep(spec.measured.sweep)
     pulses = measured.read_pulses(spec.measured.pulses) if spec.measured.pulses else None
-    base, said = base_card(spec, upstream, out)
+    base, said, emission = base_card(spec, upstream, out)
     print(said, flush=True)
-    card = measured_fit.fit_card(sweep, pulses, base, spec)
+    card = measured_fit.fit_card(sweep, pulses, base, spec, emission)
     card.provenance["compact_spec"] = spec.to_dict()
     files = {"base_card": base.save(out / "base_device_card.json")}
     name, _ = export_spice.subcircuit_names(card)

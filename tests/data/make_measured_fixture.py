@@ -14,7 +14,11 @@ It runs ``devicephys filament --fast`` (or reads ``--filament-nc PATH``), then w
   FEM's own where the FEM classifies by the gap, which a measurement cannot see), and this command;
 * ``examples/measured/device_card.json``: the DeviceCard fitted to that FEM result (the base card
   of the measured fit, read by ``--from examples/measured``; its optics come from the toy emission spectrum of
-  ``devicephys.compact.synthetic``, which the electrical recovery does not use).
+  ``devicephys.compact.synthetic``, which the electrical recovery does not use), and that toy emission
+  result as ``examples/measured/emission.nc`` (the measured fit recomputes the optics from it at the
+  measured threshold).
+
+``--optics-only`` refits only the example card's optics to the toy spectrum (its electrical part kept).
 """
 
 from __future__ import annotations
@@ -54,7 +58,11 @@ def _write(path: Path, comment: list[str], header: str, rows) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--filament-nc", default=None, help="a filament.nc to use instead of running the FEM")
+    ap.add_argument("--optics-only", action="store_true",
+                    help="refit only the optics of examples/measured/device_card.json and write emission.nc")
     args = ap.parse_args(argv)
+    if args.optics_only:
+        return _optics_only()
     ds = _fem(args.filament_nc)
     rng = np.random.default_rng(NOISE["seed"])
     t, v, i, s = (ds[k].values for k in ("time", "voltage", "current", "source_voltage"))
@@ -85,15 +93,56 @@ def main(argv=None) -> int:
            "fem": {k: float(ds[k]) for k in SCALARS}, "fem_set_voltage": sv.tolist(), "fem_set_time": st.tolist(),
            "samples": int(t.size), "filament_spec": json.loads(ds.attrs["spec"])}
     (ROOT / "tests/data/measured_fem_reference.json").write_text(json.dumps(ref, indent=2) + "\n")
-    from devicephys.compact import build, synthetic
+    from devicephys.compact import build
     from devicephys.compact.spec import CompactSpec
 
-    # the FEM card fires below 1 V: its light (photon energy < 1 eV) lies in the infrared
-    emission = synthetic.emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
-    card = build.fit_device(ds, emission, CompactSpec(name="fem-fast", verify=False),
+    card = build.fit_device(ds, toy_emission(), CompactSpec(name="fem-fast", verify=False),
                             {"origin": "FEM filament stage (fast preset), toy emission spectrum for the optics"})
+    write_optics(card)
+    print("wrote examples/measured/{sweep,pulses}.csv, tests/data/measured_fem_reference.json, "
+          "examples/measured/{device_card.json,emission.nc}")
+    return 0
+
+
+def toy_emission() -> xr.Dataset:
+    """The toy emission result of the example card (the FEM card fires below 1 V: its light lies in the infrared)."""
+    from devicephys.compact import synthetic
+
+    return synthetic.emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
+
+
+def write_optics(card) -> None:
+    """Write the toy emission result as ``examples/measured/emission.nc`` and ``card`` naming it as its optics' source.
+
+    ``--from examples/measured`` then finds the emission result the card was fitted to, so the measured
+    fit recomputes the photon yield and spectrum at the measured operating point.
+    """
+    import hashlib
+
+    path = ROOT / "examples/measured/emission.nc"
+    toy_emission().to_netcdf(path, engine="h5netcdf")
+    ds = xr.load_dataset(path, engine="h5netcdf")
+    card.provenance["emission_result"] = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                          "kind": "?", "synthetic": ds.attrs["synthetic"]}
     card.save(ROOT / "examples/measured/device_card.json")
-    print("wrote examples/measured/{sweep,pulses}.csv, tests/data/measured_fem_reference.json, examples/measured/device_card.json")
+
+
+def _optics_only() -> int:
+    sys.path.insert(0, str(ROOT))
+    from devicephys.compact import build
+    from devicephys.compact.card import DeviceCard
+    from devicephys.compact.spec import CompactSpec
+
+    card = DeviceCard.load(ROOT / "examples/measured/device_card.json")
+    p = card.model_params()
+    neuron = {k: card.values()[k] for k in build.neuron_parameters(p, CompactSpec(name=card.name, verify=False))[0]}
+    optics, sigmas, quality, sources = build._optics(p, toy_emission(), neuron)
+    new = DeviceCard.from_values(card.name, {**card.values(), **optics},
+                                 {**{k: e.get("source", "") for k, e in card.parameters.items()}, **sources},
+                                 uncertainties={**{k: v for k, v in card.uncertainties.items()}, **sigmas},
+                                 provenance=dict(card.provenance), fit_quality={**card.fit_quality, **quality})
+    write_optics(new)
+    print("refitted the optics of examples/measured/device_card.json; wrote examples/measured/emission.nc")
     return 0
 
 
