@@ -228,7 +228,7 @@ def optics_at_operating_point(p: ModelParams, base: DeviceCard, neuron: dict[str
     if emission is not None:
         values, _, _, sources = build._optics(p, emission, neuron)
         return ({k: values[k] for k in OPERATING_POINT_OPTICS},
-                {k: sources[k] + " (at the measured operating point)" for k in OPERATING_POINT_OPTICS if k in sources})
+                {k: sources[k] for k in OPERATING_POINT_OPTICS if k in sources})
     d_op, t_op, d_src = emission_point.emitting_gap(p)
     v_th = neuron["threshold_voltage"]
     fano = 1.0 - t_op

@@ -67,7 +67,7 @@ def test_yield_and_spectrum_recomputed_at_the_fitted_threshold(fitted):
     assert v["photons_per_electron"] == pytest.approx((1 - t_op) * op["photons_per_electron"], rel=1e-9)
     assert v["peak_wavelength"] == pytest.approx(op["peak_wavelength"], rel=1e-9)
     assert v["photons_per_electron"] != pytest.approx(base.values()["photons_per_electron"], rel=1e-3)
-    assert "measured operating point" in card.parameters["photons_per_electron"]["source"]
+    assert f"bias {v['threshold_voltage']:.4g} V" in card.parameters["photons_per_electron"]["source"]
 
 
 def test_card_alone_uses_its_emission_law_inside_its_range_and_refuses_outside(fitted):
