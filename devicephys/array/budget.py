@@ -105,7 +105,7 @@ def link_budget(neuron: DeviceNeuron, receiver: Receiver, *, distance: float, ph
     ``fire_voltage`` [V] the receiving neuron's source voltage and firing
     voltage; ``tau`` [s] its membrane time constant (dark-electron count).
     """
-    eta = receiver.spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width, neuron.emission_bias)
+    eta = receiver.efficiency_for(neuron)
     src = np.zeros((1, 3))
     det = np.array([[distance * math.sin(theta), 0.0, distance * math.cos(theta)]])
     incident = float(optics.mean_photoelectrons(src, det, optics.Detector(receiver.area, 1.0, 1.0, None),

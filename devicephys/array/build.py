@@ -37,8 +37,8 @@ class PhotonicArray:
 
 
 def detector_of(receiver: Receiver, neuron: DeviceNeuron) -> optics.Detector:
-    """The optical detector of ``receiver`` for the card's emission spectrum, cut at its quantum limit h c/(e V_th)."""
-    eff = receiver.spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width, neuron.emission_bias)
+    """The optical detector of ``receiver`` for the card's emission spectrum (:meth:`Receiver.efficiency_for`)."""
+    eff = receiver.efficiency_for(neuron)
     return optics.Detector(receiver.area, 1.0, eff, None)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from devicephys.compact.card import DeviceCard
@@ -54,6 +54,11 @@ class DeviceNeuron:
         Emission peak and FWHM [m] at the card's operating point (the emission gap, biased at V_th).
     name, origin : str
         Card name and its provenance origin ('illustrative' for the built-in card).
+    spectrum : tuple of two arrays or None
+        The card's emitted spectrum at its operating point: wavelengths [m] and photons per
+        electron per metre [1/m] (:class:`~devicephys.compact.card.DeviceCard`); None when the
+        card has none, and a detector then sees the Gaussian of ``peak_wavelength`` and
+        ``spectral_width`` cut at h c/(e V_th).
     """
 
     capacitance: float
@@ -72,6 +77,7 @@ class DeviceNeuron:
     name: str = "card"
     origin: str = ""
     dissolution: bool = False
+    spectrum: tuple | None = field(default=None, compare=False, repr=False)
 
     @property
     def tau(self) -> float:
@@ -164,4 +170,5 @@ def neuron_from_card(card: DeviceCard | dict, where: str = "DeviceCard") -> Devi
         set_time_tau0=v["set_time_tau0"], set_time_v0=v["set_time_v0"],
         static_threshold=static_threshold(card.model_params()), photons_per_spike=v["photons_per_spike"],
         peak_wavelength=v["peak_wavelength"], spectral_width=v["spectral_width"], name=card.name,
-        origin=str(card.provenance.get("origin", "")), dissolution=card.model_params().dissolves)
+        origin=str(card.provenance.get("origin", "")), dissolution=card.model_params().dissolves,
+        spectrum=card.spectrum_arrays())

@@ -94,8 +94,8 @@ class Hardware:
         return Receiver(self.receiver_kind, ABSORBERS[self.material], self.fill_factor * self.pitch**2, self.thickness)
 
     def efficiency(self, neuron: DeviceNeuron) -> float:
-        """Photoelectrons per incident photon over the card's emission spectrum, cut at h c/(e V_th) [1]."""
-        return self.receiver().spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width, neuron.emission_bias)
+        """Photoelectrons per incident photon over the card's emission spectrum [1] (:meth:`Receiver.efficiency_for`)."""
+        return self.receiver().efficiency_for(neuron)
 
     def timing(self, neuron: DeviceNeuron) -> tuple[float, float]:
         """(presentation time, dt) [s] for ``neuron``."""

@@ -201,6 +201,24 @@ class Receiver:
         weight = np.exp(-0.5 * ((lam - peak) / sigma) ** 2)
         return float(np.trapezoid(weight * self.quantum_efficiency(lam), lam) / np.trapezoid(weight, lam))
 
+    def efficiency_over(self, wavelength, density) -> float:
+        """eta averaged over a sampled emission spectrum [1]: ``density`` [any unit per m] at ``wavelength`` [m]."""
+        lam, w = np.asarray(wavelength, dtype=float), np.asarray(density, dtype=float)
+        total = float(np.trapezoid(w, lam))
+        if not total > 0:
+            raise SpecError("the card's emission spectrum holds no photon; its photon yield and spectrum are inconsistent")
+        return float(np.trapezoid(w * self.quantum_efficiency(lam), lam) / total)
+
+    def efficiency_for(self, neuron) -> float:
+        """Photoelectrons per incident photon of ``neuron``'s emission [1].
+
+        The card's own spectrum at its operating point where it has one; else the Gaussian of its
+        peak and FWHM cut at the quantum limit h c/(e V_th) of its operating bias.
+        """
+        if getattr(neuron, "spectrum", None) is not None:
+            return self.efficiency_over(*neuron.spectrum)
+        return self.spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width, neuron.emission_bias)
+
     @property
     def width(self) -> float:
         """Photoconductor width A / L [m]."""

@@ -145,7 +145,9 @@ def dissolution_constants(fem: dict[str, Any], ambient: float, rupture_time_frac
 def with_dissolution(card: DeviceCard, fem: dict[str, Any], rupture_time_fraction: float = 1e-4) -> DeviceCard:
     """``card`` with the second slow state of the FilamentSpec ``fem`` (a dict) at the card's ambient.
 
-    Its static threshold and hold are recomputed by the two-state law; the rest of the card is kept.
+    Its static threshold and hold are recomputed by the two-state law; the rest of the card is kept, but
+    not its spectrum, which belongs to the old threshold (the photon numbers are the old operating
+    point's: a base card for the measured fit, which recomputes them).
     """
     values, sources = dissolution_constants(fem, card.value("ambient_temperature"), rupture_time_fraction)
     p = replace(card.model_params(), **values)
@@ -407,7 +409,10 @@ def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
                                "physics), or the lowest stored bias with a hot-electron channel",
                    eta_bias_hi="highest bias of the emission result",
                    eta_bias_cut="h c/(e lambda_max): bias below which no window wavelength can be emitted")
-    return values, {**eta_s, **lam_s}, quality, sources
+    spectrum = {"wavelength": kernel.wavelength.tolist(), "photons_per_electron_per_m": (fano * op["spectrum"]).tolist(),
+                "source": f"spectra physics recomputed at gap {d_op:.4g} m, bias {v_op:.4g} V from the {kernel.source}, "
+                          f"times the one-channel Fano factor 1 - T = {fano:.3g}; over the emission window"}
+    return values, {**eta_s, **lam_s}, quality, sources, spectrum
 
 
 def _own_capacitance_spike(filament: xr.Dataset, per_farad: float) -> dict[str, float | str]:
@@ -430,7 +435,7 @@ def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
     """Fit the compact model to the two results and return its DeviceCard."""
     p, sigmas, quality, sources = _filament_params(filament, spec)
     neuron, n_src = neuron_parameters(p, spec)
-    optics, o_sig, o_q, o_src = _optics(p, emission, neuron)
+    optics, o_sig, o_q, o_src, spectrum = _optics(p, emission, neuron)
     values = {**p.as_dict(), **neuron, **optics}
     for name, fn in (("threshold_voltage", model.static_threshold), ("hold_voltage", model.static_hold),
                      ("resistance_on", lambda q: 1 / float(model.cell_conductance(q, q.gap_min)))):
@@ -443,7 +448,7 @@ def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
         quality["fem_drive"] = _fem_drive(filament, p, fem)
     return DeviceCard.from_values(spec.name, values, {**sources, **n_src, **o_src},
                                   uncertainties={k: float(v) for k, v in {**sigmas, **o_sig}.items()},
-                                  provenance=dict(provenance or {}), fit_quality=quality)
+                                  provenance=dict(provenance or {}), fit_quality=quality, spectrum=spectrum)
 
 
 def _fem_drive(ds: xr.Dataset, p: ModelParams, fem: dict[str, Any]) -> dict[str, Any]:

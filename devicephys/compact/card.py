@@ -4,7 +4,15 @@ Layout::
 
     {"format": "devicephys-device-card", "format_version": 1, "name": str,
      "parameters": {NAME: {"value": float, "unit": str, "description": str, "source": str}},
-     "uncertainties": {NAME: float (1-sigma, SI)}, "provenance": {...}, "fit_quality": {...}}
+     "uncertainties": {NAME: float (1-sigma, SI)}, "provenance": {...}, "fit_quality": {...},
+     "spectrum": {"wavelength": [m, ...], "photons_per_electron_per_m": [1/m, ...], "source": str}}
+
+``spectrum`` (optional) is the emitted spectrum at the operating point (the
+emitting gap biased at the threshold), photons per tunnelling electron per unit
+wavelength over the emission window: its integral is ``photons_per_electron``,
+and without a hot-electron channel it is zero above the photon energy e V_th.
+A detector sees this spectrum; ``peak_wavelength`` and ``spectral_width``
+summarise it.
 
 Floats are written with Python's shortest round-trip representation, so a card
 loads back exactly.  :data:`PARAMETERS` lists every parameter with its unit,
@@ -19,6 +27,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from devicephys.compact.model import ModelParams
 from devicephys.compact.neuron import LatchParams
@@ -115,6 +125,9 @@ class DeviceCard:
     uncertainties : dict
         ``name -> 1-sigma`` in the parameter's unit.
     provenance, fit_quality : dict
+    spectrum : dict or None
+        The emitted spectrum at the operating point: ``wavelength`` [m] (ascending),
+        ``photons_per_electron_per_m`` [1/m] and ``source`` (see the module docstring).
     """
 
     name: str
@@ -122,6 +135,7 @@ class DeviceCard:
     uncertainties: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
     fit_quality: dict[str, Any] = field(default_factory=dict)
+    spectrum: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -165,6 +179,37 @@ class DeviceCard:
         if v["resistance_on"] >= v["resistance_off"]:
             raise SpecError(f"DeviceCard resistance_on ({v['resistance_on']} Ohm) must be < resistance_off "
                             f"({v['resistance_off']} Ohm)")
+        if self.spectrum is not None:
+            self._check_spectrum(v)
+
+    def _check_spectrum(self, v: dict[str, float]) -> None:
+        """The spectrum's samples, its integral against photons_per_electron, and its quantum limit."""
+        from devicephys import units
+
+        sp = self.spectrum
+        if not isinstance(sp, dict) or "wavelength" not in sp or "photons_per_electron_per_m" not in sp:
+            raise SpecError("DeviceCard spectrum: expected {'wavelength': [m], 'photons_per_electron_per_m': [1/m], "
+                            "'source': str}; refit the card")
+        lam = np.asarray(sp["wavelength"], dtype=float)
+        dens = np.asarray(sp["photons_per_electron_per_m"], dtype=float)
+        if lam.ndim != 1 or lam.shape != dens.shape or lam.size < 3:
+            raise SpecError(f"DeviceCard spectrum: wavelength and photons_per_electron_per_m must be two lists of one "
+                            f"length >= 3, got {lam.shape} and {dens.shape}; refit the card")
+        if not (np.all(np.isfinite(lam)) and lam[0] > 0 and np.all(np.diff(lam) > 0)):
+            raise SpecError("DeviceCard spectrum.wavelength must be positive and ascending [m]; refit the card")
+        if not (np.all(np.isfinite(dens)) and np.all(dens >= 0)):
+            raise SpecError("DeviceCard spectrum.photons_per_electron_per_m must be finite and >= 0 [1/m]; refit the card")
+        total = float(np.trapezoid(dens, lam))
+        if not math.isclose(total, v["photons_per_electron"], rel_tol=1e-6, abs_tol=1e-300):
+            raise SpecError(f"DeviceCard spectrum integrates to {total:.6g} photons per electron, but "
+                            f"photons_per_electron = {v['photons_per_electron']:.6g}; the spectrum belongs to another "
+                            "operating point: refit the card")
+        if v.get("hot_electron_weight", 0.0) <= 0:
+            cut = units.h * units.c0 / (units.e * v["threshold_voltage"])
+            if np.any(dens[lam < cut * (1 - 1e-9)] > 0):
+                raise SpecError(f"DeviceCard spectrum emits below h c/(e V_th) = {cut:.4g} m (threshold_voltage "
+                                f"{v['threshold_voltage']:.4g} V) without a hot-electron channel; the spectrum belongs to "
+                                "another operating point: refit the card")
 
     def value(self, name: str) -> float:
         """Value of parameter ``name`` (SI); an absent optional model parameter has its model default."""
@@ -189,9 +234,22 @@ class DeviceCard:
 
     # -- JSON -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "name": self.name,
-                "parameters": self.parameters, "uncertainties": self.uncertainties,
-                "provenance": finite_or_null(self.provenance), "fit_quality": finite_or_null(self.fit_quality)}
+        out = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": self.name,
+               "parameters": self.parameters, "uncertainties": self.uncertainties,
+               "provenance": finite_or_null(self.provenance), "fit_quality": finite_or_null(self.fit_quality)}
+        if self.spectrum is not None:
+            out["spectrum"] = {"wavelength": [float(x) for x in self.spectrum["wavelength"]],
+                               "photons_per_electron_per_m": [float(x) for x in
+                                                              self.spectrum["photons_per_electron_per_m"]],
+                               "source": str(self.spectrum.get("source", ""))}
+        return out
+
+    def spectrum_arrays(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(wavelength [m], photons per electron per metre [1/m]) of the card's spectrum, or None."""
+        if self.spectrum is None:
+            return None
+        return (np.asarray(self.spectrum["wavelength"], dtype=float),
+                np.asarray(self.spectrum["photons_per_electron_per_m"], dtype=float))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
@@ -210,7 +268,7 @@ class DeviceCard:
         if not isinstance(data.get("parameters"), dict):
             raise SpecError("DeviceCard has no 'parameters' object; refit the card")
         return cls(str(data.get("name", "device")), data["parameters"], dict(data.get("uncertainties", {})),
-                   dict(data.get("provenance", {})), dict(data.get("fit_quality", {})))
+                   dict(data.get("provenance", {})), dict(data.get("fit_quality", {})), data.get("spectrum"))
 
     @classmethod
     def load(cls, path: str | Path) -> "DeviceCard":

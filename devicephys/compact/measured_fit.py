@@ -214,8 +214,8 @@ OPERATING_POINT_OPTICS = ("photons_per_electron", "photons_per_spike", "peak_wav
 
 
 def optics_at_operating_point(p: ModelParams, base: DeviceCard, neuron: dict[str, float],
-                              emission=None) -> tuple[dict[str, float], dict[str, str]]:
-    """The emission numbers at the fitted card's operating point, with their sources.
+                              emission=None) -> tuple[dict[str, float], dict[str, str], dict | None]:
+    """The emission numbers at the fitted card's operating point, with their sources, and its spectrum.
 
     The measured threshold moves the operating point away from the base card's, where its
     photon yield and spectrum were computed.  With the emission result (``emission``, an
@@ -223,12 +223,13 @@ def optics_at_operating_point(p: ModelParams, base: DeviceCard, neuron: dict[str
     card's are (:func:`devicephys.compact.build._optics`).  Without it the photon yield and
     the photons per spike come from the base card's emission law inside its range (it
     refuses a threshold outside it), and the peak wavelength and spectral width, which the
-    law does not hold at another bias, stay the base card's, each source saying at which bias.
+    law does not hold at another bias, stay the base card's, each source saying at which bias; the card
+    then carries no spectrum (a detector sees the Gaussian of peak and width cut at h c/(e V_th)).
     """
     if emission is not None:
-        values, _, _, sources = build._optics(p, emission, neuron)
+        values, _, _, sources, spectrum = build._optics(p, emission, neuron)
         return ({k: values[k] for k in OPERATING_POINT_OPTICS},
-                {k: sources[k] for k in OPERATING_POINT_OPTICS if k in sources})
+                {k: sources[k] for k in OPERATING_POINT_OPTICS if k in sources}, spectrum)
     d_op, t_op, d_src = emission_point.emitting_gap(p)
     v_th = neuron["threshold_voltage"]
     fano = 1.0 - t_op
@@ -246,7 +247,7 @@ def optics_at_operating_point(p: ModelParams, base: DeviceCard, neuron: dict[str
             {"photons_per_electron": f"{law}, at gap {d_op:.4g} m and the fitted threshold {v_th:.4g} V",
              "photons_per_spike": f"(1 - T) x integral of eta I/e over the fitted card's reference spike; eta from {law}",
              "peak_wavelength": kept, "spectral_width": kept, "emission_gap": d_src,
-             "emission_transmission": "G_gap(emission_gap) / G0"})
+             "emission_transmission": "G_gap(emission_gap) / G0"}, None)
 
 
 def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: CompactSpec, emission=None) -> DeviceCard:
@@ -264,7 +265,7 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
     sigmas["leakage_resistance"] = m["resistance_off_sigma"]
     neuron, n_src = build.neuron_parameters(p, spec)
-    optics, optics_sources = optics_at_operating_point(p, base, neuron, emission)
+    optics, optics_sources, spectrum = optics_at_operating_point(p, base, neuron, emission)
     values = {**base.values(), **p.as_dict(), **neuron, **optics}
     sigmas["resistance_on"] = m["resistance_on_sigma"]
     quality: dict[str, Any] = {"measured": {k: v for k, v in m.items() if k not in ("first_on", "last_on")},
@@ -283,7 +284,7 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
                                   uncertainties={k: float(s) for k, s in sigmas.items() if math.isfinite(s) and s > 0},
                                   provenance={"measurements": names, "base_card": base.name,
                                               "base_card_origin": base.provenance.get("origin", "fitted")},
-                                  fit_quality=quality)
+                                  fit_quality=quality, spectrum=spectrum)
 
 
 def _flicker(m: dict) -> str:

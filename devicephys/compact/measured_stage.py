@@ -38,10 +38,10 @@ def illustrative_card(spec: CompactSpec) -> DeviceCard:
     p = synthetic.REFERENCE
     neuron, _ = build.neuron_parameters(p, spec)
     # the toy spectrum down to the reference device's closest approach (0.15 nm), so its law covers gap_min
-    optics, _, _, _ = build._optics(p, illustrative_emission(), neuron)
+    optics, _, _, _, spectrum = build._optics(p, illustrative_emission(), neuron)
     values = {**p.as_dict(), **neuron, **optics}
     return DeviceCard.from_values("illustrative", values, {k: ILLUSTRATIVE for k in values},
-                                  provenance={"origin": ILLUSTRATIVE})
+                                  provenance={"origin": ILLUSTRATIVE}, spectrum=spectrum)
 
 
 def base_card(spec: CompactSpec, upstream: dict[str, Path], out: Path) -> tuple[DeviceCard, str, object]:

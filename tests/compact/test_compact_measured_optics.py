@@ -73,7 +73,8 @@ def test_yield_and_spectrum_recomputed_at_the_fitted_threshold(fitted):
 def test_card_alone_uses_its_emission_law_inside_its_range_and_refuses_outside(fitted):
     base, _, card = fitted
     p, v = card.model_params(), card.values()
-    values, sources = measured_fit.optics_at_operating_point(p, base, _neuron(card))
+    values, sources, spectrum = measured_fit.optics_at_operating_point(p, base, _neuron(card))
+    assert spectrum is None  # the base card's spectrum belongs to its own bias
     d_op, t_op, _ = emission_point.emitting_gap(p)
     eta = (1 - t_op) * float(model.quantum_efficiency(p, d_op, v["threshold_voltage"]))
     assert values["photons_per_electron"] == pytest.approx(eta, rel=1e-12)

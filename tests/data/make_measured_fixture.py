@@ -136,11 +136,12 @@ def _optics_only() -> int:
     card = DeviceCard.load(ROOT / "examples/measured/device_card.json")
     p = card.model_params()
     neuron = {k: card.values()[k] for k in build.neuron_parameters(p, CompactSpec(name=card.name, verify=False))[0]}
-    optics, sigmas, quality, sources = build._optics(p, toy_emission(), neuron)
+    optics, sigmas, quality, sources, spectrum = build._optics(p, toy_emission(), neuron)
     new = DeviceCard.from_values(card.name, {**card.values(), **optics},
                                  {**{k: e.get("source", "") for k, e in card.parameters.items()}, **sources},
                                  uncertainties={**{k: v for k, v in card.uncertainties.items()}, **sigmas},
-                                 provenance=dict(card.provenance), fit_quality={**card.fit_quality, **quality})
+                                 provenance=dict(card.provenance), fit_quality={**card.fit_quality, **quality},
+                                 spectrum=spectrum)
     write_optics(new)
     print("refitted the optics of examples/measured/device_card.json; wrote examples/measured/emission.nc")
     return 0

@@ -1,0 +1,71 @@
+"""The card carries its emitted spectrum at the operating point, and a detector sees that spectrum.
+
+The spectrum is the emission stage's spectra physics at the emitting gap biased at the threshold
+(times the one-channel Fano factor), the same computation as the card's photon yield: its integral is
+``photons_per_electron`` and, without a hot-electron channel, nothing lies above the photon energy
+e V_th.  A card whose spectrum breaks either rule is refused; the array's detector efficiency is the
+receiver's quantum efficiency averaged over it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from devicephys import units
+from devicephys.array.budget import link_budget
+from devicephys.array.card import neuron_from_card
+from devicephys.array.classify import Hardware
+from devicephys.array.receiver import GERMANIUM, Receiver
+from devicephys.compact import emission_point
+from devicephys.compact.card import DeviceCard
+from devicephys.errors import SpecError
+
+
+def test_fitted_card_spectrum_is_the_operating_point_spectrum(card, emission_ds):
+    lam, dens = card.spectrum_arrays()
+    v = card.values()
+    k = emission_point.optical_kernel(emission_ds)
+    op = emission_point.operating_point(k, v["emission_gap"], v["threshold_voltage"])
+    assert np.array_equal(lam, k.wavelength)
+    np.testing.assert_allclose(dens, (1 - v["emission_transmission"]) * op["spectrum"], rtol=1e-12, atol=0)
+    assert np.trapezoid(dens, lam) == pytest.approx(v["photons_per_electron"], rel=1e-9)
+    assert np.all(dens[lam < units.h * units.c0 / (units.e * v["threshold_voltage"])] == 0)
+
+
+def test_spectrum_round_trips_and_a_foreign_one_is_refused(card, tmp_path):
+    back = DeviceCard.load(card.save(tmp_path / "card.json"))
+    assert back.spectrum["wavelength"] == card.spectrum["wavelength"]
+    assert back.spectrum["photons_per_electron_per_m"] == card.spectrum["photons_per_electron_per_m"]
+    data = json.loads((tmp_path / "card.json").read_text())
+    twice = json.loads(json.dumps(data))
+    twice["spectrum"]["photons_per_electron_per_m"] = [2 * x for x in data["spectrum"]["photons_per_electron_per_m"]]
+    with pytest.raises(SpecError, match="integrates to"):
+        DeviceCard.from_dict(twice)
+    # the same spectrum on a card whose threshold is half as large: it would emit above e V_th
+    low = json.loads(json.dumps(data))
+    low["parameters"]["threshold_voltage"]["value"] = 0.5 * data["parameters"]["threshold_voltage"]["value"]
+    low["parameters"]["hold_voltage"]["value"] = 0.25 * data["parameters"]["threshold_voltage"]["value"]
+    with pytest.raises(SpecError, match="another operating point"):
+        DeviceCard.from_dict(low)
+
+
+def test_detector_sees_the_card_spectrum(card):
+    neuron = neuron_from_card(card)
+    lam, dens = neuron.spectrum
+    rec = Receiver("photodiode", GERMANIUM, 2.5e-13, 1e-6)
+    ref = np.trapezoid(dens * rec.quantum_efficiency(lam), lam) / np.trapezoid(dens, lam)
+    assert rec.efficiency_for(neuron) == pytest.approx(ref, rel=1e-12)
+    b = link_budget(neuron, rec, distance=1e-6, photons_per_spike=10.0, bias_voltage=0.1, fire_voltage=0.2, tau=1e-8)
+    assert b.spectral_efficiency == pytest.approx(ref, rel=1e-12)
+    hw = Hardware()
+    cell = hw.receiver()
+    assert hw.efficiency(neuron) == pytest.approx(
+        np.trapezoid(dens * cell.quantum_efficiency(lam), lam) / np.trapezoid(dens, lam), rel=1e-12)
+    # without its spectrum the neuron falls back on the Gaussian of peak and width, cut at h c/(e V_th)
+    bare = dataclasses.replace(neuron, spectrum=None)
+    assert rec.efficiency_for(bare) == pytest.approx(
+        rec.spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width, neuron.threshold_voltage), rel=1e-12)
