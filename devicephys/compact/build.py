@@ -367,11 +367,9 @@ def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
     kernel = emission_point.optical_kernel(em)
     op = emission_point.operating_point(kernel, d_op, v_op)
     op["photons_per_electron"] *= fano
-    try:
-        width = fit_emission.fwhm(kernel.wavelength, op["spectrum"])
-        width_src = f"FWHM of the spectrum recomputed at gap {d_op:.4g} m, bias {v_op:.4g} V"
-    except ConvergenceError:
-        width, width_src = fit_emission.spectral_width_at(em, d_op, v_op)
+    # the width of this spectrum, never another bias's: where the window cuts the half maximum, a lower bound
+    width, cut = fit_emission.fwhm_in_window(kernel.wavelength, op["spectrum"])
+    width_src = f"FWHM of the spectrum recomputed at gap {d_op:.4g} m, bias {v_op:.4g} V" + (f" ({cut})" if cut else "")
     spike = spike_waveform(p, neuron)
     wave = (spike["time"], spike["gap"], spike["voltage"], spike["current"])
     n_spike = fano * model.spike_photons(lambda d, v: emission_point.efficiency_along(kernel, np.full_like(d, d_op), v),

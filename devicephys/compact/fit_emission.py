@@ -159,6 +159,35 @@ def fwhm(wavelength, spectrum) -> float:
     return float(hi - lo)
 
 
+def fwhm_in_window(wavelength, spectrum) -> tuple[float, str]:
+    """FWHM [m] of a single-peaked spectrum, or its lower bound where the window cuts the half maximum.
+
+    Returns the width and "" when both half-maximum crossings lie inside the window; else the width
+    from the crossing inside it to the window's edge, and a phrase naming the edge that cuts it.
+    """
+    w, s = np.asarray(wavelength, float), np.asarray(spectrum, float)
+    try:
+        return fwhm(w, s), ""
+    except ConvergenceError:
+        k = int(np.argmax(s))
+        if s[k] <= 0:
+            raise
+    half = s[k] / 2
+    left, right = np.nonzero(s[:k] < half)[0], np.nonzero(s[k:] < half)[0]
+    if len(left):
+        i = left[-1]
+        lo = w[i] + (half - s[i]) / (s[i + 1] - s[i]) * (w[i + 1] - w[i])
+    else:
+        lo = w[0]
+    if len(right):
+        j = k + right[0]
+        hi = w[j - 1] + (half - s[j - 1]) / (s[j] - s[j - 1]) * (w[j] - w[j - 1])
+    else:
+        hi = w[-1]
+    edges = [f"short edge {w[0]:.4g} m"] * (len(left) == 0) + [f"long edge {w[-1]:.4g} m"] * (len(right) == 0)
+    return float(hi - lo), "a lower bound: the window's " + " and ".join(edges) + " cuts the half maximum"
+
+
 def spectral_width_at(ds: xr.Dataset, gap: float, bias: float) -> tuple[float, str]:
     """FWHM [m] of the spectrum near (``gap`` [m], ``bias`` [V]) and how it was obtained.
 

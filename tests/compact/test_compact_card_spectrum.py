@@ -69,3 +69,16 @@ def test_detector_sees_the_card_spectrum(card):
     bare = dataclasses.replace(neuron, spectrum=None)
     assert rec.efficiency_for(bare) == pytest.approx(
         rec.spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width, neuron.threshold_voltage), rel=1e-12)
+
+
+def test_width_cut_by_the_window_is_a_lower_bound_of_that_spectrum():
+    from devicephys.compact.fit_emission import fwhm_in_window
+
+    lam = np.linspace(1e-6, 3e-6, 2001)
+    peak, sigma = 2.6e-6, 0.5e-6  # half maximum at 3.19 um on the long side, beyond the window
+    s = np.exp(-0.5 * ((lam - peak) / sigma) ** 2)
+    width, cut = fwhm_in_window(lam, s)
+    half_left = peak - sigma * np.sqrt(2 * np.log(2))
+    assert width == pytest.approx(3e-6 - half_left, rel=1e-5) and "long edge" in cut
+    full, none = fwhm_in_window(lam, np.exp(-0.5 * ((lam - 2e-6) / sigma) ** 2))
+    assert full == pytest.approx(2 * sigma * np.sqrt(2 * np.log(2)), rel=1e-5) and none == ""
