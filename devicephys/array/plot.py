@@ -87,7 +87,9 @@ def link_budget(result, path: Path) -> Path:
     steps = [("emitted\nphotons", s("link_photons_per_spike")), ("incident\nphotons", s("link_incident_photons")),
              ("photo-\nelectrons", s("link_photoelectrons")), ("electrons\ndelivered", s("link_charge") / e),
              ("electrons\nto fire", s("link_fire_charge") / e)]
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4))
+    seen = "emitted_spectrum" in ds.variables
+    fig, axes = plt.subplots(1, 3 if seen else 2, figsize=(15 if seen else 10, 4))
+    ax0, ax1 = axes[0], axes[1]
     ax0.bar([k for k, _ in steps], [max(v, 1e-30) for _, v in steps],
             color=["tab:orange", "tab:orange", "tab:blue", "tab:blue", "tab:red"])
     ax0.set_yscale("log")
@@ -101,15 +103,33 @@ def link_budget(result, path: Path) -> Path:
     ax1.xaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
     ax1.set_ylabel("link margin [dB]")
     ax1.legend(fontsize=8)
+    if seen:
+        _seen_spectrum(axes[2], ds, s("spectral_efficiency"))
     verdict = ds.attrs.get("link_verdict", "")
     if verdict:
         fig.text(0.01, 0.005, verdict, fontsize=6.5, wrap=True)
     fig.tight_layout(rect=(0, 0.08 if verdict else 0, 1, 1))
     message = (f"Link budget of one spike to its nearest neighbour: margin {s('link_margin_db'):.1f} dB "
-               "(left) and the margin against the pitch (right); above 0 dB one spike fires a biased neighbour.")
+               "(left) and the margin against the pitch (middle); above 0 dB one spike fires a biased neighbour."
+               + (" Right: the emitted spectrum over the detector's quantum efficiency." if seen else ""))
     out = save_figure(fig, path, metadata={"Description": message})
     plt.close(fig)
     return out
+
+
+def _seen_spectrum(ax, ds, efficiency: float) -> None:
+    """The emitted spectrum (normalised to its maximum) over the detector's quantum efficiency."""
+    lam = ds["spectrum_wavelength"].values * 1e6
+    spec = ds["emitted_spectrum"].values
+    qe = ds["detector_quantum_efficiency"].values
+    peak = spec.max() if spec.max() > 0 else 1.0
+    ax.plot(lam, spec / peak, color="tab:orange", label="emitted photons (max 1)")
+    ax.plot(lam, qe, color="tab:blue", label="detector quantum efficiency")
+    ax.fill_between(lam, 0, spec / peak * qe, color="tab:blue", alpha=0.3, label="detected")
+    ax.set_xlabel("wavelength [µm]")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"what the detector sees: {efficiency:.3g} photoelectrons per photon", fontsize=9)
+    ax.legend(fontsize=8)
 
 
 def _mean(values: np.ndarray) -> float:

@@ -188,18 +188,7 @@ class Receiver:
         SpecError
             When the quantum cutoff removes the whole spectrum (no photon can be emitted).
         """
-        sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
-        lo = peak - 6.0 * sigma
-        if operating_voltage is not None:
-            lo = max(lo, h * c0 / (e * operating_voltage))
-        hi = peak + 6.0 * sigma
-        lo = max(lo, 1e-6 * hi)  # a wavelength is positive: a spectrum broad against its peak is cut at lambda > 0
-        if lo >= hi:
-            raise SpecError(f"the emission spectrum (peak {peak:.4g} m, FWHM {fwhm:.4g} m) lies entirely above the "
-                            f"quantum cutoff of {operating_voltage} V; the card's spectrum and bias are inconsistent")
-        lam = np.linspace(lo, hi, 2001)
-        weight = np.exp(-0.5 * ((lam - peak) / sigma) ** 2)
-        return float(np.trapezoid(weight * self.quantum_efficiency(lam), lam) / np.trapezoid(weight, lam))
+        return self.efficiency_over(*gaussian_spectrum(peak, fwhm, operating_voltage))
 
     def efficiency_over(self, wavelength, density) -> float:
         """eta averaged over a sampled emission spectrum [1]: ``density`` [any unit per m] at ``wavelength`` [m]."""
@@ -210,14 +199,8 @@ class Receiver:
         return float(np.trapezoid(w * self.quantum_efficiency(lam), lam) / total)
 
     def efficiency_for(self, neuron) -> float:
-        """Photoelectrons per incident photon of ``neuron``'s emission [1].
-
-        The card's own spectrum at its operating point where it has one; else the Gaussian of its
-        peak and FWHM cut at the quantum limit h c/(e V_th) of its operating bias.
-        """
-        if getattr(neuron, "spectrum", None) is not None:
-            return self.efficiency_over(*neuron.spectrum)
-        return self.spectral_efficiency(neuron.peak_wavelength, neuron.spectral_width, neuron.emission_bias)
+        """Photoelectrons per incident photon of ``neuron``'s emission [1] (over :func:`emitted_spectrum`)."""
+        return self.efficiency_over(*emitted_spectrum(neuron))
 
     @property
     def width(self) -> float:
@@ -261,3 +244,58 @@ class Receiver:
     def describe(self) -> str:
         """One line naming the device."""
         return f"{self.absorber.name} {self.kind} ({self.area:.3g} m^2, {self.thickness:.3g} m)"
+
+
+def gaussian_spectrum(peak: float, fwhm: float, operating_voltage: float | None = None):
+    """Samples (wavelength [m], relative weight [1/m]) of a Gaussian spectrum cut at h c/(e V_op).
+
+    Raises
+    ------
+    SpecError
+        When the quantum cutoff removes the whole spectrum (no photon can be emitted).
+    """
+    sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+    lo = peak - 6.0 * sigma
+    if operating_voltage is not None:
+        lo = max(lo, h * c0 / (e * operating_voltage))
+    hi = peak + 6.0 * sigma
+    lo = max(lo, 1e-6 * hi)  # a wavelength is positive: a spectrum broad against its peak is cut at lambda > 0
+    if lo >= hi:
+        raise SpecError(f"the emission spectrum (peak {peak:.4g} m, FWHM {fwhm:.4g} m) lies entirely above the "
+                        f"quantum cutoff of {operating_voltage} V; the card's spectrum and bias are inconsistent")
+    lam = np.linspace(lo, hi, 2001)
+    return lam, np.exp(-0.5 * ((lam - peak) / sigma) ** 2)
+
+
+def emitted_spectrum(neuron):
+    """Samples (wavelength [m], photons per unit wavelength [1/m], any scale) of what ``neuron`` emits.
+
+    The card's own spectrum at its operating point where it has one; else the Gaussian of its peak
+    and FWHM cut at the quantum limit h c/(e V_th) of its operating bias.
+    """
+    if getattr(neuron, "spectrum", None) is not None:
+        return refined_spectrum(*neuron.spectrum, h * c0 / (e * neuron.emission_bias))
+    return gaussian_spectrum(neuron.peak_wavelength, neuron.spectral_width, neuron.emission_bias)
+
+
+def refined_spectrum(wavelength, density, cutoff: float, per_interval: int = 16):
+    """A sampled spectrum on a grid ``per_interval`` times finer, its quantum edge kept sharp.
+
+    Between samples the spectrum is linear.  A spectrum with nothing below the quantum limit
+    ``cutoff`` = h c/(e V) [m] ends there: zero below it, and from it to the first emitting sample
+    that sample's value (on the coarse grid the edge would be smeared over the interval below it,
+    where a detector's efficiency can be much higher).  A spectrum with photons below the cutoff
+    (a hot-electron channel) is only interpolated.
+    """
+    lam, dens = np.asarray(wavelength, dtype=float), np.asarray(density, dtype=float)
+    t = np.linspace(0.0, 1.0, per_interval + 1)[:-1]
+    fine = np.concatenate([lam[:-1, None] + np.diff(lam)[:, None] * t[None, :]]).ravel()
+    fine = np.append(fine, lam[-1])
+    edge = not np.any(dens[lam < cutoff] > 0) and lam[0] < cutoff < lam[-1]
+    if edge:
+        fine = np.unique(np.append(fine, [np.nextafter(cutoff, 0.0), cutoff]))  # a step, not a ramp
+    out = np.interp(fine, lam, dens)
+    if edge:
+        first = int(np.argmax(lam >= cutoff))
+        out = np.where(fine < cutoff, 0.0, np.where(fine < lam[first], dens[first], out))
+    return fine, out

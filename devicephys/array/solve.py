@@ -44,6 +44,7 @@ def simulate_array(spec: ArraySpec, card: DeviceCard | str | Path | None = None,
     """
     from devicephys.array.build import build_array, pattern_of
     from devicephys.array.budget import budget_of, margin_versus_pitch
+    from devicephys.array.receiver import emitted_spectrum
     from devicephys.array.simulate import simulate
 
     card_obj, where = _card(card)
@@ -66,6 +67,15 @@ def simulate_array(spec: ArraySpec, card: DeviceCard | str | Path | None = None,
     result.data = result.data.assign_coords(budget_pitch=("budget_pitch", pitches, {"units": "m"}))
     result.data["link_margin_vs_pitch"] = ("budget_pitch", margin, {
         "units": "dB", "long_name": "nearest-neighbour link margin 10 log10(Q / Q_fire) versus pitch"})
+    lam, dens = emitted_spectrum(neuron)
+    result.data = result.data.assign_coords(spectrum_wavelength=("spectrum_wavelength", np.asarray(lam, float),
+                                                                 {"units": "m", "long_name": "vacuum wavelength"}))
+    result.data["emitted_spectrum"] = ("spectrum_wavelength", np.asarray(dens, float) / np.trapezoid(dens, lam), {
+        "units": "1/m", "long_name": "emitted photons per unit wavelength, normalised to one photon",
+        "source": "the card's spectrum at its operating point" if neuron.spectrum is not None else
+                  "Gaussian of the card's peak_wavelength and spectral_width, cut at h c/(e threshold_voltage)"})
+    result.data["detector_quantum_efficiency"] = ("spectrum_wavelength", arr.receiver.quantum_efficiency(lam), {
+        "units": "1", "long_name": f"photoelectrons per incident photon of the {arr.receiver.describe()}"})
     result.data.attrs["card_origin"] = neuron.origin
     result.data.attrs["link_verdict"] = budgets["link"].verdict()
     return result
@@ -83,7 +93,8 @@ def _run_figures(sim, arr) -> dict:
                             "sum over detectors of crosstalk mu / sum of nearest-neighbour mu"),
         "crosstalk_db": (arr.crosstalk["ratio_db"], "dB", "crosstalk ratio in dB", "10 log10(crosstalk_ratio)"),
         "spectral_efficiency": (arr.spectral_efficiency, "1", "detector photoelectrons per incident photon over the "
-                                "emission spectrum", "receiver.spectral_efficiency over the card's Gaussian spectrum"),
+                                "emission spectrum", "receiver.efficiency_for: over the card's spectrum at its operating point (or its Gaussian cut "
+                                "at h c/(e V_th))"),
         "receiver_gain": (rec.gain, "1", f"gain of the {rec.describe()}", "1 (photodiode) or tau_c/tau_tr"),
         "receiver_capacitance": (rec.capacitance, "F", "detector capacitance on the neuron node", "receiver"),
         "receiver_dark_current": (rec.dark_current, "A", "detector dark current", "receiver"),

@@ -19,7 +19,7 @@ from devicephys import units
 from devicephys.array.budget import link_budget
 from devicephys.array.card import neuron_from_card
 from devicephys.array.classify import Hardware
-from devicephys.array.receiver import GERMANIUM, Receiver
+from devicephys.array.receiver import GERMANIUM, Receiver, refined_spectrum
 from devicephys.compact import emission_point
 from devicephys.compact.card import DeviceCard
 from devicephys.errors import SpecError
@@ -55,7 +55,7 @@ def test_spectrum_round_trips_and_a_foreign_one_is_refused(card, tmp_path):
 
 def test_detector_sees_the_card_spectrum(card):
     neuron = neuron_from_card(card)
-    lam, dens = neuron.spectrum
+    lam, dens = refined_spectrum(*neuron.spectrum, units.h * units.c0 / (units.e * neuron.threshold_voltage))
     rec = Receiver("photodiode", GERMANIUM, 2.5e-13, 1e-6)
     ref = np.trapezoid(dens * rec.quantum_efficiency(lam), lam) / np.trapezoid(dens, lam)
     assert rec.efficiency_for(neuron) == pytest.approx(ref, rel=1e-12)
@@ -82,3 +82,17 @@ def test_width_cut_by_the_window_is_a_lower_bound_of_that_spectrum():
     assert width == pytest.approx(3e-6 - half_left, rel=1e-5) and "long edge" in cut
     full, none = fwhm_in_window(lam, np.exp(-0.5 * ((lam - 2e-6) / sigma) ** 2))
     assert full == pytest.approx(2 * sigma * np.sqrt(2 * np.log(2)), rel=1e-5) and none == ""
+
+
+def test_refined_spectrum_keeps_the_quantum_edge_sharp():
+    """A spectrum linear above its cutoff, zero below, sampled coarsely: the refined one integrates exactly."""
+    lam = np.linspace(1.0e-6, 3.0e-6, 11)  # 0.2 um steps; the cutoff at 1.65 um falls inside one
+    cut = 1.65e-6
+    dens = np.where(lam >= cut, 3.0 - 1e6 * lam, 0.0)  # positive above the cutoff
+    fine, out = refined_spectrum(lam, dens, cut)
+    exact = (3.0 * (3e-6 - 1.8e-6) - 0.5e6 * (3e-6**2 - 1.8e-6**2)) + (3.0 - 1.8) * (1.8e-6 - cut)
+    assert np.trapezoid(out, fine) == pytest.approx(exact, rel=1e-12)  # linear above 1.8 um, flat from the cut
+    assert np.all(out[fine < cut] == 0) and abs(np.trapezoid(dens, lam) / exact - 1) > 0.05  # the coarse grid smears it
+    hot = dens + 0.01  # photons below the cutoff (a hot-electron channel): interpolated only
+    fine_h, out_h = refined_spectrum(lam, hot, cut)
+    assert np.trapezoid(out_h, fine_h) == pytest.approx(np.trapezoid(hot, lam), rel=1e-12)
