@@ -14,6 +14,8 @@ as the first table of ``report.html``.  Each row is one constraint:
   and its gap range contains the operating gap;
 * published ranges: each card number beside its range (:mod:`devicephys.ranges`);
 * photon budget: the array's photons per spike is the card's;
+* detected spectrum: the spectrum the array's detectors average their efficiency over
+  holds no photon above e V at the operating bias (without a hot-electron channel);
 * solver fallbacks: the filament result counts the steps its solver forced or accepted
   without convergence.
 * Ag occupancy: the filament's transport held at most one Ag atom per site of the channel.
@@ -201,6 +203,29 @@ def photon_budget(card: dict | None, array) -> Row:
                "" if same else "the array runs on another photon budget than the card's")
 
 
+def detected_spectrum(card: dict | None, array) -> Row:
+    """The detectors' spectrum (``emitted_spectrum`` of the array result) lies below e V_th in photon energy."""
+    joint, text = "compact -> array", "detected spectrum: no photon above e V at the operating bias"
+    v_op = _p(card, "threshold_voltage")
+    if v_op is None or array is None or "emitted_spectrum" not in array.variables:
+        return Row(joint, text, UNKNOWN, "-", "0", "the card or the array's emitted spectrum is missing")
+    import numpy as np
+
+    lam = array["spectrum_wavelength"].values
+    dens = array["emitted_spectrum"].values
+    cut = units.h * units.c0 / (units.e * abs(v_op))
+    total = float(np.trapezoid(dens, lam))
+    above = float(np.trapezoid(np.where(lam < cut, dens, 0.0), lam)) / total if total > 0 else float("nan")
+    hot = _p(card, "hot_electron_temperature")
+    ok = hot is not None or above == 0.0
+    eff = _scalar(array, "spectral_efficiency")
+    detail = (f"shortest allowed wavelength {cut * 1e9:.0f} nm at V = {v_op:.3g} V; detectors see "
+              f"{eff:.3g} photoelectrons per photon" if eff is not None else "")
+    if hot is not None:
+        detail += f"; hot-electron channel declared (T_e = {hot:.0f} K)"
+    return Row(joint, text, PASS if ok else FAIL, f"{above:.3g} of the photons", "0", detail)
+
+
 def solver_fallbacks(filament) -> Row:
     """The filament solver's fallbacks are counted (and none replaced the physics)."""
     joint, text = "filament", "solver fallbacks counted, none taken"
@@ -233,7 +258,8 @@ def audit(out: Path) -> list[Row]:
     array = _load_nc(out / "array" / "array.nc")
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
-            photon_budget(card, array), solver_fallbacks(filament), silver_occupancy(filament),
+            photon_budget(card, array), detected_spectrum(card, array), solver_fallbacks(filament),
+            silver_occupancy(filament),
             *published_ranges(card, filament)]
 
 

@@ -89,6 +89,22 @@ def test_photon_budget_row():
     assert audit.photon_budget(_card(), None).status == audit.UNKNOWN
 
 
+def test_detected_spectrum_row():
+    """The detectors' spectrum holds nothing above e V_th (0.9 V: 1378 nm); a spectrum reaching 1200 nm fails."""
+    lam = np.linspace(1.0e-6, 3.0e-6, 201)
+
+    def array(shortest):
+        dens = np.where(lam >= shortest, 1.0, 0.0)
+        return xr.Dataset({"emitted_spectrum": ("spectrum_wavelength", dens / np.trapezoid(dens, lam)),
+                           "spectral_efficiency": ((), 0.01)}, coords={"spectrum_wavelength": lam})
+
+    assert audit.detected_spectrum(_card(), array(1.4e-6)).status == audit.PASS
+    row = audit.detected_spectrum(_card(), array(1.2e-6))
+    assert row.status == audit.FAIL and float(row.value.split()[0]) > 0.05
+    assert audit.detected_spectrum(_card(hot_electron_temperature=2000.0), array(1.2e-6)).status == audit.PASS
+    assert audit.detected_spectrum(_card(), None).status == audit.UNKNOWN
+
+
 def test_solver_fallback_row():
     assert audit.solver_fallbacks(_filament()).status == audit.PASS
     assert audit.solver_fallbacks(_filament(counters=(3, 0, 1))).status == audit.FAIL
@@ -116,7 +132,10 @@ def _run_folder(tmp_path, card: dict):
         (tmp_path / name).mkdir()
     _filament().to_netcdf(tmp_path / "filament" / "filament.nc", engine="h5netcdf")
     _emission().to_netcdf(tmp_path / "emission" / "emission.nc", engine="h5netcdf")
-    xr.Dataset({"photons_per_spike": ((), 40.0)}).to_netcdf(tmp_path / "array" / "array.nc", engine="h5netcdf")
+    lam = np.linspace(1.4e-6, 3.0e-6, 81)  # photons below e V_th = 0.9 eV only
+    xr.Dataset({"photons_per_spike": ((), 40.0), "emitted_spectrum": ("spectrum_wavelength", np.full(81, 1 / 1.6e-6)),
+                "spectral_efficiency": ((), 0.01)}, coords={"spectrum_wavelength": lam}).to_netcdf(
+        tmp_path / "array" / "array.nc", engine="h5netcdf")
     (tmp_path / "compact" / "device_card.json").write_text(json.dumps(card))
 
 
