@@ -55,8 +55,8 @@ class DeviceNeuron:
     name, origin : str
         Card name and its provenance origin ('illustrative' for the built-in card).
     spectrum : tuple of two arrays or None
-        The card's emitted spectrum at its operating point: wavelengths [m] and photons per
-        electron per metre [1/m] (:class:`~devicephys.compact.card.DeviceCard`); None when the
+        The card's reference spike's emitted spectrum: wavelengths [m] and photons per spike
+        per metre [1/m] (:class:`~devicephys.compact.card.DeviceCard`); None when the
         card has none, and a detector then sees the Gaussian of ``peak_wavelength`` and
         ``spectral_width`` cut at h c/(e V_th).
     """

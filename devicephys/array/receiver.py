@@ -270,7 +270,7 @@ def gaussian_spectrum(peak: float, fwhm: float, operating_voltage: float | None 
 def emitted_spectrum(neuron):
     """Samples (wavelength [m], photons per unit wavelength [1/m], any scale) of what ``neuron`` emits.
 
-    The card's own spectrum at its operating point where it has one; else the Gaussian of its peak
+    The card's own spectrum (its reference spike's) where it has one; else the Gaussian of its peak
     and FWHM cut at the quantum limit h c/(e V_th) of its operating bias.
     """
     if getattr(neuron, "spectrum", None) is not None:

@@ -72,7 +72,7 @@ def simulate_array(spec: ArraySpec, card: DeviceCard | str | Path | None = None,
                                                                  {"units": "m", "long_name": "vacuum wavelength"}))
     result.data["emitted_spectrum"] = ("spectrum_wavelength", np.asarray(dens, float) / np.trapezoid(dens, lam), {
         "units": "1/m", "long_name": "emitted photons per unit wavelength, normalised to one photon",
-        "source": "the card's spectrum at its operating point" if neuron.spectrum is not None else
+        "source": "the card's spectrum (its reference spike's)" if neuron.spectrum is not None else
                   "Gaussian of the card's peak_wavelength and spectral_width, cut at h c/(e threshold_voltage)"})
     result.data["detector_quantum_efficiency"] = ("spectrum_wavelength", arr.receiver.quantum_efficiency(lam), {
         "units": "1", "long_name": f"photoelectrons per incident photon of the {arr.receiver.describe()}"})
@@ -93,7 +93,7 @@ def _run_figures(sim, arr) -> dict:
                             "sum over detectors of crosstalk mu / sum of nearest-neighbour mu"),
         "crosstalk_db": (arr.crosstalk["ratio_db"], "dB", "crosstalk ratio in dB", "10 log10(crosstalk_ratio)"),
         "spectral_efficiency": (arr.spectral_efficiency, "1", "detector photoelectrons per incident photon over the "
-                                "emission spectrum", "receiver.efficiency_for: over the card's spectrum at its operating point (or its Gaussian cut "
+                                "emission spectrum", "receiver.efficiency_for: over the card's spike spectrum (or its Gaussian cut "
                                 "at h c/(e V_th))"),
         "receiver_gain": (rec.gain, "1", f"gain of the {rec.describe()}", "1 (photodiode) or tau_c/tau_tr"),
         "receiver_capacitance": (rec.capacitance, "F", "detector capacitance on the neuron node", "receiver"),

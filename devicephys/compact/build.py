@@ -407,9 +407,11 @@ def _optics(p: ModelParams, em: xr.Dataset, neuron: dict[str, float]):
                                "physics), or the lowest stored bias with a hot-electron channel",
                    eta_bias_hi="highest bias of the emission result",
                    eta_bias_cut="h c/(e lambda_max): bias below which no window wavelength can be emitted")
-    spectrum = {"wavelength": kernel.wavelength.tolist(), "photons_per_electron_per_m": (fano * op["spectrum"]).tolist(),
-                "source": f"spectra physics recomputed at gap {d_op:.4g} m, bias {v_op:.4g} V from the {kernel.source}, "
-                          f"times the one-channel Fano factor 1 - T = {fano:.3g}; over the emission window"}
+    per_spike = fano * emission_point.spike_spectrum(kernel, d_op, spike["time"], spike["voltage"], spike["current"])
+    spectrum = {"wavelength": kernel.wavelength.tolist(), "photons_per_spike_per_m": per_spike.tolist(),
+                "source": (f"(1 - T) x integral of the spectrum at gap {d_op:.4g} m and the bias V(t) times I(t)/e over "
+                           f"the reference spike ({v_op:.4g} V down to {neuron['hold_voltage']:.4g} V); spectra physics "
+                           f"of the {kernel.source}; over the emission window")}
     return values, {**eta_s, **lam_s}, quality, sources, spectrum
 
 

@@ -5,14 +5,15 @@ Layout::
     {"format": "devicephys-device-card", "format_version": 1, "name": str,
      "parameters": {NAME: {"value": float, "unit": str, "description": str, "source": str}},
      "uncertainties": {NAME: float (1-sigma, SI)}, "provenance": {...}, "fit_quality": {...},
-     "spectrum": {"wavelength": [m, ...], "photons_per_electron_per_m": [1/m, ...], "source": str}}
+     "spectrum": {"wavelength": [m, ...], "photons_per_spike_per_m": [1/m, ...], "source": str}}
 
-``spectrum`` (optional) is the emitted spectrum at the operating point (the
-emitting gap biased at the threshold), photons per tunnelling electron per unit
-wavelength over the emission window: its integral is ``photons_per_electron``,
-and without a hot-electron channel it is zero above the photon energy e V_th.
-A detector sees this spectrum; ``peak_wavelength`` and ``spectral_width``
-summarise it.
+``spectrum`` (optional) is the light of the reference spike: the spectrum at the
+emitting gap and the spike's bias V(t), times its electron rate I(t)/e,
+integrated over the spike, per unit wavelength over the emission window.  Its
+integral is ``photons_per_spike``, and without a hot-electron channel it is zero
+above the photon energy e V_th (the spike's highest bias).  A detector sees this
+spectrum; ``peak_wavelength`` and ``spectral_width`` describe the spectrum at
+the threshold alone.
 
 Floats are written with Python's shortest round-trip representation, so a card
 loads back exactly.  :data:`PARAMETERS` lists every parameter with its unit,
@@ -126,8 +127,8 @@ class DeviceCard:
         ``name -> 1-sigma`` in the parameter's unit.
     provenance, fit_quality : dict
     spectrum : dict or None
-        The emitted spectrum at the operating point: ``wavelength`` [m] (ascending),
-        ``photons_per_electron_per_m`` [1/m] and ``source`` (see the module docstring).
+        The reference spike's emitted spectrum: ``wavelength`` [m] (ascending),
+        ``photons_per_spike_per_m`` [1/m] and ``source`` (see the module docstring).
     """
 
     name: str
@@ -183,27 +184,27 @@ class DeviceCard:
             self._check_spectrum(v)
 
     def _check_spectrum(self, v: dict[str, float]) -> None:
-        """The spectrum's samples, its integral against photons_per_electron, and its quantum limit."""
+        """The spectrum's samples, its integral against photons_per_spike, and its quantum limit."""
         from devicephys import units
 
         sp = self.spectrum
-        if not isinstance(sp, dict) or "wavelength" not in sp or "photons_per_electron_per_m" not in sp:
-            raise SpecError("DeviceCard spectrum: expected {'wavelength': [m], 'photons_per_electron_per_m': [1/m], "
+        if not isinstance(sp, dict) or "wavelength" not in sp or "photons_per_spike_per_m" not in sp:
+            raise SpecError("DeviceCard spectrum: expected {'wavelength': [m], 'photons_per_spike_per_m': [1/m], "
                             "'source': str}; refit the card")
         lam = np.asarray(sp["wavelength"], dtype=float)
-        dens = np.asarray(sp["photons_per_electron_per_m"], dtype=float)
+        dens = np.asarray(sp["photons_per_spike_per_m"], dtype=float)
         if lam.ndim != 1 or lam.shape != dens.shape or lam.size < 3:
-            raise SpecError(f"DeviceCard spectrum: wavelength and photons_per_electron_per_m must be two lists of one "
+            raise SpecError(f"DeviceCard spectrum: wavelength and photons_per_spike_per_m must be two lists of one "
                             f"length >= 3, got {lam.shape} and {dens.shape}; refit the card")
         if not (np.all(np.isfinite(lam)) and lam[0] > 0 and np.all(np.diff(lam) > 0)):
             raise SpecError("DeviceCard spectrum.wavelength must be positive and ascending [m]; refit the card")
         if not (np.all(np.isfinite(dens)) and np.all(dens >= 0)):
-            raise SpecError("DeviceCard spectrum.photons_per_electron_per_m must be finite and >= 0 [1/m]; refit the card")
+            raise SpecError("DeviceCard spectrum.photons_per_spike_per_m must be finite and >= 0 [1/m]; refit the card")
         total = float(np.trapezoid(dens, lam))
-        if not math.isclose(total, v["photons_per_electron"], rel_tol=1e-6, abs_tol=1e-300):
-            raise SpecError(f"DeviceCard spectrum integrates to {total:.6g} photons per electron, but "
-                            f"photons_per_electron = {v['photons_per_electron']:.6g}; the spectrum belongs to another "
-                            "operating point: refit the card")
+        if not math.isclose(total, v["photons_per_spike"], rel_tol=1e-6, abs_tol=1e-300):
+            raise SpecError(f"DeviceCard spectrum integrates to {total:.6g} photons per spike, but "
+                            f"photons_per_spike = {v['photons_per_spike']:.6g}; the spectrum belongs to another "
+                            "spike or operating point: refit the card")
         if v.get("hot_electron_weight", 0.0) <= 0:
             cut = units.h * units.c0 / (units.e * v["threshold_voltage"])
             if np.any(dens[lam < cut * (1 - 1e-9)] > 0):
@@ -239,17 +240,16 @@ class DeviceCard:
                "provenance": finite_or_null(self.provenance), "fit_quality": finite_or_null(self.fit_quality)}
         if self.spectrum is not None:
             out["spectrum"] = {"wavelength": [float(x) for x in self.spectrum["wavelength"]],
-                               "photons_per_electron_per_m": [float(x) for x in
-                                                              self.spectrum["photons_per_electron_per_m"]],
+                               "photons_per_spike_per_m": [float(x) for x in self.spectrum["photons_per_spike_per_m"]],
                                "source": str(self.spectrum.get("source", ""))}
         return out
 
     def spectrum_arrays(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(wavelength [m], photons per electron per metre [1/m]) of the card's spectrum, or None."""
+        """(wavelength [m], photons per spike per metre [1/m]) of the card's spectrum, or None."""
         if self.spectrum is None:
             return None
         return (np.asarray(self.spectrum["wavelength"], dtype=float),
-                np.asarray(self.spectrum["photons_per_electron_per_m"], dtype=float))
+                np.asarray(self.spectrum["photons_per_spike_per_m"], dtype=float))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)

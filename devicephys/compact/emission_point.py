@@ -163,6 +163,20 @@ def efficiency_along(k: OpticalKernel, gap, bias) -> np.ndarray:
     return np.array([efficiency_at(k, float(g), float(b)) for g, b in zip(gap.ravel(), bias.ravel())]).reshape(gap.shape)
 
 
+def spike_spectrum(k: OpticalKernel, gap: float, time, bias, current) -> np.ndarray:
+    """Photons per unit wavelength [1/m] emitted by one current pulse, on ``k.wavelength``.
+
+    The trapezoidal integral over ``time`` [s] of the spectrum at ``gap`` [m] and the bias
+    ``bias(t)`` [V] times the electron rate ``|current(t)|/e`` [A]: its integral over the
+    wavelength is the pulse's photon count (as :func:`devicephys.compact.model.spike_photons`
+    with :func:`efficiency_along`).
+    """
+    t = np.asarray(time, dtype=float)
+    rate = np.abs(np.asarray(current, dtype=float)) / units.e
+    per_t = np.array([spectrum_at(k, gap, float(v)) for v in np.asarray(bias, dtype=float)])
+    return np.trapezoid(per_t * rate[:, None], t, axis=0)
+
+
 def efficiency_table(k: OpticalKernel, biases, *, thermal_tail: bool = False) -> np.ndarray:
     """(gap, bias) photons per electron [1] on the kernel's gaps and ``biases`` [V]."""
     return np.array([[efficiency_at(k, g, b, thermal_tail=thermal_tail) for b in biases] for g in k.gap])

@@ -1,10 +1,11 @@
-"""The card carries its emitted spectrum at the operating point, and a detector sees that spectrum.
+"""The card carries the spectrum of its reference spike, and a detector sees that spectrum.
 
-The spectrum is the emission stage's spectra physics at the emitting gap biased at the threshold
-(times the one-channel Fano factor), the same computation as the card's photon yield: its integral is
-``photons_per_electron`` and, without a hot-electron channel, nothing lies above the photon energy
-e V_th.  A card whose spectrum breaks either rule is refused; the array's detector efficiency is the
-receiver's quantum efficiency averaged over it.
+The spectrum is the emission stage's spectra physics at the emitting gap and the spike's bias V(t),
+times its electron rate, integrated over the spike (times the one-channel Fano factor), the same
+computation as the card's photons per spike: its integral is ``photons_per_spike`` and, without a
+hot-electron channel, nothing lies above the photon energy e V_th.  A card whose spectrum breaks
+either rule is refused; the array's detector efficiency is the receiver's quantum efficiency
+averaged over it.
 """
 
 from __future__ import annotations
@@ -25,24 +26,28 @@ from devicephys.compact.card import DeviceCard
 from devicephys.errors import SpecError
 
 
-def test_fitted_card_spectrum_is_the_operating_point_spectrum(card, emission_ds):
+def test_fitted_card_spectrum_is_the_spike_spectrum(card, emission_ds):
     lam, dens = card.spectrum_arrays()
     v = card.values()
     k = emission_point.optical_kernel(emission_ds)
-    op = emission_point.operating_point(k, v["emission_gap"], v["threshold_voltage"])
     assert np.array_equal(lam, k.wavelength)
-    np.testing.assert_allclose(dens, (1 - v["emission_transmission"]) * op["spectrum"], rtol=1e-12, atol=0)
-    assert np.trapezoid(dens, lam) == pytest.approx(v["photons_per_electron"], rel=1e-9)
+    # the photons per spike, integrated in the other order (efficiency at each instant, then over time)
+    assert np.trapezoid(dens, lam) == pytest.approx(v["photons_per_spike"], rel=1e-9)
     assert np.all(dens[lam < units.h * units.c0 / (units.e * v["threshold_voltage"])] == 0)
+    # the spike discharges below V_th, so its light is redder than the threshold's spectrum
+    at_th = emission_point.operating_point(k, v["emission_gap"], v["threshold_voltage"])["spectrum"]
+    energy = units.h * units.c0 / lam
+    mean = [np.trapezoid(w * energy, lam) / np.trapezoid(w, lam) for w in (dens, at_th)]
+    assert mean[0] < mean[1]
 
 
 def test_spectrum_round_trips_and_a_foreign_one_is_refused(card, tmp_path):
     back = DeviceCard.load(card.save(tmp_path / "card.json"))
     assert back.spectrum["wavelength"] == card.spectrum["wavelength"]
-    assert back.spectrum["photons_per_electron_per_m"] == card.spectrum["photons_per_electron_per_m"]
+    assert back.spectrum["photons_per_spike_per_m"] == card.spectrum["photons_per_spike_per_m"]
     data = json.loads((tmp_path / "card.json").read_text())
     twice = json.loads(json.dumps(data))
-    twice["spectrum"]["photons_per_electron_per_m"] = [2 * x for x in data["spectrum"]["photons_per_electron_per_m"]]
+    twice["spectrum"]["photons_per_spike_per_m"] = [2 * x for x in data["spectrum"]["photons_per_spike_per_m"]]
     with pytest.raises(SpecError, match="integrates to"):
         DeviceCard.from_dict(twice)
     # the same spectrum on a card whose threshold is half as large: it would emit above e V_th
