@@ -136,10 +136,11 @@ def peak_wavelength_panel(card: DeviceCard, emission: xr.Dataset, path: Path) ->
 
 
 def operating_spectrum_panel(card: DeviceCard, emission: xr.Dataset, path: Path) -> Path:
-    """The spike's emission spectrum [photons per electron per nm] at the card's operating point, cutoff marked.
+    """The emission spectrum [photons per electron per nm] at the card's operating point, cutoff marked.
 
     Recomputed from the emission result's spectra physics at the card's emitting gap and threshold
-    voltage (as the card's photons_per_electron is), times the channel's Fano factor 1 - T.
+    voltage (as the card's photons_per_electron is), times the channel's Fano factor 1 - T; beside
+    it, on its own axis, the card's reference-spike spectrum (photons per spike per nm), when it has one.
     """
     from devicephys import units
     from devicephys.compact import emission_point
@@ -156,11 +157,24 @@ def operating_spectrum_panel(card: DeviceCard, emission: xr.Dataset, path: Path)
     peak = card.value("peak_wavelength")
     ax.axvline(peak * 1e9, color="C3", ls=":", lw=1, label=f"peak {peak * 1e9:.0f} nm")
     ax.set(xlabel="wavelength [nm]", ylabel="photons per electron per nm [1/nm]")
-    ax.legend(fontsize=8)
-    return _save(fig, path, f"The spike's emission spectrum at the operating point (emitting gap {gap * 1e9:.3g} nm, "
+    handles, labels = ax.get_legend_handles_labels()
+    spike = card.spectrum_arrays()
+    said = ""
+    if spike is not None:  # what the detectors see: the whole discharge, redder than the threshold's spectrum
+        ax2 = ax.twinx()
+        line, = ax2.plot(spike[0] * 1e9, spike[1] * 1e-9, color="C2", lw=1.2,
+                         label=f"reference spike, {card.value('photons_per_spike'):.3g} photons")
+        ax2.set_ylabel("photons per spike per nm [1/nm]", color="C2")
+        ax2.set_ylim(bottom=0)
+        handles, labels = handles + [line], labels + [line.get_label()]
+        said = (f" Green: the reference spike's spectrum, discharging from {bias:.3g} V to "
+                f"{card.value('hold_voltage'):.3g} V ({card.value('photons_per_spike'):.3g} photons), which the "
+                "array's detectors see.")
+    ax.legend(handles, labels, fontsize=8, loc="upper left")
+    return _save(fig, path, f"The emission spectrum at the operating point (emitting gap {gap * 1e9:.3g} nm, "
                             f"threshold bias {bias:.3g} V): nothing at wavelengths shorter than the quantum cutoff "
                             f"hc/(eV) = {cutoff * 1e9:.0f} nm; {card.value('photons_per_electron'):.3g} photons per "
-                            "electron in all.")
+                            "electron in all." + said)
 
 
 def fit_figures(card: DeviceCard, filament: xr.Dataset, emission: xr.Dataset, out: str | Path) -> dict[str, Path]:
