@@ -127,6 +127,7 @@ def _seen_spectrum(ax, ds, efficiency: float) -> None:
     ax.plot(lam, qe, color="tab:blue", label="detector quantum efficiency")
     ax.fill_between(lam, 0, spec / peak * qe, color="tab:blue", alpha=0.3, label="detected")
     ax.set_xlabel("wavelength [µm]")
+    ax.set_ylabel("photons (max 1) or photoelectrons per photon [1]")
     ax.set_ylim(0, 1.05)
     ax.set_title(f"what the detector sees: {efficiency:.3g} photoelectrons per photon", fontsize=9)
     ax.legend(fontsize=8)

@@ -140,7 +140,7 @@ def operating_spectrum_panel(card: DeviceCard, emission: xr.Dataset, path: Path)
 
     Recomputed from the emission result's spectra physics at the card's emitting gap and threshold
     voltage (as the card's photons_per_electron is), times the channel's Fano factor 1 - T; beside
-    it, on its own axis, the card's reference-spike spectrum (photons per spike per nm), when it has one.
+    it the card's reference-spike spectrum per electron of the spike's charge, when it has one.
     """
     from devicephys import units
     from devicephys.compact import emission_point
@@ -161,16 +161,14 @@ def operating_spectrum_panel(card: DeviceCard, emission: xr.Dataset, path: Path)
     spike = card.spectrum_arrays()
     said = ""
     if spike is not None:  # what the detectors see: the whole discharge, redder than the threshold's spectrum
-        ax2 = ax.twinx()
-        line, = ax2.plot(spike[0] * 1e9, spike[1] * 1e-9, color="C2", lw=1.2,
-                         label=f"reference spike, {card.value('photons_per_spike'):.3g} photons")
-        ax2.set_ylabel("photons per spike per nm [1/nm]", color="C2")
-        ax2.set_ylim(bottom=0)
+        electrons = card.value("spike_charge") / units.e  # the spike's electrons, C (V_th - V_h) / e
+        line, = ax.plot(spike[0] * 1e9, spike[1] * 1e-9 / electrons, color="C2", lw=1.2,
+                        label=f"reference spike ({card.value('photons_per_spike'):.3g} photons) per electron")
         handles, labels = handles + [line], labels + [line.get_label()]
         said = (f" Green: the reference spike's spectrum, discharging from {bias:.3g} V to "
-                f"{card.value('hold_voltage'):.3g} V ({card.value('photons_per_spike'):.3g} photons), which the "
-                "array's detectors see.")
-    ax.legend(handles, labels, fontsize=8, loc="upper left")
+                f"{card.value('hold_voltage'):.3g} V ({card.value('photons_per_spike'):.3g} photons), per electron "
+                "of its charge C (V_th - V_h); the array's detectors see its shape.")
+    ax.legend(handles, labels, fontsize=7, loc="center left")
     return _save(fig, path, f"The emission spectrum at the operating point (emitting gap {gap * 1e9:.3g} nm, "
                             f"threshold bias {bias:.3g} V): nothing at wavelengths shorter than the quantum cutoff "
                             f"hc/(eV) = {cutoff * 1e9:.0f} nm; {card.value('photons_per_electron'):.3g} photons per "
