@@ -289,8 +289,7 @@ def refined_spectrum(wavelength, density, cutoff: float, per_interval: int = 16)
     """
     lam, dens = np.asarray(wavelength, dtype=float), np.asarray(density, dtype=float)
     t = np.linspace(0.0, 1.0, per_interval + 1)[:-1]
-    fine = np.concatenate([lam[:-1, None] + np.diff(lam)[:, None] * t[None, :]]).ravel()
-    fine = np.append(fine, lam[-1])
+    fine = np.append((lam[:-1, None] + np.diff(lam)[:, None] * t).ravel(), lam[-1])
     edge = not np.any(dens[lam < cutoff] > 0) and lam[0] < cutoff < lam[-1]
     if edge:
         fine = np.unique(np.append(fine, [np.nextafter(cutoff, 0.0), cutoff]))  # a step, not a ramp

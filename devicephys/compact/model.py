@@ -250,7 +250,11 @@ def self_rupture_time(p: ModelParams) -> float:
 
 
 def _ramp(x):
-    """Smoothstep of x clipped to [0, 1] (C1)."""
+    """Smoothstep 3x^2 - 2x^3 on [0, 1], 0 below and 1 above (C1).
+
+    The saturation is the switching function's definition (a smooth 0-to-1 step), not a guard
+    on a fitted range: its argument is a normalised position inside the step.
+    """
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
 
