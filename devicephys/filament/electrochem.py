@@ -15,9 +15,23 @@ gap, V, is fixed by the electrons (the FEM solves it) and the ionic elements sha
     V = η_ac(I) + η_hop(I) + η_fc(I),   I the same through all three (current continuity).
 
 The field that drives the ions through the bulk of the insulator is η_hop / L, not V / L: the rest
-of V drops across the two interfaces' double layers and drives their charge transfer.  (A cell
-with an inert cathode must also nucleate the filament first; on the default device's Ag counter
-electrode the ions deposit on Ag itself, and nucleation is not modelled.)
+of V drops across the two interfaces' double layers and drives their charge transfer.
+
+A cell with an inert cathode (Pt, say, under an Ag filament) must first nucleate the filament: the
+ions reduce on it only once a cluster larger than the critical nucleus has formed.  By the
+atomistic theory of electrolytic nucleation (A. Milchev, Electrocrystallization: Fundamentals of
+Nucleation and Growth (Kluwer, 2002); used for ECM cells by Menzel et al. 2012) the nucleation
+time at a constant cathode overpotential η is
+
+    t_nuc = t₀ exp(ΔG / k_B T) exp(−(N_c + α) z e η / k_B T),
+
+N_c atoms in the critical nucleus and α the transfer coefficient of the step that adds the next
+one (:class:`Nucleation`).  On the default device's Ag counter electrode the ions deposit on Ag
+itself, with no nucleation.
+
+Where the nucleation limits the set, t_set ≈ t_nuc and V₀ = (dη_fc / dV)⁻¹ k_B T / ((N_c + α) z e):
+the nucleation's own scale k_B T / ((N_c + α) z e) (6.5 mV for N_c = 3, α = 1/2 at 300 K) stretched
+by the share of the gap voltage the cathode's overpotential takes.
 
 Why this matters for the set-time law t_set = τ₀ exp(−V/V₀): over the growth phase
 t_set ∝ 1/I(V), so V₀ = dV / d ln I = Σ_k dη_k / d ln I, **a sum over the series elements**.
@@ -225,3 +239,61 @@ class SeriesCell:
         d_log_i = math.log(i_up) - math.log(i_down)
         parts = [(u - d) / d_log_i for u, d in zip(up, down)]
         return {"anode": parts[0], "hopping": parts[1], "tip": parts[2], "total": sum(parts)}
+
+
+@dataclass(frozen=True)
+class Nucleation:
+    """Atomistic nucleation of the filament's metal on an inert cathode (SI).
+
+    t_nuc(η, T) = t₀ exp(ΔG / k_B T) exp(−(N_c + α) z e η / k_B T) at a constant cathode overpotential
+    η [V]: the critical cluster's formation work falls by z e η per atom, and the (N_c + 1)-th atom
+    attaches by a charge transfer of coefficient α (Milchev's atomistic theory of electrolytic
+    nucleation; the form Menzel et al., J. Appl. Phys. 111, 014501 (2012) use for ECM cells).  No
+    values for a particular cell are built in: t₀, ΔG and N_c come from the user (set times at low
+    bias, where the nucleation limits the set).  Under a changing η the cathode has nucleated once
+    ∫ dt / t_nuc(η(t), T(t)) reaches 1 (the nucleation's progress; a deterministic, mean-time reading
+    of a stochastic event).
+
+    Attributes
+    ----------
+    time_prefactor
+        t₀ [s].
+    barrier
+        ΔG [J] of nucleation at zero overpotential.
+    critical_size
+        N_c [1], atoms in the critical nucleus.
+    transfer_coefficient
+        α [1] of the charge transfer that adds the (N_c + 1)-th atom.
+    charge_number
+        z [1] (1 for Ag⁺).
+    """
+
+    time_prefactor: float
+    barrier: float
+    critical_size: int
+    transfer_coefficient: float
+    charge_number: int = 1
+
+    @classmethod
+    def from_spec(cls, spec) -> "Nucleation | None":
+        """The nucleation of a :class:`~devicephys.filament.spec.FilamentSpec` (None unless ``cathode_nucleation``)."""
+        if not spec.cathode_nucleation:
+            return None
+        return cls(spec.nucleation_time_prefactor, spec.nucleation_barrier, spec.critical_nucleus,
+                   spec.nucleation_transfer_coefficient)
+
+    def time(self, overpotential: float, temperature: float) -> float:
+        """t_nuc [s] at the cathode overpotential η [V] ≥ 0 and temperature T [K]."""
+        kt = k_B * temperature
+        exponent = (self.barrier - (self.critical_size + self.transfer_coefficient) * self.charge_number * e
+                    * max(overpotential, 0.0)) / kt
+        return self.time_prefactor * math.exp(min(exponent, 700.0))
+
+    def voltage_scale(self, temperature: float) -> float:
+        """k_B T / ((N_c + α) z e) [V]: the overpotential that shortens t_nuc e-fold."""
+        return k_B * temperature / ((self.critical_size + self.transfer_coefficient) * self.charge_number * e)
+
+    def cluster_fraction(self, volume: float, atomic_volume: float) -> float:
+        """[1] Volume fraction of a node of ``volume`` [m³] that one cluster of N_c + 1 atoms of
+        ``atomic_volume`` [m³] fills: below it the deposit on the cathode is no stable nucleus."""
+        return (self.critical_size + 1) * atomic_volume / volume

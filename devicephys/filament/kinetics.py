@@ -223,7 +223,7 @@ class ChannelTransport:
         return run[::-1] if from_top else run
 
     def reduction_weight(self, c_m: np.ndarray, threshold: float, E_edge: np.ndarray | None = None,
-                         T: np.ndarray | None = None) -> np.ndarray:
+                         T: np.ndarray | None = None, nucleated: bool = True) -> np.ndarray:
         """w [1]: 1 where ions reduce onto the filament growing from the counter electrode, else 0.
 
         Under forward bias the counter electrode is the cathode: ions reduce on
@@ -233,7 +233,8 @@ class ChannelTransport:
         isolated sub-threshold Ag does not nucleate metal.  A bridged filament
         takes ions from its neck to the cathode while the neck is driven
         (:meth:`_neck_driven`, from the edge fields ``E_edge`` [V/m] and node
-        temperatures ``T`` [K]; without ``E_edge`` it counts as driven).
+        temperatures ``T`` [K]; without ``E_edge`` it counts as driven).  ``nucleated`` False: an inert
+        cathode that has not nucleated takes no ions (its node holds none of the filament's metal).
         """
         metal = c_m >= threshold
         cathode = self.connected(metal, from_top=True)
@@ -247,7 +248,7 @@ class ChannelTransport:
         front = np.flatnonzero(cathode)
         if front.size and front[0] > 0 and not anode[front[0] - 1]:
             w[front[0] - 1] = True
-        w[-1] = True
+        w[-1] = nucleated
         return w.astype(float)
 
     def _neck_driven(self, c_m: np.ndarray, E_edge: np.ndarray | None, T: np.ndarray | None) -> bool:

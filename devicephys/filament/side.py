@@ -107,7 +107,8 @@ class SideRun:
 def run_parts(spec) -> dict:
     """:data:`PARTS` of ``spec`` on a model of its own; what :meth:`SideRun.collect` returns.
 
-    ``{"set": (set times [s], bridged state or None, forced steps per run, (time [s], gap [m]) per run),
+    ``{"set": (set times [s], bridged state or None, forced steps per run, (time [s], gap [m]) per run,
+    nucleation time [s] per run),
     "relax": trace or None,
     "thermal": tuple or None, "parts": [(part, counters, wall time [s]), ...]}``; the relaxation and the
     thermal step are skipped (None) when no set voltage bridged the cell (the stage then starts them

@@ -34,8 +34,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+from scipy.constants import N_A
 from scipy.optimize import brentq
 
+from devicephys import materials
 from devicephys.errors import ConvergenceError
 from devicephys.filament import electrochem, kinetics
 from devicephys.filament.conduction import ChannelConduction
@@ -46,6 +48,7 @@ _MAX_TEMPERATURE_JUMP = 200.0  # K per step
 _GAP_VOLTAGE_TOL = 1e-12  # [V] the gap voltage consistent with the series circuit, to this accuracy
 #: Occupancy above 1 by more than this counts as over-filled (rounding of the lattice-gas step) [1].
 _OCCUPANCY_TOL = 1e-6
+_NUCLEATION_OVERSHOOT = 0.02  # [1] the step that nucleates ends within this share of t_nuc after the nucleation
 TRACE_NAMES = ("time", "source_voltage", "voltage", "current", "temperature_max", "gap", "filament_radius", "energy")
 
 
@@ -98,6 +101,17 @@ class CellModel:
         self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)
         self.ionic = electrochem.SeriesCell.from_spec(spec, self.et.medium.channel_area)  # None: no charge transfer
         self.hopping_share = 1.0  # η_hop / V_gap of the last step [1] (1 without charge transfer)
+        self.cathode_overpotential = 0.0  # η_fc [V] of the ionic circuit at the last step (0 without it)
+        self.nucleation = electrochem.Nucleation.from_spec(spec)  # None: the counter electrode takes ions directly
+        self.nucleation_progress = 0.0  # ∫ dt / t_nuc since the cathode last lost its nucleus [1]
+        self.nucleated = self.nucleation is None  # the cathode takes ions
+        self.nucleus_stable = False  # the cathode's node has held the N_c + 1 atoms of a stable cluster
+        self.nucleation_time = math.nan  # model time [s] of the last nucleation
+        if self.nucleation is not None:
+            metal = materials.get(spec.active_electrode)
+            atom = metal["molar_mass"] / (metal["density"] * N_A)  # [m³]
+            self.cluster_fraction = self.nucleation.cluster_fraction(
+                self.transport.volume[-1] * self.et.medium.channel_area, atom)
         self._source = 0.0  # source voltage [V] of the last accepted step (predicts the gap's voltage)
         self.limits = temperature_limits(spec)
         self.peak_temperature = spec.ambient_temperature  # over every accepted step of every drive [K]
@@ -181,10 +195,12 @@ class CellModel:
     def state(self) -> tuple:
         """A copy of everything that evolves (for restarts)."""
         return (self.c_i.copy(), self.c.copy(), self.c_s.copy(), self.et.phi.x.array.copy(),
-                self.et.T.x.array.copy(), self.time, self.energy)
+                self.et.T.x.array.copy(), self.time, self.energy,
+                (self.nucleation_progress, self.nucleated, self.nucleus_stable, self.nucleation_time))
 
     def restore(self, state: tuple) -> None:
-        c_i, c, c_s, phi, T, self.time, self.energy = state
+        c_i, c, c_s, phi, T, self.time, self.energy, nucleus = state
+        self.nucleation_progress, self.nucleated, self.nucleus_stable, self.nucleation_time = nucleus
         self.c_i, self.c, self.c_s = c_i.copy(), c.copy(), c_s.copy()
         self.et.phi.x.array[:] = phi
         self.et.T.x.array[:] = T
@@ -246,8 +262,33 @@ class CellModel:
             return source
         return float(brentq(excess, 0.0, source, xtol=_GAP_VOLTAGE_TOL, rtol=4 * np.finfo(float).eps))
 
-    def _weight(self, c: np.ndarray, E: np.ndarray | None = None, T: np.ndarray | None = None) -> np.ndarray:
-        return self.transport.reduction_weight(c, self.spec.percolation_threshold, E, T)
+    def _weight(self, c: np.ndarray, E: np.ndarray | None = None, T: np.ndarray | None = None,
+                nucleated: bool = True) -> np.ndarray:
+        return self.transport.reduction_weight(c, self.spec.percolation_threshold, E, T, nucleated=nucleated)
+
+    def _nucleation_step(self, dt: float, T_cathode: float) -> tuple[tuple[float, bool, bool, float], bool]:
+        """The cathode's nucleus after a step of ``dt`` [s]: ((progress, nucleated, stable, nucleation time [s]),
+        overshoot), overshoot True when the step carries the progress more than ``_NUCLEATION_OVERSHOOT``
+        past 1 (a step that nucleates should end within that share of t_nuc after the nucleation).
+
+        Before nucleation the progress ∫ dt / t_nuc(η_fc, T) grows at the cathode overpotential of the
+        last solution and the cathode node's temperature ``T_cathode`` [K]; it nucleates in the step
+        where it reaches 1, at the time interpolated in the step.  A nucleus whose deposit has reached
+        the cluster of N_c + 1 atoms and then dissolved below it is lost: the progress starts again.
+        """
+        progress, nucleated, stable, when = (self.nucleation_progress, self.nucleated, self.nucleus_stable,
+                                             self.nucleation_time)
+        if nucleated:
+            held = self.c[-1] >= self.cluster_fraction
+            if stable and not held:
+                return (0.0, False, False, when), False
+            return (progress, True, stable or held, when), False
+        rate = 1.0 / self.nucleation.time(self.cathode_overpotential, T_cathode)
+        progress += dt * rate
+        if progress < 1.0:
+            return (progress, False, False, when), False
+        return ((progress, True, False, self.time + dt - (progress - 1.0) / rate),
+                progress > 1.0 + _NUCLEATION_OVERSHOOT)
 
     # -- observables ----------------------------------------------------------
     def gap(self) -> float:
@@ -274,13 +315,18 @@ class CellModel:
         E = -np.diff(phi) / self.transport.h
         if self.ionic is not None and not frozen:
             E = E * self._hopping_share(phi, T)
+        nucleus = (self.nucleation_progress, self.nucleated, self.nucleus_stable, self.nucleation_time)
+        if self.nucleation is not None and not frozen:
+            nucleus, overshoot = self._nucleation_step(dt, float(T[-1]))
+            if overshoot and not force:  # at the step floor the cathode takes ions from the step's start
+                return False, 0.0
         if frozen:
             ci_new, c_new, cs_new, dc = self.c_i, self.c, self.c_s, 0.0
             self._sync_gap(self.c, source_voltage)
         else:
             try:
                 ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt,
-                                                            self._weight(self.c, E, T))
+                                                            self._weight(self.c, E, T, nucleus[1]))
             except kinetics.TransportError:  # the channel's Newton did not converge: a shorter step
                 return False, math.inf
             dc = float(np.max(np.abs(c_new - self.c)))
@@ -299,6 +345,7 @@ class CellModel:
             return False, dc
         self.et.accept()
         self.c_i, self.c, self.c_s = ci_new, c_new, cs_new
+        self.nucleation_progress, self.nucleated, self.nucleus_stable, self.nucleation_time = nucleus
         self.time += dt
         self.min_time_step = min(self.min_time_step, dt)
         power = self.et.joule_power()
@@ -319,10 +366,12 @@ class CellModel:
         """
         gap = self.gap()
         insulating = self.c < self.spec.percolation_threshold
-        if gap <= 0.0 or not insulating.any():
-            self.hopping_share = 1.0
+        voltage = abs(phi[0] - phi[-1])
+        if gap <= 0.0 or not insulating.any() or voltage <= 0.0:
+            self.hopping_share, self.cathode_overpotential = 1.0, 0.0
         else:
-            self.hopping_share = self.ionic.hopping_share(abs(phi[0] - phi[-1]), gap, float(np.mean(T[insulating])))
+            _, (_, drop, tip) = self.ionic.solve(voltage, gap, float(np.mean(T[insulating])))
+            self.hopping_share, self.cathode_overpotential = drop / voltage, tip
         return self.hopping_share
 
     def _check_occupancy(self) -> None:

@@ -82,6 +82,25 @@ class FilamentSpec(Spec):
                                                      "(Bard & Faulkner, Electrochemical Methods, 2nd ed. (2001), "
                                                      "sec. 3.3)", gt=0, lt=1)
 
+    cathode_nucleation: bool = option(False, "the counter electrode is inert (not the filament's metal): Ag+ reduces "
+                                             "on it only once a nucleus has formed, after t_nuc = t0 exp(dG/kT) "
+                                             "exp(-(N_c + alpha) z e eta/kT) at the cathode's charge-transfer "
+                                             "overpotential eta of the ionic circuit (devicephys.filament.electrochem."
+                                             "Nucleation); the deposit stays a nucleus while the cathode's node holds at "
+                                             "least N_c + 1 atoms.  Needs counter_electrode other than active_electrode "
+                                             "and exchange_current_density.  False: the ions deposit on the counter "
+                                             "electrode directly")
+    nucleation_time_prefactor: Optional[float] = quantity(
+        None, "s", "prefactor t0 of the nucleation time on the inert cathode; give your device's (with "
+        "nucleation_barrier and critical_nucleus, from set times against voltage at low bias, where the nucleation "
+        "limits the set)", gt=0)
+    nucleation_barrier: Optional[float] = quantity(None, "J", "activation energy dG of nucleation at zero "
+                                                   "overpotential; give your device's", ge=0)
+    critical_nucleus: Optional[int] = option(None, "atoms N_c in the critical nucleus; give your device's", ge=0, le=100)
+    nucleation_transfer_coefficient: float = quantity(0.5, "1", "transfer coefficient alpha of the step that adds "
+                                                      "atom N_c + 1; 0.5 is the symmetric barrier (Bard & Faulkner, "
+                                                      "Electrochemical Methods, 2nd ed. (2001), sec. 3.3)", gt=0, lt=1)
+
     # -- circuit and environment ---------------------------------------------
     series_resistance: float = quantity(5e3, "Ohm", "series resistor between source and active electrode", gt=0)
     compliance_current: float = quantity(1e-3, "A", "current compliance of the source (smooth limit)", gt=0)
@@ -160,6 +179,19 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.dissolved_return = true needs site_exclusion: true (with the dilute transport "
                             "the ions piled up beyond one per site refill the bridged filament and it never relaxes); "
                             "set site_exclusion: true or dissolved_return: false", field="dissolved_return")
+        if self.cathode_nucleation:
+            if self.counter_electrode == self.active_electrode:
+                raise SpecError(f"FilamentSpec.cathode_nucleation = true needs an inert counter electrode, not the "
+                                f"filament's own metal {self.active_electrode!r} (on it the ions deposit directly); set "
+                                "counter_electrode (e.g. Pt) or cathode_nucleation: false", field="cathode_nucleation")
+            if self.exchange_current_density is None:
+                raise SpecError("FilamentSpec.cathode_nucleation = true needs exchange_current_density (the nucleation "
+                                "runs on the cathode's charge-transfer overpotential of the ionic circuit); give j0 in "
+                                "A/m^2 or set cathode_nucleation: false", field="cathode_nucleation")
+            for name in ("nucleation_time_prefactor", "nucleation_barrier", "critical_nucleus"):
+                if getattr(self, name) is None:
+                    raise SpecError(f"FilamentSpec.cathode_nucleation = true needs {name} (no published value for this "
+                                    "cell is built in); give your device's or set cathode_nucleation: false", field=name)
         if any(not math.isfinite(v) or v < 0 for v in self.hold_biases):
             raise SpecError(f"FilamentSpec.hold_biases = {self.hold_biases} must all be finite and >= 0 V; give "
                             "forward source voltages (0 V is the self-rupture at zero bias)", field="hold_biases")

@@ -150,19 +150,21 @@ def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress
 
 def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
     """(set times [s], bridged state at the highest voltage that set, steps forced at the floor per run,
-    each run's (time [s], gap [m]) samples)."""
-    times, bridged, forced, transients = [], None, [], []
+    each run's (time [s], gap [m]) samples, each run's nucleation time [s] from its start (NaN: the
+    cathode did not nucleate, or needs no nucleation))."""
+    times, bridged, forced, transients, nucleation = [], None, [], [], []
     for v in spec.set_voltages:
         model.restore(pristine)
-        before = model.forced_steps
+        before, start = model.forced_steps, model.time
         trace = _constant_set(model, spec, v, f"set at {v:g} V", progress)
         forced.append(model.forced_steps - before)
         transients.append((trace.array("time"), trace.array("gap")))
+        nucleation.append(model.nucleation_time - start if model.nucleation_time >= start else math.nan)
         i = extract.set_index(trace.array("gap"), spec.gap_on)
         times.append(float(trace.array("time")[i]) if i is not None else math.nan)
         if i is not None:
             bridged = (v, model.state(), float(trace.array("filament_radius")[i]))
-    return np.array(times), bridged, forced, transients
+    return np.array(times), bridged, forced, transients, np.array(nucleation)
 
 
 def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool):
@@ -512,9 +514,9 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         return True
 
     if from_side("set_runs"):
-        set_times, bridged, set_forced, set_transients = done["set"]
+        set_times, bridged, set_forced, set_transients, set_nucleation = done["set"]
     else:
-        set_times, bridged, set_forced, set_transients = _set_runs(model, spec, pristine, progress)
+        set_times, bridged, set_forced, set_transients, set_nucleation = _set_runs(model, spec, pristine, progress)
         clock.lap("set_runs")
     bridged_from = f"the set-time run at {bridged[0]:g} V" if bridged is not None else ""
     if bridged is None:
@@ -554,6 +556,11 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
             (static[1], "half-width of the final bisection bracket"))
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     add_set_transients(ds, set_transients)
+    if spec.cathode_nucleation:
+        ds["set_nucleation_time"] = ("set_point", set_nucleation, {
+            "units": "s", "long_name": "nucleation time on the inert cathode",
+            "method": "time at which the cathode's nucleation progress, the integral of dt / t_nuc(eta_fc, T), "
+                      "reached 1 in each set-time run (NaN: not within the run)"})
     if n_fire is not None:
         add_fire_study(ds, spec.fire_voltages, spec.fire_intervals, n_fire, spec.pulse_width)
     if lifetime is not None:

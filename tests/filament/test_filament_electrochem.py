@@ -124,3 +124,39 @@ def test_the_stage_records_each_set_voltage_s_circuit():
     assert share[0] < 0.3 and interfaces[0] == pytest.approx(2 * KT / 0.5, rel=0.15)
     # 3 V over 9 nm: the hopping takes most, at nearly its exponential regime's 2 k_B T L / (e a) = 0.93 V
     assert share[1] > 0.75 and hop[1] == pytest.approx(2 * KT * 9e-9 / 0.5e-9, rel=0.02)
+
+
+NUC = electrochem.Nucleation(time_prefactor=2e-8, barrier=0.8 * eV, critical_size=3, transfer_coefficient=0.5)
+
+
+def test_nucleation_time_is_the_atomistic_law():
+    """t_nuc = t₀ exp(ΔG / k_B T) exp(−(N_c + α) z e η / k_B T): the e-fold overpotential k_B T / ((N_c + α) z e)."""
+    assert NUC.time(0.0, T) == pytest.approx(2e-8 * math.exp(0.8 / KT), rel=1e-12)
+    for eta in (0.05, 0.2, 0.4):
+        assert NUC.time(eta, T) == pytest.approx(2e-8 * math.exp((0.8 - 3.5 * eta) / KT), rel=1e-12)
+    scale = NUC.voltage_scale(T)
+    assert scale == pytest.approx(KT / 3.5, rel=1e-12)
+    assert math.log(NUC.time(0.1, T) / NUC.time(0.1 + scale, T)) == pytest.approx(1.0, rel=1e-9)
+    assert NUC.time(-0.3, T) == NUC.time(0.0, T)  # no nucleation is driven by an anodic overpotential
+    # (N_c + 1) Ag atoms in a node of the channel: N = 4 atoms of 1.708e-29 m³ in 3.14e-27 m³
+    assert NUC.cluster_fraction(3.14e-27, 1.708e-29) == pytest.approx(4 * 1.708e-29 / 3.14e-27, rel=1e-12)
+
+
+def test_the_spec_s_nucleation_needs_an_inert_cathode_and_the_user_s_values():
+    from devicephys.errors import SpecError
+    from devicephys.filament.spec import FilamentSpec
+
+    values = dict(nucleation_time_prefactor=2e-8, nucleation_barrier=0.8 * eV, critical_nucleus=3)
+    assert electrochem.Nucleation.from_spec(FilamentSpec()) is None
+    spec = FilamentSpec(counter_electrode="Pt", exchange_current_density=1e4, cathode_nucleation=True, **values)
+    assert electrochem.Nucleation.from_spec(spec) == NUC
+    with pytest.raises(SpecError, match="inert counter electrode") as info:
+        FilamentSpec(exchange_current_density=1e4, cathode_nucleation=True, **values)
+    assert info.value.field == "cathode_nucleation"
+    with pytest.raises(SpecError, match="exchange_current_density"):
+        FilamentSpec(counter_electrode="Pt", cathode_nucleation=True, **values)
+    for name in values:
+        with pytest.raises(SpecError, match=name) as info:
+            FilamentSpec(counter_electrode="Pt", exchange_current_density=1e4, cathode_nucleation=True,
+                         **{k: v for k, v in values.items() if k != name})
+        assert info.value.field == name

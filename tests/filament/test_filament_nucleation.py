@@ -1,0 +1,98 @@
+"""Nucleation on an inert cathode (``cathode_nucleation``): the state machine, and on the real FEM.
+
+An Ag filament growing towards a Pt counter electrode needs a nucleus first: until the integral of
+dt / t_nuc(η_fc, T) reaches 1 the cathode takes no ions.  The nucleation values below are test
+inputs (t₀ = 20 ns, ΔG = 0.6 eV, N_c = 3), chosen so that t_nuc spans 0.2–750 µs over 2.75–4 V at
+j₀ = 1e6 A/m²; they are not a measured cell's.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from devicephys.filament import electrochem
+from devicephys.filament.spec import FilamentSpec
+from devicephys.units import eV
+
+NUCLEATION = dict(nucleation_time_prefactor=2e-8, nucleation_barrier=0.6 * eV, critical_nucleus=3)
+INERT = dict(counter_electrode="Pt", exchange_current_density=1e6)
+
+
+def _fake(progress=0.0, nucleated=False, stable=False, cathode_metal=0.0, eta=0.1):
+    """What CellModel._nucleation_step reads, without a mesh."""
+    return SimpleNamespace(nucleation_progress=progress, nucleated=nucleated, nucleus_stable=stable,
+                           nucleation_time=math.nan, time=1e-6, c=np.array([0.0, cathode_metal]),
+                           cluster_fraction=0.02, cathode_overpotential=eta,
+                           nucleation=electrochem.Nucleation(2e-8, 0.6 * eV, 3, 0.5))
+
+
+def test_nucleation_progress_crossing_and_loss_of_the_nucleus():
+    from devicephys.filament.simulate import _NUCLEATION_OVERSHOOT, CellModel
+
+    model = _fake()
+    t_nuc = model.nucleation.time(0.1, 300.0)
+    # progress grows by dt / t_nuc; no nucleus before it reaches 1
+    (progress, nucleated, stable, _), over = CellModel._nucleation_step(model, 0.25 * t_nuc, 300.0)
+    assert progress == pytest.approx(0.25, rel=1e-12) and not nucleated and not over
+    # the step that crosses 1 nucleates at the time interpolated in it
+    model.nucleation_progress = 0.9
+    (progress, nucleated, _, when), over = CellModel._nucleation_step(model, 0.11 * t_nuc, 300.0)
+    assert nucleated and not over and when == pytest.approx(1e-6 + 0.1 * t_nuc, rel=1e-12)
+    # a step that overshoots by more than the tolerance is flagged (the caller takes a shorter one)
+    (_, nucleated, _, when), over = CellModel._nucleation_step(model, 0.2 * t_nuc, 300.0)
+    assert nucleated and over and 0.2 > 0.1 + _NUCLEATION_OVERSHOOT
+    assert when == pytest.approx(1e-6 + 0.1 * t_nuc, rel=1e-12)
+    # a nucleus becomes stable once its deposit holds the N_c + 1 atoms; dissolved below them, it is lost
+    grown = _fake(progress=1.0, nucleated=True, cathode_metal=0.05)
+    assert CellModel._nucleation_step(grown, 1e-9, 300.0)[0][2]
+    lost = _fake(progress=1.0, nucleated=True, stable=True, cathode_metal=0.01)
+    assert CellModel._nucleation_step(lost, 1e-9, 300.0)[0][:3] == (0.0, False, False)
+    young = _fake(progress=1.0, nucleated=True, stable=False, cathode_metal=0.0)  # not yet grown: kept
+    assert CellModel._nucleation_step(young, 1e-9, 300.0)[0][:3] == (1.0, True, False)
+
+
+def _constant(voltage, **over):
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import extract
+    from devicephys.filament import simulate as sim
+
+    spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), **INERT, **over})
+    model = sim.CellModel(spec)
+    seen = []
+    trace = sim.run_drive(model, lambda t: voltage, spec.set_time_limit,
+                          dt_max=spec.set_time_limit * spec.max_step_fraction, stop=lambda s: s["gap"] < spec.gap_on,
+                          observer=lambda m, s: seen.append((m.time, m.nucleated, float(m.c[-1]),
+                                                             m.cathode_overpotential)))
+    i = extract.set_index(trace.array("gap"), spec.gap_on)
+    return spec, model, (float(trace.array("time")[i]) if i is not None else math.nan), seen
+
+
+@pytest.mark.fem
+def test_inert_cathode_takes_no_ions_until_it_nucleates_at_the_atomistic_time():
+    spec, model, t_set, seen = _constant(3.25, cathode_nucleation=True, **NUCLEATION)
+    before = [s for s in seen if not s[1]]
+    assert before and all(s[2] == 0.0 for s in before)  # no metal on the cathode before the nucleus
+    # the cathode's overpotential is the ionic circuit's at the pristine 9 nm gap (ambient, the full source
+    # voltage but the leakage's nV in R_s), held from the second step until the nucleation
+    gap = spec.insulator_thickness - spec.seed_height
+    eta = electrochem.SeriesCell.from_spec(spec, model.et.medium.channel_area).solve(3.25, gap, 300.0)[1][2]
+    assert all(s[3] == pytest.approx(eta, rel=1e-6) for s in before[1:])
+    # so it nucleates after the first step (at zero overpotential, progress ~1e-12) plus t_nuc(eta)
+    expected = seen[0][0] + model.nucleation.time(eta, 300.0)
+    assert model.nucleation_time == pytest.approx(expected, rel=1e-6)
+    assert 20e-6 < model.nucleation_time < t_set  # t_nuc(0.118 V) = 27.8 us; the set follows it
+    print(f"nucleation at {model.nucleation_time * 1e6:.3f} us (eta_fc {eta:.4f} V), set at {t_set * 1e6:.2f} us")
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_instant_nucleation_is_the_direct_deposit():
+    """t₀ → 0: the cathode nucleates in the first step and the set is the one without nucleation, to rounding."""
+    _, _, t_direct, _ = _constant(3.25)
+    _, model, t_instant, _ = _constant(3.25, cathode_nucleation=True, **{**NUCLEATION, "nucleation_time_prefactor": 1e-40})
+    assert model.nucleation_time <= 2e-7  # within the first step (125 ns)
+    assert t_instant == pytest.approx(t_direct, rel=1e-9)
