@@ -82,6 +82,8 @@ def set_time(result, path: Path) -> Path:
     fig, axes = plt.subplots(1, 2 if runs else 1, figsize=(10 if runs else 5, 4), squeeze=False)
     ax = axes[0, 0]
     ax.semilogy(v, d["set_time"], "o", label="simulated")
+    if "set_nucleation_time" in d:  # an inert cathode: the nucleus formed first
+        ax.semilogy(v, d["set_nucleation_time"], "s", mfc="none", label="nucleation on the inert cathode")
     vv = np.linspace(v.min(), v.max(), 50)
     ax.semilogy(vv, result.scalar("set_time_tau0") * np.exp(-vv / result.scalar("set_time_v0")), "-",
                 label=f"τ0 exp(-V/V0), V0 = {result.scalar('set_time_v0'):.2f} V")
@@ -93,11 +95,14 @@ def set_time(result, path: Path) -> Path:
         for k, volts in enumerate(v):
             t, g = np.asarray(d["set_transient_time"][k]), np.asarray(d["set_transient_gap"][k])
             keep = np.isfinite(t) & (t > 0)
-            ax.semilogx(t[keep], g[keep] * 1e9, label=f"{volts:g} V")
+            line, = ax.semilogx(t[keep], g[keep] * 1e9, label=f"{volts:g} V")
+            if "set_nucleation_time" in d and np.isfinite(float(d["set_nucleation_time"][k])):
+                ax.axvline(float(d["set_nucleation_time"][k]), color=line.get_color(), ls="--", lw=0.8)
         ax.axhline(result.spec.gap_on * 1e9, color="k", ls=":", lw=0.8, label="gap_on (set)")
         ax.set_xlabel("time at constant source voltage [s]")
         ax.set_ylabel("gap [nm]")
-        ax.set_title("set-time runs (where the gap jumps back, part of the filament fell below percolation)", fontsize=8)
+        ax.set_title("set-time runs (where the gap jumps back, part of the filament fell below percolation;"
+                     + (" dashed: nucleation)" if "set_nucleation_time" in d else ")"), fontsize=8)
         ax.legend(fontsize=7)
     try:
         return save_figure(fig, path)
