@@ -101,8 +101,9 @@ def set_time(result, path: Path) -> Path:
         ax.axhline(result.spec.gap_on * 1e9, color="k", ls=":", lw=0.8, label="gap_on (set)")
         ax.set_xlabel("time at constant source voltage [s]")
         ax.set_ylabel("gap [nm]")
-        ax.set_title("set-time runs (where the gap jumps back, part of the filament fell below percolation;"
-                     + (" dashed: nucleation)" if "set_nucleation_time" in d else ")"), fontsize=8)
+        if "set_nucleation_time" in d:
+            ax.plot([], [], color="k", ls="--", lw=0.8, label="nucleation")
+        ax.set_title("set-time runs (where the gap jumps back, part of the filament fell below percolation)", fontsize=8)
         ax.legend(fontsize=7)
     try:
         return save_figure(fig, path)

@@ -487,6 +487,12 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         if extract.set_index(g, spec.gap_on) is None:
             try:
                 extract.threshold_voltage(trace.array("voltage"), g, spec.gap_on, field)  # raises SpecError
+            except SpecError as exc:
+                if model.nucleation is not None and not model.nucleated:  # what held the set back
+                    exc.args = (f"{exc.args[0]}; the inert cathode did not nucleate (nucleation progress "
+                                f"{model.nucleation_progress:.3g} of 1)",)
+                exc.partial = _partial_result(spec, trace)
+                raise
             except Exception as exc:
                 exc.partial = _partial_result(spec, trace)
                 raise

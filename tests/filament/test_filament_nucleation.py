@@ -124,3 +124,26 @@ def test_nucleation_limited_set_time_law_has_the_nucleation_s_voltage_scale():
     expected = model.nucleation.voltage_scale(300.0) / slope
     assert v0 == pytest.approx(expected, rel=0.03)
     print(f"V0 = {v0:.4f} V against {expected:.4f} V from the circuit; set times {times * 1e6} us")
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_the_stage_records_and_plots_each_run_s_nucleation(tmp_path):
+    """The stage (its second process included) writes set_nucleation_time; a sweep that never nucleates is
+    refused in one line that says so."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.errors import SpecError
+    from devicephys.filament.result import FilamentResult
+    from devicephys.filament.stage import run
+
+    base = {**FilamentSpec.fast().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION}
+    with pytest.raises(SpecError, match="did not nucleate"):  # t_nuc at the 3 V peak is 146 us, the sweep 200 us
+        run(FilamentSpec(**base), tmp_path / "low", progress=False)
+    spec = FilamentSpec(**{**base, "sweep_voltage": 4.0, "set_voltages": [3.0, 3.25]})
+    files = run(spec, tmp_path / "ok", progress=False)
+    data = FilamentResult.load(files["result"]).data
+    nucleation, times = data["set_nucleation_time"].values, data["set_time"].values
+    assert data["set_nucleation_time"].attrs["units"] == "s"
+    assert np.all(nucleation < times)
+    assert nucleation[0] == pytest.approx(145.8e-6, rel=0.01) and nucleation[1] == pytest.approx(27.88e-6, rel=0.01)
+    assert files["set_time"].stat().st_size > 0
