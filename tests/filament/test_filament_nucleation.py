@@ -147,3 +147,26 @@ def test_the_stage_records_and_plots_each_run_s_nucleation(tmp_path):
     assert np.all(nucleation < times)
     assert nucleation[0] == pytest.approx(145.8e-6, rel=0.01) and nucleation[1] == pytest.approx(27.88e-6, rel=0.01)
     assert files["set_time"].stat().st_size > 0
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_pulses_integrate_the_nucleation_without_leak():
+    """The nucleation integral grows only under bias and keeps its value between pulses, so a train of
+    20 us pulses fires at the pulse that completes t_nuc(η_fc): N_fire = ceil(t_nuc / pulse_width) at any
+    interval (the cathode without nucleation sets in the first pulse)."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+    from devicephys.filament.stage import _fire_runs
+
+    gap = 9e-9
+    for volts, intervals in (([3.0, 3.25], [40e-6]), ([3.25], [200e-6])):
+        spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION,
+                               "fire_voltages": volts, "fire_intervals": intervals, "fire_pulse_limit": 12})
+        model = sim.CellModel(spec)
+        n_fire = _fire_runs(model, spec, model.state(), False)[:, 0]
+        cell = electrochem.SeriesCell.from_spec(spec, model.et.medium.channel_area)
+        expected = [math.ceil(model.nucleation.time(cell.solve(v, gap, 300.0)[1][2], 300.0) / spec.pulse_width)
+                    for v in volts]
+        assert n_fire.tolist() == expected
+    assert expected == [2]  # 3.25 V at 200 us, as at 40 us; and 3.0 V needs 8 (t_nuc = 146 us)
