@@ -262,8 +262,9 @@ def fem_voltage_scale(ds: xr.Dataset, fem: dict[str, Any], gap_open: float, ambi
     series circuit (``exchange_current_density``), V0 = dV / d ln I of that circuit across the open
     gap at the FEM sweep's threshold voltage: the hopping's share plus the two interfaces'
     (:meth:`devicephys.filament.electrochem.SeriesCell.voltage_scale`; the channel area cancels).
-    Where an inert cathode's nucleation takes most of the FEM's set times (:func:`nucleation_share`
-    ≥ 1/2), the nucleation's: V0 = k_B T / ((N_c + α) z e) / (dη_fc/dV).
+    Refuses (SpecError) where an inert cathode's nucleation takes most of the FEM's set times
+    (:func:`nucleation_share` ≥ 1/2): the card's one relaxing gap cannot represent a delay that
+    integrates without leak.
     """
     if fem.get("exchange_current_density") is None:
         return (hopping_voltage_scale(fem, gap_open, ambient),
@@ -276,7 +277,12 @@ def fem_voltage_scale(ds: xr.Dataset, fem: dict[str, Any], gap_open: float, ambi
     cell = SeriesCell.from_spec(filament, math.pi * filament.channel_radius**2)
     limited = nucleation_share(ds)
     if filament.cathode_nucleation and limited >= 0.5:
-        return _nucleation_voltage_scale(filament, cell, v_th, gap_open, ambient, limited)
+        raise SpecError(
+            f"the filament result's set times are mostly its inert cathode's nucleation (median {limited:.0%} of each "
+            f"set time; the nucleation law's voltage scale is {_nucleation_voltage_scale(filament, cell, v_th, gap_open, ambient):.3g} V): "
+            "the compact model has no nucleation state (its gap relaxes between pulses, the nucleation integral does "
+            "not), so no set-time law of the card represents them; fit the card to set_voltages where the growth "
+            "limits the set, or to a cell without cathode_nucleation")
     scale = cell.voltage_scale(v_th, gap_open, ambient)
     return scale["total"], (f"ionic series circuit of the FEM at its threshold voltage {v_th:.4g} V across the open "
                             f"gap {gap_open:.4g} m at {ambient:.4g} K: hopping {scale['hopping']:.4g} V + interfaces "
@@ -294,20 +300,14 @@ def nucleation_share(ds: xr.Dataset) -> float:
     return float(np.median(t_nuc[ok] / t_set[ok])) if ok.any() else 0.0
 
 
-def _nucleation_voltage_scale(filament, cell, v_th: float, gap_open: float, ambient: float,
-                              share: float) -> tuple[float, str]:
-    """V0 [V] of a nucleation-limited set: k_B T / ((N_c + alpha) z e) over d eta_fc / dV of the ionic circuit."""
+def _nucleation_voltage_scale(filament, cell, v_th: float, gap_open: float, ambient: float) -> float:
+    """V0 [V] of a nucleation-limited set: k_B T / ((N_c + alpha) z e) over d eta_fc / dV of the ionic circuit
+    at ``v_th`` [V] across ``gap_open`` [m] at ``ambient`` [K]."""
     from devicephys.filament.electrochem import Nucleation
 
-    nucleation = Nucleation.from_spec(filament)
     dv = 1e-3 * v_th
     slope = (cell.solve(v_th + dv, gap_open, ambient)[1][2] - cell.solve(v_th - dv, gap_open, ambient)[1][2]) / (2 * dv)
-    v0 = nucleation.voltage_scale(ambient) / slope
-    return v0, (f"nucleation on the inert cathode limits the FEM's set (median {share:.0%} of each set time): "
-                f"k_B T_0 / ((N_c + alpha) e) = {nucleation.voltage_scale(ambient):.4g} V (N_c = "
-                f"{nucleation.critical_size}, alpha = {nucleation.transfer_coefficient:.3g}) over d eta_fc / dV = "
-                f"{slope:.4g} of the ionic circuit at the threshold voltage {v_th:.4g} V across the open gap "
-                f"{gap_open:.4g} m at {ambient:.4g} K (not fitted)")
+    return Nucleation.from_spec(filament).voltage_scale(ambient) / slope
 
 
 def fem_spec(ds: xr.Dataset) -> dict[str, Any] | None:
