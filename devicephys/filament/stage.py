@@ -150,7 +150,7 @@ def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress
 
 def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
     """(set times [s], bridged state at the highest voltage that set, steps forced at the floor per run,
-    each run's (time [s], gap [m]) samples, each run's nucleation time [s] from its start (NaN: the
+    each run's (time [s], gap [m]) samples, each run's last nucleation time [s] from its start (NaN: the
     cathode did not nucleate, or needs no nucleation))."""
     times, bridged, forced, transients, nucleation = [], None, [], [], []
     for v in spec.set_voltages:
@@ -566,7 +566,8 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         ds["set_nucleation_time"] = ("set_point", set_nucleation, {
             "units": "s", "long_name": "nucleation time on the inert cathode",
             "method": "time at which the cathode's nucleation progress, the integral of dt / t_nuc(eta_fc, T), "
-                      "reached 1 in each set-time run (NaN: not within the run)"})
+                      "last reached 1 in each set-time run, the nucleation the set grew from (a deposit that "
+                      "dissolved below the critical cluster lost its nucleus; NaN: none within the run)"})
     if n_fire is not None:
         add_fire_study(ds, spec.fire_voltages, spec.fire_intervals, n_fire, spec.pulse_width)
     if lifetime is not None:
