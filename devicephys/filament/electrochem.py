@@ -287,7 +287,8 @@ class Nucleation:
         kt = k_B * temperature
         exponent = (self.barrier - (self.critical_size + self.transfer_coefficient) * self.charge_number * e
                     * max(overpotential, 0.0)) / kt
-        return self.time_prefactor * math.exp(min(exponent, 700.0))
+        # capped both ways: a rate 1/t_nuc and the progress it adds over any step stay finite
+        return self.time_prefactor * math.exp(min(max(exponent, -600.0), 700.0))
 
     def voltage_scale(self, temperature: float) -> float:
         """k_B T / ((N_c + α) z e) [V]: the overpotential that shortens t_nuc e-fold."""

@@ -138,6 +138,7 @@ def test_nucleation_time_is_the_atomistic_law():
     assert scale == pytest.approx(KT / 3.5, rel=1e-12)
     assert math.log(NUC.time(0.1, T) / NUC.time(0.1 + scale, T)) == pytest.approx(1.0, rel=1e-9)
     assert NUC.time(-0.3, T) == NUC.time(0.0, T)  # no nucleation is driven by an anodic overpotential
+    assert 0.0 < NUC.time(50.0, T) and math.isfinite(1.0 / NUC.time(50.0, T))  # finite rate at any overpotential
     # (N_c + 1) Ag atoms in a node of the channel: N = 4 atoms of 1.708e-29 m³ in 3.14e-27 m³
     assert NUC.cluster_fraction(3.14e-27, 1.708e-29) == pytest.approx(4 * 1.708e-29 / 3.14e-27, rel=1e-12)
 
