@@ -97,7 +97,7 @@ def closed_forms(spec, voltages):
     return eta, t_nuc, law.voltage_scale(t0) / slope
 
 
-def analyse(spec, voltages, times, nucleation, first, amplitudes, intervals, n_fire):
+def analyse(spec, voltages, times, nucleation, first, amplitudes, n_fire):
     """The three checks {name: (simulated, theory, passed)} and the fitted law."""
     from devicephys.filament import extract
 
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     times, nucleation, runs, first = set_runs(spec, voltages)
     limit = max(12, int(np.max(np.ceil(closed_forms(spec, amplitudes)[1] / spec.pulse_width))) + 2)
     n_fire = fire_runs(spec, amplitudes, args.intervals, limit)
-    checks, extras = analyse(spec, voltages, times, nucleation, first, amplitudes, args.intervals, n_fire)
+    checks, extras = analyse(spec, voltages, times, nucleation, first, amplitudes, n_fire)
     lines = ["source_voltage_V,eta_fc_V,t_nuc_closed_form_s,nucleation_s,set_time_s,set_time_without_nucleation_s"]
     for k, volts in enumerate(voltages):
         lines.append(f"{volts:g},{extras['eta'][k]:.6g},{extras['t_nuc'][k]:.6g},{nucleation[k]:.6g},{times[k]:.6g},"

@@ -30,7 +30,7 @@ one (:class:`Nucleation`).  On the default device's Ag counter electrode the ion
 itself, with no nucleation.
 
 Where the nucleation limits the set, t_set ≈ t_nuc and V₀ = (dη_fc / dV)⁻¹ k_B T / ((N_c + α) z e):
-the nucleation's own scale k_B T / ((N_c + α) z e) (6.5 mV for N_c = 3, α = 1/2 at 300 K) stretched
+the nucleation's own scale k_B T / ((N_c + α) z e) (7.4 mV for N_c = 3, α = 1/2 at 300 K) stretched
 by the share of the gap voltage the cathode's overpotential takes.
 
 Why this matters for the set-time law t_set = τ₀ exp(−V/V₀): over the growth phase
