@@ -14,9 +14,8 @@ Steps
    cell, with nucleation: the pulse at which the filament bridges (N_fire).
 3. Checks against closed forms, each with a stated target (exit status 1 when one fails):
 
-   * nucleation time: the FEM's, less its first step (taken at zero overpotential from the pristine
-     state), against t_nuc(eta_fc) of the circuit at the pristine gap, to 2 % (the share of t_nuc by
-     which the step that nucleates may overshoot);
+   * nucleation time: the FEM's against t_nuc(eta_fc) of the circuit at the pristine gap, to 2 % (the
+     share of t_nuc by which the step that nucleates may overshoot);
    * voltage scale: V0 fitted over the voltages where the nucleation takes at least 90 % of the set
      time against k_B T / ((N_c + alpha) e) / (d eta_fc / dV) of the circuit, to 3 % (the growth after
      the nucleus adds its few per cent to each set time);
@@ -57,7 +56,7 @@ def specs(args):
 
 
 def set_runs(spec, voltages):
-    """Set times [s], nucleation times [s] (NaN without nucleation), (time, gap) runs, each run's first step [s]."""
+    """Set times [s], nucleation times [s] (NaN without nucleation), (time, gap) runs."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import simulate as sim
@@ -66,8 +65,7 @@ def set_runs(spec, voltages):
     run_spec = spec.model_copy(update={"set_voltages": list(voltages)})
     model = sim.CellModel(run_spec)
     times, _, _, runs, nucleation = _set_runs(model, run_spec, model.state(), True)
-    first = np.array([float(t[1]) if len(t) > 1 else math.nan for t, _ in runs])
-    return times, nucleation, runs, first
+    return times, nucleation, runs
 
 
 def fire_runs(spec, amplitudes, intervals, limit):
@@ -97,16 +95,16 @@ def closed_forms(spec, voltages):
     return eta, t_nuc, law.voltage_scale(t0) / slope
 
 
-def analyse(spec, voltages, times, nucleation, first, amplitudes, n_fire):
+def analyse(spec, voltages, times, nucleation, amplitudes, n_fire):
     """The three checks {name: (simulated, theory, passed)} and the fitted law."""
     from devicephys.filament import extract
 
     v = np.asarray(voltages, float)
     eta, t_nuc, v0_law = closed_forms(spec, voltages)
     ok = np.isfinite(nucleation)
-    error = np.abs(nucleation[ok] - first[ok] - t_nuc[ok]) / t_nuc[ok]
+    error = np.abs(nucleation[ok] - t_nuc[ok]) / t_nuc[ok]
     worst = int(np.argmax(error)) if error.size else 0
-    checks = {"nucleation_time": (float(nucleation[ok][worst] - first[ok][worst]) if error.size else math.nan,
+    checks = {"nucleation_time": (float(nucleation[ok][worst]) if error.size else math.nan,
                                   float(t_nuc[ok][worst]) if error.size else math.nan,
                                   bool(error.size) and bool(np.all(error <= NUCLEATION_TOLERANCE)))}
     limited = ok & np.isfinite(times) & (nucleation / times >= LIMITED)
@@ -201,10 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     out = writable_folder(args.out)
     voltages, amplitudes = sorted(args.voltages), sorted(args.pulse_voltages)
     direct, _, _, _ = set_runs(direct_spec, voltages)
-    times, nucleation, runs, first = set_runs(spec, voltages)
+    times, nucleation, runs = set_runs(spec, voltages)
     limit = max(12, int(np.max(np.ceil(closed_forms(spec, amplitudes)[1] / spec.pulse_width))) + 2)
     n_fire = fire_runs(spec, amplitudes, args.intervals, limit)
-    checks, extras = analyse(spec, voltages, times, nucleation, first, amplitudes, n_fire)
+    checks, extras = analyse(spec, voltages, times, nucleation, amplitudes, n_fire)
     lines = ["source_voltage_V,eta_fc_V,t_nuc_closed_form_s,nucleation_s,set_time_s,set_time_without_nucleation_s"]
     for k, volts in enumerate(voltages):
         lines.append(f"{volts:g},{extras['eta'][k]:.6g},{extras['t_nuc'][k]:.6g},{nucleation[k]:.6g},{times[k]:.6g},"

@@ -113,6 +113,7 @@ class CellModel:
             self.cluster_fraction = self.nucleation.cluster_fraction(
                 self.transport.volume[-1] * self.et.medium.channel_area, atom)
         self._source = 0.0  # source voltage [V] of the last accepted step (predicts the gap's voltage)
+        self._field_source: float | None = 0.0  # source voltage [V] that φ was solved at (None: unknown)
         self.limits = temperature_limits(spec)
         self.peak_temperature = spec.ambient_temperature  # over every accepted step of every drive [K]
         self.limits_reached: dict[str, float] = {}        # limit name -> model time [s] it was first reached
@@ -207,6 +208,7 @@ class CellModel:
         self.et.accept()
         self.et.forget_fallback()  # a restored state starts on the monolithic Newton path
         self._source = 0.0
+        self._field_source = None  # the stored φ's bias is not known: the next drive solves it at its own
         self._power = None
         self._sync_concentration()
 
@@ -303,6 +305,26 @@ class CellModel:
                                                              self.spec.channel_radius))
 
     # -- stepping -------------------------------------------------------------
+    def start_drive(self, source_voltage: float) -> None:
+        """Solve φ at a drive's starting bias ``source_voltage`` [V] before its first step (silver and T held).
+
+        The channel's step from t_n to t_n+1 drives the ions in the field of the accepted state at t_n.
+        A drive that starts with a jump of the source (a constant-voltage set run from rest, a bias
+        removed for the relaxation) would otherwise move its ions for the whole first step in the last
+        drive's field: at zero field from rest, so every set and nucleation came one first step late.
+        The potential is quasi-static (the cell's RC time is below a picosecond), so it is solved at
+        the new bias with T as it is.  Nothing is done when φ already belongs to that bias; a failed
+        solve keeps the old φ (the first step then lags, as before).
+        """
+        if self._field_source is not None and source_voltage == self._field_source:
+            return
+        self._sync_gap(self.c, source_voltage)
+        if self.et.solve_potential(source_voltage):
+            self._source = self._field_source = source_voltage
+            self._power = None
+        else:
+            self._sync_gap(self.c, None)
+
     def try_step(self, dt: float, source_voltage: float, *, frozen: bool = False,
                  force: bool = False) -> tuple[bool, float]:
         """Attempt one step of ``dt`` [s]; returns (accepted, largest change of c).
@@ -351,7 +373,7 @@ class CellModel:
         power = self.et.joule_power()
         self.energy += 0.5 * dt * (self._power + power)  # trapezoid between the accepted states t_n and t_n+1
         self._power = power
-        self._source = source_voltage
+        self._source = self._field_source = source_voltage
         self._check_temperature()
         self._check_occupancy()
         return True, dc
@@ -445,6 +467,7 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
     spec = model.spec
     trace = Trace()
     t0 = model.time
+    model.start_drive(source(0.0))
     trace.append(**{**model.sample(source(0.0)), "time": 0.0})
     dt = dt_first or dt_max / 100
     stops = sorted(b for b in breakpoints if 0 < b < duration) + [duration]

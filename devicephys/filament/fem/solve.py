@@ -425,6 +425,30 @@ class ElectroThermal:
         local = float(np.max(np.abs(self.T.x.array - before), initial=0.0))
         return float(self.data.domain.comm.allreduce(local, op=MPI.MAX))
 
+    def solve_potential(self, source_voltage: float, max_steps: int = 20) -> bool:
+        """φ at ``source_voltage`` [V] with T held (the field is quasi-static: it follows the bias at once).
+
+        Newton steps of the potential equation alone (one assembly and LU each) until a step moves φ
+        by less than ``_PHI_TOL`` of the source (at least of 1 mV).  Returns True when converged; on
+        failure φ is restored.  T, and with it T_old, are not touched.
+        """
+        self.v_src.value = source_voltage
+        saved = self.phi.x.array.copy()
+        scale = _PHI_TOL * max(abs(float(source_voltage)), 1e-3)
+        for _ in range(max_steps):
+            before = self.phi.x.array.copy()
+            self._bad_jacobian[0] = False
+            _snes_solve(self.problem_phi)
+            if self._bad_jacobian[0] or self.problem_phi.solver.getConvergedReason() <= 0:
+                break
+            step = self.data.domain.comm.allreduce(float(np.max(np.abs(self.phi.x.array - before), initial=0.0)),
+                                                   op=MPI.MAX)
+            if step < scale:
+                return True
+        self.phi.x.array[:] = saved
+        self.phi.x.scatter_forward()
+        return False
+
     def steady(self, source_voltage: float) -> bool:
         """Steady state at ``source_voltage`` [V], by voltage continuation if a direct Newton solve fails."""
         if self.solve(source_voltage, rtol=1e-10):
