@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--intervals {args.intervals}: each must exceed the pulse width {spec.pulse_width:g} s")
     out = writable_folder(args.out)
     voltages, amplitudes = sorted(args.voltages), sorted(args.pulse_voltages)
-    direct, _, _, _ = set_runs(direct_spec, voltages)
+    direct, _, _ = set_runs(direct_spec, voltages)
     times, nucleation, runs = set_runs(spec, voltages)
     limit = max(12, int(np.max(np.ceil(closed_forms(spec, amplitudes)[1] / spec.pulse_width))) + 2)
     n_fire = fire_runs(spec, amplitudes, args.intervals, limit)

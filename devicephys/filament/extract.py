@@ -270,11 +270,28 @@ def thermal_step_uncertainty(time: np.ndarray, temperature: np.ndarray, power: n
     return sigma_r, crossing_resolution(t, rise, (1 - math.exp(-1)) * rise[-1])
 
 
+def bridged_after(gap: np.ndarray, gap_on: float, gap_rupture: float, start: bool = False) -> bool:
+    """The ON/OFF state after the gap samples ``gap`` [m], by the hysteresis of the stage's criteria.
+
+    ON once the gap falls below ``gap_on``, OFF (ruptured) once it then opens past ``gap_rupture``; the
+    states in between keep the last one, from ``start`` before the first sample.
+    """
+    state = bool(start)
+    for g in np.asarray(gap, float):
+        if g < gap_on:
+            state = True
+        elif g > gap_rupture:
+            state = False
+    return state
+
+
 def hold_run(time: np.ndarray, gap: np.ndarray, voltage: np.ndarray, gap_on: float,
-             gap_rupture: float) -> dict[str, float]:
+             gap_rupture: float, start_on: bool | None = None) -> dict[str, float]:
     """One constant-bias hold, summarised (the hold-window study).
 
-    ``start_on`` [1]: 1 when the gap starts below ``gap_on``; ``ruptures`` [1]: times the filament
+    ``start_on`` [1]: 1 when the filament starts ON: its gap below ``gap_on``, or, with the argument
+    ``start_on`` (the state the drive before left, :func:`bridged_after`), ON before and its gap not
+    past ``gap_rupture`` (a bridged gap sits near ``gap_on``); ``ruptures`` [1]: times the filament
     went from ON (gap < ``gap_on``) to ruptured (gap > ``gap_rupture``), the states in between keeping
     the last one; ``rupture_time`` [s]: the first such crossing (linear interpolation; NaN: none);
     ``on_fraction`` [1]: share of the time with gap < ``gap_on`` (each step counted by the mean of its
@@ -282,7 +299,8 @@ def hold_run(time: np.ndarray, gap: np.ndarray, voltage: np.ndarray, gap_on: flo
     """
     t, g, v = (np.asarray(a, float) for a in (time, gap, voltage))
     on = g < gap_on
-    state, ruptures, first = bool(on[0]), 0, math.nan
+    start = bool(on[0]) or (bool(start_on) and g[0] <= gap_rupture)
+    state, ruptures, first = start, 0, math.nan
     for k in range(1, len(g)):
         if state and g[k] > gap_rupture:
             state, ruptures = False, ruptures + 1
@@ -292,7 +310,7 @@ def hold_run(time: np.ndarray, gap: np.ndarray, voltage: np.ndarray, gap_on: flo
             state = True
     span = t[-1] - t[0]
     frac = float(np.sum(np.diff(t) * 0.5 * (on[1:].astype(float) + on[:-1])) / span) if span > 0 else float(on[0])
-    return {"start_on": float(on[0]), "ruptures": float(ruptures), "rupture_time": float(first),
+    return {"start_on": float(start), "ruptures": float(ruptures), "rupture_time": float(first),
             "on_fraction": frac, "on_voltage": float(np.median(np.abs(v[on]))) if on.any() else math.nan}
 
 

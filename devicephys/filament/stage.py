@@ -97,7 +97,7 @@ def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: 
     # flickering filament's history with them); first_set: (source [V], state, filament radius [m]) at the
     # first sample with gap < gap_on (the bridged state when no set-time run bridges)
     keep = {"peak_current": -1.0, "T": None, "profiles": [], "hold_states": {}, "first_set": None,
-            "last": (0.0, model.state()) if holds else None}
+            "last": (0.0, model.state(), False) if holds else None, "bridged": False}
     writer = FieldWriter(model.et, str(fields)) if fields is not None and spec.field_snapshots else None
     times = list(np.linspace(0, duration, spec.field_snapshots + 2)[1:-1]) if writer is not None else []
     profile_times = list(np.linspace(0, duration, 9)[1:])
@@ -108,7 +108,8 @@ def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: 
         if holds:
             while holds and sample["time"] >= holds[0][0] * (1 - 1e-12):
                 keep["hold_states"][holds.pop(0)[1]] = keep["last"]
-            keep["last"] = (sample["time"], m.state())
+            keep["bridged"] = extract.bridged_after([sample["gap"]], spec.gap_on, spec.gap_rupture, keep["bridged"])
+            keep["last"] = (sample["time"], m.state(), keep["bridged"])
         if sample["current"] > keep["peak_current"]:
             keep["peak_current"], keep["T"] = sample["current"], m.et.T.x.array.copy()
         while times and sample["time"] >= times[0]:
@@ -307,7 +308,7 @@ def _sweep_hold_runs(model, spec: FilamentSpec, states: dict, progress: bool) ->
     runs = {name: np.full(len(spec.sweep_hold_biases), np.nan) for name in names}
     ramp = sim.triangle(spec.sweep_voltage, spec.sweep_time)
     for k, v in enumerate(spec.sweep_hold_biases):
-        t_last, state = states[v]
+        t_last, state, bridged = states[v]
         model.restore(state)
         lead = max(_falling_ramp_time(spec, v) - t_last, 0.0)  # the ramp's rest down to v [s]
         bar = _bar(progress, lead + spec.relax_duration, f"hold after the sweep at {v:g} V")
@@ -320,8 +321,12 @@ def _sweep_hold_runs(model, spec: FilamentSpec, states: dict, progress: bool) ->
                 bar.close()
         t = trace.array("time")
         held = t >= lead * (1 - 1e-12)
-        summary = extract.hold_run(t[held] - lead, trace.array("gap")[held], trace.array("voltage")[held],
-                                   spec.gap_on, spec.gap_rupture)
+        gap = trace.array("gap")
+        # ON or OFF at the hold's start by the sweep's own hysteresis (gap_on, then gap_rupture), carried over the
+        # rest of the ramp: a bridged gap sits near gap_on and may end the ramp just above it
+        bridged = extract.bridged_after(gap[~held], spec.gap_on, spec.gap_rupture, bridged)
+        summary = extract.hold_run(t[held] - lead, gap[held], trace.array("voltage")[held],
+                                   spec.gap_on, spec.gap_rupture, start_on=bridged)
         for name, value in summary.items():
             runs[name][k] = value
         runs["temperature_max"][k] = float(np.max(trace.array("temperature_max")[held]))

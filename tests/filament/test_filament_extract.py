@@ -124,3 +124,20 @@ def test_incubation_time_is_the_first_shorter_gap():
     assert extract.incubation_time(t, np.array([9e-9, 9e-9, 8.9e-9, 9e-9])) == 2e-6
     assert math.isnan(extract.incubation_time(t, np.full(4, 9e-9)))
     assert extract.incubation_time(t, np.array([9e-9, 9e-9 * (1 - 1e-12), 8e-9, 7e-9])) == 2e-6  # rounding is not a step
+
+
+def test_hold_run_starts_from_the_hysteresis_state_of_the_drive_before():
+    on, rupture = 0.25e-9, 1e-9
+    # bridged, then flickering across gap_on without opening past gap_rupture: still ON
+    assert extract.bridged_after(np.array([2e-9, 0.2e-9, 0.3e-9, 0.28e-9]), on, rupture)
+    assert not extract.bridged_after(np.array([0.2e-9, 1.2e-9, 0.5e-9]), on, rupture)
+    assert extract.bridged_after(np.array([0.5e-9]), on, rupture, start=True)
+    t = np.array([0.0, 1e-6, 2e-6, 3e-6])
+    gap = np.array([0.28e-9, 0.5e-9, 1.5e-9, 2e-9])  # starts just above gap_on, then ruptures
+    alone = extract.hold_run(t, gap, np.zeros(4), on, rupture)
+    assert alone["start_on"] == 0.0 and alone["ruptures"] == 0.0  # by gap_on alone it was never ON
+    carried = extract.hold_run(t, gap, np.zeros(4), on, rupture, start_on=True)
+    assert carried["start_on"] == 1.0 and carried["ruptures"] == 1.0
+    assert 1e-6 < carried["rupture_time"] < 2e-6
+    # a gap already past gap_rupture starts OFF whatever came before
+    assert extract.hold_run(t, gap + 1e-9, np.zeros(4), on, rupture, start_on=True)["start_on"] == 0.0

@@ -36,8 +36,11 @@ def test_the_returning_silver_sets_the_lattice_gas_cell_and_it_stays_on():
     on = gap < spec.gap_on
     assert on.any()
     first = int(np.argmax(on))
-    # after its last rupture it stays ON to the end of the sweep, down to zero bias
-    assert on[-1] and source[-1] == 0.0
+    # after its last set it stays bridged to the end of the sweep, down to zero bias: its gap does not open past
+    # the stage's rupture criterion again (it may flicker across gap_on: the bridged gap sits at 0.25-0.3 nm,
+    # and where it ends relative to gap_on moves with the rounding of the solvers)
+    last = int(np.flatnonzero(np.diff(on.astype(int)) == 1)[-1]) + 1 if on[0] == 0 else 0
+    assert source[-1] == 0.0 and gap[last:].max() < spec.gap_rupture
     assert model.peak_occupancy <= 1.0 + 1e-6
     print(f"set at t = {trace.array('time')[first] * 1e6:.1f} us, source {source[first]:.3f} V; "
           f"ON/OFF changes {int(np.sum(np.diff(on.astype(int)) != 0))}")
@@ -76,7 +79,9 @@ def test_the_returning_silver_holds_the_on_state_under_a_small_bias_and_it_self_
     assert "sweep's first set" in d.attrs["bridged_state"] and "not fitted" in d.attrs["set_time_warning"]
     assert np.isnan(result.scalar("set_time_v0"))
     start_on, ruptures = d["sweep_hold_start_on"].values, d["sweep_hold_ruptures"].values
-    assert start_on.tolist() == [1.0, 1.0]  # ON where the falling ramp passes 0.4 V and 0 V
+    # ON (by the sweep's hysteresis: below gap_on, not since opened past gap_rupture) where the falling ramp
+    # passes 0 V and 0.4 V; held at 0.4 V, ruptured at 0 V
+    assert start_on.tolist() == [1.0, 1.0]
     assert ruptures[1] == 0 and d["sweep_hold_on_fraction"].values[1] > 0.99
     assert ruptures[0] >= 1
     law = sim.CellModel(spec).transport.law
