@@ -35,7 +35,7 @@ def test_study06_passes_its_checks_and_writes_its_table(tmp_path, capsys):
 
 def test_study06_static_threshold_is_growth_within_one_self_rupture_time(tmp_path, capsys):
     """The FEM's static threshold (bisection) against V0 asinh(L / (A t_r)); measured 0.656 +- 0.031 V against
-    0.617 V (target: the bracket widened by 10 %)."""
+    0.598 V (target: the bracket widened by 10 %)."""
     code = _study().main(["--voltages", "1.0", "2.0", "2.5", "3.0", "--static-threshold", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
