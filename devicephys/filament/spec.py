@@ -160,7 +160,7 @@ class FilamentSpec(Spec):
                                       "static threshold and the main drive until its first set) at min_step_fraction "
                                       "of the elapsed time instead of the drive's duration: a step forced at the "
                                       "drive's floor damps the set's runaway and delays it (fast preset: set times "
-                                      "at 3-4 V 3.7-4.7x too long, the sweep's set 26 % too high); see the README "
+                                      "at 3-4 V 4.1-5.0x too long, the sweep's set 26 % too high); see the README "
                                       "for what it changes downstream")
     min_time_step: float = quantity(1e-15, "s", "smallest time step before the solve is declared failed", gt=0)
     field_snapshots: int = option(4, "number of field snapshots (XDMF) along the main drive", ge=0, le=100)
