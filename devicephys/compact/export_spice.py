@@ -117,6 +117,8 @@ _DISSOLVING_GROWTH = """\
 * rupture flag b (0 intact, 1 breaking); both 0 for the fresh device.  The stretch dissolves at
 * dissolution_rate while a filament exists; below percolation (m < percolation_fraction) the flag latches on,
 * the filament retracts and, once retracted, m resets to 1; the flag turns off when the reset is done.
+* A rupture resets m within a few rupture_time: over many cycles run with .options reltol=1e-5 (at the
+* default 1e-3 those steps are not converged and each reset can shift the next rupture by 1 % of its time).
 .func rmp(z) {{min(max(z, 0), 1)*min(max(z, 0), 1)*(3 - 2*min(max(z, 0), 1))}}
 .func exists(x) {{1 - exp(-(max(x, 0)*1e-9/floor_width)*(max(x, 0)*1e-9/floor_width))}}
 .func hop(v) {{2*sinh(min(sqrt((v/set_time_v0)*(v/set_time_v0) + {eps2!r}) - {eps!r}, {dmax2!r}))}}

@@ -27,8 +27,11 @@ from devicephys.filament import extract
 TARGET_LN_CURRENT = 0.01
 
 
-def netlist(card: DeviceCard, time, source, drive: fem_drive.Drive, steps: int = 4000) -> str:
-    """ngspice deck: the FEM's PWL source through its series resistor and compliance into the exported cell."""
+def netlist(card: DeviceCard, time, source, drive: fem_drive.Drive, steps: int = 4000, options: str = "") -> str:
+    """ngspice deck: the FEM's PWL source through its series resistor and compliance into the exported cell.
+
+    ``options`` (e.g. ``"reltol=1e-4"``) goes on an ``.options`` line; empty keeps ngspice's defaults.
+    """
     idx = fem_drive.corners(time, source)
     t, s = np.asarray(time, float)[idx], np.asarray(source, float)[idx]
     name, _ = subcircuit_names(card)
@@ -41,7 +44,8 @@ def netlist(card: DeviceCard, time, source, drive: fem_drive.Drive, steps: int =
     step = float(t[-1] - t[0]) / steps
     return "\n".join(["* devicephys: compact model under the FEM's drive (series resistor and smooth compliance)",
                       subcircuit_text(card).rstrip(), f"Vsrc src 0 {ngspice.pwl(t, s)}", feed, "Vsense a anode 0",
-                      f"Xdev anode 0 opt {name}", f".tran {step!r} {float(t[-1])!r} 0 {step!r} uic"])
+                      f"Xdev anode 0 opt {name}", *([f".options {options}"] if options else []),
+                      f".tran {step!r} {float(t[-1])!r} 0 {step!r} uic"])
 
 
 def replay(card: DeviceCard, ds, fem: dict[str, Any]) -> dict[str, Any]:
