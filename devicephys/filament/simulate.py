@@ -125,6 +125,7 @@ class CellModel:
         self._power: float | None = None  # Joule power [W] of the last accepted state (None: not yet evaluated)
         self.forced_steps = 0  # steps taken at the step floor although c changed by more than allowed
         self.rejected_steps = 0
+        self.rejection = ""  # why the last step was rejected: solve, temperature, concentration, transport, nucleation
         self.min_time_step = math.inf  # smallest accepted step [s]
         self.warnings: dict[str, str] = {}  # the warning printed when a limit (or occupancy > 1) was first reached
         self._sync_concentration()
@@ -341,6 +342,7 @@ class CellModel:
         if self.nucleation is not None and not frozen:
             nucleus, overshoot = self._nucleation_step(dt, float(T[-1]))
             if overshoot and not force:  # at the step floor the cathode takes ions from the step's start
+                self.rejection = "nucleation"
                 return False, 0.0
         if frozen:
             ci_new, c_new, cs_new, dc = self.c_i, self.c, self.c_s, 0.0
@@ -350,19 +352,23 @@ class CellModel:
                 ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt,
                                                             self._weight(self.c, E, T, nucleus[1]))
             except kinetics.TransportError:  # the channel's Newton did not converge: a shorter step
+                self.rejection = "transport"
                 return False, math.inf
             dc = float(np.max(np.abs(c_new - self.c)))
             if dc > self.spec.max_concentration_change and not force:
+                self.rejection = "concentration"
                 return False, dc
             if dc > self.spec.max_concentration_change:  # at the step floor: taken although c changed too much
                 self.forced_steps += 1
             self._sync_concentration(c_new, source_voltage)
         t_before = self.et.T.x.array.copy()
         ok = self.et.solve(source_voltage, dt)
+        reason = "solve"
         if ok and not force and self.et.temperature_change(t_before) > _MAX_TEMPERATURE_JUMP:
             self.et.T.x.array[:] = t_before
-            ok = False
+            ok, reason = False, "temperature"
         if not ok:
+            self.rejection = reason
             self._sync_concentration()
             return False, dc
         self.et.accept()
@@ -489,9 +495,13 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
             model.rejected_steps += 1
             dt = step / 2
             if dt < spec.min_time_step:
+                if model.rejection == "solve":
+                    fix = (f"the electrothermal Newton did not converge at a source of {source(local + step):.4g} V: "
+                           "lower the drive (source voltage, compliance_current) or the ambient_temperature")
+                else:
+                    fix = "lower max_concentration_change or refine the mesh (axis_mesh_size)"
                 err = ConvergenceError(f"time step fell below min_time_step = {spec.min_time_step:g} s at "
-                                       f"t = {local:.4g} s; lower max_concentration_change or refine the mesh "
-                                       "(axis_mesh_size)")
+                                       f"t = {local:.4g} s; {fix}")
                 err.trace = trace
                 raise err
             continue

@@ -42,3 +42,36 @@ def test_a_removed_bias_injects_no_ions_in_its_first_step():
     # nothing (ions may diffuse back into it: -0.8 % here); in the 3 V field of the drive before it would
     # inject one 3 V step's worth again (+50 % after the two steps at 3 V)
     assert model.transport.mass(model.c_i, model.c, model.c_s) <= mass * (1 + 1e-12)
+
+
+# -- a sharp compliance: an SMU-like source, 10 µA behind 100 Ω (knee I_cc R_s = 1 mV against a 3 V source) --
+SHARP = {"series_resistance": 100.0, "compliance_current": 1e-5}
+
+
+def _sharp_model() -> CellModel:
+    return CellModel(FilamentSpec(**{**FilamentSpec.fast().model_dump(), **SHARP}))
+
+
+def test_a_sharp_compliance_drive_starts_from_rest():
+    """Newton from the rest state's φ starts on the compliance's flat part and overshoots; no time step helps,
+    since the jump is in the source.  Before the circuit start the drive ended at t = 0 ("time step fell below
+    min_time_step")."""
+    model = _sharp_model()
+    trace = run_drive(model, lambda t: 3.0, 2e-7, dt_max=1e-7, dt_first=1e-7)
+    assert trace.array("voltage")[0] == pytest.approx(3.0, rel=1e-6)  # the pristine cell takes the source
+    assert trace.array("time")[-1] == pytest.approx(2e-7)
+    assert model.et.stats["failed_solves"] == 0
+
+
+def test_a_bridged_cell_behind_a_sharp_compliance_sits_on_the_compliance_law():
+    model = _sharp_model()
+    model._sync_concentration(np.ones_like(model.c), 3.0)  # a filled channel: a few hundred ohms
+    et = model.et
+    assert et.solve_potential(3.0)
+    v_c = et._integral("v_contact") / et._integral("area")
+    x = (3.0 - v_c) / (SHARP["compliance_current"] * SHARP["series_resistance"])
+    assert x > 100  # deep in the compliance: the law's slope there is below 1e-6 of 1/R_s
+    # the current is the compliance's (within 1 %, and never above it): the filled channel, a few hundred ohms,
+    # holds I_cc R_on, far below the source
+    assert 0.99 * SHARP["compliance_current"] < et.current() <= SHARP["compliance_current"]
+    assert 0.0 < v_c < 0.01

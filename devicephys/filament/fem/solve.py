@@ -242,8 +242,12 @@ class ElectroThermal:
         phi_bcs, t_bcs = self._dirichlet()
         options = snes_options(self.data.domain.comm)
         bcs = phi_bcs + t_bcs
+        F_ohmic = None
         if self.R_s > 0:
             F_phi -= self._inflow(phi) * q * w * self.ds(BOUNDARY["active_contact"])
+            if not math.isinf(self.I_cc):  # the same cell behind the bare resistor: see _circuit_start
+                F_ohmic = (sigma * ufl.inner(ufl.grad(phi), ufl.grad(q)) * w * dx
+                           - (self.v_src - phi) / (self.R_s * self.contact_area) * q * w * self.ds(BOUNDARY["active_contact"]))
         else:
             self.contact_area = 1.0
         self.problem = NonlinearProblem([F_phi, F_T], [phi, T], bcs=bcs, kind="mpi",
@@ -252,7 +256,7 @@ class ElectroThermal:
         #: Solver statistics (counts over every solve; identical on every rank): see :meth:`solve`.
         self.stats = {"newton_solves": 0, "newton_iterations": 0, "line_search_fallbacks": 0,
                       "unconverged_accepted": 0, "staggered_fallbacks": 0, "staggered_first": 0, "staggered_sweeps": 0,
-                      "failed_solves": 0}
+                      "failed_solves": 0, "circuit_starts": 0}
         self._updates: list[float] = []
 
         def monitor(snes, it, norm):
@@ -271,8 +275,12 @@ class ElectroThermal:
                                             petsc_options=single)
         self.problem_T = NonlinearProblem(F_T, T, bcs=t_bcs, petsc_options_prefix=f"dp_et{_next()}_",
                                           petsc_options=single)
-        for prob in (self.problem, self.problem_phi, self.problem_T):
-            _guard_jacobian(prob, self._bad_jacobian)
+        self.problem_ohmic = (None if F_ohmic is None else
+                              NonlinearProblem(F_ohmic, phi, bcs=phi_bcs, petsc_options_prefix=f"dp_eo{_next()}_",
+                                               petsc_options=single))
+        for prob in (self.problem, self.problem_phi, self.problem_T, self.problem_ohmic):
+            if prob is not None:
+                _guard_jacobian(prob, self._bad_jacobian)
         n = ufl.FacetNormal(self.data.domain)
         zaxis = self.data.domain.geometry.dim - 1
         self._forms = {
@@ -345,6 +353,10 @@ class ElectroThermal:
         search.setType("basic")
         if not ok:
             ok = self._staggered()
+            if not ok:
+                self.phi.x.array[:], self.T.x.array[:] = saved
+                ok = self._circuit_start(source_voltage) and self._staggered()
+                self.stats["circuit_starts"] += ok
             self.stats["staggered_fallbacks" if ok else "failed_solves"] += 1
             self._staggered_next = bool(ok)
             if not ok:
@@ -434,20 +446,74 @@ class ElectroThermal:
         """
         self.v_src.value = source_voltage
         saved = self.phi.x.array.copy()
+        if self._newton_potential(source_voltage, max_steps):
+            return True
+        self.phi.x.array[:] = saved
+        self.phi.x.scatter_forward()
+        if self._circuit_start(source_voltage) and self._newton_potential(source_voltage, max_steps):
+            self.stats["circuit_starts"] += 1
+            return True
+        self.phi.x.array[:] = saved
+        self.phi.x.scatter_forward()
+        return False
+
+    def _newton_potential(self, source_voltage: float, max_steps: int) -> bool:
+        """Newton steps of the potential equation from the current φ, T held: True once a step moves φ by
+        less than ``_PHI_TOL`` of the source (at least of 1 mV)."""
         scale = _PHI_TOL * max(abs(float(source_voltage)), 1e-3)
         for _ in range(max_steps):
             before = self.phi.x.array.copy()
             self._bad_jacobian[0] = False
             _snes_solve(self.problem_phi)
             if self._bad_jacobian[0] or self.problem_phi.solver.getConvergedReason() <= 0:
-                break
+                return False
             step = self.data.domain.comm.allreduce(float(np.max(np.abs(self.phi.x.array - before), initial=0.0)),
                                                    op=MPI.MAX)
             if step < scale:
                 return True
-        self.phi.x.array[:] = saved
-        self.phi.x.scatter_forward()
         return False
+
+    def _circuit_start(self, source_voltage: float) -> bool:
+        """Put φ at the source circuit's operating point, T held: a start for Newton behind a sharp compliance.
+
+        The compliance I_cc x/√(1 + x²), x = (V_src − V)/(I_cc R_s), bends over I_cc R_s of contact
+        voltage.  Where that is small against the source (10 µA behind 100 Ω: 1 mV at 3 V), Newton from
+        the last drive's φ starts on the flat part, where the law's slope is (1 + x²)^(-3/2) of 1/R_s,
+        and its first step overshoots by orders of magnitude; no time step is short enough to help,
+        since the jump is in the source.  At fixed σ and T the cell is linear in φ, so one linear solve
+        behind the bare resistor gives the potential's shape and the cell's conductance G; the contact
+        voltage V_c where I_cc x/√(1 + x²) = G V_c (a scalar root, unique: the left side falls and the
+        right side rises with V_c) scales that shape into a start on the law's own operating point.
+        Returns False (φ unchanged) without a finite compliance or a conducting cell.
+        """
+        if self.problem_ohmic is None or source_voltage == 0.0:
+            return False
+        saved = self.phi.x.array.copy()
+        self.v_src.value = source_voltage
+        self._bad_jacobian[0] = False
+        _snes_solve(self.problem_ohmic)  # linear: one step from any start
+        v_c = self._integral("v_contact") / self._integral("area")
+        g = (source_voltage - v_c) / self.R_s / v_c if v_c != 0.0 else math.nan
+        if (self._bad_jacobian[0] or self.problem_ohmic.solver.getConvergedReason() <= 0
+                or not (math.isfinite(g) and g > 0.0)):
+            self.phi.x.array[:] = saved
+            self.phi.x.scatter_forward()
+            return False
+        sign, v = math.copysign(1.0, source_voltage), abs(source_voltage)
+        knee = self.I_cc * self.R_s
+        lo, hi = 0.0, v  # f(u) = I_cc x/sqrt(1+x^2) - G u falls from f(0) > 0 to f(v) < 0
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            x = (v - mid) / knee
+            if self.I_cc * x / math.sqrt(1.0 + x * x) > g * mid:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo <= 1e-15 * v:
+                break
+        self.phi.x.array[:] *= sign * 0.5 * (lo + hi) / v_c
+        self.phi.x.scatter_forward()
+        return True
 
     def steady(self, source_voltage: float) -> bool:
         """Steady state at ``source_voltage`` [V], by voltage continuation if a direct Newton solve fails."""
