@@ -143,7 +143,8 @@ class CellModel:
         replace the physics' own acceptance test; the joint audit reports them.  ``staggered_first``
         counts the solves that took the staggered path first because the step before needed the
         fallback (the same equations to the same tolerance; not a fallback); ``staggered_sweeps`` the
-        staggered solves' sweeps (one Newton step for φ and one for T each).
+        staggered solves' sweeps (one Newton step for φ and one for T each); ``circuit_starts`` the solves that
+        converged only from the source circuit's operating point (a sharp compliance; the same acceptance).
         """
         stats = {f"solver_{k}": int(v) for k, v in self.et.stats.items()}
         stats.update(solver_forced_steps=int(self.forced_steps), solver_rejected_steps=int(self.rejected_steps),
