@@ -230,6 +230,17 @@ def tunnel_conductance(voltage: float, gap: float, barrier: float, permittivity:
 
 
 # -- the filament's channel in the finite-element model ------------------------------
+def backbone_share(c: float, threshold: float, width: float, exponent: float) -> float:
+    """Conducting share [1] of a cross-section holding a metal fraction ``c``: ((c − c_p)₊/(1 − c_p))^t, at most 1.
+
+    (x)₊ = w ln(1 + e^(x/w)) is the softplus of width ``width`` w (C∞; equal to x to e^(-x/w) above the
+    threshold, to w e^(x/w) below it); t is ``exponent``, the 3-D conductivity exponent (about 2.0).
+    """
+    x = (c - threshold) / width
+    plus = width * (x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x)))
+    return min((plus / (1.0 - threshold)) ** exponent, 1.0)
+
+
 class ChannelConduction:
     """Lumped gap conductance of the axial channel from its metal fraction profile (see properties.py).
 
@@ -241,14 +252,17 @@ class ChannelConduction:
         Cross-section [m²] over which the field spreads the channel (default π r_ch²).
     threshold, width
         Percolation threshold and crossover width of c [1].
+    exponent
+        t [1] of the neck's conducting share ((c − c_p)/(1 − c_p))^t (0: the compact neck r_ch √c); see
+        :meth:`neck_radius`.
     fermi_wavevector, barrier, permittivity
         k_F [1/m] of the filament metal; tunnelling barrier φ₀ = W − χ [J]; relative
         permittivity of the matrix (image force).
     """
 
     def __init__(self, channel_radius: float, threshold: float, width: float, fermi_wavevector: float,
-                 barrier: float, permittivity: float, area: float | None = None):
-        self.r_ch, self.threshold, self.width = channel_radius, threshold, width
+                 barrier: float, permittivity: float, area: float | None = None, exponent: float = 0.0):
+        self.r_ch, self.threshold, self.width, self.exponent = channel_radius, threshold, width, exponent
         self.k_F, self.barrier, self.permittivity = fermi_wavevector, barrier, permittivity
         self.area = math.pi * channel_radius**2 if area is None else area
 
@@ -261,12 +275,24 @@ class ChannelConduction:
         counter = materials.get(spec.counter_electrode)
         barrier = min(metal["work_function"], counter["work_function"]) - ins["electron_affinity"]
         return cls(spec.channel_radius, spec.percolation_threshold, spec.percolation_width,
-                   metal["fermi_wavevector"], barrier, ins["relative_permittivity"], area)
+                   metal["fermi_wavevector"], barrier, ins["relative_permittivity"], area,
+                   getattr(spec, "contact_exponent", 0.0))
 
     def neck_radius(self, c: np.ndarray) -> float:
-        """Radius [m] of the narrowest metallic cross-section, r_ch √(min c over c ≥ threshold)."""
+        """Radius [m] of the narrowest metallic cross-section's conducting area, from c_n = min c over c ≥ threshold.
+
+        With ``exponent`` 0 the neck is compact: r_ch √c_n, so at least r_ch √c_p (tens of modes for a 2 nm
+        channel).  With ``exponent`` t > 0 the neck conducts on the percolating cluster's backbone, whose
+        share of the cross-section vanishes at c_p: π a² = π r_ch² ((c_n − c_p)₊/(1 − c_p))^t, with (·)₊ the
+        softplus of width ``width`` (smooth across the threshold, exact to e^(-(c_n - c_p)/width) above it).
+        A thinning neck then passes through the single-mode contact (G₀) before it opens.  At c_n = 1 both
+        give r_ch.
+        """
         metal = c[c >= self.threshold]
-        return self.r_ch * math.sqrt(float(metal.min()) if metal.size else self.threshold)
+        c_n = float(metal.min()) if metal.size else self.threshold
+        if self.exponent <= 0.0:
+            return self.r_ch * math.sqrt(c_n)
+        return self.r_ch * math.sqrt(backbone_share(c_n, self.threshold, self.width, self.exponent))
 
     def insulating_length(self, z: np.ndarray, c: np.ndarray, per_edge: int = 16) -> float:
         """d_eff = ∫(1 − S(c)) dz [m] along the piecewise-linear c(z) (the FEM's weighting)."""

@@ -56,6 +56,12 @@ class FilamentSpec(Spec):
     source_concentration: float = quantity(0.2, "1", "Ag+ fraction in the active electrode's interface layer (oxidation equilibrium)", gt=0, le=1)
     percolation_threshold: float = quantity(0.3, "1", "Ag volume fraction at which the channel turns metallic", gt=0, lt=1)
     percolation_width: float = quantity(0.03, "1", "width of the insulator-metal crossover in Ag volume fraction", gt=0)
+    contact_exponent: float = quantity(0.0, "1", "exponent t of the conducting share ((c - c_p)/(1 - c_p))^t of the "
+                                                 "neck's cross-section, the Landauer contact's area (a percolating "
+                                                 "cluster carries current on its backbone, which vanishes at c_p; "
+                                                 "t = 2.0 in 3-D: Stauffer & Aharony, Introduction to Percolation Theory, "
+                                                 "1994; Gingold & Lobb, PRB 42, 8220 (1990): 2.003 +- 0.047).  0: the "
+                                                 "compact neck of radius r_ch sqrt(c), at least r_ch sqrt(c_p)", ge=0)
     soret_scale: float = quantity(1.0, "1", "multiplier of the thermophoretic (Soret) coefficient -E_a/(k_B T^2); 0 disables", ge=0)
     site_exclusion: bool = option(False, "Ag+ transport as a lattice gas: an ion hops only onto a free site, so the "
                                          "channel's occupancy c_i + c_m stays <= 1 (Newton step).  False: the dilute "

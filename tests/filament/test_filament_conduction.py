@@ -138,3 +138,28 @@ def test_channel_gap_conductivity_integrates_to_the_gap_conductance():
     assert 1 / g_gap == pytest.approx(1 / g_t + 1 / g_contact, rel=1e-12)
     # bridged: only the point contact remains
     assert ch.gap_conductance(0.0, 0.5, np.ones_like(z))[0] == pytest.approx(g_contact)
+
+
+def test_backbone_contact_thins_through_the_single_mode_contact():
+    """With the conducting share ((c_n − c_p)/(1 − c_p))^t of the neck (t = 2, 3-D percolation) the contact of a
+    2 nm channel (144 modes when full) passes through one mode, G₀, as the neck's metal fraction c_n falls to c_p;
+    the compact neck r_ch √c_n keeps at least r_ch √c_p (about 40 modes)."""
+    r_ch, c_p, w = 2e-9, 0.3, 0.03
+    compact = cd.ChannelConduction(r_ch, c_p, w, K_F, 1.76 * eV, 2.6)
+    backbone = cd.ChannelConduction(r_ch, c_p, w, K_F, 1.76 * eV, 2.6, exponent=2.0)
+    full = np.ones(5)
+    assert backbone.neck_radius(full) == pytest.approx(r_ch, rel=1e-12) == compact.neck_radius(full)
+    # far above the threshold the softplus is the plain difference: a = r_ch (c_n - c_p)/(1 - c_p) for t = 2
+    c_n = np.array([1.0, 0.65, 1.0])
+    assert backbone.neck_radius(c_n) == pytest.approx(r_ch * (0.65 - c_p) / (1 - c_p), rel=1e-5)
+    assert compact.neck_radius(c_n) == pytest.approx(r_ch * math.sqrt(0.65), rel=1e-12)
+    grid = np.linspace(c_p, 1.0, 701)
+    radii = np.array([backbone.neck_radius(np.array([1.0, c, 1.0])) for c in grid])
+    assert np.all(np.diff(radii) > 0)  # monotone: more metal, a wider backbone
+    modes = cd.smooth_mode_count(radii, K_F)
+    assert modes[0] < 0.01 and modes[-1] > 100  # closed at c_p, the full channel's modes at 1
+    assert np.any((modes > 0.9) & (modes < 1.1))  # through the first plateau, N = 1
+    assert float(cd.smooth_mode_count(compact.neck_radius(np.array([c_p])), K_F)) > 30
+    # smooth across the threshold (the softplus), never negative
+    assert cd.backbone_share(c_p - 0.1, c_p, w, 2.0) == pytest.approx((w * math.log1p(math.exp(-0.1 / w)) / 0.7) ** 2)
+    assert cd.backbone_share(c_p + 0.5, c_p, w, 2.0) == pytest.approx((0.5 / 0.7) ** 2, rel=1e-6)
