@@ -1,0 +1,40 @@
+"""Study 08 end to end (a volatile loop without flicker under a 10 µA compliance; its checks and outputs)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dolfinx_solver")
+
+STUDY = Path(__file__).resolve().parents[2] / "studies" / "08_volatile_loop.py"
+
+
+def _study():
+    spec = importlib.util.spec_from_file_location("study08_volatile_loop", STUDY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_study08_passes_its_checks_and_writes_its_table(tmp_path, capsys):
+    code = _study().main(["--biases", "0", "0.5", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.count("-> ok") == 6
+    rows = np.genfromtxt(tmp_path / "volatile.csv", delimiter=",", names=True, dtype=None, encoding="utf-8")
+    assert "resistance_on" in list(rows["quantity"])
+    assert (tmp_path / "08_volatile_loop.png").stat().st_size > 10_000
+
+
+def test_study08_refuses_bad_input_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        _study().main(["--compliance", "-1", "--out", str(tmp_path)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--compliance" in err and "positive" in err
