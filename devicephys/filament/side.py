@@ -130,7 +130,7 @@ def run_parts(spec) -> dict:
 
     out["set"] = part("set_runs", lambda: stage._set_runs(model, spec, pristine, False))
     bridged = out["set"][1]
-    out["relax"] = part("relaxation", lambda: stage._relaxation(model, spec, bridged, False)) if bridged else None
+    out["relax"] = part("relaxation", lambda: stage._relaxation(model, spec, bridged, False, read=True)) if bridged else None
     out["thermal"] = part("thermal_step", lambda: stage._thermal_step(model, spec, bridged)) if bridged else None
     return out
 

@@ -126,6 +126,8 @@ class FilamentSpec(Spec):
     set_voltages: list[float] = quantity([2.5, 3.0, 3.5, 4.0], "V", "constant source voltages of the set-time study", min_length=2)
     set_time_limit: float = quantity(1e-3, "s", "longest wait for a set at one voltage", gt=0)
     relax_duration: float = quantity(100e-6, "s", "observation time after the bias is removed", gt=0)
+    read_voltage: float = quantity(0.1, "V", "source voltage of the read of the relaxed cell's OFF resistance "
+                                            "(silver frozen; 0.1 V, a usual read bias, far below the threshold)", gt=0)
     gap_on: float = quantity(0.25e-9, "m", "gap below which the filament counts as bridged (set)", gt=0)
     fire_voltages: list[float] = quantity([], "V", "pulse amplitudes of the pulse-integration study: pulses of "
                                                  "pulse_width from the pristine cell until the filament bridges, "

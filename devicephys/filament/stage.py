@@ -256,8 +256,15 @@ def _retention_runs(spec: FilamentSpec, progress: bool) -> dict[str, np.ndarray]
     return runs
 
 
-def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float = 0.0, desc: str = "relaxation"):
-    """Trace of a constant source ``bias`` [V] (0: the bias removed) for ``relax_duration`` from the bridged state."""
+def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float = 0.0, desc: str = "relaxation",
+                read: bool = False):
+    """Trace of a constant source ``bias`` [V] (0: the bias removed) for ``relax_duration`` from the bridged state.
+
+    With ``read``, ``trace.read`` holds (gap [m], cell voltage [V], current [A]) of the relaxed cell read at
+    ``read_voltage`` with its silver frozen (one 1 ns step; the potential follows the bias at once), as a
+    measurement reads the OFF state after the cell relaxed; voltage and current are NaN when the relaxed
+    cell is not open (gap ≤ gap_rupture).
+    """
     from devicephys.filament import simulate as sim
 
     model.restore(bridged[1])
@@ -268,6 +275,12 @@ def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float 
     finally:
         if bar is not None:
             bar.close()
+    if read:
+        gap = float(trace.array("gap")[-1])
+        trace.read = (gap, math.nan, math.nan)
+        if gap > spec.gap_rupture:
+            probe = sim.run_drive(model, lambda t: spec.read_voltage, 1e-9, dt_max=1e-9, dt_first=1e-9, frozen=True)
+            trace.read = (gap, float(probe.array("voltage")[-1]), float(probe.array("current")[-1]))
     return trace
 
 
@@ -377,6 +390,17 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
     v_th = extract.threshold_voltage(v, g, spec.gap_on, field)
     r_on, r_off = extract.on_off_resistance(v, i, g, spec.gap_on, spec.gap_rupture)
     s_on, s_off = extract.on_off_spread(v, i, g, spec.gap_on, spec.gap_rupture)
+    g_read, v_read, i_read = getattr(relax, "read", (math.nan, math.nan, math.nan))
+    r_read = v_read / i_read if (math.isfinite(i_read) and i_read != 0.0) else math.nan
+    first = extract.set_index(g, spec.gap_on)
+    off_method = (f"median V/I over samples with gap > {spec.gap_rupture:g} m and |V| > 10 mV after the first set "
+                  "(the formed cell's residual gap), or over all such samples if the cell never set")
+    if (first is not None and not extract.off_samples(v, i, g, spec.gap_on, spec.gap_rupture)[first:].any()
+            and math.isfinite(r_read)):
+        # the cell set and stayed ON to the drive's end: its formed OFF state is the relaxed cell's, read
+        r_off, s_off = r_read, math.nan
+        off_method = ("the drive holds ON from its first set to its end, so it has no formed OFF sample: the "
+                      f"relaxed cell's V/I at read_voltage = {spec.read_voltage:g} V (resistance_off_relaxed)")
     if np.count_nonzero(np.isfinite(set_times) & (set_times > 0)) >= 2:
         tau0, v0, rms = extract.fit_set_time(np.array(spec.set_voltages), set_times)
         s_tau0, s_v0 = extract.set_time_uncertainty(np.array(spec.set_voltages), set_times)
@@ -415,8 +439,11 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
         "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak",
                          (extract.hold_resolution(src, g, g_on, g_r), step)),
         "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m", (s_on, spread)),
-        "resistance_off": (r_off, "Ohm", "OFF resistance", f"median V/I over samples with gap > {g_r:g} m and |V| > 10 mV after the first set (the formed cell's residual gap), or over all such samples if the cell never set",
-                           (s_off, spread)),
+        "resistance_off": (r_off, "Ohm", "OFF resistance", off_method, (s_off, spread)),
+        "resistance_off_relaxed": (r_read, "Ohm", "OFF resistance of the relaxed cell",
+                                   f"V/I at read_voltage = {spec.read_voltage:g} V with the silver frozen, after "
+                                   f"relax_duration at zero bias from the bridged state (gap then {g_read:.4g} m); NaN "
+                                   f"when the relaxed cell is not open (gap <= gap_rupture = {g_r:g} m)"),
         "thermal_resistance": (r_th, "K/W", "thermal resistance of the hot spot", f"(T_max - T_amb)/P after 100 ns at {bridged[0]:g} V with the bridged filament frozen",
                                (s_rth, "change of the rise over the step response's last sample interval, over P (distance from steady state)")),
         "thermal_time_constant": (tau_th, "s", "thermal time constant", "time for T_max to reach 1-1/e of its rise in the same step response", (s_tauth, sampled)),
@@ -541,7 +568,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     if from_side("relaxation"):
         relax = done["relax"]
     else:
-        relax = _relaxation(model, spec, bridged, progress)
+        relax = _relaxation(model, spec, bridged, progress, read=True)
         clock.lap("relaxation")
     if from_side("thermal_step"):
         thermal = done["thermal"]

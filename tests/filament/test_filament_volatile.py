@@ -68,4 +68,7 @@ def test_the_held_on_state_is_a_quantum_scale_contact_in_a_cool_cell(volatile):
     assert ds.attrs["temperature_warning"] == ""  # no material limit reached (the hot spot stays near 300 K)
     assert float(ds.attrs["silver_occupancy_peak"]) <= 1.0 + 1e-6
     assert math.isfinite(float(ds["relaxation_time"]))  # and it self-ruptures at zero bias
+    # the sweep has no formed OFF sample (ON to its end): R_off is the relaxed cell's, read at read_voltage
+    assert float(ds["resistance_off"]) == float(ds["resistance_off_relaxed"])
+    assert "relaxed" in ds["resistance_off"].attrs["method"]
     assert RANGES["relaxation_time"].holds(float(ds["relaxation_time"]))
