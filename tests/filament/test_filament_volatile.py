@@ -1,4 +1,4 @@
-"""A volatile loop without flicker (``examples/volatile.yaml``, real FEM through the command line).
+"""A volatile loop held at its compliance (``examples/volatile.yaml``, real FEM through the command line).
 
 The cell is driven as volatile switches are measured, by a source-measure unit's 10 µA compliance
 with next to no series resistor; the Ag⁺ transport is the lattice gas with the dissolved Ag drifting
@@ -43,18 +43,19 @@ def volatile(tmp_path_factory):
 
 @pytest.mark.fem
 @pytest.mark.slow
-def test_the_sweep_sets_once_and_holds_at_the_compliance(volatile):
+def test_the_sweep_sets_abruptly_and_holds_at_the_compliance_down_the_falling_ramp(volatile):
+    """One set at the fast preset's step floor; at a 10x finer floor (min_step_fraction 2e-4) the filament still
+    opens twice on the rising ramp (5 changes), so the count is not asserted.  What both floors give, and is
+    checked: bridged from the source's peak to the end of the sweep, the ON branch at the compliance."""
     spec, ds = volatile
-    gap, current = ds["gap"].values, np.abs(ds["current"].values)
+    gap, current, source = ds["gap"].values, np.abs(ds["current"].values), ds["source_voltage"].values
     on = gap < spec.gap_on
-    # one abrupt set, then bridged to the end of the sweep: no change back to OFF, no flicker
-    assert int(np.sum(np.diff(on.astype(int)) != 0)) == 1
+    peak = int(np.argmax(source))
+    assert on[peak:].all()  # held down the whole falling ramp: no rupture, no flicker
     first = int(np.argmax(on))
-    assert gap[first:].max() < spec.gap_on
-    # the OFF branch is the insulator's (far below a nanoampere), the ON branch the compliance's
+    # the OFF branch before the set is the insulator's (far below a nanoampere); the ON branch is the compliance's
     assert current[:first - 2].max() < 1e-9
     assert current.max() <= spec.compliance_current * (1 + 1e-9)
-    source = ds["source_voltage"].values
     driven = on & (source > 0.5)
     assert np.median(current[driven]) > 0.99 * spec.compliance_current
 

@@ -1,4 +1,4 @@
-"""Study 08 end to end (a volatile loop without flicker under a 10 µA compliance; its checks and outputs)."""
+"""Study 08 end to end (a volatile loop held at its compliance under a 10 µA compliance; its checks and outputs)."""
 
 from __future__ import annotations
 
