@@ -43,18 +43,23 @@ def volatile(tmp_path_factory):
 
 @pytest.mark.fem
 @pytest.mark.slow
-def test_the_sweep_sets_abruptly_and_holds_at_the_compliance_down_the_falling_ramp(volatile):
-    """One set at the fast preset's step floor; at a 10x finer floor (min_step_fraction 2e-4) the filament still
-    opens twice on the rising ramp (5 changes), so the count is not asserted.  What both floors give, and is
-    checked: bridged from the source's peak to the end of the sweep, the ON branch at the compliance."""
+def test_the_sweep_holds_at_the_compliance_and_releases_at_low_bias(volatile):
+    """The example's sweep is converged in the time step (a floor of 2e-6 of the sweep gives the same samples as
+    its 2e-5): it sets at 1.38 V, opens twice more on the rising ramp, then holds at the compliance through the
+    peak and down the falling ramp until it releases at a low source voltage."""
     spec, ds = volatile
     gap, current, source = ds["gap"].values, np.abs(ds["current"].values), ds["source_voltage"].values
     on = gap < spec.gap_on
     peak = int(np.argmax(source))
-    assert on[peak:].all()  # held down the whole falling ramp: no rupture, no flicker
+    after = np.flatnonzero(np.diff(on[peak:].astype(int)) != 0)
+    assert on[peak] and after.size <= 1  # held from the peak down, then at most the release
+    if after.size:
+        assert not on[peak + after[0] + 1] and source[peak + after[0] + 1] < 0.5  # released at low bias
     first = int(np.argmax(on))
-    # the OFF branch before the set is the insulator's (far below a nanoampere); the ON branch is the compliance's
-    assert current[:first - 2].max() < 1e-9
+    # the OFF branch up to 1 V of source is the insulator's (the PMMA's leakage, below a picoampere; nearer the
+    # set the closing gap tunnels: 30 nA across 1 nm at 1.38 V); the ON branch is the compliance's
+    low = source[:first] < 1.0
+    assert low.any() and current[:first][low].max() < 1e-12
     assert current.max() <= spec.compliance_current * (1 + 1e-9)
     driven = on & (source > 0.5)
     assert np.median(current[driven]) > 0.99 * spec.compliance_current
@@ -62,14 +67,14 @@ def test_the_sweep_sets_abruptly_and_holds_at_the_compliance_down_the_falling_ra
 
 @pytest.mark.fem
 @pytest.mark.slow
-def test_the_held_on_state_is_a_quantum_scale_contact_in_a_cool_cell(volatile):
+def test_the_held_on_state_is_a_quantum_scale_contact_in_a_cool_cell_and_releases_in_range(volatile):
     spec, ds = volatile
     r_on = float(ds["resistance_on"])
     assert RANGES["resistance_on"].holds(r_on), r_on  # 1-100 kOhm: a contact of about one G0 under 10 uA
     assert ds.attrs["temperature_warning"] == ""  # no material limit reached (the hot spot stays near 300 K)
     assert float(ds.attrs["silver_occupancy_peak"]) <= 1.0 + 1e-6
     assert math.isfinite(float(ds["relaxation_time"]))  # and it self-ruptures at zero bias
-    # the sweep has no formed OFF sample (ON to its end): R_off is the relaxed cell's, read at read_voltage
-    assert float(ds["resistance_off"]) == float(ds["resistance_off_relaxed"])
-    assert "relaxed" in ds["resistance_off"].attrs["method"]
+    assert RANGES["hold_voltage"].holds(float(ds["hold_voltage"]))  # the release on the falling ramp
+    # the relaxed cell is open (its filament dissolved at zero bias): read at read_voltage, an OFF resistance
+    assert float(ds["resistance_off_relaxed"]) > 1e6 * r_on
     assert RANGES["relaxation_time"].holds(float(ds["relaxation_time"]))

@@ -26,7 +26,7 @@ def test_study08_passes_its_checks_and_writes_its_table(tmp_path, capsys):
     code = _study().main(["--biases", "0", "0.5", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert out.count("-> ok") == 6
+    assert out.count("-> ok") == 7
     rows = np.genfromtxt(tmp_path / "volatile.csv", delimiter=",", names=True, dtype=None, encoding="utf-8")
     assert "resistance_on" in list(rows["quantity"])
     assert (tmp_path / "08_volatile_loop.png").stat().st_size > 10_000
