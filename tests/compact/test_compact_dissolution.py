@@ -125,6 +125,21 @@ def test_dc_source_behind_a_resistor_gives_the_relaxation_oscillation_and_ngspic
     assert np.max(np.abs(ev_sp - ev) / ev) < TARGET
 
 
+def _fem_like_two_state():
+    """The FEM-shaped fixture with the FilamentSpec's dissolution constants, the two-state card fitted to it, and the
+    toy emission result it was fitted with."""
+    from tests.compact.test_compact_fem_path import fem_like
+
+    ds = fem_like()
+    spec = json.loads(ds.attrs["spec"])
+    spec.update(dissolution_frequency=FEM.dissolution_frequency, dissolution_barrier=FEM.dissolution_barrier,
+                percolation_threshold=FEM.percolation_threshold, percolation_width=FEM.percolation_width)
+    ds.attrs["spec"] = json.dumps(spec)
+    emission = emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
+    card = build.fit_device(ds, emission, CompactSpec(verify=False, rupture="dissolution"))
+    return ds, card, emission
+
+
 @pytest.mark.spice
 @pytest.mark.slow
 def test_two_state_card_in_ngspice_keeps_the_numpy_phase_over_many_cycles_at_a_tightened_reltol():
@@ -137,15 +152,8 @@ def test_two_state_card_in_ngspice_keeps_the_numpy_phase_over_many_cycles_at_a_t
     next rupture came up to 0.5 us early (the 10th 2.0 us early, 49 ruptures against 51); at 1e-4 one reset
     slipped by 0.34 us."""
     from devicephys.compact import fem_drive, fem_drive_spice
-    from tests.compact.test_compact_fem_path import fem_like
 
-    ds = fem_like()
-    spec = json.loads(ds.attrs["spec"])
-    spec.update(dissolution_frequency=FEM.dissolution_frequency, dissolution_barrier=FEM.dissolution_barrier,
-                percolation_threshold=FEM.percolation_threshold, percolation_width=FEM.percolation_width)
-    ds.attrs["spec"] = json.dumps(spec)
-    emission = emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
-    card = build.fit_device(ds, emission, CompactSpec(verify=False, rupture="dissolution"))
+    ds, card, _ = _fem_like_two_state()
     p, fem = card.model_params(), build.fem_spec(ds)
     drive = fem_drive.Drive.from_spec(fem)
     t, src = ds["time"].values, ds["source_voltage"].values
@@ -188,15 +196,7 @@ def test_two_state_card_is_refused_where_a_one_state_law_would_be_used():
 
 
 def test_fit_takes_the_second_slow_state_from_the_fem_spec(filament_ds):
-    from tests.compact.test_compact_fem_path import fem_like
-
-    ds = fem_like()
-    spec = json.loads(ds.attrs["spec"])
-    spec.update(dissolution_frequency=FEM.dissolution_frequency, dissolution_barrier=FEM.dissolution_barrier,
-                percolation_threshold=FEM.percolation_threshold, percolation_width=FEM.percolation_width)
-    ds.attrs["spec"] = json.dumps(spec)
-    emission = emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
-    card = build.fit_device(ds, emission, CompactSpec(verify=False, rupture="dissolution"))
+    ds, card, emission = _fem_like_two_state()
     v, t0 = card.values(), float(ds["temperature_max"].values[0])
     k_d = FEM.dissolution_frequency * math.exp(-FEM.dissolution_barrier / (units.k_B * t0))
     assert v["dissolution_rate"] == pytest.approx(k_d, rel=1e-12)
