@@ -57,6 +57,8 @@ class Trace:
     """Samples of one drive (SI): lists named as in :data:`TRACE_NAMES`."""
 
     data: dict[str, list[float]] = field(default_factory=lambda: {n: [] for n in TRACE_NAMES})
+    #: (gap [m], cell voltage [V], current [A]) of a read at the drive's end (the stage's relaxation), or None
+    read: tuple[float, float, float] | None = None
 
     def append(self, **values: float) -> None:
         for name in TRACE_NAMES:

@@ -390,7 +390,7 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
     v_th = extract.threshold_voltage(v, g, spec.gap_on, field)
     r_on, r_off = extract.on_off_resistance(v, i, g, spec.gap_on, spec.gap_rupture)
     s_on, s_off = extract.on_off_spread(v, i, g, spec.gap_on, spec.gap_rupture)
-    g_read, v_read, i_read = getattr(relax, "read", (math.nan, math.nan, math.nan))
+    g_read, v_read, i_read = relax.read or (math.nan, math.nan, math.nan)
     r_read = v_read / i_read if (math.isfinite(i_read) and i_read != 0.0) else math.nan
     first = extract.set_index(g, spec.gap_on)
     off_method = (f"median V/I over samples with gap > {spec.gap_rupture:g} m and |V| > 10 mV after the first set "

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+
+from tests.studies import load_study
 
 pytest.importorskip("dolfinx_solver")
 
 pytestmark = [pytest.mark.fem, pytest.mark.slow]
-STUDY = Path(__file__).resolve().parents[2] / "studies" / "07_nucleation.py"
 
 
 def _study():
-    spec = importlib.util.spec_from_file_location("study07_nucleation", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_study("07_nucleation.py")
 
 
 def test_study07_passes_its_checks_and_writes_its_tables(tmp_path, capsys):

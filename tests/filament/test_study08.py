@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-pytest.importorskip("dolfinx_solver")
+from tests.studies import load_study
 
-STUDY = Path(__file__).resolve().parents[2] / "studies" / "08_volatile_loop.py"
+pytest.importorskip("dolfinx_solver")
 
 
 def _study():
-    spec = importlib.util.spec_from_file_location("study08_volatile_loop", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_study("08_volatile_loop.py")
 
 
 @pytest.mark.fem
