@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--measured", metavar="SWEEP.csv", default=None,
                             help="fit the card to this measured DC sweep instead (format: README, 'Your own measurements')")
             sp.add_argument("--pulses", metavar="PULSES.csv", default=None, help="measured set times (with --measured)")
+            sp.add_argument("--compliance", metavar="CURRENT", default=None,
+                            help="the sweep's current compliance, e.g. '10 uA' (with --measured; needs --series-resistance)")
+            sp.add_argument("--series-resistance", metavar="R", default=None,
+                            help="resistance in series with the cell during the sweep, e.g. '100 Ohm' (with --measured; "
+                                 "default: read from the load line)")
 
     sch = sub.add_parser("schema", help="print the JSON schema of a spec")
     sch.add_argument("name", choices=stages.names() + ["pipeline"])
@@ -126,7 +131,7 @@ def _cmd_stage(args) -> int:
 
     stage = stages.get(args.command)
     spec = _stage_spec(stage, args.spec, args.fast, getattr(args, "device", False))
-    if getattr(args, "measured", None) or getattr(args, "pulses", None):
+    if any(getattr(args, k, None) for k in ("measured", "pulses", "compliance", "series_resistance")):
         spec, upstream = _with_measurements(spec, args)
     else:
         upstream = _upstream_dirs(stage, spec, getattr(args, "upstream", None))
@@ -142,8 +147,11 @@ def _cmd_stage(args) -> int:
 def _with_measurements(spec, args) -> tuple[object, dict[str, Path]]:
     """``devicephys compact --measured``: the spec with the files; under --from, a card or FEM/FDTD results as base."""
     if not args.measured:
-        raise SpecError("--pulses needs --measured SWEEP.csv (the DC sweep); add it")
-    spec = type(spec).from_dict({**spec.to_dict(), "measured": {"sweep": args.measured, "pulses": args.pulses}})
+        raise SpecError("--pulses, --compliance and --series-resistance need --measured SWEEP.csv (the DC sweep); add it")
+    files = {"sweep": args.measured, "pulses": args.pulses}
+    files.update({k: v for k, v in (("compliance_current", args.compliance),
+                                    ("series_resistance", args.series_resistance)) if v is not None})
+    spec = type(spec).from_dict({**spec.to_dict(), "measured": files})
     if not args.upstream:
         return spec, {}
     root = Path(args.upstream)

@@ -218,15 +218,27 @@ def emitting_gap(p) -> tuple[float, float, str]:
     last tunnelling gap before contact, where one channel carries the current with a rate
     proportional to T (1 - T), largest at T = 1/2, i.e. where the card's gap conductance law
     ``G_gap(d) = G_c / (1 + exp(2 kappa (d - d_c)))`` equals G0/2 (G0 = 2e^2/h):
-    ``d = d_c + ln(2 G_c / G0 - 1) / (2 kappa)``.  If the bridged cell (``gap_min``) is
-    itself a tunnel junction below G0/2, the emitting gap is ``gap_min`` with its own T.
+    ``d = d_c + ln(2 G_c / G0 - 1) / (2 kappa)``.
+
+    If the bridged cell (``gap_min``) itself conducts at most G0/2, its one channel never opens
+    further: the ON junction is the emitter, with its own T = G_gap(gap_min)/G0.  Its geometry is
+    ``gap_min`` when that is a tunnelling gap (``gap_min >= d_c``).  Below the contact gap d_c the
+    law is flat (it saturates at G_c): there the cell is a contact narrower than one open channel,
+    an atomic neck whose electrodes stand the contact gap apart (d_c, the gap at which the law puts
+    the contact: the FEM's bridging criterion for a FEM card), so the optics are the gap d_c's.
+    Light from such a contact: Schneider, Schull & Berndt, PRL 105, 026601 (2010), down to G0.
     """
     from devicephys.compact import model
 
     g0 = 2 * units.e**2 / units.h
     g_min = float(model.gap_conductance(p, p.gap_min))
     if g_min <= EMITTING_TRANSMISSION * g0:
-        return float(p.gap_min), g_min / g0, "gap_min: the bridged cell is itself a tunnel junction (G_gap <= G0/2)"
+        if p.gap_min >= p.contact_gap:
+            return float(p.gap_min), g_min / g0, "gap_min: the bridged cell is itself a tunnel junction (G_gap <= G0/2)"
+        return (float(p.contact_gap), g_min / g0,
+                f"contact_gap: the bridged cell is a contact narrower than one open channel (G_gap(gap_min) = "
+                f"{g_min / g0:.3g} G0 <= G0/2), its electrodes the contact gap apart; it emits with its own T "
+                "(Schneider, Schull & Berndt, PRL 105, 026601 (2010): light from Ag contacts down to G0)")
     d = p.contact_gap + math.log(p.contact_conductance / (EMITTING_TRANSMISSION * g0) - 1.0) / (2 * p.decay_constant)
     return d, EMITTING_TRANSMISSION, ("gap where the card's gap conductance equals G0/2 (one channel at T = 1/2, where "
                                       "the shot-noise emission rate T (1 - T) peaks; Schneider, Schull & Berndt, PRL 105, "

@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,15 @@ class Table:
     columns: dict[str, np.ndarray]
     lines: np.ndarray
     header_line: int
+    #: The sweep's drive, as the user states it (not in the file): current compliance [A] (inf: none) and
+    #: series resistance [Ohm] (0: read from the load line).
+    compliance_current: float = math.inf
+    series_resistance: float = 0.0
+
+    @property
+    def compliance(self) -> bool:
+        """Whether the sweep ran under a current compliance."""
+        return math.isfinite(self.compliance_current)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
@@ -141,9 +150,14 @@ def _column(path: Path, rows, k: int, name: str, allow_empty: bool) -> np.ndarra
     return np.array(values)
 
 
-def read_sweep(path: str | Path) -> Table:
-    """A DC-sweep file: time strictly increasing, at least 10 rows."""
+def read_sweep(path: str | Path, *, compliance_current: float = math.inf, series_resistance: float = 0.0) -> Table:
+    """A DC-sweep file: time strictly increasing, at least 10 rows; with the drive's compliance [A] and resistor [Ohm]."""
     table = read_csv(path, SWEEP_COLUMNS, SWEEP_OPTIONAL)
+    if math.isfinite(compliance_current) and "source_voltage" not in table:
+        raise SpecError(f"{table.path.name} line {table.header_line}: a compliance is given but the file has no "
+                        "source_voltage column; add it (the source's voltage, before the series resistance), or "
+                        "drop the compliance")
+    table = replace(table, compliance_current=float(compliance_current), series_resistance=float(series_resistance))
     t = table["time"]
     if len(t) < 10:
         raise SpecError(f"{table.path.name}: only {len(t)} data lines; a sweep needs at least 10 (up and down)")
@@ -171,7 +185,8 @@ def read_pulses(path: str | Path) -> Table:
 def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
     """Switching numbers read off a measured DC sweep, as an experimenter would.
 
-    ON and OFF samples.  With a ``source_voltage`` column (the drive before the series resistor) a
+    ON and OFF samples.  With a ``source_voltage`` column (the drive before the series resistor) and no
+    compliance (``sweep.compliance``) a
     sample is ON when the cell takes less than half of the source, ``|V| < |V_source|/2``: its
     resistance is below the series resistor's, so the load line has moved the drive onto the resistor
     (the electrical set).  The criterion does not depend on the OFF current, which across a closing
@@ -179,7 +194,9 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
     largest are not classified.  Without a source column a sample is ON when its conductance ``I/V``
     exceeds the geometric mean of the conductance at the largest current (the ON state) and the median
     conductance of the first tenth of the sweep (the relaxed state); samples with ``|V|`` below 1e-3 of
-    the largest are not classified.
+    the largest are not classified.  Under a current compliance the cell's share of the source says
+    nothing (the compliance, not a resistor, takes the rest): the conductance criterion then reads
+    the sweep, and the release is sought after the source's peak.
 
     Returns
     -------
@@ -213,7 +230,7 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
     """
     v, i = sweep["voltage"], sweep["current"]
     src = sweep["source_voltage"] if "source_voltage" in sweep else None
-    if src is not None:
+    if src is not None and not sweep.compliance:
         ok = np.abs(src) > 1e-2 * np.abs(src).max()
         on = ok & (np.abs(v) < 0.5 * np.abs(src))
         if not on.any():
@@ -231,7 +248,8 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
         ok = np.abs(v) > 1e-3 * np.abs(v).max()
         split = _conductance_split(sweep)
         on = ok & (i / np.where(ok, v, 1.0) > split)
-        criterion, drive = "conductance", v
+        # under a compliance the source's drop is the compliance's, not a resistor's: no load line
+        criterion, drive = "conductance", (v if src is None else src)
     first = int(np.argmax(on))
     if first == 0 or not np.any(ok[:first]):
         raise SpecError(f"{sweep.where(first)}: the device is ON from the first samples; start the sweep at 0 V "

@@ -7,12 +7,13 @@ and by a pipeline spec with ``compact: {measured: {sweep: ..., pulses: ...}}``.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import brentq
 
-from devicephys.compact import build, export_spice, export_veriloga, measured, measured_fit, model
+from devicephys.compact import build, export_spice, export_veriloga, fem_drive, measured, measured_fit, model
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.model import ModelParams
 from devicephys.compact.spec import CompactSpec
@@ -96,6 +97,8 @@ def series_resistance(sweep: measured.Table, m: dict) -> float:
     column (:func:`measured.sweep_parameters`); the ON samples carry the largest current, where the
     resistor's drop is resolved best.
     """
+    if sweep.series_resistance > 0:
+        return sweep.series_resistance  # stated by the user
     if m["criterion"] != "load line":
         raise SpecError(f"{sweep.path.name}: no source_voltage column; the series resistor needs it")
     return 1 / m["switch_on_conductance"]
@@ -141,8 +144,8 @@ def load_line_states(p: ModelParams, v_source: float, r_series: float, points: i
 def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measured.Table, r_s: float) -> dict:
     """Why the model stays ON: its cell voltage at the measured release against its load-line steady state."""
     k = m["last_on"]
-    if card.model_params().dissolves:  # no load-line steady state: a bridge breaks t_r after its growth began
-        return {}
+    if card.model_params().dissolves or sweep.compliance:  # no resistor's load line: a bridge breaks t_r after
+        return {}                                             # its growth began, or the compliance holds the current
     states = load_line_states(card.model_params(), float(sweep["source_voltage"][k]), r_s)
     on = [s for s in states if s["stable"] and s["resistance"] < 1 / m["switch_on_conductance"]]
     out = {"stable_on_states": [{kk: float(v) for kk, v in s.items()} for s in on]}
@@ -169,24 +172,34 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     m = measured.sweep_parameters(sweep)
     r_s = series_resistance(sweep, m)
     tp, vp = sweep["time"], sweep["source_voltage"]
+    drive = fem_drive.Drive(r_s, sweep.compliance_current)
     runs = {}
     if numpy:
-        ref = integrate.simulate_series(card.model_params(), tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
-        runs["numpy"] = (ref.time, ref.voltage, ref.current)
+        p = card.model_params()
+        if sweep.compliance:  # the source through the resistor and the smooth compliance, as the FEM drives its cell
+            t, gap, _ = fem_drive.simulate(p, drive, tp, vp, [p.gap_max, p.ambient_temperature])
+            i, v = fem_drive.driven_current(p, gap, np.interp(t, tp, vp), drive)
+            runs["numpy"] = (t, v, i)
+        else:
+            ref = integrate.simulate_series(p, tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
+            runs["numpy"] = (ref.time, ref.voltage, ref.current)
     if spice:
-        from devicephys.compact import ngspice
+        from devicephys.compact import fem_drive_spice, ngspice
         from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
 
         name, _ = subcircuit_names(card)
         t_stop = float(tp[-1])
-        run = ngspice.run(ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / 20000),
-                          ["i(vsense)", "v(anode)"])
+        deck = (fem_drive_spice.netlist(card, tp, vp, drive, steps=20000) if sweep.compliance else
+                ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / 20000))
+        run = ngspice.run(deck, ["i(vsense)", "v(anode)"])
         runs["ngspice"] = (run.time, run.vectors["v(anode)"], run.vectors["i(vsense)"])
-    out = {"series_resistance": r_s, "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
+    out = {"series_resistance": r_s, "compliance_current": sweep.compliance_current,
+           "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
     for key, (t, v, i) in runs.items():
         table = measured.Table(sweep.path, {"time": sweep["time"], "voltage": np.interp(sweep["time"], t, v),
                                             "current": np.interp(sweep["time"], t, i),
-                                            "source_voltage": sweep["source_voltage"]}, sweep.lines, sweep.header_line)
+                                            "source_voltage": sweep["source_voltage"]}, sweep.lines, sweep.header_line,
+                               sweep.compliance_current, sweep.series_resistance)
         try:
             got = measured.sweep_parameters(table, require_release=False)
         except SpecError as exc:
@@ -209,7 +222,9 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sweep = measured.read_sweep(spec.measured.sweep)
+    i_cc = spec.measured.compliance_current
+    sweep = measured.read_sweep(spec.measured.sweep, compliance_current=math.inf if i_cc is None else i_cc,
+                                series_resistance=spec.measured.series_resistance)
     pulses = measured.read_pulses(spec.measured.pulses) if spec.measured.pulses else None
     base, said, emission = base_card(spec, upstream, out)
     print(said, flush=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from devicephys.errors import SpecError
 from devicephys.spec import Spec, option, quantity
@@ -22,6 +22,12 @@ class MeasuredFiles(Spec):
     sweep: str = option(..., "DC sweep CSV: time [s], voltage [V] across the device, current [A], "
                         "optional source_voltage [V]", min_length=1)
     pulses: str | None = option(None, "pulse CSV: voltage [V], set_time [s], optional relaxation_time [s]")
+    compliance_current: float | None = quantity(None, "A", "current compliance of the source during the sweep (none: "
+                                         "a source through a series resistor); with one, ON and OFF are read by "
+                                         "the cell's conductance and the replay limits the current as the FEM's "
+                                         "smooth compliance does", gt=0)
+    series_resistance: float = quantity(0.0, "Ohm", "resistance in series with the cell during the sweep; 0: read "
+                                        "from the load line of the ON samples (needs no compliance)", ge=0)
 
     @field_validator("sweep", "pulses")
     @classmethod
@@ -30,6 +36,14 @@ class MeasuredFiles(Spec):
             raise SpecError(f"CompactSpec.measured.{info.field_name} = {value!r}: no such file; give the path of "
                             "a CSV file (relative to the folder the command runs in)", field=info.field_name)
         return value
+
+    @model_validator(mode="after")
+    def _drive(self) -> "MeasuredFiles":
+        if self.compliance_current is not None and not self.series_resistance > 0:
+            raise SpecError(f"CompactSpec.measured.compliance_current = {self.compliance_current!r} A needs the "
+                            "resistance in series with the cell (the source's and the leads'): give "
+                            "series_resistance (--series-resistance), e.g. 100 Ohm", field="series_resistance")
+        return self
 
 
 class CompactSpec(Spec):

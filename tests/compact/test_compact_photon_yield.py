@@ -108,9 +108,15 @@ def test_emitting_gap_is_where_the_junction_conducts_half_a_conductance_quantum(
         d, t, source = emission_point.emitting_gap(q)
         assert float(model.gap_conductance(q, d)) == pytest.approx(0.5 * g0, rel=1e-12) and t == 0.5
         assert d > q.gap_min and "G0/2" in source
-    shut = replace(p, contact_conductance=0.2 * g0)  # the bridged cell is itself a tunnel junction below G0/2
-    d, t, _ = emission_point.emitting_gap(shut)
-    assert d == shut.gap_min and t == pytest.approx(float(model.gap_conductance(shut, shut.gap_min)) / g0)
+    # the bridged cell conducts below G0/2: its own channel emits, with its own T
+    for gap_min, where in ((p.contact_gap + 0.1e-9, "tunnel"), (0.0, "contact")):
+        shut = replace(p, contact_conductance=0.2 * g0, gap_min=gap_min)
+        d, t, source = emission_point.emitting_gap(shut)
+        assert t == pytest.approx(float(model.gap_conductance(shut, shut.gap_min)) / g0) and t < 0.2
+        if where == "tunnel":  # a tunnelling gap at closest approach: that gap
+            assert d == shut.gap_min and "tunnel junction" in source
+        else:  # a contact narrower than one channel (below the contact gap the law is flat): the contact gap's optics
+            assert d == shut.contact_gap and "narrower than one open channel" in source
 
 
 def test_photons_per_spike_is_the_integral_over_a_known_waveform():

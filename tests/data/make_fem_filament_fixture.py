@@ -5,7 +5,9 @@ Run from the repository root (about 2-6 min on 2 cores, the FEM)::
     OMP_NUM_THREADS=1 .venv/bin/python tests/data/make_fem_filament_fixture.py
 
 It runs ``devicephys filament --fast`` (or reads ``--filament-nc PATH``) and writes
-``tests/data/fem_fast_filament.json``: every variable of ``filament.nc`` on the
+``tests/data/fem_fast_filament.json``.  With ``--spec examples/volatile.yaml --output
+tests/data/fem_volatile_filament.json`` it stores the volatile cell (fast preset otherwise,
+``devicephys filament --fast examples/volatile.yaml``; about 70 s).  Each file holds every variable of ``filament.nc`` on the
 dimensions ``time``, ``set_point`` and ``relax_time`` and every scalar (SI, units
 kept), its FilamentSpec and versions; the field maps are left out.  The compact
 tests rebuild the dataset from it (:func:`load`) instead of running the FEM.
@@ -29,11 +31,12 @@ DIMS = ("time", "set_point", "relax_time")
 COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python tests/data/make_fem_filament_fixture.py"
 
 
-def _fem(path: str | None) -> xr.Dataset:
+def _fem(path: str | None, spec: str | None = None) -> xr.Dataset:
     if path:
         return xr.load_dataset(path, engine="h5netcdf")
     out = Path(tempfile.mkdtemp(prefix="devicephys-fem-"))
-    subprocess.run([sys.executable, "-m", "devicephys", "filament", "--fast", "--quiet", "--out", str(out)], check=True)
+    subprocess.run([sys.executable, "-m", "devicephys", "filament", "--fast", "--quiet", "--out", str(out),
+                    *([spec] if spec else [])], check=True)
     return xr.load_dataset(out / "filament.nc", engine="h5netcdf")
 
 
@@ -64,9 +67,15 @@ def load(path: Path = OUT) -> xr.Dataset:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--filament-nc", default=None, help="a filament.nc to store instead of running the FEM")
+    ap.add_argument("--spec", default=None, help="a filament spec for the FEM run (fast preset otherwise)")
+    ap.add_argument("--output", default=str(OUT), help="the JSON file to write")
     args = ap.parse_args(argv)
-    OUT.write_text(json.dumps(dump(_fem(args.filament_nc)), allow_nan=False) + "\n")
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    data = dump(_fem(args.filament_nc, args.spec))
+    if args.spec:
+        data["command"] = f"{COMMAND} --spec {args.spec} --output {args.output}"
+    out = Path(args.output).resolve()
+    out.write_text(json.dumps(data, allow_nan=False) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
     return 0
 
 

@@ -1,0 +1,70 @@
+"""A measured sweep under a current compliance (a source-measure unit), read and fitted (no FEM run).
+
+``tests/data/fem_volatile_filament.json`` holds the volatile cell's sweep (``examples/volatile.yaml``:
+10 uA compliance behind 100 Ohm, converged in the time step).  Under a compliance the cell's share of
+the source says nothing about its state (the compliance, not a resistor, takes the rest), so the
+load-line criterion misreads it; with ``compliance_current`` the sweep is read by the cell's
+conductance and replayed through the same smooth compliance.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devicephys.cli import main
+from devicephys.compact import fem_drive, measured
+from devicephys.compact.spec import MeasuredFiles
+from devicephys.errors import SpecError
+
+ROOT = Path(__file__).resolve().parents[2]
+SWITCH = fem_drive.TARGETS["switch_voltage_relative"][0]  # 5 %: the stated target for threshold and hold
+FACTOR = math.exp(fem_drive.TARGETS["iv_rms_ln_current"][0])  # 2: the stated target for a current (so R_on)
+
+
+@pytest.fixture(scope="module")
+def volatile():
+    spec = importlib.util.spec_from_file_location("fem_fixture", ROOT / "tests/data/make_fem_filament_fixture.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.load(ROOT / "tests/data/fem_volatile_filament.json")
+
+
+def _table(ds, compliance: float = math.inf, r_s: float = 0.0) -> measured.Table:
+    t = ds["time"].values
+    cols = {k: ds[k].values for k in ("time", "voltage", "current", "source_voltage")}
+    return measured.Table(Path("volatile.csv"), cols, np.arange(t.size) + 2, 1, compliance, r_s)
+
+
+def test_compliance_reads_the_volatile_sweep_where_the_load_line_cannot(volatile):
+    import json
+
+    fs = json.loads(volatile.attrs["spec"])
+    by_cc = measured.sweep_parameters(_table(volatile, fs["compliance_current"], fs["series_resistance"]))
+    by_load = measured.sweep_parameters(_table(volatile))
+    th_fem, r_on_fem = float(volatile["threshold_voltage"]), float(volatile["resistance_on"])
+    assert by_cc["criterion"] == "conductance"
+    assert abs(by_cc["threshold_voltage"] / th_fem - 1) <= SWITCH  # 1.3765 against the FEM's 1.3800 V
+    assert abs(by_load["threshold_voltage"] / th_fem - 1) > SWITCH  # 1.729 V: ON whenever the compliance bites
+    assert by_cc["sets_after_release"] == 0 and by_load["sets_after_release"] > 0  # a clean release, or flicker
+    assert 1 / FACTOR <= by_cc["resistance_on"] / r_on_fem <= FACTOR  # 50.7 against 43.5 kOhm
+    assert 0.0 < by_cc["hold_voltage"] < by_cc["threshold_voltage"]
+
+
+def test_compliance_needs_the_series_resistance_and_the_source(tmp_path, capsys):
+    with pytest.raises(SpecError, match="series_resistance"):
+        MeasuredFiles(sweep=str(ROOT / "examples/measured/sweep.csv"), compliance_current=1e-5)
+    no_src = tmp_path / "s.csv"
+    no_src.write_text("time [s],voltage [V],current [A]\n" + "".join(f"{k},{k / 100},{k * 1e-9}\n" for k in range(12)))
+    with pytest.raises(SpecError, match="s.csv line 1: a compliance is given but the file has no source_voltage"):
+        measured.read_sweep(no_src, compliance_current=1e-5, series_resistance=100.0)
+    code = main(["compact", "--measured", str(ROOT / "examples/measured/sweep.csv"), "--compliance", "10 uA",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "--series-resistance" in err
+    assert main(["compact", "--compliance", "10 uA", "--out", str(tmp_path / "o")]) == 2
+    assert "need --measured" in capsys.readouterr().err
