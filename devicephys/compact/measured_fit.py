@@ -39,6 +39,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
+from devicephys import units
 from devicephys.compact import build, emission_point, fit, lsq, model
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.measured import Table, exponential_set_time_law, sweep_parameters
@@ -143,11 +144,19 @@ def pulse_set_time(p: ModelParams, voltage: float, g_switch: float) -> float:
     return _switch_event(p, lambda s: voltage, horizon, g_switch)
 
 
+#: Largest activation energy [J] a hold can give: silver's cohesive energy, 2.95 eV per atom (Kittel,
+#: Introduction to Solid State Physics, 8th ed., Table 3.1).  No step of an Ag filament's growth or
+#: dissolution can cost more than taking an atom out of the solid; a hold that needs more is not held by
+#: its own heat (a cold bridge held by a compliance), and the card then stays isothermal.
+ACTIVATION_ENERGY_MAX = 2.95 * units.e
+
+
 def _with_hold(q: ModelParams, hold: float) -> ModelParams:
     try:
-        return replace(q, activation_energy=fit.activation_energy_from_hold(q, hold))
+        ea = fit.activation_energy_from_hold(q, hold)
     except ConvergenceError:
         return replace(q, activation_energy=0.0)
+    return replace(q, activation_energy=ea if ea <= ACTIVATION_ENERGY_MAX else 0.0)
 
 
 def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None):
@@ -262,7 +271,8 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
                 contact_conductance=contact_conductance(p, m["resistance_on"], m["resistance_off"]))
     p, q_relax = _relaxation(p, m, pulses)
     p, sigmas, q_set = fit_set_time_law(p, m, sweep, pulses)
-    sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
+    thermal_hold = p.activation_energy > 0
+    sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas) if thermal_hold else math.nan
     sigmas["leakage_resistance"] = m["resistance_off_sigma"]
     neuron, n_src = build.neuron_parameters(p, spec)
     optics, optics_sources, spectrum = optics_at_operating_point(p, base, neuron, emission)
@@ -278,6 +288,11 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     sources = {k: e.get("source", "") + " (base card)" for k, e in base.parameters.items()}
     sources.update(_sources(names, m, bool(q_relax), len(pulses["voltage"]) >= 2 if pulses is not None else False,
                             p.dissolves))
+    if not thermal_hold:
+        sources["activation_energy"] = (f"0 (isothermal): no activation energy up to Ag's cohesive energy (2.95 eV, "
+                                        f"Kittel) makes a hot bridge sustain itself at the measured hold "
+                                        f"{m['hold_voltage']:.4g} V: the bridge is not held by its heat")
+        quality["hold_not_thermal"] = True
     sources.update(n_src)
     sources.update(optics_sources)
     return DeviceCard.from_values(spec.name, values, sources,

@@ -19,6 +19,10 @@ It runs ``devicephys filament --fast`` (or reads ``--filament-nc PATH``), then w
   measured threshold).
 
 ``--optics-only`` refits only the example card's optics to the toy spectrum (its electrical part kept).
+
+``--volatile`` writes ``examples/measured_volatile/{sweep,pulses}.csv`` instead: the volatile cell's stored
+sweep (``tests/data/fem_volatile_filament.json``, ``examples/volatile.yaml``: 10 uA compliance behind
+100 Ohm) with the same noise, and nothing else (its base card is ``examples/measured``'s).
 """
 
 from __future__ import annotations
@@ -60,9 +64,13 @@ def main(argv=None) -> int:
     ap.add_argument("--filament-nc", default=None, help="a filament.nc to use instead of running the FEM")
     ap.add_argument("--optics-only", action="store_true",
                     help="refit only the optics of examples/measured/device_card.json and write emission.nc")
+    ap.add_argument("--volatile", action="store_true",
+                    help="write examples/measured_volatile/ from tests/data/fem_volatile_filament.json")
     args = ap.parse_args(argv)
     if args.optics_only:
         return _optics_only()
+    if args.volatile:
+        return _volatile()
     ds = _fem(args.filament_nc)
     rng = np.random.default_rng(NOISE["seed"])
     t, v, i, s = (ds[k].values for k in ("time", "voltage", "current", "source_voltage"))
@@ -101,6 +109,41 @@ def main(argv=None) -> int:
     write_optics(card)
     print("wrote examples/measured/{sweep,pulses}.csv, tests/data/measured_fem_reference.json, "
           "examples/measured/{device_card.json,emission.nc}")
+    return 0
+
+
+def _noisy(ds: xr.Dataset, folder: Path, note: list[str]) -> None:
+    """``folder``/sweep.csv and pulses.csv: the FEM's sweep and set times with the noise of :data:`NOISE`."""
+    rng = np.random.default_rng(NOISE["seed"])
+    t, v, i, s = (ds[k].values for k in ("time", "voltage", "current", "source_voltage"))
+    v_m = v + rng.normal(0, NOISE["voltage_V"], v.size)
+    i_m = i * (1 + rng.normal(0, NOISE["current_relative"], i.size)) + rng.normal(0, NOISE["current_floor_A"], i.size)
+    _write(folder / "sweep.csv", note, "time [us],voltage [V],current [mA],source_voltage [V]",
+           [(f"{a * 1e6:.6g}", f"{b:.5g}", f"{c * 1e3:.5g}", f"{d:.6g}") for a, b, c, d in zip(t, v_m, i_m, s)])
+    sv, st = ds["set_voltage"].values, ds["set_time"].values
+    st_m = st * np.exp(rng.normal(0, NOISE["time_ln"], st.size))
+    relax = float(ds["relaxation_time"]) * float(np.exp(rng.normal(0, NOISE["time_ln"])))
+    k_relax = int(np.argmax(sv))
+    rows = [(f"{a:.4g}", f"{b * 1e9:.5g}", f"{relax * 1e9:.5g}" if k == k_relax else "") for k, (a, b) in enumerate(zip(sv, st_m))]
+    _write(folder / "pulses.csv",
+           ["Set times of the same FEM cell under constant voltage (5 % log-normal scatter added) and its",
+            "self-rupture time after the last set (empty where not measured). Not a laboratory measurement."],
+           "voltage [V],set_time [ns],relaxation_time [ns]", rows)
+
+
+def _volatile() -> int:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fem_fixture", ROOT / "tests/data/make_fem_filament_fixture.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    ds = module.load(ROOT / "tests/data/fem_volatile_filament.json")
+    _noisy(ds, ROOT / "examples/measured_volatile",
+           ["DC sweep of the devicephys FEM filament stage's volatile cell (examples/volatile.yaml: Ag/PMMA/Ag,",
+            "10 uA compliance behind 100 Ohm), written as a measurement with noise: 1 mV on the cell voltage,",
+            "0.5 % + 1 pA on the current. Fit it with --compliance '10 uA' --series-resistance '100 Ohm'.",
+            "Made by tests/data/make_measured_fixture.py --volatile; not a laboratory measurement."])
+    print("wrote examples/measured_volatile/{sweep,pulses}.csv")
     return 0
 
 
