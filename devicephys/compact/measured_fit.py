@@ -144,19 +144,18 @@ def pulse_set_time(p: ModelParams, voltage: float, g_switch: float) -> float:
     return _switch_event(p, lambda s: voltage, horizon, g_switch)
 
 
-#: Largest activation energy [J] a hold can give: silver's cohesive energy, 2.95 eV per atom (Kittel,
-#: Introduction to Solid State Physics, 8th ed., Table 3.1).  No step of an Ag filament's growth or
-#: dissolution can cost more than taking an atom out of the solid; a hold that needs more is not held by
-#: its own heat (a cold bridge held by a compliance), and the card then stays isothermal.
+#: Largest physical activation energy [J]: silver's cohesive energy, 2.95 eV per atom (Kittel, Introduction
+#: to Solid State Physics, 8th ed., Table 3.1).  No step of an Ag filament's growth or dissolution can cost
+#: more than taking an atom out of the solid; a hold that needs more is not held by its own heat (a cold
+#: bridge held by a compliance), and the card's thermal hold is then flagged as unphysical.
 ACTIVATION_ENERGY_MAX = 2.95 * units.e
 
 
 def _with_hold(q: ModelParams, hold: float) -> ModelParams:
     try:
-        ea = fit.activation_energy_from_hold(q, hold)
+        return replace(q, activation_energy=fit.activation_energy_from_hold(q, hold))
     except ConvergenceError:
         return replace(q, activation_energy=0.0)
-    return replace(q, activation_energy=ea if ea <= ACTIVATION_ENERGY_MAX else 0.0)
 
 
 def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None):
@@ -271,8 +270,7 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
                 contact_conductance=contact_conductance(p, m["resistance_on"], m["resistance_off"]))
     p, q_relax = _relaxation(p, m, pulses)
     p, sigmas, q_set = fit_set_time_law(p, m, sweep, pulses)
-    thermal_hold = p.activation_energy > 0
-    sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas) if thermal_hold else math.nan
+    sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
     sigmas["leakage_resistance"] = m["resistance_off_sigma"]
     neuron, n_src = build.neuron_parameters(p, spec)
     optics, optics_sources, spectrum = optics_at_operating_point(p, base, neuron, emission)
@@ -288,11 +286,12 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     sources = {k: e.get("source", "") + " (base card)" for k, e in base.parameters.items()}
     sources.update(_sources(names, m, bool(q_relax), len(pulses["voltage"]) >= 2 if pulses is not None else False,
                             p.dissolves))
-    if not thermal_hold:
-        sources["activation_energy"] = (f"0 (isothermal): no activation energy up to Ag's cohesive energy (2.95 eV, "
-                                        f"Kittel) makes a hot bridge sustain itself at the measured hold "
-                                        f"{m['hold_voltage']:.4g} V: the bridge is not held by its heat")
-        quality["hold_not_thermal"] = True
+    if p.activation_energy > ACTIVATION_ENERGY_MAX:
+        quality["warning_activation_energy"] = (
+            f"{p.activation_energy / units.e:.3g} eV, above Ag's cohesive energy (2.95 eV, Kittel): the measured hold "
+            f"{m['hold_voltage']:.4g} V is not a bridge held by its own heat (a cold bridge held by a compliance, or "
+            "broken by dissolution); the card's thermal hold is not physical")
+        sources["activation_energy"] += " (unphysical: above Ag's cohesive energy, see fit_quality)"
     sources.update(n_src)
     sources.update(optics_sources)
     return DeviceCard.from_values(spec.name, values, sources,
