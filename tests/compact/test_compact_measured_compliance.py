@@ -68,3 +68,28 @@ def test_compliance_needs_the_series_resistance_and_the_source(tmp_path, capsys)
     assert code == 2 and len(err.splitlines()) == 1 and "--series-resistance" in err
     assert main(["compact", "--compliance", "10 uA", "--out", str(tmp_path / "o")]) == 2
     assert "need --measured" in capsys.readouterr().err
+
+
+def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hold():
+    import xarray as xr
+
+    from devicephys import units
+    from devicephys.compact import measured_fit
+    from devicephys.compact.card import DeviceCard
+    from devicephys.compact.spec import CompactSpec
+
+    folder = ROOT / "examples/measured_volatile"
+    sweep = measured.read_sweep(folder / "sweep.csv", compliance_current=1e-5, series_resistance=100.0)
+    base = DeviceCard.load(ROOT / "examples/measured/device_card.json")
+    emission = xr.load_dataset(ROOT / "examples/measured/emission.nc", engine="h5netcdf")
+    card = measured_fit.fit_card(sweep, measured.read_pulses(folder / "pulses.csv"), base,
+                                 CompactSpec(name="volatile", verify=False), emission)
+    v, g0 = card.values(), 2 * units.e**2 / units.h
+    # R_on ~ 49 kOhm: the contact carries less than half a channel, so it emits itself, at the contact gap
+    assert v["emission_gap"] == base.values()["contact_gap"]
+    assert v["emission_transmission"] == pytest.approx(1 / (v["resistance_on"] - v["filament_resistance"]) / g0, rel=0.01)
+    assert v["emission_transmission"] < 0.5 and v["photons_per_electron"] > 0
+    assert card.fit_quality["measured"]["criterion"] == "conductance"
+    # the hold is the compliance's, not a hot bridge's: the activation energy it implies is flagged
+    assert v["activation_energy"] > measured_fit.ACTIVATION_ENERGY_MAX
+    assert "cohesive energy" in card.fit_quality["warning_activation_energy"]
