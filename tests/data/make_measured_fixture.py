@@ -72,24 +72,12 @@ def main(argv=None) -> int:
     if args.volatile:
         return _volatile()
     ds = _fem(args.filament_nc)
-    rng = np.random.default_rng(NOISE["seed"])
-    t, v, i, s = (ds[k].values for k in ("time", "voltage", "current", "source_voltage"))
-    v_m = v + rng.normal(0, NOISE["voltage_V"], v.size)
-    i_m = i * (1 + rng.normal(0, NOISE["current_relative"], i.size)) + rng.normal(0, NOISE["current_floor_A"], i.size)
-    note = ["DC sweep of the devicephys FEM filament stage (fast preset, Ag/PMMA/Ag, 5 kOhm series resistor),",
+    _noisy(ds, ROOT / "examples/measured",
+           ["DC sweep of the devicephys FEM filament stage (fast preset, Ag/PMMA/Ag, 5 kOhm series resistor),",
             "written as a measurement with noise: 1 mV on the cell voltage, 0.5 % + 1 pA on the current.",
-            "Made by tests/data/make_measured_fixture.py; not a laboratory measurement."]
-    _write(ROOT / "examples/measured/sweep.csv", note, "time [us],voltage [V],current [mA],source_voltage [V]",
-           [(f"{a * 1e6:.6g}", f"{b:.5g}", f"{c * 1e3:.5g}", f"{d:.6g}") for a, b, c, d in zip(t, v_m, i_m, s)])
+            "Made by tests/data/make_measured_fixture.py; not a laboratory measurement."])
+    t, v, i, s = (ds[k].values for k in ("time", "voltage", "current", "source_voltage"))
     sv, st = ds["set_voltage"].values, ds["set_time"].values
-    st_m = st * np.exp(rng.normal(0, NOISE["time_ln"], st.size))
-    relax = float(ds["relaxation_time"]) * float(np.exp(rng.normal(0, NOISE["time_ln"])))
-    k_relax = int(np.argmax(sv))  # the FEM measures self-rupture after the set at its highest voltage
-    rows = [(f"{a:.4g}", f"{b * 1e9:.5g}", f"{relax * 1e9:.5g}" if k == k_relax else "") for k, (a, b) in enumerate(zip(sv, st_m))]
-    _write(ROOT / "examples/measured/pulses.csv",
-           ["Set times of the same FEM cell under constant voltage (5 % log-normal scatter added) and its",
-            "self-rupture time after the last set (empty where not measured). Not a laboratory measurement."],
-           "voltage [V],set_time [ns],relaxation_time [ns]", rows)
     sys.path.insert(0, str(ROOT))
     from devicephys.compact import measured
 
@@ -123,7 +111,7 @@ def _noisy(ds: xr.Dataset, folder: Path, note: list[str]) -> None:
     sv, st = ds["set_voltage"].values, ds["set_time"].values
     st_m = st * np.exp(rng.normal(0, NOISE["time_ln"], st.size))
     relax = float(ds["relaxation_time"]) * float(np.exp(rng.normal(0, NOISE["time_ln"])))
-    k_relax = int(np.argmax(sv))
+    k_relax = int(np.argmax(sv))  # the FEM measures self-rupture after the set at its highest voltage
     rows = [(f"{a:.4g}", f"{b * 1e9:.5g}", f"{relax * 1e9:.5g}" if k == k_relax else "") for k, (a, b) in enumerate(zip(sv, st_m))]
     _write(folder / "pulses.csv",
            ["Set times of the same FEM cell under constant voltage (5 % log-normal scatter added) and its",
