@@ -141,11 +141,43 @@ def load_line_states(p: ModelParams, v_source: float, r_series: float, points: i
     return out
 
 
-def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measured.Table, r_s: float) -> dict:
-    """Why the model stays ON: its cell voltage at the measured release against its load-line steady state."""
+def _late_release(p: ModelParams, sweep: measured.Table, m: dict, gap) -> dict:
+    """Why a one-state card under a compliance is still ON at the drive's end: its gap opens at the relaxation's pace.
+
+    ``gap`` [m] is the model's gap on the measured time grid.  Returns the gap at the measured
+    release and at the drive's end, the switch-off gap (the sweep's switch-off conductance) and the
+    time the zero-bias relaxation would still need from the end to reach it,
+    ``tau_r ln((d_max - d_end)/(d_max - d_off))``.
+    """
     k = m["last_on"]
-    if card.model_params().dissolves or sweep.compliance:  # no resistor's load line: a bridge breaks t_r after
-        return {}                                             # its growth began, or the compliance holds the current
+    d_off = measured_fit.switch_gap(p, m["switch_off_conductance"])
+    d_rel, d_end = float(gap[k]), float(gap[-1])
+    still = p.relaxation_time * math.log((p.gap_max - d_end) / (p.gap_max - d_off)) if d_end < d_off else 0.0
+    pace = (p.gap_max - p.gap_min) / p.relaxation_time
+    return {"gap_at_measured_release": d_rel, "gap_at_drive_end": d_end, "switch_off_gap": d_off,
+            "relaxation_still_needed": still,
+            "hold_note": (f"the model does not switch off before the end of the measured drive: its gap is "
+                          f"{d_rel * 1e9:.3g} nm at the measured release and {d_end * 1e9:.3g} nm at the drive's "
+                          f"end, against {d_off * 1e9:.3g} nm at the sweep's switch-off conductance; it opens at "
+                          f"the relaxation's pace, at most {pace * 1e3:.3g} nm/us (relaxation_time "
+                          f"{p.relaxation_time:.3g} s), and would need {still:.3g} s more at zero bias, while "
+                          "the measured cell switched off at its hold: a card releases like that only with a "
+                          "state that carries a bridge thinning under bias, which the card's laws lack")}
+
+
+def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measured.Table, r_s: float,
+                gap=None) -> dict:
+    """Why the model stays ON: its cell voltage at the measured release against its load-line steady state.
+
+    Under a compliance, with the model's ``gap`` [m] on the measured grid (NumPy replay), how far its
+    gap is from switching off (:func:`_late_release`).
+    """
+    k = m["last_on"]
+    p = card.model_params()
+    if sweep.compliance and gap is not None and not p.dissolves:
+        return _late_release(p, sweep, m, gap)
+    if p.dissolves or sweep.compliance:  # no resistor's load line: a bridge breaks t_r after
+        return {}                        # its growth began, or the compliance holds the current
     states = load_line_states(card.model_params(), float(sweep["source_voltage"][k]), r_s)
     on = [s for s in states if s["stable"] and s["resistance"] < 1 / m["switch_on_conductance"]]
     out = {"stable_on_states": [{kk: float(v) for kk, v in s.items()} for s in on]}
@@ -173,13 +205,14 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     r_s = series_resistance(sweep, m)
     tp, vp = sweep["time"], sweep["source_voltage"]
     drive = fem_drive.Drive(r_s, sweep.compliance_current)
-    runs = {}
+    runs, gaps = {}, {}
     if numpy:
         p = card.model_params()
         if sweep.compliance:  # the source through the resistor and the smooth compliance, as the FEM drives its cell
             t, gap, _ = fem_drive.simulate(p, drive, tp, vp, [p.gap_max, p.ambient_temperature])
             i, v = fem_drive.driven_current(p, gap, np.interp(t, tp, vp), drive)
             runs["numpy"] = (t, v, i)
+            gaps = {"numpy": np.interp(sweep["time"], t, gap)}
         else:
             ref = integrate.simulate_series(p, tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
             runs["numpy"] = (ref.time, ref.voltage, ref.current)
@@ -210,7 +243,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
                         model_voltage_at_measured_release=float(table["voltage"][m["last_on"]]))
         if not got["last_on"] >= 0:
             out[key]["hold_note"] = "the model does not switch off before the end of the measured drive"
-            out[key].update(_no_release(card, sweep, m, table, r_s))
+            out[key].update(_no_release(card, sweep, m, table, r_s, gaps.get(key)))
         out[key].update({f"{k}_relative": got[k] / m[k] - 1 for k in ("threshold_voltage", "hold_voltage")})
         out[key]["waveform"] = table
     return out

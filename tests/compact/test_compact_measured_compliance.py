@@ -93,3 +93,14 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hol
     # the hold is the compliance's, not a hot bridge's: the activation energy it implies is flagged
     assert v["activation_energy"] > measured_fit.ACTIVATION_ENERGY_MAX
     assert "cohesive energy" in card.fit_quality["warning_activation_energy"]
+    # replayed through the compliance: NumPy and ngspice set alike; neither releases, because the one-state
+    # card's gap only starts to open at the measured hold and opens at the relaxation's pace
+    from devicephys.compact import measured_stage
+
+    rep = measured_stage.replay(card, sweep)
+    num, spice = rep["numpy"], rep["ngspice"]
+    assert num["threshold_voltage"] == pytest.approx(spice["threshold_voltage"], rel=1e-3)
+    assert abs(num["threshold_voltage_relative"]) < 2 * SWITCH  # +5.2 %: at the edge of the target (README)
+    assert not math.isfinite(num["hold_voltage"]) and not math.isfinite(spice["hold_voltage"])
+    assert num["gap_at_measured_release"] < num["gap_at_drive_end"] < num["switch_off_gap"]
+    assert num["relaxation_still_needed"] > 0 and "relaxation's pace" in num["hold_note"]
