@@ -24,6 +24,7 @@ from scipy.optimize import brentq
 
 from devicephys.compact import fem_drive, integrate, synthetic
 from devicephys.filament import extract
+from tests.fem_fixtures import load_fem_result
 
 ROOT = Path(__file__).resolve().parents[2]
 P = synthetic.REFERENCE
@@ -118,12 +119,7 @@ def test_a_wrong_set_law_is_caught_and_named(made):
 
 
 def _stored_fem_result() -> xr.Dataset:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("fem_fixture", ROOT / "tests/data/make_fem_filament_fixture.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.load()
+    return load_fem_result()
 
 
 def _emission() -> xr.Dataset:

@@ -9,7 +9,6 @@ conductance and replayed through the same smooth compliance.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from devicephys.cli import main
 from devicephys.compact import fem_drive, measured
 from devicephys.compact.spec import MeasuredFiles
 from devicephys.errors import SpecError
+from tests.fem_fixtures import load_fem_result
 
 ROOT = Path(__file__).resolve().parents[2]
 SWITCH = fem_drive.TARGETS["switch_voltage_relative"][0]  # 5 %: the stated target for threshold and hold
@@ -28,10 +28,7 @@ FACTOR = math.exp(fem_drive.TARGETS["iv_rms_ln_current"][0])  # 2: the stated ta
 
 @pytest.fixture(scope="module")
 def volatile():
-    spec = importlib.util.spec_from_file_location("fem_fixture", ROOT / "tests/data/make_fem_filament_fixture.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.load(ROOT / "tests/data/fem_volatile_filament.json")
+    return load_fem_result("fem_volatile_filament.json")
 
 
 def _table(ds, compliance: float = math.inf, r_s: float = 0.0) -> measured.Table:

@@ -9,13 +9,13 @@ is checked here against the FEM's own gap, with and without instrument noise.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from devicephys.compact import measured
+from tests.fem_fixtures import load_fem_result
 
 ROOT = Path(__file__).resolve().parents[2]
 NOISE_V, NOISE_REL, NOISE_A = 1e-3, 5e-3, 1e-12  # 1 sigma: cell voltage [V], current (relative, absolute [A])
@@ -23,10 +23,7 @@ NOISE_V, NOISE_REL, NOISE_A = 1e-3, 5e-3, 1e-12  # 1 sigma: cell voltage [V], cu
 
 @pytest.fixture(scope="module")
 def fem():
-    spec = importlib.util.spec_from_file_location("fem_fixture", ROOT / "tests/data/make_fem_filament_fixture.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    ds = module.load()
+    ds = load_fem_result()
     import json
 
     fs = json.loads(ds.attrs["spec"])

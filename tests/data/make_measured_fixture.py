@@ -120,12 +120,9 @@ def _noisy(ds: xr.Dataset, folder: Path, note: list[str]) -> None:
 
 
 def _volatile() -> int:
-    import importlib.util
+    from make_fem_filament_fixture import load  # its neighbour in tests/data (the script's own folder)
 
-    spec = importlib.util.spec_from_file_location("fem_fixture", ROOT / "tests/data/make_fem_filament_fixture.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    ds = module.load(ROOT / "tests/data/fem_volatile_filament.json")
+    ds = load(ROOT / "tests/data/fem_volatile_filament.json")
     _noisy(ds, ROOT / "examples/measured_volatile",
            ["DC sweep of the devicephys FEM filament stage's volatile cell (examples/volatile.yaml: Ag/PMMA/Ag,",
             "10 uA compliance behind 100 Ohm), written as a measurement with noise: 1 mV on the cell voltage,",
