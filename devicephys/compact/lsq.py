@@ -22,7 +22,7 @@ class FitOutcome:
     n_points: int
 
 
-def fit(residuals, x0, names: list[str], what: str, *, cond_limit: float = 1e10) -> FitOutcome:
+def fit(residuals, x0, names: list[str], what: str, *, cond_limit: float = 1e10, diff_step: float | None = None) -> FitOutcome:
     """Minimise ``sum(residuals(x)**2)`` from ``x0``; 1-sigma from the Jacobian.
 
     Raises
@@ -32,7 +32,7 @@ def fit(residuals, x0, names: list[str], what: str, *, cond_limit: float = 1e10)
         Jacobian is rank deficient): the message names that parameter.
     """
     x0 = np.asarray(x0, float)
-    res = least_squares(residuals, x0, method="lm", x_scale="jac", max_nfev=4000 * len(x0))
+    res = least_squares(residuals, x0, method="lm", x_scale="jac", max_nfev=4000 * len(x0), diff_step=diff_step)
     if not res.success or not np.all(np.isfinite(res.x)):
         raise ConvergenceError(f"{what}: least squares did not converge ({res.message}); "
                                "check the data or start values")
