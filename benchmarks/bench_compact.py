@@ -8,9 +8,12 @@ Prints, measured side by side in one run (medians of repeats):
 * one device through the same pulse train: ngspice (exported subcircuit)
   against the NumPy stiff-solver reference, and the LIF neuron likewise;
 * the card with its second slow state (``rupture: dissolution``) behind a resistor
-  at 1.2 x its static threshold: two set-rupture cycles, ngspice against NumPy.
+  at 1.2 x its static threshold: two set-rupture cycles, ngspice against NumPy;
+* the measured path under a current compliance (``examples/measured_volatile``, its card fitted here):
+  the first ``--lsoda-samples`` sweep segments integrated by BDF (the replay's integrator) and by
+  LSODA alone (its former one), then the whole replay in NumPy and in ngspice.
 
-Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200]``.
+Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200] [--lsoda-samples 8]``.
 """
 
 from __future__ import annotations
@@ -92,10 +95,44 @@ def bench_single(card) -> list[tuple[str, float, float]]:
     return rows
 
 
+def bench_compliance(lsoda_samples: int) -> list[tuple[str, float]]:
+    """Seconds of the measured replay's pieces under the volatile example's compliance (module docstring)."""
+    from pathlib import Path
+
+    from scipy.integrate import solve_ivp
+
+    from devicephys.compact import fem_drive, measured, measured_fit, measured_stage
+    from devicephys.compact.card import DeviceCard
+
+    root = Path(__file__).resolve().parents[1]
+    sweep = measured.read_sweep(root / "examples/measured_volatile/sweep.csv", compliance_current=1e-5,
+                                series_resistance=100.0)
+    card = measured_fit.fit_card(sweep, measured.read_pulses(root / "examples/measured_volatile/pulses.csv"),
+                                 DeviceCard.load(root / "examples/measured/device_card.json"), CompactSpec(verify=False))
+    p, drive = card.model_params(), fem_drive.Drive(100.0, 1e-5)
+    tp, vp = sweep["time"], sweep["source_voltage"]
+
+    def segments(method: str) -> None:
+        y = np.array([p.gap_max, 0.0])
+        for k in range(lsoda_samples):
+            slope = (vp[k + 1] - vp[k]) / (tp[k + 1] - tp[k])
+            sol = solve_ivp(fem_drive._rhs(p, drive, tp[k], vp[k], slope), (tp[k], tp[k + 1]), y, method=method,
+                            rtol=fem_drive.RTOL, atol=model.state_tolerances(p), first_step=1e-12)
+            y = sol.y[:, -1]
+
+    rows = [(f"first {lsoda_samples} segments, BDF", _median_time(lambda: segments("BDF"), 3)),
+            (f"first {lsoda_samples} segments, LSODA", _median_time(lambda: segments("LSODA"), 1))]
+    rows.append(("whole replay, NumPy (BDF)", _median_time(lambda: measured_stage.replay(card, sweep, spice=False), 3)))
+    rows.append(("whole replay, ngspice (Gear)", _median_time(lambda: measured_stage.replay(card, sweep, numpy=False), 3)))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="compact-model benchmark")
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--lsoda-samples", type=int, default=8,
+                        help="sweep segments of the compliance example integrated by LSODA (the 6th alone took 51 s)")
     args = parser.parse_args()
     card = build.fit_device(synthetic.filament_dataset(), synthetic.emission_dataset(), CompactSpec())
     print(f"ngspice: {ngspice.version()}")
@@ -106,6 +143,10 @@ def main() -> None:
     print(f"\n{'single device':<24} {'NumPy ref [s]':>14} {'ngspice [s]':>12} {'ngspice/NumPy':>14}")
     for name, t_np, t_sp in bench_single(card):
         print(f"{name:<24} {t_np:>14.3f} {t_sp:>12.3f} {t_sp / t_np:>14.2f}")
+    rows = bench_compliance(args.lsoda_samples)
+    print(f"\n{'measured replay under a compliance':<38} {'[s]':>10} {'/ BDF segments':>15}")
+    for name, t in rows:
+        print(f"{name:<38} {t:>10.3f} {t / rows[0][1]:>15.1f}")
 
 
 if __name__ == "__main__":
