@@ -17,7 +17,7 @@ from devicephys.compact import build, export_spice, export_veriloga, fem_drive, 
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.model import ModelParams
 from devicephys.compact.spec import CompactSpec
-from devicephys.errors import SpecError, StageUnavailableError
+from devicephys.errors import ConvergenceError, SpecError, StageUnavailableError
 from devicephys.io import atomic_write_text
 
 #: Where the built-in illustrative base card comes from.
@@ -205,7 +205,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     r_s = series_resistance(sweep, m)
     tp, vp = sweep["time"], sweep["source_voltage"]
     drive = fem_drive.Drive(r_s, sweep.compliance_current)
-    runs, gaps = {}, {}
+    runs, gaps, failed = {}, {}, ""
     if numpy:
         p = card.model_params()
         if sweep.compliance:  # the source through the resistor and the smooth compliance, as the FEM drives its cell
@@ -227,10 +227,15 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
         # 10 ns step, stopped early at 5 ns, and stayed ON (as in NumPy) at 2 ns; with Gear it stays ON at both
         deck = (fem_drive_spice.netlist(card, tp, vp, drive, steps=20000, options=ngspice.OPTIONS) if sweep.compliance else
                 ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / 20000))
-        run = ngspice.run(deck, ["i(vsense)", "v(anode)"])
-        runs["ngspice"] = (run.time, run.vectors["v(anode)"], run.vectors["i(vsense)"])
+        try:
+            run = ngspice.run(deck, ["i(vsense)", "v(anode)"])
+            runs["ngspice"] = (run.time, run.vectors["v(anode)"], run.vectors["i(vsense)"])
+        except ConvergenceError as exc:  # the NumPy replay and the fitted card stand; the failure is reported
+            failed = str(exc)
     out = {"series_resistance": r_s, "compliance_current": sweep.compliance_current,
            "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
+    if failed:
+        out["ngspice"] = {"error": failed}
     for key, (t, v, i) in runs.items():
         table = measured.Table(sweep.path, {"time": sweep["time"], "voltage": np.interp(sweep["time"], t, v),
                                             "current": np.interp(sweep["time"], t, i),
@@ -308,7 +313,9 @@ def summary(card: DeviceCard) -> str:
         lines.append(f"warning: activation energy {q['warning_activation_energy']}")
     for key in ("numpy", "ngspice"):
         r = q.get("replay", {}).get(key, {})
-        if "threshold_voltage_relative" in r:
+        if "error" in r:
+            lines.append(f"replay of the measured drive ({key}): failed: {r['error']}")
+        elif "threshold_voltage_relative" in r:
             hold = r.get("hold_note") or f"{100 * r['hold_voltage_relative']:+.1f} %"
             lines.append(f"replay of the measured drive ({key}): threshold {100 * r['threshold_voltage_relative']:+.1f} %, "
                          f"hold {hold}")

@@ -76,7 +76,7 @@ def run(netlist: str, vectors: list[str], *, timeout: float = 300.0) -> SpiceRun
         data = np.loadtxt(out, skiprows=1, ndmin=2)
         t_stop = _tran_stop(netlist)
         if t_stop is not None and data.shape[0] and data[-1, 0] < t_stop * (1 - 1e-9):
-            tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
+            tail = " | ".join([ln.strip() for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()][-3:])
             raise ConvergenceError(f"ngspice stopped at t = {data[-1, 0]:.6g} s of the transient's {t_stop:.6g} s "
                                    f"({tail}); try a smaller maximum step or method=gear")
     return SpiceRun(data[:, 0], {name: data[:, k + 1] for k, name in enumerate(vectors)}, seconds, text)

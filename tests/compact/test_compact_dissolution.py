@@ -26,7 +26,7 @@ from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
 from devicephys.compact.spec import CompactSpec
 from devicephys.compact.synthetic import REFERENCE, emission_dataset
 from devicephys.compact.verify import TARGET
-from devicephys.errors import SpecError
+from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament.spec import FilamentSpec
 
 FEM = FilamentSpec()
@@ -93,6 +93,18 @@ def _card() -> DeviceCard:
 def _edges(time, gap):
     on = gap < P.contact_gap
     return time[np.flatnonzero(np.diff(on.astype(int))) + 1]
+
+
+def test_a_transient_that_ngspice_stops_early_is_an_error_not_a_short_waveform():
+    card = _card()
+    t_stop = 2.2 * T_R
+    # the 1 ps source edge of the test below: ngspice 39 writes its samples up to 1e-14 s, exits 0 and says
+    # "Timestep too small" on its output
+    deck = ngspice.series_netlist(subcircuit_text(card), subcircuit_names(card)[0], [0.0, 1e-12, t_stop],
+                                  [0.0, 1.2 * model.static_threshold(P), 1.2 * model.static_threshold(P)], 2e3, t_stop,
+                                  t_stop / 20000)
+    with pytest.raises(ConvergenceError, match=r"ngspice stopped at t = .* of the transient's .*Timestep too small"):
+        ngspice.run(deck, ["i(vsense)"])
 
 
 def test_dc_source_behind_a_resistor_gives_the_relaxation_oscillation_and_ngspice_agrees():
