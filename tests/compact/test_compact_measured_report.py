@@ -46,3 +46,19 @@ def test_report_puts_measured_and_fem_cards_side_by_side(tmp_path):
     assert "<td>resistance_on</td>" in html and "-50.0 %" in html  # FEM R_on half the measured one
     (folder / "base_device_card.json").write_text(json.dumps(_card({}, {"origin": "built-in illustrative card"})))
     assert report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json") == ""
+
+
+def test_pipeline_spec_takes_the_compliance_with_units_and_refuses_it_without_the_series_resistance():
+    import pytest
+
+    from devicephys.errors import SpecError
+
+    folder = ROOT / "examples" / "measured_volatile"
+    spec = pipeline.PipelineSpec.from_dict({"compact": {"measured": {
+        "sweep": str(folder / "sweep.csv"), "pulses": str(folder / "pulses.csv"),
+        "compliance_current": "10 uA", "series_resistance": "100 Ohm"}}})
+    m = spec.stage_spec("compact").measured
+    assert m.compliance_current == pytest.approx(1e-5, rel=1e-12) and m.series_resistance == 100.0
+    with pytest.raises(SpecError, match="series_resistance"):
+        pipeline.PipelineSpec.from_dict({"compact": {"measured": {"sweep": str(folder / "sweep.csv"),
+                                                                  "compliance_current": "10 uA"}}})
