@@ -40,7 +40,7 @@ class MeasuredFiles(Spec):
     @model_validator(mode="after")
     def _drive(self) -> "MeasuredFiles":
         if self.compliance_current is not None and not self.series_resistance > 0:
-            raise SpecError(f"CompactSpec.measured.compliance_current = {self.compliance_current!r} A needs the "
+            raise SpecError(f"CompactSpec.measured.compliance_current = {self.compliance_current:.6g} A needs the "
                             "resistance in series with the cell (the source's and the leads'): give "
                             "series_resistance (--series-resistance), e.g. 100 Ohm", field="series_resistance")
         return self
