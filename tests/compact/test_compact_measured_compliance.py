@@ -67,20 +67,37 @@ def test_compliance_needs_the_series_resistance_and_the_source(tmp_path, capsys)
     assert "need --measured" in capsys.readouterr().err
 
 
-def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hold():
+def _fit_volatile(relaxation_scale: float = 1.0):
+    """The volatile example fitted under its compliance; ``relaxation_scale`` multiplies its self-rupture time."""
     import xarray as xr
 
-    from devicephys import units
     from devicephys.compact import measured_fit
     from devicephys.compact.card import DeviceCard
     from devicephys.compact.spec import CompactSpec
 
     folder = ROOT / "examples/measured_volatile"
     sweep = measured.read_sweep(folder / "sweep.csv", compliance_current=1e-5, series_resistance=100.0)
+    pulses = measured.read_pulses(folder / "pulses.csv")
+    if relaxation_scale != 1.0:
+        cols = {k: np.array(pulses[k], float) for k in ("voltage", "set_time", "relaxation_time")}
+        cols["relaxation_time"] = cols["relaxation_time"] * relaxation_scale
+        pulses = measured.Table(pulses.path, cols, pulses.lines, pulses.header_line)
     base = DeviceCard.load(ROOT / "examples/measured/device_card.json")
     emission = xr.load_dataset(ROOT / "examples/measured/emission.nc", engine="h5netcdf")
-    card = measured_fit.fit_card(sweep, measured.read_pulses(folder / "pulses.csv"), base,
-                                 CompactSpec(name="volatile", verify=False), emission)
+    card = measured_fit.fit_card(sweep, pulses, base, CompactSpec(name="volatile", verify=False), emission)
+    return sweep, base, card
+
+
+@pytest.fixture(scope="module")
+def volatile_fit():
+    return _fit_volatile()
+
+
+def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hold(volatile_fit):
+    from devicephys import units
+    from devicephys.compact import measured_fit
+
+    sweep, base, card = volatile_fit
     v, g0 = card.values(), 2 * units.e**2 / units.h
     # R_on ~ 49 kOhm: the contact carries less than half a channel, so it emits itself, at the contact gap
     assert v["emission_gap"] == base.values()["contact_gap"]
@@ -97,7 +114,19 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hol
     rep = measured_stage.replay(card, sweep)
     num, spice = rep["numpy"], rep["ngspice"]
     assert num["threshold_voltage"] == pytest.approx(spice["threshold_voltage"], rel=1e-3)
-    assert abs(num["threshold_voltage_relative"]) < 2 * SWITCH  # +5.2 %: at the edge of the target (README)
+    assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +2.6 % (README)
     assert not math.isfinite(num["hold_voltage"]) and not math.isfinite(spice["hold_voltage"])
     assert num["gap_at_measured_release"] < num["gap_at_drive_end"] < num["switch_off_gap"]
     assert num["relaxation_still_needed"] > 0 and "relaxation's pace" in num["hold_note"]
+
+
+def test_the_set_time_fit_does_not_move_with_its_inputs_rounding(volatile_fit):
+    # a 1e-5 change of the self-rupture time (0.2 ns of 22.4 us) is far below any measurement's resolution; with
+    # SciPy's default difference step it moved tau0 by 11 % (the Jacobian differenced the integrations' noise)
+    _, _, card = volatile_fit
+    _, _, moved = _fit_volatile(1.0 - 1e-5)
+    a, b = card.values(), moved.values()
+    assert b["set_time_tau0"] == pytest.approx(a["set_time_tau0"], rel=0.02)
+    assert b["set_time_v0"] == pytest.approx(a["set_time_v0"], rel=0.01)
+    q_a, q_b = card.fit_quality["set_time_fit"], moved.fit_quality["set_time_fit"]
+    assert abs(q_b["sweep_threshold_relative"] - q_a["sweep_threshold_relative"]) < 0.003
