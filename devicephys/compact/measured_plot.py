@@ -31,8 +31,12 @@ def figure(card: DeviceCard, sweep: Table, pulses: Table | None, replay: dict | 
             ax[0].semilogy(w["voltage"], np.maximum(np.abs(w["current"]), floor), style, lw=1.2,
                            label=f"card, measured drive ({key})")
     m = card.fit_quality["measured"]
-    ax[0].axvline(m["threshold_voltage"], color="0.6", ls=":", lw=0.8)
-    ax[0].set(xlabel="cell voltage [V]", ylabel="|I| [A]", title="DC sweep")
+    ax[0].axvline(m["threshold_voltage"], color="0.6", ls=":", lw=0.8,
+                  label=f"measured threshold {m['threshold_voltage']:.4g} V")
+    ax[0].axvline(m["hold_voltage"], color="0.6", ls="-.", lw=0.8, label=f"measured hold {m['hold_voltage']:.4g} V")
+    drive = (f" (compliance {sweep.compliance_current * 1e6:.4g} uA, series {sweep.series_resistance:.4g} Ohm)"
+             if sweep.compliance else "")
+    ax[0].set(xlabel="cell voltage [V]", ylabel="|I| [A]", title="DC sweep" + drive)
     if pulses is not None:
         p = card.model_params()
         v = np.linspace(pulses["voltage"].min(), pulses["voltage"].max(), 25)  # inside the measured range only
