@@ -228,8 +228,10 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
         deck = (fem_drive_spice.netlist(card, tp, vp, drive, steps=20000, options=ngspice.OPTIONS) if sweep.compliance else
                 ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / 20000))
         try:
-            run = ngspice.run(deck, ["i(vsense)", "v(anode)"])
+            run = ngspice.run(deck, ["i(vsense)", "v(anode)", "v(xdev.nx)"])
             runs["ngspice"] = (run.time, run.vectors["v(anode)"], run.vectors["i(vsense)"])
+            # node nx holds the closure (gap_max - gap)/1 nm
+            gaps["ngspice"] = np.interp(sweep["time"], run.time, card.value("gap_max") - 1e-9 * run.vectors["v(xdev.nx)"])
         except ConvergenceError as exc:  # the NumPy replay and the fitted card stand; the failure is reported
             failed = str(exc)
     out = {"series_resistance": r_s, "compliance_current": sweep.compliance_current,

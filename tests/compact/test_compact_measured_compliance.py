@@ -118,6 +118,7 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hol
     assert not math.isfinite(num["hold_voltage"]) and not math.isfinite(spice["hold_voltage"])
     assert num["gap_at_measured_release"] < num["gap_at_drive_end"] < num["switch_off_gap"]
     assert num["relaxation_still_needed"] > 0 and "relaxation's pace" in num["hold_note"]
+    assert spice["gap_at_drive_end"] == pytest.approx(num["gap_at_drive_end"], rel=1e-2)  # the same card, two engines
 
 
 def test_the_set_time_fit_does_not_move_with_its_inputs_rounding(volatile_fit):
