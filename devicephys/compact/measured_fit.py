@@ -89,9 +89,9 @@ SWITCH_RTOL = 1e-8
 
 #: Relative forward-difference step of the set-time fit's Jacobian: sqrt(SWITCH_RTOL), the step that balances
 #: truncation against the integrations' noise.  SciPy's default (sqrt of machine epsilon, 1.5e-8) differences
-#: that noise: on the volatile example a 1-ulp change of the self-rupture time moved tau0 by 11 % and the
-#: sweep residual from -6.6 % to -7.7 %.  Steps of 1e-5 to 1e-3 agree with each other, before and after that
-#: change (tau0 6.84-6.99 us, sweep residual -3.2 to -3.3 %), at a lower cost than the default's.
+#: that noise: on the volatile example a 1-ulp change of the self-rupture time moved tau0 by 1.8 %, a 2e-5
+#: change by 11 % (the sweep residual from -6.6 % to -7.7 %).  Steps of 1e-5 to 1e-3 agree with each other,
+#: before and after those changes (tau0 6.84-6.99 us, sweep residual -3.2 to -3.3 %), at a lower cost.
 DIFF_STEP = SWITCH_RTOL ** 0.5
 
 

@@ -169,8 +169,8 @@ def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measure
                 gap=None) -> dict:
     """Why the model stays ON: its cell voltage at the measured release against its load-line steady state.
 
-    Under a compliance, with the model's ``gap`` [m] on the measured grid (NumPy replay), how far its
-    gap is from switching off (:func:`_late_release`).
+    Under a compliance, with the model's ``gap`` [m] on the measured grid (from the NumPy or the ngspice
+    replay), how far its gap is from switching off (:func:`_late_release`).
     """
     k = m["last_on"]
     p = card.model_params()
