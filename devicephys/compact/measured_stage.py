@@ -205,17 +205,20 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     r_s = series_resistance(sweep, m)
     tp, vp = sweep["time"], sweep["source_voltage"]
     drive = fem_drive.Drive(r_s, sweep.compliance_current)
-    runs, gaps, failed = {}, {}, ""
+    runs, gaps, failed = {}, {}, {}
     if numpy:
         p = card.model_params()
-        if sweep.compliance:  # the source through the resistor and the smooth compliance, as the FEM drives its cell
-            t, gap, _ = fem_drive.simulate(p, drive, tp, vp, [p.gap_max, p.ambient_temperature])
-            i, v = fem_drive.driven_current(p, gap, np.interp(t, tp, vp), drive)
-            runs["numpy"] = (t, v, i)
-            gaps = {"numpy": np.interp(sweep["time"], t, gap)}
-        else:
-            ref = integrate.simulate_series(p, tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
-            runs["numpy"] = (ref.time, ref.voltage, ref.current)
+        try:
+            if sweep.compliance:  # the source through the resistor and the smooth compliance, as the FEM drives it
+                t, gap, _ = fem_drive.simulate(p, drive, tp, vp, [p.gap_max, p.ambient_temperature])
+                i, v = fem_drive.driven_current(p, gap, np.interp(t, tp, vp), drive)
+                runs["numpy"] = (t, v, i)
+                gaps = {"numpy": np.interp(sweep["time"], t, gap)}
+            else:
+                ref = integrate.simulate_series(p, tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
+                runs["numpy"] = (ref.time, ref.voltage, ref.current)
+        except ConvergenceError as exc:  # the fitted card stands; the failure is reported
+            failed["numpy"] = str(exc)
     if spice:
         from devicephys.compact import fem_drive_spice, ngspice
         from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
@@ -233,11 +236,10 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
             # node nx holds the closure (gap_max - gap)/1 nm
             gaps["ngspice"] = np.interp(sweep["time"], run.time, card.value("gap_max") - 1e-9 * run.vectors["v(xdev.nx)"])
         except ConvergenceError as exc:  # the NumPy replay and the fitted card stand; the failure is reported
-            failed = str(exc)
+            failed["ngspice"] = str(exc)
     out = {"series_resistance": r_s, "compliance_current": sweep.compliance_current,
            "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
-    if failed:
-        out["ngspice"] = {"error": failed}
+    out.update({key: {"error": why} for key, why in failed.items()})
     for key, (t, v, i) in runs.items():
         table = measured.Table(sweep.path, {"time": sweep["time"], "voltage": np.interp(sweep["time"], t, v),
                                             "current": np.interp(sweep["time"], t, i),
