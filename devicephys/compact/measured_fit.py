@@ -89,19 +89,31 @@ SWITCH_RTOL = 1e-8
 
 #: Relative forward-difference step of the set-time fit's Jacobian: sqrt(SWITCH_RTOL), the step that balances
 #: truncation against the integrations' noise.  SciPy's default (sqrt of machine epsilon, 1.5e-8) differences
-#: that noise: on the volatile example a 1-ulp change of the self-rupture time moved tau0 by 1.8 %, a 2e-5
-#: change by 11 % (the sweep residual from -6.6 % to -7.7 %).  Steps of 1e-5 to 1e-3 agree with each other,
-#: before and after those changes (tau0 6.84-6.99 us, sweep residual -3.2 to -3.3 %), at a lower cost.
+#: that noise: on the volatile example changes of the self-rupture time by 1 ulp and by 2e-5 moved tau0 from
+#: 10.7 us to 12.6 and 10.0 us (the sweep residual +5.6, +6.7, +5.0 %).  Steps of 1e-5 to 1e-3 agree with each
+#: other, with and without those changes (tau0 7.42-7.49 us, sweep residual +3.2 to +3.3 %).
 DIFF_STEP = SWITCH_RTOL ** 0.5
 
 
 def _drive(sweep: Table, m: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Cell voltage before the switch, extended by a straight line through the last OFF samples (3x longer)."""
+    """Cell voltage before the switch, continued past the last OFF sample to 3x its time: the drive the cell
+    would have seen had it stayed OFF.
+
+    With a ``source_voltage`` column the continuation is the source less the last OFF sample's drop across
+    the series resistor (an OFF cell takes nearly all of the source).  Without one it is a straight line
+    fitted to the last fifth of the OFF samples (at least 5): a line through the last 5 alone reads the
+    1 mV noise of the volatile example's last 40 ns as its slope, and its drive fell to 1.335 V where the
+    source had risen to 1.420 V at the card's switch.
+    """
     k = m["first_on"]
     t, v = sweep["time"][:k], sweep["voltage"][:k]
-    n = min(5, k)
-    slope = np.polyfit(t[-n:], v[-n:], 1)[0] if n >= 2 else 0.0
     t_end = t[-1] + 2 * (t[-1] - t[0])
+    if "source_voltage" in sweep:
+        ts, vs = sweep["time"], sweep["source_voltage"]
+        later = (ts > t[-1]) & (ts <= t_end)
+        return np.concatenate([t, ts[later]]), np.concatenate([v, vs[later] - (vs[k - 1] - v[-1])])
+    n = min(max(5, k // 5), k)
+    slope = np.polyfit(t[-n:], v[-n:], 1)[0] if n >= 2 else 0.0
     return np.append(t, t_end), np.append(v, v[-1] + slope * (t_end - t[-1]))
 
 

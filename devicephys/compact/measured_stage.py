@@ -226,7 +226,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
         name, _ = subcircuit_names(card)
         t_stop = float(tp[-1])
         # Gear (BDF) integration under the compliance: with the trapezoidal default the volatile example's card
-        # (a picosecond thermal node beside a 107 eV activation) switched off at its compliance's release at a
+        # (a picosecond thermal node beside a 108 eV activation) switched off at its compliance's release at a
         # 10 ns step, stopped early at 5 ns, and stayed ON (as in NumPy) at 2 ns; with Gear it stays ON at both
         deck = (fem_drive_spice.netlist(card, tp, vp, drive, steps=20000, options=ngspice.OPTIONS) if sweep.compliance else
                 ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / 20000))

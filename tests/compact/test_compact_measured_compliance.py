@@ -114,7 +114,7 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hol
     rep = measured_stage.replay(card, sweep)
     num, spice = rep["numpy"], rep["ngspice"]
     assert num["threshold_voltage"] == pytest.approx(spice["threshold_voltage"], rel=1e-3)
-    assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +2.6 % (README)
+    assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +3.4 % (README)
     assert not math.isfinite(num["hold_voltage"]) and not math.isfinite(spice["hold_voltage"])
     assert num["gap_at_measured_release"] < num["gap_at_drive_end"] < num["switch_off_gap"]
     assert num["relaxation_still_needed"] > 0 and "relaxation's pace" in num["hold_note"]
