@@ -115,6 +115,11 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hol
     num, spice = rep["numpy"], rep["ngspice"]
     assert num["threshold_voltage"] == pytest.approx(spice["threshold_voltage"], rel=1e-3)
     assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +3.4 % (README)
+    # the fit drives the card past the last OFF sample by the source, as the replay does: its threshold residual is
+    # the replay's, to a fifth of the 5 % target (+3.2 against +3.4 %; a line through the last 5 noisy samples had
+    # made it -3.2 against +2.6 %)
+    fit_residual = card.fit_quality["set_time_fit"]["sweep_threshold_relative"]
+    assert abs(fit_residual - num["threshold_voltage_relative"]) < SWITCH / 5
     assert not math.isfinite(num["hold_voltage"]) and not math.isfinite(spice["hold_voltage"])
     assert num["gap_at_measured_release"] < num["gap_at_drive_end"] < num["switch_off_gap"]
     assert num["relaxation_still_needed"] > 0 and "relaxation's pace" in num["hold_note"]
