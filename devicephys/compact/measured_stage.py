@@ -217,8 +217,9 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
             else:
                 ref = integrate.simulate_series(p, tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
                 runs["numpy"] = (ref.time, ref.voltage, ref.current)
-        except ConvergenceError as exc:  # the fitted card stands; the failure is reported
-            failed["numpy"] = str(exc)
+        except (ConvergenceError, ValueError) as exc:  # the fitted card stands; the failure is reported (ValueError:
+            # BDF's Jacobian overflowed to inf/NaN, e.g. a two-state card under the volatile example's compliance)
+            failed["numpy"] = f"{type(exc).__name__}: {exc}"
     if spice:
         from devicephys.compact import fem_drive_spice, ngspice
         from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
