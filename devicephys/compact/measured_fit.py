@@ -100,7 +100,8 @@ def _drive(sweep: Table, m: dict) -> tuple[np.ndarray, np.ndarray]:
     would have seen had it stayed OFF.
 
     With a ``source_voltage`` column the continuation is the source less the last OFF sample's drop across
-    the series resistor (an OFF cell takes nearly all of the source).  Without one it is a straight line
+    the series resistor (an OFF cell takes nearly all of the source), up to the sweep's end where that comes
+    first.  Without one it is a straight line
     fitted to the last fifth of the OFF samples (at least 5): a line through the last 5 alone reads the
     1 mV noise of the volatile example's last 40 ns as its slope, and its drive fell to 1.335 V where the
     source had risen to 1.420 V at the card's switch.

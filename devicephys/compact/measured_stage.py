@@ -145,9 +145,9 @@ def _late_release(p: ModelParams, sweep: measured.Table, m: dict, gap) -> dict:
     """Why a one-state card under a compliance is still ON at the drive's end: its gap opens at the relaxation's pace.
 
     ``gap`` [m] is the model's gap on the measured time grid.  Returns the gap at the measured
-    release and at the drive's end, the switch-off gap (the sweep's switch-off conductance) and the
-    time the zero-bias relaxation would still need from the end to reach it,
-    ``tau_r ln((d_max - d_end)/(d_max - d_off))``.
+    release and at the drive's end and the switch-off gap (the sweep's switch-off conductance), all in m,
+    the time [s] the zero-bias relaxation would still need from the end to reach it,
+    ``tau_r ln((d_max - d_end)/(d_max - d_off))``, and a ``hold_note`` saying so.
     """
     k = m["last_on"]
     d_off = measured_fit.switch_gap(p, m["switch_off_conductance"])
