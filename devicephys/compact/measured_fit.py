@@ -22,6 +22,10 @@ circuit-level behaviour is mapped:
    ``V0`` is kept from the base card;
 4. the activation energy from the measured hold voltage (the hot bridged
    state just sustains itself there), re-derived at every trial of step 3.
+   Where that needs more than Ag's cohesive energy (:data:`ACTIVATION_ENERGY_MAX`:
+   under a current compliance the bridge hardly heats), the hold is not
+   thermal: step 3 is redone with the base card's activation energy, and the
+   card's static hold is then its own, not the measured one.
 
 With a base card of two slow states (``rupture: dissolution``), step 2 sets
 the dissolution rate instead: the bridge breaks when its oldest stretch falls
@@ -171,7 +175,7 @@ def pulse_set_time(p: ModelParams, voltage: float, g_switch: float) -> float:
 #: Largest physical activation energy [J]: silver's cohesive energy, 2.95 eV per atom (Kittel, Introduction
 #: to Solid State Physics, 8th ed., Table 3.1).  No step of an Ag filament's growth or dissolution can cost
 #: more than taking an atom out of the solid; a hold that needs more is not held by its own heat (a cold
-#: bridge held by a compliance), and the card's thermal hold is then flagged as unphysical.
+#: bridge held by a compliance), and the fit keeps the base card's activation energy instead.
 ACTIVATION_ENERGY_MAX = 2.95 * units.e
 
 
@@ -182,8 +186,12 @@ def _with_hold(q: ModelParams, hold: float) -> ModelParams:
         return replace(q, activation_energy=0.0)
 
 
-def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None):
-    """Step 3 of the module docstring: returns the parameters, 1-sigma of tau0 and V0, and the residuals."""
+def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None, *, thermal_hold: bool = True):
+    """Step 3 of the module docstring: returns the parameters, 1-sigma of tau0 and V0, and the residuals.
+
+    With ``thermal_hold`` (step 4) the activation energy is re-derived from the measured hold at every
+    trial; without it, ``p``'s is kept.
+    """
     v_p = pulses["voltage"] if pulses is not None else np.array([])
     t_p = pulses["set_time"] if pulses is not None else np.array([])
     t_d, v_d = _drive(sweep, m)
@@ -194,7 +202,7 @@ def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None
 
     def params(x):
         q = replace(p, set_time_tau0=math.exp(x[0]), set_time_v0=math.exp(x[1]) if fit_v0 else p.set_time_v0)
-        return _with_hold(q, hold)
+        return _with_hold(q, hold) if thermal_hold else q
 
     def residuals(x):
         q = params(x)
@@ -293,8 +301,15 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     p = replace(p, leakage_resistance=m["resistance_off"],
                 contact_conductance=contact_conductance(p, m["resistance_on"], m["resistance_off"]))
     p, q_relax = _relaxation(p, m, pulses)
+    p_relaxed = p
     p, sigmas, q_set = fit_set_time_law(p, m, sweep, pulses)
-    sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
+    rejected = p.activation_energy if p.activation_energy > ACTIVATION_ENERGY_MAX else None
+    if rejected is not None:  # the hold is not thermal: refit with the base card's activation energy
+        p, sigmas, q_set = fit_set_time_law(p_relaxed, m, sweep, pulses, thermal_hold=False)
+        if "activation_energy" in base.uncertainties:
+            sigmas["activation_energy"] = base.uncertainties["activation_energy"]
+    else:
+        sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
     sigmas["leakage_resistance"] = m["resistance_off_sigma"]
     neuron, n_src = build.neuron_parameters(p, spec)
     optics, optics_sources, spectrum = optics_at_operating_point(p, base, neuron, emission)
@@ -310,12 +325,17 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     sources = {k: e.get("source", "") + " (base card)" for k, e in base.parameters.items()}
     sources.update(_sources(names, m, bool(q_relax), len(pulses["voltage"]) >= 2 if pulses is not None else False,
                             p.dissolves))
-    if p.activation_energy > ACTIVATION_ENERGY_MAX:
-        quality["warning_activation_energy"] = (
-            f"{p.activation_energy / units.e:.3g} eV, above Ag's cohesive energy (2.95 eV, Kittel): the measured hold "
-            f"{m['hold_voltage']:.4g} V is not a bridge held by its own heat (a cold bridge held by a compliance, or "
-            "broken by dissolution); the card's thermal hold is not physical")
-        sources["activation_energy"] += " (unphysical: above Ag's cohesive energy, see fit_quality)"
+    if rejected is not None:
+        quality["activation_energy_kept"] = {
+            "from_hold_J": float(rejected), "kept_J": p.activation_energy,
+            "reason": (f"the measured hold {m['hold_voltage']:.4g} V would need {rejected / units.e:.3g} eV, above Ag's "
+                       "cohesive energy (2.95 eV, Kittel): it is not a bridge held by its own heat (a cold bridge held "
+                       "by a compliance, or broken by dissolution), so the base card's activation energy "
+                       f"({p.activation_energy / units.e:.3g} eV) is kept and the card's static hold is its own, "
+                       "not the measured one (card_hold_vs_measured)")}
+        sources["activation_energy"] = (base.parameters["activation_energy"].get("source", "") + " (base card; the "
+                                        f"measured hold would need {rejected / units.e:.3g} eV, above Ag's cohesive "
+                                        "energy: see fit_quality.activation_energy_kept)")
     sources.update(n_src)
     sources.update(optics_sources)
     return DeviceCard.from_values(spec.name, values, sources,

@@ -314,8 +314,8 @@ def summary(card: DeviceCard) -> str:
              f"R_on {m['resistance_on']:.4g} Ohm, R_off {'>' if m['resistance_off_lower_bound'] else ''}"
              f"{m['resistance_off']:.3g} Ohm",
              f"set-time fit: {json.dumps({k: float(f'{v:.4g}') for k, v in q['set_time_fit'].items() if isinstance(v, float)})}"]
-    if "warning_activation_energy" in q:
-        lines.append(f"warning: activation energy {q['warning_activation_energy']}")
+    if "activation_energy_kept" in q:
+        lines.append(f"activation energy: {q['activation_energy_kept']['reason']}")
     for key in ("numpy", "ngspice"):
         r = q.get("replay", {}).get(key, {})
         if "error" in r:

@@ -67,8 +67,11 @@ def test_compliance_needs_the_series_resistance_and_the_source(tmp_path, capsys)
     assert "need --measured" in capsys.readouterr().err
 
 
-def _fit_volatile(relaxation_scale: float = 1.0):
-    """The volatile example fitted under its compliance; ``relaxation_scale`` multiplies its self-rupture time."""
+def _fit_volatile(relaxation_scale: float = 1.0, two_state: bool = False):
+    """The volatile example fitted under its compliance; ``relaxation_scale`` multiplies its self-rupture time.
+
+    ``two_state``: on the base card with the FilamentSpec's dissolution (``rupture: dissolution``).
+    """
     import xarray as xr
 
     from devicephys.compact import measured_fit
@@ -83,6 +86,11 @@ def _fit_volatile(relaxation_scale: float = 1.0):
         cols["relaxation_time"] = cols["relaxation_time"] * relaxation_scale
         pulses = measured.Table(pulses.path, cols, pulses.lines, pulses.header_line)
     base = DeviceCard.load(ROOT / "examples/measured/device_card.json")
+    if two_state:
+        from devicephys.compact import build
+        from devicephys.filament.spec import FilamentSpec
+
+        base = build.with_dissolution(base, FilamentSpec().model_dump())
     emission = xr.load_dataset(ROOT / "examples/measured/emission.nc", engine="h5netcdf")
     card = measured_fit.fit_card(sweep, pulses, base, CompactSpec(name="volatile", verify=False), emission)
     return sweep, base, card
@@ -93,7 +101,7 @@ def volatile_fit():
     return _fit_volatile()
 
 
-def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hold(volatile_fit):
+def test_volatile_example_fits_with_a_sub_channel_contact_and_keeps_a_physical_activation_energy(volatile_fit):
     from devicephys import units
     from devicephys.compact import measured_fit
 
@@ -104,9 +112,14 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_flags_its_cold_hol
     assert v["emission_transmission"] == pytest.approx(1 / (v["resistance_on"] - v["filament_resistance"]) / g0, rel=0.01)
     assert v["emission_transmission"] < 0.5 and v["photons_per_electron"] > 0
     assert card.fit_quality["measured"]["criterion"] == "conductance"
-    # the hold is the compliance's, not a hot bridge's: the activation energy it implies is flagged
-    assert v["activation_energy"] > measured_fit.ACTIVATION_ENERGY_MAX
-    assert "cohesive energy" in card.fit_quality["warning_activation_energy"]
+    # the hold is the compliance's, not a hot bridge's: the activation energy it implies (about 108 eV) is above
+    # Ag's cohesive energy, so the base card's (the FEM's Ag+ hopping barrier) is kept
+    kept = card.fit_quality["activation_energy_kept"]
+    assert kept["from_hold_J"] > measured_fit.ACTIVATION_ENERGY_MAX
+    assert v["activation_energy"] == kept["kept_J"] == base.values()["activation_energy"]
+    assert "cohesive energy" in kept["reason"] and "base card" in card.parameters["activation_energy"]["source"]
+    # the card's static hold is then its own: above the measured one, which the card does not claim
+    assert card.fit_quality["card_hold_vs_measured"] > 0
     # replayed through the compliance: NumPy and ngspice set alike; neither releases, because the one-state
     # card's gap only starts to open at the measured hold and opens at the relaxation's pace
     from devicephys.compact import measured_stage
@@ -136,3 +149,34 @@ def test_the_set_time_fit_does_not_move_with_its_inputs_rounding(volatile_fit):
     assert b["set_time_v0"] == pytest.approx(a["set_time_v0"], rel=0.01)
     q_a, q_b = card.fit_quality["set_time_fit"], moved.fit_quality["set_time_fit"]
     assert abs(q_b["sweep_threshold_relative"] - q_a["sweep_threshold_relative"]) < 0.003
+
+
+@pytest.mark.slow
+def test_two_state_card_is_integrable_under_the_compliance():
+    """The dissolving card, with a physical activation energy, replays the compliance sweep in NumPy.
+
+    With the activation energy the measured hold implies (128 eV), 2 K of self-heating sped its growth
+    e^35-fold: the card stalled between breaking and regrowing, and BDF's difference Jacobian overflowed
+    (ValueError).  ngspice runs the same card to the end on some fits and stops with "timestep too small"
+    at a rupture on others (README); where it runs, it agrees.  Slow: two set-time fits by simulation and a
+    replay (about 90 s).
+    """
+    from devicephys.compact import measured_stage
+
+    sweep, base, card = _fit_volatile(two_state=True)
+    v = card.values()
+    assert card.model_params().dissolves and v["activation_energy"] == base.values()["activation_energy"]
+    rep = measured_stage.replay(card, sweep)
+    num, spice = rep["numpy"], rep["ngspice"]
+    assert "error" not in num
+    assert abs(num["threshold_voltage_relative"]) <= 2 * SWITCH  # -5.1 to -6.1 % (README)
+    # it releases while the compliance still holds the current: its last ON sample is the compliance's plateau,
+    # I_cc R_on, where the measured cell held on below it (0.1445 V): the card's R_on does not thin under bias
+    r_on = card.fit_quality["measured"]["resistance_on"]
+    assert num["hold_voltage"] == pytest.approx(1e-5 * r_on, rel=0.05)
+    assert num["hold_voltage_relative"] > 1
+    if "error" in spice:
+        assert "Timestep too small" in spice["error"]
+    else:
+        assert spice["threshold_voltage"] == pytest.approx(num["threshold_voltage"], rel=1e-3)
+        assert spice["hold_voltage"] == pytest.approx(num["hold_voltage"], rel=1e-3)
