@@ -191,6 +191,10 @@ def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measure
     return out
 
 
+#: Maximum steps of the ngspice replay, as the drive's duration over these numbers, tried in turn.
+SPICE_STEPS = (20000, 100000)
+
+
 def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy: bool = True) -> dict:
     """The measured drive (source through the series resistor) applied to the card, in NumPy and ngspice.
 
@@ -205,7 +209,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     r_s = series_resistance(sweep, m)
     tp, vp = sweep["time"], sweep["source_voltage"]
     drive = fem_drive.Drive(r_s, sweep.compliance_current)
-    runs, gaps, failed = {}, {}, {}
+    runs, gaps, failed, spice_steps = {}, {}, {}, None
     if numpy:
         p = card.model_params()
         try:
@@ -229,15 +233,22 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
         # Gear (BDF) integration under the compliance: with the trapezoidal default the volatile example's card
         # (a picosecond thermal node beside a 108 eV activation) switched off at its compliance's release at a
         # 10 ns step, stopped early at 5 ns, and stayed ON (as in NumPy) at 2 ns; with Gear it stays ON at both
-        deck = (fem_drive_spice.netlist(card, tp, vp, drive, steps=20000, options=ngspice.OPTIONS) if sweep.compliance else
-                ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / 20000))
-        try:
-            run = ngspice.run(deck, ["i(vsense)", "v(anode)", "v(xdev.nx)"])
+        # a run that stops on a too-small step (a two-state card's rupture under the compliance) is run again with
+        # a 5x shorter maximum step; if that fails too, the failure is reported
+        for steps in SPICE_STEPS:
+            deck = (fem_drive_spice.netlist(card, tp, vp, drive, steps=steps, options=ngspice.OPTIONS) if sweep.compliance
+                    else ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / steps))
+            try:
+                run = ngspice.run(deck, ["i(vsense)", "v(anode)", "v(xdev.nx)"])
+            except ConvergenceError as exc:  # the NumPy replay and the fitted card stand; the failure is reported
+                failed["ngspice"] = f"{exc} (maximum step: the drive's duration / {steps})"
+                continue
+            failed.pop("ngspice", None)
             runs["ngspice"] = (run.time, run.vectors["v(anode)"], run.vectors["i(vsense)"])
             # node nx holds the closure (gap_max - gap)/1 nm
             gaps["ngspice"] = np.interp(sweep["time"], run.time, card.value("gap_max") - 1e-9 * run.vectors["v(xdev.nx)"])
-        except ConvergenceError as exc:  # the NumPy replay and the fitted card stand; the failure is reported
-            failed["ngspice"] = str(exc)
+            spice_steps = steps
+            break
     out = {"series_resistance": r_s, "compliance_current": sweep.compliance_current,
            "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
     out.update({key: {"error": why} for key, why in failed.items()})
@@ -259,6 +270,8 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
             out[key].update(_no_release(card, sweep, m, table, r_s, gaps.get(key)))
         out[key].update({f"{k}_relative": got[k] / m[k] - 1 for k in ("threshold_voltage", "hold_voltage")})
         out[key]["waveform"] = table
+    if spice_steps is not None and "ngspice" in out and "error" not in out["ngspice"]:
+        out["ngspice"]["maximum_step"] = float(tp[-1] - tp[0]) / spice_steps if sweep.compliance else float(tp[-1]) / spice_steps
     return out
 
 

@@ -157,9 +157,9 @@ def test_two_state_card_is_integrable_under_the_compliance():
 
     With the activation energy the measured hold implies (128 eV), 2 K of self-heating sped its growth
     e^35-fold: the card stalled between breaking and regrowing, and BDF's difference Jacobian overflowed
-    (ValueError).  ngspice runs the same card to the end on some fits and stops with "timestep too small"
-    at a rupture on others (README); where it runs, it agrees.  Slow: two set-time fits by simulation and a
-    replay (about 90 s).
+    (ValueError).  ngspice, at the replay's first maximum step, stops with "timestep too small" at a rupture
+    on some fits (README); the replay then runs it again with a 5x shorter one.  Slow: two set-time fits by
+    simulation and a replay (about 90 s).
     """
     from devicephys.compact import measured_stage
 
@@ -175,8 +175,6 @@ def test_two_state_card_is_integrable_under_the_compliance():
     r_on = card.fit_quality["measured"]["resistance_on"]
     assert num["hold_voltage"] == pytest.approx(1e-5 * r_on, rel=0.05)
     assert num["hold_voltage_relative"] > 1
-    if "error" in spice:
-        assert "Timestep too small" in spice["error"]
-    else:
-        assert spice["threshold_voltage"] == pytest.approx(num["threshold_voltage"], rel=1e-3)
-        assert spice["hold_voltage"] == pytest.approx(num["hold_voltage"], rel=1e-3)
+    assert "error" not in spice, spice.get("error")
+    assert spice["threshold_voltage"] == pytest.approx(num["threshold_voltage"], rel=1e-3)
+    assert spice["hold_voltage"] == pytest.approx(num["hold_voltage"], rel=1e-3)
