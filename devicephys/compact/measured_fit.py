@@ -169,17 +169,27 @@ def sweep_threshold(p: ModelParams, t_drive, v_drive, g_switch: float) -> float:
 
 
 def ramp_rate(sweep: Table, m: dict) -> float:
-    """Rate [V/s] at which the drive passes the measured threshold: the source's slope between the threshold's
-    sample and the next, or without a source column the slope of a line through the last fifth of the OFF
-    samples before the set (at least 5)."""
-    k = m["first_on"]
-    t = sweep["time"]
+    """Rate [V/s] at which the drive passes the measured threshold, > 0.
+
+    The source's slope from the threshold's sample to the next (or, where that is not rising, from the one
+    before), or without a source column the slope of a line through the last fifth of the OFF samples before
+    the set (at least 5); where neither rises (a set at the sweep's top or on its way down), the mean rate
+    from the sweep's start to the threshold.  NaN if the drive never rises to it.
+    """
+    k, t = m["first_on"], sweep["time"]
+    j = int(np.searchsorted(t, m["threshold_time"]))
+    rates = []
     if "source_voltage" in sweep:
-        j = int(np.searchsorted(t, m["threshold_time"]))
         src = sweep["source_voltage"]
-        return float((src[j + 1] - src[j]) / (t[j + 1] - t[j]))
-    n = min(max(5, k // 5), k)
-    return float(np.polyfit(t[k - n:k], sweep["voltage"][k - n:k], 1)[0]) if n >= 2 else math.nan
+        rates += [(src[a + 1] - src[a]) / (t[a + 1] - t[a]) for a in (j, j - 1) if 0 <= a < len(t) - 1]
+    else:
+        n = min(max(5, k // 5), k)
+        if n >= 2:
+            rates.append(np.polyfit(t[k - n:k], sweep["voltage"][k - n:k], 1)[0])
+    if j > 0:
+        rates.append((m["threshold_voltage"] - sweep["voltage"][0]) / (t[j] - t[0]))
+    rising = [float(r) for r in rates if r > 0]
+    return rising[0] if rising else math.nan
 
 
 def pulse_set_time(p: ModelParams, voltage: float, g_switch: float) -> float:

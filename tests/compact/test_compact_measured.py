@@ -211,3 +211,25 @@ def test_flicker_after_the_peak_is_read_as_the_hold_and_flagged():
     k_off = k_peak + int(np.argmax(~on[k_peak:]))
     assert m["last_on"] == k_off - 1
     assert m["sets_after_release"] == 1
+
+
+def test_ramp_rate_of_the_sweep_residual_at_the_top_of_the_sweep():
+    """The fit's sweep residual converts a time into a voltage by the drive's rate at the threshold: the source's
+    slope into the next sample, the one before where the set comes at the source's top, and the mean rate of the
+    rise where the source is flat there."""
+    from devicephys.compact.measured_fit import ramp_rate
+
+    t = np.arange(7) * 1e-6
+
+    def table(src):
+        return measured.Table(Path("s.csv"), {"time": t, "voltage": src, "current": src * 1e-9, "source_voltage": src},
+                              np.arange(7) + 2, 1)
+
+    rising = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+    top = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 1.5, 1.0])
+    flat = np.array([0.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0])
+    m = {"first_on": 5, "threshold_time": t[4], "threshold_voltage": 2.0}
+    assert ramp_rate(table(rising), m) == pytest.approx(0.5e6)
+    assert ramp_rate(table(top), m) == pytest.approx(0.5e6)  # from the sample before
+    assert ramp_rate(table(flat), m) == pytest.approx(2.0 / 4e-6)  # the mean rise
+    assert math.isnan(ramp_rate(table(np.zeros(7)), {**m, "threshold_voltage": 0.0}))
