@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
+from tqdm.auto import tqdm
 
 from devicephys import units
 from devicephys.compact import build, emission_point, fit, lsq, model
@@ -217,12 +218,20 @@ def _with_hold(q: ModelParams, hold: float) -> ModelParams:
         return replace(q, activation_energy=0.0)
 
 
-def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None, *, thermal_hold: bool = True):
+def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None, *, thermal_hold: bool = True,
+                     progress: bool = False):
     """Step 3 of the module docstring: returns the parameters, 1-sigma of tau0 and V0, and the residuals.
 
     With ``thermal_hold`` (step 4) the activation energy is re-derived from the measured hold at every
-    trial; without it, ``p``'s is kept.
+    trial; without it, ``p``'s is kept.  ``progress`` counts the trials on a progress bar (each integrates
+    the card through every pulse and the sweep).
     """
+    with tqdm(desc="set-time fit" + ("" if thermal_hold else " (base card's activation energy)"), unit=" trials",
+              disable=not progress) as bar:
+        return _fit_set_time_law(p, m, sweep, pulses, thermal_hold, bar)
+
+
+def _fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None, thermal_hold: bool, bar):
     v_p = pulses["voltage"] if pulses is not None else np.array([])
     t_p = pulses["set_time"] if pulses is not None else np.array([])
     t_d, v_d = _drive(sweep, m)
@@ -241,6 +250,7 @@ def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None
         return _with_hold(q, hold) if thermal_hold else q
 
     def residuals(x):
+        bar.update()
         q = params(x)
         t = np.array([pulse_set_time(q, v, g_sw) for v in v_p])
         r_p = np.log(np.where(np.isfinite(t), t, 1e3 * t_p)) - np.log(t_p)
@@ -330,11 +340,13 @@ def optics_at_operating_point(p: ModelParams, base: DeviceCard, neuron: dict[str
              "emission_transmission": "G_gap(emission_gap) / G0"}, None)
 
 
-def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: CompactSpec, emission=None) -> DeviceCard:
+def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: CompactSpec, emission=None, *,
+             progress: bool = False) -> DeviceCard:
     """A DeviceCard from a measured sweep (and pulses), geometry and thermal node from ``base``.
 
     ``emission`` (the emission result the base card was fitted to, an xarray Dataset) lets the
-    photon yield and spectrum be recomputed at the fitted threshold (:func:`optics_at_operating_point`).
+    photon yield and spectrum be recomputed at the fitted threshold (:func:`optics_at_operating_point`);
+    ``progress`` shows the set-time fit's trials on a progress bar.
     """
     m = sweep_parameters(sweep)
     p = base.model_params()
@@ -342,10 +354,10 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
                 contact_conductance=contact_conductance(p, m["resistance_on"], m["resistance_off"]))
     p, q_relax = _relaxation(p, m, pulses)
     p_relaxed = p
-    p, sigmas, q_set = fit_set_time_law(p, m, sweep, pulses)
+    p, sigmas, q_set = fit_set_time_law(p, m, sweep, pulses, progress=progress)
     rejected = p.activation_energy if p.activation_energy > ACTIVATION_ENERGY_MAX else None
     if rejected is not None:  # the hold is not thermal: refit with the base card's activation energy
-        p, sigmas, q_set = fit_set_time_law(p_relaxed, m, sweep, pulses, thermal_hold=False)
+        p, sigmas, q_set = fit_set_time_law(p_relaxed, m, sweep, pulses, thermal_hold=False, progress=progress)
         if "activation_energy" in base.uncertainties:
             sigmas["activation_energy"] = base.uncertainties["activation_energy"]
     else:

@@ -289,7 +289,7 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     pulses = measured.read_pulses(spec.measured.pulses) if spec.measured.pulses else None
     base, said, emission = base_card(spec, upstream, out)
     print(said, flush=True)
-    card = measured_fit.fit_card(sweep, pulses, base, spec, emission)
+    card = measured_fit.fit_card(sweep, pulses, base, spec, emission, progress=progress)
     card.provenance["compact_spec"] = spec.to_dict()
     files = {"base_card": base.save(out / "base_device_card.json")}
     name, _ = export_spice.subcircuit_names(card)
