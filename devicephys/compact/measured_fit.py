@@ -163,12 +163,6 @@ def sweep_switch_time(p: ModelParams, t_drive, v_drive, g_switch: float) -> floa
     return t + t0 if math.isfinite(t) else math.nan
 
 
-def sweep_threshold(p: ModelParams, t_drive, v_drive, g_switch: float) -> float:
-    """Cell voltage [V] of ``v_drive(t_drive)`` at :func:`sweep_switch_time`; NaN when the model does not switch."""
-    t = sweep_switch_time(p, t_drive, v_drive, g_switch)
-    return float(np.interp(t, t_drive, v_drive)) if math.isfinite(t) else math.nan
-
-
 def ramp_rate(sweep: Table, m: dict) -> float:
     """Rate [V/s] at which the drive passes the measured threshold, > 0.
 

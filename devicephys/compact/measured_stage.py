@@ -233,7 +233,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
         name, _ = subcircuit_names(card)
         t_stop = float(tp[-1])
         # Gear (BDF) integration under the compliance: with the trapezoidal default the volatile example's card
-        # (a picosecond thermal node beside a 108 eV activation) switched off at its compliance's release at a
+        # (a picosecond thermal node beside the 108 eV activation it then took from the hold) switched off at its compliance's release at a
         # 10 ns step, stopped early at 5 ns, and stayed ON (as in NumPy) at 2 ns; with Gear it stays ON at both
         # a run that stops on a too-small step (a two-state card's rupture under the compliance) is run again with
         # a 10x shorter maximum step; if that fails too, the failure is reported
