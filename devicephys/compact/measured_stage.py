@@ -329,6 +329,9 @@ def summary(card: DeviceCard) -> str:
              f"R_on {m['resistance_on']:.4g} Ohm, R_off {'>' if m['resistance_off_lower_bound'] else ''}"
              f"{m['resistance_off']:.3g} Ohm",
              f"set-time fit: {json.dumps({k: float(f'{v:.4g}') for k, v in q['set_time_fit'].items() if isinstance(v, float)})}"]
+    v = card.values()
+    lines.append(f"card: static threshold {v['threshold_voltage']:.4g} V, static hold {v['hold_voltage']:.4g} V "
+                 "(the reference neuron's; a sweep's are dynamic, shifted by its rate)")
     if "activation_energy_kept" in q:
         lines.append(f"activation energy: {q['activation_energy_kept']['reason']}")
     for key in ("numpy", "ngspice"):
