@@ -105,9 +105,11 @@ def _drive(sweep: Table, m: dict) -> tuple[np.ndarray, np.ndarray]:
     """Cell voltage before the switch, continued past the last OFF sample to 3x its time: the drive the cell
     would have seen had it stayed OFF.
 
-    With a ``source_voltage`` column the continuation is the source less the last OFF sample's drop across
-    the series resistor (an OFF cell takes nearly all of the source), up to the sweep's end where that comes
-    first.  Without one it is a straight line
+    With a ``source_voltage`` column the continuation is the source less the OFF cell's drop across the series
+    resistor (an OFF cell takes nearly all of the source): the median drop over the last fifth of the OFF
+    samples (at least 5), not the last sample's alone, which carries the voltage's noise and may already be
+    switching (on the default example it reads 1.56 V at a 2.18 V source).  It runs up to the sweep's end where
+    that comes first.  Without one it is a straight line
     fitted to the last fifth of the OFF samples (at least 5): a line through the last 5 alone reads the
     1 mV noise of the volatile example's last 40 ns as its slope, and its drive fell to 1.335 V where the
     source had risen to 1.420 V at the card's switch.
@@ -115,11 +117,12 @@ def _drive(sweep: Table, m: dict) -> tuple[np.ndarray, np.ndarray]:
     k = m["first_on"]
     t, v = sweep["time"][:k], sweep["voltage"][:k]
     t_end = t[-1] + 2 * (t[-1] - t[0])
+    n = min(max(5, k // 5), k)
     if "source_voltage" in sweep:
         ts, vs = sweep["time"], sweep["source_voltage"]
         later = (ts > t[-1]) & (ts <= t_end)
-        return np.concatenate([t, ts[later]]), np.concatenate([v, vs[later] - (vs[k - 1] - v[-1])])
-    n = min(max(5, k // 5), k)
+        drop = float(np.median(vs[k - n:k] - v[-n:]))
+        return np.concatenate([t, ts[later]]), np.concatenate([v, vs[later] - drop])
     slope = np.polyfit(t[-n:], v[-n:], 1)[0] if n >= 2 else 0.0
     return np.append(t, t_end), np.append(v, v[-1] + slope * (t_end - t[-1]))
 
