@@ -52,8 +52,21 @@ def base_card(spec: CompactSpec, upstream: dict[str, Path], out: Path) -> tuple[
     filament and emission results in ``upstream``; the built-in illustrative card.  The
     emission result (an xarray Dataset, or None where there is none) is the one the base
     card's optics came from: the fitted card's photon yield and spectrum are recomputed
-    from it at the measured operating point.
+    from it at the measured operating point.  With ``rupture: dissolution`` a base card of one
+    slow state is given the second (:func:`devicephys.compact.build.with_dissolution`, with the
+    default FilamentSpec's percolation and dissolution constants), and the line says so.
     """
+    card, said, emission = _base_card(spec, upstream, out)
+    if spec.rupture == "dissolution" and not card.model_params().dissolves:
+        from devicephys.filament.spec import FilamentSpec
+
+        card = build.with_dissolution(card, FilamentSpec().model_dump(), spec.rupture_time_fraction)
+        said += ("; given the second slow state (rupture: dissolution) with the default FilamentSpec's percolation "
+                 "and dissolution constants (a measured self-rupture time, where the pulses give one, sets the dissolution rate)")
+    return card, said, emission
+
+
+def _base_card(spec: CompactSpec, upstream: dict[str, Path], out: Path) -> tuple[DeviceCard, str, object]:
     folder = upstream.get("compact")
     fil, em = (Path(upstream[k]) / f"{k}.nc" if k in upstream else None for k in ("filament", "emission"))
     if folder is not None and (Path(folder) / "device_card.json").is_file():

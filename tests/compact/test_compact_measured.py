@@ -233,3 +233,16 @@ def test_ramp_rate_of_the_sweep_residual_at_the_top_of_the_sweep():
     assert ramp_rate(table(top), m) == pytest.approx(0.5e6)  # from the sample before
     assert ramp_rate(table(flat), m) == pytest.approx(2.0 / 4e-6)  # the mean rise
     assert math.isnan(ramp_rate(table(np.zeros(7)), {**m, "threshold_voltage": 0.0}))
+
+
+def test_rupture_dissolution_gives_a_one_state_base_card_its_second_state(tmp_path):
+    """``rupture: dissolution`` with a base card of one slow state (``--from`` a card folder) is not ignored."""
+    from devicephys.compact import measured_stage
+    from devicephys.compact.spec import CompactSpec
+
+    upstream = {"compact": Path(__file__).resolve().parents[2] / "examples/measured"}
+    one, said_one, _ = measured_stage.base_card(CompactSpec(verify=False), upstream, tmp_path)
+    two, said_two, _ = measured_stage.base_card(CompactSpec(rupture="dissolution", verify=False), upstream, tmp_path)
+    assert not one.model_params().dissolves and "second slow state" not in said_one
+    assert two.model_params().dissolves and "second slow state (rupture: dissolution)" in said_two
+    assert two.value("contact_conductance") == one.value("contact_conductance")  # the rest of the card is kept
