@@ -121,7 +121,7 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_keeps_a_physical_a
     # the card's static hold is then its own: above the measured one, which the card does not claim
     assert card.fit_quality["card_hold_vs_measured"] > 0
     # replayed through the compliance: NumPy and ngspice set alike; neither releases, because the one-state
-    # card's gap only starts to open at the measured hold and opens at the relaxation's pace
+    # card's gap only starts to open once the compliance lets go, and opens at the relaxation's pace
     from devicephys.compact import measured_stage
 
     rep = measured_stage.replay(card, sweep)
