@@ -101,6 +101,18 @@ SWITCH_RTOL = 1e-8
 DIFF_STEP = SWITCH_RTOL ** 0.5
 
 
+def _tail(k: int) -> int:
+    """How many of the ``k`` OFF samples before the set the drive's continuation reads: the last fifth, at least 5."""
+    return min(max(5, k // 5), k)
+
+
+def _tail_slope(t: np.ndarray, v: np.ndarray) -> float:
+    """Slope [V/s] of a line fitted to the last :func:`_tail` samples of ``v(t)`` (the OFF samples before the set);
+    NaN with fewer than 2."""
+    n = _tail(len(t))
+    return float(np.polyfit(t[-n:], v[-n:], 1)[0]) if n >= 2 else math.nan
+
+
 def _drive(sweep: Table, m: dict) -> tuple[np.ndarray, np.ndarray]:
     """Cell voltage before the switch, continued past the last OFF sample to 3x its time: the drive the cell
     would have seen had it stayed OFF.
@@ -117,13 +129,14 @@ def _drive(sweep: Table, m: dict) -> tuple[np.ndarray, np.ndarray]:
     k = m["first_on"]
     t, v = sweep["time"][:k], sweep["voltage"][:k]
     t_end = t[-1] + 2 * (t[-1] - t[0])
-    n = min(max(5, k // 5), k)
     if "source_voltage" in sweep:
+        n = _tail(k)
         ts, vs = sweep["time"], sweep["source_voltage"]
         later = (ts > t[-1]) & (ts <= t_end)
         drop = float(np.median(vs[k - n:k] - v[-n:]))
         return np.concatenate([t, ts[later]]), np.concatenate([v, vs[later] - drop])
-    slope = np.polyfit(t[-n:], v[-n:], 1)[0] if n >= 2 else 0.0
+    slope = _tail_slope(t, v)
+    slope = slope if math.isfinite(slope) else 0.0
     return np.append(t, t_end), np.append(v, v[-1] + slope * (t_end - t[-1]))
 
 
@@ -181,9 +194,7 @@ def ramp_rate(sweep: Table, m: dict) -> float:
         src = sweep["source_voltage"]
         rates += [(src[a + 1] - src[a]) / (t[a + 1] - t[a]) for a in (j, j - 1) if 0 <= a < len(t) - 1]
     else:
-        n = min(max(5, k // 5), k)
-        if n >= 2:
-            rates.append(np.polyfit(t[k - n:k], sweep["voltage"][k - n:k], 1)[0])
+        rates.append(_tail_slope(t[:k], sweep["voltage"][:k]))
     if j > 0:
         rates.append((m["threshold_voltage"] - sweep["voltage"][0]) / (t[j] - t[0]))
     rising = [float(r) for r in rates if r > 0]

@@ -206,7 +206,7 @@ def _no_release(card: DeviceCard, sweep: measured.Table, m: dict, table: measure
 
 #: Maximum steps of the ngspice replay, as the drive's duration over these numbers, tried in turn.  A two-state
 #: card under the volatile example's compliance stops with "timestep too small" at a rupture at some steps and
-#: not at others (of three fits, 10 ns failed on two, 5 and 2 ns on one each; 1 ns ran on all three).
+#: not at others (of three fits: 10 ns failed on two; 5, 4 and 2 ns each on one of those tried; 1 ns ran on all three).
 SPICE_STEPS = (20000, 200000)
 
 
@@ -224,7 +224,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     r_s = series_resistance(sweep, m)
     tp, vp = sweep["time"], sweep["source_voltage"]
     drive = fem_drive.Drive(r_s, sweep.compliance_current)
-    runs, gaps, failed, spice_steps = {}, {}, {}, None
+    runs, gaps, failed, spice_step = {}, {}, {}, None
     if numpy:
         p = card.model_params()
         try:
@@ -246,13 +246,14 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
         name, _ = subcircuit_names(card)
         t_stop = float(tp[-1])
         # Gear (BDF) integration under the compliance: with the trapezoidal default the volatile example's card
-        # (a picosecond thermal node beside the 108 eV activation it then took from the hold) switched off at its compliance's release at a
-        # 10 ns step, stopped early at 5 ns, and stayed ON (as in NumPy) at 2 ns; with Gear it stays ON at both
-        # a run that stops on a too-small step (a two-state card's rupture under the compliance) is run again with
+        # (a picosecond thermal node beside the 108 eV activation it then took from the hold) switched off at its
+        # compliance's release at a 10 ns step, stopped early at 5 ns, and stayed ON (as in NumPy) at 2 ns; with Gear
+        # it stays ON at both.  A run that stops on a too-small step (a two-state card's rupture under the compliance) is run again with
         # a 10x shorter maximum step; if that fails too, the failure is reported
         for steps in SPICE_STEPS:
+            step = (float(tp[-1] - tp[0]) if sweep.compliance else t_stop) / steps  # [s], as each netlist takes it
             deck = (fem_drive_spice.netlist(card, tp, vp, drive, steps=steps, options=ngspice.OPTIONS) if sweep.compliance
-                    else ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, t_stop / steps))
+                    else ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, step))
             try:
                 run = ngspice.run(deck, ["i(vsense)", "v(anode)", "v(xdev.nx)"])
             except ConvergenceError as exc:  # the NumPy replay and the fitted card stand; the failure is reported
@@ -262,7 +263,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
             runs["ngspice"] = (run.time, run.vectors["v(anode)"], run.vectors["i(vsense)"])
             # node nx holds the closure (gap_max - gap)/1 nm
             gaps["ngspice"] = np.interp(sweep["time"], run.time, card.value("gap_max") - 1e-9 * run.vectors["v(xdev.nx)"])
-            spice_steps = steps
+            spice_step = step
             break
     out = {"series_resistance": r_s, "compliance_current": sweep.compliance_current,
            "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
@@ -285,8 +286,8 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
             out[key].update(_no_release(card, sweep, m, table, r_s, gaps.get(key)))
         out[key].update({f"{k}_relative": got[k] / m[k] - 1 for k in ("threshold_voltage", "hold_voltage")})
         out[key]["waveform"] = table
-    if spice_steps is not None and "ngspice" in out and "error" not in out["ngspice"]:
-        out["ngspice"]["maximum_step"] = float(tp[-1] - tp[0]) / spice_steps if sweep.compliance else float(tp[-1]) / spice_steps
+    if spice_step is not None and "ngspice" in out and "error" not in out["ngspice"]:
+        out["ngspice"]["maximum_step"] = spice_step
     return out
 
 

@@ -211,6 +211,6 @@ def test_the_sweep_residual_is_smooth_in_the_set_time_law():
                                                      m["switch_on_conductance"]) for k in (-1, 0, 1)])
     first = np.diff(times)
     assert np.all(first > 0)  # a slower law switches later
-    # and smoothly: the two steps agree to the integration's noise (9 % here; an event time to 3e-6 of its value
-    # at rtol 1e-8), where the voltage reading's changes were -4e-5 and -7e-5 for steps of opposite sign
+    # and smoothly: the two one-sided slopes agree within 25 %, close enough for the fit's difference Jacobian (the
+    # target of this test), where the voltage reading's changes were -4e-5 and -7e-5 for steps of opposite sign
     assert 0.8 < first[1] / first[0] < 1.25
