@@ -91,10 +91,13 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "percolation_fraction": ("1", "metal fraction c_p below which a stretch of the filament stops conducting", "nonnegative"),
     "percolation_width": ("1", "width of the insulator-metal crossover in metal fraction", "nonnegative"),
     "rupture_time": ("s", "duration of a rupture's retraction and reset (numerical: the rupture is abrupt)", "nonnegative"),
+    "return_rate": ("1/s", "rate constant k_f of the field's return of dissolved Ag to the bridged filament's oldest "
+                    "stretch, per unit hopping drive 2 sinh(|V|/V0) (0: no return, the bridge breaks t_r after each set)",
+                    "nonnegative"),
 }
 
 #: The second slow state's parameters (absent: one slow state).
-DISSOLUTION = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time")
+DISSOLUTION = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time", "return_rate")
 
 
 #: Parameters a card may lack: the hot-electron channel (only when the emission stage has one) and the

@@ -127,7 +127,10 @@ _DISSOLVING_GROWTH = """\
 Bgap 0 nx I = 1e9*((gap_max - gap_min)/set_time_tau0*hop(V(anode, cathode))*arrh(V(nt))*floorf(V(nx))*(1 - V(nb))
 + - (gap_max - gapm(V(nx)))*V(nb)/rupture_time)
 Cgap nx 0 1
-Bdis 0 nq I = dissolution_rate*exists(V(nx))*(1 - V(nb)) - V(nq)*V(nb)*(1 - exists(V(nx)))/rupture_time
+* the field returns the dissolved silver while the gap is bridged (ggap/contact_conductance), by the same hopping
+Bdis 0 nq I = (dissolution_rate*exists(V(nx))
++ - return_rate*hop(V(anode, cathode))*arrh(V(nt))*ggap(V(nx))/contact_conductance*V(nq))*(1 - V(nb))
++ - V(nq)*V(nb)*(1 - exists(V(nx)))/rupture_time
 Cdis nq 0 1
 Bflag 0 nb I = (rmp((level(V(nb)) - 1 + V(nq))/percolation_width)*(1 - V(nb))
 + - rmp((2*{tol!r} - V(nq))/{tol!r})*V(nb))/rupture_time

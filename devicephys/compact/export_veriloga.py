@@ -102,7 +102,9 @@ _DISSOLVING_GROWTH = """\
         I(nx) <+ ddt(V(nx));
         I(nx) <+ -1e9 * ((gap_max - gap_min) / set_time_tau0 * hop * arrh * floorf * (1 - b) - (gap_max - gapm) * b / rupture_time);
         I(nq) <+ ddt(V(nq));
-        I(nq) <+ -(dissolution_rate * exists * (1 - b) - V(nq) * b * (1 - exists) / rupture_time);
+        // dissolution against the field's return of the dissolved silver while bridged (ggap / contact_conductance)
+        I(nq) <+ -((dissolution_rate * exists - return_rate * hop * arrh * ggap / contact_conductance * V(nq)) * (1 - b)
+                   - V(nq) * b * (1 - exists) / rupture_time);
         I(nb) <+ ddt(V(nb));
         I(nb) <+ -(kon * (1 - b) - koff * b) / rupture_time;
 """

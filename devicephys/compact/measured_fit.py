@@ -31,7 +31,10 @@ circuit-level behaviour is mapped:
 With a base card of two slow states (``rupture: dissolution``), step 2 sets
 the dissolution rate instead: the bridge breaks when its oldest stretch falls
 below percolation, so ``k_d = (1 - c_p) / t_r`` with ``t_r`` the measured
-self-rupture time (``c_p`` from the base card).
+self-rupture time (``c_p`` from the base card).  With a ``source_voltage``
+column, a fifth step then sets the field's return of dissolved silver
+(``return_rate``) so that the card, driven by the measured source, releases
+at the measured release (:mod:`devicephys.compact.measured_release`).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from scipy.optimize import brentq
 from tqdm.auto import tqdm
 
 from devicephys import units
-from devicephys.compact import build, emission_point, fit, lsq, model
+from devicephys.compact import build, emission_point, fit, lsq, measured_release, model
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.measured import Table, exponential_set_time_law, sweep_parameters
 from devicephys.compact.model import ModelParams
@@ -55,7 +58,7 @@ from devicephys.errors import ConvergenceError, SpecError
 
 #: Parameters whose values come from the measurements (the rest from the base card).
 MEASURED_PARAMETERS = ("leakage_resistance", "contact_conductance", "relaxation_time", "set_time_tau0",
-                       "set_time_v0", "activation_energy")
+                       "set_time_v0", "activation_energy", "return_rate")
 
 
 def contact_conductance(p: ModelParams, r_on: float, r_off: float) -> float:
@@ -371,6 +374,13 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     else:
         sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
     sigmas["leakage_resistance"] = m["resistance_off_sigma"]
+    release = None
+    if p.dissolves and "source_voltage" in sweep and m["last_on"] >= 0:  # step 5: the return, from the release
+        try:
+            p, release = measured_release.fit_return_rate(p, sweep, m, measured_release.series_resistance(sweep, m),
+                                                          progress=progress)
+        except ConvergenceError as exc:  # the card stands without a return; the reason is in fit_quality
+            release = {"error": str(exc)}
     neuron, n_src = build.neuron_parameters(p, spec)
     optics, optics_sources, spectrum = optics_at_operating_point(p, base, neuron, emission)
     values = {**base.values(), **p.as_dict(), **neuron, **optics}
@@ -379,12 +389,19 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
                                "set_time_fit": {**q_set, **q_relax},
                                "card_static_threshold_vs_measured": neuron["threshold_voltage"] / m["threshold_voltage"] - 1,
                                "card_hold_vs_measured": neuron["hold_voltage"] / m["hold_voltage"] - 1}
+    if release is not None:
+        quality["return_fit"] = release
     if pulses is not None and len(pulses["voltage"]) >= 3:
         quality["exponential_law_of_pulses"] = exponential_set_time_law(pulses["voltage"], pulses["set_time"])
     names = [sweep.path.name] + ([pulses.path.name] if pulses is not None else [])
     sources = {k: e.get("source", "") + " (base card)" for k, e in base.parameters.items()}
     sources.update(_sources(names, m, bool(q_relax), len(pulses["voltage"]) >= 2 if pulses is not None else False,
                             p.dissolves))
+    if release is not None and "error" not in release:
+        sources["return_rate"] = (f"{sources_src(names)}: the card driven by the measured source releases (its conductance "
+                                  "falls through the sweep's ON/OFF criterion after the source's peak) at the measured "
+                                  "release, halfway between the last ON sample and the next (fit_quality.return_fit)"
+                                  f"{_flicker(m)}")
     if rejected is not None:
         quality["activation_energy_kept"] = {
             "from_hold_J": float(rejected), "kept_J": p.activation_energy,
@@ -412,8 +429,13 @@ def _flicker(m: dict) -> str:
             "sample, not a release)") if n else ""
 
 
+def sources_src(names: list[str]) -> str:
+    """The source line's head of a parameter from the measurement files ``names``."""
+    return "measured: " + ", ".join(names)
+
+
 def _sources(names: list[str], m: dict, relax: bool, v0_fitted: bool, dissolves: bool = False) -> dict[str, str]:
-    src = "measured: " + ", ".join(names)
+    src = sources_src(names)
     bound = " (lower bound: the OFF current is at the noise floor)" if m["resistance_off_lower_bound"] else ""
     out = {"leakage_resistance": f"{src}: R_off = 1/median(I/V) of the OFF samples after the first set{bound}",
            "contact_conductance": f"{src}: 1/G_cell(gap_min) = median V/I of the ON samples",

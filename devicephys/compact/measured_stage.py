@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import brentq
 
-from devicephys.compact import build, export_spice, export_veriloga, fem_drive, measured, measured_fit, model
+from devicephys.compact import (build, export_spice, export_veriloga, fem_drive, measured, measured_fit,
+                                measured_release, model)
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.model import ModelParams
 from devicephys.compact.spec import CompactSpec
@@ -103,18 +104,8 @@ def _emission_variables():
     return EMISSION_VARIABLES
 
 
-def series_resistance(sweep: measured.Table, m: dict) -> float:
-    """Series resistor [Ohm] of the measurement: median (V_source - V)/I over the ON samples.
-
-    That is ``1/switch_on_conductance`` of the load-line reading of a sweep with a ``source_voltage``
-    column (:func:`measured.sweep_parameters`); the ON samples carry the largest current, where the
-    resistor's drop is resolved best.
-    """
-    if sweep.series_resistance > 0:
-        return sweep.series_resistance  # stated by the user
-    if m["criterion"] != "load line":
-        raise SpecError(f"{sweep.path.name}: no source_voltage column; the series resistor needs it")
-    return 1 / m["switch_on_conductance"]
+#: The measurement's series resistor [Ohm] (kept here for the stage's callers).
+series_resistance = measured_release.series_resistance
 
 
 def load_line_states(p: ModelParams, v_source: float, r_series: float, points: int = 4001) -> list[dict]:
@@ -218,7 +209,6 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     Returns the threshold and hold of each and their relative differences from
     the measured ones.
     """
-    from devicephys.compact import integrate
 
     m = measured.sweep_parameters(sweep)
     r_s = series_resistance(sweep, m)
@@ -228,14 +218,10 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     if numpy:
         p = card.model_params()
         try:
-            if sweep.compliance:  # the source through the resistor and the smooth compliance, as the FEM drives it
-                t, gap, _ = fem_drive.simulate(p, drive, tp, vp, [p.gap_max, p.ambient_temperature])
-                i, v = fem_drive.driven_current(p, gap, np.interp(t, tp, vp), drive)
-                runs["numpy"] = (t, v, i)
+            t, v, i, gap = measured_release.numpy_trace(p, sweep, r_s)
+            runs["numpy"] = (t, v, i)
+            if sweep.compliance:
                 gaps = {"numpy": np.interp(sweep["time"], t, gap)}
-            else:
-                ref = integrate.simulate_series(p, tp, vp, r_s, samples_per_segment=None, rtol=1e-8)
-                runs["numpy"] = (ref.time, ref.voltage, ref.current)
         except (ConvergenceError, ValueError) as exc:  # the fitted card stands; the failure is reported (ValueError:
             # BDF's Jacobian overflowed to inf/NaN, e.g. a two-state card under the volatile example's compliance)
             failed["numpy"] = f"{type(exc).__name__}: {exc}"
@@ -348,6 +334,13 @@ def summary(card: DeviceCard) -> str:
                  "(the reference neuron's; a sweep's are dynamic, shifted by its rate)")
     if "activation_energy_kept" in q:
         lines.append(f"activation energy: {q['activation_energy_kept']['reason']}")
+    r = q.get("return_fit", {})
+    if "error" in r:
+        lines.append(f"return of dissolved Ag: not fitted: {r['error']}")
+    elif r:
+        lines.append(f"return of dissolved Ag: k_f = {v['return_rate']:.4g} 1/s releases the card at "
+                     f"{r['release_card_s']:.6g} s against the measured {r['release_measured_s']:.6g} s "
+                     f"({r['release_residual_samples']:+.2g} samples, {r['replays']} replays)")
     for key in ("numpy", "ngspice"):
         r = q.get("replay", {}).get(key, {})
         if "error" in r:

@@ -38,7 +38,7 @@ exists) and the numerical rupture time ``tau_x``::
 
     g(V, T) = (L / tau0) 2 sinh(|V| / V0) exp(-(E_a/k_B)(1/T - 1/T_0))    [m/s]
     dd/dt   = -g(V, T) (1 - exp(-(d - d_min)/delta)) (1 - b) + (d_max - d) b / tau_x
-    dm/dt   = -k_d u(l) (1 - b) + (1 - m) b (1 - u(l)) / tau_x
+    dm/dt   = -k_d u(l) (1 - b) + k_f h(V) F(T) beta(d) (1 - m) (1 - b) + (1 - m) b (1 - u(l)) / tau_x
     db/dt   = (on(m) (1 - b) - off(m) b) / tau_x
 
 ``k_d`` is the dissolution rate at T_0: the oldest stretch is the one at the
@@ -49,8 +49,20 @@ width) and its level rises with ``b`` (so a started rupture completes), ``off``
 as ``m`` reaches ``1 - RESET_TOLERANCE``.  The hopping drive is the
 FEM's single ``sinh`` (forward minus backward hops), made non-polar by
 ``|V|`` (smoothed at 0 V by :data:`SMOOTH_ABS`).  No exponential relaxation of
-the gap: the bridge lives until its oldest stretch breaks, at any bias (the
-FEM's self-rupture under bias).
+the gap: the bridge lives until its oldest stretch breaks (the FEM's self-rupture
+under bias).
+
+The field's return of dissolved silver (optional: ``return_rate`` k_f > 0): while
+the gap is open the cell voltage falls across it, at the tip; once the filament
+bridges it falls along the filament, and the same hopping drive
+``h(V) = 2 sinh(|V|/V0)`` with the same Arrhenius factor ``F(T)`` carries the
+stretch's dissolved silver back, in proportion to what has dissolved (``1 - m``)
+and to how bridged the gap is, ``beta(d) = G_gap(d)/G_c`` (1 bridged, ~0 open).
+A bridge then holds where the return can keep its oldest stretch above
+percolation, ``k_f h(V) F(T) beta (1 - c_p) >= k_d``: at and above the hold
+voltage it is held (no self-rupture), below it the stretch dissolves and the
+bridge breaks, once.  With ``k_f = 0`` the bridge breaks ``t_r`` after each set,
+at any bias.
 
 Thermal node::
 
@@ -90,7 +102,7 @@ RESET_TOLERANCE = 1e-3
 
 
 #: Fields of the second slow state (used only with ``dissolution_rate > 0``).
-_DISSOLUTION_FIELDS = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time")
+_DISSOLUTION_FIELDS = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time", "return_rate")
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,9 @@ class ModelParams:
         Metal fraction c_p below which a stretch stops conducting, and the crossover's width w_p [1].
     rupture_time : float
         Numerical time tau_x of a rupture (retraction and reset) [s]; the physics' rupture is abrupt.
+    return_rate : float
+        Rate constant k_f of the field's return of dissolved silver to the bridged filament's oldest stretch,
+        per unit hopping drive [1/s]; 0 (default): no return, the bridge breaks t_r after each set.
     """
 
     gap_min: float
@@ -174,6 +189,7 @@ class ModelParams:
     percolation_fraction: float = 0.0
     percolation_width: float = 0.0
     rupture_time: float = 0.0
+    return_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.dissolution_rate > 0 and not (0 < self.percolation_fraction < 1 and self.percolation_width > 0
@@ -274,14 +290,31 @@ def rupture_flag_rate(p: ModelParams, m, b):
     return (on * (1.0 - b) - off * b) / p.rupture_time
 
 
-def metal_fraction_rate(p: ModelParams, d, m, b):
-    """dm/dt [1/s] of the oldest stretch's metal fraction: dissolution while a filament exists; in a rupture,
-    once the broken filament has retracted, the reset to a fresh start."""
+def bridged_fraction(p: ModelParams, d):
+    """How bridged the gap is [1]: ``G_gap(d)/G_c``, 1 at contact, ~exp(-2 kappa (d - d_c)) across an open gap."""
+    return gap_conductance(p, d) / p.contact_conductance
+
+
+def field_return(p: ModelParams, d, v, temperature):
+    """Rate [1/s] at which the field returns the oldest stretch's dissolved silver, per unit dissolved fraction:
+    ``k_f h(V) F(T) beta(d)`` (0 without ``return_rate``)."""
+    if p.return_rate == 0.0:
+        return np.zeros_like(np.asarray(d, dtype=float) * np.asarray(v, dtype=float))
+    return p.return_rate * drive(p, v) * thermal_factor(p, temperature) * bridged_fraction(p, d)
+
+
+def metal_fraction_rate(p: ModelParams, d, m, b, v=0.0, temperature=None):
+    """dm/dt [1/s] of the oldest stretch's metal fraction: dissolution while a filament exists, against the
+    field's return of the dissolved silver while it is bridged (cell voltage ``v`` [V], temperature
+    ``temperature`` [K], the ambient if None); in a rupture, once the broken filament has retracted, the reset
+    to a fresh start."""
     b = np.asarray(b, dtype=float)
+    m = np.asarray(m, dtype=float)
+    temperature = p.ambient_temperature if temperature is None else temperature
     length = np.maximum(p.gap_max - np.asarray(d), 0.0)
     exists = 1.0 - np.exp(-(length / p.floor_width) ** 2)  # C1 at no filament; the exports' form, term for term
-    return (-p.dissolution_rate * exists * (1.0 - b)
-            + (1.0 - np.asarray(m)) * b * (1.0 - exists) / p.rupture_time)
+    return ((-p.dissolution_rate * exists + field_return(p, d, v, temperature) * (1.0 - m)) * (1.0 - b)
+            + (1.0 - m) * b * (1.0 - exists) / p.rupture_time)
 
 
 def gap_rate(p: ModelParams, d, v, temperature, b=0.0):
@@ -311,7 +344,7 @@ def state_rates(p: ModelParams, y, v) -> list:
         return [gap_rate(p, d, v, temp), excess_temperature_rate(p, d, v, excess)]
     m, b = y[2], y[3]
     return [gap_rate(p, d, v, temp, b), excess_temperature_rate(p, d, v, excess),
-            metal_fraction_rate(p, d, m, b), rupture_flag_rate(p, m, b)]
+            metal_fraction_rate(p, d, m, b, v, temp), rupture_flag_rate(p, m, b)]
 
 
 def state_tolerances(p: ModelParams) -> list[float]:
@@ -448,16 +481,38 @@ def on_temperature(p: ModelParams, v):
 
 
 def static_hold(p: ModelParams) -> float:
-    """DC hold voltage [V]: lowest cell voltage at which the hot bridged state sustains itself.
+    """DC hold voltage [V]: lowest cell voltage at which the bridged state sustains itself.
 
-    Solves ``g(V, T_on(V)) tau_r = L`` with Brent's method between 0 and the threshold (with dissolution
-    ``tau_r`` is the self-rupture time t_r: the hot filament re-grows the gap within it).
+    Without the field's return, ``g(V, T_on(V)) tau_r = L`` (the hot bridge re-grows the gap within the
+    relaxation time; with dissolution within the self-rupture time t_r), solved with Brent's method between 0
+    and the threshold.  With it (``return_rate`` > 0), also the bias at which the return keeps the bridged
+    stretch at percolation, ``k_f h(V) F(T_on(V)) beta(gap_min) (1 - c_p) = k_d`` (:func:`return_hold`); the
+    hold is the lower of the two.
     """
     travel = p.gap_max - p.gap_min
 
     def excess(v: float) -> float:
         return float(np.log(growth_rate(p, v, on_temperature(p, v)) * self_rupture_time(p) / travel))
 
+    hold = _bisect_log(excess, p)
+    if p.dissolves and p.return_rate > 0:
+        hold = min(hold, return_hold(p))
+    return hold
+
+
+def return_hold(p: ModelParams) -> float:
+    """Bias [V] at which the field's return just keeps the bridged stretch at percolation (``return_rate`` > 0):
+    ``k_f h(V) F(T_on(V)) beta(gap_min) (1 - c_p) = k_d``; the threshold if it needs more."""
+    def excess(v: float) -> float:
+        held = field_return(p, p.gap_min, v, on_temperature(p, v)) * (1.0 - p.percolation_fraction)
+        return float(np.log(held / p.dissolution_rate)) if held > 0 else -np.inf
+
+    return _bisect_log(excess, p)
+
+
+def _bisect_log(excess, p: ModelParams) -> float:
+    """Root in (0, threshold] of an increasing ``excess(v)``: 1e-6 V0 if it is already positive there, the
+    threshold if it is not positive at the threshold."""
     from scipy.optimize import brentq
 
     lo, hi = 1e-6 * p.set_time_v0, static_threshold(p)

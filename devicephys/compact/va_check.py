@@ -86,7 +86,7 @@ def check(card: DeviceCard, path: str | Path, *, samples: int = 200, seed: int =
         err["gap_rate"] = max(err["gap_rate"], _rel(res[3][0], 1e9 * float(model.gap_rate(p, gap, v, temp, b))))
         if p.dissolves:  # nodes nq, nb follow nw: residuals -dq/dt = dm/dt and -db/dt
             err["metal_fraction_rate"] = max(err.get("metal_fraction_rate", 0.0),
-                                             _rel(res[6][0], float(model.metal_fraction_rate(p, gap, 1.0 - q, b)),
+                                             _rel(res[6][0], float(model.metal_fraction_rate(p, gap, 1.0 - q, b, v, temp)),
                                                   p.dissolution_rate))  # (1 - u) cancels near 0: rate scale k_d
             err["rupture_flag_rate"] = max(err.get("rupture_flag_rate", 0.0),
                                            _rel(res[7][0], -float(model.rupture_flag_rate(p, 1.0 - q, b))))
