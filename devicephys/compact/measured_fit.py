@@ -14,19 +14,22 @@ circuit-level behaviour is mapped:
    without the series resistor) at the measured time (as the FEM path matches its
    self-rupture time);
 3. the set-time law ``(tau0, V0)`` by least squares on the pulse set times
-   (log residuals; the model's set time is the time to reach the sweep's switch-on conductance,
+   (the model's set time is the time to reach the sweep's switch-on conductance,
    :func:`pulse_set_time`)
    together with the sweep's switching point: the model driven by the measured
    cell voltage must switch on (cross the same switch-on conductance) at the
-   measured threshold voltage (relative residual, taken as the switch's time
-   against the measured threshold's, times the drive's ramp rate there).  With fewer than two pulses
+   measured threshold voltage.  Every residual is a relative voltage, the unit
+   of the targets: the sweep's is the switch's time against the measured
+   threshold's, times the drive's ramp rate there, over the threshold; a
+   pulse's is its ln t error times ``V0`` of the pulses' own exponential law
+   (the measured ``-dV/d ln t``, fixed by the data) over its voltage.  With fewer than two pulses
    ``V0`` is kept from the base card;
 4. the activation energy from the measured hold voltage (the hot bridged
    state just sustains itself there), re-derived at every trial of step 3.
    Where that needs more than Ag's cohesive energy (:data:`ACTIVATION_ENERGY_MAX`:
    under a current compliance the bridge hardly heats), the hold is not
-   thermal: step 3 is redone with the base card's activation energy, and the
-   card's static hold is then its own, not the measured one.
+   thermal: step 3 is run (or, if that shows only after it, redone) with the base
+   card's activation energy, and the card's static hold is then its own, not the measured one.
 
 With a base card of two slow states (``rupture: dissolution``), step 2 sets
 the dissolution rate instead: the bridge breaks when its oldest stretch falls
@@ -253,8 +256,11 @@ def _fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | Non
                         "there); start the sweep at 0 V and sweep up until the device switches")
     t_late = float(t_d[-1]) + float(t_d[-1] - t_d[0])  # a model that does not switch within the drive
     fit_v0 = len(v_p) >= 2
-    if len(v_p) >= 3:
-        p = replace(p, **fit.fit_set_time(v_p, t_p, p.relaxation_time)[0])
+    # every residual a relative voltage, the unit of the sweep's and of the target: a pulse's ln t error times
+    # the measured law's -dV/d ln t (the pulses' own exponential law's V0, fixed by the data) over its voltage
+    v0_data = exponential_set_time_law(v_p, t_p)["set_time_v0"] if len(v_p) >= 2 else math.nan
+    to_volts = v0_data / v_p if math.isfinite(v0_data) and v0_data > 0 else np.ones_like(v_p)
+    p = _start(p, pulses)
 
     def params(x):
         q = replace(p, set_time_tau0=math.exp(x[0]), set_time_v0=math.exp(x[1]) if fit_v0 else p.set_time_v0)
@@ -264,7 +270,7 @@ def _fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | Non
         bar.update()
         q = params(x)
         t = np.array([pulse_set_time(q, v, g_sw) for v in v_p])
-        r_p = np.log(np.where(np.isfinite(t), t, 1e3 * t_p)) - np.log(t_p)
+        r_p = (np.log(np.where(np.isfinite(t), t, 1e3 * t_p)) - np.log(t_p)) * to_volts
         # the switch's time against the measured one, as a voltage by the ramp's rate: smooth in the parameters,
         # where the noisy drive read at the model's switch bends at every sample it crosses (on the volatile
         # example by 4e-5 for a 1e-4 change of tau0, changing sign, and a two-state fit moved 4 % in tau0 with
@@ -283,8 +289,17 @@ def _fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | Non
     sig = {"set_time_tau0": out.sigma[0] * q.set_time_tau0}
     if fit_v0:
         sig["set_time_v0"] = out.sigma[1] * q.set_time_v0
-    return q, sig, {"pulses_rms_ln": float(np.sqrt(np.mean(res[:-1] ** 2))), "pulses_max_ln": float(np.max(np.abs(res[:-1]))),
-                    "sweep_threshold_relative": float(res[-1]), "pulses": int(len(v_p))}
+    r_ln = res[:-1] / to_volts
+    return q, sig, {"pulses_rms_ln": float(np.sqrt(np.mean(r_ln ** 2))), "pulses_max_ln": float(np.max(np.abs(r_ln))),
+                    "pulses_rms_relative_voltage": float(np.sqrt(np.mean(res[:-1] ** 2))),
+                    "pulses_law_v0": float(v0_data), "sweep_threshold_relative": float(res[-1]), "pulses": int(len(v_p))}
+
+
+def _start(p: ModelParams, pulses: Table | None) -> ModelParams:
+    """The set-time fit's start: the closed-form law fitted to three pulses or more, else ``p``'s."""
+    if pulses is not None and len(pulses["voltage"]) >= 3:
+        return replace(p, **fit.fit_set_time(pulses["voltage"], pulses["set_time"], p.relaxation_time)[0])
+    return p
 
 
 def _solve_tau0(f, x0: float) -> float:
@@ -365,8 +380,12 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
                 contact_conductance=contact_conductance(p, m["resistance_on"], m["resistance_off"]))
     p, q_relax = _relaxation(p, m, pulses)
     p_relaxed = p
-    p, sigmas, q_set = fit_set_time_law(p, m, sweep, pulses, progress=progress)
-    rejected = p.activation_energy if p.activation_energy > ACTIVATION_ENERGY_MAX else None
+    # a hold that needs more than the cohesive energy at the fit's start is not thermal: the thermal fit is not
+    # tried (its trials then integrate a card activated by tens of eV, whose stiffness can overflow the solver)
+    rejected = _with_hold(_start(p, pulses), m["hold_voltage"]).activation_energy
+    if not rejected > ACTIVATION_ENERGY_MAX:
+        p, sigmas, q_set = fit_set_time_law(p, m, sweep, pulses, progress=progress)
+        rejected = p.activation_energy if p.activation_energy > ACTIVATION_ENERGY_MAX else None
     if rejected is not None:  # the hold is not thermal: refit with the base card's activation energy
         p, sigmas, q_set = fit_set_time_law(p_relaxed, m, sweep, pulses, thermal_hold=False, progress=progress)
         if "activation_energy" in base.uncertainties:
