@@ -127,9 +127,9 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_keeps_a_physical_a
     rep = measured_stage.replay(card, sweep)
     num, spice = rep["numpy"], rep["ngspice"]
     assert num["threshold_voltage"] == pytest.approx(spice["threshold_voltage"], rel=1e-3)
-    assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +3.4 % (README)
+    assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +1.2 % (README)
     # the fit drives the card past the last OFF sample by the source, as the replay does: its threshold residual is
-    # the replay's, to a fifth of the 5 % target (+3.2 against +3.4 %; a line through the last 5 noisy samples had
+    # the replay's, to a fifth of the 5 % target (+1.0 against +1.2 %; a line through the last 5 noisy samples had
     # made it -3.2 against +2.6 %)
     fit_residual = card.fit_quality["set_time_fit"]["sweep_threshold_relative"]
     assert abs(fit_residual - num["threshold_voltage_relative"]) < SWITCH / 5
@@ -152,8 +152,8 @@ def test_the_set_time_fit_does_not_move_with_its_inputs_rounding(volatile_fit):
 
 
 @pytest.mark.slow
-def test_two_state_card_with_the_return_releases_at_the_measured_hold():
-    """The dissolving card, its field's return fitted to the measured release, replays the hold within the target.
+def test_two_state_card_with_the_return_replays_threshold_and_hold_within_the_target():
+    """The dissolving card, its field's return fitted to the measured release, replays threshold and hold within 5 %.
 
     Without the return its bridge broke 22 us after each set at any bias, so it released on the compliance's
     plateau, at I_cc R_on = 0.489 V (+238 %).  With it the bridge is held while the bias keeps the oldest
@@ -173,8 +173,9 @@ def test_two_state_card_with_the_return_releases_at_the_measured_hold():
     rep = measured_stage.replay(card, sweep)
     num, spice = rep["numpy"], rep["ngspice"]
     assert "error" not in num
-    assert abs(num["threshold_voltage_relative"]) <= 2 * SWITCH  # -6.3 % (README): outside the target
-    assert abs(num["hold_voltage_relative"]) <= SWITCH  # the target: -0.1 % (README)
+    # the targets, both on one card: threshold -1.7 %, hold -0.1 % (README)
+    assert abs(num["threshold_voltage_relative"]) <= SWITCH
+    assert abs(num["hold_voltage_relative"]) <= SWITCH
     assert "error" not in spice, spice.get("error")
     assert spice["threshold_voltage"] == pytest.approx(num["threshold_voltage"], rel=1e-3)
     assert spice["hold_voltage"] == pytest.approx(num["hold_voltage"], rel=1e-3)

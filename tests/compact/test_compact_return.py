@@ -123,3 +123,51 @@ def test_a_triangle_behind_a_resistor_sets_holds_and_releases_once_and_ngspice_a
     edges_sp = run.time[np.flatnonzero(np.diff(on_sp.astype(int))) + 1]
     assert len(edges_sp) == 2
     assert np.max(np.abs(edges_sp - edges) / edges) < TARGET
+
+
+def _triangle_sweep(p, samples: int = 1400):
+    """The card's own sweep (0 -> 1.3 V_th -> 0 V) under a compliance that holds its bridged cell at 0.8 V_th
+    (above the return hold), behind 100 Ohm, sampled as a measurement (no noise); and the series resistance."""
+    from pathlib import Path
+
+    from devicephys.compact import measured
+
+    v_th, r_s = model.static_threshold(p), 100.0
+    i_cc = 0.8 * v_th * float(model.cell_conductance(p, p.gap_min))
+    t_top = 4 * T_R
+    t = np.linspace(0.0, 2 * t_top, samples)
+    src = np.interp(t, [0.0, t_top, 2 * t_top], [0.0, 1.3 * v_th, 0.0])
+
+    def table(v, i):
+        return measured.Table(Path("sweep.csv"), {"time": t, "voltage": v, "current": i, "source_voltage": src},
+                              np.arange(samples) + 2, 1, i_cc, r_s)
+
+    tm, v, i, _ = measured_release.numpy_trace(p, table(src, 0 * src), r_s)
+    return table(np.interp(t, tm, v), np.interp(t, tm, i)), r_s
+
+
+def test_the_return_rate_is_recovered_from_the_release_of_a_sweep_it_generated():
+    from devicephys.compact import measured
+
+    sweep, r_s = _triangle_sweep(P)
+    m = measured.sweep_parameters(sweep)
+    assert m["sets_after_release"] == 0 and m["hold_voltage"] < V_HOLD  # one clean release, below the static hold
+    q, info = measured_release.fit_return_rate(dataclasses.replace(P, return_rate=0.0), sweep, m, r_s)
+    # the release is known to the sampling step (the data's), and k_f to what moves it by less than that step
+    assert abs(info["release_residual_samples"]) < 0.5
+    assert q.return_rate == pytest.approx(P.return_rate, rel=0.05)
+    # without a return the card releases early (t_r after its set), which is what lets the fit hold it longer
+    assert info["release_without_return_s"] < info["release_measured_s"]
+
+
+def test_a_release_the_return_cannot_reach_is_refused_in_one_line():
+    from devicephys.compact import measured
+    from devicephys.errors import ConvergenceError
+
+    sweep, r_s = _triangle_sweep(P)
+    m = measured.sweep_parameters(sweep)
+    # a card that does not release before the measured release without a return (here: it never sets) cannot be
+    # brought to it by a return, which only holds a bridge longer: refused, naming why
+    never = dataclasses.replace(P, return_rate=0.0, set_time_tau0=1e6 * P.set_time_tau0)
+    with pytest.raises(ConvergenceError, match="sweep.csv: without any return .* cannot set this release"):
+        measured_release.fit_return_rate(never, sweep, m, r_s)
