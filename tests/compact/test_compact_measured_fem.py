@@ -186,7 +186,7 @@ def test_replay_cut_before_the_release_says_why_the_model_stays_on(run, sweep, m
                    "only on the falling ramp, where that state's resistance passes the series resistor's.  With the "
                    "second slow state (rupture: dissolution) the card releases under bias "
                    "(test_compact_measured_dissolution.py), but its hold is the ON cell voltage at its constant R_on "
-                   "(14.3 mV) where the FEM's resistance rises to 138 Ohm as its oldest stretch thins (68 mV): the card "
+                   "(15.2 mV) where the FEM's resistance rises to 138 Ohm as its oldest stretch thins (68 mV): the card "
                    "lacks the thinning stretch's resistance")
 def test_replay_reproduces_the_hold(run):
     card = DeviceCard.load(run[1] / "device_card.json")
