@@ -54,6 +54,11 @@ class DeviceNeuron:
         Emission peak and FWHM [m] at the card's operating point (the emission gap, biased at V_th).
     name, origin : str
         Card name and its provenance origin ('illustrative' for the built-in card).
+    dissolution : bool
+        A card of two slow states: the blinking neuron's filament breaks ``relaxation_time`` after its growth
+        began.  The card's field's return of dissolved silver (``return_rate``) acts on a bridged filament
+        only (in proportion to G_gap/G_c), and the blinking neuron resets its filament at the blink, when it
+        bridges: the return does not enter its growth.
     spectrum : tuple of two arrays or None
         The card's reference spike's emitted spectrum: wavelengths [m] and photons per spike
         per metre [1/m] (:class:`~devicephys.compact.card.DeviceCard`); None when the

@@ -132,14 +132,39 @@ def dissolution_constants(fem: dict[str, Any], ambient: float, rupture_time_frac
     t_r = (1.0 - c_p) / k_d
     values = {"dissolution_rate": k_d, "percolation_fraction": c_p, "percolation_width": float(fem["percolation_width"]),
               "relaxation_time": t_r, "rupture_time": rupture_time_fraction * t_r}
+    values["return_rate"], return_source = _return_rate(fem, ambient)
     sources = {
         "dissolution_rate": (f"FilamentSpec.dissolution_frequency x exp(-dissolution_barrier / k_B T_0) at T_0 = "
                              f"{ambient:.4g} K (Gibbs-Thomson dissolution of the FEM; not fitted)"),
         "percolation_fraction": "FilamentSpec.percolation_threshold (the FEM's insulator-metal crossover)",
         "percolation_width": "FilamentSpec.percolation_width (the FEM's insulator-metal crossover)",
         "relaxation_time": "(1 - percolation_fraction) / dissolution_rate: the oldest stretch's self-rupture time",
-        "rupture_time": "CompactSpec.rupture_time_fraction x relaxation_time (numerical: the rupture is abrupt)"}
+        "rupture_time": "CompactSpec.rupture_time_fraction x relaxation_time (numerical: the rupture is abrupt)",
+        "return_rate": return_source}
     return values, sources
+
+
+def _return_rate(fem: dict[str, Any], ambient: float) -> tuple[float, str]:
+    """The field's return of dissolved Ag [1/s] from the FilamentSpec's constants, and its source.
+
+    The FEM returns the dissolved Ag+ at its Mott-Gurney drift speed over the channel radius,
+    ``|v(E, T)|/l = (2 a nu / l) exp(-E_a/k_B T) sinh(e a E / 2 k_B T)``; the card's return is
+    ``k_f 2 sinh(|V|/V0) F(T)``, so ``k_f = (a nu / l) exp(-E_a / k_B T_0)``, with the card's V0 in the
+    drive (the FEM's field taken as the cell's, V/L: ``e a / (2 k_B T L) = 1/V0`` of Mott-Gurney hopping over
+    the whole gap).  0 where the FEM's dissolved Ag is an immobile pool (``dissolved_return`` false).
+    """
+    if not fem.get("dissolved_return", False):
+        return 0.0, "FilamentSpec.dissolved_return is false: the FEM's dissolved Ag is an immobile pool, no return"
+    need = ("hop_distance", "attempt_frequency", "migration_barrier", "channel_radius")
+    missing = [k for k in need if k not in fem]
+    if missing:
+        raise SpecError(f"CompactSpec.rupture = 'dissolution': the filament result's FilamentSpec lacks {missing}; "
+                        "rerun the filament stage with this version")
+    a, nu, e_a, ell = (float(fem[k]) for k in need)
+    k_f = a * nu / ell * math.exp(-e_a / (units.k_B * ambient))
+    return k_f, (f"FilamentSpec: the FEM's Mott-Gurney return of dissolved Ag+ over the channel radius, "
+                 f"hop_distance x attempt_frequency / channel_radius x exp(-migration_barrier / k_B T_0) at "
+                 f"T_0 = {ambient:.4g} K (not fitted; its drive 2 sinh(|V|/V0) takes the FEM's field as the cell's, V/L)")
 
 
 def with_dissolution(card: DeviceCard, fem: dict[str, Any], rupture_time_fraction: float = 1e-4) -> DeviceCard:
@@ -153,7 +178,8 @@ def with_dissolution(card: DeviceCard, fem: dict[str, Any], rupture_time_fractio
     p = replace(card.model_params(), **values)
     values.update(threshold_voltage=model.static_threshold(p), hold_voltage=model.static_hold(p))
     sources.update(threshold_voltage="model: g(V, T_0) t_r = L (static threshold)",
-                   hold_voltage="model: g(V, T_on(V)) t_r = L (static hold)")
+                   hold_voltage=("model: the lower of g(V, T_on(V)) t_r = L and the return's k_f h(V) F beta (1 - c_p) = k_d "
+                                 "(static hold)" if p.return_rate > 0 else "model: g(V, T_on(V)) t_r = L (static hold)"))
     kept = {k: e.get("source", "") for k, e in card.parameters.items()}
     return DeviceCard.from_values(card.name, {**card.values(), **values}, {**kept, **sources},
                                   provenance=dict(card.provenance))
@@ -357,7 +383,9 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
               "latch_width": spec.latch_width_fraction * (v_th - v_h)}
     sources = {"threshold_voltage": ("model: g(V, T_0) t_r = L (static threshold: the tip crosses the gap within one "
                                      "self-rupture time)" if p.dissolves else "model: g(V, T_0) tau_r = L (static threshold)"),
-               "hold_voltage": ("model: g(V, T_on(V)) t_r = L (static hold)" if p.dissolves
+               "hold_voltage": (("model: the lower of g(V, T_on(V)) t_r = L and the field's return k_f h(V) F(T_on) "
+                                 "beta(gap_min) (1 - c_p) = k_d (static hold)") if p.dissolves and p.return_rate > 0
+                                else "model: g(V, T_on(V)) t_r = L (static hold)" if p.dissolves
                                 else "model: g(V, T_on(V)) tau_r = L (static hold)"),
                "resistance_on": "model: 1/G_cell(gap_min)", "resistance_off": "model: 1/G_cell(gap_max)",
                "neuron_capacitance": "CompactSpec.neuron_capacitance",

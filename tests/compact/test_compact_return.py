@@ -171,3 +171,34 @@ def test_a_release_the_return_cannot_reach_is_refused_in_one_line():
     never = dataclasses.replace(P, return_rate=0.0, set_time_tau0=1e6 * P.set_time_tau0)
     with pytest.raises(ConvergenceError, match="sweep.csv: without any return .* cannot set this release"):
         measured_release.fit_return_rate(never, sweep, m, r_s)
+
+
+def test_the_fem_path_takes_the_return_from_the_filament_specs_mott_gurney_drift():
+    """With ``dissolved_return`` the FEM returns dissolved Ag+ at |v_MG(E, T)|/l; the card's k_f 2 sinh(|V|/V0) F(T)
+    is that rate at the cell's field V/L when V0 is Mott-Gurney hopping's over the whole gap, 2 k_B T L/(e a)."""
+    from devicephys import units
+    from devicephys.compact import build
+    from devicephys.filament.kinetics import HoppingLaw
+    from devicephys.filament.spec import FilamentSpec
+
+    spec = FilamentSpec(site_exclusion=True, dissolved_return=True)
+    t0, gap = 300.0, spec.insulator_thickness
+    values, sources = build.dissolution_constants(spec.model_dump(), t0, 1e-4)
+    law = HoppingLaw.from_spec(spec)
+    v0_mg = 2 * units.k_B * t0 * gap / (units.e * spec.hop_distance)
+    p = dataclasses.replace(P, **values, set_time_v0=v0_mg, activation_energy=spec.migration_barrier,
+                            ambient_temperature=t0)
+    def card(v, temp):
+        return float(model.field_return(p, p.gap_min, v, temp)) / float(model.bridged_fraction(p, p.gap_min))
+
+    for v in (0.15, 0.5, 1.0):
+        # the card's |V| is smoothed at 0 (SMOOTH_ABS): a relative change of its argument of SMOOTH_ABS V0 / V
+        assert card(v, t0) == pytest.approx(float(law.return_rate(v / gap, t0)), rel=2 * model.SMOOTH_ABS * v0_mg / v)
+    # above T_0 the card keeps its V0 (T_0's), where the FEM's field term falls as 1/T: the card's drive is
+    # sinh(V/V0) against the FEM's sinh(V T_0 / (V0 T)), and the Arrhenius factors agree
+    v, temp = 0.5, 350.0
+    shift = math.sinh(v / v0_mg) / math.sinh(v * t0 / (v0_mg * temp))
+    assert card(v, temp) == pytest.approx(float(law.return_rate(v / gap, temp)) * shift, rel=2 * model.SMOOTH_ABS * v0_mg / v)
+    assert "Mott-Gurney return" in sources["return_rate"]
+    # without the return the FEM's dissolved Ag is an immobile pool: no return in the card
+    assert build.dissolution_constants(FilamentSpec().model_dump(), t0, 1e-4)[0]["return_rate"] == 0.0
