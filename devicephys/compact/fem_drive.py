@@ -383,8 +383,22 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
     if name == "threshold_voltage":
         if stalled:
             return _stall(context["card_min_gap"], context["card_voltage_at_min_gap"], fem, context)
+        if p.dissolves:
+            return ("threshold under the FEM's ramp: the card's tip must cross the gap by its voltage-only set law "
+                    f"within one self-rupture time of its oldest stretch (t_r = {model.self_rupture_time(p):.3g} s, "
+                    "restarted at each rupture); the FEM's comes from hopping in the field V/d with ion supply by oxidation")
         return ("threshold under the FEM's ramp: the card's threshold balances a voltage-only set law against "
                 "first-order relaxation; the FEM's comes from hopping in the field V/d with ion supply by oxidation")
+    if name == "hold_voltage" and p.dissolves and not stalled:
+        if p.return_rate > 0:
+            return ("release of the bridge: the card's bridge is held while the field's return (return_rate "
+                    f"{p.return_rate:.3g} 1/s) keeps its oldest stretch above percolation, down to its static hold "
+                    f"{model.return_hold(p):.3g} V; below it the stretch must still dissolve to percolation, at most at "
+                    f"k_d = {p.dissolution_rate:.3g} 1/s, before it breaks, while the FEM's neck thins with the bias as "
+                    f"its return weakens and breaks at once at its hold; {heat}")
+        return ("release of the bridge: the card's oldest stretch breaks the bridge t_r = "
+                f"{model.self_rupture_time(p):.3g} s after each set at any bias (no return of dissolved Ag: "
+                f"return_rate 0), where the FEM's bridge is held above its hold and released below it; {heat}")
     if name == "hold_voltage":
         if not stalled and not math.isfinite(row["card"]) and context["card_final_gap"] < float(fem["gap_rupture"]):
             return ("release of the bridge: the card does not reopen past gap_rupture before the sweep ends (gap "
@@ -412,6 +426,10 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
         return ("set kinetics: the card's set time follows tau0 exp(-V/V0) with heating in one thermal node; the "
                 "FEM's follows Mott-Gurney hopping in the field V/d across the shrinking gap with the local hot spot"
                 + tail)
+    if name == "relaxation_time" and p.dissolves:
+        return ("self-rupture time: the card's bridge breaks when its oldest stretch, dissolving at k_d from the start of "
+                "growth, falls below percolation, (1 - c_p)/k_d after growth began, with k_d the FEM's Gibbs-Thomson "
+                "rate at the ambient; the FEM's neck dissolves at its local temperature and breaks once thin")
     if name == "relaxation_time":
         return ("rupture time: the card relaxes at a rate proportional to the gap still to open ((d_max - d)/tau_r); "
                 "the FEM's neck dissolves at a temperature-activated rate and breaks once thin")
