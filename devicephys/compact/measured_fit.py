@@ -394,7 +394,10 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
         sigmas["activation_energy"] = build._propagate_ea(p, m["hold_voltage"], sigmas)
     sigmas["leakage_resistance"] = m["resistance_off_sigma"]
     release = None
-    if p.dissolves and "source_voltage" in sweep and m["last_on"] >= 0:  # step 5: the return, from the release
+    if p.dissolves and "source_voltage" not in sweep:
+        release = {"error": (f"{sweep.path.name} has no source_voltage column, so the drive that released the device "
+                             "is unknown; the card keeps the base card's return_rate")}
+    elif p.dissolves:  # step 5: the return, from the release
         try:
             p, release = measured_release.fit_return_rate(p, sweep, m, measured_release.series_resistance(sweep, m),
                                                           progress=progress)
