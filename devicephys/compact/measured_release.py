@@ -26,8 +26,7 @@ from devicephys.errors import ConvergenceError, SpecError
 #: Relative tolerance of the replay's integrations in the fit (as the set-time fit's, ``SWITCH_RTOL``).
 RELEASE_RTOL = 1e-8
 
-#: Relative tolerance on ``ln k_f`` of the fit [1]: the release moves by less than 1e-4 of the drive's
-#: sampling step (measured on the volatile example; see the README).
+#: Tolerance of Brent's method on ``ln k_f`` [1]: k_f to 1e-4 of itself.
 RETURN_XTOL = 1e-4
 
 
@@ -71,7 +70,8 @@ def release_time(p: ModelParams, sweep: measured.Table, m: dict, r_s: float) -> 
     conductance first falls through the sweep's ON/OFF criterion (``switch_on_conductance``: the load line's
     ``1/R_s``, or the conductance split under a compliance), interpolated between its own steps.
 
-    ``inf`` if it is still ON at the drive's end, NaN if it never switches ON.
+    ``inf`` if it is still ON at the drive's end, NaN if it never switches ON, the time of the source's peak if
+    it is OFF from there on (it released before).
     """
     t, _, _, gap = numpy_trace(p, sweep, r_s, RELEASE_RTOL)
     g = model.cell_conductance(p, gap)
