@@ -172,7 +172,10 @@ def _measured_vs_fem(card_path: Path, base_path: Path) -> str:
     if "measurements" not in card.get("provenance", {}) or "origin" in base.get("provenance", {}) and \
             "illustrative" in str(base["provenance"]["origin"]):
         return ""
-    rows = [_compared_row(name, card, base) for name in _COMPARED]
+    # the two-state card's rates where both cards have them (the FEM's return only with its dissolved_return)
+    extra = [n for n in ("dissolution_rate", "return_rate")
+             if card["parameters"].get(n, {}).get("value", 0) > 0 and base["parameters"].get(n, {}).get("value", 0) > 0]
+    rows = [_compared_row(name, card, base) for name in (*_COMPARED, *extra)]
     head = ("<tr><th>parameter</th><th>measured card</th><th>FEM/FDTD card</th><th>FEM vs measured</th>"
             "<th>FEM within 3σ of measured</th><th>unit</th></tr>")
     return (f"<h3>Measured card versus the first-principles (FEM/FDTD) card</h3><p>measurements: "

@@ -62,3 +62,23 @@ def test_pipeline_spec_takes_the_compliance_with_units_and_refuses_it_without_th
     with pytest.raises(SpecError, match="series_resistance"):
         pipeline.PipelineSpec.from_dict({"compact": {"measured": {"sweep": str(folder / "sweep.csv"),
                                                                   "compliance_current": "10 uA"}}})
+
+
+def test_report_compares_the_return_rates_where_both_cards_carry_one(tmp_path):
+    folder = tmp_path / "compact"
+    folder.mkdir()
+
+    def two_state(k_f: float, provenance: dict) -> dict:
+        card = _card({}, provenance)
+        for name, value in (("dissolution_rate", 1.84e4), ("return_rate", k_f)):
+            card["parameters"][name] = {"value": value, "unit": "1/s", "description": name, "source": "test"}
+        return card
+
+    (folder / "device_card.json").write_text(json.dumps(two_state(5e4, {"measurements": ["sweep.csv"]})))
+    (folder / "base_device_card.json").write_text(json.dumps(two_state(1e5, {"filament_result": {}})))
+    html = report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json")
+    assert "<td>return_rate</td>" in html and "+100.0 %" in html  # the FEM's return twice the measured one
+    # a FEM card without the return (dissolved_return false: k_f = 0) has nothing to compare
+    (folder / "base_device_card.json").write_text(json.dumps(two_state(0.0, {"filament_result": {}})))
+    html = report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json")
+    assert "<td>return_rate</td>" not in html and "<td>dissolution_rate</td>" in html
