@@ -29,6 +29,10 @@ RELEASE_RTOL = 1e-8
 #: Tolerance of Brent's method on ``ln k_f`` [1]: k_f to 1e-4 of itself.
 RETURN_XTOL = 1e-4
 
+#: A release within this fraction of the drive's sampling step of the measured one ends the fit [1]: the
+#: measured release is known to half a step (it lies between the last ON sample and the next).
+RELEASE_TOLERANCE_SAMPLES = 0.05
+
 
 def series_resistance(sweep: measured.Table, m: dict) -> float:
     """Series resistor [Ohm] of the measurement: median (V_source - V)/I over the ON samples.
@@ -98,7 +102,8 @@ def fit_return_rate(p: ModelParams, sweep: measured.Table, m: dict, r_s: float, 
     Without any return the card must release before the measured release (the return can only hold it
     longer); then it starts from the rate whose static hold is the measured hold voltage (:func:`start_rate`) and brackets the
     root in ``ln k_f`` by factors of 3 (a larger return holds the bridge to a lower bias: the release comes
-    later), then Brent's method.  Returns the card and the fit's record: the start, the release times, the
+    later), then Brent's method, until the release is within :data:`RELEASE_TOLERANCE_SAMPLES` of a sampling
+    step of the measured one or ``ln k_f`` within :data:`RETURN_XTOL`.  Returns the card and the fit's record: the start, the release times, the
     residual in the drive's samples and the number of replays.  Raises ConvergenceError if no rate within
     1e-6..1e6 of the start brackets it.  ``progress`` counts the replays on a progress bar.
     """
@@ -107,6 +112,8 @@ def fit_return_rate(p: ModelParams, sweep: measured.Table, m: dict, r_s: float, 
                         "(rupture: dissolution in the compact spec)")
     target = measured_release_time(sweep, m)
     late = 2.0 * float(sweep["time"][-1])  # a card still ON at the drive's end
+    step_t = float(np.median(np.diff(sweep["time"])))
+    close = RELEASE_TOLERANCE_SAMPLES * step_t
     k0 = start_rate(p, m["hold_voltage"])
     cache: dict[float, float] = {}
     with tqdm(desc="return fit (release)", unit=" replays", disable=not progress) as bar:
@@ -115,7 +122,8 @@ def fit_return_rate(p: ModelParams, sweep: measured.Table, m: dict, r_s: float, 
                 bar.update()
                 t = release_time(replace(p, return_rate=math.exp(x)), sweep, m, r_s)
                 cache[x] = (t if math.isfinite(t) else late) - target
-            return cache[x]
+            # within a twentieth of a sample the release is as good as the data: a zero ends Brent's method there
+            return 0.0 if abs(cache[x]) < close else cache[x]
 
         t_none = release_time(replace(p, return_rate=0.0), sweep, m, r_s)
         bar.update()
@@ -136,8 +144,7 @@ def fit_return_rate(p: ModelParams, sweep: measured.Table, m: dict, r_s: float, 
                 f"measured {target:.4g} s (release residuals {residual(lo):.3g} and {residual(hi):.3g} s); the "
                 "measured release is not a dissolving bridge's: fit without rupture: dissolution")
         x = lo if residual(lo) == 0 else (hi if residual(hi) == 0 else brentq(residual, lo, hi, xtol=RETURN_XTOL))
-    t_card = residual(x) + target
-    step_t = float(np.median(np.diff(sweep["time"])))
+    t_card = cache[x] + target
     return replace(p, return_rate=math.exp(x)), {
         "return_rate_from_static_hold": k0, "release_measured_s": target, "release_card_s": t_card,
         "release_residual_samples": (t_card - target) / step_t, "release_without_return_s": t_none,
