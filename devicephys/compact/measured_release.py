@@ -30,8 +30,12 @@ RELEASE_RTOL = 1e-8
 RETURN_XTOL = 1e-4
 
 #: A release within this fraction of the drive's sampling step of the measured one ends the fit [1]: the
-#: measured release is known to half a step (it lies between the last ON sample and the next).
-RELEASE_TOLERANCE_SAMPLES = 0.05
+#: measured release is known to half a step (it lies between the last ON sample and the next), and a card
+#: within a quarter of a step of its middle releases within that interval too.  On a sweep sampled too coarsely
+#: for the card's abrupt rupture, the interpolated release moves by a fraction of a step only where the rupture
+#: crosses a sample, so a tighter tolerance would be reached only by RETURN_XTOL (on the volatile example a
+#: twentieth of a step took 7 and 27 replays with the two base cards of the README, a quarter 3 and 10).
+RELEASE_TOLERANCE_SAMPLES = 0.25
 
 
 def series_resistance(sweep: measured.Table, m: dict) -> float:
@@ -122,7 +126,7 @@ def fit_return_rate(p: ModelParams, sweep: measured.Table, m: dict, r_s: float, 
                 bar.update()
                 t = release_time(replace(p, return_rate=math.exp(x)), sweep, m, r_s)
                 cache[x] = (t if math.isfinite(t) else late) - target
-            # within a twentieth of a sample the release is as good as the data: a zero ends Brent's method there
+            # within a quarter of a sample the release is as good as the data: a zero ends Brent's method there
             return 0.0 if abs(cache[x]) < close else cache[x]
 
         t_none = release_time(replace(p, return_rate=0.0), sweep, m, r_s)
