@@ -6,8 +6,10 @@ its release on the sweep's falling ramp is set by the return's rate constant ``k
 (``return_rate``).  The measurements have no other number that sets it: :func:`fit_return_rate`
 takes it from the measured release, as the set-time law takes ``tau0`` from the measured threshold.
 The residual is a time, the card's release (its cell conductance falling through the sweep's ON/OFF
-criterion after the source's peak) against the measured one (halfway between the last ON and the
-next sample), so it is smooth in ``k_f`` where a sample-by-sample reading would be a staircase.
+criterion after the source's peak, interpolated in ln G between its samples on the measured grid) against
+the measured one (halfway between the last ON and the next sample).  The card's rupture is abrupt, so the
+interpolated release moves by a fraction of a step only where the rupture crosses a sample: the fit stops
+once it is within :data:`RELEASE_TOLERANCE_SAMPLES` of a step.
 """
 
 from __future__ import annotations
