@@ -25,8 +25,9 @@ from devicephys.compact import fem_drive, integrate, measured, model
 from devicephys.compact.model import ModelParams
 from devicephys.errors import ConvergenceError, SpecError
 
-#: Relative tolerance of the replay's integrations in the fit (as the set-time fit's, ``SWITCH_RTOL``).
-RELEASE_RTOL = 1e-8
+#: Relative tolerance of the card's integration behind a series resistor (under a compliance the FEM drive's
+#: integrator runs at its own, :data:`devicephys.compact.fem_drive.RTOL`).
+REPLAY_RTOL = 1e-8
 
 #: Tolerance of Brent's method on ``ln k_f`` [1]: k_f to 1e-4 of itself.
 RETURN_XTOL = 1e-4
@@ -54,8 +55,10 @@ def series_resistance(sweep: measured.Table, m: dict) -> float:
     return 1 / m["switch_on_conductance"]
 
 
-def numpy_trace(p: ModelParams, sweep: measured.Table, r_s: float, rtol: float = 1e-8):
+def numpy_trace(p: ModelParams, sweep: measured.Table, r_s: float):
     """The card driven by the measured source through ``r_s`` [Ohm] (and the compliance, if any).
+
+    The replay and the return fit integrate it alike (:data:`REPLAY_RTOL` behind a resistor).
 
     Returns ``(time [s], cell voltage [V], current [A], gap [m])``, the gap on ``time``.
     """
@@ -65,7 +68,7 @@ def numpy_trace(p: ModelParams, sweep: measured.Table, r_s: float, rtol: float =
         t, gap, _ = fem_drive.simulate(p, drive, tp, vp, [p.gap_max, p.ambient_temperature])
         i, v = fem_drive.driven_current(p, gap, np.interp(t, tp, vp), drive)
         return t, v, i, gap
-    ref = integrate.simulate_series(p, tp, vp, r_s, samples_per_segment=None, rtol=rtol)
+    ref = integrate.simulate_series(p, tp, vp, r_s, samples_per_segment=None, rtol=REPLAY_RTOL)
     return ref.time, ref.voltage, ref.current, ref.gap
 
 
@@ -83,7 +86,7 @@ def release_time(p: ModelParams, sweep: measured.Table, m: dict, r_s: float) -> 
     ``inf`` if it is still ON at the drive's end, NaN if it never switches ON, the time of the source's peak if
     it is OFF from there on (it released before).
     """
-    t, _, _, gap = numpy_trace(p, sweep, r_s, RELEASE_RTOL)
+    t, _, _, gap = numpy_trace(p, sweep, r_s)
     g = model.cell_conductance(p, gap)
     on = g > m["switch_on_conductance"]
     if not on.any():

@@ -198,6 +198,10 @@ class ModelParams:
                             f"0 < percolation_fraction < 1 (got {self.percolation_fraction!r}), percolation_width > 0 "
                             f"(got {self.percolation_width!r}) and rupture_time > 0 s (got {self.rupture_time!r}); "
                             "refit the card")
+        if self.return_rate > 0 and not self.dissolution_rate > 0:
+            raise SpecError(f"compact model with return_rate = {self.return_rate!r} 1/s needs the second slow state "
+                            "(dissolution_rate > 0), which it returns the dissolved silver to; fit the card with "
+                            "rupture: dissolution or set return_rate to 0")
 
     @property
     def dissolves(self) -> bool:

@@ -87,6 +87,13 @@ def test_without_return_the_bridge_still_breaks_at_t_r_under_the_same_bias():
     assert sol.y[0, -1] > 0.5 * (P0.gap_min + P0.gap_max)  # broken (and retracted) within 2 t_r
 
 
+def test_a_return_without_the_second_slow_state_is_refused_in_one_line():
+    from devicephys.errors import SpecError
+
+    with pytest.raises(SpecError, match="return_rate = 1000.0 1/s needs the second slow state"):
+        dataclasses.replace(P0, dissolution_rate=0.0, return_rate=1e3)
+
+
 def _return_card() -> DeviceCard:
     card = _card()
     values = {**card.values(), "return_rate": P.return_rate, "hold_voltage": V_HOLD}
