@@ -493,7 +493,10 @@ class ElectroThermal:
         self._bad_jacobian[0] = False
         _snes_solve(self.problem_ohmic)  # linear: one step from any start
         v_c = self._integral("v_contact") / self._integral("area")
-        g = (source_voltage - v_c) / self.R_s / v_c if v_c != 0.0 else math.nan
+        # G from the cell's own current, not from the resistor's drop (V_src - v_c)/R_s: across a cell
+        # of 1e14 Ohm behind 100 Ohm that drop is 1e-12 of the source, below the LU's round-off on v_c,
+        # and its sign then depended on the factorisation (2 MPI ranks read a negative G and failed)
+        g = self._integral("current") / v_c if v_c != 0.0 else math.nan
         if (self._bad_jacobian[0] or self.problem_ohmic.solver.getConvergedReason() <= 0
                 or not (math.isfinite(g) and g > 0.0)):
             self.phi.x.array[:] = saved
