@@ -39,11 +39,20 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
     """
     fit.require(ds, fit.FILAMENT_VARIABLES, "filament result")
     fem = fem_spec(ds)
+    spec = spec.model_copy(update={"rupture": rupture_mode(spec, fem)})
     if fem is None and spec.rupture == "dissolution":
         raise SpecError("CompactSpec.rupture = 'dissolution' needs a finite-element filament result (its "
                         "FilamentSpec gives the dissolution rate and the percolation threshold); this filament "
                         "result has none: use rupture: relaxation")
     return _params_from_curves(ds, spec) if fem is None else _params_from_fem(ds, fem, spec)
+
+
+def rupture_mode(spec: CompactSpec, fem: dict[str, Any] | None) -> str:
+    """The card's rupture law: ``spec.rupture``, or for 'auto' 'dissolution' where the finite-element
+    filament's dissolved Ag returns in the field (its FilamentSpec's ``dissolved_return``), else 'relaxation'."""
+    if spec.rupture != "auto":
+        return spec.rupture
+    return "dissolution" if fem is not None and fem.get("dissolved_return") else "relaxation"
 
 
 def _params_from_curves(ds: xr.Dataset, spec: CompactSpec):

@@ -63,11 +63,13 @@ class CompactSpec(Spec):
     input_overdrive: float = option(1.2, "input voltage of the reference spike / threshold voltage [1]", gt=1, le=10)
     floor_width: float = quantity(0.01e-9, "m", "width of the smooth floor of the gap at its minimum "
                                   "(numerical smoothing, not fitted)", gt=0, le=1e-9)
-    rupture: Literal["relaxation", "dissolution"] = option("relaxation", "how the filament breaks in the card: 'relaxation' (one slow state, the gap "
+    rupture: Literal["auto", "relaxation", "dissolution"] = option("auto", "how the filament breaks in the card: 'relaxation' (one slow state, the gap "
                           "relaxes exponentially with a time matched to the FEM's self-rupture) or 'dissolution' (a "
                           "second slow state: the oldest stretch of the filament dissolves at the FEM's Gibbs-Thomson "
                           "rate and the bridge breaks when it falls below percolation; needs a finite-element filament "
-                          "result)")
+                          "result).  'auto': 'dissolution' where the finite-element filament's dissolved Ag returns in "
+                          "the field (FilamentSpec.dissolved_return: the cell has the second slow state and its return), "
+                          "'relaxation' otherwise (and for a measured fit, the base card's own)")
     rupture_time_fraction: float = option(1e-4, "duration of a rupture's retraction and reset / self-rupture time "
                                           "[1] (numerical: the rupture is abrupt; with rupture 'dissolution')",
                                           gt=0, le=1e-2)

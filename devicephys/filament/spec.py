@@ -7,6 +7,16 @@ representative values for Ag in polymer/oxide matrices (Ag+ migration barriers
 of 0.3-1 eV are reported, e.g. Menzel et al., Adv. Funct. Mater. 21, 4487
 (2011); Wang et al., Nat. Mater. 16, 101 (2017)); they are not fitted to a
 particular device.
+
+The default cell is volatile, and driven as volatile switches are measured: a
+source-measure unit's 10 uA compliance with 100 Ohm in series (Wang et al.,
+Nat. Mater. 16, 101 (2017) measure their Ag diffusive memristors under
+compliances of 1-100 uA).  Its Ag+ transport is a lattice gas (at most one
+atom per site), the Ag that dissolves from the filament stays in the cell and
+drifts back in the local field, and the neck conducts on its percolating
+backbone (conductivity exponent t = 2.0).  ``examples/dilute.yaml`` holds the
+earlier default: the dilute transport, an immobile dissolved pool, a compact
+neck, 1 mA behind 5 kOhm.
 """
 
 from __future__ import annotations
@@ -56,20 +66,20 @@ class FilamentSpec(Spec):
     source_concentration: float = quantity(0.2, "1", "Ag+ fraction in the active electrode's interface layer (oxidation equilibrium)", gt=0, le=1)
     percolation_threshold: float = quantity(0.3, "1", "Ag volume fraction at which the channel turns metallic", gt=0, lt=1)
     percolation_width: float = quantity(0.03, "1", "width of the insulator-metal crossover in Ag volume fraction", gt=0)
-    contact_exponent: float = quantity(0.0, "1", "exponent t of the conducting share ((c - c_p)/(1 - c_p))^t of the "
+    contact_exponent: float = quantity(2.0, "1", "exponent t of the conducting share ((c - c_p)/(1 - c_p))^t of the "
                                                  "neck's cross-section, the Landauer contact's area (a percolating "
                                                  "cluster carries current on its backbone, which vanishes at c_p; "
                                                  "t = 2.0 in 3-D: Stauffer & Aharony, Introduction to Percolation Theory, "
                                                  "1994; Gingold & Lobb, PRB 42, 8220 (1990): 2.003 +- 0.047).  0: the "
                                                  "compact neck of radius r_ch sqrt(c), at least r_ch sqrt(c_p)", ge=0)
     soret_scale: float = quantity(1.0, "1", "multiplier of the thermophoretic (Soret) coefficient -E_a/(k_B T^2); 0 disables", ge=0)
-    site_exclusion: bool = option(False, "Ag+ transport as a lattice gas: an ion hops only onto a free site, so the "
+    site_exclusion: bool = option(True, "Ag+ transport as a lattice gas: an ion hops only onto a free site, so the "
                                          "channel's occupancy c_i + c_m stays <= 1 (Newton step).  False: the dilute "
                                          "Nernst-Planck, whose ions may pile up beyond one per site where they arrive "
                                          "faster than they reduce; the result records that peak (silver_occupancy_peak) "
                                          "and the run warns")
 
-    dissolved_return: bool = option(False, "Ag dissolved from the filament into the matrix beside the channel is Ag+ "
+    dissolved_return: bool = option(True, "Ag dissolved from the filament into the matrix beside the channel is Ag+ "
                                            "that drifts back into the channel in the local field (rate |v(E, T)| / "
                                            "channel_radius), and a bridged filament takes ions on the cathode's side of "
                                            "its neck (dissolved Ag stays in the cell and can re-form the filament).  "
@@ -108,8 +118,8 @@ class FilamentSpec(Spec):
                                                       "Electrochemical Methods, 2nd ed. (2001), sec. 3.3)", gt=0, lt=1)
 
     # -- circuit and environment ---------------------------------------------
-    series_resistance: float = quantity(5e3, "Ohm", "series resistor between source and active electrode", gt=0)
-    compliance_current: float = quantity(1e-3, "A", "current compliance of the source (smooth limit)", gt=0)
+    series_resistance: float = quantity(100.0, "Ohm", "series resistor between source and active electrode", gt=0)
+    compliance_current: float = quantity(1e-5, "A", "current compliance of the source (smooth limit)", gt=0)
     ambient_temperature: float = quantity(300.0, "K", "heat-sink temperature of both electrode contacts", gt=0)
     temperature_limits: Literal["warn", "error"] = option(
         "warn", "when the peak temperature reaches the filament metal's melting point or the insulator's thermal "
@@ -163,7 +173,7 @@ class FilamentSpec(Spec):
     far_mesh_size: float = quantity(25e-9, "m", "element size far from the axis", gt=0)
     max_concentration_change: float = quantity(0.05, "1", "largest change of Ag fraction per time step", gt=0, le=0.5)
     max_step_fraction: float = quantity(1 / 200, "1", "largest time step as a fraction of the drive duration", gt=0, le=0.5)
-    min_step_fraction: float = quantity(2e-4, "1", "steps shorter than this fraction of a drive (with resolve_set: of the time elapsed, until a drive that times the set has set) are accepted whenever Newton converges", gt=0, le=0.01)
+    min_step_fraction: float = quantity(2e-5, "1", "steps shorter than this fraction of a drive (with resolve_set: of the time elapsed, until a drive that times the set has set) are accepted whenever Newton converges", gt=0, le=0.01)
     resolve_set: bool = option(False, "floor the time step of the drives that time the set (the set-time study, the "
                                       "static threshold and the main drive until its first set) at min_step_fraction "
                                       "of the elapsed time instead of the drive's duration: a step forced at the "
@@ -234,7 +244,7 @@ class FilamentSpec(Spec):
     def fast(cls) -> "FilamentSpec":
         """Quick preset: coarser far field, shorter drives, three set voltages."""
         return cls(far_mesh_size=40e-9, axis_mesh_size=0.5e-9, set_voltages=[3.0, 3.5, 4.0],
-                   max_step_fraction=1 / 80, min_step_fraction=2e-3, field_snapshots=2)
+                   max_step_fraction=1 / 80, field_snapshots=2)
 
     @classmethod
     def diffusive_memristor(cls, **overrides) -> "FilamentSpec":

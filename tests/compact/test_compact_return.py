@@ -207,4 +207,4 @@ def test_the_fem_path_takes_the_return_from_the_filament_specs_mott_gurney_drift
     assert card(v, temp) == pytest.approx(float(law.return_rate(v / gap, temp)) * shift, rel=2 * model.SMOOTH_ABS * v0_mg / v)
     assert "Mott-Gurney return" in sources["return_rate"]
     # without the return the FEM's dissolved Ag is an immobile pool: no return in the card
-    assert build.dissolution_constants(FilamentSpec().model_dump(), t0, 1e-4)[0]["return_rate"] == 0.0
+    assert build.dissolution_constants(FilamentSpec(dissolved_return=False).model_dump(), t0, 1e-4)[0]["return_rate"] == 0.0

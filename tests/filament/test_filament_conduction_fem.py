@@ -1,6 +1,7 @@
 """The cell's potential equation carries the filament's point contact, size-effect wire and tunnelling gap.
 
-A prescribed filament profile c(z) on the default cell (fast mesh), solved by the
+A prescribed filament profile c(z) on the default cell with a compact neck (``contact_exponent`` 0:
+the contact's radius r_ch sqrt(c), which the closed form takes; fast mesh), solved by the
 real DOLFINx model at low bias, against the lumped laws of
 :mod:`devicephys.filament.conduction`:
 
@@ -38,7 +39,7 @@ TOLERANCE = 0.02
 def model():
     from devicephys.filament.simulate import CellModel
 
-    return CellModel(FilamentSpec.fast())
+    return CellModel(FilamentSpec.fast().model_copy(update={"contact_exponent": 0.0}))
 
 
 def _resistance(model, c: np.ndarray, volts: float) -> float:

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.fem
 def test_coupled_jacobian_matches_central_differences():
     from dolfinx.fem.petsc import assign
 
-    spec = FilamentSpec.fast()
+    from tests.cells import DILUTE
+
+    spec = FilamentSpec.fast().model_copy(update=DILUTE)  # 1 mA behind 5 kOhm: a hot channel, T's terms count
     model = CellModel(spec)
     z = model.transport.z
     length = spec.insulator_thickness - spec.seed_height

@@ -55,7 +55,7 @@ def test_without_the_return_the_lattice_gas_cell_does_not_set():
 
 def test_the_return_needs_the_lattice_gas():
     with pytest.raises(SpecError, match="dissolved_return"):
-        FilamentSpec(dissolved_return=True)
+        FilamentSpec(dissolved_return=True, site_exclusion=False)
 
 
 @pytest.mark.fem

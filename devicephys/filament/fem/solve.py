@@ -484,10 +484,16 @@ class ElectroThermal:
         behind the bare resistor gives the potential's shape and the cell's conductance G; the contact
         voltage V_c where I_cc x/√(1 + x²) = G V_c (a scalar root, unique: the left side falls and the
         right side rises with V_c) scales that shape into a start on the law's own operating point.
+        At a zero source the operating point is φ = 0 (no current flows), and that is the start.
         Returns False (φ unchanged) without a finite compliance or a conducting cell.
         """
-        if self.problem_ohmic is None or source_voltage == 0.0:
+        if self.problem_ohmic is None:
             return False
+        if source_voltage == 0.0:  # a removed bias: from the last drive's φ Newton starts 3000 knees out
+            self.v_src.value = 0.0
+            self.phi.x.array[:] = 0.0
+            self.phi.x.scatter_forward()
+            return True
         saved = self.phi.x.array.copy()
         self.v_src.value = source_voltage
         self._bad_jacobian[0] = False
