@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 from scipy import constants as _c
 
@@ -37,6 +38,8 @@ _PREFIX = {
     "f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "µ": 1e-6, "μ": 1e-6,
     "m": 1e-3, "c": 1e-2, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "": 1.0,
 }
+#: Each prefix's and simple unit's factor that is a power of ten, with its exponent.
+_POWERS = {10.0**k: k for k in range(-15, 13)}
 # Simple units that take SI prefixes, with the SI unit each converts to.
 _SIMPLE = {
     "m": ("m", 1.0), "s": ("s", 1.0), "K": ("K", 1.0), "V": ("V", 1.0),
@@ -145,7 +148,27 @@ def parse_quantity(value: object, unit: str) -> float:
     number, unit_text = float(match.group(1)), match.group(2)
     if not unit_text.strip():  # a bare number is SI, also as a string (YAML 1.1 reads 1.0e6 as one)
         return number
-    return number * _scale(unit_text, unit)
+    factor = _scale(unit_text, unit)
+    power = _decimal_power(unit_text, unit)
+    if power is not None and math.isfinite(number):
+        # a prefix is a power of ten: shift the written decimal, rounded once ("10 uA" is 1e-5 A to the last
+        # bit, where 10 * 1e-6 is 9.999999999999999e-06)
+        return float(Decimal(match.group(1)).scaleb(power))
+    return number * factor
+
+
+def _decimal_power(unit_text: str, expected: str) -> int | None:
+    """The power of ten that converts a prefixed simple unit to ``expected`` (``"uA"`` to A: -6); None for
+    the rest (compound units, eV)."""
+    text, want = _normalise(unit_text), _normalise(expected)
+    for name in sorted(_SIMPLE, key=len, reverse=True):
+        if text.endswith(name):
+            prefix = text[: -len(name)]
+            si, factor = _SIMPLE[name]
+            if prefix in _PREFIX and _normalise(si) == want and factor in _POWERS and _PREFIX[prefix] in _POWERS:
+                return _POWERS[_PREFIX[prefix]] + _POWERS[factor]
+            return None
+    return None
 
 
 def is_finite(x: float) -> bool:

@@ -61,7 +61,10 @@ def base_card(spec: CompactSpec, upstream: dict[str, Path], out: Path) -> tuple[
     if spec.rupture == "dissolution" and not card.model_params().dissolves:
         from devicephys.filament.spec import FilamentSpec
 
-        card = build.with_dissolution(card, FilamentSpec().model_dump(), spec.rupture_time_fraction)
+        # the default cell's percolation and dissolution constants; its field's return is the measurement's
+        # to give (the return fit below, from a release under bias), so none is taken from the FEM's law
+        card = build.with_dissolution(card, {**FilamentSpec().model_dump(), "dissolved_return": False},
+                                      spec.rupture_time_fraction)
         said += ("; given the second slow state (rupture: dissolution) with the default FilamentSpec's percolation "
                  "and dissolution constants (a measured self-rupture time, where the pulses give one, sets the dissolution rate)")
     return card, said, emission

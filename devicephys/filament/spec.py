@@ -32,6 +32,14 @@ from devicephys.io import available_memory
 from devicephys.spec import Spec, option, quantity
 from devicephys.units import eV
 
+#: The earlier default cell (``examples/dilute.yaml``) as overrides of the default's fields: the dilute
+#: Nernst-Planck transport, the dissolved Ag an immobile pool, a compact neck, 1 mA behind 5 kOhm.  The
+#: closed forms of the set (Mott-Gurney V0) and of the self-rupture ((1 - c_p)/k_d) are this cell's limits.
+DILUTE_CELL = dict(site_exclusion=False, dissolved_return=False, contact_exponent=0.0,
+                   compliance_current=1e-3, series_resistance=5e3)
+#: The fast preset's step floor of the dilute cell (its sweep flickers; 2e-5 resolves nothing more of it).
+DILUTE_FAST_FLOOR = 2e-3
+
 #: Minimum number of mesh elements across the insulator along the axis.
 MIN_ELEMENTS_ACROSS_INSULATOR = 8
 
