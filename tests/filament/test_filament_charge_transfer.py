@@ -12,6 +12,7 @@ import math
 import pytest
 
 from devicephys.filament.spec import FilamentSpec
+from tests.cells import dilute_fast
 
 
 def _set(voltage, **over):
@@ -19,7 +20,7 @@ def _set(voltage, **over):
     from devicephys.filament import extract
     from devicephys.filament import simulate as sim
 
-    spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), **over})
+    spec = FilamentSpec(**{**dilute_fast().model_dump(), **over})
     model = sim.CellModel(spec)
     shares = []
     trace = sim.run_drive(model, lambda t: voltage, spec.set_time_limit,
