@@ -84,6 +84,12 @@ def test_demo_resumes_after_kill_and_reruns_from_cache(tmp_path):
                  "optical gaps contain the filament's operating gap", "photon energy hc/lambda_peak <= e V at the operating bias",
                  "emission law evaluated inside its fitted (gap, bias) range"):
         assert rows[name]["status"] == "pass", rows[name]
+    # the default (volatile) cell's card inside the published ranges the physics reaches (README: R_off, V0 and
+    # tau_th do not, and the audit says so); and one atom per site at most
+    for name in ("threshold_voltage", "hold_voltage", "resistance_on", "relaxation_time", "thermal_resistance",
+                 "photons_per_electron"):
+        assert rows[f"{name} within its published range"]["status"] == "pass", rows[f"{name} within its published range"]
+    assert rows["Ag occupancy c_i + c_m <= 1 (one atom per site)"]["status"] == "pass"
     card = json.loads((out / "compact" / "device_card.json").read_text())["parameters"]
     assert card["emission_gap"]["value"] > 0 and "fem engine" in card["emission_gap"]["source"]
     assert (out / "report.html").stat().st_size > 10_000
