@@ -9,9 +9,9 @@ of 0.3-1 eV are reported, e.g. Menzel et al., Adv. Funct. Mater. 21, 4487
 particular device.
 
 The default cell is volatile, and driven as volatile switches are measured: a
-source-measure unit's 10 uA compliance with 100 Ohm in series (Wang et al.,
-Nat. Mater. 16, 101 (2017) measure their Ag diffusive memristors under
-compliances of 1-100 uA).  Its Ag+ transport is a lattice gas (at most one
+source-measure unit's 10 uA compliance with 100 Ohm in series (volatile Ag
+threshold switches are characterised under compliances in the uA range, e.g.
+the diffusive memristors of Wang et al., Nat. Mater. 16, 101 (2017)).  Its Ag+ transport is a lattice gas (at most one
 atom per site), the Ag that dissolves from the filament stays in the cell and
 drifts back in the local field, and the neck conducts on its percolating
 backbone (conductivity exponent t = 2.0).  ``examples/dilute.yaml`` holds the
