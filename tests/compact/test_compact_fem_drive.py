@@ -143,8 +143,10 @@ def _check_block(card, ds: xr.Dataset) -> dict:
             assert len(row.get("missing_physics", "")) > 40, name
     assert block["failing"] == [k for k, r in rows.items() if not r["passes"]]
     assert block["drive"]["series_resistance"] == json.loads(ds.attrs["spec"])["series_resistance"]
-    # the rupture time is what the card's relaxation_time was matched to: its replay must agree
-    assert rows["relaxation_time"]["passes"]
+    # a card of one slow state has its relaxation_time matched to the rupture time: its replay must agree (a card
+    # of two breaks at (1 - c_p)/k_d from the FEM's own rate, and the row names what differs where it fails)
+    if not card.model_params().dissolves:
+        assert rows["relaxation_time"]["passes"]
     stored = json.loads(card.to_json())["fit_quality"]["fem_drive"]  # strict JSON (NaN written as null)
     page = fem_drive.report_html(stored)
     assert page.count("<tr") == len(rows) + 1 and page.count("#f8d0d0") == len(block["failing"])
@@ -230,8 +232,11 @@ def test_two_state_card_in_ngspice_reads_the_numpy_switching_voltages_under_the_
     from devicephys.compact.spec import CompactSpec
 
     spec = tmp_path / "filament.yaml"
+    from devicephys.filament.spec import DILUTE_CELL
+
+    # the dilute cell (examples/dilute.yaml), whose resolved stage the docstring's numbers were measured on
     fast = dict(far_mesh_size="40 nm", axis_mesh_size="0.5 nm", max_step_fraction=0.0125, min_step_fraction=0.002,
-                field_snapshots=0, resolve_set=True, set_voltages=[2.0, 2.5, 3.0])
+                field_snapshots=0, resolve_set=True, set_voltages=[2.0, 2.5, 3.0], **DILUTE_CELL)
     spec.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in fast.items()))
     subprocess.run([sys.executable, "-m", "devicephys", "filament", str(spec), "--quiet", "--out", str(tmp_path / "f")],
                    check=True)
