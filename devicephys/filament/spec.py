@@ -11,10 +11,11 @@ particular device.
 The default cell is volatile, and driven as volatile switches are measured: a
 source-measure unit's 10 uA compliance with 100 Ohm in series (volatile Ag
 threshold switches are characterised under compliances in the uA range, e.g.
-the diffusive memristors of Wang et al., Nat. Mater. 16, 101 (2017)).  Its Ag+ transport is a lattice gas (at most one
-atom per site), the Ag that dissolves from the filament stays in the cell and
-drifts back in the local field, and the neck conducts on its percolating
-backbone (conductivity exponent t = 2.0).  ``examples/dilute.yaml`` holds the
+the diffusive memristors of Wang et al., Nat. Mater. 16, 101 (2017)).  Its
+Ag+ transport is a lattice gas (at most one atom per site), the Ag that
+dissolves from the filament stays in the cell and drifts back in the local
+field, and the neck conducts on its percolating backbone (conductivity
+exponent t = 2.0).  ``examples/dilute.yaml`` holds the
 earlier default: the dilute transport, an immobile dissolved pool, a compact
 neck, 1 mA behind 5 kOhm.
 """
