@@ -38,7 +38,7 @@ from devicephys.units import eV
 #: closed forms of the set (Mott-Gurney V0) and of the self-rupture ((1 - c_p)/k_d) are this cell's limits.
 DILUTE_CELL = dict(site_exclusion=False, dissolved_return=False, contact_exponent=0.0,
                    compliance_current=1e-3, series_resistance=5e3)
-#: The fast preset's step floor of the dilute cell (its sweep flickers; 2e-5 resolves nothing more of it).
+#: The fast preset's former step floor, at which the dilute cell's stated numbers were measured.
 DILUTE_FAST_FLOOR = 2e-3
 
 #: Minimum number of mesh elements across the insulator along the axis.
