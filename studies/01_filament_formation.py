@@ -36,7 +36,7 @@ import numpy as np
 
 from devicephys.filament import analytic, stage
 from devicephys.filament.result import FilamentResult
-from devicephys.filament.spec import DILUTE_CELL, DILUTE_FAST_FLOOR, FilamentSpec
+from devicephys.filament.spec import FilamentSpec
 from devicephys.units import k_B
 
 RELAX_TOLERANCE = 0.10   # relative, t_relax against (1 − c_p)/k_d
@@ -77,8 +77,7 @@ def _figure(result: FilamentResult, path: Path) -> Path:
 
 def study_spec(fast: bool) -> FilamentSpec:
     """The study's cell: the dilute cell on the fast preset (at its step floor) or on the full one."""
-    base = FilamentSpec.fast().model_copy(update={"min_step_fraction": DILUTE_FAST_FLOOR}) if fast else FilamentSpec()
-    return base.model_copy(update=DILUTE_CELL)
+    return FilamentSpec.dilute(fast)
 
 
 def checks(spec: FilamentSpec, result: FilamentResult) -> dict[str, tuple[float, float, bool]]:

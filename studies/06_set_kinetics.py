@@ -199,7 +199,7 @@ def figure(voltages, times, incubation, runs, extras, path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from devicephys.filament.spec import DILUTE_CELL, DILUTE_FAST_FLOOR, FilamentSpec
+    from devicephys.filament.spec import FilamentSpec
     from devicephys.io import atomic_write_text, writable_folder
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -219,8 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     out = writable_folder(args.out)
     # the dilute cell (examples/dilute.yaml), whose set the closed forms below describe: the default cell's
     # returning Ag and 10 uA compliance change the set (studies/08_volatile_loop.py)
-    spec = (FilamentSpec() if args.full else FilamentSpec.fast().model_copy(
-        update={"min_step_fraction": DILUTE_FAST_FLOOR})).model_copy(update=DILUTE_CELL)
+    spec = FilamentSpec.dilute(fast=not args.full)
     voltages = sorted(args.voltages)
     times, incubation, runs, threshold = run(spec, voltages, args.static_threshold)
     checks, extras = analyse(spec, voltages, times, incubation)

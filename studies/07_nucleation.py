@@ -45,12 +45,11 @@ LIMITED = 0.9                # nucleation share of the set time above which a vo
 
 def specs(args):
     """(without, with nucleation) FilamentSpecs of the fast preset with a Pt counter electrode."""
-    from devicephys.filament.spec import DILUTE_CELL, DILUTE_FAST_FLOOR, FilamentSpec
+    from devicephys.filament.spec import FilamentSpec
     from devicephys.units import eV
 
     # on the dilute cell (examples/dilute.yaml) at its fast floor, where the numbers below were measured
-    base = {**FilamentSpec.fast().model_dump(), **DILUTE_CELL, "min_step_fraction": DILUTE_FAST_FLOOR,
-            "counter_electrode": "Pt", "exchange_current_density": args.j0,
+    base = {**FilamentSpec.dilute().model_dump(), "counter_electrode": "Pt", "exchange_current_density": args.j0,
             "resolve_set": True}
     nucleation = dict(cathode_nucleation=True, nucleation_time_prefactor=args.t0, nucleation_barrier=args.barrier * eV,
                       critical_nucleus=args.critical_nucleus, nucleation_transfer_coefficient=args.alpha)

@@ -38,6 +38,8 @@ from devicephys.units import eV
 #: closed forms of the set (Mott-Gurney V0) and of the self-rupture ((1 - c_p)/k_d) are this cell's limits.
 DILUTE_CELL = dict(site_exclusion=False, dissolved_return=False, contact_exponent=0.0,
                    compliance_current=1e-3, series_resistance=5e3)
+#: The dilute cell's set voltages on the fast preset (its sweep sets near 2.1 V) and on the full one.
+DILUTE_SET_VOLTAGES = {"fast": [3.0, 3.5, 4.0], "full": [2.5, 3.0, 3.5, 4.0]}
 #: The fast preset's former step floor, at which the dilute cell's stated numbers were measured.
 DILUTE_FAST_FLOOR = 2e-3
 
@@ -142,7 +144,8 @@ class FilamentSpec(Spec):
     pulse_width: float = quantity(20e-6, "s", "pulse width (pulse drives)", gt=0)
     pulse_period: float = quantity(60e-6, "s", "pulse period (pulse train)", gt=0)
     pulse_count: int = option(3, "number of pulses in a pulse train", ge=1, le=1000)
-    set_voltages: list[float] = quantity([2.5, 3.0, 3.5, 4.0], "V", "constant source voltages of the set-time study", min_length=2)
+    set_voltages: list[float] = quantity([1.0, 1.5, 2.0, 2.5], "V", "constant source voltages of the set-time study "
+                                         "(the default cell's sweep sets near 1.4 V: the law is fitted around it)", min_length=2)
     set_time_limit: float = quantity(1e-3, "s", "longest wait for a set at one voltage", gt=0)
     relax_duration: float = quantity(100e-6, "s", "observation time after the bias is removed", gt=0)
     read_voltage: float = quantity(0.1, "V", "source voltage of the read of the relaxed cell's OFF resistance "
@@ -252,8 +255,17 @@ class FilamentSpec(Spec):
     @classmethod
     def fast(cls) -> "FilamentSpec":
         """Quick preset: coarser far field, shorter drives, three set voltages."""
-        return cls(far_mesh_size=40e-9, axis_mesh_size=0.5e-9, set_voltages=[3.0, 3.5, 4.0],
+        return cls(far_mesh_size=40e-9, axis_mesh_size=0.5e-9,
                    max_step_fraction=1 / 80, field_snapshots=2)
+
+    @classmethod
+    def dilute(cls, fast: bool = True) -> "FilamentSpec":
+        """The earlier default cell (``examples/dilute.yaml``) on the fast or the full preset: :data:`DILUTE_CELL`,
+        its set voltages, and on the fast preset its step floor :data:`DILUTE_FAST_FLOOR`."""
+        base = cls.fast() if fast else cls()
+        extra = {"min_step_fraction": DILUTE_FAST_FLOOR} if fast else {}
+        return base.model_copy(update={**DILUTE_CELL, **extra,
+                                       "set_voltages": DILUTE_SET_VOLTAGES["fast" if fast else "full"]})
 
     @classmethod
     def diffusive_memristor(cls, **overrides) -> "FilamentSpec":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devicephys.filament.spec import DILUTE_CELL, DILUTE_FAST_FLOOR, FilamentSpec
+from devicephys.filament.spec import DILUTE_CELL, FilamentSpec
 from devicephys.pipeline import PipelineSpec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -19,7 +19,6 @@ def test_the_default_cell_is_the_volatile_example():
 
 def test_the_dilute_example_is_the_dilute_cell_at_its_floor():
     spec = PipelineSpec.from_file(EXAMPLES / "dilute.yaml")
-    assert spec.stage_spec("filament") == FilamentSpec.fast().model_copy(
-        update={**DILUTE_CELL, "min_step_fraction": DILUTE_FAST_FLOOR})
+    assert spec.stage_spec("filament") == FilamentSpec.dilute(fast=True)
     assert spec.stage_spec("compact").rupture == "relaxation"
     assert all(getattr(FilamentSpec(), k) != v for k, v in DILUTE_CELL.items())  # each one differs from the default
