@@ -254,7 +254,7 @@ class FilamentSpec(Spec):
 
     @classmethod
     def fast(cls) -> "FilamentSpec":
-        """Quick preset: coarser far field, shorter drives, three set voltages."""
+        """Quick preset: coarser far field, longer largest steps (1/80 of a drive), two field snapshots."""
         return cls(far_mesh_size=40e-9, axis_mesh_size=0.5e-9,
                    max_step_fraction=1 / 80, field_snapshots=2)
 
