@@ -67,12 +67,9 @@ def _scale(unit_text: str, expected: str) -> float:
     want = _normalise(expected)
     if text == want or (want == "1" and text == ""):
         return 1.0
-    for name in sorted(_SIMPLE, key=len, reverse=True):
-        if text.endswith(name):
-            prefix = text[: -len(name)]
-            si, factor = _SIMPLE[name]
-            if prefix in _PREFIX and _normalise(si) == want:
-                return _PREFIX[prefix] * factor
+    simple = _prefixed_simple(text, want)
+    if simple is not None:
+        return simple[0] * simple[1]
     factor = _compound_scale(text, want)
     if factor is not None:
         return factor
@@ -148,7 +145,7 @@ def parse_quantity(value: object, unit: str) -> float:
     number, unit_text = float(match.group(1)), match.group(2)
     if not unit_text.strip():  # a bare number is SI, also as a string (YAML 1.1 reads 1.0e6 as one)
         return number
-    factor = _scale(unit_text, unit)
+    factor = _scale(unit_text, unit)  # refuses a unit that does not convert
     power = _decimal_power(unit_text, unit)
     if power is not None and math.isfinite(number):
         # a prefix is a power of ten: shift the written decimal, rounded once ("10 uA" is 1e-5 A to the last
@@ -157,18 +154,28 @@ def parse_quantity(value: object, unit: str) -> float:
     return number * factor
 
 
-def _decimal_power(unit_text: str, expected: str) -> int | None:
-    """The power of ten that converts a prefixed simple unit to ``expected`` (``"uA"`` to A: -6); None for
-    the rest (compound units, eV)."""
-    text, want = _normalise(unit_text), _normalise(expected)
+def _prefixed_simple(text: str, want: str) -> tuple[float, float] | None:
+    """(prefix factor, unit factor) of ``text``, a prefixed simple unit of the SI unit ``want`` (both
+    normalised); None if it is not one."""
     for name in sorted(_SIMPLE, key=len, reverse=True):
         if text.endswith(name):
             prefix = text[: -len(name)]
             si, factor = _SIMPLE[name]
-            if prefix in _PREFIX and _normalise(si) == want and factor in _POWERS and _PREFIX[prefix] in _POWERS:
-                return _POWERS[_PREFIX[prefix]] + _POWERS[factor]
-            return None
+            if prefix in _PREFIX and _normalise(si) == want:
+                return _PREFIX[prefix], factor
     return None
+
+
+def _decimal_power(unit_text: str, expected: str) -> int | None:
+    """The power of ten that converts a prefixed simple unit to ``expected`` (``"uA"`` to A: -6); None for
+    the rest (compound units, eV)."""
+    text, want = _normalise(unit_text), _normalise(expected)
+    if text == want or (want == "1" and text == ""):
+        return 0
+    simple = _prefixed_simple(text, want)
+    if simple is None or simple[0] not in _POWERS or simple[1] not in _POWERS:
+        return None
+    return _POWERS[simple[0]] + _POWERS[simple[1]]
 
 
 def is_finite(x: float) -> bool:

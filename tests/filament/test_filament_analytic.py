@@ -151,12 +151,10 @@ def test_energy_balance_on_the_cell_with_a_filament():
     import numpy as np
 
     from devicephys.filament.mesh import CellGeometry
-    from devicephys.filament.spec import FilamentSpec
-
-    from tests.cells import DILUTE
+    from devicephys.filament.spec import DILUTE_CELL, FilamentSpec
 
     # the earlier default's compact neck behind 5 kOhm and 1 mA: a hot, strongly driven channel
-    spec = FilamentSpec.fast().model_copy(update={"far_mesh_size": 8e-9, **DILUTE})  # resolve the 30 nm electrodes
+    spec = FilamentSpec.fast().model_copy(update={"far_mesh_size": 8e-9, **DILUTE_CELL})  # resolve the 30 nm electrodes
     data = solve.cell_mesh(CellGeometry.from_spec(spec))
     p = solve.ElectroThermal(data, solve.CellMedium(data, spec), ambient=T0, series_resistance=spec.series_resistance,
                              compliance_current=spec.compliance_current, degree=2,

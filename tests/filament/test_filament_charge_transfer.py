@@ -12,7 +12,6 @@ import math
 import pytest
 
 from devicephys.filament.spec import FilamentSpec
-from tests.cells import dilute_fast
 
 
 def _set(voltage, **over):
@@ -20,7 +19,7 @@ def _set(voltage, **over):
     from devicephys.filament import extract
     from devicephys.filament import simulate as sim
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), **over})
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), **over})
     model = sim.CellModel(spec)
     shares = []
     trace = sim.run_drive(model, lambda t: voltage, spec.set_time_limit,

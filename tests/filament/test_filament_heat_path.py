@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from devicephys.filament.spec import FilamentSpec
-from tests.cells import dilute_fast
 
 
 @pytest.mark.fem
@@ -22,7 +21,7 @@ def test_an_adiabatic_matrix_raises_the_thermal_resistance_by_under_a_tenth():
     from devicephys.filament import extract
     from devicephys.filament import simulate as sim
 
-    spec = dilute_fast()
+    spec = FilamentSpec.dilute()
     model = sim.CellModel(spec)
     v = max(spec.set_voltages)
     sim.run_drive(model, lambda t: v, spec.set_time_limit, dt_max=spec.set_time_limit * spec.max_step_fraction,

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("dolfinx_solver")
 
 from devicephys.filament.simulate import CellModel  # noqa: E402
-from devicephys.filament.spec import FilamentSpec  # noqa: E402
+from devicephys.filament.spec import DILUTE_CELL, FilamentSpec  # noqa: E402
 
 pytestmark = pytest.mark.fem
 
@@ -24,9 +24,7 @@ pytestmark = pytest.mark.fem
 def test_coupled_jacobian_matches_central_differences():
     from dolfinx.fem.petsc import assign
 
-    from tests.cells import DILUTE
-
-    spec = FilamentSpec.fast().model_copy(update=DILUTE)  # 1 mA behind 5 kOhm: a hot channel, T's terms count
+    spec = FilamentSpec.fast().model_copy(update=DILUTE_CELL)  # 1 mA behind 5 kOhm: a hot channel, T's terms count
     model = CellModel(spec)
     z = model.transport.z
     length = spec.insulator_thickness - spec.seed_height

@@ -18,7 +18,6 @@ import pytest
 from devicephys.errors import SpecError
 from devicephys.filament import extract
 from devicephys.filament.spec import FilamentSpec
-from tests.cells import dilute_fast
 
 
 def test_closures_after_rupture_counts_re_sets_from_a_bridged_start():
@@ -43,7 +42,7 @@ def test_lifetime_at_zero_bias_is_the_self_rupture_and_a_bias_prolongs_it(tmp_pa
     from devicephys.filament import plot
     from devicephys.filament.stage import solve_filament
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), "hold_biases": [0.0, 1.5]})
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), "hold_biases": [0.0, 1.5]})
     result = solve_filament(spec, progress=False)
     d = result.data
     life, sigma = d["on_lifetime"].values, d["on_lifetime_uncertainty"].values

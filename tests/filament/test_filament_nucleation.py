@@ -16,7 +16,6 @@ import pytest
 
 from devicephys.filament import electrochem
 from devicephys.filament.spec import FilamentSpec
-from tests.cells import dilute_fast
 from devicephys.units import eV
 
 NUCLEATION = dict(nucleation_time_prefactor=2e-8, nucleation_barrier=0.6 * eV, critical_nucleus=3)
@@ -61,7 +60,7 @@ def _constant(voltage, **over):
     from devicephys.filament import extract
     from devicephys.filament import simulate as sim
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), **INERT, **over})
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), **INERT, **over})
     model = sim.CellModel(spec)
     seen = []
     trace = sim.run_drive(model, lambda t: voltage, spec.set_time_limit,
@@ -113,7 +112,7 @@ def test_nucleation_limited_set_time_law_has_the_nucleation_s_voltage_scale():
     from devicephys.filament.stage import _set_runs
 
     volts = [2.75, 3.0, 3.25]
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION,
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION,
                            "resolve_set": True, "set_voltages": volts})
     model = sim.CellModel(spec)
     times, _, _, _, nucleation = _set_runs(model, spec, model.state(), False)
@@ -137,7 +136,7 @@ def test_the_stage_records_and_plots_each_run_s_nucleation(tmp_path):
     from devicephys.filament.result import FilamentResult
     from devicephys.filament.stage import run
 
-    base = {**dilute_fast().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION}
+    base = {**FilamentSpec.dilute().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION}
     with pytest.raises(SpecError, match="did not nucleate"):  # t_nuc at the 3 V peak is 146 us, the sweep 200 us
         run(FilamentSpec(**base), tmp_path / "low", progress=False)
     spec = FilamentSpec(**{**base, "sweep_voltage": 4.0, "set_voltages": [3.0, 3.25]})
@@ -168,7 +167,7 @@ def test_pulses_integrate_the_nucleation_without_leak():
 
     gap = 9e-9
     for volts, intervals, counts in (([3.0, 3.25], [40e-6], [8, 2]), ([3.25], [200e-6], [2])):
-        spec = FilamentSpec(**{**dilute_fast().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION,
+        spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION,
                                "fire_voltages": volts, "fire_intervals": intervals, "fire_pulse_limit": 12})
         model = sim.CellModel(spec)
         n_fire = _fire_runs(model, spec, model.state(), False)[:, 0]

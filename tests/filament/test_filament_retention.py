@@ -15,7 +15,6 @@ import pytest
 from devicephys.errors import SpecError
 from devicephys.filament import analytic, kinetics
 from devicephys.filament.spec import FilamentSpec
-from tests.cells import dilute_fast
 
 
 @pytest.mark.fem
@@ -24,7 +23,7 @@ def test_retention_is_the_filled_channel_s_dissolution_whatever_the_compliance()
     pytest.importorskip("dolfinx_solver")
     from devicephys.filament.stage import _retention_runs
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), "relax_compliances": [1e-4, 3e-4]})
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), "relax_compliances": [1e-4, 3e-4]})
     runs = _retention_runs(spec, progress=False)
     t, neck = runs["relaxation_time_held"], runs["neck_radius_held"]
     rate = float(kinetics.HoppingLaw.from_spec(spec).dissolution_rate(spec.ambient_temperature))

@@ -15,14 +15,13 @@ import pytest
 
 from devicephys.errors import SpecError
 from devicephys.filament.spec import FilamentSpec
-from tests.cells import dilute_fast
 
 
 def _sweep(**over):
     pytest.importorskip("dolfinx_solver")
     from devicephys.filament import simulate as sim
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), "site_exclusion": True, **over})  # behind 5 kOhm and 1 mA
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), "site_exclusion": True, **over})  # behind 5 kOhm and 1 mA
     model = sim.CellModel(spec)
     trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, spec.sweep_time), spec.sweep_time,
                           dt_max=spec.sweep_time * spec.max_step_fraction, breakpoints=(spec.sweep_time / 2,))
@@ -72,7 +71,7 @@ def test_the_returning_silver_holds_the_on_state_under_a_small_bias_and_it_self_
     from devicephys.filament import simulate as sim
     from devicephys.filament.stage import solve_filament
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), "site_exclusion": True, "dissolved_return": True,
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), "site_exclusion": True, "dissolved_return": True,
                            "set_voltages": [1.5, 2.0], "set_time_limit": 2e-6, "relax_duration": 200e-6,
                            "sweep_hold_biases": [0.0, 0.4]})
     result = solve_filament(spec, progress=False)

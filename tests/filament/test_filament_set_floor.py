@@ -13,13 +13,12 @@ from __future__ import annotations
 import pytest
 
 from devicephys.filament.spec import FilamentSpec
-from tests.cells import dilute_fast
 
 
 def test_set_floor_follows_the_elapsed_time_until_the_filament_bridges():
     from devicephys.filament.simulate import set_floor
 
-    spec = dilute_fast()
+    spec = FilamentSpec.dilute()
     bridged = [False]
     floor = set_floor(spec, 1e-3, lambda: bridged[0])
     assert floor(0.0) == 0.0
@@ -38,7 +37,7 @@ def test_set_time_study_resolves_the_set():
     from devicephys.filament import simulate as sim
     from devicephys.filament.stage import _constant_set
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), "resolve_set": True})
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), "resolve_set": True})
     model = sim.CellModel(spec)
     pristine = model.state()
     trace = _constant_set(model, spec, 3.5, "set", False)
@@ -74,7 +73,7 @@ def test_resolved_set_times_follow_mott_gurney_where_the_hopping_limits():
     from devicephys.filament import simulate as sim
     from devicephys.filament.stage import _set_runs
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), "resolve_set": True, "set_voltages": [2.0, 2.5, 3.0]})
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), "resolve_set": True, "set_voltages": [2.0, 2.5, 3.0]})
     model = sim.CellModel(spec)
     times, bridged, _, runs, _ = _set_runs(model, spec, model.state(), False)
     assert bridged is not None and np.all(np.isfinite(times))

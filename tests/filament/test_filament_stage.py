@@ -1,4 +1,5 @@
-"""Stage 1 end to end on the fast preset, through the study script (real DOLFINx)."""
+"""Stage 1 end to end on the fast preset, through the study script (real DOLFINx), on its dilute cell
+(``FilamentSpec.dilute()``, where the study's closed forms hold)."""
 
 from __future__ import annotations
 

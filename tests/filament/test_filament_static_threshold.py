@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from devicephys.filament.spec import FilamentSpec
-from tests.cells import dilute_fast
 
 
 @pytest.mark.fem
@@ -24,7 +23,7 @@ def test_the_bisection_brackets_the_lowest_setting_voltage():
     from devicephys.filament import simulate as sim
     from devicephys.filament.stage import _static_threshold
 
-    spec = FilamentSpec(**{**dilute_fast().model_dump(), "static_threshold": True,
+    spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), "static_threshold": True,
                            "static_threshold_tolerance": 0.2})
     model = sim.CellModel(spec)
     pristine = model.state()

@@ -28,7 +28,6 @@ pytest.importorskip("dolfinx_solver")
 
 from devicephys.filament.simulate import CellModel, run_drive  # noqa: E402
 from devicephys.filament.spec import FilamentSpec  # noqa: E402
-from tests.cells import dilute_fast  # noqa: E402
 
 pytestmark = [pytest.mark.fem, pytest.mark.slow]
 
@@ -37,7 +36,7 @@ SOURCE, DURATION, GAP_SET = 1.6, 20e-6, 1e-9  # [V], [s], [m]
 
 def _set_time(steps: int) -> float:
     """t_set [s] with ``steps`` fixed steps (no step is rejected: every step is taken at the floor)."""
-    spec = dilute_fast().model_copy(update={"max_concentration_change": 0.5})
+    spec = FilamentSpec.dilute().model_copy(update={"max_concentration_change": 0.5})
     model = CellModel(spec)
     dt = DURATION / steps
     trace = run_drive(model, lambda t: SOURCE, DURATION, dt_max=dt, dt_first=dt, dt_floor=dt * (1 + 1e-7),
