@@ -93,7 +93,8 @@ class CellModel:
         self.et = solve.ElectroThermal(self.data, solve.CellMedium(self.data, spec), ambient=spec.ambient_temperature,
                                        series_resistance=spec.series_resistance,
                                        compliance_current=spec.compliance_current,
-                                       current_window=(spec.seed_height, spec.insulator_thickness))
+                                       current_window=(spec.seed_height, spec.insulator_thickness),
+                                       newton_rtol=spec.newton_rtol)
         self.z_lo, self.z_hi = spec.seed_height, spec.insulator_thickness
         z, _, _ = self.et.axis_values(self.z_lo, self.z_hi)
         self.transport = kinetics.ChannelTransport(z, kinetics.HoppingLaw.from_spec(spec), spec.source_concentration,

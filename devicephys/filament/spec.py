@@ -193,6 +193,10 @@ class FilamentSpec(Spec):
                                       "at 3-4 V 4.1-5.0x too long, the sweep's set 26 % too high); see the README "
                                       "for what it changes downstream")
     min_time_step: float = quantity(1e-15, "s", "smallest time step before the solve is declared failed", gt=0)
+    newton_rtol: float = quantity(1e-6, "1", "relative residual tolerance of the electrothermal Newton solves (their "
+                                             "staggered fallback stops on steps below it times the source voltage "
+                                             "and 100 K times it): lower it to check that a result does not "
+                                             "depend on it (studies/09_solver_tolerance.py)", gt=0, le=1e-3)
     field_snapshots: int = option(4, "number of field snapshots (XDMF) along the main drive", ge=0, le=100)
 
     @model_validator(mode="after")

@@ -46,9 +46,12 @@ _SNES = {"snes_type": "newtonls", "snes_linesearch_type": "basic", "snes_rtol": 
 _COUNTER = [0]
 #: [1] largest secant coefficient |γ| of the staggered solve's acceleration (beyond it the plain sweep is kept).
 _SECANT_LIMIT = 10.0
-#: [1] a staggered sweep that moves φ by less than this fraction of the source voltage (and T by less than its
-#: tolerance) ends the staggered solve: the monolithic Newton's relative tolerance.
+#: [1] default relative residual tolerance of the monolithic Newton (``ElectroThermal(newton_rtol=...)``).  A staggered
+#: sweep that moves φ by less than this fraction of the source voltage, and T by less than
+#: :data:`_T_TOL_PER_RTOL` times it, ends the staggered solve.
 _PHI_TOL = 1e-6
+#: [K] the staggered solve's temperature tolerance per unit of the Newton's relative tolerance: 1e-4 K at 1e-6.
+_T_TOL_PER_RTOL = 100.0
 
 
 @dataclass
@@ -184,12 +187,17 @@ class ElectroThermal:
     heat_sinks
         Boundaries held at ``ambient`` (names in :data:`~devicephys.filament.mesh.BOUNDARY`);
         the others are adiabatic.
+    newton_rtol
+        Relative residual tolerance [1] of the monolithic Newton; the staggered fallback and the
+        potential-only solves end on steps below it times the source voltage (φ) and below
+        :data:`_T_TOL_PER_RTOL` times it (T, in K).
     """
 
     def __init__(self, data: MeshData, medium, *, ambient: float, series_resistance: float = 0.0,
                  compliance_current: float = math.inf, current_window: tuple[float, float], degree: int = 1,
-                 heat_sinks: tuple[str, ...] = ("active_contact", "counter_contact")):
+                 heat_sinks: tuple[str, ...] = ("active_contact", "counter_contact"), newton_rtol: float = _PHI_TOL):
         self.data, self.medium, self.ambient = data, medium, ambient
+        self.rtol = float(newton_rtol)
         dom = data.domain
         # Separate (identical) spaces so that Dirichlet conditions attach to one block each.
         self.V = fem.functionspace(dom, ("Lagrange", degree))
@@ -307,13 +315,15 @@ class ElectroThermal:
         return phi_bcs, [fem.dirichletbc(self.ambient, sink, self.W)]
 
     # -- solving ----------------------------------------------------------------
-    def solve(self, source_voltage: float, dt: float | None = None, rtol: float = 1e-6) -> bool:
+    def solve(self, source_voltage: float, dt: float | None = None, rtol: float | None = None) -> bool:
         """One implicit (backward Euler) step of length ``dt`` [s], or the steady state if ``dt`` is None.
 
-        ``rtol`` is the monolithic Newton's relative residual tolerance; the staggered fallback
-        (:meth:`_staggered`) ends on its own, a sweep moving T by < 1e-4 K and φ by < ``_PHI_TOL``
+        ``rtol`` is the monolithic Newton's relative residual tolerance (default: ``newton_rtol``); the
+        staggered fallback (:meth:`_staggered`) ends on its own, a sweep moving T by less than
+        :data:`_T_TOL_PER_RTOL` × ``newton_rtol`` K (1e-4 K at the default) and φ by less than ``newton_rtol``
         of the source.  Returns True when a solve converged; on failure φ and T are restored.
         """
+        rtol = self.rtol if rtol is None else rtol
         self.problem.solver.setTolerances(rtol=rtol)  # the staggered sweeps take single Newton steps
         self.v_src.value = source_voltage
         self.inv_dt.value = 0.0 if dt is None else 1.0 / dt
@@ -363,9 +373,10 @@ class ElectroThermal:
                 self.phi.x.array[:], self.T.x.array[:] = saved
         return bool(ok)
 
-    def _staggered(self, max_sweeps: int = 60, tol: float = 1e-4, accelerate: bool = True) -> bool:
-        """φ then T, repeated until a sweep moves T by less than ``tol`` [K] and φ by less than
-        ``_PHI_TOL`` of the source voltage (at least of 1 mV): for states where the monolithic Newton
+    def _staggered(self, max_sweeps: int = 60, tol: float | None = None, accelerate: bool = True) -> bool:
+        """φ then T, repeated until a sweep moves T by less than ``tol`` [K] (default :data:`_T_TOL_PER_RTOL`
+        × ``newton_rtol``) and φ by less than ``newton_rtol`` of the source voltage (at least of 1 mV): for
+        states where the monolithic Newton
         (metal and insulator 20 decades apart) fails.
 
         A sweep is one Newton step for φ at the current T, then one for T with that φ (each an
@@ -379,6 +390,7 @@ class ElectroThermal:
         field iterated to convergence, plain sweeps) took 3.3 sweeps of 1.5 + 2.1 Newton iterations
         and 1.3x the time.  ``stats["staggered_sweeps"]`` counts the sweeps.
         """
+        tol = _T_TOL_PER_RTOL * self.rtol if tol is None else tol
         previous = None  # (start, G(start)) of the last sweep
         for _ in range(max_sweeps):
             self.stats["staggered_sweeps"] += 1
@@ -393,7 +405,7 @@ class ElectroThermal:
             phi_step = self.data.domain.comm.allreduce(float(np.max(np.abs(self.phi.x.array - phi_before),
                                                                     initial=0.0)), op=MPI.MAX)
             if (self.temperature_change(before) < tol
-                    and phi_step < _PHI_TOL * max(abs(float(self.v_src.value)), 1e-3)):
+                    and phi_step < self.rtol * max(abs(float(self.v_src.value)), 1e-3)):
                 return True
             mapped = self.T.x.array.copy()
             if previous is not None and accelerate:
@@ -441,7 +453,7 @@ class ElectroThermal:
         """φ at ``source_voltage`` [V] with T held (the field is quasi-static: it follows the bias at once).
 
         Newton steps of the potential equation alone (one assembly and LU each) until a step moves φ
-        by less than ``_PHI_TOL`` of the source (at least of 1 mV).  Returns True when converged; on
+        by less than ``newton_rtol`` of the source (at least of 1 mV).  Returns True when converged; on
         failure φ is restored.  T, and with it T_old, are not touched.
         """
         self.v_src.value = source_voltage
@@ -459,8 +471,8 @@ class ElectroThermal:
 
     def _newton_potential(self, source_voltage: float, max_steps: int) -> bool:
         """Newton steps of the potential equation from the current φ, T held: True once a step moves φ by
-        less than ``_PHI_TOL`` of the source (at least of 1 mV)."""
-        scale = _PHI_TOL * max(abs(float(source_voltage)), 1e-3)
+        less than ``newton_rtol`` of the source (at least of 1 mV)."""
+        scale = self.rtol * max(abs(float(source_voltage)), 1e-3)
         for _ in range(max_steps):
             before = self.phi.x.array.copy()
             self._bad_jacobian[0] = False

@@ -1,0 +1,245 @@
+"""Study 09: which of the sweep's extracted numbers are converged in the Newton tolerance.
+
+Question: the default cell's sweep is converged in the time step (its floor of 2e-5 of the drive gives the
+same samples as 2e-6).  Is it also converged in the tolerance of the electrothermal Newton solves
+(``newton_rtol``, 1e-6 by default)?  A number that is converged moves by less than its own stated
+uncertainty when the tolerance is lowered a hundredfold; one that moves by more is set by the path the
+solver's round-off takes, and its stated uncertainty must say so.
+
+Steps
+-----
+1. The filament stage's DC sweep (the default cell, fast preset unless ``--full``: the triangle of
+   ``sweep_voltage`` over ``sweep_time`` behind the 10 uA compliance, with the stage's own step control) at
+   each of ``--tolerances`` (default 1e-6, 1e-7, 1e-8), each in its own process, ``--jobs`` at a time.
+2. The numbers the stage extracts from a sweep (``devicephys.filament.extract``, the same functions), side by
+   side: threshold and hold voltages with their sampling steps, R_on and R_off with their spreads, the peak
+   temperature, the changes between ON and OFF.
+3. Each number's spread across the tolerances against the uncertainty the stage states for it.  Checks
+   (exit status 1 when one fails), the numbers claimed converged (:data:`CHECKED`):
+
+   * the threshold moves by less than its sampling step (``threshold_resolution``: the switch lies in it);
+   * R_on moves by less than its spread (half the interquartile range of V/I over the ON samples).
+
+   The hold voltage, R_off, the peak temperature and the number of changes are reported with their spread
+   and whether it is within their stated uncertainty, not checked: the trajectories part where the compliance
+   regulates the neck, and the hold is read at a release that flickers (see the README).
+
+Usage: python studies/09_solver_tolerance.py [--full] [--tolerances 1e-6 1e-7 1e-8] [--jobs 2] [--resume] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+#: The numbers compared, with their unit and the key of their stated uncertainty (None: reported only).
+NUMBERS = (("threshold_voltage", "V", "threshold_resolution"), ("hold_voltage", "V", "hold_resolution"),
+           ("resistance_on", "Ohm", "resistance_on_spread"), ("resistance_off", "Ohm", "resistance_off_spread"),
+           ("temperature_peak", "K", None), ("changes", "1", None), ("changes_after_peak", "1", None))
+#: The numbers the stage's uncertainties claim converged in the tolerance: the set of the pristine cell and the ON
+#: state's resistance under the compliance.  The others are reported with their spread.
+CHECKED = ("threshold_voltage", "resistance_on")
+
+
+def spec_for(full: bool, rtol: float):
+    """The default FilamentSpec (fast preset unless ``full``) at Newton tolerance ``rtol``, no field snapshots."""
+    from devicephys.filament.spec import FilamentSpec
+
+    base = FilamentSpec() if full else FilamentSpec.fast()
+    return FilamentSpec(**{**base.model_dump(), "newton_rtol": rtol, "field_snapshots": 0})
+
+
+def sweep(spec) -> tuple[dict[str, np.ndarray], dict]:
+    """The stage's main drive (``drive: sweep``) on a fresh cell: (trace arrays, solver statistics)."""
+    import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
+
+    from devicephys.filament import simulate as sim
+
+    if spec.drive != "sweep" or spec.resolve_set:
+        raise SystemExit("study 09 compares the stage's plain sweep (drive: sweep, resolve_set: false)")
+    model = sim.CellModel(spec)
+    duration = spec.sweep_time
+    start = time.perf_counter()
+    trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, duration), duration,
+                          dt_max=duration * spec.max_step_fraction, breakpoints=(duration / 2,))
+    stats = {**model.et.stats, "rejected_steps": model.rejected_steps, "forced_steps": model.forced_steps,
+             "wall_s": time.perf_counter() - start}
+    return {name: trace.array(name) for name in trace.data}, stats
+
+
+def numbers(spec, tr: dict[str, np.ndarray]) -> dict[str, float]:
+    """The sweep's extracted numbers (the stage's functions) with their stated uncertainties."""
+    from devicephys.filament import extract
+
+    v, i, g, src = tr["voltage"], tr["current"], tr["gap"], tr["source_voltage"]
+    on_a, off_a = spec.gap_on, spec.gap_rupture
+    r_on, r_off = extract.on_off_resistance(v, i, g, on_a, off_a)
+    s_on, s_off = extract.on_off_spread(v, i, g, on_a, off_a)
+    on = g < on_a
+    peak = int(np.argmax(src))
+    return {"threshold_voltage": extract.threshold_voltage(v, g, on_a),
+            "threshold_resolution": extract.threshold_resolution(src, g, on_a),
+            "hold_voltage": extract.hold_voltage(v, g, src, on_a, off_a),
+            "hold_resolution": extract.hold_resolution(src, g, on_a, off_a),
+            "resistance_on": r_on, "resistance_on_spread": s_on,
+            "resistance_off": r_off, "resistance_off_spread": s_off,
+            "temperature_peak": float(np.max(tr["temperature_max"])),
+            "changes": float(np.count_nonzero(np.diff(on.astype(int)))),
+            "changes_after_peak": float(np.count_nonzero(np.diff(on[peak:].astype(int))))}
+
+
+def run_one(full: bool, rtol: float, out: Path) -> Path:
+    """One sweep at ``rtol``, written atomically to ``out/sweep_<rtol>.npz`` with its statistics (JSON inside)."""
+    from devicephys.io import atomic_write_bytes
+
+    spec = spec_for(full, rtol)
+    tr, stats = sweep(spec)
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, stats=json.dumps(stats), **tr)
+    path = out / f"sweep_{rtol:.0e}.npz"
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: bool = False) -> dict[float, Path]:
+    """Each tolerance's sweep in its own process (``jobs`` at a time); {rtol: npz path}.
+
+    ``resume``: a sweep already written to ``out`` (by an interrupted or earlier run) is kept, not run again.
+    """
+    done = {t: out / f"sweep_{t:.0e}.npz" for t in tolerances if resume and (out / f"sweep_{t:.0e}.npz").is_file()}
+    for rtol in done:
+        print(f"sweep at newton_rtol {rtol:g}: kept from {done[rtol].name}", flush=True)
+    todo, running = [t for t in tolerances if t not in done], {}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    while todo or running:
+        while todo and len(running) < jobs:
+            rtol = todo.pop(0)
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(rtol), "--out", str(out)]
+            running[rtol] = subprocess.Popen(cmd + (["--full"] if full else []), env=env)
+            print(f"sweep at newton_rtol {rtol:g}: started", flush=True)
+        for rtol, proc in list(running.items()):
+            if proc.poll() is not None:
+                del running[rtol]
+                if proc.returncode != 0:
+                    for other in running.values():
+                        other.terminate()
+                    raise SystemExit(f"the sweep at newton_rtol {rtol:g} failed (exit {proc.returncode}); "
+                                     "see its output above")
+                done[rtol] = out / f"sweep_{rtol:.0e}.npz"
+                print(f"sweep at newton_rtol {rtol:g}: done", flush=True)
+        time.sleep(0.5)
+    return done
+
+
+def spreads(rows: dict[float, dict[str, float]]) -> dict[str, tuple[float, float, bool]]:
+    """(spread across the tolerances, stated uncertainty at the loosest, spread within it) of each number.
+
+    The spread is max − min over the tolerances (NaN if a value is not finite); the stated uncertainty is the
+    one the stage gives the number (NaN for those without one: the peak temperature, the counts).
+    """
+    loosest = rows[max(rows)]
+    out = {}
+    for name, _, err in NUMBERS:
+        values = np.array([r[name] for r in rows.values()])
+        spread = float(np.max(values) - np.min(values)) if np.all(np.isfinite(values)) else math.nan
+        stated = loosest[err] if err is not None else math.nan
+        out[name] = (spread, stated, bool(math.isfinite(spread) and spread <= stated))
+    return out
+
+
+def analyse(rows: dict[float, dict[str, float]]) -> dict[str, tuple[float, float, bool]]:
+    """The checks: (spread, allowed, passed) of the numbers claimed converged in the tolerance (:data:`CHECKED`)."""
+    found = spreads(rows)
+    return {f"{name}_within_its_stated_uncertainty": found[name] for name in CHECKED}
+
+
+def figure(spec, traces: dict[float, dict[str, np.ndarray]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from devicephys.io import save_figure
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.4))
+    for k, (rtol, tr) in enumerate(sorted(traces.items(), reverse=True)):
+        v, i, src, g = tr["voltage"], np.abs(tr["current"]), tr["source_voltage"], tr["gap"]
+        a.semilogy(v, np.maximum(i, 1e-22), ".", ms=2, color=f"C{k}", label=f"newton_rtol {rtol:g}")
+        falling = np.arange(src.size) > int(np.argmax(src))
+        b.plot(src[falling], g[falling] * 1e9, ".-", ms=3, lw=0.6, color=f"C{k}", label=f"newton_rtol {rtol:g}")
+    a.axhline(spec.compliance_current, color="0.6", lw=0.8, ls="--", label="compliance")
+    a.set(xlabel="cell voltage [V]", ylabel="|current| [A]", title="I–V at each Newton tolerance")
+    a.legend(fontsize=8)
+    b.axhline(spec.gap_on * 1e9, color="0.6", lw=0.8, ls="--", label="gap_on")
+    b.axhline(spec.gap_rupture * 1e9, color="0.3", lw=0.8, ls=":", label="gap_rupture")
+    b.set(xlim=(0.0, 0.5), ylim=(-0.2, 8.0), xlabel="source voltage, falling ramp [V]", ylabel="gap [nm]",
+          title="the release")
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from devicephys.io import atomic_write_text, writable_folder
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--full", action="store_true", help="the full preset (default: fast)")
+    p.add_argument("--tolerances", type=float, nargs="+", default=[1e-6, 1e-7, 1e-8],
+                   help="Newton relative tolerances to compare (at least two, each in (0, 1e-3])")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="sweeps run at once (default: 2)")
+    p.add_argument("--resume", action="store_true", help="keep the sweeps already written to --out (same preset)")
+    p.add_argument("--one", type=float, default=None, help=argparse.SUPPRESS)  # one sweep, in a worker process
+    p.add_argument("--out", default="results/study09", help="output folder")
+    args = p.parse_args(argv)
+    tols = sorted(set(args.tolerances), reverse=True)
+    if len(tols) < 2 or any(not (0 < x <= 1e-3) for x in tols):
+        p.error(f"--tolerances {args.tolerances}: give at least two different values, each in (0, 1e-3], e.g. 1e-6 1e-8")
+    if args.jobs < 1:
+        p.error(f"--jobs {args.jobs}: must be at least 1")
+    out = writable_folder(args.out)
+    if args.one is not None:
+        run_one(args.full, args.one, out)
+        return 0
+    paths = run_all(args.full, tols, args.jobs, out, args.resume)
+    spec = spec_for(args.full, tols[0])
+    traces, stats, rows = {}, {}, {}
+    for rtol in tols:
+        with np.load(paths[rtol]) as data:
+            traces[rtol] = {k: data[k] for k in data.files if k != "stats"}
+            stats[rtol] = json.loads(str(data["stats"]))
+        rows[rtol] = numbers(spec, traces[rtol])
+    names = [n for n, _, _ in NUMBERS]
+    lines = ["newton_rtol," + ",".join(f"{n} [{u}]" for n, u, _ in NUMBERS)
+             + ",threshold_resolution [V],hold_resolution [V],resistance_on_spread [Ohm],newton_iterations,wall_s"]
+    for rtol in tols:
+        r, s = rows[rtol], stats[rtol]
+        lines.append(f"{rtol:g}," + ",".join(f"{r[n]:.6g}" for n in names)
+                     + f",{r['threshold_resolution']:.3g},{r['hold_resolution']:.3g},{r['resistance_on_spread']:.4g},"
+                       f"{s['newton_iterations']},{s['wall_s']:.1f}")
+    atomic_write_text(out / "solver_tolerance.csv", "\n".join(lines) + "\n")
+    found = spreads(rows)
+    for name, unit, err in NUMBERS:
+        spread, stated, within = found[name]
+        verdict = "" if err is None else (f"; stated uncertainty {stated:.3g} {unit}: "
+                                          + ("within it" if within else "NOT within it"))
+        print(f"{name} [{unit}]: " + ", ".join(f"{rows[t][name]:.6g}" for t in tols) + f" (spread {spread:.3g}{verdict})")
+    figure(spec, traces, out / "09_solver_tolerance.png")
+    ok = True
+    for name, (spread, limit, passed) in analyse(rows).items():
+        ok &= passed
+        print(f"check {name}: spread {spread:.4g}, allowed {limit:.4g} -> {'ok' if passed else 'FAILED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

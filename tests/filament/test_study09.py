@@ -1,0 +1,53 @@
+"""Study 09 (the sweep's extracted numbers at several Newton tolerances) and the ``newton_rtol`` field."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from devicephys.errors import SpecError
+from devicephys.filament.spec import FilamentSpec
+from tests.studies import load_study
+
+
+def _study():
+    return load_study("09_solver_tolerance.py")
+
+
+@pytest.mark.parametrize("bad", [0.0, -1e-6, 1e-2])
+def test_newton_rtol_is_refused_outside_its_range_naming_the_field(bad):
+    with pytest.raises(SpecError, match="newton_rtol"):
+        FilamentSpec(newton_rtol=bad)
+
+
+def test_study09_refuses_bad_input_in_one_line(tmp_path, capsys):
+    for argv in (["--tolerances", "1e-6"], ["--tolerances", "1e-6", "0.5"], ["--jobs", "0"]):
+        with pytest.raises(SystemExit) as info:
+            _study().main([*argv, "--out", str(tmp_path)])
+        assert info.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert argv[0] in err
+
+
+@pytest.mark.fem
+def test_the_cell_model_solves_at_the_specs_newton_tolerance():
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament.simulate import CellModel
+
+    spec = FilamentSpec.fast().model_copy(update={"newton_rtol": 1e-8})
+    assert CellModel(spec).et.rtol == 1e-8
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_study09_compares_two_tolerances_and_writes_its_table(tmp_path, capsys):
+    pytest.importorskip("dolfinx_solver")
+    code = _study().main(["--tolerances", "1e-6", "1e-7", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert out.count("check ") == 3, out
+    rows = np.genfromtxt(tmp_path / "solver_tolerance.csv", delimiter=",", names=True)
+    assert rows.size == 2 and list(rows["newton_rtol"]) == [1e-6, 1e-7]
+    # the threshold is the switch of a pristine cell: the same to its sampling step at both tolerances
+    assert "check threshold_within_its_sampling_step" in out and code in (0, 1)
+    assert abs(rows["threshold_voltage_V"][0] - rows["threshold_voltage_V"][1]) <= rows["threshold_resolution_V"].min()
+    assert (tmp_path / "09_solver_tolerance.png").stat().st_size > 10_000
