@@ -20,6 +20,10 @@ It runs ``devicephys filament --fast`` (or reads ``--filament-nc PATH``), then w
 
 ``--optics-only`` refits only the example card's optics to the toy spectrum (its electrical part kept).
 
+``--volatile-5mv`` runs the default cell's sweep (fast preset) with its largest step 1/1200 of the sweep, so that the
+source moves by at most 5 mV between samples, as a source-measure unit steps it, and writes it with the same noise as
+``examples/measured_volatile/sweep_5mV.csv`` and its noise-free trace and FEM numbers as
+``tests/data/fem_volatile_sweep_5mV.json`` (about 2 min).
 ``--volatile`` writes ``examples/measured_volatile/{sweep,pulses}.csv`` instead: the volatile cell's stored
 sweep (``tests/data/fem_volatile_filament.json``, ``examples/volatile.yaml``: 10 uA compliance behind
 100 Ohm) with the same noise, and nothing else (its base card is ``examples/measured``'s).
@@ -66,7 +70,11 @@ def main(argv=None) -> int:
                     help="refit only the optics of examples/measured/device_card.json and write emission.nc")
     ap.add_argument("--volatile", action="store_true",
                     help="write examples/measured_volatile/ from tests/data/fem_volatile_filament.json")
+    ap.add_argument("--volatile-5mv", action="store_true",
+                    help="run the default cell's sweep sampled at <= 5 mV and write examples/measured_volatile/sweep_5mV.csv")
     args = ap.parse_args(argv)
+    if args.volatile_5mv:
+        return _volatile_5mv()
     if args.optics_only:
         return _optics_only()
     if args.volatile:
@@ -100,14 +108,19 @@ def main(argv=None) -> int:
     return 0
 
 
+def _noisy_sweep(rng, t, v, i, s, path: Path, note: list[str]) -> None:
+    """``path``: the sweep (time, cell voltage, current, source voltage) with the sweep noise of :data:`NOISE`."""
+    v_m = v + rng.normal(0, NOISE["voltage_V"], v.size)
+    i_m = i * (1 + rng.normal(0, NOISE["current_relative"], i.size)) + rng.normal(0, NOISE["current_floor_A"], i.size)
+    _write(path, note, "time [us],voltage [V],current [mA],source_voltage [V]",
+           [(f"{a * 1e6:.6g}", f"{b:.5g}", f"{c * 1e3:.5g}", f"{d:.6g}") for a, b, c, d in zip(t, v_m, i_m, s)])
+
+
 def _noisy(ds: xr.Dataset, folder: Path, note: list[str]) -> None:
     """``folder``/sweep.csv and pulses.csv: the FEM's sweep and set times with the noise of :data:`NOISE`."""
     rng = np.random.default_rng(NOISE["seed"])
     t, v, i, s = (ds[k].values for k in ("time", "voltage", "current", "source_voltage"))
-    v_m = v + rng.normal(0, NOISE["voltage_V"], v.size)
-    i_m = i * (1 + rng.normal(0, NOISE["current_relative"], i.size)) + rng.normal(0, NOISE["current_floor_A"], i.size)
-    _write(folder / "sweep.csv", note, "time [us],voltage [V],current [mA],source_voltage [V]",
-           [(f"{a * 1e6:.6g}", f"{b:.5g}", f"{c * 1e3:.5g}", f"{d:.6g}") for a, b, c, d in zip(t, v_m, i_m, s)])
+    _noisy_sweep(rng, t, v, i, s, folder / "sweep.csv", note)
     sv, st = ds["set_voltage"].values, ds["set_time"].values
     st_m = st * np.exp(rng.normal(0, NOISE["time_ln"], st.size))
     relax = float(ds["relaxation_time"]) * float(np.exp(rng.normal(0, NOISE["time_ln"])))
@@ -129,6 +142,46 @@ def _volatile() -> int:
             "0.5 % + 1 pA on the current. Fit it with --compliance '10 uA' --series-resistance '100 Ohm'.",
             "Made by tests/data/make_measured_fixture.py --volatile; not a laboratory measurement."])
     print("wrote examples/measured_volatile/{sweep,pulses}.csv")
+    return 0
+
+
+#: Largest time step of the 5 mV sweep as a fraction of the sweep: the 3 V triangle's source then moves by at most
+#: 2 x 3 V / 1200 = 5 mV per sample.
+FINE_STEP_FRACTION = 1 / 1200
+
+
+def _volatile_5mv() -> int:
+    sys.path.insert(0, str(ROOT))
+    import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
+
+    from devicephys.filament import extract
+    from devicephys.filament import simulate as sim
+    from devicephys.filament.spec import FilamentSpec
+
+    spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "max_step_fraction": FINE_STEP_FRACTION,
+                           "field_snapshots": 0})
+    model, d = sim.CellModel(spec), spec.sweep_time
+    trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, d), d, dt_max=d * FINE_STEP_FRACTION,
+                          breakpoints=(d / 2,))
+    t, v, i, s, g = (trace.array(k) for k in ("time", "voltage", "current", "source_voltage", "gap"))
+    fem = {"threshold_voltage": extract.threshold_voltage(v, g, spec.gap_on),
+           "threshold_resolution": extract.threshold_resolution(s, g, spec.gap_on),
+           "hold_voltage": extract.hold_voltage(v, g, s, spec.gap_on, spec.gap_rupture),
+           "hold_resolution": extract.hold_resolution(s, g, spec.gap_on, spec.gap_rupture),
+           "resistance_on": extract.on_off_resistance(v, i, g, spec.gap_on, spec.gap_rupture)[0]}
+    ref = {"command": "OMP_NUM_THREADS=1 .venv/bin/python tests/data/make_measured_fixture.py --volatile-5mv",
+           "noise": NOISE, "fem": fem, "filament_spec": spec.model_dump(),
+           "trace": {"time": t.tolist(), "voltage": v.tolist(), "current": i.tolist(), "source_voltage": s.tolist(),
+                     "gap": g.tolist()}}
+    (ROOT / "tests/data/fem_volatile_sweep_5mV.json").write_text(json.dumps(ref) + "\n")
+    _noisy_sweep(np.random.default_rng(NOISE["seed"]), t, v, i, s, ROOT / "examples/measured_volatile/sweep_5mV.csv",
+                 ["DC sweep of the devicephys FEM filament stage's default cell (fast preset, Ag/PMMA/Ag, 10 uA",
+                  "compliance behind 100 Ohm) with its largest time step 1/1200 of the sweep, so that the source moves",
+                  "by at most 5 mV between samples, written as a measurement with noise: 1 mV on the cell voltage,",
+                  "0.5 % + 1 pA on the current. Fit it with --compliance '10 uA' --series-resistance '100 Ohm'.",
+                  "Made by tests/data/make_measured_fixture.py --volatile-5mv; not a laboratory measurement."])
+    print(f"wrote examples/measured_volatile/sweep_5mV.csv ({t.size} samples) and tests/data/fem_volatile_sweep_5mV.json;"
+          f" FEM: {json.dumps(fem)}")
     return 0
 
 
