@@ -24,7 +24,11 @@ Steps
    and whether it is within their stated uncertainty, not checked: the trajectories part where the compliance
    regulates the neck, and the hold is read at a release that flickers (see the README).
 
-Usage: python studies/09_solver_tolerance.py [--full] [--tolerances 1e-6 1e-7 1e-8] [--jobs 2] [--resume] [--out DIR]
+``--max-step-fraction`` runs every sweep with another largest step (a fraction of the sweep; the fast preset's is
+1/80), to see whether a finer sampling of the drive makes the release converge in the tolerance.
+
+Usage: python studies/09_solver_tolerance.py [--full] [--tolerances 1e-6 1e-7 1e-8] [--max-step-fraction F]
+       [--jobs 2] [--resume] [--out DIR]
 """
 
 from __future__ import annotations
@@ -49,12 +53,15 @@ NUMBERS = (("threshold_voltage", "V", "threshold_resolution"), ("hold_voltage", 
 CHECKED = ("threshold_voltage", "resistance_on")
 
 
-def spec_for(full: bool, rtol: float):
-    """The default FilamentSpec (fast preset unless ``full``) at Newton tolerance ``rtol``, no field snapshots."""
+def spec_for(full: bool, rtol: float, max_step_fraction: float | None = None):
+    """The default FilamentSpec (fast preset unless ``full``) at Newton tolerance ``rtol``, no field snapshots;
+    ``max_step_fraction`` replaces the preset's largest step (a fraction of the sweep) when given."""
     from devicephys.filament.spec import FilamentSpec
 
-    base = FilamentSpec() if full else FilamentSpec.fast()
-    return FilamentSpec(**{**base.model_dump(), "newton_rtol": rtol, "field_snapshots": 0})
+    base = (FilamentSpec() if full else FilamentSpec.fast()).model_dump()
+    if max_step_fraction is not None:
+        base["max_step_fraction"] = max_step_fraction
+    return FilamentSpec(**{**base, "newton_rtol": rtol, "field_snapshots": 0})
 
 
 def sweep(spec) -> tuple[dict[str, np.ndarray], dict]:
@@ -96,11 +103,11 @@ def numbers(spec, tr: dict[str, np.ndarray]) -> dict[str, float]:
             "changes_after_peak": float(np.count_nonzero(np.diff(on[peak:].astype(int))))}
 
 
-def run_one(full: bool, rtol: float, out: Path) -> Path:
+def run_one(full: bool, rtol: float, out: Path, max_step_fraction: float | None = None) -> Path:
     """One sweep at ``rtol``, written atomically to ``out/sweep_<rtol>.npz`` with its statistics (JSON inside)."""
     from devicephys.io import atomic_write_bytes
 
-    spec = spec_for(full, rtol)
+    spec = spec_for(full, rtol, max_step_fraction)
     tr, stats = sweep(spec)
     import io
 
@@ -111,7 +118,8 @@ def run_one(full: bool, rtol: float, out: Path) -> Path:
     return path
 
 
-def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: bool = False) -> dict[float, Path]:
+def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: bool = False,
+            max_step_fraction: float | None = None) -> dict[float, Path]:
     """Each tolerance's sweep in its own process (``jobs`` at a time); {rtol: npz path}.
 
     ``resume``: a sweep already written to ``out`` (by an interrupted or earlier run) is kept, not run again.
@@ -125,7 +133,9 @@ def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: b
         while todo and len(running) < jobs:
             rtol = todo.pop(0)
             cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(rtol), "--out", str(out)]
-            running[rtol] = subprocess.Popen(cmd + (["--full"] if full else []), env=env)
+            extra = (["--full"] if full else []) + ([] if max_step_fraction is None
+                                                     else ["--max-step-fraction", repr(max_step_fraction)])
+            running[rtol] = subprocess.Popen(cmd + extra, env=env)
             print(f"sweep at newton_rtol {rtol:g}: started", flush=True)
         for rtol, proc in list(running.items()):
             if proc.poll() is not None:
@@ -197,21 +207,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tolerances", type=float, nargs="+", default=[1e-6, 1e-7, 1e-8],
                    help="Newton relative tolerances to compare (at least two, each in (0, 1e-3])")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="sweeps run at once (default: 2)")
-    p.add_argument("--resume", action="store_true", help="keep the sweeps already written to --out (same preset)")
+    p.add_argument("--max-step-fraction", type=float, default=None,
+                   help="largest time step as a fraction of the sweep, for every run (default: the preset's)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the sweeps already written to --out (same preset and --max-step-fraction)")
     p.add_argument("--one", type=float, default=None, help=argparse.SUPPRESS)  # one sweep, in a worker process
     p.add_argument("--out", default="results/study09", help="output folder")
     args = p.parse_args(argv)
     tols = sorted(set(args.tolerances), reverse=True)
     if len(tols) < 2 or any(not (0 < x <= 1e-3) for x in tols):
         p.error(f"--tolerances {args.tolerances}: give at least two different values, each in (0, 1e-3], e.g. 1e-6 1e-8")
+    if args.max_step_fraction is not None and not (0 < args.max_step_fraction <= 0.5):
+        p.error(f"--max-step-fraction {args.max_step_fraction}: must be in (0, 0.5], e.g. 0.0025")
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: must be at least 1")
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.full, args.one, out)
+        run_one(args.full, args.one, out, args.max_step_fraction)
         return 0
-    paths = run_all(args.full, tols, args.jobs, out, args.resume)
-    spec = spec_for(args.full, tols[0])
+    paths = run_all(args.full, tols, args.jobs, out, args.resume, args.max_step_fraction)
+    spec = spec_for(args.full, tols[0], args.max_step_fraction)
+    print(f"largest step {spec.max_step_fraction:g} of the sweep ({spec.max_step_fraction * spec.sweep_time:.3g} s)")
     traces, stats, rows = {}, {}, {}
     for rtol in tols:
         with np.load(paths[rtol]) as data:

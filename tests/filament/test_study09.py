@@ -21,7 +21,8 @@ def test_newton_rtol_is_refused_outside_its_range_naming_the_field(bad):
 
 
 def test_study09_refuses_bad_input_in_one_line(tmp_path, capsys):
-    for argv in (["--tolerances", "1e-6"], ["--tolerances", "1e-6", "0.5"], ["--jobs", "0"]):
+    for argv in (["--tolerances", "1e-6"], ["--tolerances", "1e-6", "0.5"], ["--jobs", "0"],
+                 ["--max-step-fraction", "0"]):
         with pytest.raises(SystemExit) as info:
             _study().main([*argv, "--out", str(tmp_path)])
         assert info.value.code == 2
