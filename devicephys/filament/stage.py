@@ -415,8 +415,9 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
     fit_se = "standard error of the least squares (residual variance over n - 2 degrees of freedom; NaN below 3 set voltages)"
     sampled = "the sample interval in which the crossing is interpolated"
     # read at the release, where the trajectories of a compliance-regulated neck part with the solver's round-off
-    path = ("; not included: the Newton tolerance's effect, which moves the release by more on the default cell "
-            "(studies/09_solver_tolerance.py)")
+    # and with the largest time step
+    path = ("; not included: the effect of the Newton tolerance and of the largest time step, which move the "
+            "release by more on the default cell (studies/09_solver_tolerance.py)")
     ramp = {}
     first = extract.set_index(g, g_on)
     if spec.drive == "sweep" and first is not None and math.isfinite(v0) and v0 > 0:

@@ -49,7 +49,7 @@ _SECANT_LIMIT = 10.0
 #: [1] default relative residual tolerance of the monolithic Newton (``ElectroThermal(newton_rtol=...)``).  A staggered
 #: sweep that moves φ by less than this fraction of the source voltage, and T by less than
 #: :data:`_T_TOL_PER_RTOL` times it, ends the staggered solve.
-_PHI_TOL = 1e-6
+_NEWTON_RTOL = 1e-6
 #: [K] the staggered solve's temperature tolerance per unit of the Newton's relative tolerance: 1e-4 K at 1e-6.
 _T_TOL_PER_RTOL = 100.0
 
@@ -195,7 +195,7 @@ class ElectroThermal:
 
     def __init__(self, data: MeshData, medium, *, ambient: float, series_resistance: float = 0.0,
                  compliance_current: float = math.inf, current_window: tuple[float, float], degree: int = 1,
-                 heat_sinks: tuple[str, ...] = ("active_contact", "counter_contact"), newton_rtol: float = _PHI_TOL):
+                 heat_sinks: tuple[str, ...] = ("active_contact", "counter_contact"), newton_rtol: float = _NEWTON_RTOL):
         self.data, self.medium, self.ambient = data, medium, ambient
         self.rtol = float(newton_rtol)
         dom = data.domain
