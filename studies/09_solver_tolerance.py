@@ -236,12 +236,13 @@ def main(argv: list[str] | None = None) -> int:
         rows[rtol] = numbers(spec, traces[rtol])
     names = [n for n, _, _ in NUMBERS]
     lines = ["newton_rtol," + ",".join(f"{n} [{u}]" for n, u, _ in NUMBERS)
-             + ",threshold_resolution [V],hold_resolution [V],resistance_on_spread [Ohm],newton_iterations,wall_s"]
+             + ",threshold_resolution [V],hold_resolution [V],resistance_on_spread [Ohm],newton_iterations,"
+               "newton_iterations_failed,wall_s"]
     for rtol in tols:
         r, s = rows[rtol], stats[rtol]
         lines.append(f"{rtol:g}," + ",".join(f"{r[n]:.6g}" for n in names)
                      + f",{r['threshold_resolution']:.3g},{r['hold_resolution']:.3g},{r['resistance_on_spread']:.4g},"
-                       f"{s['newton_iterations']},{s['wall_s']:.1f}")
+                       f"{s['newton_iterations']},{s.get('newton_iterations_failed', '')},{s['wall_s']:.1f}")
     atomic_write_text(out / "solver_tolerance.csv", "\n".join(lines) + "\n")
     found = spreads(rows)
     for name, unit, err in NUMBERS:

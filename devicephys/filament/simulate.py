@@ -147,7 +147,9 @@ class CellModel:
         counts the solves that took the staggered path first because the step before needed the
         fallback (the same equations to the same tolerance; not a fallback); ``staggered_sweeps`` the
         staggered solves' sweeps (one Newton step for φ and one for T each); ``circuit_starts`` the solves that
-        converged only from the source circuit's operating point (a sharp compliance; the same acceptance).
+        converged only from the source circuit's operating point (a sharp compliance; the same acceptance);
+        ``newton_iterations_failed`` the monolithic Newton iterations spent in attempts that did not converge and
+        were retried (backtracking, then the staggered solve): the work the fallbacks cost.
         """
         stats = {f"solver_{k}": int(v) for k, v in self.et.stats.items()}
         stats.update(solver_forced_steps=int(self.forced_steps), solver_rejected_steps=int(self.rejected_steps),

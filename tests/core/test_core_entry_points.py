@@ -66,6 +66,8 @@ def test_solve_filament_in_memory(tmp_path):
 
     attrs = result.data.attrs
     assert attrs["solver_newton_solves"] > 0 and attrs["solver_newton_iterations"] >= attrs["solver_newton_solves"]
+    # the iterations of attempts retried after failing are part of the count, never more than it
+    assert 0 <= attrs["solver_newton_iterations_failed"] <= attrs["solver_newton_iterations"]
     assert 0 < attrs["solver_min_time_step"] <= spec.max_step_fraction * spec.sweep_time
     assert audit.solver_fallbacks(result.data).status in (audit.PASS, audit.FAIL)
     d = result.data

@@ -262,9 +262,9 @@ class ElectroThermal:
                                         petsc_options_prefix=f"dp_et{_next()}_", petsc_options=options)
         self._norms: list[float] = []
         #: Solver statistics (counts over every solve; identical on every rank): see :meth:`solve`.
-        self.stats = {"newton_solves": 0, "newton_iterations": 0, "line_search_fallbacks": 0,
-                      "unconverged_accepted": 0, "staggered_fallbacks": 0, "staggered_first": 0, "staggered_sweeps": 0,
-                      "failed_solves": 0, "circuit_starts": 0}
+        self.stats = {"newton_solves": 0, "newton_iterations": 0, "newton_iterations_failed": 0,
+                      "line_search_fallbacks": 0, "unconverged_accepted": 0, "staggered_fallbacks": 0,
+                      "staggered_first": 0, "staggered_sweeps": 0, "failed_solves": 0, "circuit_starts": 0}
         self._updates: list[float] = []
 
         def monitor(snes, it, norm):
@@ -355,6 +355,7 @@ class ElectroThermal:
             ok = (converged or reduced) and not self._bad_jacobian[0] and self._temperature_valid()
             self.stats["newton_solves"] += 1
             self.stats["newton_iterations"] += max(len(self._norms) - 1, 0)
+            self.stats["newton_iterations_failed"] += 0 if ok else max(len(self._norms) - 1, 0)
             if ok:
                 self.stats["line_search_fallbacks"] += kind == "bt"
                 self.stats["unconverged_accepted"] += not converged  # accepted on stagnation at round-off
