@@ -73,8 +73,10 @@ def stage() -> dict:
 
     t0 = time.perf_counter()
     result = solve_filament(FilamentSpec.fast(), progress=False)
-    parts = {k[len("wall_time_"):-2]: float(v) for k, v in result.data.attrs.items() if k.startswith("wall_time_")}
-    return {"ranks": 1, "total_s": time.perf_counter() - t0, "parts": parts}
+    attrs = result.data.attrs
+    parts = {k[len("wall_time_"):-2]: float(v) for k, v in attrs.items() if k.startswith("wall_time_")}
+    solver = {k: int(attrs[f"solver_{k}"]) for k in ("newton_iterations", "newton_iterations_failed", "staggered_sweeps")}
+    return {"ranks": 1, "total_s": time.perf_counter() - t0, "parts": parts, "solver": solver}
 
 
 def per_step(mesh: int) -> dict:
@@ -147,6 +149,12 @@ def _stage(args) -> None:
         parts = rs[0].get("parts", {})
         print("  its parts (median s): " + ", ".join(
             f"{name} {statistics.median(r['parts'][name] for r in rs):.1f}" for name in parts))
+        sv = rs[0].get("solver", {})
+        if sv:  # each Newton iteration and each staggered sweep's two field steps assemble and factor a Jacobian
+            total_its = sv["newton_iterations"] + 2 * sv["staggered_sweeps"]
+            print(f"  Newton work: {sv['newton_iterations']} monolithic iterations, {sv['staggered_sweeps']} staggered "
+                  f"sweeps; {sv['newton_iterations_failed']} iterations in attempts retried after failing "
+                  f"({sv['newton_iterations_failed'] / max(total_its, 1):.0%} of the {total_its} Jacobians of those solves)")
     print(f"fast stage: one process / as run = "
           f"{_median(runs['one process'], 'total_s') / _median(runs['as run'], 'total_s'):.2f}x")
 
