@@ -16,7 +16,8 @@ Steps
 
    * held from the source's peak down the falling ramp, then at most one change, the release, below 0.5 V
      of source (the example's floor of 2e-5 of the sweep converges it: 2e-6 gives the same samples; the
-     changes on the rising ramp are counted, not checked);
+     changes on the rising ramp are counted, not checked; the release itself is not converged in the largest
+     step or the Newton tolerance, see studies/09_solver_tolerance.py);
    * the ON branch is the compliance's: the median current while ON above 0.5 V of source is the
      compliance to 1 %;
    * a held window: at least one bias of ``--biases`` holds the ON state for its whole hold, and zero
