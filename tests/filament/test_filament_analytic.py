@@ -193,3 +193,15 @@ def test_competing_set_time_against_its_ode_and_limits():
     assert np.isinf(competing_set_time(threshold * (1 - 1e-9), supply, v0, k_d, length))
     far = competing_set_time(8.0, supply, v0, k_d, length)
     assert far == pytest.approx(length / (supply * np.sinh(8.0 / v0)), rel=1e-3)
+
+
+def test_newton_rtol_sets_where_the_electrothermal_newton_stops():
+    # newton_rtol (FilamentSpec.newton_rtol) reaches the solver: a looser tolerance stops on a residual reduced by it,
+    # in fewer iterations than a tight one, on the same heated step of the Wiedemann-Franz rod
+    runs = {}
+    for rtol in (1e-3, 1e-9):
+        p = _rod(WiedemannFranz(), newton_rtol=rtol)
+        assert p.solve(0.5, 1e-9)
+        runs[rtol] = (p.stats["newton_iterations"], p._norms[-1] / p._norms[0], p.max_temperature())
+    assert runs[1e-3][1] <= 1e-3 and runs[1e-3][0] < runs[1e-9][0]
+    assert runs[1e-9][2] > T0 + 1  # a heated step, not the ambient
