@@ -1,7 +1,7 @@
 """Study 09: which of the sweep's extracted numbers are converged in the Newton tolerance.
 
-Question: the default cell's sweep is converged in the time step (its floor of 2e-5 of the drive gives the
-same samples as 2e-6).  Is it also converged in the tolerance of the electrothermal Newton solves
+Question: the default cell's sweep is converged in its step floor (2e-5 of the drive gives the same samples
+as 2e-6).  Is it also converged in the tolerance of the electrothermal Newton solves
 (``newton_rtol``, 1e-6 by default)?  A number that is converged moves by less than its own stated
 uncertainty when the tolerance is lowered a hundredfold; one that moves by more is set by the path the
 solver's round-off takes, and its stated uncertainty must say so.
@@ -25,7 +25,8 @@ Steps
    regulates the neck, and the hold is read at a release that flickers (see the README).
 
 ``--max-step-fraction`` runs every sweep with another largest step (a fraction of the sweep; the fast preset's is
-1/80), to see whether a finer sampling of the drive makes the release converge in the tolerance.
+1/80), to see whether a finer sampling of the drive makes the release converge in the tolerance (at 1/400 it does,
+and the sweep no longer releases before its end: the release moves with the step too, see the README).
 
 Usage: python studies/09_solver_tolerance.py [--full] [--tolerances 1e-6 1e-7 1e-8] [--max-step-fraction F]
        [--jobs 2] [--resume] [--out DIR]
