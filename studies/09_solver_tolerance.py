@@ -74,10 +74,8 @@ def sweep(spec) -> tuple[dict[str, np.ndarray], dict]:
     if spec.drive != "sweep" or spec.resolve_set:
         raise SystemExit("study 09 compares the stage's plain sweep (drive: sweep, resolve_set: false)")
     model = sim.CellModel(spec)
-    duration = spec.sweep_time
     start = time.perf_counter()
-    trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, duration), duration,
-                          dt_max=duration * spec.max_step_fraction, breakpoints=(duration / 2,))
+    trace = sim.run_sweep(model)
     stats = {**model.et.stats, "rejected_steps": model.rejected_steps, "forced_steps": model.forced_steps,
              "wall_s": time.perf_counter() - start}
     return {name: trace.array(name) for name in trace.data}, stats

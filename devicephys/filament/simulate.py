@@ -547,6 +547,16 @@ def triangle(peak: float, duration: float) -> Callable[[float], float]:
     return lambda t: peak * max(0.0, 1.0 - abs(2.0 * t / duration - 1.0))
 
 
+def run_sweep(model: CellModel, **kw) -> Trace:
+    """The stage's DC sweep on ``model``: the triangle 0 → ``sweep_voltage`` → 0 over ``sweep_time``, steps up to
+    ``max_step_fraction`` of it, a breakpoint at the peak; ``kw`` goes to :func:`run_drive` (progress, observer,
+    dt_floor)."""
+    spec = model.spec
+    duration = spec.sweep_time
+    return run_drive(model, triangle(spec.sweep_voltage, duration), duration, dt_max=duration * spec.max_step_fraction,
+                     breakpoints=(duration / 2,), **kw)
+
+
 def pulses(amplitude: float, width: float, period: float, count: int, edge: float) -> Callable[[float], float]:
     """Trapezoidal pulse train [V] with rise/fall time ``edge`` [s]."""
     def wave(t: float) -> float:

@@ -160,9 +160,7 @@ def _volatile_5mv() -> int:
 
     spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "max_step_fraction": FINE_STEP_FRACTION,
                            "field_snapshots": 0})
-    model, d = sim.CellModel(spec), spec.sweep_time
-    trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, d), d, dt_max=d * FINE_STEP_FRACTION,
-                          breakpoints=(d / 2,))
+    trace = sim.run_sweep(sim.CellModel(spec))
     t, v, i, s, g = (trace.array(k) for k in ("time", "voltage", "current", "source_voltage", "gap"))
     fem = {"threshold_voltage": extract.threshold_voltage(v, g, spec.gap_on),
            "threshold_resolution": extract.threshold_resolution(s, g, spec.gap_on),
