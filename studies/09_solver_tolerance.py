@@ -24,12 +24,19 @@ Steps
    and whether it is within their stated uncertainty, not checked: the trajectories part where the compliance
    regulates the neck, and the hold is read at a release that flickers (see the README).
 
+``--hold-biases B ...`` adds the stage's hold-window study (``sweep_hold_biases``) to each run: from the sweep's state
+where its falling ramp passes each source voltage B [V], B held for ``relax_duration`` (100 us).  Its low edge
+``hold_window_low`` (the lowest bias that holds the ON state, stated to the distance to the bias tried below it) and
+the static hold voltage ``hold_voltage_static`` (the cell voltage held there) are compared as above; the low edge
+is then checked too: the hold window is the measure of the hold proposed where the sweep's release is not
+converged.
+
 ``--max-step-fraction`` runs every sweep with another largest step (a fraction of the sweep; the fast preset's is
 1/80), to see whether a finer sampling of the drive makes the release converge in the tolerance (at 1/400 it does,
 and the sweep no longer releases before its end: the release moves with the step too, see the README).
 
 Usage: python studies/09_solver_tolerance.py [--full] [--tolerances 1e-6 1e-7 1e-8] [--max-step-fraction F]
-       [--jobs 2] [--resume] [--out DIR]
+       [--hold-biases B ...] [--jobs 2] [--resume] [--out DIR]
 """
 
 from __future__ import annotations
@@ -52,37 +59,51 @@ NUMBERS = (("threshold_voltage", "V", "threshold_resolution"), ("hold_voltage", 
 #: The numbers the stage's uncertainties claim converged in the tolerance: the set of the pristine cell and the ON
 #: state's resistance under the compliance.  The others are reported with their spread.
 CHECKED = ("threshold_voltage", "resistance_on")
+#: With ``--hold-biases``: the hold window's numbers (value [V], stated uncertainty key).  Its low edge is checked.
+HOLD_NUMBERS = (("hold_window_low", "V", "hold_window_low_resolution"), ("hold_voltage_static", "V", None))
 
 
-def spec_for(full: bool, rtol: float, max_step_fraction: float | None = None):
+def spec_for(full: bool, rtol: float, max_step_fraction: float | None = None, hold_biases: list[float] = ()):
     """The default FilamentSpec (fast preset unless ``full``) at Newton tolerance ``rtol``, no field snapshots;
-    ``max_step_fraction`` replaces the preset's largest step (a fraction of the sweep) when given."""
+    ``max_step_fraction`` replaces the preset's largest step (a fraction of the sweep) when given, and
+    ``hold_biases`` [V] are its ``sweep_hold_biases``."""
     from devicephys.filament.spec import FilamentSpec
 
     base = (FilamentSpec() if full else FilamentSpec.fast()).model_dump()
     if max_step_fraction is not None:
         base["max_step_fraction"] = max_step_fraction
+    base["sweep_hold_biases"] = sorted(float(b) for b in hold_biases)
     return FilamentSpec(**{**base, "newton_rtol": rtol, "field_snapshots": 0})
 
 
 def sweep(spec) -> tuple[dict[str, np.ndarray], dict]:
-    """The stage's main drive (``drive: sweep``) on a fresh cell: (trace arrays, solver statistics)."""
+    """The stage's main drive (``drive: sweep``) on a fresh cell, and its hold-window study when the spec has
+    ``sweep_hold_biases``: (trace arrays, with the study's per-bias runs as ``hold_<name>``; solver statistics,
+    with the study's scalars under ``hold``)."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import simulate as sim
+    from devicephys.filament.stage import sweep_hold_window
 
     if spec.drive != "sweep" or spec.resolve_set:
         raise SystemExit("study 09 compares the stage's plain sweep (drive: sweep, resolve_set: false)")
     model = sim.CellModel(spec)
     start = time.perf_counter()
-    trace = sim.run_sweep(model)
+    hold = {}
+    if spec.sweep_hold_biases:
+        trace, runs, scalars = sweep_hold_window(model, spec)
+        hold = {"biases": list(spec.sweep_hold_biases), **{k: list(v) for k, v in scalars.items()}}
+        extra = {f"hold_{name}": values for name, values in runs.items()}
+    else:
+        trace, extra = sim.run_sweep(model), {}
     stats = {**model.et.stats, "rejected_steps": model.rejected_steps, "forced_steps": model.forced_steps,
-             "wall_s": time.perf_counter() - start}
-    return {name: trace.array(name) for name in trace.data}, stats
+             "wall_s": time.perf_counter() - start, "hold": hold}
+    return {**{name: trace.array(name) for name in trace.data}, **extra}, stats
 
 
-def numbers(spec, tr: dict[str, np.ndarray]) -> dict[str, float]:
-    """The sweep's extracted numbers (the stage's functions) with their stated uncertainties."""
+def numbers(spec, tr: dict[str, np.ndarray], hold: dict | None = None) -> dict[str, float]:
+    """The sweep's extracted numbers (the stage's functions) with their stated uncertainties; with ``hold`` (the
+    hold-window scalars of :func:`sweep`) the hold window's too."""
     from devicephys.filament import extract
 
     v, i, g, src = tr["voltage"], tr["current"], tr["gap"], tr["source_voltage"]
@@ -91,7 +112,11 @@ def numbers(spec, tr: dict[str, np.ndarray]) -> dict[str, float]:
     s_on, s_off = extract.on_off_spread(v, i, g, on_a, off_a)
     on = g < on_a
     peak = int(np.argmax(src))
-    return {"threshold_voltage": extract.threshold_voltage(v, g, on_a),
+    window = {}
+    if hold:
+        window = {"hold_window_low": hold["hold_window_low"][0], "hold_window_low_resolution": hold["hold_window_low"][1],
+                  "hold_voltage_static": hold["hold_voltage_static"][0]}
+    return {**window, "threshold_voltage": extract.threshold_voltage(v, g, on_a),
             "threshold_resolution": extract.threshold_resolution(src, g, on_a),
             "hold_voltage": extract.hold_voltage(v, g, src, on_a, off_a),
             "hold_resolution": extract.hold_resolution(src, g, on_a, off_a),
@@ -102,28 +127,33 @@ def numbers(spec, tr: dict[str, np.ndarray]) -> dict[str, float]:
             "changes_after_peak": float(np.count_nonzero(np.diff(on[peak:].astype(int))))}
 
 
-def run_one(full: bool, rtol: float, out: Path, max_step_fraction: float | None = None) -> Path:
-    """One sweep at ``rtol``, written atomically to ``out/sweep_<rtol>.npz`` with its statistics (JSON inside)."""
+def _npz(out: Path, rtol: float, hold_biases) -> Path:
+    return out / (f"sweep_{rtol:.0e}" + ("_hold" if hold_biases else "") + ".npz")
+
+
+def run_one(full: bool, rtol: float, out: Path, max_step_fraction: float | None = None, hold_biases=()) -> Path:
+    """One sweep at ``rtol`` (and its hold window at ``hold_biases``), written atomically to ``out/sweep_<rtol>.npz``
+    (``sweep_<rtol>_hold.npz`` with a hold window) with its statistics (JSON inside)."""
     from devicephys.io import atomic_write_bytes
 
-    spec = spec_for(full, rtol, max_step_fraction)
+    spec = spec_for(full, rtol, max_step_fraction, hold_biases)
     tr, stats = sweep(spec)
     import io
 
     buf = io.BytesIO()
     np.savez(buf, stats=json.dumps(stats), **tr)
-    path = out / f"sweep_{rtol:.0e}.npz"
+    path = _npz(out, rtol, hold_biases)
     atomic_write_bytes(path, buf.getvalue())
     return path
 
 
 def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: bool = False,
-            max_step_fraction: float | None = None) -> dict[float, Path]:
+            max_step_fraction: float | None = None, hold_biases=()) -> dict[float, Path]:
     """Each tolerance's sweep in its own process (``jobs`` at a time); {rtol: npz path}.
 
     ``resume``: a sweep already written to ``out`` (by an interrupted or earlier run) is kept, not run again.
     """
-    done = {t: out / f"sweep_{t:.0e}.npz" for t in tolerances if resume and (out / f"sweep_{t:.0e}.npz").is_file()}
+    done = {t: _npz(out, t, hold_biases) for t in tolerances if resume and _npz(out, t, hold_biases).is_file()}
     for rtol in done:
         print(f"sweep at newton_rtol {rtol:g}: kept from {done[rtol].name}", flush=True)
     todo, running = [t for t in tolerances if t not in done], {}
@@ -132,8 +162,9 @@ def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: b
         while todo and len(running) < jobs:
             rtol = todo.pop(0)
             cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(rtol), "--out", str(out)]
-            extra = (["--full"] if full else []) + ([] if max_step_fraction is None
-                                                     else ["--max-step-fraction", repr(max_step_fraction)])
+            extra = ((["--full"] if full else []) + ([] if max_step_fraction is None
+                                                      else ["--max-step-fraction", repr(max_step_fraction)])
+                     + (["--hold-biases", *map(repr, hold_biases)] if hold_biases else []))
             running[rtol] = subprocess.Popen(cmd + extra, env=env)
             print(f"sweep at newton_rtol {rtol:g}: started", flush=True)
         for rtol, proc in list(running.items()):
@@ -144,7 +175,7 @@ def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: b
                         other.terminate()
                     raise SystemExit(f"the sweep at newton_rtol {rtol:g} failed (exit {proc.returncode}); "
                                      "see its output above")
-                done[rtol] = out / f"sweep_{rtol:.0e}.npz"
+                done[rtol] = _npz(out, rtol, hold_biases)
                 print(f"sweep at newton_rtol {rtol:g}: done", flush=True)
         time.sleep(0.5)
     return done
@@ -154,22 +185,43 @@ def spreads(rows: dict[float, dict[str, float]]) -> dict[str, tuple[float, float
     """(spread across the tolerances, stated uncertainty at the loosest, spread within it) of each number.
 
     The spread is max − min over the tolerances (NaN if a value is not finite); the stated uncertainty is the
-    one the stage gives the number (NaN for those without one: the peak temperature, the counts).
+    one the stage gives the number (NaN for those without one: the peak temperature, the counts).  A spread of
+    zero (the same value at every tolerance) is within any.
     """
     loosest = rows[max(rows)]
     out = {}
-    for name, _, err in NUMBERS:
+    for name, _, err in NUMBERS + (HOLD_NUMBERS if "hold_window_low" in loosest else ()):
         values = np.array([r[name] for r in rows.values()])
         spread = float(np.max(values) - np.min(values)) if np.all(np.isfinite(values)) else math.nan
         stated = loosest[err] if err is not None else math.nan
-        out[name] = (spread, stated, bool(math.isfinite(spread) and spread <= stated))
+        out[name] = (spread, stated, bool(spread == 0.0 or (math.isfinite(spread) and spread <= stated)))
     return out
 
 
 def analyse(rows: dict[float, dict[str, float]]) -> dict[str, tuple[float, float, bool]]:
     """The checks: (spread, allowed, passed) of the numbers claimed converged in the tolerance (:data:`CHECKED`)."""
     found = spreads(rows)
-    return {f"{name}_within_its_stated_uncertainty": found[name] for name in CHECKED}
+    checked = CHECKED + (("hold_window_low",) if "hold_window_low" in found else ())
+    return {f"{name}_within_its_stated_uncertainty": found[name] for name in checked}
+
+
+def hold_table(spec, tols: list[float], traces: dict[float, dict[str, np.ndarray]], path: Path) -> None:
+    """Per tolerance and bias, the hold-window study's runs: printed and written atomically to ``path`` (CSV)."""
+    from devicephys.io import atomic_write_text
+
+    cols = (("start_on", "1"), ("ruptures", "1"), ("rupture_time", "s"), ("on_fraction", "1"), ("on_voltage", "V"))
+    lines = ["newton_rtol,bias [V]," + ",".join(f"{c} [{u}]" for c, u in cols)]
+    print("hold window (from the sweep's falling ramp, each bias held "
+          f"{spec.relax_duration:g} s): bias [V]: ON at the start, ruptures, share of the hold ON")
+    for rtol in tols:
+        tr = traces[rtol]
+        cells = []
+        for k, bias in enumerate(spec.sweep_hold_biases):
+            lines.append(f"{rtol:g},{bias:g}," + ",".join(f"{tr['hold_' + c][k]:.6g}" for c, _ in cols))
+            cells.append(f"{bias:g}: {int(tr['hold_start_on'][k])}, {int(tr['hold_ruptures'][k])}, "
+                         f"{tr['hold_on_fraction'][k]:.2f}")
+        print(f"  newton_rtol {rtol:g}: " + "; ".join(cells))
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def figure(spec, traces: dict[float, dict[str, np.ndarray]], path: Path) -> Path:
@@ -208,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="sweeps run at once (default: 2)")
     p.add_argument("--max-step-fraction", type=float, default=None,
                    help="largest time step as a fraction of the sweep, for every run (default: the preset's)")
+    p.add_argument("--hold-biases", type=float, nargs="+", default=[],
+                   help="source voltages [V] of the hold-window study added to each run (each in [0, sweep_voltage))")
     p.add_argument("--resume", action="store_true",
                    help="keep the sweeps already written to --out (same preset and --max-step-fraction)")
     p.add_argument("--one", type=float, default=None, help=argparse.SUPPRESS)  # one sweep, in a worker process
@@ -220,21 +274,32 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--max-step-fraction {args.max_step_fraction}: must be in (0, 0.5], e.g. 0.0025")
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: must be at least 1")
+    from devicephys.filament.spec import FilamentSpec
+
+    top = (FilamentSpec() if args.full else FilamentSpec.fast()).sweep_voltage
+    if any(not (0 <= b < top) for b in args.hold_biases):
+        p.error(f"--hold-biases {args.hold_biases}: each must lie in [0, {top:g}) V (the sweep's falling ramp), "
+                "e.g. 0.2 0.3 0.4 0.5")
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.full, args.one, out, args.max_step_fraction)
+        run_one(args.full, args.one, out, args.max_step_fraction, args.hold_biases)
         return 0
-    paths = run_all(args.full, tols, args.jobs, out, args.resume, args.max_step_fraction)
-    spec = spec_for(args.full, tols[0], args.max_step_fraction)
+    paths = run_all(args.full, tols, args.jobs, out, args.resume, args.max_step_fraction, args.hold_biases)
+    spec = spec_for(args.full, tols[0], args.max_step_fraction, args.hold_biases)
     print(f"largest step {spec.max_step_fraction:g} of the sweep ({spec.max_step_fraction * spec.sweep_time:.3g} s)")
     traces, stats, rows = {}, {}, {}
     for rtol in tols:
         with np.load(paths[rtol]) as data:
             traces[rtol] = {k: data[k] for k in data.files if k != "stats"}
             stats[rtol] = json.loads(str(data["stats"]))
-        rows[rtol] = numbers(spec, traces[rtol])
-    names = [n for n, _, _ in NUMBERS]
-    lines = ["newton_rtol," + ",".join(f"{n} [{u}]" for n, u, _ in NUMBERS)
+        hold = stats[rtol].get("hold") or {}
+        if sorted(hold.get("biases", [])) != spec.sweep_hold_biases:
+            raise SystemExit(f"{paths[rtol]}: its hold biases {hold.get('biases', [])} are not --hold-biases "
+                             f"{spec.sweep_hold_biases}; run without --resume or with another --out")
+        rows[rtol] = numbers(spec, traces[rtol], hold)
+    listed = NUMBERS + (HOLD_NUMBERS if spec.sweep_hold_biases else ())
+    names = [n for n, _, _ in listed]
+    lines = ["newton_rtol," + ",".join(f"{n} [{u}]" for n, u, _ in listed)
              + ",threshold_resolution [V],hold_resolution [V],resistance_on_spread [Ohm],newton_iterations,"
                "newton_iterations_failed,wall_s"]
     for rtol in tols:
@@ -243,8 +308,10 @@ def main(argv: list[str] | None = None) -> int:
                      + f",{r['threshold_resolution']:.3g},{r['hold_resolution']:.3g},{r['resistance_on_spread']:.4g},"
                        f"{s['newton_iterations']},{s.get('newton_iterations_failed', '')},{s['wall_s']:.1f}")
     atomic_write_text(out / "solver_tolerance.csv", "\n".join(lines) + "\n")
+    if spec.sweep_hold_biases:
+        hold_table(spec, tols, traces, out / "hold_window.csv")
     found = spreads(rows)
-    for name, unit, err in NUMBERS:
+    for name, unit, err in listed:
         spread, stated, within = found[name]
         verdict = "" if err is None else (f"; stated uncertainty {stated:.3g} {unit}: "
                                           + ("within it" if within else "NOT within it"))

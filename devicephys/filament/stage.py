@@ -367,6 +367,20 @@ def _hold_window_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray]) -> dic
     }
 
 
+def sweep_hold_window(model, spec: FilamentSpec, progress: bool = False):
+    """The stage's DC sweep on ``model`` (a fresh cell) and its hold-window study at ``spec.sweep_hold_biases``, the
+    same drives as in :func:`solve_filament`: (sweep trace, per-bias runs {name: array}, {scalar: (value [V],
+    uncertainty [V])}) with the scalars ``hold_window_low``, ``hold_window_high`` and ``hold_voltage_static``
+    (uncertainty NaN where the stage states none)."""
+    if spec.drive != "sweep" or not spec.sweep_hold_biases:
+        raise SpecError("the hold window needs drive: sweep and sweep_hold_biases", field="sweep_hold_biases")
+    trace, keep = _main_drive(model, spec, None, progress)
+    runs = _sweep_hold_runs(model, spec, keep["hold_states"], progress)
+    scalars = {name: (row[0], row[4][0] if len(row) > 4 else math.nan)
+               for name, row in _hold_window_scalars(spec, runs).items()}
+    return trace, runs, scalars
+
+
 def _thermal_step(model, spec: FilamentSpec, bridged):
     from devicephys.filament import simulate as sim
 

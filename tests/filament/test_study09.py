@@ -22,12 +22,27 @@ def test_newton_rtol_is_refused_outside_its_range_naming_the_field(bad):
 
 def test_study09_refuses_bad_input_in_one_line(tmp_path, capsys):
     for argv in (["--tolerances", "1e-6"], ["--tolerances", "1e-6", "0.5"], ["--jobs", "0"],
-                 ["--max-step-fraction", "0"]):
+                 ["--max-step-fraction", "0"], ["--hold-biases", "-0.1"], ["--hold-biases", "0.2", "9"]):
         with pytest.raises(SystemExit) as info:
             _study().main([*argv, "--out", str(tmp_path)])
         assert info.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()[-1]
         assert argv[0] in err
+
+
+def test_a_number_the_same_at_every_tolerance_is_within_any_stated_uncertainty():
+    study = _study()
+    rows = {t: {**{n: 1.0 for n, _, _ in study.NUMBERS + study.HOLD_NUMBERS},
+                "threshold_resolution": 1e-3, "hold_resolution": 0.04, "resistance_on_spread": float("nan"),
+                "resistance_off_spread": 1.0, "hold_window_low_resolution": float("nan")} for t in (1e-6, 1e-7)}
+    rows[1e-7]["threshold_voltage"] = 1.002  # moved by twice its sampling step
+    found = study.spreads(rows)
+    # the lowest bias tried held at both: no bracket below it (NaN), but no spread either
+    assert found["hold_window_low"] == (0.0, pytest.approx(float("nan"), nan_ok=True), True)
+    assert found["resistance_on"][2] and not found["threshold_voltage"][2]
+    checks = study.analyse(rows)
+    assert set(checks) == {f"{n}_within_its_stated_uncertainty" for n in
+                           ("threshold_voltage", "resistance_on", "hold_window_low")}
 
 
 @pytest.mark.fem
@@ -57,3 +72,18 @@ def test_study09_compares_two_tolerances_and_writes_its_table(tmp_path, capsys):
     assert _study().main(["--tolerances", "1e-6", "1e-7", "--resume", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out.count("kept from") == 2
     assert (tmp_path / "solver_tolerance.csv").read_text().split("\n")[1].split(",")[:8] == table.split("\n")[1].split(",")[:8]
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_study09_with_the_hold_window_checks_its_low_edge(tmp_path, capsys):
+    pytest.importorskip("dolfinx_solver")
+    code = _study().main(["--tolerances", "1e-6", "1e-7", "--hold-biases", "0.3", "0.5", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "check hold_window_low_within_its_stated_uncertainty" in out, out
+    assert code == (0 if out.count("-> ok") == 3 else 1), out
+    rows = np.genfromtxt(tmp_path / "hold_window.csv", delimiter=",", names=True)
+    assert rows.size == 4 and sorted(set(rows["bias_V"])) == [0.3, 0.5]
+    assert np.all(np.isin(rows["start_on_1"], (0.0, 1.0))) and np.all((rows["on_fraction_1"] >= 0) & (rows["on_fraction_1"] <= 1))
+    table = np.genfromtxt(tmp_path / "solver_tolerance.csv", delimiter=",", names=True)
+    assert "hold_window_low_V" in table.dtype.names and "hold_voltage_static_V" in table.dtype.names
