@@ -232,7 +232,9 @@ def figure(spec, traces: dict[float, dict[str, np.ndarray]], path: Path) -> Path
 
     from devicephys.io import save_figure
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.4))
+    hold = bool(spec.sweep_hold_biases)
+    fig, axes = plt.subplots(1, 3 if hold else 2, figsize=(17 if hold else 12, 4.4))
+    a, b = axes[:2]
     for k, (rtol, tr) in enumerate(sorted(traces.items(), reverse=True)):
         v, i, src, g = tr["voltage"], np.abs(tr["current"]), tr["source_voltage"], tr["gap"]
         a.semilogy(v, np.maximum(i, 1e-22), ".", ms=2, color=f"C{k}", label=f"newton_rtol {rtol:g}")
@@ -246,6 +248,16 @@ def figure(spec, traces: dict[float, dict[str, np.ndarray]], path: Path) -> Path
     b.set(xlim=(0.0, 0.5), ylim=(-0.2, 8.0), xlabel="source voltage, falling ramp [V]", ylabel="gap [nm]",
           title="the release")
     b.legend(fontsize=8)
+    if hold:
+        c = axes[2]
+        biases = np.asarray(spec.sweep_hold_biases, float)
+        for k, (rtol, tr) in enumerate(sorted(traces.items(), reverse=True)):
+            held = (tr["hold_start_on"] > 0) & (tr["hold_ruptures"] == 0)
+            c.plot(biases, tr["hold_on_fraction"], "o-", ms=4, lw=0.8, color=f"C{k}", label=f"newton_rtol {rtol:g}")
+            c.plot(biases[held], tr["hold_on_voltage"][held], "s", ms=6, mfc="none", color=f"C{k}")
+        c.set(xlabel="source voltage held [V]", ylabel="share of the hold ON [1]; squares: cell voltage [V]",
+              title=f"hold window ({spec.relax_duration * 1e6:g} µs each)", ylim=(-0.05, 1.05))
+        c.legend(fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path)
 
