@@ -114,7 +114,8 @@ def numbers(spec, tr: dict[str, np.ndarray], hold: dict | None = None) -> dict[s
     peak = int(np.argmax(src))
     window = {}
     if hold:
-        window = {"hold_window_low": hold["hold_window_low"][0], "hold_window_low_resolution": hold["hold_window_low"][1],
+        low, bracket = hold["hold_window_low"]
+        window = {"hold_window_low": low, "hold_window_low_resolution": bracket,
                   "hold_voltage_static": hold["hold_voltage_static"][0]}
     return {**window, "threshold_voltage": extract.threshold_voltage(v, g, on_a),
             "threshold_resolution": extract.threshold_resolution(src, g, on_a),

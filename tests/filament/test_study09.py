@@ -84,6 +84,7 @@ def test_study09_with_the_hold_window_checks_its_low_edge(tmp_path, capsys):
     assert code == (0 if out.count("-> ok") == 3 else 1), out
     rows = np.genfromtxt(tmp_path / "hold_window.csv", delimiter=",", names=True)
     assert rows.size == 4 and sorted(set(rows["bias_V"])) == [0.3, 0.5]
-    assert np.all(np.isin(rows["start_on_1"], (0.0, 1.0))) and np.all((rows["on_fraction_1"] >= 0) & (rows["on_fraction_1"] <= 1))
+    assert np.all(np.isin(rows["start_on_1"], (0.0, 1.0)))
+    assert np.all((rows["on_fraction_1"] >= 0) & (rows["on_fraction_1"] <= 1))
     table = np.genfromtxt(tmp_path / "solver_tolerance.csv", delimiter=",", names=True)
     assert "hold_window_low_V" in table.dtype.names and "hold_voltage_static_V" in table.dtype.names
