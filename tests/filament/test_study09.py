@@ -45,6 +45,13 @@ def test_a_number_the_same_at_every_tolerance_is_within_any_stated_uncertainty()
                            ("threshold_voltage", "resistance_on", "hold_window_low")}
 
 
+def test_the_hold_window_drive_refuses_a_spec_without_hold_biases():
+    from devicephys.filament.stage import sweep_hold_window
+
+    with pytest.raises(SpecError, match="sweep_hold_biases"):
+        sweep_hold_window(None, FilamentSpec.fast())
+
+
 @pytest.mark.fem
 def test_the_cell_model_solves_at_the_specs_newton_tolerance():
     pytest.importorskip("dolfinx_solver")
