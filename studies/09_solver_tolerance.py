@@ -28,8 +28,8 @@ Steps
 where its falling ramp passes each source voltage B [V], B held for ``relax_duration`` (100 us).  Its low edge
 ``hold_window_low`` (the lowest bias that holds the ON state, stated to the distance to the bias tried below it) and
 the static hold voltage ``hold_voltage_static`` (the cell voltage held there) are compared as above; the low edge
-is then checked too (across the tolerances; the held cell voltage, 0.20-0.30 V over three tolerances and three
-largest steps, is steadier than the sweep's hold but not converged in the step: see the README).
+is then checked too (across the tolerances; the held cell voltage, 0.20-0.30 V over three tolerances, three
+largest steps and both presets' meshes, is steadier than the sweep's hold but not converged in the step: see the README).
 
 ``--max-step-fraction`` runs every sweep with another largest step (a fraction of the sweep; the fast preset's is
 1/80), to see whether a finer sampling of the drive makes the release converge in the tolerance (at 1/400 it does,
