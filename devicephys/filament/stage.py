@@ -373,7 +373,8 @@ def sweep_hold_window(model, spec: FilamentSpec, progress: bool = False):
     uncertainty [V])}) with the scalars ``hold_window_low``, ``hold_window_high`` and ``hold_voltage_static``
     (uncertainty NaN where the stage states none)."""
     if spec.drive != "sweep" or not spec.sweep_hold_biases:
-        raise SpecError("the hold window needs drive: sweep and sweep_hold_biases", field="sweep_hold_biases")
+        raise SpecError(f"FilamentSpec.sweep_hold_biases = {spec.sweep_hold_biases} (drive: {spec.drive}): the hold "
+                        "window needs drive: sweep and at least one bias, e.g. [0.2, 0.3, 0.4]", field="sweep_hold_biases")
     trace, keep = _main_drive(model, spec, None, progress)
     runs = _sweep_hold_runs(model, spec, keep["hold_states"], progress)
     scalars = {name: (row[0], row[4][0] if len(row) > 4 else math.nan)
