@@ -76,10 +76,10 @@ def spec_for(full: bool, rtol: float, max_step_fraction: float | None = None, ho
     return FilamentSpec(**{**base, "newton_rtol": rtol, "field_snapshots": 0})
 
 
-def sweep(spec) -> tuple[dict[str, np.ndarray], dict]:
+def sweep(spec, progress: bool = False) -> tuple[dict[str, np.ndarray], dict]:
     """The stage's main drive (``drive: sweep``) on a fresh cell, and its hold-window study when the spec has
     ``sweep_hold_biases``: (trace arrays, with the study's per-bias runs as ``hold_<name>``; solver statistics,
-    with the study's scalars under ``hold``)."""
+    with the study's scalars under ``hold``).  ``progress``: a progress bar per drive (the sweep, each hold)."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import simulate as sim
@@ -91,11 +91,21 @@ def sweep(spec) -> tuple[dict[str, np.ndarray], dict]:
     start = time.perf_counter()
     hold = {}
     if spec.sweep_hold_biases:
-        trace, runs, scalars = sweep_hold_window(model, spec)
+        trace, runs, scalars = sweep_hold_window(model, spec, progress)
         hold = {"biases": list(spec.sweep_hold_biases), **{k: list(v) for k, v in scalars.items()}}
         extra = {f"hold_{name}": values for name, values in runs.items()}
     else:
-        trace, extra = sim.run_sweep(model), {}
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=spec.sweep_time, desc=f"sweep at newton_rtol {spec.newton_rtol:g}", unit="s",
+                       unit_scale=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+        try:
+            trace, extra = sim.run_sweep(model, progress=bar), {}
+        finally:
+            if bar is not None:
+                bar.close()
     stats = {**model.et.stats, "rejected_steps": model.rejected_steps, "forced_steps": model.forced_steps,
              "wall_s": time.perf_counter() - start, "hold": hold}
     return {**{name: trace.array(name) for name in trace.data}, **extra}, stats
@@ -132,13 +142,14 @@ def _npz(out: Path, rtol: float, hold_biases) -> Path:
     return out / (f"sweep_{rtol:.0e}" + ("_hold" if hold_biases else "") + ".npz")
 
 
-def run_one(full: bool, rtol: float, out: Path, max_step_fraction: float | None = None, hold_biases=()) -> Path:
+def run_one(full: bool, rtol: float, out: Path, max_step_fraction: float | None = None, hold_biases=(),
+            progress: bool = False) -> Path:
     """One sweep at ``rtol`` (and its hold window at ``hold_biases``), written atomically to ``out/sweep_<rtol>.npz``
     (``sweep_<rtol>_hold.npz`` with a hold window) with its statistics (JSON inside)."""
     from devicephys.io import atomic_write_bytes
 
     spec = spec_for(full, rtol, max_step_fraction, hold_biases)
-    tr, stats = sweep(spec)
+    tr, stats = sweep(spec, progress)
     import io
 
     buf = io.BytesIO()
@@ -166,7 +177,8 @@ def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: b
             extra = ((["--full"] if full else []) + ([] if max_step_fraction is None
                                                       else ["--max-step-fraction", repr(max_step_fraction)])
                      + (["--hold-biases", *map(repr, hold_biases)] if hold_biases else []))
-            running[rtol] = subprocess.Popen(cmd + extra, env=env)
+            # one run at a time: its progress bars (two processes' bars would overwrite each other)
+            running[rtol] = subprocess.Popen(cmd + extra + (["--progress"] if jobs == 1 else []), env=env)
             print(f"sweep at newton_rtol {rtol:g}: started", flush=True)
         for rtol, proc in list(running.items()):
             if proc.poll() is not None:
@@ -270,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--full", action="store_true", help="the full preset (default: fast)")
     p.add_argument("--tolerances", type=float, nargs="+", default=[1e-6, 1e-7, 1e-8],
                    help="Newton relative tolerances to compare (at least two, each in (0, 1e-3])")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="sweeps run at once (default: 2)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="sweeps run at once (default: 2); with 1, each shows its progress bars")
     p.add_argument("--max-step-fraction", type=float, default=None,
                    help="largest time step as a fraction of the sweep, for every run (default: the preset's)")
     p.add_argument("--hold-biases", type=float, nargs="+", default=[],
@@ -278,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true",
                    help="keep the sweeps already written to --out (same preset and --max-step-fraction)")
     p.add_argument("--one", type=float, default=None, help=argparse.SUPPRESS)  # one sweep, in a worker process
+    p.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)  # the worker's progress bars
     p.add_argument("--out", default="results/study09", help="output folder")
     args = p.parse_args(argv)
     tols = sorted(set(args.tolerances), reverse=True)
@@ -295,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                 "e.g. 0.2 0.3 0.4 0.5")
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.full, args.one, out, args.max_step_fraction, args.hold_biases)
+        run_one(args.full, args.one, out, args.max_step_fraction, args.hold_biases, args.progress)
         return 0
     paths = run_all(args.full, tols, args.jobs, out, args.resume, args.max_step_fraction, args.hold_biases)
     spec = spec_for(args.full, tols[0], args.max_step_fraction, args.hold_biases)

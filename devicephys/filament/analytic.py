@@ -54,6 +54,17 @@ def heated_rod_radial_profile(r: np.ndarray, radius: float, heat_density: float,
     return ambient + heat_density * (radius**2 - np.asarray(r) ** 2) / (4.0 * thermal_conductivity)
 
 
+def heated_rod_radial_profile_robin(r: np.ndarray, radius: float, heat_density: float, thermal_conductivity: float,
+                                    ambient: float, boundary_conductance: float) -> np.ndarray:
+    """T(r) [K] in the same rod whose surface loses h (T − T₀) (boundary conductance h [W/(m² K)]).
+
+    The surface carries the heat q R / 2 per area, so it sits q R / (2 h) above T₀:
+    T = T₀ + q R / (2 h) + q (R² − r²) / (4 κ) (h → ∞: :func:`heated_rod_radial_profile`).
+    """
+    surface = heat_density * radius / (2.0 * boundary_conductance)
+    return heated_rod_radial_profile(r, radius, heat_density, thermal_conductivity, ambient) + surface
+
+
 def mott_gurney_velocity(field: np.ndarray, temperature: np.ndarray, hop_distance: float, attempt_frequency: float,
                          barrier: float) -> np.ndarray:
     """Ionic drift velocity [m/s]: v = 2 a ν exp(−E_a / k_B T) sinh(q a E / (2 k_B T))."""

@@ -94,7 +94,7 @@ class CellModel:
                                        series_resistance=spec.series_resistance,
                                        compliance_current=spec.compliance_current,
                                        current_window=(spec.seed_height, spec.insulator_thickness),
-                                       newton_rtol=spec.newton_rtol)
+                                       newton_rtol=spec.newton_rtol, sink_conductance=spec.sink_conductance)
         self.z_lo, self.z_hi = spec.seed_height, spec.insulator_thickness
         z, _, _ = self.et.axis_values(self.z_lo, self.z_hi)
         self.transport = kinetics.ChannelTransport(z, kinetics.HoppingLaw.from_spec(spec), spec.source_concentration,

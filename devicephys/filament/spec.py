@@ -132,6 +132,12 @@ class FilamentSpec(Spec):
     series_resistance: float = quantity(100.0, "Ohm", "series resistor between source and active electrode", gt=0)
     compliance_current: float = quantity(1e-5, "A", "current compliance of the source (smooth limit)", gt=0)
     ambient_temperature: float = quantity(300.0, "K", "heat-sink temperature of both electrode contacts", gt=0)
+    sink_conductance: Optional[float] = quantity(
+        None, "W/(m^2 K)", "thermal boundary conductance h between the electrodes' outer contacts and the ambient "
+        "bath (the electrode/substrate interface: the contacts lose h (T - ambient)); metal-dielectric interfaces "
+        "measured by time-domain thermoreflectance lie near 1e7-1e9 W/(m^2 K) (Stevens, Smith & Norris, J. Heat "
+        "Transfer 127, 315 (2005); Lyeo & Cahill, Phys. Rev. B 73, 144301 (2006)); give your stack's.  None: the "
+        "contacts are held at ambient_temperature (an ideal sink)", gt=0)
     temperature_limits: Literal["warn", "error"] = option(
         "warn", "when the peak temperature reaches the filament metal's melting point or the insulator's thermal "
         "limit (materials.py): 'warn' prints it and records it in the result, 'error' stops the run (exit 3)")

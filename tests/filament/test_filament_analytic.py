@@ -102,6 +102,29 @@ def test_radial_profile_needs_the_r_weight():
     assert abs((p.max_temperature() - T0) / (expected - T0) - 2.0) > 0.5
 
 
+@pytest.mark.parametrize("h", [1e9, 1e10])
+def test_a_sink_behind_a_boundary_conductance_adds_q_r_over_2h(h):
+    # The side wall loses h (T − T0) (Robin): T(0) = T0 + q R / (2 h) + q R² / (4 κ); at h = 1e9 W/(m² K) the
+    # interface's rise equals the rod's own (2 κ / (h R) = 1), so a sink held at T0 would be off by half.
+    sigma, kappa, V = 1e5, 1.0, 0.05
+    p = _rod(Constant(sigma, kappa), nz=4, nr=24, degree=2, heat_sinks=("side",), sink_conductance=h)
+    assert p.steady(V)
+    q = sigma * (V / LENGTH) ** 2
+    expected = analytic.heated_rod_radial_profile_robin(0.0, RADIUS, q, kappa, T0, h)
+    # P2 holds the quadratic profile exactly: only the Newton tolerance (1e-10) is left
+    assert p.max_temperature() - T0 == pytest.approx(expected - T0, rel=1e-6)
+    ideal = analytic.heated_rod_radial_profile(0.0, RADIUS, q, kappa, T0)
+    assert abs((p.max_temperature() - T0) / (ideal - T0) - 1.0) > 0.05  # the check tells the two sinks apart
+    # what the wall loses is the Joule heat (steady state)
+    assert p.heat_outflow() == pytest.approx(p.joule_power(), rel=1e-6)
+
+
+def test_a_sink_conductance_must_be_positive_and_finite():
+    for bad in (0.0, -1.0, math.inf):
+        with pytest.raises(ValueError, match="sink_conductance"):
+            _rod(Constant(1e5, 1.0), nz=4, sink_conductance=bad)
+
+
 def test_heat_leaving_equals_joule_heat():
     p = _rod(WiedemannFranz(), nz=32, degree=2)
     assert p.steady(0.1)

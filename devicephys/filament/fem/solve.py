@@ -187,6 +187,11 @@ class ElectroThermal:
     heat_sinks
         Boundaries held at ``ambient`` (names in :data:`~devicephys.filament.mesh.BOUNDARY`);
         the others are adiabatic.
+    sink_conductance
+        Thermal boundary conductance h [W/(m² K)] between the heat sinks and the ambient: the sinks lose
+        the heat flux h (T − ambient) (a Robin condition: an interface of conductance h, e.g. electrode to
+        substrate, in series with a bath at the ambient).  None (default): the sinks are held at the
+        ambient (h → ∞).
     newton_rtol
         Relative residual tolerance [1] of the monolithic Newton; the staggered fallback and the
         potential-only solves end on steps below it times the source voltage (φ) and below
@@ -195,8 +200,13 @@ class ElectroThermal:
 
     def __init__(self, data: MeshData, medium, *, ambient: float, series_resistance: float = 0.0,
                  compliance_current: float = math.inf, current_window: tuple[float, float], degree: int = 1,
-                 heat_sinks: tuple[str, ...] = ("active_contact", "counter_contact"), newton_rtol: float = _NEWTON_RTOL):
+                 heat_sinks: tuple[str, ...] = ("active_contact", "counter_contact"), newton_rtol: float = _NEWTON_RTOL,
+                 sink_conductance: float | None = None):
         self.data, self.medium, self.ambient = data, medium, ambient
+        if sink_conductance is not None and not (math.isfinite(sink_conductance) and sink_conductance > 0):
+            raise ValueError(f"sink_conductance = {sink_conductance}: must be a positive finite W/(m^2 K), or None "
+                             "for sinks held at the ambient")
+        self.sink_conductance = sink_conductance
         self.rtol = float(newton_rtol)
         dom = data.domain
         # Separate (identical) spaces so that Dirichlet conditions attach to one block each.
@@ -247,6 +257,13 @@ class ElectroThermal:
         F_T = (med.rho_cp(self.c) * (T - self.T_old) * self.inv_dt * v * w * dx
                + kappa * ufl.inner(ufl.grad(T), ufl.grad(v)) * w * dx
                - heating * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
+        sinks = self.ds(self.heat_sinks)
+        if self.sink_conductance is not None:  # Robin: the sinks lose h (T − ambient)
+            h, t_amb = fem.Constant(self.data.domain, self.sink_conductance), fem.Constant(self.data.domain, self.ambient)
+            F_T += h * (T - t_amb) * v * w * sinks
+            heat_out = h * (T - t_amb) * w * sinks
+        else:
+            heat_out = -kappa * ufl.inner(ufl.grad(T), ufl.FacetNormal(self.data.domain)) * w * sinks
         phi_bcs, t_bcs = self._dirichlet()
         options = snes_options(self.data.domain.comm)
         bcs = phi_bcs + t_bcs
@@ -289,13 +306,12 @@ class ElectroThermal:
         for prob in (self.problem, self.problem_phi, self.problem_T, self.problem_ohmic):
             if prob is not None:
                 _guard_jacobian(prob, self._bad_jacobian)
-        n = ufl.FacetNormal(self.data.domain)
         zaxis = self.data.domain.geometry.dim - 1
         self._forms = {
             "current": fem.form(-sigma * phi.dx(zaxis) * self._chi.dx(zaxis) * w * dx),
             "joule": fem.form(sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
             "ballistic": fem.form((sigma - heating) * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
-            "heat_out": fem.form(-kappa * ufl.inner(ufl.grad(T), n) * w * self.ds(self.heat_sinks)),
+            "heat_out": fem.form(heat_out),
             "v_contact": fem.form(phi * w * self.ds(BOUNDARY["active_contact"])),
             "area": fem.form(w * self.ds(BOUNDARY["active_contact"])),
         }
@@ -312,7 +328,7 @@ class ElectroThermal:
         phi_bcs = [fem.dirichletbc(0.0, top, self.V)]
         if self.R_s == 0:
             phi_bcs.append(fem.dirichletbc(self.v_src, bottom, self.V))
-        return phi_bcs, [fem.dirichletbc(self.ambient, sink, self.W)]
+        return phi_bcs, ([] if self.sink_conductance is not None else [fem.dirichletbc(self.ambient, sink, self.W)])
 
     # -- solving ----------------------------------------------------------------
     def solve(self, source_voltage: float, dt: float | None = None, rtol: float | None = None) -> bool:
@@ -581,7 +597,8 @@ class ElectroThermal:
         return self._integral("ballistic")
 
     def heat_outflow(self) -> float:
-        """Heat [W] leaving through the two contacts (−∫κ ∂T/∂n dA); steady: joule − ballistic power."""
+        """Heat [W] leaving through the heat sinks (−∫κ ∂T/∂n dA; with a sink conductance h, ∫h (T − ambient) dA);
+        steady: joule − ballistic power."""
         return self._integral("heat_out")
 
     def cell_voltage(self) -> float:
