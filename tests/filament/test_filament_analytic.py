@@ -168,33 +168,61 @@ def test_mesh_convergence_rate_matches_element_order(degree, expected_rate):
     assert errors[-1] < errors[0]
 
 
-def test_energy_balance_on_the_cell_with_a_filament():
-    # Default-device cell (fast mesh), a resistive Ag channel, series resistor: steady Joule heat released in
-    # the cell = heat out, and Joule heat + ballistic power = I V_cell (the power the cell takes from the circuit).
-    import numpy as np
-
+def _channel_cell(**kw):
+    """The earlier default's compact neck behind 5 kOhm and 1 mA (fast mesh, 30 nm electrodes resolved): a bridged,
+    just-percolated channel (c = 0.36: its point contact and thin wire), a hot, strongly driven cell."""
+    from devicephys.filament.conduction import ChannelConduction
     from devicephys.filament.mesh import CellGeometry
     from devicephys.filament.spec import DILUTE_CELL, FilamentSpec
 
-    # the earlier default's compact neck behind 5 kOhm and 1 mA: a hot, strongly driven channel
-    spec = FilamentSpec.fast().model_copy(update={"far_mesh_size": 8e-9, **DILUTE_CELL})  # resolve the 30 nm electrodes
+    spec = FilamentSpec.fast().model_copy(update={"far_mesh_size": 8e-9, **DILUTE_CELL})
     data = solve.cell_mesh(CellGeometry.from_spec(spec))
     p = solve.ElectroThermal(data, solve.CellMedium(data, spec), ambient=T0, series_resistance=spec.series_resistance,
                              compliance_current=spec.compliance_current, degree=2,
-                             current_window=(spec.seed_height, spec.insulator_thickness))
-    from devicephys.filament.conduction import ChannelConduction
-
+                             current_window=(spec.seed_height, spec.insulator_thickness), **kw)
     z = np.linspace(spec.seed_height, spec.insulator_thickness, 50)
-    c = np.full_like(z, 0.36)  # a bridged, just-percolated channel: its point contact and thin wire
+    c = np.full_like(z, 0.36)
     p.medium.gap_conductivity.value = ChannelConduction.from_spec(spec, p.medium.channel_area).gap_conductivity(
         z, c, 0.0, 0.0)
     p.set_concentration(lambda x: np.full(x.shape[1], 0.36))  # c(z); the medium confines it to r_ch
+    return p
+
+
+def test_energy_balance_on_the_cell_with_a_filament():
+    # Default-device cell (fast mesh), a resistive Ag channel, series resistor: steady Joule heat released in
+    # the cell = heat out, and Joule heat + ballistic power = I V_cell (the power the cell takes from the circuit).
+    p = _channel_cell()
     assert p.steady(2.0)
     assert p.max_temperature() > T0 + 10  # the channel (c = 0.36, a few 100 Ohm) is a real hot spot
     # the ballistic part (point contact) is handed to the sinks; the rest leaves as heat through the contacts
     assert 0 < p.ballistic_power() < p.joule_power()
     assert p.heat_outflow() == pytest.approx(p.joule_power() - p.ballistic_power(), rel=0.01)
     assert p.joule_power() == pytest.approx(p.current() * p.cell_voltage(), rel=0.01)
+
+
+def test_a_sink_conductance_passes_all_the_cells_heat_ballistic_included():
+    # Behind an interface of conductance h the two contacts lose h (T − T0): at steady state all the power the
+    # cell takes, the field's Joule heat and the ballistic power released in the electrodes, crosses it.
+    from dolfinx import fem
+    from mpi4py import MPI
+
+    h = 1e8
+    ideal, p = _channel_cell(), _channel_cell(sink_conductance=h)
+    assert ideal.steady(2.0) and p.steady(2.0)
+    w = p.weight
+    sinks = p.ds(p.heat_sinks)
+    lost = p.data.domain.comm.allreduce(fem.assemble_scalar(fem.form(h * (p.T - T0) * w * sinks)), op=MPI.SUM)
+    area = p.data.domain.comm.allreduce(fem.assemble_scalar(fem.form(w * sinks)), op=MPI.SUM)
+    assert 0 < p.ballistic_power() < p.joule_power()
+    assert lost == pytest.approx(p.joule_power(), rel=1e-6)  # the steady fixed point of the ballistic source
+    assert p.heat_outflow() == pytest.approx(p.joule_power() - p.ballistic_power(), rel=1e-6)
+    # the contacts sit P / (h A) above the ambient on average (9.9 K here, the faces within 0.5 K of it), and the
+    # hot spot with them, less what the hotter channel conducts better (Wiedemann-Franz, kappa = L0 sigma T: where
+    # sigma falls more slowly than 1/T, kappa grows with T; here the hot spot's rise above the contacts falls from
+    # 343 K to 339 K and T_max moves by 5.8 K)
+    mean_rise = lost / (h * area)
+    assert mean_rise > 1.0
+    assert 0.3 * mean_rise < p.max_temperature() - ideal.max_temperature() < mean_rise
 
 
 def test_competing_set_time_against_its_ode_and_limits():

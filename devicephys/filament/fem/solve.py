@@ -258,10 +258,16 @@ class ElectroThermal:
                + kappa * ufl.inner(ufl.grad(T), ufl.grad(v)) * w * dx
                - heating * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * v * w * dx)
         sinks = self.ds(self.heat_sinks)
-        if self.sink_conductance is not None:  # Robin: the sinks lose h (T − ambient)
-            h, t_amb = fem.Constant(self.data.domain, self.sink_conductance), fem.Constant(self.data.domain, self.ambient)
-            F_T += h * (T - t_amb) * v * w * sinks
-            heat_out = h * (T - t_amb) * w * sinks
+        if self.sink_conductance is not None:
+            # Robin: the sinks lose h (T − ambient), and the ballistic power, released in the electrodes, crosses
+            # the same interface: spread evenly over the sinks (silver holds the electrodes within a kelvin at these
+            # powers), a source taken from the last state (:meth:`solve`)
+            dom = self.data.domain
+            h, t_amb = fem.Constant(dom, self.sink_conductance), fem.Constant(dom, self.ambient)
+            area = dom.comm.allreduce(fem.assemble_scalar(fem.form(w * sinks)), op=MPI.SUM)
+            self._p_ballistic = fem.Constant(dom, 0.0)  # [W]
+            F_T += (h * (T - t_amb) - self._p_ballistic / area) * v * w * sinks
+            heat_out = (h * (T - t_amb) - self._p_ballistic / area) * w * sinks
         else:
             heat_out = -kappa * ufl.inner(ufl.grad(T), ufl.FacetNormal(self.data.domain)) * w * sinks
         phi_bcs, t_bcs = self._dirichlet()
@@ -338,7 +344,25 @@ class ElectroThermal:
         staggered fallback (:meth:`_staggered`) ends on its own, a sweep moving T by less than
         :data:`_T_TOL_PER_RTOL` × ``newton_rtol`` K (1e-4 K at the default) and φ by less than ``newton_rtol``
         of the source.  Returns True when a solve converged; on failure φ and T are restored.
+
+        With a ``sink_conductance`` the ballistic power heating the sinks is that of the state before the step
+        (first order in the step, as backward Euler); a steady solve repeats until it moves by less than
+        ``rtol`` of itself (at most 30 solves).
         """
+        if self.sink_conductance is None:
+            return self._solve(source_voltage, dt, rtol)
+        self._p_ballistic.value = self.ballistic_power()
+        ok = self._solve(source_voltage, dt, rtol)
+        tol = self.rtol if rtol is None else rtol
+        for _ in range(29 if dt is None else 0):
+            power = self.ballistic_power()
+            if not ok or abs(power - float(self._p_ballistic.value)) <= tol * abs(power):
+                break
+            self._p_ballistic.value = power
+            ok = self._solve(source_voltage, dt, rtol)
+        return ok
+
+    def _solve(self, source_voltage: float, dt: float | None, rtol: float | None) -> bool:
         rtol = self.rtol if rtol is None else rtol
         self.problem.solver.setTolerances(rtol=rtol)  # the staggered sweeps take single Newton steps
         self.v_src.value = source_voltage
@@ -593,12 +617,13 @@ class ElectroThermal:
 
     def ballistic_power(self) -> float:
         """Part [W] of :meth:`joule_power` in ballistic conduction (point contact, tunnelling gap), released in
-        the electrodes and handed to the heat sinks, not to the field T (0 for media without such parts)."""
+        the electrodes and handed to the heat sinks, not to the field T (0 for media without such parts); with a
+        ``sink_conductance`` it crosses the sinks' interface with the field's heat."""
         return self._integral("ballistic")
 
     def heat_outflow(self) -> float:
-        """Heat [W] leaving through the heat sinks (−∫κ ∂T/∂n dA; with a sink conductance h, ∫h (T − ambient) dA);
-        steady: joule − ballistic power."""
+        """Heat [W] the field T hands to the heat sinks (−∫κ ∂T/∂n dA; with a sink conductance h,
+        ∫h (T − ambient) dA less the ballistic power the sinks take as well); steady: joule − ballistic power."""
         return self._integral("heat_out")
 
     def cell_voltage(self) -> float:
