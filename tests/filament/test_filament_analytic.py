@@ -168,10 +168,10 @@ def test_mesh_convergence_rate_matches_element_order(degree, expected_rate):
     assert errors[-1] < errors[0]
 
 
-def _channel_cell(**kw):
-    """The earlier default's compact neck behind 5 kOhm and 1 mA (fast mesh, 30 nm electrodes resolved): a bridged,
-    just-percolated channel (c = 0.36: its point contact and thin wire), a hot, strongly driven cell."""
-    from devicephys.filament.conduction import ChannelConduction
+def _channel_cell(fraction: float = 0.36, **kw):
+    """The earlier default's compact neck behind 5 kOhm and 1 mA (fast mesh, 30 nm electrodes resolved): by default a
+    bridged, just-percolated channel (Ag fraction c = 0.36: its point contact and thin wire), a hot, strongly driven
+    cell; :func:`_set_channel` changes c."""
     from devicephys.filament.mesh import CellGeometry
     from devicephys.filament.spec import DILUTE_CELL, FilamentSpec
 
@@ -180,18 +180,24 @@ def _channel_cell(**kw):
     p = solve.ElectroThermal(data, solve.CellMedium(data, spec), ambient=T0, series_resistance=spec.series_resistance,
                              compliance_current=spec.compliance_current, degree=2,
                              current_window=(spec.seed_height, spec.insulator_thickness), **kw)
+    _set_channel(p, spec, fraction)
+    return p, spec
+
+
+def _set_channel(p, spec, fraction: float) -> None:
+    from devicephys.filament.conduction import ChannelConduction
+
     z = np.linspace(spec.seed_height, spec.insulator_thickness, 50)
-    c = np.full_like(z, 0.36)
+    c = np.full_like(z, fraction)
     p.medium.gap_conductivity.value = ChannelConduction.from_spec(spec, p.medium.channel_area).gap_conductivity(
         z, c, 0.0, 0.0)
-    p.set_concentration(lambda x: np.full(x.shape[1], 0.36))  # c(z); the medium confines it to r_ch
-    return p
+    p.set_concentration(lambda x: np.full(x.shape[1], fraction))  # c(z); the medium confines it to r_ch
 
 
 def test_energy_balance_on_the_cell_with_a_filament():
     # Default-device cell (fast mesh), a resistive Ag channel, series resistor: steady Joule heat released in
     # the cell = heat out, and Joule heat + ballistic power = I V_cell (the power the cell takes from the circuit).
-    p = _channel_cell()
+    p, _ = _channel_cell()
     assert p.steady(2.0)
     assert p.max_temperature() > T0 + 10  # the channel (c = 0.36, a few 100 Ohm) is a real hot spot
     # the ballistic part (point contact) is handed to the sinks; the rest leaves as heat through the contacts
@@ -207,7 +213,7 @@ def test_a_sink_conductance_passes_all_the_cells_heat_ballistic_included():
     from mpi4py import MPI
 
     h = 1e8
-    ideal, p = _channel_cell(), _channel_cell(sink_conductance=h)
+    (ideal, _), (p, _) = _channel_cell(), _channel_cell(sink_conductance=h)
     assert ideal.steady(2.0) and p.steady(2.0)
     w = p.weight
     sinks = p.ds(p.heat_sinks)
@@ -223,6 +229,25 @@ def test_a_sink_conductance_passes_all_the_cells_heat_ballistic_included():
     mean_rise = lost / (h * area)
     assert mean_rise > 1.0
     assert 0.3 * mean_rise < p.max_temperature() - ideal.max_temperature() < mean_rise
+
+
+def test_the_sinks_ballistic_source_is_the_last_solved_states():
+    # Across a set the channel's c changes before the step is solved, and the old potential on the new bridge
+    # would put the whole bias on it: a spurious ballistic burst heating the sinks (a 28 K spike in a sweep). The
+    # source is the last solved state's ballistic power instead, lagging one step. Here the potential is made
+    # inconsistent with the state (tripled) before a step: the source stays the solved state's.
+    p, _ = _channel_cell(sink_conductance=1e8)
+    assert p.steady(2.0)
+    solved = p.ballistic_power()
+    p.phi.x.array[:] *= 3.0
+    assert p.ballistic_power() > 5 * solved  # what a source read from the current fields would take
+    assert p.solve(2.0, dt=1e-9)
+    assert float(p._p_ballistic.value) == pytest.approx(solved, rel=1e-12)
+    # a restored state is consistent: its own ballistic power is read
+    p.forget_fallback()
+    now = p.ballistic_power()
+    assert p.solve(2.0, dt=1e-9)
+    assert float(p._p_ballistic.value) == pytest.approx(now, rel=1e-12)
 
 
 def test_competing_set_time_against_its_ode_and_limits():

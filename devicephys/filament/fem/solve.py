@@ -207,6 +207,7 @@ class ElectroThermal:
             raise ValueError(f"sink_conductance = {sink_conductance}: must be a positive finite W/(m^2 K), or None "
                              "for sinks held at the ambient")
         self.sink_conductance = sink_conductance
+        self._p_last: float | None = None  # ballistic power [W] of the last solved state (None: read the current one)
         self.rtol = float(newton_rtol)
         dom = data.domain
         # Separate (identical) spaces so that Dirichlet conditions attach to one block each.
@@ -345,13 +346,16 @@ class ElectroThermal:
         :data:`_T_TOL_PER_RTOL` × ``newton_rtol`` K (1e-4 K at the default) and φ by less than ``newton_rtol``
         of the source.  Returns True when a solve converged; on failure φ and T are restored.
 
-        With a ``sink_conductance`` the ballistic power heating the sinks is that of the state before the step
-        (first order in the step, as backward Euler); a steady solve repeats until it moves by less than
-        ``rtol`` of itself (at most 30 solves).
+        With a ``sink_conductance`` the ballistic power heating the sinks is that of the last solved state (first
+        order in the step, as backward Euler; read from φ, T and c together, not from the old φ on a new c, which
+        across a set would put the whole bias on the new bridge); a steady solve repeats until it moves by less
+        than ``rtol`` of itself (at most 30 solves).
         """
         if self.sink_conductance is None:
             return self._solve(source_voltage, dt, rtol)
-        self._p_ballistic.value = self.ballistic_power()
+        if self._p_last is None:  # a fresh or restored state: φ, T and c belong together
+            self._p_last = self.ballistic_power()
+        self._p_ballistic.value = self._p_last
         ok = self._solve(source_voltage, dt, rtol)
         tol = self.rtol if rtol is None else rtol
         for _ in range(29 if dt is None else 0):
@@ -360,6 +364,8 @@ class ElectroThermal:
                 break
             self._p_ballistic.value = power
             ok = self._solve(source_voltage, dt, rtol)
+        if ok:
+            self._p_last = self.ballistic_power()
         return ok
 
     def _solve(self, source_voltage: float, dt: float | None, rtol: float | None) -> bool:
@@ -588,8 +594,10 @@ class ElectroThermal:
         return False
 
     def forget_fallback(self) -> None:
-        """Start the next solve on the monolithic Newton path (after a restart from a stored state)."""
+        """Start the next solve on the monolithic Newton path (after a restart from a stored state), its ballistic
+        sink source (with a ``sink_conductance``) read from the restored state."""
         self._staggered_next = False
+        self._p_last = None
 
     def accept(self) -> None:
         """Make the current temperature the start of the next time step."""
@@ -600,6 +608,7 @@ class ElectroThermal:
         for f in (self.T, self.T_old):
             f.x.array[:] = self.ambient
         self.phi.x.array[:] = 0.0
+        self._p_last = None
 
     def newton_iterations(self) -> int:
         return int(self.problem.solver.getIterationNumber())
