@@ -327,3 +327,48 @@ def hold_window(biases, start_on, ruptures) -> tuple[float, float, float]:
     low, high = float(b[held].min()), float(b[held].max())
     below = b[b < low]
     return low, high, float(below.max()) if below.size else math.nan
+
+
+def share_crossing(biases, shares, level: float = 0.5) -> tuple[float, float]:
+    """(source voltage [V] where the mean ON share falls through ``level`` coming down in bias, bias above it [V]).
+
+    ``shares`` [1], shape (biases, runs): each run's share of its hold spent ON.  From the highest bias down,
+    the first bias whose mean share is below ``level`` and the one above it bracket the crossing, which is
+    interpolated linearly in the mean share.  (NaN, NaN) when the highest bias's mean share is below
+    ``level`` (no hold in the biases tried); (NaN, lowest bias) when no bias's is (the hold lies below the
+    lowest bias tried).
+    """
+    b = np.asarray(biases, float)
+    mean = np.mean(np.asarray(shares, float).reshape(b.size, -1), axis=1)
+    order = np.argsort(b)[::-1]
+    b, mean = b[order], mean[order]
+    if mean[0] < level:
+        return math.nan, math.nan
+    below = np.flatnonzero(mean < level)
+    if below.size == 0:
+        return math.nan, float(b[-1])
+    k = int(below[0])
+    hi, lo = b[k - 1], b[k]
+    return float(lo + (level - mean[k]) / (mean[k - 1] - mean[k]) * (hi - lo)), float(hi)
+
+
+def share_crossing_spread(biases, shares, level: float = 0.5, resamples: int = 2000,
+                          seed: int = 0) -> tuple[float, float]:
+    """(standard deviation [V] of :func:`share_crossing` over bootstrap resamples of the runs, share of resamples
+    with a crossing [1]).
+
+    Each resample draws, per bias and with replacement, as many runs as there are; the standard deviation is over
+    the resamples that have a crossing (NaN below two).  A seeded draw: the same inputs give the same spread.
+    """
+    b = np.asarray(biases, float)
+    s = np.asarray(shares, float).reshape(b.size, -1)
+    runs = s.shape[1]
+    rng = np.random.default_rng(seed)
+    found = []
+    for _ in range(resamples):
+        pick = rng.integers(0, runs, size=s.shape)
+        v, _ = share_crossing(b, np.take_along_axis(s, pick, axis=1), level)
+        if math.isfinite(v):
+            found.append(v)
+    spread = float(np.std(found, ddof=1)) if len(found) >= 2 else math.nan
+    return spread, len(found) / resamples

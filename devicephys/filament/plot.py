@@ -217,6 +217,19 @@ def hold_window(result, path: Path) -> Path:
         if nk > 0:
             ax.annotate(f"{int(nk)} rupture{'s' if nk > 1 else ''}", (vk, fk), textcoords="offset points",
                         xytext=(4, -10), fontsize=7)
+    if "sweep_hold_replica_on_fraction" in d:
+        each = np.asarray(d["sweep_hold_replica_on_fraction"], dtype=float)  # (bias, run)
+        runs = each.shape[1]
+        for j in range(1, runs):
+            ax.plot(v, each[:, j], ".", color="0.55", ms=4, label="perturbed runs (an atom per node)" if j == 1 else None)
+        mean = each.mean(axis=1)
+        sem = each.std(axis=1, ddof=1) / np.sqrt(runs)
+        ax.errorbar(v, mean, yerr=sem, fmt="s-", color="C0", ms=4, capsize=2, label=f"mean of {runs} runs (± s.e.)")
+        v50 = float(d["hold_voltage_ensemble"]) if "hold_voltage_ensemble" in d else float("nan")
+        if np.isfinite(v50):
+            ax.axvline(v50, color="C0", ls=":", lw=1)
+            ax.annotate(f"hold {v50:.3g} V", (v50, 0.5), textcoords="offset points", xytext=(4, 4), fontsize=7,
+                        color="C0")
     ax.set_xlabel("source voltage held after the sweep's falling ramp [V]")
     ax.set_ylabel("share of the hold ON (gap < gap_on)")
     ax.set_ylim(-0.05, 1.05)

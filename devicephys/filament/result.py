@@ -131,6 +131,15 @@ def add_sweep_hold_study(ds: xr.Dataset, biases, runs: dict[str, np.ndarray], du
     for name, (unit, long_name) in text.items():
         ds[f"sweep_hold_{name}"] = ("sweep_hold_bias", np.asarray(runs[name], float),
                                     {"units": unit, "long_name": f"{long_name}; {duration:g} s at each bias"})
+    if "replica_on_fraction" in runs:  # sweep_hold_replicas > 1: every run, the unperturbed first
+        ds.coords["sweep_hold_replica"] = ("sweep_hold_replica", np.arange(runs["replica_on_fraction"].shape[1]),
+                                           {"units": "1", "long_name": "run of the hold (0: the sweep's state as it "
+                                                                       "is; others: its Ag moved by about an atom "
+                                                                       "per node)"})
+        for name, (unit, long_name) in text.items():
+            ds[f"sweep_hold_replica_{name}"] = (("sweep_hold_bias", "sweep_hold_replica"),
+                                                np.asarray(runs[f"replica_{name}"], float),
+                                                {"units": unit, "long_name": f"{long_name}; each run"})
 
 
 def add_plot_data(ds: xr.Dataset, temperature, axis_z, profiles) -> None:

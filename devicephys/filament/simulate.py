@@ -219,6 +219,35 @@ class CellModel:
         self._power = None
         self._sync_concentration()
 
+    def atom_fraction(self) -> np.ndarray:
+        """Change [1] of each axis node's Ag fraction by one Ag atom: Ω / (A_ψ ℓ_k), with Ω the atomic volume of
+        the active electrode's metal, A_ψ the channel's cross-section and ℓ_k the node's share of the axis."""
+        metal = materials.get(self.spec.active_electrode)
+        atom = metal["molar_mass"] / (metal["density"] * N_A)  # [m³]
+        return atom / (self.et.medium.channel_area * self.transport.volume)
+
+    def perturb_silver(self, rng: np.random.Generator, atoms: float = 1.0) -> float:
+        """Move metallic Ag between the channel's nodes by a random number of atoms; returns the largest change of c.
+
+        Each node's metal c changes by ξ_k ``atoms`` atoms (ξ standard normal, cut at ±3), less the volume-weighted
+        mean over the nodes changed, so the total Ag is conserved to rounding.  Only nodes whose metal and free
+        fraction both exceed eight times the change are moved (no bound is touched).  The continuum state stands
+        for a discrete one known to about an atom per node: replicas of a drive from such states sample the spread
+        of trajectories that a flickering, chaotic state has (the hold-window study's replicas).  ``rng`` draws
+        identically on every rank (the axis fields are replicated), so the ranks stay in step.
+        """
+        step = atoms * self.atom_fraction()
+        movable = (self.c >= 8 * step) & (1.0 - self.c_i - self.c >= 8 * step)
+        xi = np.clip(rng.standard_normal(self.c.size), -3.0, 3.0)
+        if np.count_nonzero(movable) < 2:
+            return 0.0
+        vol = self.transport.volume
+        delta = np.where(movable, xi * step, 0.0)
+        delta[movable] -= np.dot(vol[movable], delta[movable]) / vol[movable].sum()
+        self.c = self.c + delta
+        self._sync_concentration()
+        return float(np.max(np.abs(delta)))
+
     def _sync_concentration(self, c: np.ndarray | None = None, source_voltage: float | None = None) -> None:
         c = self.c if c is None else c
         zn, zaxis = self.transport.z, self.data.domain.geometry.dim - 1

@@ -183,6 +183,12 @@ class FilamentSpec(Spec):
                                                     "voltage, then that voltage held for relax_duration; a bias at "
                                                     "which the filament starts ON and never ruptures (gap > "
                                                     "gap_rupture) is in the hold window; empty: the study is not run")
+    sweep_hold_replicas: int = option(1, "runs of the hold-window study per bias: the first from the sweep's state "
+                                         "as it is, each further one from that state with its metallic Ag moved "
+                                         "between the channel's nodes by a random number of atoms (standard deviation "
+                                         "one atom per node, total conserved, a seeded draw per bias and run); above "
+                                         "1 the stage reads the hold from the runs' mean ON share "
+                                         "(hold_voltage_ensemble)", ge=1, le=64)
     relax_hold: float = quantity(2e-6, "s", "time the retention study holds the bias after the filament bridges",
                                  gt=0)
 
@@ -244,6 +250,10 @@ class FilamentSpec(Spec):
                 raise SpecError(f"FilamentSpec.sweep_hold_biases = {self.sweep_hold_biases} must all lie in "
                                 f"[0, sweep_voltage = {self.sweep_voltage:g}) V; give source voltages that the "
                                 "sweep's falling ramp passes", field="sweep_hold_biases")
+        if self.sweep_hold_replicas > 1 and not self.sweep_hold_biases:
+            raise SpecError(f"FilamentSpec.sweep_hold_replicas = {self.sweep_hold_replicas} needs sweep_hold_biases (the "
+                            "replicas repeat the hold-window study's holds); give the biases, e.g. [0.2, 0.3, 0.4], or "
+                            "set sweep_hold_replicas: 1", field="sweep_hold_replicas")
         if any(i <= 0 for i in self.relax_compliances):
             raise SpecError(f"FilamentSpec.relax_compliances = {self.relax_compliances} must all be > 0 A; give "
                             "positive compliance currents", field="relax_compliances")

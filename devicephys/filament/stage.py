@@ -23,6 +23,13 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
 8. ON lifetime under bias (when ``hold_biases`` is given): from the relaxation's
    bridged state, each constant source voltage for ``relax_duration``; the time
    to the first rupture.
+9. hold window (when ``sweep_hold_biases`` is given, drive: sweep): from the
+   sweep's state where its falling ramp passes each bias, that bias held for
+   ``relax_duration``; the window's edges and the static hold.  With
+   ``sweep_hold_replicas`` R > 1 each bias is held R times, from the sweep's
+   state and from copies with their Ag moved by about an atom per node, and the
+   hold is read where the runs' mean ON share falls through 1/2
+   (``hold_voltage_ensemble``, with a bootstrap standard deviation).
 
 Under MPI (``mpirun -np N devicephys filament ...``) every rank runs this module
 on its part of the mesh; the solver's decisions are collective, so all ranks
@@ -314,35 +321,50 @@ def _falling_ramp_time(spec: FilamentSpec, voltage: float) -> float:
 
 def _sweep_hold_runs(model, spec: FilamentSpec, states: dict, progress: bool) -> dict[str, np.ndarray]:
     """The hold-window study: from the main sweep's state where its falling ramp passes each of
-    ``sweep_hold_biases`` [V], that source voltage held for ``relax_duration`` (:func:`extract.hold_run`)."""
+    ``sweep_hold_biases`` [V], that source voltage held for ``relax_duration`` (:func:`extract.hold_run`).
+
+    Per bias the first run starts from the sweep's state as it is (the arrays named as in
+    :func:`extract.hold_run`); with ``sweep_hold_replicas`` R > 1 the runs 1..R-1 start from that state with
+    its metal moved by about an atom per node (:meth:`CellModel.perturb_silver`, seed (bias index, run)), and
+    ``replica_<name>`` holds every run's summary, shape (biases, R), run 0 included.
+    """
     from devicephys.filament import simulate as sim
 
     names = ("start_on", "ruptures", "rupture_time", "on_fraction", "on_voltage", "temperature_max")
-    runs = {name: np.full(len(spec.sweep_hold_biases), np.nan) for name in names}
+    n, replicas = len(spec.sweep_hold_biases), spec.sweep_hold_replicas
+    each = {name: np.full((n, replicas), np.nan) for name in names}
     ramp = sim.triangle(spec.sweep_voltage, spec.sweep_time)
     for k, v in enumerate(spec.sweep_hold_biases):
         t_last, state, bridged = states[v]
-        model.restore(state)
         lead = max(_falling_ramp_time(spec, v) - t_last, 0.0)  # the ramp's rest down to v [s]
-        bar = _bar(progress, lead + spec.relax_duration, f"hold after the sweep at {v:g} V")
-        try:
-            trace = sim.run_drive(model, lambda t, v=v, t_last=t_last, lead=lead: ramp(t_last + t) if t < lead else v,
-                                  lead + spec.relax_duration, dt_max=spec.relax_duration * spec.max_step_fraction,
-                                  breakpoints=(lead,), progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        t = trace.array("time")
-        held = t >= lead * (1 - 1e-12)
-        gap = trace.array("gap")
-        # ON or OFF at the hold's start by the sweep's own hysteresis (gap_on, then gap_rupture), carried over the
-        # rest of the ramp: a bridged gap sits near gap_on and may end the ramp just above it
-        bridged = extract.bridged_after(gap[~held], spec.gap_on, spec.gap_rupture, bridged)
-        summary = extract.hold_run(t[held] - lead, gap[held], trace.array("voltage")[held],
-                                   spec.gap_on, spec.gap_rupture, start_on=bridged)
-        for name, value in summary.items():
-            runs[name][k] = value
-        runs["temperature_max"][k] = float(np.max(trace.array("temperature_max")[held]))
+        for r in range(replicas):
+            model.restore(state)
+            if r > 0:
+                model.perturb_silver(np.random.default_rng((k, r)))
+            desc = f"hold after the sweep at {v:g} V" + (f" ({r + 1}/{replicas})" if replicas > 1 else "")
+            bar = _bar(progress, lead + spec.relax_duration, desc)
+            try:
+                trace = sim.run_drive(model, lambda t, v=v, t_last=t_last, lead=lead: ramp(t_last + t) if t < lead
+                                      else v, lead + spec.relax_duration,
+                                      dt_max=spec.relax_duration * spec.max_step_fraction, breakpoints=(lead,),
+                                      progress=bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+            t = trace.array("time")
+            held = t >= lead * (1 - 1e-12)
+            gap = trace.array("gap")
+            # ON or OFF at the hold's start by the sweep's own hysteresis (gap_on, then gap_rupture), carried over
+            # the rest of the ramp: a bridged gap sits near gap_on and may end the ramp just above it
+            start = extract.bridged_after(gap[~held], spec.gap_on, spec.gap_rupture, bridged)
+            summary = extract.hold_run(t[held] - lead, gap[held], trace.array("voltage")[held],
+                                       spec.gap_on, spec.gap_rupture, start_on=start)
+            summary["temperature_max"] = float(np.max(trace.array("temperature_max")[held]))
+            for name, value in summary.items():
+                each[name][k, r] = value
+    runs = {name: each[name][:, 0].copy() for name in names}
+    if replicas > 1:
+        runs.update({f"replica_{name}": each[name] for name in names})
     return runs
 
 
@@ -356,7 +378,9 @@ def _hold_window_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray]) -> dic
             f"{spec.relax_duration:g} s at it; biases tried {sorted(biases.tolist())} V")
     bracket = ("the bias tried below it, not held: the window's edge lies between them" if math.isfinite(below)
                else "none (the lowest bias tried is held)")
+    ensemble = _hold_ensemble_scalars(spec, runs) if "replica_on_fraction" in runs else {}
     return {
+        **ensemble,
         "hold_window_low": (low, "V", "lowest source voltage that holds the ON state", f"lowest bias {held}; NaN: none",
                             (low - below if math.isfinite(below) else math.nan, f"distance to {bracket}")),
         "hold_window_high": (high, "V", "highest source voltage that holds the ON state",
@@ -364,6 +388,31 @@ def _hold_window_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray]) -> dic
                              "held: see sweep_hold_start_on and sweep_hold_ruptures)"),
         "hold_voltage_static": (cell, "V", "static hold voltage",
                                 "median cell voltage of the ON state held at hold_window_low (its source voltage)"),
+    }
+
+
+def _hold_ensemble_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray]) -> dict:
+    """The hold voltage [V] from the hold-window study's replicas (``sweep_hold_replicas`` > 1)."""
+    biases = np.asarray(spec.sweep_hold_biases, float)
+    shares = runs["replica_on_fraction"]
+    v50, above = extract.share_crossing(biases, shares)
+    spread, found = extract.share_crossing_spread(biases, shares)
+    cell = (float(np.nanmedian(runs["replica_on_voltage"][biases == above][0]))
+            if math.isfinite(above) and np.isfinite(runs["replica_on_voltage"][biases == above][0]).any() else math.nan)
+    replicas = shares.shape[1]
+    method = (f"source voltage at which the mean ON share (gap < gap_on = {spec.gap_on:g} m) of {replicas} holds of "
+              f"{spec.relax_duration:g} s per bias, from the sweep's state and from {replicas - 1} copies with their Ag "
+              "moved by about an atom per node, falls through 1/2 coming down in bias (linear between the biases "
+              f"{sorted(biases.tolist())} V); NaN: the share is above 1/2 at every bias (the hold lies below the lowest) "
+              "or below it at the highest")
+    return {
+        "hold_voltage_ensemble": (v50, "V", "hold voltage (mean ON share of the replicas)", method,
+                                  (spread, f"standard deviation over bootstrap resamples of the holds per bias "
+                                           f"({found:.0%} of them cross); not included: the bias spacing's "
+                                           "linear interpolation")),
+        "hold_voltage_ensemble_cell": (cell, "V", "cell voltage of the ON state at the ensemble hold",
+                                       "median over the holds of the median cell voltage while ON, at the bias above "
+                                       "hold_voltage_ensemble"),
     }
 
 
