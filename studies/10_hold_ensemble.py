@@ -11,9 +11,9 @@ Steps
    default 6): from the sweep's state where its falling ramp passes each of ``--biases``, R holds of
    ``relax_duration`` (100 us), the first from that state as it is, the others from copies with their metal
    moved by about an atom per node (standard deviation one Ag atom, total conserved; the continuum state stands
-   for a discrete one known to about an atom).  The default cell on the fast preset, once per largest time
-   step in ``--steps`` (fractions of the sweep; default the preset's 1/80 and 1/400), each in its own
-   process, ``--jobs`` at a time.
+   for a discrete one known to about an atom).  The default cell on the fast preset (``--full``: the full
+   preset's finer mesh), once per largest time step in ``--steps`` (fractions of the sweep; default the fast
+   preset's 1/80 and 1/400), each in its own process, ``--jobs`` at a time.
 2. Per step: the mean share of the holds spent ON against the bias, with its standard error; the hold
    ``hold_voltage_ensemble`` (the source voltage where that mean falls through 1/2 coming down in bias) with
    its bootstrap standard deviation; beside them the unperturbed runs' window edge and static hold (study 09's).
@@ -25,7 +25,7 @@ Outputs (``--out``, default results/study10): ``hold_<step>.npz`` per step (writ
 them), ``hold_ensemble.csv`` (per step and bias: runs, mean ON share, its standard error, share of the runs held
 without a rupture, median cell voltage while ON), ``summary.csv`` and ``10_hold_ensemble.png``.
 
-Usage: python studies/10_hold_ensemble.py [--steps 0.0125 0.0025] [--biases B ...] [--replicas 6] [--jobs 2]
+Usage: python studies/10_hold_ensemble.py [--full] [--coupling-tolerance X] [--steps 0.0125 0.0025] [--biases B ...] [--replicas 6] [--jobs 2]
        [--resume] [--out DIR]
 """
 
@@ -47,21 +47,23 @@ BIASES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)  # [V] source voltages hel
 SIGMAS = 2.0  # the check: agreement within this many combined bootstrap standard deviations
 
 
-def spec_for(step: float, biases, replicas: int):
-    """The default FilamentSpec, fast preset, with largest step ``step`` (a fraction of the sweep), the
-    hold-window study at ``biases`` [V] with ``replicas`` holds per bias, no field snapshots."""
+def spec_for(step: float, biases, replicas: int, full: bool = False, coupling: float | None = None):
+    """The default FilamentSpec (fast preset unless ``full``) with largest step ``step`` (a fraction of the sweep),
+    the hold-window study at ``biases`` [V] with ``replicas`` holds per bias, no field snapshots; ``coupling`` is its
+    ``coupling_tolerance`` (None: the preset's, not checked)."""
     from devicephys.filament.spec import FilamentSpec
 
-    base = FilamentSpec.fast().model_dump()
+    base = (FilamentSpec() if full else FilamentSpec.fast()).model_dump()
     return FilamentSpec(**{**base, "max_step_fraction": step, "sweep_hold_biases": sorted(float(b) for b in biases),
-                           "sweep_hold_replicas": replicas, "field_snapshots": 0})
+                           "sweep_hold_replicas": replicas, "field_snapshots": 0, "coupling_tolerance": coupling})
 
 
 def _npz(out: Path, step: float) -> Path:
     return out / f"hold_{step:.6g}.npz"
 
 
-def run_one(step: float, biases, replicas: int, out: Path, progress: bool = False) -> Path:
+def run_one(step: float, biases, replicas: int, out: Path, progress: bool = False, full: bool = False,
+            coupling: float | None = None) -> Path:
     """The sweep and its replicated hold window at ``step``, written atomically to ``out/hold_<step>.npz``."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
@@ -69,11 +71,11 @@ def run_one(step: float, biases, replicas: int, out: Path, progress: bool = Fals
     from devicephys.filament.stage import sweep_hold_window
     from devicephys.io import atomic_write_bytes
 
-    spec = spec_for(step, biases, replicas)
+    spec = spec_for(step, biases, replicas, full, coupling)
     model = sim.CellModel(spec)
     start = time.perf_counter()
     _, runs, scalars = sweep_hold_window(model, spec, progress)
-    meta = {"step": step, "biases": list(spec.sweep_hold_biases), "replicas": replicas,
+    meta = {"step": step, "full": full, "coupling": coupling, "biases": list(spec.sweep_hold_biases), "replicas": replicas,
             "scalars": {k: list(v) for k, v in scalars.items()}, "wall_s": time.perf_counter() - start}
     buf = io.BytesIO()
     np.savez(buf, meta=json.dumps(meta), **{k: np.asarray(v) for k, v in runs.items()})
@@ -82,7 +84,8 @@ def run_one(step: float, biases, replicas: int, out: Path, progress: bool = Fals
     return path
 
 
-def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool) -> None:
+def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool, full: bool = False,
+            coupling: float | None = None) -> None:
     """Each step's run in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
     todo = [s for s in steps if not (resume and _npz(out, s).is_file())]
     for s in steps:
@@ -94,7 +97,8 @@ def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool) ->
         while todo and len(running) < jobs:
             s = todo.pop(0)
             cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
-                   "--replicas", str(replicas), "--biases", *map(repr, biases)]
+                   "--replicas", str(replicas), "--biases", *map(repr, biases)] + (["--full"] if full else [])
+            cmd += [] if coupling is None else ["--coupling-tolerance", repr(coupling)]
             running[s] = subprocess.Popen(cmd + (["--progress"] if jobs == 1 else []), env=env)
             print(f"step {s:g}: started", flush=True)
         for s, proc in list(running.items()):
@@ -108,15 +112,19 @@ def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool) ->
         time.sleep(0.5)
 
 
-def load(out: Path, step: float, biases, replicas: int) -> tuple[dict[str, np.ndarray], dict]:
-    """(runs, meta) of one step; refuses a file written with other biases or replicas."""
+def load(out: Path, step: float, biases, replicas: int, full: bool = False,
+         coupling: float | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """(runs, meta) of one step; refuses a file written with another preset, other biases or replicas."""
     path = _npz(out, step)
     with np.load(path) as data:
         runs = {k: data[k] for k in data.files if k != "meta"}
         meta = json.loads(str(data["meta"]))
-    if meta["biases"] != sorted(float(b) for b in biases) or meta["replicas"] != replicas:
-        raise SystemExit(f"{path}: written with biases {meta['biases']} and {meta['replicas']} replicas, not "
-                         f"{sorted(biases)} and {replicas}; run without --resume or with another --out")
+    if (meta["biases"] != sorted(float(b) for b in biases) or meta["replicas"] != replicas
+            or meta.get("full", False) != full or meta.get("coupling") != coupling):
+        raise SystemExit(f"{path}: written with biases {meta['biases']}, {meta['replicas']} replicas and the "
+                         f"{'full' if meta.get('full') else 'fast'} preset, not {sorted(biases)}, {replicas} and the "
+                         f"{'full' if full else 'fast'} (coupling_tolerance {meta.get('coupling')}, not {coupling}); run without "
+                         "--resume or with another --out")
     return runs, meta
 
 
@@ -180,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     from devicephys.io import atomic_write_text, writable_folder
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--full", action="store_true", help="the full preset (default: fast)")
+    p.add_argument("--coupling-tolerance", type=float, default=None,
+                   help="coupling_tolerance of every run (the splitting error's limit per step; default: unchecked)")
     p.add_argument("--steps", type=float, nargs="+", default=[0.0125, 0.0025],
                    help="largest time steps as fractions of the sweep (at least two, each in (0, 0.5])")
     p.add_argument("--biases", type=float, nargs="+", default=list(BIASES),
@@ -194,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from devicephys.filament.spec import FilamentSpec
 
-    top = FilamentSpec.fast().sweep_voltage
+    top = (FilamentSpec() if args.full else FilamentSpec.fast()).sweep_voltage
     steps = sorted(set(args.steps), reverse=True)
     if args.one is None and (len(steps) < 2 or any(not (0 < s <= 0.5) for s in steps)):
         p.error(f"--steps {args.steps}: give at least two different values, each in (0, 0.5], e.g. 0.0125 0.0025")
@@ -205,18 +216,20 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--replicas {args.replicas}: must be in [2, 64] (the first run is the unperturbed one), e.g. 6")
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: must be at least 1")
+    if args.coupling_tolerance is not None and not 0 < args.coupling_tolerance <= 0.5:
+        p.error(f"--coupling-tolerance {args.coupling_tolerance}: must be in (0, 0.5], e.g. 0.01")
     biases = sorted(set(args.biases))
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.one, biases, args.replicas, out, args.progress)
+        run_one(args.one, biases, args.replicas, out, args.progress, args.full, args.coupling_tolerance)
         return 0
-    run_all(steps, biases, args.replicas, args.jobs, out, args.resume)
+    run_all(steps, biases, args.replicas, args.jobs, out, args.resume, args.full, args.coupling_tolerance)
     rows, holds, lines, summary = {}, {}, [], []
     lines.append("step,bias [V],runs,mean ON share [1],standard error [1],held share [1],cell voltage while ON [V]")
     summary.append("step,hold_voltage_ensemble [V],bootstrap sd [V],hold_voltage_ensemble_cell [V],"
                    "hold_window_low (unperturbed) [V],hold_voltage_static (unperturbed) [V],wall_s")
     for step in steps:
-        runs, meta = load(out, step, biases, args.replicas)
+        runs, meta = load(out, step, biases, args.replicas, args.full, args.coupling_tolerance)
         row = rows[step] = per_bias(runs)
         sc = meta["scalars"]
         holds[step] = (sc["hold_voltage_ensemble"][0], sc["hold_voltage_ensemble"][1])
@@ -229,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         print("  bias [V]: mean ON share ± s.e. (held share): "
               + "; ".join(f"{b:g}: {row['mean'][k]:.2f} ± {row['sem'][k]:.2f} ({row['held'][k]:.2f})"
                           for k, b in enumerate(biases)))
+        from devicephys.filament.extract import share_crossing_spread
+
+        found = share_crossing_spread(biases, runs["replica_on_fraction"])[1]
+        if found < 0.95:
+            print(f"  only {found:.0%} of the bootstrap resamples cross 1/2 within the biases: the hold lies near an "
+                  "end of them and its spread is a lower bound (add biases beyond it)")
         print(f"  hold_voltage_ensemble {holds[step][0]:.4g} ± {holds[step][1]:.2g} V (cell "
               f"{sc['hold_voltage_ensemble_cell'][0]:.4g} V); unperturbed: hold_window_low {sc['hold_window_low'][0]:.4g} V, "
               f"hold_voltage_static {sc['hold_voltage_static'][0]:.4g} V")

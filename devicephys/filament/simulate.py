@@ -128,7 +128,10 @@ class CellModel:
         self._power: float | None = None  # Joule power [W] of the last accepted state (None: not yet evaluated)
         self.forced_steps = 0  # steps taken at the step floor although c changed by more than allowed
         self.rejected_steps = 0
-        self.rejection = ""  # why the last step was rejected: solve, temperature, concentration, transport, nucleation
+        self.rejection = ""  # why the last step was rejected: solve, temperature, concentration, transport, nucleation,
+        #                      coupling
+        self.split_error = 0.0  # splitting error [1] of the last step (coupling_tolerance; 0 when not checked)
+        self.et.stats["coupling_rejected_steps"] = 0  # steps rejected for their splitting error (coupling_tolerance)
         self.min_time_step = math.inf  # smallest accepted step [s]
         self.warnings: dict[str, str] = {}  # the warning printed when a limit (or occupancy > 1) was first reached
         self._sync_concentration()
@@ -397,11 +400,21 @@ class CellModel:
                 self.forced_steps += 1
             self._sync_concentration(c_new, source_voltage)
         t_before = self.et.T.x.array.copy()
+        phi_before, p_before = self.et.phi.x.array.copy(), self.et._p_last
         ok = self.et.solve(source_voltage, dt)
         reason = "solve"
+        self.split_error = 0.0
         if ok and not force and self.et.temperature_change(t_before) > _MAX_TEMPERATURE_JUMP:
             self.et.T.x.array[:] = t_before
             ok, reason = False, "temperature"
+        if ok and not frozen and self.spec.coupling_tolerance is not None:
+            self.split_error = self._splitting_error(dt, c_new, nucleus[1])
+            if self.split_error > self.spec.coupling_tolerance and not force:
+                self.et.phi.x.array[:], self.et.T.x.array[:], self.et._p_last = phi_before, t_before, p_before
+                self.et.phi.x.scatter_forward()
+                self.et.T.x.scatter_forward()
+                ok, reason = False, "coupling"
+                self.et.stats["coupling_rejected_steps"] += 1
         if not ok:
             self.rejection = reason
             self._sync_concentration()
@@ -418,6 +431,27 @@ class CellModel:
         self._check_temperature()
         self._check_occupancy()
         return True, dc
+
+    def _splitting_error(self, dt: float, c_new: np.ndarray, nucleated: bool) -> float:
+        """Largest |c_end − c_new| [1]: the step's Ag moved in the fields of its end (c_end) against the fields of
+        its start (c_new, the step taken); the local error of the sequential coupling, first order in dt.
+
+        Where the Ag and the fields feed back on each other faster than the step (the neck of a filament held at
+        its compliance), the sequential step overshoots and the two differ by much more than c changes in a
+        resolved step.  Infinite when the channel's Newton does not converge in the end fields.
+        """
+        _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
+        E = -np.diff(phi) / self.transport.h
+        if self.ionic is not None:
+            kept = (self.hopping_share, self.cathode_overpotential)
+            E = E * self._hopping_share(phi, T)
+            self.hopping_share, self.cathode_overpotential = kept
+        try:
+            _, c_end, _ = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt,
+                                              self._weight(self.c, E, T, nucleated))
+        except kinetics.TransportError:
+            return math.inf
+        return float(np.max(np.abs(c_end - c_new)))
 
     def _hopping_share(self, phi: np.ndarray, T: np.ndarray) -> float:
         """η_hop / V_gap [1] of the ionic series circuit at the last solution (1 once bridged).
@@ -530,7 +564,10 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
             model.rejected_steps += 1
             dt = step / 2
             if dt < spec.min_time_step:
-                if model.rejection == "solve":
+                if model.rejection == "coupling":
+                    fix = ("the Ag and the fields change faster than the step resolves: raise coupling_tolerance "
+                           "or remove it")
+                elif model.rejection == "solve":
                     fix = (f"the electrothermal Newton did not converge at a source of {source(local + step):.4g} V: "
                            "lower the drive (source voltage, compliance_current) or the ambient_temperature")
                 else:
@@ -546,7 +583,8 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
             progress.update(step)
         if observer is not None:
             observer(model, sample)
-        easy = dc < spec.max_concentration_change / 3
+        easy = dc < spec.max_concentration_change / 3 and (spec.coupling_tolerance is None
+                                                           or model.split_error < spec.coupling_tolerance / 3)
         dt = step * _MAX_DT_GROWTH if easy else step
         if stop is not None and stop(sample):
             break

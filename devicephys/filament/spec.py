@@ -196,6 +196,11 @@ class FilamentSpec(Spec):
     axis_mesh_size: float = quantity(0.4e-9, "m", "element size along the axis and in the channel", gt=0)
     far_mesh_size: float = quantity(25e-9, "m", "element size far from the axis", gt=0)
     max_concentration_change: float = quantity(0.05, "1", "largest change of Ag fraction per time step", gt=0, le=0.5)
+    coupling_tolerance: float | None = quantity(None, "1", "largest splitting error of a time step's Ag fraction: "
+                                                "each step moves the Ag in the fields of its start, then solves the "
+                                                "fields; with a tolerance the step is moved again in the fields of "
+                                                "its end, and rejected (halved) when the two differ by more (None: "
+                                                "not checked)", gt=0, le=0.5)
     max_step_fraction: float = quantity(1 / 200, "1", "largest time step as a fraction of the drive duration", gt=0, le=0.5)
     min_step_fraction: float = quantity(2e-5, "1", "steps shorter than this fraction of a drive (with resolve_set: of the time elapsed, until a drive that times the set has set) are accepted whenever Newton converges", gt=0, le=0.01)
     resolve_set: bool = option(False, "floor the time step of the drives that time the set (the set-time study, the "

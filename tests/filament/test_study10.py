@@ -16,7 +16,7 @@ def _study():
 
 def test_study10_refuses_bad_input_in_one_line(tmp_path, capsys):
     for argv in (["--steps", "0.01"], ["--steps", "0.01", "0.9"], ["--biases", "0.2"], ["--biases", "0.2", "9"],
-                 ["--replicas", "1"], ["--jobs", "0"]):
+                 ["--replicas", "1"], ["--jobs", "0"], ["--coupling-tolerance", "0"]):
         with pytest.raises(SystemExit) as info:
             _study().main([*argv, "--out", str(tmp_path)])
         assert info.value.code == 2

@@ -1,0 +1,67 @@
+"""The sequential coupling's splitting error (``coupling_tolerance``).
+
+Each time step moves the Ag in the fields of its start and then solves φ and T for the new Ag (a Lie
+splitting).  With ``coupling_tolerance`` the step's Ag is moved again in the fields of its end; the
+difference is the splitting's local error, second order in the step (the fields change by O(dt) over
+it), and a step whose error exceeds the tolerance is rejected and halved.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from devicephys.filament.spec import FilamentSpec
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.01, 0.9])
+def test_coupling_tolerance_is_refused_outside_its_range_naming_the_field(bad):
+    with pytest.raises(Exception, match="coupling_tolerance"):
+        FilamentSpec(coupling_tolerance=bad)
+
+
+@pytest.fixture(scope="module")
+def bridged():
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+
+    model = sim.CellModel(FilamentSpec(**{**FilamentSpec.fast().model_dump(), "coupling_tolerance": 0.5}))
+    sim.run_drive(model, lambda t: 2.5, 5e-6, dt_max=1e-7)  # the default cell set at 2.5 V: a neck held at its compliance
+    return model, model.state()
+
+
+@pytest.mark.fem
+def test_the_splitting_error_is_second_order_in_the_step(bridged):
+    model, state = bridged
+    errors = []
+    for dt in (1e-8, 5e-9, 2.5e-9):
+        model.restore(state)
+        model.start_drive(2.5)
+        ok, dc = model.try_step(dt, 2.5, force=True)
+        assert ok and dc > 0
+        errors.append(model.split_error)
+    orders = [math.log2(a / b) for a, b in zip(errors, errors[1:])]
+    # the fields change by O(dt) over a step, so the Ag moved in them differs by O(dt^2): order 2
+    assert all(1.7 <= p <= 2.3 for p in orders), (errors, orders)
+
+
+@pytest.mark.fem
+def test_a_step_above_the_tolerance_is_rejected_and_leaves_the_state_as_it_was(bridged):
+    from devicephys.filament import simulate as sim
+
+    _, state = bridged
+    strict = sim.CellModel(FilamentSpec(**{**FilamentSpec.fast().model_dump(), "coupling_tolerance": 1e-12}))
+    strict.restore(state)  # the same mesh: the bridged state of the other model
+    strict.start_drive(2.5)
+    before = (strict.c.copy(), strict.et.phi.x.array.copy(), strict.et.T.x.array.copy(), strict.time)
+    ok, _ = strict.try_step(1e-8, 2.5)
+    assert not ok and strict.rejection == "coupling" and strict.split_error > 1e-12
+    assert strict.et.stats["coupling_rejected_steps"] == 1
+    np.testing.assert_array_equal(strict.c, before[0])
+    np.testing.assert_array_equal(strict.et.phi.x.array, before[1])
+    np.testing.assert_array_equal(strict.et.T.x.array, before[2])
+    assert strict.time == before[3]
+    ok, _ = strict.try_step(1e-8, 2.5, force=True)  # at the step floor it is taken all the same
+    assert ok and strict.time == before[3] + 1e-8
