@@ -235,8 +235,8 @@ class CellModel:
         Each node's metal c changes by ξ_k ``atoms`` atoms (ξ standard normal, cut at ±3), less the volume-weighted
         mean over the nodes changed, so the total Ag is conserved to rounding.  Only nodes whose metal and free
         fraction both exceed eight times the change are moved (no bound is touched).  The continuum state stands
-        for a discrete one known to about an atom per node: replicas of a drive from such states sample the spread
-        of trajectories that a flickering, chaotic state has (the hold-window study's replicas).  ``rng`` draws
+        for a discrete one known to about an atom per node: replicas of a drive from such states show how far
+        trajectories from states that close part (the hold-window study's replicas).  ``rng`` draws
         identically on every rank (the axis fields are replicated), so the ranks stay in step.
         """
         step = atoms * self.atom_fraction()
@@ -434,7 +434,8 @@ class CellModel:
 
     def _splitting_error(self, dt: float, c_new: np.ndarray, nucleated: bool) -> float:
         """Largest |c_end − c_new| [1]: the step's Ag moved in the fields of its end (c_end) against the fields of
-        its start (c_new, the step taken); the local error of the sequential coupling, first order in dt.
+        its start (c_new, the step taken); the local error of the sequential coupling, second order in dt (the
+        fields change by O(dt) over the step, and the Ag moved in them by dt times that).
 
         Where the Ag and the fields feed back on each other faster than the step (the neck of a filament held at
         its compliance), the sequential step overshoots and the two differ by much more than c changes in a
