@@ -412,7 +412,7 @@ def _hold_ensemble_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray]) -> d
                                            "linear interpolation")),
         "hold_voltage_ensemble_cell": (cell, "V", "cell voltage of the ON state at the ensemble hold",
                                        "median over the holds of the median cell voltage while ON, at the bias above "
-                                       "hold_voltage_ensemble"),
+                                       "hold_voltage_ensemble (at the lowest bias when the hold lies below it)"),
     }
 
 
