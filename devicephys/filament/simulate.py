@@ -149,7 +149,8 @@ class CellModel:
         replace the physics' own acceptance test; the joint audit reports them.  ``staggered_first``
         counts the solves that took the staggered path first because the step before needed the
         fallback (the same equations to the same tolerance; not a fallback); ``staggered_sweeps`` the
-        staggered solves' sweeps (one Newton step for φ and one for T each); ``circuit_starts`` the solves that
+        staggered solves' sweeps (one Newton step for φ and one for T each); ``staggered_stalled`` the staggered solves
+        given up before their last sweep because their changes stopped shrinking; ``circuit_starts`` the solves that
         converged only from the source circuit's operating point (a sharp compliance; the same acceptance);
         ``newton_iterations_failed`` the monolithic Newton iterations spent in attempts that did not converge and
         were retried (backtracking, then the staggered solve): the work the fallbacks cost.
