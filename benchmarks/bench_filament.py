@@ -75,7 +75,8 @@ def stage() -> dict:
     result = solve_filament(FilamentSpec.fast(), progress=False)
     attrs = result.data.attrs
     parts = {k[len("wall_time_"):-2]: float(v) for k, v in attrs.items() if k.startswith("wall_time_")}
-    solver = {k: int(attrs[f"solver_{k}"]) for k in ("newton_iterations", "newton_iterations_failed", "staggered_sweeps")}
+    solver = {k: int(attrs.get(f"solver_{k}", 0))
+              for k in ("newton_iterations", "newton_iterations_failed", "staggered_sweeps", "staggered_stalled")}
     return {"ranks": 1, "total_s": time.perf_counter() - t0, "parts": parts, "solver": solver}
 
 
@@ -154,7 +155,8 @@ def _stage(args) -> None:
             total_its = sv["newton_iterations"] + 2 * sv["staggered_sweeps"]
             print(f"  Newton work: {sv['newton_iterations']} monolithic iterations, {sv['staggered_sweeps']} staggered "
                   f"sweeps; {sv['newton_iterations_failed']} iterations in attempts retried after failing "
-                  f"({sv['newton_iterations_failed'] / max(total_its, 1):.0%} of the {total_its} Jacobians of those solves)")
+                  f"({sv['newton_iterations_failed'] / max(total_its, 1):.0%} of the {total_its} Jacobians of those solves); "
+                  f"{sv.get('staggered_stalled', 0)} staggered solves given up as stalled")
     print(f"fast stage: one process / as run = "
           f"{_median(runs['one process'], 'total_s') / _median(runs['as run'], 'total_s'):.2f}x")
 
