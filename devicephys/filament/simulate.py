@@ -132,6 +132,7 @@ class CellModel:
         #                      coupling
         self.split_error = 0.0  # splitting error [1] of the last step (coupling_tolerance; 0 when not checked)
         self.et.stats["coupling_rejected_steps"] = 0  # steps rejected for their splitting error (coupling_tolerance)
+        self.et.stats["coupling_iterations"] = 0  # the fields solved again on the Ag of the step's end
         self.min_time_step = math.inf  # smallest accepted step [s]
         self.warnings: dict[str, str] = {}  # the warning printed when a limit (or occupancy > 1) was first reached
         self._sync_concentration()
@@ -409,8 +410,33 @@ class CellModel:
             self.et.T.x.array[:] = t_before
             ok, reason = False, "temperature"
         if ok and not frozen and self.spec.coupling_tolerance is not None:
-            self.split_error = self._splitting_error(dt, c_new, nucleus[1])
-            if self.split_error > self.spec.coupling_tolerance and not force:
+            end = self._transport_at_end(dt, nucleus[1])
+            self.split_error = math.inf if end is None else float(np.max(np.abs(end[1] - c_new)))
+            last = None  # (iterate, its image) of the iteration before
+            for _ in range(self.spec.coupling_iterations):
+                if self.split_error <= self.spec.coupling_tolerance or end is None:
+                    break
+                # the next iterate: the Ag moved in the fields of the step's end, mixed with the iteration before
+                now = ((ci_new, c_new, cs_new), end)
+                ci_new, c_new, cs_new = _secant_mix(last, now)
+                last = now
+                self._sync_concentration(c_new, source_voltage)
+                self.et.stats["coupling_iterations"] += 1
+                ok = self.et.solve(source_voltage, dt)
+                if not ok or (not force and self.et.temperature_change(t_before) > _MAX_TEMPERATURE_JUMP):
+                    ok, reason = False, "solve" if not ok else "temperature"
+                    break
+                end = self._transport_at_end(dt, nucleus[1])
+                self.split_error = math.inf if end is None else float(np.max(np.abs(end[1] - c_new)))
+            if ok and self.spec.coupling_iterations:
+                dc = float(np.max(np.abs(c_new - self.c)))
+                if dc > self.spec.max_concentration_change and not force:
+                    ok, reason = False, "concentration"
+            if not ok:  # an iterate's solve failed or moved c too far: the step's start comes back
+                self.et.phi.x.array[:], self.et.T.x.array[:], self.et._p_last = phi_before, t_before, p_before
+                self.et.phi.x.scatter_forward()
+                self.et.T.x.scatter_forward()
+            elif self.split_error > self.spec.coupling_tolerance and not force:
                 self.et.phi.x.array[:], self.et.T.x.array[:], self.et._p_last = phi_before, t_before, p_before
                 self.et.phi.x.scatter_forward()
                 self.et.T.x.scatter_forward()
@@ -442,6 +468,13 @@ class CellModel:
         its compliance), the sequential step overshoots and the two differ by much more than c changes in a
         resolved step.  Infinite when the channel's Newton does not converge in the end fields.
         """
+        end = self._transport_at_end(dt, nucleated)
+        return math.inf if end is None else float(np.max(np.abs(end[1] - c_new)))
+
+    def _transport_at_end(self, dt: float, nucleated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The step's channel transport from the accepted state in the fields now held (the step's end): (c_i,
+        c, c_s) [1], or None when the channel's Newton does not converge.  The ionic circuit's diagnostics are
+        left as they were."""
         _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
         E = -np.diff(phi) / self.transport.h
         if self.ionic is not None:
@@ -449,11 +482,9 @@ class CellModel:
             E = E * self._hopping_share(phi, T)
             self.hopping_share, self.cathode_overpotential = kept
         try:
-            _, c_end, _ = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt,
-                                              self._weight(self.c, E, T, nucleated))
+            return self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, self._weight(self.c, E, T, nucleated))
         except kinetics.TransportError:
-            return math.inf
-        return float(np.max(np.abs(c_end - c_new)))
+            return None
 
     def _hopping_share(self, phi: np.ndarray, T: np.ndarray) -> float:
         """η_hop / V_gap [1] of the ionic series circuit at the last solution (1 once bridged).
@@ -524,6 +555,30 @@ def temperature_limits(spec) -> dict[str, tuple[float, str]]:
     return {"melting_point": (metal["melting_point"], f"the melting point of {metal.name}"),
             "insulator_limit": (ins["thermal_limit"],
                                 f"the thermal limit of {ins.name} ({ins.source('thermal_limit')})")}
+
+
+def _secant_mix(last, now):
+    """The next iterate of the fixed-point iteration c -> G(c) of the step's coupling: from two iterations
+    (x, G(x)) the depth-1 Anderson (secant) mix G_now − γ (G_now − G_last), γ = ⟨ΔF, F_now⟩ / ⟨ΔF, ΔF⟩ with F = G(x) − x
+    taken on the metallic fraction c and applied alike to c_i, c and c_s (weights summing to 1, so the Ag is
+    conserved); the plain image G_now for the first iteration, or where γ is not finite, beyond ±10, or the mix
+    leaves [0, 1].  Where the neck and its fields feed back faster than the step, the plain iteration falls
+    into a 2-cycle (the neck's fields alternating between those of a thicker and a thinner neck), which the secant
+    step resolves."""
+    x_now, g_now = now
+    if last is None:
+        return g_now
+    x_last, g_last = last
+    f_now, f_last = g_now[1] - x_now[1], g_last[1] - x_last[1]
+    d_f = f_now - f_last
+    den = float(np.dot(d_f, d_f))
+    gamma = float(np.dot(d_f, f_now)) / den if den > 0 else math.nan
+    if not (math.isfinite(gamma) and abs(gamma) <= 10.0):
+        return g_now
+    mixed = tuple(gn - gamma * (gn - gl) for gn, gl in zip(g_now, g_last))
+    if not all(np.all(np.isfinite(m)) and m.min(initial=0.0) >= 0.0 and m.max(initial=0.0) <= 1.0 for m in mixed):
+        return g_now
+    return mixed
 
 
 def run_drive(model: CellModel, source: Callable[[float], float], duration: float, *, dt_max: float,

@@ -201,6 +201,10 @@ class FilamentSpec(Spec):
                                                 "fields; with a tolerance the step is moved again in the fields of "
                                                 "its end, and rejected (halved) when the two differ by more (None: "
                                                 "not checked)", gt=0, le=0.5)
+    coupling_iterations: int = option(0, "with coupling_tolerance: before a step is rejected for its splitting error, "
+                                         "up to this many times its Ag is taken from the transport in the fields of "
+                                         "its end and the fields are solved again (a fixed-point iteration towards the "
+                                         "implicit coupling of Ag and fields; 0: reject at once)", ge=0, le=20)
     max_step_fraction: float = quantity(1 / 200, "1", "largest time step as a fraction of the drive duration", gt=0, le=0.5)
     min_step_fraction: float = quantity(2e-5, "1", "steps shorter than this fraction of a drive (with resolve_set: of the time elapsed, until a drive that times the set has set) are accepted whenever Newton converges", gt=0, le=0.01)
     resolve_set: bool = option(False, "floor the time step of the drives that time the set (the set-time study, the "
@@ -255,6 +259,10 @@ class FilamentSpec(Spec):
                 raise SpecError(f"FilamentSpec.sweep_hold_biases = {self.sweep_hold_biases} must all lie in "
                                 f"[0, sweep_voltage = {self.sweep_voltage:g}) V; give source voltages that the "
                                 "sweep's falling ramp passes", field="sweep_hold_biases")
+        if self.coupling_iterations > 0 and self.coupling_tolerance is None:
+            raise SpecError(f"FilamentSpec.coupling_iterations = {self.coupling_iterations} needs coupling_tolerance (the "
+                            "splitting error the iterations reduce); set coupling_tolerance, e.g. 0.01, or "
+                            "coupling_iterations: 0", field="coupling_iterations")
         if self.sweep_hold_replicas > 1 and not self.sweep_hold_biases:
             raise SpecError(f"FilamentSpec.sweep_hold_replicas = {self.sweep_hold_replicas} needs sweep_hold_biases (the "
                             "replicas repeat the hold-window study's holds); give the biases, e.g. [0.2, 0.3, 0.4], or "

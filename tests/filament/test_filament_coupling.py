@@ -65,3 +65,34 @@ def test_a_step_above_the_tolerance_is_rejected_and_leaves_the_state_as_it_was(b
     assert strict.time == before[3]
     ok, _ = strict.try_step(1e-8, 2.5, force=True)  # at the step floor it is taken all the same
     assert ok and strict.time == before[3] + 1e-8
+
+
+def test_coupling_iterations_need_a_tolerance_naming_the_field():
+    with pytest.raises(Exception, match="coupling_iterations"):
+        FilamentSpec(coupling_iterations=3)
+    with pytest.raises(Exception, match="coupling_iterations"):
+        FilamentSpec(coupling_tolerance=0.01, coupling_iterations=-1)
+
+
+@pytest.mark.fem
+def test_iterations_reach_the_implicit_coupling_where_the_step_resolves_the_feedback(bridged):
+    """Where the fixed-point iteration contracts (the bridged neck at 10 and 40 ns steps), one or two solves of
+    the fields on the Ag of the step's end take the splitting error from 3e-8 / 5e-7 to round-off, and a step
+    that a strict tolerance rejects without iterations is taken with them."""
+    from devicephys.filament import simulate as sim
+
+    _, state = bridged
+    base = FilamentSpec.fast().model_dump()
+    plain = sim.CellModel(FilamentSpec(**{**base, "coupling_tolerance": 1e-10}))
+    iterated = sim.CellModel(FilamentSpec(**{**base, "coupling_tolerance": 1e-10, "coupling_iterations": 4}))
+    for dt in (1e-8, 4e-8):
+        outcome = []
+        for model in (plain, iterated):
+            model.restore(state)
+            model.start_drive(2.5)
+            outcome.append((*model.try_step(dt, 2.5), model.split_error))
+        (ok0, _, err0), (ok1, dc1, err1) = outcome
+        assert not ok0 and err0 > 1e-9  # the sequential step's error, as in the test above
+        assert ok1 and err1 <= 1e-10 and 0 < dc1 < 0.05, (dt, err0, err1)
+    assert iterated.et.stats["coupling_iterations"] >= 2
+    assert iterated.et.stats["coupling_rejected_steps"] == 0
