@@ -96,3 +96,27 @@ def test_iterations_reach_the_implicit_coupling_where_the_step_resolves_the_feed
         assert ok1 and err1 <= 1e-10 and 0 < dc1 < 0.05, (dt, err0, err1)
     assert iterated.et.stats["coupling_iterations"] >= 2
     assert iterated.et.stats["coupling_rejected_steps"] == 0
+
+
+def test_secant_mix_resolves_a_linear_two_cycle_and_conserves_the_ag():
+    from devicephys.filament.simulate import _secant_mix
+
+    # G(x) = b - x (gain -1): the plain iteration 2-cycles, the secant step lands on the fixed point b/2
+    b = np.array([0.2, 0.6, 0.9])
+    x0 = np.array([0.1, 0.1, 0.1])
+    g0 = b - x0
+    x1 = g0
+    g1 = b - x1
+    def triple(a):  # c_i, c, c_s moved alike
+        return 0.5 * a, a, 0.25 * a
+
+    assert np.array_equal(_secant_mix(None, (triple(x1), triple(g1)))[1], g1)  # the first iterate: the plain image
+    mixed = _secant_mix((triple(x0), triple(g0)), (triple(x1), triple(g1)))
+    np.testing.assert_allclose(mixed[1], b / 2, rtol=1e-12)
+    # one weight pair (1 - γ, γ) on the two images for every fraction: the Ag's total is a mean of the images'
+    np.testing.assert_allclose(mixed[0], 0.5 * b / 2, rtol=1e-12)
+    np.testing.assert_allclose(mixed[2], 0.25 * b / 2, rtol=1e-12)
+    # a mix outside [0, 1] (γ = -4 here: 0.9 + 4 x 0.4 = 2.5) falls back to the plain image
+    one = np.ones(3)
+    far = _secant_mix((triple(0 * one), triple(0.5 * one)), (triple(0.5 * one), triple(0.9 * one)))
+    np.testing.assert_array_equal(far[1], 0.9 * one)
