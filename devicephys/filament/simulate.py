@@ -154,7 +154,9 @@ class CellModel:
         given up before their last sweep because their changes stopped shrinking; ``circuit_starts`` the solves that
         converged only from the source circuit's operating point (a sharp compliance; the same acceptance);
         ``newton_iterations_failed`` the monolithic Newton iterations spent in attempts that did not converge and
-        were retried (backtracking, then the staggered solve): the work the fallbacks cost.
+        were retried (backtracking, then the staggered solve): the work the fallbacks cost; ``coupling_rejected_steps``
+        the steps rejected for their splitting error and ``coupling_iterations`` the fields solved again on the Ag
+        of a step's end (``coupling_tolerance``, ``coupling_iterations``).
         """
         stats = {f"solver_{k}": int(v) for k, v in self.et.stats.items()}
         stats.update(solver_forced_steps=int(self.forced_steps), solver_rejected_steps=int(self.rejected_steps),
