@@ -183,8 +183,9 @@ class ChannelTransport:
     """
 
     def __init__(self, z: np.ndarray, law: HoppingLaw, source: float | None, threshold: float | None = None,
-                 exclusion: bool = False):
+                 exclusion: bool = False, smooth_neck: bool = False):
         self.z = np.asarray(z, dtype=float)
+        self.smooth_neck = smooth_neck  # the driven neck's share tanh(q a E / 2 k_B T) instead of its threshold
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
         self.h = np.diff(self.z)
@@ -240,7 +241,10 @@ class ChannelTransport:
         cathode = self.connected(metal, from_top=True)
         anode = self.connected(metal, from_top=False) if self.source is not None else np.zeros_like(metal)
         w = cathode & ~anode
-        if cathode.all() and self._neck_driven(c_m, E_edge, T):
+        share = 0.0
+        if cathode.all():
+            share = self.neck_share(c_m, E_edge, T) if self.smooth_neck else float(self._neck_driven(c_m, E_edge, T))
+        if share == 1.0:
             # bridged: the filament is one electrode from the neck to the cathode.  Its narrowest
             # cross-section carries the contact's voltage; metal on the cathode's side of it (the
             # neck included) is at the cathode's potential and takes the ions that arrive there.
@@ -249,7 +253,29 @@ class ChannelTransport:
         if front.size and front[0] > 0 and not anode[front[0] - 1]:
             w[front[0] - 1] = True
         w[-1] = nucleated
-        return w.astype(float)
+        w = w.astype(float)
+        if 0.0 < share < 1.0:  # smooth_neck: that metal takes the ions in proportion to the neck's drive
+            k = int(np.argmin(c_m))
+            w[k:] = np.maximum(w[k:], share)
+        return w
+
+    def neck_share(self, c_m: np.ndarray, E_edge: np.ndarray | None, T: np.ndarray | None) -> float:
+        """The driven share [1] of a bridged filament's neck, tanh(q a E / 2 k_B T) of its larger forward edge field
+        E (0 without a forward field; 1 without fields, ``E_edge`` None).
+
+        A hop across the neck goes forward at a rate ∝ exp(q a E / 2 k_B T) and back at exp(−q a E / 2 k_B T): the
+        net forward share of its hops, (f − b) / (f + b), is this tanh.  It is the smooth form of
+        :meth:`_neck_driven`'s threshold q a E = k_B T (share 0.46 there), with the same limits: 0 at zero current
+        (one metal body), 1 where drift dominates.  With the threshold, a neck held near it under the
+        compliance switches the cathode side's reduction on and off from one step to the next.
+        """
+        if E_edge is None:
+            return 1.0
+        k = int(np.argmin(c_m))
+        edges = [j for j in (k - 1, k) if 0 <= j < E_edge.size]
+        t_neck = float(T[k]) if T is not None else 300.0
+        x = max(max(E_edge[j] for j in edges), 0.0) * e * self.law.hop_distance / (k_B * t_neck)
+        return float(np.tanh(0.5 * x))
 
     def _neck_driven(self, c_m: np.ndarray, E_edge: np.ndarray | None, T: np.ndarray | None) -> bool:
         """True when the bridged filament's neck carries a forward voltage that drives ions across it.

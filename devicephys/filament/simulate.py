@@ -98,7 +98,8 @@ class CellModel:
         self.z_lo, self.z_hi = spec.seed_height, spec.insulator_thickness
         z, _, _ = self.et.axis_values(self.z_lo, self.z_hi)
         self.transport = kinetics.ChannelTransport(z, kinetics.HoppingLaw.from_spec(spec), spec.source_concentration,
-                                                   spec.percolation_threshold, exclusion=spec.site_exclusion)
+                                                   spec.percolation_threshold, exclusion=spec.site_exclusion,
+                                                   smooth_neck=spec.neck_drive == "smooth")
         self.peak_occupancy = 0.0  # largest c_i + c_m on the axis over every accepted step [1]
         self.occupancy_time = math.nan  # model time [s] the occupancy first exceeded 1
         self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)

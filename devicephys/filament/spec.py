@@ -90,6 +90,11 @@ class FilamentSpec(Spec):
                                          "faster than they reduce; the result records that peak (silver_occupancy_peak) "
                                          "and the run warns")
 
+    neck_drive: Literal["threshold", "smooth"] = option(
+        "threshold", "how the driven neck of a bridged filament splits it into anode and cathode: 'threshold' - the "
+                     "metal from the neck to the cathode takes ions once the neck's forward field exceeds k_B T / (q a) "
+                     "(all or nothing); 'smooth' - it takes them in proportion to the net forward share of the hops "
+                     "across the neck, tanh(q a E / 2 k_B T), the same limits without the jump")
     dissolved_return: bool = option(True, "Ag dissolved from the filament into the matrix beside the channel is Ag+ "
                                            "that drifts back into the channel in the local field (rate |v(E, T)| / "
                                            "channel_radius), and a bridged filament takes ions on the cathode's side of "

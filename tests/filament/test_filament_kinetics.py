@@ -227,3 +227,29 @@ def test_a_bridged_filament_takes_ions_on_the_cathode_side_of_its_neck():
     # a hotter neck needs a stronger field
     E[4] = 1.01 * e_drive
     np.testing.assert_array_equal(tr.reduction_weight(c_m, 0.3, E, 2 * T), (np.arange(11) == 10).astype(float))
+
+
+def test_the_smooth_neck_takes_ions_in_proportion_to_the_net_forward_share_of_its_hops():
+    z = np.linspace(0, 10e-9, 11)
+    c_m = np.array([0.9, 0.8, 0.7, 0.6, 0.35, 0.5, 0.7, 0.8, 0.9, 0.9, 0.95])  # bridged, neck at node 4
+    tr = kinetics.ChannelTransport(z, LAW, source=0.2, threshold=0.3, smooth_neck=True)
+    T = np.full(11, 300.0)
+    e_drive = k_B * 300.0 / (e * LAW.hop_distance)
+    cathode_side = np.arange(11) >= 4
+    for ratio in (0.0, 0.5, 0.99, 1.01, 3.0, 100.0):
+        E = np.zeros(10)
+        E[4] = ratio * e_drive
+        share = np.tanh(0.5 * ratio)  # (f - b) / (f + b) with f, b = exp(±q a E / 2 k_B T)
+        f, b = np.exp(0.5 * ratio), np.exp(-0.5 * ratio)
+        assert share == pytest.approx((f - b) / (f + b), rel=1e-12)
+        assert tr.neck_share(c_m, E, T) == pytest.approx(share, rel=1e-12)
+        w = tr.reduction_weight(c_m, 0.3, E, T)
+        expected = np.where(cathode_side, share, 0.0)
+        expected[-1] = 1.0  # the cathode node takes ions whatever the neck
+        np.testing.assert_allclose(w, expected, rtol=1e-12, atol=0)
+    # continuous across the threshold q a E = k_B T, where the threshold form jumps from 0 to 1
+    below, above = (tr.neck_share(c_m, np.where(np.arange(10) == 4, r * e_drive, 0.0), T) for r in (0.99, 1.01))
+    assert abs(above - below) < 0.01
+    # a reverse field does not drive it; without fields (None) it counts as driven, as the threshold form
+    assert tr.neck_share(c_m, np.where(np.arange(10) == 4, -5 * e_drive, 0.0), T) == 0.0
+    np.testing.assert_array_equal(tr.reduction_weight(c_m, 0.3), cathode_side.astype(float))
