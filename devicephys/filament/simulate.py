@@ -565,9 +565,8 @@ def _secant_mix(last, now):
     (x, G(x)) the depth-1 Anderson (secant) mix G_now − γ (G_now − G_last), γ = ⟨ΔF, F_now⟩ / ⟨ΔF, ΔF⟩ with F = G(x) − x
     taken on the metallic fraction c and applied alike to c_i, c and c_s (weights summing to 1, so the Ag is
     conserved); the plain image G_now for the first iteration, or where γ is not finite, beyond ±10, or the mix
-    leaves [0, 1].  Where the neck and its fields feed back faster than the step, the plain iteration falls
-    into a 2-cycle (the neck's fields alternating between those of a thicker and a thinner neck), which the secant
-    step resolves."""
+    leaves [0, 1].  A smooth map's 2-cycle (gain −1) is resolved in one secant step; the 2-cycle of a neck held on
+    the threshold of ``neck_drive: threshold``, whose map jumps, is not (``neck_drive: smooth`` removes the jump)."""
     x_now, g_now = now
     if last is None:
         return g_now
