@@ -57,8 +57,8 @@ _T_TOL_PER_RTOL = 100.0
 _FULL_STEP_PATIENCE = 3
 #: the staggered solve is given up as stalled when, after at least :data:`_STALL_AFTER` sweeps, its last two sweeps'
 #: largest change (each field's change in units of its tolerance) is above :data:`_STALL_RATIO` [1] times that of the
-#: two sweeps before: a contraction that slow (a rate above 0.95 per sweep) or a 2-cycle does not reach the tolerance
-#: within the sweeps left.
+#: two sweeps before: a contraction that slow (a rate above 0.95 per sweep) or a 2-cycle is left to the monolithic
+#: retry instead of running to ``max_sweeps``.
 _STALL_AFTER = 8
 _STALL_RATIO = 0.9
 
