@@ -25,7 +25,7 @@ Outputs (``--out``, default results/study10): ``hold_<step>.npz`` per step (writ
 them), ``hold_ensemble.csv`` (per step and bias: runs, mean ON share, its standard error, share of the runs held
 without a rupture, median cell voltage while ON), ``summary.csv`` and ``10_hold_ensemble.png``.
 
-Usage: python studies/10_hold_ensemble.py [--full] [--coupling-tolerance X] [--steps 0.0125 0.0025] [--biases B ...] [--replicas 6] [--jobs 2]
+Usage: python studies/10_hold_ensemble.py [--full] [--coupling-tolerance X] [--neck-drive smooth] [--steps 0.0125 0.0025] [--biases B ...] [--replicas 6] [--jobs 2]
        [--resume] [--out DIR]
 """
 
@@ -47,15 +47,17 @@ BIASES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)  # [V] source voltages hel
 SIGMAS = 2.0  # the check: agreement within this many combined bootstrap standard deviations
 
 
-def spec_for(step: float, biases, replicas: int, full: bool = False, coupling: float | None = None):
+def spec_for(step: float, biases, replicas: int, full: bool = False, coupling: float | None = None,
+             neck: str = "threshold"):
     """The default FilamentSpec (fast preset unless ``full``) with largest step ``step`` (a fraction of the sweep),
     the hold-window study at ``biases`` [V] with ``replicas`` holds per bias, no field snapshots; ``coupling`` is its
-    ``coupling_tolerance`` (None: the preset's, not checked)."""
+    ``coupling_tolerance`` (None: the preset's, not checked), ``neck`` its ``neck_drive``."""
     from devicephys.filament.spec import FilamentSpec
 
     base = (FilamentSpec() if full else FilamentSpec.fast()).model_dump()
     return FilamentSpec(**{**base, "max_step_fraction": step, "sweep_hold_biases": sorted(float(b) for b in biases),
-                           "sweep_hold_replicas": replicas, "field_snapshots": 0, "coupling_tolerance": coupling})
+                           "sweep_hold_replicas": replicas, "field_snapshots": 0, "coupling_tolerance": coupling,
+                           "neck_drive": neck})
 
 
 def _npz(out: Path, step: float) -> Path:
@@ -63,7 +65,7 @@ def _npz(out: Path, step: float) -> Path:
 
 
 def run_one(step: float, biases, replicas: int, out: Path, progress: bool = False, full: bool = False,
-            coupling: float | None = None) -> Path:
+            coupling: float | None = None, neck: str = "threshold") -> Path:
     """The sweep and its replicated hold window at ``step``, written atomically to ``out/hold_<step>.npz``."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
@@ -71,11 +73,11 @@ def run_one(step: float, biases, replicas: int, out: Path, progress: bool = Fals
     from devicephys.filament.stage import sweep_hold_window
     from devicephys.io import atomic_write_bytes
 
-    spec = spec_for(step, biases, replicas, full, coupling)
+    spec = spec_for(step, biases, replicas, full, coupling, neck)
     model = sim.CellModel(spec)
     start = time.perf_counter()
     _, runs, scalars = sweep_hold_window(model, spec, progress)
-    meta = {"step": step, "full": full, "coupling": coupling, "biases": list(spec.sweep_hold_biases), "replicas": replicas,
+    meta = {"step": step, "full": full, "coupling": coupling, "neck": neck, "biases": list(spec.sweep_hold_biases), "replicas": replicas,
             "scalars": {k: list(v) for k, v in scalars.items()}, "wall_s": time.perf_counter() - start}
     buf = io.BytesIO()
     np.savez(buf, meta=json.dumps(meta), **{k: np.asarray(v) for k, v in runs.items()})
@@ -85,7 +87,7 @@ def run_one(step: float, biases, replicas: int, out: Path, progress: bool = Fals
 
 
 def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool, full: bool = False,
-            coupling: float | None = None) -> None:
+            coupling: float | None = None, neck: str = "threshold") -> None:
     """Each step's run in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
     todo = [s for s in steps if not (resume and _npz(out, s).is_file())]
     for s in steps:
@@ -98,7 +100,7 @@ def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool, fu
             s = todo.pop(0)
             cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
                    "--replicas", str(replicas), "--biases", *map(repr, biases)] + (["--full"] if full else [])
-            cmd += [] if coupling is None else ["--coupling-tolerance", repr(coupling)]
+            cmd += ([] if coupling is None else ["--coupling-tolerance", repr(coupling)]) + ["--neck-drive", neck]
             running[s] = subprocess.Popen(cmd + (["--progress"] if jobs == 1 else []), env=env)
             print(f"step {s:g}: started", flush=True)
         for s, proc in list(running.items()):
@@ -113,17 +115,19 @@ def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool, fu
 
 
 def load(out: Path, step: float, biases, replicas: int, full: bool = False,
-         coupling: float | None = None) -> tuple[dict[str, np.ndarray], dict]:
+         coupling: float | None = None, neck: str = "threshold") -> tuple[dict[str, np.ndarray], dict]:
     """(runs, meta) of one step; refuses a file written with another preset, other biases or replicas."""
     path = _npz(out, step)
     with np.load(path) as data:
         runs = {k: data[k] for k in data.files if k != "meta"}
         meta = json.loads(str(data["meta"]))
     if (meta["biases"] != sorted(float(b) for b in biases) or meta["replicas"] != replicas
-            or meta.get("full", False) != full or meta.get("coupling") != coupling):
+            or meta.get("full", False) != full or meta.get("coupling") != coupling
+            or meta.get("neck", "threshold") != neck):
         raise SystemExit(f"{path}: written with biases {meta['biases']}, {meta['replicas']} replicas and the "
                          f"{'full' if meta.get('full') else 'fast'} preset, not {sorted(biases)}, {replicas} and the "
-                         f"{'full' if full else 'fast'} (coupling_tolerance {meta.get('coupling')}, not {coupling}); run without "
+                         f"{'full' if full else 'fast'} (coupling_tolerance {meta.get('coupling')}, not {coupling}; neck_drive "
+                         f"{meta.get('neck', 'threshold')}, not {neck}); run without "
                          "--resume or with another --out")
     return runs, meta
 
@@ -191,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--full", action="store_true", help="the full preset (default: fast)")
     p.add_argument("--coupling-tolerance", type=float, default=None,
                    help="coupling_tolerance of every run (the splitting error's limit per step; default: unchecked)")
+    p.add_argument("--neck-drive", choices=("threshold", "smooth"), default="threshold",
+                   help="neck_drive of every run (default: threshold, the spec's default)")
     p.add_argument("--steps", type=float, nargs="+", default=[0.0125, 0.0025],
                    help="largest time steps as fractions of the sweep (at least two, each in (0, 0.5])")
     p.add_argument("--biases", type=float, nargs="+", default=list(BIASES),
@@ -221,15 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     biases = sorted(set(args.biases))
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.one, biases, args.replicas, out, args.progress, args.full, args.coupling_tolerance)
+        run_one(args.one, biases, args.replicas, out, args.progress, args.full, args.coupling_tolerance, args.neck_drive)
         return 0
-    run_all(steps, biases, args.replicas, args.jobs, out, args.resume, args.full, args.coupling_tolerance)
+    run_all(steps, biases, args.replicas, args.jobs, out, args.resume, args.full, args.coupling_tolerance,
+            args.neck_drive)
     rows, holds, lines, summary = {}, {}, [], []
     lines.append("step,bias [V],runs,mean ON share [1],standard error [1],held share [1],cell voltage while ON [V]")
     summary.append("step,hold_voltage_ensemble [V],bootstrap sd [V],hold_voltage_ensemble_cell [V],"
                    "hold_window_low (unperturbed) [V],hold_voltage_static (unperturbed) [V],wall_s")
     for step in steps:
-        runs, meta = load(out, step, biases, args.replicas, args.full, args.coupling_tolerance)
+        runs, meta = load(out, step, biases, args.replicas, args.full, args.coupling_tolerance, args.neck_drive)
         row = rows[step] = per_bias(runs)
         sc = meta["scalars"]
         holds[step] = (sc["hold_voltage_ensemble"][0], sc["hold_voltage_ensemble"][1])

@@ -62,3 +62,22 @@ def test_study10_runs_two_steps_and_writes_its_tables(tmp_path, capsys):
         np.testing.assert_array_equal(data["replica_on_fraction"][:, 0], data["on_fraction"])
     assert _study().main([*argv, "--resume"]) == code
     assert capsys.readouterr().out.count("kept from") == 2
+
+
+def test_study10_refuses_a_run_written_with_another_neck_drive(tmp_path):
+    import io
+    import json
+
+    study = _study()
+    meta = {"step": 0.0125, "full": False, "coupling": None, "neck": "smooth", "biases": [0.2, 0.3], "replicas": 2,
+            "scalars": {}, "wall_s": 1.0}
+    buf = io.BytesIO()
+    np.savez(buf, meta=json.dumps(meta), replica_on_fraction=np.zeros((2, 2)))
+    (tmp_path / "hold_0.0125.npz").write_bytes(buf.getvalue())
+    runs, _ = study.load(tmp_path, 0.0125, [0.2, 0.3], 2, neck="smooth")
+    assert runs["replica_on_fraction"].shape == (2, 2)
+    with pytest.raises(SystemExit, match="neck_drive smooth, not threshold"):
+        study.load(tmp_path, 0.0125, [0.2, 0.3], 2)
+    with pytest.raises(SystemExit) as info:
+        study.main(["--neck-drive", "sharp", "--out", str(tmp_path)])
+    assert info.value.code == 2
