@@ -42,6 +42,15 @@ def test_failed_attempts_end_early_and_the_step_converges():
             attempts.append((problem.solver.getLineSearch().getType(), list(et._norms),
                              problem.solver.getConvergedReason()))
 
+    staggered = []
+    plain = et._staggered
+
+    def record_staggered(*args, **kwargs):
+        ok = plain(*args, **kwargs)
+        staggered.append((ok, len(et.sweep_changes)))
+        return ok
+
+    et._staggered = record_staggered
     solve._snes_solve = record
     try:
         trace = sim.run_drive(model, wave, 0.3 * spec.sweep_time, dt_max=spec.sweep_time * spec.max_step_fraction)
@@ -56,5 +65,7 @@ def test_failed_attempts_end_early_and_the_step_converges():
     ended = sum(len(norms) - 1 <= patience for norms in full_failed)
     print(f"{len(full_failed)} failed full-step attempts, {ended} ended within {patience} iterations; "
           f"{et.stats['staggered_stalled']} staggered solves given up as stalled")
+    # a staggered solve that fails has stopped by the stall rule (or earlier), not after max_sweeps
+    assert all(n <= solve._STALL_AFTER for ok, n in staggered if not ok), staggered
     assert et.stats["failed_solves"] == 0
     assert math.isfinite(trace.array("current")[-1])
