@@ -25,3 +25,10 @@ def test_the_dilute_example_is_the_dilute_cell_at_its_floor():
     assert spec.stage_spec("filament") == FilamentSpec.dilute(fast=True)
     assert spec.stage_spec("compact").rupture == "relaxation"
     assert all(getattr(FilamentSpec(), k) != v for k, v in DILUTE_CELL.items())  # each one differs from the default
+
+
+def test_the_smooth_neck_example_is_the_fast_default_cell_with_the_smooth_drive():
+    spec = PipelineSpec.from_file(EXAMPLES / "smooth_neck.yaml").stage_spec("filament")
+    assert spec == FilamentSpec.fast().model_copy(update={"neck_drive": "smooth",
+                                                          "sweep_hold_biases": [0.1, 0.15, 0.2, 0.3]})
+    assert FilamentSpec().neck_drive == "threshold"  # the default keeps the threshold form
