@@ -32,7 +32,9 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   electrode from its neck to the cathode: ions reduce on the metal on the
   cathode's side of its narrowest cross-section (the neck carries the
   contact's voltage); without that field it is one metal body and takes
-  ions only at the cathode,
+  ions only at the cathode (``smooth_neck``: that side takes them at the
+  net forward share of the hops across the neck, tanh(q a E / 2 k_B T),
+  instead of all or nothing),
 * Gibbs–Thomson dissolution of the thin metal filament, R_dis = k_d(T) c_m /
   (c_m + ε), k_d = ν_d exp(−E_d/k_B T): a cylinder of radius ρ loses volume
   at a rate ∝ (γΩ/ρ) ρ, so d(ρ²)/dt, and with it c_m ∝ ρ², falls at a
