@@ -160,7 +160,9 @@ def agreement(holds: dict[float, tuple[float, float]]) -> tuple[float, float, bo
     return worst
 
 
-def figure(biases, rows: dict[float, dict[str, np.ndarray]], holds: dict[float, tuple[float, float]], path: Path):
+def figure(biases, rows: dict[float, dict[str, np.ndarray]], holds: dict[float, tuple[float, float]], path: Path,
+           setting: str = ""):
+    """The mean ON share per bias and step, with each step's hold; ``setting`` (e.g. the neck drive) ends the title."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -179,7 +181,7 @@ def figure(biases, rows: dict[float, dict[str, np.ndarray]], holds: dict[float, 
     ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
     ax.set(xlabel="source voltage held after the sweep's falling ramp [V]",
            ylabel="mean share of the holds ON [1] (± s.e.)", ylim=(-0.05, 1.05),
-           title="hold from replicas perturbed by an atom per node")
+           title="hold from replicas perturbed by an atom per node" + (f" ({setting})" if setting else ""))
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     try:
@@ -260,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
               f"hold_voltage_static {sc['hold_voltage_static'][0]:.4g} V")
     atomic_write_text(out / "hold_ensemble.csv", "\n".join(lines) + "\n")
     atomic_write_text(out / "summary.csv", "\n".join(summary) + "\n")
-    figure(biases, rows, holds, out / "10_hold_ensemble.png")
+    setting = ", ".join(([f"coupling_tolerance {args.coupling_tolerance:g}"] if args.coupling_tolerance is not None else [])
+                        + ([f"neck_drive {args.neck_drive}"] if args.neck_drive != "threshold" else []))
+    figure(biases, rows, holds, out / "10_hold_ensemble.png", setting)
     diff, allowed, passed = agreement(holds)
     spacing = float(np.min(np.diff(biases)))
     print(f"check hold_voltage_ensemble_agrees_across_steps: largest difference {diff:.4g} V, allowed {allowed:.4g} V "
