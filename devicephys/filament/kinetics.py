@@ -273,10 +273,8 @@ class ChannelTransport:
         """
         if E_edge is None:
             return 1.0
-        k = int(np.argmin(c_m))
-        edges = [j for j in (k - 1, k) if 0 <= j < E_edge.size]
-        t_neck = float(T[k]) if T is not None else 300.0
-        x = max(max(E_edge[j] for j in edges), 0.0) * e * self.law.hop_distance / (k_B * t_neck)
+        field, t_neck = self._neck_field(c_m, E_edge, T)
+        x = max(field, 0.0) * e * self.law.hop_distance / (k_B * t_neck)
         return float(np.tanh(0.5 * x))
 
     def _neck_driven(self, c_m: np.ndarray, E_edge: np.ndarray | None, T: np.ndarray | None) -> bool:
@@ -290,10 +288,16 @@ class ChannelTransport:
         """
         if E_edge is None:
             return True
+        field, t_neck = self._neck_field(c_m, E_edge, T)
+        return bool(field > k_B * t_neck / (e * self.law.hop_distance))
+
+    @staticmethod
+    def _neck_field(c_m: np.ndarray, E_edge: np.ndarray, T: np.ndarray | None) -> tuple[float, float]:
+        """(larger forward field [V/m] on the two edges of the neck, the neck's temperature [K]; 300 K without T);
+        the neck is the node of least metal."""
         k = int(np.argmin(c_m))
         edges = [j for j in (k - 1, k) if 0 <= j < E_edge.size]
-        t_neck = float(T[k]) if T is not None else 300.0
-        return bool(max(E_edge[j] for j in edges) > k_B * t_neck / (e * self.law.hop_distance))
+        return float(max(E_edge[j] for j in edges)), float(T[k]) if T is not None else 300.0
 
     def step(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray, E_edge: np.ndarray, T: np.ndarray,
              dt: float, w: np.ndarray, _depth: int = 0):

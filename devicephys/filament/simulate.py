@@ -414,7 +414,7 @@ class CellModel:
             ok, reason = False, "temperature"
         if ok and not frozen and self.spec.coupling_tolerance is not None:
             end = self._transport_at_end(dt, nucleus[1])
-            self.split_error = math.inf if end is None else float(np.max(np.abs(end[1] - c_new)))
+            self.split_error = _split_error(end, c_new)
             last = None  # (iterate, its image) of the iteration before
             for _ in range(self.spec.coupling_iterations):
                 if self.split_error <= self.spec.coupling_tolerance or end is None:
@@ -430,21 +430,18 @@ class CellModel:
                     ok, reason = False, "solve" if not ok else "temperature"
                     break
                 end = self._transport_at_end(dt, nucleus[1])
-                self.split_error = math.inf if end is None else float(np.max(np.abs(end[1] - c_new)))
+                self.split_error = _split_error(end, c_new)
             if ok and self.spec.coupling_iterations:
                 dc = float(np.max(np.abs(c_new - self.c)))
                 if dc > self.spec.max_concentration_change and not force:
                     ok, reason = False, "concentration"
-            if not ok:  # an iterate's solve failed or moved c too far: the step's start comes back
-                self.et.phi.x.array[:], self.et.T.x.array[:], self.et._p_last = phi_before, t_before, p_before
-                self.et.phi.x.scatter_forward()
-                self.et.T.x.scatter_forward()
-            elif self.split_error > self.spec.coupling_tolerance and not force:
-                self.et.phi.x.array[:], self.et.T.x.array[:], self.et._p_last = phi_before, t_before, p_before
-                self.et.phi.x.scatter_forward()
-                self.et.T.x.scatter_forward()
+            if ok and self.split_error > self.spec.coupling_tolerance and not force:
                 ok, reason = False, "coupling"
                 self.et.stats["coupling_rejected_steps"] += 1
+            if not ok:  # an iterate failed, moved c too far, or the error stayed above the tolerance: back to the start
+                self.et.phi.x.array[:], self.et.T.x.array[:], self.et._p_last = phi_before, t_before, p_before
+                self.et.phi.x.scatter_forward()
+                self.et.T.x.scatter_forward()
         if not ok:
             self.rejection = reason
             self._sync_concentration()
@@ -461,18 +458,6 @@ class CellModel:
         self._check_temperature()
         self._check_occupancy()
         return True, dc
-
-    def _splitting_error(self, dt: float, c_new: np.ndarray, nucleated: bool) -> float:
-        """Largest |c_end − c_new| [1]: the step's Ag moved in the fields of its end (c_end) against the fields of
-        its start (c_new, the step taken); the local error of the sequential coupling, second order in dt (the
-        fields change by O(dt) over the step, and the Ag moved in them by dt times that).
-
-        Where the Ag and the fields feed back on each other faster than the step (the neck of a filament held at
-        its compliance), the sequential step overshoots and the two differ by much more than c changes in a
-        resolved step.  Infinite when the channel's Newton does not converge in the end fields.
-        """
-        end = self._transport_at_end(dt, nucleated)
-        return math.inf if end is None else float(np.max(np.abs(end[1] - c_new)))
 
     def _transport_at_end(self, dt: float, nucleated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The step's channel transport from the accepted state in the fields now held (the step's end): (c_i,
@@ -558,6 +543,16 @@ def temperature_limits(spec) -> dict[str, tuple[float, str]]:
     return {"melting_point": (metal["melting_point"], f"the melting point of {metal.name}"),
             "insulator_limit": (ins["thermal_limit"],
                                 f"the thermal limit of {ins.name} ({ins.source('thermal_limit')})")}
+
+
+def _split_error(end: tuple[np.ndarray, np.ndarray, np.ndarray] | None, c_new: np.ndarray) -> float:
+    """The splitting error [1] of a step: largest |c_end − c_new|, the step's Ag moved in the fields of its end
+    (``end`` from :meth:`CellModel._transport_at_end`) against that moved in the fields of its start (``c_new``,
+    the step taken); the local error of the sequential coupling, second order in dt (the fields change by O(dt)
+    over the step, and the Ag moved in them by dt times that).  Where the Ag and the fields feed back on each other
+    faster than the step (the neck of a filament held at its compliance), the two differ by much more than c
+    changes in a resolved step.  Infinite when the channel's Newton did not converge in the end fields (None)."""
+    return math.inf if end is None else float(np.max(np.abs(end[1] - c_new)))
 
 
 def _secant_mix(last, now):
