@@ -35,8 +35,11 @@ largest steps and both presets' meshes, is steadier than the sweep's hold but no
 1/80), to see whether a finer sampling of the drive makes the release converge in the tolerance (at 1/400 it does,
 and the sweep no longer releases before its end: the release moves with the step too, see the README).
 
+``--neck-drive threshold`` runs the cell with the neck's former all-or-nothing drive (the README's figures of this
+study were measured with it; the default is the smooth drive).
+
 Usage: python studies/09_solver_tolerance.py [--full] [--tolerances 1e-6 1e-7 1e-8] [--max-step-fraction F]
-       [--hold-biases B ...] [--jobs 2] [--resume] [--out DIR]
+       [--hold-biases B ...] [--neck-drive {threshold,smooth}] [--jobs 2] [--resume] [--out DIR]
 """
 
 from __future__ import annotations
@@ -63,16 +66,19 @@ CHECKED = ("threshold_voltage", "resistance_on")
 HOLD_NUMBERS = (("hold_window_low", "V", "hold_window_low_resolution"), ("hold_voltage_static", "V", None))
 
 
-def spec_for(full: bool, rtol: float, max_step_fraction: float | None = None, hold_biases: list[float] = ()):
+def spec_for(full: bool, rtol: float, max_step_fraction: float | None = None, hold_biases: list[float] = (),
+             neck: str | None = None):
     """The default FilamentSpec (fast preset unless ``full``) at Newton tolerance ``rtol``, no field snapshots;
-    ``max_step_fraction`` replaces the preset's largest step (a fraction of the sweep) when given, and
-    ``hold_biases`` [V] are its ``sweep_hold_biases``."""
+    ``max_step_fraction`` replaces the preset's largest step (a fraction of the sweep) when given,
+    ``hold_biases`` [V] are its ``sweep_hold_biases`` and ``neck`` its ``neck_drive`` (None: the default's)."""
     from devicephys.filament.spec import FilamentSpec
 
     base = (FilamentSpec() if full else FilamentSpec.fast()).model_dump()
     if max_step_fraction is not None:
         base["max_step_fraction"] = max_step_fraction
     base["sweep_hold_biases"] = sorted(float(b) for b in hold_biases)
+    if neck is not None:
+        base["neck_drive"] = neck
     return FilamentSpec(**{**base, "newton_rtol": rtol, "field_snapshots": 0})
 
 
@@ -107,7 +113,7 @@ def sweep(spec, progress: bool = False) -> tuple[dict[str, np.ndarray], dict]:
             if bar is not None:
                 bar.close()
     stats = {**model.et.stats, "rejected_steps": model.rejected_steps, "forced_steps": model.forced_steps,
-             "wall_s": time.perf_counter() - start, "hold": hold}
+             "wall_s": time.perf_counter() - start, "hold": hold, "neck": spec.neck_drive}
     return {**{name: trace.array(name) for name in trace.data}, **extra}, stats
 
 
@@ -143,12 +149,12 @@ def _npz(out: Path, rtol: float, hold_biases) -> Path:
 
 
 def run_one(full: bool, rtol: float, out: Path, max_step_fraction: float | None = None, hold_biases=(),
-            progress: bool = False) -> Path:
+            progress: bool = False, neck: str | None = None) -> Path:
     """One sweep at ``rtol`` (and its hold window at ``hold_biases``), written atomically to ``out/sweep_<rtol>.npz``
     (``sweep_<rtol>_hold.npz`` with a hold window) with its statistics (JSON inside)."""
     from devicephys.io import atomic_write_bytes
 
-    spec = spec_for(full, rtol, max_step_fraction, hold_biases)
+    spec = spec_for(full, rtol, max_step_fraction, hold_biases, neck)
     tr, stats = sweep(spec, progress)
     import io
 
@@ -160,7 +166,7 @@ def run_one(full: bool, rtol: float, out: Path, max_step_fraction: float | None 
 
 
 def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: bool = False,
-            max_step_fraction: float | None = None, hold_biases=()) -> dict[float, Path]:
+            max_step_fraction: float | None = None, hold_biases=(), neck: str | None = None) -> dict[float, Path]:
     """Each tolerance's sweep in its own process (``jobs`` at a time); {rtol: npz path}.
 
     ``resume``: a sweep already written to ``out`` (by an interrupted or earlier run) is kept, not run again.
@@ -176,7 +182,8 @@ def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: b
             cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(rtol), "--out", str(out)]
             extra = ((["--full"] if full else []) + ([] if max_step_fraction is None
                                                       else ["--max-step-fraction", repr(max_step_fraction)])
-                     + (["--hold-biases", *map(repr, hold_biases)] if hold_biases else []))
+                     + (["--hold-biases", *map(repr, hold_biases)] if hold_biases else [])
+                     + ([] if neck is None else ["--neck-drive", neck]))
             # one run at a time: its progress bars (two processes' bars would overwrite each other)
             running[rtol] = subprocess.Popen(cmd + extra + (["--progress"] if jobs == 1 else []), env=env)
             print(f"sweep at newton_rtol {rtol:g}: started", flush=True)
@@ -287,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="largest time step as a fraction of the sweep, for every run (default: the preset's)")
     p.add_argument("--hold-biases", type=float, nargs="+", default=[],
                    help="source voltages [V] of the hold-window study added to each run (each in [0, sweep_voltage))")
+    p.add_argument("--neck-drive", choices=("threshold", "smooth"), default=None,
+                   help="the filament's neck_drive (default: the default cell's, smooth)")
     p.add_argument("--resume", action="store_true",
                    help="keep the sweeps already written to --out (same preset and --max-step-fraction)")
     p.add_argument("--one", type=float, default=None, help=argparse.SUPPRESS)  # one sweep, in a worker process
@@ -308,10 +317,11 @@ def main(argv: list[str] | None = None) -> int:
                 "e.g. 0.2 0.3 0.4 0.5")
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.full, args.one, out, args.max_step_fraction, args.hold_biases, args.progress)
+        run_one(args.full, args.one, out, args.max_step_fraction, args.hold_biases, args.progress, args.neck_drive)
         return 0
-    paths = run_all(args.full, tols, args.jobs, out, args.resume, args.max_step_fraction, args.hold_biases)
-    spec = spec_for(args.full, tols[0], args.max_step_fraction, args.hold_biases)
+    paths = run_all(args.full, tols, args.jobs, out, args.resume, args.max_step_fraction, args.hold_biases,
+                    args.neck_drive)
+    spec = spec_for(args.full, tols[0], args.max_step_fraction, args.hold_biases, args.neck_drive)
     print(f"largest step {spec.max_step_fraction:g} of the sweep ({spec.max_step_fraction * spec.sweep_time:.3g} s)")
     traces, stats, rows = {}, {}, {}
     for rtol in tols:
@@ -322,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
         if sorted(hold.get("biases", [])) != spec.sweep_hold_biases:
             raise SystemExit(f"{paths[rtol]}: its hold biases {hold.get('biases', [])} are not --hold-biases "
                              f"{spec.sweep_hold_biases}; run without --resume or with another --out")
+        if stats[rtol].get("neck", "threshold") != spec.neck_drive:
+            raise SystemExit(f"{paths[rtol]}: written with neck_drive {stats[rtol].get('neck', 'threshold')}, not "
+                             f"{spec.neck_drive}; run without --resume or with another --out")
         rows[rtol] = numbers(spec, traces[rtol], hold)
     listed = NUMBERS + (HOLD_NUMBERS if spec.sweep_hold_biases else ())
     names = [n for n, _, _ in listed]

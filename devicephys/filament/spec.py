@@ -37,7 +37,7 @@ from devicephys.units import eV
 #: Nernst-Planck transport, the dissolved Ag an immobile pool, a compact neck, 1 mA behind 5 kOhm.  The
 #: closed forms of the set (Mott-Gurney V0) and of the self-rupture ((1 - c_p)/k_d) are this cell's limits.
 DILUTE_CELL = dict(site_exclusion=False, dissolved_return=False, contact_exponent=0.0,
-                   compliance_current=1e-3, series_resistance=5e3)
+                   compliance_current=1e-3, series_resistance=5e3, neck_drive="threshold")
 #: The dilute cell's set voltages on the fast preset (its sweep sets near 2.1 V) and on the full one.
 DILUTE_SET_VOLTAGES = {"fast": [3.0, 3.5, 4.0], "full": [2.5, 3.0, 3.5, 4.0]}
 #: The fast preset's former step floor, at which the dilute cell's stated numbers were measured.
@@ -91,7 +91,7 @@ class FilamentSpec(Spec):
                                          "and the run warns")
 
     neck_drive: Literal["threshold", "smooth"] = option(
-        "threshold", "how the driven neck of a bridged filament splits it into anode and cathode: 'threshold' - the "
+        "smooth", "how the driven neck of a bridged filament splits it into anode and cathode: 'threshold' - the "
                      "metal from the neck to the cathode takes ions once the neck's forward field exceeds k_B T / (q a) "
                      "(all or nothing); 'smooth' - it takes them in proportion to the net forward share of the hops "
                      "across the neck, tanh(q a E / 2 k_B T), the same limits without the jump")

@@ -12,8 +12,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def test_the_default_cell_is_the_volatile_example():
     # the examples write the default's transport, neck, drive and floor out, with the set-time study at 3-4 V
-    # where the README's volatile figures were measured
-    at_3_to_4 = {"set_voltages": [3.0, 3.5, 4.0]}
+    # and the neck's threshold drive, with which the README's volatile figures were measured
+    at_3_to_4 = {"set_voltages": [3.0, 3.5, 4.0], "neck_drive": "threshold"}
     assert FilamentSpec.from_file(EXAMPLES / "volatile.yaml") == FilamentSpec().model_copy(update=at_3_to_4)
     for name in ("volatile_chain.yaml", "volatile_two_state.yaml"):
         fast = PipelineSpec.from_file(EXAMPLES / name).stage_spec("filament")
@@ -31,4 +31,10 @@ def test_the_smooth_neck_example_is_the_fast_default_cell_with_the_smooth_drive(
     spec = PipelineSpec.from_file(EXAMPLES / "smooth_neck.yaml").stage_spec("filament")
     assert spec == FilamentSpec.fast().model_copy(update={"neck_drive": "smooth",
                                                           "sweep_hold_biases": [0.1, 0.15, 0.2, 0.3]})
-    assert FilamentSpec().neck_drive == "threshold"  # the default keeps the threshold form
+    assert FilamentSpec().neck_drive == "smooth"  # the default's form
+    assert FilamentSpec.dilute().neck_drive == "threshold"  # the earlier default keeps the form it was measured with
+
+
+def test_the_threshold_neck_example_is_the_fast_default_cell_with_the_former_drive():
+    spec = PipelineSpec.from_file(EXAMPLES / "threshold_neck.yaml").stage_spec("filament")
+    assert spec == FilamentSpec.fast().model_copy(update={"neck_drive": "threshold"})

@@ -1,4 +1,4 @@
-"""The smooth neck (``neck_drive: smooth``): the default cell's fast sweep without the threshold's chatter.
+"""The smooth neck (``neck_drive: smooth``, the default): the default cell's fast sweep without the threshold's chatter.
 
 With the threshold form, a bridged neck held under the compliance near q a E = k_B T switches its cathode
 side's reduction on and off from one step to the next: the fast sweep opens twice on its rising ramp and its

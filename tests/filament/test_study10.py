@@ -77,6 +77,12 @@ def test_study10_refuses_a_run_written_with_another_neck_drive(tmp_path):
     runs, _ = study.load(tmp_path, 0.0125, [0.2, 0.3], 2, neck="smooth")
     assert runs["replica_on_fraction"].shape == (2, 2)
     with pytest.raises(SystemExit, match="neck_drive smooth, not threshold"):
+        study.load(tmp_path, 0.0125, [0.2, 0.3], 2, neck="threshold")
+    del meta["neck"]  # a file from before the option: the threshold drive
+    buf = io.BytesIO()
+    np.savez(buf, meta=json.dumps(meta), replica_on_fraction=np.zeros((2, 2)))
+    (tmp_path / "hold_0.0125.npz").write_bytes(buf.getvalue())
+    with pytest.raises(SystemExit, match="neck_drive threshold, not smooth"):
         study.load(tmp_path, 0.0125, [0.2, 0.3], 2)
     with pytest.raises(SystemExit) as info:
         study.main(["--neck-drive", "sharp", "--out", str(tmp_path)])
