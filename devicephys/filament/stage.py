@@ -263,9 +263,17 @@ def _retention_runs(spec: FilamentSpec, progress: bool) -> dict[str, np.ndarray]
     return runs
 
 
+def _hold_step(spec: FilamentSpec) -> float:
+    """Largest time step [s] of the studies' holds (``relax_duration`` x ``hold_step_fraction``, by default
+    x ``max_step_fraction``)."""
+    fraction = spec.max_step_fraction if spec.hold_step_fraction is None else spec.hold_step_fraction
+    return spec.relax_duration * fraction
+
+
 def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float = 0.0, desc: str = "relaxation",
-                read: bool = False):
-    """Trace of a constant source ``bias`` [V] (0: the bias removed) for ``relax_duration`` from the bridged state.
+                read: bool = False, dt_max: float | None = None):
+    """Trace of a constant source ``bias`` [V] (0: the bias removed) for ``relax_duration`` from the bridged state,
+    with largest step ``dt_max`` [s] (default ``relax_duration`` x ``max_step_fraction``).
 
     With ``read``, ``trace.read`` holds (gap [m], cell voltage [V], current [A]) of the relaxed cell read at
     ``read_voltage`` with its silver frozen (one 1 ns step; the potential follows the bias at once), as a
@@ -278,7 +286,8 @@ def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float 
     bar = _bar(progress, spec.relax_duration, desc)
     try:
         trace = sim.run_drive(model, lambda t: bias, spec.relax_duration,
-                              dt_max=spec.relax_duration * spec.max_step_fraction, dt_first=1e-12, progress=bar)
+                              dt_max=spec.relax_duration * spec.max_step_fraction if dt_max is None else dt_max,
+                              dt_first=1e-12, progress=bar)
     finally:
         if bar is not None:
             bar.close()
@@ -302,7 +311,7 @@ def _lifetime_runs(model, spec: FilamentSpec, bridged, progress: bool) -> dict[s
     names = ("on_lifetime", "on_lifetime_uncertainty", "on_resets", "on_voltage", "on_temperature_max")
     runs = {name: np.full(len(spec.hold_biases), np.nan) for name in names}
     for k, v in enumerate(spec.hold_biases):
-        trace = _relaxation(model, spec, bridged, progress, v, f"ON lifetime at {v:g} V")
+        trace = _relaxation(model, spec, bridged, progress, v, f"ON lifetime at {v:g} V", dt_max=_hold_step(spec))
         t, g, volts = trace.array("time"), trace.array("gap"), trace.array("voltage")
         runs["on_lifetime"][k] = extract.crossing_time(t, g, spec.gap_rupture)
         runs["on_lifetime_uncertainty"][k] = extract.crossing_resolution(t, g, spec.gap_rupture)
@@ -311,6 +320,27 @@ def _lifetime_runs(model, spec: FilamentSpec, bridged, progress: bool) -> dict[s
         runs["on_voltage"][k] = float(np.median(np.abs(volts[on]))) if on.any() else math.nan
         runs["on_temperature_max"][k] = float(np.max(trace.array("temperature_max")))
     return runs
+
+
+def _lifetime_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray], voltage: float) -> dict:
+    """The hold voltage [V] of the ON-lifetime study (:func:`_lifetime_runs`): the lowest of ``hold_biases`` at
+    which the ON state lives through the whole hold, with the bias tried below it (where it ruptured) as its
+    bracket, and the cell voltage held there."""
+    biases = np.asarray(spec.hold_biases, float)
+    ruptured = np.isfinite(runs["on_lifetime"]).astype(int)
+    low, _, below = extract.hold_window(biases, np.ones_like(biases), ruptured)
+    cell = float(runs["on_voltage"][biases == low][0]) if math.isfinite(low) else math.nan
+    step = _hold_step(spec)
+    how = (f"lowest of hold_biases {sorted(biases.tolist())} V at which the filament bridged at {voltage:g} V does "
+           f"not rupture (gap > gap_rupture = {spec.gap_rupture:g} m) in relax_duration = {spec.relax_duration:g} s, "
+           f"largest step {step:g} s (hold_step_fraction); NaN: none, or the lowest bias tried holds")
+    if math.isfinite(low) and not math.isfinite(below):
+        low = cell = math.nan  # held at every bias tried: the edge lies below them
+    bracket = (low - below if math.isfinite(low) else math.nan,
+               "distance to the bias tried below it, where the ON state ruptured: the edge lies between them")
+    return {"hold_voltage_lifetime": (low, "V", "hold voltage from the ON lifetime", how, bracket),
+            "hold_voltage_lifetime_cell": (cell, "V", "cell voltage of the ON state held at hold_voltage_lifetime",
+                                           "median cell voltage while ON during that hold")}
 
 
 def _falling_ramp_time(spec: FilamentSpec, voltage: float) -> float:
@@ -346,7 +376,7 @@ def _sweep_hold_runs(model, spec: FilamentSpec, states: dict, progress: bool) ->
             try:
                 trace = sim.run_drive(model, lambda t, v=v, t_last=t_last, lead=lead: ramp(t_last + t) if t < lead
                                       else v, lead + spec.relax_duration,
-                                      dt_max=spec.relax_duration * spec.max_step_fraction, breakpoints=(lead,),
+                                      dt_max=_hold_step(spec), breakpoints=(lead,),
                                       progress=bar)
             finally:
                 if bar is not None:
@@ -655,6 +685,8 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal, static)
     if hold_runs is not None:
         scalars.update(_hold_window_scalars(spec, hold_runs))
+    if lifetime is not None:
+        scalars.update(_lifetime_scalars(spec, lifetime, bridged[0]))
     if static[0] is not None:
         scalars["threshold_voltage_static"] = (
             static[0], "V", "static threshold voltage",

@@ -57,3 +57,29 @@ def test_lifetime_at_zero_bias_is_the_self_rupture_and_a_bias_prolongs_it(tmp_pa
     print(f"ON lifetime at {d['hold_bias'].values} V: {life * 1e6} us (+- {sigma * 1e6}), "
           f"re-sets {d['on_resets'].values}, ON cell voltage {d['on_voltage'].values} V")
     assert plot.all_plots(result, tmp_path)["lifetime_study"].is_file()
+
+
+def test_the_holds_largest_step_is_hold_step_fraction_of_the_hold_and_defaults_to_max_step_fraction():
+    from devicephys.filament.stage import _hold_step
+
+    spec = FilamentSpec.fast()
+    assert _hold_step(spec) == spec.relax_duration * spec.max_step_fraction
+    fine = spec.model_copy(update={"hold_step_fraction": 1 / 2000})
+    assert _hold_step(fine) == pytest.approx(spec.relax_duration / 2000, rel=1e-15)
+    with pytest.raises(SpecError, match="hold_step_fraction"):
+        FilamentSpec(hold_step_fraction=0.0)
+
+
+def test_the_lifetime_hold_is_the_lowest_bias_held_through_the_hold_bracketed_by_the_one_below():
+    from devicephys.filament.stage import _lifetime_scalars
+
+    spec = FilamentSpec(hold_biases=[0.1, 0.15, 0.2, 0.25])
+    runs = {"on_lifetime": np.array([2e-5, 3e-5, np.nan, np.nan]), "on_voltage": np.array([0.1, 0.15, 0.19, 0.24])}
+    out = _lifetime_scalars(spec, runs, 2.5)
+    value, unit, _, method, (bracket, _) = out["hold_voltage_lifetime"]
+    assert (value, unit) == (0.2, "V") and bracket == pytest.approx(0.05) and "2.5 V" in method
+    assert out["hold_voltage_lifetime_cell"][0] == 0.19
+    # held everywhere: the edge lies below the biases tried; held nowhere: above them
+    for life in ([np.nan] * 4, [1e-6] * 4):
+        out = _lifetime_scalars(spec, {**runs, "on_lifetime": np.array(life)}, 2.5)
+        assert math.isnan(out["hold_voltage_lifetime"][0]) and math.isnan(out["hold_voltage_lifetime_cell"][0])
