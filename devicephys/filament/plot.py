@@ -187,7 +187,13 @@ def lifetime_study(result, path: Path) -> Path:
     if miss.any():  # ON for the whole hold: drawn at its end
         ax.plot(v[miss], np.full(miss.sum(), spec.relax_duration * 1e6), "^", color="C0", ms=9,
                 label=f"^: ON for all {spec.relax_duration * 1e6:.3g} µs")
-        ax.legend(loc="upper left")
+    if "hold_voltage_lifetime" in d and np.isfinite(float(d["hold_voltage_lifetime"])):
+        hold = float(d["hold_voltage_lifetime"])
+        bracket = float(d["hold_voltage_lifetime"].attrs.get("uncertainty", np.nan))
+        ax.axvspan(hold - bracket, hold, color="0.85", zorder=0,
+                   label=f"hold: between {hold - bracket:.3g} and {hold:.3g} V")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize=8)
     for vk, tk, nk in zip(v, t, np.asarray(d["on_resets"])):
         if np.isfinite(tk) and nk > 0:
             ax.annotate(f"{int(nk)} re-set{'s' if nk > 1 else ''}", (vk, tk * 1e6), textcoords="offset points",
@@ -195,8 +201,9 @@ def lifetime_study(result, path: Path) -> Path:
     ax.set_xlabel("source voltage held [V]")
     ax.set_ylabel("ON lifetime (first rupture) [µs]")
     ax.set_ylim(bottom=0)
+    step = spec.relax_duration * (spec.max_step_fraction if spec.hold_step_fraction is None else spec.hold_step_fraction)
     ax.set_title(f"ON lifetime under bias: bridged at {max(spec.set_voltages):g} V, "
-                 f"R_s = {spec.series_resistance:g} Ω", fontsize=9)
+                 f"R_s = {spec.series_resistance:g} Ω, largest step {step * 1e9:.3g} ns", fontsize=9)
     try:
         return save_figure(fig, path)
     finally:
