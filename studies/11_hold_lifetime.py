@@ -192,12 +192,12 @@ def figure(biases, rows: dict[float, dict[str, np.ndarray]], duration: float, pa
         label = f"largest step {step:g} of the hold" + (f": hold {lo:g}-{h:g} V" if math.isfinite(h + lo) else "")
         ax.plot(b, life * 1e6, "o-", ms=4, lw=0.9, color=f"C{k}", label=label)
         held = ~np.isfinite(life)
-        ax.plot(b[held], np.full(held.sum(), duration * 1e6), "^", ms=7, color=f"C{k}")
+        ax.plot(b[held], np.full(held.sum(), duration * 1e6 * (1 + 0.02 * k)), "^", ms=7, color=f"C{k}")  # apart
     ax.axhline(duration * 1e6, color="0.5", lw=0.8, ls=":")
     ax.set(xlabel="source voltage held on the filament bridged at 2.5 V [V]",
-           ylabel="ON lifetime (first rupture) [µs]", ylim=(0, duration * 1e6 * 1.08),
+           ylabel="ON lifetime (first rupture) [µs]", ylim=(0, duration * 1e6 * (1.04 + 0.02 * len(rows))),
            title=f"ON lifetime under bias (^: held for all {duration * 1e6:.3g} µs)")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="center left")
     fig.tight_layout()
     try:
         return save_figure(fig, path)
