@@ -48,7 +48,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -171,34 +170,21 @@ def run_all(full: bool, tolerances: list[float], jobs: int, out: Path, resume: b
 
     ``resume``: a sweep already written to ``out`` (by an interrupted or earlier run) is kept, not run again.
     """
+    from devicephys.workers import run_processes
+
     done = {t: _npz(out, t, hold_biases) for t in tolerances if resume and _npz(out, t, hold_biases).is_file()}
     for rtol in done:
         print(f"sweep at newton_rtol {rtol:g}: kept from {done[rtol].name}", flush=True)
-    todo, running = [t for t in tolerances if t not in done], {}
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    while todo or running:
-        while todo and len(running) < jobs:
-            rtol = todo.pop(0)
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(rtol), "--out", str(out)]
-            extra = ((["--full"] if full else []) + ([] if max_step_fraction is None
-                                                      else ["--max-step-fraction", repr(max_step_fraction)])
-                     + (["--hold-biases", *map(repr, hold_biases)] if hold_biases else [])
-                     + ([] if neck is None else ["--neck-drive", neck]))
-            # one run at a time: its progress bars (two processes' bars would overwrite each other)
-            running[rtol] = subprocess.Popen(cmd + extra + (["--progress"] if jobs == 1 else []), env=env)
-            print(f"sweep at newton_rtol {rtol:g}: started", flush=True)
-        for rtol, proc in list(running.items()):
-            if proc.poll() is not None:
-                del running[rtol]
-                if proc.returncode != 0:
-                    for other in running.values():
-                        other.terminate()
-                    raise SystemExit(f"the sweep at newton_rtol {rtol:g} failed (exit {proc.returncode}); "
-                                     "see its output above")
-                done[rtol] = _npz(out, rtol, hold_biases)
-                print(f"sweep at newton_rtol {rtol:g}: done", flush=True)
-        time.sleep(0.5)
-    return done
+    extra = ((["--full"] if full else []) + ([] if max_step_fraction is None
+                                              else ["--max-step-fraction", repr(max_step_fraction)])
+             + (["--hold-biases", *map(repr, hold_biases)] if hold_biases else [])
+             + ([] if neck is None else ["--neck-drive", neck])
+             # one run at a time: its progress bars (two processes' bars would overwrite each other)
+             + (["--progress"] if jobs == 1 else []))
+    commands = {t: [sys.executable, str(Path(__file__).resolve()), "--one", repr(t), "--out", str(out), *extra]
+                for t in tolerances if t not in done}
+    run_processes(commands, jobs, lambda t: f"the sweep at newton_rtol {t:g}")
+    return {t: _npz(out, t, hold_biases) for t in tolerances}
 
 
 def spreads(rows: dict[float, dict[str, float]]) -> dict[str, tuple[float, float, bool]]:

@@ -36,7 +36,6 @@ import io
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -89,29 +88,19 @@ def run_one(step: float, biases, replicas: int, out: Path, progress: bool = Fals
 def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool, full: bool = False,
             coupling: float | None = None, neck: str = "smooth") -> None:
     """Each step's run in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
+    from devicephys.workers import run_processes
+
     todo = [s for s in steps if not (resume and _npz(out, s).is_file())]
     for s in steps:
         if s not in todo:
             print(f"step {s:g}: kept from {_npz(out, s).name}", flush=True)
-    running: dict[float, subprocess.Popen] = {}
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    while todo or running:
-        while todo and len(running) < jobs:
-            s = todo.pop(0)
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
-                   "--replicas", str(replicas), "--biases", *map(repr, biases)] + (["--full"] if full else [])
-            cmd += ([] if coupling is None else ["--coupling-tolerance", repr(coupling)]) + ["--neck-drive", neck]
-            running[s] = subprocess.Popen(cmd + (["--progress"] if jobs == 1 else []), env=env)
-            print(f"step {s:g}: started", flush=True)
-        for s, proc in list(running.items()):
-            if proc.poll() is not None:
-                del running[s]
-                if proc.returncode != 0:
-                    for other in running.values():
-                        other.terminate()
-                    raise SystemExit(f"the run at step {s:g} failed (exit {proc.returncode}); see its output above")
-                print(f"step {s:g}: done", flush=True)
-        time.sleep(0.5)
+    commands = {}
+    for s in todo:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
+               "--replicas", str(replicas), "--biases", *map(repr, biases)] + (["--full"] if full else [])
+        cmd += ([] if coupling is None else ["--coupling-tolerance", repr(coupling)]) + ["--neck-drive", neck]
+        commands[s] = cmd + (["--progress"] if jobs == 1 else [])
+    run_processes(commands, jobs, lambda s: f"step {s:g}")
 
 
 def load(out: Path, step: float, biases, replicas: int, full: bool = False,

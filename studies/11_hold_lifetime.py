@@ -37,7 +37,6 @@ import io
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -115,28 +114,15 @@ def run_one(step: float, biases, out: Path, progress: bool = False) -> Path:
 
 def run_all(steps, biases, jobs: int, out: Path, resume: bool) -> None:
     """Each step in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
+    from devicephys.workers import run_processes
+
     todo = [s for s in steps if not (resume and _npz(out, s).is_file())]
     for s in steps:
         if s not in todo:
             print(f"step {s:g}: kept from {_npz(out, s).name}", flush=True)
-    running: dict[float, subprocess.Popen] = {}
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    while todo or running:
-        while todo and len(running) < jobs:
-            s = todo.pop(0)
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
-                   "--biases", *map(repr, biases)] + (["--progress"] if jobs == 1 else [])
-            running[s] = subprocess.Popen(cmd, env=env)
-            print(f"step {s:g}: started", flush=True)
-        for s, proc in list(running.items()):
-            if proc.poll() is not None:
-                del running[s]
-                if proc.returncode != 0:
-                    for other in running.values():
-                        other.terminate()
-                    raise SystemExit(f"the run at step {s:g} failed (exit {proc.returncode}); see its output above")
-                print(f"step {s:g}: done", flush=True)
-        time.sleep(0.5)
+    commands = {s: [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
+                    "--biases", *map(repr, biases)] + (["--progress"] if jobs == 1 else []) for s in todo}
+    run_processes(commands, jobs, lambda s: f"step {s:g}")
 
 
 def load(out: Path, step: float, biases) -> tuple[dict[str, np.ndarray], dict]:

@@ -1,0 +1,37 @@
+"""Commands run in worker processes, a few at a time: the studies' runs, one process per setting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Hashable
+
+
+def run_processes(commands: dict[Hashable, list[str]], jobs: int, label: Callable[[Hashable], str]) -> None:
+    """Run each command (an argv list) in its own process, at most ``jobs`` at a time, in the order given.
+
+    Each process gets ``OMP_NUM_THREADS=1`` (the runs share the cores).  ``label(key)`` names a run in the lines
+    printed as it starts and ends.  The first run that fails terminates the others and ends with SystemExit
+    naming it; an interrupt (Ctrl-C) terminates the running ones and is raised again.
+    """
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    todo, running = list(commands.items()), {}
+    try:
+        while todo or running:
+            while todo and len(running) < jobs:
+                key, cmd = todo.pop(0)
+                running[key] = subprocess.Popen(cmd, env=env)
+                print(f"{label(key)}: started", flush=True)
+            for key, proc in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                del running[key]
+                if proc.returncode != 0:
+                    raise SystemExit(f"{label(key)} failed (exit {proc.returncode}); see its output above")
+                print(f"{label(key)}: done", flush=True)
+            time.sleep(0.5)
+    finally:
+        for proc in running.values():
+            if proc.poll() is None:
+                proc.terminate()
