@@ -26,8 +26,11 @@ Outputs (``--out``, default results/study11): ``lifetime_<step>.npz`` per step (
 keeps them), ``lifetime.csv`` (per step and bias), ``summary.csv`` (per step: the hold, its bracket, wall time) and
 ``11_hold_lifetime.png``.
 
-Usage: python studies/11_hold_lifetime.py [--steps 0.0125 0.0025 0.0005 0.000166667] [--biases B ...] [--jobs 2]
-       [--resume] [--out DIR]
+``--max-change`` runs every step with another ``max_concentration_change`` (the Ag fraction's largest change per
+time step, 0.05 on the preset), the step control's other half.
+
+Usage: python studies/11_hold_lifetime.py [--steps 0.0125 0.0025 0.0005 0.000166667] [--biases B ...]
+       [--max-change X] [--jobs 2] [--resume] [--out DIR]
 """
 
 from __future__ import annotations
@@ -49,12 +52,15 @@ SET_VOLTAGE = 2.5  # [V] the stage's highest set voltage, whose bridged state th
 LIFETIME_TARGET = 0.05  # relative agreement of the two finest steps' lifetimes below the hold
 
 
-def spec_for(step: float):
+def spec_for(step: float, max_change: float | None = None):
     """The default FilamentSpec (fast preset) with the set run at :data:`SET_VOLTAGE` and largest step ``step`` of
-    each drive, the holds' too; no field snapshots."""
+    each drive, the holds' too; ``max_change`` its ``max_concentration_change`` (None: the preset's); no field
+    snapshots."""
     from devicephys.filament.spec import FilamentSpec
 
     base = FilamentSpec.fast().model_dump()
+    if max_change is not None:
+        base["max_concentration_change"] = max_change
     return FilamentSpec(**{**base, "set_voltages": [SET_VOLTAGE - 0.5, SET_VOLTAGE], "max_step_fraction": step,
                            "hold_step_fraction": step, "field_snapshots": 0})
 
@@ -63,7 +69,7 @@ def _npz(out: Path, step: float) -> Path:
     return out / f"lifetime_{step:.6g}.npz"
 
 
-def lifetimes(step: float, biases, progress: bool = False) -> dict[str, np.ndarray]:
+def lifetimes(step: float, biases, progress: bool = False, max_change: float | None = None) -> dict[str, np.ndarray]:
     """Per bias: lifetime [s] (NaN: held through ``relax_duration``), its uncertainty [s], median cell voltage while
     ON [V], steps taken; plus the set time [s] and the bridged filament's radius [m]."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
@@ -72,7 +78,7 @@ def lifetimes(step: float, biases, progress: bool = False) -> dict[str, np.ndarr
     from devicephys.filament import simulate as sim
     from devicephys.filament import stage
 
-    spec = spec_for(step)
+    spec = spec_for(step, max_change)
     model = sim.CellModel(spec)
     set_times, bridged, *_ = stage._set_runs(model, spec, model.state(), False)
     if bridged is None or bridged[0] != SET_VOLTAGE:
@@ -98,13 +104,14 @@ def lifetimes(step: float, biases, progress: bool = False) -> dict[str, np.ndarr
     return out
 
 
-def run_one(step: float, biases, out: Path, progress: bool = False) -> Path:
+def run_one(step: float, biases, out: Path, progress: bool = False, max_change: float | None = None) -> Path:
     """One step's set run and holds, written atomically to ``out/lifetime_<step>.npz``."""
     from devicephys.io import atomic_write_bytes
 
     start = time.perf_counter()
-    data = lifetimes(step, biases, progress)
-    meta = {"step": step, "biases": [float(b) for b in biases], "wall_s": time.perf_counter() - start}
+    data = lifetimes(step, biases, progress, max_change)
+    meta = {"step": step, "biases": [float(b) for b in biases], "max_change": spec_for(step, max_change).max_concentration_change,
+            "wall_s": time.perf_counter() - start}
     buf = io.BytesIO()
     np.savez(buf, meta=json.dumps(meta), **data)
     path = _npz(out, step)
@@ -112,7 +119,7 @@ def run_one(step: float, biases, out: Path, progress: bool = False) -> Path:
     return path
 
 
-def run_all(steps, biases, jobs: int, out: Path, resume: bool) -> None:
+def run_all(steps, biases, jobs: int, out: Path, resume: bool, max_change: float | None = None) -> None:
     """Each step in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
     from devicephys.workers import run_processes
 
@@ -121,19 +128,22 @@ def run_all(steps, biases, jobs: int, out: Path, resume: bool) -> None:
         if s not in todo:
             print(f"step {s:g}: kept from {_npz(out, s).name}", flush=True)
     commands = {s: [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
-                    "--biases", *map(repr, biases)] + (["--progress"] if jobs == 1 else []) for s in todo}
+                    "--biases", *map(repr, biases)] + (["--progress"] if jobs == 1 else [])
+                + ([] if max_change is None else ["--max-change", repr(max_change)]) for s in todo}
     run_processes(commands, jobs, lambda s: f"step {s:g}")
 
 
-def load(out: Path, step: float, biases) -> tuple[dict[str, np.ndarray], dict]:
-    """(data, meta) of one step; refuses a file written with other biases."""
+def load(out: Path, step: float, biases, max_change: float | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """(data, meta) of one step; refuses a file written with other biases or another max_concentration_change."""
     path = _npz(out, step)
     with np.load(path) as f:
         data = {k: f[k] for k in f.files if k != "meta"}
         meta = json.loads(str(f["meta"]))
-    if meta["biases"] != [float(b) for b in biases]:
-        raise SystemExit(f"{path}: written with biases {meta['biases']}, not {list(biases)}; run without --resume "
-                         "or with another --out")
+    want = spec_for(step, max_change).max_concentration_change
+    if meta["biases"] != [float(b) for b in biases] or meta.get("max_change") != want:
+        raise SystemExit(f"{path}: written with biases {meta['biases']} and max_concentration_change "
+                         f"{meta.get('max_change')}, not {list(biases)} and {want:g}; run without --resume or with "
+                         "another --out")
     return data, meta
 
 
@@ -199,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="largest time steps as fractions of the 100 us hold (at least two, each in (0, 0.5])")
     p.add_argument("--biases", type=float, nargs="+", default=list(BIASES),
                    help=f"source voltages [V] held (at least two, each in [0, {SET_VOLTAGE:g}))")
+    p.add_argument("--max-change", type=float, default=None,
+                   help="max_concentration_change of every run (the Ag fraction's largest change per step; default: "
+                        "the preset's 0.05)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="steps run at once (default: 2); with 1, each shows its progress bars")
     p.add_argument("--resume", action="store_true", help="keep the runs already written to --out")
@@ -213,18 +226,20 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--biases {args.biases}: give at least two, each in [0, {SET_VOLTAGE:g}) V, e.g. 0.15 0.2 0.25")
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: must be at least 1")
+    if args.max_change is not None and not 0 < args.max_change <= 0.5:
+        p.error(f"--max-change {args.max_change}: must be in (0, 0.5], e.g. 0.01")
     biases = sorted(set(args.biases))
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.one, biases, out, args.progress)
+        run_one(args.one, biases, out, args.progress, args.max_change)
         return 0
-    run_all(steps, biases, args.jobs, out, args.resume)
+    run_all(steps, biases, args.jobs, out, args.resume, args.max_change)
     rows, lines, summary = {}, [], []
     lines.append("step,bias [V],lifetime [s],lifetime uncertainty [s],cell voltage while ON [V],steps")
     summary.append("step,hold [V],bias below it [V],set time [s],bridged radius [m],wall_s")
     duration = spec_for(steps[0]).relax_duration
     for step in steps:
-        data, meta = load(out, step, biases)
+        data, meta = load(out, step, biases, args.max_change)
         rows[step] = data
         h, lo = hold(biases, data["lifetime"])
         for k, b in enumerate(biases):

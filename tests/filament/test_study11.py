@@ -16,7 +16,7 @@ def _study():
 
 def test_study11_refuses_bad_input_in_one_line(tmp_path, capsys):
     for argv in (["--steps", "0.01"], ["--steps", "0.01", "0.9"], ["--biases", "0.2"], ["--biases", "0.2", "9"],
-                 ["--jobs", "0"]):
+                 ["--jobs", "0"], ["--max-change", "0"]):
         with pytest.raises(SystemExit) as info:
             _study().main([*argv, "--out", str(tmp_path)])
         assert info.value.code == 2
@@ -46,3 +46,18 @@ def test_the_checks_compare_lifetimes_below_the_hold_and_the_holds_within_their_
     assert not study.checks(biases, fine, finer)["lifetime_agrees"][2]
     far = {"lifetime": np.array([22.0e-6, 33.0e-6, 50e-6, 60e-6, 70e-6])}  # never held: no hold to compare
     assert not study.checks(biases, fine, far)["hold_agrees"][2]
+
+
+def test_study11_refuses_a_run_written_with_another_max_change(tmp_path):
+    import io
+    import json
+
+    study = _study()
+    meta = {"step": 0.0125, "biases": [0.1, 0.2], "max_change": 0.01, "wall_s": 1.0}
+    buf = io.BytesIO()
+    np.savez(buf, meta=json.dumps(meta), lifetime=np.zeros(2))
+    (tmp_path / "lifetime_0.0125.npz").write_bytes(buf.getvalue())
+    data, _ = study.load(tmp_path, 0.0125, [0.1, 0.2], 0.01)
+    assert data["lifetime"].shape == (2,)
+    with pytest.raises(SystemExit, match="max_concentration_change 0.01, not .* and 0.05"):
+        study.load(tmp_path, 0.0125, [0.1, 0.2])  # the preset's 0.05
