@@ -214,9 +214,10 @@ class FilamentSpec(Spec):
     hold_step_fraction: float | None = quantity(None, "1", "largest time step of the holds of the ON-lifetime study "
                                                 "(hold_biases) and of the hold window (sweep_hold_biases), as a fraction "
                                                 "of relax_duration (None: max_step_fraction).  The holds must resolve "
-                                                "the neck's thinning: on the default cell the hold from the ON lifetime "
-                                                "is 0.20 +- 0.01 V at 1/400, 1/2000 and 1/6000, and 0.21-0.25 V at the "
-                                                "fast preset's 1/80 (studies/11_hold_lifetime.py)", gt=0, le=0.5)
+                                                "the neck's thinning, with max_concentration_change: on the default cell "
+                                                "the hold from the ON lifetime is 0.21-0.22 V at 1/2000 and 1/6000 with "
+                                                "0.01, 0.19-0.21 V with the presets' 0.05 "
+                                                "(studies/11_hold_lifetime.py)", gt=0, le=0.5)
     min_step_fraction: float = quantity(2e-5, "1", "steps shorter than this fraction of a drive (with resolve_set: of the time elapsed, until a drive that times the set has set) are accepted whenever Newton converges", gt=0, le=0.01)
     resolve_set: bool = option(False, "floor the time step of the drives that time the set (the set-time study, the "
                                       "static threshold and the main drive until its first set) at min_step_fraction "
