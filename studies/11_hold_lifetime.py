@@ -88,7 +88,7 @@ def lifetimes(step: float, biases, progress: bool = False, max_change: float | N
         model.restore(bridged[1])
         bar = stage._bar(progress, spec.relax_duration, f"hold at {v:g} V, step {step:g}")
         try:
-            trace = sim.run_drive(model, lambda t, v=v: v, spec.relax_duration, dt_max=stage._hold_step(spec),
+            trace = sim.run_drive(model, lambda t, v=v: v, spec.relax_duration, dt_max=spec.hold_step,
                                   dt_first=1e-12, progress=bar, stop=lambda s: s["gap"] > spec.gap_rupture)
         finally:
             if bar is not None:

@@ -201,9 +201,8 @@ def lifetime_study(result, path: Path) -> Path:
     ax.set_xlabel("source voltage held [V]")
     ax.set_ylabel("ON lifetime (first rupture) [µs]")
     ax.set_ylim(bottom=0)
-    step = spec.relax_duration * (spec.max_step_fraction if spec.hold_step_fraction is None else spec.hold_step_fraction)
     ax.set_title(f"ON lifetime under bias: bridged at {max(spec.set_voltages):g} V, "
-                 f"R_s = {spec.series_resistance:g} Ω, largest step {step * 1e9:.3g} ns", fontsize=9)
+                 f"R_s = {spec.series_resistance:g} Ω, largest step {spec.hold_step * 1e9:.3g} ns", fontsize=9)
     try:
         return save_figure(fig, path)
     finally:

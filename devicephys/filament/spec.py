@@ -293,6 +293,13 @@ class FilamentSpec(Spec):
         return bool(self.fire_voltages)
 
     @property
+    def hold_step(self) -> float:
+        """Largest time step [s] of the studies' holds: ``relax_duration`` x ``hold_step_fraction`` (by default x
+        ``max_step_fraction``)."""
+        fraction = self.max_step_fraction if self.hold_step_fraction is None else self.hold_step_fraction
+        return self.relax_duration * fraction
+
+    @property
     def cell_radius(self) -> float:
         """Radius [m] of the disc with the footprint's area."""
         return math.sqrt(self.footprint_x * self.footprint_y / math.pi)

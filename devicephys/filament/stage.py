@@ -263,13 +263,6 @@ def _retention_runs(spec: FilamentSpec, progress: bool) -> dict[str, np.ndarray]
     return runs
 
 
-def _hold_step(spec: FilamentSpec) -> float:
-    """Largest time step [s] of the studies' holds (``relax_duration`` x ``hold_step_fraction``, by default
-    x ``max_step_fraction``)."""
-    fraction = spec.max_step_fraction if spec.hold_step_fraction is None else spec.hold_step_fraction
-    return spec.relax_duration * fraction
-
-
 def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float = 0.0, desc: str = "relaxation",
                 read: bool = False, dt_max: float | None = None):
     """Trace of a constant source ``bias`` [V] (0: the bias removed) for ``relax_duration`` from the bridged state,
@@ -311,7 +304,7 @@ def _lifetime_runs(model, spec: FilamentSpec, bridged, progress: bool) -> dict[s
     names = ("on_lifetime", "on_lifetime_uncertainty", "on_resets", "on_voltage", "on_temperature_max")
     runs = {name: np.full(len(spec.hold_biases), np.nan) for name in names}
     for k, v in enumerate(spec.hold_biases):
-        trace = _relaxation(model, spec, bridged, progress, v, f"ON lifetime at {v:g} V", dt_max=_hold_step(spec))
+        trace = _relaxation(model, spec, bridged, progress, v, f"ON lifetime at {v:g} V", dt_max=spec.hold_step)
         t, g, volts = trace.array("time"), trace.array("gap"), trace.array("voltage")
         runs["on_lifetime"][k] = extract.crossing_time(t, g, spec.gap_rupture)
         runs["on_lifetime_uncertainty"][k] = extract.crossing_resolution(t, g, spec.gap_rupture)
@@ -330,7 +323,7 @@ def _lifetime_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray], voltage: 
     ruptured = np.isfinite(runs["on_lifetime"]).astype(int)
     low, _, below = extract.hold_window(biases, np.ones_like(biases), ruptured)
     cell = float(runs["on_voltage"][biases == low][0]) if math.isfinite(low) else math.nan
-    step = _hold_step(spec)
+    step = spec.hold_step
     how = (f"lowest of hold_biases {sorted(biases.tolist())} V at which the filament bridged at {voltage:g} V does "
            f"not rupture (gap > gap_rupture = {spec.gap_rupture:g} m) in relax_duration = {spec.relax_duration:g} s, "
            f"largest step {step:g} s (hold_step_fraction); NaN: none, or the lowest bias tried holds")
@@ -376,7 +369,7 @@ def _sweep_hold_runs(model, spec: FilamentSpec, states: dict, progress: bool) ->
             try:
                 trace = sim.run_drive(model, lambda t, v=v, t_last=t_last, lead=lead: ramp(t_last + t) if t < lead
                                       else v, lead + spec.relax_duration,
-                                      dt_max=_hold_step(spec), breakpoints=(lead,),
+                                      dt_max=spec.hold_step, breakpoints=(lead,),
                                       progress=bar)
             finally:
                 if bar is not None:

@@ -32,7 +32,7 @@ def _lifetimes(fraction: float, max_change: float, biases) -> list[float]:
     out = []
     for v in biases:
         model.restore(bridged[1])
-        trace = sim.run_drive(model, lambda t, v=v: v, spec.relax_duration, dt_max=stage._hold_step(spec),
+        trace = sim.run_drive(model, lambda t, v=v: v, spec.relax_duration, dt_max=spec.hold_step,
                               dt_first=1e-12, stop=lambda s: s["gap"] > spec.gap_rupture)
         out.append(extract.crossing_time(trace.array("time"), trace.array("gap"), spec.gap_rupture))
     return out

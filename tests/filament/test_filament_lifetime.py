@@ -60,12 +60,10 @@ def test_lifetime_at_zero_bias_is_the_self_rupture_and_a_bias_prolongs_it(tmp_pa
 
 
 def test_the_holds_largest_step_is_hold_step_fraction_of_the_hold_and_defaults_to_max_step_fraction():
-    from devicephys.filament.stage import _hold_step
-
     spec = FilamentSpec.fast()
-    assert _hold_step(spec) == spec.relax_duration * spec.max_step_fraction
+    assert spec.hold_step == spec.relax_duration * spec.max_step_fraction
     fine = spec.model_copy(update={"hold_step_fraction": 1 / 2000})
-    assert _hold_step(fine) == pytest.approx(spec.relax_duration / 2000, rel=1e-15)
+    assert fine.hold_step == pytest.approx(spec.relax_duration / 2000, rel=1e-15)
     with pytest.raises(SpecError, match="hold_step_fraction"):
         FilamentSpec(hold_step_fraction=0.0)
 
