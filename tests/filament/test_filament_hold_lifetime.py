@@ -5,7 +5,8 @@ after tens of microseconds, by the thinning of its neck; from the hold up it liv
 step control must resolve that thinning: with the presets' largest change of a node's Ag fraction per step
 (``max_concentration_change`` 0.05) the edge lies at 0.19-0.21 V for largest steps of 1/400-1/6000 of the hold
 and the lifetimes are 9-34 % long; with 0.01 and 0.003 at 1/2000 (and 0.01 at 1/6000) it lies at 0.21-0.22 V, the
-lifetimes within 3 % (study 11).  The test holds the converged claim: at 1/2000 with 0.01 and with 0.003 the ON
+lifetimes within 2.7 % across those steps and within 1.7 % across the two limits away from the edge (4.9 % at
+0.21 V; study 11).  The test holds the converged claim: at 1/2000 with 0.01 and with 0.003 the ON
 state ruptures at 0.21 V and lives through the hold at 0.22 V.
 """
 
