@@ -39,7 +39,7 @@ from scipy.optimize import brentq
 
 from devicephys import materials
 from devicephys.errors import ConvergenceError
-from devicephys.filament import electrochem, kinetics
+from devicephys.filament import electrochem, kinetics, stepping
 from devicephys.filament.conduction import ChannelConduction
 from devicephys.filament.mesh import CellGeometry
 
@@ -132,6 +132,14 @@ class CellModel:
         self.rejection = ""  # why the last step was rejected: solve, temperature, concentration, transport, nucleation,
         #                      coupling
         self.split_error = 0.0  # splitting error [1] of the last step (coupling_tolerance; 0 when not checked)
+        self.step_error = 0.0  # estimated relative local error [1] of the last step's Ag fractions
+        #                        (step_error_tolerance; 0: not estimated)
+        #: ((c_i, c, c_s) [1] of the accepted state before this one, joined, and the step [s] from it to this one): the
+        #: local error's predictor; None after a restore, a perturbation or a frozen step (the next step is not estimated)
+        self._history: tuple[np.ndarray, float] | None = None
+        #: one Ag atom per node [1], for c_i, c and c_s joined: the local error is relative to each fraction down to it
+        self._error_floor = np.tile(self.atom_fraction(), 3)
+        self.et.stats["error_rejected_steps"] = 0  # steps rejected for their local error (step_error_tolerance)
         self.et.stats["coupling_rejected_steps"] = 0  # steps rejected for their splitting error (coupling_tolerance)
         self.et.stats["coupling_iterations"] = 0  # the fields solved again on the Ag of the step's end
         self.min_time_step = math.inf  # smallest accepted step [s]
@@ -222,6 +230,7 @@ class CellModel:
         self.et.T.x.array[:] = T
         self.et.accept()
         self.et.forget_fallback()  # a restored state starts on the monolithic Newton path
+        self._history = None
         self._source = 0.0
         self._field_source = None  # the stored φ's bias is not known: the next drive solves it at its own
         self._power = None
@@ -253,6 +262,7 @@ class CellModel:
         delta = np.where(movable, xi * step, 0.0)
         delta[movable] -= np.dot(vol[movable], delta[movable]) / vol[movable].sum()
         self.c = self.c + delta
+        self._history = None
         self._sync_concentration()
         return float(np.max(np.abs(delta)))
 
@@ -387,6 +397,7 @@ class CellModel:
             if overshoot and not force:  # at the step floor the cathode takes ions from the step's start
                 self.rejection = "nucleation"
                 return False, 0.0
+        self.step_error = 0.0
         if frozen:
             ci_new, c_new, cs_new, dc = self.c_i, self.c, self.c_s, 0.0
             self._sync_gap(self.c, source_voltage)
@@ -401,6 +412,14 @@ class CellModel:
             if dc > self.spec.max_concentration_change and not force:
                 self.rejection = "concentration"
                 return False, dc
+            if self.spec.step_error_tolerance is not None and self._history is not None:
+                now = np.concatenate((self.c_i, self.c, self.c_s))
+                self.step_error = stepping.local_error(np.concatenate((ci_new, c_new, cs_new)), now,
+                                                       self._history[0], dt, self._history[1], self._error_floor)
+                if self.step_error > self.spec.step_error_tolerance and not force:
+                    self.rejection = "error"
+                    self.et.stats["error_rejected_steps"] += 1
+                    return False, dc
             if dc > self.spec.max_concentration_change:  # at the step floor: taken although c changed too much
                 self.forced_steps += 1
             self._sync_concentration(c_new, source_voltage)
@@ -447,6 +466,7 @@ class CellModel:
             self._sync_concentration()
             return False, dc
         self.et.accept()
+        self._history = None if frozen else (np.concatenate((self.c_i, self.c, self.c_s)), dt)
         self.c_i, self.c, self.c_s = ci_new, c_new, cs_new
         self.nucleation_progress, self.nucleated, self.nucleus_stable, self.nucleation_time = nucleus
         self.time += dt
@@ -594,6 +614,7 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
     time [s] (:func:`set_floor`).
     """
     spec = model.spec
+    tol = spec.step_error_tolerance
     trace = Trace()
     t0 = model.time
     model.start_drive(source(0.0))
@@ -616,7 +637,7 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
             raise
         if not ok:
             model.rejected_steps += 1
-            dt = step / 2
+            dt = step * stepping.step_factor(model.step_error, tol) if model.rejection == "error" else step / 2
             if dt < spec.min_time_step:
                 if model.rejection == "coupling":
                     fix = ("the Ag and the fields change faster than the step resolves: raise coupling_tolerance "
@@ -640,6 +661,8 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
         easy = dc < spec.max_concentration_change / 3 and (spec.coupling_tolerance is None
                                                            or model.split_error < spec.coupling_tolerance / 3)
         dt = step * _MAX_DT_GROWTH if easy else step
+        if tol is not None and model.step_error > 0.0:  # the error's own choice, within the change limit's
+            dt = min(dt, step * stepping.step_factor(model.step_error, tol))
         if stop is not None and stop(sample):
             break
     return trace

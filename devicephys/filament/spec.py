@@ -201,6 +201,14 @@ class FilamentSpec(Spec):
     axis_mesh_size: float = quantity(0.4e-9, "m", "element size along the axis and in the channel", gt=0)
     far_mesh_size: float = quantity(25e-9, "m", "element size far from the axis", gt=0)
     max_concentration_change: float = quantity(0.05, "1", "largest change of Ag fraction per time step", gt=0, le=0.5)
+    step_error_tolerance: float | None = quantity(None, "1", "largest local truncation error of a time step's "
+                                                  "Ag fractions (mobile ions, metal, dissolved), relative to each "
+                                                  "node's fraction down to one Ag atom per node, estimated from the "
+                                                  "backward-Euler step against the linear extrapolation of the two "
+                                                  "states before it (devicephys.filament.stepping); the next step is "
+                                                  "chosen from the estimate, within max_concentration_change and the "
+                                                  "largest step (None: not estimated; the change limit alone)",
+                                                  gt=0, le=0.5)
     coupling_tolerance: float | None = quantity(None, "1", "largest splitting error of a time step's Ag fraction: "
                                                 "each step moves the Ag in the fields of its start, then solves the "
                                                 "fields; with a tolerance the step is moved again in the fields of "

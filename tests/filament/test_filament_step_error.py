@@ -1,0 +1,77 @@
+"""The error-estimating step control on the real FEM cell (``step_error_tolerance``).
+
+Each step's local truncation error is estimated from the backward-Euler step against the linear
+extrapolation of the two accepted states before it (``devicephys.filament.stepping``); a step whose
+estimate exceeds the tolerance is rejected, and the next step is chosen from the estimate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from devicephys.filament.spec import FilamentSpec
+
+VOLTAGE = 2.5  # [V] constant source of the set runs (the default cell sets at about 4.7 us)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1e-3, 0.6])
+def test_step_error_tolerance_is_refused_outside_its_range_naming_the_field(bad):
+    with pytest.raises(Exception, match="step_error_tolerance"):
+        FilamentSpec(step_error_tolerance=bad)
+
+
+def _spec(**extra) -> FilamentSpec:
+    return FilamentSpec(**{**FilamentSpec.fast().model_dump(), "field_snapshots": 0, **extra})
+
+
+@pytest.fixture(scope="module")
+def growing():
+    """The default cell 2 us into a set at 2.5 V: the filament growing, not yet bridged."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+
+    model = sim.CellModel(_spec(step_error_tolerance=0.5))
+    sim.run_drive(model, lambda t: VOLTAGE, 2e-6, dt_max=5e-8)
+    assert model.gap() > 0.0
+    return model, model.state()
+
+
+@pytest.mark.fem
+def test_the_estimate_of_the_cell_is_second_order_in_the_step(growing):
+    """Two equal steps from the same state: the second's estimated local error falls as dt^2 (the leading term
+    of backward Euler's local error, (dt^2 / 2) c''), so the estimate measures the error it is meant to."""
+    model, state = growing
+    errors = []
+    for dt in (4e-9, 2e-9, 1e-9):
+        model.restore(state)
+        model.start_drive(VOLTAGE)
+        assert model.try_step(dt, VOLTAGE, force=True)[0]
+        assert model.step_error == 0.0  # no history after a restore: not estimated
+        assert model.try_step(dt, VOLTAGE, force=True)[0]
+        errors.append(model.step_error)
+    orders = [math.log2(a / b) for a, b in zip(errors, errors[1:])]
+    assert all(e > 0 for e in errors) and all(1.7 <= p <= 2.3 for p in orders), (errors, orders)
+
+
+@pytest.mark.fem
+def test_every_step_taken_meets_the_tolerance_and_rejections_are_counted(growing):
+    """A drive under a tight tolerance: every accepted step that was not forced at the floor has an estimate
+    within the tolerance, some were rejected for it, and the control left more steps than the change limit
+    alone (the same drive without the tolerance)."""
+    from devicephys.filament import simulate as sim
+
+    _, state = growing
+    counts, errors = {}, []
+    for tol in (None, 1e-4):
+        model = sim.CellModel(_spec(step_error_tolerance=tol))
+        model.restore(state)
+        floor = model.spec.min_step_fraction * 1e-6
+        trace = sim.run_drive(model, lambda t: VOLTAGE, 1e-6, dt_max=5e-8, dt_first=1e-10,
+                              observer=lambda m, s: errors.append((m.step_error, m.time)) if tol else None)
+        counts[tol] = (len(trace), model.et.stats["error_rejected_steps"], model.forced_steps)
+    assert counts[None][1] == 0
+    assert counts[1e-4][1] > 0 and counts[1e-4][0] > counts[None][0], counts
+    steps = [b - a for (_, a), (_, b) in zip(errors, errors[1:])]
+    assert all(e <= 1e-4 for (e, _), dt in zip(errors[1:], steps) if dt > floor * (1 + 1e-9)), errors
