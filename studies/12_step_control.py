@@ -1,10 +1,11 @@
-"""Study 12: the transient's step control, work against precision: the change limit and the local-error estimate.
+"""Study 12: the set's step control, work against precision: the change limit and the local-error estimate.
 
 Question: the presets hold each time step's change of the Ag fraction to ``max_concentration_change`` (0.05), and
 that limit, not the largest step, sets the default cell's largest discretisation error (the sweep's threshold 4 %
-high, the ON lifetimes up to a third long; study 11).  ``step_error_tolerance`` instead estimates each step's
-local truncation error (``devicephys.filament.stepping``) and chooses the next step from it.  How close does each
-control get to the converged transient, and at what cost in steps?
+high; study 11 for the ON lifetimes).  ``step_error_tolerance`` instead estimates each step's local truncation
+error (``devicephys.filament.stepping``) and chooses the next step from it, while the channel has a gap
+(``step_error_scope: growth``, the default).  How close does each control bring the filament's growth to the set to
+the converged transient, and at what cost in steps?
 
 Steps
 -----
@@ -15,22 +16,20 @@ Steps
    * the sweep's rising ramp (0 -> 3 V over 80 us at 1/80 of the sweep per step at most) from the pristine cell,
      stopped at the first bridge: the threshold, the source voltage at the set;
    * a constant 2.5 V from the pristine cell until the bridge (the set-time study's highest voltage): the set
-     time;
-   * from that bridged state, each of ``--biases`` held until the bridge ruptures (at most the 100 us hold):
-     the ON lifetime, as in study 11.
+     time.
 
 2. Per setting and quantity: the value, the steps taken and the wall time; each value against the reference
    setting's (``--reference``, default the last of ``--settings``).
 3. Checks (exit status 1 when one fails), on the two finest ``error:`` settings (the two smallest tolerances):
-   the thresholds agree within :data:`THRESHOLD_TARGET` and the set time and lifetimes within
-   :data:`TIME_TARGET` (relative to the finer): the control converges as its tolerance shrinks.
+   the thresholds agree within :data:`THRESHOLD_TARGET` and the set times within :data:`TIME_TARGET` (relative
+   to the finer): the control converges as its tolerance shrinks.
 
 Outputs (``--out``, default results/study12): ``control_<setting>.npz`` per setting (written atomically;
 ``--resume`` keeps them), ``summary.csv`` (per setting and quantity: value, deviation from the reference, steps,
 wall time) and ``12_step_control.png`` (deviation from the reference against steps).
 
 Usage: python studies/12_step_control.py [--settings change:0.05 change:0.01 error:0.01 error:0.003 error:0.001]
-       [--biases 0.1 0.2] [--step 0.0125] [--reference SETTING] [--jobs 2] [--resume] [--out DIR]
+       [--step 0.0125] [--reference SETTING] [--jobs 2] [--resume] [--out DIR]
 """
 
 from __future__ import annotations
@@ -47,11 +46,10 @@ from pathlib import Path
 import numpy as np
 
 SETTINGS = ("change:0.05", "change:0.01", "error:0.01", "error:0.003", "error:0.001")
-BIASES = (0.1, 0.2)  # [V] source voltages held on the bridged filament (below the default cell's 0.215 V hold)
 SET_VOLTAGE = 2.5  # [V] the constant set, the stage's highest set voltage
 STEP = 1 / 80  # [1] largest step of each drive (the fast preset's)
 THRESHOLD_TARGET = 0.01  # relative agreement of the two finest error tolerances' thresholds
-TIME_TARGET = 0.05  # relative agreement of their set times and lifetimes (study 11's lifetime target)
+TIME_TARGET = 0.02  # relative agreement of their set times
 
 
 def parse_setting(text: str) -> tuple[str, float]:
@@ -73,16 +71,15 @@ def spec_for(setting: str, step: float = STEP):
     kind, x = parse_setting(setting)
     base = FilamentSpec.fast().model_dump()
     control = {"max_concentration_change": x} if kind == "change" else {"step_error_tolerance": x}
-    return FilamentSpec(**{**base, **control, "max_step_fraction": step, "hold_step_fraction": step,
-                           "field_snapshots": 0})
+    return FilamentSpec(**{**base, **control, "max_step_fraction": step, "field_snapshots": 0})
 
 
 def _npz(out: Path, setting: str) -> Path:
     return out / f"control_{setting.replace(':', '_')}.npz"
 
 
-def measure(setting: str, biases, step: float = STEP) -> dict[str, np.ndarray]:
-    """Threshold [V], set time [s] and lifetimes [s] of one setting, each with its steps and wall time [s]."""
+def measure(setting: str, step: float = STEP) -> dict[str, np.ndarray]:
+    """Threshold [V] and set time [s] of one setting, each with its steps and wall time [s]."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import extract
@@ -109,26 +106,15 @@ def measure(setting: str, biases, step: float = STEP) -> dict[str, np.ndarray]:
         raise SystemExit(f"{setting}: the cell did not set at {SET_VOLTAGE:g} V within set_time_limit")
     out["set_time"] = np.array(trace.array("time")[i])
     out["set_time_steps"], out["set_time_wall"] = np.array(len(trace) - 1), np.array(time.perf_counter() - start)
-    bridged = model.state()
-
-    for name in ("lifetime", "lifetime_steps", "lifetime_wall"):
-        out[name] = np.full(len(biases), np.nan)
-    for k, v in enumerate(biases):
-        model.restore(bridged)
-        start = time.perf_counter()
-        trace = sim.run_drive(model, lambda t, v=v: v, spec.relax_duration, dt_max=spec.hold_step, dt_first=1e-12,
-                              stop=lambda s: s["gap"] > spec.gap_rupture)
-        out["lifetime"][k] = extract.crossing_time(trace.array("time"), trace.array("gap"), spec.gap_rupture)
-        out["lifetime_steps"][k], out["lifetime_wall"][k] = len(trace) - 1, time.perf_counter() - start
     return out
 
 
-def run_one(setting: str, biases, out: Path, step: float = STEP) -> Path:
+def run_one(setting: str, out: Path, step: float = STEP) -> Path:
     """One setting's runs, written atomically to ``out/control_<setting>.npz``."""
     from devicephys.io import atomic_write_bytes
 
-    data = measure(setting, biases, step)
-    meta = {"setting": setting, "biases": [float(b) for b in biases], "step": step}
+    data = measure(setting, step)
+    meta = {"setting": setting, "step": step}
     buf = io.BytesIO()
     np.savez(buf, meta=json.dumps(meta), **data)
     path = _npz(out, setting)
@@ -136,7 +122,7 @@ def run_one(setting: str, biases, out: Path, step: float = STEP) -> Path:
     return path
 
 
-def run_all(settings, biases, jobs: int, out: Path, resume: bool, step: float = STEP) -> None:
+def run_all(settings, jobs: int, out: Path, resume: bool, step: float = STEP) -> None:
     """Each setting in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
     from devicephys.workers import run_processes
 
@@ -144,40 +130,36 @@ def run_all(settings, biases, jobs: int, out: Path, resume: bool, step: float = 
     for s in settings:
         if s not in todo:
             print(f"{s}: kept from {_npz(out, s).name}", flush=True)
-    commands = {s: [sys.executable, str(Path(__file__).resolve()), "--one", s, "--out", str(out), "--step", repr(step),
-                    "--biases", *map(repr, biases)] for s in todo}
+    commands = {s: [sys.executable, str(Path(__file__).resolve()), "--one", s, "--out", str(out), "--step", repr(step)]
+                for s in todo}
     run_processes(commands, jobs, lambda s: s)
 
 
-def load(out: Path, setting: str, biases, step: float = STEP) -> dict[str, np.ndarray]:
-    """One setting's data; refuses a file written with other biases or another largest step."""
+def load(out: Path, setting: str, step: float = STEP) -> dict[str, np.ndarray]:
+    """One setting's data; refuses a file written with another largest step."""
     path = _npz(out, setting)
     with np.load(path) as f:
         data = {k: f[k] for k in f.files if k != "meta"}
         meta = json.loads(str(f["meta"]))
-    if meta["biases"] != [float(b) for b in biases] or meta["step"] != step:
-        raise SystemExit(f"{path}: written with biases {meta['biases']} and step {meta['step']:g}, not {list(biases)} "
-                         f"and {step:g}; run without --resume or with another --out")
+    if meta["step"] != step:
+        raise SystemExit(f"{path}: written with the largest step {meta['step']:g}, not {step:g}; run without --resume "
+                         "or with another --out")
     return data
 
 
-def quantities(biases) -> list[tuple[str, str, int | None]]:
-    """(label, key, index) of each compared quantity: the threshold, the set time, the lifetime per bias."""
-    return ([("threshold [V]", "threshold", None), ("set time at 2.5 V [s]", "set_time", None)]
-            + [(f"lifetime at {b:g} V [s]", "lifetime", k) for k, b in enumerate(biases)])
+QUANTITIES = (("threshold [V]", "threshold"), ("set time at 2.5 V [s]", "set_time"))  # (label, key)
 
 
-def value(data: dict[str, np.ndarray], key: str, index: int | None, suffix: str = "") -> float:
-    arr = np.asarray(data[key + suffix], float)
-    return float(arr if index is None else arr[index])
+def value(data: dict[str, np.ndarray], key: str, suffix: str = "") -> float:
+    return float(np.asarray(data[key + suffix], float))
 
 
-def checks(biases, fine: dict[str, np.ndarray], finer: dict[str, np.ndarray]) -> dict[str, tuple[float, float, bool]]:
-    """{quantity: (relative difference of ``fine`` from ``finer``, allowed, passed)}; a lifetime held through the
-    hold in either (NaN) fails its check."""
+def checks(fine: dict[str, np.ndarray], finer: dict[str, np.ndarray]) -> dict[str, tuple[float, float, bool]]:
+    """{quantity: (relative difference of ``fine`` from ``finer``, allowed, passed)}; a quantity missing in either
+    (NaN: no set) fails its check."""
     found = {}
-    for label, key, index in quantities(biases):
-        a, b = value(fine, key, index), value(finer, key, index)
+    for label, key in QUANTITIES:
+        a, b = value(fine, key), value(finer, key)
         rel = abs(a - b) / abs(b) if math.isfinite(a) and math.isfinite(b) and b != 0 else math.nan
         target = THRESHOLD_TARGET if key == "threshold" else TIME_TARGET
         found[label] = (rel, target, bool(math.isfinite(rel) and rel <= target))
@@ -190,7 +172,7 @@ def finest_errors(settings) -> list[str]:
     return sorted(errors, key=lambda s: -parse_setting(s)[1])[-2:]
 
 
-def figure(settings, rows: dict[str, dict[str, np.ndarray]], reference: str, biases, path: Path):
+def figure(settings, rows: dict[str, dict[str, np.ndarray]], reference: str, path: Path):
     """Deviation from the reference against the steps taken, one panel per quantity, a line per control."""
     import matplotlib
 
@@ -199,12 +181,11 @@ def figure(settings, rows: dict[str, dict[str, np.ndarray]], reference: str, bia
 
     from devicephys.io import save_figure
 
-    items = quantities(biases)
-    fig, axes = plt.subplots(1, len(items), figsize=(3.4 * len(items), 3.6), squeeze=False)
-    for ax, (label, key, index) in zip(axes[0], items):
-        ref = value(rows[reference], key, index)
+    fig, axes = plt.subplots(1, len(QUANTITIES), figsize=(4.2 * len(QUANTITIES), 3.8), squeeze=False)
+    for ax, (label, key) in zip(axes[0], QUANTITIES):
+        ref = value(rows[reference], key)
         for kind, marker in (("change", "s"), ("error", "o")):
-            pts = sorted((value(rows[s], key, index, "_steps"), abs(value(rows[s], key, index) / ref - 1), s)
+            pts = sorted((value(rows[s], key, "_steps"), abs(value(rows[s], key) / ref - 1), s)
                          for s in settings if parse_setting(s)[0] == kind and s != reference)
             if pts:
                 steps, dev, names = zip(*pts)
@@ -229,8 +210,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", nargs="+", default=list(SETTINGS),
                    help="step controls: change:X (the change limit X alone) or error:X (the local error held to X); "
                         "at least two error: settings for the checks")
-    p.add_argument("--biases", type=float, nargs="+", default=list(BIASES),
-                   help=f"source voltages [V] held on the bridged filament (each in [0, {SET_VOLTAGE:g}))")
     p.add_argument("--step", type=float, default=STEP, help="largest step of each drive, as a fraction of it")
     p.add_argument("--reference", default=None, help="the setting the others are compared with (default: the last)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="settings run at once (default: 2)")
@@ -249,33 +228,30 @@ def main(argv: list[str] | None = None) -> int:
     reference = args.reference or settings[-1]
     if reference not in settings:
         p.error(f"--reference {reference}: must be one of --settings {settings}")
-    if not args.biases or any(not (0 <= b < SET_VOLTAGE) for b in args.biases):
-        p.error(f"--biases {args.biases}: each in [0, {SET_VOLTAGE:g}) V, e.g. 0.1 0.2")
     if not 0 < args.step <= 0.5:
         p.error(f"--step {args.step}: must be in (0, 0.5], e.g. 0.0125")
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: must be at least 1")
-    biases = sorted(set(args.biases))
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.one, biases, out, args.step)
+        run_one(args.one, out, args.step)
         return 0
-    run_all(settings, biases, args.jobs, out, args.resume, args.step)
-    rows = {s: load(out, s, biases, args.step) for s in settings}
+    run_all(settings, args.jobs, out, args.resume, args.step)
+    rows = {s: load(out, s, args.step) for s in settings}
     lines = ["setting,quantity,value,relative deviation from the reference,steps,wall_s"]
-    for label, key, index in quantities(biases):
-        ref = value(rows[reference], key, index)
+    for label, key in QUANTITIES:
+        ref = value(rows[reference], key)
         print(f"{label} (reference {reference}: {ref:.6g})")
         for s in settings:
-            v, n, w = (value(rows[s], key, index, suffix) for suffix in ("", "_steps", "_wall"))
+            v, n, w = (value(rows[s], key, suffix) for suffix in ("", "_steps", "_wall"))
             dev = v / ref - 1 if math.isfinite(v) and math.isfinite(ref) else math.nan
             lines.append(f"{s},{label},{v:.6g},{dev:.4g},{int(n)},{w:.1f}")
             print(f"  {s:>13}: {v:.6g} ({dev:+.2%}) in {int(n)} steps, {w:.0f} s")
     atomic_write_text(out / "summary.csv", "\n".join(lines) + "\n")
-    figure(settings, rows, reference, biases, out / "12_step_control.png")
+    figure(settings, rows, reference, out / "12_step_control.png")
     fine, finer = finest_errors(settings)
     passed = True
-    for name, (rel, allowed, ok) in checks(biases, rows[fine], rows[finer]).items():
+    for name, (rel, allowed, ok) in checks(rows[fine], rows[finer]).items():
         print(f"check {name} ({fine} against {finer}): {rel:.3g} against {allowed:g} -> {'ok' if ok else 'FAILED'}")
         passed = passed and ok
     return 0 if passed else 1

@@ -13,7 +13,10 @@ filament metal's melting point and the insulator's thermal limit
 (``FilamentSpec.temperature_limits``: warn or stop).  The step is adaptive: it is
 rejected and halved when c would change by more than
 ``max_concentration_change`` or the temperature by more than 200 K, or when
-Newton fails; it grows by 1.5x after easy steps.  Steps shorter than
+Newton fails; it grows by 1.5x after easy steps.  With ``step_error_tolerance``
+each step's local truncation error is estimated as well (:mod:`devicephys.filament.stepping`):
+a step above the tolerance is rejected and the next step is chosen from the estimate (while
+the channel has a gap, or always with ``step_error_scope: all``).  Steps shorter than
 ``min_step_fraction`` of the drive are accepted whenever Newton converges: the
 ON state flickers (the neck dissolves and is refilled) on time scales far
 below the drive's, and resolving each flicker is not affordable; the traces
@@ -412,7 +415,8 @@ class CellModel:
             if dc > self.spec.max_concentration_change and not force:
                 self.rejection = "concentration"
                 return False, dc
-            if self.spec.step_error_tolerance is not None and self._history is not None:
+            if (self.spec.step_error_tolerance is not None and self._history is not None
+                    and (self.spec.step_error_scope == "all" or self.gap() > 0.0)):
                 now = np.concatenate((self.c_i, self.c, self.c_s))
                 self.step_error = stepping.local_error(np.concatenate((ci_new, c_new, cs_new)), now,
                                                        self._history[0], dt, self._history[1], self._error_floor)

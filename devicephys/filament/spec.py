@@ -209,6 +209,11 @@ class FilamentSpec(Spec):
                                                   "chosen from the estimate, within max_concentration_change and the "
                                                   "largest step (None: not estimated; the change limit alone)",
                                                   gt=0, le=0.5)
+    step_error_scope: Literal["growth", "all"] = option(
+        "growth", "the steps step_error_tolerance applies to: growth, those of a cell whose channel has a gap (the "
+                  "filament growing to the set, or dissolving after a rupture); all, every step, the bridged "
+                  "neck's too (on the default cell the ON lifetimes then take 6-31 times the steps of "
+                  "max_concentration_change 0.01 at a like accuracy: README, The step control)")
     coupling_tolerance: float | None = quantity(None, "1", "largest splitting error of a time step's Ag fraction: "
                                                 "each step moves the Ag in the fields of its start, then solves the "
                                                 "fields; with a tolerance the step is moved again in the fields of "

@@ -75,3 +75,23 @@ def test_every_step_taken_meets_the_tolerance_and_rejections_are_counted(growing
     assert counts[1e-4][1] > 0 and counts[1e-4][0] > counts[None][0], counts
     steps = [b - a for (_, a), (_, b) in zip(errors, errors[1:])]
     assert all(e <= 1e-4 for (e, _), dt in zip(errors[1:], steps) if dt > floor * (1 + 1e-9)), errors
+
+
+@pytest.mark.fem
+def test_the_bridged_neck_is_estimated_only_with_the_scope_all(growing):
+    """With the default scope (growth) a bridged cell's steps are taken on the change limit alone (no estimate);
+    with ``step_error_scope: all`` they are estimated too."""
+    from devicephys.filament import simulate as sim
+
+    _, state = growing
+    errors = {}
+    for scope in ("growth", "all"):
+        model = sim.CellModel(_spec(step_error_tolerance=0.5, step_error_scope=scope))
+        model.restore(state)
+        sim.run_drive(model, lambda t: VOLTAGE, 4e-6, dt_max=5e-8, stop=lambda s: s["gap"] == 0.0)
+        assert model.gap() == 0.0  # bridged
+        seen = []
+        sim.run_drive(model, lambda t: VOLTAGE, 2e-7, dt_max=5e-9, observer=lambda m, s: seen.append(m.step_error))
+        errors[scope] = seen
+    assert all(e == 0.0 for e in errors["growth"]), errors["growth"]
+    assert sum(e > 0.0 for e in errors["all"]) >= len(errors["all"]) - 1, errors["all"]  # all but the first
