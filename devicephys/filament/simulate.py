@@ -665,8 +665,11 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
         easy = dc < spec.max_concentration_change / 3 and (spec.coupling_tolerance is None
                                                            or model.split_error < spec.coupling_tolerance / 3)
         dt = step * _MAX_DT_GROWTH if easy else step
-        if tol is not None and model.step_error > 0.0:  # the error's own choice, within the change limit's
-            dt = min(dt, step * stepping.step_factor(model.step_error, tol))
+        if tol is not None and model.step_error > 0.0:
+            # the error's own choice, within the change limit's, and never below the floor: a step at the floor is
+            # taken whatever its error (a state that flips between two branches, such as a neck on its threshold,
+            # has an error that no step removes), and shrinking on from there would stall the drive
+            dt = min(dt, max(step * stepping.step_factor(model.step_error, tol), floor(local + step)))
         if stop is not None and stop(sample):
             break
     return trace

@@ -95,3 +95,20 @@ def test_the_bridged_neck_is_estimated_only_with_the_scope_all(growing):
         errors[scope] = seen
     assert all(e == 0.0 for e in errors["growth"]), errors["growth"]
     assert sum(e > 0.0 for e in errors["all"]) >= len(errors["all"]) - 1, errors["all"]  # all but the first
+
+
+@pytest.mark.fem
+def test_steps_at_the_floor_do_not_shrink_on_until_the_drive_stalls():
+    """A coarse cell whose ions flip between two branches at every step (an error no step removes): the steps
+    stop at the drive's floor, where they are taken whatever their error, and the sweep ends.  (Shrinking on
+    from the floor took the step to 1e-170 s until Newton failed.)"""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+
+    spec = FilamentSpec(far_mesh_size=4e-8, axis_mesh_size=1e-9, max_step_fraction=0.05, min_step_fraction=0.01,
+                        max_concentration_change=0.2, field_snapshots=0, step_error_tolerance=0.01)
+    model = sim.CellModel(spec)
+    trace = sim.run_sweep(model)
+    floor = spec.min_step_fraction * spec.sweep_time
+    assert trace.array("time")[-1] == pytest.approx(spec.sweep_time)
+    assert len(trace) <= 2 * spec.sweep_time / floor  # not below the floor but for single steps (its first, cuts)
