@@ -11,7 +11,8 @@ Steps
 -----
 1. Per setting in ``--settings`` (``change:X``: the change limit X alone; ``error:X``: the local error held to X,
    relative to each node's Ag fraction down to one atom per node, within the preset's change limit), each in its
-   own process, ``--jobs`` at a time, on the default cell (fast preset, largest step ``--step`` of each drive):
+   own process, ``--jobs`` at a time, on the default cell (fast preset, largest step ``--step`` of each drive, the
+   step floor at ``min_step_fraction`` of the time elapsed: ``resolve_set``):
 
    * the sweep's rising ramp (0 -> 3 V over 80 us at 1/80 of the sweep per step at most) from the pristine cell,
      stopped at the first bridge: the threshold, the source voltage at the set;
@@ -65,13 +66,16 @@ def parse_setting(text: str) -> tuple[str, float]:
 
 
 def spec_for(setting: str, step: float = STEP):
-    """The default FilamentSpec (fast preset) with the setting's step control and largest step ``step``."""
+    """The default FilamentSpec (fast preset) with the setting's step control and largest step ``step``, and
+    ``resolve_set``: the step floor at ``min_step_fraction`` of the time elapsed, so that neither control is held
+    at the drive's floor, where steps are taken whatever their change or error (the set-time run's floor, 20 ns,
+    otherwise delays the set by more than either control's error)."""
     from devicephys.filament.spec import FilamentSpec
 
     kind, x = parse_setting(setting)
     base = FilamentSpec.fast().model_dump()
     control = {"max_concentration_change": x} if kind == "change" else {"step_error_tolerance": x}
-    return FilamentSpec(**{**base, **control, "max_step_fraction": step, "field_snapshots": 0})
+    return FilamentSpec(**{**base, **control, "max_step_fraction": step, "resolve_set": True, "field_snapshots": 0})
 
 
 def _npz(out: Path, setting: str) -> Path:
@@ -93,7 +97,8 @@ def measure(setting: str, step: float = STEP) -> dict[str, np.ndarray]:
 
     start = time.perf_counter()
     trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, spec.sweep_time), spec.sweep_time / 2,
-                          dt_max=spec.sweep_time * spec.max_step_fraction, stop=lambda s: s["gap"] < spec.gap_on)
+                          dt_max=spec.sweep_time * spec.max_step_fraction, stop=lambda s: s["gap"] < spec.gap_on,
+                          dt_floor=sim.set_floor(spec, spec.sweep_time))
     i = extract.set_index(trace.array("gap"), spec.gap_on)
     out["threshold"] = np.array(trace.array("source_voltage")[i] if i is not None else math.nan)
     out["threshold_steps"], out["threshold_wall"] = np.array(len(trace) - 1), np.array(time.perf_counter() - start)

@@ -212,8 +212,9 @@ class FilamentSpec(Spec):
     step_error_scope: Literal["growth", "all"] = option(
         "growth", "the steps step_error_tolerance applies to: growth, those of a cell whose channel has a gap (the "
                   "filament growing to the set, or dissolving after a rupture); all, every step, the bridged "
-                  "neck's too (on the default cell the ON lifetimes then take 6-31 times the steps of "
-                  "max_concentration_change 0.01 at a like accuracy: README, The step control)")
+                  "neck's too (on the default cell the ON lifetimes then take 6-36 times the steps of "
+                  "max_concentration_change 0.01 and are further off: the neck's flicker is stepped at the floor; "
+                  "README, The step control's local-error estimate)")
     coupling_tolerance: float | None = quantity(None, "1", "largest splitting error of a time step's Ag fraction: "
                                                 "each step moves the Ag in the fields of its start, then solves the "
                                                 "fields; with a tolerance the step is moved again in the fields of "

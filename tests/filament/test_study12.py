@@ -44,6 +44,7 @@ def test_the_spec_of_a_setting_carries_its_control():
     assert error.step_error_tolerance == 0.003 and error.max_concentration_change == 0.05  # the preset's limit
     assert change.max_step_fraction == error.max_step_fraction == study.STEP
     assert error.step_error_scope == "growth"  # the spec's default: the filament's growth to the set
+    assert change.resolve_set and error.resolve_set  # the floor follows the time elapsed: no control held at it
 
 
 def test_the_checks_hold_each_quantity_to_its_target_relative_to_the_finer():
