@@ -415,6 +415,7 @@ class CellModel:
             if dc > self.spec.max_concentration_change and not force:
                 self.rejection = "concentration"
                 return False, dc
+            # the estimate is the transport's in the fields of the step's start (before any coupling iteration)
             if (self.spec.step_error_tolerance is not None and self._history is not None
                     and (self.spec.step_error_scope == "all" or self.gap() > 0.0)):
                 now = np.concatenate((self.c_i, self.c, self.c_s))

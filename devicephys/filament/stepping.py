@@ -12,7 +12,8 @@ order; both expansions are Taylor's, so the estimate holds for any smooth c(t)).
 follows from the error's order in dt, as in the step-size control of Hairer, Nørsett & Wanner,
 *Solving Ordinary Differential Equations I* (2nd ed., §II.4): dt_new = dt · s (tol / err)^(1/2),
 s = 0.9 a safety factor, the change of step bounded to [0.2, 1.5] per step.  Holding the error per
-step to tol makes the global error of a smooth solution scale as tol^(1/2) (the steps as tol^(1/2)).
+step to tol makes the global error of a smooth solution scale as tol^(1/2), and the number of
+steps as tol^(−1/2).
 """
 
 from __future__ import annotations
