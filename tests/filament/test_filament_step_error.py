@@ -112,3 +112,20 @@ def test_steps_at_the_floor_do_not_shrink_on_until_the_drive_stalls():
     floor = spec.min_step_fraction * spec.sweep_time
     assert trace.array("time")[-1] == pytest.approx(spec.sweep_time)
     assert len(trace) <= 2 * spec.sweep_time / floor  # not below the floor but for single steps (its first, cuts)
+
+
+@pytest.mark.slow
+@pytest.mark.fem
+def test_the_set_converges_with_the_tolerance_where_the_change_limit_leaves_it_high():
+    """Study 12's protocol (the sweep's ramp to the set and the set at 2.5 V, the floor following the time
+    elapsed): the two finest tolerances agree to the study's targets (1 % threshold, 2 % set time), and the
+    presets' change limit misses the threshold's target against the finest (3.9 % high measured), so the
+    agreement is the estimate's work.  About 2.5 min."""
+    pytest.importorskip("dolfinx_solver")
+    from tests.studies import load_study
+
+    study = load_study("12_step_control.py")
+    fine, finer, preset = (study.measure(s) for s in ("error:0.003", "error:0.001", "change:0.05"))
+    assert all(ok for *_, ok in study.checks(fine, finer).values()), study.checks(fine, finer)
+    high = float(preset["threshold"]) / float(finer["threshold"]) - 1
+    assert high > study.THRESHOLD_TARGET, high
