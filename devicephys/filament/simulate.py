@@ -647,6 +647,9 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
                 if model.rejection == "coupling":
                     fix = ("the Ag and the fields change faster than the step resolves: raise coupling_tolerance "
                            "or remove it")
+                elif model.rejection == "error":
+                    fix = ("the Ag fractions change faster than the step resolves to step_error_tolerance = "
+                           f"{spec.step_error_tolerance:g}: raise it or remove it")
                 elif model.rejection == "solve":
                     fix = (f"the electrothermal Newton did not converge at a source of {source(local + step):.4g} V: "
                            "lower the drive (source voltage, compliance_current) or the ambient_temperature")

@@ -129,3 +129,20 @@ def test_the_set_converges_with_the_tolerance_where_the_change_limit_leaves_it_h
     assert all(ok for *_, ok in study.checks(fine, finer).values()), study.checks(fine, finer)
     high = float(preset["threshold"]) / float(finer["threshold"]) - 1
     assert high > study.THRESHOLD_TARGET, high
+
+
+@pytest.mark.fem
+def test_a_tolerance_no_step_meets_ends_in_one_line_naming_it(growing):
+    """With no floor to take steps at, a tolerance that no step above min_time_step meets ends the drive with a
+    ConvergenceError that names step_error_tolerance (not the change limit), keeping the trace reached."""
+    from devicephys.errors import ConvergenceError
+    from devicephys.filament import simulate as sim
+
+    _, state = growing
+    model = sim.CellModel(_spec(step_error_tolerance=1e-12, min_time_step=1e-11))
+    model.restore(state)
+    model.start_drive(VOLTAGE)
+    assert model.try_step(1e-10, VOLTAGE, force=True)[0]  # a history for the estimate
+    with pytest.raises(ConvergenceError, match="step_error_tolerance = 1e-12: raise it or remove it") as info:
+        sim.run_drive(model, lambda t: VOLTAGE, 1e-6, dt_max=5e-8, dt_first=1e-10, dt_floor=0.0)
+    assert len(info.value.trace) >= 1
