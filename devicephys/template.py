@@ -55,7 +55,9 @@ def template(kind: str, *, fast: bool = False, device: bool = False) -> str:
              f"{preset} preset; "
              "every field may be removed (it then takes that preset's value).",
              "# Quantities take a number in SI units or a string with a unit, e.g. \"10 nm\", \"300 K\", \"0.44 eV\".",
-             f"# All fields, units and limits: 'devicephys schema {kind}'.", ""]
+             f"# All fields, units and limits: 'devicephys schema {kind}'.", "",
+             "# which spec this file holds ('devicephys validate FILE' reads it; a stage command refuses another kind)",
+             f"kind: {kind}"]
     for name, info in cls.model_fields.items():
         if name not in values:
             continue

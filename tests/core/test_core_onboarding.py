@@ -39,6 +39,8 @@ def test_init_writes_the_preset_with_every_field_commented(tmp_path, kind, fast,
         i = next(k for k, line in enumerate(lines) if line.startswith(f"{name}:"))
         assert lines[i - 1].startswith("# "), f"{name} has no comment"
     assert cli.main(["validate", str(path), "--kind", kind]) == 0
+    assert cli.main(["validate", str(path)]) == 0  # the file names its kind
+    assert f"valid {kind} spec" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("fast", [False, True])
