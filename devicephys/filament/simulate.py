@@ -613,7 +613,8 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
     drive early when it returns True.  ``progress`` is an optional tqdm bar
     updated in seconds of simulated time; ``observer(model, sample)`` is
     called after every accepted step.  On failure the ConvergenceError
-    carries the partial trace as ``exc.trace``.  Steps at or below ``dt_floor``
+    carries the partial trace as ``exc.trace``, and so does a KeyboardInterrupt (Ctrl-C, or SIGTERM under the
+    command line).  Steps at or below ``dt_floor``
     [s] (default: ``min_step_fraction`` of ``duration``) are accepted whenever
     Newton converges; ``dt_floor`` may also be a function of the drive's elapsed
     time [s] (:func:`set_floor`).
@@ -628,54 +629,58 @@ def run_drive(model: CellModel, source: Callable[[float], float], duration: floa
     stops = sorted(b for b in breakpoints if 0 < b < duration) + [duration]
     dt_floor = spec.min_step_fraction * duration if dt_floor is None else dt_floor
     floor = dt_floor if callable(dt_floor) else (lambda elapsed, value=dt_floor: value)
-    while model.time - t0 < duration * (1 - 1e-12):
-        local = model.time - t0
-        reach = local * (1 + 1e-12) + 1e-30
-        if t0 != 0.0:  # local carries the rounding of the model's clock: a breakpoint within it is reached
-            reach = max(reach, local + 1e-12 * abs(model.time))
-        nxt = next((b for b in stops if b > reach), duration)
-        step = min(dt, dt_max, nxt - local)
-        try:
-            ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= floor(local))
-        except ConvergenceError as err:  # a temperature limit under temperature_limits: error
-            err.trace = trace
-            raise
-        if not ok:
-            model.rejected_steps += 1
-            dt = step * stepping.step_factor(model.step_error, tol) if model.rejection == "error" else step / 2
-            if dt < spec.min_time_step:
-                if model.rejection == "coupling":
-                    fix = ("the Ag and the fields change faster than the step resolves: raise coupling_tolerance "
-                           "or remove it")
-                elif model.rejection == "error":
-                    fix = ("the Ag fractions change faster than the step resolves to step_error_tolerance = "
-                           f"{spec.step_error_tolerance:g}: raise it or remove it")
-                elif model.rejection == "solve":
-                    fix = (f"the electrothermal Newton did not converge at a source of {source(local + step):.4g} V: "
-                           "lower the drive (source voltage, compliance_current) or the ambient_temperature")
-                else:
-                    fix = "lower max_concentration_change or refine the mesh (axis_mesh_size)"
-                err = ConvergenceError(f"time step fell below min_time_step = {spec.min_time_step:g} s at "
-                                       f"t = {local:.4g} s; {fix}")
+    try:
+        while model.time - t0 < duration * (1 - 1e-12):
+            local = model.time - t0
+            reach = local * (1 + 1e-12) + 1e-30
+            if t0 != 0.0:  # local carries the rounding of the model's clock: a breakpoint within it is reached
+                reach = max(reach, local + 1e-12 * abs(model.time))
+            nxt = next((b for b in stops if b > reach), duration)
+            step = min(dt, dt_max, nxt - local)
+            try:
+                ok, dc = model.try_step(step, source(local + step), frozen=frozen, force=step <= floor(local))
+            except ConvergenceError as err:  # a temperature limit under temperature_limits: error
                 err.trace = trace
-                raise err
-            continue
-        sample = model.sample(source(local + step))
-        trace.append(**{**sample, "time": local + step})
-        if progress is not None:
-            progress.update(step)
-        if observer is not None:
-            observer(model, sample)
-        easy = dc < spec.max_concentration_change / 3 and (spec.coupling_tolerance is None
-                                                           or model.split_error < spec.coupling_tolerance / 3)
-        dt = step * _MAX_DT_GROWTH if easy else step
-        if tol is not None and model.step_error > 0.0:
-            # the error's own choice, within the change limit's, and never below the floor: a step at the floor is
-            # taken whatever its error (a state that flips between two branches, such as a neck on its threshold,
-            # has an error that no step removes), and shrinking on from there would stall the drive
-            dt = min(dt, max(step * stepping.step_factor(model.step_error, tol), floor(local + step)))
-        if stop is not None and stop(sample):
-            break
+                raise
+            if not ok:
+                model.rejected_steps += 1
+                dt = step * stepping.step_factor(model.step_error, tol) if model.rejection == "error" else step / 2
+                if dt < spec.min_time_step:
+                    if model.rejection == "coupling":
+                        fix = ("the Ag and the fields change faster than the step resolves: raise coupling_tolerance "
+                               "or remove it")
+                    elif model.rejection == "error":
+                        fix = ("the Ag fractions change faster than the step resolves to step_error_tolerance = "
+                               f"{spec.step_error_tolerance:g}: raise it or remove it")
+                    elif model.rejection == "solve":
+                        fix = (f"the electrothermal Newton did not converge at a source of {source(local + step):.4g} V: "
+                               "lower the drive (source voltage, compliance_current) or the ambient_temperature")
+                    else:
+                        fix = "lower max_concentration_change or refine the mesh (axis_mesh_size)"
+                    err = ConvergenceError(f"time step fell below min_time_step = {spec.min_time_step:g} s at "
+                                           f"t = {local:.4g} s; {fix}")
+                    err.trace = trace
+                    raise err
+                continue
+            sample = model.sample(source(local + step))
+            trace.append(**{**sample, "time": local + step})
+            if progress is not None:
+                progress.update(step)
+            if observer is not None:
+                observer(model, sample)
+            easy = dc < spec.max_concentration_change / 3 and (spec.coupling_tolerance is None
+                                                               or model.split_error < spec.coupling_tolerance / 3)
+            dt = step * _MAX_DT_GROWTH if easy else step
+            if tol is not None and model.step_error > 0.0:
+                # the error's own choice, within the change limit's, and never below the floor: a step at the floor is
+                # taken whatever its error (a state that flips between two branches, such as a neck on its threshold,
+                # has an error that no step removes), and shrinking on from there would stall the drive
+                dt = min(dt, max(step * stepping.step_factor(model.step_error, tol), floor(local + step)))
+            if stop is not None and stop(sample):
+                break
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the samples reached go with it (filament_partial.nc)
+        exc.trace = trace
+        raise
     return trace
 
 

@@ -596,7 +596,22 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
         reached so far.
     SpecError
         The drive never bridged the gap (``exc.partial`` as above).
+    KeyboardInterrupt
+        Ctrl-C (or SIGTERM under the command line): ``exc.partial`` holds the main drive's trace, as far as it
+        went, or whole when the stage was interrupted after it.
     """
+    reached: dict = {}
+    try:
+        return _solve_filament(spec, progress, fields, reached)
+    except KeyboardInterrupt as exc:
+        trace = reached.get("main_drive", getattr(exc, "trace", None))
+        if trace is not None and len(trace) > 1:
+            exc.partial = _partial_result(spec, trace)
+        raise
+
+
+def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -> FilamentResult:
+    """:func:`solve_filament`; ``reached["main_drive"]`` is set to the main drive's trace once it is complete."""
     from devicephys.filament.simulate import CellModel
     from devicephys.filament.fem.solve import temperature_map
 
@@ -613,6 +628,7 @@ def solve_filament(spec: FilamentSpec, *, progress: bool = True, fields: str | P
     beside = side.SideRun(spec) if side.available(comm) else None
     try:
         trace, keep = _main_drive(model, spec, fields, progress)
+        reached["main_drive"] = trace
         clock.lap(spec.drive)
         g = trace.array("gap")
         field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
@@ -768,16 +784,23 @@ def run(spec: FilamentSpec, out: Path, *, upstream: dict[str, Path] | None = Non
     out.mkdir(parents=True, exist_ok=True)
     comm = MPI.COMM_WORLD
     fields = out / "fields.xdmf" if spec.field_snapshots else None
+    partial_file = out / "filament_partial.nc"
     try:
         result = solve_filament(spec, progress=progress, fields=fields)
-    except (ConvergenceError, SpecError) as exc:
+    except (ConvergenceError, SpecError, KeyboardInterrupt) as exc:
         partial = getattr(exc, "partial", None)
         if partial is None:
             raise
-        saved = _on_root(comm, lambda: partial.save(out / "filament_partial.nc"), "filament_partial.nc")
+        saved = _on_root(comm, lambda: partial.save(partial_file), "filament_partial.nc")
         if isinstance(exc, ConvergenceError):
             raise ConvergenceError(f"main drive: {exc}", saved=str(saved)) from None
+        if isinstance(exc, KeyboardInterrupt) and comm.rank == 0:
+            t = partial.data["time"].values
+            print(f"devicephys: the {spec.drive}'s {len(t)} samples up to t = {t[-1]:.4g} s are kept in {saved}",
+                  file=sys.stderr, flush=True)
         raise
+    if comm.rank == 0 and partial_file.exists():
+        partial_file.unlink()  # an earlier run's: this run finished
 
     def write() -> dict[str, Path]:
         files = {"result": result.save(out / "filament.nc")}
