@@ -471,7 +471,38 @@ def _thermal_step(model, spec: FilamentSpec, bridged):
             *extract.thermal_step_uncertainty(t, T, np.array(power), spec.ambient_temperature))
 
 
-def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None)) -> dict:
+def rising_ramp_threshold(spec: FilamentSpec) -> dict[str, float]:
+    """The sweep's rising ramp from a pristine cell of ``spec`` to its first set, with the step floor at
+    ``min_step_fraction`` of the time elapsed (:func:`~devicephys.filament.simulate.set_floor`), so that the
+    spec's step control, not the floor, sets the steps up to the set.
+
+    Returns ``threshold`` (the cell voltage before the first set, as ``threshold_voltage``) [V], ``source`` (the
+    source voltage at the set, as ``threshold_source_voltage``) [V], both NaN when the ramp does not set, and
+    ``steps`` (the steps taken) [1].
+    """
+    from devicephys.filament import simulate as sim
+    from devicephys.filament.simulate import CellModel
+
+    model = CellModel(spec)
+    trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, spec.sweep_time), spec.sweep_time / 2,
+                          dt_max=spec.sweep_time * spec.max_step_fraction, stop=lambda s: s["gap"] < spec.gap_on,
+                          dt_floor=sim.set_floor(spec, spec.sweep_time))
+    g = trace.array("gap")
+    i = extract.set_index(g, spec.gap_on)
+    if i is None:
+        return {"threshold": math.nan, "source": math.nan, "steps": float(len(trace) - 1)}
+    return {"threshold": extract.threshold_voltage(trace.array("voltage"), g, spec.gap_on, "sweep_voltage"),
+            "source": float(trace.array("source_voltage")[i]), "steps": float(len(trace) - 1)}
+
+
+def threshold_step_check(spec: FilamentSpec) -> dict[str, float]:
+    """:func:`rising_ramp_threshold` with ``step_error_tolerance`` at ``spec.threshold_step_check`` and
+    ``resolve_set``: the threshold run of study 12 (``studies/12_step_control.py``), on a model of its own."""
+    return rising_ramp_threshold(spec.model_copy(update={"step_error_tolerance": spec.threshold_step_check,
+                                                         "resolve_set": True, "field_snapshots": 0}))
+
+
+def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None), check=None) -> dict:
     v, i, g, src = (trace.array(n) for n in ("voltage", "current", "gap", "source_voltage"))
     field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
     v_th = extract.threshold_voltage(v, g, spec.gap_on, field)
@@ -513,6 +544,26 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
         control = (f"; not included: the step control's error (local error held to {spec.step_error_tolerance:g} "
                    "per step, relative to each Ag fraction; on the default cell 0.01 puts the set 0.4 % above the "
                    "converged transient's 1.33 V: studies/12_step_control.py)")
+    checked = {}
+    if check is not None:
+        x = spec.threshold_step_check
+        sets = (f"sets at {check['threshold']:.5g} V (threshold_voltage_step_check)" if math.isfinite(check["threshold"])
+                else "did not set by the sweep's peak")
+        control = (f"; the step control's error, measured in this run: the same ramp from the pristine cell with "
+                   f"step_error_tolerance = {x:g} and resolve_set {sets}")
+        run = (f"the sweep's rising ramp again, from the pristine cell to its first set, with step_error_tolerance = "
+               f"{x:g} and resolve_set ({check['steps']:.0f} steps)")
+        checked = {
+            "threshold_voltage_step_check": (check["threshold"], "V", "threshold voltage, step control checked",
+                                             f"largest cell voltage before the first set of {run}"),
+            "threshold_source_voltage_step_check": (check["source"], "V", "source voltage at the set, step control "
+                                                    "checked", f"source voltage at the first set of {run}"),
+            "threshold_step_deviation": (v_th / check["threshold"] - 1.0, "1", "threshold's deviation from its "
+                                         "step check", "threshold_voltage / threshold_voltage_step_check - 1: the "
+                                         "main drive's step control's error of the threshold, to within the check's "
+                                         "own (0.4 % at step_error_tolerance 0.01 on the default cell, "
+                                         "studies/12_step_control.py)"),
+        }
     ramp = {}
     first = extract.set_index(g, g_on)
     if spec.drive == "sweep" and first is not None and math.isfinite(v0) and v0 > 0:
@@ -532,7 +583,7 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
                  "the set-time fit's covariance (intercept and slope correlated) and the static threshold's "
                  "half-width, propagated")),
         }
-    return {**ramp,
+    return {**ramp, **checked,
         "threshold_voltage": (v_th, "V", "threshold voltage", f"largest cell voltage before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}",
                               (extract.threshold_resolution(src, g, g_on), step + control)),
         "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak",
@@ -691,6 +742,11 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     else:
         thermal = _thermal_step(model, spec, bridged)
         clock.lap("thermal_step")
+    if from_side("threshold_step_check"):
+        check = done["check"]
+    else:
+        check = threshold_step_check(spec) if spec.threshold_step_check is not None else None
+        clock.lap("threshold_step_check", spec.threshold_step_check is not None)
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
     clock.lap("fire_study", spec.fire_study)
     lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None
@@ -699,7 +755,7 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     clock.lap("retention_study", bool(spec.relax_compliances))
     static = _static_threshold(model, spec, pristine, set_times, progress) if spec.static_threshold else (None, None)
     clock.lap("static_threshold", spec.static_threshold)
-    scalars = _scalars(spec, trace, set_times, relax, bridged, thermal, static)
+    scalars = _scalars(spec, trace, set_times, relax, bridged, thermal, static, check)
     if hold_runs is not None:
         scalars.update(_hold_window_scalars(spec, hold_runs))
     if lifetime is not None:
