@@ -495,11 +495,22 @@ def rising_ramp_threshold(spec: FilamentSpec) -> dict[str, float]:
             "source": float(trace.array("source_voltage")[i]), "steps": float(len(trace) - 1)}
 
 
-def threshold_step_check(spec: FilamentSpec) -> dict[str, float]:
-    """:func:`rising_ramp_threshold` with ``step_error_tolerance`` at ``spec.threshold_step_check`` and
-    ``resolve_set``: the threshold run of study 12 (``studies/12_step_control.py``), on a model of its own."""
-    return rising_ramp_threshold(spec.model_copy(update={"step_error_tolerance": spec.threshold_step_check,
-                                                         "resolve_set": True, "field_snapshots": 0}))
+def checked_spec(spec: FilamentSpec) -> FilamentSpec:
+    """``spec`` under its step check: ``step_error_tolerance`` at ``step_check``, ``resolve_set``, no snapshots."""
+    return spec.model_copy(update={"step_error_tolerance": spec.step_check, "resolve_set": True, "field_snapshots": 0})
+
+
+def step_check(spec: FilamentSpec) -> dict:
+    """The runs of ``spec.step_check`` (study 12's, ``studies/12_step_control.py``, at every set voltage), each on a
+    model of its own under :func:`checked_spec`: ``set_times`` [s] (the set-time study's protocol; NaN where a
+    voltage did not set) and, for drive ``sweep``, ``ramp`` (:func:`rising_ramp_threshold`; else None)."""
+    from devicephys.filament.simulate import CellModel
+
+    check = checked_spec(spec)
+    model = CellModel(check)
+    set_times = _set_runs(model, check, model.state(), False)[0]
+    ramp = rising_ramp_threshold(check) if spec.drive == "sweep" else None
+    return {"set_times": set_times, "ramp": ramp}
 
 
 def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None), check=None) -> dict:
@@ -544,26 +555,12 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
         control = (f"; not included: the step control's error (local error held to {spec.step_error_tolerance:g} "
                    "per step, relative to each Ag fraction; on the default cell 0.01 puts the set 0.4 % above the "
                    "converged transient's 1.33 V: studies/12_step_control.py)")
-    checked = {}
-    if check is not None:
-        x = spec.threshold_step_check
-        sets = (f"sets at {check['threshold']:.5g} V (threshold_voltage_step_check)" if math.isfinite(check["threshold"])
-                else "did not set by the sweep's peak")
+    checked = _checked_scalars(spec, check, v_th, tau0, v0) if check is not None else {}
+    if check is not None and check["ramp"] is not None:
+        x, c_th = spec.step_check, check["ramp"]["threshold"]
+        sets = f"sets at {c_th:.5g} V (threshold_voltage_step_check)" if math.isfinite(c_th) else "did not set"
         control = (f"; the step control's error, measured in this run: the same ramp from the pristine cell with "
                    f"step_error_tolerance = {x:g} and resolve_set {sets}")
-        run = (f"the sweep's rising ramp again, from the pristine cell to its first set, with step_error_tolerance = "
-               f"{x:g} and resolve_set ({check['steps']:.0f} steps)")
-        checked = {
-            "threshold_voltage_step_check": (check["threshold"], "V", "threshold voltage, step control checked",
-                                             f"largest cell voltage before the first set of {run}"),
-            "threshold_source_voltage_step_check": (check["source"], "V", "source voltage at the set, step control "
-                                                    "checked", f"source voltage at the first set of {run}"),
-            "threshold_step_deviation": (v_th / check["threshold"] - 1.0, "1", "threshold's deviation from its "
-                                         "step check", "threshold_voltage / threshold_voltage_step_check - 1: the "
-                                         "main drive's step control's error of the threshold, to within the check's "
-                                         "own (0.4 % at step_error_tolerance 0.01 on the default cell, "
-                                         "studies/12_step_control.py)"),
-        }
     ramp = {}
     first = extract.set_index(g, g_on)
     if spec.drive == "sweep" and first is not None and math.isfinite(v0) and v0 > 0:
@@ -606,6 +603,38 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
         "minimum_gap": (float(np.min(g)), "m", "smallest gap of the main drive", "minimum of the gap trace"),
         "insulator_thickness": (spec.insulator_thickness, "m", "insulator thickness", "from the spec"),
     }
+
+
+def _checked_scalars(spec: FilamentSpec, check: dict, v_th: float, tau0: float, v0: float) -> dict:
+    """The step check's threshold and set-time law beside the main drive's, with their relative deviations."""
+    x = spec.step_check
+    how = f"step_error_tolerance = {x:g} and resolve_set, from the pristine cell"
+    own = ("the main drive's step control's error, to within the check's own (on the default cell at 0.01: 0.4 % "
+           "of the threshold, 0.04 % of the set time at 2.5 V; studies/12_step_control.py)")
+    out = {}
+    times = np.asarray(check["set_times"], float)
+    if np.count_nonzero(np.isfinite(times) & (times > 0)) >= 2:
+        c_tau0, c_v0, c_rms = extract.fit_set_time(np.array(spec.set_voltages), times)
+    else:
+        c_tau0 = c_v0 = c_rms = math.nan
+    out["set_time_tau0_step_check"] = (c_tau0, "s", "prefactor of the set-time law, step control checked",
+                                       f"least squares on ln t_set of the set-time study again under {how} (rms "
+                                       f"residual of ln t {c_rms:.3g})")
+    out["set_time_v0_step_check"] = (c_v0, "V", "voltage scale of the set-time law, step control checked", "same fit")
+    out["set_time_tau0_step_deviation"] = (tau0 / c_tau0 - 1.0, "1", "set-time prefactor's deviation from its step "
+                                           "check", f"set_time_tau0 / set_time_tau0_step_check - 1: {own}")
+    out["set_time_v0_step_deviation"] = (v0 / c_v0 - 1.0, "1", "set-time voltage scale's deviation from its step "
+                                         "check", f"set_time_v0 / set_time_v0_step_check - 1: {own}")
+    ramp = check["ramp"]
+    if ramp is not None:
+        run = f"the sweep's rising ramp again, to its first set, under {how} ({ramp['steps']:.0f} steps)"
+        out["threshold_voltage_step_check"] = (ramp["threshold"], "V", "threshold voltage, step control checked",
+                                               f"largest cell voltage before the first set of {run}")
+        out["threshold_source_voltage_step_check"] = (ramp["source"], "V", "source voltage at the set, step control "
+                                                      "checked", f"source voltage at the first set of {run}")
+        out["threshold_step_deviation"] = (v_th / ramp["threshold"] - 1.0, "1", "threshold's deviation from its step "
+                                           "check", f"threshold_voltage / threshold_voltage_step_check - 1: {own}")
+    return out
 
 
 def _ionic_circuit(ionic, spec: FilamentSpec) -> dict[str, list[float]]:
@@ -742,11 +771,11 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     else:
         thermal = _thermal_step(model, spec, bridged)
         clock.lap("thermal_step")
-    if from_side("threshold_step_check"):
+    if from_side("step_check"):
         check = done["check"]
     else:
-        check = threshold_step_check(spec) if spec.threshold_step_check is not None else None
-        clock.lap("threshold_step_check", spec.threshold_step_check is not None)
+        check = step_check(spec) if spec.step_check is not None else None
+        clock.lap("step_check", spec.step_check is not None)
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
     clock.lap("fire_study", spec.fire_study)
     lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None
@@ -767,6 +796,11 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
             f"{spec.set_time_limit:g} s: middle of the final bisection bracket",
             (static[1], "half-width of the final bisection bracket"))
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
+    if check is not None:
+        ds["set_time_step_check"] = ("set_point", np.asarray(check["set_times"], float), {
+            "units": "s", "long_name": "set time, step control checked",
+            "method": f"the set-time study again from the pristine cell with step_error_tolerance = {spec.step_check:g} "
+                      "and resolve_set (NaN: no set within set_time_limit)"})
     add_set_transients(ds, set_transients)
     if spec.cathode_nucleation:
         ds["set_nucleation_time"] = ("set_point", set_nucleation, {
