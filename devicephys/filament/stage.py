@@ -500,17 +500,37 @@ def checked_spec(spec: FilamentSpec) -> FilamentSpec:
     return spec.model_copy(update={"step_error_tolerance": spec.step_check, "resolve_set": True, "field_snapshots": 0})
 
 
-def step_check(spec: FilamentSpec) -> dict:
-    """The runs of ``spec.step_check`` (study 12's, ``studies/12_step_control.py``, at every set voltage), each on a
-    model of its own under :func:`checked_spec`: ``set_times`` [s] (the set-time study's protocol; NaN where a
-    voltage did not set) and, for drive ``sweep``, ``ramp`` (:func:`rising_ramp_threshold`; else None)."""
+def step_check_set_times(spec: FilamentSpec) -> np.ndarray:
+    """Set times [s] of the set-time study under ``spec.step_check`` (:func:`checked_spec`; study 12's set run at
+    every set voltage, ``studies/12_step_control.py``), on a model of its own; NaN where a voltage did not set, and
+    all NaN (with a note on stderr) when a run failed to converge: the check never stops the stage."""
     from devicephys.filament.simulate import CellModel
 
     check = checked_spec(spec)
-    model = CellModel(check)
-    set_times = _set_runs(model, check, model.state(), False)[0]
-    ramp = rising_ramp_threshold(check) if spec.drive == "sweep" else None
-    return {"set_times": set_times, "ramp": ramp}
+    try:
+        model = CellModel(check)
+        return _set_runs(model, check, model.state(), False)[0]
+    except ConvergenceError as exc:
+        _check_failed("set-time study", exc)
+        return np.full(len(spec.set_voltages), math.nan)
+
+
+def step_check_ramp(spec: FilamentSpec) -> dict[str, float]:
+    """:func:`rising_ramp_threshold` under ``spec.step_check`` (:func:`checked_spec`); NaN (with a note on stderr)
+    when it failed to converge."""
+    try:
+        return rising_ramp_threshold(checked_spec(spec))
+    except ConvergenceError as exc:
+        _check_failed("sweep's ramp", exc)
+        return {"threshold": math.nan, "source": math.nan, "steps": math.nan}
+
+
+def _check_failed(what: str, exc: Exception) -> None:
+    from mpi4py import MPI
+
+    if MPI.COMM_WORLD.rank == 0:
+        print(f"note: the step check's {what} did not converge ({exc}); its values are NaN (raise step_check)",
+              file=sys.stderr, flush=True)
 
 
 def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None), check=None) -> dict:
@@ -724,6 +744,9 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
             except Exception as exc:
                 exc.partial = _partial_result(spec, trace)
                 raise
+        # the step check's ramp here, after the main drive, while the second process runs the rest (its set runs)
+        ramp_check = step_check_ramp(spec) if spec.step_check is not None and spec.drive == "sweep" else None
+        clock.lap("step_check_ramp", ramp_check is not None)
         done = beside.collect(progress) if beside is not None else None
     except ConvergenceError as exc:
         partial = getattr(exc, "trace", None)
@@ -771,11 +794,13 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     else:
         thermal = _thermal_step(model, spec, bridged)
         clock.lap("thermal_step")
-    if from_side("step_check"):
-        check = done["check"]
-    else:
-        check = step_check(spec) if spec.step_check is not None else None
-        clock.lap("step_check", spec.step_check is not None)
+    check = None
+    if spec.step_check is not None:
+        if from_side("step_check_set_times"):
+            check = {"set_times": done["check_set_times"], "ramp": ramp_check}
+        else:
+            check = {"set_times": step_check_set_times(spec), "ramp": ramp_check}
+            clock.lap("step_check_set_times")
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
     clock.lap("fire_study", spec.fire_study)
     lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None

@@ -49,7 +49,7 @@ def test_check_measures_the_main_drives_step_error(monkeypatch):
     tau0, v0, _ = extract.fit_set_time(np.array(spec.set_voltages), times)
     assert float(serial["set_time_tau0_step_check"]) == tau0 and float(serial["set_time_v0_step_check"]) == v0
     assert float(serial["set_time_v0_step_deviation"]) == pytest.approx(float(serial["set_time_v0"]) / v0 - 1, rel=1e-12)
-    assert serial.attrs["wall_time_step_check_s"] > 0
+    assert serial.attrs["wall_time_step_check_ramp_s"] > 0 and serial.attrs["wall_time_step_check_set_times_s"] > 0
 
     monkeypatch.delenv("DEVICEPHYS_WORKERS")
     from mpi4py import MPI
@@ -73,3 +73,19 @@ def test_check_without_a_sweep_checks_the_set_law_only():
     assert out["set_time_v0_step_check"][0] == pytest.approx(0.5, rel=1e-12)
     assert out["set_time_tau0_step_check"][0] == pytest.approx(2e-5 * math.exp(1.0 / 0.5), rel=1e-12)
     assert out["set_time_v0_step_deviation"][0] == pytest.approx(0.1, rel=1e-12)
+
+
+def test_a_check_that_fails_gives_nan_and_a_note(monkeypatch, capsys):
+    """A check run that does not converge never stops the stage: its values are NaN, with a note naming the fix."""
+    pytest.importorskip("mpi4py")
+    from devicephys.errors import ConvergenceError
+    from devicephys.filament import stage
+
+    def fails(spec):
+        raise ConvergenceError("time step fell below min_time_step")
+
+    monkeypatch.setattr(stage, "rising_ramp_threshold", fails)
+    ramp = stage.step_check_ramp(FilamentSpec(step_check=0.01))
+    assert all(math.isnan(v) for v in ramp.values())
+    err = capsys.readouterr().err
+    assert "did not converge" in err and "raise step_check" in err
