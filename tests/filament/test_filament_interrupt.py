@@ -4,22 +4,13 @@ the same folder removes an earlier run's partial file."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from devicephys.filament.spec import FilamentSpec
+from tests.fem_fixtures import tiny_fields
 
 pytestmark = pytest.mark.fem
 
-#: Small and short (the MPI test's cell): 494 unknowns, two set voltages.
-TINY = yaml.safe_load("""\
-far_mesh_size: 4.0e-8
-axis_mesh_size: 1.0e-9
-set_voltages: [3.5, 4.0]
-max_step_fraction: 0.05
-min_step_fraction: 0.01
-max_concentration_change: 0.2
-field_snapshots: 0
-""")
+TINY = tiny_fields(field_snapshots=0)  # the MPI test's cell, small and short
 STOP_AT = 0.2  # [1] of the sweep: where the source raises KeyboardInterrupt (what Ctrl-C does inside a step)
 
 

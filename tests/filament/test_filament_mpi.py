@@ -40,17 +40,9 @@ import xarray as xr  # noqa: E402
 
 pytestmark = pytest.mark.fem
 
-#: Small and short: 494 unknowns, two set voltages, one field snapshot (so the parallel
-#: XDMF writer runs too).
-TINY_SPEC = """\
-far_mesh_size: 4.0e-8
-axis_mesh_size: 1.0e-9
-set_voltages: [3.5, 4.0]
-max_step_fraction: 0.05
-min_step_fraction: 0.01
-max_concentration_change: 0.2
-field_snapshots: 1
-"""
+#: Small and short (494 unknowns, two set voltages, one field snapshot, so that the parallel XDMF writer runs too).
+from tests.fem_fixtures import TINY_SPEC  # noqa: E402
+
 RTOL = 1e-6   # snes_rtol of the Newton solves
 FLOOR = 1e-6  # of a variable's largest magnitude (see the module docstring)
 GAP_ON, GAP_RUPTURE = 0.25e-9, 1.0e-9  # FilamentSpec defaults (not overridden by TINY_SPEC)

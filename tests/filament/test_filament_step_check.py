@@ -10,11 +10,9 @@ import pytest
 
 from devicephys.errors import SpecError
 from devicephys.filament.spec import FilamentSpec
+from tests.fem_fixtures import tiny_fields
 
-#: Small and short (the MPI test's cell; its change limit 0.2 and step floor put the sweep's threshold 66 % above
-#: the check's).
-TINY = {"far_mesh_size": 4.0e-8, "axis_mesh_size": 1.0e-9, "set_voltages": [3.5, 4.0], "max_step_fraction": 0.05,
-        "min_step_fraction": 0.01, "max_concentration_change": 0.2, "field_snapshots": 0}
+TINY = tiny_fields(field_snapshots=0)  # the MPI test's cell, small and short
 NAMES = ("threshold_voltage_step_check", "threshold_source_voltage_step_check", "threshold_step_deviation",
          "set_time_tau0_step_check", "set_time_v0_step_check", "set_time_tau0_step_deviation",
          "set_time_v0_step_deviation")

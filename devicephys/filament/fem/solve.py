@@ -65,7 +65,8 @@ _STALL_RATIO = 0.9
 #: evaluate the nested material laws at every quadrature point and set the cost of an assembly (the coupled Jacobian
 #: 4.4 ms at -O2, 3.5 ms at -O3, against 0.3 ms for a Laplacian on the same mesh).  -O3 keeps IEEE arithmetic (no
 #: reassociation, and no fused multiply-add on the baseline instruction set), so the fast preset's whole stage gave the
-#: same filament.nc to the last bit at both levels, its sweep 8 % faster.  No -march=native: a JIT cache shared
+#: same filament.nc to the last bit at both levels, 5 % faster (medians of two alternating runs in one process: the
+#: sweep 26.8 -> 25.5 s, the stage 43.8 -> 41.5 s).  No -march=native: a JIT cache shared
 #: between machines of different processors would then hold code that one of them cannot run.
 _JIT = {"cffi_extra_compile_args": ["-O3", "-g0"]}
 
