@@ -94,7 +94,7 @@ def measure(setting: str, step: float = STEP) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
 
     start = time.perf_counter()
-XX
+    ramp = stage.rising_ramp_threshold(spec)  # the stage's step_check runs this under its own control
     out["threshold"] = np.array(ramp["source"])
     out["threshold_steps"], out["threshold_wall"] = np.array(ramp["steps"]), np.array(time.perf_counter() - start)
 

@@ -1,5 +1,5 @@
-"""The set-time study, the relaxation and the thermal step (and the step check's set-time study, when the spec sets
-``step_check``) in a second process, while the main drive runs.
+"""The set-time study, the relaxation and the thermal step (and the step check's set-time study and relaxation, when
+the spec sets ``step_check``) in a second process, while the main drive runs.
 
 These three start from the pristine cell (the relaxation and the thermal step from the state
 that the set-time study bridges), never from the main drive's, so on a machine with a second
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 #: The parts run in the second process, in the serial order of the stage.
-PARTS = ("set_runs", "relaxation", "thermal_step", "step_check_set_times")
+PARTS = ("set_runs", "relaxation", "thermal_step", "step_check_set_runs")
 
 
 def available(comm) -> bool:
@@ -111,8 +111,8 @@ def run_parts(spec) -> dict:
     ``{"set": (set times [s], bridged state or None, forced steps per run, (time [s], gap [m]) per run,
     nucleation time [s] per run),
     "relax": trace or None,
-    "thermal": tuple or None, "check_set_times": the step check's set times (when the spec sets ``step_check``;
-    :func:`~devicephys.filament.stage.step_check_set_times`),
+    "thermal": tuple or None, "check_set_runs": the step check's set times and self-rupture (when the spec sets
+    ``step_check``; :func:`~devicephys.filament.stage.step_check_set_runs`),
     "parts": [(part, counters, wall time [s]), ...]}``; the relaxation and the
     thermal step are skipped (None) when no set voltage bridged the cell (the stage then starts them
     from its main drive's first set).
@@ -136,7 +136,7 @@ def run_parts(spec) -> dict:
     out["relax"] = part("relaxation", lambda: stage._relaxation(model, spec, bridged, False, read=True)) if bridged else None
     out["thermal"] = part("thermal_step", lambda: stage._thermal_step(model, spec, bridged)) if bridged else None
     if spec.step_check is not None:  # on a model of its own (its spec's step control): no counters here
-        out["check_set_times"] = part("step_check_set_times", lambda: stage.step_check_set_times(spec))
+        out["check_set_runs"] = part("step_check_set_runs", lambda: stage.step_check_set_runs(spec))
     return out
 
 

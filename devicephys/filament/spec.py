@@ -216,13 +216,14 @@ class FilamentSpec(Spec):
                   "max_concentration_change 0.01 and are further off: the neck's flicker is stepped at the floor; "
                   "README, The step control's local-error estimate)")
     step_check: float | None = quantity(None, "1", "measure the step control's error in the run: the set-time "
-                                        "study and (drive: sweep) the sweep's rising ramp to its first set again, "
-                                        "from the pristine cell, with step_error_tolerance at this value and "
-                                        "resolve_set, on a model of their own (beside the main drive where a second "
-                                        "core is free); their set times, set-time law and threshold are written "
-                                        "beside the main drive's (the *_step_check variables; on the default cell "
-                                        "0.01 is within 0.4 % of the converged threshold and 0.04 % of the set "
-                                        "time at 2.5 V, studies/12_step_control.py) (None: not run)", gt=0, le=0.5)
+                                        "study with the self-rupture from its bridged state and (drive: sweep) the "
+                                        "sweep's rising ramp to its first set again, from the pristine cell, on a "
+                                        "model of their own, with step_error_tolerance at this value, "
+                                        "max_concentration_change at most this value and resolve_set (at 0.01: "
+                                        "examples/converged_step.yaml's step control); their set times, set-time "
+                                        "law, self-rupture time and threshold are written beside the main drive's "
+                                        "(the *_step_check variables, and the main drive's deviation from each) "
+                                        "(None: not run)", gt=0, le=0.5)
     coupling_tolerance: float | None = quantity(None, "1", "largest splitting error of a time step's Ag fraction: "
                                                 "each step moves the Ag in the fields of its start, then solves the "
                                                 "fields; with a tolerance the step is moved again in the fields of "

@@ -496,23 +496,36 @@ def rising_ramp_threshold(spec: FilamentSpec) -> dict[str, float]:
 
 
 def checked_spec(spec: FilamentSpec) -> FilamentSpec:
-    """``spec`` under its step check: ``step_error_tolerance`` at ``step_check``, ``resolve_set``, no snapshots."""
-    return spec.model_copy(update={"step_error_tolerance": spec.step_check, "resolve_set": True, "field_snapshots": 0})
+    """``spec`` under its step check (``step_check`` = x): the local error held to x while the channel has a gap
+    (``step_error_tolerance``), the Ag change per step to x where it is tighter than the spec's own
+    (``max_concentration_change``; the bridged neck, which the local error leaves to it), the step floor at
+    ``min_step_fraction`` of the time elapsed until the set (``resolve_set``), no snapshots.  At x = 0.01 this is the
+    step control of ``examples/converged_step.yaml``."""
+    x = spec.step_check
+    return spec.model_copy(update={"step_error_tolerance": x, "max_concentration_change": min(spec.max_concentration_change, x),
+                                   "resolve_set": True, "field_snapshots": 0})
 
 
-def step_check_set_times(spec: FilamentSpec) -> np.ndarray:
-    """Set times [s] of the set-time study under ``spec.step_check`` (:func:`checked_spec`; study 12's set run at
-    every set voltage, ``studies/12_step_control.py``), on a model of its own; NaN where a voltage did not set, and
-    all NaN (with a note on stderr) when a run failed to converge: the check never stops the stage."""
+def step_check_set_runs(spec: FilamentSpec) -> dict:
+    """The set-time study under ``spec.step_check`` (:func:`checked_spec`), on a model of its own, and the
+    self-rupture at zero bias from the state it bridged at its highest voltage that set (as the stage's own
+    relaxation): ``set_times`` [s] (NaN where a voltage did not set) and ``relaxation_time`` [s] (NaN when no
+    voltage set or the gap did not reach ``gap_rupture``).  All NaN (with a note on stderr) when a run failed to
+    converge: the check never stops the stage."""
     from devicephys.filament.simulate import CellModel
 
     check = checked_spec(spec)
     try:
         model = CellModel(check)
-        return _set_runs(model, check, model.state(), False)[0]
+        set_times, bridged = _set_runs(model, check, model.state(), False)[:2]
+        relax = math.nan
+        if bridged is not None:
+            trace = _relaxation(model, check, bridged, False)
+            relax = extract.crossing_time(trace.array("time"), trace.array("gap"), check.gap_rupture)
+        return {"set_times": set_times, "relaxation_time": relax}
     except ConvergenceError as exc:
-        _check_failed("set-time study", exc)
-        return np.full(len(spec.set_voltages), math.nan)
+        _check_failed("set-time study or relaxation", exc)
+        return {"set_times": np.full(len(spec.set_voltages), math.nan), "relaxation_time": math.nan}
 
 
 def step_check_ramp(spec: FilamentSpec) -> dict[str, float]:
@@ -575,12 +588,12 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
         control = (f"; not included: the step control's error (local error held to {spec.step_error_tolerance:g} "
                    "per step, relative to each Ag fraction; on the default cell 0.01 puts the set 0.4 % above the "
                    "converged transient's 1.33 V: studies/12_step_control.py)")
-    checked = _checked_scalars(spec, check, v_th, tau0, v0) if check is not None else {}
+    checked = _checked_scalars(spec, check, v_th, tau0, v0, t_relax) if check is not None else {}
     if check is not None and check["ramp"] is not None:
-        x, c_th = spec.step_check, check["ramp"]["threshold"]
+        c_th = check["ramp"]["threshold"]
         sets = f"sets at {c_th:.5g} V (threshold_voltage_step_check)" if math.isfinite(c_th) else "did not set"
-        control = (f"; the step control's error, measured in this run: the same ramp from the pristine cell with "
-                   f"step_error_tolerance = {x:g} and resolve_set {sets}")
+        control = (f"; the step control's error, measured in this run: the same ramp from the pristine cell under "
+                   f"the step check (step_check = {spec.step_check:g}) {sets}")
     ramp = {}
     first = extract.set_index(g, g_on)
     if spec.drive == "sweep" and first is not None and math.isfinite(v0) and v0 > 0:
@@ -625,12 +638,14 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
     }
 
 
-def _checked_scalars(spec: FilamentSpec, check: dict, v_th: float, tau0: float, v0: float) -> dict:
-    """The step check's threshold and set-time law beside the main drive's, with their relative deviations."""
-    x = spec.step_check
-    how = f"step_error_tolerance = {x:g} and resolve_set, from the pristine cell"
-    own = ("the main drive's step control's error, to within the check's own (on the default cell at 0.01: 0.4 % "
-           "of the threshold, 0.04 % of the set time at 2.5 V; studies/12_step_control.py)")
+def _checked_scalars(spec: FilamentSpec, check: dict, v_th: float, tau0: float, v0: float, t_relax: float) -> dict:
+    """The step check's threshold, set-time law and self-rupture beside the main drive's, with their relative
+    deviations."""
+    c = checked_spec(spec)
+    how = (f"step_error_tolerance = {c.step_error_tolerance:g}, max_concentration_change = "
+           f"{c.max_concentration_change:g} and resolve_set, from the pristine cell")
+    own = ("the main drive's step control's error, to within the check's own (on the default cell at 0.01, "
+           "examples/converged_step.yaml's step control: README, The step check)")
     out = {}
     times = np.asarray(check["set_times"], float)
     if np.count_nonzero(np.isfinite(times) & (times > 0)) >= 2:
@@ -645,6 +660,12 @@ def _checked_scalars(spec: FilamentSpec, check: dict, v_th: float, tau0: float, 
                                            "check", f"set_time_tau0 / set_time_tau0_step_check - 1: {own}")
     out["set_time_v0_step_deviation"] = (v0 / c_v0 - 1.0, "1", "set-time voltage scale's deviation from its step "
                                          "check", f"set_time_v0 / set_time_v0_step_check - 1: {own}")
+    c_relax = float(check["relaxation_time"])
+    out["relaxation_time_step_check"] = (c_relax, "s", "self-rupture time, step control checked",
+                                         f"time for the gap to exceed gap_rupture at zero bias from the state that "
+                                         f"the checked set-time study bridged at its highest voltage, under {how}")
+    out["relaxation_time_step_deviation"] = (t_relax / c_relax - 1.0, "1", "self-rupture time's deviation from its "
+                                             "step check", f"relaxation_time / relaxation_time_step_check - 1: {own}")
     ramp = check["ramp"]
     if ramp is not None:
         run = f"the sweep's rising ramp again, to its first set, under {how} ({ramp['steps']:.0f} steps)"
@@ -796,11 +817,11 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
         clock.lap("thermal_step")
     check = None
     if spec.step_check is not None:
-        if from_side("step_check_set_times"):
-            check = {"set_times": done["check_set_times"], "ramp": ramp_check}
+        if from_side("step_check_set_runs"):
+            check = {**done["check_set_runs"], "ramp": ramp_check}
         else:
-            check = {"set_times": step_check_set_times(spec), "ramp": ramp_check}
-            clock.lap("step_check_set_times")
+            check = {**step_check_set_runs(spec), "ramp": ramp_check}
+            clock.lap("step_check_set_runs")
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
     clock.lap("fire_study", spec.fire_study)
     lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None
@@ -824,8 +845,8 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     if check is not None:
         ds["set_time_step_check"] = ("set_point", np.asarray(check["set_times"], float), {
             "units": "s", "long_name": "set time, step control checked",
-            "method": f"the set-time study again from the pristine cell with step_error_tolerance = {spec.step_check:g} "
-                      "and resolve_set (NaN: no set within set_time_limit)"})
+            "method": f"the set-time study again from the pristine cell under the step check (step_check = "
+                      f"{spec.step_check:g}) (NaN: no set within set_time_limit)"})
     add_set_transients(ds, set_transients)
     if spec.cathode_nucleation:
         ds["set_nucleation_time"] = ("set_point", set_nucleation, {
