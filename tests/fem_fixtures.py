@@ -8,8 +8,8 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data"
 
 #: A small, short filament cell (a spec file's text over the full preset): 494 unknowns, two set voltages, one
-#: field snapshot; its change limit 0.2 and step floor (1 % of a drive) put its sweep's threshold 66 % above the
-#: step-controlled one (tests/filament/test_filament_step_check.py).
+#: field snapshot; its change limit 0.2 and step floor (1 % of a drive) put its sweep's threshold 72 % above the
+#: step-checked one (tests/filament/test_filament_step_check.py).
 TINY_SPEC = """\
 far_mesh_size: 4.0e-8
 axis_mesh_size: 1.0e-9
