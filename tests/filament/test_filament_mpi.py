@@ -102,7 +102,7 @@ def launcher(tmp_path_factory) -> list[str]:
 def runs(launcher, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
     root = tmp_path_factory.mktemp("filament_mpi")
     spec = root / "tiny.yaml"
-    spec.write_text(TINY_SPEC)
+    spec.write_text(TINY_SPEC + "step_check: 0.01\n")  # the step check's runs (collective, in-process) too
     cli = [sys.executable, "-m", "devicephys", "filament", str(spec), "--quiet", "--out"]
     done = {}
     for name, prefix in (("serial", []), ("parallel", launcher)):
@@ -149,7 +149,8 @@ def test_parallel_run_reproduces_serial_result(runs):
         floor = FLOOR * float(np.max(np.abs(finite))) if finite.size else 0.0
         np.testing.assert_allclose(p, s, rtol=RTOL, atol=floor, equal_nan=True, err_msg=name)
     _compare_off_resistance(ser, par)
-    for name in ("threshold_voltage", "resistance_on", "thermal_resistance", "set_time_tau0"):
+    for name in ("threshold_voltage", "resistance_on", "thermal_resistance", "set_time_tau0",
+                 "threshold_voltage_step_check", "set_time_tau0_step_check", "relaxation_time_step_check"):
         assert np.isfinite(float(ser[name])), name  # the comparison covers real numbers
 
 
