@@ -136,7 +136,10 @@ def run_parts(spec) -> dict:
     out["relax"] = part("relaxation", lambda: stage._relaxation(model, spec, bridged, False, read=True)) if bridged else None
     out["thermal"] = part("thermal_step", lambda: stage._thermal_step(model, spec, bridged)) if bridged else None
     if spec.step_check is not None:  # on a model of its own (its spec's step control): no counters here
-        out["check_set_runs"] = part("step_check_set_runs", lambda: stage.step_check_set_runs(spec))
+        # the lowest set voltage's check runs in the stage's process, after its main drive (solve_filament)
+        first = 1 if len(spec.set_voltages) > 1 else 0
+        out["check_set_runs"] = part("step_check_set_runs", lambda: stage.step_check_set_runs(spec, first))
+        out["check_set_runs"]["bridged"] = None  # the state stays here
     return out
 
 

@@ -506,26 +506,35 @@ def checked_spec(spec: FilamentSpec) -> FilamentSpec:
                                    "resolve_set": True, "field_snapshots": 0})
 
 
-def step_check_set_runs(spec: FilamentSpec) -> dict:
-    """The set-time study under ``spec.step_check`` (:func:`checked_spec`), on a model of its own, and the
-    self-rupture at zero bias from the state it bridged at its highest voltage that set (as the stage's own
-    relaxation): ``set_times`` [s] (NaN where a voltage did not set) and ``relaxation_time`` [s] (NaN when no
-    voltage set or the gap did not reach ``gap_rupture``).  All NaN (with a note on stderr) when a run failed to
-    converge: the check never stops the stage."""
+def step_check_set_runs(spec: FilamentSpec, first: int = 0, stop: int | None = None, relax: bool = True) -> dict:
+    """The set-time study under ``spec.step_check`` (:func:`checked_spec`) at ``set_voltages[first:stop]``, on a
+    model of its own, and (``relax``) the self-rupture at zero bias from the state bridged at the highest of them
+    that set (as the stage's own relaxation).
+
+    Returns ``set_times`` [s] (NaN where a voltage did not set), ``relaxation_time`` [s] (None when none of them set
+    or ``relax`` is False; NaN when the gap did not reach ``gap_rupture``) and ``bridged`` (that state, or None).  A
+    run that fails to converge gives NaN for all of them (with a note on stderr): the check never stops the stage.
+    Each set run starts from the pristine cell, so the voltages may be shared between processes.
+    """
     from devicephys.filament.simulate import CellModel
 
     check = checked_spec(spec)
+    voltages = list(check.set_voltages[first:stop])
     try:
         model = CellModel(check)
-        set_times, bridged = _set_runs(model, check, model.state(), False)[:2]
-        relax = math.nan
-        if bridged is not None:
-            trace = _relaxation(model, check, bridged, False)
-            relax = extract.crossing_time(trace.array("time"), trace.array("gap"), check.gap_rupture)
-        return {"set_times": set_times, "relaxation_time": relax}
+        set_times, bridged = _set_runs(model, check.model_copy(update={"set_voltages": voltages}), model.state(),
+                                       False)[:2]
+        return {"set_times": set_times, "bridged": bridged,
+                "relaxation_time": step_check_relaxation(model, check, bridged) if relax and bridged else None}
     except ConvergenceError as exc:
         _check_failed("set-time study or relaxation", exc)
-        return {"set_times": np.full(len(spec.set_voltages), math.nan), "relaxation_time": math.nan}
+        return {"set_times": np.full(len(voltages), math.nan), "bridged": None, "relaxation_time": math.nan}
+
+
+def step_check_relaxation(model, check: FilamentSpec, bridged) -> float:
+    """Self-rupture time [s] at zero bias from ``bridged`` on ``model`` under the checked spec ``check``."""
+    trace = _relaxation(model, check, bridged, False)
+    return extract.crossing_time(trace.array("time"), trace.array("gap"), check.gap_rupture)
 
 
 def step_check_ramp(spec: FilamentSpec) -> dict[str, float]:
@@ -765,9 +774,13 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
             except Exception as exc:
                 exc.partial = _partial_result(spec, trace)
                 raise
-        # the step check's ramp here, after the main drive, while the second process runs the rest (its set runs)
+        # the step check's ramp here, after the main drive, and with a second process its lowest set voltage, while
+        # that process runs its other set voltages (each from the pristine cell: the same numbers either way)
         ramp_check = step_check_ramp(spec) if spec.step_check is not None and spec.drive == "sweep" else None
         clock.lap("step_check_ramp", ramp_check is not None)
+        split = beside is not None and spec.step_check is not None and len(spec.set_voltages) > 1
+        first_check = step_check_set_runs(spec, 0, 1, relax=False) if split else None
+        clock.lap("step_check_first_set_run", split)
         done = beside.collect(progress) if beside is not None else None
     except ConvergenceError as exc:
         partial = getattr(exc, "trace", None)
@@ -817,11 +830,19 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
         clock.lap("thermal_step")
     check = None
     if spec.step_check is not None:
-        if from_side("step_check_set_runs"):
-            check = {**done["check_set_runs"], "ramp": ramp_check}
+        if first_check is not None and from_side("step_check_set_runs"):
+            rest = done["check_set_runs"]
+            relax_check = rest["relaxation_time"]
+            if relax_check is None and first_check["bridged"] is not None:  # only the lowest voltage set
+                relax_check = step_check_relaxation(CellModel(checked_spec(spec)), checked_spec(spec),
+                                                    first_check["bridged"])
+            check = {"set_times": np.concatenate([first_check["set_times"], rest["set_times"]]),
+                     "relaxation_time": relax_check, "ramp": ramp_check}
         else:
             check = {**step_check_set_runs(spec), "ramp": ramp_check}
             clock.lap("step_check_set_runs")
+        if check["relaxation_time"] is None:
+            check["relaxation_time"] = math.nan
     n_fire = _fire_runs(model, spec, pristine, progress) if spec.fire_study else None
     clock.lap("fire_study", spec.fire_study)
     lifetime = _lifetime_runs(model, spec, bridged, progress) if spec.hold_biases else None
