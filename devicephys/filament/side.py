@@ -52,6 +52,7 @@ class SideRun:
     """The second process running :data:`PARTS` of ``spec``; :meth:`collect` waits for its result."""
 
     def __init__(self, spec):
+        self._what = "set-time study, relaxation, thermal step" + (", step check" if spec.step_check is not None else "")
         self._dir = Path(tempfile.mkdtemp(prefix="devicephys-side-"))
         (self._dir / "spec.json").write_text(json.dumps(spec.model_dump(mode="json")))
         self._out = self._dir / "side.pkl"
@@ -77,7 +78,7 @@ class SideRun:
             if progress and self._proc.poll() is None:
                 from tqdm import tqdm
 
-                with tqdm(desc="set-time study, relaxation, thermal step (second process)", unit="s",
+                with tqdm(desc=f"{self._what} (second process)", unit="s",
                           bar_format="{desc}: {elapsed}") as bar:
                     while self._proc.poll() is None:
                         try:

@@ -156,7 +156,7 @@ def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress
             bar.close()
 
 
-def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
+def _set_runs(model, spec: FilamentSpec, pristine, progress: bool, label: str = ""):
     """(set times [s], bridged state at the highest voltage that set, steps forced at the floor per run,
     each run's (time [s], gap [m]) samples, each run's last nucleation time [s] from its start (NaN: the
     cathode did not nucleate, or needs no nucleation))."""
@@ -164,7 +164,7 @@ def _set_runs(model, spec: FilamentSpec, pristine, progress: bool):
     for v in spec.set_voltages:
         model.restore(pristine)
         before, start = model.forced_steps, model.time
-        trace = _constant_set(model, spec, v, f"set at {v:g} V", progress)
+        trace = _constant_set(model, spec, v, f"{label}set at {v:g} V", progress)
         forced.append(model.forced_steps - before)
         transients.append((trace.array("time"), trace.array("gap")))
         nucleation.append(model.nucleation_time - start if model.nucleation_time >= start else math.nan)
@@ -471,22 +471,27 @@ def _thermal_step(model, spec: FilamentSpec, bridged):
             *extract.thermal_step_uncertainty(t, T, np.array(power), spec.ambient_temperature))
 
 
-def rising_ramp_threshold(spec: FilamentSpec) -> dict[str, float]:
+def rising_ramp_threshold(spec: FilamentSpec, progress: bool = False, desc: str = "rising ramp") -> dict[str, float]:
     """The sweep's rising ramp from a pristine cell of ``spec`` to its first set, with the step floor at
     ``min_step_fraction`` of the time elapsed (:func:`~devicephys.filament.simulate.set_floor`), so that the
     spec's step control, not the floor, sets the steps up to the set.
 
     Returns ``threshold`` (the cell voltage before the first set, as ``threshold_voltage``) [V], ``source`` (the
     source voltage at the set, as ``threshold_source_voltage``) [V], both NaN when the ramp does not set, and
-    ``steps`` (the steps taken) [1].
+    ``steps`` (the steps taken) [1].  ``progress``: a bar named ``desc`` over the ramp's time.
     """
     from devicephys.filament import simulate as sim
     from devicephys.filament.simulate import CellModel
 
     model = CellModel(spec)
-    trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, spec.sweep_time), spec.sweep_time / 2,
-                          dt_max=spec.sweep_time * spec.max_step_fraction, stop=lambda s: s["gap"] < spec.gap_on,
-                          dt_floor=sim.set_floor(spec, spec.sweep_time))
+    bar = _bar(progress, spec.sweep_time / 2, desc)
+    try:
+        trace = sim.run_drive(model, sim.triangle(spec.sweep_voltage, spec.sweep_time), spec.sweep_time / 2,
+                              dt_max=spec.sweep_time * spec.max_step_fraction, stop=lambda s: s["gap"] < spec.gap_on,
+                              dt_floor=sim.set_floor(spec, spec.sweep_time), progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     g = trace.array("gap")
     i = extract.set_index(g, spec.gap_on)
     if i is None:
@@ -506,7 +511,8 @@ def checked_spec(spec: FilamentSpec) -> FilamentSpec:
                                    "resolve_set": True, "field_snapshots": 0})
 
 
-def step_check_set_runs(spec: FilamentSpec, first: int = 0, stop: int | None = None, relax: bool = True) -> dict:
+def step_check_set_runs(spec: FilamentSpec, first: int = 0, stop: int | None = None, relax: bool = True,
+                        progress: bool = False) -> dict:
     """The set-time study under ``spec.step_check`` (:func:`checked_spec`) at ``set_voltages[first:stop]``, on a
     model of its own, and (``relax``) the self-rupture at zero bias from the state bridged at the highest of them
     that set (as the stage's own relaxation).
@@ -523,7 +529,7 @@ def step_check_set_runs(spec: FilamentSpec, first: int = 0, stop: int | None = N
     try:
         model = CellModel(check)
         set_times, bridged = _set_runs(model, check.model_copy(update={"set_voltages": voltages}), model.state(),
-                                       False)[:2]
+                                       progress, "step check: ")[:2]
         return {"set_times": set_times, "bridged": bridged,
                 "relaxation_time": step_check_relaxation(model, check, bridged) if relax and bridged else None}
     except ConvergenceError as exc:
@@ -537,11 +543,11 @@ def step_check_relaxation(model, check: FilamentSpec, bridged) -> float:
     return extract.crossing_time(trace.array("time"), trace.array("gap"), check.gap_rupture)
 
 
-def step_check_ramp(spec: FilamentSpec) -> dict[str, float]:
+def step_check_ramp(spec: FilamentSpec, progress: bool = False) -> dict[str, float]:
     """:func:`rising_ramp_threshold` under ``spec.step_check`` (:func:`checked_spec`); NaN (with a note on stderr)
     when it failed to converge."""
     try:
-        return rising_ramp_threshold(checked_spec(spec))
+        return rising_ramp_threshold(checked_spec(spec), progress, "step check: rising ramp")
     except ConvergenceError as exc:
         _check_failed("sweep's ramp", exc)
         return {"threshold": math.nan, "source": math.nan, "steps": math.nan}
@@ -776,10 +782,11 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
                 raise
         # the step check's ramp here, after the main drive, and with a second process its lowest set voltage, while
         # that process runs its other set voltages (each from the pristine cell: the same numbers either way)
-        ramp_check = step_check_ramp(spec) if spec.step_check is not None and spec.drive == "sweep" else None
+        ramp_check = (step_check_ramp(spec, progress)
+                      if spec.step_check is not None and spec.drive == "sweep" else None)
         clock.lap("step_check_ramp", ramp_check is not None)
         split = beside is not None and spec.step_check is not None and len(spec.set_voltages) > 1
-        first_check = step_check_set_runs(spec, 0, 1, relax=False) if split else None
+        first_check = step_check_set_runs(spec, 0, 1, relax=False, progress=progress) if split else None
         clock.lap("step_check_first_set_run", split)
         done = beside.collect(progress) if beside is not None else None
     except ConvergenceError as exc:
@@ -839,7 +846,7 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
             check = {"set_times": np.concatenate([first_check["set_times"], rest["set_times"]]),
                      "relaxation_time": relax_check, "ramp": ramp_check}
         else:
-            check = {**step_check_set_runs(spec), "ramp": ramp_check}
+            check = {**step_check_set_runs(spec, progress=progress), "ramp": ramp_check}
             clock.lap("step_check_set_runs")
         if check["relaxation_time"] is None:
             check["relaxation_time"] = math.nan

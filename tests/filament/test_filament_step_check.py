@@ -86,7 +86,7 @@ def test_a_check_that_fails_gives_nan_and_a_note(monkeypatch, capsys):
     from devicephys.errors import ConvergenceError
     from devicephys.filament import stage
 
-    def fails(spec):
+    def fails(spec, *args):
         raise ConvergenceError("time step fell below min_time_step")
 
     monkeypatch.setattr(stage, "rising_ramp_threshold", fails)
