@@ -87,6 +87,12 @@ def set_time(result, path: Path) -> Path:
     vv = np.linspace(v.min(), v.max(), 50)
     ax.semilogy(vv, result.scalar("set_time_tau0") * np.exp(-vv / result.scalar("set_time_v0")), "-",
                 label=f"τ0 exp(-V/V0), V0 = {result.scalar('set_time_v0'):.2f} V")
+    if "set_time_step_check" in d:  # the same runs under the tighter step control of step_check
+        line, = ax.semilogy(v, d["set_time_step_check"], "x", label=f"step check ({result.spec.step_check:g})")
+        c_tau0, c_v0 = result.scalar("set_time_tau0_step_check"), result.scalar("set_time_v0_step_check")
+        if np.isfinite(c_tau0) and np.isfinite(c_v0):
+            ax.semilogy(vv, c_tau0 * np.exp(-vv / c_v0), "--", color=line.get_color(),
+                        label=f"its fit, V0 = {c_v0:.3g} V")
     ax.set_xlabel("source voltage [V]")
     ax.set_ylabel("set time [s]")
     ax.legend()
@@ -119,7 +125,11 @@ def relaxation(result, path: Path) -> Path:
     ax.plot(d["relax_time"] * 1e6, d["relax_gap"] * 1e9)
     ax.set_xlabel("time after bias removal [µs]")
     ax.set_ylabel("gap [nm]")
-    ax.set_title(f"relaxation time {result.scalar('relaxation_time') * 1e6:.3g} µs")
+    title = f"relaxation time {result.scalar('relaxation_time') * 1e6:.3g} µs"
+    if "relaxation_time_step_check" in d:
+        title += f" (step check: {result.scalar('relaxation_time_step_check') * 1e6:.3g} µs)"
+        ax.axvline(result.scalar("relaxation_time_step_check") * 1e6, color="k", ls=":", lw=0.8)
+    ax.set_title(title)
     try:
         return save_figure(fig, path)
     finally:
