@@ -128,7 +128,9 @@ def relaxation(result, path: Path) -> Path:
     title = f"relaxation time {result.scalar('relaxation_time') * 1e6:.3g} µs"
     if "relaxation_time_step_check" in d:
         title += f" (step check: {result.scalar('relaxation_time_step_check') * 1e6:.3g} µs)"
-        ax.axvline(result.scalar("relaxation_time_step_check") * 1e6, color="k", ls=":", lw=0.8)
+        ax.axvline(result.scalar("relaxation_time_step_check") * 1e6, color="k", ls=":", lw=0.8,
+                   label=f"self-rupture under the step check ({result.spec.step_check:g})")
+        ax.legend(fontsize=7)
     ax.set_title(title)
     try:
         return save_figure(fig, path)
