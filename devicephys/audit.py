@@ -19,6 +19,9 @@ as the first table of ``report.html``.  Each row is one constraint:
 * solver fallbacks: the filament result counts the steps its solver forced or accepted
   without convergence.
 * Ag occupancy: the filament's transport held at most one Ag atom per site of the channel.
+* step check (only when the filament stage ran one, ``step_check``): the filament numbers the card takes (the
+  set-time law, the self-rupture, the threshold) each within :data:`STEP_CHECK_RTOL` of the same runs under the
+  tighter step control.
 
 A row's status is ``pass``, ``fail`` or ``unknown`` (the data to decide it is missing).
 Under ``strict`` a failing row is an error; otherwise it is a red row.
@@ -42,6 +45,12 @@ COPY_RTOL = 1e-6
 FALLBACK_COUNTERS = ("solver_forced_steps", "solver_unconverged_accepted", "solver_staggered_fallbacks")
 #: Ag occupancy above 1 by more than this fails the occupancy row (rounding of the lattice-gas step) [1].
 OCCUPANCY_TOL = 1e-6
+#: Stated target [1]: a filament number that the card takes, moved by more than this under the step check's tighter
+#: control, is not converged in the step (the card's laws are fitted to within a few per cent).
+STEP_CHECK_RTOL = 0.05
+#: The filament result's deviations from its step check (main / check - 1) that the step-check row reads.
+STEP_CHECK_DEVIATIONS = ("set_time_tau0_step_deviation", "set_time_v0_step_deviation",
+                         "relaxation_time_step_deviation", "threshold_step_deviation")
 
 
 @dataclass(frozen=True)
@@ -250,6 +259,23 @@ def silver_occupancy(filament) -> Row:
                "" if ok else "ions piled up beyond one per site (dilute transport); site_exclusion: true bounds it")
 
 
+def step_check(filament) -> list[Row]:
+    """The card's filament numbers within :data:`STEP_CHECK_RTOL` of their step check; no row without a check."""
+    found = {k: _scalar(filament, k) for k in STEP_CHECK_DEVIATIONS if filament is not None and k in filament}
+    if not found:
+        return []
+    joint, text = "filament -> compact", "the card's filament numbers converged in the step (step_check)"
+    limit = f"<= {STEP_CHECK_RTOL:.0%}"
+    detail = ", ".join(f"{k[:-len('_step_deviation')]}: " + ("NaN" if v is None else f"{v:+.1%}") for k, v in found.items())
+    if any(v is None for v in found.values()):
+        return [Row(joint, text, UNKNOWN, "-", limit, detail + " (a check run did not give a number)")]
+    name, worst = max(found.items(), key=lambda kv: abs(kv[1]))
+    ok = abs(worst) <= STEP_CHECK_RTOL
+    return [Row(joint, text, PASS if ok else FAIL, f"{worst:+.1%} ({name[:-len('_step_deviation')]})", limit,
+                detail + ("" if ok else "; the presets' step control moves them: run the filament stage under the "
+                          "step check's control (examples/converged_step.yaml at 0.01)"))]
+
+
 def audit(out: Path) -> list[Row]:
     """Every row of the joint audit of the pipeline run in ``out``."""
     out = Path(out)
@@ -259,7 +285,7 @@ def audit(out: Path) -> list[Row]:
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
             photon_budget(card, array), detected_spectrum(card, array), solver_fallbacks(filament),
-            silver_occupancy(filament),
+            silver_occupancy(filament), *step_check(filament),
             *published_ranges(card, filament)]
 
 

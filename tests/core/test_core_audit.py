@@ -127,6 +127,22 @@ def test_silver_occupancy_row():
     assert audit.silver_occupancy(None).status == audit.UNKNOWN
 
 
+def test_step_check_row_only_when_the_filament_ran_one():
+    """No row without a step check; within STEP_CHECK_RTOL it passes, beyond it fails naming the worst number."""
+    assert audit.step_check(_filament()) == [] and audit.step_check(None) == []
+    checked = _filament()
+    for name, value in (("set_time_tau0_step_deviation", 0.03), ("set_time_v0_step_deviation", -0.02),
+                        ("relaxation_time_step_deviation", 0.01), ("threshold_step_deviation", 0.04)):
+        checked[name] = ((), value)
+    (row,) = audit.step_check(checked)
+    assert row.status == audit.PASS and "threshold" in row.value
+    checked["set_time_tau0_step_deviation"] = ((), 0.121)  # the default cell's, at step_check 0.01
+    (row,) = audit.step_check(checked)
+    assert row.status == audit.FAIL and "+12.1%" in row.value and "set_time_tau0" in row.value
+    checked["relaxation_time_step_deviation"] = ((), float("nan"))  # a check run that did not converge
+    assert audit.step_check(checked)[0].status == audit.UNKNOWN
+
+
 def _run_folder(tmp_path, card: dict):
     for name in ("filament", "emission", "compact", "array"):
         (tmp_path / name).mkdir()
