@@ -62,8 +62,9 @@ _FULL_STEP_PATIENCE = 3
 _STALL_AFTER = 8
 _STALL_RATIO = 0.9
 #: C compiler flags of the forms that every Newton iteration assembles (DOLFINx's default is -O2).  Their kernels
-#: evaluate the nested material laws at every quadrature point and set the cost of an assembly (the coupled Jacobian
-#: 4.4 ms at -O2, 3.5 ms at -O3, against 0.3 ms for a Laplacian on the same mesh).  -O3 keeps IEEE arithmetic (no
+#: evaluate the nested material laws at every quadrature point and set the cost of an assembly (the coupled Jacobian,
+#: then a blocked form of four kernels, 4.4 ms at -O2, 3.5 ms at -O3, against 0.3 ms for a Laplacian on the same
+#: mesh; one kernel on the two-component space since, 1.4 ms: :meth:`ElectroThermal._build`).  -O3 keeps IEEE arithmetic (no
 #: reassociation, and no fused multiply-add on the baseline instruction set), so the fast preset's whole stage gave the
 #: same filament.nc to the last bit at both levels, 5 % faster (medians of two alternating runs in one process: the
 #: sweep 26.8 -> 25.5 s, the stage 43.8 -> 41.5 s).  No -march=native: a JIT cache shared
