@@ -220,6 +220,63 @@ def ramp_set_voltage(tau0: float, v0: float, rate: float, v_start: float = 0.0) 
     return float(v0 * math.log(math.exp(v_start / v0) + rate * tau0 / v0))
 
 
+def _set_segments(voltage: np.ndarray, set_time: np.ndarray, rate: float):
+    """(V [V], ln t_set, ∫ dt / t_set up to each V [1]) of :func:`ramp_set_integral`."""
+    v, t = np.asarray(voltage, float), np.asarray(set_time, float)
+    if v.shape != t.shape or v.ndim != 1:
+        raise ValueError(f"voltage {v.shape} and set_time {t.shape}: give two 1-D arrays of the same length")
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError(f"rate = {rate}: must be a positive finite V/s")
+    order = np.argsort(v)
+    v, t = v[order], t[order]
+    sets = np.isfinite(t) & (t > 0)
+    if np.count_nonzero(sets) < 2:
+        raise ValueError(f"set_time: {np.count_nonzero(sets)} voltages set; the rate integral needs at least two")
+    first = int(np.flatnonzero(sets)[0])
+    if not sets[first:].all():
+        gap = v[first:][~sets[first:]]
+        raise ValueError(f"set_time: no set at {gap.tolist()} V above the lowest voltage that set ({v[first]:g} V): "
+                         "the interpolation would bridge it; measure there again or drop the voltages above it")
+    v, lnt = v[first:], np.log(t[first:])
+    dv, slope = np.diff(v), np.diff(lnt) / np.diff(v)
+    flat = np.abs(slope * dv) <= 1e-12
+    safe = np.where(flat, 1.0, slope)
+    seg = np.exp(-lnt[:-1]) * np.where(flat, dv, -np.expm1(-safe * dv) / safe) / rate
+    return v, lnt, np.concatenate([[0.0], np.cumsum(seg)])
+
+
+def ramp_set_integral(voltage: np.ndarray, set_time: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """The memoryless rate integral of measured set times along a linear ramp: (V [V], ∫ dt / t_set [1]).
+
+    ``set_time`` [s] measured at constant source ``voltage`` [V] (NaN: no set within the run's limit), ``rate``
+    [V/s] the ramp's.  Between neighbouring voltages ln t_set is interpolated linearly (exact for the
+    exponential law), and each segment's integral is exact for it: with ln t = a + s (V − V_k),
+    ∫ dV / (rate t) = e^−a (1 − e^(−s ΔV)) / (rate s).  Below the lowest voltage that set the cell does not set
+    within the runs' limit and adds nothing; the integral ends at the highest voltage measured.  A voltage that
+    did not set above one that did is refused (ValueError): the interpolation would bridge it.  Returns the
+    voltages from the lowest that set and the integral up to each (0 at the first).
+    """
+    v, _, total = _set_segments(voltage, set_time, rate)
+    return v, total
+
+
+def ramp_set_voltage_measured(voltage: np.ndarray, set_time: np.ndarray, rate: float) -> float:
+    """Source voltage [V] at which a linear ramp of ``rate`` [V/s] sets a memoryless cell with the measured
+    ``set_time`` [s] at constant ``voltage`` [V]: where :func:`ramp_set_integral` reaches 1 (its segment's
+    closed form inverted).  NaN when the integral stays below 1 up to the highest voltage measured: the set lies
+    above the measured range, where nothing is extrapolated."""
+    v, lnt, total = _set_segments(voltage, set_time, rate)
+    k = int(np.searchsorted(total, 1.0))  # total[k - 1] < 1 <= total[k]
+    if k >= total.size:
+        return float("nan")
+    if k == 0:
+        return float(v[0])
+    s = (lnt[k] - lnt[k - 1]) / (v[k] - v[k - 1])
+    need = (1.0 - total[k - 1]) * rate * math.exp(lnt[k - 1])  # = ∫_0^x e^(−s u) du
+    x = need if abs(s) * (v[k] - v[k - 1]) <= 1e-12 else -math.log1p(-need * s) / s
+    return float(v[k - 1] + x)
+
+
 def ramp_set_voltage_uncertainty(voltage: np.ndarray, set_time: np.ndarray, rate: float, v_start: float = 0.0,
                                  v_start_sigma: float = 0.0) -> float:
     """1σ [V] of :func:`ramp_set_voltage` with τ0, V0 from :func:`fit_set_time`, through the fit's covariance.

@@ -95,6 +95,36 @@ def test_ramp_set_voltage_solves_the_rate_integral(v_start):
     assert extract.ramp_set_voltage(tau0, v0, rate, v_start) > v_start
 
 
+def test_rate_integral_of_measured_set_times_is_exact_for_the_law_and_refuses_what_was_not_measured():
+    from scipy.integrate import quad
+
+    tau0, v0, rate = 9.7e-5, 0.81, 3e4  # [s], [V], [V/s]: the fast preset's law and sweep
+    v = np.array([0.1, 0.2, 0.45, 0.9, 1.2, 1.6, 2.5])
+    t = tau0 * np.exp(-v / v0)
+    t[0] = np.nan  # no set at 0.1 V: nothing below 0.2 V counts
+    # log-linear interpolation of the exponential law is the law: the closed form counted from 0.2 V
+    assert extract.ramp_set_voltage_measured(v, t, rate) == pytest.approx(
+        extract.ramp_set_voltage(tau0, v0, rate, 0.2), rel=1e-12)
+    grid, total = extract.ramp_set_integral(v[::-1], t[::-1], rate)  # any order
+    assert grid[0] == 0.2 and total[0] == 0.0
+    assert total[-1] == pytest.approx(quad(lambda x: math.exp(x / v0) / (rate * tau0), 0.2, 2.5, epsrel=1e-12)[0],
+                                      rel=1e-12)
+    # set times that do not change with voltage: the integral is linear in it, (V - V_1) / (rate t)
+    flat = extract.ramp_set_integral(np.array([1.0, 2.0]), np.array([2e-5, 2e-5]), rate)[1]
+    assert flat[-1] == pytest.approx(1.0 / (rate * 2e-5), rel=1e-12)
+    assert extract.ramp_set_voltage_measured(np.array([1.0, 2.0]), np.array([2e-5, 2e-5]), rate) == pytest.approx(
+        1.0 + rate * 2e-5, rel=1e-12)  # 1 V + the 0.6 V the ramp covers in one set time
+    # the set above the highest measured voltage: not extrapolated
+    assert math.isnan(extract.ramp_set_voltage_measured(v[:3], t[:3], rate))
+    # a voltage that did not set above one that did would be bridged by the interpolation
+    holed = t.copy()
+    holed[3] = np.nan
+    with pytest.raises(ValueError, match="0.9"):
+        extract.ramp_set_integral(v, holed, rate)
+    with pytest.raises(ValueError, match="rate"):
+        extract.ramp_set_integral(v, t, 0.0)
+
+
 def test_ramp_set_voltage_uncertainty_is_the_fit_covariance_propagated():
     # three set times off an exact law: Monte Carlo of the fit's noise against the linearised propagation
     v = np.array([3.0, 3.5, 4.0])
