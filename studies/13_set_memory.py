@@ -223,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     run_all(["ramp", *voltages], args.jobs, out, args.resume, args.step_check)
     sweep_set = float(load(out, "ramp", args.step_check)["threshold_source"])
     set_times = np.array([float(load(out, v, args.step_check)["set_time"]) for v in voltages])
+    if math.isfinite(set_times[0]):
+        raise SystemExit(f"--voltages: the lowest, {voltages[0]:g} V, set the cell within set_time_limit; add one below "
+                         "it where the cell does not set (e.g. 0.1 V), so that the rate integral starts where the "
+                         "measurements say it does")
     rate = spec.sweep_voltage / (spec.sweep_time / 2)
     try:
         result = analyse(np.array(voltages), set_times, spec.set_voltages, rate, sweep_set)

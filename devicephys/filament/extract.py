@@ -251,8 +251,10 @@ def ramp_set_integral(voltage: np.ndarray, set_time: np.ndarray, rate: float) ->
     ``set_time`` [s] measured at constant source ``voltage`` [V] (NaN: no set within the run's limit), ``rate``
     [V/s] the ramp's.  Between neighbouring voltages ln t_set is interpolated linearly (exact for the
     exponential law), and each segment's integral is exact for it: with ln t = a + s (V − V_k),
-    ∫ dV / (rate t) = e^−a (1 − e^(−s ΔV)) / (rate s).  Below the lowest voltage that set the cell does not set
-    within the runs' limit and adds nothing; the integral ends at the highest voltage measured.  A voltage that
+    ∫ dV / (rate t) = e^−a (1 − e^(−s ΔV)) / (rate s).  The integral starts at the lowest voltage that set: below
+    it the cell is taken not to set and adds nothing, which holds only where the grid has a voltage below that did
+    not set (the caller's to ensure: studies/13_set_memory.py refuses a grid without one).  It ends at the highest
+    voltage measured.  A voltage that
     did not set above one that did is refused (ValueError): the interpolation would bridge it.  Returns the
     voltages from the lowest that set and the integral up to each (0 at the first).
     """
