@@ -19,6 +19,9 @@ as the first table of ``report.html``.  Each row is one constraint:
 * solver fallbacks: the filament result counts the steps its solver forced or accepted
   without convergence.
 * Ag occupancy: the filament's transport held at most one Ag atom per site of the channel.
+* set-time law inside its data (when the filament result has its set-time study): the card's static threshold, where
+  its set-time law decides that the cell sets within one self-rupture time, lies within the set voltages that law
+  was fitted on;
 * step check (only when the filament stage ran one, ``step_check``): the filament numbers the card takes (the
   set-time law, the self-rupture, the threshold) each within :data:`STEP_CHECK_RTOL` of the same runs under the
   tighter step control.
@@ -259,6 +262,30 @@ def silver_occupancy(filament) -> Row:
                "" if ok else "ions piled up beyond one per site (dilute transport); site_exclusion: true bounds it")
 
 
+def set_time_law_range(filament, card: dict | None) -> list[Row]:
+    """The card's static threshold inside the set voltages its set-time law was fitted on (the filament result's set
+    voltages that set the cell); no row without the filament's set-time study or the card's threshold."""
+    import numpy as np
+
+    if filament is None or "set_voltage" not in filament or "set_time" not in filament:
+        return []
+    v_th = _p(card, "threshold_voltage")
+    if v_th is None:
+        return []
+    v, t = np.asarray(filament["set_voltage"].values, float), np.asarray(filament["set_time"].values, float)
+    v = v[np.isfinite(t) & (t > 0)]
+    joint, text = "filament -> compact", "set-time law evaluated inside its fitted voltage range (static threshold)"
+    if v.size < 2:
+        return [Row(joint, text, UNKNOWN, f"{v_th:.3g} V", "-", "fewer than two set voltages set the cell")]
+    lo, hi = float(v.min()), float(v.max())
+    inside = lo <= abs(v_th) <= hi
+    return [Row(joint, text, PASS if inside else FAIL, f"{abs(v_th):.3g} V", f"{lo:.3g}-{hi:.3g} V",
+                "" if inside else
+                "the card's static threshold is its set-time law extrapolated outside the set voltages it was fitted "
+                "on (on the default cell the FEM's constant-voltage set times below 1 V are up to 10x the law's: "
+                "studies/13_set_memory.py); give the filament stage set_voltages that reach the threshold")]
+
+
 def step_check(filament) -> list[Row]:
     """The card's filament numbers within :data:`STEP_CHECK_RTOL` of their step check; no row without a check."""
     found = {k: _scalar(filament, k) for k in STEP_CHECK_DEVIATIONS if filament is not None and k in filament}
@@ -285,7 +312,7 @@ def audit(out: Path) -> list[Row]:
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
             photon_budget(card, array), detected_spectrum(card, array), solver_fallbacks(filament),
-            silver_occupancy(filament), *step_check(filament),
+            silver_occupancy(filament), *set_time_law_range(filament, card), *step_check(filament),
             *published_ranges(card, filament)]
 
 

@@ -143,6 +143,25 @@ def test_step_check_row_only_when_the_filament_ran_one():
     assert audit.step_check(checked)[0].status == audit.UNKNOWN
 
 
+def test_set_time_law_row_holds_the_static_threshold_inside_the_fitted_set_voltages():
+    """No row without the filament's set-time study or the card's threshold; the card's static threshold inside the
+    set voltages that set the cell passes, outside fails (the default cell: 0.800 V against 1.0-2.5 V)."""
+    assert audit.set_time_law_range(_filament(), _card(threshold_voltage=0.8)) == []
+    assert audit.set_time_law_range(None, _card(threshold_voltage=0.8)) == []
+    studied = _filament()
+    studied["set_voltage"] = ("set_point", [0.5, 1.0, 1.5, 2.0, 2.5])
+    studied["set_time"] = ("set_point", [np.nan, 30e-6, 14e-6, 7.8e-6, 4.8e-6])  # no set at 0.5 V: not fitted there
+    assert audit.set_time_law_range(studied, _card(threshold_voltage=None)) == []
+    (row,) = audit.set_time_law_range(studied, _card(threshold_voltage=1.2))
+    assert row.status == audit.PASS and row.limit == "1-2.5 V"
+    (row,) = audit.set_time_law_range(studied, _card(threshold_voltage=0.8))
+    assert row.status == audit.FAIL and "set_voltages" in row.detail
+    (row,) = audit.set_time_law_range(studied, _card(threshold_voltage=2.6))
+    assert row.status == audit.FAIL
+    studied["set_time"] = ("set_point", [np.nan, np.nan, np.nan, np.nan, 4.8e-6])  # one set: no law
+    assert audit.set_time_law_range(studied, _card(threshold_voltage=1.2))[0].status == audit.UNKNOWN
+
+
 def _run_folder(tmp_path, card: dict):
     for name in ("filament", "emission", "compact", "array"):
         (tmp_path / name).mkdir()
