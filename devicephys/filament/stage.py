@@ -175,13 +175,15 @@ def _set_runs(model, spec: FilamentSpec, pristine, progress: bool, label: str = 
     return np.array(times), bridged, forced, transients, np.array(nucleation)
 
 
-def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool):
+def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool,
+                      probes: list | None = None):
     """(V_th,static, half-width) [V]: the lowest constant source voltage that sets within ``set_time_limit``.
 
     Bisection from [0, the lowest set voltage that set]: each probe is a constant-voltage run from the
     pristine cell (the set-time study's protocol), stopped at the set; the bracket halves until its
     half-width is at most ``static_threshold_tolerance``.  Assumes that a cell which sets at a voltage
-    also sets above it (within the bracket).  (None, None) if no set voltage set.
+    also sets above it (within the bracket).  (None, None) if no set voltage set.  ``probes`` (a list) gets
+    each probe's (source voltage [V], set time [s]; NaN: no set).
     """
     setting = [v for v, t in zip(spec.set_voltages, set_times) if np.isfinite(t)]
     if not setting:
@@ -191,7 +193,10 @@ def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray
         v = 0.5 * (lo + hi)
         model.restore(pristine)
         trace = _constant_set(model, spec, v, f"static threshold: {v:.3g} V", progress)
-        if extract.set_index(trace.array("gap"), spec.gap_on) is None:
+        i = extract.set_index(trace.array("gap"), spec.gap_on)
+        if probes is not None:
+            probes.append((v, math.nan if i is None else float(trace.array("time")[i])))  # as in _set_runs
+        if i is None:
             lo = v
         else:
             hi = v
@@ -561,6 +566,39 @@ def _check_failed(what: str, exc: Exception) -> None:
               file=sys.stderr, flush=True)
 
 
+def measured_ramp_prediction(spec: FilamentSpec, runs, sweep_set: float) -> tuple:
+    """The scalar ``threshold_source_predicted_measured`` (value [V], unit, name, method, (uncertainty [V], its
+    method)): the sweep's set predicted as the memoryless rate integral of the measured constant-voltage set times
+    ``runs`` [(source voltage [V], set time [s] or NaN)] (the set-time study and the static threshold's probes), not
+    of the law (:func:`extract.ramp_set_voltage_measured`).  NaN, with the reason in the method, where the runs do not
+    measure the integral: no voltage below the lowest that set which did not set, or the set above the highest."""
+    rate = spec.sweep_voltage / (spec.sweep_time / 2)
+    by_v = dict(sorted((float(v), float(t)) for v, t in runs))  # the later run of a repeated voltage
+    v, t = np.array(list(by_v)), np.array(list(by_v.values()))
+    name, unit = "sweep set voltage predicted from the measured set times", "V"
+    method = (f"source voltage at which the sweep's ramp ({rate:g} V/s) uses up the set times measured at constant "
+              f"source voltage ({', '.join(f'{x:.3g}' for x in v)} V: the set-time study and the static threshold's "
+              "probes), ln t_set interpolated linearly between them: rate integral of a memoryless set, counted from "
+              f"the lowest voltage that set (the sweep set at {sweep_set:.4g} V; studies/13_set_memory.py)")
+    sets = np.isfinite(t) & (t > 0)
+    if not sets.any() or sets[0]:
+        return (math.nan, unit, name, method + "; NaN: no voltage below the lowest that set failed to set, so the "
+                "integral's start is not measured", (math.nan, "-"))
+    try:
+        value = extract.ramp_set_voltage_measured(v, t, rate)
+        idx = np.flatnonzero(sets)
+        keep = np.union1d(idx[::2], idx[-1:])
+        coarse = extract.ramp_set_voltage_measured(v[keep], t[keep], rate) if keep.size >= 2 else math.nan
+    except ValueError as exc:
+        return (math.nan, unit, name, method + f"; NaN: {exc}", (math.nan, "-"))
+    if not math.isfinite(value):
+        method += "; NaN: the integral stays below 1 up to the highest set voltage (nothing is extrapolated)"
+    return (value, unit, name, method,
+            (abs(value - coarse) if math.isfinite(coarse) else math.nan,
+             "difference from the same prediction on every other voltage that set (the lowest and highest kept): "
+             "the interpolation's sensitivity to the voltages measured"))
+
+
 def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None), check=None) -> dict:
     v, i, g, src = (trace.array(n) for n in ("voltage", "current", "gap", "source_voltage"))
     field = "sweep_voltage" if spec.drive == "sweep" else "pulse_voltage"
@@ -856,9 +894,14 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     clock.lap("lifetime_study", bool(spec.hold_biases))
     retention = _retention_runs(spec, progress) if spec.relax_compliances else None
     clock.lap("retention_study", bool(spec.relax_compliances))
-    static = _static_threshold(model, spec, pristine, set_times, progress) if spec.static_threshold else (None, None)
+    probes: list = []
+    static = (_static_threshold(model, spec, pristine, set_times, progress, probes) if spec.static_threshold
+              else (None, None))
     clock.lap("static_threshold", spec.static_threshold)
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal, static, check)
+    if static[0] is not None and "threshold_source_voltage" in scalars:
+        scalars["threshold_source_predicted_measured"] = measured_ramp_prediction(
+            spec, [*probes, *zip(spec.set_voltages, set_times)], scalars["threshold_source_voltage"][0])
     if hold_runs is not None:
         scalars.update(_hold_window_scalars(spec, hold_runs))
     if lifetime is not None:
