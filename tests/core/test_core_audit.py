@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -143,21 +144,35 @@ def test_step_check_row_only_when_the_filament_ran_one():
     assert audit.step_check(checked)[0].status == audit.UNKNOWN
 
 
+def _fitted(card: dict, max_ln: float | None) -> dict:
+    if max_ln is not None:
+        card["fit_quality"] = {"set_time_full_model": {"rms_ln": max_ln / 2, "max_ln": max_ln, "points": 4}}
+    return card
+
+
 def test_set_time_law_row_holds_the_static_threshold_inside_the_fitted_set_voltages():
     """No row without the filament's set-time study or the card's threshold; the card's static threshold inside the
-    set voltages that set the cell passes, outside fails (the default cell: 0.800 V against 1.0-2.5 V)."""
+    set voltages that set the cell, with the law within SET_TIME_FACTOR of the FEM's set times there, passes; outside
+    (the default cell: 0.800 V against 1.0-2.5 V) or off the data (with set voltages down to 0.2 V: no set below
+    0.800 V in the law, where the FEM sets) fails."""
     assert audit.set_time_law_range(_filament(), _card(threshold_voltage=0.8)) == []
     assert audit.set_time_law_range(None, _card(threshold_voltage=0.8)) == []
     studied = _filament()
     studied["set_voltage"] = ("set_point", [0.5, 1.0, 1.5, 2.0, 2.5])
     studied["set_time"] = ("set_point", [np.nan, 30e-6, 14e-6, 7.8e-6, 4.8e-6])  # no set at 0.5 V: not fitted there
     assert audit.set_time_law_range(studied, _card(threshold_voltage=None)) == []
-    (row,) = audit.set_time_law_range(studied, _card(threshold_voltage=1.2))
-    assert row.status == audit.PASS and row.limit == "1-2.5 V"
-    (row,) = audit.set_time_law_range(studied, _card(threshold_voltage=0.8))
+    (row,) = audit.set_time_law_range(studied, _fitted(_card(threshold_voltage=1.2), 0.1))
+    assert row.status == audit.PASS and row.limit == "1-2.5 V; <= 2x" and "1.11x" in row.value
+    (row,) = audit.set_time_law_range(studied, _fitted(_card(threshold_voltage=0.8), 0.1))
     assert row.status == audit.FAIL and "set_voltages" in row.detail
-    (row,) = audit.set_time_law_range(studied, _card(threshold_voltage=2.6))
+    (row,) = audit.set_time_law_range(studied, _fitted(_card(threshold_voltage=2.6), 0.1))
     assert row.status == audit.FAIL
+    (row,) = audit.set_time_law_range(studied, _fitted(_card(threshold_voltage=1.2), math.log(1e3)))
+    assert row.status == audit.FAIL and "without a set" in row.value and "misses" in row.detail
+    (row,) = audit.set_time_law_range(studied, _fitted(_card(threshold_voltage=1.2), math.log(2.5)))
+    assert row.status == audit.FAIL and "2.5x" in row.value
+    assert audit.set_time_law_range(studied, _card(threshold_voltage=1.2))[0].status == audit.UNKNOWN  # no quality
+    assert audit.set_time_law_range(studied, _card(threshold_voltage=0.8))[0].status == audit.FAIL  # outside anyway
     studied["set_time"] = ("set_point", [np.nan, np.nan, np.nan, np.nan, 4.8e-6])  # one set: no law
     assert audit.set_time_law_range(studied, _card(threshold_voltage=1.2))[0].status == audit.UNKNOWN
 
