@@ -573,7 +573,7 @@ def measured_ramp_prediction(spec: FilamentSpec, runs, sweep_set: float) -> tupl
     of the law (:func:`extract.ramp_set_voltage_measured`).  NaN, with the reason in the method, where the runs do not
     measure the integral: no voltage below the lowest that set which did not set, or the set above the highest."""
     rate = spec.sweep_voltage / (spec.sweep_time / 2)
-    by_v = dict(sorted((float(v), float(t)) for v, t in runs))  # the later run of a repeated voltage
+    by_v = dict(sorted((float(v), float(t)) for v, t in runs))  # one run per voltage (the probes lie below the study's)
     v, t = np.array(list(by_v)), np.array(list(by_v.values()))
     name, unit = "sweep set voltage predicted from the measured set times", "V"
     method = (f"source voltage at which the sweep's ramp ({rate:g} V/s) uses up the set times measured at constant "
