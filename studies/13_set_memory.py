@@ -26,7 +26,8 @@ Steps
    the prediction from the sweep is the result, not a check.
 
 Outputs (``--out``, default results/study13): ``set_<V>.npz`` per voltage and ``ramp.npz`` (written atomically;
-``--resume`` keeps them), ``summary.json`` and ``13_set_memory.png`` (the set times against voltage with the law;
+``--resume`` keeps them), ``summary.json`` (with the local voltage scale −dV/d ln t_set between neighbouring
+voltages, the V₀ an exponential law fitted there would have) and ``13_set_memory.png`` (the set times against voltage with the law;
 the rate integral along the ramp with the sweep's set).
 
 Usage: python studies/13_set_memory.py [--voltages 0.1 0.2 ... 2.5] [--step-check X] [--jobs 2] [--resume]
@@ -130,12 +131,16 @@ def analyse(voltages: np.ndarray, set_times: np.ndarray, law_voltages, rate: flo
     exact_grid = extract.ramp_set_voltage_measured(v[sets], tau0 * np.exp(-v[sets] / v0), rate)
     exact = extract.ramp_set_voltage(tau0, v0, rate, float(v[sets].min()))
     v_int, total = extract.ramp_set_integral(v, t, rate)
+    # the local voltage scale of the set time between neighbouring voltages that set, -dV / d ln t_set [V]: the V0 an
+    # exponential law fitted there would have
+    local = [(float(a), float(b), float(-(b - a) / math.log(tb / ta)) if tb != ta else math.inf)
+             for a, b, ta, tb in zip(v[sets][:-1], v[sets][1:], t[sets][:-1], t[sets][1:])]
     at_sweep = float(np.interp(sweep_set, v_int, total)) if v_int[0] <= sweep_set <= v_int[-1] else math.nan
     return {"rate_V_per_s": rate, "sweep_set_V": sweep_set, "law_tau0_s": tau0, "law_v0_V": v0,
             "law_voltages_V": [float(x) for x in law_voltages],
             "predicted_from_law_V": extract.ramp_set_voltage(tau0, v0, rate, 0.0),
             "predicted_from_measured_V": measured, "predicted_from_every_other_V": coarse,
-            "integral_at_sweep_set": at_sweep,
+            "integral_at_sweep_set": at_sweep, "local_v0_V": local,
             "exact_check": (exact_grid, exact), "grid_check": (coarse, measured)}
 
 
@@ -244,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"the sweep's set: {s:.4f} V; predicted as a memoryless rate integral of the measured set times: {m:.4f} V "
           f"({m / s - 1:+.2%}); of the law fitted over {list(spec.set_voltages)} V from 0 V: {law:.4f} V "
           f"({law / s - 1:+.2%}); the measured integral reaches {result['integral_at_sweep_set']:.3f} at the sweep's set")
+    print("local voltage scale -dV/d ln t_set [V]: " + ", ".join(f"{a:g}-{b:g} V: {x:.3g}" for a, b, x in
+                                                               result["local_v0_V"]))
     passed = True
     for name, (rel, allowed, ok) in found.items():
         print(f"check {name}: {rel:.3g} against {allowed:g} -> {'ok' if ok else 'FAILED'}")

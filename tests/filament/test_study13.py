@@ -50,6 +50,8 @@ def test_analysis_of_a_memoryless_law_finds_the_sweep_where_the_law_sets_it():
     assert result["predicted_from_measured_V"] == pytest.approx(sweep, rel=1e-12)
     assert result["integral_at_sweep_set"] == pytest.approx(1.0, abs=0.02)  # linear interpolation between grid points
     assert result["predicted_from_law_V"] < sweep
+    # the local voltage scale of an exponential law is its V0 on every segment
+    assert [x for *_, x in result["local_v0_V"]] == pytest.approx([v0] * 7, rel=1e-12)
     assert all(ok for *_, ok in study.checks(result).values())
     # set times twice the law's below 1 V: the full grid and every other voltage disagree by more than the target
     slow = t * np.where(v < 1.0, 2.0, 1.0)
