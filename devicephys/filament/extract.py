@@ -229,6 +229,8 @@ def _set_segments(voltage: np.ndarray, set_time: np.ndarray, rate: float):
         raise ValueError(f"rate = {rate}: must be a positive finite V/s")
     order = np.argsort(v)
     v, t = v[order], t[order]
+    if not np.isfinite(v).all() or (np.diff(v) == 0).any():
+        raise ValueError(f"voltage {v.tolist()}: give finite voltages, each once (one set time per voltage)")
     sets = np.isfinite(t) & (t > 0)
     if np.count_nonzero(sets) < 2:
         raise ValueError(f"set_time: {np.count_nonzero(sets)} voltages set; the rate integral needs at least two")

@@ -123,6 +123,8 @@ def test_rate_integral_of_measured_set_times_is_exact_for_the_law_and_refuses_wh
         extract.ramp_set_integral(v, holed, rate)
     with pytest.raises(ValueError, match="rate"):
         extract.ramp_set_integral(v, t, 0.0)
+    with pytest.raises(ValueError, match="each once"):  # a repeated voltage would make a zero-width segment
+        extract.ramp_set_integral(np.array([0.1, 0.5, 0.5, 1.0]), np.array([np.nan, 1e-4, 1e-4, 3e-5]), rate)
 
 
 def test_ramp_set_voltage_uncertainty_is_the_fit_covariance_propagated():
