@@ -22,6 +22,10 @@ as the first table of ``report.html``.  Each row is one constraint:
 * set-time law inside its data (when the filament result has its set-time study): the card's static threshold, where
   its set-time law decides that the cell sets within one self-rupture time, lies within the set voltages that law
   was fitted on, and the law meets every FEM set time there within :data:`SET_TIME_FACTOR`;
+* the growing body's premise (a card of two slow states and a filament result with the set runs' body balance): the
+  card's body is laid down dense and is not refilled while the gap is open (its return of dissolved Ag acts only
+  once bridged), so the FEM's return over the body's dissolution at half closure must stay within
+  :data:`GROWTH_RETURN_LIMIT` at every set voltage its set-time law was fitted on;
 * step check (only when the filament stage ran one, ``step_check``): the filament numbers the card takes (the
   set-time law, the self-rupture, the threshold) each within :data:`STEP_CHECK_RTOL` of the same runs under the
   tighter step control.
@@ -54,6 +58,9 @@ STEP_CHECK_RTOL = 0.05
 #: Stated target [1]: the card's set-time law within this factor of every FEM set time it was fitted on (the factor-2
 #: target of the card replayed under the FEM's own drive, ``fit_quality.fem_drive``).
 SET_TIME_FACTOR = 2.0
+#: Stated target [1]: the field's return over the dissolution of the growing body that the card's law may neglect.  A
+#: return r of the dissolution stretches the oldest stretch's life by 1 / (1 - r): at r = 1/2 by the SET_TIME_FACTOR.
+GROWTH_RETURN_LIMIT = 1.0 - 1.0 / SET_TIME_FACTOR
 #: The filament result's deviations from its step check (main / check - 1) that the step-check row reads.
 STEP_CHECK_DEVIATIONS = ("set_time_tau0_step_deviation", "set_time_v0_step_deviation",
                          "relaxation_time_step_deviation", "threshold_step_deviation")
@@ -310,6 +317,38 @@ def set_time_law_range(filament, card: dict | None) -> list[Row]:
     return [Row(joint, text, PASS if inside and close else FAIL, value, limit, "; ".join(problems))]
 
 
+def growth_premise(filament, card: dict | None) -> list[Row]:
+    """The card's growing body not refilled while the gap is open: the FEM's ``set_body_return_ratio`` within
+    :data:`GROWTH_RETURN_LIMIT` at every set voltage that set the cell; no row without the filament's body balance or
+    a card of two slow states (``dissolution_rate`` > 0)."""
+    import numpy as np
+
+    rate = _p(card, "dissolution_rate")
+    if filament is None or "set_body_return_ratio" not in filament or not rate:
+        return []
+    v = np.asarray(filament["set_voltage"].values, float)
+    t = np.asarray(filament["set_time"].values, float)
+    r = np.asarray(filament["set_body_return_ratio"].values, float)
+    ok = np.isfinite(t) & (t > 0) & np.isfinite(r)
+    joint = "filament -> compact"
+    text = ("growing body not refilled while the gap is open (the card's two-slow-state premise; the FEM's return of "
+            "dissolved Ag over the body's dissolution at half closure)")
+    limit = f"<= {GROWTH_RETURN_LIMIT:.3g}"
+    if not ok.any():
+        return [Row(joint, text, UNKNOWN, "-", limit, "no set-time run that set has a body balance")]
+    v, r = v[ok], r[ok]
+    k = int(np.argmax(r))
+    detail = ", ".join(f"{vi:.3g} V: {ri:.3g}" for vi, ri in zip(v, r))
+    if r[k] <= GROWTH_RETURN_LIMIT:
+        return [Row(joint, text, PASS, f"{r[k]:.3g} at {v[k]:.3g} V", limit, detail)]
+    held = v[r > GROWTH_RETURN_LIMIT]
+    return [Row(joint, text, FAIL, f"{r[k]:.3g} at {v[k]:.3g} V", limit,
+                detail + f"; at {held.min():.3g}-{held.max():.3g} V the FEM's field holds the thinning body at "
+                "percolation by returning its dissolved Ag (the body takes part of the voltage), so its set is not cut "
+                "off by a self-rupture time as the card's law has it (set_body_voltage_share, set_body_metal_fraction "
+                "in filament.nc)")]
+
+
 def step_check(filament) -> list[Row]:
     """The card's filament numbers within :data:`STEP_CHECK_RTOL` of their step check; no row without a check."""
     found = {k: _scalar(filament, k) for k in STEP_CHECK_DEVIATIONS if filament is not None and k in filament}
@@ -336,7 +375,8 @@ def audit(out: Path) -> list[Row]:
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
             photon_budget(card, array), detected_spectrum(card, array), solver_fallbacks(filament),
-            silver_occupancy(filament), *set_time_law_range(filament, card), *step_check(filament),
+            silver_occupancy(filament), *set_time_law_range(filament, card), *growth_premise(filament, card),
+            *step_check(filament),
             *published_ranges(card, filament)]
 
 

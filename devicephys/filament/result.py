@@ -79,6 +79,31 @@ def add_set_transients(ds: xr.Dataset, transients) -> None:
                                        "sample interval before it"})
 
 
+#: The growing body's quantities at half closure (:class:`~devicephys.filament.balance.BodyBalance`): variable,
+#: field, unit, long name.
+SET_BODY_VARIABLES = (
+    ("set_body_time", "time", "s", "time at which the gap first fell below half its start in the set-time run"),
+    ("set_body_metal_fraction", "metal_fraction", "1", "median metal fraction of the growing filament's body"),
+    ("set_body_dissolved_fraction", "dissolved_fraction", "1", "median dissolved Ag fraction beside the body"),
+    ("set_body_return_ratio", "return_ratio", "1", "the field's return of dissolved Ag over the body's dissolution"),
+    ("set_body_voltage_share", "voltage_share", "1", "the body's share of the channel's voltage"),
+)
+
+
+def add_set_body_balance(ds: xr.Dataset, bodies) -> None:
+    """Each set-time run's growing body at half closure, on set_point (NaN where the gap never halved); in place.
+
+    ``bodies``: one :class:`~devicephys.filament.balance.BodyBalance` per set voltage."""
+    method = ("at the first accepted step of the set-time run whose gap is below half its start: over the nodes of "
+              "the metallic run connected to the counter electrode (devicephys.filament.balance.body_balance); the "
+              "return is |v_MG(E, T)| / channel_radius x c_s in the node's field, the dissolution k_d(T) c_m / (c_m + "
+              "eps), both summed over the body's nodes (a return ratio near 1: the field holds the body at percolation "
+              "against its dissolution; near 0: the growth outruns the dissolution)")
+    for name, field, unit, long_name in SET_BODY_VARIABLES:
+        ds[name] = ("set_point", np.array([getattr(b, field) for b in bodies], dtype=float),
+                    {"units": unit, "long_name": long_name, "method": method})
+
+
 def add_fire_study(ds: xr.Dataset, voltages, intervals, n_fire: np.ndarray, width: float) -> None:
     """The pulse-integration study: N_fire [1] on (fire_voltage [V], fire_interval [s]); in place."""
     ds.coords["fire_voltage"] = ("fire_voltage", np.asarray(voltages, float), {"units": "V", "long_name": "pulse amplitude"})

@@ -52,8 +52,8 @@ import numpy as np
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
 from devicephys.filament.result import (FilamentResult, add_fire_study, add_lifetime_study, add_plot_data,
-                                         add_retention_study, add_set_transients, add_sweep_hold_study,
-                                         build_dataset)
+                                         add_retention_study, add_set_body_balance, add_set_transients,
+                                         add_sweep_hold_study, build_dataset)
 from devicephys.filament.spec import FilamentSpec
 from devicephys.versions import engine_versions
 
@@ -140,16 +140,17 @@ def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: 
     return trace, keep
 
 
-def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress: bool):
+def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress: bool, observer=None):
     """Trace of a constant source ``voltage`` [V] from the model's state, stopped at the set (gap < gap_on)
-    or at ``set_time_limit``: the set-time study's protocol."""
+    or at ``set_time_limit``: the set-time study's protocol (``observer`` as in
+    :func:`~devicephys.filament.simulate.run_drive`)."""
     from devicephys.filament import simulate as sim
 
     bar = _bar(progress, spec.set_time_limit, desc)
     try:
         return sim.run_drive(model, lambda t: voltage, spec.set_time_limit,
                              dt_max=spec.set_time_limit * spec.max_step_fraction,
-                             stop=lambda s: s["gap"] < spec.gap_on, progress=bar,
+                             stop=lambda s: s["gap"] < spec.gap_on, progress=bar, observer=observer,
                              dt_floor=sim.set_floor(spec, spec.set_time_limit) if spec.resolve_set else None)
     finally:
         if bar is not None:
@@ -159,12 +160,17 @@ def _constant_set(model, spec: FilamentSpec, voltage: float, desc: str, progress
 def _set_runs(model, spec: FilamentSpec, pristine, progress: bool, label: str = ""):
     """(set times [s], bridged state at the highest voltage that set, steps forced at the floor per run,
     each run's (time [s], gap [m]) samples, each run's last nucleation time [s] from its start (NaN: the
-    cathode did not nucleate, or needs no nucleation))."""
-    times, bridged, forced, transients, nucleation = [], None, [], [], []
+    cathode did not nucleate, or needs no nucleation), each run's growing body at half closure
+    (:class:`~devicephys.filament.balance.BodyBalance`, NaN where the gap never halved))."""
+    from devicephys.filament.balance import BodyBalance, HalfClosure
+
+    times, bridged, forced, transients, nucleation, bodies = [], None, [], [], [], []
     for v in spec.set_voltages:
         model.restore(pristine)
         before, start = model.forced_steps, model.time
-        trace = _constant_set(model, spec, v, f"{label}set at {v:g} V", progress)
+        half = HalfClosure(model)
+        trace = _constant_set(model, spec, v, f"{label}set at {v:g} V", progress, observer=half)
+        bodies.append(half.result or BodyBalance.missing())
         forced.append(model.forced_steps - before)
         transients.append((trace.array("time"), trace.array("gap")))
         nucleation.append(model.nucleation_time - start if model.nucleation_time >= start else math.nan)
@@ -172,7 +178,7 @@ def _set_runs(model, spec: FilamentSpec, pristine, progress: bool, label: str = 
         times.append(float(trace.array("time")[i]) if i is not None else math.nan)
         if i is not None:
             bridged = (v, model.state(), float(trace.array("filament_radius")[i]))
-    return np.array(times), bridged, forced, transients, np.array(nucleation)
+    return np.array(times), bridged, forced, transients, np.array(nucleation), bodies
 
 
 def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool,
@@ -850,9 +856,10 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
         return True
 
     if from_side("set_runs"):
-        set_times, bridged, set_forced, set_transients, set_nucleation = done["set"]
+        set_times, bridged, set_forced, set_transients, set_nucleation, set_bodies = done["set"]
     else:
-        set_times, bridged, set_forced, set_transients, set_nucleation = _set_runs(model, spec, pristine, progress)
+        set_times, bridged, set_forced, set_transients, set_nucleation, set_bodies = _set_runs(model, spec, pristine,
+                                                                                               progress)
         clock.lap("set_runs")
     bridged_from = f"the set-time run at {bridged[0]:g} V" if bridged is not None else ""
     if bridged is None:
@@ -919,6 +926,7 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
             "method": f"the set-time study again from the pristine cell under the step check (step_check = "
                       f"{spec.step_check:g}) (NaN: no set within set_time_limit)"})
     add_set_transients(ds, set_transients)
+    add_set_body_balance(ds, set_bodies)
     if spec.cathode_nucleation:
         ds["set_nucleation_time"] = ("set_point", set_nucleation, {
             "units": "s", "long_name": "nucleation time on the inert cathode",

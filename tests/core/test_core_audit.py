@@ -177,6 +177,29 @@ def test_set_time_law_row_holds_the_static_threshold_inside_the_fitted_set_volta
     assert audit.set_time_law_range(studied, _card(threshold_voltage=1.2))[0].status == audit.UNKNOWN
 
 
+def test_growth_premise_row_holds_the_fems_return_on_the_growing_body():
+    """No row without the body balance or a card of two slow states; every set voltage that set with the return
+    within GROWTH_RETURN_LIMIT (1/2: the oldest stretch's life within the factor 2) passes; the default cell's at
+    1.0 V (0.82: the body held at percolation) fails and names the voltages; a voltage that did not set is not
+    counted."""
+    studied = _filament()
+    studied["set_voltage"] = ("set_point", [0.5, 1.0, 1.5, 2.0, 2.5])
+    studied["set_time"] = ("set_point", [np.nan, 30e-6, 14e-6, 7.8e-6, 4.8e-6])
+    two_states = _card(dissolution_rate=1.8e4)
+    assert audit.growth_premise(studied, two_states) == []  # no body balance
+    studied["set_body_return_ratio"] = ("set_point", [0.99, 0.45, 0.3, 0.2, 0.13])
+    assert audit.growth_premise(studied, _card()) == []  # one slow state: no premise to hold
+    assert audit.growth_premise(None, two_states) == []
+    (row,) = audit.growth_premise(studied, two_states)
+    assert audit.GROWTH_RETURN_LIMIT == 0.5
+    assert row.status == audit.PASS and row.value == "0.45 at 1 V"  # 0.99 at 0.5 V did not set
+    studied["set_body_return_ratio"] = ("set_point", [0.99, 0.82, 0.6, 0.2, 0.13])
+    (row,) = audit.growth_premise(studied, two_states)
+    assert row.status == audit.FAIL and row.value == "0.82 at 1 V" and "at 1-1.5 V" in row.detail
+    studied["set_body_return_ratio"] = ("set_point", [np.nan] * 5)  # no run halved its gap
+    assert audit.growth_premise(studied, two_states)[0].status == audit.UNKNOWN
+
+
 def _run_folder(tmp_path, card: dict):
     for name in ("filament", "emission", "compact", "array"):
         (tmp_path / name).mkdir()

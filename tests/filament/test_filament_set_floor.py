@@ -75,7 +75,7 @@ def test_resolved_set_times_follow_mott_gurney_where_the_hopping_limits():
 
     spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), "resolve_set": True, "set_voltages": [2.0, 2.5, 3.0]})
     model = sim.CellModel(spec)
-    times, bridged, _, runs, _ = _set_runs(model, spec, model.state(), False)
+    times, bridged, _, runs, *_ = _set_runs(model, spec, model.state(), False)
     assert bridged is not None and np.all(np.isfinite(times))
     gap = spec.insulator_thickness - spec.seed_height
     _, v0, rms = extract.fit_set_time(np.array(spec.set_voltages), times)

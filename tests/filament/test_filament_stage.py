@@ -90,6 +90,11 @@ def test_set_time_runs_are_kept_up_to_their_set(study_run):
         first = int(np.flatnonzero(shorter)[0])  # the incubation ends at the first shorter gap
         assert float(d["set_incubation"][k]) == t[first] and not shorter[:first].any()
         assert 0 < t[first] <= t[n - 1]
+        # the growing body at half closure, after the incubation and before the set
+        assert t[first] <= float(d["set_body_time"][k]) <= t[n - 1]
+        assert spec.percolation_threshold <= float(d["set_body_metal_fraction"][k]) <= 1.0
+    # the study's dilute cell has no field return of the dissolved Ag (dissolved_return false): none on the body
+    assert not spec.dissolved_return and np.all(d["set_body_return_ratio"].values == 0.0)
 
 
 def test_second_process_gives_the_serial_result(study_run, monkeypatch, capfd, tmp_path):
