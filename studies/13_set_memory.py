@@ -25,10 +25,17 @@ Steps
    not set the answer).  The deviation of
    the prediction from the sweep is the result, not a check.
 
+4. Why the law misses below 1 V: each run's growing body at half closure (``devicephys.filament.balance``): its
+   metal fraction, the field's return of its dissolved Ag over its dissolution, and its share of the voltage.  Where
+   the return balances the dissolution the body is held at percolation and the set is slow but not cut off, unlike
+   the card's two-slow-state law, whose body is not refilled while the gap is open (the joint audit's
+   ``GROWTH_RETURN_LIMIT``).
+
 Outputs (``--out``, default results/study13): ``set_<V>.npz`` per voltage and ``ramp.npz`` (written atomically;
 ``--resume`` keeps them), ``summary.json`` (with the local voltage scale −dV/d ln t_set between neighbouring
-voltages, the V₀ an exponential law fitted there would have) and ``13_set_memory.png`` (the set times against voltage with the law;
-the rate integral along the ramp with the sweep's set).
+voltages, the V₀ an exponential law fitted there would have, and the body at half closure per voltage) and
+``13_set_memory.png`` (the set times against voltage with the law; the rate integral along the ramp with the
+sweep's set; the body's balance against voltage).
 
 Usage: python studies/13_set_memory.py [--voltages 0.1 0.2 ... 2.5] [--step-check X] [--jobs 2] [--resume]
        [--out DIR]
@@ -51,6 +58,8 @@ import numpy as np
 VOLTAGES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 2.0, 2.5)
 EXACT_TARGET = 1e-9  # relative: the law's own set times integrated on the grid against its closed form
 GRID_TARGET = 0.01  # relative: every other grid voltage against the full grid (a tenth of the 10 % gap in question)
+#: The fields of each run's body at half closure (devicephys.filament.balance.BodyBalance), in order.
+BODY = ("time", "metal_fraction", "dissolved_fraction", "return_ratio", "voltage_share")
 
 
 def spec_for(step_check: float | None):
@@ -68,21 +77,25 @@ def _name(run: float | str) -> str:
 
 def measure(run: float | str, step_check: float | None) -> dict[str, np.ndarray]:
     """One run: ``"ramp"`` (the sweep's rising ramp: its set's source voltage [V]) or a voltage (its set time [s],
-    NaN: no set within ``set_time_limit``), with the steps taken."""
+    NaN: no set within ``set_time_limit``; its body at half closure, :data:`BODY` in order, NaN where the gap never
+    halved), with the steps taken."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import extract
     from devicephys.filament import simulate as sim
     from devicephys.filament import stage
+    from devicephys.filament.balance import BodyBalance, HalfClosure
 
     spec = spec_for(step_check)
     if run == "ramp":
         ramp = stage.rising_ramp_threshold(spec)
         return {"threshold_source": np.array(ramp["source"]), "steps": np.array(ramp["steps"])}
-    trace = stage._constant_set(sim.CellModel(spec), spec, float(run), "set", False)
+    model = sim.CellModel(spec)
+    half = HalfClosure(model)
+    trace = stage._constant_set(model, spec, float(run), "set", False, observer=half)
     i = extract.set_index(trace.array("gap"), spec.gap_on)
     return {"set_time": np.array(trace.array("time")[i] if i is not None else math.nan),
-            "steps": np.array(len(trace) - 1)}
+            "steps": np.array(len(trace) - 1), "body": np.array((half.result or BodyBalance.missing()).as_tuple())}
 
 
 def run_one(run: float | str, out: Path, step_check: float | None) -> Path:
@@ -101,6 +114,9 @@ def load(out: Path, run: float | str, step_check: float | None) -> dict[str, np.
     if meta["step_check"] != step_check:
         raise SystemExit(f"{path}: written with step_check {meta['step_check']}, not {step_check}; run without "
                          "--resume or with another --out")
+    if run != "ramp" and "body" not in data:
+        raise SystemExit(f"{path}: written by an earlier version (no body balance); run without --resume or with "
+                         "another --out")
     return data
 
 
@@ -158,7 +174,8 @@ def checks(result: dict) -> dict[str, tuple[float, float, bool]]:
 
 
 def figure(voltages, set_times, result: dict, path: Path):
-    """(a) set time against voltage, measured and the law; (b) the rate integral along the ramp."""
+    """(a) set time against voltage, measured and the law; (b) the rate integral along the ramp; (c) the growing
+    body at half closure against voltage (with ``result["body"]``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,7 +187,7 @@ def figure(voltages, set_times, result: dict, path: Path):
     v, t = np.asarray(voltages, float), np.asarray(set_times, float)
     tau0, v0, rate = result["law_tau0_s"], result["law_v0_V"], result["rate_V_per_s"]
     lo, hi = min(result["law_voltages_V"]), max(result["law_voltages_V"])
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 3.8))
     sets = np.isfinite(t)
     ax1.semilogy(v[sets], t[sets] * 1e6, "o", ms=4, label="measured (constant source)")
     grid = np.linspace(v[sets].min(), v.max(), 200)
@@ -189,6 +206,16 @@ def figure(voltages, set_times, result: dict, path: Path):
     ax2.set(xlabel="source voltage on the ramp [V]", ylabel="∫ dt / t_set", ylim=(0, 2),
             title=f"memoryless rate integral ({rate:.3g} V/s)")
     ax2.legend(fontsize=7)
+    from devicephys.audit import GROWTH_RETURN_LIMIT
+
+    body = {k: np.array([b[k] for b in result["body"]], float) for k in BODY}
+    ax3.plot(v, body["return_ratio"], "o-", ms=4, label="return / dissolution")
+    ax3.plot(v, body["voltage_share"], "s-", ms=4, label="body's share of the voltage")
+    ax3.plot(v, body["metal_fraction"], "^-", ms=4, label="body's metal fraction")
+    ax3.axhline(GROWTH_RETURN_LIMIT, color="0.5", lw=0.8, ls=":", label="the card's premise holds below")
+    ax3.axvspan(lo, hi, color="C1", alpha=0.1, label="the law's set voltages")
+    ax3.set(xlabel="source voltage [V]", ylabel="[1]", ylim=(0, 1.15), title="growing body at half closure")
+    ax3.legend(fontsize=7)
     fig.tight_layout()
     try:
         return save_figure(fig, path)
@@ -238,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         raise SystemExit(f"--voltages: {err}") from None
     result["voltages_V"], result["set_times_s"] = voltages, [float(x) for x in set_times]
+    result["body"] = [dict(zip(BODY, map(float, load(out, v, args.step_check)["body"]))) for v in voltages]
     result["step_check"] = args.step_check
     found = checks(result)
     result["checks"] = {k: {"relative": rel, "allowed": allowed, "passed": ok} for k, (rel, allowed, ok) in found.items()}
@@ -251,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
           f"({law / s - 1:+.2%}); the measured integral reaches {result['integral_at_sweep_set']:.3f} at the sweep's set")
     print("local voltage scale -dV/d ln t_set [V]: " + ", ".join(f"{a:g}-{b:g} V: {x:.3g}" for a, b, x in
                                                                result["local_v0_V"]))
+    print("growing body at half closure: voltage, time [us], metal fraction, dissolved fraction, return / dissolution, "
+          "share of the voltage")
+    for v, b in zip(voltages, result["body"]):
+        print(f"  {v:g} V: " + ", ".join(f"{b[k] * (1e6 if k == 'time' else 1):.3g}" for k in BODY))
     passed = True
     for name, (rel, allowed, ok) in found.items():
         print(f"check {name}: {rel:.3g} against {allowed:g} -> {'ok' if ok else 'FAILED'}")

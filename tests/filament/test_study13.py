@@ -73,3 +73,17 @@ def test_study13_on_the_default_cell_finds_the_gap_in_the_laws_extrapolation(tmp
     sweep = result["sweep_set_V"]
     assert abs(result["predicted_from_measured_V"] - sweep) < 0.25 * abs(result["predicted_from_law_V"] - sweep)
     assert (tmp_path / "13_set_memory.png").stat().st_size > 0
+    # the body at half closure, per voltage: none at 0.1 V (no set), held by the return at 0.3 V, outrun at 2.5 V
+    body = dict(zip(result["voltages_V"], result["body"]))
+    assert len(body) == len(result["voltages_V"]) and math.isnan(body[0.1]["return_ratio"])
+    assert body[0.3]["return_ratio"] == pytest.approx(1.0, abs=0.2) and body[2.5]["return_ratio"] < 0.5
+
+
+def test_the_body_fields_are_the_balance_s():
+    """The study's BODY names the fields of devicephys.filament.balance.BodyBalance in their order (the saved
+    arrays are read back by position)."""
+    from dataclasses import fields
+
+    from devicephys.filament.balance import BodyBalance
+
+    assert _study().BODY == tuple(f.name for f in fields(BodyBalance))
