@@ -7,7 +7,8 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
 
-#: A small, short filament cell (a spec file's text over the full preset): 494 unknowns, two set voltages, one
+#: A small, short filament cell (a spec file's text over the full preset, its step control a coarse change limit alone):
+#: 494 unknowns, two set voltages, one
 #: field snapshot; its change limit 0.2 and step floor (1 % of a drive) put its sweep's threshold 72 % above the
 #: step-checked one (tests/filament/test_filament_step_check.py).
 TINY_SPEC = """\
@@ -17,6 +18,9 @@ set_voltages: [3.5, 4.0]
 max_step_fraction: 0.05
 min_step_fraction: 0.01
 max_concentration_change: 0.2
+step_error_tolerance: null
+resolve_set: false
+hold_step_fraction: null
 field_snapshots: 1
 """
 

@@ -42,6 +42,12 @@ DILUTE_CELL = dict(site_exclusion=False, dissolved_return=False, contact_exponen
 DILUTE_SET_VOLTAGES = {"fast": [3.0, 3.5, 4.0], "full": [2.5, 3.0, 3.5, 4.0]}
 #: The fast preset's former step floor, at which the dilute cell's stated numbers were measured.
 DILUTE_FAST_FLOOR = 2e-3
+#: The fast preset's step control (and the dilute cell's on both presets, with which its numbers were measured):
+#: the Ag change per step alone, at 0.05, not converged on the default cell (the set 3-4 % late, the ON lifetimes
+#: under bias up to a third long; README, Known limitations).  The full preset's defaults converge it (the local-error
+#: estimate at 0.01 during growth, the change limit 0.01, the set's floor, the holds at 1/2000).
+FAST_STEP_CONTROL = dict(max_concentration_change=0.05, step_error_tolerance=None, resolve_set=False,
+                         hold_step_fraction=None)
 
 #: Minimum number of mesh elements across the insulator along the axis.
 MIN_ELEMENTS_ACROSS_INSULATOR = 8
@@ -200,8 +206,10 @@ class FilamentSpec(Spec):
     # -- numerics -------------------------------------------------------------
     axis_mesh_size: float = quantity(0.4e-9, "m", "element size along the axis and in the channel", gt=0)
     far_mesh_size: float = quantity(25e-9, "m", "element size far from the axis", gt=0)
-    max_concentration_change: float = quantity(0.05, "1", "largest change of Ag fraction per time step", gt=0, le=0.5)
-    step_error_tolerance: float | None = quantity(None, "1", "largest local truncation error of a time step's "
+    max_concentration_change: float = quantity(0.01, "1", "largest change of Ag fraction per time step (the fast "
+                                               "preset's 0.05 leaves the default cell's set 3-4 % late and its ON "
+                                               "lifetimes up to a third long; 0.01 converges them)", gt=0, le=0.5)
+    step_error_tolerance: float | None = quantity(0.01, "1", "largest local truncation error of a time step's "
                                                   "Ag fractions (mobile ions, metal, dissolved), relative to each "
                                                   "node's fraction down to one Ag atom per node, estimated from the "
                                                   "backward-Euler step against the linear extrapolation of the two "
@@ -234,15 +242,15 @@ class FilamentSpec(Spec):
                                          "its end and the fields are solved again (a fixed-point iteration towards the "
                                          "implicit coupling of Ag and fields; 0: reject at once)", ge=0, le=20)
     max_step_fraction: float = quantity(1 / 200, "1", "largest time step as a fraction of the drive duration", gt=0, le=0.5)
-    hold_step_fraction: float | None = quantity(None, "1", "largest time step of the holds of the ON-lifetime study "
+    hold_step_fraction: float | None = quantity(5e-4, "1", "largest time step of the holds of the ON-lifetime study "
                                                 "(hold_biases) and of the hold window (sweep_hold_biases), as a fraction "
                                                 "of relax_duration (None: max_step_fraction).  The holds must resolve "
                                                 "the neck's thinning, with max_concentration_change: on the default cell "
                                                 "the hold from the ON lifetime is 0.21-0.22 V at 1/2000 and 1/6000 with "
-                                                "0.01, 0.19-0.21 V with the presets' 0.05 "
+                                                "0.01, 0.19-0.21 V with the fast preset's 0.05 "
                                                 "(studies/11_hold_lifetime.py)", gt=0, le=0.5)
     min_step_fraction: float = quantity(2e-5, "1", "steps shorter than this fraction of a drive (with resolve_set: of the time elapsed, until a drive that times the set has set) are accepted whenever Newton converges", gt=0, le=0.01)
-    resolve_set: bool = option(False, "floor the time step of the drives that time the set (the set-time study, the "
+    resolve_set: bool = option(True, "floor the time step of the drives that time the set (the set-time study, the "
                                       "static threshold and the main drive until its first set) at min_step_fraction "
                                       "of the elapsed time instead of the drive's duration: a step forced at the "
                                       "drive's floor damps the set's runaway and delays it (fast preset: set times "
@@ -329,15 +337,17 @@ class FilamentSpec(Spec):
 
     @classmethod
     def fast(cls) -> "FilamentSpec":
-        """Quick preset: coarser far field, longer largest steps (1/80 of a drive), two field snapshots."""
+        """Quick preset: coarser far field, longer largest steps (1/80 of a drive), the Ag change per step alone
+        (:data:`FAST_STEP_CONTROL`, not converged in the step), two field snapshots."""
         return cls(far_mesh_size=40e-9, axis_mesh_size=0.5e-9,
-                   max_step_fraction=1 / 80, field_snapshots=2)
+                   max_step_fraction=1 / 80, field_snapshots=2, **FAST_STEP_CONTROL)
 
     @classmethod
     def dilute(cls, fast: bool = True) -> "FilamentSpec":
         """The earlier default cell (``examples/dilute.yaml``) on the fast or the full preset: :data:`DILUTE_CELL`,
-        its set voltages, and on the fast preset its step floor :data:`DILUTE_FAST_FLOOR`."""
-        base = cls.fast() if fast else cls()
+        its set voltages, the step control it was measured with (:data:`FAST_STEP_CONTROL`, on both presets), and
+        on the fast preset its step floor :data:`DILUTE_FAST_FLOOR`."""
+        base = cls.fast() if fast else cls(**FAST_STEP_CONTROL)
         extra = {"min_step_fraction": DILUTE_FAST_FLOOR} if fast else {}
         return base.model_copy(update={**DILUTE_CELL, **extra,
                                        "set_voltages": DILUTE_SET_VOLTAGES["fast" if fast else "full"]})
