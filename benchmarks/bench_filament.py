@@ -6,7 +6,9 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
   filament bridges), a hold of ``HOLD_S`` at half the smallest set voltage (between the sweep's
   hold and threshold voltages), then the self-rupture at zero bias;
   serially and under ``mpiexec -n 2`` (DOLFINx distributes the mesh; the 1-D channel transport
-  is replicated on each rank).  Target: under 30 s serial;
+  is replicated on each rank).  Target: under 30 s serial.  The default cell's step control is the full
+  preset's, converged; ``--coarse-step`` runs the cycle with the fast preset's (the change limit 0.05 alone)
+  as well, alternating, for what the convergence costs;
 * ``--stage``: the fast preset's whole stage (sweep, set-time study, relaxation, thermal step) as
   it runs (the last three in a second process beside the sweep where two cores are free) and all in
   one process, alternating.  Target: under 20 s;
@@ -16,7 +18,7 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
   which is what grows with the mesh; the channel transport is O(axis nodes)), with the exponent
   of cost ~ unknowns^p, and 2 ranks against serial on the finest.
 
-    python benchmarks/bench_filament.py [--repeat 3] [--fast] [--stage] [--meshes]
+    python benchmarks/bench_filament.py [--repeat 3] [--fast] [--coarse-step] [--stage] [--meshes]
 """
 
 from __future__ import annotations
@@ -40,14 +42,15 @@ MESHES = ((0.5e-9, 40e-9), (0.4e-9, 25e-9), (0.25e-9, 15e-9))
 PROBE_STEPS = 40  # electrothermal steps timed per mesh
 
 
-def cycle(fast: bool) -> dict:
-    """One set + hold + rupture cycle in this process; returns timings and sizes (rank 0 prints)."""
+def cycle(fast: bool, coarse: bool = False) -> dict:
+    """One set + hold + rupture cycle in this process (``coarse``: the default cell with the fast preset's step
+    control); returns timings and sizes (rank 0 prints)."""
     from mpi4py import MPI
 
     from devicephys.filament import simulate as sim
-    from devicephys.filament.spec import FilamentSpec
+    from devicephys.filament.spec import FAST_STEP_CONTROL, FilamentSpec
 
-    spec = FilamentSpec.fast() if fast else FilamentSpec()
+    spec = FilamentSpec.fast() if fast else FilamentSpec(**(FAST_STEP_CONTROL if coarse else {}))
     t0 = time.perf_counter()
     model = sim.CellModel(spec)
     built = time.perf_counter()
@@ -121,10 +124,19 @@ def _cycles(args) -> None:
     rows = {}
     for ranks in (1, 2):
         try:
-            runs = [_run(ranks, ["--fast"] if args.fast else []) for _ in range(args.repeat)]
+            runs, coarse = [], []
+            for _ in range(args.repeat):
+                runs.append(_run(ranks, ["--fast"] if args.fast else []))
+                if args.coarse_step and ranks == 1:
+                    coarse.append(_run(ranks, ["--coarse-step"]))
         except RuntimeError as exc:
             print(f"{ranks} rank(s): {exc}")
             continue
+        if coarse:
+            t, c = _median(runs, "total_s"), _median(coarse, "total_s")
+            print(f"cycle, 1 rank, the fast preset's step control: median total {c:.2f} s, {coarse[0]['steps']} steps "
+                  f"(set in {coarse[0]['set_time_s'] * 1e6:.3g} us, rupture after {coarse[0]['rupture_time_s'] * 1e6:.3g} "
+                  f"us); the converged control costs {t / c:.2f}x")
         rows[ranks] = {k: _median(runs, k) for k in ("total_s", "cycle_s", "mesh_s")}
         rows[ranks].update(unknowns=runs[0]["unknowns"], steps=runs[0]["steps"], on=runs[0]["on_at_hold_end"])
         print(f"cycle, {ranks} rank(s): median total {rows[ranks]['total_s']:.2f} s (cycle {rows[ranks]['cycle_s']:.2f} s, "
@@ -183,6 +195,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--fast", action="store_true", help="the cycle on the fast preset instead of the default cell")
+    p.add_argument("--coarse-step", action="store_true",
+                   help="also the cycle with the fast preset's step control, for the converged control's cost")
     p.add_argument("--stage", action="store_true", help="also time the fast preset's whole stage")
     p.add_argument("--meshes", action="store_true", help="also the cost per step on three meshes and 2 ranks")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -190,7 +204,7 @@ def main() -> int:
     p.add_argument("--mesh", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        result = {"cycle": lambda: cycle(args.fast), "stage": stage, "step": lambda: per_step(args.mesh)}[args.what]()
+        result = {"cycle": lambda: cycle(args.fast, args.coarse_step), "stage": stage, "step": lambda: per_step(args.mesh)}[args.what]()
         from mpi4py import MPI
 
         if MPI.COMM_WORLD.rank == 0:
