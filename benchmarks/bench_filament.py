@@ -204,7 +204,8 @@ def main() -> int:
     p.add_argument("--mesh", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        result = {"cycle": lambda: cycle(args.fast, args.coarse_step), "stage": stage, "step": lambda: per_step(args.mesh)}[args.what]()
+        result = {"cycle": lambda: cycle(args.fast, args.coarse_step), "stage": stage,
+                  "step": lambda: per_step(args.mesh)}[args.what]()
         from mpi4py import MPI
 
         if MPI.COMM_WORLD.rank == 0:

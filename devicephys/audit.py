@@ -343,7 +343,7 @@ def growth_premise(filament, card: dict | None) -> list[Row]:
         return [Row(joint, text, PASS, f"{r[k]:.3g} at {v[k]:.3g} V", limit, detail)]
     held = v[r > GROWTH_RETURN_LIMIT]
     return [Row(joint, text, FAIL, f"{r[k]:.3g} at {v[k]:.3g} V", limit,
-                detail + f"; at {held.min():.3g}-{held.max():.3g} V the FEM's field holds the thinning body at "
+                detail + f"; at {', '.join(f'{x:.3g}' for x in held)} V the FEM's field holds the thinning body at "
                 "percolation by returning its dissolved Ag (the body takes part of the voltage), so its set is not cut "
                 "off by a self-rupture time as the card's law has it (set_body_voltage_share, set_body_metal_fraction "
                 "in filament.nc)")]

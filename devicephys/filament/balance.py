@@ -36,7 +36,7 @@ class BodyBalance:
     time: float  #: [s] model time since the drive began
     metal_fraction: float  #: [1] median metal fraction c_m over the body's nodes
     dissolved_fraction: float  #: [1] median dissolved fraction c_s over the body's nodes
-    return_ratio: float  #: [1] the field's return of dissolved Ag over the Gibbs–Thomson dissolution, summed over the body
+    return_ratio: float  #: [1] the field's return of dissolved Ag over the Gibbs–Thomson dissolution, over the body
     voltage_share: float  #: [1] the body's voltage over the channel's (axis, seed to counter electrode)
 
     @classmethod

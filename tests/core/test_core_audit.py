@@ -195,7 +195,7 @@ def test_growth_premise_row_holds_the_fems_return_on_the_growing_body():
     assert row.status == audit.PASS and row.value == "0.45 at 1 V"  # 0.99 at 0.5 V did not set
     studied["set_body_return_ratio"] = ("set_point", [0.99, 0.82, 0.6, 0.2, 0.13])
     (row,) = audit.growth_premise(studied, two_states)
-    assert row.status == audit.FAIL and row.value == "0.82 at 1 V" and "at 1-1.5 V" in row.detail
+    assert row.status == audit.FAIL and row.value == "0.82 at 1 V" and "at 1, 1.5 V the FEM's field" in row.detail
     studied["set_body_return_ratio"] = ("set_point", [np.nan] * 5)  # no run halved its gap
     assert audit.growth_premise(studied, two_states)[0].status == audit.UNKNOWN
 
