@@ -74,12 +74,15 @@ def snapshots(result, path: Path) -> Path:
 
 
 def set_time(result, path: Path) -> Path:
-    """Set time versus voltage with the exponential fit; beside it, each run's gap against time."""
+    """Set time versus voltage with the exponential fit; beside it, each run's gap against time, and the growing
+    body at half closure against voltage (``set_body_*``)."""
     plt = _figure()
     d = result.data
     v = np.asarray(d["set_voltage"])
     runs = "set_transient_gap" in d
-    fig, axes = plt.subplots(1, 2 if runs else 1, figsize=(10 if runs else 5, 4), squeeze=False)
+    body = "set_body_return_ratio" in d
+    panels = 1 + runs + body
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4), squeeze=False)
     ax = axes[0, 0]
     ax.semilogy(v, d["set_time"], "o", label="simulated")
     if "set_nucleation_time" in d:  # an inert cathode: the nucleus formed first
@@ -110,6 +113,19 @@ def set_time(result, path: Path) -> Path:
         if "set_nucleation_time" in d:
             ax.plot([], [], color="k", ls="--", lw=0.8, label="nucleation")
         ax.set_title("set-time runs (where the gap jumps back, part of the filament fell below percolation)", fontsize=8)
+        ax.legend(fontsize=7)
+    if body:
+        from devicephys.audit import GROWTH_RETURN_LIMIT
+
+        ax = axes[0, panels - 1]
+        ax.plot(v, d["set_body_return_ratio"], "o-", label="return / dissolution")
+        ax.plot(v, d["set_body_voltage_share"], "s-", label="body's share of the voltage")
+        ax.plot(v, d["set_body_metal_fraction"], "^-", label="body's metal fraction")
+        ax.axhline(GROWTH_RETURN_LIMIT, color="0.5", ls=":", lw=0.8, label="the card's premise holds below")
+        ax.set_xlabel("source voltage [V]")
+        ax.set_ylabel("[1]")
+        ax.set_ylim(0, 1.15)
+        ax.set_title("growing body at half closure", fontsize=8)
         ax.legend(fontsize=7)
     try:
         return save_figure(fig, path)
