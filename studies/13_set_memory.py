@@ -140,10 +140,7 @@ def analyse(voltages: np.ndarray, set_times: np.ndarray, law_voltages, rate: flo
     tau0, v0, _ = extract.fit_set_time(v[on_law], t[on_law])
     measured = extract.ramp_set_voltage_measured(v, t, rate)
     sets = np.isfinite(t) & (t > 0)
-    # every other voltage that set, the lowest and the highest kept (the integral's range is the same)
-    idx = np.flatnonzero(sets)
-    keep = np.union1d(idx[::2], idx[-1:])
-    coarse = extract.ramp_set_voltage_measured(v[keep], t[keep], rate) if keep.size >= 2 else math.nan
+    coarse = extract.ramp_set_voltage_every_other(v, t, rate)  # the lowest and the highest kept
     exact_grid = extract.ramp_set_voltage_measured(v[sets], tau0 * np.exp(-v[sets] / v0), rate)
     exact = extract.ramp_set_voltage(tau0, v0, rate, float(v[sets].min()))
     v_int, total = extract.ramp_set_integral(v, t, rate)

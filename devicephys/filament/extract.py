@@ -281,6 +281,16 @@ def ramp_set_voltage_measured(voltage: np.ndarray, set_time: np.ndarray, rate: f
     return float(v[k - 1] + x)
 
 
+def ramp_set_voltage_every_other(voltage: np.ndarray, set_time: np.ndarray, rate: float) -> float:
+    """:func:`ramp_set_voltage_measured` on every other voltage that set (in the given order), the lowest and the
+    highest kept, so the integral's range is the same: the prediction's sensitivity to the voltages measured [V].
+    NaN with fewer than two such voltages."""
+    v, t = np.asarray(voltage, float), np.asarray(set_time, float)
+    idx = np.flatnonzero(np.isfinite(t) & (t > 0))
+    keep = np.union1d(idx[::2], idx[-1:])
+    return ramp_set_voltage_measured(v[keep], t[keep], rate) if keep.size >= 2 else math.nan
+
+
 def ramp_set_voltage_uncertainty(voltage: np.ndarray, set_time: np.ndarray, rate: float, v_start: float = 0.0,
                                  v_start_sigma: float = 0.0) -> float:
     """1σ [V] of :func:`ramp_set_voltage` with τ0, V0 from :func:`fit_set_time`, through the fit's covariance.

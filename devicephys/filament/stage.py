@@ -592,9 +592,7 @@ def measured_ramp_prediction(spec: FilamentSpec, runs, sweep_set: float) -> tupl
                 "integral's start is not measured", (math.nan, "-"))
     try:
         value = extract.ramp_set_voltage_measured(v, t, rate)
-        idx = np.flatnonzero(sets)
-        keep = np.union1d(idx[::2], idx[-1:])
-        coarse = extract.ramp_set_voltage_measured(v[keep], t[keep], rate) if keep.size >= 2 else math.nan
+        coarse = extract.ramp_set_voltage_every_other(v, t, rate)
     except ValueError as exc:
         return (math.nan, unit, name, method + f"; NaN: {exc}", (math.nan, "-"))
     if not math.isfinite(value):

@@ -105,6 +105,10 @@ def test_rate_integral_of_measured_set_times_is_exact_for_the_law_and_refuses_wh
     # log-linear interpolation of the exponential law is the law: the closed form counted from 0.2 V
     assert extract.ramp_set_voltage_measured(v, t, rate) == pytest.approx(
         extract.ramp_set_voltage(tau0, v0, rate, 0.2), rel=1e-12)
+    # every other voltage that set, the lowest and highest kept: the same range, so for the law the same answer
+    assert extract.ramp_set_voltage_every_other(v, t, rate) == pytest.approx(
+        extract.ramp_set_voltage_measured(v, t, rate), rel=1e-12)
+    assert math.isnan(extract.ramp_set_voltage_every_other(v[:2], t[:2], rate))  # one voltage set: no integral
     grid, total = extract.ramp_set_integral(v[::-1], t[::-1], rate)  # any order
     assert grid[0] == 0.2 and total[0] == 0.0
     assert total[-1] == pytest.approx(quad(lambda x: math.exp(x / v0) / (rate * tau0), 0.2, 2.5, epsrel=1e-12)[0],
