@@ -118,6 +118,18 @@ def crossing_time(time: np.ndarray, values: np.ndarray, level: float) -> float:
     return float(t0 + (t1 - t0) * (level - y0) / (y1 - y0)) if y1 != y0 else float(t1)
 
 
+def tunnelling_end_time(read_time: np.ndarray, read_resistance: np.ndarray, relaxed: float) -> float:
+    """Time [s] after the bias is removed at which the opening gap's tunnelling falls to the relaxed cell's
+    leakage: the reads' resistance rises through half the relaxed cell's, ``relaxed`` [Ohm] (tunnelling and
+    leakage then carry equal currents), interpolated in log R; NaN if the reads never get there or ``relaxed``
+    is not a finite positive resistance."""
+    r = np.asarray(read_resistance, dtype=float)
+    if not (math.isfinite(relaxed) and relaxed > 0) or not np.any(np.isfinite(r) & (r > 0)):
+        return float("nan")
+    ok = np.isfinite(r) & (r > 0)
+    return crossing_time(np.asarray(read_time, dtype=float)[ok], np.log(r[ok]), math.log(relaxed / 2))
+
+
 def thermal_step(time: np.ndarray, temperature: np.ndarray, power: np.ndarray, ambient: float) -> tuple[float, float]:
     """(R_th [K/W], τ_th [s]) from a step response with the filament frozen.
 

@@ -134,12 +134,15 @@ def set_time(result, path: Path) -> Path:
 
 
 def relaxation(result, path: Path) -> Path:
-    """Gap after the bias is removed."""
+    """Gap after the bias is removed, and (with the opening reads) the cell's read resistance as it opened."""
     plt = _figure()
     d = result.data
-    fig, ax = plt.subplots(figsize=(5, 4))
+    reads = "relax_read_resistance" in d and d["relax_read_resistance"].size > 0
+    if reads:
+        fig, (ax, ax_r) = plt.subplots(2, 1, figsize=(5, 6.5), sharex=True)
+    else:
+        fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot(d["relax_time"] * 1e6, d["relax_gap"] * 1e9)
-    ax.set_xlabel("time after bias removal [µs]")
     ax.set_ylabel("gap [nm]")
     title = f"relaxation time {result.scalar('relaxation_time') * 1e6:.3g} µs"
     if "relaxation_time_step_check" in d:
@@ -148,6 +151,24 @@ def relaxation(result, path: Path) -> Path:
                    label=f"self-rupture under the step check ({result.spec.step_check:g})")
         ax.legend(fontsize=7)
     ax.set_title(title)
+    if reads:
+        t = d["relax_read_time"].values * 1e6
+        ax_r.semilogy(t, d["relax_read_resistance"].values, "o-", ms=3,
+                      label=f"FEM read at {result.spec.read_voltage:g} V, silver frozen")
+        lumped = d["relax_read_gap_resistance"].values
+        shown = np.isfinite(lumped) & (lumped < 1e3 * np.nanmax(d["relax_read_resistance"].values))
+        ax_r.semilogy(t[shown], lumped[shown], ":", lw=1, label="lumped gap law, 1/G_gap")
+        relaxed = result.scalar("resistance_off_relaxed")
+        if np.isfinite(relaxed):
+            ax_r.axhline(relaxed, color="k", ls="--", lw=0.8, label="relaxed cell (matrix leakage)")
+        end = result.scalar("resistance_off_tunnelling_time")
+        if np.isfinite(end):
+            ax_r.axvline(end * 1e6, color="grey", ls=":", lw=0.8, label=f"tunnelling ends, {end * 1e6:.3g} µs")
+        ax_r.set_ylabel("read resistance [Ω]")
+        ax_r.set_xlabel("time after bias removal [µs]")
+        ax_r.legend(fontsize=7)
+    else:
+        ax.set_xlabel("time after bias removal [µs]")
     try:
         return save_figure(fig, path)
     finally:

@@ -104,6 +104,22 @@ def add_set_body_balance(ds: xr.Dataset, bodies) -> None:
                     {"units": unit, "long_name": long_name, "method": method})
 
 
+def add_opening_reads(ds: xr.Dataset, reads: dict[str, np.ndarray], read_voltage: float) -> None:
+    """The relaxation's reads as the gap opened (``reads`` of :func:`~devicephys.filament.stage._opening_reads`),
+    on relax_read; in place."""
+    method = (f"V/I at read_voltage = {read_voltage:g} V with the silver frozen (one 1 ns step), at the first "
+              "accepted step of the relaxation each time the gap had opened by another 0.1 nm past gap_on")
+    ds.coords["relax_read"] = ("relax_read", np.arange(len(reads["time"])), {"units": "1"})
+    ds["relax_read_time"] = ("relax_read", reads["time"], {"units": "s", "long_name": "time since the bias was removed"})
+    ds["relax_read_gap"] = ("relax_read", reads["gap"], {"units": "m", "long_name": "gap at the read"})
+    ds["relax_read_resistance"] = ("relax_read", reads["resistance"], {
+        "units": "Ohm", "long_name": "read resistance of the cell as its gap opened", "method": method})
+    ds["relax_read_gap_resistance"] = ("relax_read", reads["lumped_resistance"], {
+        "units": "Ohm", "long_name": "1/G_gap of the lumped gap law at the read (Simmons tunnelling in series with "
+                                     "the neck's contact), which the potential equation carries",
+        "method": "ChannelConduction.gap_conductance at the read's gap, neck and cell voltage"})
+
+
 def add_fire_study(ds: xr.Dataset, voltages, intervals, n_fire: np.ndarray, width: float) -> None:
     """The pulse-integration study: N_fire [1] on (fire_voltage [V], fire_interval [s]); in place."""
     ds.coords["fire_voltage"] = ("fire_voltage", np.asarray(voltages, float), {"units": "V", "long_name": "pulse amplitude"})

@@ -51,9 +51,9 @@ import numpy as np
 
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
-from devicephys.filament.result import (FilamentResult, add_fire_study, add_lifetime_study, add_plot_data,
-                                         add_retention_study, add_set_body_balance, add_set_transients,
-                                         add_sweep_hold_study, build_dataset)
+from devicephys.filament.result import (FilamentResult, add_fire_study, add_lifetime_study, add_opening_reads,
+                                         add_plot_data, add_retention_study, add_set_body_balance,
+                                         add_set_transients, add_sweep_hold_study, build_dataset)
 from devicephys.filament.spec import FilamentSpec
 from devicephys.versions import engine_versions
 
@@ -282,16 +282,25 @@ def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float 
     With ``read``, ``trace.read`` holds (gap [m], cell voltage [V], current [A]) of the relaxed cell read at
     ``read_voltage`` with its silver frozen (one 1 ns step; the potential follows the bias at once), as a
     measurement reads the OFF state after the cell relaxed; voltage and current are NaN when the relaxed
-    cell is not open (gap ≤ gap_rupture).
+    cell is not open (gap ≤ gap_rupture).  ``trace.reads`` holds the same read of the cell as the gap opened
+    (:func:`_opening_reads`).
     """
     from devicephys.filament import simulate as sim
 
     model.restore(bridged[1])
     bar = _bar(progress, spec.relax_duration, desc)
+    kept: list = []  # (time since the bias was removed [s], gap [m], state) as the gap opens, for the reads
+
+    def keep(m, sample) -> None:
+        gap = sample["gap"]
+        if gap > spec.gap_on and (not kept or gap >= kept[-1][1] + OPENING_READ_STEP):
+            kept.append((m.time - start, gap, m.state()))
+
+    start = model.time
     try:
         trace = sim.run_drive(model, lambda t: bias, spec.relax_duration,
                               dt_max=spec.relax_duration * spec.max_step_fraction if dt_max is None else dt_max,
-                              dt_first=1e-12, progress=bar)
+                              dt_first=1e-12, progress=bar, observer=keep if read else None)
     finally:
         if bar is not None:
             bar.close()
@@ -299,9 +308,56 @@ def _relaxation(model, spec: FilamentSpec, bridged, progress: bool, bias: float 
         gap = float(trace.array("gap")[-1])
         trace.read = (gap, math.nan, math.nan)
         if gap > spec.gap_rupture:
-            probe = sim.run_drive(model, lambda t: spec.read_voltage, 1e-9, dt_max=1e-9, dt_first=1e-9, frozen=True)
-            trace.read = (gap, float(probe.array("voltage")[-1]), float(probe.array("current")[-1]))
+            trace.read = (gap, *_read(model, spec))
+        trace.reads = _opening_reads(model, spec, kept)
     return trace
+
+
+#: Gap step [m] between the reads of the opening gap: the tunnelling falls by about e^(-2 kappa x 0.1 nm) ~ 1/8
+#: per read (kappa ~ 1e10 /m at a 4 eV barrier), so the reads resolve its decades.
+OPENING_READ_STEP = 0.1e-9
+
+
+def _read(model, spec: FilamentSpec) -> tuple[float, float]:
+    """(cell voltage [V], current [A]) of the model's state read at ``read_voltage`` with its silver frozen (one
+    1 ns step: the potential follows the bias at once, the silver does not move)."""
+    from devicephys.filament import simulate as sim
+
+    probe = sim.run_drive(model, lambda t: spec.read_voltage, 1e-9, dt_max=1e-9, dt_first=1e-9, frozen=True)
+    return float(probe.array("voltage")[-1]), float(probe.array("current")[-1])
+
+
+def _reads_of(relax) -> tuple[np.ndarray, np.ndarray]:
+    """(time [s], read resistance [Ohm]) of a relaxation's opening reads (empty without them)."""
+    reads = getattr(relax, "reads", None)
+    return (reads["time"], reads["resistance"]) if reads else (np.zeros(0), np.zeros(0))
+
+
+def _read_spacing(relax) -> float:
+    """Largest interval [s] between the opening reads (NaN with fewer than two)."""
+    t = _reads_of(relax)[0]
+    return float(np.max(np.diff(t))) if t.size > 1 else math.nan
+
+
+def _opening_reads(model, spec: FilamentSpec, kept: list) -> dict[str, np.ndarray]:
+    """The cell read at ``read_voltage`` at each kept state of the relaxation (one each time the gap has
+    opened by :data:`OPENING_READ_STEP` past gap_on): time [s], gap [m], V/I [Ohm], and the lumped gap law's
+    1/G_gap [Ohm] (Simmons tunnelling across the gap in series with the neck's contact,
+    :meth:`~devicephys.filament.conduction.ChannelConduction.gap_conductance`, at the read's cell voltage),
+    which the potential equation carries.  The model is left in the relaxation's final state."""
+    final = model.state()
+    reads = {name: np.full(len(kept), np.nan) for name in ("time", "gap", "resistance", "lumped_resistance")}
+    try:
+        for k, (t, gap, state) in enumerate(kept):
+            model.restore(state)
+            v, i = _read(model, spec)
+            g_gap = model.conduction.gap_conductance(gap, v, model.c)[0]
+            reads["time"][k], reads["gap"][k] = t, gap
+            reads["resistance"][k] = v / i if i != 0.0 else math.nan
+            reads["lumped_resistance"][k] = 1.0 / g_gap if g_gap > 0.0 else math.inf
+    finally:
+        model.restore(final)
+    return reads
 
 
 def _lifetime_runs(model, spec: FilamentSpec, bridged, progress: bool) -> dict[str, np.ndarray]:
@@ -682,6 +738,14 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
                                    f"V/I at read_voltage = {spec.read_voltage:g} V with the silver frozen, after "
                                    f"relax_duration at zero bias from the bridged state (gap then {g_read:.4g} m); NaN "
                                    f"when the relaxed cell is not open (gap <= gap_rupture = {g_r:g} m)"),
+        "resistance_off_tunnelling_time": (
+            extract.tunnelling_end_time(*_reads_of(relax), r_read), "s",
+            "time after the bias is removed until the opening gap's tunnelling falls to the relaxed cell's leakage",
+            f"the relaxation's reads at read_voltage = {spec.read_voltage:g} V as the gap opened (relax_read_*): the "
+            "first time the read resistance rises through half the relaxed cell's (resistance_off_relaxed), "
+            "interpolated in log R (NaN: never, or no relaxed read); until then the formed cell's OFF state is a "
+            "tunnelling gap, after it the matrix's leakage",
+            (_read_spacing(relax), "the read interval in which the crossing is interpolated")),
         "thermal_resistance": (r_th, "K/W", "thermal resistance of the hot spot", f"(T_max - T_amb)/P after 100 ns at {bridged[0]:g} V with the bridged filament frozen",
                                (s_rth, "change of the rise over the step response's last sample interval, over P (distance from steady state)")),
         "thermal_time_constant": (tau_th, "s", "thermal time constant", "time for T_max to reach 1-1/e of its rise in the same step response", (s_tauth, sampled)),
@@ -925,6 +989,8 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
                       f"{spec.step_check:g}) (NaN: no set within set_time_limit)"})
     add_set_transients(ds, set_transients)
     add_set_body_balance(ds, set_bodies)
+    if getattr(relax, "reads", None) is not None:
+        add_opening_reads(ds, relax.reads, spec.read_voltage)
     if spec.cathode_nucleation:
         ds["set_nucleation_time"] = ("set_point", set_nucleation, {
             "units": "s", "long_name": "nucleation time on the inert cathode",
