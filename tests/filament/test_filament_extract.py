@@ -177,3 +177,18 @@ def test_hold_run_starts_from_the_hysteresis_state_of_the_drive_before():
     assert 1e-6 < carried["rupture_time"] < 2e-6
     # a gap already past gap_rupture starts OFF whatever came before
     assert extract.hold_run(t, gap + 1e-9, np.zeros(4), on, rupture, start_on=True)["start_on"] == 0.0
+
+
+def test_tunnelling_end_time_interpolates_in_log_r():
+    from devicephys.filament.extract import tunnelling_end_time
+
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    r = np.array([1e6, 1e10, 1e14, 2e14])
+    # half of 2e14 is 1e14, reached at t = 3 exactly; half of 4e14 (2e14) between 3 and 4, log-linearly: at 4
+    assert tunnelling_end_time(t, r, 2e14) == pytest.approx(3.0)
+    assert tunnelling_end_time(t, r, 4e14) == pytest.approx(4.0)
+    # 1e12 lies halfway in log between 1e10 and 1e14
+    assert tunnelling_end_time(t, r, 2e12) == pytest.approx(2.5)
+    assert math.isnan(tunnelling_end_time(t, r, 1e16))  # the reads never reach the leakage
+    assert math.isnan(tunnelling_end_time(t, r, math.nan))
+    assert math.isnan(tunnelling_end_time(t[:0], r[:0], 1e14))
