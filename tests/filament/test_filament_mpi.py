@@ -41,7 +41,7 @@ import xarray as xr  # noqa: E402
 pytestmark = pytest.mark.fem
 
 #: Small and short (494 unknowns, two set voltages, one field snapshot, so that the parallel XDMF writer runs too).
-from tests.fem_fixtures import TINY_SPEC  # noqa: E402
+from tests.fem_fixtures import TINY_SPEC, tiny_fields  # noqa: E402
 
 RTOL = 1e-6   # snes_rtol of the Newton solves
 FLOOR = 1e-6  # of a variable's largest magnitude (see the module docstring)
@@ -98,11 +98,28 @@ def launcher(tmp_path_factory) -> list[str]:
     return cmd
 
 
+#: The full preset's step control (FilamentSpec's defaults) in place of the tiny cell's coarse one: the
+#: local-error estimate and its rejections, the resolved set's floor, a change limit of 0.01.
+CONVERGED_CONTROL = dict(max_concentration_change=0.01, step_error_tolerance=0.01, resolve_set=True)
+
+
 @pytest.fixture(scope="module")
 def runs(launcher, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
-    root = tmp_path_factory.mktemp("filament_mpi")
+    # the step check's runs (collective, in-process) too
+    return _serial_and_parallel(launcher, tmp_path_factory.mktemp("filament_mpi"), TINY_SPEC + "step_check: 0.01\n")
+
+
+@pytest.fixture(scope="module")
+def converged_runs(launcher, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
+    import yaml
+
+    text = yaml.safe_dump(tiny_fields(**CONVERGED_CONTROL, step_check=0.01))
+    return _serial_and_parallel(launcher, tmp_path_factory.mktemp("filament_mpi_converged"), text)
+
+
+def _serial_and_parallel(launcher, root: Path, text: str) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
     spec = root / "tiny.yaml"
-    spec.write_text(TINY_SPEC + "step_check: 0.01\n")  # the step check's runs (collective, in-process) too
+    spec.write_text(text)
     cli = [sys.executable, "-m", "devicephys", "filament", str(spec), "--quiet", "--out"]
     done = {}
     for name, prefix in (("serial", []), ("parallel", launcher)):
@@ -135,6 +152,17 @@ def test_both_runs_succeed_and_rank0_alone_writes(runs):
 
 
 def test_parallel_run_reproduces_serial_result(runs):
+    _compare(runs)
+
+
+@pytest.mark.slow
+def test_parallel_run_reproduces_serial_result_under_the_converged_control(converged_runs):
+    """The full preset's step control (local-error rejections, the resolved set's floor) takes the same steps
+    on 2 ranks: its decisions are collective like the change limit's."""
+    _compare(converged_runs)
+
+
+def _compare(runs) -> None:
     ser, par = _load(runs, "serial"), _load(runs, "parallel")
     assert ser.attrs["unknowns"] == par.attrs["unknowns"]
     assert set(ser.data_vars) == set(par.data_vars)
