@@ -52,7 +52,9 @@ _MESSAGES = {
     "temperature": "Temperature in the cell at the peak of the sweep (r, z cross-section).",
     "snapshots": "Metallic Ag fraction along the axis at several times: the filament grows from the active electrode.",
     "set_time": "Set time against the source voltage: the voltage-time dilemma of the switch.",
-    "relaxation": "The gap after the bias is removed: the filament dissolves by itself (volatile switching).",
+    "relaxation": "The gap after the bias is removed: the filament dissolves by itself (volatile switching). Below it "
+                  "(when recorded), the cell read at the read voltage as its gap opens: the tunnelling across the gap "
+                  "falls by decades until the matrix's leakage is all that is left.",
     "lifetime_study": "How long the bridged filament stays ON under each constant source voltage (first rupture), "
                       "and how often it re-forms after.",
     "hold_window": "Each source voltage held from where the sweep's falling ramp passes it: the share of the hold "
