@@ -47,10 +47,15 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   c_s → c_i at k_ret = |v_MG(E, T)| / ℓ (ℓ the channel radius: the distance it
   went sideways), onto a free site under exclusion; at zero field it stays.
   Dissolved Ag so stays in the cell and can re-form the filament under the
-  next bias.
+  next bias,
+* optionally (``HoppingLaw.escape``, the spec's ``dissolved_escape``), the pool
+  also diffuses out of the return's reach into the matrix, c_s → (gone) at
+  k_esc = D(T)/ℓ², at any field: a one-compartment estimate of the radial
+  spreading (its rate uncertain by a factor of order 1), after which the
+  escaped Ag is not followed.
 
-∫(c_i + c_m + c_s) dz is conserved apart from the exchange with the active
-electrode: oxidation there injects ions at c_src v only while the field
+∫(c_i + c_m + c_s) dz is conserved apart from the Ag that escaped (with the
+escape) and the exchange with the active electrode: oxidation there injects ions at c_src v only while the field
 drives them off the electrode; a metal stub connected to the active
 electrode acts as part of it (its ions are held at c_src under forward
 field, at 0 otherwise).  Discretisation: vertex-centred finite volumes on the axis nodes of
@@ -111,12 +116,20 @@ class HoppingLaw:
     soret_scale: float = 1.0
     reduction_rate: float = 1e9
     return_length: float | None = None
+    escape: bool = False
 
     @classmethod
     def from_spec(cls, spec) -> "HoppingLaw":
         return cls(spec.hop_distance, spec.attempt_frequency, spec.migration_barrier, spec.dissolution_frequency,
                    spec.dissolution_barrier, spec.soret_scale, spec.reduction_rate,
-                   spec.channel_radius if spec.dissolved_return else None)
+                   spec.channel_radius if spec.dissolved_return else None,
+                   bool(getattr(spec, "dissolved_escape", False)))
+
+    def escape_rate(self, T):
+        """k_esc [1/s] = D(T) / ℓ²: dissolved Ag diffusing out of the return's reach ℓ (0 without ``escape``)."""
+        if not self.escape or self.return_length is None:
+            return np.zeros(np.shape(np.asarray(T)))
+        return self.diffusivity(T) / self.return_length**2
 
     def diffusivity(self, T):
         """D(T) [m²/s] = a² ν exp(−E_a / k_B T)."""
@@ -372,10 +385,12 @@ class ChannelTransport:
         E_node[1:-1] = 0.5 * (E_edge[:-1] + E_edge[1:])
         E_node[0], E_node[-1] = E_edge[0], E_edge[-1]
         rate = self.law.return_rate(E_node, T) * dt
-        back = c_s * rate / (1.0 + rate)
+        escape = self.law.escape_rate(T) * dt
+        back = c_s * rate / (1.0 + rate + escape)  # both first order from the pool, implicit over dt
+        gone = c_s * escape / (1.0 + rate + escape)
         if self.exclusion:
             back = np.minimum(back, np.clip(1.0 - c_i - c_m, 0.0, None))
-        return c_i + back, c_s - back
+        return c_i + back, c_s - back - gone
 
     def _dilute_step(self, c_i, c_m, c_s, E_edge, T, dt, w):
         """The step without site exclusion: J = c_i v − D ∂c_i/∂z, one tridiagonal solve (c_m capped at 1)."""

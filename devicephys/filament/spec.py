@@ -108,6 +108,13 @@ class FilamentSpec(Spec):
                                            "Use with site_exclusion: true; with the dilute transport the ions piled up "
                                            "beyond one per site keep refilling the bridged filament and it never "
                                            "relaxes.  False: the dissolved Ag is an immobile pool, lost to the filament")
+    dissolved_escape: bool = option(False, "the dissolved Ag beside the channel also diffuses away into the matrix, "
+                                           "out of the return's reach, at D(T) / channel_radius^2 (D the ions' own "
+                                           "diffusivity a^2 nu exp(-E_a / k_B T); 39 us at 300 K on the default cell): "
+                                           "the cell's memory of dissolved Ag then fades at zero bias.  A one-"
+                                           "compartment estimate of the radial diffusion (its rate uncertain by a "
+                                           "factor of order 1, e.g. 2 or 4 for 1-D or radial spreading); needs "
+                                           "dissolved_return: true")
 
     exchange_current_density: Optional[float] = quantity(
         None, "A/m^2", "exchange current density j0 of the Ag/Ag+ charge transfer (Butler-Volmer) at the active "
@@ -273,6 +280,10 @@ class FilamentSpec(Spec):
             raise SpecError(f"FilamentSpec.gap_rupture = {self.gap_rupture:g} m must exceed gap_on = {self.gap_on:g} m; "
                             "raise gap_rupture", field="gap_rupture")
         _check_fire_study(self)
+        if self.dissolved_escape and not self.dissolved_return:
+            raise SpecError("FilamentSpec.dissolved_escape = true needs dissolved_return: true (the Ag that escapes is "
+                            "the pool the field returns); set dissolved_return: true or dissolved_escape: false",
+                            field="dissolved_escape")
         if self.dissolved_return and not self.site_exclusion:
             raise SpecError("FilamentSpec.dissolved_return = true needs site_exclusion: true (with the dilute transport "
                             "the ions piled up beyond one per site refill the bridged filament and it never relaxes); "

@@ -253,3 +253,48 @@ def test_the_smooth_neck_takes_ions_in_proportion_to_the_net_forward_share_of_it
     # a reverse field does not drive it; without fields (None) it counts as driven, as the threshold form
     assert tr.neck_share(c_m, np.where(np.arange(10) == 4, -5 * e_drive, 0.0), T) == 0.0
     np.testing.assert_array_equal(tr.reduction_weight(c_m, 0.3), cathode_side.astype(float))
+
+
+def _escape_pool(steps: int, duration: float, E: float = 0.0):
+    """A pool c_s = 0.5 beside an empty channel (no metal, no ions) after ``duration`` [s] in ``steps`` steps of
+    backward Euler, at a uniform field ``E`` [V/m] and 300 K, with the return and the escape."""
+    law = kinetics.HoppingLaw(0.5e-9, 1e13, 0.44 * eV, 1e13, 0.52 * eV, reduction_rate=1e7, return_length=2e-9,
+                              escape=True)
+    z = np.linspace(0, 10e-9, 11)
+    tr = kinetics.ChannelTransport(z, law, source=None, exclusion=True)
+    c_i, c_m, c_s = np.zeros(z.size), np.zeros(z.size), np.full(z.size, 0.5)
+    for _ in range(steps):
+        c_i, c_m, c_s = tr.step(c_i, c_m, c_s, np.full(z.size - 1, E), np.full(z.size, 300.0), duration / steps,
+                                np.zeros(z.size))
+    return law, tr, c_i, c_s
+
+
+def test_the_escaping_pool_decays_at_d_over_l_squared():
+    """At zero field nothing returns and the pool escapes at k = D/l^2: backward Euler gives (1 + k dt)^-n exactly,
+    converging at first order to exp(-k t) (the error halves with the step)."""
+    law, _, c_i, c_s = _escape_pool(1, 1e-6)
+    k = law.diffusivity(300.0) / 2e-9**2
+    assert law.escape_rate(300.0) == pytest.approx(k, rel=1e-15)
+    assert 1 / k == pytest.approx(3.9e-5, rel=0.05)  # the 39 us the spec states for the default cell
+    t = 40e-6
+    errors = []
+    for n in (10, 20, 40):
+        _, _, c_i, c_s = _escape_pool(n, t)
+        assert np.all(c_i == 0.0)
+        np.testing.assert_allclose(c_s, 0.5 / (1 + k * t / n) ** n, rtol=1e-13)
+        errors.append(abs(c_s[0] - 0.5 * np.exp(-k * t)))
+    assert errors[0] / errors[1] == pytest.approx(2.0, rel=0.1) and errors[1] / errors[2] == pytest.approx(2.0, rel=0.1)
+
+
+def test_the_return_and_the_escape_share_the_pool():
+    """In a field both act on the pool: what returns and what escapes stand as their rates, and with the escape's
+    loss counted the Ag is conserved."""
+    E = 3e8
+    law, tr, c_i, c_s = _escape_pool(1, 1e-9, E)
+    k_ret, k_esc = law.return_rate(E, 300.0), law.escape_rate(300.0)
+    assert k_ret > k_esc > 0
+    before = 0.5 * tr.volume.sum()
+    # one step of the pool: returned (then moved by the channel's transport, so counted as the ions' total) and
+    # escaped stand in the ratio of the rates
+    returned, escaped = tr.mass(c_i, 0 * c_i, 0 * c_i), before - tr.mass(c_i, 0 * c_i, c_s)
+    assert returned / escaped == pytest.approx(k_ret / k_esc, rel=1e-9)

@@ -91,3 +91,9 @@ def test_the_returning_silver_holds_the_on_state_under_a_small_bias_and_it_self_
     assert plot.all_plots(result, tmp_path)["hold_window"].is_file()
     print(f"hold after the sweep at {d['sweep_hold_bias'].values} V: ON fraction {d['sweep_hold_on_fraction'].values}, "
           f"ruptures {ruptures}, cell voltage ON {d['sweep_hold_on_voltage'].values} V")
+
+
+def test_the_escape_needs_the_return():
+    with pytest.raises(SpecError, match="dissolved_escape"):
+        FilamentSpec(dissolved_escape=True, dissolved_return=False, site_exclusion=True)
+    assert FilamentSpec(dissolved_escape=True).dissolved_escape
