@@ -97,3 +97,10 @@ def test_the_escape_needs_the_return():
     with pytest.raises(SpecError, match="dissolved_escape"):
         FilamentSpec(dissolved_escape=True, dissolved_return=False, site_exclusion=True)
     assert FilamentSpec(dissolved_escape=True).dissolved_escape
+
+
+def test_the_escape_example_is_a_valid_spec():
+    from pathlib import Path
+
+    spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "dissolved_escape.yaml")
+    assert spec.dissolved_escape and spec.dissolved_return and spec.static_threshold
