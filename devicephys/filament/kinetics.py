@@ -55,8 +55,8 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   escaped Ag is not followed.
 
 ∫(c_i + c_m + c_s) dz is conserved apart from the Ag that escaped (with the
-escape) and the exchange with the active electrode: oxidation there injects ions at c_src v only while the field
-drives them off the electrode; a metal stub connected to the active
+escape) and the exchange with the active electrode: oxidation there injects
+ions at c_src v only while the field drives them off the electrode; a metal stub connected to the active
 electrode acts as part of it (its ions are held at c_src under forward
 field, at 0 otherwise).  Discretisation: vertex-centred finite volumes on the axis nodes of
 the FE mesh with Scharfetter–Gummel fluxes (exact for constant drift and

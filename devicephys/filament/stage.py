@@ -8,7 +8,8 @@ Protocols (all from the pristine cell, channel empty, at ambient temperature):
 2. set time: constant source voltage until the gap first falls below
    ``gap_on`` (or ``set_time_limit``), for each of ``set_voltages``;
 3. relaxation: from the bridged state of the highest set voltage, the bias is
-   removed and the gap recorded for ``relax_duration``;
+   removed and the gap recorded for ``relax_duration``; the cell is read at
+   ``read_voltage`` each 0.1 nm its gap opens, and once relaxed;
 4. thermal step: the same bridged filament, frozen, from ambient temperature
    under the same source voltage: R_th and τ_th of the hot spot.
 5. pulse integration (when ``fire_voltages`` is given): trains of pulses of
