@@ -104,3 +104,29 @@ def test_the_escape_example_is_a_valid_spec():
 
     spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "dissolved_escape.yaml")
     assert spec.dissolved_escape and spec.dissolved_return and spec.static_threshold
+
+
+@pytest.mark.fem
+@pytest.mark.slow
+def test_the_escaping_pool_stops_the_slow_set():
+    """At 0.3 V the default cell's set lives on the dissolved Ag the field returns to the growing body (the body
+    held at percolation for hundreds of microseconds, README "Why the law misses below 1 V"); with the pool
+    escaping at D/l^2 (39 us at 300 K, far shorter than that set) the return starves and the cell does not set
+    within set_time_limit, while at 2.5 V, where the growth outruns the dissolution, the set time stays within
+    the step control's own tolerance of the change limit (0.05 per step: a few per cent)."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    def set_time(escape: bool, volts: float) -> float:
+        spec = FilamentSpec.fast().model_copy(update={"dissolved_escape": escape})
+        model = sim.CellModel(spec)
+        trace = stage._constant_set(model, spec, volts, "set", False)
+        gap = trace.array("gap")
+        return float(trace.array("time")[-1]) if gap[-1] < spec.gap_on else float("nan")
+
+    slow, starved = set_time(False, 0.3), set_time(True, 0.3)
+    print(f"0.3 V: {slow * 1e6:.4g} us without the escape, {starved * 1e6:.4g} us with it")
+    assert 5 * 39e-6 < slow < FilamentSpec.fast().set_time_limit and np.isnan(starved)
+    fast, escaped = set_time(False, 2.5), set_time(True, 2.5)
+    assert escaped == pytest.approx(fast, rel=0.05)
