@@ -104,11 +104,11 @@ def add_set_body_balance(ds: xr.Dataset, bodies) -> None:
                     {"units": unit, "long_name": long_name, "method": method})
 
 
-def add_opening_reads(ds: xr.Dataset, reads: dict[str, np.ndarray], read_voltage: float) -> None:
-    """The relaxation's reads as the gap opened (``reads`` of :func:`~devicephys.filament.stage._opening_reads`),
-    on relax_read; in place."""
+def add_opening_reads(ds: xr.Dataset, reads: dict[str, np.ndarray], read_voltage: float, step: float) -> None:
+    """The relaxation's reads as the gap opened (``reads`` of :func:`~devicephys.filament.stage._opening_reads`,
+    one each ``step`` [m] of the gap), on relax_read; in place."""
     method = (f"V/I at read_voltage = {read_voltage:g} V with the silver frozen (one 1 ns step), at the first "
-              "accepted step of the relaxation each time the gap had opened by another 0.1 nm past gap_on")
+              f"accepted step of the relaxation each time the gap had opened by another {step:g} m past gap_on")
     ds.coords["relax_read"] = ("relax_read", np.arange(len(reads["time"])), {"units": "1"})
     ds["relax_read_time"] = ("relax_read", reads["time"], {"units": "s", "long_name": "time since the bias was removed"})
     ds["relax_read_gap"] = ("relax_read", reads["gap"], {"units": "m", "long_name": "gap at the read"})

@@ -991,7 +991,7 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     add_set_transients(ds, set_transients)
     add_set_body_balance(ds, set_bodies)
     if getattr(relax, "reads", None) is not None:
-        add_opening_reads(ds, relax.reads, spec.read_voltage)
+        add_opening_reads(ds, relax.reads, spec.read_voltage, OPENING_READ_STEP)
     if spec.cathode_nucleation:
         ds["set_nucleation_time"] = ("set_point", set_nucleation, {
             "units": "s", "long_name": "nucleation time on the inert cathode",
