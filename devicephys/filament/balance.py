@@ -69,14 +69,14 @@ def body_balance(model, since: float = 0.0) -> BodyBalance:
     E_node[0], E_node[-1] = E[0], E[-1]
     law = transport.law
     dissolution = law.dissolution_rate(T) * model.c / (model.c + kinetics._EPS)  # [1/s] per node
-    returned = law.return_rate(E_node, T) * model.c_s  # [1/s] per node
+    returned = law.return_rate(E_node, T) * transport.returnable(model.c_s)  # [1/s] per node
     w = transport.volume[body]
     lost = float(np.dot(w, dissolution[body]))
     first = int(np.flatnonzero(body)[0])
     return BodyBalance(
         time=model.time - since,
         metal_fraction=float(np.median(model.c[body])),
-        dissolved_fraction=float(np.median(model.c_s[body])),
+        dissolved_fraction=float(np.median(transport.pool_total(model.c_s)[body])),
         return_ratio=float(np.dot(w, returned[body])) / lost if lost > 0 else math.nan,
         voltage_share=abs(float(phi[first] - phi[-1])) / cell if cell > 0 else math.nan)
 

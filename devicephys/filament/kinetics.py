@@ -52,7 +52,10 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   also diffuses out of the return's reach into the matrix, c_s → (gone) at
   k_esc = D(T)/ℓ², at any field: a one-compartment estimate of the radial
   spreading (its rate uncertain by a factor of order 1), after which the
-  escaped Ag is not followed.
+  escaped Ag is not followed,
+* optionally (the spec's ``dissolved_spread``), the pool is followed instead as it spreads through the matrix in
+  (r, z) by the ions' own diffusion, and returns at the channel's wall at the same speed |v_MG(E, T)|
+  (:mod:`devicephys.filament.spread`); c_s then has one value per node and matrix shell.
 
 ∫(c_i + c_m + c_s) dz is conserved apart from the Ag that escaped (with the
 escape) and the exchange with the active electrode: oxidation there injects
@@ -76,6 +79,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import solve_banded
 
+from devicephys.filament.spread import MatrixSpread
 from devicephys.units import e, k_B
 
 _EPS = 1e-3
@@ -198,7 +202,7 @@ class ChannelTransport:
     """
 
     def __init__(self, z: np.ndarray, law: HoppingLaw, source: float | None, threshold: float | None = None,
-                 exclusion: bool = False, smooth_neck: bool = False):
+                 exclusion: bool = False, smooth_neck: bool = False, spread: dict | None = None):
         self.z = np.asarray(z, dtype=float)
         self.smooth_neck = smooth_neck  # the driven neck's share tanh(q a E / 2 k_B T) instead of its threshold
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
@@ -208,6 +212,33 @@ class ChannelTransport:
         self.volume[:-1] += self.h / 2
         self.volume[1:] += self.h / 2
         self.law, self.source, self.threshold, self.exclusion = law, source, threshold, exclusion
+        #: the dissolved Ag's (r, z) spread through the matrix (:mod:`devicephys.filament.spread`), from ``spread``
+        #: = dict(channel_radius, outer_radius, first_width) [m]; None: one pool per node
+        self.spread = None if spread is None else MatrixSpread(self.volume, self.h, **spread)
+        if self.spread is not None and law.return_length is None:
+            raise ValueError("the matrix spread needs the return (HoppingLaw.return_length)")
+
+    def empty_pool(self) -> np.ndarray:
+        """The dissolved Ag's state with none dissolved: one value per node, or (nodes, shells) with the spread."""
+        return np.zeros(self.z.size) if self.spread is None else self.spread.empty()
+
+    def pool_total(self, c_s: np.ndarray) -> np.ndarray:
+        """Each node's dissolved Ag [1] per channel volume (summed over the matrix's shells with the spread)."""
+        return c_s if c_s.ndim == 1 else c_s.sum(axis=1)
+
+    def returnable(self, c_s: np.ndarray) -> np.ndarray:
+        """The one-compartment pool [1] whose return k_ret(E, T) × it is the return of ``c_s``: the pool itself, or,
+        with the spread, what the first shell's Ag returns at the channel's wall."""
+        return c_s if self.spread is None else self.spread.at_wall(c_s)
+
+    @staticmethod
+    def _dissolve(c_s: np.ndarray, amount: np.ndarray) -> np.ndarray:
+        """The pool with ``amount`` [1] dissolved into it (into the shell at the wall with the spread)."""
+        if c_s.ndim == 1:
+            return c_s + amount
+        out = c_s.copy()
+        out[:, 0] += amount
+        return out
 
     def edge_fluxes(self, c: np.ndarray, E_edge: np.ndarray, T: np.ndarray):
         """Coefficients (a, b) with edge flux J_i+½ = a_i c_i − b_i c_i+1 [m/s · c]."""
@@ -370,7 +401,7 @@ class ChannelTransport:
         if fixed is not None:
             ci_new[fixed[0]] = x[fixed[0]]
         cm_new = (c_m + dt * k_red * x) / denom
-        cs_new = c_s + dt * k_dis * cm_new
+        cs_new = self._dissolve(c_s, dt * k_dis * cm_new)
         return ci_new, cm_new, cs_new
 
     def _return(self, c_i, c_m, c_s, E_edge, T, dt):
@@ -384,6 +415,15 @@ class ChannelTransport:
         E_node = np.empty_like(c_i)
         E_node[1:-1] = 0.5 * (E_edge[:-1] + E_edge[1:])
         E_node[0], E_node[-1] = E_edge[0], E_edge[-1]
+        if self.spread is not None:  # the wall's return from the matrix's (r, z) spread, implicit over dt
+            T_edge = 0.5 * (T[:-1] + T[1:])
+            back, pool = self.spread.step(c_s, np.abs(self.law.drift_velocity(E_node, T)), self.law.diffusivity(T),
+                                          self.law.diffusivity(T_edge), dt)
+            if self.exclusion:
+                kept = np.minimum(back, np.clip(1.0 - c_i - c_m, 0.0, None))
+                pool[:, 0] += back - kept  # what finds no free site stays at the wall
+                back = kept
+            return c_i + back, pool
         rate = self.law.return_rate(E_node, T) * dt
         escape = self.law.escape_rate(T) * dt
         back = c_s * rate / (1.0 + rate + escape)  # both first order from the pool, implicit over dt
@@ -416,7 +456,7 @@ class ChannelTransport:
                 ab[2, nodes[nodes > 0] - 1] = 0.0
         ci_new = np.maximum(solve_banded((1, 1), ab, rhs), 0.0)
         cm_new = (c_m + dt * k_red * ci_new) / (1.0 + dt * k_dis)
-        cs_new = c_s + dt * k_dis * cm_new
+        cs_new = self._dissolve(c_s, dt * k_dis * cm_new)
         excess = np.maximum(cm_new - 1.0, 0.0)  # a full channel takes no more metal: back to the ions
         return ci_new + excess, cm_new - excess, cs_new
 
@@ -492,8 +532,8 @@ class ChannelTransport:
         return nodes, np.minimum(value, np.clip(1.0 - c_m[nodes], 0.0, 1.0))
 
     def mass(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray) -> float:
-        """∫ (c_i + c_m + c_s) dz [m] (Ag volume per channel cross-section)."""
-        return float(np.dot(self.volume, c_i + c_m + c_s))
+        """∫ (c_i + c_m + c_s) dz [m] (Ag volume per channel cross-section; c_s over the matrix's shells)."""
+        return float(np.dot(self.volume, c_i + c_m + self.pool_total(c_s)))
 
 
 def gap_length(z: np.ndarray, c: np.ndarray, threshold: float) -> float:

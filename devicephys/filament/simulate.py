@@ -102,7 +102,11 @@ class CellModel:
         z, _, _ = self.et.axis_values(self.z_lo, self.z_hi)
         self.transport = kinetics.ChannelTransport(z, kinetics.HoppingLaw.from_spec(spec), spec.source_concentration,
                                                    spec.percolation_threshold, exclusion=spec.site_exclusion,
-                                                   smooth_neck=spec.neck_drive == "smooth")
+                                                   smooth_neck=spec.neck_drive == "smooth",
+                                                   spread=dict(channel_radius=spec.channel_radius,
+                                                               outer_radius=spec.cell_radius,
+                                                               first_width=spec.hop_distance)
+                                                   if spec.dissolved_spread else None)
         self.peak_occupancy = 0.0  # largest c_i + c_m on the axis over every accepted step [1]
         self.occupancy_time = math.nan  # model time [s] the occupancy first exceeded 1
         self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)
@@ -126,7 +130,7 @@ class CellModel:
         self.limits_reached: dict[str, float] = {}        # limit name -> model time [s] it was first reached
         self.c_i = np.zeros_like(z)  # mobile Ag+ fraction on the axis nodes
         self.c = np.zeros_like(z)    # metallic Ag fraction (sets σ) on the axis nodes
-        self.c_s = np.zeros_like(z)  # Ag dissolved sideways into the matrix
+        self.c_s = self.transport.empty_pool()  # Ag dissolved sideways into the matrix (per node, or node x shell)
         self.time = 0.0
         self.energy = 0.0
         self._power: float | None = None  # Joule power [W] of the last accepted state (None: not yet evaluated)
@@ -141,7 +145,8 @@ class CellModel:
         #: local error's predictor; None after a restore, a perturbation or a frozen step (the next step is not estimated)
         self._history: tuple[np.ndarray, float] | None = None
         #: one Ag atom per node [1], for c_i, c and c_s joined: the local error is relative to each fraction down to it
-        self._error_floor = np.tile(self.atom_fraction(), 3)
+        atom = self.atom_fraction()
+        self._error_floor = np.concatenate((atom, atom, np.repeat(atom, self.c_s.size // atom.size)))
         self.et.stats["error_rejected_steps"] = 0  # steps rejected for their local error (step_error_tolerance)
         self.et.stats["coupling_rejected_steps"] = 0  # steps rejected for their splitting error (coupling_tolerance)
         self.et.stats["coupling_iterations"] = 0  # the fields solved again on the Ag of the step's end
@@ -418,8 +423,8 @@ class CellModel:
             # the estimate is the transport's in the fields of the step's start (before any coupling iteration)
             if (self.spec.step_error_tolerance is not None and self._history is not None
                     and (self.spec.step_error_scope == "all" or self.gap() > 0.0)):
-                now = np.concatenate((self.c_i, self.c, self.c_s))
-                self.step_error = stepping.local_error(np.concatenate((ci_new, c_new, cs_new)), now,
+                now = _joined(self.c_i, self.c, self.c_s)
+                self.step_error = stepping.local_error(_joined(ci_new, c_new, cs_new), now,
                                                        self._history[0], dt, self._history[1], self._error_floor)
                 if self.step_error > self.spec.step_error_tolerance and not force:
                     self.rejection = "error"
@@ -471,7 +476,7 @@ class CellModel:
             self._sync_concentration()
             return False, dc
         self.et.accept()
-        self._history = None if frozen else (np.concatenate((self.c_i, self.c, self.c_s)), dt)
+        self._history = None if frozen else (_joined(self.c_i, self.c, self.c_s), dt)
         self.c_i, self.c, self.c_s = ci_new, c_new, cs_new
         self.nucleation_progress, self.nucleated, self.nucleus_stable, self.nucleation_time = nucleus
         self.time += dt
@@ -568,6 +573,11 @@ def temperature_limits(spec) -> dict[str, tuple[float, str]]:
     return {"melting_point": (metal["melting_point"], f"the melting point of {metal.name}"),
             "insulator_limit": (ins["thermal_limit"],
                                 f"the thermal limit of {ins.name} ({ins.source('thermal_limit')})")}
+
+
+def _joined(c_i: np.ndarray, c: np.ndarray, c_s: np.ndarray) -> np.ndarray:
+    """The Ag fractions [1] as one vector (the pool's node x shell values row by row with the matrix spread)."""
+    return np.concatenate((c_i, c, np.ravel(c_s)))
 
 
 def _split_error(end: tuple[np.ndarray, np.ndarray, np.ndarray] | None, c_new: np.ndarray) -> float:

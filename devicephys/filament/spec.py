@@ -115,6 +115,13 @@ class FilamentSpec(Spec):
                                            "compartment estimate of the radial diffusion (its rate uncertain by a "
                                            "factor of order 1, e.g. 2 or 4 for 1-D or radial spreading); needs "
                                            "dissolved_return: true")
+    dissolved_spread: bool = option(False, "the dissolved Ag is followed as it spreads through the matrix in (r, z) "
+                                           "by the ions' own diffusion D(T) (coaxial shells from the channel's wall "
+                                           "out to the cell's radius, no flux there or at the electrodes), and "
+                                           "returns at the channel's wall at |v(E, T)| from the shell within one hop "
+                                           "of it (devicephys.filament.spread): the resolved form of "
+                                           "dissolved_escape's estimate.  Needs dissolved_return: true and "
+                                           "dissolved_escape: false")
 
     exchange_current_density: Optional[float] = quantity(
         None, "A/m^2", "exchange current density j0 of the Ag/Ag+ charge transfer (Butler-Volmer) at the active "
@@ -284,6 +291,10 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.dissolved_escape = true needs dissolved_return: true (the Ag that escapes is "
                             "the pool the field returns); set dissolved_return: true or dissolved_escape: false",
                             field="dissolved_escape")
+        if self.dissolved_spread and (not self.dissolved_return or self.dissolved_escape):
+            raise SpecError("FilamentSpec.dissolved_spread = true needs dissolved_return: true and dissolved_escape: "
+                            "false (the spread returns the Ag at the channel's wall and resolves what the escape "
+                            "estimates); set those, or dissolved_spread: false", field="dissolved_spread")
         if self.dissolved_return and not self.site_exclusion:
             raise SpecError("FilamentSpec.dissolved_return = true needs site_exclusion: true (with the dilute transport "
                             "the ions piled up beyond one per site refill the bridged filament and it never relaxes); "

@@ -1,0 +1,133 @@
+"""The dissolved Ag beside the channel, spread in (r, z) through the matrix.
+
+The channel transport (:mod:`devicephys.filament.kinetics`) keeps the Ag that dissolves from the filament in a
+pool beside each axis node; with ``dissolved_return`` the pool drifts back into the channel at |v_MG(E, T)| / ℓ.
+A pool of one compartment per node cannot say how much of the dissolved Ag is still within reach of the channel
+when the field comes back: the ions also diffuse away into the matrix.  :class:`MatrixSpread` follows them.
+
+The matrix around the channel, r_ch < r < R (R the cell's radius), is cut into coaxial shells on every axis node
+(finite volumes: shell j between the faces r_j and r_j+1, the node's share ℓ_k of the axis).  The dissolved Ag's
+volume fraction of the matrix, u(r, z, t), obeys
+
+    ∂u/∂t = ∇·(D(T) ∇u)                       in the matrix,
+    D ∂u/∂r = −(dissolved flux) + |v_MG(E, T)| u    at r = r_ch (into the matrix, out to the channel),
+    no flux at r = R and at the electrode planes (the Ag stays in the cell),
+
+with D = a² ν exp(−E_a / k_B T) the ions' own diffusivity (the channel's hopping law).  The wall's return is the
+pool's return law carried over: Ag⁺ within one shell of the channel drifts into it at the Mott–Gurney speed in
+the node's field (the same premise: the field's magnitude at the node, turned towards the channel).  The first
+shell is one hop a wide, so the wall's value is that of the ions one hop from the channel; the shells then widen
+geometrically (ratio ``growth``) out to R.
+
+Discretisation: two-point fluxes, radially with the exact conductance of a coaxial shell, 2π D ℓ_k /
+ln(ρ_j+1 / ρ_j) between the shells' geometric-mean radii ρ (a steady u = A + B ln r is then exact at the nodes),
+axially D A_j / h_k; backward Euler, one banded solve per step (bandwidth: the shells).  The matrix's temperature is taken as the axis
+node's (the hot spot is a few kelvin above ambient at the default bias; beside a hot filament D is then
+over-estimated), and its Ag moves by diffusion only: the axial drift of the matrix's ions in the field is not
+built.  Ag is conserved to rounding: what leaves the matrix enters the channel's ions.
+
+Units: the state is held as ``pool[k, j]`` [1], shell j's Ag per channel volume of node k (the one-compartment
+pool's unit, so Σ_j pool[k, j] is that pool); u = pool / α_j with α_j = A_j / (π r_ch²).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import solve_banded
+
+DEFAULT_GROWTH = 1.25  # [1] width ratio of neighbouring shells (the spread's convergence study: README)
+
+
+class MatrixSpread:
+    """Shells of matrix around the channel on each axis node, and the backward-Euler step of their Ag.
+
+    Parameters
+    ----------
+    volume
+        The axis nodes' shares ℓ_k [m] of the axis (the channel transport's ``volume``).
+    h
+        Axial node spacings [m] (``len(volume) - 1`` of them).
+    channel_radius
+        r_ch [m]: the matrix starts at the channel's wall.
+    outer_radius
+        R [m]: the cell's radius (no flux there).
+    first_width
+        Width [m] of the shell at the wall (the hop distance a).
+    growth
+        Width ratio [1] of neighbouring shells.
+    """
+
+    def __init__(self, volume, h, channel_radius: float, outer_radius: float, first_width: float,
+                 growth: float = DEFAULT_GROWTH):
+        self.volume = np.asarray(volume, dtype=float)
+        self.h = np.asarray(h, dtype=float)
+        if self.h.size != self.volume.size - 1:
+            raise ValueError("h must have one entry fewer than volume")
+        if not (0.0 < channel_radius < outer_radius) or first_width <= 0.0 or growth < 1.0:
+            raise ValueError("need 0 < channel_radius < outer_radius, first_width > 0 and growth >= 1")
+        self.channel_radius = float(channel_radius)
+        faces, width = [channel_radius], first_width
+        while faces[-1] + width < outer_radius:
+            faces.append(faces[-1] + width)
+            width *= growth
+        if len(faces) > 1 and outer_radius - faces[-1] < 0.5 * (faces[-1] - faces[-2]):
+            faces.pop()  # the last shell would be thinner than half the one inside it: merge
+        faces.append(outer_radius)
+        self.faces = np.asarray(faces)  # [m]
+        self.radius = np.sqrt(self.faces[:-1] * self.faces[1:])  # the shells' nodes ρ_j [m]
+        self.alpha = (self.faces[1:] ** 2 - self.faces[:-1] ** 2) / channel_radius**2  # A_j / A_ch [1]
+        self._log = np.log(self.radius[1:] / self.radius[:-1])  # [1]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(axis nodes, shells) of the state."""
+        return self.volume.size, self.alpha.size
+
+    def empty(self) -> np.ndarray:
+        return np.zeros(self.shape)
+
+    def total(self, pool: np.ndarray) -> np.ndarray:
+        """Each node's dissolved Ag [1] per channel volume (the one-compartment pool's value)."""
+        return pool.sum(axis=1)
+
+    def at_wall(self, pool: np.ndarray) -> np.ndarray:
+        """The pool the wall's return acts on [1]: the one-compartment pool whose return |v| / r_ch × it equals
+        the wall's, 2 |v| u_0 / r_ch, i.e. 2 u_0 with u_0 the first shell's matrix fraction."""
+        return 2.0 * pool[:, 0] / self.alpha[0]
+
+    def step(self, pool: np.ndarray, speed: np.ndarray, D_node: np.ndarray, D_edge: np.ndarray,
+             dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Advance the matrix's Ag by ``dt`` [s]; returns (Ag returned to each node's channel [1], new pool).
+
+        ``speed`` [m/s] is each node's return speed |v_MG| at the wall, ``D_node`` [m²/s] the diffusivity at the
+        nodes (radial fluxes), ``D_edge`` [m²/s] on the axial edges.  Backward Euler in u over the whole (r, z)
+        grid; the returned Ag is the wall's flux at the new state times dt.
+        """
+        nz, nr = self.shape
+        V = self.volume[:, None] * self.alpha[None, :]  # cell volumes per channel cross-section [m]
+        g_rad = 2.0 * D_node[:, None] * self.volume[:, None] / self._log[None, :] / self.channel_radius**2  # [m²/s]
+        g_ax = D_edge[:, None] * self.alpha[None, :] / self.h[:, None]  # [m²/s] between node k and k+1
+        sink = np.zeros((nz, nr))
+        sink[:, 0] = 2.0 * np.asarray(speed) * self.volume / self.channel_radius  # |v| 2π r_ch ℓ_k / A_ch [m²/s]
+        diag = V / dt + sink
+        diag[:, :-1] += g_rad
+        diag[:, 1:] += g_rad
+        diag[:-1, :] += g_ax
+        diag[1:, :] += g_ax
+        # banded storage, unknowns node by node (k nr + j): radial neighbours at ±1, axial at ±nr
+        n = nz * nr
+        ab = np.zeros((2 * nr + 1, n))
+        ab[nr] = diag.ravel()
+        radial = np.zeros((nz, nr))
+        radial[:, :-1] = -g_rad  # (k, j) - (k, j+1); none from a node's last shell to the next node's first
+        radial = radial.ravel()
+        ab[nr - 1, 1:] = radial[:-1]   # row i, column i + 1
+        ab[nr + 1, :-1] = radial[:-1]  # row i + 1, column i
+        axial = (-g_ax).ravel()        # (k, j) - (k + 1, j)
+        ab[0, nr:] = axial             # row i, column i + nr
+        ab[2 * nr, :-nr] = axial       # row i + nr, column i
+        u_old = pool / self.alpha[None, :]
+        u = solve_banded((nr, nr), ab, (V * u_old / dt).ravel()).reshape(nz, nr)
+        u = np.maximum(u, 0.0)  # an M-matrix keeps u >= 0; this removes rounding only
+        back = dt * sink[:, 0] * u[:, 0] / self.volume  # [1] per channel volume
+        return back, u * self.alpha[None, :]
