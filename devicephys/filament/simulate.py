@@ -105,7 +105,8 @@ class CellModel:
                                                    smooth_neck=spec.neck_drive == "smooth",
                                                    spread=dict(channel_radius=spec.channel_radius,
                                                                outer_radius=spec.cell_radius,
-                                                               first_width=spec.hop_distance)
+                                                               first_width=spec.spread_first_width or spec.hop_distance,
+                                                               growth=spec.spread_growth)
                                                    if spec.dissolved_spread else None)
         self.peak_occupancy = 0.0  # largest c_i + c_m on the axis over every accepted step [1]
         self.occupancy_time = math.nan  # model time [s] the occupancy first exceeded 1

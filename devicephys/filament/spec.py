@@ -122,6 +122,11 @@ class FilamentSpec(Spec):
                                            "of it (devicephys.filament.spread): the resolved form of "
                                            "dissolved_escape's estimate.  Needs dissolved_return: true and "
                                            "dissolved_escape: false")
+    spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
+                                                   "(dissolved_spread), whose Ag the wall returns; None: the hop "
+                                                   "distance (the ions one hop from the channel)", gt=0)
+    spread_growth: float = quantity(1.25, "1", "width ratio of neighbouring matrix shells (dissolved_spread); the "
+                                    "README's convergence check halves the first width and takes 1.12", ge=1.0, le=2.0)
 
     exchange_current_density: Optional[float] = quantity(
         None, "A/m^2", "exchange current density j0 of the Ag/Ag+ charge transfer (Butler-Volmer) at the active "
@@ -295,6 +300,10 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.dissolved_spread = true needs dissolved_return: true and dissolved_escape: "
                             "false (the spread returns the Ag at the channel's wall and resolves what the escape "
                             "estimates); set those, or dissolved_spread: false", field="dissolved_spread")
+        if self.spread_first_width is not None and self.spread_first_width >= self.cell_radius - self.channel_radius:
+            raise SpecError(f"FilamentSpec.spread_first_width = {self.spread_first_width:g} m must be below the "
+                            f"matrix's width around the channel ({self.cell_radius - self.channel_radius:g} m); use "
+                            "the hop distance (None) or a fraction of it", field="spread_first_width")
         if self.dissolved_return and not self.site_exclusion:
             raise SpecError("FilamentSpec.dissolved_return = true needs site_exclusion: true (with the dilute transport "
                             "the ions piled up beyond one per site refill the bridged filament and it never relaxes); "

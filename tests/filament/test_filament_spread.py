@@ -165,3 +165,8 @@ def test_shells_reach_the_cell_radius():
     assert np.all(widths[1:-1] / widths[:-2] == pytest.approx(1.25))
     assert widths[-1] >= 0.5 * widths[-2]
     assert spread.alpha.sum() == pytest.approx((113**2 - 2**2) / 2**2, rel=1e-12)
+
+
+def test_a_first_shell_wider_than_the_matrix_is_refused():
+    with pytest.raises(SpecError, match="spread_first_width"):
+        FilamentSpec(dissolved_spread=True, spread_first_width=1e-6)

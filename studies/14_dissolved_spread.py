@@ -1,0 +1,214 @@
+"""Study 14: where does the Ag dissolved from the growing filament go, and does it decide the slow sets?
+
+Question: below 1 V the default cell sets slowly (hundreds of µs at 0.3 V) because the field's return of the
+dissolved Ag holds the growing body at percolation.  That return counts on the dissolved Ag staying beside the
+channel.  Three treatments of it: the one-compartment pool beside each axis node (the default), the pool with
+``dissolved_escape`` (it also leaves at D / r_ch², a one-compartment estimate), and ``dissolved_spread`` (it is
+followed as it diffuses through the matrix in (r, z) and returns at the channel's wall).  Which set times does each
+give, and is the spread's answer converged in its radial grid?
+
+Steps
+-----
+1. The default cell (fast preset) under a constant source at each of ``--voltages`` from the pristine cell until
+   the bridge or ``set_time_limit`` (the set-time study's protocol), for each treatment; the spread also on two
+   finer radial grids (first shell half a hop wide; and that with shells growing by 1.12 instead of 1.25).  Each
+   run in its own process, ``--jobs`` at a time; the growing body at half closure
+   (``devicephys.filament.balance``) and, with the spread, the dissolved Ag's radial profile at the end of the run
+   on the node where the gap closed last.
+2. Check (exit status 1 when it fails): the spread's set times on the finest grid against its default grid's,
+   within :data:`GRID_TARGET` at every voltage where both set (and both set, or neither).  The difference between the
+   treatments is the result, not a check.
+
+Outputs (``--out``, default results/study14): ``<variant>_<V>.npz`` per run (written atomically; ``--resume``
+keeps them), ``summary.json`` and ``14_dissolved_spread.png`` (set times against voltage per treatment; the return
+over the dissolution at half closure; the spread's radial profile).
+
+Usage: python studies/14_dissolved_spread.py [--voltages 0.3 0.5 0.8 1.0 2.5] [--jobs 2] [--resume]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+VOLTAGES = (0.3, 0.5, 0.8, 1.0, 2.5)  # [V] source voltages of the set runs
+#: the treatments: FilamentSpec options over the fast preset
+VARIANTS = {
+    "pool": {},
+    "escape": {"dissolved_escape": True},
+    "spread": {"dissolved_spread": True},
+    "spread_half": {"dissolved_spread": True, "spread_first_width": 0.25e-9},
+    "spread_fine": {"dissolved_spread": True, "spread_first_width": 0.25e-9, "spread_growth": 1.12},
+}
+GRID_TARGET = 0.05  # [1] the spread's set times on its finest grid against its default grid's
+BODY = ("time", "metal_fraction", "dissolved_fraction", "return_ratio", "voltage_share")
+
+
+def spec_for(variant: str):
+    from devicephys.filament.spec import FilamentSpec
+
+    return FilamentSpec(**{**FilamentSpec.fast().model_dump(), **VARIANTS[variant], "field_snapshots": 0})
+
+
+def _name(variant: str, voltage: float) -> str:
+    return f"{variant}_{voltage:g}.npz"
+
+
+def measure(variant: str, voltage: float) -> dict[str, np.ndarray]:
+    """One set run: set time [s] (NaN: none within the limit), the body at half closure, and with the spread the
+    radial profile (shell radii [m], matrix fraction [1]) on the last node to close."""
+    import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
+
+    from devicephys.filament import extract, stage
+    from devicephys.filament import simulate as sim
+    from devicephys.filament.balance import BodyBalance, HalfClosure
+
+    spec = spec_for(variant)
+    model = sim.CellModel(spec)
+    half = HalfClosure(model)
+    trace = stage._constant_set(model, spec, voltage, f"{variant} at {voltage:g} V", False, observer=half)
+    i = extract.set_index(trace.array("gap"), spec.gap_on)
+    body = half.result or BodyBalance.missing()
+    out = {"set_time": np.array(float(trace.array("time")[i]) if i is not None else math.nan),
+           "body": np.array([float(getattr(body, k)) for k in BODY]),
+           "pool": np.array(float(np.dot(model.transport.volume, model.transport.pool_total(model.c_s))))}
+    spread = model.transport.spread
+    if spread is not None:
+        node = int(np.argmin(model.c))  # the gap's last node (the neck once bridged)
+        out["radius"], out["profile"] = spread.radius, model.c_s[node] / spread.alpha
+    return out
+
+
+def run_one(variant: str, voltage: float, out: Path) -> Path:
+    from devicephys.io import atomic_write_bytes
+
+    buf = io.BytesIO()
+    np.savez(buf, meta=json.dumps({"variant": VARIANTS[variant]}), **measure(variant, voltage))
+    return atomic_write_bytes(out / _name(variant, voltage), buf.getvalue())
+
+
+def load(out: Path, variant: str, voltage: float) -> dict[str, np.ndarray]:
+    path = out / _name(variant, voltage)
+    with np.load(path) as f:
+        data, meta = {k: f[k] for k in f.files if k != "meta"}, json.loads(str(f["meta"]))
+    if meta["variant"] != VARIANTS[variant]:
+        raise SystemExit(f"{path}: written with options {meta['variant']}, not {VARIANTS[variant]}; run without "
+                         "--resume or with another --out")
+    return data
+
+
+def run_all(runs: list[tuple[str, float]], jobs: int, out: Path, resume: bool) -> None:
+    from devicephys.workers import run_processes
+
+    todo = [r for r in runs if not (resume and (out / _name(*r)).is_file())]
+    commands = {r: [sys.executable, str(Path(__file__).resolve()), "--one", f"{r[0]}:{r[1]!r}", "--out", str(out)]
+                for r in todo}
+    run_processes(commands, jobs, lambda r: f"{r[0]} at {r[1]:g} V")
+
+
+def grid_check(set_times: dict[str, np.ndarray]) -> tuple[float, bool]:
+    """(largest relative difference [1] of the spread's set times, finest grid against default; passed).  A voltage
+    where one grid sets and the other does not counts as an infinite difference; where neither sets, as none."""
+    a, b = set_times["spread_fine"], set_times["spread"]
+    worst = 0.0
+    for x, y in zip(a, b):
+        if math.isfinite(x) != math.isfinite(y):
+            worst = math.inf
+        elif math.isfinite(x):
+            worst = max(worst, abs(x - y) / y)
+    return worst, worst <= GRID_TARGET
+
+
+def figure(voltages, set_times, bodies, profiles, path: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from devicephys.io import save_figure
+
+    v = np.asarray(voltages, float)
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 3.8))
+    for k, (name, t) in enumerate(set_times.items()):
+        style = "o-" if not name.startswith("spread_") else "x--"
+        sets = np.isfinite(t)
+        ax1.semilogy(v[sets], t[sets] * 1e6, style, ms=4, color=f"C{k}", label=name)
+        ax1.plot(v[~sets], np.full((~sets).sum(), 1e3), "v", color=f"C{k}", ms=6)
+        ax2.plot(v, bodies[name][:, BODY.index("return_ratio")], style, ms=4, color=f"C{k}", label=name)
+    ax1.set(xlabel="source voltage [V]", ylabel="set time [µs] (▼: none within the limit)",
+            title="set time from the pristine cell")
+    ax1.legend(fontsize=7)
+    ax2.set(xlabel="source voltage [V]", ylabel="return / dissolution [1]", title="growing body at half closure")
+    ax2.legend(fontsize=7)
+    for k, (volts, (r, u)) in enumerate(profiles.items()):
+        ax3.loglog(r * 1e9, np.maximum(u, 1e-12), "o-", ms=3, color=f"C{k}", label=f"{volts:g} V")
+    ax3.set(xlabel="radius [nm]", ylabel="dissolved Ag, matrix fraction [1]",
+            title="the spread's Ag at the end of the run (gap's node)")
+    ax3.legend(fontsize=7)
+    fig.tight_layout()
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--voltages", type=float, nargs="+", default=list(VOLTAGES), help="source voltages [V]")
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
+                   help="treatments of the dissolved Ag (default: all)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2)")
+    p.add_argument("--resume", action="store_true", help="keep the runs already written to --out")
+    p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one run, in a worker process
+    p.add_argument("--out", default="results/study14", help="output folder")
+    args = p.parse_args(argv)
+    from devicephys.io import atomic_write_text, writable_folder
+
+    voltages = sorted(set(args.voltages))
+    if not voltages or not all(math.isfinite(v) and v > 0 for v in voltages):
+        p.error(f"--voltages {args.voltages}: give positive voltages [V], e.g. 0.3 0.5 1.0")
+    if args.jobs < 1:
+        p.error(f"--jobs {args.jobs}: must be at least 1")
+    out = writable_folder(args.out)
+    if args.one is not None:
+        variant, volts = args.one.split(":")
+        run_one(variant, float(volts), out)
+        return 0
+    variants = list(dict.fromkeys(args.variants))
+    run_all([(n, v) for n in variants for v in voltages], args.jobs, out, args.resume)
+    data = {n: [load(out, n, v) for v in voltages] for n in variants}
+    set_times = {n: np.array([float(d["set_time"]) for d in data[n]]) for n in variants}
+    bodies = {n: np.array([d["body"] for d in data[n]]) for n in variants}
+    profiles = {v: (d["radius"], d["profile"]) for v, d in zip(voltages, data.get("spread", []))}
+    summary = {"voltages_V": voltages, "variants": {n: VARIANTS[n] for n in variants},
+               "set_times_s": {n: [float(x) for x in t] for n, t in set_times.items()},
+               "body": {n: [dict(zip(BODY, map(float, b))) for b in bodies[n]] for n in variants}}
+    passed = True
+    if {"spread", "spread_fine"} <= set(variants):
+        worst, ok = grid_check(set_times)
+        summary["grid_check"] = {"relative": worst, "allowed": GRID_TARGET, "passed": ok}
+        passed = ok
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, default=float) + "\n")
+    figure(voltages, set_times, bodies, profiles, out / "14_dissolved_spread.png")
+    print("set time [us] (-: none within the limit); return / dissolution at half closure")
+    print("variant        " + "".join(f"{v:>16g} V" for v in voltages))
+    for n in variants:
+        cells = [(f"{t * 1e6:.4g}" if math.isfinite(t) else "-") + f" / {b[BODY.index('return_ratio')]:.2f}"
+                 for t, b in zip(set_times[n], bodies[n])]
+        print(f"{n:<15}" + "".join(f"{c:>18}" for c in cells))
+    if "grid_check" in summary:
+        g = summary["grid_check"]
+        print(f"check the spread's grid (finest against default): {g['relative']:.3g} against {GRID_TARGET:g} -> "
+              f"{'ok' if g['passed'] else 'FAILED'}")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
