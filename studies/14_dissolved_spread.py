@@ -46,22 +46,27 @@ VARIANTS = {
     "spread": {"dissolved_spread": True},
     "spread_half": {"dissolved_spread": True, "spread_first_width": 0.25e-9},
     "spread_fine": {"dissolved_spread": True, "spread_first_width": 0.25e-9, "spread_growth": 1.12},
+    "spread_quarter": {"dissolved_spread": True, "spread_first_width": 0.125e-9, "spread_growth": 1.12},
 }
 GRID_TARGET = 0.05  # [1] the spread's set times on its finest grid against its default grid's
 BODY = ("time", "metal_fraction", "dissolved_fraction", "return_ratio", "voltage_share")
 
 
-def spec_for(variant: str):
+def spec_for(variant: str, step_check: float | None = None):
+    """The fast preset with the variant's options, no snapshots; under its step check at ``step_check`` if given
+    (``stage.checked_spec``: the set-time runs converged in the step control at 0.01)."""
     from devicephys.filament.spec import FilamentSpec
+    from devicephys.filament.stage import checked_spec
 
-    return FilamentSpec(**{**FilamentSpec.fast().model_dump(), **VARIANTS[variant], "field_snapshots": 0})
+    spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), **VARIANTS[variant], "field_snapshots": 0})
+    return spec if step_check is None else checked_spec(spec.model_copy(update={"step_check": step_check}))
 
 
 def _name(variant: str, voltage: float) -> str:
     return f"{variant}_{voltage:g}.npz"
 
 
-def measure(variant: str, voltage: float) -> dict[str, np.ndarray]:
+def measure(variant: str, voltage: float, step_check: float | None = None) -> dict[str, np.ndarray]:
     """One set run: set time [s] (NaN: none within the limit), the body at half closure, and with the spread the
     radial profile (shell radii [m], matrix fraction [1]) on the last node to close."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
@@ -70,7 +75,7 @@ def measure(variant: str, voltage: float) -> dict[str, np.ndarray]:
     from devicephys.filament import simulate as sim
     from devicephys.filament.balance import BodyBalance, HalfClosure
 
-    spec = spec_for(variant)
+    spec = spec_for(variant, step_check)
     model = sim.CellModel(spec)
     half = HalfClosure(model)
     trace = stage._constant_set(model, spec, voltage, f"{variant} at {voltage:g} V", False, observer=half)
@@ -86,30 +91,32 @@ def measure(variant: str, voltage: float) -> dict[str, np.ndarray]:
     return out
 
 
-def run_one(variant: str, voltage: float, out: Path) -> Path:
+def run_one(variant: str, voltage: float, out: Path, step_check: float | None = None) -> Path:
     from devicephys.io import atomic_write_bytes
 
     buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps({"variant": VARIANTS[variant]}), **measure(variant, voltage))
+    np.savez(buf, meta=json.dumps({"variant": VARIANTS[variant], "step_check": step_check}),
+             **measure(variant, voltage, step_check))
     return atomic_write_bytes(out / _name(variant, voltage), buf.getvalue())
 
 
-def load(out: Path, variant: str, voltage: float) -> dict[str, np.ndarray]:
+def load(out: Path, variant: str, voltage: float, step_check: float | None = None) -> dict[str, np.ndarray]:
     path = out / _name(variant, voltage)
     with np.load(path) as f:
         data, meta = {k: f[k] for k in f.files if k != "meta"}, json.loads(str(f["meta"]))
-    if meta["variant"] != VARIANTS[variant]:
-        raise SystemExit(f"{path}: written with options {meta['variant']}, not {VARIANTS[variant]}; run without "
-                         "--resume or with another --out")
+    if meta["variant"] != VARIANTS[variant] or meta.get("step_check") != step_check:
+        raise SystemExit(f"{path}: written with options {meta['variant']} and step check {meta.get('step_check')}, "
+                         f"not {VARIANTS[variant]} and {step_check}; run without --resume or with another --out")
     return data
 
 
-def run_all(runs: list[tuple[str, float]], jobs: int, out: Path, resume: bool) -> None:
+def run_all(runs: list[tuple[str, float]], jobs: int, out: Path, resume: bool, step_check: float | None) -> None:
     from devicephys.workers import run_processes
 
     todo = [r for r in runs if not (resume and (out / _name(*r)).is_file())]
-    commands = {r: [sys.executable, str(Path(__file__).resolve()), "--one", f"{r[0]}:{r[1]!r}", "--out", str(out)]
-                for r in todo}
+    extra = [] if step_check is None else ["--step-check", repr(step_check)]
+    commands = {r: [sys.executable, str(Path(__file__).resolve()), "--one", f"{r[0]}:{r[1]!r}", "--out", str(out),
+                    *extra] for r in todo}
     run_processes(commands, jobs, lambda r: f"{r[0]} at {r[1]:g} V")
 
 
@@ -164,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--voltages", type=float, nargs="+", default=list(VOLTAGES), help="source voltages [V]")
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
                    help="treatments of the dissolved Ag (default: all)")
+    p.add_argument("--step-check", type=float, default=None,
+                   help="run under the step check at this value (stage.checked_spec; 0.01: converged), e.g. 0.01")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2)")
     p.add_argument("--resume", action="store_true", help="keep the runs already written to --out")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one run, in a worker process
@@ -176,18 +185,20 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--voltages {args.voltages}: give positive voltages [V], e.g. 0.3 0.5 1.0")
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: must be at least 1")
+    if args.step_check is not None and not 0 < args.step_check <= 0.5:
+        p.error(f"--step-check {args.step_check}: must be in (0, 0.5], e.g. 0.01")
     out = writable_folder(args.out)
     if args.one is not None:
         variant, volts = args.one.split(":")
-        run_one(variant, float(volts), out)
+        run_one(variant, float(volts), out, args.step_check)
         return 0
     variants = list(dict.fromkeys(args.variants))
-    run_all([(n, v) for n in variants for v in voltages], args.jobs, out, args.resume)
-    data = {n: [load(out, n, v) for v in voltages] for n in variants}
+    run_all([(n, v) for n in variants for v in voltages], args.jobs, out, args.resume, args.step_check)
+    data = {n: [load(out, n, v, args.step_check) for v in voltages] for n in variants}
     set_times = {n: np.array([float(d["set_time"]) for d in data[n]]) for n in variants}
     bodies = {n: np.array([d["body"] for d in data[n]]) for n in variants}
     profiles = {v: (d["radius"], d["profile"]) for v, d in zip(voltages, data.get("spread", []))}
-    summary = {"voltages_V": voltages, "variants": {n: VARIANTS[n] for n in variants},
+    summary = {"voltages_V": voltages, "variants": {n: VARIANTS[n] for n in variants}, "step_check": args.step_check,
                "set_times_s": {n: [float(x) for x in t] for n, t in set_times.items()},
                "body": {n: [dict(zip(BODY, map(float, b))) for b in bodies[n]] for n in variants}}
     passed = True
