@@ -170,3 +170,29 @@ def test_shells_reach_the_cell_radius():
 def test_a_first_shell_wider_than_the_matrix_is_refused():
     with pytest.raises(SpecError, match="spread_first_width"):
         FilamentSpec(dissolved_spread=True, spread_first_width=1e-6)
+
+
+@pytest.mark.fem
+def test_the_fem_cell_sets_with_the_spread_under_the_local_error_control():
+    """On the real FEM (fast preset, 2.5 V from the pristine cell, the local-error estimate on, which joins the
+    shells' fractions to the channel's): the cell sets, the dissolved Ag has spread beyond the wall's shell, and a
+    restored state carries the shells."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_spread": True, "field_snapshots": 0,
+                           "step_error_tolerance": 0.01})
+    model = sim.CellModel(spec)
+    pristine = model.state()
+    assert model.c_s.shape == model.transport.spread.shape
+    trace = stage._constant_set(model, spec, 2.5, "set", False)
+    gap = trace.array("gap")
+    assert gap[-1] < spec.gap_on and trace.array("time")[-1] < 0.5 * spec.set_time_limit
+    assert np.all(model.c_s >= 0) and model.c_s[:, 0].sum() > 0 and model.c_s[:, 2:].sum() > 0
+    assert model.step_error > 0  # the last step was estimated (the shells joined to the channel's fractions)
+    bridged = model.state()
+    model.restore(pristine)
+    assert not model.c_s.any()
+    model.restore(bridged)
+    np.testing.assert_array_equal(model.c_s, bridged[2])
