@@ -171,9 +171,16 @@ def _return_rate(fem: dict[str, Any], ambient: float) -> tuple[float, str]:
                         "rerun the filament stage with this version")
     a, nu, e_a, ell = (float(fem[k]) for k in need)
     k_f = a * nu / ell * math.exp(-e_a / (units.k_B * ambient))
+    where = ""
+    if fem.get("dissolved_spread"):
+        where = ("; the FEM follows the dissolved Ag through the matrix (dissolved_spread) and returns it from the "
+                 "shell at the channel's wall, the card keeps it in the pool beside the channel (no spread)")
+    elif fem.get("dissolved_escape"):
+        where = "; the FEM's pool also escapes at D / channel_radius^2 (dissolved_escape), the card's does not"
     return k_f, (f"FilamentSpec: the FEM's Mott-Gurney return of dissolved Ag+ over the channel radius, "
                  f"hop_distance x attempt_frequency / channel_radius x exp(-migration_barrier / k_B T_0) at "
-                 f"T_0 = {ambient:.4g} K (not fitted; its drive 2 sinh(|V|/V0) takes the FEM's field as the cell's, V/L)")
+                 f"T_0 = {ambient:.4g} K (not fitted; its drive 2 sinh(|V|/V0) takes the FEM's field as the cell's, "
+                 f"V/L){where}")
 
 
 def with_dissolution(card: DeviceCard, fem: dict[str, Any], rupture_time_fraction: float = 1e-4) -> DeviceCard:

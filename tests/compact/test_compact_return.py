@@ -205,6 +205,9 @@ def test_the_fem_path_takes_the_return_from_the_filament_specs_mott_gurney_drift
     v, temp = 0.5, 350.0
     shift = math.sinh(v / v0_mg) / math.sinh(v * t0 / (v0_mg * temp))
     assert card(v, temp) == pytest.approx(float(law.return_rate(v / gap, temp)) * shift, rel=2 * model.SMOOTH_ABS * v0_mg / v)
-    assert "Mott-Gurney return" in sources["return_rate"]
+    assert "Mott-Gurney return" in sources["return_rate"] and "dissolved_spread" not in sources["return_rate"]
+    # a FEM that follows the dissolved Ag through the matrix: the card's source says its pool does not
+    spread = build.dissolution_constants(FilamentSpec(dissolved_spread=True).model_dump(), t0, 1e-4)
+    assert spread[0]["return_rate"] == values["return_rate"] and "dissolved_spread" in spread[1]["return_rate"]
     # without the return the FEM's dissolved Ag is an immobile pool: no return in the card
     assert build.dissolution_constants(FilamentSpec(dissolved_return=False).model_dump(), t0, 1e-4)[0]["return_rate"] == 0.0
