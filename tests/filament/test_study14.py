@@ -26,18 +26,21 @@ def test_study14_refuses_bad_input_in_one_line(tmp_path, capsys):
 
 def test_the_variants_are_the_fast_preset_with_one_treatment_each():
     study = _study()
-    pool, escape, spread, fine = (study.spec_for(n) for n in ("pool", "escape", "spread", "spread_fine"))
+    pool, escape, spread, fine = (study.spec_for(n) for n in ("pool", "escape", "spread", "spread_quarter"))
     assert not pool.dissolved_escape and not pool.dissolved_spread and pool.dissolved_return
     assert escape.dissolved_escape and not escape.dissolved_spread
     assert spread.dissolved_spread and spread.spread_first_width is None and spread.spread_growth == 1.25
-    assert fine.spread_first_width == pytest.approx(0.5 * spread.hop_distance) and fine.spread_growth < 1.25
+    assert fine.spread_first_width == pytest.approx(0.25 * spread.hop_distance) and fine.spread_growth < 1.25
+    checked = study.spec_for("spread", 0.01)
+    assert checked.dissolved_spread and checked.step_error_tolerance == 0.01 and checked.resolve_set
+    assert study.spec_for("spread_warm").ambient_temperature == pytest.approx(pool.ambient_temperature + 0.3)
     assert all(s.field_snapshots == 0 and s.axis_mesh_size == pool.axis_mesh_size for s in (escape, spread, fine))
 
 
 def test_the_grid_check_counts_a_set_on_one_grid_only_as_failed():
     study = _study()
-    ok = {"spread": np.array([math.nan, 100e-6, 10e-6]), "spread_fine": np.array([math.nan, 103e-6, 10.2e-6])}
+    ok = {"spread": np.array([math.nan, 100e-6, 10e-6]), "spread_quarter": np.array([math.nan, 103e-6, 10.2e-6])}
     worst, passed = study.grid_check(ok)
     assert worst == pytest.approx(0.03) and passed
-    bad = {"spread": np.array([300e-6, 100e-6]), "spread_fine": np.array([math.nan, 100e-6])}
+    bad = {"spread": np.array([300e-6, 100e-6]), "spread_quarter": np.array([math.nan, 100e-6])}
     assert study.grid_check(bad) == (math.inf, False)
