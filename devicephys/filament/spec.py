@@ -125,8 +125,9 @@ class FilamentSpec(Spec):
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)
-    spread_growth: float = quantity(1.25, "1", "width ratio of neighbouring matrix shells (dissolved_spread); the "
-                                    "README's convergence check halves the first width and takes 1.12", ge=1.0, le=2.0)
+    spread_growth: float = quantity(1.25, "1", "width ratio of neighbouring matrix shells (dissolved_spread); "
+                                    "studies/14_dissolved_spread.py checks the default grid against a quarter-hop first "
+                                    "shell and 1.12", ge=1.0, le=2.0)
 
     exchange_current_density: Optional[float] = quantity(
         None, "A/m^2", "exchange current density j0 of the Ag/Ag+ charge transfer (Butler-Volmer) at the active "

@@ -21,10 +21,10 @@ geometrically (ratio ``growth``) out to R.
 
 Discretisation: two-point fluxes, radially with the exact conductance of a coaxial shell, 2π D ℓ_k /
 ln(ρ_j+1 / ρ_j) between the shells' geometric-mean radii ρ (a steady u = A + B ln r is then exact at the nodes),
-axially D A_j / h_k; backward Euler, one banded solve per step (bandwidth: the shells).  The matrix's temperature is taken as the axis
-node's (the hot spot is a few kelvin above ambient at the default bias; beside a hot filament D is then
-over-estimated), and its Ag moves by diffusion only: the axial drift of the matrix's ions in the field is not
-built.  Ag is conserved to rounding: what leaves the matrix enters the channel's ions.
+axially D A_j / h_k; backward Euler, one banded solve per step (its bandwidth the number of shells).  The matrix's
+temperature is taken as the axis node's (the hot spot is a few kelvin above ambient at the default bias; beside a
+hot filament D is then over-estimated), and its Ag moves by diffusion only: the axial drift of the matrix's ions in
+the field is not built.  Ag is conserved to rounding: what leaves the matrix enters the channel's ions.
 
 Units: the state is held as ``pool[k, j]`` [1], shell j's Ag per channel volume of node k (the one-compartment
 pool's unit, so Σ_j pool[k, j] is that pool); u = pool / α_j with α_j = A_j / (π r_ch²).
