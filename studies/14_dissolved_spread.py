@@ -154,7 +154,7 @@ def figure(voltages, set_times, bodies, profiles, path: Path):
         style = "o-" if not name.startswith("spread_") else "x--"
         sets = np.isfinite(t)
         ax1.semilogy(v[sets], t[sets] * 1e6, style, ms=4, color=f"C{k}", label=name)
-        ax1.plot(v[~sets], np.full((~sets).sum(), 1e3), "v", color=f"C{k}", ms=6)
+        ax1.plot(v[~sets] + 0.02 * k, np.full((~sets).sum(), 1e3), "v", color=f"C{k}", ms=6)  # side by side
         ax2.plot(v, bodies[name][:, BODY.index("return_ratio")], style, ms=4, color=f"C{k}", label=name)
     ax1.set(xlabel="source voltage [V]", ylabel="set time [µs] (▼: none within the limit)",
             title="set time from the pristine cell")
