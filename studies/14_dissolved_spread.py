@@ -19,7 +19,9 @@ Steps
    shells growing by 1.12) against its default grid's, within :data:`GRID_TARGET` at every voltage where both set
    (and both set, or neither).  The difference between the treatments is the result, not a check.  Two more
    variants measure how far changes that should not matter move the slow sets: the Newton solves 100 times tighter
-   (``spread_newton``), and the ambient 0.3 K warmer (``pool_warm``, ``spread_warm``: D up 0.3 %).
+   (``spread_newton``), and the ambient 0.3 K warmer (``pool_warm``, ``spread_warm``: D up 0.3 %).  A fourth
+   treatment, ``spread_drift`` (and ``spread_drift_quarter`` on the finest grid): the spread's Ag⁺ also drifts in the
+   matrix's own field and temperature, and the wall returns it only where the radial field drives it inwards.
 
 Outputs (``--out``, default results/study14): ``<variant>_<V>.npz`` per run (written atomically; ``--resume``
 keeps them), ``summary.json`` and ``14_dissolved_spread.png`` (set times against voltage per treatment; the return
@@ -54,6 +56,10 @@ VARIANTS = {
     # 0.3 K warmer (D up 0.3 %): how far a small smooth change of the physics moves the slow sets, with either treatment
     "pool_warm": {"ambient_temperature": 300.3},
     "spread_warm": {"dissolved_spread": True, "ambient_temperature": 300.3},
+    # the spread drifting in the matrix's own field and temperature (Nernst-Planck), and that on the quarter-hop grid
+    "spread_drift": {"dissolved_spread": True, "spread_drift": True},
+    "spread_drift_quarter": {"dissolved_spread": True, "spread_drift": True, "spread_first_width": 0.125e-9,
+                             "spread_growth": 1.12},
 }
 GRID_TARGET = 0.05  # [1] the spread's set times on its finest grid against its default grid's (a stated target)
 BODY = ("time", "metal_fraction", "dissolved_fraction", "return_ratio", "voltage_share")

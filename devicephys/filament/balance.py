@@ -69,7 +69,12 @@ def body_balance(model, since: float = 0.0) -> BodyBalance:
     E_node[0], E_node[-1] = E[0], E[-1]
     law = transport.law
     dissolution = law.dissolution_rate(T) * model.c / (model.c + kinetics._EPS)  # [1/s] per node
-    returned = law.return_rate(E_node, T) * transport.returnable(model.c_s)  # [1/s] per node
+    matrix = model.matrix_fields()
+    if matrix is not None:  # the wall's return in the matrix's radial field (spread_drift)
+        rate = transport.matrix_drift(*matrix)[0] / law.return_length
+    else:
+        rate = law.return_rate(E_node, T)
+    returned = rate * transport.returnable(model.c_s)  # [1/s] per node
     w = transport.volume[body]
     lost = float(np.dot(w, dissolution[body]))
     first = int(np.flatnonzero(body)[0])

@@ -80,6 +80,7 @@ import numpy as np
 from scipy.linalg import solve_banded
 
 from devicephys.filament.spread import MatrixSpread
+from devicephys.filament.spread import bernoulli as _bernoulli
 from devicephys.units import e, k_B
 
 _EPS = 1e-3
@@ -161,18 +162,6 @@ class HoppingLaw:
     def dissolution_rate(self, T):
         """k_d(T) [1/s] = ν_d exp(−E_d / k_B T)."""
         return self.dissolution_frequency * np.exp(-self.dissolution_barrier / (k_B * np.asarray(T)))
-
-
-def _bernoulli(x: np.ndarray) -> np.ndarray:
-    """B(x) = x / (eˣ − 1), with its limit 1 at x = 0."""
-    x = np.asarray(x, dtype=float)
-    out = np.ones_like(x)
-    big = np.abs(x) > 1e-8
-    with np.errstate(over="ignore"):
-        out[big] = x[big] / np.expm1(x[big])  # → 0 for x → +inf
-    small = ~big
-    out[small] = 1.0 - x[small] / 2.0
-    return out
 
 
 class ChannelTransport:
@@ -344,17 +333,19 @@ class ChannelTransport:
         return float(max(E_edge[j] for j in edges)), float(T[k]) if T is not None else 300.0
 
     def step(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray, E_edge: np.ndarray, T: np.ndarray,
-             dt: float, w: np.ndarray, _depth: int = 0):
+             dt: float, w: np.ndarray, _depth: int = 0, matrix: tuple[np.ndarray, np.ndarray] | None = None):
         """Advance ions c_i, metal c_m and dissolved pool c_s by ``dt`` [s].
 
-        E_edge [V/m] on the edges, T [K] on the nodes, ``w`` from :meth:`reduction_weight`.
+        E_edge [V/m] on the edges, T [K] on the nodes, ``w`` from :meth:`reduction_weight`.  ``matrix`` = (φ [V],
+        T [K]) in the matrix beside every node at the spread's :meth:`matrix_radii` (nodes × radii): the dissolved
+        Ag then drifts in the matrix's own field (:meth:`matrix_drift`); None: the spread diffuses only.
         Returns (c_i, c_m, c_s) at the new time.  A hop needs a free site: the
         edge flux is a c_i (1 − θ_i+1) − b c_i+1 (1 − θ_i) with θ = c_i + c_m the
         occupied fraction of the channel (a lattice gas with exclusion), so
         c_i + c_m stays in [0, 1].  The backward-Euler system is solved by Newton;
         :class:`TransportError` when it does not converge (the caller halves dt).
         """
-        c_i, c_s = self._return(c_i, c_m, c_s, E_edge, T, dt)
+        c_i, c_s = self._return(c_i, c_m, c_s, E_edge, T, dt, matrix)
         if not self.exclusion:
             return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w)
         a, b = self.edge_fluxes(c_i, E_edge, T)
@@ -392,8 +383,8 @@ class ChannelTransport:
                 break
         else:
             if _depth < _MAX_HALVINGS:  # two backward-Euler half steps (E, T and w held)
-                half = self.step(c_i, c_m, c_s, E_edge, T, dt / 2, w, _depth + 1)
-                return self.step(*half, E_edge, T, dt / 2, w, _depth + 1)
+                half = self.step(c_i, c_m, c_s, E_edge, T, dt / 2, w, _depth + 1, matrix)
+                return self.step(*half, E_edge, T, dt / 2, w, _depth + 1, matrix)
             raise TransportError(f"channel transport: Newton did not converge in {_NEWTON_MAX} iterations at "
                                  f"dt = {dt:g} s")
         # The ions from the flux form at the converged x: Ag is conserved to rounding, whatever the residual.
@@ -404,7 +395,39 @@ class ChannelTransport:
         cs_new = self._dissolve(c_s, dt * k_dis * cm_new)
         return ci_new, cm_new, cs_new
 
-    def _return(self, c_i, c_m, c_s, E_edge, T, dt):
+    def matrix_radii(self) -> np.ndarray:
+        """Radii [m] at which :meth:`step`'s ``matrix`` fields are read on every node: the channel's wall r_ch, one
+        hop a beyond it, and the spread's shells' nodes (an empty array without the spread)."""
+        return np.empty(0) if self.spread is None else self.spread.points(self.law.hop_distance)
+
+    def matrix_drift(self, phi: np.ndarray, T: np.ndarray):
+        """The matrix's Nernst–Planck coefficients from its potential ``phi`` [V] and temperature ``T`` [K] at
+        :meth:`matrix_radii` on every node: (wall return speed [m/s], D at the shells [m²/s], D on the axial
+        edges [m²/s], (P_r, P_z) [1]).
+
+        The dissolved Ag⁺ hops like the channel's ions: Mott–Gurney drift in the field between two points plus
+        thermophoresis, v = v_MG(E, T) − D S_T ∂T/∂s, with D = a²ν e^(−E_a/k_BT) at their mean temperature.  The
+        wall returns it to the channel at the inward speed of the hop from one hop out onto the wall, max(−v, 0)
+        (an outward field returns none); between shells and nodes P = v Δ / D.
+        """
+        law, a = self.law, self.law.hop_distance
+
+        def velocity(dphi, dT, T_mid, length):  # [m/s] in the direction of the second point
+            return (law.drift_velocity(dphi / length, T_mid)
+                    - law.diffusivity(T_mid) * law.soret_coefficient(T_mid) * dT / length)
+
+        inward = -velocity(phi[:, 0] - phi[:, 1], T[:, 1] - T[:, 0], 0.5 * (T[:, 0] + T[:, 1]), a)
+        phi_s, T_s, rho = phi[:, 2:], T[:, 2:], self.spread.radius
+        T_r, T_z = 0.5 * (T_s[:, :-1] + T_s[:, 1:]), 0.5 * (T_s[:-1] + T_s[1:])
+        width = np.diff(rho)[None, :]
+        v_r = velocity(phi_s[:, :-1] - phi_s[:, 1:], np.diff(T_s, axis=1), T_r, width)
+        h = self.h[:, None]
+        v_z = velocity(phi_s[:-1] - phi_s[1:], np.diff(T_s, axis=0), T_z, h)
+        D_z = law.diffusivity(T_z)
+        return (np.maximum(inward, 0.0), law.diffusivity(T_s), D_z,
+                (v_r * width / law.diffusivity(T_r), v_z * h / D_z))
+
+    def _return(self, c_i, c_m, c_s, E_edge, T, dt, matrix=None):
         """Dissolved Ag back into the channel's ions: c_s → c_i at k_ret(E, T), implicit over ``dt``.
 
         The node's field is the mean of its two edges' (one at the ends).  With site exclusion an
@@ -415,10 +438,14 @@ class ChannelTransport:
         E_node = np.empty_like(c_i)
         E_node[1:-1] = 0.5 * (E_edge[:-1] + E_edge[1:])
         E_node[0], E_node[-1] = E_edge[0], E_edge[-1]
-        if self.spread is not None:  # the wall's return from the matrix's (r, z) spread, implicit over dt
+        if self.spread is not None and matrix is not None:  # Nernst–Planck in the matrix's own φ and T
+            speed, D_node, D_edge, peclet = self.matrix_drift(*matrix)
+            back, pool = self.spread.step(c_s, speed, D_node, D_edge, dt, peclet)
+        elif self.spread is not None:  # the wall's return from the matrix's (r, z) spread, implicit over dt
             T_edge = 0.5 * (T[:-1] + T[1:])
             back, pool = self.spread.step(c_s, np.abs(self.law.drift_velocity(E_node, T)), self.law.diffusivity(T),
                                           self.law.diffusivity(T_edge), dt)
+        if self.spread is not None:
             if self.exclusion:
                 kept = np.minimum(back, np.clip(1.0 - c_i - c_m, 0.0, None))
                 pool[:, 0] += back - kept  # what finds no free site stays at the wall

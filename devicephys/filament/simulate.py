@@ -108,6 +108,10 @@ class CellModel:
                                                                first_width=spec.spread_first_width or spec.hop_distance,
                                                                growth=spec.spread_growth)
                                                    if spec.dissolved_spread else None)
+        #: the points (r, z) [m] beside every axis node at which the matrix's φ and T are read when the dissolved Ag
+        #: drifts in the matrix (``spread_drift``); None: it diffuses only
+        self._matrix_points = (np.meshgrid(self.transport.matrix_radii(), z) if spec.dissolved_spread
+                               and spec.spread_drift else None)
         self.peak_occupancy = 0.0  # largest c_i + c_m on the axis over every accepted step [1]
         self.occupancy_time = math.nan  # model time [s] the occupancy first exceeded 1
         self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)
@@ -413,7 +417,8 @@ class CellModel:
         else:
             try:
                 ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt,
-                                                            self._weight(self.c, E, T, nucleus[1]))
+                                                            self._weight(self.c, E, T, nucleus[1]),
+                                                            matrix=self.matrix_fields())
             except kinetics.TransportError:  # the channel's Newton did not converge: a shorter step
                 self.rejection = "transport"
                 return False, math.inf
@@ -496,14 +501,25 @@ class CellModel:
         left as they were."""
         _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
         E = -np.diff(phi) / self.transport.h
+        kept = (self.hopping_share, self.cathode_overpotential)
         if self.ionic is not None:
-            kept = (self.hopping_share, self.cathode_overpotential)
             E = E * self._hopping_share(phi, T)
-            self.hopping_share, self.cathode_overpotential = kept
+        matrix = self.matrix_fields()  # in the share of the step's end
+        self.hopping_share, self.cathode_overpotential = kept
         try:
-            return self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, self._weight(self.c, E, T, nucleated))
+            return self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, self._weight(self.c, E, T, nucleated),
+                                       matrix=matrix)
         except kinetics.TransportError:
             return None
+
+    def matrix_fields(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(φ [V], T [K]) of the last solution in the matrix beside every axis node (nodes × the transport's
+        ``matrix_radii``), φ scaled by the ionic circuit's hopping share as the channel's field is (the rest of the
+        gap's voltage drops across the interfaces); None when the dissolved Ag does not drift (``spread_drift``)."""
+        if self._matrix_points is None:
+            return None
+        phi, T = self.et.point_values(*self._matrix_points)
+        return phi * (self.hopping_share if self.ionic is not None else 1.0), T
 
     def _hopping_share(self, phi: np.ndarray, T: np.ndarray) -> float:
         """η_hop / V_gap [1] of the ionic series circuit at the last solution (1 once bridged).

@@ -122,6 +122,13 @@ class FilamentSpec(Spec):
                                            "of it (devicephys.filament.spread): the resolved form of "
                                            "dissolved_escape's estimate.  Needs dissolved_return: true and "
                                            "dissolved_escape: false")
+    spread_drift: bool = option(False, "with dissolved_spread: the dissolved Ag+ in the matrix also drifts in the "
+                                       "matrix's own field and temperature (read from the FEM's potential and "
+                                       "temperature beside every axis node: Mott-Gurney drift and thermophoresis with "
+                                       "the channel's hopping law, Scharfetter-Gummel fluxes between the shells and "
+                                       "the nodes), and the channel's wall returns it at the inward speed of the hop "
+                                       "onto the wall in the radial field (none where the field points outwards) "
+                                       "instead of at |v(E, T)| in the axis node's field.  False: it diffuses only")
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)
@@ -301,6 +308,9 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.dissolved_spread = true needs dissolved_return: true and dissolved_escape: "
                             "false (the spread returns the Ag at the channel's wall and resolves what the escape "
                             "estimates); set those, or dissolved_spread: false", field="dissolved_spread")
+        if self.spread_drift and not self.dissolved_spread:
+            raise SpecError("FilamentSpec.spread_drift = true needs dissolved_spread: true (the drift moves the spread's "
+                            "Ag); set dissolved_spread: true or spread_drift: false", field="spread_drift")
         if self.spread_first_width is not None and self.spread_first_width >= self.cell_radius - self.channel_radius:
             raise SpecError(f"FilamentSpec.spread_first_width = {self.spread_first_width:g} m must be below the "
                             f"matrix's width around the channel ({self.cell_radius - self.channel_radius:g} m); use "

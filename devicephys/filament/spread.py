@@ -95,39 +95,67 @@ class MatrixSpread:
         the wall's, 2 |v| u_0 / r_ch, i.e. 2 u_0 with u_0 the first shell's matrix fraction."""
         return 2.0 * pool[:, 0] / self.alpha[0]
 
+    def points(self, hop: float) -> np.ndarray:
+        """Radii [m] at which the drift reads the potential and temperature on every axis node: the wall r_ch, one
+        hop a out of it, and the shells' nodes ρ_j."""
+        return np.concatenate(([self.channel_radius, self.channel_radius + hop], self.radius))
+
     def step(self, pool: np.ndarray, speed: np.ndarray, D_node: np.ndarray, D_edge: np.ndarray,
-             dt: float) -> tuple[np.ndarray, np.ndarray]:
+             dt: float, peclet: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Advance the matrix's Ag by ``dt`` [s]; returns (Ag returned to each node's channel [1], new pool).
 
-        ``speed`` [m/s] is each node's return speed |v_MG| at the wall, ``D_node`` [m²/s] the diffusivity at the
-        nodes (radial fluxes), ``D_edge`` [m²/s] on the axial edges.  Backward Euler in u over the whole (r, z)
-        grid; the returned Ag is the wall's flux at the new state times dt.
+        ``speed`` [m/s] is each node's return speed at the wall, ``D_node`` [m²/s] the diffusivity at the nodes
+        (one per axis node, or per node and shell), ``D_edge`` [m²/s] on the axial edges (per edge, or per edge and
+        shell).  ``peclet`` = (P_r, P_z), the drift's Péclet numbers v Δ / D [1] between neighbouring shells
+        (nodes × shells − 1, positive outwards) and between neighbouring nodes (nodes − 1 × shells, positive
+        towards the counter electrode): the fluxes are then Scharfetter–Gummel's, g [B(−P) u_p − B(P) u_q] from p
+        to q, exact for a constant drift between the two (B(x) = x / (eˣ − 1)); None: diffusion only.  Backward
+        Euler in u over the whole (r, z) grid; the returned Ag is the wall's flux at the new state times dt.
         """
         nz, nr = self.shape
+        D_node = np.asarray(D_node, dtype=float).reshape(nz, -1)
+        D_edge = np.asarray(D_edge, dtype=float).reshape(nz - 1, -1)
+        D_face = D_node if D_node.shape[1] == 1 else 0.5 * (D_node[:, :-1] + D_node[:, 1:])
         V = self.volume[:, None] * self.alpha[None, :]  # cell volumes per channel cross-section [m]
-        g_rad = 2.0 * D_node[:, None] * self.volume[:, None] / self._log[None, :] / self.channel_radius**2  # [m²/s]
-        g_ax = D_edge[:, None] * self.alpha[None, :] / self.h[:, None]  # [m²/s] between node k and k+1
+        g_rad = 2.0 * D_face * self.volume[:, None] / self._log[None, :] / self.channel_radius**2  # [m²/s]
+        g_ax = D_edge * self.alpha[None, :] / self.h[:, None]  # [m²/s] between node k and k+1
+        if peclet is None:
+            out_r = in_r = g_rad * np.ones((1, nr - 1))
+            out_z = in_z = g_ax * np.ones((1, nr))
+        else:  # g B(−P) from the inner (lower) cell, g B(P) back from the outer (upper) one
+            out_r, in_r = g_rad * bernoulli(-peclet[0]), g_rad * bernoulli(peclet[0])
+            out_z, in_z = g_ax * bernoulli(-peclet[1]), g_ax * bernoulli(peclet[1])
         sink = np.zeros((nz, nr))
-        sink[:, 0] = 2.0 * np.asarray(speed) * self.volume / self.channel_radius  # |v| 2π r_ch ℓ_k / A_ch [m²/s]
+        sink[:, 0] = 2.0 * np.asarray(speed) * self.volume / self.channel_radius  # v 2π r_ch ℓ_k / A_ch [m²/s]
         diag = V / dt + sink
-        diag[:, :-1] += g_rad
-        diag[:, 1:] += g_rad
-        diag[:-1, :] += g_ax
-        diag[1:, :] += g_ax
+        diag[:, :-1] += out_r
+        diag[:, 1:] += in_r
+        diag[:-1, :] += out_z
+        diag[1:, :] += in_z
         # banded storage, unknowns node by node (k nr + j): radial neighbours at ±1, axial at ±nr
         n = nz * nr
         ab = np.zeros((2 * nr + 1, n))
         ab[nr] = diag.ravel()
-        radial = np.zeros((nz, nr))
-        radial[:, :-1] = -g_rad  # (k, j) - (k, j+1); none from a node's last shell to the next node's first
-        radial = radial.ravel()
-        ab[nr - 1, 1:] = radial[:-1]   # row i, column i + 1
-        ab[nr + 1, :-1] = radial[:-1]  # row i + 1, column i
-        axial = (-g_ax).ravel()        # (k, j) - (k + 1, j)
-        ab[0, nr:] = axial             # row i, column i + nr
-        ab[2 * nr, :-nr] = axial       # row i + nr, column i
+        upper, lower = np.zeros((nz, nr)), np.zeros((nz, nr))
+        upper[:, :-1], lower[:, :-1] = -in_r, -out_r  # none from a node's last shell to the next node's first
+        ab[nr - 1, 1:] = upper.ravel()[:-1]   # row i, column i + 1: what comes in from outside
+        ab[nr + 1, :-1] = lower.ravel()[:-1]  # row i + 1, column i: what goes out to it
+        ab[0, nr:] = (-in_z).ravel()           # row i, column i + nr
+        ab[2 * nr, :-nr] = (-out_z).ravel()    # row i + nr, column i
         u_old = pool / self.alpha[None, :]
         u = solve_banded((nr, nr), ab, (V * u_old / dt).ravel()).reshape(nz, nr)
         u = np.maximum(u, 0.0)  # an M-matrix keeps u >= 0; this removes rounding only
         back = dt * sink[:, 0] * u[:, 0] / self.volume  # [1] per channel volume
         return back, u * self.alpha[None, :]
+
+
+def bernoulli(x: np.ndarray) -> np.ndarray:
+    """B(x) = x / (eˣ − 1) [1], with its limit 1 at x = 0 (Scharfetter–Gummel's weight)."""
+    x = np.asarray(x, dtype=float)
+    out = np.ones_like(x)
+    big = np.abs(x) > 1e-8
+    with np.errstate(over="ignore"):
+        out[big] = x[big] / np.expm1(x[big])  # → 0 for x → +inf
+    small = ~big
+    out[small] = 1.0 - x[small] / 2.0
+    return out

@@ -125,7 +125,7 @@ def test_the_channel_dissolves_into_the_wall_shell_and_conserves_silver():
     E, T = np.full(z.size - 1, 2e8), np.full(z.size, 300.0)
     for _ in range(200):
         c_i, c_m, c_s = tr.step(c_i, c_m, c_s, E, T, 2e-7, tr.reduction_weight(c_m, 0.3))
-    assert tr.mass(c_i, c_m, c_s) == pytest.approx(mass0, rel=1e-12)
+    assert tr.mass(c_i, c_m, c_s) == pytest.approx(mass0, rel=1e-12, abs=0)
     assert c_s[:, 0].sum() > 0 and c_s[:, 1:].sum() > 0  # dissolved at the wall, spread outwards
     assert np.all(c_s >= 0) and np.all(c_i + c_m <= 1 + 1e-12)
 
@@ -140,7 +140,7 @@ def test_what_finds_no_free_site_stays_at_the_wall():
     mass0 = tr.mass(c_i, c_m, c_s)
     c_i2, c_s2 = tr._return(c_i, c_m, c_s, np.full(n - 1, 3e8), np.full(n, 300.0), 1e-6)
     np.testing.assert_allclose(c_i2 + c_m, 1.0, rtol=1e-12)  # the free sites fill, no more
-    assert tr.mass(c_i2, c_m, c_s2) == pytest.approx(mass0, rel=1e-13)
+    assert tr.mass(c_i2, c_m, c_s2) == pytest.approx(mass0, rel=1e-13, abs=0)
 
 
 def test_the_spread_needs_the_return_and_excludes_the_escape():
@@ -196,3 +196,120 @@ def test_the_fem_cell_sets_with_the_spread_under_the_local_error_control():
     assert not model.c_s.any()
     model.restore(bridged)
     np.testing.assert_array_equal(model.c_s, bridged[2])
+
+
+# -- the drift in the matrix's own field (spread_drift) ---------------------------------------------------------------
+
+def _matrix(tr, phi_shells, phi_wall, phi_hop, T=300.0):
+    """(φ, T) at the transport's matrix radii: the wall, one hop out, the shells."""
+    nz = tr.z.size
+    phi = np.column_stack([phi_wall, phi_hop, phi_shells])
+    assert phi.shape == (nz, tr.matrix_radii().size)
+    return phi, np.full(phi.shape, T)
+
+
+def _settle(tr, phi):
+    """The matrix's Ag after long backward-Euler steps in the potential ``phi`` [V] at the shells (the wall 50 mV
+    above the hop: an outward field, no return), and the Ag's mass before and after."""
+    matrix = _matrix(tr, phi, phi[:, 0] + 0.05, phi[:, 0])
+    c_s = tr.empty_pool()
+    c_s[:, 0] = 0.01
+    c_i, c_m = np.zeros(tr.z.size), np.zeros(tr.z.size)
+    mass0 = tr.mass(c_i, c_m, c_s)
+    for _ in range(30):  # 1 s steps against the slowest mode's D / R² ≈ 8 /s
+        c_i, c_s = tr._return(c_i, c_m, c_s, np.zeros(tr.z.size - 1), np.full(tr.z.size, 300.0), 1.0, matrix)
+    assert not c_i.any()
+    return c_s / tr.spread.alpha[None, :], mass0, tr.mass(c_i, c_m, c_s), matrix
+
+
+def test_the_matrix_drift_settles_to_boltzmann_and_conserves_silver():
+    """Diffusion and Mott–Gurney drift with Scharfetter–Gummel fluxes between the shells and the nodes.  At zero
+    flux each pair of neighbours holds u_q / u_p = exp(P), P = v Δ / D (the scheme's discrete equilibrium, in any
+    field); in weak fields that is the Boltzmann distribution u ∝ exp(−qφ/k_BT) of the matrix's potential (the
+    Mott–Gurney sinh departs from the linear drift by (qaE/2k_BT)²/6, here below 1e-5); Ag is conserved; an outward
+    field at the wall returns none."""
+    from devicephys.units import e, k_B
+
+    tr = _transport()
+    rho, z = tr.spread.radius, tr.z
+    vt = k_B * 300.0 / e
+    shape = np.log(rho / rho[0])[None, :] + 2.0 * (z / z[-1])[:, None]
+    # strong: one and two k_BT/q across r and z (qaE/2k_BT up to 0.1 at the wall): the discrete equilibrium
+    u, mass0, mass, matrix = _settle(tr, vt * shape)
+    assert mass == pytest.approx(mass0, rel=1e-9, abs=0)  # the solves' rounding at a condition number of ~1e5
+    _, _, _, (P_r, P_z) = tr.matrix_drift(*matrix)
+    np.testing.assert_allclose(u[:, 1:] / u[:, :-1], np.exp(P_r), rtol=1e-9)
+    np.testing.assert_allclose(u[1:] / u[:-1], np.exp(P_z), rtol=1e-9)
+    # weak: a tenth of that: Boltzmann's
+    phi = 0.1 * vt * shape
+    u, mass0, mass, _ = _settle(tr, phi)
+    boltzmann = u * np.exp(phi / vt)
+    assert np.ptp(boltzmann) / boltzmann.mean() < 1e-5
+    assert np.ptp(u) / u.mean() > 0.1  # the potential shapes the distribution
+
+
+def test_the_matrix_drift_moves_the_silver_at_the_mott_gurney_speed():
+    """In a uniform axial field the mean height of the matrix's Ag moves by v_MG(E) dt per backward-Euler step, in the
+    field's direction (the two-point fluxes sum to v times the Ag while none reaches an electrode: the implicit steps'
+    tails there stay below 1e-9 of it)."""
+    tr = _transport()
+    z = tr.z
+    E = 1e8  # [V/m] towards the counter electrode: q a E / 2 k_B T ≈ 1
+    phi = np.repeat((-E * z)[:, None], tr.spread.radius.size, axis=1)
+    matrix = _matrix(tr, phi, phi[:, 0] + 0.1, phi[:, 0])
+    c_s = tr.empty_pool()
+    c_s[9, :3] = 0.01  # away from the ends
+    c_i, c_m = np.zeros(z.size), np.zeros(z.size)
+    dt = 1e-7
+    v = tr.law.drift_velocity(E, 300.0)
+    volume = tr.volume[:, None]
+    for _ in range(3):
+        before = (c_s * volume * z[:, None]).sum() / (c_s * volume).sum()
+        c_i, c_s = tr._return(c_i, c_m, c_s, np.zeros(z.size - 1), np.full(z.size, 300.0), dt, matrix)
+        after = (c_s * volume * z[:, None]).sum() / (c_s * volume).sum()
+        assert after - before == pytest.approx(v * dt, rel=1e-8, abs=0)
+    assert v * dt > 4e-11  # a tenth of a hop per step: the test sees the speed, not rounding
+
+
+def test_the_wall_returns_at_the_inward_hop_speed():
+    """The wall's return speed is the Mott–Gurney speed of the hop from one hop out onto the wall, where the radial
+    field drives the Ag⁺ inwards, and zero where it drives it outwards."""
+    tr = _transport()
+    nz = tr.z.size
+    phi = np.zeros((nz, tr.spread.radius.size))
+    drop = np.linspace(-0.05, 0.05, nz)  # φ(one hop out) − φ(wall) [V]
+    speed, *_ = tr.matrix_drift(*_matrix(tr, phi, np.zeros(nz), drop))
+    expected = np.maximum(tr.law.drift_velocity(drop / tr.law.hop_distance, 300.0), 0.0)
+    np.testing.assert_allclose(speed, expected, rtol=1e-14, atol=0)
+    assert speed[-1] > 0 and speed[0] == 0
+
+
+def test_the_drift_needs_the_spread():
+    with pytest.raises(SpecError, match="spread_drift"):
+        FilamentSpec(spread_drift=True)
+    from pathlib import Path
+
+    spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "spread_drift.yaml")
+    assert spec.dissolved_spread and spec.spread_drift
+
+
+@pytest.mark.fem
+def test_the_fem_cell_sets_with_the_matrix_drift():
+    """On the real FEM (fast preset, 2.5 V): the matrix's potential read beside the axis nodes is continuous with
+    the axis's (r → 0 points equal the axis dofs), the cell sets, and the wall returned Ag in the radial field."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_spread": True, "spread_drift": True,
+                           "field_snapshots": 0})
+    model = sim.CellModel(spec)
+    model.try_step(1e-9, 1.0, frozen=True)
+    z, phi_axis, T_axis = model.et.axis_values(model.z_lo, model.z_hi)
+    phi, T = model.et.point_values(np.zeros_like(z), z)
+    np.testing.assert_allclose(phi, phi_axis, atol=1e-12)
+    np.testing.assert_allclose(T, T_axis, atol=1e-9)
+    trace = stage._constant_set(model, spec, 2.5, "set", False)
+    assert trace.array("gap")[-1] < spec.gap_on and trace.array("time")[-1] < 0.5 * spec.set_time_limit
+    speed, *_ = model.transport.matrix_drift(*model.matrix_fields())
+    assert speed.max() > 0 and np.all(model.c_s >= 0) and model.c_s[:, 2:].sum() > 0

@@ -35,6 +35,10 @@ def test_the_variants_are_the_fast_preset_with_one_treatment_each():
     assert checked.dissolved_spread and checked.step_error_tolerance == 0.01 and checked.resolve_set
     assert study.spec_for("spread_warm").ambient_temperature == pytest.approx(pool.ambient_temperature + 0.3)
     assert all(s.field_snapshots == 0 and s.axis_mesh_size == pool.axis_mesh_size for s in (escape, spread, fine))
+    drift, drift_fine = study.spec_for("spread_drift"), study.spec_for("spread_drift_quarter")
+    assert drift.spread_drift and drift.dissolved_spread and drift.spread_first_width is None
+    assert drift_fine.spread_drift and drift_fine.spread_first_width == fine.spread_first_width
+    assert not spread.spread_drift and not fine.spread_drift
 
 
 def test_the_grid_check_counts_a_set_on_one_grid_only_as_failed():

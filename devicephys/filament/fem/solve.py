@@ -745,6 +745,40 @@ class ElectroThermal:
         rows = rows[np.argsort(rows[:, 0])]
         return rows[:, 0], rows[:, 1], rows[:, 2]
 
+    def point_values(self, r: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(φ [V], T [K]) at the points (r, z) [m] (arrays of one shape), on every rank.
+
+        The points' cells are located once per set of points (the mesh does not move); a point on a boundary
+        between ranks is found by both and averaged (the fields are continuous).  A point outside the mesh raises.
+        """
+        from dolfinx import geometry
+
+        r, z = np.asarray(r, dtype=float), np.asarray(z, dtype=float)
+        key = (r.tobytes(), z.tobytes())
+        if getattr(self, "_points_key", None) != key:
+            domain = self.data.domain
+            points = np.zeros((r.size, 3))
+            points[:, 0], points[:, 1] = r.ravel(), z.ravel()
+            tdim = domain.topology.dim
+            tree = geometry.bb_tree(domain, tdim)
+            hits = geometry.compute_colliding_cells(domain, geometry.compute_collisions_points(tree, points), points)
+            owned = domain.topology.index_map(tdim).size_local
+            cells = np.array([next((c for c in hits.links(i) if c < owned), -1) for i in range(r.size)],
+                             dtype=np.int32)
+            self._points, self._points_cells, self._points_key = points, cells, key
+        points, cells = self._points, self._points_cells
+        mine = cells >= 0
+        local = np.zeros((cells.size, 3))
+        if np.any(mine):
+            local[mine, 0] = self.phi.eval(points[mine], cells[mine])[:, 0]
+            local[mine, 1] = self.T.eval(points[mine], cells[mine])[:, 0]
+            local[mine, 2] = 1.0
+        total = self.data.domain.comm.allreduce(local, op=MPI.SUM)
+        if np.any(total[:, 2] == 0):
+            raise ValueError("point_values: a point lies outside the cell's mesh")
+        values = total[:, :2] / total[:, 2:3]
+        return values[:, 0].reshape(r.shape), values[:, 1].reshape(r.shape)
+
     def set_concentration(self, func) -> None:
         """Set the Ag fraction c from ``func(points) -> values`` (points: array (3, n) in metres)."""
         self.c.interpolate(func)
