@@ -55,7 +55,9 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   escaped Ag is not followed,
 * optionally (the spec's ``dissolved_spread``), the pool is followed instead as it spreads through the matrix in
   (r, z) by the ions' own diffusion, and returns at the channel's wall at the same speed |v_MG(E, T)|
-  (:mod:`devicephys.filament.spread`); c_s then has one value per node and matrix shell.
+  (:mod:`devicephys.filament.spread`); c_s then has one value per node and matrix shell.  With the spec's
+  ``spread_drift`` it also drifts in the matrix's own field and temperature (read from the FEM beside every node,
+  :meth:`ChannelTransport.matrix_drift`), and the wall returns it only where the radial field drives it inwards.
 
 ∫(c_i + c_m + c_s) dz is conserved apart from the Ag that escaped (with the
 escape) and the exchange with the active electrode: oxidation there injects

@@ -21,10 +21,20 @@ geometrically (ratio ``growth``) out to R.
 
 Discretisation: two-point fluxes, radially with the exact conductance of a coaxial shell, 2π D ℓ_k /
 ln(ρ_j+1 / ρ_j) between the shells' geometric-mean radii ρ (a steady u = A + B ln r is then exact at the nodes),
-axially D A_j / h_k; backward Euler, one banded solve per step (its bandwidth the number of shells).  The matrix's
-temperature is taken as the axis node's (the hot spot is a few kelvin above ambient at the default bias; beside a
-hot filament D is then over-estimated), and its Ag moves by diffusion only: the axial drift of the matrix's ions in
-the field is not built.  Ag is conserved to rounding: what leaves the matrix enters the channel's ions.
+axially D A_j / h_k; backward Euler, one banded solve per step (its bandwidth the number of shells).  By default the
+matrix's temperature is taken as the axis node's (the hot spot is a few kelvin above ambient at the default bias;
+beside a hot filament D is then over-estimated), and its Ag moves by diffusion only.
+
+With the drift (the spec's ``spread_drift``) the matrix's Ag⁺ obeys the channel's own Nernst–Planck law in the
+matrix's potential and temperature, read from the FEM beside every node (``ChannelTransport.matrix_drift``):
+
+    ∂u/∂t = −∇·(u v − D ∇u),   v = v_MG(−∇φ, T) − D S_T ∇T,
+
+with Scharfetter–Gummel two-point fluxes g [B(−P) u_p − B(P) u_q] (P = v Δ / D between the two nodes; exact for a
+constant drift, so at zero flux u_q / u_p = e^P, the Boltzmann ratio in weak fields), and the wall returns the first
+shell's Ag at the inward speed of the hop from one hop out onto the wall in the radial field, max(−v_r, 0): where
+the field drives the Ag⁺ away from the channel, none returns.  Ag is conserved to rounding: what leaves the matrix
+enters the channel's ions.
 
 Units: the state is held as ``pool[k, j]`` [1], shell j's Ag per channel volume of node k (the one-compartment
 pool's unit, so Σ_j pool[k, j] is that pool); u = pool / α_j with α_j = A_j / (π r_ch²).
