@@ -27,7 +27,11 @@ Outputs (``--out``, default results/study14): ``<variant>_<V>.npz`` per run (wri
 keeps them), ``summary.json`` and ``14_dissolved_spread.png`` (set times against voltage per treatment; the return
 over the dissolution at half closure; the spread's radial profile).
 
+``--wall-hold V`` instead: the drift's cell set at 2.5 V and held 5 µs at V; per axis node φ on the axis, at the wall
+and one hop out, and the wall's return speed in the radial field against the pool's premise (``wall_hold.json``).
+
 Usage: python studies/14_dissolved_spread.py [--voltages 0.3 0.5 0.8 1.0 2.5] [--jobs 2] [--resume]
+       python studies/14_dissolved_spread.py --wall-hold 0.3
 """
 
 from __future__ import annotations
@@ -102,6 +106,31 @@ def measure(variant: str, voltage: float, step_check: float | None = None) -> di
         node = int(np.argmin(model.c))  # the gap's last node (the neck once bridged)
         out["radius"], out["profile"] = spread.radius, model.c_s[node] / spread.alpha
     return out
+
+
+def wall_hold(bias: float, hold: float = 5e-6, set_voltage: float = 2.5) -> dict[str, list[float]]:
+    """Where the matrix's own field returns the dissolved Ag to a held ON state: the cell (``spread_drift``) set at
+    ``set_voltage`` [V], then held at ``bias`` [V] for ``hold`` [s]; per axis node the metal fraction, φ on the axis,
+    at the wall and one hop out [V], the wall's return speed in the radial field and the pool's premise |v_MG(E_node)|
+    [m/s], and the first shell's Ag [1]."""
+    import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
+
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    spec = spec_for("spread_drift")
+    model = sim.CellModel(spec)
+    stage._constant_set(model, spec, set_voltage, f"set at {set_voltage:g} V", False)
+    sim.run_drive(model, lambda t: bias, hold, dt_max=spec.hold_step)
+    z, phi, T = model.et.axis_values(model.z_lo, model.z_hi)
+    E = -np.diff(phi) / model.transport.h
+    E_node = np.concatenate(([E[0]], 0.5 * (E[:-1] + E[1:]), [E[-1]]))
+    matrix = model.matrix_fields()
+    return {"bias_V": bias, "hold_s": hold, "gap_m": float(model.gap()), "z_m": z.tolist(), "metal": model.c.tolist(),
+            "phi_axis_V": phi.tolist(), "phi_wall_V": matrix[0][:, 0].tolist(), "phi_hop_V": matrix[0][:, 1].tolist(),
+            "return_speed_radial_m_s": model.transport.matrix_drift(*matrix)[0].tolist(),
+            "return_speed_node_field_m_s": np.abs(model.transport.law.drift_velocity(E_node, T)).tolist(),
+            "first_shell": model.c_s[:, 0].tolist()}
 
 
 def run_one(variant: str, voltage: float, out: Path, step_check: float | None = None) -> Path:
@@ -188,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="run under the step check at this value (stage.checked_spec; 0.01: converged), e.g. 0.01")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2)")
     p.add_argument("--resume", action="store_true", help="keep the runs already written to --out")
+    p.add_argument("--wall-hold", type=float, default=None, metavar="V",
+                   help="only: where the matrix's own field returns the Ag to an ON state held at V volts "
+                        "(spread_drift; set at 2.5 V, 5 us hold; wall_hold.json), e.g. 0.3")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one run, in a worker process
     p.add_argument("--out", default="results/study14", help="output folder")
     args = p.parse_args(argv)
@@ -200,7 +232,22 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--jobs {args.jobs}: must be at least 1")
     if args.step_check is not None and not 0 < args.step_check <= 0.5:
         p.error(f"--step-check {args.step_check}: must be in (0, 0.5], e.g. 0.01")
+    if args.wall_hold is not None and not (math.isfinite(args.wall_hold) and 0 <= args.wall_hold <= 3):
+        p.error(f"--wall-hold {args.wall_hold}: give a hold bias in [0, 3] V, e.g. 0.3")
     out = writable_folder(args.out)
+    if args.wall_hold is not None:
+        prof = wall_hold(args.wall_hold)
+        atomic_write_text(out / "wall_hold.json", json.dumps(prof, indent=1) + "\n")
+        print(f"ON state held {prof['hold_s'] * 1e6:g} us at {prof['bias_V']:g} V (gap {prof['gap_m'] * 1e9:.2f} nm):")
+        print(" z [nm]  c_m    phi axis / wall / hop [V]     return speed: radial field / node field [m/s]")
+        for k, z in enumerate(prof["z_m"]):
+            print(f"{z * 1e9:6.2f}  {prof['metal'][k]:.3f}  {prof['phi_axis_V'][k]:.4f} / {prof['phi_wall_V'][k]:.4f} / "
+                  f"{prof['phi_hop_V'][k]:.4f}   {prof['return_speed_radial_m_s'][k]:.3e} / "
+                  f"{prof['return_speed_node_field_m_s'][k]:.3e}")
+        radial = np.dot(prof["return_speed_radial_m_s"], prof["first_shell"])
+        node = np.dot(prof["return_speed_node_field_m_s"], prof["first_shell"])
+        print(f"the first shell's return, radial field over node field: {radial / node:.3g}")
+        return 0
     if args.one is not None:
         variant, volts = args.one.split(":")
         run_one(variant, float(volts), out, args.step_check)

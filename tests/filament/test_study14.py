@@ -16,7 +16,7 @@ def _study():
 
 def test_study14_refuses_bad_input_in_one_line(tmp_path, capsys):
     for argv, names in ((["--voltages", "0.5", "-1"], "--voltages"), (["--jobs", "0"], "--jobs"),
-                        (["--variants", "nonsense"], "--variants")):
+                        (["--variants", "nonsense"], "--variants"), (["--wall-hold", "-1"], "--wall-hold")):
         with pytest.raises(SystemExit) as info:
             _study().main([*argv, "--out", str(tmp_path)])
         assert info.value.code == 2
