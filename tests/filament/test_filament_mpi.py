@@ -199,3 +199,40 @@ def _compare_off_resistance(ser: xr.Dataset, par: xr.Dataset) -> None:
     else:  # below the solver's resolution: both runs must say so
         bound = v_off / (2 * floor)
         assert r_ser >= bound and r_par >= bound, (r_ser, r_par, bound)
+
+
+_POINTS_SCRIPT = """
+import json, sys
+import numpy as np
+import dolfinx_solver  # noqa: F401
+from mpi4py import MPI
+from devicephys.filament import simulate as sim
+from devicephys.filament.spec import FilamentSpec
+spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_spread": True, "spread_drift": True,
+                       "field_snapshots": 0})
+model = sim.CellModel(spec)
+model.try_step(1e-9, 1.0, frozen=True)
+phi, T = model.matrix_fields()
+if MPI.COMM_WORLD.rank == 0:
+    with open(sys.argv[1], "w") as f:
+        json.dump({"phi": phi.tolist(), "T": T.tolist()}, f)
+"""
+
+
+def test_the_matrix_potential_read_beside_the_axis_is_the_same_on_two_ranks(launcher, tmp_path):
+    """The matrix's φ and T read beside every axis node (the drift's points, ``CellModel.matrix_fields``) on the
+    pristine cell at 1 V: the same on one and on two ranks, to the Newton tolerance times the bias (1e-6 V; the
+    points' cells are the ones that hold them, on whichever rank owns them).  A point evaluated in a neighbour's
+    cell moved φ by 1.5 mV here."""
+    import json
+
+    script = tmp_path / "points.py"
+    script.write_text(_POINTS_SCRIPT)
+    serial = _run([sys.executable, str(script), str(tmp_path / "serial.json")], tmp_path)
+    parallel = _run(launcher + [sys.executable, str(script), str(tmp_path / "parallel.json")], tmp_path)
+    assert serial.returncode == 0, serial.stderr[-3000:]
+    assert parallel.returncode == 0, parallel.stderr[-3000:]
+    one, two = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("serial", "parallel"))
+    np.testing.assert_allclose(np.array(two["phi"]), np.array(one["phi"]), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(np.array(two["T"]), np.array(one["T"]), rtol=0, atol=1e-6 * 300.0)
+    assert np.ptp(np.array(one["phi"])) > 0.5  # the points span the cell's potential
