@@ -21,7 +21,9 @@ Steps
    variants measure how far changes that should not matter move the slow sets: the Newton solves 100 times tighter
    (``spread_newton``), and the ambient 0.3 K warmer (``pool_warm``, ``spread_warm``: D up 0.3 %).  A fourth
    treatment, ``spread_drift`` (and ``spread_drift_quarter`` on the finest grid): the spread's Ag⁺ also drifts in the
-   matrix's own field and temperature, and the wall returns it only where the radial field drives it inwards.
+   matrix's own field and temperature, and the wall returns it only where the radial field drives it inwards (with
+   the channel's edge cut in the FEM's conductivity, ``channel_edge: cut``, which it needs; ``pool_cut`` and
+   ``spread_cut`` are the pool and the spread with that edge alone).
 
 Outputs (``--out``, default results/study14): ``<variant>_<V>.npz`` per run (written atomically; ``--resume``
 keeps them), ``summary.json`` and ``14_dissolved_spread.png`` (set times against voltage per treatment; the return
@@ -61,9 +63,12 @@ VARIANTS = {
     "pool_warm": {"ambient_temperature": 300.3},
     "spread_warm": {"dissolved_spread": True, "ambient_temperature": 300.3},
     # the spread drifting in the matrix's own field and temperature (Nernst-Planck), and that on the quarter-hop grid
-    "spread_drift": {"dissolved_spread": True, "spread_drift": True},
-    "spread_drift_quarter": {"dissolved_spread": True, "spread_drift": True, "spread_first_width": 0.125e-9,
-                             "spread_growth": 1.12},
+    "spread_drift": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut"},
+    "spread_drift_quarter": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut",
+                             "spread_first_width": 0.125e-9, "spread_growth": 1.12},
+    # the channel's edge cut in the FEM's conductivity, with the pool and with the spread (no drift)
+    "pool_cut": {"channel_edge": "cut"},
+    "spread_cut": {"dissolved_spread": True, "channel_edge": "cut"},
 }
 GRID_TARGET = 0.05  # [1] the spread's set times on its finest grid against its default grid's (a stated target)
 BODY = ("time", "metal_fraction", "dissolved_fraction", "return_ratio", "voltage_share")

@@ -397,10 +397,11 @@ class ChannelTransport:
         cs_new = self._dissolve(c_s, dt * k_dis * cm_new)
         return ci_new, cm_new, cs_new
 
-    def matrix_radii(self) -> np.ndarray:
-        """Radii [m] at which :meth:`step`'s ``matrix`` fields are read on every node: the channel's wall r_ch, one
-        hop a beyond it, and the spread's shells' nodes (an empty array without the spread)."""
-        return np.empty(0) if self.spread is None else self.spread.points(self.law.hop_distance)
+    def matrix_radii(self, wall: float | None = None) -> np.ndarray:
+        """Radii [m] at which :meth:`step`'s ``matrix`` fields are read on every node: the wall's return field's two
+        points, ``wall`` (default the channel's wall r_ch; the FEM's outer edge of the channel, where its matrix
+        begins) and one hop a beyond it, then the spread's shells' nodes (an empty array without the spread)."""
+        return np.empty(0) if self.spread is None else self.spread.points(self.law.hop_distance, wall)
 
     def matrix_drift(self, phi: np.ndarray, T: np.ndarray):
         """The matrix's Nernst–Planck coefficients from its potential ``phi`` [V] and temperature ``T`` [K] at

@@ -88,7 +88,7 @@ class CellModel:
     def __init__(self, spec, comm=None):
         from mpi4py import MPI
 
-        from devicephys.filament.fem import solve
+        from devicephys.filament.fem import medium, solve
 
         self.spec = spec
         self.geometry = CellGeometry.from_spec(spec)
@@ -110,8 +110,10 @@ class CellModel:
                                                    if spec.dissolved_spread else None)
         #: the points (r, z) [m] beside every axis node at which the matrix's φ and T are read when the dissolved Ag
         #: drifts in the matrix (``spread_drift``); None: it diffuses only
-        self._matrix_points = (np.meshgrid(self.transport.matrix_radii(), z) if spec.dissolved_spread
-                               and spec.spread_drift else None)
+        # the wall's return field is read where the FEM's matrix begins: the cut edge's outer radius
+        self._matrix_points = (np.meshgrid(self.transport.matrix_radii(medium.channel_edge_radius(spec.channel_radius)),
+                                           z)
+                               if spec.dissolved_spread and spec.spread_drift else None)
         self.peak_occupancy = 0.0  # largest c_i + c_m on the axis over every accepted step [1]
         self.occupancy_time = math.nan  # model time [s] the occupancy first exceeded 1
         self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)

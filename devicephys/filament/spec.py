@@ -67,6 +67,12 @@ class FilamentSpec(Spec):
     seed_height: float = quantity(1e-9, "m", "height of the seed protrusion on the active electrode (0: none)", ge=0)
     seed_radius: float = quantity(2e-9, "m", "radius of the seed protrusion", gt=0)
     channel_radius: float = quantity(2e-9, "m", "radius of the axial channel in which Ag gathers into a filament", gt=0)
+    channel_edge: Literal["smooth", "cut"] = option(
+        "smooth", "the channel's edge in the FEM's conductivity, a logistic over a tenth of channel_radius: 'smooth' - "
+                  "its tail too, under which the insulator beside a metallic body conducts as metal out to about 13 nm "
+                  "on the default cell (the current path is unchanged to 2e-5, but the matrix beside the channel is "
+                  "an equipotential with it); 'cut' - zero where it falls below 1 %, so that the insulator starts "
+                  "at channel_radius x (1 + 0.1 ln 99) (devicephys.filament.fem.medium.channel_indicator)")
 
     # -- materials ------------------------------------------------------------
     active_electrode: str = option("Ag", "active electrode metal (name in devicephys.materials)")
@@ -127,8 +133,9 @@ class FilamentSpec(Spec):
                                        "temperature beside every axis node: Mott-Gurney drift and thermophoresis with "
                                        "the channel's hopping law, Scharfetter-Gummel fluxes between the shells and "
                                        "the nodes), and the channel's wall returns it at the inward speed of the hop "
-                                       "onto the wall in the radial field (none where the field points outwards) "
-                                       "instead of at |v(E, T)| in the axis node's field.  False: it diffuses only")
+                                       "onto the channel's edge in the radial field there (read at the cut edge's "
+                                       "outer radius; none where the field points outwards) instead of at |v(E, T)| "
+                                       "in the axis node's field.  Needs channel_edge: cut.  False: it diffuses only")
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)
@@ -308,6 +315,11 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.dissolved_spread = true needs dissolved_return: true and dissolved_escape: "
                             "false (the spread returns the Ag at the channel's wall and resolves what the escape "
                             "estimates); set those, or dissolved_spread: false", field="dissolved_spread")
+        if self.spread_drift and self.channel_edge != "cut":
+            raise SpecError("FilamentSpec.spread_drift = true needs channel_edge: cut (with the smooth edge's tail the "
+                            "matrix beside the channel conducts as metal out to about 13 nm, and the drift would read "
+                            "that conductor's potential); set channel_edge: cut or spread_drift: false",
+                            field="spread_drift")
         if self.spread_drift and not self.dissolved_spread:
             raise SpecError("FilamentSpec.spread_drift = true needs dissolved_spread: true (the drift moves the spread's "
                             "Ag); set dissolved_spread: true or spread_drift: false", field="spread_drift")

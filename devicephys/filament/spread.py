@@ -105,10 +105,11 @@ class MatrixSpread:
         the wall's, 2 |v| u_0 / r_ch, i.e. 2 u_0 with u_0 the first shell's matrix fraction."""
         return 2.0 * pool[:, 0] / self.alpha[0]
 
-    def points(self, hop: float) -> np.ndarray:
-        """Radii [m] at which the drift reads the potential and temperature on every axis node: the wall r_ch, one
-        hop a out of it, and the shells' nodes ρ_j."""
-        return np.concatenate(([self.channel_radius, self.channel_radius + hop], self.radius))
+    def points(self, hop: float, wall: float | None = None) -> np.ndarray:
+        """Radii [m] at which the drift reads the potential and temperature on every axis node: the wall's return
+        field's two points, ``wall`` (default r_ch) and one hop a beyond it, and the shells' nodes ρ_j."""
+        wall = self.channel_radius if wall is None else float(wall)
+        return np.concatenate(([wall, wall + hop], self.radius))
 
     def step(self, pool: np.ndarray, speed: np.ndarray, D_node: np.ndarray, D_edge: np.ndarray,
              dt: float, peclet: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:

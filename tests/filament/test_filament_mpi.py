@@ -209,7 +209,7 @@ from mpi4py import MPI
 from devicephys.filament import simulate as sim
 from devicephys.filament.spec import FilamentSpec
 spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_spread": True, "spread_drift": True,
-                       "field_snapshots": 0})
+                       "channel_edge": "cut", "field_snapshots": 0})
 model = sim.CellModel(spec)
 model.try_step(1e-9, 1.0, frozen=True)
 phi, T = model.matrix_fields()

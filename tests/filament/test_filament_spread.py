@@ -286,11 +286,13 @@ def test_the_wall_returns_at_the_inward_hop_speed():
 
 def test_the_drift_needs_the_spread():
     with pytest.raises(SpecError, match="spread_drift"):
-        FilamentSpec(spread_drift=True)
+        FilamentSpec(spread_drift=True, channel_edge="cut")
+    with pytest.raises(SpecError, match="channel_edge: cut"):
+        FilamentSpec(dissolved_spread=True, spread_drift=True)
     from pathlib import Path
 
     spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "spread_drift.yaml")
-    assert spec.dissolved_spread and spec.spread_drift
+    assert spec.dissolved_spread and spec.spread_drift and spec.channel_edge == "cut"
 
 
 @pytest.mark.fem
@@ -302,7 +304,7 @@ def test_the_fem_cell_sets_with_the_matrix_drift():
     from devicephys.filament import stage
 
     spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_spread": True, "spread_drift": True,
-                           "field_snapshots": 0})
+                           "channel_edge": "cut", "field_snapshots": 0})
     model = sim.CellModel(spec)
     model.try_step(1e-9, 1.0, frozen=True)
     z, phi_axis, T_axis = model.et.axis_values(model.z_lo, model.z_hi)

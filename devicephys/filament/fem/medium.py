@@ -94,7 +94,8 @@ class CellMedium:
         self.in_channel = fem.Function(fem.functionspace(data.domain, ("Lagrange", 1)))
         dim = data.domain.geometry.dim
         self.in_channel.interpolate(lambda x: np.where(x[dim - 1] >= spec.seed_height * (1 - 1e-9),
-                                                       channel_indicator(x, spec.channel_radius, dim), 0.0))
+                                                       channel_indicator(x, spec.channel_radius, dim,
+                                                                         spec.channel_edge == "cut"), 0.0))
         self.channel_area = self._channel_area(data, spec)
 
     def _channel_area(self, data, spec) -> float:
@@ -159,10 +160,25 @@ class CellMedium:
                 + (1 - self.is_metal) * law.heat_capacity(self.silver_fraction(c), ins, ag))
 
 
-def channel_indicator(x: np.ndarray, channel_radius: float, dim: int) -> np.ndarray:
-    """ψ(r) [1] at points ``x`` (3, n) [m]: 1 inside the channel radius, 0 outside, over a tenth of r_ch.
+#: ψ below which the cut edge (``channel_edge: cut``) is the insulator [1]: the channel's outer edge at r_ch + w ln 99.
+EDGE_CUT = 0.01
 
-    The same edge confines c to the channel (:meth:`~devicephys.filament.simulate.CellModel`).
+
+def channel_indicator(x: np.ndarray, channel_radius: float, dim: int, cut: bool = False) -> np.ndarray:
+    """ψ(r) [1] at points ``x`` (3, n) [m]: 1 inside the channel radius, 0 outside, over w = a tenth of r_ch.
+
+    The same edge confines c to the channel (:meth:`~devicephys.filament.simulate.CellModel`).  The logistic's
+    tail e^(−(r − r_ch)/w) multiplies the metal's conductivity: with Ag's 6.3e7 S/m against the PMMA's 1e-13 S/m
+    the insulator beside a metallic body conducts as metal out to r ≈ r_ch + 50 w (13 nm on the default cell,
+    the tail's floor), which leaves the current path alone (the tail beyond 2 nm of the wall carries 2e-5 of the
+    body's cross-section) but makes the matrix beside the channel an equipotential with it.  ``cut``: ψ is 0 where
+    it falls below :data:`EDGE_CUT`, at r_ch + w ln 99 (2.92 nm on the default cell): the insulator starts there.
     """
     r = np.abs(x[0]) if dim == 2 else np.hypot(x[0], x[1])
-    return 1.0 / (1.0 + np.exp(np.clip((r - channel_radius) / (0.1 * channel_radius), -50, 50)))
+    psi = 1.0 / (1.0 + np.exp(np.clip((r - channel_radius) / (0.1 * channel_radius), -50, 50)))
+    return np.where(psi < EDGE_CUT, 0.0, psi) if cut else psi
+
+
+def channel_edge_radius(channel_radius: float) -> float:
+    """r [m] where the cut edge ends, ψ = :data:`EDGE_CUT`: r_ch + w ln(1/ψ − 1), w = r_ch / 10."""
+    return channel_radius * (1.0 + 0.1 * np.log(1.0 / EDGE_CUT - 1.0))
