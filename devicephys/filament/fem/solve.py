@@ -765,7 +765,7 @@ class ElectroThermal:
             tdim = domain.topology.dim
             boxes = geometry.compute_collisions_points(geometry.bb_tree(domain, tdim), points)
             owned = domain.topology.index_map(tdim).size_local
-            x, dofs = domain.geometry.x[:, :2], domain.geometry.dofmap
+            x, dofs = domain.geometry.x[:, :2], domain.geometry.dofmaps[0]
             cells = np.full(r.size, -1, dtype=np.int32)
             for i in range(r.size):
                 best = -np.inf
