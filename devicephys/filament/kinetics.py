@@ -410,8 +410,8 @@ class ChannelTransport:
 
         The dissolved Ag⁺ hops like the channel's ions: Mott–Gurney drift in the field between two points plus
         thermophoresis, v = v_MG(E, T) − D S_T ∂T/∂s, with D = a²ν e^(−E_a/k_BT) at their mean temperature.  The
-        wall returns it to the channel at the inward speed of the hop from one hop out onto the wall, max(−v, 0)
-        (an outward field returns none); between shells and nodes P = v Δ / D.
+        wall returns it to the channel at the inward speed of the hop between the first two radii (the wall's and
+        one hop beyond), max(−v, 0) (an outward field returns none); between shells and nodes P = v Δ / D.
         """
         law, a = self.law, self.law.hop_distance
 

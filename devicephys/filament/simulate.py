@@ -109,8 +109,8 @@ class CellModel:
                                                                growth=spec.spread_growth)
                                                    if spec.dissolved_spread else None)
         #: the points (r, z) [m] beside every axis node at which the matrix's φ and T are read when the dissolved Ag
-        #: drifts in the matrix (``spread_drift``); None: it diffuses only
-        # the wall's return field is read where the FEM's matrix begins: the cut edge's outer radius
+        #: drifts in the matrix (``spread_drift``; the wall's return field where the FEM's matrix begins, at the cut
+        #: edge's outer radius); None: it diffuses only
         self._matrix_points = (np.meshgrid(self.transport.matrix_radii(medium.channel_edge_radius(spec.channel_radius)),
                                            z)
                                if spec.dissolved_spread and spec.spread_drift else None)

@@ -32,8 +32,9 @@ matrix's potential and temperature, read from the FEM beside every node (``Chann
 
 with Scharfetter–Gummel two-point fluxes g [B(−P) u_p − B(P) u_q] (P = v Δ / D between the two nodes; exact for a
 constant drift, so at zero flux u_q / u_p = e^P, the Boltzmann ratio in weak fields), and the wall returns the first
-shell's Ag at the inward speed of the hop from one hop out onto the wall in the radial field, max(−v_r, 0): where
-the field drives the Ag⁺ away from the channel, none returns.  Ag is conserved to rounding: what leaves the matrix
+shell's Ag at the inward speed of the hop onto the channel's edge in the radial field there, max(−v_r, 0), read
+where the FEM's matrix begins (the cut edge's outer radius, ``channel_edge: cut``: inside it the FEM's channel still
+conducts): where the field drives the Ag⁺ away from the channel, none returns.  Ag is conserved to rounding: what leaves the matrix
 enters the channel's ions.
 
 Units: the state is held as ``pool[k, j]`` [1], shell j's Ag per channel volume of node k (the one-compartment
