@@ -756,10 +756,12 @@ class ElectroThermal:
         """
         from dolfinx import geometry
 
+        domain = self.data.domain
+        if domain.topology.dim != 2 or domain.geometry.cmaps[0].degree != 1:
+            raise NotImplementedError("point_values reads the axisymmetric (r, z) cell's mesh of affine triangles only")
         r, z = np.asarray(r, dtype=float), np.asarray(z, dtype=float)
         key = (r.tobytes(), z.tobytes())
         if getattr(self, "_points_key", None) != key:
-            domain = self.data.domain
             points = np.zeros((r.size, 3))
             points[:, 0], points[:, 1] = r.ravel(), z.ravel()
             tdim = domain.topology.dim
