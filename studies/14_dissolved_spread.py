@@ -29,8 +29,9 @@ Outputs (``--out``, default results/study14): ``<variant>_<V>.npz`` per run (wri
 keeps them), ``summary.json`` and ``14_dissolved_spread.png`` (set times against voltage per treatment; the return
 over the dissolution at half closure; the spread's radial profile).
 
-``--wall-hold V`` instead: the drift's cell set at 2.5 V and held 5 µs at V; per axis node φ on the axis, at the wall
-and one hop out, and the wall's return speed in the radial field against the pool's premise (``wall_hold.json``).
+``--wall-hold V`` instead: the drift's cell set at 2.5 V and held 5 µs at V; per axis node φ on the axis, at the
+channel's (cut) edge and one hop beyond it, and the wall's return speed in the radial field there against the pool's
+premise (``wall_hold.json``).
 
 Usage: python studies/14_dissolved_spread.py [--voltages 0.3 0.5 0.8 1.0 2.5] [--jobs 2] [--resume]
        python studies/14_dissolved_spread.py --wall-hold 0.3
@@ -116,8 +117,8 @@ def measure(variant: str, voltage: float, step_check: float | None = None) -> di
 def wall_hold(bias: float, hold: float = 5e-6, set_voltage: float = 2.5) -> dict[str, list[float]]:
     """Where the matrix's own field returns the dissolved Ag to a held ON state: the cell (``spread_drift``) set at
     ``set_voltage`` [V], then held at ``bias`` [V] for ``hold`` [s]; per axis node the metal fraction, φ on the axis,
-    at the wall and one hop out [V], the wall's return speed in the radial field and the pool's premise |v_MG(E_node)|
-    [m/s], and the first shell's Ag [1]."""
+    at the channel's cut edge (``phi_wall_V``) and one hop beyond it [V], the wall's return speed in the radial field
+    there and the pool's premise |v_MG(E_node)| [m/s], and the first shell's Ag [1]."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import simulate as sim
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         prof = wall_hold(args.wall_hold)
         atomic_write_text(out / "wall_hold.json", json.dumps(prof, indent=1) + "\n")
         print(f"ON state held {prof['hold_s'] * 1e6:g} us at {prof['bias_V']:g} V (gap {prof['gap_m'] * 1e9:.2f} nm):")
-        print(" z [nm]  c_m    phi axis / wall / hop [V]     return speed: radial field / node field [m/s]")
+        print(" z [nm]  c_m    phi axis / edge / hop [V]     return speed: radial field / node field [m/s]")
         for k, z in enumerate(prof["z_m"]):
             print(f"{z * 1e9:6.2f}  {prof['metal'][k]:.3f}  {prof['phi_axis_V'][k]:.4f} / {prof['phi_wall_V'][k]:.4f} / "
                   f"{prof['phi_hop_V'][k]:.4f}   {prof['return_speed_radial_m_s'][k]:.3e} / "
