@@ -31,7 +31,7 @@ over the dissolution at half closure; the spread's radial profile).
 
 ``--wall-hold V`` instead: the drift's cell set at 2.5 V and held 5 µs at V; per axis node φ on the axis, at the
 channel's (cut) edge and one hop beyond it, and the wall's return speed in the radial field there against the pool's
-premise (``wall_hold.json``).
+premise (``wall_hold.json``); ``--wall-variant spread_plating`` the same with the counter electrode's plating.
 
 Usage: python studies/14_dissolved_spread.py [--voltages 0.3 0.5 0.8 1.0 2.5] [--jobs 2] [--resume]
        python studies/14_dissolved_spread.py --wall-hold 0.3
@@ -67,6 +67,8 @@ VARIANTS = {
     "spread_drift": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut"},
     "spread_drift_quarter": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut",
                              "spread_first_width": 0.125e-9, "spread_growth": 1.12},
+    # the drift with the counter electrode plating the Ag+ that reaches its plane (counter_plating)
+    "spread_plating": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut", "counter_plating": True},
     # the channel's edge cut in the FEM's conductivity, with the pool and with the spread (no drift)
     "pool_cut": {"channel_edge": "cut"},
     "spread_cut": {"dissolved_spread": True, "channel_edge": "cut"},
@@ -110,11 +112,12 @@ def measure(variant: str, voltage: float, step_check: float | None = None) -> di
     spread = model.transport.spread
     if spread is not None:
         node = int(np.argmin(model.c))  # the gap's last node (the neck once bridged)
-        out["radius"], out["profile"] = spread.radius, model.c_s[node] / spread.alpha
+        out["radius"], out["profile"] = spread.radius, model.c_s[node, :spread.alpha.size] / spread.alpha
     return out
 
 
-def wall_hold(bias: float, hold: float = 5e-6, set_voltage: float = 2.5) -> dict[str, list[float]]:
+def wall_hold(bias: float, hold: float = 5e-6, set_voltage: float = 2.5,
+              variant: str = "spread_drift") -> dict[str, list[float]]:
     """Where the matrix's own field returns the dissolved Ag to a held ON state: the cell (``spread_drift``) set at
     ``set_voltage`` [V], then held at ``bias`` [V] for ``hold`` [s]; per axis node the metal fraction, φ on the axis,
     at the channel's cut edge (``phi_wall_V``) and one hop beyond it [V], the wall's return speed in the radial field
@@ -124,7 +127,7 @@ def wall_hold(bias: float, hold: float = 5e-6, set_voltage: float = 2.5) -> dict
     from devicephys.filament import simulate as sim
     from devicephys.filament import stage
 
-    spec = spec_for("spread_drift")
+    spec = spec_for(variant)
     model = sim.CellModel(spec)
     stage._constant_set(model, spec, set_voltage, f"set at {set_voltage:g} V", False)
     sim.run_drive(model, lambda t: bias, hold, dt_max=spec.hold_step)
@@ -132,7 +135,8 @@ def wall_hold(bias: float, hold: float = 5e-6, set_voltage: float = 2.5) -> dict
     E = -np.diff(phi) / model.transport.h
     E_node = np.concatenate(([E[0]], 0.5 * (E[:-1] + E[1:]), [E[-1]]))
     matrix = model.matrix_fields()
-    return {"bias_V": bias, "hold_s": hold, "gap_m": float(model.gap()), "z_m": z.tolist(), "metal": model.c.tolist(),
+    return {"variant": variant, "bias_V": bias, "hold_s": hold, "gap_m": float(model.gap()), "z_m": z.tolist(),
+            "metal": model.c.tolist(), "plated": model.transport.plated(model.c_s).tolist(),
             "phi_axis_V": phi.tolist(), "phi_wall_V": matrix[0][:, 0].tolist(), "phi_hop_V": matrix[0][:, 1].tolist(),
             "return_speed_radial_m_s": model.transport.matrix_drift(*matrix)[0].tolist(),
             "return_speed_node_field_m_s": np.abs(model.transport.law.drift_velocity(E_node, T)).tolist(),
@@ -226,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wall-hold", type=float, default=None, metavar="V",
                    help="only: where the matrix's own field returns the Ag to an ON state held at V volts "
                         "(spread_drift; set at 2.5 V, 5 us hold; wall_hold.json), e.g. 0.3")
+    p.add_argument("--wall-variant", default="spread_drift", choices=[v for v in VARIANTS if VARIANTS[v].get("spread_drift")],
+                   help="the drifting treatment --wall-hold sets and holds (default: spread_drift)")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one run, in a worker process
     p.add_argument("--out", default="results/study14", help="output folder")
     args = p.parse_args(argv)
@@ -242,9 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--wall-hold {args.wall_hold}: give a hold bias in [0, 3] V, e.g. 0.3")
     out = writable_folder(args.out)
     if args.wall_hold is not None:
-        prof = wall_hold(args.wall_hold)
+        prof = wall_hold(args.wall_hold, variant=args.wall_variant)
         atomic_write_text(out / "wall_hold.json", json.dumps(prof, indent=1) + "\n")
-        print(f"ON state held {prof['hold_s'] * 1e6:g} us at {prof['bias_V']:g} V (gap {prof['gap_m'] * 1e9:.2f} nm):")
+        print(f"{prof['variant']}: ON state held {prof['hold_s'] * 1e6:g} us at {prof['bias_V']:g} V "
+              f"(gap {prof['gap_m'] * 1e9:.2f} nm):")
         print(" z [nm]  c_m    phi axis / edge / hop [V]     return speed: radial field / node field [m/s]")
         for k, z in enumerate(prof["z_m"]):
             print(f"{z * 1e9:6.2f}  {prof['metal'][k]:.3f}  {prof['phi_axis_V'][k]:.4f} / {prof['phi_wall_V'][k]:.4f} / "

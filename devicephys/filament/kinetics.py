@@ -215,7 +215,12 @@ class ChannelTransport:
 
     def pool_total(self, c_s: np.ndarray) -> np.ndarray:
         """Each node's dissolved Ag [1] per channel volume (summed over the matrix's shells with the spread)."""
-        return c_s if c_s.ndim == 1 else c_s.sum(axis=1)
+        return c_s if c_s.ndim == 1 else self.spread.total(c_s)
+
+    def plated(self, c_s: np.ndarray) -> np.ndarray:
+        """Each node's Ag [1] per channel volume plated from the matrix onto the counter electrode (zeros without
+        the spread's plating)."""
+        return np.zeros(c_s.shape[0]) if c_s.ndim == 1 else self.spread.plated(c_s)
 
     def returnable(self, c_s: np.ndarray) -> np.ndarray:
         """The one-compartment pool [1] whose return k_ret(E, T) × it is the return of ``c_s``: the pool itself, or,
@@ -347,7 +352,7 @@ class ChannelTransport:
         c_i + c_m stays in [0, 1].  The backward-Euler system is solved by Newton;
         :class:`TransportError` when it does not converge (the caller halves dt).
         """
-        c_i, c_s = self._return(c_i, c_m, c_s, E_edge, T, dt, matrix)
+        c_i, c_s = self._return(c_i, c_m, c_s, E_edge, T, dt, matrix, w)
         if not self.exclusion:
             return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w)
         a, b = self.edge_fluxes(c_i, E_edge, T)
@@ -430,24 +435,30 @@ class ChannelTransport:
         return (np.maximum(inward, 0.0), law.diffusivity(T_s), D_z,
                 (v_r * width / law.diffusivity(T_r), v_z * h / D_z))
 
-    def _return(self, c_i, c_m, c_s, E_edge, T, dt, matrix=None):
+    def _return(self, c_i, c_m, c_s, E_edge, T, dt, matrix=None, w=None):
         """Dissolved Ag back into the channel's ions: c_s → c_i at k_ret(E, T), implicit over ``dt``.
 
         The node's field is the mean of its two edges' (one at the ends).  With site exclusion an
-        ion returns only onto a free site (c_i + c_m ≤ 1).  Ag is conserved exactly.
+        ion returns only onto a free site (c_i + c_m ≤ 1).  Ag is conserved exactly.  With the spread's plating the
+        counter electrode's node's shells reduce onto it at k_r w (``w`` the channel's reduction weight, whose last
+        node is the electrode's; None: 1).
         """
         if self.law.return_length is None or not np.any(c_s > 0.0):
             return c_i, c_s
         E_node = np.empty_like(c_i)
         E_node[1:-1] = 0.5 * (E_edge[:-1] + E_edge[1:])
         E_node[0], E_node[-1] = E_edge[0], E_edge[-1]
+        plate = None
+        if self.spread is not None and self.spread.plating:  # the counter electrode's node, at the channel's k_r w
+            plate = np.zeros(c_i.size)
+            plate[-1] = self.law.reduction_rate * (1.0 if w is None else float(w[-1]))
         if self.spread is not None and matrix is not None:  # Nernst–Planck in the matrix's own φ and T
             speed, D_node, D_edge, peclet = self.matrix_drift(*matrix)
-            back, pool = self.spread.step(c_s, speed, D_node, D_edge, dt, peclet)
+            back, pool = self.spread.step(c_s, speed, D_node, D_edge, dt, peclet, plate)
         elif self.spread is not None:  # the wall's return from the matrix's (r, z) spread, implicit over dt
             T_edge = 0.5 * (T[:-1] + T[1:])
             back, pool = self.spread.step(c_s, np.abs(self.law.drift_velocity(E_node, T)), self.law.diffusivity(T),
-                                          self.law.diffusivity(T_edge), dt)
+                                          self.law.diffusivity(T_edge), dt, plate=plate)
         if self.spread is not None:
             if self.exclusion:
                 kept = np.minimum(back, np.clip(1.0 - c_i - c_m, 0.0, None))
@@ -562,8 +573,9 @@ class ChannelTransport:
         return nodes, np.minimum(value, np.clip(1.0 - c_m[nodes], 0.0, 1.0))
 
     def mass(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray) -> float:
-        """∫ (c_i + c_m + c_s) dz [m] (Ag volume per channel cross-section; c_s over the matrix's shells)."""
-        return float(np.dot(self.volume, c_i + c_m + self.pool_total(c_s)))
+        """∫ (c_i + c_m + c_s) dz [m] (Ag volume per channel cross-section; c_s over the matrix's shells and the Ag
+        plated from them onto the counter electrode)."""
+        return float(np.dot(self.volume, c_i + c_m + self.pool_total(c_s) + self.plated(c_s)))
 
 
 def gap_length(z: np.ndarray, c: np.ndarray, threshold: float) -> float:

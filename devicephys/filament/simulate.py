@@ -106,7 +106,8 @@ class CellModel:
                                                    spread=dict(channel_radius=spec.channel_radius,
                                                                outer_radius=spec.cell_radius,
                                                                first_width=spec.spread_first_width or spec.hop_distance,
-                                                               growth=spec.spread_growth)
+                                                               growth=spec.spread_growth,
+                                                               plating=spec.counter_plating)
                                                    if spec.dissolved_spread else None)
         #: the points (r, z) [m] beside every axis node at which the matrix's φ and T are read when the dissolved Ag
         #: drifts in the matrix (``spread_drift``; the wall's return field where the FEM's matrix begins, at the cut

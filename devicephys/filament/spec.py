@@ -136,6 +136,13 @@ class FilamentSpec(Spec):
                                        "onto the channel's edge in the radial field there (read at the cut edge's "
                                        "outer radius; none where the field points outwards) instead of at |v(E, T)| "
                                        "in the axis node's field.  Needs channel_edge: cut.  False: it diffuses only")
+    counter_plating: bool = option(False, "with dissolved_spread: the counter electrode's plane reduces the dissolved "
+                                          "Ag+ beside it (the matrix's shells at the electrode's node) at the channel's "
+                                          "reduction rate, where the channel's cathode node takes ions; what plates "
+                                          "within one hop of the channel joins the filament's root, the rest stays on "
+                                          "the electrode (counted in the cell's Ag).  False: the electrode planes are "
+                                          "walls for the matrix's Ag+ (with spread_drift it piles up against the "
+                                          "counter electrode)")
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)
@@ -323,6 +330,9 @@ class FilamentSpec(Spec):
         if self.spread_drift and not self.dissolved_spread:
             raise SpecError("FilamentSpec.spread_drift = true needs dissolved_spread: true (the drift moves the spread's "
                             "Ag); set dissolved_spread: true or spread_drift: false", field="spread_drift")
+        if self.counter_plating and not self.dissolved_spread:
+            raise SpecError("FilamentSpec.counter_plating = true needs dissolved_spread: true (it plates the spread's "
+                            "Ag); set dissolved_spread: true or counter_plating: false", field="counter_plating")
         if self.spread_first_width is not None and self.spread_first_width >= self.cell_radius - self.channel_radius:
             raise SpecError(f"FilamentSpec.spread_first_width = {self.spread_first_width:g} m must be below the "
                             f"matrix's width around the channel ({self.cell_radius - self.channel_radius:g} m); use "

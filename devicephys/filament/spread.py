@@ -37,6 +37,15 @@ where the FEM's matrix begins (the cut edge's outer radius, ``channel_edge: cut`
 conducts): where the field drives the Ag⁺ away from the channel, none returns.  Ag is conserved to rounding: what leaves the matrix
 enters the channel's ions.
 
+With the plating (the spec's ``counter_plating``) the counter electrode's plane is not a wall for the Ag⁺: the Ag in
+the shells of the electrode's node (within half a node spacing of the plane, on the Ag electrode) reduces onto it at
+the channel's reduction rate k_r where the channel's cathode node takes ions (the same law and weight as the channel's
+ions there).  What the first shell plates lies within one hop of the channel, on the filament's root: it joins the
+channel's ions at that node (which reduce there); what the outer shells plate stays on the electrode, kept in one more
+column of the state (the plated Ag, counted in the cell's Ag, never dissolved again: a flat electrode has no
+Gibbs–Thomson excess).  Without it the electrode planes are walls and the drift piles the Ag⁺ up against the
+counter electrode.
+
 Units: the state is held as ``pool[k, j]`` [1], shell j's Ag per channel volume of node k (the one-compartment
 pool's unit, so Σ_j pool[k, j] is that pool); u = pool / α_j with α_j = A_j / (π r_ch²).
 """
@@ -66,10 +75,13 @@ class MatrixSpread:
         Width [m] of the shell at the wall (the hop distance a).
     growth
         Width ratio [1] of neighbouring shells.
+    plating
+        True: the counter electrode's plane reduces the Ag beside its node (:meth:`step`'s ``plate``); the state then
+        holds one more column, the Ag plated onto that electrode [1] per channel volume of each node.
     """
 
     def __init__(self, volume, h, channel_radius: float, outer_radius: float, first_width: float,
-                 growth: float = DEFAULT_GROWTH):
+                 growth: float = DEFAULT_GROWTH, plating: bool = False):
         self.volume = np.asarray(volume, dtype=float)
         self.h = np.asarray(h, dtype=float)
         if self.h.size != self.volume.size - 1:
@@ -88,18 +100,24 @@ class MatrixSpread:
         self.radius = np.sqrt(self.faces[:-1] * self.faces[1:])  # the shells' nodes ρ_j [m]
         self.alpha = (self.faces[1:] ** 2 - self.faces[:-1] ** 2) / channel_radius**2  # A_j / A_ch [1]
         self._log = np.log(self.radius[1:] / self.radius[:-1])  # [1]
+        self.plating = bool(plating)
 
     @property
     def shape(self) -> tuple[int, int]:
-        """(axis nodes, shells) of the state."""
-        return self.volume.size, self.alpha.size
+        """(axis nodes, shells) of the state (shells and the plated column with ``plating``)."""
+        return self.volume.size, self.alpha.size + int(self.plating)
 
     def empty(self) -> np.ndarray:
         return np.zeros(self.shape)
 
     def total(self, pool: np.ndarray) -> np.ndarray:
-        """Each node's dissolved Ag [1] per channel volume (the one-compartment pool's value)."""
-        return pool.sum(axis=1)
+        """Each node's dissolved Ag [1] per channel volume (the one-compartment pool's value; the plated excluded)."""
+        return pool[:, :self.alpha.size].sum(axis=1)
+
+    def plated(self, pool: np.ndarray) -> np.ndarray:
+        """Each node's Ag [1] per channel volume plated onto the counter electrode beside it (zeros without
+        ``plating``)."""
+        return pool[:, self.alpha.size:].sum(axis=1)
 
     def at_wall(self, pool: np.ndarray) -> np.ndarray:
         """The pool the wall's return acts on [1]: the one-compartment pool whose return |v| / r_ch × it equals
@@ -113,7 +131,8 @@ class MatrixSpread:
         return np.concatenate(([wall, wall + hop], self.radius))
 
     def step(self, pool: np.ndarray, speed: np.ndarray, D_node: np.ndarray, D_edge: np.ndarray,
-             dt: float, peclet: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+             dt: float, peclet: tuple[np.ndarray, np.ndarray] | None = None,
+             plate: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Advance the matrix's Ag by ``dt`` [s]; returns (Ag returned to each node's channel [1], new pool).
 
         ``speed`` [m/s] is each node's return speed at the wall, ``D_node`` [m²/s] the diffusivity at the nodes
@@ -121,10 +140,14 @@ class MatrixSpread:
         shell).  ``peclet`` = (P_r, P_z), the drift's Péclet numbers v Δ / D [1] between neighbouring shells
         (nodes × shells − 1, positive outwards) and between neighbouring nodes (nodes − 1 × shells, positive
         towards the counter electrode): the fluxes are then Scharfetter–Gummel's, g [B(−P) u_p − B(P) u_q] from p
-        to q, exact for a constant drift between the two (B(x) = x / (eˣ − 1)); None: diffusion only.  Backward
-        Euler in u over the whole (r, z) grid; the returned Ag is the wall's flux at the new state times dt.
+        to q, exact for a constant drift between the two (B(x) = x / (eˣ − 1)); None: diffusion only.  ``plate``
+        [1/s] (with ``plating``; one per node, zero but at the counter electrode's): the rate at which the node's
+        shells reduce onto the electrode; what the first shell plates (within one hop of the channel, onto the
+        filament's root) is returned to the channel with the wall's return, the rest is kept in the plated
+        column.  Backward Euler in u over the whole (r, z) grid; the returned Ag is the wall's flux (and the first
+        shell's plating) at the new state times dt.
         """
-        nz, nr = self.shape
+        nz, nr = self.volume.size, self.alpha.size
         D_node = np.asarray(D_node, dtype=float).reshape(nz, -1)
         D_edge = np.asarray(D_edge, dtype=float).reshape(nz - 1, -1)
         D_face = D_node if D_node.shape[1] == 1 else 0.5 * (D_node[:, :-1] + D_node[:, 1:])
@@ -140,6 +163,8 @@ class MatrixSpread:
         sink = np.zeros((nz, nr))
         sink[:, 0] = 2.0 * np.asarray(speed) * self.volume / self.channel_radius  # v 2π r_ch ℓ_k / A_ch [m²/s]
         diag = V / dt + sink
+        plate = np.zeros(nz) if plate is None or not self.plating else np.asarray(plate, dtype=float)
+        diag += V * plate[:, None]
         diag[:, :-1] += out_r
         diag[:, 1:] += in_r
         diag[:-1, :] += out_z
@@ -154,11 +179,16 @@ class MatrixSpread:
         ab[nr + 1, :-1] = lower.ravel()[:-1]  # row i + 1, column i: what goes out to it
         ab[0, nr:] = (-in_z).ravel()           # row i, column i + nr
         ab[2 * nr, :-nr] = (-out_z).ravel()    # row i + nr, column i
-        u_old = pool / self.alpha[None, :]
+        u_old = pool[:, :nr] / self.alpha[None, :]
         u = solve_banded((nr, nr), ab, (V * u_old / dt).ravel()).reshape(nz, nr)
         u = np.maximum(u, 0.0)  # an M-matrix keeps u >= 0; this removes rounding only
         back = dt * sink[:, 0] * u[:, 0] / self.volume  # [1] per channel volume
-        return back, u * self.alpha[None, :]
+        new = u * self.alpha[None, :]
+        if not self.plating:
+            return back, new
+        plated = dt * plate[:, None] * new  # [1] per channel volume: V u plate dt / ℓ_k
+        back = back + plated[:, 0]
+        return back, np.column_stack((new, pool[:, nr] + plated[:, 1:].sum(axis=1)))
 
 
 def bernoulli(x: np.ndarray) -> np.ndarray:

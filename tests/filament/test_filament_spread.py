@@ -130,6 +130,72 @@ def test_the_channel_dissolves_into_the_wall_shell_and_conserves_silver():
     assert np.all(c_s >= 0) and np.all(c_i + c_m <= 1 + 1e-12)
 
 
+def test_the_counter_electrode_plates_its_node_at_the_reduction_rate():
+    """Without transport (D = 0, no return) every shell of the counter electrode's node loses its Ag at the plating
+    rate k, (1 + k dt)^-n after n backward-Euler steps; the first shell's Ag is returned (onto the filament's root),
+    the outer shells' is kept in the plated column; the other nodes keep theirs; Ag is conserved to rounding."""
+    spread = MatrixSpread(np.full(3, 1e-9), np.full(2, 1e-9), A, B, W, plating=True)
+    nr = spread.alpha.size
+    assert spread.shape == (3, nr + 1)
+    pool = spread.empty()
+    pool[:, :nr] = 0.01 * spread.alpha
+    start = pool.copy()
+    k, dt, n = 1e7, 2e-8, 10
+    plate, zero = np.array([0.0, 0.0, k]), np.zeros(3)
+    returned = np.zeros(3)
+    for _ in range(n):
+        back, pool = spread.step(pool, zero, zero, zero[:2], dt, plate=plate)
+        returned += back
+    decay = (1 + k * dt) ** -n
+    np.testing.assert_allclose(pool[:2], start[:2], rtol=1e-15)
+    np.testing.assert_allclose(pool[2, :nr], decay * start[2, :nr], rtol=1e-12)
+    assert returned[:2].sum() == 0.0
+    assert returned[2] == pytest.approx((1 - decay) * start[2, 0], rel=1e-12)
+    assert spread.plated(pool)[2] == pytest.approx((1 - decay) * start[2, 1:nr].sum(), rel=1e-12)
+    assert spread.total(pool)[2] == pytest.approx(decay * start[2].sum(), rel=1e-12)
+    assert pool.sum() + returned.sum() == pytest.approx(start.sum(), rel=1e-13)
+
+
+def test_the_drift_plates_onto_the_counter_electrode_instead_of_piling_up():
+    """A uniform field towards the counter electrode: with the electrode's plane a wall the matrix's Ag piles up
+    against it (the Boltzmann ratio e^P between the last two nodes); with the plating it leaves the matrix there,
+    the first shell's part into the channel's root (its ions, which reduce there), the rest onto the electrode;
+    the cell's Ag (channel, matrix and plated) is conserved to the solves' rounding."""
+    E, dt = 1e8, 1e-6  # q E h / k_B T = 1.9 between nodes
+    results = {}
+    for plating in (False, True):
+        tr = _transport(plating=plating)
+        z = tr.z
+        phi = np.repeat((-E * z)[:, None], tr.spread.radius.size, axis=1)
+        matrix = _matrix(tr, phi, phi[:, 0] + 0.1, phi[:, 0])  # an outward field at the wall: no return there
+        c_s = tr.empty_pool()
+        c_s[:, :4] = 0.01
+        c_i, c_m = np.zeros(z.size), np.zeros(z.size)
+        mass0 = tr.mass(c_i, c_m, c_s)
+        w = np.zeros(z.size)
+        w[-1] = 1.0  # the cathode's node takes ions (the channel's weight there)
+        for _ in range(50):
+            c_i, c_s = tr._return(c_i, c_m, c_s, np.zeros(z.size - 1), np.full(z.size, 300.0), dt, matrix, w)
+        assert tr.mass(c_i, c_m, c_s) == pytest.approx(mass0, rel=1e-9, abs=0)
+        results[plating] = (c_i, tr.pool_total(c_s), tr.plated(c_s), mass0)
+    c_i, pool, plated, mass0 = results[False]
+    assert not c_i.any() and not plated.any()
+    assert tr.volume[-1] * pool[-1] > 0.6 * mass0  # most of it beside the last node
+    c_i, pool, plated, mass0 = results[True]
+    assert c_i[:-1].sum() == 0.0 and c_i[-1] > 0.0 and plated[-1] > 0.0 and not plated[:-1].any()
+    assert np.dot(tr.volume, pool) < 0.1 * mass0  # it left the matrix at the electrode
+    assert tr.volume[-1] * (c_i[-1] + plated[-1]) > 0.9 * mass0
+
+
+def test_the_plating_needs_the_spread():
+    with pytest.raises(SpecError, match="counter_plating"):
+        FilamentSpec(counter_plating=True)
+    from pathlib import Path
+
+    spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "counter_plating.yaml")
+    assert spec.counter_plating and spec.spread_drift and spec.dissolved_spread
+
+
 def test_what_finds_no_free_site_stays_at_the_wall():
     tr = _transport()
     n = tr.z.size

@@ -39,6 +39,8 @@ def test_the_variants_are_the_fast_preset_with_one_treatment_each():
     assert drift.spread_drift and drift.dissolved_spread and drift.spread_first_width is None
     assert drift_fine.spread_drift and drift_fine.spread_first_width == fine.spread_first_width
     assert not spread.spread_drift and not fine.spread_drift
+    plating = study.spec_for("spread_plating")
+    assert plating.counter_plating and plating.spread_drift and not drift.counter_plating
     assert drift.channel_edge == drift_fine.channel_edge == "cut" and spread.channel_edge == "smooth"
     assert study.spec_for("pool_cut").channel_edge == "cut" and not study.spec_for("pool_cut").dissolved_spread
 
