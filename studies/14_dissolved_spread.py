@@ -23,7 +23,8 @@ Steps
    treatment, ``spread_drift`` (and ``spread_drift_quarter`` on the finest grid): the spread's Ag⁺ also drifts in the
    matrix's own field and temperature, and the wall returns it only where the radial field drives it inwards (with
    the channel's edge cut in the FEM's conductivity, ``channel_edge: cut``, which it needs; ``pool_cut`` and
-   ``spread_cut`` are the pool and the spread with that edge alone).
+   ``spread_cut`` are the pool and the spread with that edge alone; ``spread_drift_mesh`` the drift on the FEM's axis
+   mesh halved; ``spread_plating`` the drift with the counter electrode plating the Ag⁺ that reaches its plane).
 
 Outputs (``--out``, default results/study14): ``<variant>_<V>.npz`` per run (written atomically; ``--resume``
 keeps them), ``summary.json`` and ``14_dissolved_spread.png`` (set times against voltage per treatment; the return
@@ -31,7 +32,7 @@ over the dissolution at half closure; the spread's radial profile).
 
 ``--wall-hold V`` instead: the drift's cell set at 2.5 V and held 5 µs at V; per axis node φ on the axis, at the
 channel's (cut) edge and one hop beyond it, and the wall's return speed in the radial field there against the pool's
-premise (``wall_hold.json``); ``--wall-variant spread_plating`` the same with the counter electrode's plating.
+premise (``wall_hold.json``); ``--wall-variant`` another drifting treatment (``spread_plating``, ``spread_drift_mesh``).
 
 Usage: python studies/14_dissolved_spread.py [--voltages 0.3 0.5 0.8 1.0 2.5] [--jobs 2] [--resume]
        python studies/14_dissolved_spread.py --wall-hold 0.3
@@ -67,6 +68,9 @@ VARIANTS = {
     "spread_drift": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut"},
     "spread_drift_quarter": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut",
                              "spread_first_width": 0.125e-9, "spread_growth": 1.12},
+    # the drift on the FEM's axis mesh halved (0.25 nm elements: the matrix's field beside the channel, the channel's nodes)
+    "spread_drift_mesh": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut",
+                          "axis_mesh_size": 0.25e-9},
     # the drift with the counter electrode plating the Ag+ that reaches its plane (counter_plating)
     "spread_plating": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut", "counter_plating": True},
     # the channel's edge cut in the FEM's conductivity, with the pool and with the spread (no drift)

@@ -383,6 +383,30 @@ def test_the_fem_cell_sets_with_the_matrix_drift():
     assert speed.max() > 0 and np.all(model.c_s >= 0) and model.c_s[:, 2:].sum() > 0
 
 
+@pytest.mark.fem
+def test_the_fem_cells_root_is_rebuilt_by_the_counter_electrodes_plating():
+    """On the real FEM (fast preset): the drift's cell set at 2.5 V and held 5 µs at 0.3 V, with the counter
+    electrode a wall and with its plating.  The plating puts Ag onto the electrode and into the filament's root (the
+    channel's node on the electrode holds more metal than with the wall), and none is left in the matrix's shells of
+    that node beyond what the plating has not yet taken."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    root = {}
+    for plating in (False, True):
+        spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_spread": True, "spread_drift": True,
+                               "channel_edge": "cut", "counter_plating": plating, "field_snapshots": 0})
+        model = sim.CellModel(spec)
+        stage._constant_set(model, spec, 2.5, "set", False)
+        sim.run_drive(model, lambda t: 0.3, 5e-6, dt_max=spec.hold_step)
+        tr = model.transport
+        root[plating] = (model.c[-1], tr.plated(model.c_s)[-1], tr.pool_total(model.c_s)[-1])
+    assert root[False][1] == 0.0 and root[True][1] > 0.0
+    assert root[True][0] > root[False][0]
+    assert root[True][2] < root[False][2]  # the Ag beside the electrode's node: plated, not piled up
+
+
 def test_the_cut_edge_is_the_logistic_down_to_one_percent():
     pytest.importorskip("dolfinx_solver")
     from devicephys.filament.fem.medium import EDGE_CUT, channel_edge_radius, channel_indicator
