@@ -615,7 +615,8 @@ def _secant_mix(last, now):
     (x, G(x)) the depth-1 Anderson (secant) mix G_now − γ (G_now − G_last), γ = ⟨ΔF, F_now⟩ / ⟨ΔF, ΔF⟩ with F = G(x) − x
     taken on the metallic fraction c and applied alike to c_i, c and c_s (weights summing to 1, so the Ag is
     conserved); the plain image G_now for the first iteration, or where γ is not finite, beyond ±10, or the mix
-    leaves [0, 1].  A smooth map's 2-cycle (gain −1) is resolved in one secant step; the 2-cycle of a neck held on
+    leaves [0, 1] (c_i and c, fractions of the channel) or turns negative (c_s: Ag per channel volume, which may
+    exceed 1, as the Ag plated onto the counter electrode beside its node does).  A smooth map's 2-cycle (gain −1) is resolved in one secant step; the 2-cycle of a neck held on
     the threshold of ``neck_drive: threshold``, whose map jumps, is not (``neck_drive: smooth`` removes the jump)."""
     x_now, g_now = now
     if last is None:
@@ -628,7 +629,8 @@ def _secant_mix(last, now):
     if not (math.isfinite(gamma) and abs(gamma) <= 10.0):
         return g_now
     mixed = tuple(gn - gamma * (gn - gl) for gn, gl in zip(g_now, g_last))
-    if not all(np.all(np.isfinite(m)) and m.min(initial=0.0) >= 0.0 and m.max(initial=0.0) <= 1.0 for m in mixed):
+    if not all(np.all(np.isfinite(m)) and m.min(initial=0.0) >= 0.0 for m in mixed) or \
+            any(m.max(initial=0.0) > 1.0 for m in mixed[:2]):
         return g_now
     return mixed
 
