@@ -193,9 +193,13 @@ class ChannelTransport:
     """
 
     def __init__(self, z: np.ndarray, law: HoppingLaw, source: float | None, threshold: float | None = None,
-                 exclusion: bool = False, smooth_neck: bool = False, spread: dict | None = None):
+                 exclusion: bool = False, smooth_neck: bool = False, spread: dict | None = None,
+                 bridged_supply: bool = False):
         self.z = np.asarray(z, dtype=float)
         self.smooth_neck = smooth_neck  # the driven neck's share tanh(q a E / 2 k_B T) instead of its threshold
+        #: a bridged filament's ions reduce on all of its metal, the active electrode's side of the neck included
+        #: (:meth:`reduction_weight`); False: from the neck to the cathode only
+        self.bridged_supply = bool(bridged_supply)
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
         self.h = np.diff(self.z)
@@ -277,7 +281,12 @@ class ChannelTransport:
         takes ions from its neck to the cathode while the neck is driven
         (:meth:`_neck_driven`, from the edge fields ``E_edge`` [V/m] and node
         temperatures ``T`` [K]; without ``E_edge`` it counts as driven).  ``nucleated`` False: an inert
-        cathode that has not nucleated takes no ions (its node holds none of the filament's metal).
+        cathode that has not nucleated takes no ions (its node holds none of the filament's metal).  With
+        ``bridged_supply`` a bridged filament takes ions on all of its metal: the active electrode's ions, which
+        reach its body along the channel, reduce on it there too (a premise: the body on the active electrode's side
+        of a driven neck is at that electrode's potential, anodic to the matrix beside it, and ions in equilibrium
+        with the flat electrode are below the thin body's Gibbs–Thomson solubility; the transport has no such
+        back-reaction and reduces at k_r whatever the overpotential).
         """
         metal = c_m >= threshold
         cathode = self.connected(metal, from_top=True)
@@ -294,6 +303,8 @@ class ChannelTransport:
         front = np.flatnonzero(cathode)
         if front.size and front[0] > 0 and not anode[front[0] - 1]:
             w[front[0] - 1] = True
+        if self.bridged_supply and cathode.all():
+            w |= metal  # the premise of ``bridged_supply``: ions reduce on the whole bridged body
         w[-1] = nucleated
         w = w.astype(float)
         if 0.0 < share < 1.0:  # smooth_neck: that metal takes the ions in proportion to the neck's drive

@@ -103,6 +103,7 @@ class CellModel:
         self.transport = kinetics.ChannelTransport(z, kinetics.HoppingLaw.from_spec(spec), spec.source_concentration,
                                                    spec.percolation_threshold, exclusion=spec.site_exclusion,
                                                    smooth_neck=spec.neck_drive == "smooth",
+                                                   bridged_supply=spec.bridged_supply,
                                                    spread=dict(channel_radius=spec.channel_radius,
                                                                outer_radius=spec.cell_radius,
                                                                first_width=spec.spread_first_width or spec.hop_distance,

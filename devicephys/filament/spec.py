@@ -143,6 +143,14 @@ class FilamentSpec(Spec):
                                           "the electrode (counted in the cell's Ag).  False: the electrode planes are "
                                           "walls for the matrix's Ag+ (with spread_drift it piles up against the "
                                           "counter electrode)")
+    bridged_supply: bool = option(False, "once the filament bridges, the channel's ions reduce on all of its metal "
+                                         "(the active electrode's ions, which reach the body along the channel, "
+                                         "reduce on it), not only from the driven neck to the counter electrode.  A "
+                                         "premise to test what would hold the ON state under bias: the body on the "
+                                         "active electrode's side of the neck is at that electrode's potential, "
+                                         "anodic to the matrix beside it, and the transport has no back-reaction "
+                                         "(ions reduce at the reduction rate whatever the overpotential).  False: "
+                                         "the active electrode's side of the neck takes no ions")
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)

@@ -229,6 +229,26 @@ def test_a_bridged_filament_takes_ions_on_the_cathode_side_of_its_neck():
     np.testing.assert_array_equal(tr.reduction_weight(c_m, 0.3, E, 2 * T), (np.arange(11) == 10).astype(float))
 
 
+def test_with_the_bridged_supply_a_bridged_filament_takes_ions_on_all_its_metal():
+    """``bridged_supply``: a bridged filament takes ions on every metal node, the active electrode's side of its
+    neck included, driven or not; a filament that has not bridged (a stub on the cathode, one on the active
+    electrode) takes them as without it."""
+    z = np.linspace(0, 10e-9, 11)
+    bridged = np.array([0.9, 0.8, 0.7, 0.6, 0.35, 0.5, 0.7, 0.8, 0.9, 0.9, 0.95])  # neck at node 4
+    T = np.full(11, 300.0)
+    E = np.zeros(10)
+    E[4] = 10 * k_B * 300.0 / (e * LAW.hop_distance)  # a driven neck
+    plain = kinetics.ChannelTransport(z, LAW, source=0.2, threshold=0.3)
+    supplied = kinetics.ChannelTransport(z, LAW, source=0.2, threshold=0.3, bridged_supply=True)
+    np.testing.assert_array_equal(plain.reduction_weight(bridged, 0.3, E, T), (np.arange(11) >= 4).astype(float))
+    for field in (E, np.zeros(10)):
+        np.testing.assert_array_equal(supplied.reduction_weight(bridged, 0.3, field, T), np.ones(11))
+    open_gap = bridged.copy()
+    open_gap[4] = 0.1  # two stubs, the gap at node 4
+    np.testing.assert_array_equal(supplied.reduction_weight(open_gap, 0.3, E, T),
+                                  plain.reduction_weight(open_gap, 0.3, E, T))
+
+
 def test_the_smooth_neck_takes_ions_in_proportion_to_the_net_forward_share_of_its_hops():
     z = np.linspace(0, 10e-9, 11)
     c_m = np.array([0.9, 0.8, 0.7, 0.6, 0.35, 0.5, 0.7, 0.8, 0.9, 0.9, 0.95])  # bridged, neck at node 4

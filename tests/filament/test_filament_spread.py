@@ -194,6 +194,8 @@ def test_the_plating_needs_the_spread():
 
     spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "counter_plating.yaml")
     assert spec.counter_plating and spec.spread_drift and spec.dissolved_spread
+    spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "bridged_supply.yaml")
+    assert spec.bridged_supply and spec.counter_plating and spec.spread_drift
 
 
 def test_what_finds_no_free_site_stays_at_the_wall():
