@@ -617,8 +617,9 @@ def _secant_mix(last, now):
     taken on the metallic fraction c and applied alike to c_i, c and c_s (weights summing to 1, so the Ag is
     conserved); the plain image G_now for the first iteration, or where γ is not finite, beyond ±10, or the mix
     leaves [0, 1] (c_i and c, fractions of the channel) or turns negative (c_s: Ag per channel volume, which may
-    exceed 1, as the Ag plated onto the counter electrode beside its node does).  A smooth map's 2-cycle (gain −1) is resolved in one secant step; the 2-cycle of a neck held on
-    the threshold of ``neck_drive: threshold``, whose map jumps, is not (``neck_drive: smooth`` removes the jump)."""
+    exceed 1, as the Ag plated onto the counter electrode beside its node does).  A smooth map's 2-cycle (gain −1) is
+    resolved in one secant step; the 2-cycle of a neck held on the threshold of ``neck_drive: threshold``, whose map
+    jumps, is not (``neck_drive: smooth`` removes the jump)."""
     x_now, g_now = now
     if last is None:
         return g_now
