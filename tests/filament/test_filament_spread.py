@@ -409,6 +409,30 @@ def test_the_fem_cells_root_is_rebuilt_by_the_counter_electrodes_plating():
     assert root[True][2] < root[False][2]  # the Ag beside the electrode's node: plated, not piled up
 
 
+@pytest.mark.fem
+def test_the_bridged_supply_holds_the_on_state_under_bias_and_not_at_zero():
+    """On the real FEM (fast preset, the drift and the plating), the stage's ON-lifetime protocol from the cell set
+    at 2.5 V: without ``bridged_supply`` the ON state ruptures within the 100 µs hold at 0.3 V as at 0 V (nothing
+    resupplies the body on the active electrode's side of the neck); with it the ON state lives through the hold at
+    0.3 V, and still self-ruptures at 0 V (no supply without bias: the switch stays volatile)."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    lifetimes = {}
+    for supply in (False, True):
+        spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_spread": True, "spread_drift": True,
+                               "channel_edge": "cut", "counter_plating": True, "bridged_supply": supply,
+                               "field_snapshots": 0, "hold_biases": [0.0, 0.3]})
+        model = sim.CellModel(spec)
+        stage._constant_set(model, spec, 2.5, "set", False)
+        runs = stage._lifetime_runs(model, spec, (2.5, model.state()), False)
+        lifetimes[supply] = runs["on_lifetime"]
+    assert np.all(np.isfinite(lifetimes[False])) and np.all(lifetimes[False] < 0.5 * spec.relax_duration)
+    assert np.isfinite(lifetimes[True][0]) and lifetimes[True][0] < 0.5 * spec.relax_duration
+    assert np.isnan(lifetimes[True][1])  # held through the 100 µs hold
+
+
 def test_the_cut_edge_is_the_logistic_down_to_one_percent():
     pytest.importorskip("dolfinx_solver")
     from devicephys.filament.fem.medium import EDGE_CUT, channel_edge_radius, channel_indicator
