@@ -234,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wall-hold", type=float, default=None, metavar="V",
                    help="only: where the matrix's own field returns the Ag to an ON state held at V volts "
                         "(spread_drift; set at 2.5 V, 5 us hold; wall_hold.json), e.g. 0.3")
-    p.add_argument("--wall-variant", default="spread_drift", choices=[v for v in VARIANTS if VARIANTS[v].get("spread_drift")],
+    p.add_argument("--wall-variant", default="spread_drift",
+                   choices=[v for v in VARIANTS if VARIANTS[v].get("spread_drift")],
                    help="the drifting treatment --wall-hold sets and holds (default: spread_drift)")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one run, in a worker process
     p.add_argument("--out", default="results/study14", help="output folder")

@@ -389,8 +389,8 @@ def test_the_fem_cell_sets_with_the_matrix_drift():
 def test_the_fem_cells_root_is_rebuilt_by_the_counter_electrodes_plating():
     """On the real FEM (fast preset): the drift's cell set at 2.5 V and held 5 µs at 0.3 V, with the counter
     electrode a wall and with its plating.  The plating puts Ag onto the electrode and into the filament's root (the
-    channel's node on the electrode holds more metal than with the wall), and none is left in the matrix's shells of
-    that node beyond what the plating has not yet taken."""
+    channel's node on the electrode holds more metal than with the wall), and less of the matrix's Ag stays beside
+    that node than piles up there against the wall."""
     pytest.importorskip("dolfinx_solver")
     from devicephys.filament import simulate as sim
     from devicephys.filament import stage
