@@ -68,7 +68,7 @@ VARIANTS = {
     "spread_drift": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut"},
     "spread_drift_quarter": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut",
                              "spread_first_width": 0.125e-9, "spread_growth": 1.12},
-    # the drift on the FEM's axis mesh halved (0.25 nm elements: the matrix's field beside the channel, the channel's nodes)
+    # the drift on the FEM's axis mesh halved (0.25 nm elements: the matrix's field, the channel's nodes)
     "spread_drift_mesh": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut",
                           "axis_mesh_size": 0.25e-9},
     # the drift with the counter electrode plating the Ag+ that reaches its plane (counter_plating)
