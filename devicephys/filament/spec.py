@@ -123,7 +123,8 @@ class FilamentSpec(Spec):
                                            "dissolved_return: true")
     dissolved_spread: bool = option(False, "the dissolved Ag is followed as it spreads through the matrix in (r, z) "
                                            "by the ions' own diffusion D(T) (coaxial shells from the channel's wall "
-                                           "out to the cell's radius, no flux there or at the electrodes), and "
+                                           "out to the cell's radius, no flux there or at the electrodes unless "
+                                           "counter_plating), and "
                                            "returns at the channel's wall at |v(E, T)| from the shell within one hop "
                                            "of it (devicephys.filament.spread): the resolved form of "
                                            "dissolved_escape's estimate.  Needs dissolved_return: true and "

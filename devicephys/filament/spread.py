@@ -11,7 +11,7 @@ volume fraction of the matrix, u(r, z, t), obeys
 
     ∂u/∂t = ∇·(D(T) ∇u)                       in the matrix,
     D ∂u/∂r = −(dissolved flux) + |v_MG(E, T)| u    at r = r_ch (into the matrix, out to the channel),
-    no flux at r = R and at the electrode planes (the Ag stays in the cell),
+    no flux at r = R and at the electrode planes (the Ag stays in the cell; see the plating below),
 
 with D = a² ν exp(−E_a / k_B T) the ions' own diffusivity (the channel's hopping law).  The wall's return is the
 pool's return law carried over: Ag⁺ within one shell of the channel drifts into it at the Mott–Gurney speed in
