@@ -194,12 +194,15 @@ class ChannelTransport:
 
     def __init__(self, z: np.ndarray, law: HoppingLaw, source: float | None, threshold: float | None = None,
                  exclusion: bool = False, smooth_neck: bool = False, spread: dict | None = None,
-                 bridged_supply: bool = False):
+                 bridged_supply: bool = False, transfer: float | None = None):
         self.z = np.asarray(z, dtype=float)
         self.smooth_neck = smooth_neck  # the driven neck's share tanh(q a E / 2 k_B T) instead of its threshold
         #: a bridged filament's ions reduce on all of its metal, the active electrode's side of the neck included
         #: (:meth:`reduction_weight`); False: from the neck to the cathode only
         self.bridged_supply = bool(bridged_supply)
+        #: the transfer coefficient α [1] of a bridged filament's charge transfer with the channel's ions at the local
+        #: overpotential (:meth:`transfer_factors`); None: no such back-reaction
+        self.transfer = transfer
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
         self.h = np.diff(self.z)
@@ -312,6 +315,31 @@ class ChannelTransport:
             w[k:] = np.maximum(w[k:], share)
         return w
 
+    def transfer_factors(self, c_m: np.ndarray, threshold: float, phi_axis: np.ndarray, phi_matrix: np.ndarray,
+                         T: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A bridged filament's charge transfer with the channel's ions at each node's overpotential: (reduction weight
+        w [1], dissolution factor f [1]) on every node, or None (no ``transfer``, or the filament not bridged).
+
+        The metal on the axis at φ_axis [V] meets the electrolyte, the matrix one hop beyond the channel's wall at
+        φ_matrix [V]: η = φ_axis − φ_matrix is the node's overpotential (> 0 anodic).  Butler–Volmer with the
+        transfer coefficient α: the ions reduce at k_r exp(−α e η / k_B T) and the metal dissolves at
+        k_d(T) exp((1 − α) e η / k_B T) (T [K] on the nodes).  At η = 0 both are the transport's own k_r and k_d, so
+        the net exchange vanishes where c_i k_r = k_d: the exchange's equilibrium ion fraction k_d / k_r carries the
+        thin body's Gibbs–Thomson excess as k_d does.  Each exponent is barrier-less at most: neither rate exceeds the
+        metal surface's attempt frequency ν_d (the dissolution's), w ≤ ν_d / k_r and f ≤ ν_d / k_d.
+        """
+        if self.transfer is None:
+            return None
+        metal = np.asarray(c_m) >= threshold
+        if not self.connected(metal, from_top=True).all():
+            return None
+        law, alpha = self.law, self.transfer
+        x = e * (np.asarray(phi_axis, float) - np.asarray(phi_matrix, float)) / (k_B * np.asarray(T, float))
+        ceiling = law.dissolution_frequency
+        w = np.exp(np.minimum(-alpha * x, np.log(ceiling / law.reduction_rate)))
+        f = np.exp(np.minimum((1.0 - alpha) * x, np.log(ceiling / law.dissolution_rate(T))))
+        return w, f
+
     def neck_share(self, c_m: np.ndarray, E_edge: np.ndarray | None, T: np.ndarray | None) -> float:
         """The driven share [1] of a bridged filament's neck, tanh(q a E / 2 k_B T) of its larger forward edge field
         E (0 without a forward field; 1 without fields, ``E_edge`` None).
@@ -351,12 +379,14 @@ class ChannelTransport:
         return float(max(E_edge[j] for j in edges)), float(T[k]) if T is not None else 300.0
 
     def step(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray, E_edge: np.ndarray, T: np.ndarray,
-             dt: float, w: np.ndarray, _depth: int = 0, matrix: tuple[np.ndarray, np.ndarray] | None = None):
+             dt: float, w: np.ndarray, _depth: int = 0, matrix: tuple[np.ndarray, np.ndarray] | None = None,
+             dissolve: np.ndarray | None = None):
         """Advance ions c_i, metal c_m and dissolved pool c_s by ``dt`` [s].
 
         E_edge [V/m] on the edges, T [K] on the nodes, ``w`` from :meth:`reduction_weight`.  ``matrix`` = (φ [V],
         T [K]) in the matrix beside every node at the spread's :meth:`matrix_radii` (nodes × radii): the dissolved
         Ag then drifts in the matrix's own field (:meth:`matrix_drift`); None: the spread diffuses only.
+        ``dissolve`` [1]: a factor on every node's dissolution rate (:meth:`transfer_factors`; None: 1).
         Returns (c_i, c_m, c_s) at the new time.  A hop needs a free site: the
         edge flux is a c_i (1 − θ_i+1) − b c_i+1 (1 − θ_i) with θ = c_i + c_m the
         occupied fraction of the channel (a lattice gas with exclusion), so
@@ -365,10 +395,10 @@ class ChannelTransport:
         """
         c_i, c_s = self._return(c_i, c_m, c_s, E_edge, T, dt, matrix, w)
         if not self.exclusion:
-            return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w)
+            return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w, dissolve)
         a, b = self.edge_fluxes(c_i, E_edge, T)
         k_red = self.law.reduction_rate * w
-        k_dis = self.law.dissolution_rate(T) / (c_m + _EPS)  # R_dis = k_dis c_m, linearised
+        k_dis = self._dissolution(T, c_m, dissolve)
         denom = 1.0 + dt * k_dis
         # θ(x) = x + c_m_new(x) = alpha x + beta, with c_m_new = (c_m + dt k_red x) / denom
         alpha, beta = 1.0 + dt * k_red / denom, c_m / denom
@@ -401,8 +431,8 @@ class ChannelTransport:
                 break
         else:
             if _depth < _MAX_HALVINGS:  # two backward-Euler half steps (E, T and w held)
-                half = self.step(c_i, c_m, c_s, E_edge, T, dt / 2, w, _depth + 1, matrix)
-                return self.step(*half, E_edge, T, dt / 2, w, _depth + 1, matrix)
+                half = self.step(c_i, c_m, c_s, E_edge, T, dt / 2, w, _depth + 1, matrix, dissolve)
+                return self.step(*half, E_edge, T, dt / 2, w, _depth + 1, matrix, dissolve)
             raise TransportError(f"channel transport: Newton did not converge in {_NEWTON_MAX} iterations at "
                                  f"dt = {dt:g} s")
         # The ions from the flux form at the converged x: Ag is conserved to rounding, whatever the residual.
@@ -484,11 +514,16 @@ class ChannelTransport:
             back = np.minimum(back, np.clip(1.0 - c_i - c_m, 0.0, None))
         return c_i + back, c_s - back - gone
 
-    def _dilute_step(self, c_i, c_m, c_s, E_edge, T, dt, w):
+    def _dissolution(self, T, c_m, dissolve=None):
+        """k_dis [1/s] with R_dis = k_dis c_m: the zero-order dissolution k_d(T) (times ``dissolve``), linearised."""
+        rate = self.law.dissolution_rate(T) if dissolve is None else self.law.dissolution_rate(T) * dissolve
+        return rate / (c_m + _EPS)
+
+    def _dilute_step(self, c_i, c_m, c_s, E_edge, T, dt, w, dissolve=None):
         """The step without site exclusion: J = c_i v − D ∂c_i/∂z, one tridiagonal solve (c_m capped at 1)."""
         a, b = self.edge_fluxes(c_i, E_edge, T)
         k_red = self.law.reduction_rate * w
-        k_dis = self.law.dissolution_rate(T) / (c_m + _EPS)  # R_dis = k_dis c_m, linearised
+        k_dis = self._dissolution(T, c_m, dissolve)
         ab = np.zeros((3, c_i.size))
         ab[1] = self.volume / dt + self.volume * k_red
         ab[1, :-1] += a

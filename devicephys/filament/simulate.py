@@ -104,6 +104,7 @@ class CellModel:
                                                    spec.percolation_threshold, exclusion=spec.site_exclusion,
                                                    smooth_neck=spec.neck_drive == "smooth",
                                                    bridged_supply=spec.bridged_supply,
+                                                   transfer=spec.transfer_coefficient if spec.bridged_transfer else None,
                                                    spread=dict(channel_radius=spec.channel_radius,
                                                                outer_radius=spec.cell_radius,
                                                                first_width=spec.spread_first_width or spec.hop_distance,
@@ -339,6 +340,22 @@ class CellModel:
                 nucleated: bool = True) -> np.ndarray:
         return self.transport.reduction_weight(c, self.spec.percolation_threshold, E, T, nucleated=nucleated)
 
+    def _rates(self, c: np.ndarray, E: np.ndarray, phi: np.ndarray, T: np.ndarray, nucleated: bool,
+               matrix: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(reduction weight [1], dissolution factor [1] or None) of the channel's step: with ``bridged_transfer`` a
+        bridged filament's Butler–Volmer charge transfer at each node's overpotential against the matrix one hop
+        beyond the wall (``matrix``'s second radius), else :meth:`_weight` and None."""
+        factors = None
+        if matrix is not None:
+            factors = self.transport.transfer_factors(c, self.spec.percolation_threshold, phi, matrix[0][:, 1], T)
+        if factors is None:
+            return self._weight(c, E, T, nucleated), None
+        w, f = factors
+        if not nucleated:
+            w = w.copy()
+            w[-1] = 0.0
+        return w, f
+
     def _nucleation_step(self, dt: float, T_cathode: float) -> tuple[tuple[float, bool, bool, float], bool]:
         """The cathode's nucleus after a step of ``dt`` [s]: ((progress, nucleated, stable, nucleation time [s]),
         overshoot), overshoot True when the step carries the progress more than ``_NUCLEATION_OVERSHOOT``
@@ -420,9 +437,10 @@ class CellModel:
             self._sync_gap(self.c, source_voltage)
         else:
             try:
-                ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt,
-                                                            self._weight(self.c, E, T, nucleus[1]),
-                                                            matrix=self.matrix_fields())
+                matrix = self.matrix_fields()
+                w, dissolve = self._rates(self.c, E, phi, T, nucleus[1], matrix)
+                ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, w,
+                                                            matrix=matrix, dissolve=dissolve)
             except kinetics.TransportError:  # the channel's Newton did not converge: a shorter step
                 self.rejection = "transport"
                 return False, math.inf
@@ -511,8 +529,8 @@ class CellModel:
         matrix = self.matrix_fields()  # in the share of the step's end
         self.hopping_share, self.cathode_overpotential = kept
         try:
-            return self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, self._weight(self.c, E, T, nucleated),
-                                       matrix=matrix)
+            w, dissolve = self._rates(self.c, E, phi, T, nucleated, matrix)
+            return self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, w, matrix=matrix, dissolve=dissolve)
         except kinetics.TransportError:
             return None
 

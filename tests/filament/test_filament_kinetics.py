@@ -318,3 +318,55 @@ def test_the_return_and_the_escape_share_the_pool():
     denominator = 1 + (k_ret + k_esc) * dt
     assert tr.mass(c_i, 0 * c_i, 0 * c_i) == pytest.approx(pool * k_ret * dt / denominator, rel=1e-12)
     assert tr.mass(0 * c_i, 0 * c_i, c_s) == pytest.approx(pool / denominator, rel=1e-12)
+
+
+def test_the_bridged_transfer_is_butler_volmer_at_each_nodes_overpotential():
+    """``transfer``: on a bridged filament every node's reduction weight is exp(−α e η / k_B T) and its dissolution
+    factor exp((1 − α) e η / k_B T), η = φ_axis − φ_matrix; 1 and 1 at η = 0 (the transport's own k_r and k_d);
+    each capped at the surface's attempt frequency; none on a filament that has not bridged or without ``transfer``."""
+    z = np.linspace(0, 10e-9, 11)
+    c_m = np.array([0.9, 0.8, 0.7, 0.6, 0.35, 0.5, 0.7, 0.8, 0.9, 0.9, 0.95])  # bridged, neck at node 4
+    T = np.linspace(300.0, 400.0, 11)
+    alpha = 0.3
+    tr = kinetics.ChannelTransport(z, LAW, source=0.2, threshold=0.3, transfer=alpha)
+    phi_axis = np.linspace(0.3, 0.0, 11)
+    eta = np.linspace(-0.2, 0.2, 11)  # cathodic on the active electrode's side, anodic on the counter's: any pattern
+    w, f = tr.transfer_factors(c_m, 0.3, phi_axis, phi_axis - eta, T)
+    x = e * eta / (k_B * T)
+    np.testing.assert_allclose(w, np.exp(-alpha * x), rtol=1e-12)
+    np.testing.assert_allclose(f, np.exp((1 - alpha) * x), rtol=1e-12)
+    np.testing.assert_allclose(w * f, np.exp((1 - 2 * alpha) * x), rtol=1e-12)  # not a constant: two branches
+    w0, f0 = tr.transfer_factors(c_m, 0.3, phi_axis, phi_axis, T)
+    np.testing.assert_array_equal(w0, np.ones(11))
+    np.testing.assert_array_equal(f0, np.ones(11))
+    # barrier-less at most: neither rate above the dissolution's attempt frequency
+    w_big, f_big = tr.transfer_factors(c_m, 0.3, phi_axis, phi_axis - np.linspace(-5, 5, 11), T)
+    assert np.all(LAW.reduction_rate * w_big <= LAW.dissolution_frequency * (1 + 1e-12))
+    assert np.all(LAW.dissolution_rate(T) * f_big <= LAW.dissolution_frequency * (1 + 1e-12))
+    assert LAW.reduction_rate * w_big[0] == pytest.approx(LAW.dissolution_frequency, rel=1e-12)
+    assert LAW.dissolution_rate(T[-1]) * f_big[-1] == pytest.approx(LAW.dissolution_frequency, rel=1e-12)
+    open_gap = c_m.copy()
+    open_gap[4] = 0.1
+    assert tr.transfer_factors(open_gap, 0.3, phi_axis, phi_axis - eta, T) is None
+    plain = kinetics.ChannelTransport(z, LAW, source=0.2, threshold=0.3)
+    assert plain.transfer_factors(c_m, 0.3, phi_axis, phi_axis - eta, T) is None
+
+
+def test_the_transfers_rates_enter_the_step_as_their_closed_form():
+    """One small backward-Euler step with no field and no gradients: the metal changes by dt (k_r w c_i − k_d f)
+    on every node, the dissolved part joins the pool, and Ag is conserved."""
+    z = np.linspace(0, 10e-9, 11)
+    tr = kinetics.ChannelTransport(z, LAW, source=None, threshold=0.3, exclusion=True, transfer=0.5)
+    c_m, c_i, c_s = np.full(11, 0.8), np.full(11, 0.05), np.zeros(11)
+    T = np.full(11, 300.0)
+    eta = np.linspace(-0.1, 0.1, 11)
+    w, f = tr.transfer_factors(c_m, 0.3, np.zeros(11), -eta, T)
+    dt = 1e-12
+    ci, cm, cs = tr.step(c_i, c_m, c_s, np.zeros(10), T, dt, w, dissolve=f)
+    # the zero-order dissolution as the transport linearises it, k_d c_m / (c_m + ε)
+    reduced = dt * LAW.reduction_rate * w * c_i
+    dissolved = dt * LAW.dissolution_rate(T) * f * c_m / (c_m + kinetics._EPS)
+    # backward Euler's error is O(dt k) = 1e-4 of each term (k_r w dt <= 7e-5 here); the two nearly cancel at places
+    np.testing.assert_allclose(cm - c_m, reduced - dissolved, rtol=0, atol=1e-4 * np.max(reduced + dissolved))
+    np.testing.assert_allclose(cs, dissolved, rtol=1e-4)
+    assert tr.mass(ci, cm, cs) == pytest.approx(tr.mass(c_i, c_m, c_s), rel=1e-13)

@@ -198,6 +198,18 @@ def test_the_plating_needs_the_spread():
     assert spec.bridged_supply and spec.counter_plating and spec.spread_drift
 
 
+def test_the_bridged_transfer_needs_the_drift_and_replaces_the_supply():
+    from pathlib import Path
+
+    with pytest.raises(SpecError, match="bridged_transfer = true needs spread_drift"):
+        FilamentSpec(bridged_transfer=True)
+    with pytest.raises(SpecError, match="set bridged_supply: false"):
+        FilamentSpec(dissolved_spread=True, spread_drift=True, channel_edge="cut", bridged_transfer=True,
+                     bridged_supply=True)
+    spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "bridged_transfer.yaml")
+    assert spec.bridged_transfer and not spec.bridged_supply and spec.spread_drift
+
+
 def test_what_finds_no_free_site_stays_at_the_wall():
     tr = _transport()
     n = tr.z.size
