@@ -20,7 +20,7 @@ from devicephys.errors import SpecError
 from devicephys.filament import kinetics
 from devicephys.filament.spec import FilamentSpec
 from devicephys.filament.spread import MatrixSpread
-from devicephys.units import eV
+from devicephys.units import e, eV, k_B
 
 A, B, W, D = 2e-9, 20e-9, 0.5e-9, 1e-13  # inner and outer radius, the first shell's width [m], D [m²/s]
 
@@ -443,6 +443,48 @@ def test_the_bridged_supply_holds_the_on_state_under_bias_and_not_at_zero():
     assert np.all(np.isfinite(lifetimes[False])) and np.all(lifetimes[False] < 0.5 * spec.relax_duration)
     assert np.isfinite(lifetimes[True][0]) and lifetimes[True][0] < 0.5 * spec.relax_duration
     assert np.isnan(lifetimes[True][1])  # held through the 100 µs hold
+
+
+@pytest.mark.fem
+def test_the_bridged_transfer_holds_the_on_state_under_bias_and_not_at_zero():
+    """On the real FEM (fast preset, the drift and the plating), the stage's ON-lifetime protocol from the cell set
+    at 2.5 V, with the bridged filament's charge transfer derived (``bridged_transfer``) instead of premised: the ON
+    state lives through the 100 µs hold at 0.3 V, where without it it ruptures (the test above), and still
+    self-ruptures at 0 V; while it is held, the body's charge transfer is Butler–Volmer's at the overpotentials the
+    FEM gives (weights between the neck rule's 0 and the premise's 1 on the active electrode's side)."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_spread": True, "spread_drift": True,
+                           "channel_edge": "cut", "counter_plating": True, "bridged_transfer": True,
+                           "field_snapshots": 0, "hold_biases": [0.0, 0.3]})
+    model = sim.CellModel(spec)
+    stage._constant_set(model, spec, 2.5, "set", False)
+    bridged = (2.5, model.state())
+    runs = stage._lifetime_runs(model, spec, bridged, False)
+    lifetime = runs["on_lifetime"]
+    assert np.isfinite(lifetime[0]) and lifetime[0] < 0.5 * spec.relax_duration
+    assert np.isnan(lifetime[1])  # held through the 100 µs hold
+    # the held state's rates while bridged: from the set state, 10 µs at 0.3 V
+    model.restore(bridged[1])
+    eta, weights = [], []
+
+    def bridged_rates(m, sample):
+        _, phi, T = m.et.axis_values(m.z_lo, m.z_hi)
+        matrix = m.matrix_fields()
+        w, f = m._rates(m.c, -np.diff(phi) / m.transport.h, phi, T, True, matrix)
+        neck = int(np.argmin(m.c))  # the body on the active electrode's side of the neck: nodes below it
+        if f is not None and neck > 0:  # bridged: the transfer's rates, not the neck's rule
+            eta.append(np.median((phi - matrix[0][:, 1])[:neck]))
+            weights.append(np.median(w[:neck]))
+
+    sim.run_drive(model, lambda t: 0.3, 10e-6, dt_max=spec.hold_step, observer=bridged_rates)
+    assert len(eta) > 10
+    # anodic, as the drift found the matrix beside the body (so not the premise's w = 1), but by less than the
+    # thermal voltage: the ions reduce there within e^α of k_r (not the neck rule's 0)
+    assert 0.0 < np.median(eta) < k_B * 300.0 / e
+    assert 0.0 < np.median(weights) < 1.0
 
 
 def test_the_cut_edge_is_the_logistic_down_to_one_percent():
