@@ -58,6 +58,10 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   (:mod:`devicephys.filament.spread`); c_s then has one value per node and matrix shell.  With the spec's
   ``spread_drift`` it also drifts in the matrix's own field and temperature (read from the FEM beside every node,
   :meth:`ChannelTransport.matrix_drift`), and the wall returns it only where the radial field drives it inwards.
+* optionally (``ChannelTransport.transfer`` α, the spec's ``bridged_transfer``, with the drift's matrix potential),
+  once the filament bridges every node's metal exchanges Ag by Butler–Volmer charge transfer at its overpotential
+  η = φ_axis − φ_matrix against the matrix one hop beyond the channel's wall: R_red = k_r c_i e^(−α e η / k_B T)
+  and R_dis = k_d e^((1 − α) e η / k_B T) (:meth:`ChannelTransport.transfer_factors`), in place of the neck's rule.
 
 ∫(c_i + c_m + c_s) dz is conserved apart from the Ag that escaped (with the
 escape) and the exchange with the active electrode: oxidation there injects

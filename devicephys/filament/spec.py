@@ -150,8 +150,9 @@ class FilamentSpec(Spec):
                                          "premise to test what would hold the ON state under bias: the body on the "
                                          "active electrode's side of the neck is at that electrode's potential, "
                                          "anodic to the matrix beside it, and the transport has no back-reaction "
-                                         "(ions reduce at the reduction rate whatever the overpotential).  False: "
-                                         "the active electrode's side of the neck takes no ions")
+                                         "(ions reduce at the reduction rate whatever the overpotential; "
+                                         "bridged_transfer derives it).  False: the active electrode's side of the "
+                                         "neck takes no ions")
     bridged_transfer: bool = option(False, "once the filament bridges, its metal exchanges Ag with the electrolyte by "
                                            "Butler-Volmer charge transfer at each axis node's overpotential against the "
                                            "matrix one hop beyond the channel's wall (eta = phi_axis - phi_matrix, > 0 "
