@@ -104,7 +104,8 @@ class CellModel:
                                                    spec.percolation_threshold, exclusion=spec.site_exclusion,
                                                    smooth_neck=spec.neck_drive == "smooth",
                                                    bridged_supply=spec.bridged_supply,
-                                                   transfer=spec.transfer_coefficient if spec.bridged_transfer else None,
+                                                   transfer=(spec.transfer_coefficient if spec.bridged_transfer
+                                                             else None),
                                                    spread=dict(channel_radius=spec.channel_radius,
                                                                outer_radius=spec.cell_radius,
                                                                first_width=spec.spread_first_width or spec.hop_distance,

@@ -153,15 +153,16 @@ class FilamentSpec(Spec):
                                          "(ions reduce at the reduction rate whatever the overpotential; "
                                          "bridged_transfer derives it).  False: the active electrode's side of the "
                                          "neck takes no ions")
-    bridged_transfer: bool = option(False, "once the filament bridges, its metal exchanges Ag with the electrolyte by "
-                                           "Butler-Volmer charge transfer at each axis node's overpotential against the "
-                                           "matrix one hop beyond the channel's wall (eta = phi_axis - phi_matrix, > 0 "
-                                           "anodic): the channel's ions reduce at k_r exp(-alpha e eta/k_B T) on every "
-                                           "node and the metal dissolves at k_d exp((1 - alpha) e eta/k_B T), alpha the "
-                                           "transfer_coefficient, each rate at most the surface's attempt frequency "
-                                           "dissolution_frequency; the derived form of what bridged_supply premises.  "
-                                           "Needs spread_drift (the matrix's potential) and bridged_supply: false.  "
-                                           "False: the neck's rule (ions reduce from the driven neck to the cathode)")
+    bridged_transfer: bool = option(False, "once the filament bridges, its metal exchanges Ag with the electrolyte "
+                                           "by Butler-Volmer charge transfer at each axis node's overpotential "
+                                           "against the matrix one hop beyond the channel's wall (eta = phi_axis - "
+                                           "phi_matrix, > 0 anodic): the channel's ions reduce at k_r exp(-alpha e "
+                                           "eta/k_B T) on every node and the metal dissolves at k_d exp((1 - alpha) "
+                                           "e eta/k_B T), alpha the transfer_coefficient, each rate at most the "
+                                           "surface's attempt frequency dissolution_frequency; the derived form of "
+                                           "what bridged_supply premises.  Needs spread_drift (the matrix's "
+                                           "potential) and bridged_supply: false.  False: the neck's rule (ions "
+                                           "reduce from the driven neck to the cathode)")
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)
@@ -352,7 +353,8 @@ class FilamentSpec(Spec):
         if self.bridged_transfer and not self.spread_drift:
             raise SpecError("FilamentSpec.bridged_transfer = true needs spread_drift: true (the overpotential is read "
                             "from the matrix's potential beside the axis); set spread_drift: true (with "
-                            "dissolved_spread and channel_edge: cut) or bridged_transfer: false", field="bridged_transfer")
+                            "dissolved_spread and channel_edge: cut) or bridged_transfer: false",
+                            field="bridged_transfer")
         if self.bridged_transfer and self.bridged_supply:
             raise SpecError("FilamentSpec.bridged_transfer = true replaces bridged_supply's premise with the charge "
                             "transfer it stands in for; set bridged_supply: false", field="bridged_supply")
