@@ -24,7 +24,8 @@ Steps
    matrix's own field and temperature, and the wall returns it only where the radial field drives it inwards (with
    the channel's edge cut in the FEM's conductivity, ``channel_edge: cut``, which it needs; ``pool_cut`` and
    ``spread_cut`` are the pool and the spread with that edge alone; ``spread_drift_mesh`` the drift on the FEM's axis
-   mesh halved; ``spread_plating`` the drift with the counter electrode plating the Ag⁺ that reaches its plane).
+   mesh halved; ``spread_plating`` the drift with the counter electrode plating the Ag⁺ that reaches its plane;
+   ``spread_transfer`` that with the bridged filament's charge transfer, which acts only once bridged).
 
 Outputs (``--out``, default results/study14): ``<variant>_<V>.npz`` per run (written atomically; ``--resume``
 keeps them), ``summary.json`` and ``14_dissolved_spread.png`` (set times against voltage per treatment; the return
@@ -32,7 +33,9 @@ over the dissolution at half closure; the spread's radial profile).
 
 ``--wall-hold V`` instead: the drift's cell set at 2.5 V and held 5 µs at V; per axis node φ on the axis, at the
 channel's (cut) edge and one hop beyond it, and the wall's return speed in the radial field there against the pool's
-premise (``wall_hold.json``); ``--wall-variant`` another drifting treatment (``spread_plating``, ``spread_drift_mesh``).
+premise (``wall_hold.json``); ``--wall-variant`` another drifting treatment (``spread_plating``, ``spread_drift_mesh``,
+``spread_transfer``: then also each node's overpotential against the hop beyond the edge and, while bridged, the
+charge transfer's reduction weight and dissolution factor).
 
 Usage: python studies/14_dissolved_spread.py [--voltages 0.3 0.5 0.8 1.0 2.5] [--jobs 2] [--resume]
        python studies/14_dissolved_spread.py --wall-hold 0.3
@@ -73,6 +76,9 @@ VARIANTS = {
                           "axis_mesh_size": 0.25e-9},
     # the drift with the counter electrode plating the Ag+ that reaches its plane (counter_plating)
     "spread_plating": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut", "counter_plating": True},
+    # that with the bridged filament's Butler-Volmer charge transfer at the matrix's overpotential (bridged_transfer)
+    "spread_transfer": {"dissolved_spread": True, "spread_drift": True, "channel_edge": "cut", "counter_plating": True,
+                        "bridged_transfer": True},
     # the channel's edge cut in the FEM's conductivity, with the pool and with the spread (no drift)
     "pool_cut": {"channel_edge": "cut"},
     "spread_cut": {"dissolved_spread": True, "channel_edge": "cut"},
@@ -139,12 +145,14 @@ def wall_hold(bias: float, hold: float = 5e-6, set_voltage: float = 2.5,
     E = -np.diff(phi) / model.transport.h
     E_node = np.concatenate(([E[0]], 0.5 * (E[:-1] + E[1:]), [E[-1]]))
     matrix = model.matrix_fields()
+    w, f = model._rates(model.c, E, phi, T, True, matrix)
     return {"variant": variant, "bias_V": bias, "hold_s": hold, "gap_m": float(model.gap()), "z_m": z.tolist(),
             "metal": model.c.tolist(), "plated": model.transport.plated(model.c_s).tolist(),
             "phi_axis_V": phi.tolist(), "phi_wall_V": matrix[0][:, 0].tolist(), "phi_hop_V": matrix[0][:, 1].tolist(),
             "return_speed_radial_m_s": model.transport.matrix_drift(*matrix)[0].tolist(),
             "return_speed_node_field_m_s": np.abs(model.transport.law.drift_velocity(E_node, T)).tolist(),
-            "first_shell": model.c_s[:, 0].tolist()}
+            "first_shell": model.c_s[:, 0].tolist(), "overpotential_V": (phi - matrix[0][:, 1]).tolist(),
+            "reduction_weight": w.tolist(), "dissolution_factor": None if f is None else f.tolist()}
 
 
 def run_one(variant: str, voltage: float, out: Path, step_check: float | None = None) -> Path:
@@ -262,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{z * 1e9:6.2f}  {prof['metal'][k]:.3f}  {prof['phi_axis_V'][k]:.4f} / {prof['phi_wall_V'][k]:.4f} / "
                   f"{prof['phi_hop_V'][k]:.4f}   {prof['return_speed_radial_m_s'][k]:.3e} / "
                   f"{prof['return_speed_node_field_m_s'][k]:.3e}")
+        if prof["dissolution_factor"] is not None:  # the bridged filament's charge transfer (spread_transfer)
+            print(" z [nm]  overpotential [mV]  reduction weight  dissolution factor")
+            for k, z in enumerate(prof["z_m"]):
+                print(f"{z * 1e9:6.2f}  {prof['overpotential_V'][k] * 1e3:10.2f}  {prof['reduction_weight'][k]:16.3f}  "
+                      f"{prof['dissolution_factor'][k]:18.3f}")
         radial = np.dot(prof["return_speed_radial_m_s"], prof["first_shell"])
         node = np.dot(prof["return_speed_node_field_m_s"], prof["first_shell"])
         print(f"the first shell's return, radial field over node field: {radial / node:.3g}")

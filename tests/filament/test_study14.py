@@ -41,6 +41,8 @@ def test_the_variants_are_the_fast_preset_with_one_treatment_each():
     assert not spread.spread_drift and not fine.spread_drift
     plating = study.spec_for("spread_plating")
     assert plating.counter_plating and plating.spread_drift and not drift.counter_plating
+    transfer = study.spec_for("spread_transfer")
+    assert transfer.bridged_transfer and transfer.counter_plating and not plating.bridged_transfer
     mesh = study.spec_for("spread_drift_mesh")
     assert mesh.spread_drift and mesh.axis_mesh_size == pytest.approx(0.5 * drift.axis_mesh_size)
     assert drift.channel_edge == drift_fine.channel_edge == "cut" and spread.channel_edge == "smooth"
