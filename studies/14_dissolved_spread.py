@@ -270,11 +270,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{z * 1e9:6.2f}  {prof['metal'][k]:.3f}  {prof['phi_axis_V'][k]:.4f} / {prof['phi_wall_V'][k]:.4f} / "
                   f"{prof['phi_hop_V'][k]:.4f}   {prof['return_speed_radial_m_s'][k]:.3e} / "
                   f"{prof['return_speed_node_field_m_s'][k]:.3e}")
-        if prof["dissolution_factor"] is not None:  # the bridged filament's charge transfer (spread_transfer)
-            print(" z [nm]  overpotential [mV]  reduction weight  dissolution factor")
+        if spec_for(args.wall_variant).bridged_transfer:  # the filament's charge transfer (spread_transfer)
+            bridged = prof["dissolution_factor"] is not None
+            print(" z [nm]  overpotential [mV]  reduction weight  dissolution factor" +
+                  ("" if bridged else "  (not bridged now: the neck's rule)"))
             for k, z in enumerate(prof["z_m"]):
-                print(f"{z * 1e9:6.2f}  {prof['overpotential_V'][k] * 1e3:10.2f}  {prof['reduction_weight'][k]:16.3f}  "
-                      f"{prof['dissolution_factor'][k]:18.3f}")
+                f = f"{prof['dissolution_factor'][k]:18.3f}" if bridged else f"{'-':>18}"
+                print(f"{z * 1e9:6.2f}  {prof['overpotential_V'][k] * 1e3:18.2f}  {prof['reduction_weight'][k]:16.3f}  {f}")
         radial = np.dot(prof["return_speed_radial_m_s"], prof["first_shell"])
         node = np.dot(prof["return_speed_node_field_m_s"], prof["first_shell"])
         print(f"the first shell's return, radial field over node field: {radial / node:.3g}")
