@@ -276,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                   ("" if bridged else "  (not bridged now: the neck's rule)"))
             for k, z in enumerate(prof["z_m"]):
                 f = f"{prof['dissolution_factor'][k]:18.3f}" if bridged else f"{'-':>18}"
-                print(f"{z * 1e9:6.2f}  {prof['overpotential_V'][k] * 1e3:18.2f}  {prof['reduction_weight'][k]:16.3f}  {f}")
+                eta_mV, w = prof["overpotential_V"][k] * 1e3, prof["reduction_weight"][k]
+                print(f"{z * 1e9:6.2f}  {eta_mV:18.2f}  {w:16.3f}  {f}")
         radial = np.dot(prof["return_speed_radial_m_s"], prof["first_shell"])
         node = np.dot(prof["return_speed_node_field_m_s"], prof["first_shell"])
         print(f"the first shell's return, radial field over node field: {radial / node:.3g}")
