@@ -70,6 +70,13 @@ PMMA-IR
     polymers in infrared bands", J. Quant. Spectrosc. Radiat. Transf. 252,
     107063 (2020)).  The dispersion of n between 589 nm and 3 um (a few 1e-2)
     is not modelled.
+TysonMiller1977
+    W. R. Tyson, W. A. Miller, "Surface free energies of solid metals:
+    estimation from liquid surface tension measurements", Surf. Sci. 62, 267
+    (1977): the average-face solid-vapour surface energy of Ag, 1.25 J/m^2.  A
+    filament's surface meets the matrix, not vacuum: the Ag/matrix interface's
+    energy is this less the work of adhesion, which no source here gives, so
+    the vacuum value bounds it from above.
 PMMA-affinity
     Electron affinity of PMMA, 2.5 eV (conduction-band edge / LUMO below the
     vacuum level, the value commonly used in metal/PMMA injection-barrier
@@ -111,7 +118,8 @@ class Material:
         ``density`` [kg/m^3], ``specific_heat`` [J/(kg K)], ``molar_mass`` [kg/mol],
         ``work_function`` [J], ``melting_point`` [K],
         ``fermi_wavevector`` [1/m], ``mean_free_path`` [m] (at 293 K),
-        ``reference_temperature`` [K] (of the conductivity data) (metals);
+        ``reference_temperature`` [K] (of the conductivity data),
+        ``surface_energy`` [J/m^2] (solid-vapour, average face) (metals);
         ``refractive_index`` [1], ``relative_permittivity`` [1],
         ``electron_affinity`` [J], ``thermal_limit`` [K] (decomposition or
         softening: the hottest the matrix survives), ``index_wavelength_max``
@@ -160,6 +168,7 @@ _TABLE: dict[str, Material] = {
         "mean_free_path": _p(53.3e-9, "m", "Gall2016: 293 K"),
         "reference_temperature": _p(293.0, "K", "CRC: temperature of the resistivity data"),
         "molar_mass": _p(107.8682e-3, "kg/mol", "CIAAW"),
+        "surface_energy": _p(1.25, "J/m^2", "TysonMiller1977: average face; the Ag/matrix interface's is lower"),
     }),
     "Pt": Material("Pt", "metal", {
         "electrical_conductivity": _p(1 / 1.06e-7, "S/m", "CRC: resistivity 1.06e-7 Ohm m at 293 K"),

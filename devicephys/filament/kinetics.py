@@ -62,6 +62,14 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   once the filament bridges every node's metal exchanges Ag by Butler–Volmer charge transfer at its overpotential
   η = φ_axis − φ_matrix against the matrix one hop beyond the channel's wall: R_red = k_r c_i e^(−α e η / k_B T)
   and R_dis = k_d e^((1 − α) e η / k_B T) (:meth:`ChannelTransport.transfer_factors`), in place of the neck's rule.
+* optionally (``ChannelTransport.capillary``, the spec's ``gibbs_thomson_radius``), the dissolution carries the
+  thin body's Gibbs–Thomson excess in full, as interface-controlled kinetics has it (Wagner; Lifshitz–Slyozov: the
+  metal leaves at the rate of its equilibrium fraction c_eq(ρ) = c_eq(r_ch) e^(γΩ/ρ k_B T − γΩ/r_ch k_B T), the ions
+  arrive at k_r c_i whatever ρ): a node's metal is a compact cylinder of radius ρ = r_ch √c_m, which loses volume
+  through its perimeter, so R_dis = k_d (ρ/r_ch) e^(γΩ (1/ρ − 1/r_ch)/k_B T) (:meth:`ChannelTransport.capillary_factor`),
+  k_d the filled channel's rate; metal below the percolation threshold is no body of its own (the tip of an adjacent
+  one or clusters whose curvature the fraction does not resolve) and takes the thinnest body's radius r_ch √c_p;
+  the rate is at most the barrier-less ν_d.
 
 ∫(c_i + c_m + c_s) dz is conserved apart from the Ag that escaped (with the
 escape) and the exchange with the active electrode: oxidation there injects
@@ -198,7 +206,8 @@ class ChannelTransport:
 
     def __init__(self, z: np.ndarray, law: HoppingLaw, source: float | None, threshold: float | None = None,
                  exclusion: bool = False, smooth_neck: bool = False, spread: dict | None = None,
-                 bridged_supply: bool = False, transfer: float | None = None):
+                 bridged_supply: bool = False, transfer: float | None = None,
+                 capillary: tuple[float, float] | None = None):
         self.z = np.asarray(z, dtype=float)
         self.smooth_neck = smooth_neck  # the driven neck's share tanh(q a E / 2 k_B T) instead of its threshold
         #: a bridged filament's ions reduce on all of its metal, the active electrode's side of the neck included
@@ -207,6 +216,9 @@ class ChannelTransport:
         #: the transfer coefficient α [1] of a bridged filament's charge transfer with the channel's ions at the local
         #: overpotential (:meth:`transfer_factors`); None: no such back-reaction
         self.transfer = transfer
+        #: (γΩ [J m], channel radius r_ch [m]) of the dissolution's Gibbs–Thomson radius dependence
+        #: (:meth:`capillary_factor`); None: the zero-order rate k_d whatever the body's radius
+        self.capillary = capillary
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
         self.h = np.diff(self.z)
@@ -217,6 +229,8 @@ class ChannelTransport:
         #: the dissolved Ag's (r, z) spread through the matrix (:mod:`devicephys.filament.spread`), from ``spread``
         #: = dict(channel_radius, outer_radius, first_width) [m]; None: one pool per node
         self.spread = None if spread is None else MatrixSpread(self.volume, self.h, **spread)
+        if capillary is not None and threshold is None:
+            raise ValueError("the dissolution's radius dependence (capillary) needs the percolation threshold")
         if self.spread is not None and law.return_length is None:
             raise ValueError("the matrix spread needs the return (HoppingLaw.return_length)")
 
@@ -343,6 +357,25 @@ class ChannelTransport:
         w = np.exp(np.minimum(-alpha * x, np.log(ceiling / law.reduction_rate)))
         f = np.exp(np.minimum((1.0 - alpha) * x, np.log(ceiling / law.dissolution_rate(T))))
         return w, f
+
+    def capillary_factor(self, c_m: np.ndarray, T: np.ndarray) -> np.ndarray | None:
+        """The dissolution's factor [1] from the metal's radius on every node (T [K]), or None (no ``capillary``).
+
+        A node's metal is a compact cylinder of radius ρ = r_ch √c̃ coaxial with the channel, c̃ = c_m clipped to
+        [c_p, 1] (below the percolation threshold c_p the metal is the tip of an adjacent body or clusters, whose
+        curvature the fraction does not resolve: the thinnest body's radius).  By Gibbs–Thomson its equilibrium ion
+        fraction exceeds the filled channel's by e^(γΩ (1/ρ − 1/r_ch)/k_B T) (a cylinder's one curvature 1/ρ), and
+        with interface-controlled kinetics (Wagner) the metal leaves at that fraction's rate through its perimeter
+        2πρ: R_dis = k_d (ρ / r_ch) e^(γΩ (1/ρ − 1/r_ch)/k_B T), k_d the filled channel's (factor 1 at c_m = 1).
+        The reduction k_r c_i does not depend on ρ.  With the reduction at k_r c_i, the metal and its ions balance at
+        c_i = (k_d/k_r)(ρ/r_ch) e^(...), the body's Gibbs–Thomson equilibrium up to its perimeter.
+        """
+        if self.capillary is None:
+            return None
+        gamma_omega, radius = self.capillary
+        share = np.clip(np.asarray(c_m, dtype=float), self.threshold, 1.0)
+        rho = radius * np.sqrt(share)
+        return np.sqrt(share) * np.exp(gamma_omega * (1.0 / rho - 1.0 / radius) / (k_B * np.asarray(T, dtype=float)))
 
     def neck_share(self, c_m: np.ndarray, E_edge: np.ndarray | None, T: np.ndarray | None) -> float:
         """The driven share [1] of a bridged filament's neck, tanh(q a E / 2 k_B T) of its larger forward edge field
@@ -519,8 +552,13 @@ class ChannelTransport:
         return c_i + back, c_s - back - gone
 
     def _dissolution(self, T, c_m, dissolve=None):
-        """k_dis [1/s] with R_dis = k_dis c_m: the zero-order dissolution k_d(T) (times ``dissolve``), linearised."""
+        """k_dis [1/s] with R_dis = k_dis c_m: the zero-order dissolution k_d(T) (times ``dissolve``, and with
+        ``capillary`` times :meth:`capillary_factor` at the step's start, the whole at most the barrier-less ν_d),
+        linearised."""
         rate = self.law.dissolution_rate(T) if dissolve is None else self.law.dissolution_rate(T) * dissolve
+        factor = self.capillary_factor(c_m, T)
+        if factor is not None:
+            rate = np.minimum(rate * factor, self.law.dissolution_frequency)
         return rate / (c_m + _EPS)
 
     def _dilute_step(self, c_i, c_m, c_s, E_edge, T, dt, w, dissolve=None):

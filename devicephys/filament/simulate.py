@@ -74,6 +74,16 @@ class Trace:
         return len(self.data["time"])
 
 
+def _capillary(spec) -> tuple[float, float] | None:
+    """(γΩ [J m], channel radius [m]) of the dissolution's Gibbs–Thomson radius dependence
+    (``gibbs_thomson_radius``): the active electrode's metal's surface energy γ [J/m²] times its atomic volume
+    Ω = M / (ρ N_A) [m³]; None when the option is off."""
+    if not spec.gibbs_thomson_radius:
+        return None
+    metal = materials.get(spec.active_electrode)
+    return metal["surface_energy"] * metal["molar_mass"] / (metal["density"] * N_A), spec.channel_radius
+
+
 class CellModel:
     """The default-device cell: mesh, electrothermal problem and channel transport.
 
@@ -106,6 +116,7 @@ class CellModel:
                                                    bridged_supply=spec.bridged_supply,
                                                    transfer=(spec.transfer_coefficient if spec.bridged_transfer
                                                              else None),
+                                                   capillary=_capillary(spec),
                                                    spread=dict(channel_radius=spec.channel_radius,
                                                                outer_radius=spec.cell_radius,
                                                                first_width=spec.spread_first_width or spec.hop_distance,

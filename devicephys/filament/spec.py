@@ -163,6 +163,16 @@ class FilamentSpec(Spec):
                                            "what bridged_supply premises.  Needs spread_drift (the matrix's "
                                            "potential) and bridged_supply: false.  False: the neck's rule (ions "
                                            "reduce from the driven neck to the cathode)")
+    gibbs_thomson_radius: bool = option(False, "the filament's dissolution depends on its radius by Gibbs-Thomson: a "
+                                               "node's metal is a compact cylinder of radius rho = channel_radius "
+                                               "sqrt(c_m) (c_m at least percolation_threshold), whose equilibrium ion "
+                                               "fraction is the filled channel's times exp(gamma Omega (1/rho - "
+                                               "1/channel_radius)/k_B T) (gamma the active electrode's surface energy, "
+                                               "Omega its atomic volume, from devicephys.materials), and it dissolves "
+                                               "at that rate through its perimeter: k_d (rho/channel_radius) exp(...), "
+                                               "at most dissolution_frequency (interface-controlled kinetics, Wagner; "
+                                               "the reduction is unchanged).  k_d is then the filled channel's rate.  "
+                                               "False: the zero-order k_d whatever the radius")
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)
@@ -358,6 +368,13 @@ class FilamentSpec(Spec):
         if self.bridged_transfer and self.bridged_supply:
             raise SpecError("FilamentSpec.bridged_transfer = true replaces bridged_supply's premise with the charge "
                             "transfer it stands in for; set bridged_supply: false", field="bridged_supply")
+        if self.gibbs_thomson_radius:
+            metal = materials.get(self.active_electrode)
+            if "surface_energy" not in metal.properties:
+                raise SpecError(f"FilamentSpec.gibbs_thomson_radius = true needs the surface energy of the active "
+                                f"electrode's metal, which devicephys.materials does not give for "
+                                f"{self.active_electrode!r}; use active_electrode: Ag or gibbs_thomson_radius: false",
+                                field="gibbs_thomson_radius")
         if self.counter_plating and not self.dissolved_spread:
             raise SpecError("FilamentSpec.counter_plating = true needs dissolved_spread: true (it plates the spread's "
                             "Ag); set dissolved_spread: true or counter_plating: false", field="counter_plating")

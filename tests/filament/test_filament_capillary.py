@@ -1,0 +1,101 @@
+"""The dissolution's Gibbs–Thomson radius dependence (``gibbs_thomson_radius``): closed form, ceiling, a thinning
+body's dissolution time against its quadrature, and the spec."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.constants import N_A
+from scipy.integrate import quad
+
+from devicephys import materials
+from devicephys.errors import SpecError
+from devicephys.filament import kinetics
+from devicephys.filament.simulate import _capillary
+from devicephys.filament.spec import FilamentSpec
+from devicephys.units import eV, k_B
+
+LAW = kinetics.HoppingLaw(hop_distance=0.5e-9, attempt_frequency=1e13, barrier=0.44 * eV,
+                          dissolution_frequency=1e13, dissolution_barrier=0.52 * eV, reduction_rate=1e7)
+AG = materials.get("Ag")
+GAMMA_OMEGA = AG["surface_energy"] * AG["molar_mass"] / (AG["density"] * N_A)  # [J m]
+RADIUS, C_P = 2e-9, 0.3
+
+
+def _transport(law=LAW, n=11):
+    return kinetics.ChannelTransport(np.linspace(0.0, 10e-9, n), law, source=None, threshold=C_P, exclusion=True,
+                                     capillary=(GAMMA_OMEGA, RADIUS))
+
+
+def _closed_form(c, T):
+    rho = RADIUS * np.sqrt(c)
+    return (rho / RADIUS) * np.exp(GAMMA_OMEGA * (1 / rho - 1 / RADIUS) / (k_B * T))
+
+
+def test_the_factor_is_the_cylinders_gibbs_thomson_excess_through_its_perimeter():
+    tr = _transport()
+    c = np.array([0.0, 0.1, 0.3, 0.45, 0.7, 1.0, 1.0, 0.9, 0.5, 0.31, 0.2])
+    for T in (300.0, 350.0, 500.0):
+        got = tr.capillary_factor(c, np.full(c.size, T))
+        want = _closed_form(np.clip(c, C_P, 1.0), T)
+        assert got == pytest.approx(want, rel=1e-13)
+    # the filled channel is k_d's body; below percolation the thinnest body's radius; thinner dissolves faster
+    T = np.full(c.size, 300.0)
+    f = tr.capillary_factor(c, T)
+    assert f[5] == 1.0 and f[0] == f[1] == f[2] == f[10]
+    assert f[2] > f[3] > f[4] > f[5]
+    # at 300 K: γΩ / (k_B T r_ch) = 2.58 for Ag (1.25 J/m², Ω = 1.708e-29 m³) in a 2 nm channel
+    assert GAMMA_OMEGA / (k_B * 300.0 * RADIUS) == pytest.approx(2.577, abs=2e-3)
+    assert f[2] == pytest.approx(np.sqrt(0.3) * np.exp(2.577 * (1 / np.sqrt(0.3) - 1)), rel=2e-3)
+    # off: no factor
+    plain = kinetics.ChannelTransport(np.linspace(0.0, 10e-9, 11), LAW, source=None, threshold=C_P)
+    assert plain.capillary_factor(c, T) is None
+
+
+def test_the_dissolution_rate_stops_at_the_barrier_less_attempt_frequency():
+    slow_barrier = kinetics.HoppingLaw(0.5e-9, 1e13, 0.44 * eV, dissolution_frequency=1e6,
+                                       dissolution_barrier=0.001 * eV, reduction_rate=1e7)
+    tr = _transport(slow_barrier)
+    c = np.full(11, 0.3)
+    T = np.full(11, 300.0)
+    k_dis = tr._dissolution(T, c)
+    assert k_dis * (c + kinetics._EPS) == pytest.approx(np.full(11, 1e6), rel=1e-12)  # ν_d, not k_d × 4.6
+    tr = _transport()
+    k_d = LAW.dissolution_rate(300.0)
+    assert tr._dissolution(T, c) * (c + kinetics._EPS) == pytest.approx(k_d * _closed_form(0.3, 300.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("T", [300.0, 400.0])
+def test_a_thinning_body_reaches_percolation_at_its_quadrature_time_at_first_order(T):
+    # A filled channel with no ions, no field, no return: dc/dt = -k_d g(c) c / (c + ε) (the zero-order rate's
+    # regularisation), so it reaches c_p after t* = ∫_{c_p}^1 (c + ε) dc / (c k_d g(c)).  The step takes g at its
+    # start: first order in dt.
+    k_d, eps = LAW.dissolution_rate(T), kinetics._EPS
+    t_star = quad(lambda c: (c + eps) / (c * k_d * _closed_form(c, T)), C_P, 1.0, epsabs=0, epsrel=1e-12)[0]
+    zero_order = quad(lambda c: (c + eps) / (c * k_d), C_P, 1.0, epsabs=0, epsrel=1e-12)[0]
+    assert t_star < 0.8 * zero_order  # the radius dependence shortens it: 0.65 at 300 K, 0.75 at 400 K
+    tr = _transport()
+    n = tr.z.size
+    errors = []
+    for steps in (200, 400, 800):
+        dt = 1.25 * t_star / steps
+        c_i, c_m, c_s = np.zeros(n), np.ones(n), np.zeros(n)
+        t = 0.0
+        while c_m[0] > C_P:
+            before = c_m[0]
+            c_i, c_m, c_s = tr.step(c_i, c_m, c_s, np.zeros(n - 1), np.full(n, T), dt, np.zeros(n))
+            t += dt
+        crossing = t - dt * (C_P - c_m[0]) / (before - c_m[0])  # linear within the crossing step
+        errors.append(abs(crossing - t_star) / t_star)
+        assert tr.mass(c_i, c_m, c_s) == pytest.approx(10e-9, rel=1e-12)  # the metal went to the pool
+    assert errors[-1] < 5e-3
+    assert errors[0] / errors[1] == pytest.approx(2.0, abs=0.1) and errors[1] / errors[2] == pytest.approx(2.0, abs=0.1)
+
+
+def test_the_spec_builds_the_capillary_from_the_active_electrodes_metal():
+    spec = FilamentSpec(gibbs_thomson_radius=True)
+    gamma_omega, radius = _capillary(spec)
+    assert gamma_omega == pytest.approx(GAMMA_OMEGA, rel=1e-15) and radius == spec.channel_radius
+    assert _capillary(FilamentSpec()) is None
+    with pytest.raises(SpecError, match="gibbs_thomson_radius.*surface energy.*active_electrode: Ag"):
+        FilamentSpec(gibbs_thomson_radius=True, active_electrode="Au", counter_electrode="Au")
