@@ -76,12 +76,14 @@ class Trace:
 
 def _capillary(spec) -> tuple[float, float] | None:
     """(γΩ [J m], channel radius [m]) of the dissolution's Gibbs–Thomson radius dependence
-    (``gibbs_thomson_radius``): the active electrode's metal's surface energy γ [J/m²] times its atomic volume
-    Ω = M / (ρ N_A) [m³]; None when the option is off."""
+    (``gibbs_thomson_radius``): the filament's interface energy γ [J/m²] (the spec's ``interface_energy``, else the
+    active electrode's metal's surface energy) times the metal's atomic volume Ω = M / (ρ N_A) [m³]; None when the
+    option is off."""
     if not spec.gibbs_thomson_radius:
         return None
     metal = materials.get(spec.active_electrode)
-    return metal["surface_energy"] * metal["molar_mass"] / (metal["density"] * N_A), spec.channel_radius
+    gamma = spec.interface_energy if spec.interface_energy is not None else metal["surface_energy"]
+    return gamma * metal["molar_mass"] / (metal["density"] * N_A), spec.channel_radius
 
 
 class CellModel:

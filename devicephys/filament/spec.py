@@ -173,6 +173,11 @@ class FilamentSpec(Spec):
                                                "at most dissolution_frequency (interface-controlled kinetics, Wagner; "
                                                "the reduction is unchanged).  k_d is then the filled channel's rate.  "
                                                "False: the zero-order k_d whatever the radius")
+    interface_energy: Optional[float] = quantity(None, "J/m^2", "energy gamma of the filament's surface against the "
+                                                 "matrix in gibbs_thomson_radius's excess; give your device's; None: "
+                                                 "the active electrode metal's solid-vapour surface energy from "
+                                                 "devicephys.materials (Ag 1.25 J/m^2, Tyson & Miller 1977), an upper "
+                                                 "bound: the interface's is that less the work of adhesion", gt=0)
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)
@@ -370,10 +375,11 @@ class FilamentSpec(Spec):
                             "transfer it stands in for; set bridged_supply: false", field="bridged_supply")
         if self.gibbs_thomson_radius:
             metal = materials.get(self.active_electrode)
-            if "surface_energy" not in metal.properties:
+            if self.interface_energy is None and "surface_energy" not in metal.properties:
                 raise SpecError(f"FilamentSpec.gibbs_thomson_radius = true needs the surface energy of the active "
                                 f"electrode's metal, which devicephys.materials does not give for "
-                                f"{self.active_electrode!r}; use active_electrode: Ag or gibbs_thomson_radius: false",
+                                f"{self.active_electrode!r}; give interface_energy (J/m^2), use active_electrode: Ag "
+                                f"or set gibbs_thomson_radius: false",
                                 field="gibbs_thomson_radius")
         if self.counter_plating and not self.dissolved_spread:
             raise SpecError("FilamentSpec.counter_plating = true needs dissolved_spread: true (it plates the spread's "

@@ -97,5 +97,36 @@ def test_the_spec_builds_the_capillary_from_the_active_electrodes_metal():
     gamma_omega, radius = _capillary(spec)
     assert gamma_omega == pytest.approx(GAMMA_OMEGA, rel=1e-15) and radius == spec.channel_radius
     assert _capillary(FilamentSpec()) is None
-    with pytest.raises(SpecError, match="gibbs_thomson_radius.*surface energy.*active_electrode: Ag"):
+    with pytest.raises(SpecError, match="gibbs_thomson_radius.*surface energy.*give interface_energy"):
         FilamentSpec(gibbs_thomson_radius=True, active_electrode="Au", counter_electrode="Au")
+    # a device's own interface energy replaces the metal's surface energy (and the metal then needs none)
+    gamma_omega, _ = _capillary(FilamentSpec(gibbs_thomson_radius=True, interface_energy=0.5))
+    assert gamma_omega == pytest.approx(GAMMA_OMEGA * 0.5 / 1.25, rel=1e-15)
+    au = materials.get("Au")
+    gamma_omega, _ = _capillary(FilamentSpec(gibbs_thomson_radius=True, interface_energy=0.5, active_electrode="Au",
+                                             counter_electrode="Au"))
+    assert gamma_omega == pytest.approx(0.5 * au["molar_mass"] / (au["density"] * N_A), rel=1e-15)
+
+
+@pytest.mark.fem
+def test_on_the_fem_the_radius_dependence_shortens_the_self_rupture_within_its_bounds():
+    """On the real FEM (fast preset, the default cell): the filament set at 2.5 V self-ruptures at 0 V sooner with
+    the dissolution's radius dependence than without (no node's factor is below 1 at these temperatures), and no
+    sooner than the zero-order run's time over the largest factor, the thinnest body's g(c_p) at the ambient (4.6)."""
+    pytest.importorskip("dolfinx_solver")
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    lifetimes, peaks = {}, {}
+    for radius in (False, True):
+        spec = FilamentSpec(**{**FilamentSpec.fast().model_dump(), "gibbs_thomson_radius": radius,
+                               "field_snapshots": 0, "hold_biases": [0.0]})
+        model = sim.CellModel(spec)
+        stage._constant_set(model, spec, 2.5, "set", False)
+        runs = stage._lifetime_runs(model, spec, (2.5, model.state()), False)
+        lifetimes[radius], peaks[radius] = runs["on_lifetime"][0], runs["on_temperature_max"][0]
+    assert np.isfinite(lifetimes[False]) and np.isfinite(lifetimes[True])
+    largest = float(_closed_form(C_P, spec.ambient_temperature))
+    assert largest == pytest.approx(4.6, abs=0.05)
+    assert lifetimes[False] / largest < lifetimes[True] < lifetimes[False]
+    assert max(peaks.values()) < 770.0  # where the factor stays above 1 (γΩ / k_B T r_ch > 1)
