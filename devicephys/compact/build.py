@@ -49,10 +49,12 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
 
 def rupture_mode(spec: CompactSpec, fem: dict[str, Any] | None) -> str:
     """The card's rupture law: ``spec.rupture``, or for 'auto' 'dissolution' where the finite-element
-    filament's dissolved Ag returns in the field (its FilamentSpec's ``dissolved_return``), else 'relaxation'."""
+    filament's dissolved Ag returns in the field (its FilamentSpec's ``dissolved_return``) and dissolves at the
+    zero-order rate the card's second slow state carries (not ``gibbs_thomson_radius``), else 'relaxation'."""
     if spec.rupture != "auto":
         return spec.rupture
-    return "dissolution" if fem is not None and fem.get("dissolved_return") else "relaxation"
+    two_states = fem is not None and fem.get("dissolved_return") and not fem.get("gibbs_thomson_radius")
+    return "dissolution" if two_states else "relaxation"
 
 
 def _params_from_curves(ds: xr.Dataset, spec: CompactSpec):
@@ -131,6 +133,11 @@ def dissolution_constants(fem: dict[str, Any], ambient: float, rupture_time_frac
     k_d = dissolution_frequency exp(-dissolution_barrier / k_B T_0), c_p and w_p as given, the self-rupture
     time t_r = (1 - c_p)/k_d as ``relaxation_time`` and the numerical ``rupture_time`` = fraction x t_r.
     """
+    if fem.get("gibbs_thomson_radius"):
+        raise SpecError("CompactSpec.rupture = 'dissolution': the card's second slow state dissolves at the zero-order "
+                        "k_d, where this filament result's dissolution depends on the body's radius "
+                        "(FilamentSpec.gibbs_thomson_radius); use rupture: relaxation (matched to its self-rupture "
+                        "time) or auto")
     missing = [k for k in ("dissolution_frequency", "dissolution_barrier", "percolation_threshold", "percolation_width")
                if k not in fem]
     if missing:

@@ -243,3 +243,25 @@ def test_fem_result_without_the_dissolution_constants_is_refused():
     emission = emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
     with pytest.raises(SpecError, match="dissolution_frequency"):
         build.fit_device(fem_like(), emission, CompactSpec(verify=False, rupture="dissolution"))
+
+
+def test_a_radius_dependent_dissolution_is_not_carried_by_the_cards_zero_order_rate():
+    """A FEM result whose dissolution depends on the body's radius (``gibbs_thomson_radius``) gets the one-slow-state
+    card under 'auto' (its relaxation matched to the FEM's self-rupture), and 'dissolution' is refused in one line."""
+    from tests.compact.test_compact_fem_path import fem_like
+
+    ds = fem_like()
+    spec = json.loads(ds.attrs["spec"])
+    spec.update(dissolution_frequency=FEM.dissolution_frequency, dissolution_barrier=FEM.dissolution_barrier,
+                percolation_threshold=FEM.percolation_threshold, percolation_width=FEM.percolation_width,
+                dissolved_return=True)
+    assert build.rupture_mode(CompactSpec(), spec) == "dissolution"
+    spec["gibbs_thomson_radius"] = True
+    assert build.rupture_mode(CompactSpec(), spec) == "relaxation"
+    ds.attrs["spec"] = json.dumps(spec)
+    emission = emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
+    with pytest.raises(SpecError, match="rupture = 'dissolution'.*gibbs_thomson_radius.*use rupture: relaxation"):
+        build.fit_device(ds, emission, CompactSpec(verify=False, rupture="dissolution"))
+    card = build.fit_device(ds, emission, CompactSpec(verify=False))
+    assert "dissolution_rate" not in card.values()
+    assert "self-rupture time" in card.parameters["relaxation_time"]["source"]

@@ -3,6 +3,8 @@ body's dissolution time against its quadrature, and the spec."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.constants import N_A
@@ -106,6 +108,12 @@ def test_the_spec_builds_the_capillary_from_the_active_electrodes_metal():
     gamma_omega, _ = _capillary(FilamentSpec(gibbs_thomson_radius=True, interface_energy=0.5, active_electrode="Au",
                                              counter_electrode="Au"))
     assert gamma_omega == pytest.approx(0.5 * au["molar_mass"] / (au["density"] * N_A), rel=1e-15)
+    # the example is the default cell with the option (and the stage's holds)
+    example = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "gibbs_thomson.yaml")
+    given = {"gibbs_thomson_radius", "static_threshold", "hold_biases", "hold_step_fraction"}
+    assert example.gibbs_thomson_radius and example.interface_energy is None
+    assert {k: v for k, v in example.model_dump().items() if k not in given} == \
+        {k: v for k, v in FilamentSpec().model_dump().items() if k not in given}
 
 
 @pytest.mark.fem
