@@ -75,8 +75,9 @@ TysonMiller1977
     estimation from liquid surface tension measurements", Surf. Sci. 62, 267
     (1977): the average-face solid-vapour surface energy of Ag, 1.25 J/m^2.  A
     filament's surface meets the matrix, not vacuum: the Ag/matrix interface's
-    energy is this less the work of adhesion, which no source here gives, so
-    the vacuum value bounds it from above.
+    energy is gamma_Ag + gamma_matrix - W_adh (Dupre), which no source here
+    gives; the vacuum value stands in for it (it is lower wherever the work of
+    adhesion exceeds the matrix's own surface energy).
 PMMA-affinity
     Electron affinity of PMMA, 2.5 eV (conduction-band edge / LUMO below the
     vacuum level, the value commonly used in metal/PMMA injection-barrier
@@ -168,7 +169,7 @@ _TABLE: dict[str, Material] = {
         "mean_free_path": _p(53.3e-9, "m", "Gall2016: 293 K"),
         "reference_temperature": _p(293.0, "K", "CRC: temperature of the resistivity data"),
         "molar_mass": _p(107.8682e-3, "kg/mol", "CIAAW"),
-        "surface_energy": _p(1.25, "J/m^2", "TysonMiller1977: average face; the Ag/matrix interface's is lower"),
+        "surface_energy": _p(1.25, "J/m^2", "TysonMiller1977: average face, against vacuum"),
     }),
     "Pt": Material("Pt", "metal", {
         "electrical_conductivity": _p(1 / 1.06e-7, "S/m", "CRC: resistivity 1.06e-7 Ohm m at 293 K"),

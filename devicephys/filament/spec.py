@@ -176,8 +176,9 @@ class FilamentSpec(Spec):
     interface_energy: Optional[float] = quantity(None, "J/m^2", "energy gamma of the filament's surface against the "
                                                  "matrix in gibbs_thomson_radius's excess; give your device's; None: "
                                                  "the active electrode metal's solid-vapour surface energy from "
-                                                 "devicephys.materials (Ag 1.25 J/m^2, Tyson & Miller 1977), an upper "
-                                                 "bound: the interface's is that less the work of adhesion", gt=0)
+                                                 "devicephys.materials (Ag 1.25 J/m^2, Tyson & Miller 1977), standing "
+                                                 "in for the interface's gamma_metal + gamma_matrix - W_adh (Dupre)",
+                                                 gt=0)
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "
                                                    "distance (the ions one hop from the channel)", gt=0)
