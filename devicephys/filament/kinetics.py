@@ -63,13 +63,13 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   η = φ_axis − φ_matrix against the matrix one hop beyond the channel's wall: R_red = k_r c_i e^(−α e η / k_B T)
   and R_dis = k_d e^((1 − α) e η / k_B T) (:meth:`ChannelTransport.transfer_factors`), in place of the neck's rule.
 * optionally (``ChannelTransport.capillary``, the spec's ``gibbs_thomson_radius``), the dissolution carries the
-  thin body's Gibbs–Thomson excess in full, as interface-controlled kinetics has it (Wagner; Lifshitz–Slyozov: the
-  metal leaves at the rate of its equilibrium fraction c_eq(ρ) = c_eq(r_ch) e^(γΩ/ρ k_B T − γΩ/r_ch k_B T), the ions
-  arrive at k_r c_i whatever ρ): a node's metal is a compact cylinder of radius ρ = r_ch √c_m, which loses volume
-  through its perimeter, so R_dis = k_d (ρ/r_ch) e^(γΩ (1/ρ − 1/r_ch)/k_B T) (:meth:`ChannelTransport.capillary_factor`),
-  k_d the filled channel's rate; metal below the percolation threshold is no body of its own (the tip of an adjacent
-  one or clusters whose curvature the fraction does not resolve) and takes the thinnest body's radius r_ch √c_p;
-  the rate is at most the barrier-less ν_d.
+  thin body's Gibbs–Thomson excess in full, as interface-controlled kinetics has it (Wagner; Lifshitz–Slyozov:
+  the metal leaves at the rate of its equilibrium fraction c_eq(ρ) = c_eq(r_ch) e^(γΩ/ρ k_B T − γΩ/r_ch k_B T),
+  the ions arrive at k_r c_i whatever ρ): a node's metal is a compact cylinder of radius ρ = r_ch √c_m, which
+  loses volume through its perimeter, so R_dis = k_d (ρ/r_ch) e^(γΩ (1/ρ − 1/r_ch)/k_B T)
+  (:meth:`ChannelTransport.capillary_factor`), k_d the filled channel's rate; metal below the percolation
+  threshold is no body of its own (the tip of an adjacent one or clusters whose curvature the fraction does not
+  resolve) and takes the thinnest body's radius r_ch √c_p; the rate is at most the barrier-less ν_d.
 
 ∫(c_i + c_m + c_s) dz is conserved apart from the Ag that escaped (with the
 escape) and the exchange with the active electrode: oxidation there injects
