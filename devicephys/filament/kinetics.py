@@ -417,7 +417,7 @@ class ChannelTransport:
 
     def step(self, c_i: np.ndarray, c_m: np.ndarray, c_s: np.ndarray, E_edge: np.ndarray, T: np.ndarray,
              dt: float, w: np.ndarray, _depth: int = 0, matrix: tuple[np.ndarray, np.ndarray] | None = None,
-             dissolve: np.ndarray | None = None):
+             dissolve: np.ndarray | None = None, _radius_at: np.ndarray | None = None):
         """Advance ions c_i, metal c_m and dissolved pool c_s by ``dt`` [s].
 
         E_edge [V/m] on the edges, T [K] on the nodes, ``w`` from :meth:`reduction_weight`.  ``matrix`` = (φ [V],
@@ -428,14 +428,20 @@ class ChannelTransport:
         edge flux is a c_i (1 − θ_i+1) − b c_i+1 (1 − θ_i) with θ = c_i + c_m the
         occupied fraction of the channel (a lattice gas with exclusion), so
         c_i + c_m stays in [0, 1].  The backward-Euler system is solved by Newton;
-        :class:`TransportError` when it does not converge (the caller halves dt).
+        :class:`TransportError` when it does not converge (the caller halves dt).  With ``capillary`` the
+        dissolution's radius factor is taken at the step's midpoint metal (``_radius_at``): a first solve with it at
+        the step's start predicts the end, the step is then solved with it at the mean of the two.
         """
+        if self.capillary is not None and _radius_at is None:
+            predicted = self.step(c_i, c_m, c_s, E_edge, T, dt, w, _depth, matrix, dissolve, _radius_at=c_m)[1]
+            return self.step(c_i, c_m, c_s, E_edge, T, dt, w, _depth, matrix, dissolve,
+                             _radius_at=0.5 * (c_m + predicted))
         c_i, c_s = self._return(c_i, c_m, c_s, E_edge, T, dt, matrix, w)
         if not self.exclusion:
-            return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w, dissolve)
+            return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w, dissolve, _radius_at)
         a, b = self.edge_fluxes(c_i, E_edge, T)
         k_red = self.law.reduction_rate * w
-        k_dis = self._dissolution(T, c_m, dissolve)
+        k_dis = self._dissolution(T, c_m, dissolve, _radius_at)
         denom = 1.0 + dt * k_dis
         # θ(x) = x + c_m_new(x) = alpha x + beta, with c_m_new = (c_m + dt k_red x) / denom
         alpha, beta = 1.0 + dt * k_red / denom, c_m / denom
@@ -551,21 +557,21 @@ class ChannelTransport:
             back = np.minimum(back, np.clip(1.0 - c_i - c_m, 0.0, None))
         return c_i + back, c_s - back - gone
 
-    def _dissolution(self, T, c_m, dissolve=None):
+    def _dissolution(self, T, c_m, dissolve=None, radius_at=None):
         """k_dis [1/s] with R_dis = k_dis c_m: the zero-order dissolution k_d(T) (times ``dissolve``, and with
-        ``capillary`` times :meth:`capillary_factor` at the step's start, the whole at most the barrier-less ν_d),
-        linearised."""
+        ``capillary`` times :meth:`capillary_factor` of the metal ``radius_at``, by default ``c_m``, the whole at most
+        the barrier-less ν_d), linearised."""
         rate = self.law.dissolution_rate(T) if dissolve is None else self.law.dissolution_rate(T) * dissolve
-        factor = self.capillary_factor(c_m, T)
+        factor = self.capillary_factor(c_m if radius_at is None else radius_at, T)
         if factor is not None:
             rate = np.minimum(rate * factor, self.law.dissolution_frequency)
         return rate / (c_m + _EPS)
 
-    def _dilute_step(self, c_i, c_m, c_s, E_edge, T, dt, w, dissolve=None):
+    def _dilute_step(self, c_i, c_m, c_s, E_edge, T, dt, w, dissolve=None, radius_at=None):
         """The step without site exclusion: J = c_i v − D ∂c_i/∂z, one tridiagonal solve (c_m capped at 1)."""
         a, b = self.edge_fluxes(c_i, E_edge, T)
         k_red = self.law.reduction_rate * w
-        k_dis = self._dissolution(T, c_m, dissolve)
+        k_dis = self._dissolution(T, c_m, dissolve, radius_at)
         ab = np.zeros((3, c_i.size))
         ab[1] = self.volume / dt + self.volume * k_red
         ab[1, :-1] += a
