@@ -1,5 +1,6 @@
 """The dissolution's Gibbs–Thomson radius dependence (``gibbs_thomson_radius``): closed form, ceiling, a thinning
-body's dissolution time against its quadrature, and the spec."""
+body's time to percolation against its quadrature, the midpoint factor against the scheme's own step error, the
+spec, and the self-rupture on the real FEM."""
 
 from __future__ import annotations
 
