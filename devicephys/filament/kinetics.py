@@ -373,6 +373,8 @@ class ChannelTransport:
         if self.capillary is None:
             return None
         gamma_omega, radius = self.capillary
+        # not an extrapolation guard: below c_p the metal is no body of its own (the stated rule: the thinnest
+        # body's radius); c_m never exceeds 1 (a full channel)
         share = np.clip(np.asarray(c_m, dtype=float), self.threshold, 1.0)
         rho = radius * np.sqrt(share)
         return np.sqrt(share) * np.exp(gamma_omega * (1.0 / rho - 1.0 / radius) / (k_B * np.asarray(T, dtype=float)))
