@@ -49,11 +49,11 @@ def _filament_params(ds: xr.Dataset, spec: CompactSpec):
 
 def rupture_mode(spec: CompactSpec, fem: dict[str, Any] | None) -> str:
     """The card's rupture law: ``spec.rupture``, or for 'auto' 'dissolution' where the finite-element
-    filament's dissolved Ag returns in the field (its FilamentSpec's ``dissolved_return``) and dissolves at the
-    zero-order rate the card's second slow state carries (not ``gibbs_thomson_radius``), else 'relaxation'."""
+    filament's dissolved Ag returns in the field (its FilamentSpec's ``dissolved_return``; with
+    ``gibbs_thomson_radius`` the card's stretch carries the same radius dependence), else 'relaxation'."""
     if spec.rupture != "auto":
         return spec.rupture
-    two_states = fem is not None and fem.get("dissolved_return") and not fem.get("gibbs_thomson_radius")
+    two_states = fem is not None and fem.get("dissolved_return")
     return "dissolution" if two_states else "relaxation"
 
 
@@ -131,13 +131,10 @@ def dissolution_constants(fem: dict[str, Any], ambient: float, rupture_time_frac
     """The second slow state's card values (SI) and sources from a FilamentSpec (as a dict) at ``ambient`` [K].
 
     k_d = dissolution_frequency exp(-dissolution_barrier / k_B T_0), c_p and w_p as given, the self-rupture
-    time t_r = (1 - c_p)/k_d as ``relaxation_time`` and the numerical ``rupture_time`` = fraction x t_r.
+    time t_r (the oldest stretch's thinning from 1 to c_p: (1 - c_p)/k_d at the zero-order rate) as
+    ``relaxation_time`` and the numerical ``rupture_time`` = fraction x t_r.  With the FEM's
+    ``gibbs_thomson_radius`` also the ``capillary_number`` gamma Omega / (k_B T_0 r_ch) (:func:`_capillary_number`).
     """
-    if fem.get("gibbs_thomson_radius"):
-        raise SpecError("CompactSpec.rupture = 'dissolution': the card's second slow state dissolves at the zero-order "
-                        "k_d, where this filament result's dissolution depends on the body's radius "
-                        "(FilamentSpec.gibbs_thomson_radius); use rupture: relaxation (matched to its self-rupture "
-                        "time) or auto")
     missing = [k for k in ("dissolution_frequency", "dissolution_barrier", "percolation_threshold", "percolation_width")
                if k not in fem]
     if missing:
@@ -145,19 +142,64 @@ def dissolution_constants(fem: dict[str, Any], ambient: float, rupture_time_frac
                         "rerun the filament stage with this version, or use rupture: relaxation")
     k_d = float(fem["dissolution_frequency"]) * math.exp(-float(fem["dissolution_barrier"]) / (units.k_B * ambient))
     c_p = float(fem["percolation_threshold"])
-    t_r = (1.0 - c_p) / k_d
+    capillary, capillary_source = _capillary_number(fem, ambient, k_d)
+    t_r = model.thinning_time(k_d, c_p, capillary)
     values = {"dissolution_rate": k_d, "percolation_fraction": c_p, "percolation_width": float(fem["percolation_width"]),
               "relaxation_time": t_r, "rupture_time": rupture_time_fraction * t_r}
     values["return_rate"], return_source = _return_rate(fem, ambient)
+    thinning = "(1 - percolation_fraction) / dissolution_rate"
+    if capillary > 0:
+        values["capillary_number"] = capillary
+        thinning = ("int_{percolation_fraction}^1 dm / (dissolution_rate s exp(capillary_number (1/s - 1))), "
+                    "s = sqrt(m)")
     sources = {
         "dissolution_rate": (f"FilamentSpec.dissolution_frequency x exp(-dissolution_barrier / k_B T_0) at T_0 = "
                              f"{ambient:.4g} K (Gibbs-Thomson dissolution of the FEM; not fitted)"),
         "percolation_fraction": "FilamentSpec.percolation_threshold (the FEM's insulator-metal crossover)",
         "percolation_width": "FilamentSpec.percolation_width (the FEM's insulator-metal crossover)",
-        "relaxation_time": "(1 - percolation_fraction) / dissolution_rate: the oldest stretch's self-rupture time",
+        "relaxation_time": f"{thinning}: the oldest stretch's self-rupture time",
         "rupture_time": "CompactSpec.rupture_time_fraction x relaxation_time (numerical: the rupture is abrupt)",
         "return_rate": return_source}
+    if capillary > 0:
+        sources["capillary_number"] = capillary_source
     return values, sources
+
+
+def _capillary_number(fem: dict[str, Any], ambient: float, rate: float) -> tuple[float, str]:
+    """The oldest stretch's Gibbs-Thomson number gamma Omega / (k_B T_0 r_ch) [1] and its source; 0 where the
+    FEM dissolves at the zero-order rate (``gibbs_thomson_radius`` off).
+
+    gamma is the FilamentSpec's ``interface_energy`` or the active electrode's metal's surface energy, Omega = M /
+    (rho N_A) its atomic volume (the FEM's own rule).  The FEM caps the dissolution at the barrier-less
+    ``dissolution_frequency``; the card carries no cap, so a stretch whose factor would reach it at the percolation
+    threshold (at T_0) is refused.
+    """
+    if not fem.get("gibbs_thomson_radius"):
+        return 0.0, ""
+    from scipy.constants import N_A
+
+    name = fem.get("active_electrode", "Ag")
+    metal = materials.get(name)
+    gamma = fem.get("interface_energy")
+    if gamma is None and "surface_energy" not in metal.properties:
+        raise SpecError(f"CompactSpec.rupture = 'dissolution': the filament result's gibbs_thomson_radius has no "
+                        f"interface_energy and {name!r} no surface energy in materials.py; rerun the filament stage "
+                        "with interface_energy, or use rupture: relaxation")
+    source = ("FilamentSpec.interface_energy" if gamma is not None
+              else f"the surface energy of {name} ({metal.source('surface_energy')})")
+    gamma = float(gamma if gamma is not None else metal["surface_energy"])
+    omega = float(metal["molar_mass"]) / (float(metal["density"]) * N_A)
+    radius = float(fem["channel_radius"])
+    value = gamma * omega / (units.k_B * ambient * radius)
+    c_p = float(fem["percolation_threshold"])
+    peak = rate * float(model.capillary_factor(c_p, c_p, value))
+    if peak > float(fem["dissolution_frequency"]):
+        raise SpecError(f"CompactSpec.rupture = 'dissolution': the stretch's Gibbs-Thomson rate at percolation, "
+                        f"{peak:.3g} 1/s, exceeds the FEM's cap dissolution_frequency = {fem['dissolution_frequency']:.3g} "
+                        "1/s, which the card does not carry; use rupture: relaxation")
+    return value, (f"gamma Omega / (k_B T_0 r_ch): gamma {gamma:.4g} J/m^2 from {source}, Omega = M/(rho N_A) "
+                   f"{omega:.4g} m^3 of {name}, r_ch = FilamentSpec.channel_radius {radius:.4g} m, T_0 {ambient:.4g} K "
+                   "(the FEM's gibbs_thomson_radius, not fitted)")
 
 
 def _return_rate(fem: dict[str, Any], ambient: float) -> tuple[float, str]:
@@ -407,7 +449,10 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
     sources = {"threshold_voltage": ("model: g(V, T_0) t_r = L (static threshold: the tip crosses the gap within one "
                                      "self-rupture time)" if p.dissolves else "model: g(V, T_0) tau_r = L (static threshold)"),
                "hold_voltage": (("model: the lower of g(V, T_on(V)) t_r = L and the field's return k_f h(V) F(T_on) "
-                                 "beta(gap_min) (1 - c_p) = k_d (static hold)") if p.dissolves and p.return_rate > 0
+                                 "beta(gap_min) (1 - c_p) = k_d (static hold)" if p.capillary_number == 0 else
+                                 "model: the lower of g(V, T_on(V)) t_r = L and the field's return k_f h(V) F(T_on) "
+                                 "beta(gap_min) = k_d min f(m)/(1 - m) over c_p <= m < 1, f the stretch's Gibbs-Thomson "
+                                 "factor (static hold)") if p.dissolves and p.return_rate > 0
                                 else "model: g(V, T_on(V)) t_r = L (static hold)" if p.dissolves
                                 else "model: g(V, T_on(V)) tau_r = L (static hold)"),
                "resistance_on": "model: 1/G_cell(gap_min)", "resistance_off": "model: 1/G_cell(gap_max)",

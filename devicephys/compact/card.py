@@ -94,10 +94,15 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
     "return_rate": ("1/s", "rate constant k_f of the field's return of dissolved Ag to the bridged filament's oldest "
                     "stretch, per unit hopping drive 2 sinh(|V|/V0) (0: no return, the bridge breaks t_r after each set)",
                     "nonnegative"),
+    "capillary_number": ("1", "Gibbs-Thomson number gamma Omega / (k_B T_0 r_ch) of the oldest stretch's dissolution: "
+                         "a cylinder of radius r_ch sqrt(m) dissolves at k_d s exp(capillary_number (1/s - 1)), "
+                         "s = sqrt(m) with m clipped to [percolation_fraction, 1] (absent or 0: the zero-order k_d)",
+                         "nonnegative"),
 }
 
-#: The second slow state's parameters (absent: one slow state).
-DISSOLUTION = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time", "return_rate")
+#: The second slow state's parameters (absent: one slow state; ``capillary_number`` absent: zero-order dissolution).
+DISSOLUTION = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time", "return_rate",
+               "capillary_number")
 
 
 #: Parameters a card may lack: the hot-electron channel (only when the emission stage has one) and the

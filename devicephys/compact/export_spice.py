@@ -52,8 +52,12 @@ _LATCH = ["threshold_voltage", "hold_voltage", "resistance_on", "resistance_off"
 
 
 def physical_names(card: DeviceCard) -> list[str]:
-    """The physical subcircuit's parameters: without dissolution, the second slow state's are left out."""
-    return _PHYSICAL if card.model_params().dissolves else [n for n in _PHYSICAL if n not in DISSOLUTION]
+    """The physical subcircuit's parameters: without dissolution, the second slow state's are left out; at the
+    zero-order dissolution (``capillary_number`` 0), the capillary number."""
+    p = card.model_params()
+    if not p.dissolves:
+        return [n for n in _PHYSICAL if n not in DISSOLUTION]
+    return _PHYSICAL if p.capillary_number > 0 else [n for n in _PHYSICAL if n != "capillary_number"]
 
 
 def _param_lines(card: DeviceCard, names: list[str]) -> list[str]:
@@ -123,18 +127,25 @@ _DISSOLVING_GROWTH = """\
 .func exists(x) {{1 - exp(-(max(x, 0)*1e-9/floor_width)*(max(x, 0)*1e-9/floor_width))}}
 .func hop(v) {{2*sinh(min(sqrt((v/set_time_v0)*(v/set_time_v0) + {eps2!r}) - {eps!r}, {dmax2!r}))}}
 .func level(b) {{percolation_fraction + 0.5*percolation_width + (1 - percolation_fraction)*b}}
-* filament closure: growth (field and thermally activated) until the oldest stretch breaks, then retraction
+{capillary_func}* filament closure: growth (field and thermally activated) until the oldest stretch breaks, then retraction
 Bgap 0 nx I = 1e9*((gap_max - gap_min)/set_time_tau0*hop(V(anode, cathode))*arrh(V(nt))*floorf(V(nx))*(1 - V(nb))
 + - (gap_max - gapm(V(nx)))*V(nb)/rupture_time)
 Cgap nx 0 1
 * the field returns the dissolved silver while the gap is bridged (ggap/contact_conductance), by the same hopping
-Bdis 0 nq I = (dissolution_rate*exists(V(nx))
+Bdis 0 nq I = (dissolution_rate{capillary}*exists(V(nx))
 + - return_rate*hop(V(anode, cathode))*arrh(V(nt))*ggap(V(nx))/contact_conductance*V(nq))*(1 - V(nb))
 + - V(nq)*V(nb)*(1 - exists(V(nx)))/rupture_time
 Cdis nq 0 1
 Bflag 0 nb I = (rmp((level(V(nb)) - 1 + V(nq))/percolation_width)*(1 - V(nb))
 + - rmp((2*{tol!r} - V(nq))/{tol!r})*V(nb))/rupture_time
 Cflag nb 0 1
+"""
+
+_CAPILLARY_FUNC = """\
+* the stretch's Gibbs-Thomson factor: a cylinder of radius r_ch s, s = sqrt(m), m = 1 - V(nq) clipped to
+* [percolation_fraction, 1] (below percolation the thinnest body's radius), dissolves at s exp(capillary_number (1/s - 1))
+.func caps(q) {sqrt(min(max(1 - q, percolation_fraction), 1))}
+.func capf(q) {caps(q)*exp(capillary_number*(1/caps(q) - 1))}
 """
 
 _LATCH_BODY = """\
@@ -196,9 +207,13 @@ def _latch_body(card: DeviceCard) -> str:
 def subcircuit_text(card: DeviceCard) -> str:
     """SPICE text of both subcircuits of ``card``."""
     name, ts = subcircuit_names(card)
+    p = card.model_params()
+    capillary = p.dissolves and p.capillary_number > 0
     growth = (_DISSOLVING_GROWTH.format(dmax2=2 * model.DRIVE_ARG_MAX, tol=model.RESET_TOLERANCE,
-                                        eps=model.SMOOTH_ABS, eps2=model.SMOOTH_ABS**2)
-              if card.model_params().dissolves else _RELAXING_GROWTH)
+                                        eps=model.SMOOTH_ABS, eps2=model.SMOOTH_ABS**2,
+                                        capillary="*capf(V(nq))" if capillary else "",
+                                        capillary_func=_CAPILLARY_FUNC if capillary else "")
+              if p.dissolves else _RELAXING_GROWTH)
     body = _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX,
                                 watch=FLOOR_WATCH_WIDTH, growth=growth)
     phys = [f".subckt {name} anode cathode opt", *_param_lines(card, physical_names(card)), body.rstrip(), f".ends {name}"]

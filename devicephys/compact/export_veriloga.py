@@ -103,10 +103,17 @@ _DISSOLVING_GROWTH = """\
         I(nx) <+ -1e9 * ((gap_max - gap_min) / set_time_tau0 * hop * arrh * floorf * (1 - b) - (gap_max - gapm) * b / rupture_time);
         I(nq) <+ ddt(V(nq));
         // dissolution against the field's return of the dissolved silver while bridged (ggap / contact_conductance)
-        I(nq) <+ -((dissolution_rate * exists - return_rate * hop * arrh * ggap / contact_conductance * V(nq)) * (1 - b)
+{capillary}        I(nq) <+ -((dissolution_rate{capf} * exists - return_rate * hop * arrh * ggap / contact_conductance * V(nq)) * (1 - b)
                    - V(nq) * b * (1 - exists) / rupture_time);
         I(nb) <+ ddt(V(nb));
         I(nb) <+ -(kon * (1 - b) - koff * b) / rupture_time;
+"""
+
+_CAPILLARY = """\
+        // the stretch's Gibbs-Thomson factor: a cylinder of radius r_ch caps, caps = sqrt(m), m clipped to
+        // [percolation_fraction, 1] (below percolation the thinnest body's radius)
+        caps = sqrt(min(max(1 - V(nq), percolation_fraction), 1));
+        capf = caps * exp(capillary_number * (1 / caps - 1));
 """
 
 _LATCH_BODY = """\
@@ -142,16 +149,20 @@ def module_text(card: DeviceCard) -> str:
     """Verilog-A text of both modules of ``card``."""
     name, ts = subcircuit_names(card)
     head = [*header_lines(card, "//"), "// Verilog-A, LRM 2.4", '`include "disciplines.vams"', ""]
-    dissolves = card.model_params().dissolves
+    p = card.model_params()
+    dissolves = p.dissolves
+    capillary = dissolves and p.capillary_number > 0
     growth = (_DISSOLVING_GROWTH.format(dmax2=2 * model.DRIVE_ARG_MAX, tol=model.RESET_TOLERANCE,
-                                        eps=model.SMOOTH_ABS, eps2=model.SMOOTH_ABS**2)
+                                        eps=model.SMOOTH_ABS, eps2=model.SMOOTH_ABS**2,
+                                        capillary=_CAPILLARY if capillary else "", capf=" * capf" if capillary else "")
               if dissolves else _RELAXING_GROWTH)
     phys = [f"module {name}(anode, cathode, opt);", "    inout anode, cathode;", "    output opt;",
             "    electrical anode, cathode, opt, nx, nt, nw" + (", nq, nb;" if dissolves else ";"),
             *_params(card, physical_names(card)),
             _PHYSICAL_BODY.format(k_b=units.k_B, hc=units.h * units.c0, q=units.e, dmax=model.DRIVE_ARG_MAX,
                                   watch=FLOOR_WATCH_WIDTH, growth=growth,
-                                  extra=", b, exists, hop, z, kon, koff" if dissolves else "").rstrip(),
+                                  extra=(", b, exists, hop, z, kon, koff" + (", caps, capf" if capillary else "")
+                                         if dissolves else "")).rstrip(),
             "endmodule", ""]
     latch = [f"module {ts}(anode, cathode);", "    inout anode, cathode;", "    electrical anode, cathode, ns, nw;",
              *_params(card, _LATCH), _latch_body(card), "endmodule"]

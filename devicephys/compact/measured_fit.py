@@ -317,8 +317,9 @@ def _relaxation(p: ModelParams, m: dict, pulses: Table | None) -> tuple[ModelPar
     t_r = pulses["relaxation_time"][np.isfinite(pulses["relaxation_time"])]
     info = {"relaxation_measured": float(np.median(t_r)), "relaxation_points": int(len(t_r))}
     if p.dissolves:  # the bridge breaks when the oldest stretch falls below percolation: t_r = (1 - c_p)/k_d
-        t_off = float(np.median(t_r))
-        return replace(p, relaxation_time=t_off, dissolution_rate=(1.0 - p.percolation_fraction) / t_off,
+        t_off = float(np.median(t_r))  # (with a capillary_number, its thinning time at k_d = 1/s over k_d)
+        rate = model.thinning_time(1.0, p.percolation_fraction, p.capillary_number) / t_off
+        return replace(p, relaxation_time=t_off, dissolution_rate=rate,
                        rupture_time=p.rupture_time / p.relaxation_time * t_off), info
     tau = relaxation_from_switch_off(p, float(np.median(t_r)), m["switch_off_conductance"])
     return replace(p, relaxation_time=tau), info

@@ -161,6 +161,7 @@ def fit_return_rate(p: ModelParams, sweep: measured.Table, m: dict, r_s: float, 
 
 
 def start_rate(p: ModelParams, hold: float) -> float:
-    """``k_f`` [1/s] whose static hold is ``hold`` [V]: ``k_d / (h(V_h) F(T_on) beta(gap_min) (1 - c_p))``."""
+    """``k_f`` [1/s] whose static hold is ``hold`` [V]: ``k_d / (h(V_h) F(T_on) beta(gap_min) (1 - c_p))`` (with a
+    ``capillary_number``, ``k_d min f(m)/(1 - m)`` over the same: :func:`model.holding_ratio`)."""
     unit = model.field_return(replace(p, return_rate=1.0), p.gap_min, hold, model.on_temperature(p, hold))
-    return p.dissolution_rate / (float(unit) * (1.0 - p.percolation_fraction))
+    return p.dissolution_rate * model.holding_ratio(p) / float(unit)

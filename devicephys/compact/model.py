@@ -102,7 +102,8 @@ RESET_TOLERANCE = 1e-3
 
 
 #: Fields of the second slow state (used only with ``dissolution_rate > 0``).
-_DISSOLUTION_FIELDS = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time", "return_rate")
+_DISSOLUTION_FIELDS = ("dissolution_rate", "percolation_fraction", "percolation_width", "rupture_time", "return_rate",
+                       "capillary_number")
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,11 @@ class ModelParams:
     return_rate : float
         Rate constant k_f of the field's return of dissolved silver to the bridged filament's oldest stretch,
         per unit hopping drive [1/s]; 0 (default): no return, the bridge breaks t_r after each set.
+    capillary_number : float
+        Gibbs-Thomson number Lambda = gamma Omega / (k_B T_0 r_ch) of the oldest stretch's radius dependence [1]; 0
+        (default): the zero-order dissolution k_d whatever the stretch's radius; > 0: the stretch, a cylinder of
+        radius r_ch sqrt(m), dissolves at k_d s exp(Lambda (1/s - 1)), s = sqrt(m) with m clipped to [c_p, 1]
+        (:func:`dissolution_factor`; the finite-element filament's ``gibbs_thomson_radius``).
     """
 
     gap_min: float
@@ -190,6 +196,7 @@ class ModelParams:
     percolation_width: float = 0.0
     rupture_time: float = 0.0
     return_rate: float = 0.0
+    capillary_number: float = 0.0
 
     def __post_init__(self) -> None:
         if self.dissolution_rate > 0 and not (0 < self.percolation_fraction < 1 and self.percolation_width > 0
@@ -202,6 +209,10 @@ class ModelParams:
             raise SpecError(f"compact model with return_rate = {self.return_rate!r} 1/s needs the second slow state "
                             "(dissolution_rate > 0), which it returns the dissolved silver to; fit the card with "
                             "rupture: dissolution or set return_rate to 0")
+        if self.capillary_number != 0.0 and not (self.capillary_number > 0 and self.dissolution_rate > 0):
+            raise SpecError(f"compact model with capillary_number = {self.capillary_number!r} needs a value >= 0 and "
+                            "the second slow state (dissolution_rate > 0), whose dissolution it shapes; fit the card "
+                            "with rupture: dissolution or set capillary_number to 0")
 
     @property
     def dissolves(self) -> bool:
@@ -215,7 +226,8 @@ class ModelParams:
 
     def as_dict(self) -> dict[str, float]:
         """Field name to value (SI); without dissolution, the second slow state's (unused) fields are left out."""
-        return {k: float(v) for k, v in asdict(self).items() if self.dissolves or k not in _DISSOLUTION_FIELDS}
+        return {k: float(v) for k, v in asdict(self).items()
+                if (self.dissolves or k not in _DISSOLUTION_FIELDS) and not (k == "capillary_number" and v == 0.0)}
 
     @classmethod
     def names(cls) -> list[str]:
@@ -263,10 +275,42 @@ def growth_rate(p: ModelParams, v, temperature):
 
 
 def self_rupture_time(p: ModelParams) -> float:
-    """Time [s] from the start of growth to the rupture: ``(1 - c_p)/k_d``, or ``relaxation_time`` without dissolution."""
+    """Time [s] from the start of growth to the rupture: the oldest stretch's thinning from m = 1 to c_p,
+    ``(1 - c_p)/k_d`` at the zero-order rate, ``int_{c_p}^1 dm / (k_d f(m))`` with the radius dependence
+    (:func:`dissolution_factor`); ``relaxation_time`` without dissolution."""
     if not p.dissolves:
         return p.relaxation_time
-    return (1.0 - p.percolation_fraction) / p.dissolution_rate
+    return thinning_time(p.dissolution_rate, p.percolation_fraction, p.capillary_number)
+
+
+def capillary_factor(m, threshold: float, capillary_number: float):
+    """Gibbs-Thomson factor [1] of a stretch of metal fraction ``m`` (the finite-element filament's rule): a
+    cylinder of radius r_ch s, s = sqrt(m) with m clipped to [c_p, 1] (below percolation the thinnest body's
+    radius), dissolves through its perimeter at its equilibrium fraction's rate, s exp(Lambda (1/s - 1))
+    (1 at m = 1)."""
+    # the FEM's stated rule (not a range guard): metal below c_p takes the thinnest body's radius; m never exceeds 1
+    s = np.sqrt(np.clip(np.asarray(m, dtype=float), threshold, 1.0))
+    return s * np.exp(capillary_number * (1.0 / s - 1.0))
+
+
+def dissolution_factor(p: ModelParams, m):
+    """The oldest stretch's dissolution rate over k_d [1]: 1 at the zero-order rate (``capillary_number`` 0), else
+    :func:`capillary_factor`."""
+    if p.capillary_number == 0.0:
+        return np.ones_like(np.asarray(m, dtype=float))
+    return capillary_factor(m, p.percolation_fraction, p.capillary_number)
+
+
+def thinning_time(rate: float, threshold: float, capillary_number: float) -> float:
+    """Time [s] a stretch takes from m = 1 to the percolation threshold at k_d = ``rate`` [1/s] times the factor
+    of :func:`capillary_factor` (``(1 - c_p)/k_d`` at ``capillary_number`` 0); Gauss-Kronrod quadrature to 1e-12."""
+    if capillary_number == 0.0:
+        return (1.0 - threshold) / rate
+    from scipy.integrate import quad
+
+    value, _ = quad(lambda m: 1.0 / float(capillary_factor(m, threshold, capillary_number)), threshold, 1.0,
+                    epsabs=0.0, epsrel=1e-12, limit=200)
+    return value / rate
 
 
 def _ramp(x):
@@ -317,7 +361,7 @@ def metal_fraction_rate(p: ModelParams, d, m, b, v=0.0, temperature=None):
     temperature = p.ambient_temperature if temperature is None else temperature
     length = np.maximum(p.gap_max - np.asarray(d), 0.0)
     exists = 1.0 - np.exp(-(length / p.floor_width) ** 2)  # C1 at no filament; the exports' form, term for term
-    return ((-p.dissolution_rate * exists + field_return(p, d, v, temperature) * (1.0 - m)) * (1.0 - b)
+    return ((-p.dissolution_rate * dissolution_factor(p, m) * exists + field_return(p, d, v, temperature) * (1.0 - m)) * (1.0 - b)
             + (1.0 - m) * b * (1.0 - exists) / p.rupture_time)
 
 
@@ -505,13 +549,37 @@ def static_hold(p: ModelParams) -> float:
 
 
 def return_hold(p: ModelParams) -> float:
-    """Bias [V] at which the field's return just keeps the bridged stretch at percolation (``return_rate`` > 0):
-    ``k_f h(V) F(T_on(V)) beta(gap_min) (1 - c_p) = k_d``; the threshold if it needs more."""
+    """Bias [V] at which the field's return just holds the bridged stretch above percolation (``return_rate`` > 0):
+    ``k_f h(V) F(T_on(V)) beta(gap_min) = k_d min_m f(m)/(1 - m)`` over c_p <= m < 1 (the return R (1 - m) then
+    meets the dissolution k_d f(m) at some m at or above c_p, where the stretch rests); at the zero-order rate
+    (f = 1) the minimum is at c_p: ``... (1 - c_p) = k_d``.  The threshold if it needs more."""
+    need = p.dissolution_rate * holding_ratio(p)
+
     def excess(v: float) -> float:
-        held = field_return(p, p.gap_min, v, on_temperature(p, v)) * (1.0 - p.percolation_fraction)
-        return float(np.log(held / p.dissolution_rate)) if held > 0 else -np.inf
+        held = field_return(p, p.gap_min, v, on_temperature(p, v))
+        return float(np.log(held / need)) if held > 0 else -np.inf
 
     return _bisect_log(excess, p)
+
+
+def holding_ratio(p: ModelParams) -> float:
+    """``min f(m)/(1 - m)`` over c_p <= m < 1 [1] (f the :func:`dissolution_factor`): the return per dissolved
+    fraction, over k_d, that holds the stretch; ``1/(1 - c_p)`` at the zero-order rate."""
+    c_p = p.percolation_fraction
+    if p.capillary_number == 0.0:
+        return 1.0 / (1.0 - c_p)
+    from scipy.optimize import minimize_scalar
+
+    def ratio(m):
+        return dissolution_factor(p, m) / (1.0 - m)
+
+    grid = np.linspace(c_p, 1.0, 2001)[:-1]
+    k = int(np.argmin(ratio(grid)))
+    if k == 0:
+        return float(ratio(c_p))
+    best = minimize_scalar(lambda m: float(ratio(m)), bounds=(grid[k - 1], grid[k + 1]), method="bounded",
+                           options={"xatol": 1e-12})
+    return float(min(best.fun, ratio(grid[k])))
 
 
 def _bisect_log(excess, p: ModelParams) -> float:

@@ -224,9 +224,11 @@ def test_dissolving_card_parameters_round_trip_through_both_exports():
     from devicephys.compact.export_spice import _PHYSICAL, physical_names, read_parameters
 
     card = _card()
-    assert physical_names(card) == _PHYSICAL
+    # the zero-order card exports no capillary number (its dissolution carries no factor)
+    assert physical_names(card) == [n for n in _PHYSICAL if n != "capillary_number"]
+    assert "capf" not in subcircuit_text(card) and "capf" not in export_veriloga.module_text(card)
     for back in (read_parameters(subcircuit_text(card)), export_veriloga.read_parameters(export_veriloga.module_text(card))):
-        for name in _PHYSICAL:
+        for name in physical_names(card):
             assert back[name] == card.value(name), name
 
 
@@ -245,9 +247,9 @@ def test_fem_result_without_the_dissolution_constants_is_refused():
         build.fit_device(fem_like(), emission, CompactSpec(verify=False, rupture="dissolution"))
 
 
-def test_a_radius_dependent_dissolution_is_not_carried_by_the_cards_zero_order_rate():
-    """A FEM result whose dissolution depends on the body's radius (``gibbs_thomson_radius``) gets the one-slow-state
-    card under 'auto' (its relaxation matched to the FEM's self-rupture), and 'dissolution' is refused in one line."""
+def test_a_radius_dependent_dissolution_is_carried_by_the_cards_capillary_number():
+    """A FEM result whose dissolution depends on the body's radius (``gibbs_thomson_radius``) gets the two-slow-state
+    card under 'auto', its stretch dissolving by the same rule (tests/compact/test_compact_capillary.py)."""
     from tests.compact.test_compact_fem_path import fem_like
 
     ds = fem_like()
@@ -257,11 +259,5 @@ def test_a_radius_dependent_dissolution_is_not_carried_by_the_cards_zero_order_r
                 dissolved_return=True)
     assert build.rupture_mode(CompactSpec(), spec) == "dissolution"
     spec["gibbs_thomson_radius"] = True
-    assert build.rupture_mode(CompactSpec(), spec) == "relaxation"
-    ds.attrs["spec"] = json.dumps(spec)
-    emission = emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
-    with pytest.raises(SpecError, match="rupture = 'dissolution'.*gibbs_thomson_radius.*use rupture: relaxation"):
-        build.fit_device(ds, emission, CompactSpec(verify=False, rupture="dissolution"))
-    card = build.fit_device(ds, emission, CompactSpec(verify=False))
-    assert "dissolution_rate" not in card.values()
-    assert "self-rupture time" in card.parameters["relaxation_time"]["source"]
+    assert build.rupture_mode(CompactSpec(), spec) == "dissolution"
+    assert build.rupture_mode(CompactSpec(rupture="relaxation"), spec) == "relaxation"
