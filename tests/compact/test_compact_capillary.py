@@ -213,3 +213,14 @@ def test_capillary_number_without_the_second_slow_state_is_refused():
         dataclasses.replace(REFERENCE, capillary_number=2.0)
     with pytest.raises(SpecError, match="capillary_number"):
         dataclasses.replace(P, capillary_number=-1.0)
+
+
+def test_the_chain_example_is_the_fast_default_cell_with_the_radius_dependence():
+    from pathlib import Path
+
+    from devicephys.pipeline import PipelineSpec
+
+    spec = PipelineSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "gibbs_thomson_chain.yaml")
+    assert spec.stage_spec("filament") == FilamentSpec.fast().model_copy(update={"gibbs_thomson_radius": True})
+    assert spec.stage_spec("compact").rupture == "auto"
+    assert build.rupture_mode(spec.stage_spec("compact"), spec.stage_spec("filament").model_dump()) == "dissolution"
