@@ -394,7 +394,8 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
             return ("release of the bridge: the card's bridge is held while the field's return (return_rate "
                     f"{p.return_rate:.3g} 1/s) keeps its oldest stretch above percolation, down to its static hold "
                     f"{model.return_hold(p):.3g} V; below it the stretch must still dissolve to percolation, at most at "
-                    f"k_d = {p.dissolution_rate:.3g} 1/s, before it breaks, while the FEM's neck thins with the bias as "
+                    f"{p.dissolution_rate * float(model.dissolution_factor(p, p.percolation_fraction)):.3g} 1/s "
+                    "(k_d, times the Gibbs-Thomson factor at c_p with a capillary_number), before it breaks, while the FEM's neck thins with the bias as "
                     f"its return weakens and breaks at once at its hold; {heat}")
         return ("release of the bridge: the card's oldest stretch breaks the bridge t_r = "
                 f"{model.self_rupture_time(p):.3g} s after each set at any bias (no return of dissolved Ag: "
