@@ -427,6 +427,11 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
         return ("set kinetics: the card's set time follows tau0 exp(-V/V0) with heating in one thermal node; the "
                 "FEM's follows Mott-Gurney hopping in the field V/d across the shrinking gap with the local hot spot"
                 + tail)
+    if name == "relaxation_time" and p.dissolves and p.capillary_number > 0:
+        return ("self-rupture time: the card's bridge breaks when its oldest stretch, filled at the start of growth and "
+                "dissolving at k_d times its Gibbs-Thomson factor (capillary_number), falls below percolation, "
+                f"{model.self_rupture_time(p):.3g} s after growth began, at the ambient; the FEM's neck bridges "
+                "thinner than the filled channel, dissolves at its local temperature and breaks once thin")
     if name == "relaxation_time" and p.dissolves:
         return ("self-rupture time: the card's bridge breaks when its oldest stretch, dissolving at k_d from the start of "
                 "growth, falls below percolation, (1 - c_p)/k_d after growth began, with k_d the FEM's Gibbs-Thomson "

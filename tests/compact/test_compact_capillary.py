@@ -224,3 +224,15 @@ def test_the_chain_example_is_the_fast_default_cell_with_the_radius_dependence()
     assert spec.stage_spec("filament") == FilamentSpec.fast().model_copy(update={"gibbs_thomson_radius": True})
     assert spec.stage_spec("compact").rupture == "auto"
     assert build.rupture_mode(spec.stage_spec("compact"), spec.stage_spec("filament").model_dump()) == "dissolution"
+
+
+def test_the_replays_explanations_name_the_radius_dependence():
+    from devicephys.compact import fem_drive
+
+    context = {"card_min_gap": P.gap_min, "fem_peak_temperature": 390.0, "card_peak_temperature": 310.0}
+    fem = {"gap_on": 2 * P.gap_min}
+    text = fem_drive.missing_physics("relaxation_time", {}, {}, context, P, fem)
+    assert "Gibbs-Thomson factor" in text and f"{T_R:.3g} s" in text
+    held = dataclasses.replace(P, return_rate=measured_release.start_rate(P, 0.5 * model.static_threshold(P)))
+    text = fem_drive.missing_physics("hold_voltage", {}, {}, context, held, fem)
+    assert f"{K_D * float(model.capillary_factor(C_P, C_P, LAMBDA)):.3g} 1/s" in text
