@@ -66,8 +66,9 @@ class CompactSpec(Spec):
     rupture: Literal["auto", "relaxation", "dissolution"] = option("auto", "how the filament breaks in the card: 'relaxation' (one slow state, the gap "
                           "relaxes exponentially with a time matched to the FEM's self-rupture) or 'dissolution' (a "
                           "second slow state: the oldest stretch of the filament dissolves at the FEM's Gibbs-Thomson "
-                          "rate and the bridge breaks when it falls below percolation; needs a finite-element filament "
-                          "result).  'auto': 'dissolution' where the finite-element filament's dissolved Ag returns in "
+                          "rate (with FilamentSpec.gibbs_thomson_radius, times the same radius factor: the card's "
+                          "capillary_number) and the bridge breaks when it falls below percolation; needs a "
+                          "finite-element filament result).  'auto': 'dissolution' where the finite-element filament's dissolved Ag returns in "
                           "the field (FilamentSpec.dissolved_return: the cell has the second slow state and its return), "
                           "'relaxation' otherwise (and for a measured fit, the base card's own)")
     rupture_time_fraction: float = option(1e-4, "duration of a rupture's retraction and reset / self-rupture time "
