@@ -8,7 +8,9 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
   serially and under ``mpiexec -n 2`` (DOLFINx distributes the mesh; the 1-D channel transport
   is replicated on each rank).  Target: under 30 s serial.  The default cell's step control is the full
   preset's, converged; ``--coarse-step`` runs the cycle with the fast preset's (the change limit 0.05 alone)
-  as well, alternating, for what the convergence costs;
+  as well, alternating, for what the convergence costs; ``--capillary`` runs it with the dissolution's
+  Gibbs-Thomson radius dependence (``gibbs_thomson_radius``: a predictor solve of the channel transport per
+  step) as well, alternating, for what the option costs;
 * ``--stage``: the fast preset's whole stage (sweep, set-time study, relaxation, thermal step) as
   it runs (the last three in a second process beside the sweep where two cores are free) and all in
   one process, alternating.  Target: under 20 s;
@@ -18,7 +20,7 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
   which is what grows with the mesh; the channel transport is O(axis nodes)), with the exponent
   of cost ~ unknowns^p, and 2 ranks against serial on the finest.
 
-    python benchmarks/bench_filament.py [--repeat 3] [--fast] [--coarse-step] [--stage] [--meshes]
+    python benchmarks/bench_filament.py [--repeat 3] [--fast] [--coarse-step] [--capillary] [--stage] [--meshes]
 """
 
 from __future__ import annotations
@@ -42,15 +44,17 @@ MESHES = ((0.5e-9, 40e-9), (0.4e-9, 25e-9), (0.25e-9, 15e-9))
 PROBE_STEPS = 40  # electrothermal steps timed per mesh
 
 
-def cycle(fast: bool, coarse: bool = False) -> dict:
+def cycle(fast: bool, coarse: bool = False, capillary: bool = False) -> dict:
     """One set + hold + rupture cycle in this process (``coarse``: the default cell with the fast preset's step
-    control); returns timings and sizes (rank 0 prints)."""
+    control; ``capillary``: with ``gibbs_thomson_radius``); returns timings and sizes (rank 0 prints)."""
     from mpi4py import MPI
 
     from devicephys.filament import simulate as sim
     from devicephys.filament.spec import FAST_STEP_CONTROL, FilamentSpec
 
     spec = FilamentSpec.fast() if fast else FilamentSpec(**(FAST_STEP_CONTROL if coarse else {}))
+    if capillary:
+        spec = spec.model_copy(update={"gibbs_thomson_radius": True})
     t0 = time.perf_counter()
     model = sim.CellModel(spec)
     built = time.perf_counter()
@@ -124,14 +128,23 @@ def _cycles(args) -> None:
     rows = {}
     for ranks in (1, 2):
         try:
-            runs, coarse = [], []
+            runs, coarse, capillary = [], [], []
             for _ in range(args.repeat):
                 runs.append(_run(ranks, ["--fast"] if args.fast else []))
                 if args.coarse_step and ranks == 1:
                     coarse.append(_run(ranks, ["--coarse-step"]))
+                if args.capillary and ranks == 1:
+                    capillary.append(_run(ranks, (["--fast"] if args.fast else []) + ["--capillary"]))
         except RuntimeError as exc:
             print(f"{ranks} rank(s): {exc}")
             continue
+        if capillary:
+            t, c = _median(runs, "cycle_s"), _median(capillary, "cycle_s")
+            print(f"cycle, 1 rank, with gibbs_thomson_radius: median cycle {c:.2f} s, {capillary[0]['steps']} steps "
+                  f"(set in {capillary[0]['set_time_s'] * 1e6:.3g} us, rupture after "
+                  f"{capillary[0]['rupture_time_s'] * 1e6:.3g} us); {c / t:.2f}x the cycle without it "
+                  f"({_median(capillary, 'cycle_s') / _median(capillary, 'steps') * 1e3:.1f} against "
+                  f"{t / _median(runs, 'steps') * 1e3:.1f} ms per step)")
         if coarse:
             t, c = _median(runs, "total_s"), _median(coarse, "total_s")
             print(f"cycle, 1 rank, the fast preset's step control: median total {c:.2f} s, {coarse[0]['steps']} steps "
@@ -197,6 +210,8 @@ def main() -> int:
     p.add_argument("--fast", action="store_true", help="the cycle on the fast preset instead of the default cell")
     p.add_argument("--coarse-step", action="store_true",
                    help="also the cycle with the fast preset's step control, for the converged control's cost")
+    p.add_argument("--capillary", action="store_true",
+                   help="also the cycle with gibbs_thomson_radius, for the option's cost")
     p.add_argument("--stage", action="store_true", help="also time the fast preset's whole stage")
     p.add_argument("--meshes", action="store_true", help="also the cost per step on three meshes and 2 ranks")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -204,7 +219,7 @@ def main() -> int:
     p.add_argument("--mesh", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        result = {"cycle": lambda: cycle(args.fast, args.coarse_step), "stage": stage,
+        result = {"cycle": lambda: cycle(args.fast, args.coarse_step, args.capillary), "stage": stage,
                   "step": lambda: per_step(args.mesh)}[args.what]()
         from mpi4py import MPI
 
