@@ -195,8 +195,9 @@ def _capillary_number(fem: dict[str, Any], ambient: float, rate: float) -> tuple
     peak = rate * float(model.capillary_factor(c_p, c_p, value))
     if peak > float(fem["dissolution_frequency"]):
         raise SpecError(f"CompactSpec.rupture = 'dissolution': the stretch's Gibbs-Thomson rate at percolation, "
-                        f"{peak:.3g} 1/s, exceeds the FEM's cap dissolution_frequency = {fem['dissolution_frequency']:.3g} "
-                        "1/s, which the card does not carry; use rupture: relaxation")
+                        f"{peak:.3g} 1/s, exceeds the FEM's cap dissolution_frequency = "
+                        f"{fem['dissolution_frequency']:.3g} 1/s, which the card does not carry; "
+                        "use rupture: relaxation")
     return value, (f"gamma Omega / (k_B T_0 r_ch): gamma {gamma:.4g} J/m^2 from {source}, Omega = M/(rho N_A) "
                    f"{omega:.4g} m^3 of {name}, r_ch = FilamentSpec.channel_radius {radius:.4g} m, T_0 {ambient:.4g} K "
                    "(the FEM's gibbs_thomson_radius, not fitted)")
@@ -451,8 +452,8 @@ def neuron_parameters(p: ModelParams, spec: CompactSpec) -> tuple[dict[str, floa
                "hold_voltage": (("model: the lower of g(V, T_on(V)) t_r = L and the field's return k_f h(V) F(T_on) "
                                  "beta(gap_min) (1 - c_p) = k_d (static hold)" if p.capillary_number == 0 else
                                  "model: the lower of g(V, T_on(V)) t_r = L and the field's return k_f h(V) F(T_on) "
-                                 "beta(gap_min) = k_d min f(m)/(1 - m) over c_p <= m < 1, f the stretch's Gibbs-Thomson "
-                                 "factor (static hold)") if p.dissolves and p.return_rate > 0
+                                 "beta(gap_min) = k_d min f(m)/(1 - m) over c_p <= m < 1, f the stretch's "
+                                 "Gibbs-Thomson factor (static hold)") if p.dissolves and p.return_rate > 0
                                 else "model: g(V, T_on(V)) t_r = L (static hold)" if p.dissolves
                                 else "model: g(V, T_on(V)) tau_r = L (static hold)"),
                "resistance_on": "model: 1/G_cell(gap_min)", "resistance_off": "model: 1/G_cell(gap_max)",

@@ -395,8 +395,8 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
                     f"{p.return_rate:.3g} 1/s) keeps its oldest stretch above percolation, down to its static hold "
                     f"{model.return_hold(p):.3g} V; below it the stretch must still dissolve to percolation, at most at "
                     f"{p.dissolution_rate * float(model.dissolution_factor(p, p.percolation_fraction)):.3g} 1/s "
-                    "(k_d, times the Gibbs-Thomson factor at c_p with a capillary_number), before it breaks, while the FEM's neck thins with the bias as "
-                    f"its return weakens and breaks at once at its hold; {heat}")
+                    "(k_d, times the Gibbs-Thomson factor at c_p with a capillary_number), before it breaks, while "
+                    f"the FEM's neck thins with the bias as its return weakens and breaks at once at its hold; {heat}")
         return ("release of the bridge: the card's oldest stretch breaks the bridge t_r = "
                 f"{model.self_rupture_time(p):.3g} s after each set at any bias (no return of dissolved Ag: "
                 f"return_rate 0), where the FEM's bridge is held above its hold and released below it; {heat}")
@@ -428,8 +428,8 @@ def missing_physics(name: str, row: dict, rows: dict, context: dict, p: ModelPar
                 "FEM's follows Mott-Gurney hopping in the field V/d across the shrinking gap with the local hot spot"
                 + tail)
     if name == "relaxation_time" and p.dissolves and p.capillary_number > 0:
-        return ("self-rupture time: the card's bridge breaks when its oldest stretch, filled at the start of growth and "
-                "dissolving at k_d times its Gibbs-Thomson factor (capillary_number), falls below percolation, "
+        return ("self-rupture time: the card's bridge breaks when its oldest stretch, filled at the start of growth "
+                "and dissolving at k_d times its Gibbs-Thomson factor (capillary_number), falls below percolation, "
                 f"{model.self_rupture_time(p):.3g} s after growth began, at the ambient; the FEM's neck bridges "
                 "thinner than the filled channel, dissolves at its local temperature and breaks once thin")
     if name == "relaxation_time" and p.dissolves:

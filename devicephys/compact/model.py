@@ -361,7 +361,8 @@ def metal_fraction_rate(p: ModelParams, d, m, b, v=0.0, temperature=None):
     temperature = p.ambient_temperature if temperature is None else temperature
     length = np.maximum(p.gap_max - np.asarray(d), 0.0)
     exists = 1.0 - np.exp(-(length / p.floor_width) ** 2)  # C1 at no filament; the exports' form, term for term
-    return ((-p.dissolution_rate * dissolution_factor(p, m) * exists + field_return(p, d, v, temperature) * (1.0 - m)) * (1.0 - b)
+    dissolution = p.dissolution_rate * dissolution_factor(p, m) * exists
+    return ((-dissolution + field_return(p, d, v, temperature) * (1.0 - m)) * (1.0 - b)
             + (1.0 - m) * b * (1.0 - exists) / p.rupture_time)
 
 
@@ -577,7 +578,9 @@ def holding_ratio(p: ModelParams) -> float:
     k = int(np.argmin(ratio(grid)))
     if k == 0:
         return float(ratio(c_p))
-    best = minimize_scalar(lambda m: float(ratio(m)), bounds=(grid[k - 1], grid[k + 1]), method="bounded",
+    # the ratio grows without bound as m -> 1, so the grid's minimum is never its last point
+    best = minimize_scalar(lambda m: float(ratio(m)), bounds=(grid[k - 1], grid[min(k + 1, grid.size - 1)]),
+                           method="bounded",
                            options={"xatol": 1e-12})
     return float(min(best.fun, ratio(grid[k])))
 
