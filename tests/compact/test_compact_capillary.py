@@ -111,15 +111,10 @@ def test_the_fields_return_holds_the_bridge_from_its_static_hold(factor, held):
     assert (sol.t_events[0].size == 0) == held
 
 
-def _card(p=P) -> DeviceCard:
-    values = {**p.as_dict(), "threshold_voltage": model.static_threshold(p),
-              "hold_voltage": 0.5 * model.static_threshold(p),
-              "resistance_on": 1 / float(model.cell_conductance(p, p.gap_min)),
-              "resistance_off": 1 / float(model.cell_conductance(p, p.gap_max)), "photons_per_electron": 1e-5,
-              "photons_per_spike": 1.0, "peak_wavelength": 1e-6, "spectral_width": 1e-7, "neuron_capacitance": 1e-12,
-              "series_resistance": 1e5, "neuron_input_voltage": 2.0, "spike_charge": 1e-12, "switching_time": 1e-6,
-              "latch_width": 1e-3}
-    return DeviceCard.from_values("capillary", values, {k: "test" for k in values})
+def _card() -> DeviceCard:
+    from tests.compact.test_compact_dissolution import _card as dissolving_card
+
+    return dissolving_card(P, "capillary")
 
 
 def test_capillary_card_round_trips_through_both_exports():

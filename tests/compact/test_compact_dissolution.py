@@ -80,14 +80,15 @@ def test_static_threshold_is_growth_within_one_self_rupture_time():
     assert math.isnan(integrate.set_time(P, 0.98 * v_th))  # the first stretch breaks before the tip arrives
 
 
-def _card() -> DeviceCard:
-    values = {**P.as_dict(), "threshold_voltage": model.static_threshold(P), "hold_voltage": 0.5 * model.static_threshold(P),  # isothermal: no hot hold
-              "resistance_on": 1 / float(model.cell_conductance(P, P.gap_min)),
-              "resistance_off": 1 / float(model.cell_conductance(P, P.gap_max)), "photons_per_electron": 1e-5,
+def _card(p: model.ModelParams = P, name: str = "dissolving") -> DeviceCard:
+    """A card of the model ``p`` (two slow states) with placeholder neuron and emission numbers."""
+    values = {**p.as_dict(), "threshold_voltage": model.static_threshold(p), "hold_voltage": 0.5 * model.static_threshold(p),  # isothermal: no hot hold
+              "resistance_on": 1 / float(model.cell_conductance(p, p.gap_min)),
+              "resistance_off": 1 / float(model.cell_conductance(p, p.gap_max)), "photons_per_electron": 1e-5,
               "photons_per_spike": 1.0, "peak_wavelength": 1e-6, "spectral_width": 1e-7, "neuron_capacitance": 1e-12,
               "series_resistance": 1e5, "neuron_input_voltage": 2.0, "spike_charge": 1e-12, "switching_time": 1e-6,
               "latch_width": 1e-3}
-    return DeviceCard.from_values("dissolving", values, {k: "test" for k in values})
+    return DeviceCard.from_values(name, values, {k: "test" for k in values})
 
 
 def _edges(time, gap):
