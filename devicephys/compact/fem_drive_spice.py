@@ -20,11 +20,19 @@ import numpy as np
 from devicephys.compact import fem_drive, ngspice
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.export_spice import subcircuit_names, subcircuit_text
+from devicephys.errors import ConvergenceError
 from devicephys.filament import extract
 
 #: Agreement target of ngspice against NumPy: rms of ln I over the FEM's driven samples off the switching edges,
 #: and the relative difference of the threshold and hold voltages [1] (1 %).
 TARGET_LN_CURRENT = 0.01
+
+
+#: Maximum steps of the replay, as the drive's duration over these numbers, tried in turn.  The bridged-transfer
+#: cell's capillary card (908 Ohm behind the 10 uA compliance) stops at the first with "timestep too small" at the
+#: compliance's node 86 us into the FEM's 200 us sweep, with or without its capillary factor; a 10x shorter maximum
+#: step runs it.  ngspice's Gear options (:data:`ngspice.OPTIONS`) stop it at both steps.
+STEPS = (4000, 40000)
 
 
 def netlist(card: DeviceCard, time, source, drive: fem_drive.Drive, steps: int = 4000, options: str = "") -> str:
@@ -54,7 +62,15 @@ def replay(card: DeviceCard, ds, fem: dict[str, Any]) -> dict[str, Any]:
     drive = fem_drive.Drive.from_spec(fem)
     t, src = ds["time"].values, ds["source_voltage"].values
     gap_on, gap_r = float(fem["gap_on"]), float(fem["gap_rupture"])
-    run = ngspice.run(netlist(card, t, src, drive), ["i(vsense)", "v(anode)", "v(xdev.nx)"])
+    run, steps, failed = None, STEPS[0], []
+    for steps in STEPS:
+        try:
+            run = ngspice.run(netlist(card, t, src, drive, steps=steps), ["i(vsense)", "v(anode)", "v(xdev.nx)"])
+            break
+        except ConvergenceError as exc:
+            failed.append(f"{exc} (maximum step: the drive's duration / {steps})")
+    if run is None:
+        raise ConvergenceError("; ".join(failed))
     sp_t = run.time
     sp_i, sp_v = run.vectors["i(vsense)"], run.vectors["v(anode)"]
     sp_gap = p.gap_max - 1e-9 * run.vectors["v(xdev.nx)"]
@@ -90,6 +106,7 @@ def replay(card: DeviceCard, ds, fem: dict[str, Any]) -> dict[str, Any]:
             "threshold_voltage_ngspice": th_sp, "threshold_voltage_numpy": th_np,
             "hold_voltage_ngspice": h_sp, "hold_voltage_numpy": h_np,
             "ngspice_seconds": run.seconds, "ngspice_points": int(len(sp_t)),
+            "maximum_step": float(t[-1] - t[0]) / steps, "failed_at_larger_steps": failed,
             "options": "none (the exported .lib with ngspice's default options)"}
 
 

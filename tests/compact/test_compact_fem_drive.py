@@ -246,3 +246,27 @@ def test_two_state_card_in_ngspice_reads_the_numpy_switching_voltages_under_the_
     assert out["passes"], out
     for name in ("threshold_voltage", "hold_voltage"):
         assert out[f"{name}_ngspice"] == pytest.approx(out[f"{name}_numpy"], rel=0.01), name
+
+
+@pytest.mark.spice
+def test_exported_spice_under_the_fem_drive_of_the_transfer_cell_runs_to_the_end():
+    """The bridged-transfer cell's capillary card (908 Ohm behind the 10 uA compliance) under that cell's FEM sweep.
+
+    ``tests/data/card_transfer_capillary.json`` is the card ``devicephys run`` fitted to the FEM result stored in
+    ``tests/data/fem_transfer_capillary_filament.json`` (``examples/bridged_transfer_capillary.yaml``, fast preset).
+    At the replay's first maximum step (the sweep's 200 us / 4000) ngspice stopped 86 us in with "timestep too
+    small" at the compliance's node and the card recorded no replay; the replay now runs again at a 10x shorter
+    step, and ngspice then agrees with NumPy to the stage's target.
+    """
+    from devicephys.compact import build, fem_drive_spice
+    from devicephys.compact.card import DeviceCard
+
+    ds = load_fem_result("fem_transfer_capillary_filament.json")
+    card = DeviceCard.load(ROOT / "tests" / "data" / "card_transfer_capillary.json")
+    out = fem_drive_spice.replay(card, ds, build.fem_spec(ds))
+    assert out["passes"], out
+    assert out["current_rms_ln_vs_numpy"] <= fem_drive_spice.TARGET_LN_CURRENT
+    assert out["min_gap_ngspice"] == pytest.approx(out["min_gap_numpy"], rel=fem_drive_spice.TARGET_LN_CURRENT)
+    duration = float(ds["time"].values[-1] - ds["time"].values[0])
+    tried = fem_drive_spice.STEPS[:len(out["failed_at_larger_steps"]) + 1]
+    assert out["maximum_step"] == pytest.approx(duration / tried[-1], rel=1e-12)
