@@ -136,7 +136,11 @@ def add_retention_study(ds: xr.Dataset, compliances, runs: dict[str, np.ndarray]
                                      {"units": "A", "long_name": "compliance current of the set and hold"})
     text = {"relaxation_time_held": ("s", "self-rupture time after the bias is removed (gap > gap_rupture; NaN: "
                                           "no set, or no rupture within relax_duration)"),
+            "relaxation_time_held_resolution": ("s", "time step of the relaxation in which the self-rupture was read "
+                                                     "(the crossing lies within it)"),
             "neck_radius_held": ("m", "radius of the filament's narrowest metallic cross-section at the end of the hold"),
+            "neck_metal_fraction_held": ("1", "metal fraction of the narrowest metallic axis node (c >= the "
+                                              "percolation threshold) at the end of the hold"),
             "resistance_on_held": ("Ohm", "cell resistance V/I at the end of the hold"),
             "temperature_max_held": ("K", "peak temperature during the hold")}
     for name, (unit, long_name) in text.items():

@@ -251,12 +251,14 @@ def _retention_runs(spec: FilamentSpec, progress: bool) -> dict[str, np.ndarray]
     At each compliance (a fresh cell: the compliance is part of the electrothermal problem) the
     pristine cell is set at the highest set voltage, held there for ``relax_hold`` after the gap
     closes, and relaxed at zero bias for ``relax_duration``.  Returns arrays over the compliances:
-    the self-rupture time (gap > gap_rupture), the neck's radius, V/I at the end of the hold, and
-    the peak temperature of the hold.
+    the self-rupture time (gap > gap_rupture) and the step in which it was read, the neck's radius and
+    metal fraction (the narrowest metallic node's), V/I at the end of the hold, and the peak temperature
+    of the hold.
     """
     from devicephys.filament import simulate as sim
 
-    names = ("relaxation_time_held", "neck_radius_held", "resistance_on_held", "temperature_max_held")
+    names = ("relaxation_time_held", "relaxation_time_held_resolution", "neck_radius_held",
+             "neck_metal_fraction_held", "resistance_on_held", "temperature_max_held")
     runs = {name: np.full(len(spec.relax_compliances), np.nan) for name in names}
     v = max(spec.set_voltages)
     for k, i_cc in enumerate(spec.relax_compliances):
@@ -266,12 +268,16 @@ def _retention_runs(spec: FilamentSpec, progress: bool) -> dict[str, np.ndarray]
             continue
         held = sim.run_drive(model, lambda t: v, spec.relax_hold, dt_max=spec.relax_hold * spec.max_step_fraction)
         runs["neck_radius_held"][k] = model.conduction.neck_radius(model.c)
+        metal = model.c[model.c >= spec.percolation_threshold]
+        runs["neck_metal_fraction_held"][k] = float(metal.min()) if metal.size else math.nan
         runs["resistance_on_held"][k] = abs(held.array("voltage")[-1] / held.array("current")[-1])
         runs["temperature_max_held"][k] = float(np.max(held.array("temperature_max")))
         relax = sim.run_drive(model, lambda t: 0.0, spec.relax_duration,
                               dt_max=spec.relax_duration * spec.max_step_fraction, dt_first=1e-12)
         runs["relaxation_time_held"][k] = extract.crossing_time(relax.array("time"), relax.array("gap"),
                                                                 spec.gap_rupture)
+        runs["relaxation_time_held_resolution"][k] = extract.crossing_resolution(relax.array("time"),
+                                                                                 relax.array("gap"), spec.gap_rupture)
     return runs
 
 
