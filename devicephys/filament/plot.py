@@ -200,7 +200,11 @@ def fire_study(result, path: Path) -> Path:
 
 
 def retention_study(result, path: Path) -> Path:
-    """Self-rupture time and the held neck's radius against the compliance current."""
+    """Self-rupture time and the held neck (its metal fraction; the contact's radius in results before it was
+    recorded) against the compliance current; holds past the insulator's thermal limit or the metal's melting
+    point ringed."""
+    from devicephys.filament.simulate import temperature_limits
+
     plt = _figure()
     d = result.data
     fig, ax = plt.subplots(figsize=(5, 4))
@@ -210,12 +214,22 @@ def retention_study(result, path: Path) -> Path:
     if miss.any():  # no set, or no rupture within relax_duration: drawn at the end of the observation
         ax.plot(i_cc[miss], np.full(miss.sum(), result.spec.relax_duration * 1e6), "x", color="C0", ms=9,
                 label=f"x: no rupture within {result.spec.relax_duration * 1e6:.3g} µs")
-        ax.legend(loc="upper left")
+    limit = min(k for k, _ in temperature_limits(result.spec).values())
+    hot = np.asarray(d["temperature_max_held"], dtype=float) >= limit
+    if hot.any():  # the materials' range left during the hold: the number is outside it
+        ax.plot(i_cc[hot], t[hot] * 1e6, "o", ms=13, mfc="none", color="C3",
+                label=f"hold past {limit:.0f} K (outside the materials' range)")
+    if miss.any() or hot.any():
+        ax.legend(loc="upper left", fontsize=7)
     ax.set_xlabel("compliance current [A]")
     ax.set_ylabel("self-rupture time [µs]", color="C0")
     twin = ax.twinx()
-    twin.semilogx(i_cc, np.asarray(d["neck_radius_held"]) * 1e9, "s--", color="C1")
-    twin.set_ylabel("neck radius after the hold [nm]", color="C1")
+    if "neck_metal_fraction_held" in d:
+        twin.semilogx(i_cc, np.asarray(d["neck_metal_fraction_held"], dtype=float), "s--", color="C1")
+        twin.set_ylabel("neck's metal fraction after the hold [1]", color="C1")
+    else:
+        twin.semilogx(i_cc, np.asarray(d["neck_radius_held"]) * 1e9, "s--", color="C1")
+        twin.set_ylabel("neck radius after the hold [nm]", color="C1")
     spec = result.spec
     ax.set_title(f"retention: set at {max(spec.set_voltages):g} V, {spec.relax_hold * 1e6:.3g} µs hold, then 0 V")
     try:
