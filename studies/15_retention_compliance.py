@@ -1,4 +1,4 @@
-"""Study 15: the default cell's retention against the compliance current, in two step controls.
+"""Study 15: the default cell's retention against the compliance current, in four step controls.
 
 Question: volatile Ag cells hold their filament longer after a set under a higher compliance (a thicker filament
 self-ruptures later; Wang et al., Nat. Commun. 10 (2019); Midya et al., Adv. Mater. 2017).  Does the default cell,
@@ -12,7 +12,7 @@ Steps
    self-rupture time (gap > gap_rupture), the held neck (the narrowest metallic node's metal fraction, the
    contact's radius) and V/I at the end of the hold.  Controls: ``preset`` (the fast preset's: the Ag fraction's
    largest change per step 0.05, largest steps 1/80 of each drive), ``fine`` (0.01 and 1/400) and ``finer``
-   (0.0025 and 1/1600); ``finest`` (0.000625 and 1/6400) on request.  On two cores about 1.6, 3.6, 7.5 and 30 min.
+   (0.0025 and 1/1600) and ``finest`` (0.000625 and 1/6400): about 1.6, 3.6, 7.5 and 27 min, 30 min on two cores.
 2. Per control: the power law t_r = A I_cc^beta by least squares on the logarithms, beta with its standard error,
    over the compliances whose hold stayed below the insulator's thermal limit (a hotter hold is outside the
    materials' range and is shown, not used).
@@ -30,7 +30,7 @@ Outputs (``--out``, default results/study15): ``retention_<control>.npz`` per co
 ``--resume`` keeps them), ``retention.csv`` and ``15_retention_compliance.png``.
 
 Usage: python studies/15_retention_compliance.py [--compliances 1e-6 3e-6 1e-5 3e-5 1e-4 3e-4]
-       [--controls preset fine finer [finest]] [--jobs 2] [--resume] [--out DIR]
+       [--controls preset fine finer finest] [--jobs 2] [--resume] [--out DIR]
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--compliances", type=float, nargs="+", default=list(COMPLIANCES),
                    help="compliance currents [A] (at least three, each > 0)")
-    p.add_argument("--controls", nargs="+", default=["preset", "fine", "finer"], choices=list(CONTROLS),
+    p.add_argument("--controls", nargs="+", default=list(CONTROLS), choices=list(CONTROLS),
                    help="step controls to run (the checks compare the two finest given)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="controls run at once (default: 2); with 1, each shows its progress bars")
