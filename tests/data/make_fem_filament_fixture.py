@@ -7,7 +7,10 @@ Run from the repository root (about 2-6 min on 2 cores, the FEM)::
 It runs ``devicephys filament --fast`` (or reads ``--filament-nc PATH``) and writes
 ``tests/data/fem_fast_filament.json``.  With ``--spec examples/volatile.yaml --output
 tests/data/fem_volatile_filament.json`` it stores the volatile cell (fast preset otherwise,
-``devicephys filament --fast examples/volatile.yaml``; about 70 s).  Each file holds every variable of ``filament.nc`` on the
+``devicephys filament --fast examples/volatile.yaml``; about 70 s); with ``--spec
+examples/bridged_transfer_capillary.yaml --output tests/data/fem_transfer_capillary_filament.json`` the
+bridged-transfer cell with the radius dependence, whose card ``devicephys run`` fitted is
+``tests/data/card_transfer_capillary.json``.  Each file holds every variable of ``filament.nc`` on the
 dimensions ``time``, ``set_point`` and ``relax_time`` and every scalar (SI, units
 kept), its FilamentSpec and versions; the field maps are left out.  The compact
 tests rebuild the dataset from it (:func:`load`) instead of running the FEM.
