@@ -261,8 +261,15 @@ def test_exported_spice_under_the_fem_drive_of_the_transfer_cell_runs_to_the_end
     from devicephys.compact import build, fem_drive_spice
     from devicephys.compact.card import DeviceCard
 
+    from devicephys.filament.spec import FilamentSpec
+
     ds = load_fem_result("fem_transfer_capillary_filament.json")
     card = DeviceCard.load(ROOT / "tests" / "data" / "card_transfer_capillary.json")
+    example = FilamentSpec.from_file(ROOT / "examples" / "bridged_transfer_capillary.yaml")
+    fem = build.fem_spec(ds)
+    for option in ("dissolved_spread", "spread_drift", "channel_edge", "counter_plating", "bridged_transfer",
+                   "gibbs_thomson_radius"):
+        assert fem[option] == getattr(example, option), option  # the stored result is the example's cell
     out = fem_drive_spice.replay(card, ds, build.fem_spec(ds))
     assert out["passes"], out
     assert out["current_rms_ln_vs_numpy"] <= fem_drive_spice.TARGET_LN_CURRENT
