@@ -62,13 +62,8 @@ def replay(card: DeviceCard, ds, fem: dict[str, Any]) -> dict[str, Any]:
     drive = fem_drive.Drive.from_spec(fem)
     t, src = ds["time"].values, ds["source_voltage"].values
     gap_on, gap_r = float(fem["gap_on"]), float(fem["gap_rupture"])
-    run, steps, failed = None, STEPS[0], []
-    for steps in STEPS:
-        try:
-            run = ngspice.run(netlist(card, t, src, drive, steps=steps), ["i(vsense)", "v(anode)", "v(xdev.nx)"])
-            break
-        except ConvergenceError as exc:
-            failed.append(f"{exc} (maximum step: the drive's duration / {steps})")
+    run, steps, failed = ngspice.run_at_steps(lambda n: netlist(card, t, src, drive, steps=n), STEPS,
+                                              ["i(vsense)", "v(anode)", "v(xdev.nx)"])
     if run is None:
         raise ConvergenceError("; ".join(failed))
     sp_t = run.time

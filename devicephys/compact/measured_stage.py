@@ -239,21 +239,22 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
         # compliance's release at a 10 ns step, stopped early at 5 ns, and stayed ON (as in NumPy) at 2 ns; with Gear
         # it stays ON at both.  A run that stops on a too-small step (a two-state card's rupture under the compliance) is run again with
         # a 10x shorter maximum step; if that fails too, the failure is reported
-        for steps in SPICE_STEPS:
-            step = (float(tp[-1] - tp[0]) if sweep.compliance else t_stop) / steps  # [s], as each netlist takes it
-            deck = (fem_drive_spice.netlist(card, tp, vp, drive, steps=steps, options=ngspice.OPTIONS) if sweep.compliance
-                    else ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, step))
-            try:
-                run = ngspice.run(deck, ["i(vsense)", "v(anode)", "v(xdev.nx)"])
-            except ConvergenceError as exc:  # the NumPy replay and the fitted card stand; the failure is reported
-                failed["ngspice"] = f"{exc} (maximum step: the drive's duration / {steps})"
-                continue
-            failed.pop("ngspice", None)
+        def step(steps: int) -> float:  # [s], as each netlist takes it
+            return (float(tp[-1] - tp[0]) if sweep.compliance else t_stop) / steps
+
+        def deck(steps: int) -> str:
+            return (fem_drive_spice.netlist(card, tp, vp, drive, steps=steps, options=ngspice.OPTIONS)
+                    if sweep.compliance else
+                    ngspice.series_netlist(subcircuit_text(card), name, tp, vp, r_s, t_stop, step(steps)))
+
+        run, steps, tries = ngspice.run_at_steps(deck, SPICE_STEPS, ["i(vsense)", "v(anode)", "v(xdev.nx)"])
+        if run is None:  # the NumPy replay and the fitted card stand; the failure is reported
+            failed["ngspice"] = tries[-1]
+        else:
             runs["ngspice"] = (run.time, run.vectors["v(anode)"], run.vectors["i(vsense)"])
             # node nx holds the closure (gap_max - gap)/1 nm
             gaps["ngspice"] = np.interp(sweep["time"], run.time, card.value("gap_max") - 1e-9 * run.vectors["v(xdev.nx)"])
-            spice_step = step
-            break
+            spice_step = step(steps)
     out = {"series_resistance": r_s, "compliance_current": sweep.compliance_current,
            "measured": {k: m[k] for k in ("threshold_voltage", "hold_voltage")}}
     out.update({key: {"error": why} for key, why in failed.items()})

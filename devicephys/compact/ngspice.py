@@ -82,6 +82,20 @@ def run(netlist: str, vectors: list[str], *, timeout: float = 300.0) -> SpiceRun
     return SpiceRun(data[:, 0], {name: data[:, k + 1] for k, name in enumerate(vectors)}, seconds, text)
 
 
+def run_at_steps(deck, steps, vectors: list[str]) -> tuple[SpiceRun | None, int, list[str]]:
+    """Run ``deck(n)`` (the netlist whose maximum step is a duration over ``n``) for each ``n`` of ``steps`` in turn
+    until one runs to its end.  Returns (the run or None, the ``n`` it ran at or the last tried, the failures: one
+    line per ``n`` that stopped, naming it).  ngspice stops some compact cards at a switching event with "timestep
+    too small" at one maximum step and not at a shorter one."""
+    failed: list[str] = []
+    for n in steps:
+        try:
+            return run(deck(n), vectors), n, failed
+        except ConvergenceError as exc:
+            failed.append(f"{exc} (maximum step: the drive's duration / {n})")
+    return None, n, failed
+
+
 def _tran_stop(netlist: str) -> float | None:
     """Stop time [s] of the netlist's ``.tran`` line, or None (another analysis, or a value with a SPICE suffix)."""
     for line in netlist.splitlines():
