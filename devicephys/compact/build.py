@@ -227,6 +227,9 @@ def _return_rate(fem: dict[str, Any], ambient: float) -> tuple[float, str]:
                  "shell at the channel's wall, the card keeps it in the pool beside the channel (no spread)")
     elif fem.get("dissolved_escape"):
         where = "; the FEM's pool also escapes at D / channel_radius^2 (dissolved_escape), the card's does not"
+    if fem.get("dissolved_return_diffusion"):
+        where += ("; the FEM's return also diffuses, at D / channel_radius^2 at zero field "
+                  "(dissolved_return_diffusion), the card's is the drift alone")
     return k_f, (f"FilamentSpec: the FEM's Mott-Gurney return of dissolved Ag+ over the channel radius, "
                  f"hop_distance x attempt_frequency / channel_radius x exp(-migration_barrier / k_B T_0) at "
                  f"T_0 = {ambient:.4g} K (not fitted; its drive 2 sinh(|V|/V0) takes the FEM's field as the cell's, "

@@ -47,7 +47,10 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   c_s → c_i at k_ret = |v_MG(E, T)| / ℓ (ℓ the channel radius: the distance it
   went sideways), onto a free site under exclusion; at zero field it stays.
   Dissolved Ag so stays in the cell and can re-form the filament under the
-  next bias,
+  next bias.  With ``HoppingLaw.return_diffusion`` (the spec's ``dissolved_return_diffusion``) the return is
+  the Scharfetter–Gummel flux coefficient of the same hopping over ℓ instead, k_ret = (D/ℓ²) B(−Pe), Pe = |v_MG| ℓ/D,
+  B(x) = x/(eˣ − 1): |v_MG|/ℓ in a strong field, D/ℓ² at zero field (the drift alone has no diffusion, so at zero
+  bias it leaves the pool where it is, which the hopping law's own Einstein relation does not),
 * optionally (``HoppingLaw.escape``, the spec's ``dissolved_escape``), the pool
   also diffuses out of the return's reach into the matrix, c_s → (gone) at
   k_esc = D(T)/ℓ², at any field: a one-compartment estimate of the radial
@@ -125,6 +128,11 @@ class HoppingLaw:
     return_length
         ℓ [m] over which dissolved Ag⁺ beside the channel drifts back into it in the local field
         (the channel radius); None: the dissolved Ag stays where it is.
+    escape
+        the pool also diffuses out of the return's reach at D/ℓ².
+    return_diffusion
+        the return is the drift-diffusion (Scharfetter–Gummel) coefficient over ℓ, D/ℓ² at zero field, instead of
+        the drift alone.
     """
 
     hop_distance: float
@@ -136,13 +144,15 @@ class HoppingLaw:
     reduction_rate: float = 1e9
     return_length: float | None = None
     escape: bool = False
+    return_diffusion: bool = False
 
     @classmethod
     def from_spec(cls, spec) -> "HoppingLaw":
         return cls(spec.hop_distance, spec.attempt_frequency, spec.migration_barrier, spec.dissolution_frequency,
                    spec.dissolution_barrier, spec.soret_scale, spec.reduction_rate,
                    spec.channel_radius if spec.dissolved_return else None,
-                   bool(getattr(spec, "dissolved_escape", False)))
+                   bool(getattr(spec, "dissolved_escape", False)),
+                   bool(getattr(spec, "dissolved_return_diffusion", False)))
 
     def escape_rate(self, T):
         """k_esc [1/s] = D(T) / ℓ²: dissolved Ag diffusing out of the return's reach ℓ (0 without ``escape``)."""
@@ -168,10 +178,19 @@ class HoppingLaw:
         return -self.soret_scale * self.barrier / (k_B * np.asarray(T) ** 2)
 
     def return_rate(self, E, T):
-        """k_ret [1/s] = |v_MG(E, T)| / ℓ: dissolved Ag⁺ drifting back over ``return_length`` ℓ (0 without it)."""
+        """k_ret [1/s] = |v_MG(E, T)| / ℓ: dissolved Ag⁺ drifting back over ``return_length`` ℓ (0 without it).
+
+        With ``return_diffusion`` the Scharfetter–Gummel coefficient of the same hopping over ℓ,
+        (D/ℓ²) Pe / (1 − e^(−Pe)) with Pe = |v_MG| ℓ / D: D/ℓ² at zero field, |v_MG|/ℓ (1 + O(e^(−Pe))) in a
+        strong one."""
         if self.return_length is None:
             return np.zeros(np.broadcast(np.asarray(E), np.asarray(T)).shape)
-        return np.abs(self.drift_velocity(E, T)) / self.return_length
+        speed = np.abs(self.drift_velocity(E, T))
+        if not self.return_diffusion:
+            return speed / self.return_length
+        ell = self.return_length
+        D = self.diffusivity(T)
+        return D / ell**2 * _bernoulli(-speed * ell / D)
 
     def dissolution_rate(self, T):
         """k_d(T) [1/s] = ν_d exp(−E_d / k_B T)."""

@@ -114,6 +114,15 @@ class FilamentSpec(Spec):
                                            "Use with site_exclusion: true; with the dilute transport the ions piled up "
                                            "beyond one per site keep refilling the bridged filament and it never "
                                            "relaxes.  False: the dissolved Ag is an immobile pool, lost to the filament")
+    dissolved_return_diffusion: bool = option(False, "the dissolved Ag's return into the channel is the drift-"
+                                                     "diffusion of the same hopping over the channel radius l (the "
+                                                     "Scharfetter-Gummel coefficient (D/l^2) Pe/(1 - exp(-Pe)), Pe = "
+                                                     "|v(E, T)| l/D): |v|/l in a strong field as with the drift "
+                                                     "alone, D/l^2 at zero field (1/(40 us) at 300 K on the "
+                                                     "default cell), where the drift alone leaves the pool in place; "
+                                                     "the Einstein-consistent form of dissolved_return's law.  Needs "
+                                                     "dissolved_return: true and dissolved_spread: false.  False: the "
+                                                     "drift alone")
     dissolved_escape: bool = option(False, "the dissolved Ag beside the channel also diffuses away into the matrix, "
                                            "out of the return's reach, at D(T) / channel_radius^2 (D the ions' own "
                                            "diffusivity a^2 nu exp(-E_a / k_B T); 39 us at 300 K on the default cell): "
@@ -359,6 +368,11 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.dissolved_spread = true needs dissolved_return: true and dissolved_escape: "
                             "false (the spread returns the Ag at the channel's wall and resolves what the escape "
                             "estimates); set those, or dissolved_spread: false", field="dissolved_spread")
+        if self.dissolved_return_diffusion and (not self.dissolved_return or self.dissolved_spread):
+            raise SpecError("FilamentSpec.dissolved_return_diffusion = true needs dissolved_return: true and "
+                            "dissolved_spread: false (it is the one-compartment pool's return; the spread diffuses "
+                            "the pool itself); set those, or dissolved_return_diffusion: false",
+                            field="dissolved_return_diffusion")
         if self.spread_drift and self.channel_edge != "cut":
             raise SpecError("FilamentSpec.spread_drift = true needs channel_edge: cut (with the smooth edge's tail the "
                             "matrix beside the channel conducts as metal out to about 13 nm, and the drift would read "
