@@ -209,5 +209,9 @@ def test_the_fem_path_takes_the_return_from_the_filament_specs_mott_gurney_drift
     # a FEM that follows the dissolved Ag through the matrix: the card's source says its pool does not
     spread = build.dissolution_constants(FilamentSpec(dissolved_spread=True).model_dump(), t0, 1e-4)
     assert spread[0]["return_rate"] == values["return_rate"] and "dissolved_spread" in spread[1]["return_rate"]
+    # a FEM whose return also diffuses at zero field: the card keeps the drift alone, and its source says so
+    diffusing = build.dissolution_constants(FilamentSpec(dissolved_return_diffusion=True).model_dump(), t0, 1e-4)
+    assert diffusing[0]["return_rate"] == values["return_rate"]
+    assert "dissolved_return_diffusion" in diffusing[1]["return_rate"]
     # without the return the FEM's dissolved Ag is an immobile pool: no return in the card
     assert build.dissolution_constants(FilamentSpec(dissolved_return=False).model_dump(), t0, 1e-4)[0]["return_rate"] == 0.0
