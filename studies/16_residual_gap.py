@@ -12,7 +12,8 @@ Steps
    ``relax_hold`` (2 us), then relaxed at zero bias for ``--duration`` (1 ms); the gap against time, the fractions
    on the axis at the end (metal c_m, ions c_i, pool c_s) and the relaxed cell read at ``read_voltage`` with its
    silver frozen.  Controls: (the Ag fraction's largest change per step, the largest step as a fraction of each
-   drive) ``preset`` (0.05, 1/80), ``fine`` (0.01, 1/400), ``finer`` (0.0025, 1/2000).
+   drive) ``preset`` (0.05, 1/80), ``fine`` (0.01, 1/400), ``finer`` (0.0025, 1/2000) and, with ``--controls``,
+   ``finest`` (0.000625, 1/10000).
 2. Per control: the residual gap, the median of the gap over the relaxation's last fifth, and its range there.
 3. Checks on the two finest controls run (exit status 1 when one fails):
 
@@ -44,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 #: Step controls: (max_concentration_change, max_step_fraction) of every drive.
-CONTROLS = {"preset": (0.05, 0.0125), "fine": (0.01, 0.0025), "finer": (0.0025, 0.0005)}
+CONTROLS = {"preset": (0.05, 0.0125), "fine": (0.01, 0.0025), "finer": (0.0025, 0.0005), "finest": (0.000625, 0.0001)}
 GAP_TARGET_ELEMENTS = 1.0  # [axial elements] agreement of the two finest controls' residual gaps, and the settling
 BALANCE_TARGET = 0.05  # relative: the stump's pool against its zero-field balance (its net dissolution < 5 % of k_d)
 SET_VOLTAGE = 2.5  # [V]
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--duration", type=float, default=1e-3, help="time at zero bias [s] (> 0; default 1 ms)")
-    p.add_argument("--controls", nargs="+", default=list(CONTROLS), choices=list(CONTROLS),
+    p.add_argument("--controls", nargs="+", default=["preset", "fine", "finer"], choices=list(CONTROLS),
                    help="step controls to run (the checks compare the two finest given)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="controls run at once (default: 2); with 1, each shows its progress bars")

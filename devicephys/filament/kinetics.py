@@ -49,8 +49,8 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
   Dissolved Ag so stays in the cell and can re-form the filament under the
   next bias.  With ``HoppingLaw.return_diffusion`` (the spec's ``dissolved_return_diffusion``) the return is
   the Scharfetter–Gummel flux coefficient of the same hopping over ℓ instead, k_ret = (D/ℓ²) B(−Pe), Pe = |v_MG| ℓ/D,
-  B(x) = x/(eˣ − 1): |v_MG|/ℓ in a strong field, D/ℓ² at zero field (the drift alone has no diffusion, so at zero
-  bias it leaves the pool where it is, which the hopping law's own Einstein relation does not),
+  B(x) = x/(eˣ − 1): |v_MG|/ℓ in a strong field, D/ℓ² at zero field (the drift alone vanishes at zero field and
+  leaves the pool where it is, where the same hopping diffuses it with D),
 * optionally (``HoppingLaw.escape``, the spec's ``dissolved_escape``), the pool
   also diffuses out of the return's reach into the matrix, c_s → (gone) at
   k_esc = D(T)/ℓ², at any field: a one-compartment estimate of the radial

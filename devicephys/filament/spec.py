@@ -118,7 +118,7 @@ class FilamentSpec(Spec):
                                                      "diffusion of the same hopping over the channel radius l (the "
                                                      "Scharfetter-Gummel coefficient (D/l^2) Pe/(1 - exp(-Pe)), Pe = "
                                                      "|v(E, T)| l/D): |v|/l in a strong field as with the drift "
-                                                     "alone, D/l^2 at zero field (1/(40 us) at 300 K on the "
+                                                     "alone, D/l^2 at zero field (1/(39 us) at 300 K on the "
                                                      "default cell), where the drift alone leaves the pool in place; "
                                                      "the Einstein-consistent form of dissolved_return's law.  Needs "
                                                      "dissolved_return: true and dissolved_spread: false.  False: the "
