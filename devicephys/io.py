@@ -56,6 +56,29 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return Path(path)
 
 
+def write_npz(path: str | Path, meta: dict, arrays: dict) -> Path:
+    """Write ``arrays`` (name -> array-like) and the JSON-serialisable record ``meta`` to one .npz at ``path``,
+    atomically; :func:`read_npz` reads them back.  Return the path."""
+    import io
+    import json
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, meta=json.dumps(meta), **{k: np.asarray(v) for k, v in arrays.items()})
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def read_npz(path: str | Path) -> tuple[dict, dict]:
+    """(arrays, meta) of an .npz written by :func:`write_npz`."""
+    import json
+
+    import numpy as np
+
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files if k != "meta"}, json.loads(str(f["meta"]))
+
+
 def save_figure(fig, path: str | Path, **kwargs) -> Path:
     """Save a matplotlib figure atomically (PNG by default, 150 dpi)."""
     kwargs.setdefault("dpi", 150)

@@ -6,6 +6,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Hashable
+from pathlib import Path
 
 
 def run_processes(commands: dict[Hashable, list[str]], jobs: int, label: Callable[[Hashable], str]) -> None:
@@ -35,3 +36,14 @@ def run_processes(commands: dict[Hashable, list[str]], jobs: int, label: Callabl
         for proc in running.values():
             if proc.poll() is None:
                 proc.terminate()
+
+
+def run_missing(commands: dict[Hashable, list[str]], written: Callable[[Hashable], Path], jobs: int, resume: bool,
+                label: Callable[[Hashable], str]) -> None:
+    """:func:`run_processes` over ``commands``; with ``resume``, those whose result file ``written(key)`` exists are
+    kept (a line each says so) and not run again."""
+    todo = {k: cmd for k, cmd in commands.items() if not (resume and written(k).is_file())}
+    for k in commands:
+        if k not in todo:
+            print(f"{label(k)}: kept from {written(k).name}", flush=True)
+    run_processes(todo, jobs, label)

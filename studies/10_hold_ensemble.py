@@ -32,8 +32,6 @@ Usage: python studies/10_hold_ensemble.py [--full] [--coupling-tolerance X] [--n
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import math
 import os
 import sys
@@ -70,7 +68,7 @@ def run_one(step: float, biases, replicas: int, out: Path, progress: bool = Fals
 
     from devicephys.filament import simulate as sim
     from devicephys.filament.stage import sweep_hold_window
-    from devicephys.io import atomic_write_bytes
+    from devicephys.io import write_npz
 
     spec = spec_for(step, biases, replicas, full, coupling, neck)
     model = sim.CellModel(spec)
@@ -78,38 +76,30 @@ def run_one(step: float, biases, replicas: int, out: Path, progress: bool = Fals
     _, runs, scalars = sweep_hold_window(model, spec, progress)
     meta = {"step": step, "full": full, "coupling": coupling, "neck": neck, "biases": list(spec.sweep_hold_biases), "replicas": replicas,
             "scalars": {k: list(v) for k, v in scalars.items()}, "wall_s": time.perf_counter() - start}
-    buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps(meta), **{k: np.asarray(v) for k, v in runs.items()})
-    path = _npz(out, step)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return write_npz(_npz(out, step), meta, runs)
 
 
 def run_all(steps, biases, replicas: int, jobs: int, out: Path, resume: bool, full: bool = False,
             coupling: float | None = None, neck: str = "smooth") -> None:
     """Each step's run in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
-    from devicephys.workers import run_processes
+    from devicephys.workers import run_missing
 
-    todo = [s for s in steps if not (resume and _npz(out, s).is_file())]
-    for s in steps:
-        if s not in todo:
-            print(f"step {s:g}: kept from {_npz(out, s).name}", flush=True)
     commands = {}
-    for s in todo:
+    for s in steps:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
                "--replicas", str(replicas), "--biases", *map(repr, biases)] + (["--full"] if full else [])
         cmd += ([] if coupling is None else ["--coupling-tolerance", repr(coupling)]) + ["--neck-drive", neck]
         commands[s] = cmd + (["--progress"] if jobs == 1 else [])
-    run_processes(commands, jobs, lambda s: f"step {s:g}")
+    run_missing(commands, lambda s: _npz(out, s), jobs, resume, lambda s: f"step {s:g}")
 
 
 def load(out: Path, step: float, biases, replicas: int, full: bool = False,
          coupling: float | None = None, neck: str = "smooth") -> tuple[dict[str, np.ndarray], dict]:
     """(runs, meta) of one step; refuses a file written with another preset, other biases or replicas."""
+    from devicephys.io import read_npz
+
     path = _npz(out, step)
-    with np.load(path) as data:
-        runs = {k: data[k] for k in data.files if k != "meta"}
-        meta = json.loads(str(data["meta"]))
+    runs, meta = read_npz(path)
     if (meta["biases"] != sorted(float(b) for b in biases) or meta["replicas"] != replicas
             or meta.get("full", False) != full or meta.get("coupling") != coupling
             or meta.get("neck", "threshold") != neck):

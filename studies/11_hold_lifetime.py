@@ -36,8 +36,6 @@ Usage: python studies/11_hold_lifetime.py [--steps 0.0125 0.0025 0.0005 0.000166
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import math
 import os
 import sys
@@ -106,39 +104,31 @@ def lifetimes(step: float, biases, progress: bool = False, max_change: float | N
 
 def run_one(step: float, biases, out: Path, progress: bool = False, max_change: float | None = None) -> Path:
     """One step's set run and holds, written atomically to ``out/lifetime_<step>.npz``."""
-    from devicephys.io import atomic_write_bytes
+    from devicephys.io import write_npz
 
     start = time.perf_counter()
     data = lifetimes(step, biases, progress, max_change)
     meta = {"step": step, "biases": [float(b) for b in biases], "max_change": spec_for(step, max_change).max_concentration_change,
             "wall_s": time.perf_counter() - start}
-    buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps(meta), **data)
-    path = _npz(out, step)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return write_npz(_npz(out, step), meta, data)
 
 
 def run_all(steps, biases, jobs: int, out: Path, resume: bool, max_change: float | None = None) -> None:
     """Each step in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
-    from devicephys.workers import run_processes
+    from devicephys.workers import run_missing
 
-    todo = [s for s in steps if not (resume and _npz(out, s).is_file())]
-    for s in steps:
-        if s not in todo:
-            print(f"step {s:g}: kept from {_npz(out, s).name}", flush=True)
     commands = {s: [sys.executable, str(Path(__file__).resolve()), "--one", repr(s), "--out", str(out),
                     "--biases", *map(repr, biases)] + (["--progress"] if jobs == 1 else [])
-                + ([] if max_change is None else ["--max-change", repr(max_change)]) for s in todo}
-    run_processes(commands, jobs, lambda s: f"step {s:g}")
+                + ([] if max_change is None else ["--max-change", repr(max_change)]) for s in steps}
+    run_missing(commands, lambda s: _npz(out, s), jobs, resume, lambda s: f"step {s:g}")
 
 
 def load(out: Path, step: float, biases, max_change: float | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """(data, meta) of one step; refuses a file written with other biases or another max_concentration_change."""
+    from devicephys.io import read_npz
+
     path = _npz(out, step)
-    with np.load(path) as f:
-        data = {k: f[k] for k in f.files if k != "meta"}
-        meta = json.loads(str(f["meta"]))
+    data, meta = read_npz(path)
     want = spec_for(step, max_change).max_concentration_change
     if meta["biases"] != [float(b) for b in biases] or meta.get("max_change") != want:
         raise SystemExit(f"{path}: written with biases {meta['biases']} and max_concentration_change "

@@ -36,8 +36,6 @@ Usage: python studies/12_step_control.py [--settings change:0.05 change:0.01 err
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import math
 import os
 import sys
@@ -110,36 +108,28 @@ def measure(setting: str, step: float = STEP) -> dict[str, np.ndarray]:
 
 def run_one(setting: str, out: Path, step: float = STEP) -> Path:
     """One setting's runs, written atomically to ``out/control_<setting>.npz``."""
-    from devicephys.io import atomic_write_bytes
+    from devicephys.io import write_npz
 
     data = measure(setting, step)
     meta = {"setting": setting, "step": step}
-    buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps(meta), **data)
-    path = _npz(out, setting)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return write_npz(_npz(out, setting), meta, data)
 
 
 def run_all(settings, jobs: int, out: Path, resume: bool, step: float = STEP) -> None:
     """Each setting in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
-    from devicephys.workers import run_processes
+    from devicephys.workers import run_missing
 
-    todo = [s for s in settings if not (resume and _npz(out, s).is_file())]
-    for s in settings:
-        if s not in todo:
-            print(f"{s}: kept from {_npz(out, s).name}", flush=True)
     commands = {s: [sys.executable, str(Path(__file__).resolve()), "--one", s, "--out", str(out), "--step", repr(step)]
-                for s in todo}
-    run_processes(commands, jobs, lambda s: s)
+                for s in settings}
+    run_missing(commands, lambda s: _npz(out, s), jobs, resume, lambda s: s)
 
 
 def load(out: Path, setting: str, step: float = STEP) -> dict[str, np.ndarray]:
     """One setting's data; refuses a file written with another largest step."""
+    from devicephys.io import read_npz
+
     path = _npz(out, setting)
-    with np.load(path) as f:
-        data = {k: f[k] for k in f.files if k != "meta"}
-        meta = json.loads(str(f["meta"]))
+    data, meta = read_npz(path)
     if meta["step"] != step:
         raise SystemExit(f"{path}: written with the largest step {meta['step']:g}, not {step:g}; run without --resume "
                          "or with another --out")

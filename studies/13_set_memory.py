@@ -44,7 +44,6 @@ Usage: python studies/13_set_memory.py [--voltages 0.1 0.2 ... 2.5] [--step-chec
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
@@ -99,18 +98,17 @@ def measure(run: float | str, step_check: float | None) -> dict[str, np.ndarray]
 
 
 def run_one(run: float | str, out: Path, step_check: float | None) -> Path:
-    from devicephys.io import atomic_write_bytes
+    from devicephys.io import write_npz
 
-    buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps({"step_check": step_check}), **measure(run, step_check))
-    return atomic_write_bytes(out / _name(run), buf.getvalue())
+    return write_npz(out / _name(run), {"step_check": step_check}, measure(run, step_check))
 
 
 def load(out: Path, run: float | str, step_check: float | None) -> dict[str, np.ndarray]:
     """One run's data; refuses a file written under another step control."""
+    from devicephys.io import read_npz
+
     path = out / _name(run)
-    with np.load(path) as f:
-        data, meta = {k: f[k] for k in f.files if k != "meta"}, json.loads(str(f["meta"]))
+    data, meta = read_npz(path)
     if meta["step_check"] != step_check:
         raise SystemExit(f"{path}: written with step_check {meta['step_check']}, not {step_check}; run without "
                          "--resume or with another --out")
@@ -121,13 +119,13 @@ def load(out: Path, run: float | str, step_check: float | None) -> dict[str, np.
 
 
 def run_all(runs: list, jobs: int, out: Path, resume: bool, step_check: float | None) -> None:
-    from devicephys.workers import run_processes
+    from devicephys.workers import run_missing
 
-    todo = [r for r in runs if not (resume and (out / _name(r)).is_file())]
     extra = [] if step_check is None else ["--step-check", repr(step_check)]
     commands = {r: [sys.executable, str(Path(__file__).resolve()), "--one", str(r), "--out", str(out), *extra]
-                for r in todo}
-    run_processes(commands, jobs, lambda r: "sweep's rising ramp" if r == "ramp" else f"set at {r:g} V")
+                for r in runs}
+    run_missing(commands, lambda r: out / _name(r), jobs, resume,
+                lambda r: "sweep's rising ramp" if r == "ramp" else f"set at {r:g} V")
 
 
 def analyse(voltages: np.ndarray, set_times: np.ndarray, law_voltages, rate: float, sweep_set: float) -> dict:

@@ -44,7 +44,6 @@ Usage: python studies/14_dissolved_spread.py [--voltages 0.3 0.5 0.8 1.0 2.5] [-
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
@@ -156,18 +155,17 @@ def wall_hold(bias: float, hold: float = 5e-6, set_voltage: float = 2.5,
 
 
 def run_one(variant: str, voltage: float, out: Path, step_check: float | None = None) -> Path:
-    from devicephys.io import atomic_write_bytes
+    from devicephys.io import write_npz
 
-    buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps({"variant": VARIANTS[variant], "step_check": step_check}),
-             **measure(variant, voltage, step_check))
-    return atomic_write_bytes(out / _name(variant, voltage), buf.getvalue())
+    return write_npz(out / _name(variant, voltage), {"variant": VARIANTS[variant], "step_check": step_check},
+                     measure(variant, voltage, step_check))
 
 
 def load(out: Path, variant: str, voltage: float, step_check: float | None = None) -> dict[str, np.ndarray]:
+    from devicephys.io import read_npz
+
     path = out / _name(variant, voltage)
-    with np.load(path) as f:
-        data, meta = {k: f[k] for k in f.files if k != "meta"}, json.loads(str(f["meta"]))
+    data, meta = read_npz(path)
     if meta["variant"] != VARIANTS[variant] or meta.get("step_check") != step_check:
         raise SystemExit(f"{path}: written with options {meta['variant']} and step check {meta.get('step_check')}, "
                          f"not {VARIANTS[variant]} and {step_check}; run without --resume or with another --out")
@@ -175,13 +173,12 @@ def load(out: Path, variant: str, voltage: float, step_check: float | None = Non
 
 
 def run_all(runs: list[tuple[str, float]], jobs: int, out: Path, resume: bool, step_check: float | None) -> None:
-    from devicephys.workers import run_processes
+    from devicephys.workers import run_missing
 
-    todo = [r for r in runs if not (resume and (out / _name(*r)).is_file())]
     extra = [] if step_check is None else ["--step-check", repr(step_check)]
     commands = {r: [sys.executable, str(Path(__file__).resolve()), "--one", f"{r[0]}:{r[1]!r}", "--out", str(out),
-                    *extra] for r in todo}
-    run_processes(commands, jobs, lambda r: f"{r[0]} at {r[1]:g} V")
+                    *extra] for r in runs}
+    run_missing(commands, lambda r: out / _name(*r), jobs, resume, lambda r: f"{r[0]} at {r[1]:g} V")
 
 
 def grid_check(set_times: dict[str, np.ndarray]) -> tuple[float, bool]:

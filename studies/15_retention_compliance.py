@@ -36,8 +36,6 @@ Usage: python studies/15_retention_compliance.py [--compliances 1e-6 3e-6 1e-5 3
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import math
 import os
 import sys
@@ -74,38 +72,30 @@ def run_one(control: str, compliances, out: Path, progress: bool = False) -> Pat
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import stage
-    from devicephys.io import atomic_write_bytes
+    from devicephys.io import write_npz
 
     start = time.perf_counter()
     runs = stage._retention_runs(spec_for(control, compliances), progress)
     meta = {"control": control, "compliances": [float(c) for c in compliances], "settings": CONTROLS[control],
             "wall_s": time.perf_counter() - start}
-    buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps(meta), **runs)
-    path = _npz(out, control)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return write_npz(_npz(out, control), meta, runs)
 
 
 def run_all(controls, compliances, jobs: int, out: Path, resume: bool) -> None:
     """Each control in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
-    from devicephys.workers import run_processes
+    from devicephys.workers import run_missing
 
-    todo = [c for c in controls if not (resume and _npz(out, c).is_file())]
-    for c in controls:
-        if c not in todo:
-            print(f"{c}: kept from {_npz(out, c).name}", flush=True)
     commands = {c: [sys.executable, str(Path(__file__).resolve()), "--one", c, "--out", str(out),
-                    "--compliances", *map(repr, compliances)] + (["--progress"] if jobs == 1 else []) for c in todo}
-    run_processes(commands, jobs, lambda c: f"control {c}")
+                    "--compliances", *map(repr, compliances)] + (["--progress"] if jobs == 1 else []) for c in controls}
+    run_missing(commands, lambda c: _npz(out, c), jobs, resume, lambda c: f"control {c}")
 
 
 def load(out: Path, control: str, compliances) -> tuple[dict[str, np.ndarray], dict]:
     """(runs, meta) of one control; refuses a file written with other compliances or settings."""
+    from devicephys.io import read_npz
+
     path = _npz(out, control)
-    with np.load(path) as f:
-        data = {k: f[k] for k in f.files if k != "meta"}
-        meta = json.loads(str(f["meta"]))
+    data, meta = read_npz(path)
     if meta["compliances"] != [float(c) for c in compliances] or list(meta["settings"]) != list(CONTROLS[control]):
         raise SystemExit(f"{path}: written with compliances {meta['compliances']} and settings {meta['settings']}, "
                          f"not {list(compliances)} and {CONTROLS[control]}; run without --resume or with another --out")

@@ -34,8 +34,6 @@ Usage: python studies/16_residual_gap.py [--duration 1e-3] [--controls preset fi
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import math
 import os
 import sys
@@ -71,7 +69,7 @@ def run_one(control: str, duration: float, out: Path, progress: bool = False) ->
 
     from devicephys.filament import simulate as sim
     from devicephys.filament import stage
-    from devicephys.io import atomic_write_bytes
+    from devicephys.io import write_npz
 
     start = time.perf_counter()
     spec = spec_for(control)
@@ -93,36 +91,29 @@ def run_one(control: str, duration: float, out: Path, progress: bool = False) ->
     pool = model.c_s if model.c_s.ndim == 1 else model.c_s.sum(axis=1)
     meta = {"control": control, "duration": duration, "settings": CONTROLS[control],
             "wall_s": time.perf_counter() - start}
-    buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps(meta), time=t - t[0], gap=relax.array("gap"), z=model.transport.z,
-             metal=model.c, ions=model.c_i, pool=pool, last_step=t[-1] - t[-2],
-             dissolution_rate=float(law.dissolution_rate(spec.ambient_temperature)),
-             return_rate=float(law.return_rate(np.zeros(1), spec.ambient_temperature)[0]),
-             read_voltage=voltage, read_current=current)
-    path = _npz(out, control)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    arrays = dict(time=t - t[0], gap=relax.array("gap"), z=model.transport.z, metal=model.c, ions=model.c_i,
+                  pool=pool, last_step=t[-1] - t[-2],
+                  dissolution_rate=float(law.dissolution_rate(spec.ambient_temperature)),
+                  return_rate=float(law.return_rate(np.zeros(1), spec.ambient_temperature)[0]),
+                  read_voltage=voltage, read_current=current)
+    return write_npz(_npz(out, control), meta, arrays)
 
 
 def run_all(controls, duration: float, jobs: int, out: Path, resume: bool) -> None:
     """Each control in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
-    from devicephys.workers import run_processes
+    from devicephys.workers import run_missing
 
-    todo = [c for c in controls if not (resume and _npz(out, c).is_file())]
-    for c in controls:
-        if c not in todo:
-            print(f"{c}: kept from {_npz(out, c).name}", flush=True)
     commands = {c: [sys.executable, str(Path(__file__).resolve()), "--one", c, "--out", str(out),
-                    "--duration", repr(duration)] + (["--progress"] if jobs == 1 else []) for c in todo}
-    run_processes(commands, jobs, lambda c: f"control {c}")
+                    "--duration", repr(duration)] + (["--progress"] if jobs == 1 else []) for c in controls}
+    run_missing(commands, lambda c: _npz(out, c), jobs, resume, lambda c: f"control {c}")
 
 
 def load(out: Path, control: str, duration: float) -> dict:
     """One control's run; refuses a file written with another duration or settings."""
+    from devicephys.io import read_npz
+
     path = _npz(out, control)
-    with np.load(path) as f:
-        data = {k: f[k] for k in f.files if k != "meta"}
-        meta = json.loads(str(f["meta"]))
+    data, meta = read_npz(path)
     if meta["duration"] != duration or list(meta["settings"]) != list(CONTROLS[control]):
         raise SystemExit(f"{path}: written with duration {meta['duration']} s and settings {meta['settings']}, "
                          f"not {duration} s and {CONTROLS[control]}; run without --resume or with another --out")

@@ -1,4 +1,4 @@
-"""The studies' worker processes (``devicephys.workers.run_processes``)."""
+"""The studies' worker processes (``devicephys.workers``) and their result files (``devicephys.io.write_npz``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import sys
 
 import pytest
 
-from devicephys.workers import run_processes
+import numpy as np
+
+from devicephys.io import read_npz, write_npz
+from devicephys.workers import run_missing, run_processes
 
 
 def test_each_command_runs_once_in_its_own_process_and_the_lines_name_it(tmp_path, capsys):
@@ -23,3 +26,25 @@ def test_a_failing_run_ends_the_others_and_names_itself(tmp_path):
     with pytest.raises(SystemExit, match="run bad failed \\(exit 3\\)"):
         run_processes(commands, 2, lambda k: f"run {k}")
     assert not (tmp_path / "late").exists()  # the slow run was terminated, not waited for
+
+
+def test_with_resume_only_the_runs_not_yet_written_run_again(tmp_path, capsys):
+    def command(k):
+        return [sys.executable, "-c", f"open({str(tmp_path / f'run{k}')!r}, 'a').write('x')"]
+
+    (tmp_path / "run1").write_text("kept")
+    run_missing({k: command(k) for k in range(3)}, lambda k: tmp_path / f"run{k}", 2, True, lambda k: f"run {k}")
+    assert [(tmp_path / f"run{k}").read_text() for k in range(3)] == ["x", "kept", "x"]
+    assert "run 1: kept from run1" in capsys.readouterr().out
+    run_missing({k: command(k) for k in range(3)}, lambda k: tmp_path / f"run{k}", 2, False, lambda k: f"run {k}")
+    assert [(tmp_path / f"run{k}").read_text() for k in range(3)] == ["xx", "keptx", "xx"]  # without: all run
+
+
+def test_a_result_file_reads_back_its_arrays_and_record(tmp_path):
+    meta = {"control": "fine", "settings": [0.01, 0.0025], "step_check": None}
+    arrays = {"gap": np.linspace(0.0, 1e-9, 5), "steps": 7, "table": [[1.0, 2.0], [3.0, 4.0]]}
+    path = write_npz(tmp_path / "sub" / "run.npz", meta, arrays)
+    data, back = read_npz(path)
+    assert back == meta and sorted(data) == ["gap", "steps", "table"]
+    assert np.array_equal(data["gap"], arrays["gap"]) and int(data["steps"]) == 7 and data["table"].shape == (2, 2)
+    assert [p.name for p in path.parent.iterdir()] == ["run.npz"]  # written atomically: no partial file left
