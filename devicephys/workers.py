@@ -47,3 +47,11 @@ def run_missing(commands: dict[Hashable, list[str]], written: Callable[[Hashable
         if k not in todo:
             print(f"{label(k)}: kept from {written(k).name}", flush=True)
     run_processes(todo, jobs, label)
+
+
+def report_checks(found: dict[str, tuple[float, float, bool]], between: str) -> int:
+    """Print a study's checks, one line each: ``found`` maps a check's name to (value, allowed, passed), ``between``
+    names what it compares.  Return the study's exit status: 0 when all passed, else 1."""
+    for name, (value, allowed, ok) in found.items():
+        print(f"check {name} ({between}): {value:.4g} against {allowed:.4g} -> {'ok' if ok else 'FAILED'}")
+    return 0 if all(ok for _, _, ok in found.values()) else 1

@@ -244,12 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(out / "lifetime.csv", "\n".join(lines) + "\n")
     atomic_write_text(out / "summary.csv", "\n".join(summary) + "\n")
     figure(biases, rows, duration, out / "11_hold_lifetime.png")
-    passed = True
-    for name, (value, allowed, ok) in checks(biases, rows[steps[-2]], rows[steps[-1]]).items():
-        print(f"check {name} (steps {steps[-2]:g} and {steps[-1]:g}): {value:.4g} against {allowed:.4g} -> "
-              f"{'ok' if ok else 'FAILED'}")
-        passed = passed and ok
-    return 0 if passed else 1
+    from devicephys.workers import report_checks
+
+    return report_checks(checks(biases, rows[steps[-2]], rows[steps[-1]]), f"steps {steps[-2]:g} and {steps[-1]:g}")
 
 
 if __name__ == "__main__":

@@ -239,12 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(rows) < 2:
         print("the checks need two controls (--controls fine finer)")
         return 0
-    passed = True
-    for name, (value, allowed, ok) in checks(spec, rows).items():
-        print(f"check {name} ({list(rows)[-2]} and {list(rows)[-1]}): {value:.4g} against {allowed:.4g} -> "
-              f"{'ok' if ok else 'FAILED'}")
-        passed = passed and ok
-    return 0 if passed else 1
+    from devicephys.workers import report_checks
+
+    return report_checks(checks(spec, rows), f"{list(rows)[-2]} and {list(rows)[-1]}")
 
 
 if __name__ == "__main__":

@@ -241,12 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(rows) < 2:
         print("the checks need two controls (--controls fine finer)")
         return 0
-    passed = True
-    for name, (value, allowed, ok) in checks(rows, spec.percolation_threshold).items():
-        print(f"check {name} ({list(rows)[-2]} and {list(rows)[-1]}): {value:.4g} against {allowed:.4g} -> "
-              f"{'ok' if ok else 'FAILED'}")
-        passed = passed and ok
-    return 0 if passed else 1
+    from devicephys.workers import report_checks
+
+    return report_checks(checks(rows, spec.percolation_threshold), f"{list(rows)[-2]} and {list(rows)[-1]}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import pytest
 import numpy as np
 
 from devicephys.io import read_npz, write_npz
-from devicephys.workers import run_missing, run_processes
+from devicephys.workers import report_checks, run_missing, run_processes
 
 
 def test_each_command_runs_once_in_its_own_process_and_the_lines_name_it(tmp_path, capsys):
@@ -48,3 +48,12 @@ def test_a_result_file_reads_back_its_arrays_and_record(tmp_path):
     assert back == meta and sorted(data) == ["gap", "steps", "table"]
     assert np.array_equal(data["gap"], arrays["gap"]) and int(data["steps"]) == 7 and data["table"].shape == (2, 2)
     assert [p.name for p in path.parent.iterdir()] == ["run.npz"]  # written atomically: no partial file left
+
+
+def test_the_checks_are_printed_one_line_each_and_fail_the_exit_status(capsys):
+    assert report_checks({"step": (0.08, 0.1, True), "bound": (1.2, 1.0, True)}, "fine and finer") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["check step (fine and finer): 0.08 against 0.1 -> ok",
+                   "check bound (fine and finer): 1.2 against 1 -> ok"]
+    assert report_checks({"step": (0.2, 0.1, False), "bound": (1.2, 1.0, True)}, "a and b") == 1
+    assert "-> FAILED" in capsys.readouterr().out
