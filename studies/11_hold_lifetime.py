@@ -193,6 +193,7 @@ def figure(biases, rows: dict[float, dict[str, np.ndarray]], duration: float, pa
 
 def main(argv: list[str] | None = None) -> int:
     from devicephys.io import atomic_write_text, writable_folder
+    from devicephys.workers import report_checks
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=float, nargs="+", default=list(STEPS),
@@ -244,8 +245,6 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(out / "lifetime.csv", "\n".join(lines) + "\n")
     atomic_write_text(out / "summary.csv", "\n".join(summary) + "\n")
     figure(biases, rows, duration, out / "11_hold_lifetime.png")
-    from devicephys.workers import report_checks
-
     return report_checks(checks(biases, rows[steps[-2]], rows[steps[-1]]), f"steps {steps[-2]:g} and {steps[-1]:g}")
 
 

@@ -193,6 +193,7 @@ def figure(spec, compliances, rows: dict[str, dict[str, np.ndarray]], path: Path
 
 def main(argv: list[str] | None = None) -> int:
     from devicephys.io import atomic_write_text, writable_folder
+    from devicephys.workers import report_checks
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--compliances", type=float, nargs="+", default=list(COMPLIANCES),
@@ -239,8 +240,6 @@ def main(argv: list[str] | None = None) -> int:
     if len(rows) < 2:
         print("the checks need two controls (--controls fine finer)")
         return 0
-    from devicephys.workers import report_checks
-
     return report_checks(checks(spec, rows), f"{list(rows)[-2]} and {list(rows)[-1]}")
 
 

@@ -198,6 +198,7 @@ def figure(rows: dict[str, dict], c_p: float, thickness: float, path: Path):
 
 def main(argv: list[str] | None = None) -> int:
     from devicephys.io import atomic_write_text, writable_folder
+    from devicephys.workers import report_checks
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--duration", type=float, default=1e-3, help="time at zero bias [s] (> 0; default 1 ms)")
@@ -241,8 +242,6 @@ def main(argv: list[str] | None = None) -> int:
     if len(rows) < 2:
         print("the checks need two controls (--controls fine finer)")
         return 0
-    from devicephys.workers import report_checks
-
     return report_checks(checks(rows, spec.percolation_threshold), f"{list(rows)[-2]} and {list(rows)[-1]}")
 
 
