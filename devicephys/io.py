@@ -79,12 +79,19 @@ def read_npz(path: str | Path) -> tuple[dict, dict]:
         return {k: f[k] for k in f.files if k != "meta"}, json.loads(str(f["meta"]))
 
 
-def save_figure(fig, path: str | Path, **kwargs) -> Path:
-    """Save a matplotlib figure atomically (PNG by default, 150 dpi)."""
+def save_figure(fig, path: str | Path, *, close: bool = False, **kwargs) -> Path:
+    """Save a matplotlib figure atomically (PNG by default, 150 dpi); with ``close``, close it afterwards, whether
+    the save succeeded or not."""
     kwargs.setdefault("dpi", 150)
     kwargs.setdefault("bbox_inches", "tight")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, **kwargs)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, **kwargs)
+    finally:
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
     return Path(path)
 
 

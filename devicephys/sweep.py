@@ -250,10 +250,7 @@ def plot_sweep(ds, field: str, title: str, path: Path) -> Path:
         ax.set_visible(False)
     fig.suptitle(f"sweep of {title}")
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def _gather(futures: list, progress: bool, label: str) -> list:

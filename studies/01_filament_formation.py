@@ -69,10 +69,7 @@ def _figure(result: FilamentResult, path: Path) -> Path:
     c.set_ylabel("gap_nm")
     c.set_title("self-rupture")
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def study_spec(fast: bool) -> FilamentSpec:

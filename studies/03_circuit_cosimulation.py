@@ -95,10 +95,7 @@ def plot(card: DeviceCard, rows: list[dict], path: Path) -> Path:
     ax[1].set(xlabel="V_in [V]", ylabel="error [%]", title="agreement with t_c + t_d")
     ax[1].legend(fontsize=8)
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def check(card: DeviceCard, rows: list[dict]) -> list[str]:

@@ -192,10 +192,7 @@ def figure(voltages, times, incubation, runs, extras, path: Path) -> Path:
     c.set_ylabel("local V0 = -dV / d ln t_set [V]")
     c.legend(fontsize=7)
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,10 +162,7 @@ def figure(voltages, direct, times, nucleation, runs, extras, amplitudes, interv
     c.set_ylabel("pulses to fire N_fire [1]")
     c.legend(fontsize=7)
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

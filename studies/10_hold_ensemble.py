@@ -163,10 +163,7 @@ def figure(biases, rows: dict[float, dict[str, np.ndarray]], holds: dict[float, 
            title="hold from replicas perturbed by an atom per node" + (f" ({setting})" if setting else ""))
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

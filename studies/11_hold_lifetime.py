@@ -185,10 +185,7 @@ def figure(biases, rows: dict[float, dict[str, np.ndarray]], duration: float, pa
            title=f"ON lifetime under bias (^: held for all {duration * 1e6:.3g} µs)")
     ax.legend(fontsize=8, loc="center left")
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

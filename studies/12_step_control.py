@@ -186,10 +186,7 @@ def figure(settings, rows: dict[str, dict[str, np.ndarray]], reference: str, pat
         ax.set(xlabel="steps taken", title=label.rsplit(" [", 1)[0], ylabel=f"|relative deviation from {reference}|")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -212,10 +212,7 @@ def figure(voltages, set_times, result: dict, path: Path):
     ax3.set(xlabel="source voltage [V]", ylabel="[1]", ylim=(0, 1.15), title="growing body at half closure")
     ax3.legend(fontsize=7)
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

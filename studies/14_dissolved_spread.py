@@ -221,10 +221,7 @@ def figure(voltages, set_times, bodies, profiles, path: Path):
             title="the spread's Ag at the end of the run (gap's node)")
     ax3.legend(fontsize=7)
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

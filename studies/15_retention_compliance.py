@@ -185,10 +185,7 @@ def figure(spec, compliances, rows: dict[str, dict[str, np.ndarray]], path: Path
     twin.set_ylabel("held neck's metal fraction (^) [1]")
     bx.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

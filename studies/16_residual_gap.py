@@ -190,10 +190,7 @@ def figure(rows: dict[str, dict], c_p: float, thickness: float, path: Path):
            title=f"the axis at the end ({list(rows)[-1]})")
     bx.legend(fontsize=7)
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,7 +51,4 @@ def figure(card: DeviceCard, sweep: Table, pulses: Table | None, replay: dict | 
             a.legend(fontsize=7)
     fig.suptitle(f"card '{card.name}' fitted to measurements (base card: {card.provenance.get('base_card', '?')})")
     fig.tight_layout()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)

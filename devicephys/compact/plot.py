@@ -23,12 +23,8 @@ def _plt():
 
 def _save(fig, path: Path, message: str) -> Path:
     """Save ``fig`` with ``message`` (what the plot shows, one sentence) as the PNG's Description; close it."""
-    plt = _plt()
     fig.tight_layout()
-    try:
-        return save_figure(fig, path, metadata={"Description": message})
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, metadata={"Description": message}, close=True)
 
 
 def _panel(title: str):

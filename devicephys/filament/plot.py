@@ -29,10 +29,7 @@ def iv_loop(result, path: Path) -> Path:
     ax.set_ylabel("|current| [A]")
     ax.set_title(f"I-V, V_th = {result.scalar('threshold_voltage'):.2f} V")
     fig.colorbar(sc, label="time [µs]")
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def temperature_map(result, path: Path) -> Path:
@@ -49,10 +46,7 @@ def temperature_map(result, path: Path) -> Path:
     ax.set_ylabel("z [nm]")
     ax.set_title("temperature at peak current")
     fig.colorbar(tc, label="T [K]")
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def snapshots(result, path: Path) -> Path:
@@ -67,10 +61,7 @@ def snapshots(result, path: Path) -> Path:
     ax.set_xlabel("z [nm] (active electrode at 0)")
     ax.set_ylabel("metallic Ag fraction")
     ax.legend(fontsize=7)
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def set_time(result, path: Path) -> Path:
@@ -127,10 +118,7 @@ def set_time(result, path: Path) -> Path:
         ax.set_ylim(0, 1.15)
         ax.set_title("growing body at half closure", fontsize=8)
         ax.legend(fontsize=7)
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def relaxation(result, path: Path) -> Path:
@@ -169,10 +157,7 @@ def relaxation(result, path: Path) -> Path:
         ax_r.legend(fontsize=7)
     else:
         ax.set_xlabel("time after bias removal [µs]")
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def fire_study(result, path: Path) -> Path:
@@ -193,10 +178,7 @@ def fire_study(result, path: Path) -> Path:
     ax.set_ylabel("pulses to fire N_fire")
     ax.set_title(f"pulse integration (pulse width {result.spec.pulse_width * 1e6:.3g} µs)")
     ax.legend()
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def retention_study(result, path: Path) -> Path:
@@ -232,10 +214,7 @@ def retention_study(result, path: Path) -> Path:
         twin.set_ylabel("neck radius after the hold [nm]", color="C1")
     spec = result.spec
     ax.set_title(f"retention: set at {max(spec.set_voltages):g} V, {spec.relax_hold * 1e6:.3g} µs hold, then 0 V")
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def lifetime_study(result, path: Path) -> Path:
@@ -266,10 +245,7 @@ def lifetime_study(result, path: Path) -> Path:
     ax.set_ylim(bottom=0)
     ax.set_title(f"ON lifetime under bias: bridged at {max(spec.set_voltages):g} V, "
                  f"R_s = {spec.series_resistance:g} Ω, largest step {spec.hold_step * 1e9:.3g} ns", fontsize=9)
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def hold_window(result, path: Path) -> Path:
@@ -305,10 +281,7 @@ def hold_window(result, path: Path) -> Path:
     ax.legend(loc="lower center", fontsize=8)
     ax.set_title(f"hold window: {spec.relax_duration * 1e6:.3g} µs at each bias, R_s = {spec.series_resistance:g} Ω",
                  fontsize=9)
-    try:
-        return save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, close=True)
 
 
 def all_plots(result, out: Path) -> dict[str, Path]:

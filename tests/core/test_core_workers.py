@@ -1,4 +1,4 @@
-"""The studies' worker processes (``devicephys.workers``) and their result files (``devicephys.io.write_npz``)."""
+"""The studies' worker processes (``devicephys.workers``), their result files and figures (``devicephys.io``)."""
 
 from __future__ import annotations
 
@@ -57,3 +57,23 @@ def test_the_checks_are_printed_one_line_each_and_fail_the_exit_status(capsys):
                    "check bound (fine and finer): 1.2 against 1 -> ok"]
     assert report_checks({"step": (0.2, 0.1, False), "bound": (1.2, 1.0, True)}, "a and b") == 1
     assert "-> FAILED" in capsys.readouterr().out
+
+
+def test_a_saved_figure_is_closed_when_asked_even_if_the_save_fails(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from devicephys.io import save_figure
+
+    fig, _ = plt.subplots()
+    assert save_figure(fig, tmp_path / "a.png", close=True).is_file() and not plt.fignum_exists(fig.number)
+    kept, _ = plt.subplots()
+    save_figure(kept, tmp_path / "b.png")
+    assert plt.fignum_exists(kept.number)  # the default leaves it open
+    plt.close(kept)
+    bad, _ = plt.subplots()
+    with pytest.raises(ValueError):
+        save_figure(bad, tmp_path / "c.png", format="no-such-format", close=True)
+    assert not plt.fignum_exists(bad.number) and not list(tmp_path.glob("*c*"))
