@@ -24,11 +24,15 @@ Steps
      dissolution, c_s = (k_d / k_0) c_m / (c_m + eps) (1 + k_0 dt), k_0 = D / l^2, dt the last step (the split
      step's fixed point, tests/filament/test_filament_return_diffusion.py): within :data:`BALANCE_TARGET`.
 
+With ``--electrode-equilibrium`` every run has ``active_electrode_equilibrium`` too: the active electrode at rest
+holds the flat metal's equilibrium ion fraction instead of none (its files carry ``_rest``); over ``--duration 0.1``
+this asks whether the stump's drain onto the active electrode is an artefact of an electrode that holds no ions.
+
 Outputs (``--out``, default results/study16): ``residual_<control>.npz`` per control (written atomically;
-``--resume`` keeps them), ``residual.csv`` and ``16_residual_gap.png``.
+``--resume`` keeps them), ``residual.csv`` (with the time each run's channel emptied) and ``16_residual_gap.png``.
 
 Usage: python studies/16_residual_gap.py [--duration 1e-3] [--controls preset fine finer] [--jobs 2] [--resume]
-       [--out DIR]
+       [--electrode-equilibrium] [--out DIR]
 """
 
 from __future__ import annotations
@@ -50,21 +54,23 @@ SET_VOLTAGE = 2.5  # [V]
 LAST = 0.2  # the relaxation's last fifth
 
 
-def spec_for(control: str):
-    """The default FilamentSpec (fast preset) with the return's diffusion in ``control``'s step control."""
+def spec_for(control: str, rest: bool = False):
+    """The default FilamentSpec (fast preset) with the return's diffusion in ``control``'s step control; ``rest``:
+    with ``active_electrode_equilibrium`` too."""
     from devicephys.filament.spec import FilamentSpec
 
     change, step = CONTROLS[control]
     return FilamentSpec(**{**FilamentSpec.fast().model_dump(), "dissolved_return_diffusion": True,
+                           "active_electrode_equilibrium": rest,
                            "max_concentration_change": change, "max_step_fraction": step, "field_snapshots": 0})
 
 
-def _npz(out: Path, control: str) -> Path:
-    return out / f"residual_{control}.npz"
+def _npz(out: Path, control: str, rest: bool = False) -> Path:
+    return out / f"residual_{control}{'_rest' if rest else ''}.npz"
 
 
-def run_one(control: str, duration: float, out: Path, progress: bool = False) -> Path:
-    """One control's set, hold and relaxation, written atomically to ``out/residual_<control>.npz``."""
+def run_one(control: str, duration: float, out: Path, progress: bool = False, rest: bool = False) -> Path:
+    """One control's set, hold and relaxation, written atomically to ``out/residual_<control>[_rest].npz``."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import simulate as sim
@@ -72,7 +78,7 @@ def run_one(control: str, duration: float, out: Path, progress: bool = False) ->
     from devicephys.io import write_npz
 
     start = time.perf_counter()
-    spec = spec_for(control)
+    spec = spec_for(control, rest)
     model = sim.CellModel(spec)
     stage._constant_set(model, spec, SET_VOLTAGE, f"{control}: set at {SET_VOLTAGE:g} V", progress)
     if model.gap() >= spec.gap_on:
@@ -89,35 +95,44 @@ def run_one(control: str, duration: float, out: Path, progress: bool = False) ->
     voltage, current = stage._read(model, spec) if model.gap() > spec.gap_rupture else (math.nan, math.nan)
     law = model.transport.law
     pool = model.c_s if model.c_s.ndim == 1 else model.c_s.sum(axis=1)
-    meta = {"control": control, "duration": duration, "settings": CONTROLS[control],
+    meta = {"control": control, "duration": duration, "settings": CONTROLS[control], "electrode_equilibrium": rest,
             "wall_s": time.perf_counter() - start}
     arrays = dict(time=t - t[0], gap=relax.array("gap"), z=model.transport.z, metal=model.c, ions=model.c_i,
                   pool=pool, last_step=t[-1] - t[-2],
                   dissolution_rate=float(law.dissolution_rate(spec.ambient_temperature)),
                   return_rate=float(law.return_rate(np.zeros(1), spec.ambient_temperature)[0]),
                   read_voltage=voltage, read_current=current)
-    return write_npz(_npz(out, control), meta, arrays)
+    return write_npz(_npz(out, control, rest), meta, arrays)
 
 
-def run_all(controls, duration: float, jobs: int, out: Path, resume: bool) -> None:
+def run_all(controls, duration: float, jobs: int, out: Path, resume: bool, rest: bool = False) -> None:
     """Each control in its own process (``jobs`` at a time); ``resume`` keeps those already written."""
     from devicephys.workers import run_missing
 
     commands = {c: [sys.executable, str(Path(__file__).resolve()), "--one", c, "--out", str(out),
-                    "--duration", repr(duration)] + (["--progress"] if jobs == 1 else []) for c in controls}
-    run_missing(commands, lambda c: _npz(out, c), jobs, resume, lambda c: f"control {c}")
+                    "--duration", repr(duration)] + (["--progress"] if jobs == 1 else [])
+                + (["--electrode-equilibrium"] if rest else []) for c in controls}
+    run_missing(commands, lambda c: _npz(out, c, rest), jobs, resume, lambda c: f"control {c}")
 
 
-def load(out: Path, control: str, duration: float) -> dict:
+def load(out: Path, control: str, duration: float, rest: bool = False) -> dict:
     """One control's run; refuses a file written with another duration or settings."""
     from devicephys.io import read_npz
 
-    path = _npz(out, control)
+    path = _npz(out, control, rest)
     data, meta = read_npz(path)
     if meta["duration"] != duration or list(meta["settings"]) != list(CONTROLS[control]):
         raise SystemExit(f"{path}: written with duration {meta['duration']} s and settings {meta['settings']}, "
                          f"not {duration} s and {CONTROLS[control]}; run without --resume or with another --out")
     return data
+
+
+def emptied(row: dict, length: float) -> float:
+    """Time [s] after the bias is removed at which the gap first spans the whole channel ``length`` [m] (to a
+    thousandth of it; NaN if it never does)."""
+    t, gap = np.asarray(row["time"], float), np.asarray(row["gap"], float)
+    full = np.flatnonzero(gap >= length * (1.0 - 1e-3))
+    return float(t[full[0]]) if full.size else math.nan
 
 
 def residual(row: dict) -> tuple[float, float, float]:
@@ -204,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="controls run at once (default: 2); with 1, each shows its progress bars")
     p.add_argument("--resume", action="store_true", help="keep the runs already written to --out")
+    p.add_argument("--electrode-equilibrium", action="store_true",
+                   help="the active electrode at rest holds its equilibrium ion fraction "
+                        "(active_electrode_equilibrium; files residual_<control>_rest.npz)")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one control, in a worker process
     p.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out", default="results/study16", help="output folder")
@@ -214,14 +232,17 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--jobs {args.jobs}: must be at least 1")
     out = writable_folder(args.out)
     if args.one is not None:
-        run_one(args.one, args.duration, out, args.progress)
+        run_one(args.one, args.duration, out, args.progress, args.electrode_equilibrium)
         return 0
+    rest = args.electrode_equilibrium
     controls = [c for c in CONTROLS if c in args.controls]  # coarse to fine
-    run_all(controls, args.duration, args.jobs, out, args.resume)
-    rows = {c: load(out, c, args.duration) for c in controls}
-    spec = spec_for(controls[0])
+    run_all(controls, args.duration, args.jobs, out, args.resume, rest)
+    rows = {c: load(out, c, args.duration, rest) for c in controls}
+    spec = spec_for(controls[0], rest)
+    length = spec.insulator_thickness - spec.seed_height
+    tag = "_rest" if rest else ""
     lines = ["control,residual gap [m],min over the last fifth [m],max [m],stump nodes,stump metal [1],"
-             "stump pool [1],k_d/k_0 [1],last step [s],read resistance [Ohm]"]
+             "stump pool [1],k_d/k_0 [1],last step [s],read resistance [Ohm],channel empty at [s]"]
     for c, row in rows.items():
         median, low, high = residual(row)
         on = np.asarray(row["metal"], float) >= spec.percolation_threshold
@@ -230,12 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         ratio = float(row["dissolution_rate"]) / float(row["return_rate"])
         r = abs(float(row["read_voltage"]) / float(row["read_current"]))
         lines.append(f"{c},{median:.6g},{low:.6g},{high:.6g},{int(on.sum())},{metal:.6g},{pool:.6g},{ratio:.6g},"
-                     f"{float(row['last_step']):.6g},{r:.6g}")
+                     f"{float(row['last_step']):.6g},{r:.6g},{emptied(row, length):.6g}")
         print(f"{c}: residual gap {median * 1e9:.3f} nm ({low * 1e9:.3f}-{high * 1e9:.3f} over the last fifth), "
               f"{int(on.sum())} metallic nodes (metal {metal:.3f}, pool {pool:.3f}; k_d/k_0 {ratio:.3f}), "
-              f"read {r:.3g} Ohm", flush=True)
-    atomic_write_text(out / "residual.csv", "\n".join(lines) + "\n")
-    figure(rows, spec.percolation_threshold, spec.insulator_thickness - spec.seed_height, out / "16_residual_gap.png")
+              f"read {r:.3g} Ohm, channel empty at {emptied(row, length):.3g} s", flush=True)
+    atomic_write_text(out / f"residual{tag}.csv", "\n".join(lines) + "\n")
+    figure(rows, spec.percolation_threshold, length, out / f"16_residual_gap{tag}.png")
     if len(rows) < 2:
         print("the checks need two controls (--controls fine finer)")
         return 0

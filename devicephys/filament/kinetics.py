@@ -78,7 +78,10 @@ c_m(z, t), while φ and T are solved in 2-D (r, z) by
 escape) and the exchange with the active electrode: oxidation there injects
 ions at c_src v only while the field drives them off the electrode; a metal stub connected to the active
 electrode acts as part of it (its ions are held at c_src under forward
-field, at 0 otherwise).  Discretisation: vertex-centred finite volumes on the axis nodes of
+field, at 0 otherwise).  With ``electrode_rest`` (the spec's ``active_electrode_equilibrium``) the electrode is
+flat Ag at rest in equilibrium with the channel: its interface (and a stub on it) holds
+c_eq = (k_d/k_r) exp(−γΩ/(r_ch k_B T)) instead of 0, below the filament's k_d/k_r by the channel's Gibbs–Thomson
+excess, so the filament's Ag still ripens onto the flat electrode at zero field, at a drive lower by c_eq.  Discretisation: vertex-centred finite volumes on the axis nodes of
 the FE mesh with Scharfetter–Gummel fluxes (exact for constant drift and
 diffusion on an edge; stable at any Péclet number); backward Euler with the
 local reactions eliminated exactly: one tridiagonal solve for the dilute
@@ -226,7 +229,7 @@ class ChannelTransport:
     def __init__(self, z: np.ndarray, law: HoppingLaw, source: float | None, threshold: float | None = None,
                  exclusion: bool = False, smooth_neck: bool = False, spread: dict | None = None,
                  bridged_supply: bool = False, transfer: float | None = None,
-                 capillary: tuple[float, float] | None = None):
+                 capillary: tuple[float, float] | None = None, electrode_rest: float | None = None):
         self.z = np.asarray(z, dtype=float)
         self.smooth_neck = smooth_neck  # the driven neck's share tanh(q a E / 2 k_B T) instead of its threshold
         #: a bridged filament's ions reduce on all of its metal, the active electrode's side of the neck included
@@ -238,6 +241,10 @@ class ChannelTransport:
         #: (γΩ [J m], channel radius r_ch [m]) of the dissolution's Gibbs–Thomson radius dependence
         #: (:meth:`capillary_factor`); None: the zero-order rate k_d whatever the body's radius
         self.capillary = capillary
+        #: γΩ / r_ch [J]: the active electrode is flat metal at rest that holds its equilibrium ion fraction
+        #: :meth:`rest_fraction` at its interface, the filled channel's k_d/k_r lowered by the channel's Gibbs–Thomson
+        #: excess; None: at zero and reverse field it holds none (every ion that reaches it is taken)
+        self.electrode_rest = electrode_rest
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
         self.h = np.diff(self.z)
@@ -289,18 +296,38 @@ class ChannelTransport:
         pe = v * self.h / D
         return D / self.h * _bernoulli(-pe), D / self.h * _bernoulli(pe)
 
-    def _reservoir_exchange(self, E: float, T: float) -> tuple[float, float]:
-        """Coefficients of the flux a c_src − b c_0 from the active electrode into the first node.
+    def rest_fraction(self, T) -> np.ndarray:
+        """c_eq(T) [1]: the ion fraction of the channel in equilibrium with the flat active electrode at rest.
+
+        The filled channel's metal holds its ions at k_d(T)/k_r (dissolution against reduction); the flat electrode
+        lacks the channel's Gibbs–Thomson excess γΩ/r_ch, so c_eq = (k_d/k_r) exp(−γΩ/(r_ch k_B T)) (the same
+        convention as :meth:`capillary_factor`: k_d is the rate of a body of the channel's radius).  0 without
+        ``electrode_rest``.
+        """
+        T = np.asarray(T, dtype=float)
+        if self.electrode_rest is None:
+            return np.zeros(T.shape)
+        return (self.law.dissolution_rate(T) / self.law.reduction_rate
+                * np.exp(-self.electrode_rest / (k_B * T)))
+
+    def _reservoir_exchange(self, E: float, T: float) -> tuple[float, float, float]:
+        """Coefficients of the flux a c_src + r − b c_0 from the active electrode into the first node.
 
         Oxidation injects ions only when the field drives them away from the
         electrode (a = max(v, 0): no ion bath at zero bias); ions at the
         first node return to the electrode by drift and diffusion
-        (Scharfetter–Gummel, with zero ion fraction inside the metal).
+        (Scharfetter–Gummel, with zero ion fraction inside the metal).  With ``electrode_rest`` the electrode's
+        interface holds :meth:`rest_fraction` c_eq, which enters by the same Scharfetter–Gummel half-cell,
+        r = (D/h) B(−Pe) c_eq [m/s], onto a free site as the oxidation's (the lattice gas): at zero field the first
+        node relaxes to c_eq (1 − θ_0) (c_eq in the dilute step), under forward field it adds v c_eq to the
+        oxidation's v c_src, under reverse field it vanishes; without it r = 0.
         """
         h = self.h[0]
         D = float(self.law.diffusivity(T))
         v = float(self.law.drift_velocity(E, T))
-        return max(v, 0.0), D / h * float(_bernoulli(np.array([v * h / D]))[0])
+        b_back, b_fwd = _bernoulli(np.array([v * h / D, -v * h / D]))
+        rest = D / h * float(b_fwd) * float(self.rest_fraction(T)) if self.electrode_rest is not None else 0.0
+        return max(v, 0.0), D / h * float(b_back), rest
 
     @staticmethod
     def connected(metal: np.ndarray, from_top: bool) -> np.ndarray:
@@ -466,14 +493,14 @@ class ChannelTransport:
         denom = 1.0 + dt * k_dis
         # θ(x) = x + c_m_new(x) = alpha x + beta, with c_m_new = (c_m + dt k_red x) / denom
         alpha, beta = 1.0 + dt * k_red / denom, c_m / denom
-        a0 = b0 = 0.0
+        a0 = b0 = r0 = 0.0
         if self.source is not None:
-            a0, b0 = self._reservoir_exchange(E_edge[0], T[0])
+            a0, b0, r0 = self._reservoir_exchange(E_edge[0], T[0])
         fixed = self._clamp_anode_metal(c_m, E_edge, T)
         x = np.clip(c_i, 0.0, None).copy()
         if fixed is not None:
             x[fixed[0]] = fixed[1]
-        args = (c_i, a, b, a0, b0, alpha, beta, k_red, dt, fixed)
+        args = (c_i, a, b, a0, b0, r0, alpha, beta, k_red, dt, fixed)
         upper = np.maximum((1.0 - beta) / alpha, c_i)  # θ ≤ 1 (or no fuller than it was)
         if fixed is not None:
             upper[fixed[0]] = np.maximum(upper[fixed[0]], fixed[1])
@@ -601,9 +628,9 @@ class ChannelTransport:
         ab[2, :-1] = -a         # row i+1, column i
         rhs = self.volume * c_i / dt
         if self.source is not None:
-            a0, b0 = self._reservoir_exchange(E_edge[0], T[0])
+            a0, b0, r0 = self._reservoir_exchange(E_edge[0], T[0])
             ab[1, 0] += b0
-            rhs[0] += a0 * self.source
+            rhs[0] += a0 * self.source + r0
             fixed = self._clamp_anode_metal(c_m, E_edge, T)
             if fixed is not None:
                 nodes, value = fixed
@@ -616,7 +643,7 @@ class ChannelTransport:
         excess = np.maximum(cm_new - 1.0, 0.0)  # a full channel takes no more metal: back to the ions
         return ci_new + excess, cm_new - excess, cs_new
 
-    def _residual(self, x, c_old, a, b, a0, b0, alpha, beta, k_red, dt, fixed):
+    def _residual(self, x, c_old, a, b, a0, b0, r0, alpha, beta, k_red, dt, fixed):
         """Residual [m · c / s] of the backward-Euler balance at ion fractions ``x`` and its tridiagonal Jacobian."""
         theta = alpha * x + beta
         free = np.clip(1.0 - theta, 0.0, 1.0)
@@ -634,9 +661,9 @@ class ChannelTransport:
         ab[1] = diag
         ab[0, 1:] = d_hi        # row i, column i+1
         ab[2, :-1] = -d_lo      # row i+1, column i
-        if self.source is not None:  # oxidation needs a free site at the first node; return needs none
-            res[0] -= a0 * self.source * free[0] - b0 * x[0]
-            ab[1, 0] += -a0 * self.source * dfree[0] + b0
+        if self.source is not None:  # oxidation and the rest's ions need a free site at the first node; return none
+            res[0] -= (a0 * self.source + r0) * free[0] - b0 * x[0]
+            ab[1, 0] += -(a0 * self.source + r0) * dfree[0] + b0
         if fixed is not None:
             nodes, value = fixed
             res[nodes] = x[nodes] - value
@@ -671,7 +698,8 @@ class ChannelTransport:
         Returns (nodes, value) with the ion fraction held on the stub: c_src
         (at most the stub's free fraction 1 − c_m) when the field at its tip
         drives ions off it (E > k_B T / (q a), drift beats diffusion over one
-        hop), else 0; None when there is no such stub.
+        hop), else 0 (with ``electrode_rest`` the electrode's :meth:`rest_fraction` at the tip's temperature);
+        None when there is no such stub.
         """
         if self.threshold is None or self.source is None:
             return None
@@ -682,7 +710,8 @@ class ChannelTransport:
         tip = int(np.flatnonzero(stub)[-1])
         e_min = k_B * T[tip] / (e * self.law.hop_distance)
         nodes = np.flatnonzero(stub)
-        value = self.source if tip < E_edge.size and E_edge[tip] > e_min else 0.0
+        value = (self.source if tip < E_edge.size and E_edge[tip] > e_min
+                 else float(self.rest_fraction(T[tip])))
         if not self.exclusion:
             return nodes, np.full(nodes.size, value)
         return nodes, np.minimum(value, np.clip(1.0 - c_m[nodes], 0.0, 1.0))

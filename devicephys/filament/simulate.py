@@ -81,9 +81,21 @@ def _capillary(spec) -> tuple[float, float] | None:
     option is off."""
     if not spec.gibbs_thomson_radius:
         return None
+    return _capillary_energy(spec), spec.channel_radius
+
+
+def _capillary_energy(spec) -> float:
+    """γΩ [J m]: the filament's interface energy γ [J/m²] (the spec's ``interface_energy``, else the active
+    electrode's metal's surface energy) times the metal's atomic volume Ω = M / (ρ N_A) [m³]."""
     metal = materials.get(spec.active_electrode)
     gamma = spec.interface_energy if spec.interface_energy is not None else metal["surface_energy"]
-    return gamma * metal["molar_mass"] / (metal["density"] * N_A), spec.channel_radius
+    return gamma * metal["molar_mass"] / (metal["density"] * N_A)
+
+
+def _electrode_rest(spec) -> float | None:
+    """γΩ / r_ch [J], the channel's Gibbs–Thomson excess over the flat active electrode at rest
+    (``active_electrode_equilibrium``); None when the option is off."""
+    return _capillary_energy(spec) / spec.channel_radius if spec.active_electrode_equilibrium else None
 
 
 class CellModel:
@@ -118,7 +130,7 @@ class CellModel:
                                                    bridged_supply=spec.bridged_supply,
                                                    transfer=(spec.transfer_coefficient if spec.bridged_transfer
                                                              else None),
-                                                   capillary=_capillary(spec),
+                                                   capillary=_capillary(spec), electrode_rest=_electrode_rest(spec),
                                                    spread=dict(channel_radius=spec.channel_radius,
                                                                outer_radius=spec.cell_radius,
                                                                first_width=spec.spread_first_width or spec.hop_distance,

@@ -183,6 +183,16 @@ class FilamentSpec(Spec):
                                                "at most dissolution_frequency (interface-controlled kinetics, Wagner; "
                                                "the reduction is unchanged).  k_d is then the filled channel's rate.  "
                                                "False: the zero-order k_d whatever the radius")
+    active_electrode_equilibrium: bool = option(False, "at rest the active electrode is flat metal in equilibrium "
+                                                       "with the channel's ions: its interface holds (k_d/k_r) "
+                                                       "exp(-gamma Omega/(channel_radius k_B T)) (the filled "
+                                                       "channel's equilibrium without its Gibbs-Thomson excess; "
+                                                       "gamma as in gibbs_thomson_radius; 1.4e-4 at 300 K on the "
+                                                       "default cell) and exchanges it with the first node by the "
+                                                       "hopping's Scharfetter-Gummel flux, adding v c_eq to the "
+                                                       "oxidation's v source_concentration under forward field.  "
+                                                       "False: at zero and reverse field the electrode holds no "
+                                                       "ions and takes every ion that reaches it")
     interface_energy: Optional[float] = quantity(None, "J/m^2", "energy gamma of the filament's surface against the "
                                                  "matrix in gibbs_thomson_radius's excess; give your device's; None: "
                                                  "the active electrode metal's solid-vapour surface energy from "
