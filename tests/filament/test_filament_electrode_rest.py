@@ -93,3 +93,10 @@ def test_a_stub_on_the_electrode_holds_the_rest_fraction_at_zero_field():
     # under forward field it holds the oxidation's c_src as before
     forward = np.full(n - 1, 1e9)
     assert tr._clamp_anode_metal(c_m, forward, temps)[1] == pytest.approx(0.1, rel=1e-12)  # 1 - c_m caps c_src
+
+
+def test_the_example_is_a_valid_spec():
+    from pathlib import Path
+
+    spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "electrode_equilibrium.yaml")
+    assert spec.active_electrode_equilibrium and spec.dissolved_return_diffusion
