@@ -100,3 +100,11 @@ def test_the_example_is_a_valid_spec():
 
     spec = FilamentSpec.from_file(Path(__file__).resolve().parents[2] / "examples" / "electrode_equilibrium.yaml")
     assert spec.active_electrode_equilibrium and spec.dissolved_return_diffusion
+
+
+@pytest.mark.fem
+def test_the_cell_model_passes_the_option_to_its_transport():
+    pytest.importorskip("dolfinx_solver")
+    spec = FilamentSpec.fast().model_copy(update=dict(active_electrode_equilibrium=True))
+    assert sim.CellModel(spec).transport.electrode_rest == pytest.approx(GAMMA_OMEGA_OVER_R, rel=1e-9)
+    assert sim.CellModel(FilamentSpec.fast()).transport.electrode_rest is None
