@@ -29,7 +29,7 @@ holds the flat metal's equilibrium ion fraction instead of none (its files carry
 this asks whether the stump's drain onto the active electrode is an artefact of an electrode that holds no ions.
 
 Outputs (``--out``, default results/study16): ``residual_<control>.npz`` per control (written atomically;
-``--resume`` keeps them), ``residual.csv`` (with the time each run's channel emptied) and ``16_residual_gap.png``.
+``--resume`` keeps them), ``residual.csv`` (with the time from which each run's channel stays empty) and ``16_residual_gap.png``.
 
 Usage: python studies/16_residual_gap.py [--duration 1e-3] [--controls preset fine finer] [--jobs 2] [--resume]
        [--electrode-equilibrium] [--out DIR]
@@ -128,11 +128,14 @@ def load(out: Path, control: str, duration: float, rest: bool = False) -> dict:
 
 
 def emptied(row: dict, length: float) -> float:
-    """Time [s] after the bias is removed at which the gap first spans the whole channel ``length`` [m] (to a
-    thousandth of it; NaN if it never does)."""
+    """Time [s] after the bias is removed from which the gap spans the whole channel ``length`` [m] for good (to a
+    thousandth of it; a stump that regrows after a first emptying counts; NaN if the channel holds metal at the
+    end)."""
     t, gap = np.asarray(row["time"], float), np.asarray(row["gap"], float)
-    full = np.flatnonzero(gap >= length * (1.0 - 1e-3))
-    return float(t[full[0]]) if full.size else math.nan
+    short = np.flatnonzero(gap < length * (1.0 - 1e-3))
+    if short.size and short[-1] == t.size - 1:
+        return math.nan
+    return float(t[short[-1] + 1]) if short.size else float(t[0])
 
 
 def residual(row: dict) -> tuple[float, float, float]:
@@ -242,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     length = spec.insulator_thickness - spec.seed_height
     tag = "_rest" if rest else ""
     lines = ["control,residual gap [m],min over the last fifth [m],max [m],stump nodes,stump metal [1],"
-             "stump pool [1],k_d/k_0 [1],last step [s],read resistance [Ohm],channel empty at [s]"]
+             "stump pool [1],k_d/k_0 [1],last step [s],read resistance [Ohm],channel empty from [s]"]
     for c, row in rows.items():
         median, low, high = residual(row)
         on = np.asarray(row["metal"], float) >= spec.percolation_threshold
@@ -254,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{float(row['last_step']):.6g},{r:.6g},{emptied(row, length):.6g}")
         print(f"{c}: residual gap {median * 1e9:.3f} nm ({low * 1e9:.3f}-{high * 1e9:.3f} over the last fifth), "
               f"{int(on.sum())} metallic nodes (metal {metal:.3f}, pool {pool:.3f}; k_d/k_0 {ratio:.3f}), "
-              f"read {r:.3g} Ohm, channel empty at {emptied(row, length):.3g} s", flush=True)
+              f"read {r:.3g} Ohm, channel empty from {emptied(row, length):.3g} s", flush=True)
     atomic_write_text(out / f"residual{tag}.csv", "\n".join(lines) + "\n")
     figure(rows, spec.percolation_threshold, length, out / f"16_residual_gap{tag}.png")
     if len(rows) < 2:
