@@ -29,7 +29,8 @@ holds the flat metal's equilibrium ion fraction instead of none (its files carry
 this asks whether the stump's drain onto the active electrode is an artefact of an electrode that holds no ions.
 
 Outputs (``--out``, default results/study16): ``residual_<control>.npz`` per control (written atomically;
-``--resume`` keeps them), ``residual.csv`` (with the time from which each run's channel stays empty) and ``16_residual_gap.png``.
+``--resume`` keeps them), ``residual.csv`` (with the time from which each run's channel stays empty) and ``16_residual_gap.png`` (with the
+other electrode premise's runs dashed where ``--out`` holds them for the same controls and duration).
 
 Usage: python studies/16_residual_gap.py [--duration 1e-3] [--controls preset fine finer] [--jobs 2] [--resume]
        [--electrode-equilibrium] [--out DIR]
@@ -175,8 +176,11 @@ def checks(rows: dict[str, dict], c_p: float) -> dict[str, tuple[float, float, b
             "balance": (worst, BALANCE_TARGET, bool(math.isfinite(worst) and worst <= BALANCE_TARGET))}
 
 
-def figure(rows: dict[str, dict], c_p: float, thickness: float, path: Path):
-    """The gap against time after the bias is removed, per control; the fractions on the axis at the end."""
+def figure(rows: dict[str, dict], c_p: float, thickness: float, path: Path, reference: dict[str, dict] | None = None,
+           rest: bool = False):
+    """The gap against time after the bias is removed, per control; the fractions on the axis at the end.
+    ``reference``: the other electrode premise's runs of the same controls, drawn dashed; ``rest``: ``rows`` are the
+    runs with the active electrode at rest (``--electrode-equilibrium``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -185,15 +189,27 @@ def figure(rows: dict[str, dict], c_p: float, thickness: float, path: Path):
     from devicephys.io import save_figure
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4.2))
+    # a run of 10 ms or more is about the drain: linear time in ms; a shorter one about the rupture: log time in us
+    long = max(float(np.asarray(row["time"], float)[-1]) for row in rows.values()) >= 1e-2
+    plot, scale, unit = (ax.plot, 1e3, "ms") if long else (ax.semilogx, 1e6, "µs")
     for k, (control, row) in enumerate(rows.items()):
         t, gap = np.asarray(row["time"], float), np.asarray(row["gap"], float)
         ok = t > 0
         median = residual(row)[0]
-        ax.semilogx(t[ok] * 1e6, gap[ok] * 1e9, "-", color=f"C{k}", lw=1,
-                    label=f"{control} {CONTROLS[control]}: {median * 1e9:.2f} nm")
+        premise = " (electrode at rest)" if rest else ""
+        plot(t[ok] * scale, gap[ok] * 1e9, "-", color=f"C{k}", lw=1,
+                    label=f"{control} {CONTROLS[control]}{premise}: {median * 1e9:.2f} nm, "
+                          f"empty from {emptied(row, thickness) * 1e3:.3g} ms")
+        if reference and control in reference:
+            t, gap = np.asarray(reference[control]["time"], float), np.asarray(reference[control]["gap"], float)
+            ok = t > 0
+            other = "takes every ion" if rest else "at rest"
+            plot(t[ok] * scale, gap[ok] * 1e9, "--", color=f"C{k}", lw=1,
+                        label=f"{control}, the electrode {other}: empty from "
+                              f"{emptied(reference[control], thickness) * 1e3:.3g} ms")
     ax.axhline(thickness * 1e9, color="0.5", ls=":", lw=1)
     ax.axhspan(1.5, 2.0, color="C2", alpha=0.15, label="gap of the published OFF range")
-    ax.set(xlabel="time after the bias is removed [µs]", ylabel="gap [nm]",
+    ax.set(xlabel=f"time after the bias is removed [{unit}]", ylabel="gap [nm]",
            title=f"set at {SET_VOLTAGE:g} V, 2 µs hold, then 0 V\n(dissolved Ag returns by drift-diffusion)")
     ax.legend(fontsize=7)
     finest = rows[list(rows)[-1]]
@@ -259,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{int(on.sum())} metallic nodes (metal {metal:.3f}, pool {pool:.3f}; k_d/k_0 {ratio:.3f}), "
               f"read {r:.3g} Ohm, channel empty from {emptied(row, length):.3g} s", flush=True)
     atomic_write_text(out / f"residual{tag}.csv", "\n".join(lines) + "\n")
-    figure(rows, spec.percolation_threshold, length, out / f"16_residual_gap{tag}.png")
+    other = {c: load(out, c, args.duration, not rest) for c in controls if _npz(out, c, not rest).is_file()}
+    figure(rows, spec.percolation_threshold, length, out / f"16_residual_gap{tag}.png", other, rest)
     if len(rows) < 2:
         print("the checks need two controls (--controls fine finer)")
         return 0

@@ -85,6 +85,9 @@ def test_the_figure_is_written(tmp_path):
     study = _study()
     path = study.figure({"fine": _row(6.0e-9), "finer": _row(5.6e-9)}, C_P, 9e-9, tmp_path / "16.png")
     assert path.is_file() and path.stat().st_size > 0
+    long = {k: {**row, "time": row["time"] * 100} for k, row in {"finer": _row(5.6e-9)}.items()}  # 0.1 s: linear ms
+    path = study.figure(long, C_P, 9e-9, tmp_path / "16_rest.png", reference=long, rest=True)
+    assert path.is_file() and path.stat().st_size > 0
 
 
 def test_the_time_the_channel_empties_and_the_rest_runs_own_files(tmp_path):
