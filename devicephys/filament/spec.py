@@ -399,14 +399,13 @@ class FilamentSpec(Spec):
         if self.bridged_transfer and self.bridged_supply:
             raise SpecError("FilamentSpec.bridged_transfer = true replaces bridged_supply's premise with the charge "
                             "transfer it stands in for; set bridged_supply: false", field="bridged_supply")
-        if self.gibbs_thomson_radius:
+        for name in ("gibbs_thomson_radius", "active_electrode_equilibrium"):
             metal = materials.get(self.active_electrode)
-            if self.interface_energy is None and "surface_energy" not in metal.properties:
-                raise SpecError(f"FilamentSpec.gibbs_thomson_radius = true needs the surface energy of the active "
+            if getattr(self, name) and self.interface_energy is None and "surface_energy" not in metal.properties:
+                raise SpecError(f"FilamentSpec.{name} = true needs the surface energy of the active "
                                 f"electrode's metal, which devicephys.materials does not give for "
                                 f"{self.active_electrode!r}; give interface_energy (J/m^2), use active_electrode: Ag "
-                                f"or set gibbs_thomson_radius: false",
-                                field="gibbs_thomson_radius")
+                                f"or set {name}: false", field=name)
         if self.counter_plating and not self.dissolved_spread:
             raise SpecError("FilamentSpec.counter_plating = true needs dissolved_spread: true (it plates the spread's "
                             "Ag); set dissolved_spread: true or counter_plating: false", field="counter_plating")

@@ -108,3 +108,15 @@ def test_the_cell_model_passes_the_option_to_its_transport():
     spec = FilamentSpec.fast().model_copy(update=dict(active_electrode_equilibrium=True))
     assert sim.CellModel(spec).transport.electrode_rest == pytest.approx(GAMMA_OMEGA_OVER_R, rel=1e-9)
     assert sim.CellModel(FilamentSpec.fast()).transport.electrode_rest is None
+
+
+def test_without_a_surface_energy_the_option_is_refused_in_one_line():
+    from devicephys.errors import SpecError
+
+    with pytest.raises(SpecError) as err:
+        FilamentSpec(active_electrode_equilibrium=True, active_electrode="Au", counter_electrode="Au")
+    assert err.value.field == "active_electrode_equilibrium" and "\n" not in str(err.value)
+    assert "give interface_energy" in str(err.value)
+    spec = FilamentSpec(active_electrode_equilibrium=True, interface_energy=0.5, active_electrode="Au",
+                        counter_electrode="Au")
+    assert sim._electrode_rest(spec) > 0.0
