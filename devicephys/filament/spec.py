@@ -197,7 +197,9 @@ class FilamentSpec(Spec):
                                                  "matrix in gibbs_thomson_radius's excess; give your device's; None: "
                                                  "the active electrode metal's solid-vapour surface energy from "
                                                  "devicephys.materials (Ag 1.25 J/m^2, Tyson & Miller 1977), standing "
-                                                 "in for the interface's gamma_metal + gamma_matrix - W_adh (Dupre)",
+                                                 "in for the interface's gamma_metal + gamma_matrix - W_adh (Dupre), "
+                                                 "which the sourced surface energies bracket at 0.838-1.291 J/m^2 for "
+                                                 "Ag/PMMA (devicephys.materials.interface_energy_bounds)",
                                                  gt=0)
     spread_first_width: Optional[float] = quantity(None, "m", "width of the matrix's shell at the channel's wall "
                                                    "(dissolved_spread), whose Ag the wall returns; None: the hop "

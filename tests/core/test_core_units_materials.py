@@ -60,3 +60,15 @@ def test_metal_wiedemann_franz_is_consistent_with_table():
 def test_unknown_material():
     with pytest.raises(SpecError, match="Unobtainium"):
         materials.get("Unobtainium")
+
+
+def test_the_interface_energy_bracket_of_ag_on_pmma():
+    # Dupre with the work of adhesion between 0 and the Girifalco-Good geometric mean, from the sourced surface
+    # energies (Ag 1.25 J/m^2, PMMA 41.1 mJ/m^2): (sqrt(1.25) - sqrt(0.0411))^2 = 0.8378 and 1.2911 J/m^2
+    low, high = materials.interface_energy_bounds("Ag", "PMMA")
+    assert low == pytest.approx(1.25 + 0.0411 - 2 * math.sqrt(1.25 * 0.0411), rel=1e-12)
+    assert low == pytest.approx(0.8378, abs=1e-4) and high == pytest.approx(1.2911, rel=1e-12)
+    # the filament's default interface energy (Ag's solid-vapour value) lies inside it
+    assert low < materials.get("Ag")["surface_energy"] < high
+    assert materials.get("PMMA").source("surface_energy").startswith("Wu1982")
+    assert materials.interface_energy_bounds("Ag", "SiO2") is None  # no surface energy tabulated for SiO2
