@@ -80,9 +80,9 @@ TysonMiller1977
     of adhesion exceeds the matrix's own surface energy).  For Ag/PMMA it lies
     inside the bracket of :func:`interface_energy_bounds`, 0.838-1.291 J/m^2.
 Wu1982
-    S. Wu, *Polymer Interface and Adhesion* (Marcel Dekker, 1982), Table 3.1:
-    the surface tension of solid PMMA, 41.1 mJ/m^2 at 20 °C (dispersion 29.6,
-    polar 11.5), from the melt's extrapolated to the solid.
+    S. Wu, *Polymer Interface and Adhesion* (Marcel Dekker, 1982): the
+    surface tension of PMMA, 41.1 mJ/m^2 at 20 °C (dispersion 29.6, polar
+    11.5 mJ/m^2).
 GirifalcoGood1957
     L. A. Girifalco, R. J. Good, "A theory for the estimation of surface and
     interfacial energies. I.", J. Phys. Chem. 61, 904 (1957): the work of
@@ -133,7 +133,8 @@ class Material:
         ``work_function`` [J], ``melting_point`` [K],
         ``fermi_wavevector`` [1/m], ``mean_free_path`` [m] (at 293 K),
         ``reference_temperature`` [K] (of the conductivity data),
-        ``surface_energy`` [J/m^2] (solid-vapour: the average face of a metal, the surface tension of a polymer);
+        ``surface_energy`` [J/m^2] (solid-vapour: a metal's average face, a
+        polymer's surface tension);
         ``refractive_index`` [1], ``relative_permittivity`` [1],
         ``electron_affinity`` [J], ``thermal_limit`` [K] (decomposition or
         softening: the hottest the matrix survives), ``index_wavelength_max``

@@ -29,8 +29,9 @@ holds the flat metal's equilibrium ion fraction instead of none (its files carry
 this asks whether the stump's drain onto the active electrode is an artefact of an electrode that holds no ions.
 
 Outputs (``--out``, default results/study16): ``residual_<control>.npz`` per control (written atomically;
-``--resume`` keeps them), ``residual.csv`` (with the time from which each run's channel stays empty) and ``16_residual_gap.png`` (with the
-other electrode premise's runs dashed where ``--out`` holds them for the same controls and duration).
+``--resume`` keeps them), ``residual.csv`` (with the time from which each run's channel stays empty) and
+``16_residual_gap.png`` (with the other electrode premise's runs dashed where ``--out`` holds them for the same
+controls and duration).
 
 Usage: python studies/16_residual_gap.py [--duration 1e-3] [--controls preset fine finer] [--jobs 2] [--resume]
        [--electrode-equilibrium] [--out DIR]

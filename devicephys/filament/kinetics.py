@@ -81,7 +81,8 @@ electrode acts as part of it (its ions are held at c_src under forward
 field, at 0 otherwise).  With ``electrode_rest`` (the spec's ``active_electrode_equilibrium``) the electrode is
 flat Ag at rest in equilibrium with the channel: its interface (and a stub on it) holds
 c_eq = (k_d/k_r) exp(−γΩ/(r_ch k_B T)) instead of 0, below the filament's k_d/k_r by the channel's Gibbs–Thomson
-excess, so the filament's Ag still ripens onto the flat electrode at zero field, at a drive lower by c_eq.  Discretisation: vertex-centred finite volumes on the axis nodes of
+excess, so the filament's Ag still ripens onto the flat electrode at zero field, at a drive lower by c_eq.
+Discretisation: vertex-centred finite volumes on the axis nodes of
 the FE mesh with Scharfetter–Gummel fluxes (exact for constant drift and
 diffusion on an edge; stable at any Péclet number); backward Euler with the
 local reactions eliminated exactly: one tridiagonal solve for the dilute

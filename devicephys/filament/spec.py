@@ -402,8 +402,9 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.bridged_transfer = true replaces bridged_supply's premise with the charge "
                             "transfer it stands in for; set bridged_supply: false", field="bridged_supply")
         for name in ("gibbs_thomson_radius", "active_electrode_equilibrium"):
-            metal = materials.get(self.active_electrode)
-            if getattr(self, name) and self.interface_energy is None and "surface_energy" not in metal.properties:
+            if not getattr(self, name) or self.interface_energy is not None:
+                continue
+            if "surface_energy" not in materials.get(self.active_electrode).properties:
                 raise SpecError(f"FilamentSpec.{name} = true needs the surface energy of the active "
                                 f"electrode's metal, which devicephys.materials does not give for "
                                 f"{self.active_electrode!r}; give interface_energy (J/m^2), use active_electrode: Ag "

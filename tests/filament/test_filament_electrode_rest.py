@@ -3,10 +3,10 @@
 Without the option the active electrode holds no ions at zero and reverse field: every ion that reaches it is
 taken.  With it the electrode is flat Ag at rest, whose interface holds the channel's equilibrium ion fraction
 without the channel's Gibbs–Thomson excess, c_eq = (k_d/k_r) exp(−γΩ/(r_ch k_B T)), exchanged with the first node
-by the hopping's Scharfetter–Gummel half-cell (onto a free site, as the oxidation's ions).  Checked: c_eq against its closed form from the material data, the
-exchange's three limits (zero, strong forward, strong reverse field), an ion column at zero field settling to c_eq
-(and draining without the option) in both the lattice-gas and the dilute step, and a stub on the electrode held at
-c_eq at zero field.
+by the hopping's Scharfetter–Gummel half-cell (onto a free site, as the oxidation's ions).  Checked: c_eq against
+its closed form from the material data, the exchange's three limits (zero, strong forward, strong reverse field), an
+ion column at zero field settling to c_eq (and draining without the option) in both the lattice-gas and the dilute
+step, a stub on the electrode held at c_eq at zero field, and the refusal without a surface energy.
 """
 
 from __future__ import annotations
