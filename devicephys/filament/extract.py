@@ -142,6 +142,29 @@ def thermal_step(time: np.ndarray, temperature: np.ndarray, power: np.ndarray, a
     return r_th, tau
 
 
+def thermal_mean_time(time: np.ndarray, temperature: np.ndarray, ambient: float) -> tuple[float, float]:
+    """(τ_mean [s], its uncertainty [s]): the first moment of the same step response, ∫₀^t_end (1 − ΔT/ΔT_end) dt.
+
+    The single time constant whose step response has the same area as the measured one (Elmore's delay of a linear
+    network, W. C. Elmore, J. Appl. Phys. 19, 55 (1948)): for a rise Σ a_k (1 − e^(−t/τ_k)) it is Σ a_k τ_k / Σ a_k,
+    so a slow component that carries a small share of the rise, which the 1 − 1/e crossing passes over, weighs in
+    by its share.  The rise starts at zero at t = 0.  The integral is the right (backward) sum over the samples:
+    for a response integrated by backward Euler and sampled at every step, as the stage's thermal step is, that sum
+    is the continuous problem's first moment exactly (summing C (u_n+1 − u_n) = −dt K u_n+1 over the steps gives
+    K Σ dt u_n+1 = C (u_0 − u_N), the steady solve of the heat held at the end).  The uncertainty is half the
+    difference between the left and right sums: the bound for a smooth response sampled more coarsely than that.
+    NaN when the rise at the end is not positive.
+    """
+    t = np.concatenate(([0.0], np.asarray(time, dtype=float)))
+    rise = np.concatenate(([0.0], np.asarray(temperature, dtype=float) - ambient))
+    if not rise[-1] > 0:
+        return float("nan"), float("nan")
+    f = 1.0 - rise / rise[-1]
+    dt = np.diff(t)
+    left, right = float(np.dot(dt, f[:-1])), float(np.dot(dt, f[1:]))
+    return right, 0.5 * abs(left - right)
+
+
 # -- uncertainties ------------------------------------------------------------------------------
 # Each extracted number carries the uncertainty of its own method, in its own unit: the drive's
 # sampling where an event is read between two samples, the spread of the samples a median is

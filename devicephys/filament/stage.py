@@ -543,7 +543,8 @@ def _thermal_step(model, spec: FilamentSpec, bridged):
                           breakpoints=samples, observer=lambda m, s: power.append(m.et.joule_power()))
     t, T = trace.array("time")[1:], trace.array("temperature_max")[1:]
     return (*extract.thermal_step(t, T, np.array(power), spec.ambient_temperature),
-            *extract.thermal_step_uncertainty(t, T, np.array(power), spec.ambient_temperature))
+            *extract.thermal_step_uncertainty(t, T, np.array(power), spec.ambient_temperature),
+            *extract.thermal_mean_time(t, T, spec.ambient_temperature))
 
 
 def rising_ramp_threshold(spec: FilamentSpec, progress: bool = False, desc: str = "rising ramp") -> dict[str, float]:
@@ -689,7 +690,7 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
         s_tau0, s_v0 = extract.set_time_uncertainty(np.array(spec.set_voltages), set_times)
     else:  # see solve_filament: the set-time law is not fitted
         tau0 = v0 = rms = s_tau0 = s_v0 = math.nan
-    r_th, tau_th, s_rth, s_tauth = thermal
+    r_th, tau_th, s_rth, s_tauth, tau_mean, s_mean = thermal
     rt, rg = relax.array("time"), relax.array("gap")
     t_relax = extract.crossing_time(rt, rg, spec.gap_rupture)
     g_on, g_r = spec.gap_on, spec.gap_rupture
@@ -757,6 +758,12 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
         "thermal_resistance": (r_th, "K/W", "thermal resistance of the hot spot", f"(T_max - T_amb)/P after 100 ns at {bridged[0]:g} V with the bridged filament frozen",
                                (s_rth, "change of the rise over the step response's last sample interval, over P (distance from steady state)")),
         "thermal_time_constant": (tau_th, "s", "thermal time constant", "time for T_max to reach 1-1/e of its rise in the same step response", (s_tauth, sampled)),
+        "thermal_time_constant_mean": (tau_mean, "s", "mean thermal time of the hot spot",
+                                       "first moment of the same step response, the integral of 1 - rise/final rise "
+                                       "over its 100 ns (Elmore's delay: each component's time weighted by its share "
+                                       "of the rise), as backward Euler's right sums over its steps (exact for the "
+                                       "linear heat equation)", (s_mean, "half the difference of the left and right "
+                                                                         "sums over the samples")),
         "set_time_tau0": (tau0, "s", "prefactor of t_set = tau0 exp(-V/V0)", f"least squares on ln t_set over the set voltages (rms residual of ln t {rms:.3g})", (s_tau0, fit_se)),
         "set_time_v0": (v0, "V", "voltage scale of t_set = tau0 exp(-V/V0)", "same fit", (s_v0, fit_se)),
         "relaxation_time": (t_relax, "s", "self-rupture time after the bias is removed", f"time for the gap to exceed gap_rupture = {g_r:g} m at zero bias, from the bridged state at {bridged[0]:g} V",
