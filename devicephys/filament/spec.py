@@ -86,7 +86,12 @@ class FilamentSpec(Spec):
     dissolution_frequency: float = quantity(1e13, "Hz", "attempt frequency of Gibbs-Thomson dissolution", gt=0)
     dissolution_barrier: float = quantity(0.52 * eV, "J", "activation energy of filament dissolution into the matrix", gt=0)
     reduction_rate: float = quantity(1e7, "Hz", "rate of Ag+ reduction on a metal surface (filament front, cathode)", gt=0)
-    source_concentration: float = quantity(0.2, "1", "Ag+ fraction in the active electrode's interface layer (oxidation equilibrium)", gt=0, le=1)
+    source_concentration: float = quantity(0.2, "1", "Ag+ fraction c_src of the active electrode's interface layer "
+                                                     "while the field drives ions off it (oxidation under forward "
+                                                     "bias): against the electrode's rest equilibrium c_eq "
+                                                     "(active_electrode_equilibrium; 1.4e-4 at 300 K) the layer of "
+                                                     "an anodic overpotential k_B T ln(c_src/c_eq), 0.19 V for 0.2 "
+                                                     "(Nernst)", gt=0, le=1)
     percolation_threshold: float = quantity(0.3, "1", "Ag volume fraction at which the channel turns metallic", gt=0, lt=1)
     percolation_width: float = quantity(0.03, "1", "width of the insulator-metal crossover in Ag volume fraction", gt=0)
     contact_exponent: float = quantity(2.0, "1", "exponent t of the conducting share ((c - c_p)/(1 - c_p))^t of the "
