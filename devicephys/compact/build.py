@@ -285,8 +285,13 @@ def _set_time_law(ds: xr.Dataset, acc: _Params, v0: float | None) -> None:
 
 def _thermal_and_model(ds: xr.Dataset, spec: CompactSpec, acc: _Params) -> ModelParams:
     """Thermal capacitance, ambient and floor width; the model's parameters (activation energy still 0)."""
-    acc.values["thermal_capacitance"] = float(ds["thermal_time_constant"]) / acc.values["thermal_resistance"]
-    acc.sources["thermal_capacitance"] = "FilamentResult.thermal_time_constant / fitted thermal_resistance"
+    name = "thermal_time_constant_mean" if spec.thermal_time == "moment" else "thermal_time_constant"
+    if name not in ds:
+        raise SpecError(f"CompactSpec.thermal_time = {spec.thermal_time!r} needs the filament result's {name}, which "
+                        "this result lacks (written by an earlier version); rerun the filament stage or set "
+                        "thermal_time: crossing", field="thermal_time")
+    acc.values["thermal_capacitance"] = float(ds[name]) / acc.values["thermal_resistance"]
+    acc.sources["thermal_capacitance"] = f"FilamentResult.{name} / fitted thermal_resistance"
     acc.values["ambient_temperature"] = float(ds["temperature_max"].values[0])
     acc.sources["ambient_temperature"] = "first sample of temperature_max (drive off)"
     acc.values["floor_width"] = spec.floor_width

@@ -74,6 +74,12 @@ class CompactSpec(Spec):
     rupture_time_fraction: float = option(1e-4, "duration of a rupture's retraction and reset / self-rupture time "
                                           "[1] (numerical: the rupture is abrupt; with rupture 'dissolution')",
                                           gt=0, le=1e-2)
+    thermal_time: Literal["crossing", "moment"] = option(
+        "crossing", "which time of the filament's thermal step the card's single thermal pole carries (its "
+                    "thermal_capacitance = that time / thermal_resistance): 'crossing' - the time to 1 - 1/e of the rise "
+                    "(thermal_time_constant: the first rise); 'moment' - the step's first moment "
+                    "(thermal_time_constant_mean: the heat stored over the whole step, each slower component by its "
+                    "share, as behind an electrode/substrate interface, FilamentSpec.sink_conductance)")
     latch_width_fraction: float = option(1e-3, "latch smoothing width / (V_th - V_h) [1]", gt=0, le=0.05)
     refine_set_time: bool = option(True, "refit the set-time law by simulating the full model (heating "
                                    "included) instead of only the isothermal closed form")
