@@ -140,6 +140,12 @@ def emptied(row: dict, length: float) -> float:
     return float(t[short[-1] + 1]) if short.size else float(t[0])
 
 
+def _empty(row: dict, length: float) -> str:
+    """The legend's note of when the channel emptied for good ('' while it holds metal)."""
+    t = emptied(row, length)
+    return f", empty from {t * 1e3:.3g} ms" if math.isfinite(t) else ""
+
+
 def residual(row: dict) -> tuple[float, float, float]:
     """(median, min, max) [m] of the gap over the relaxation's last fifth."""
     t, gap = np.asarray(row["time"], float), np.asarray(row["gap"], float)
@@ -199,15 +205,13 @@ def figure(rows: dict[str, dict], c_p: float, thickness: float, path: Path, refe
         median = residual(row)[0]
         premise = " (electrode at rest)" if rest else ""
         plot(t[ok] * scale, gap[ok] * 1e9, "-", color=f"C{k}", lw=1,
-                    label=f"{control} {CONTROLS[control]}{premise}: {median * 1e9:.2f} nm, "
-                          f"empty from {emptied(row, thickness) * 1e3:.3g} ms")
+             label=f"{control} {CONTROLS[control]}{premise}: {median * 1e9:.2f} nm{_empty(row, thickness)}")
         if reference and control in reference:
             t, gap = np.asarray(reference[control]["time"], float), np.asarray(reference[control]["gap"], float)
             ok = t > 0
             other = "takes every ion" if rest else "at rest"
             plot(t[ok] * scale, gap[ok] * 1e9, "--", color=f"C{k}", lw=1,
-                        label=f"{control}, the electrode {other}: empty from "
-                              f"{emptied(reference[control], thickness) * 1e3:.3g} ms")
+                 label=f"{control}, the electrode {other}{_empty(reference[control], thickness)}")
     ax.axhline(thickness * 1e9, color="0.5", ls=":", lw=1)
     ax.axhspan(1.5, 2.0, color="C2", alpha=0.15, label="gap of the published OFF range")
     ax.set(xlabel=f"time after the bias is removed [{unit}]", ylabel="gap [nm]",
@@ -276,7 +280,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{int(on.sum())} metallic nodes (metal {metal:.3f}, pool {pool:.3f}; k_d/k_0 {ratio:.3f}), "
               f"read {r:.3g} Ohm, channel empty from {emptied(row, length):.3g} s", flush=True)
     atomic_write_text(out / f"residual{tag}.csv", "\n".join(lines) + "\n")
-    other = {c: load(out, c, args.duration, not rest) for c in controls if _npz(out, c, not rest).is_file()}
+    other = {}  # the other premise's runs of the same controls, drawn dashed where written with this duration
+    for c in controls:
+        if _npz(out, c, not rest).is_file():
+            try:
+                other[c] = load(out, c, args.duration, not rest)
+            except SystemExit:
+                print(f"{_npz(out, c, not rest)}: another duration or step control, not drawn")
     figure(rows, spec.percolation_threshold, length, out / f"16_residual_gap{tag}.png", other, rest)
     if len(rows) < 2:
         print("the checks need two controls (--controls fine finer)")
