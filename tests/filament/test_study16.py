@@ -101,3 +101,20 @@ def test_the_time_the_channel_empties_and_the_rest_runs_own_files(tmp_path):
     assert study._npz(tmp_path, "fine", rest=True) != study._npz(tmp_path, "fine")
     assert study.spec_for("fine", rest=True).active_electrode_equilibrium
     assert not study.spec_for("fine").active_electrode_equilibrium
+
+
+def test_a_stale_run_of_the_other_premise_is_not_drawn(tmp_path, capsys):
+    study = _study()
+
+    def write(name, duration):
+        meta = {"control": "finer", "duration": duration, "settings": list(study.CONTROLS["finer"]), "wall_s": 1.0}
+        buf = io.BytesIO()
+        np.savez(buf, meta=json.dumps(meta), **_row(6e-9))
+        (tmp_path / name).write_bytes(buf.getvalue())
+
+    write("residual_finer_rest.npz", 1e-3)
+    write("residual_finer.npz", 2e-3)  # the other premise, another duration
+    argv = ["--controls", "finer", "--resume", "--electrode-equilibrium", "--duration", "1e-3", "--out", str(tmp_path)]
+    assert study.main(argv) == 0
+    assert "residual_finer.npz: another duration or step control, not drawn" in capsys.readouterr().out
+    assert (tmp_path / "16_residual_gap_rest.png").is_file() and (tmp_path / "residual_rest.csv").is_file()
