@@ -151,9 +151,10 @@ def thermal_mean_time(time: np.ndarray, temperature: np.ndarray, ambient: float)
     by its share.  The rise starts at zero at t = 0.  The integral is the right (backward) sum over the samples:
     for a response integrated by backward Euler and sampled at every step, as the stage's thermal step is, that sum
     is the continuous problem's first moment exactly (summing C (u_n+1 − u_n) = −dt K u_n+1 over the steps gives
-    K Σ dt u_n+1 = C (u_0 − u_N), the steady solve of the heat held at the end).  The uncertainty is half the
-    difference between the left and right sums: the bound for a smooth response sampled more coarsely than that.
-    NaN when the rise at the end is not positive.
+    K Σ dt u_n+1 = C (u_0 − u_N), the steady solve of the heat held at the end).  The uncertainty is the
+    difference between the left and right sums: for a monotone rise sampled more coarsely than it was stepped the
+    integral lies between the two, above the right sum by at most that.  NaN when the rise at the end is not
+    positive.
     """
     t = np.concatenate(([0.0], np.asarray(time, dtype=float)))
     rise = np.concatenate(([0.0], np.asarray(temperature, dtype=float) - ambient))
@@ -162,7 +163,7 @@ def thermal_mean_time(time: np.ndarray, temperature: np.ndarray, ambient: float)
     f = 1.0 - rise / rise[-1]
     dt = np.diff(t)
     left, right = float(np.dot(dt, f[:-1])), float(np.dot(dt, f[1:]))
-    return right, 0.5 * abs(left - right)
+    return right, abs(left - right)
 
 
 # -- uncertainties ------------------------------------------------------------------------------

@@ -762,8 +762,9 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
                                        "first moment of the same step response, the integral of 1 - rise/final rise "
                                        "over its 100 ns (Elmore's delay: each component's time weighted by its share "
                                        "of the rise), as backward Euler's right sums over its steps (exact for the "
-                                       "linear heat equation)", (s_mean, "half the difference of the left and right "
-                                                                         "sums over the samples")),
+                                       "linear heat equation)", (s_mean, "the difference of the left and right sums "
+                                                                         "over the samples (bounds a sampled "
+                                                                         "monotone rise's integral)")),
         "set_time_tau0": (tau0, "s", "prefactor of t_set = tau0 exp(-V/V0)", f"least squares on ln t_set over the set voltages (rms residual of ln t {rms:.3g})", (s_tau0, fit_se)),
         "set_time_v0": (v0, "V", "voltage scale of t_set = tau0 exp(-V/V0)", "same fit", (s_v0, fit_se)),
         "relaxation_time": (t_relax, "s", "self-rupture time after the bias is removed", f"time for the gap to exceed gap_rupture = {g_r:g} m at zero bias, from the bridged state at {bridged[0]:g} V",

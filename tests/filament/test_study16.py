@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import json
-
 import numpy as np
 import pytest
+
+from devicephys.io import write_npz
 
 from tests.studies import load_study
 
@@ -73,9 +72,7 @@ def test_the_checks_on_the_two_finest_controls():
 def test_study16_refuses_a_run_written_with_another_duration(tmp_path):
     study = _study()
     meta = {"control": "fine", "duration": 1e-3, "settings": list(study.CONTROLS["fine"]), "wall_s": 1.0}
-    buf = io.BytesIO()
-    np.savez(buf, meta=json.dumps(meta), **_row(6e-9))
-    (tmp_path / "residual_fine.npz").write_bytes(buf.getvalue())
+    write_npz(tmp_path / "residual_fine.npz", meta, _row(6e-9))
     assert study.load(tmp_path, "fine", 1e-3)["gap"].shape == (101,)
     with pytest.raises(SystemExit, match="run without --resume"):
         study.load(tmp_path, "fine", 2e-3)
@@ -108,9 +105,7 @@ def test_a_stale_run_of_the_other_premise_is_not_drawn(tmp_path, capsys):
 
     def write(name, duration):
         meta = {"control": "finer", "duration": duration, "settings": list(study.CONTROLS["finer"]), "wall_s": 1.0}
-        buf = io.BytesIO()
-        np.savez(buf, meta=json.dumps(meta), **_row(6e-9))
-        (tmp_path / name).write_bytes(buf.getvalue())
+        write_npz(tmp_path / name, meta, _row(6e-9))
 
     write("residual_finer_rest.npz", 1e-3)
     write("residual_finer.npz", 2e-3)  # the other premise, another duration
