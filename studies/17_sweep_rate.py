@@ -16,8 +16,15 @@ Steps
    elapsed time), each in its own process, ``--jobs`` at a time.  The step controls: the fast preset's (the largest
    step 1/80 of the sweep, the Ag fraction's change per step 0.05) and the levels k of ``--levels``, which halve
    both k times from the largest step :data:`BASE_STEP` (or the preset's, if shorter) and the change 0.05.
-2. ``--static``: the stage's static threshold on the same cell (the bisection of constant-voltage runs from the
-   pristine cell, each up to ``set_time_limit``, 1 ms; ``static_threshold_tolerance``), for the slow limit.
+2. The stage's static threshold on the same cell (the bisection of constant-voltage runs from the
+   pristine cell, each up to ``set_time_limit``, 1 ms; ``static_threshold_tolerance``; ``--no-static`` leaves it
+   out), for the slow limit; and ``--constants``: constant source voltages below it, each from the pristine cell
+   for up to ``--window`` (the
+   set-time study's protocol with the window as its time limit, under level 0's control), to see whether the cell
+   sets there when given longer than 1 ms, and the set time's local exponent -d ln t_set / d ln V between them; a
+   power law t_set = A V^-n fitted over those runs, and each ramp's set predicted from it as a memoryless rate
+   integral from 0 V, (rate A (n + 1))^(1/(n + 1)), beside the ramp's (a result, not a check: study 13 asks the
+   same of the fast ramp).
 3. Per sweep time, the threshold (the cell voltage before the first set) at the finest largest step, and its step
    error: the difference from the next finest.  Check (exit status 1 when it fails): at every sweep time the two
    finest controls agree within :data:`STEP_TARGET` of the threshold (the result is the model's, not the
@@ -25,11 +32,12 @@ Steps
    published range, is the result, not a check.
 
 Outputs (``--out``, default results/study17): ``ramp_<sweep time>_<control>.npz`` per run (written atomically;
-``--resume`` keeps them), ``static.npz``, ``summary.json``, ``sweep_rate.csv`` and ``17_sweep_rate.png`` (the
-threshold against the ramp rate per step control, with the static threshold and the published range).
+``--resume`` keeps them), ``static.npz``, ``constant_<V>.npz``, ``summary.json``, ``sweep_rate.csv`` and ``17_sweep_rate.png`` (the
+threshold against the ramp rate per step control, with the static threshold and the published range; the set time
+against the constant voltage, log-log, with ``--constants``).
 
-Usage: python studies/17_sweep_rate.py [--sweep-times 2e-4 2e-3 2e-2 0.2 2] [--levels 0 1 2] [--static] [--jobs 2]
-       [--resume] [--out DIR]
+Usage: python studies/17_sweep_rate.py [--sweep-times 2e-4 2e-3 2e-2 0.2 2] [--levels 0 1 2] [--no-static]
+       [--constants 0.1 0.075 0.05] [--window 0.1] [--jobs 2] [--resume] [--out DIR]
 """
 
 from __future__ import annotations
@@ -51,8 +59,12 @@ BASE_STEP = 25e-6
 #: [1] the Ag fraction's change per step of level 0 (the fast preset's; halved per level).
 BASE_CHANGE = 0.05
 LEVELS = (0, 1, 2)
-#: relative: the two finest controls' thresholds agree within this
-STEP_TARGET = 0.02
+#: [V] constant source voltages below the static threshold, each run from the pristine cell for up to WINDOW [s]
+CONSTANTS = (0.1, 0.075, 0.05)
+WINDOW = 0.1
+#: relative: the two finest controls' thresholds agree within this: a tenth of the threshold's change per decade of
+#: ramp rate that the study resolves (it falls by half or more per decade over 3e4-3 V/s)
+STEP_TARGET = 0.05
 #: the published threshold range of volatile Ag threshold switches [V] (Wang et al., Nat. Mater. 16, 101 (2017))
 PUBLISHED = (0.2, 1.0)
 
@@ -77,9 +89,21 @@ def control_of(sweep_time: float, level: int | None) -> tuple[float, float]:
     return spec.sweep_time * spec.max_step_fraction, spec.max_concentration_change
 
 
+def constant_spec(voltage_window: float):
+    """The default FilamentSpec (fast preset, no snapshots) for a constant-voltage run of up to ``voltage_window`` [s]:
+    its ``set_time_limit``, under level 0's control (largest step :data:`BASE_STEP`, change :data:`BASE_CHANGE`)."""
+    from devicephys.filament.spec import FilamentSpec
+
+    return FilamentSpec.fast().model_copy(update={
+        "field_snapshots": 0, "set_time_limit": voltage_window, "max_concentration_change": BASE_CHANGE,
+        "max_step_fraction": min(BASE_STEP / voltage_window, 1 / 80)})
+
+
 def _name(run) -> str:
     if run == "static":
         return "static.npz"
+    if run[0] == "constant":
+        return f"constant_{run[1]:.4g}.npz"
     sweep_time, level = run
     return f"ramp_{sweep_time:.4g}_{'preset' if level is None else f'level{level}'}.npz"
 
@@ -110,6 +134,13 @@ def measure(run) -> dict[str, np.ndarray]:
         value, half = stage._static_threshold(model, one, pristine, np.array([trace.array("time")[i]]), False, probes)
         return {"static_threshold": np.array(value), "half_width": np.array(half),
                 "probes": np.array(probes, float).reshape(-1, 2), "wall_s": np.array(time.perf_counter() - t0)}
+    if run[0] == "constant":
+        _, voltage, window = run
+        spec = constant_spec(window)
+        trace = stage._constant_set(sim.CellModel(spec), spec, voltage, "set", False)
+        i = extract.set_index(trace.array("gap"), spec.gap_on)
+        return {"set_time": np.array(math.nan if i is None else trace.array("time")[i]), "window": np.array(window),
+                "steps": np.array(len(trace) - 1.0), "wall_s": np.array(time.perf_counter() - t0)}
     ramp = stage.rising_ramp_threshold(spec_for(*run))
     return {"threshold": np.array(ramp["threshold"]), "source": np.array(ramp["source"]),
             "steps": np.array(ramp["steps"]), "control": np.array(control_of(*run)),
@@ -119,7 +150,7 @@ def measure(run) -> dict[str, np.ndarray]:
 def run_one(run, out: Path) -> Path:
     from devicephys.io import write_npz
 
-    return write_npz(out / _name(run), {"run": "static" if run == "static" else list(run)}, measure(run))
+    return write_npz(out / _name(run), {"run": run if isinstance(run, str) else list(run)}, measure(run))
 
 
 def load(out: Path, run) -> dict[str, np.ndarray]:
@@ -129,19 +160,30 @@ def load(out: Path, run) -> dict[str, np.ndarray]:
 
 
 def _argument(run) -> str:
-    return "static" if run == "static" else f"{run[0]!r},{'preset' if run[1] is None else run[1]}"
+    if run == "static":
+        return "static"
+    if run[0] == "constant":
+        return f"constant,{run[1]!r},{run[2]!r}"
+    return f"{run[0]!r},{'preset' if run[1] is None else run[1]}"
 
 
 def _parse(text: str):
     if text == "static":
         return "static"
-    a, b = text.split(",")
-    return float(a), None if b == "preset" else int(b)
+    parts = text.split(",")
+    if parts[0] == "constant":
+        return "constant", float(parts[1]), float(parts[2])
+    return float(parts[0]), None if parts[1] == "preset" else int(parts[1])
 
 
 def runs_for(sweep_times, levels) -> list:
-    """Every (sweep time, level) run, coarse to fine: the preset's, then each level."""
-    return [(st, level) for st in sweep_times for level in [None, *sorted(set(levels))]]
+    """Every (sweep time, level) run, coarse to fine: the preset's, then each level whose control differs from the
+    preset's (level 0 of a sweep whose preset step is at most :data:`BASE_STEP` is the preset's run)."""
+    runs = []
+    for st in sweep_times:
+        preset = control_of(st, None)
+        runs += [(st, None)] + [(st, k) for k in sorted(set(levels)) if control_of(st, k) != preset]
+    return runs
 
 
 def run_all(runs: list, jobs: int, out: Path, resume: bool) -> None:
@@ -153,6 +195,8 @@ def run_all(runs: list, jobs: int, out: Path, resume: bool) -> None:
     def label(r) -> str:
         if r == "static":
             return "static threshold"
+        if r[0] == "constant":
+            return f"constant {r[1]:g} V for up to {r[2]:g} s"
         step, change = control_of(*r)
         return f"ramp of {r[0]:g} s, largest step {step:.3g} s, change {change:g}"
 
@@ -189,9 +233,34 @@ def csv_text(result: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def figure(result: list[dict], static: tuple[float, float] | None, path: Path):
+def exponents(voltages, set_times) -> list[tuple[float, float, float]]:
+    """(V_a, V_b, -d ln t_set / d ln V between them) for neighbouring voltages [V] that both set (the exponent n of a
+    power law t_set ~ V^-n there)."""
+    pairs = sorted((float(v), float(t)) for v, t in zip(voltages, set_times) if math.isfinite(t) and t > 0)
+    return [(a, b, -math.log(tb / ta) / math.log(b / a)) for (a, ta), (b, tb) in zip(pairs[:-1], pairs[1:])]
+
+
+def power_law(voltages, set_times) -> tuple[float, float]:
+    """(A [s V^n], n [1]) of t_set = A V^-n fitted by least squares on ln t_set against ln V over the runs that set."""
+    pairs = [(math.log(v), math.log(t)) for v, t in zip(voltages, set_times) if math.isfinite(t) and t > 0]
+    if len(pairs) < 2:
+        raise ValueError("a power law needs at least two voltages that set")
+    x, y = (np.array(a) for a in zip(*pairs))
+    slope, intercept = np.polyfit(x, y, 1)
+    return float(math.exp(intercept)), float(-slope)
+
+
+def ramp_threshold_power_law(a: float, n: float, rate: float) -> float:
+    """The source voltage [V] at which a ramp V = rate t from 0 V uses up a memoryless set of time t_set = A V^-n:
+    the integral of (rate t)^n / A dt reaches 1 at V = (rate A (n + 1))^(1 / (n + 1))."""
+    return (rate * a * (n + 1.0)) ** (1.0 / (n + 1.0))
+
+
+def figure(result: list[dict], static: tuple[float, float] | None, path: Path, constants=None, window: float = 1.0,
+           law: tuple[float, float] | None = None):
     """The threshold against the ramp rate: the preset's control and the finest (with its step error), the static
-    threshold and the published range."""
+    threshold and the published range; with ``constants`` ((voltage [V], set time [s]) of the long constant-voltage
+    runs of up to ``window`` [s], with the static bisection's probes that set), the set time against the voltage."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -199,7 +268,22 @@ def figure(result: list[dict], static: tuple[float, float] | None, path: Path):
 
     from devicephys.io import save_figure
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if constants:
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4.2))
+        v, t = (np.array(x, float) for x in zip(*sorted(constants)))
+        sets = np.isfinite(t)
+        bx.loglog(v[sets], t[sets] * 1e3, "o-", ms=4, label="set time from the pristine cell")
+        if (~sets).any():
+            bx.plot(v[~sets], np.full((~sets).sum(), window * 1e3), "x", color="C3", label="no set within the window")
+        bx.axhline(1.0, color="C3", lw=0.8, ls=":", label="the static threshold's window (1 ms)")
+        if law is not None:
+            grid = np.geomspace(v[sets].min(), v[sets].max(), 50)
+            bx.loglog(grid, law[0] * grid ** -law[1] * 1e3, "--", color="C1",
+                      label=f"A V^-n fitted over the long runs, n = {law[1]:.2f}")
+        bx.set(xlabel="constant source voltage [V]", ylabel="set time [ms]", title="set time at constant voltage")
+        bx.legend(fontsize=7)
+    else:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.axhspan(*PUBLISHED, color="C2", alpha=0.12, label=f"published {PUBLISHED[0]:g}-{PUBLISHED[1]:g} V "
                                                            "(Wang et al. 2017)")
     rate = np.array([r["rate_V_per_s"] for r in result])
@@ -213,6 +297,10 @@ def figure(result: list[dict], static: tuple[float, float] | None, path: Path):
         ax.axhline(static[0], color="C3", lw=1.0,
                    label=f"static threshold (sets within 1 ms), {static[0]:.3f} ± {static[1]:.3f} V")
         ax.axhspan(static[0] - static[1], static[0] + static[1], color="C3", alpha=0.1)
+    if law is not None:
+        grid = np.geomspace(rate.min(), rate.max(), 50)
+        ax.semilogx(grid, [ramp_threshold_power_law(*law, g) for g in grid], ":", color="C1",
+                    label="memoryless rate integral of the power law (source voltage)")
     ax.set(xlabel="ramp rate [V/s]", ylabel="threshold (cell voltage before the set) [V]",
            title="the default cell's threshold against the sweep rate", ylim=(0, None))
     ax.legend(fontsize=7)
@@ -229,7 +317,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--levels", type=int, nargs="*", default=list(LEVELS),
                    help="step control levels besides the fast preset's: level k halves the largest step (25 us, or "
                         "the preset's if shorter) and the change per step (0.05) k times")
-    p.add_argument("--static", action="store_true", help="also bisect the static threshold (about 40 s)")
+    p.add_argument("--no-static", dest="static", action="store_false",
+                   help="leave out the static threshold's bisection (30 s)")
+    p.add_argument("--constants", type=float, nargs="*", default=list(CONSTANTS),
+                   help="constant source voltages [V] run from the pristine cell for up to --window (default: "
+                        f"{' '.join(map(str, CONSTANTS))}; none: leave them out)")
+    p.add_argument("--window", type=float, default=WINDOW, help=f"time limit of the --constants runs [s] "
+                                                                 f"(default {WINDOW:g})")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2)")
     p.add_argument("--resume", action="store_true", help="keep the runs already written to --out")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one run, in a worker process
@@ -239,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--sweep-times {args.sweep_times}: give positive sweep times [s], e.g. 2e-4 2e-3 2e-2")
     if not all(0 <= k <= 10 for k in args.levels):
         p.error(f"--levels {args.levels}: give levels from 0 to 10, e.g. 0 1 2")
+    if not all(math.isfinite(v) and v > 0 for v in args.constants):
+        p.error(f"--constants {args.constants}: give positive source voltages [V], e.g. 0.1 0.05 0.025")
+    if not (math.isfinite(args.window) and args.window > 0):
+        p.error(f"--window {args.window}: give a positive time limit [s], e.g. 1.0")
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: must be at least 1")
     out = writable_folder(args.out)
@@ -247,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sweep_times = sorted(set(args.sweep_times))
     runs = runs_for(sweep_times, args.levels)
-    run_all(runs + (["static"] if args.static else []), args.jobs, out, args.resume)
+    constants = [("constant", v, args.window) for v in sorted(set(args.constants), reverse=True)]
+    run_all(runs + (["static"] if args.static else []) + constants, args.jobs, out, args.resume)
     rows = {r: (control_of(*r), float(load(out, r)["threshold"])) for r in runs}
     spec = spec_for(sweep_times[0], None)
     result = analyse(sweep_times, rows, spec.sweep_voltage)
@@ -255,13 +354,37 @@ def main(argv: list[str] | None = None) -> int:
     if args.static:
         s = load(out, "static")
         static = (float(s["static_threshold"]), float(s["half_width"]))
+    held = []  # (voltage [V], set time [s]) of the constant-voltage runs, with the bisection's probes
+    for run in constants:
+        c = load(out, run)
+        if float(c["window"]) != args.window:
+            raise SystemExit(f"{out / _name(run)}: run with --window {float(c['window']):g}, not {args.window:g}; "
+                             "run without --resume or with another --out")
+        held.append((run[1], float(c["set_time"])))
+    if held and args.static:
+        held += [(float(v), float(t)) for v, t in load(out, "static")["probes"]
+                 if math.isfinite(float(t)) and all(abs(float(v) - h) > 1e-12 for h, _ in held)]
     summary = {"sweep_voltage_V": spec.sweep_voltage, "rows": result, "step_target": STEP_TARGET,
                "published_V": list(PUBLISHED),
                "static_threshold_V": None if static is None else {"value": static[0], "half_width": static[1]},
+               "constant_window_s": args.window if constants else None,
+               "constant_set_times_s": [[v, t] for v, t in sorted(held)],
+               "set_time_exponents": [list(x) for x in exponents(*zip(*held))] if len(held) > 1 else [],
+               "power_law": None,
                "wall_s": {_name(r): float(load(out, r)["wall_s"]) for r in runs}}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, default=float) + "\n")
     atomic_write_text(out / "sweep_rate.csv", csv_text(result))
-    figure(result, static, out / "17_sweep_rate.png")
+    law = None
+    long_runs = [(v, t) for v, t in held if any(abs(v - r[1]) < 1e-12 for r in constants)]
+    if sum(math.isfinite(t) for _, t in long_runs) >= 2:
+        law = power_law(*zip(*long_runs))
+        lo, hi = min(v for v, t in long_runs if math.isfinite(t)), max(v for v, t in long_runs if math.isfinite(t))
+        predicted = [ramp_threshold_power_law(*law, r["rate_V_per_s"]) for r in result]
+        summary["power_law"] = {"A_s_V^n": law[0], "n": law[1], "fitted_over_V": [lo, hi],
+                                "ramp_threshold_predicted_V": predicted,
+                                "inside_fitted_range": [bool(lo <= x <= hi) for x in predicted]}
+        atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, default=float) + "\n")
+    figure(result, static, out / "17_sweep_rate.png", held, args.window, law)
     print("sweep time [s], ramp rate [V/s]: threshold [V] (largest step [s], change per step), coarse to fine")
     for r in result:
         parts = ", ".join(f"{v:.4f} ({c[0]:.3g}, {c[1]:g})" for c, v in zip(r["controls"], r["thresholds_V"]))
@@ -269,6 +392,18 @@ def main(argv: list[str] | None = None) -> int:
     if static is not None:
         print(f"static threshold (lowest constant source voltage that sets within set_time_limit): "
               f"{static[0]:.4f} +- {static[1]:.4f} V")
+    for v, t in sorted(held):
+        print(f"set at constant {v:g} V: " + (f"{t * 1e3:.4g} ms" if math.isfinite(t) else "none within its window"))
+    for a, b, n in summary["set_time_exponents"]:
+        print(f"  -d ln t_set / d ln V over {a:g}-{b:g} V: {n:.3g}")
+    if law is not None:
+        pl = summary["power_law"]
+        print(f"t_set = A V^-n over the long runs ({pl['fitted_over_V'][0]:g}-{pl['fitted_over_V'][1]:g} V): "
+              f"A = {law[0]:.4g} s V^n, n = {law[1]:.4g}; a ramp's set as its memoryless rate integral "
+              "(source voltage; * inside the fitted range):")
+        for r, x, inside in zip(result, pl["ramp_threshold_predicted_V"], pl["inside_fitted_range"]):
+            print(f"  {r['rate_V_per_s']:.3g} V/s: {x:.4f} V{' *' if inside else ''} against the ramp's "
+                  f"{r['threshold_V']:.4f} V ({x / r['threshold_V'] - 1:+.1%})")
     passed = True
     for r in result:
         ok = r["converged"]
