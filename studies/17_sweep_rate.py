@@ -250,6 +250,17 @@ def power_law(voltages, set_times) -> tuple[float, float]:
     return float(math.exp(intercept)), float(-slope)
 
 
+def exponential_fit(voltages, set_times) -> tuple[float, float, float]:
+    """(tau0 [s], V0 [V], rms residual of ln t_set) of t_set = tau0 exp(-V/V0) fitted by least squares on ln t_set
+    over the runs that set: what an exponential law would read from the same set times."""
+    pairs = [(v, math.log(t)) for v, t in zip(voltages, set_times) if math.isfinite(t) and t > 0]
+    if len(pairs) < 2:
+        raise ValueError("an exponential law needs at least two voltages that set")
+    x, y = (np.array(a, float) for a in zip(*pairs))
+    slope, intercept = np.polyfit(x, y, 1)
+    return float(math.exp(intercept)), float(-1.0 / slope), float(np.sqrt(np.mean((y - (slope * x + intercept)) ** 2)))
+
+
 def ramp_threshold_power_law(a: float, n: float, rate: float) -> float:
     """The source voltage [V] at which a ramp V = rate t from 0 V uses up a memoryless set of time t_set = A V^-n:
     the integral of (rate t)^n / A dt reaches 1 at V = (rate A (n + 1))^(1 / (n + 1))."""
@@ -380,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         law = power_law(*zip(*long_runs))
         lo, hi = min(v for v, t in long_runs if math.isfinite(t)), max(v for v, t in long_runs if math.isfinite(t))
         predicted = [ramp_threshold_power_law(*law, r["rate_V_per_s"]) for r in result]
+        tau0, v0, rms = exponential_fit(*zip(*held))
+        summary["exponential_fit"] = {"tau0_s": tau0, "v0_V": v0, "rms_ln_t": rms,
+                                      "over_V": [min(v for v, _ in held), max(v for v, _ in held)]}
         summary["power_law"] = {"A_s_V^n": law[0], "n": law[1], "fitted_over_V": [lo, hi],
                                 "ramp_threshold_predicted_V": predicted,
                                 "inside_fitted_range": [bool(lo <= x <= hi) for x in predicted]}
@@ -401,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"t_set = A V^-n over the long runs ({pl['fitted_over_V'][0]:g}-{pl['fitted_over_V'][1]:g} V): "
               f"A = {law[0]:.4g} s V^n, n = {law[1]:.4g}; a ramp's set as its memoryless rate integral "
               "(source voltage; * inside the fitted range):")
+        ef = summary["exponential_fit"]
+        print(f"an exponential t_set = tau0 exp(-V/V0) over every constant-voltage set time ({ef['over_V'][0]:g}-"
+              f"{ef['over_V'][1]:g} V) instead: V0 = {ef['v0_V']:.4g} V, rms residual of ln t_set {ef['rms_ln_t']:.3g}")
         for r, x, inside in zip(result, pl["ramp_threshold_predicted_V"], pl["inside_fitted_range"]):
             print(f"  {r['rate_V_per_s']:.3g} V/s: {x:.4f} V{' *' if inside else ''} against the ramp's "
                   f"{r['threshold_V']:.4f} V ({x / r['threshold_V'] - 1:+.1%})")

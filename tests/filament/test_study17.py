@@ -123,6 +123,9 @@ def test_the_power_law_and_its_ramp_integral():
     assert total == pytest.approx(1.0, rel=1e-9)
     with pytest.raises(ValueError):
         study.power_law([0.1, 0.2], [1e-3, math.nan])
+    tau0, v0, rms = study.exponential_fit(v, 3e-5 * np.exp(-v / 0.09))
+    assert tau0 == pytest.approx(3e-5, rel=1e-9) and v0 == pytest.approx(0.09, rel=1e-9) and rms < 1e-12
+    assert study.exponential_fit(v, 2e-5 * v ** -2.5)[2] > 0.1  # a power law is no exponential
 
 
 @pytest.mark.slow
