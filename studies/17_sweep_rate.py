@@ -32,9 +32,9 @@ Steps
    published range, is the result, not a check.
 
 Outputs (``--out``, default results/study17): ``ramp_<sweep time>_<control>.npz`` per run (written atomically;
-``--resume`` keeps them), ``static.npz``, ``constant_<V>.npz``, ``summary.json``, ``sweep_rate.csv`` and ``17_sweep_rate.png`` (the
-threshold against the ramp rate per step control, with the static threshold and the published range; the set time
-against the constant voltage, log-log, with ``--constants``).
+``--resume`` keeps them), ``static.npz``, ``constant_<V>.npz``, ``summary.json``, ``sweep_rate.csv`` and
+``17_sweep_rate.png`` (the threshold against the ramp rate per step control, with the static threshold and the
+published range; the set time against the constant voltage, log-log, with ``--constants``).
 
 Usage: python studies/17_sweep_rate.py [--sweep-times 2e-4 2e-3 2e-2 0.2 2] [--levels 0 1 2] [--no-static]
        [--constants 0.1 0.075 0.05] [--window 0.1] [--jobs 2] [--resume] [--out DIR]

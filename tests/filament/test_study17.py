@@ -26,7 +26,8 @@ def test_study17_refuses_bad_input_in_one_line(tmp_path, capsys):
 
 def test_the_step_controls_halve_the_largest_step_and_the_change():
     study = _study()
-    # 1/80 of a 2 ms sweep is 25 us, of a 0.2 s sweep 2.5 ms (level 0: 25 us), of the fast sweep 2.5 us (level 0 keeps it)
+    # 1/80 of a 2 ms sweep is 25 us, of a 0.2 s sweep 2.5 ms (level 0: 25 us), of the fast sweep 2.5 us (level 0
+    # keeps it)
     assert study.control_of(2e-3, None) == pytest.approx((25e-6, 0.05), rel=1e-12)
     assert study.control_of(0.2, None) == pytest.approx((2.5e-3, 0.05), rel=1e-12)
     assert study.control_of(0.2, 0) == pytest.approx((25e-6, 0.05), rel=1e-12)
