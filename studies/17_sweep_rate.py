@@ -89,14 +89,14 @@ def control_of(sweep_time: float, level: int | None) -> tuple[float, float]:
     return spec.sweep_time * spec.max_step_fraction, spec.max_concentration_change
 
 
-def constant_spec(voltage_window: float):
-    """The default FilamentSpec (fast preset, no snapshots) for a constant-voltage run of up to ``voltage_window`` [s]:
-    its ``set_time_limit``, under level 0's control (largest step :data:`BASE_STEP`, change :data:`BASE_CHANGE`)."""
+def constant_spec(window: float):
+    """The default FilamentSpec (fast preset, no snapshots) for a constant-voltage run of up to ``window`` [s] (its
+    ``set_time_limit``), under level 0's control (largest step :data:`BASE_STEP`, change :data:`BASE_CHANGE`)."""
     from devicephys.filament.spec import FilamentSpec
 
     return FilamentSpec.fast().model_copy(update={
-        "field_snapshots": 0, "set_time_limit": voltage_window, "max_concentration_change": BASE_CHANGE,
-        "max_step_fraction": min(BASE_STEP / voltage_window, 1 / 80)})
+        "field_snapshots": 0, "set_time_limit": window, "max_concentration_change": BASE_CHANGE,
+        "max_step_fraction": min(BASE_STEP / window, 1 / 80)})
 
 
 def _name(run) -> str:
@@ -109,9 +109,11 @@ def _name(run) -> str:
 
 
 def measure(run) -> dict[str, np.ndarray]:
-    """One run: ``"static"`` (the static threshold and its half-width [V], the probes) or (sweep time [s], level or
-    None): the rising ramp's threshold (cell voltage [V]), the source voltage at the set [V], the steps taken, the
-    step control (largest step [s], change per step) and the wall time [s]."""
+    """One run: ``"static"`` (the static threshold and its half-width [V], the probes (source voltage [V], set time
+    [s] or NaN)); ``("constant", V, window)`` (the set time [s] at a constant source V [V] from the pristine cell, NaN
+    without a set within ``window`` [s]); or (sweep time [s], level or None): the rising ramp's threshold (cell
+    voltage [V]), the source voltage at the set [V], the steps taken, the step control (largest step [s], change per
+    step).  Each with its wall time [s]."""
     import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
 
     from devicephys.filament import extract, stage

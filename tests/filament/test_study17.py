@@ -131,13 +131,14 @@ def test_the_power_law_and_its_ramp_integral():
 
 @pytest.mark.slow
 def test_study17_on_the_fem_one_slow_ramp(tmp_path):
-    """The real rising ramp at 3000 V/s (2 ms sweep) under the preset's control and levels 1 and 2: each sets
-    between the slow sweeps' thresholds and the fast sweep's 1.38 V, and the two finest agree within the study's
-    target (about 50 s on two cores)."""
+    """The real rising ramp at 3000 V/s (2 ms sweep) under the preset's control and levels 1 and 2: each sets inside
+    the published threshold range (0.2-1 V), which the stage's 3e4 V/s sweep lies above (README: "The threshold
+    against the sweep rate"), and the two finest agree within the study's target (about 50 s on two cores)."""
     study = _study()
     code = study.main(["--sweep-times", "2e-3", "--levels", "1", "2", "--no-static", "--constants", "--jobs", "2",
                        "--out", str(tmp_path)])
     summary = json.loads((tmp_path / "summary.json").read_text())
     (row,) = summary["rows"]
-    assert len(row["thresholds_V"]) == 3 and all(0.1 < v < 1.38 for v in row["thresholds_V"])
+    low, high = study.PUBLISHED
+    assert len(row["thresholds_V"]) == 3 and all(low <= v <= high for v in row["thresholds_V"])
     assert code == 0 and row["converged"]
