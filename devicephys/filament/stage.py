@@ -411,6 +411,28 @@ def _lifetime_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray], voltage: 
                                            "median cell voltage while ON during that hold")}
 
 
+#: [1] k_d dt above which the sweep's largest step is noted as damping the set: a backward-Euler step longer than the
+#: Gibbs-Thomson dissolution time 1/k_d.  The default cell's rising ramp (studies/17_sweep_rate.py) against its
+#: finest step control: k_d dt = 0.046 -> 3.4 % high, 0.46 -> 6-11 %, 4.6 -> 56 %, 46 -> 2.9-5.6x.
+SWEEP_STEP_DISSOLUTIONS = 1.0
+
+
+def sweep_step_note(spec: FilamentSpec) -> str | None:
+    """A note when the sweep's largest step (``sweep_time`` x ``max_step_fraction``) exceeds
+    :data:`SWEEP_STEP_DISSOLUTIONS` Gibbs-Thomson dissolution times 1/k_d at the ambient temperature, else None."""
+    from devicephys.filament.kinetics import HoppingLaw
+
+    k_d = float(HoppingLaw.from_spec(spec).dissolution_rate(spec.ambient_temperature))
+    dt = spec.sweep_time * spec.max_step_fraction
+    if k_d * dt <= SWEEP_STEP_DISSOLUTIONS:
+        return None
+    return (f"the sweep's largest step, sweep_time x max_step_fraction = {dt:.3g} s, is {k_d * dt:.3g} Gibbs-Thomson "
+            f"dissolution times 1/k_d (k_d = {k_d:.4g} 1/s at the ambient temperature): a backward-Euler step that "
+            "long damps the growth the set is made of and raises the sweep's threshold (on the default cell +56 % at "
+            "k_d dt = 4.6, 2.9x at 46: README, The threshold against the sweep rate); give max_step_fraction <= "
+            f"{SWEEP_STEP_DISSOLUTIONS / (k_d * spec.sweep_time):.3g}")
+
+
 def _falling_ramp_time(spec: FilamentSpec, voltage: float) -> float:
     """Time [s] at which the triangular sweep's falling ramp passes the source ``voltage`` [V]."""
     half = spec.sweep_time / 2
@@ -1031,6 +1053,14 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
             "times are limited by that floor (on the fast preset 3.7-4.7x too long); resolve_set: true resolves them")
         for name in ("set_time_tau0", "set_time_v0"):  # the report shows each number's method
             ds[name].attrs["method"] += "; not converged in the time step: " + ds.attrs["set_time_step_note"]
+    note = sweep_step_note(spec) if spec.drive == "sweep" else None
+    if note is not None:
+        ds.attrs["sweep_step_note"] = note
+        for name in ("threshold_voltage", "threshold_source_voltage"):
+            if name in ds:
+                ds[name].attrs["method"] += "; not converged in the time step: " + note
+        if comm.rank == 0:
+            print(f"warning: {note}", flush=True)
     if math.isnan(scalars["set_time_v0"][0]):
         ds.attrs["set_time_warning"] = (f"fewer than two of set_voltages {spec.set_voltages} V bridged the pristine "
                                         f"cell (gap < gap_on) within set_time_limit = {spec.set_time_limit:g} s: "
