@@ -413,7 +413,7 @@ def _lifetime_scalars(spec: FilamentSpec, runs: dict[str, np.ndarray], voltage: 
 
 #: [1] k_d dt above which the sweep's largest step is noted as damping the set: a backward-Euler step longer than the
 #: Gibbs-Thomson dissolution time 1/k_d.  The default cell's rising ramp (studies/17_sweep_rate.py) against its
-#: finest step control: k_d dt = 0.046 -> 3.4 % high, 0.46 -> 3-11 %, 4.6 -> 56 %, 46 -> 2.9-5.6x.
+#: finest step control: k_d dt = 0.046 -> 3.4 % high, 0.46 -> 3-11 %, 4.6 -> 56 %, 46 -> 2.9x, 460 -> 5.6x.
 SWEEP_STEP_DISSOLUTIONS = 1.0
 
 
