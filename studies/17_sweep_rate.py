@@ -67,6 +67,10 @@ WINDOW = 0.1
 STEP_TARGET = 0.05
 #: the published threshold range of volatile Ag threshold switches [V] (Wang et al., Nat. Mater. 16, 101 (2017))
 PUBLISHED = (0.2, 1.0)
+#: the cell's options besides the default's (``--anode-nernst``: the anode's Nernst layer at most at the gap voltage,
+#: with the electrode's rest it refers to)
+CELL: dict = {}
+ANODE_NERNST = {"active_electrode_equilibrium": True, "anode_nernst": True}
 
 
 def spec_for(sweep_time: float, level: int | None):
@@ -75,7 +79,7 @@ def spec_for(sweep_time: float, level: int | None):
     :data:`BASE_CHANGE` / 2^k)."""
     from devicephys.filament.spec import FilamentSpec
 
-    spec = FilamentSpec.fast().model_copy(update={"field_snapshots": 0, "sweep_time": sweep_time})
+    spec = FilamentSpec.fast().model_copy(update={"field_snapshots": 0, "sweep_time": sweep_time, **CELL})
     if level is None:
         return spec
     step = min(BASE_STEP, sweep_time * spec.max_step_fraction) / 2 ** level
@@ -97,7 +101,7 @@ def constant_spec(window: float):
     from devicephys.filament.spec import FilamentSpec
 
     return FilamentSpec.fast().model_copy(update={
-        "field_snapshots": 0, "set_time_limit": window, "max_concentration_change": BASE_CHANGE,
+        **CELL, "field_snapshots": 0, "set_time_limit": window, "max_concentration_change": BASE_CHANGE,
         "max_step_fraction": min(BASE_STEP / window, 1 / 80), "resolve_set": True})
 
 
@@ -193,7 +197,8 @@ def runs_for(sweep_times, levels) -> list:
 def run_all(runs: list, jobs: int, out: Path, resume: bool) -> None:
     from devicephys.workers import run_missing
 
-    commands = {r: [sys.executable, str(Path(__file__).resolve()), "--one", _argument(r), "--out", str(out)]
+    cell = ["--anode-nernst"] if CELL else []
+    commands = {r: [sys.executable, str(Path(__file__).resolve()), "--one", _argument(r), "--out", str(out), *cell]
                 for r in runs}
 
     def label(r) -> str:
@@ -342,8 +347,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2)")
     p.add_argument("--resume", action="store_true", help="keep the runs already written to --out")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one run, in a worker process
+    p.add_argument("--anode-nernst", action="store_true",
+                   help="the cell with the anode's Nernst layer at most at the gap voltage (anode_nernst, with "
+                        "active_electrode_equilibrium); use another --out")
     p.add_argument("--out", default="results/study17", help="output folder")
     args = p.parse_args(argv)
+    CELL.clear()
+    CELL.update(ANODE_NERNST if args.anode_nernst else {})
     if not args.sweep_times or not all(math.isfinite(t) and t > 0 for t in args.sweep_times):
         p.error(f"--sweep-times {args.sweep_times}: give positive sweep times [s], e.g. 2e-4 2e-3 2e-2")
     if not all(0 <= k <= 10 for k in args.levels):
@@ -379,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     if held and args.static:
         held += [(float(v), float(t)) for v, t in load(out, "static")["probes"]
                  if math.isfinite(float(t)) and all(abs(float(v) - h) > 1e-12 for h, _ in held)]
-    summary = {"sweep_voltage_V": spec.sweep_voltage, "rows": result, "step_target": STEP_TARGET,
+    summary = {"cell_options": dict(CELL), "sweep_voltage_V": spec.sweep_voltage, "rows": result,
+               "step_target": STEP_TARGET,
                "published_V": list(PUBLISHED),
                "static_threshold_V": None if static is None else {"value": static[0], "half_width": static[1]},
                "constant_window_s": args.window if constants else None,

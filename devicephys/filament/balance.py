@@ -62,7 +62,7 @@ def body_balance(model, since: float = 0.0) -> BodyBalance:
     if not body.any() or body.all():
         return BodyBalance.missing()
     E = -np.diff(phi) / transport.h
-    if model.ionic is not None:
+    if model.divides_gap:
         E = E * model.hopping_share
     E_node = np.empty_like(phi)
     E_node[1:-1] = 0.5 * (E[:-1] + E[1:])

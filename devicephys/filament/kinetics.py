@@ -246,6 +246,11 @@ class ChannelTransport:
         #: :meth:`rest_fraction` at its interface, the filled channel's k_d/k_r lowered by the channel's Gibbs–Thomson
         #: excess; None: at zero and reverse field it holds none (every ion that reaches it is taken)
         self.electrode_rest = electrode_rest
+        #: Ag+ fraction c_L [1] of the active electrode's interface layer in Nernst equilibrium with the electrode
+        #: (the spec's ``anode_nernst``, set by the caller before each step): it enters the first node by the
+        #: Scharfetter–Gummel half-cell, (D/h) B(−Pe) c_L, at any field, and a stub on the electrode holds it;
+        #: None: c_src enters at v under forward field (with ``electrode_rest``'s c_eq beside it)
+        self.layer: float | None = None
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
         self.h = np.diff(self.z)
@@ -321,12 +326,16 @@ class ChannelTransport:
         interface holds :meth:`rest_fraction` c_eq, which enters by the same Scharfetter–Gummel half-cell,
         r = (D/h) B(−Pe) c_eq [m/s], onto a free site as the oxidation's (the lattice gas): at zero field the first
         node relaxes to c_eq (1 − θ_0) (c_eq in the dilute step), under forward field it adds v c_eq to the
-        oxidation's v c_src, under reverse field it vanishes; without it r = 0.
+        oxidation's v c_src, under reverse field it vanishes; without it r = 0.  With :attr:`layer` the electrode's
+        interface holds c_L whatever the field: a = 0 and r = (D/h) B(−Pe) c_L (v c_L under a strong forward field,
+        (D/h) c_L at zero field).
         """
         h = self.h[0]
         D = float(self.law.diffusivity(T))
         v = float(self.law.drift_velocity(E, T))
         b_back, b_fwd = _bernoulli(np.array([v * h / D, -v * h / D]))
+        if self.layer is not None:  # the layer's Nernst fraction, by drift and diffusion alike
+            return 0.0, D / h * float(b_back), D / h * float(b_fwd) * self.layer
         rest = D / h * float(b_fwd) * float(self.rest_fraction(T)) if self.electrode_rest is not None else 0.0
         return max(v, 0.0), D / h * float(b_back), rest
 
@@ -711,8 +720,11 @@ class ChannelTransport:
         tip = int(np.flatnonzero(stub)[-1])
         e_min = k_B * T[tip] / (e * self.law.hop_distance)
         nodes = np.flatnonzero(stub)
-        value = (self.source if tip < E_edge.size and E_edge[tip] > e_min
-                 else float(self.rest_fraction(T[tip])))
+        if self.layer is not None:  # the stub is the electrode: its surface holds the layer's fraction
+            value = self.layer
+        else:
+            value = (self.source if tip < E_edge.size and E_edge[tip] > e_min
+                     else float(self.rest_fraction(T[tip])))
         if not self.exclusion:
             return nodes, np.full(nodes.size, value)
         return nodes, np.minimum(value, np.clip(1.0 - c_m[nodes], 0.0, 1.0))
@@ -721,6 +733,21 @@ class ChannelTransport:
         """∫ (c_i + c_m + c_s) dz [m] (Ag volume per channel cross-section; c_s over the matrix's shells and the Ag
         plated from them onto the counter electrode)."""
         return float(np.dot(self.volume, c_i + c_m + self.pool_total(c_s) + self.plated(c_s)))
+
+
+def nernst_layer(source: float, rest: float, voltage: float, temperature: float) -> tuple[float, float]:
+    """(c_L [1], η_a [V]): the active electrode's interface layer in Nernst equilibrium with the electrode at an
+    overpotential of at most the gap voltage.
+
+    The layer would hold ``source`` c_src, an anodic overpotential η_src = k_B T ln(c_src / c_eq) over the flat
+    electrode's rest fraction ``rest`` c_eq; the double layer cannot take more than the gap's ``voltage`` V [V],
+    so η_a = min(η_src, V⁺) and c_L = c_eq exp(e η_a / k_B T) = min(c_src, c_eq exp(e V⁺ / k_B T)) at
+    ``temperature`` T [K] (η_a = 0, c_L = c_src where c_eq ≥ c_src).  The ions then hop in V − η_a.
+    """
+    kt = k_B * temperature / e  # [V]
+    eta_src = kt * np.log(source / rest)
+    eta = min(max(voltage, 0.0), max(float(eta_src), 0.0))
+    return (float(rest * np.exp(eta / kt)) if eta < eta_src else source), eta
 
 
 def gap_length(z: np.ndarray, c: np.ndarray, threshold: float) -> float:

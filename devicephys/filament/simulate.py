@@ -149,6 +149,9 @@ class CellModel:
         self.ionic = electrochem.SeriesCell.from_spec(spec, self.et.medium.channel_area)  # None: no charge transfer
         self.hopping_share = 1.0  # η_hop / V_gap of the last step [1] (1 without charge transfer)
         self.cathode_overpotential = 0.0  # η_fc [V] of the ionic circuit at the last step (0 without it)
+        self.anode_overpotential = 0.0  # η_a [V] of the anode's Nernst layer at the last step (anode_nernst; else 0)
+        #: the gap voltage is divided between an interface and the hopping (the ionic circuit, or anode_nernst)
+        self.divides_gap = self.ionic is not None or spec.anode_nernst
         self.nucleation = electrochem.Nucleation.from_spec(spec)  # None: the counter electrode takes ions directly
         self.nucleation_progress = 0.0  # ∫ dt / t_nuc since the cathode last lost its nucleus [1]
         self.nucleated = self.nucleation is None  # the cathode takes ions
@@ -449,8 +452,8 @@ class CellModel:
             self._power = self.et.joule_power()
         _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
         E = -np.diff(phi) / self.transport.h
-        if self.ionic is not None and not frozen:
-            E = E * self._hopping_share(phi, T)
+        if self.divides_gap and not frozen:
+            E = E * self._gap_share(phi, T)
         nucleus = (self.nucleation_progress, self.nucleated, self.nucleus_stable, self.nucleation_time)
         if self.nucleation is not None and not frozen:
             nucleus, overshoot = self._nucleation_step(dt, float(T[-1]))
@@ -549,16 +552,20 @@ class CellModel:
         left as they were."""
         _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
         E = -np.diff(phi) / self.transport.h
-        kept = (self.hopping_share, self.cathode_overpotential)
-        if self.ionic is not None:
-            E = E * self._hopping_share(phi, T)
+        kept = (self.hopping_share, self.cathode_overpotential, self.anode_overpotential, self.transport.layer)
+        if self.divides_gap:
+            E = E * self._gap_share(phi, T)
         matrix = self.matrix_fields()  # in the share of the step's end
-        self.hopping_share, self.cathode_overpotential = kept
+        layer = self.transport.layer  # the layer of the step's end, for this transport only
+        self.hopping_share, self.cathode_overpotential, self.anode_overpotential, self.transport.layer = kept
+        kept_layer, self.transport.layer = self.transport.layer, layer
         try:
             w, dissolve = self._rates(self.c, E, phi, T, nucleated, matrix)
             return self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, w, matrix=matrix, dissolve=dissolve)
         except kinetics.TransportError:
             return None
+        finally:
+            self.transport.layer = kept_layer
 
     def matrix_fields(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(φ [V], T [K]) of the last solution in the matrix beside every axis node (nodes × the transport's
@@ -567,7 +574,34 @@ class CellModel:
         if self._matrix_points is None:
             return None
         phi, T = self.et.point_values(*self._matrix_points)
-        return phi * (self.hopping_share if self.ionic is not None else 1.0), T
+        return phi * (self.hopping_share if self.divides_gap else 1.0), T
+
+    def _gap_share(self, phi: np.ndarray, T: np.ndarray) -> float:
+        """The share [1] of the gap voltage that drives the ions through the insulator: the ionic circuit's
+        (:meth:`_hopping_share`) or the anode's Nernst layer's (:meth:`_anode_share`)."""
+        return self._hopping_share(phi, T) if self.ionic is not None else self._anode_share(phi, T)
+
+    def _anode_share(self, phi: np.ndarray, T: np.ndarray) -> float:
+        """(V − η_a) / V [1] with the active electrode's layer in Nernst equilibrium (the spec's ``anode_nernst``).
+
+        The layer's overpotential is c_src's, η_src = k_B T ln(c_src / c_eq) (c_eq the flat electrode's rest
+        fraction at the first node's temperature), but at most the gap voltage V = φ_0 − φ_N along the axis: η_a =
+        min(η_src, V⁺), and the layer holds c_L = c_eq exp(e η_a / k_B T) (``transport.layer``); the ions hop in
+        the rest, V − η_a.  So an ion gains at most e V between the electrodes, drift and layer together (in a
+        uniform field the dilute steady state at the cathode is c_eq exp(e V / k_B T), Boltzmann's, whatever the
+        split).  Once the filament bridges the bound is lifted (share 1, the layer c_src), as the ionic circuit's.
+        """
+        gap = self.gap()
+        insulating = self.c < self.spec.percolation_threshold
+        voltage = float(phi[0] - phi[-1])
+        if gap <= 0.0 or not insulating.any():
+            self.transport.layer, self.anode_overpotential, self.hopping_share = None, 0.0, 1.0
+            return 1.0
+        self.transport.layer, self.anode_overpotential = kinetics.nernst_layer(
+            self.spec.source_concentration, float(self.transport.rest_fraction(T[0])), voltage, float(T[0]))
+        eta = self.anode_overpotential
+        self.hopping_share = (voltage - eta) / voltage if voltage > 0.0 else 1.0
+        return self.hopping_share
 
     def _hopping_share(self, phi: np.ndarray, T: np.ndarray) -> float:
         """η_hop / V_gap [1] of the ionic series circuit at the last solution (1 once bridged).

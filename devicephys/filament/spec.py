@@ -198,6 +198,18 @@ class FilamentSpec(Spec):
                                                        "oxidation's v source_concentration under forward field.  "
                                                        "False: at zero and reverse field the electrode holds no "
                                                        "ions and takes every ion that reaches it")
+    anode_nernst: bool = option(False, "the active electrode's interface layer is in Nernst equilibrium with the "
+                                       "electrode at an overpotential eta_a of at most the gap voltage V: it holds "
+                                       "c_L = min(c_src, c_eq exp(e V/k_B T)) (c_eq as in "
+                                       "active_electrode_equilibrium, whose rest it extends), injected by the "
+                                       "hopping's Scharfetter-Gummel flux, and the ions hop in the rest of the gap "
+                                       "voltage, V - eta_a, eta_a = k_B T ln(c_L/c_eq) (an ion cannot gain more "
+                                       "than e V between the electrodes; the filled channel's metal then grows "
+                                       "only above gamma Omega/(e r_ch), 0.067 V on the default cell).  Lifted "
+                                       "once the filament bridges.  Needs active_electrode_equilibrium: true and "
+                                       "no exchange_current_density.  False: the layer holds c_src under any "
+                                       "forward field (0.19 V of overpotential whatever the gap voltage) and the "
+                                       "ions hop in the whole of it")
     interface_energy: Optional[float] = quantity(None, "J/m^2", "energy gamma of the filament's surface against the "
                                                  "matrix in gibbs_thomson_radius's excess; give your device's; None: "
                                                  "the active electrode metal's solid-vapour surface energy from "
@@ -414,6 +426,10 @@ class FilamentSpec(Spec):
                                 f"electrode's metal, which devicephys.materials does not give for "
                                 f"{self.active_electrode!r}; give interface_energy (J/m^2), use active_electrode: Ag "
                                 f"or set {name}: false", field=name)
+        if self.anode_nernst and (not self.active_electrode_equilibrium or self.exchange_current_density is not None):
+            raise SpecError("FilamentSpec.anode_nernst = true needs active_electrode_equilibrium: true (its c_eq is "
+                            "the layer's reference) and no exchange_current_density (the ionic circuit then divides "
+                            "the gap voltage itself); set those or anode_nernst: false", field="anode_nernst")
         if self.counter_plating and not self.dissolved_spread:
             raise SpecError("FilamentSpec.counter_plating = true needs dissolved_spread: true (it plates the spread's "
                             "Ag); set dissolved_spread: true or counter_plating: false", field="counter_plating")

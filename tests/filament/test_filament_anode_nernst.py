@@ -1,0 +1,138 @@
+"""The active electrode's interface layer in Nernst equilibrium at most at the gap voltage (``anode_nernst``).
+
+Without the option the layer holds c_src = 0.2 under any forward field, an anodic overpotential of
+k_B T ln(c_src / c_eq) = 0.19 V on the default cell, and the ions hop in the whole gap voltage besides: at a gap
+voltage V the ions at the cathode reach c_src exp(e V / k_B T) at rest, c_src / c_eq = 1430 times what the
+electrodes' electrochemical potential difference e V allows (Boltzmann, c_eq exp(e V / k_B T)).  With it the layer's
+overpotential is at most V and the ions hop in the rest.  Checked: the layer's closed form in its three regimes;
+the dilute channel with no reduction in a uniform field settling to Boltzmann's c_eq exp(e V / k_B T) at the
+cathode whatever the split (and to c_src exp(e V / k_B T) without the option); the filled channel's growth floor
+gamma Omega / (e r_ch) from that bound; a stub on the electrode held at the layer's fraction; the spec's
+refusals; on the FEM, the set at 0.5 V delayed by the hopping's lost share.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from devicephys.errors import SpecError
+from devicephys.filament import kinetics
+from devicephys.filament.spec import FilamentSpec
+from devicephys.units import eV
+
+K_B, Q = 1.380649e-23, 1.602176634e-19  # [J/K], [C]
+# [J] γΩ/r_ch of the default cell from independent constants (Ag: 1.25 J/m², 107.8682 g/mol, 10490 kg/m³; 2 nm)
+GAMMA_OMEGA_OVER_R = 1.25 * 107.8682e-3 / (10490.0 * 6.02214076e23) / 2e-9
+T = 300.0
+KT = K_B * T / Q  # [V]
+
+
+def _transport(n: int = 19) -> kinetics.ChannelTransport:
+    law = kinetics.HoppingLaw(0.5e-9, 1e13, 0.44 * eV, 1e13, 0.52 * eV, reduction_rate=1e7)
+    return kinetics.ChannelTransport(np.linspace(0.0, 9e-9, n), law, source=0.2, threshold=0.3, exclusion=False,
+                                     electrode_rest=GAMMA_OMEGA_OVER_R)
+
+
+def test_the_layer_is_c_src_above_its_overpotential_and_boltzmanns_below():
+    c_eq = float(_transport().rest_fraction(T))
+    eta_src = KT * math.log(0.2 / c_eq)
+    assert eta_src == pytest.approx(0.19, abs=0.005)  # the value the spec's text states
+    for v in (0.0, 0.05, 0.1, 0.15):
+        layer, eta = kinetics.nernst_layer(0.2, c_eq, v, T)
+        assert eta == pytest.approx(v, abs=1e-15) and layer == pytest.approx(c_eq * math.exp(v / KT), rel=1e-12)
+    for v in (0.2, 1.0, 10.0):
+        assert kinetics.nernst_layer(0.2, c_eq, v, T) == (0.2, pytest.approx(eta_src, rel=1e-12))
+    assert kinetics.nernst_layer(0.2, c_eq, -0.3, T) == (pytest.approx(c_eq, rel=1e-12), 0.0)  # reverse: at rest
+    assert kinetics.nernst_layer(0.2, 0.5, 0.3, T) == (0.2, 0.0)  # c_eq above c_src: no anodic overpotential
+
+
+@pytest.mark.parametrize("voltage", [0.05, 0.1, 0.15])
+def test_the_ions_at_the_cathode_reach_boltzmanns_fraction_of_the_gap_voltage_and_no_more(voltage):
+    """A dilute channel, no metal, nothing reduces: the zero-flux steady state in a uniform drift is
+    c_N = c_L exp(v L / D) from the layer (Scharfetter-Gummel is exact for a constant drift, so the discrete one is
+    too), with the Mott-Gurney v / D = (2 / a) sinh(e a E / 2 k_B T): Boltzmann's c_L exp(e (V - eta_a) / k_B T) =
+    c_eq exp(e V / k_B T) to (e a E / k_B T)^2 / 24 in the exponent (under 0.2 % of it here).  Without the layer
+    the oxidation's c_src (injected at v, c_src Pe / B(Pe) at the first node) sits on top of the whole drive:
+    over a hundred times more."""
+    n, length = 19, 9e-9
+    tr = _transport(n)
+    c_eq = float(tr.rest_fraction(T))
+    temps, w = np.full(n, T), np.zeros(n)
+    layer, eta = kinetics.nernst_layer(0.2, c_eq, voltage, T)
+    results = {}
+    for bounded in (True, False):
+        tr.layer = layer if bounded else None
+        E = (voltage - eta if bounded else voltage) / length
+        c_i = c_m = c_s = np.zeros(n)
+        # 600 x 1 ms: the slowest mode (under 1 ms) decays by far more than the 1e-9 asked
+        for _ in range(600):
+            c_i, c_m, c_s = tr.step(c_i, c_m, c_s, np.full(n - 1, E), temps, 1e-3, w)
+        results[bounded] = c_i[-1]
+    E = (voltage - eta) / length
+    assert results[True] == pytest.approx(layer * math.exp(length * float(tr.law.drift_velocity(E, T))
+                                                           / float(tr.law.diffusivity(T))), rel=1e-9)
+    boltzmann = c_eq * math.exp(voltage / KT)
+    assert results[True] == pytest.approx(boltzmann, rel=0.002)
+    assert results[False] > 100.0 * boltzmann  # 164-562 times at 0.05-0.15 V
+
+
+def test_the_filled_channels_growth_floor_is_gamma_omega_over_e_r_ch():
+    """The filled channel's metal holds its ions at k_d / k_r; the bound's most at the cathode is
+    c_eq exp(e V / k_B T), so the metal grows only above V = k_B T ln(k_d / (k_r c_eq)) / e = gamma Omega / (e r_ch)."""
+    tr = _transport()
+    c_eq = float(tr.rest_fraction(T))
+    filled = float(tr.law.dissolution_rate(T)) / tr.law.reduction_rate
+    floor = KT * math.log(filled / c_eq)
+    assert floor == pytest.approx(GAMMA_OMEGA_OVER_R / Q, rel=1e-9)
+    assert floor == pytest.approx(0.0666, abs=0.0005)
+
+
+def test_a_stub_on_the_electrode_holds_the_layers_fraction():
+    n = 19
+    tr = _transport(n)
+    c_m = np.zeros(n)
+    c_m[:4] = 0.9  # a metal stub on the active electrode
+    temps = np.full(n, T)
+    tr.layer = 3e-3
+    nodes, value = tr._clamp_anode_metal(c_m, np.zeros(n - 1), temps)
+    assert list(nodes) == [0, 1, 2, 3] and np.allclose(value, 3e-3)
+    tr.layer = None  # at zero field without the layer: the rest fraction
+    assert np.allclose(tr._clamp_anode_metal(c_m, np.zeros(n - 1), temps)[1], tr.rest_fraction(T))
+
+
+def test_the_spec_refuses_the_layer_without_its_rest_or_with_the_ionic_circuit():
+    with pytest.raises(SpecError, match="anode_nernst"):
+        FilamentSpec(anode_nernst=True)
+    with pytest.raises(SpecError, match="anode_nernst"):
+        FilamentSpec(anode_nernst=True, active_electrode_equilibrium=True, exchange_current_density=1e5)
+    assert FilamentSpec(anode_nernst=True, active_electrode_equilibrium=True).anode_nernst
+
+
+def test_on_the_fem_the_bounded_cell_grows_no_metal_below_its_floor_where_the_unbounded_one_grows():
+    """The default cell (with the electrode's rest) at a constant 0.06 V source for 6 ms, below the floor gamma
+    Omega / (e r_ch) = 0.0666 V: without the bound its filament grows (1.5 nm in that time; it sets at 0.05 V in
+    25 ms); with it the channel's ions stay below Boltzmann's c_eq exp(e V / k_B T) (1.43e-3, under the metal's
+    k_d / k_r = 1.83e-3) and no node's metal reaches 1e-4 of the channel."""
+    import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
+
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage
+
+    for bounded in (False, True):
+        spec = FilamentSpec.fast().model_copy(update=dict(
+            field_snapshots=0, set_time_limit=6e-3, max_step_fraction=25e-6 / 6e-3, max_concentration_change=0.05,
+            resolve_set=True, active_electrode_equilibrium=True, anode_nernst=bounded))
+        model = sim.CellModel(spec)
+        stage._constant_set(model, spec, 0.06, "set", False)
+        if not bounded:
+            assert model.gap() < 8e-9  # grown from the 9 nm gap
+            continue
+        assert model.anode_overpotential == pytest.approx(0.06, rel=0.01)  # the whole gap voltage
+        assert model.hopping_share == pytest.approx(0.0, abs=0.01)
+        c_eq = float(model.transport.rest_fraction(T))
+        assert float(np.max(model.c_i)) < c_eq * math.exp(0.06 / KT)
+        assert float(np.max(model.c)) < 1e-4
+        assert model.gap() == pytest.approx(9e-9, rel=1e-9)
