@@ -322,7 +322,8 @@ def figure(result: list[dict], static: tuple[float, float] | None, path: Path, c
         ax.semilogx(grid, [ramp_threshold_power_law(*law, g) for g in grid], ":", color="C1",
                     label="memoryless rate integral of the power law (source voltage)")
     ax.set(xlabel="ramp rate [V/s]", ylabel="threshold (cell voltage before the set) [V]",
-           title="the default cell's threshold against the sweep rate", ylim=(0, None))
+           title=("the cell's threshold against the sweep rate (the anode's Nernst bound)" if CELL
+                  else "the default cell's threshold against the sweep rate"), ylim=(0, None))
     ax.legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path, close=True)
@@ -408,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         predicted = [ramp_threshold_power_law(*law, r["rate_V_per_s"]) for r in result]
         tau0, v0, rms = exponential_fit(*zip(*held))
         summary["exponential_fit"] = {"tau0_s": tau0, "v0_V": v0, "rms_ln_t": rms,
-                                      "over_V": [min(v for v, _ in held), max(v for v, _ in held)]}
+                                      "over_V": [min(v for v, t in held if math.isfinite(t)),
+                                                 max(v for v, t in held if math.isfinite(t))]}
         summary["power_law"] = {"A_s_V^n": law[0], "n": law[1], "fitted_over_V": [lo, hi],
                                 "ramp_threshold_predicted_V": predicted,
                                 "inside_fitted_range": [bool(lo <= x <= hi) for x in predicted]}

@@ -1,14 +1,15 @@
 """The active electrode's interface layer in Nernst equilibrium at most at the gap voltage (``anode_nernst``).
 
 Without the option the layer holds c_src = 0.2 under any forward field, an anodic overpotential of
-k_B T ln(c_src / c_eq) = 0.19 V on the default cell, and the ions hop in the whole gap voltage besides: at a gap
-voltage V the ions at the cathode reach c_src exp(e V / k_B T) at rest, c_src / c_eq = 1430 times what the
-electrodes' electrochemical potential difference e V allows (Boltzmann, c_eq exp(e V / k_B T)).  With it the layer's
-overpotential is at most V and the ions hop in the rest.  Checked: the layer's closed form in its three regimes;
-the dilute channel with no reduction in a uniform field settling to Boltzmann's c_eq exp(e V / k_B T) at the
-cathode whatever the split (and to c_src exp(e V / k_B T) without the option); the filled channel's growth floor
-gamma Omega / (e r_ch) from that bound; a stub on the electrode held at the layer's fraction; the spec's
-refusals; on the FEM, the set at 0.5 V delayed by the hopping's lost share.
+k_B T ln(c_src / c_eq) = 0.19 V on the default cell, and the ions hop in the whole gap voltage besides: at rest in
+a gap voltage V the ions at the cathode reach over a hundred times what the electrodes' electrochemical potential
+difference e V allows (Boltzmann, c_eq exp(e V / k_B T)).  With it the layer's overpotential is at most V and the
+ions hop in the rest.  Checked: the layer's closed form in its three regimes; a dilute channel with no reduction in
+a uniform field settling to the exact drift-diffusion steady state (1e-9) and to Boltzmann's c_eq exp(e V / k_B T)
+at the cathode (0.2 %, the Mott-Gurney sinh's excess), whatever the split; the filled channel's necessary floor
+gamma Omega / (e r_ch) from that bound; a stub on the electrode held at the layer's fraction; the spec's refusals;
+on the FEM, a constant 0.06 V (below the floor) growing the unbounded cell's filament and no metal in the bounded
+one.
 """
 
 from __future__ import annotations

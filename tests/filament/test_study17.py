@@ -142,3 +142,22 @@ def test_study17_on_the_fem_one_slow_ramp(tmp_path):
     low, high = study.PUBLISHED
     assert len(row["thresholds_V"]) == 3 and all(low <= v <= high for v in row["thresholds_V"])
     assert code == 0 and row["converged"]
+
+
+def test_the_anode_nernst_cell_reaches_every_run_and_its_workers(tmp_path, monkeypatch):
+    """``--anode-nernst`` puts the bound (with the electrode's rest it refers to) into the ramps', the constant
+    runs' and the static run's specs, and hands itself to every worker process."""
+    study = _study()
+    commands = {}
+    monkeypatch.setattr("devicephys.workers.run_missing", lambda c, *a, **k: commands.update(c))
+    monkeypatch.setattr(study, "load", lambda *a: (_ for _ in ()).throw(SystemExit(0)))
+    with pytest.raises(SystemExit):
+        study.main(["--anode-nernst", "--sweep-times", "2e-3", "--levels", "0", "--no-static", "--constants",
+                    "--out", str(tmp_path)])
+    try:
+        assert commands and all(c[-1] == "--anode-nernst" for c in commands.values())
+        for spec in (study.spec_for(2e-3, None), study.spec_for(2e-3, 1), study.constant_spec(0.1)):
+            assert spec.anode_nernst and spec.active_electrode_equilibrium
+    finally:
+        study.CELL.clear()
+    assert not study.spec_for(2e-3, None).anode_nernst
