@@ -367,8 +367,11 @@ def fem_voltage_scale(ds: xr.Dataset, fem: dict[str, Any], gap_open: float, ambi
     integrates without leak.
     """
     if fem.get("exchange_current_density") is None:
+        floor = ("; the FEM's anode layer takes up to k_B T ln(c_src/c_eq) of the gap voltage (anode_nernst), below "
+                 "which its cell does not set: the card's law has no such floor" if fem.get("anode_nernst") else "")
         return (hopping_voltage_scale(fem, gap_open, ambient),
-                "Mott-Gurney hopping of the FEM: 2 k_B T_0 d_open / (q a), a = FilamentSpec.hop_distance (not fitted)")
+                "Mott-Gurney hopping of the FEM: 2 k_B T_0 d_open / (q a), a = FilamentSpec.hop_distance (not fitted)"
+                + floor)
     from devicephys.filament.electrochem import SeriesCell
     from devicephys.filament.spec import FilamentSpec
 

@@ -20,7 +20,11 @@ def test_without_charge_transfer_v0_is_the_hopping_s():
     ds = xr.Dataset({"threshold_voltage": 2.0})
     v0, source = build.fem_voltage_scale(ds, _fem(), 9e-9, 300.0)
     assert v0 == pytest.approx(build.hopping_voltage_scale(_fem(), 9e-9, 300.0), rel=1e-15)
-    assert "Mott-Gurney" in source
+    assert "Mott-Gurney" in source and "anode_nernst" not in source
+    # the FEM's anode bound: the same scale, and its source says the card's law has no floor
+    bounded = _fem(active_electrode_equilibrium=True, anode_nernst=True)
+    v0_bounded, source = build.fem_voltage_scale(ds, bounded, 9e-9, 300.0)
+    assert v0_bounded == v0 and "anode_nernst" in source and "no such floor" in source
 
 
 def test_with_charge_transfer_v0_is_the_circuit_s_at_the_threshold():
