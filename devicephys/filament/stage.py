@@ -576,11 +576,17 @@ def rising_ramp_threshold(spec: FilamentSpec, progress: bool = False, desc: str 
 
     Returns ``threshold`` (the cell voltage before the first set, as ``threshold_voltage``) [V], ``source`` (the
     source voltage at the set, as ``threshold_source_voltage``) [V], both NaN when the ramp does not set, and
-    ``steps`` (the steps taken) [1].  ``progress``: a bar named ``desc`` over the ramp's time.
+    ``steps`` (the steps taken) [1].  ``progress``: a bar named ``desc`` over the ramp's time.  A ramp stepped
+    too coarsely for its set (:func:`sweep_step_note`) gets that note as a warning line on standard error first.
     """
     from devicephys.filament import simulate as sim
     from devicephys.filament.simulate import CellModel
 
+    from mpi4py import MPI
+
+    note = sweep_step_note(spec)
+    if note is not None and MPI.COMM_WORLD.rank == 0:
+        print(f"warning: {desc}: {note}", file=sys.stderr, flush=True)
     model = CellModel(spec)
     bar = _bar(progress, spec.sweep_time / 2, desc)
     try:

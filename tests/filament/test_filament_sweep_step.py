@@ -47,3 +47,23 @@ def test_a_slow_sweep_on_the_fast_presets_step_is_noted_with_its_fix():
     fix = float(note.rsplit("<= ", 1)[1])
     assert fix == pytest.approx(1 / (_k_d(spec) * 2e-2), rel=1e-2)
     assert sweep_step_note(spec.model_copy(update={"max_step_fraction": fix * 0.99})) is None
+
+
+def test_the_rising_ramp_warns_before_it_runs_a_coarsely_stepped_sweep(monkeypatch, capsys):
+    """``stage.rising_ramp_threshold`` (studies 12, 13, 17) gives the same note as a warning line, before the
+    ramp's model is built; a ramp within the bound gives none."""
+    from devicephys.filament import simulate, stage
+
+    class Built(Exception):
+        pass
+
+    def built(spec):
+        raise Built
+
+    monkeypatch.setattr(simulate, "CellModel", built)
+    coarse = FilamentSpec.fast().model_copy(update={"sweep_time": 2e-3, "max_step_fraction": 0.05})
+    for spec, noted in ((coarse, True), (FilamentSpec.fast(), False)):
+        with pytest.raises(Built):
+            stage.rising_ramp_threshold(spec, desc="ramp")
+        err = capsys.readouterr().err
+        assert (f"warning: ramp: {sweep_step_note(spec)}" in err) if noted else ("warning" not in err)
