@@ -37,7 +37,10 @@ Outputs (``--out``, default results/study17): ``ramp_<sweep time>_<control>.npz`
 published range; the set time against the constant voltage, log-log, with ``--constants``).
 
 Usage: python studies/17_sweep_rate.py [--sweep-times 2e-4 2e-3 2e-2 0.2 2] [--levels 0 1 2] [--no-static]
-       [--constants 0.1 0.075 0.05] [--window 0.1] [--jobs 2] [--resume] [--out DIR]
+       [--constants 0.1 0.075 0.05] [--window 0.1] [--jobs 2] [--resume] [--anode-nernst] [--out DIR]
+
+``--anode-nernst`` runs every step on the cell with the anode's Nernst bound (``anode_nernst``, with
+``active_electrode_equilibrium``): give it its own ``--out``.
 """
 
 from __future__ import annotations
