@@ -41,7 +41,7 @@ from scipy.constants import N_A
 from scipy.optimize import brentq
 
 from devicephys import materials
-from devicephys.errors import ConvergenceError
+from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import electrochem, kinetics, stepping
 from devicephys.filament.conduction import ChannelConduction
 from devicephys.filament.mesh import CellGeometry
@@ -152,6 +152,9 @@ class CellModel:
         self.anode_overpotential = 0.0  # η_a [V] of the anode's Nernst layer at the last step (anode_nernst; else 0)
         #: the gap voltage is divided between an interface and the hopping (the ionic circuit, or anode_nernst)
         self.divides_gap = self.ionic is not None or spec.anode_nernst
+        if spec.anode_nernst and (self.ionic is not None or self.transport.electrode_rest is None):
+            raise SpecError("FilamentSpec.anode_nernst = true needs active_electrode_equilibrium: true and no "
+                            "exchange_current_density; set those or anode_nernst: false", field="anode_nernst")
         self.nucleation = electrochem.Nucleation.from_spec(spec)  # None: the counter electrode takes ions directly
         self.nucleation_progress = 0.0  # ∫ dt / t_nuc since the cathode last lost its nucleus [1]
         self.nucleated = self.nucleation is None  # the cathode takes ions
@@ -552,20 +555,18 @@ class CellModel:
         left as they were."""
         _, phi, T = self.et.axis_values(self.z_lo, self.z_hi)
         E = -np.diff(phi) / self.transport.h
+        # the gap's share (and the anode's layer) of the step's end serve this transport only
         kept = (self.hopping_share, self.cathode_overpotential, self.anode_overpotential, self.transport.layer)
-        if self.divides_gap:
-            E = E * self._gap_share(phi, T)
-        matrix = self.matrix_fields()  # in the share of the step's end
-        layer = self.transport.layer  # the layer of the step's end, for this transport only
-        self.hopping_share, self.cathode_overpotential, self.anode_overpotential, self.transport.layer = kept
-        kept_layer, self.transport.layer = self.transport.layer, layer
         try:
+            if self.divides_gap:
+                E = E * self._gap_share(phi, T)
+            matrix = self.matrix_fields()  # in the share of the step's end
             w, dissolve = self._rates(self.c, E, phi, T, nucleated, matrix)
             return self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, w, matrix=matrix, dissolve=dissolve)
         except kinetics.TransportError:
             return None
         finally:
-            self.transport.layer = kept_layer
+            self.hopping_share, self.cathode_overpotential, self.anode_overpotential, self.transport.layer = kept
 
     def matrix_fields(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(φ [V], T [K]) of the last solution in the matrix beside every axis node (nodes × the transport's

@@ -579,10 +579,10 @@ def rising_ramp_threshold(spec: FilamentSpec, progress: bool = False, desc: str 
     ``steps`` (the steps taken) [1].  ``progress``: a bar named ``desc`` over the ramp's time.  A ramp stepped
     too coarsely for its set (:func:`sweep_step_note`) gets that note as a warning line on standard error first.
     """
+    from mpi4py import MPI
+
     from devicephys.filament import simulate as sim
     from devicephys.filament.simulate import CellModel
-
-    from mpi4py import MPI
 
     note = sweep_step_note(spec)
     if note is not None and MPI.COMM_WORLD.rank == 0:

@@ -110,6 +110,13 @@ def test_the_spec_refuses_the_layer_without_its_rest_or_with_the_ionic_circuit()
     with pytest.raises(SpecError, match="anode_nernst"):
         FilamentSpec(anode_nernst=True, active_electrode_equilibrium=True, exchange_current_density=1e5)
     assert FilamentSpec(anode_nernst=True, active_electrode_equilibrium=True).anode_nernst
+    # a copy that skips the spec's validation is refused by the model, not run with c_eq = 0
+    import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
+
+    from devicephys.filament import simulate as sim
+
+    with pytest.raises(SpecError, match="anode_nernst"):
+        sim.CellModel(FilamentSpec.fast().model_copy(update={"anode_nernst": True}))
 
 
 def test_on_the_fem_the_bounded_cell_grows_no_metal_below_its_floor_where_the_unbounded_one_grows():
