@@ -161,7 +161,20 @@ def measure(run) -> dict[str, np.ndarray]:
 def run_one(run, out: Path) -> Path:
     from devicephys.io import write_npz
 
-    return write_npz(out / _name(run), {"run": run if isinstance(run, str) else list(run)}, measure(run))
+    return write_npz(out / _name(run), {"run": run if isinstance(run, str) else list(run), "cell": dict(CELL)},
+                     measure(run))
+
+
+def check_cell(out: Path, runs: list) -> None:
+    """Exit with one line where a run in ``out`` was made on another cell than :data:`CELL` (a ``--resume`` into
+    the other cell's folder); a run written without the record is the default cell's."""
+    from devicephys.io import read_npz
+
+    for run in runs:
+        cell = read_npz(out / _name(run))[1].get("cell", {})
+        if cell != CELL:
+            raise SystemExit(f"{out / _name(run)}: run on the cell {cell or 'default'}, not {CELL or 'default'}; "
+                             "run without --resume or with another --out")
 
 
 def load(out: Path, run) -> dict[str, np.ndarray]:
@@ -376,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = runs_for(sweep_times, args.levels)
     constants = [("constant", v, args.window) for v in sorted(set(args.constants), reverse=True)]
     run_all(runs + (["static"] if args.static else []) + constants, args.jobs, out, args.resume)
+    check_cell(out, runs + (["static"] if args.static else []) + constants)
     rows = {r: (control_of(*r), float(load(out, r)["threshold"])) for r in runs}
     spec = spec_for(sweep_times[0], None)
     result = analyse(sweep_times, rows, spec.sweep_voltage)

@@ -150,7 +150,7 @@ def test_the_anode_nernst_cell_reaches_every_run_and_its_workers(tmp_path, monke
     study = _study()
     commands = {}
     monkeypatch.setattr("devicephys.workers.run_missing", lambda c, *a, **k: commands.update(c))
-    monkeypatch.setattr(study, "load", lambda *a: (_ for _ in ()).throw(SystemExit(0)))
+    monkeypatch.setattr(study, "check_cell", lambda *a: (_ for _ in ()).throw(SystemExit(0)))
     with pytest.raises(SystemExit):
         study.main(["--anode-nernst", "--sweep-times", "2e-3", "--levels", "0", "--no-static", "--constants",
                     "--out", str(tmp_path)])
@@ -161,3 +161,18 @@ def test_the_anode_nernst_cell_reaches_every_run_and_its_workers(tmp_path, monke
     finally:
         study.CELL.clear()
     assert not study.spec_for(2e-3, None).anode_nernst
+
+
+def test_a_resume_into_the_other_cells_folder_is_refused(tmp_path):
+    from devicephys.io import write_npz
+
+    study = _study()
+    run = (2e-3, None)
+    write_npz(tmp_path / study._name(run), {"run": list(run)}, {"threshold": 0.6})  # no record: the default cell's
+    study.check_cell(tmp_path, [run])
+    try:
+        study.CELL.update(study.ANODE_NERNST)
+        with pytest.raises(SystemExit, match="run on the cell default, not .*anode_nernst"):
+            study.check_cell(tmp_path, [run])
+    finally:
+        study.CELL.clear()
