@@ -588,9 +588,10 @@ class CellModel:
         The layer's overpotential is c_src's, η_src = k_B T ln(c_src / c_eq) (c_eq the flat electrode's rest
         fraction at the first node's temperature), but at most the gap voltage V = φ_0 − φ_N along the axis: η_a =
         min(η_src, V⁺), and the layer holds c_L = c_eq exp(e η_a / k_B T) (``transport.layer``); the ions hop in
-        the rest, V − η_a.  So an ion gains at most e V between the electrodes, drift and layer together (in a
-        uniform field the dilute steady state at the cathode is c_eq exp(e V / k_B T), Boltzmann's, whatever the
-        split).  Once the filament bridges the bound is lifted (share 1, the layer c_src), as the ionic circuit's.
+        the rest, V − η_a.  So an ion gains at most e V between the electrodes, drift and layer together: in a
+        uniform field the dilute steady state at the cathode is Boltzmann's c_eq exp(e V / k_B T), exactly where the
+        layer takes all of V; with drift the layer's half-cell adds one hop's share h/L of V − η_a (it enters one
+        hop before node 0, as the default source does) and the Mott–Gurney sinh its excess.  Once the filament bridges the bound is lifted (share 1, the layer c_src), as the ionic circuit's.
         """
         gap = self.gap()
         insulating = self.c < self.spec.percolation_threshold

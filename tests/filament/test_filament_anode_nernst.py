@@ -5,8 +5,9 @@ k_B T ln(c_src / c_eq) = 0.19 V on the default cell, and the ions hop in the who
 a gap voltage V the ions at the cathode reach over a hundred times what the electrodes' electrochemical potential
 difference e V allows (Boltzmann, c_eq exp(e V / k_B T)).  With it the layer's overpotential is at most V and the
 ions hop in the rest.  Checked: the layer's closed form in its three regimes; a dilute channel with no reduction in
-a uniform field settling to the exact drift-diffusion steady state (1e-9) and to Boltzmann's c_eq exp(e V / k_B T)
-at the cathode (0.2 %, the Mott-Gurney sinh's excess), whatever the split; the filled channel's necessary floor
+a uniform field settling to the exact discrete drift-diffusion steady state (1e-9): Boltzmann's c_eq exp(e V / k_B T)
+at the cathode exactly where the layer takes all of V, and above eta_src that times the first half-cell's extra
+hop (5.6 % of the drift's exponent) and the Mott-Gurney sinh's excess; the filled channel's necessary floor
 gamma Omega / (e r_ch) from that bound; a stub on the electrode held at the layer's fraction; the spec's refusals;
 on the FEM, a constant 0.06 V (below the floor) growing the unbounded cell's filament and no metal in the bounded
 one.
@@ -50,16 +51,20 @@ def test_the_layer_is_c_src_above_its_overpotential_and_boltzmanns_below():
     assert kinetics.nernst_layer(0.2, 0.5, 0.3, T) == (0.2, 0.0)  # c_eq above c_src: no anodic overpotential
 
 
-@pytest.mark.parametrize("voltage", [0.05, 0.1, 0.15])
+@pytest.mark.parametrize("voltage", [0.05, 0.1, 0.15, 0.22])
 def test_the_ions_at_the_cathode_reach_boltzmanns_fraction_of_the_gap_voltage_and_no_more(voltage):
-    """A dilute channel, no metal, nothing reduces: the zero-flux steady state in a uniform drift is
-    c_N = c_L exp(v L / D) from the layer (Scharfetter-Gummel is exact for a constant drift, so the discrete one is
-    too), with the Mott-Gurney v / D = (2 / a) sinh(e a E / 2 k_B T): Boltzmann's c_L exp(e (V - eta_a) / k_B T) =
-    c_eq exp(e V / k_B T) to (e a E / k_B T)^2 / 24 in the exponent (under 0.2 % of it here).  Without the layer
-    the oxidation's c_src (injected at v, c_src Pe / B(Pe) at the first node) sits on top of the whole drive:
-    over a hundred times more."""
+    """A dilute channel, no metal, nothing reduces: the zero-flux steady state in a uniform drift.  Below
+    eta_src = 0.188 V the layer takes all of V and there is no drift: c = c_L = c_eq exp(e V / k_B T) everywhere,
+    Boltzmann's exactly.  Above it (0.22 V) the layer enters through the first node's Scharfetter-Gummel half-cell
+    in the first edge's field, one hop h before node 0, so the exact discrete steady state is c_L exp(v (L + h) / D)
+    (SG is exact for a constant drift), with the Mott-Gurney v / D = (2 / a) sinh(e a E / 2 k_B T): Boltzmann's
+    c_eq exp(e V / k_B T) times exp(e (V - eta_a) h / (L k_B T)) (the half-cell's extra hop, 5.6 % of the drift's
+    exponent on this grid) to (e a E / k_B T)^2 / 24 of the drift's exponent.  Without the layer the oxidation's
+    c_src (injected at v, c_src Pe / B(Pe) at the first node) sits on top of the whole drive: over a hundred times
+    more."""
     n, length = 19, 9e-9
     tr = _transport(n)
+    h = tr.h[0]
     c_eq = float(tr.rest_fraction(T))
     temps, w = np.full(n, T), np.zeros(n)
     layer, eta = kinetics.nernst_layer(0.2, c_eq, voltage, T)
@@ -73,10 +78,13 @@ def test_the_ions_at_the_cathode_reach_boltzmanns_fraction_of_the_gap_voltage_an
             c_i, c_m, c_s = tr.step(c_i, c_m, c_s, np.full(n - 1, E), temps, 1e-3, w)
         results[bounded] = c_i[-1]
     E = (voltage - eta) / length
-    assert results[True] == pytest.approx(layer * math.exp(length * float(tr.law.drift_velocity(E, T))
-                                                           / float(tr.law.diffusivity(T))), rel=1e-9)
+    drift = float(tr.law.drift_velocity(E, T)) / float(tr.law.diffusivity(T))  # v / D [1/m]
+    assert results[True] == pytest.approx(layer * math.exp((length + h) * drift), rel=1e-9)
     boltzmann = c_eq * math.exp(voltage / KT)
-    assert results[True] == pytest.approx(boltzmann, rel=0.002)
+    share = (voltage - eta) / KT  # e (V - eta_a) / k_B T, the drift's exponent
+    x = 0.5e-9 * E / KT  # e a E / k_B T of one hop
+    assert abs(math.log(results[True] / boltzmann) - share * h / length) <= (
+        share * (1 + h / length) * x * x / 24 * (1 + x * x) + 1e-9)
     assert results[False] > 100.0 * boltzmann  # 164-562 times at 0.05-0.15 V
 
 
