@@ -247,9 +247,10 @@ class ChannelTransport:
         #: excess; None: at zero and reverse field it holds none (every ion that reaches it is taken)
         self.electrode_rest = electrode_rest
         #: Ag+ fraction c_L [1] of the active electrode's interface layer in Nernst equilibrium with the electrode
-        #: (the spec's ``anode_nernst``, set by the caller before each step): it enters the first node by the
-        #: Scharfetter–Gummel half-cell, (D/h) B(−Pe) c_L, at any field, and a stub on the electrode holds it;
-        #: None: c_src enters at v under forward field (with ``electrode_rest``'s c_eq beside it)
+        #: (the spec's ``anode_nernst``, set by the caller before each step): the layer lies on the electrode's
+        #: surface, so the first node (on that surface) holds it, or a stub on the electrode does, whatever the
+        #: field (:meth:`_clamp_anode_metal`); None: c_src enters at v under forward field (with
+        #: ``electrode_rest``'s c_eq beside it) through the first node's half-cell
         self.layer: float | None = None
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
@@ -326,16 +327,13 @@ class ChannelTransport:
         interface holds :meth:`rest_fraction` c_eq, which enters by the same Scharfetter–Gummel half-cell,
         r = (D/h) B(−Pe) c_eq [m/s], onto a free site as the oxidation's (the lattice gas): at zero field the first
         node relaxes to c_eq (1 − θ_0) (c_eq in the dilute step), under forward field it adds v c_eq to the
-        oxidation's v c_src, under reverse field it vanishes; without it r = 0.  With :attr:`layer` the electrode's
-        interface holds c_L whatever the field: a = 0 and r = (D/h) B(−Pe) c_L (v c_L under a strong forward field,
-        (D/h) c_L at zero field).
+        oxidation's v c_src, under reverse field it vanishes; without it r = 0.  (With :attr:`layer` the first node
+        holds c_L itself: :meth:`_clamp_anode_metal`.)
         """
         h = self.h[0]
         D = float(self.law.diffusivity(T))
         v = float(self.law.drift_velocity(E, T))
         b_back, b_fwd = _bernoulli(np.array([v * h / D, -v * h / D]))
-        if self.layer is not None:  # the layer's Nernst fraction, by drift and diffusion alike
-            return 0.0, D / h * float(b_back), D / h * float(b_fwd) * self.layer
         rest = D / h * float(b_fwd) * float(self.rest_fraction(T)) if self.electrode_rest is not None else 0.0
         return max(v, 0.0), D / h * float(b_back), rest
 
@@ -709,14 +707,22 @@ class ChannelTransport:
         (at most the stub's free fraction 1 − c_m) when the field at its tip
         drives ions off it (E > k_B T / (q a), drift beats diffusion over one
         hop), else 0 (with ``electrode_rest`` the electrode's :meth:`rest_fraction` at the tip's temperature);
-        None when there is no such stub.
+        None when there is no such stub.  With :attr:`layer` the electrode's surface holds the layer's c_L whatever
+        the field: the stub's nodes, or without a stub the first node (the electrode's surface itself), so that the
+        ions leave the layer at the electrode and hop the rest of the gap's nodes, none more (a half-cell before the
+        first node would add one hop h to the drift's path); not once bridged.
         """
-        if self.threshold is None or self.source is None:
+        if self.source is None or (self.threshold is None and self.layer is None):
             return None
-        metal = c_m >= self.threshold
+        metal = (c_m >= self.threshold) if self.threshold is not None else np.zeros(c_m.shape, dtype=bool)
         stub = self.connected(metal, from_top=False)
-        if not stub.any() or stub.all() or self.connected(metal, from_top=True)[0]:
+        if stub.all() or self.connected(metal, from_top=True)[0]:
             return None
+        if not stub.any():
+            if self.layer is None:
+                return None
+            stub = np.zeros_like(stub)
+            stub[0] = True  # the first node lies on the electrode's surface: the layer
         tip = int(np.flatnonzero(stub)[-1])
         e_min = k_B * T[tip] / (e * self.law.hop_distance)
         nodes = np.flatnonzero(stub)

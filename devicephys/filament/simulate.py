@@ -590,8 +590,9 @@ class CellModel:
         min(η_src, V⁺), and the layer holds c_L = c_eq exp(e η_a / k_B T) (``transport.layer``); the ions hop in
         the rest, V − η_a.  So an ion gains at most e V between the electrodes, drift and layer together: in a
         uniform field the dilute steady state at the cathode is Boltzmann's c_eq exp(e V / k_B T), exactly where the
-        layer takes all of V; with drift the layer's half-cell adds one hop's share h/L of V − η_a (it enters one
-        hop before node 0, as the default source does) and the Mott–Gurney sinh its excess.  Once the filament bridges the bound is lifted (share 1, the layer c_src), as the ionic circuit's.
+        layer takes all of V, and with drift to the Mott–Gurney sinh's excess (the first node, on the electrode's
+        surface, holds c_L: the ions hop the gap's nodes from there).  Once the filament bridges the bound is lifted
+        (share 1, the layer c_src), as the ionic circuit's.
         """
         gap = self.gap()
         insulating = self.c < self.spec.percolation_threshold
