@@ -37,10 +37,12 @@ Outputs (``--out``, default results/study17): ``ramp_<sweep time>_<control>.npz`
 published range; the set time against the constant voltage, log-log, with ``--constants``).
 
 Usage: python studies/17_sweep_rate.py [--sweep-times 2e-4 2e-3 2e-2 0.2 2] [--levels 0 1 2] [--no-static]
-       [--constants 0.1 0.075 0.05] [--window 0.1] [--jobs 2] [--resume] [--anode-nernst] [--out DIR]
+       [--constants 0.1 0.075 0.05] [--window 0.1] [--jobs 2] [--resume] [--anode-nernst [layer|hopping]]
+       [--out DIR]
 
 ``--anode-nernst`` runs every step on the cell with the anode's Nernst bound (``anode_nernst``, with
-``active_electrode_equilibrium``): give it its own ``--out``.
+``active_electrode_equilibrium``; ``--anode-nernst hopping``: its other limit, ``anode_nernst_split: hopping``, the
+layer holding none of the gap voltage): give each its own ``--out``.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ PUBLISHED = (0.2, 1.0)
 #: with the electrode's rest it refers to)
 CELL: dict = {}
 ANODE_NERNST = {"active_electrode_equilibrium": True, "anode_nernst": True}
+#: ``--anode-nernst hopping``: the bound's other limit, the layer holding none of the gap voltage
+ANODE_HOPPING = {**ANODE_NERNST, "anode_nernst_split": "hopping"}
 
 
 def spec_for(sweep_time: float, level: int | None):
@@ -213,7 +217,7 @@ def runs_for(sweep_times, levels) -> list:
 def run_all(runs: list, jobs: int, out: Path, resume: bool) -> None:
     from devicephys.workers import run_missing
 
-    cell = ["--anode-nernst"] if CELL else []
+    cell = ["--anode-nernst", CELL.get("anode_nernst_split", "layer")] if CELL else []
     commands = {r: [sys.executable, str(Path(__file__).resolve()), "--one", _argument(r), "--out", str(out), *cell]
                 for r in runs}
 
@@ -338,7 +342,8 @@ def figure(result: list[dict], static: tuple[float, float] | None, path: Path, c
         ax.semilogx(grid, [ramp_threshold_power_law(*law, g) for g in grid], ":", color="C1",
                     label="memoryless rate integral of the power law (source voltage)")
     ax.set(xlabel="ramp rate [V/s]", ylabel="threshold (cell voltage before the set) [V]",
-           title=("the cell's threshold against the sweep rate (the anode's Nernst bound)" if CELL
+           title=(f"the cell's threshold against the sweep rate (the anode's Nernst bound, "
+                  f"split: {CELL.get('anode_nernst_split', 'layer')})" if CELL
                   else "the default cell's threshold against the sweep rate"), ylim=(0, None))
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -364,13 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2)")
     p.add_argument("--resume", action="store_true", help="keep the runs already written to --out")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # one run, in a worker process
-    p.add_argument("--anode-nernst", action="store_true",
+    p.add_argument("--anode-nernst", nargs="?", const="layer", default=None, choices=("layer", "hopping"),
                    help="the cell with the anode's Nernst layer at most at the gap voltage (anode_nernst, with "
-                        "active_electrode_equilibrium); use another --out")
+                        "active_electrode_equilibrium); 'hopping': its other limit, the layer holding none of the "
+                        "gap voltage (anode_nernst_split: hopping); use another --out for each")
     p.add_argument("--out", default="results/study17", help="output folder")
     args = p.parse_args(argv)
     CELL.clear()
-    CELL.update(ANODE_NERNST if args.anode_nernst else {})
+    CELL.update({None: {}, "layer": ANODE_NERNST, "hopping": ANODE_HOPPING}[args.anode_nernst])
     if not args.sweep_times or not all(math.isfinite(t) and t > 0 for t in args.sweep_times):
         p.error(f"--sweep-times {args.sweep_times}: give positive sweep times [s], e.g. 2e-4 2e-3 2e-2")
     if not all(0 <= k <= 10 for k in args.levels):

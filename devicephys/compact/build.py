@@ -367,8 +367,14 @@ def fem_voltage_scale(ds: xr.Dataset, fem: dict[str, Any], gap_open: float, ambi
     integrates without leak.
     """
     if fem.get("exchange_current_density") is None:
-        floor = ("; the FEM's anode layer takes up to k_B T ln(c_src/c_eq) of the gap voltage (anode_nernst), below "
-                 "which its cell does not set: the card's law has no such floor" if fem.get("anode_nernst") else "")
+        floor = ""
+        if fem.get("anode_nernst") and fem.get("anode_nernst_split", "layer") == "hopping":
+            floor = ("; the FEM's anode layer holds the electrode's rest and the ions hop in the whole gap voltage "
+                     "(anode_nernst, split 'hopping'): its filled channel grows only above gamma Omega/(e r_ch), a "
+                     "floor the card's law does not have")
+        elif fem.get("anode_nernst"):
+            floor = ("; the FEM's anode layer takes up to k_B T ln(c_src/c_eq) of the gap voltage (anode_nernst), "
+                     "below which its cell does not set: the card's law has no such floor")
         return (hopping_voltage_scale(fem, gap_open, ambient),
                 "Mott-Gurney hopping of the FEM: 2 k_B T_0 d_open / (q a), a = FilamentSpec.hop_distance (not fitted)"
                 + floor)

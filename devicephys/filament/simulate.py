@@ -592,13 +592,18 @@ class CellModel:
         uniform field the dilute steady state at the cathode is Boltzmann's c_eq exp(e V / k_B T), exactly where the
         layer takes all of V, and with drift to the Mott–Gurney sinh's excess (the first node, on the electrode's
         surface, holds c_L: the ions hop the gap's nodes from there).  Once the filament bridges the bound is lifted
-        (share 1, the layer c_src), as the ionic circuit's.
+        (share 1, the layer c_src), as the ionic circuit's.  With ``anode_nernst_split`` 'hopping' (the other limit
+        of the split) the layer holds none of V: η_a = 0, c_L = c_eq and the share is 1.
         """
         gap = self.gap()
         insulating = self.c < self.spec.percolation_threshold
         voltage = float(phi[0] - phi[-1])
         if gap <= 0.0 or not insulating.any():
             self.transport.layer, self.anode_overpotential, self.hopping_share = None, 0.0, 1.0
+            return 1.0
+        if self.spec.anode_nernst_split == "hopping":  # a double layer that holds none of V: the electrode's rest
+            self.transport.layer, self.anode_overpotential = float(self.transport.rest_fraction(T[0])), 0.0
+            self.hopping_share = 1.0
             return 1.0
         self.transport.layer, self.anode_overpotential = kinetics.nernst_layer(
             self.spec.source_concentration, float(self.transport.rest_fraction(T[0])), voltage, float(T[0]))

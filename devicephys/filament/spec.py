@@ -201,8 +201,8 @@ class FilamentSpec(Spec):
     anode_nernst: bool = option(False, "the active electrode's interface layer is in Nernst equilibrium with the "
                                        "electrode at an overpotential eta_a of at most the gap voltage V: it holds "
                                        "c_L = min(c_src, c_eq exp(e V/k_B T)) (c_eq as in "
-                                       "active_electrode_equilibrium, whose rest it extends), injected by the "
-                                       "hopping's Scharfetter-Gummel flux, and the ions hop in the rest of the gap "
+                                       "active_electrode_equilibrium, whose rest it extends), held on the first "
+                                       "node (the electrode's surface), and the ions hop in the rest of the gap "
                                        "voltage, V - eta_a, eta_a = k_B T ln(c_L/c_eq) (an ion cannot gain more "
                                        "than e V between the electrodes, so the filled channel's metal can grow "
                                        "only above gamma Omega/(e r_ch), 0.067 V on the default cell; below "
@@ -212,6 +212,13 @@ class FilamentSpec(Spec):
                                        "no exchange_current_density.  False: the layer holds c_src under any "
                                        "forward field (0.19 V of overpotential whatever the gap voltage) and the "
                                        "ions hop in the whole of it")
+    anode_nernst_split: Literal["layer", "hopping"] = option(
+        "layer", "with anode_nernst, how the gap voltage V divides between the anode's layer and the hopping, the two "
+                 "limits of a split that the model does not resolve (it has no Poisson equation for the ions' double "
+                 "layer): 'layer' - the layer's overpotential first, eta_a = min(k_B T ln(c_src/c_eq), V+), the "
+                 "ions hop in V - eta_a (a floor at 0.19 V on the default cell); 'hopping' - a double layer that "
+                 "holds none of V (eta_a = 0): the layer holds the electrode's rest c_eq and the ions hop in all of "
+                 "V, so that only the filled channel's gamma Omega/(e r_ch) bounds the set from below")
     interface_energy: Optional[float] = quantity(None, "J/m^2", "energy gamma of the filament's surface against the "
                                                  "matrix in gibbs_thomson_radius's excess; give your device's; None: "
                                                  "the active electrode metal's solid-vapour surface energy from "
@@ -432,6 +439,10 @@ class FilamentSpec(Spec):
             raise SpecError("FilamentSpec.anode_nernst = true needs active_electrode_equilibrium: true (its c_eq is "
                             "the layer's reference) and no exchange_current_density (the ionic circuit then divides "
                             "the gap voltage itself); set those or anode_nernst: false", field="anode_nernst")
+        if self.anode_nernst_split != "layer" and not self.anode_nernst:
+            raise SpecError(f"FilamentSpec.anode_nernst_split = {self.anode_nernst_split!r} divides the gap voltage "
+                            "with the anode's Nernst layer; set anode_nernst: true or anode_nernst_split: layer",
+                            field="anode_nernst_split")
         if self.counter_plating and not self.dissolved_spread:
             raise SpecError("FilamentSpec.counter_plating = true needs dissolved_spread: true (it plates the spread's "
                             "Ag); set dissolved_spread: true or counter_plating: false", field="counter_plating")

@@ -25,6 +25,9 @@ def test_without_charge_transfer_v0_is_the_hopping_s():
     bounded = _fem(active_electrode_equilibrium=True, anode_nernst=True)
     v0_bounded, source = build.fem_voltage_scale(ds, bounded, 9e-9, 300.0)
     assert v0_bounded == v0 and "anode_nernst" in source and "no such floor" in source
+    hopping = _fem(active_electrode_equilibrium=True, anode_nernst=True, anode_nernst_split="hopping")
+    v0_hopping, source = build.fem_voltage_scale(ds, hopping, 9e-9, 300.0)
+    assert v0_hopping == v0 and "split 'hopping'" in source and "gamma Omega" in source
 
 
 def test_with_charge_transfer_v0_is_the_circuit_s_at_the_threshold():

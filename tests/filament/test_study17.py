@@ -155,12 +155,22 @@ def test_the_anode_nernst_cell_reaches_every_run_and_its_workers(tmp_path, monke
         study.main(["--anode-nernst", "--sweep-times", "2e-3", "--levels", "0", "--no-static", "--constants",
                     "--out", str(tmp_path)])
     try:
-        assert commands and all(c[-1] == "--anode-nernst" for c in commands.values())
+        assert commands and all(c[-2:] == ["--anode-nernst", "layer"] for c in commands.values())
         for spec in (study.spec_for(2e-3, None), study.spec_for(2e-3, 1), study.constant_spec(0.1)):
-            assert spec.anode_nernst and spec.active_electrode_equilibrium
+            assert spec.anode_nernst and spec.active_electrode_equilibrium and spec.anode_nernst_split == "layer"
     finally:
         study.CELL.clear()
     assert not study.spec_for(2e-3, None).anode_nernst
+    commands.clear()  # the bound's other limit: the split reaches the specs and the workers alike
+    with pytest.raises(SystemExit):
+        study.main(["--anode-nernst", "hopping", "--sweep-times", "2e-3", "--levels", "0", "--no-static",
+                    "--constants", "0.1", "--out", str(tmp_path)])
+    try:
+        assert commands and all(c[-2:] == ["--anode-nernst", "hopping"] for c in commands.values())
+        for spec in (study.spec_for(2e-3, None), study.constant_spec(0.1)):
+            assert spec.anode_nernst and spec.anode_nernst_split == "hopping"
+    finally:
+        study.CELL.clear()
 
 
 def test_a_resume_into_the_other_cells_folder_is_refused(tmp_path):
