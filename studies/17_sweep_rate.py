@@ -42,7 +42,10 @@ Usage: python studies/17_sweep_rate.py [--sweep-times 2e-4 2e-3 2e-2 0.2 2] [--l
 
 ``--anode-nernst`` runs every step on the cell with the anode's Nernst bound (``anode_nernst``, with
 ``active_electrode_equilibrium``; ``--anode-nernst hopping``: its other limit, ``anode_nernst_split: hopping``, the
-layer holding none of the gap voltage): give each its own ``--out``.
+layer holding none of the gap voltage): give each its own ``--out``.  The ``hopping`` limit's supply is the
+electrode's rest, 1430 times below c_src: its ramps at 3e3 V/s and faster do not set below the sweep's 3 V (their
+thresholds NaN, the step check then not met), and it does not set within the preset's 1 ms at 1 V, so the static
+bisection has no bracket (it stops with that line): run it with ``--no-static`` and the slow sweeps.
 """
 
 from __future__ import annotations
