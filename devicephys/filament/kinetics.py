@@ -505,6 +505,10 @@ class ChannelTransport:
         if self.source is not None:
             a0, b0, r0 = self._reservoir_exchange(E_edge[0], T[0])
         fixed = self._clamp_anode_metal(c_m, E_edge, T)
+        if fixed is not None:  # a held node takes its ions onto free sites too: θ = α x + β ≤ 1 at the step's end
+            # (the layer's first node reduces ions where the filament's front is next to it)
+            nodes, value = fixed
+            fixed = (nodes, np.minimum(value, np.clip((1.0 - beta[nodes]) / alpha[nodes], 0.0, None)))
         x = np.clip(c_i, 0.0, None).copy()
         if fixed is not None:
             x[fixed[0]] = fixed[1]
