@@ -268,8 +268,9 @@ def silver_occupancy(filament) -> Row:
     if peak is None:
         return Row(joint, text, UNKNOWN, "-", "1", "the filament result does not record its Ag occupancy")
     ok = float(peak) <= 1.0 + OCCUPANCY_TOL
-    return Row(joint, text, PASS if ok else FAIL, f"{float(peak):.3g}", "1",
-               "" if ok else "ions piled up beyond one per site (dilute transport); site_exclusion: true bounds it")
+    why = str(filament.attrs.get("silver_occupancy_warning", "")) or (
+        "ions piled up beyond one per site (dilute transport); site_exclusion: true bounds it")
+    return Row(joint, text, PASS if ok else FAIL, f"{float(peak):.3g}", "1", "" if ok else why)
 
 
 def set_time_law_range(filament, card: dict | None) -> list[Row]:

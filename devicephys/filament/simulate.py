@@ -635,8 +635,7 @@ class CellModel:
         if peak > 1.0 + _OCCUPANCY_TOL and self.peak_occupancy <= 1.0 + _OCCUPANCY_TOL:
             self.occupancy_time = self.time
             self._warn("occupancy", f"Ag occupancy c_i + c_m = {peak:.3g} > 1 at t = {self.time:.3g} s of the model: "
-                       "ions pile up beyond one per site, outside the dilute transport's validity; set site_exclusion: "
-                       "true for the lattice-gas transport")
+                       f"ions pile up beyond one per site, {self._occupancy_cause()}")
         self.peak_occupancy = max(self.peak_occupancy, peak)
 
     def occupancy_flags(self) -> dict[str, float | str]:
@@ -644,8 +643,15 @@ class CellModel:
         over = self.peak_occupancy > 1.0 + _OCCUPANCY_TOL
         return {"silver_occupancy_peak": float(self.peak_occupancy),
                 "silver_occupancy_over_one_time_s": float(self.occupancy_time) if over else -1.0,
-                "silver_occupancy_warning": (f"Ag occupancy reached {self.peak_occupancy:.3g} > 1 (dilute transport "
-                                             "outside its validity; site_exclusion: true bounds it)" if over else "")}
+                "silver_occupancy_warning": (f"Ag occupancy reached {self.peak_occupancy:.3g} > 1: "
+                                             f"{self._occupancy_cause()}" if over else "")}
+
+    def _occupancy_cause(self) -> str:
+        """What an occupancy above one atom per site means for this spec's transport, and what to do."""
+        if not self.spec.site_exclusion:
+            return "outside the dilute transport's validity; set site_exclusion: true for the lattice-gas transport"
+        return ("which the lattice gas (site_exclusion: true) should not allow: a node held or fed beyond its free "
+                "sites; the result is outside the transport's validity")
 
     def _check_temperature(self) -> None:
         """Record (and print, once per limit) a peak temperature at a material's limit; stop if the spec says so."""

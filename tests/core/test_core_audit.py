@@ -126,6 +126,11 @@ def test_silver_occupancy_row():
     assert audit.silver_occupancy(_filament(occupancy=5.2e5)).status == audit.FAIL
     assert audit.silver_occupancy(_filament(occupancy=None)).status == audit.UNKNOWN
     assert audit.silver_occupancy(None).status == audit.UNKNOWN
+    # the run's own account of the excess, where it recorded one, is the row's explanation
+    over = _filament(occupancy=2.5)
+    over.attrs["silver_occupancy_warning"] = "Ag occupancy reached 2.5 > 1: which the lattice gas should not allow"
+    assert "lattice gas" in audit.silver_occupancy(over).detail
+    assert "dilute transport" in audit.silver_occupancy(_filament(occupancy=5.2e5)).detail
 
 
 def test_step_check_row_only_when_the_filament_ran_one():

@@ -253,3 +253,20 @@ def test_the_layers_first_node_keeps_the_lattice_gas_within_one_atom_per_site():
         ci, cm, _ = tr.step(c_i, c_m, c_s, field, temps, dt, w)
         assert np.all(ci + cm <= 1.0 + 1e-9)
         assert cm[0] > 0.0  # the first node's ions reduce onto the front
+
+
+def test_the_occupancy_warning_names_the_transport_it_happened_in():
+    """Above one atom per site the dilute transport is outside its validity (the lattice gas is the fix); with the
+    lattice gas on, the excess is a node held or fed beyond its free sites, and the warning says so instead of
+    asking for the option that is already set."""
+    from types import SimpleNamespace
+
+    import dolfinx_solver  # noqa: F401  (MPI before DOLFINx)
+
+    from devicephys.filament import simulate as sim
+
+    dilute = sim.CellModel._occupancy_cause(SimpleNamespace(spec=FilamentSpec(site_exclusion=False,
+                                                                              dissolved_return=False)))
+    lattice = sim.CellModel._occupancy_cause(SimpleNamespace(spec=FilamentSpec()))
+    assert "set site_exclusion: true" in dilute
+    assert "should not allow" in lattice and "set site_exclusion" not in lattice
