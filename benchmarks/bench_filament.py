@@ -18,9 +18,14 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
   meshes (the fast preset's, the default and a finer one): ``PROBE_STEPS`` steps of the pristine
   cell at the largest set voltage with its silver held (``frozen``: the Newton solve of φ and T,
   which is what grows with the mesh; the channel transport is O(axis nodes)), with the exponent
-  of cost ~ unknowns^p, and 2 ranks against serial on the finest.
+  of cost ~ unknowns^p, and 2 ranks against serial on the finest;
+* ``--assembly`` (alone): the per-call cost of the assemblies every Newton iteration and step pays on the fast
+  preset's cell, each against its variant in alternating blocks: the residual with its lifting left out where the
+  iterate holds the Dirichlet values against DOLFINx's (which always lifts), the current over the window's cells
+  against all cells (both checked equal), and the Jacobian.
 
     python benchmarks/bench_filament.py [--repeat 3] [--fast] [--coarse-step] [--capillary] [--stage] [--meshes]
+    python benchmarks/bench_filament.py --assembly
 """
 
 from __future__ import annotations
@@ -104,6 +109,64 @@ def per_step(mesh: int) -> dict:
     wall = time.perf_counter() - t0
     return {"ranks": MPI.COMM_WORLD.size, "unknowns": model.unknowns, "steps": len(trace) - 1,
             "step_s": wall / max(len(trace) - 1, 1), "total_s": wall}
+
+
+def assembly(calls: int = 300, blocks: int = 7) -> dict:
+    """Per-call cost [ms] of what every Newton iteration and every step pays, on the fast preset's cell at a solved
+    1 V, 1 ns state, the two variants of each timed in alternating blocks (medians of ``blocks``): the residual as
+    the solver assembles it (lifting left out where x holds the Dirichlet values) and as DOLFINx's
+    ``assemble_residual`` (lifting always), the Jacobian, and the current over the window's cells and over all."""
+    from devicephys.filament import simulate as sim
+    from devicephys.filament.fem import solve  # loads MPI before DOLFINx
+    from devicephys.filament.spec import FilamentSpec
+
+    import ufl
+    from dolfinx import fem
+    from dolfinx.fem import petsc as fem_petsc
+
+    et = sim.CellModel(FilamentSpec.fast()).et
+    if not et.solve(1.0, dt=1e-9):
+        raise RuntimeError("the 1 V state did not solve")
+    prob, bcs = et.problem, et._dirichlet(coupled=True)
+    et._to_coupled()
+    x = prob.x
+    x.array[:] = et.u.x.array[: x.getLocalSize()]
+    b = prob.b.duplicate()
+    ours = solve._residual_lifting_when_needed(prob.b)
+    sigma = et.medium.sigma(et.T, et.c)
+    dx = ufl.Measure("dx", domain=et.data.domain,
+                     metadata={"quadrature_degree": 3 + et.medium.quadrature_extra})
+    zaxis = et.data.domain.geometry.dim - 1
+    current_all = fem.form(-sigma * et.phi.dx(zaxis) * et._chi.dx(zaxis) * et.weight * dx)
+    if fem.assemble_scalar(current_all) != fem.assemble_scalar(et._forms["current"]):
+        raise RuntimeError("the window's current differs from the whole mesh's")
+    work = {
+        "residual": lambda: ours(prob.solver, x, b, prob.u, prob.F, prob.J, bcs),
+        "residual_dolfinx": lambda: fem_petsc.assemble_residual(prob.solver, x, b, prob.u, prob.F,
+                                                                                      prob.J, bcs),
+        "jacobian": lambda: fem_petsc.assemble_jacobian(prob.solver, x, prob.A, None, prob.u, prob.J, None, bcs),
+        "current_window": lambda: fem.assemble_scalar(et._forms["current"]),
+        "current_all": lambda: fem.assemble_scalar(current_all),
+    }
+    times: dict[str, list[float]] = {k: [] for k in work}
+    for _ in range(blocks):
+        for name, f in work.items():
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                f()
+            times[name].append((time.perf_counter() - t0) / calls * 1e3)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def _assembly(args) -> None:
+    ms = _run(1, ["--what", "assembly"])
+    labels = {"residual": "residual (the solver's)", "residual_dolfinx": "residual (DOLFINx's, lifting always)",
+              "jacobian": "Jacobian", "current_window": "current (the window's cells)",
+              "current_all": "current (all cells)"}
+    for name, t in ms.items():
+        print(f"assembly: {labels[name]}: median {t:.3f} ms")
+    print(f"assembly: residual DOLFINx's / the solver's = {ms['residual_dolfinx'] / ms['residual']:.2f}x; "
+          f"current all cells / the window's = {ms['current_all'] / ms['current_window']:.2f}x")
 
 
 def _run(ranks: int, what: list[str], env: dict | None = None) -> dict:
@@ -214,17 +277,23 @@ def main() -> int:
                    help="also the cycle with gibbs_thomson_radius, for the option's cost")
     p.add_argument("--stage", action="store_true", help="also time the fast preset's whole stage")
     p.add_argument("--meshes", action="store_true", help="also the cost per step on three meshes and 2 ranks")
+    p.add_argument("--assembly", action="store_true",
+                   help="only the per-call cost of the residual, Jacobian and current assemblies, "
+                        "variants side by side")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--what", default="cycle", choices=("cycle", "stage", "step"), help=argparse.SUPPRESS)
+    p.add_argument("--what", default="cycle", choices=("cycle", "stage", "step", "assembly"), help=argparse.SUPPRESS)
     p.add_argument("--mesh", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         result = {"cycle": lambda: cycle(args.fast, args.coarse_step, args.capillary), "stage": stage,
-                  "step": lambda: per_step(args.mesh)}[args.what]()
+                  "step": lambda: per_step(args.mesh), "assembly": assembly}[args.what]()
         from mpi4py import MPI
 
         if MPI.COMM_WORLD.rank == 0:
             print("@@" + json.dumps(result))
+        return 0
+    if args.assembly:
+        _assembly(args)
         return 0
     _cycles(args)
     if args.stage:

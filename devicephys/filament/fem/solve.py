@@ -302,6 +302,22 @@ class ElectroThermal:
         chi.interpolate(lambda x: np.clip((x[zaxis] - za) / (zb - za), 0.0, 1.0))
         return chi
 
+    def _window_cells(self, dx) -> ufl.Measure:
+        """``dx`` restricted to the cells on which the window χ varies: elsewhere ∇χ is zero and the current's
+        integrand adds zeros.  Exact for P1, whose gradient of a constant is zero to the bit (the reference
+        gradients are −1, 0, 1), so the current is the same to the last bit (checked on the fast preset's stage);
+        for higher degrees the cells with constant χ are kept.  The fast preset's window holds 595 of the 997
+        cells: 0.26 ms per current against 0.44 ms."""
+        dom = self.data.domain
+        tdim = dom.topology.dim
+        values = self._chi.x.array[self.V.dofmap.list]  # every local cell's χ dofs, ghosts included
+        varies = values.max(axis=1) != values.min(axis=1)
+        if self.V.element.basix_element.degree != 1:
+            varies |= values.max(axis=1) != 0.0
+        cells = np.flatnonzero(varies).astype(np.int32)
+        tags = mesh.meshtags(dom, tdim, cells, np.ones(cells.size, dtype=np.int32))
+        return dx(1, subdomain_data=tags)
+
     def _inflow(self, phi):
         """Current density [A/m²] entering the active contact from the source."""
         area = fem.assemble_scalar(fem.form(self.weight * self.ds(BOUNDARY["active_contact"])))
@@ -402,7 +418,7 @@ class ElectroThermal:
                 _guard_jacobian(prob, self._bad_jacobian)
         zaxis = self.data.domain.geometry.dim - 1
         self._forms = {
-            "current": fem.form(-sigma * phi.dx(zaxis) * self._chi.dx(zaxis) * w * dx),
+            "current": fem.form(-sigma * phi.dx(zaxis) * self._chi.dx(zaxis) * w * self._window_cells(dx)),
             "joule": fem.form(sigma * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
             "ballistic": fem.form((sigma - heating) * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * w * dx),
             "heat_out": fem.form(heat_out),
