@@ -504,16 +504,17 @@ class ChannelTransport:
         a0 = b0 = r0 = 0.0
         if self.source is not None:
             a0, b0, r0 = self._reservoir_exchange(E_edge[0], T[0])
+        free = (1.0 - beta) / alpha  # the ions' free-site bound: θ = α x + β ≤ 1 at the step's end
         fixed = self._clamp_anode_metal(c_m, E_edge, T)
-        if fixed is not None:  # a held node takes its ions onto free sites too: θ = α x + β ≤ 1 at the step's end
+        if fixed is not None:  # a held node takes its ions onto free sites too
             # (the layer's first node reduces ions where the filament's front is next to it)
             nodes, value = fixed
-            fixed = (nodes, np.minimum(value, np.clip((1.0 - beta[nodes]) / alpha[nodes], 0.0, None)))
+            fixed = (nodes, np.minimum(value, np.clip(free[nodes], 0.0, None)))
         x = np.clip(c_i, 0.0, None).copy()
         if fixed is not None:
             x[fixed[0]] = fixed[1]
         args = (c_i, a, b, a0, b0, r0, alpha, beta, k_red, dt, fixed)
-        upper = np.maximum((1.0 - beta) / alpha, c_i)  # θ ≤ 1 (or no fuller than it was)
+        upper = np.maximum(free, c_i)  # θ ≤ 1 (or no fuller than it was)
         if fixed is not None:
             upper[fixed[0]] = np.maximum(upper[fixed[0]], fixed[1])
         res, ab = self._residual(x, *args)
