@@ -273,6 +273,37 @@ def silver_occupancy(filament) -> Row:
     return Row(joint, text, PASS if ok else FAIL, f"{float(peak):.3g}", "1", "" if ok else why)
 
 
+def ion_space_charge(filament) -> list[Row]:
+    """The channel's mobile ions' own potential small against the voltage their drift crosses (the transport drifts
+    them in the applied field alone): the set-time runs' ``set_ion_potential_ratio`` within
+    :data:`~devicephys.filament.ion_charge.SPACE_CHARGE_LIMIT`; no row without it."""
+    import numpy as np
+
+    from devicephys.filament.ion_charge import SPACE_CHARGE_LIMIT
+
+    if filament is None or "set_ion_potential_ratio" not in filament:
+        return []
+    joint = "filament"
+    text = "mobile ions' space charge small against the drift's voltage (the charge-free transport's premise)"
+    limit = f"<= {SPACE_CHARGE_LIMIT:g}"
+    v = np.asarray(filament["set_voltage"].values, float)
+    ratio = np.asarray(filament["set_ion_potential_ratio"].values, float)
+    psi = np.asarray(filament["set_ion_potential"].values, float)
+    frac = np.asarray(filament["set_ion_potential_ratio_fraction"].values, float)
+    ok = np.isfinite(ratio)
+    if not ok.any():
+        return [Row(joint, text, UNKNOWN, "-", limit, "no set-time run recorded its ions' potential")]
+    k = int(np.nanargmax(np.where(ok, ratio, -np.inf)))
+    detail = ", ".join(f"{vi:.3g} V: psi {pi:.3g} V ({ri:.3g}x)" for vi, pi, ri in zip(v[ok], psi[ok], ratio[ok]))
+    value = f"{ratio[k]:.3g} at {v[k]:.3g} V"
+    if ratio[k] <= SPACE_CHARGE_LIMIT:
+        return [Row(joint, text, PASS, value, limit, detail)]
+    return [Row(joint, text, FAIL, value, limit,
+                detail + f"; uncompensated, the ions at up to {frac[k]:.3g} of the sites would make {psi[k]:.3g} V: "
+                "the drift in the applied field alone holds only if the matrix compensates their charge, which the "
+                "model does not solve (set_ion_potential* in filament.nc; README: \"The ions' space charge\")")]
+
+
 def set_time_law_range(filament, card: dict | None) -> list[Row]:
     """The card's static threshold inside the set voltages its set-time law was fitted on (the filament result's set
     voltages that set the cell), and the law within :data:`SET_TIME_FACTOR` of every FEM set time there (the card's
@@ -376,7 +407,8 @@ def audit(out: Path) -> list[Row]:
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
             photon_budget(card, array), detected_spectrum(card, array), solver_fallbacks(filament),
-            silver_occupancy(filament), *set_time_law_range(filament, card), *growth_premise(filament, card),
+            silver_occupancy(filament), *ion_space_charge(filament), *set_time_law_range(filament, card),
+            *growth_premise(filament, card),
             *step_check(filament),
             *published_ranges(card, filament)]
 

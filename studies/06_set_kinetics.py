@@ -66,7 +66,7 @@ def run(spec, voltages: list[float], static: bool = False):
     run_spec = spec.model_copy(update={"set_voltages": list(voltages), "resolve_set": True})
     model = sim.CellModel(run_spec)
     pristine = model.state()
-    times, _, _, runs, _, _ = _set_runs(model, run_spec, pristine, True)
+    times, _, _, runs, *_ = _set_runs(model, run_spec, pristine, True)
     incubation = np.array([extract.incubation_time(t, g) for t, g in runs])
     threshold = (math.nan, math.nan)
     if static:

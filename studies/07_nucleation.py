@@ -65,7 +65,7 @@ def set_runs(spec, voltages):
 
     run_spec = spec.model_copy(update={"set_voltages": list(voltages)})
     model = sim.CellModel(run_spec)
-    times, _, _, runs, nucleation, _ = _set_runs(model, run_spec, model.state(), True)
+    times, _, _, runs, nucleation, *_ = _set_runs(model, run_spec, model.state(), True)
     return times, nucleation, runs
 
 

@@ -1,7 +1,7 @@
 """Stage 1: finite-element electrothermal model of Ag-filament formation and rupture.
 
 Light modules (no DOLFINx): :mod:`.spec`, :mod:`.analytic`, :mod:`.properties`,
-:mod:`.kinetics`, :mod:`.extract`, :mod:`.result`, :mod:`.conduction`, :mod:`.mesh`.
+:mod:`.kinetics`, :mod:`.extract`, :mod:`.result`, :mod:`.conduction`, :mod:`.mesh`, :mod:`.ion_charge`.
 DOLFINx is imported only by the :mod:`.fem` subpackage (the engine); :mod:`.simulate` and
 :mod:`.stage` load it on use.
 """

@@ -104,6 +104,34 @@ def add_set_body_balance(ds: xr.Dataset, bodies) -> None:
                     {"units": unit, "long_name": long_name, "method": method})
 
 
+#: Each set-time run's largest ionic space charge (:class:`~devicephys.filament.ion_charge.IonCharge`): variable,
+#: field, unit, long name.
+SET_ION_VARIABLES = (
+    ("set_ion_potential", "potential", "V", "largest potential of the mobile ions' own charge on the channel's axis "
+                                            "(uncompensated, every conductor at 0 V) while the gap was open"),
+    ("set_ion_potential_ratio", "ratio", "1", "largest ratio of that potential to the voltage the ions' drift crosses "
+                                              "(the channel's voltage, at least k_B T / e)"),
+    ("set_ion_potential_ratio_time", "time", "s", "time of the largest ratio from the run's start"),
+    ("set_ion_potential_ratio_fraction", "ion_fraction", "1", "largest mobile Ag+ fraction on the axis then"),
+)
+
+
+def add_set_ion_charge(ds: xr.Dataset, ions) -> None:
+    """Each set-time run's largest ionic space charge, on set_point; in place.  ``ions``: one
+    :class:`~devicephys.filament.ion_charge.IonCharge` per set voltage."""
+    from devicephys.filament.ion_charge import SPACE_CHARGE_LIMIT
+
+    method = ("after every accepted step of the set-time run while the channel had a gap: Poisson's equation "
+              "-div(eps grad psi) = (e / Omega) c_i(z) S(r) on the cell's mesh (P1), the electrodes and the filament's "
+              "metal that touches one at 0 V, the insulator's relative permittivity "
+              "(devicephys.filament.fem.space_charge); the transport drifts its ions in the applied field alone, "
+              f"valid while the ratio is at most {SPACE_CHARGE_LIMIT:g} (the ions taken uncompensated, as the "
+              "transport has them)")
+    for name, field, unit, long_name in SET_ION_VARIABLES:
+        ds[name] = ("set_point", np.array([getattr(i, field) for i in ions], dtype=float),
+                    {"units": unit, "long_name": long_name, "method": method})
+
+
 def add_opening_reads(ds: xr.Dataset, reads: dict[str, np.ndarray], read_voltage: float, step: float) -> None:
     """The relaxation's reads as the gap opened (``reads`` of :func:`~devicephys.filament.stage._opening_reads`,
     one each ``step`` [m] of the gap), on relax_read; in place."""

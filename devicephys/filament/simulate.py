@@ -194,6 +194,7 @@ class CellModel:
         self.et.stats["coupling_iterations"] = 0  # the fields solved again on the Ag of the step's end
         self.min_time_step = math.inf  # smallest accepted step [s]
         self.warnings: dict[str, str] = {}  # the warning printed when a limit (or occupancy > 1) was first reached
+        self._ion_potential = None  # the ions' Poisson problem (ion_potential), built on first use
         self._sync_concentration()
 
     # -- state ------------------------------------------------------------------
@@ -285,6 +286,31 @@ class CellModel:
         self._field_source = None  # the stored φ's bias is not known: the next drive solves it at its own
         self._power = None
         self._sync_concentration()
+
+    def ion_potential(self) -> tuple[np.ndarray, np.ndarray]:
+        """(z [m], ψ [V]) along the channel's axis: the potential of the mobile ions' own charge, all conductors
+        (electrodes, and the filament's metal that touches one) at 0 V (:mod:`~devicephys.filament.fem.space_charge`).
+
+        The transport drifts its ions in the applied bias's field alone; ψ is what their charge, taken uncompensated,
+        adds to it.  Compare it with :meth:`channel_voltage`: the charge-free drift holds where ψ is small against
+        it.  One linear solve (the operator refactored when the filament's metal moves).
+        """
+        if self._ion_potential is None:
+            from devicephys.filament.fem import space_charge
+
+            eps_r = materials.get(self.spec.insulator)["relative_permittivity"]
+            self._ion_potential = space_charge.IonPotential(self.data, eps_r, self.et.medium.in_channel,
+                                                            (self.z_lo, self.z_hi), self.spec.channel_radius)
+        metal = materials.get(self.spec.active_electrode)
+        atom = metal["molar_mass"] / (metal["density"] * N_A)  # [m³]
+        return self._ion_potential.solve(self.transport.z, self.c_i, atom,
+                                         self.c >= self.spec.percolation_threshold)
+
+    def channel_voltage(self) -> float:
+        """|φ(seed tip) − φ(counter electrode)| [V] along the channel's axis: the voltage the ions' drift crosses
+        (the ionic interfaces' share included where the gap is divided)."""
+        _, phi, _ = self.et.axis_values(self.z_lo, self.z_hi)
+        return float(abs(phi[0] - phi[-1]))
 
     def atom_fraction(self) -> np.ndarray:
         """Change [1] of each axis node's Ag fraction by one Ag atom: Ω / (A_ψ ℓ_k), with Ω the atomic volume of

@@ -53,7 +53,7 @@ import numpy as np
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
 from devicephys.filament.result import (FilamentResult, add_fire_study, add_lifetime_study, add_opening_reads,
-                                         add_plot_data, add_retention_study, add_set_body_balance,
+                                         add_plot_data, add_retention_study, add_set_body_balance, add_set_ion_charge,
                                          add_set_transients, add_sweep_hold_study, build_dataset)
 from devicephys.filament.spec import FilamentSpec
 from devicephys.versions import engine_versions
@@ -162,16 +162,24 @@ def _set_runs(model, spec: FilamentSpec, pristine, progress: bool, label: str = 
     """(set times [s], bridged state at the highest voltage that set, steps forced at the floor per run,
     each run's (time [s], gap [m]) samples, each run's last nucleation time [s] from its start (NaN: the
     cathode did not nucleate, or needs no nucleation), each run's growing body at half closure
-    (:class:`~devicephys.filament.balance.BodyBalance`, NaN where the gap never halved))."""
+    (:class:`~devicephys.filament.balance.BodyBalance`, NaN where the gap never halved), each run's largest ionic
+    space charge (:class:`~devicephys.filament.ion_charge.IonCharge`))."""
     from devicephys.filament.balance import BodyBalance, HalfClosure
+    from devicephys.filament.ion_charge import IonCharge, IonChargePeak
 
-    times, bridged, forced, transients, nucleation, bodies = [], None, [], [], [], []
+    times, bridged, forced, transients, nucleation, bodies, ions = [], None, [], [], [], [], []
     for v in spec.set_voltages:
         model.restore(pristine)
         before, start = model.forced_steps, model.time
-        half = HalfClosure(model)
-        trace = _constant_set(model, spec, v, f"{label}set at {v:g} V", progress, observer=half)
+        half, charge = HalfClosure(model), IonChargePeak(model)
+
+        def observe(m, sample, half=half, charge=charge):
+            half(m, sample)
+            charge(m, sample)
+
+        trace = _constant_set(model, spec, v, f"{label}set at {v:g} V", progress, observer=observe)
         bodies.append(half.result or BodyBalance.missing())
+        ions.append(charge.result or IonCharge.missing())
         forced.append(model.forced_steps - before)
         transients.append((trace.array("time"), trace.array("gap")))
         nucleation.append(model.nucleation_time - start if model.nucleation_time >= start else math.nan)
@@ -179,7 +187,7 @@ def _set_runs(model, spec: FilamentSpec, pristine, progress: bool, label: str = 
         times.append(float(trace.array("time")[i]) if i is not None else math.nan)
         if i is not None:
             bridged = (v, model.state(), float(trace.array("filament_radius")[i]))
-    return np.array(times), bridged, forced, transients, np.array(nucleation), bodies
+    return np.array(times), bridged, forced, transients, np.array(nucleation), bodies, ions
 
 
 def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool,
@@ -962,10 +970,10 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
         return True
 
     if from_side("set_runs"):
-        set_times, bridged, set_forced, set_transients, set_nucleation, set_bodies = done["set"]
+        set_times, bridged, set_forced, set_transients, set_nucleation, set_bodies, set_ions = done["set"]
     else:
-        set_times, bridged, set_forced, set_transients, set_nucleation, set_bodies = _set_runs(model, spec, pristine,
-                                                                                               progress)
+        (set_times, bridged, set_forced, set_transients, set_nucleation, set_bodies,
+         set_ions) = _set_runs(model, spec, pristine, progress)
         clock.lap("set_runs")
     bridged_from = f"the set-time run at {bridged[0]:g} V" if bridged is not None else ""
     if bridged is None:
@@ -1033,6 +1041,7 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
                       f"{spec.step_check:g}) (NaN: no set within set_time_limit)"})
     add_set_transients(ds, set_transients)
     add_set_body_balance(ds, set_bodies)
+    add_set_ion_charge(ds, set_ions)
     if getattr(relax, "reads", None) is not None:
         add_opening_reads(ds, relax.reads, spec.read_voltage, OPENING_READ_STEP)
     if spec.cathode_nucleation:

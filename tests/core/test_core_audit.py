@@ -133,6 +133,29 @@ def test_silver_occupancy_row():
     assert "dilute transport" in audit.silver_occupancy(_filament(occupancy=5.2e5)).detail
 
 
+def _ions(ratio, potential, fraction=0.2) -> xr.Dataset:
+    ds = _filament()
+    ds = ds.assign_coords(set_point=np.arange(len(ratio)))
+    ds["set_voltage"] = ("set_point", np.linspace(1.0, 2.5, len(ratio)))
+    ds["set_ion_potential_ratio"] = ("set_point", np.asarray(ratio, float))
+    ds["set_ion_potential"] = ("set_point", np.asarray(potential, float))
+    ds["set_ion_potential_ratio_fraction"] = ("set_point", np.full(len(ratio), fraction))
+    return ds
+
+
+def test_ion_space_charge_row():
+    """Within SPACE_CHARGE_LIMIT it passes; beyond, it fails naming the worst voltage, the potential and the ions'
+    fraction; NaN everywhere is unknown; no row without the variables."""
+    assert audit.ion_space_charge(_filament()) == [] and audit.ion_space_charge(None) == []
+    (row,) = audit.ion_space_charge(_ions([0.05, 0.08], [0.05, 0.12]))
+    assert row.status == audit.PASS and row.value.startswith("0.08 at 2.5 V")
+    (row,) = audit.ion_space_charge(_ions([246.0, 189.0, np.nan], [246.0, 284.0, np.nan], fraction=0.27))
+    assert row.status == audit.FAIL and row.value.startswith("246 at 1 V")
+    assert "246 V" in row.detail and "0.27 of the sites" in row.detail and "compensates" in row.detail
+    (row,) = audit.ion_space_charge(_ions([np.nan], [np.nan]))
+    assert row.status == audit.UNKNOWN
+
+
 def test_step_check_row_only_when_the_filament_ran_one():
     """No row without a step check; within STEP_CHECK_RTOL it passes, beyond it fails naming the worst number."""
     assert audit.step_check(_filament()) == [] and audit.step_check(None) == []

@@ -115,7 +115,7 @@ def test_nucleation_limited_set_time_law_has_the_nucleation_s_voltage_scale():
     spec = FilamentSpec(**{**FilamentSpec.dilute().model_dump(), **INERT, "cathode_nucleation": True, **NUCLEATION,
                            "resolve_set": True, "set_voltages": volts})
     model = sim.CellModel(spec)
-    times, _, _, _, nucleation, _ = _set_runs(model, spec, model.state(), False)
+    times, _, _, _, nucleation, *_ = _set_runs(model, spec, model.state(), False)
     assert np.all(nucleation < times) and np.all(times - nucleation < 0.05 * times)
     _, v0, _ = extract.fit_set_time(np.array(volts), times)
     cell = electrochem.SeriesCell.from_spec(spec, model.et.medium.channel_area)
