@@ -275,28 +275,32 @@ def silver_occupancy(filament) -> Row:
 
 def ion_space_charge(filament) -> list[Row]:
     """The channel's mobile ions' own potential small against the voltage their drift crosses (the transport drifts
-    them in the applied field alone): the set-time runs' ``set_ion_potential_ratio`` within
-    :data:`~devicephys.filament.ion_charge.SPACE_CHARGE_LIMIT`; no row without it."""
+    them in the applied field alone) for most of each set-time run: the runs' time-weighted median
+    ``set_ion_potential_ratio_median`` within :data:`~devicephys.filament.ion_charge.SPACE_CHARGE_LIMIT`; no row
+    without it."""
     import numpy as np
 
     from devicephys.filament.ion_charge import SPACE_CHARGE_LIMIT
 
-    if filament is None or "set_ion_potential_ratio" not in filament:
+    if filament is None or "set_ion_potential_ratio_median" not in filament:
         return []
     joint = "filament"
-    text = "mobile ions' space charge small against the drift's voltage (the charge-free transport's premise)"
+    text = ("mobile ions' space charge small against the drift's voltage for most of each set (the charge-free "
+            "transport's premise)")
     limit = f"<= {SPACE_CHARGE_LIMIT:g}"
     v = np.asarray(filament["set_voltage"].values, float)
-    ratio = np.asarray(filament["set_ion_potential_ratio"].values, float)
+    median = np.asarray(filament["set_ion_potential_ratio_median"].values, float)
+    peak = np.asarray(filament["set_ion_potential_ratio"].values, float)
     psi = np.asarray(filament["set_ion_potential"].values, float)
     frac = np.asarray(filament["set_ion_potential_ratio_fraction"].values, float)
-    ok = np.isfinite(ratio)
+    ok = np.isfinite(median)
     if not ok.any():
         return [Row(joint, text, UNKNOWN, "-", limit, "no set-time run recorded its ions' potential")]
-    k = int(np.nanargmax(np.where(ok, ratio, -np.inf)))
-    detail = ", ".join(f"{vi:.3g} V: psi {pi:.3g} V ({ri:.3g}x)" for vi, pi, ri in zip(v[ok], psi[ok], ratio[ok]))
-    value = f"{ratio[k]:.3g} at {v[k]:.3g} V"
-    if ratio[k] <= SPACE_CHARGE_LIMIT:
+    k = int(np.argmax(np.where(ok, median, -np.inf)))
+    detail = ", ".join(f"{vi:.3g} V: median {mi:.3g}, largest {ri:.3g} (psi {pi:.3g} V)"
+                       for vi, mi, ri, pi in zip(v[ok], median[ok], peak[ok], psi[ok]))
+    value = f"{median[k]:.3g} at {v[k]:.3g} V"
+    if median[k] <= SPACE_CHARGE_LIMIT:
         return [Row(joint, text, PASS, value, limit, detail)]
     return [Row(joint, text, FAIL, value, limit,
                 detail + f"; uncompensated, the ions at up to {frac[k]:.3g} of the sites would make {psi[k]:.3g} V: "

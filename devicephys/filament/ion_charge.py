@@ -26,7 +26,10 @@ class IonCharge:
 
     ``potential`` [V]: the largest ψ on the channel's axis over the run; ``ratio`` [1]: the largest
     ψ / max(V_channel, k_B T / e) (T the channel's hottest node); ``time`` [s]: when that ratio came, from the run's
-    start; ``ion_fraction`` [1]: the largest c_i on the axis then; ``channel_voltage`` [V]: V_channel then.
+    start; ``ion_fraction`` [1]: the largest c_i on the axis then; ``channel_voltage`` [V]: V_channel then;
+    ``ratio_median`` [1]: the ratio's median over the run's time while the gap was open (each accepted step's ratio
+    weighted by its step): what the drift saw for most of the run, where the largest ratio may come in the last step
+    before the set, with the front's ions a hop from the metal.
     """
 
     potential: float
@@ -34,22 +37,34 @@ class IonCharge:
     time: float
     ion_fraction: float
     channel_voltage: float
+    ratio_median: float = math.nan
 
     @classmethod
     def missing(cls) -> IonCharge:
-        return cls(*(math.nan,) * 5)
+        return cls(*(math.nan,) * 6)
 
 
 class IonChargePeak:
     """Observer for :func:`~devicephys.filament.simulate.run_drive`: ψ after every accepted step while the channel
     holds a gap (once it is bridged, the ions beside the metal are screened by it and the drift no longer sets the
-    set), the largest kept in ``result`` (:class:`IonCharge`; None until the first step)."""
+    set), the largest and the run's time-weighted median kept in ``result`` (:class:`IonCharge`; None until the first
+    step)."""
 
     def __init__(self, model):
-        self.start = float(model.time)
-        self.result: IonCharge | None = None
+        self.start = self._last = float(model.time)
+        self._best: IonCharge | None = None
+        self._ratios: list[float] = []
+        self._steps: list[float] = []
+
+    @property
+    def result(self) -> IonCharge | None:
+        if self._best is None:
+            return None
+        return replace(self._best, ratio_median=weighted_median(self._ratios, self._steps))
 
     def __call__(self, model, sample: dict) -> None:
+        now = float(model.time)
+        step, self._last = now - self._last, now
         if sample["gap"] <= 0.0:
             return
         _, psi = model.ion_potential()
@@ -58,11 +73,29 @@ class IonChargePeak:
         _, _, T = model.et.axis_values(model.z_lo, model.z_hi)
         thermal = k_B * float(T.max()) / q_e
         ratio = peak / max(v_ch, thermal)
-        potential = peak if self.result is None else max(peak, self.result.potential)
-        if self.result is None or ratio > self.result.ratio:
-            self.result = IonCharge(potential, ratio, float(model.time) - self.start, float(model.c_i.max()), v_ch)
+        self._ratios.append(ratio)
+        self._steps.append(step)
+        best = self._best
+        potential = peak if best is None else max(peak, best.potential)
+        if best is None or ratio > best.ratio:
+            self._best = IonCharge(potential, ratio, now - self.start, float(model.c_i.max()), v_ch)
         else:
-            self.result = replace(self.result, potential=potential)
+            self._best = replace(best, potential=potential)
 
 
-__all__ = ["SPACE_CHARGE_LIMIT", "IonCharge", "IonChargePeak"]
+def weighted_median(values, weights) -> float:
+    """The median of ``values`` weighted by ``weights`` (≥ 0): the smallest value whose cumulative weight reaches half
+    the total; the plain median's lower middle when every weight is zero.  NaN for no values."""
+    import numpy as np
+
+    v, w = np.asarray(values, float), np.asarray(weights, float)
+    if v.size == 0:
+        return math.nan
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    if not w.sum() > 0:
+        return float(v[(v.size - 1) // 2])
+    return float(v[np.searchsorted(np.cumsum(w), 0.5 * w.sum())])
+
+
+__all__ = ["SPACE_CHARGE_LIMIT", "IonCharge", "IonChargePeak", "weighted_median"]

@@ -111,6 +111,8 @@ SET_ION_VARIABLES = (
                                             "(uncompensated, every conductor at 0 V) while the gap was open"),
     ("set_ion_potential_ratio", "ratio", "1", "largest ratio of that potential to the voltage the ions' drift crosses "
                                               "(the channel's voltage, at least k_B T / e)"),
+    ("set_ion_potential_ratio_median", "ratio_median", "1", "median of that ratio over the run's time while the gap "
+                                                            "was open (each accepted step's ratio weighted by its step)"),
     ("set_ion_potential_ratio_time", "time", "s", "time of the largest ratio from the run's start"),
     ("set_ion_potential_ratio_fraction", "ion_fraction", "1", "largest mobile Ag+ fraction on the axis then"),
 )
@@ -125,8 +127,8 @@ def add_set_ion_charge(ds: xr.Dataset, ions) -> None:
               "-div(eps grad psi) = (e / Omega) c_i(z) S(r) on the cell's mesh (P1), the electrodes and the filament's "
               "metal that touches one at 0 V, the insulator's relative permittivity "
               "(devicephys.filament.fem.space_charge); the transport drifts its ions in the applied field alone, "
-              f"valid while the ratio is at most {SPACE_CHARGE_LIMIT:g} (the ions taken uncompensated, as the "
-              "transport has them)")
+              f"valid while the ratio is at most {SPACE_CHARGE_LIMIT:g} for most of the run (its time-weighted "
+              "median; the ions taken uncompensated, as the transport has them)")
     for name, field, unit, long_name in SET_ION_VARIABLES:
         ds[name] = ("set_point", np.array([getattr(i, field) for i in ions], dtype=float),
                     {"units": unit, "long_name": long_name, "method": method})

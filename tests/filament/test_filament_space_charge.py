@@ -119,10 +119,10 @@ def test_ion_charge_peak_keeps_the_largest_ratio_and_skips_a_bridged_channel(cel
     thermal = k_B * m.spec.ambient_temperature / e  # the pristine cell at rest: no channel voltage, ambient T
     assert m.channel_voltage() == 0.0
     assert first.ratio == pytest.approx(first.potential / thermal, rel=1e-12)
-    assert first.ion_fraction == pytest.approx(2e-4)
+    assert first.ion_fraction == pytest.approx(2e-4) and first.ratio_median == first.ratio
     m.c_i[:] = 1e-4
     watch(m, {"gap": 9e-9})
-    assert watch.result == first  # smaller: the largest is kept
+    assert (watch.result.potential, watch.result.ratio) == (first.potential, first.ratio)  # the largest is kept
     m.c_i[:] = 4e-4
     watch(m, {"gap": 9e-9})
     assert watch.result.potential == pytest.approx(2 * first.potential, rel=1e-9)  # linear in the charge
@@ -130,3 +130,13 @@ def test_ion_charge_peak_keeps_the_largest_ratio_and_skips_a_bridged_channel(cel
     watch(m, {"gap": 0.0})  # bridged: not evaluated
     assert watch.result.potential == pytest.approx(2 * first.potential, rel=1e-9)
     m.c_i[:] = 0.0
+
+
+def test_weighted_median_weights_each_value_by_its_step():
+    from devicephys.filament.ion_charge import weighted_median
+
+    assert weighted_median([5.0, 1.0, 100.0], [1.0, 1.0, 1.0]) == 5.0
+    # a long step at a small ratio outweighs two short ones at large ratios (the last step before a set)
+    assert weighted_median([0.1, 50.0, 70.0], [9e-3, 1e-6, 1e-6]) == 0.1
+    assert weighted_median([3.0, 1.0], [0.0, 0.0]) == 1.0
+    assert math.isnan(weighted_median([], []))

@@ -102,6 +102,7 @@ def test_set_time_runs_are_kept_up_to_their_set(study_run):
         # the ions' own potential: the run's largest, at an instant within it while the gap was open
         psi, ratio = float(d["set_ion_potential"][k]), float(d["set_ion_potential_ratio"][k])
         assert psi > 0 and ratio > 0 and 0 < float(d["set_ion_potential_ratio_time"][k]) <= t[n - 1]
+        assert 0 < float(d["set_ion_potential_ratio_median"][k]) <= ratio
         assert float(d["set_ion_potential_ratio_fraction"][k]) > 0  # the dilute cell's ions are not bounded by 1
     # the study's dilute cell has no field return of the dissolved Ag (dissolved_return false): none on the body
     assert not spec.dissolved_return and np.all(d["set_body_return_ratio"].values == 0.0)
