@@ -72,7 +72,8 @@ def set_time(result, path: Path) -> Path:
     v = np.asarray(d["set_voltage"])
     runs = "set_transient_gap" in d
     body = "set_body_return_ratio" in d
-    panels = 1 + runs + body
+    ions = "set_ion_potential_ratio_median" in d
+    panels = 1 + runs + body + ions
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4), squeeze=False)
     ax = axes[0, 0]
     ax.semilogy(v, d["set_time"], "o", label="simulated")
@@ -108,7 +109,7 @@ def set_time(result, path: Path) -> Path:
     if body:
         from devicephys.audit import GROWTH_RETURN_LIMIT
 
-        ax = axes[0, panels - 1]
+        ax = axes[0, panels - 1 - ions]
         ax.plot(v, d["set_body_return_ratio"], "o-", label="return / dissolution")
         ax.plot(v, d["set_body_voltage_share"], "s-", label="body's share of the voltage")
         ax.plot(v, d["set_body_metal_fraction"], "^-", label="body's metal fraction")
@@ -117,6 +118,17 @@ def set_time(result, path: Path) -> Path:
         ax.set_ylabel("[1]")
         ax.set_ylim(0, 1.15)
         ax.set_title("growing body at half closure", fontsize=8)
+        ax.legend(fontsize=7)
+    if ions:
+        from devicephys.filament.ion_charge import SPACE_CHARGE_LIMIT
+
+        ax = axes[0, panels - 1]
+        ax.semilogy(v, d["set_ion_potential_ratio_median"], "o-", label="median over the run's time")
+        ax.semilogy(v, d["set_ion_potential_ratio"], "s--", mfc="none", label="largest")
+        ax.axhline(SPACE_CHARGE_LIMIT, color="0.5", ls=":", lw=0.8, label="the charge-free drift holds below")
+        ax.set_xlabel("source voltage [V]")
+        ax.set_ylabel("ψ_ions / max(V_channel, k_B T/e)")
+        ax.set_title("the ions' own potential (uncompensated) against the drift's voltage", fontsize=8)
         ax.legend(fontsize=7)
     return save_figure(fig, path, close=True)
 
