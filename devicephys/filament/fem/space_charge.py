@@ -141,7 +141,8 @@ class IonPotential:
         grounded = self._grounded(z, metal)
         bc = fem.dirichletbc(0.0, grounded, self.V)
         key = grounded.tobytes()
-        if key != self._grounded_key:  # the conductors moved: the operator with them
+        # the conductors moved (on any rank: the assembly is collective): the operator with them
+        if self.data.domain.comm.allreduce(key != self._grounded_key, op=MPI.LOR):
             if self._A is not None:
                 self._A.destroy()
             self._A = fem_petsc.assemble_matrix(self._a, bcs=[bc])
