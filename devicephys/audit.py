@@ -303,7 +303,8 @@ def ion_space_charge(filament) -> list[Row]:
     if median[k] <= SPACE_CHARGE_LIMIT:
         return [Row(joint, text, PASS, value, limit, detail)]
     return [Row(joint, text, FAIL, value, limit,
-                detail + f"; uncompensated, the ions at up to {frac[k]:.3g} of the sites would make {psi[k]:.3g} V: "
+                detail + f"; uncompensated, the ions (up to {frac[k]:.3g} of the sites on the axis) make up to "
+                f"{psi[k]:.3g} V: "
                 "the drift in the applied field alone holds only if the matrix compensates their charge, which the "
                 "model does not solve (set_ion_potential* in filament.nc; README: \"The ions' space charge\")")]
 

@@ -1,19 +1,21 @@
 """The mobile Ag⁺ ions' own electrostatic potential: Poisson's equation on the cell's mesh, conductors grounded.
 
 The channel transport drifts its ions in the applied bias's field alone: the potential equation the electrothermal
-solve holds is current continuity, ∇·(σ∇φ) = 0, and carries no charge.  That is valid while the potential the ions'
-own charge makes is small against the voltage their drift crosses.  This module computes that potential, ψ [V]:
+solve holds is current continuity, ∇·(σ∇φ) = 0, and carries no charge. That is valid while the potential the ions'
+own charge makes is small against the voltage their drift crosses. This module computes that potential, ψ [V]:
 
     −∇·(ε₀ ε_r ∇ψ) = ρ,    ρ = (e / Ω) c_i(z) S(r)   in the channel (between the seed's tip and the counter electrode),
 
 with Ω the Ag atom's volume (a site holds one atom, as the transport counts it: c_i of a node is its ions per site),
 S(r) the channel's radial profile that confines c in the FEM (so ∫ρ dA = e c_i A_ψ / Ω, the transport's own count),
-ε_r the insulator's relative permittivity, and ψ = 0 on every conductor: the electrode regions, their outer contacts,
-and the filament's metal (axis nodes with c ≥ the percolation threshold, r ≤ r_ch) in the runs of metallic nodes
-that touch an electrode's end of the axis; ∂ψ/∂n = 0 on the cell's outer side.  By superposition the cell's full
-potential is φ + ψ, φ the applied bias's, which the electrothermal solve already has; ψ is what the ions add.
-The ions are taken uncompensated (no counter-charge in the matrix), as the transport has them: ψ is then an upper
-bound of their effect wherever charge of the other sign sits beside them.  P1, axisymmetric (r-weighted) or 3-D.
+ε_r the insulator's relative permittivity, and ψ = 0 on every conductor: the electrode regions, their outer
+contacts, and the filament's metal (axis nodes with c ≥ the percolation threshold, r ≤ r_ch) in the runs of metallic
+nodes that touch an electrode's end of the axis (a metallic island touching neither is left as insulator: as a
+floating conductor it would hold a potential of its own); ∂ψ/∂n = 0 on the cell's outer side. ψ ∝ 1/ε_r. By
+superposition the cell's full potential is φ + ψ, φ the applied bias's, which the electrothermal solve already has;
+ψ is what the ions add. The ions are taken uncompensated (no counter-charge in the matrix), as the transport has
+them: ψ is then an upper bound of their effect wherever charge of the other sign sits beside them. P1, axisymmetric
+(r-weighted) or 3-D.
 """
 
 from __future__ import annotations
