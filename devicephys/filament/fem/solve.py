@@ -307,7 +307,7 @@ class ElectroThermal:
         integrand adds zeros.  Exact for P1, whose gradient of a constant is zero to the bit (the reference
         gradients are −1, 0, 1), so the current is the same to the last bit (checked on the fast preset's stage);
         for higher degrees the cells with constant χ are kept.  The fast preset's window holds 595 of the 997
-        cells: 0.26 ms per current against 0.44 ms."""
+        cells: 0.25 ms per current against 0.41 ms (``benchmarks/bench_filament.py --assembly``)."""
         dom = self.data.domain
         tdim = dom.topology.dim
         values = self._chi.x.array[self.V.dofmap.list]  # every local cell's χ dofs, ghosts included

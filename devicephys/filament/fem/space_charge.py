@@ -31,11 +31,10 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from devicephys.filament.mesh import BOUNDARY, REGION
+from devicephys.units import e, eps0
 
-#: [F/m] vacuum permittivity (CODATA 2018)
-EPSILON_0 = 8.8541878128e-12
-#: [C] elementary charge (SI 2019, exact)
-ELEMENTARY_CHARGE = 1.602176634e-19
+#: [F/m] vacuum permittivity; [C] elementary charge (the project's SI constants)
+EPSILON_0, ELEMENTARY_CHARGE = eps0, e
 #: the regions that are metal (grounded) in the cell's mesh
 METAL_REGIONS = ("active_electrode", "counter_electrode", "seed")
 
@@ -164,10 +163,6 @@ class IonPotential:
         rows = np.concatenate(self.data.domain.comm.allgather(rows))
         rows = rows[np.argsort(rows[:, 0])]
         return rows[:, 0], rows[:, 1]
-
-    def peak(self) -> float:
-        """Largest ψ [V] anywhere in the mesh of the last :meth:`solve` (every rank)."""
-        return self.data.domain.comm.allreduce(float(np.max(self.psi.x.array, initial=-np.inf)), op=MPI.MAX)
 
 
 __all__ = ["IonPotential", "EPSILON_0", "ELEMENTARY_CHARGE", "METAL_REGIONS"]
