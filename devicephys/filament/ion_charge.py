@@ -83,6 +83,22 @@ class IonChargePeak:
             self._best = replace(best, potential=potential)
 
 
+def warning(voltages, ions) -> str:
+    """One line naming the set-time run whose ions were furthest outside the charge-free drift's validity (the
+    largest time-weighted median ratio, above :data:`SPACE_CHARGE_LIMIT`), and what it means; "" when every run
+    was within it (or none recorded one).  ``ions``: one :class:`IonCharge` per voltage of ``voltages`` [V]."""
+    runs = [(i.ratio_median, v, i) for v, i in zip(voltages, ions) if math.isfinite(i.ratio_median)]
+    if not runs:
+        return ""
+    median, v, worst = max(runs, key=lambda r: r[0])
+    if median <= SPACE_CHARGE_LIMIT:
+        return ""
+    return (f"the channel's mobile ions, uncompensated, made a potential of their own {median:.3g} times the voltage "
+            f"their drift crosses (the median over the set-time run at {v:g} V; up to {worst.potential:.3g} V), "
+            f"above the charge-free drift's {SPACE_CHARGE_LIMIT:g}: the set kinetics hold only if the matrix "
+            "compensates their charge, which the model does not solve (set_ion_potential* in filament.nc)")
+
+
 def weighted_median(values, weights) -> float:
     """The median of ``values`` weighted by ``weights`` (≥ 0): the smallest value whose cumulative weight reaches half
     the total; the plain median's lower middle when every weight is zero.  NaN for no values."""
@@ -98,4 +114,4 @@ def weighted_median(values, weights) -> float:
     return float(v[np.searchsorted(np.cumsum(w), 0.5 * w.sum())])
 
 
-__all__ = ["SPACE_CHARGE_LIMIT", "IonCharge", "IonChargePeak", "weighted_median"]
+__all__ = ["SPACE_CHARGE_LIMIT", "IonCharge", "IonChargePeak", "warning", "weighted_median"]

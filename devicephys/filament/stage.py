@@ -52,6 +52,7 @@ import numpy as np
 
 from devicephys.errors import ConvergenceError, SpecError
 from devicephys.filament import extract
+from devicephys.filament.ion_charge import warning as ion_warning
 from devicephys.filament.result import (FilamentResult, add_fire_study, add_lifetime_study, add_opening_reads,
                                          add_plot_data, add_retention_study, add_set_body_balance, add_set_ion_charge,
                                          add_set_transients, add_sweep_hold_study, build_dataset)
@@ -1042,6 +1043,9 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     add_set_transients(ds, set_transients)
     add_set_body_balance(ds, set_bodies)
     add_set_ion_charge(ds, set_ions)
+    ds.attrs["ion_space_charge_warning"] = ion_text = ion_warning(spec.set_voltages, set_ions)
+    if ion_text:
+        model._warn("ion_space_charge", ion_text)
     if getattr(relax, "reads", None) is not None:
         add_opening_reads(ds, relax.reads, spec.read_voltage, OPENING_READ_STEP)
     if spec.cathode_nucleation:

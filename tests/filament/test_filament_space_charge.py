@@ -140,3 +140,15 @@ def test_weighted_median_weights_each_value_by_its_step():
     assert weighted_median([0.1, 50.0, 70.0], [9e-3, 1e-6, 1e-6]) == 0.1
     assert weighted_median([3.0, 1.0], [0.0, 0.0]) == 1.0
     assert math.isnan(weighted_median([], []))
+
+
+def test_warning_names_the_worst_run_only_beyond_the_limit():
+    from devicephys.filament.ion_charge import IonCharge, warning
+
+    def run(median, psi=1.0):
+        return IonCharge(psi, 2 * median, 1e-6, 0.2, 1.0, median)
+
+    assert warning([1.0, 2.0], [run(0.05), run(0.1)]) == ""  # within the limit
+    assert warning([1.0], [IonCharge.missing()]) == "" and warning([], []) == ""
+    text = warning([1.0, 1.5, 2.0], [run(192.0, 246.0), run(132.0), IonCharge.missing()])
+    assert "192 times" in text and "at 1 V" in text and "246 V" in text and "compensates" in text

@@ -104,6 +104,8 @@ def test_set_time_runs_are_kept_up_to_their_set(study_run):
         assert psi > 0 and ratio > 0 and 0 < float(d["set_ion_potential_ratio_time"][k]) <= t[n - 1]
         assert 0 < float(d["set_ion_potential_ratio_median"][k]) <= ratio
         assert float(d["set_ion_potential_ratio_fraction"][k]) > 0  # the dilute cell's ions are not bounded by 1
+    # its ions far outside the charge-free drift (the dilute cell's pile up without bound): said, once
+    assert "compensates their charge" in d.attrs["ion_space_charge_warning"]
     # the study's dilute cell has no field return of the dissolved Ag (dissolved_return false): none on the body
     assert not spec.dissolved_return and np.all(d["set_body_return_ratio"].values == 0.0)
 
