@@ -102,7 +102,7 @@ def run_case(case: str, out: Path) -> Path:
             profile.update(z=z, psi=psi)
 
     t0 = time.perf_counter()
-    trace = stage._constant_set(model, spec, voltage, f"{case} at {voltage:g} V", False, observer=observe)
+    trace = stage._constant_set(model, spec, voltage, f"{case} at {voltage:g} V", True, observer=observe)
     gap = trace.array("gap")
     set_at = float(trace.array("time")[-1]) if gap[-1] < spec.gap_on else math.nan
     data = np.array(rows, float).reshape(-1, 6)
