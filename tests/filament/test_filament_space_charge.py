@@ -16,7 +16,7 @@ pytest.importorskip("dolfinx_solver")
 
 from devicephys.filament.fem import solve  # noqa: E402  (loads MPI, then DOLFINx)
 from devicephys.filament.fem import space_charge as sc  # noqa: E402
-from devicephys.filament.mesh import BOUNDARY  # noqa: E402
+from devicephys.filament.mesh import BOUNDARY, REGION  # noqa: E402
 
 import ufl  # noqa: E402
 from dolfinx import fem  # noqa: E402
@@ -70,6 +70,44 @@ def test_parabolic_charge_in_grounded_cylinder_converges_at_second_order():
     errors = [_cylinder_error(n) for n in (4, 8, 16, 32)]
     rates = [math.log2(a / b) for a, b in zip(errors, errors[1:])]
     assert min(rates[1:]) > 1.8, (errors, rates)
+    assert errors[-1] < 0.01, errors
+
+
+def _box_slab_error(n: int) -> float:
+    """The slab in 3-D (a box, insulated sides, grounded ends): relative L2 error of ψ."""
+    from dolfinx import mesh
+    from mpi4py import MPI
+
+    side, length = 2e-9, 10e-9
+    dom = mesh.create_box(MPI.COMM_WORLD, [[0.0, 0.0, 0.0], [side, side, length]], [n, n, 5 * n],
+                          mesh.CellType.tetrahedron)
+    tdim = dom.topology.dim
+    dom.topology.create_connectivity(tdim - 1, tdim)
+    tol = 1e-6 * length
+    lo = mesh.locate_entities_boundary(dom, tdim - 1, lambda x: np.abs(x[2]) < tol)
+    hi = mesh.locate_entities_boundary(dom, tdim - 1, lambda x: np.abs(x[2] - length) < tol)
+    idx = np.concatenate([lo, hi])
+    val = np.concatenate([np.full(lo.size, BOUNDARY["active_contact"]), np.full(hi.size, BOUNDARY["counter_contact"])])
+    order = np.argsort(idx)
+    facets = mesh.meshtags(dom, tdim - 1, idx[order].astype(np.int32), val[order].astype(np.int32))
+    ncell = dom.topology.index_map(tdim).size_local + dom.topology.index_map(tdim).num_ghosts
+    cells = mesh.meshtags(dom, tdim, np.arange(ncell, dtype=np.int32), np.full(ncell, REGION["insulator"], np.int32))
+    data = solve.MeshData(dom, cells, facets, False)
+    ion = sc.IonPotential(data, EPS_R, _ones(data), (0.0, length), side)
+    z = np.linspace(0.0, length, 11)
+    ion.solve(z, np.full(z.size, C0), OMEGA)
+    x = ufl.SpatialCoordinate(dom)
+    exact = RHO0 * x[2] * (length - x[2]) / (2 * EPS)
+    err = fem.assemble_scalar(fem.form((ion.psi - exact) ** 2 * ufl.dx))
+    ref = fem.assemble_scalar(fem.form(exact**2 * ufl.dx))
+    return math.sqrt(err / ref)
+
+
+def test_uniform_slab_in_3d_converges_at_second_order():
+    """The 3-D form (no r-weight; the channel's radius sqrt(x^2 + y^2)) on the same closed form."""
+    errors = [_box_slab_error(n) for n in (1, 2, 4)]
+    rates = [math.log2(a / b) for a, b in zip(errors, errors[1:])]
+    assert rates[-1] > 1.8, (errors, rates)
     assert errors[-1] < 0.01, errors
 
 
