@@ -137,6 +137,8 @@ class IonPotential:
         z = np.asarray(z, float)
         c_ion = np.asarray(c_ion, float)
         metal = np.zeros(z.size, dtype=bool) if metal is None else np.asarray(metal, bool)
+        # c_i is a fraction of sites, >= 0: the transport projects its Newton onto [0, free sites], so a negative
+        # value is that solve's round-off (a charge of the wrong sign), not a state outside a computed range
         density = ELEMENTARY_CHARGE / atomic_volume * np.interp(self._z, z, np.clip(c_ion, 0.0, None))
         self.charge.x.array[:] = np.where(self._in_range, density, 0.0)
         grounded = self._grounded(z, metal)
