@@ -252,6 +252,11 @@ class ChannelTransport:
         #: field (:meth:`_clamp_anode_metal`); None: c_src enters at v under forward field (with
         #: ``electrode_rest``'s c_eq beside it) through the first node's half-cell
         self.layer: float | None = None
+        #: [V] the ions' own potential per unit ion fraction, psi = G c_i (G[k, j]: psi at node k of a unit fraction
+        #: at node j, conductors grounded; set by the caller before each step): the ions then drift in the applied
+        #: field plus -d psi/dz of their own charge at the step's end (backward Euler, one Newton with the dense
+        #: coupling; Poisson-Nernst-Planck along the axis).  None: the applied field alone (charge-free drift)
+        self.green: np.ndarray | None = None
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
         self.h = np.diff(self.z)
@@ -494,6 +499,8 @@ class ChannelTransport:
                              _radius_at=0.5 * (c_m + predicted))
         c_i, c_s = self._return(c_i, c_m, c_s, E_edge, T, dt, matrix, w)
         if not self.exclusion:
+            if self.green is not None:
+                raise ValueError("the ions' own field (green) needs the lattice gas (exclusion=True)")
             return self._dilute_step(c_i, c_m, c_s, E_edge, T, dt, w, dissolve, _radius_at)
         a, b = self.edge_fluxes(c_i, E_edge, T)
         k_red = self.law.reduction_rate * w
@@ -513,24 +520,43 @@ class ChannelTransport:
         x = np.clip(c_i, 0.0, None).copy()
         if fixed is not None:
             x[fixed[0]] = fixed[1]
-        args = (c_i, a, b, a0, b0, r0, alpha, beta, k_red, dt, fixed)
         upper = np.maximum(free, c_i)  # θ ≤ 1 (or no fuller than it was)
         if fixed is not None:
             upper[fixed[0]] = np.maximum(upper[fixed[0]], fixed[1])
-        res, ab = self._residual(x, *args)
+        if self.green is None:
+            args = (c_i, a, b, a0, b0, r0, alpha, beta, k_red, dt, fixed)
+
+            def evaluate(y):
+                return self._residual(y, *args)
+
+            def direction(y, r, jac):
+                return self._newton_direction(y, r, jac, upper)
+
+            def diagonal(jac):
+                return jac[1]
+        else:
+            def evaluate(y):
+                return self._coupled_residual(y, c_i, E_edge, T, alpha, beta, k_red, dt, fixed)
+
+            def direction(y, r, jac):
+                return self._dense_newton_direction(y, r, jac, upper)
+
+            def diagonal(jac):
+                return np.diagonal(jac)
+        res, ab = evaluate(x)
         for _ in range(_NEWTON_MAX):
-            dx = self._newton_direction(x, res, ab, upper)
-            scale = np.abs(ab[1])  # rows in units of the node's fraction
+            dx = direction(x, res, ab)
+            scale = np.abs(diagonal(ab))  # rows in units of the node's fraction
             norm, lam = np.linalg.norm(res / scale), 1.0
             while True:  # backtracking on the projected step: the residual must fall
                 trial, _ = self._projected(x, lam * dx, upper)
-                res_t, ab_t = self._residual(trial, *args)
+                res_t, ab_t = evaluate(trial)
                 if np.linalg.norm(res_t / scale) <= norm or lam < 1e-3:
                     break
                 lam /= 2
             stalled = np.linalg.norm(res_t / scale) >= norm  # at the rounding floor of the stiff rows
             x, res, ab = trial, res_t, ab_t
-            error = np.max(np.abs(res / ab[1]))  # each node's fraction to this accuracy
+            error = np.max(np.abs(res / diagonal(ab)))  # each node's fraction to this accuracy
             if error <= _NEWTON_TOL or (stalled and error <= _STALL_TOL):
                 break
         else:
@@ -684,6 +710,59 @@ class ChannelTransport:
             ab[0, nodes[nodes + 1 < x.size] + 1] = 0.0
             ab[2, nodes[nodes > 0] - 1] = 0.0
         return res, ab
+
+    def ion_field(self, c_i: np.ndarray) -> np.ndarray:
+        """E_ψ [V/m] on the edges: −dψ/dz of the ions ``c_i`` [1] by :attr:`green` (zeros without it)."""
+        if self.green is None:
+            return np.zeros(self.h.size)
+        return -np.diff(self.green @ np.asarray(c_i, float)) / self.h
+
+    def _coupled_residual(self, x, c_old, E_edge, T, alpha, beta, k_red, dt, fixed):
+        """The backward-Euler residual with the ions in the applied field plus their own (:attr:`green`) at ``x``,
+        and its dense Jacobian: the tridiagonal part of :meth:`_residual` plus every edge flux's dependence on every
+        node's ions through the field (d flux / dE by a central difference, elementwise; dE/dx from G)."""
+        E = E_edge + self.ion_field(x)
+        a, b = self.edge_fluxes(x, E, T)
+        a0 = b0 = r0 = 0.0
+        if self.source is not None:
+            a0, b0, r0 = self._reservoir_exchange(E[0], T[0])
+        res, ab = self._residual(x, c_old, a, b, a0, b0, r0, alpha, beta, k_red, dt, fixed)
+        n = x.size
+        jac = np.diag(ab[1])
+        jac[np.arange(n - 1), np.arange(1, n)] = ab[0, 1:]
+        jac[np.arange(1, n), np.arange(n - 1)] = ab[2, :-1]
+        # the field step: a millionth of the field at which q a E = k_B T, or of the largest field
+        step = 1e-6 * max(float(np.max(np.abs(E))), k_B * float(np.min(T)) / (e * self.law.hop_distance))
+        free = np.clip(1.0 - (alpha * x + beta), 0.0, 1.0)
+        a_p, b_p = self.edge_fluxes(x, E + step, T)
+        a_m, b_m = self.edge_fluxes(x, E - step, T)
+        d_flux = ((a_p - a_m) * x[:-1] * free[1:] - (b_p - b_m) * x[1:] * free[:-1]) / (2 * step)
+        d_field = -np.diff(self.green, axis=0) / self.h[:, None]  # dE_i+½ / dx_k [V/m per unit fraction]
+        coupling = np.zeros((n, n))
+        coupling[:-1] += d_flux[:, None] * d_field
+        coupling[1:] -= d_flux[:, None] * d_field
+        if self.source is not None:
+            hi = self._reservoir_exchange(E[0] + step, T[0])
+            lo = self._reservoir_exchange(E[0] - step, T[0])
+            d_in = ((hi[0] - lo[0]) * self.source + hi[2] - lo[2]) * free[0] - (hi[1] - lo[1]) * x[0]
+            coupling[0] -= d_in / (2 * step) * d_field[0]
+        if fixed is not None:
+            coupling[fixed[0]] = 0.0
+        return res, jac + coupling
+
+    @staticmethod
+    def _dense_newton_direction(x, res, jac, upper):
+        """:meth:`_newton_direction` on a dense Jacobian."""
+        dx = np.linalg.solve(jac, -res)
+        held = ((x >= upper) & (dx > 0)) | ((x <= 0.0) & (dx < 0))
+        if not held.any():
+            return dx
+        jac, rhs = jac.copy(), -res.copy()
+        nodes = np.flatnonzero(held)
+        jac[nodes] = 0.0
+        jac[nodes, nodes] = 1.0
+        rhs[nodes] = 0.0
+        return np.linalg.solve(jac, rhs)
 
     @staticmethod
     def _newton_direction(x, res, ab, upper):
