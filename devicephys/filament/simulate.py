@@ -195,6 +195,7 @@ class CellModel:
         self.min_time_step = math.inf  # smallest accepted step [s]
         self.warnings: dict[str, str] = {}  # the warning printed when a limit (or occupancy > 1) was first reached
         self._ion_potential = None  # the ions' Poisson problem (ion_potential), built on first use
+        self._green: tuple[bytes, np.ndarray] | None = None  # (grounded metal's key, ion_green) last computed
         self._sync_concentration()
 
     # -- state ------------------------------------------------------------------
@@ -287,6 +288,44 @@ class CellModel:
         self._power = None
         self._sync_concentration()
 
+    def _ion_poisson(self):
+        """The ions' Poisson problem (:class:`~devicephys.filament.fem.space_charge.IonPotential`), built on first
+        use, and Ω [m³], the active electrode's atomic volume."""
+        if self._ion_potential is None:
+            from devicephys.filament.fem import space_charge
+
+            eps_r = materials.get(self.spec.insulator)["relative_permittivity"]
+            self._ion_potential = space_charge.IonPotential(self.data, eps_r, self.et.medium.in_channel,
+                                                            (self.z_lo, self.z_hi), self.spec.channel_radius)
+        metal = materials.get(self.spec.active_electrode)
+        return self._ion_potential, metal["molar_mass"] / (metal["density"] * N_A)
+
+    def ion_green(self, c_m: np.ndarray | None = None) -> np.ndarray:
+        """G [V per unit fraction] (nodes × nodes): ψ on the axis nodes of a unit ion fraction at each node (its hat
+        in z, the channel's radial profile), all conductors grounded, the filament's metal of ``c_m`` (default: the
+        state's) among them.  One Poisson solve per node; kept until the grounded metal changes."""
+        poisson, atom = self._ion_poisson()
+        c_m = self.c if c_m is None else c_m
+        metal = np.asarray(c_m >= self.spec.percolation_threshold)
+        key = metal.tobytes()
+        if self._green is not None and self._green[0] == key:
+            return self._green[1]
+        z = self.transport.z
+        G = np.empty((z.size, z.size))
+        for j in range(z.size):
+            unit = np.zeros(z.size)
+            unit[j] = 1.0
+            z_axis, psi = poisson.solve(z, unit, atom, metal)
+            G[:, j] = np.interp(z, z_axis, psi)
+        self._green = (key, G)
+        return G
+
+    def _set_ion_field(self) -> None:
+        """The transport's :attr:`~devicephys.filament.kinetics.ChannelTransport.green` for the step from the
+        state: the ions' own potential times the uncompensated share (1 − ``ion_compensation``); None without it."""
+        f = self.spec.ion_compensation
+        self.transport.green = None if f is None else (1.0 - f) * self.ion_green()
+
     def ion_potential(self) -> tuple[np.ndarray, np.ndarray]:
         """(z [m], ψ [V]) along the channel's axis: the potential of the mobile ions' own charge, all conductors
         (electrodes, and the filament's metal that touches one) at 0 V (:mod:`~devicephys.filament.fem.space_charge`).
@@ -295,16 +334,8 @@ class CellModel:
         adds to it.  Compare it with :meth:`channel_voltage`: the charge-free drift holds where ψ is small against
         it.  One linear solve (the operator refactored when the filament's metal moves).
         """
-        if self._ion_potential is None:
-            from devicephys.filament.fem import space_charge
-
-            eps_r = materials.get(self.spec.insulator)["relative_permittivity"]
-            self._ion_potential = space_charge.IonPotential(self.data, eps_r, self.et.medium.in_channel,
-                                                            (self.z_lo, self.z_hi), self.spec.channel_radius)
-        metal = materials.get(self.spec.active_electrode)
-        atom = metal["molar_mass"] / (metal["density"] * N_A)  # [m³]
-        return self._ion_potential.solve(self.transport.z, self.c_i, atom,
-                                         self.c >= self.spec.percolation_threshold)
+        poisson, atom = self._ion_poisson()
+        return poisson.solve(self.transport.z, self.c_i, atom, self.c >= self.spec.percolation_threshold)
 
     def channel_voltage(self) -> float:
         """|φ(seed tip) − φ(counter electrode)| [V] along the channel's axis: the voltage the ions' drift crosses
@@ -497,6 +528,7 @@ class CellModel:
             try:
                 matrix = self.matrix_fields()
                 w, dissolve = self._rates(self.c, E, phi, T, nucleus[1], matrix)
+                self._set_ion_field()
                 ci_new, c_new, cs_new = self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, w,
                                                             matrix=matrix, dissolve=dissolve)
             except kinetics.TransportError:  # the channel's Newton did not converge: a shorter step
@@ -588,6 +620,7 @@ class CellModel:
                 E = E * self._gap_share(phi, T)
             matrix = self.matrix_fields()  # in the share of the step's end
             w, dissolve = self._rates(self.c, E, phi, T, nucleated, matrix)
+            self._set_ion_field()
             return self.transport.step(self.c_i, self.c, self.c_s, E, T, dt, w, matrix=matrix, dissolve=dissolve)
         except kinetics.TransportError:
             return None

@@ -107,6 +107,12 @@ class FilamentSpec(Spec):
                                          "faster than they reduce; the result records that peak (silver_occupancy_peak) "
                                          "and the run warns")
 
+    ion_compensation: Optional[float] = quantity(
+        None, "1", "fraction f of the channel's Ag+ charge compensated by charge of the other sign beside it (anions, "
+        "the matrix's polarization; no value for Ag/PMMA is sourced): the ions then drift in the applied field plus "
+        "(1 - f) times the field of their own charge, from the ions' Poisson solve with every conductor grounded, "
+        "inside each step's Newton (Poisson-Nernst-Planck along the axis; 0: uncompensated).  Needs "
+        "site_exclusion: true.  None: the applied field alone (the charge-free drift, the limit f -> 1)", ge=0, lt=1)
     neck_drive: Literal["threshold", "smooth"] = option(
         "smooth", "how the driven neck of a bridged filament splits it into anode and cathode: 'threshold' - the "
                      "metal from the neck to the cathode takes ions once the neck's forward field exceeds k_B T / (q a) "
@@ -450,6 +456,10 @@ class FilamentSpec(Spec):
             raise SpecError(f"FilamentSpec.spread_first_width = {self.spread_first_width:g} m must be below the "
                             f"matrix's width around the channel ({self.cell_radius - self.channel_radius:g} m); use "
                             "the hop distance (None) or a fraction of it", field="spread_first_width")
+        if self.ion_compensation is not None and not self.site_exclusion:
+            raise SpecError(f"FilamentSpec.ion_compensation = {self.ion_compensation:g} needs site_exclusion: true "
+                            "(the ions' own field is coupled in the lattice gas's Newton); set site_exclusion: true "
+                            "or ion_compensation: null", field="ion_compensation")
         if self.dissolved_return and not self.site_exclusion:
             raise SpecError("FilamentSpec.dissolved_return = true needs site_exclusion: true (with the dilute transport "
                             "the ions piled up beyond one per site refill the bridged filament and it never relaxes); "

@@ -19,6 +19,7 @@ from devicephys.filament.spec import FilamentSpec
     ("axis_mesh_size", "3 nm", ["axis_mesh_size", "too coarse"]),
     ("insulator", "Ag", ["insulator", "choose one of"]),
     ("gap_rupture", "0.1 nm", ["gap_rupture", "gap_on"]),
+    ("ion_compensation", 1.0, ["ion_compensation", "< 1"]),
 ])
 def test_non_physical_spec_is_refused_with_one_line(field, value, words):
     with pytest.raises(SpecError) as info:
