@@ -277,7 +277,8 @@ def ion_space_charge(filament) -> list[Row]:
     """The channel's mobile ions' own potential small against the voltage their drift crosses (the transport drifts
     them in the applied field alone) for most of each set-time run: the runs' time-weighted median
     ``set_ion_potential_ratio_median`` within :data:`~devicephys.filament.ion_charge.SPACE_CHARGE_LIMIT`; no row
-    without it."""
+    without it.  A stage run with ``ion_compensation`` (attribute of that name) drifted its ions in their own field:
+    the row passes as coupled and names the compensation it was given."""
     import numpy as np
 
     from devicephys.filament.ion_charge import SPACE_CHARGE_LIMIT
@@ -300,6 +301,11 @@ def ion_space_charge(filament) -> list[Row]:
     detail = ", ".join(f"{vi:.3g} V: median {mi:.3g}, largest {ri:.3g} (psi {pi:.3g} V)"
                        for vi, mi, ri, pi in zip(v[ok], median[ok], peak[ok], psi[ok]))
     value = f"{median[k]:.3g} at {v[k]:.3g} V"
+    if "ion_compensation" in filament.attrs:  # the transport carried the ions' own field: the premise is not used
+        f = float(filament.attrs["ion_compensation"])
+        return [Row(joint, text, PASS, f"coupled, f = {f:g}", limit + " or coupled",
+                    f"the transport drifted the ions in the applied field plus {1 - f:.3g} of their own "
+                    f"(ion_compensation = {f:g}: given, not derived); uncompensated they would make " + detail)]
     if median[k] <= SPACE_CHARGE_LIMIT:
         return [Row(joint, text, PASS, value, limit, detail)]
     return [Row(joint, text, FAIL, value, limit,

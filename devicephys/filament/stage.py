@@ -1043,7 +1043,11 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     add_set_transients(ds, set_transients)
     add_set_body_balance(ds, set_bodies)
     add_set_ion_charge(ds, set_ions)
-    ds.attrs["ion_space_charge_warning"] = ion_text = ion_warning(spec.set_voltages, set_ions)
+    # with ion_compensation the ions drift in their own field: the charge-free premise the warning is about is unused
+    ion_text = ion_warning(spec.set_voltages, set_ions) if spec.ion_compensation is None else ""
+    ds.attrs["ion_space_charge_warning"] = ion_text
+    if spec.ion_compensation is not None:
+        ds.attrs["ion_compensation"] = float(spec.ion_compensation)
     if ion_text:
         model._warn("ion_space_charge", ion_text)
     if getattr(relax, "reads", None) is not None:

@@ -156,6 +156,11 @@ def test_ion_space_charge_row():
     assert "246 V" in row.detail and "0.27 of the sites" in row.detail and "compensates" in row.detail
     (row,) = audit.ion_space_charge(_ions([np.nan], [np.nan]))
     assert row.status == audit.UNKNOWN
+    coupled = _ions([246.0, 189.0], [246.0, 284.0])
+    coupled.attrs["ion_compensation"] = 0.99
+    (row,) = audit.ion_space_charge(coupled)
+    assert row.status == audit.PASS and row.value == "coupled, f = 0.99"
+    assert "0.01 of their own" in row.detail and "given, not derived" in row.detail and "246 V" in row.detail
 
 
 def test_step_check_row_only_when_the_filament_ran_one():
