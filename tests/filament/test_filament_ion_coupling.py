@@ -152,3 +152,22 @@ def test_coupled_drive_conserves_silver():
         assert tr.mass(c_i, c_m, c_s) == pytest.approx(total0, rel=1e-12)
         dt *= 1.5
     assert c_m[-4] > 0.01  # the ions reduced at the front (most of the channel's 0.038 per node)
+
+
+def test_coupled_transient_converges_at_first_order_in_the_step():
+    """Backward Euler's order: the closed slab's ions over one dielectric relaxation time ε/(e n μ) (2.5 ms here; they
+    move by 1.5 c₀ in it), in 8-64 equal steps against 2048: the error halves with the step (rates within 10 % of 1)."""
+    n, c0, t_end = 41, 1e-5, 2.5e-3
+
+    def run(steps):
+        tr, c = closed_slab(n, c0)
+        c_m, c_s, E, T, w = np.zeros(n), np.zeros(n), np.zeros(n - 1), np.full(n, T0), np.zeros(n)
+        for _ in range(steps):
+            c, c_m, c_s = tr.step(c, c_m, c_s, E, T, t_end / steps, w)
+        return c
+
+    ref = run(2048)
+    assert np.max(np.abs(ref - c0)) > c0  # the transient is not over
+    errors = np.array([np.max(np.abs(run(k) - ref)) / c0 for k in (8, 16, 32, 64)])
+    rates = np.log2(errors[:-1] / errors[1:])
+    assert np.all(np.abs(rates - 1.0) < 0.1), (errors, rates)
