@@ -96,7 +96,8 @@ def warning(voltages, ions) -> str:
     return (f"the channel's mobile ions, uncompensated, made a potential of their own {median:.3g} times the voltage "
             f"their drift crosses (the median over the set-time run at {v:g} V; up to {worst.potential:.3g} V), "
             f"above the charge-free drift's {SPACE_CHARGE_LIMIT:g}: the set kinetics hold only if the matrix "
-            "compensates their charge, which the model does not solve (set_ion_potential* in filament.nc)")
+            "compensates their charge, which the model does not derive (ion_compensation drifts them in a given "
+            "uncompensated share of their own field; set_ion_potential* in filament.nc)")
 
 
 def weighted_median(values, weights) -> float:
