@@ -22,10 +22,14 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
 * ``--assembly`` (alone): the per-call cost of the assemblies every Newton iteration and step pays on the fast
   preset's cell, each against its variant in alternating blocks: the residual with its lifting left out where the
   iterate holds the Dirichlet values against DOLFINx's (which always lifts), the current over the window's cells
-  against all cells (both checked equal), and the Jacobian.
+  against all cells (both checked equal), and the Jacobian;
+* ``--ion-field`` (alone): the channel transport's step with the ions in their own field (``ion_compensation``: the
+  dense Newton with the Green's matrix) against the charge-free step (the banded Newton), per call, in alternating
+  blocks, and the Green's matrix's build (one Poisson solve per axis node).
 
     python benchmarks/bench_filament.py [--repeat 3] [--fast] [--coarse-step] [--capillary] [--stage] [--meshes]
     python benchmarks/bench_filament.py --assembly
+    python benchmarks/bench_filament.py --ion-field
 """
 
 from __future__ import annotations
@@ -158,6 +162,59 @@ def assembly(calls: int = 300, blocks: int = 7) -> dict:
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
+def ion_field(calls: int = 200, blocks: int = 7) -> dict:
+    """Per-call cost [ms] of the channel transport's step on the fast preset's cell 10 us into a 1 V set with
+    ``ion_compensation`` 0.99 (ions on the axis, no metal yet bridging), charge-free (the banded Newton) against
+    coupled (the dense Newton with the ions' Green's matrix), alternating blocks, medians of ``blocks``; and the
+    Green's matrix's build (one Poisson solve per axis node) with the grounded metal changed each call."""
+    import numpy as np
+
+    from devicephys.filament import simulate as sim
+    from devicephys.filament import stage as st
+    from devicephys.filament.spec import FilamentSpec
+
+    spec = FilamentSpec.fast().model_copy(update={"field_snapshots": 0, "set_time_limit": 10e-6,
+                                                  "ion_compensation": 0.99})
+    model = sim.CellModel(spec)
+    st._constant_set(model, spec, 1.0, "", False)
+    _, phi, T = model.et.axis_values(model.z_lo, model.z_hi)
+    E = -np.diff(phi) / model.transport.h
+    w, dissolve = model._rates(model.c, E, phi, T, False, model.matrix_fields())
+    tr, G = model.transport, (1 - spec.ion_compensation) * model.ion_green()
+    args = (model.c_i, model.c, model.c_s, E, T, 1e-7, w)
+
+    def step(green):
+        tr.green = green
+        tr.step(*args, dissolve=dissolve)
+
+    def build():
+        model._green = None
+        model.ion_green()
+
+    work = {"transport_free": lambda: step(None), "transport_coupled": lambda: step(G), "green": build}
+    counts = {"transport_free": calls, "transport_coupled": calls, "green": max(calls // 20, 3)}
+    times: dict[str, list[float]] = {k: [] for k in work}
+    for _ in range(blocks):
+        for name, f in work.items():
+            t0 = time.perf_counter()
+            for _ in range(counts[name]):
+                f()
+            times[name].append((time.perf_counter() - t0) / counts[name] * 1e3)
+    result = {name: statistics.median(ts) for name, ts in times.items()}
+    result["nodes"] = int(tr.z.size)
+    result["ion_fraction_max"] = float(model.c_i.max())
+    return result
+
+
+def _ion_field(args) -> None:
+    ms = _run(1, ["--what", "ion_field"])
+    print(f"ion field: {ms['nodes']} axis nodes, ions up to {ms['ion_fraction_max']:.3g} of the sites")
+    print(f"ion field: transport step, charge-free (banded Newton): median {ms['transport_free']:.3f} ms")
+    print(f"ion field: transport step, coupled (dense Newton, Green's matrix): median {ms['transport_coupled']:.3f} ms"
+          f" ({ms['transport_coupled'] / ms['transport_free']:.2f}x)")
+    print(f"ion field: Green's matrix build ({ms['nodes']} Poisson solves): median {ms['green']:.2f} ms")
+
+
 def _assembly(args) -> None:
     ms = _run(1, ["--what", "assembly"])
     labels = {"residual": "residual (the solver's)", "residual_dolfinx": "residual (DOLFINx's, lifting always)",
@@ -280,13 +337,17 @@ def main() -> int:
     p.add_argument("--assembly", action="store_true",
                    help="only the per-call cost of the residual, Jacobian and current assemblies, "
                         "variants side by side")
+    p.add_argument("--ion-field", action="store_true",
+                   help="only the per-call cost of the channel transport's step with the ions' own field (coupled) "
+                        "against the charge-free step, and of the Green's matrix")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--what", default="cycle", choices=("cycle", "stage", "step", "assembly"), help=argparse.SUPPRESS)
+    p.add_argument("--what", default="cycle", choices=("cycle", "stage", "step", "assembly", "ion_field"), help=argparse.SUPPRESS)
     p.add_argument("--mesh", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         result = {"cycle": lambda: cycle(args.fast, args.coarse_step, args.capillary), "stage": stage,
-                  "step": lambda: per_step(args.mesh), "assembly": assembly}[args.what]()
+                  "step": lambda: per_step(args.mesh), "assembly": assembly,
+                  "ion_field": ion_field}[args.what]()
         from mpi4py import MPI
 
         if MPI.COMM_WORLD.rank == 0:
@@ -294,6 +355,9 @@ def main() -> int:
         return 0
     if args.assembly:
         _assembly(args)
+        return 0
+    if args.ion_field:
+        _ion_field(args)
         return 0
     _cycles(args)
     if args.stage:
