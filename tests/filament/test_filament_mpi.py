@@ -117,6 +117,12 @@ def converged_runs(launcher, tmp_path_factory) -> dict[str, tuple[subprocess.Com
     return _serial_and_parallel(launcher, tmp_path_factory.mktemp("filament_mpi_converged"), text)
 
 
+@pytest.fixture(scope="module")
+def coupled_runs(launcher, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
+    return _serial_and_parallel(launcher, tmp_path_factory.mktemp("filament_mpi_coupled"),
+                                TINY_SPEC + "step_check: 0.01\nion_compensation: 0.999\n")
+
+
 def _serial_and_parallel(launcher, root: Path, text: str) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
     spec = root / "tiny.yaml"
     spec.write_text(text)
@@ -160,6 +166,14 @@ def test_parallel_run_reproduces_serial_result_under_the_converged_control(conve
     """The full preset's step control (local-error rejections, the resolved set's floor) takes the same steps
     on 2 ranks: its decisions are collective like the change limit's."""
     _compare(converged_runs)
+
+
+@pytest.mark.slow
+def test_parallel_run_reproduces_serial_result_with_the_ions_in_their_own_field(coupled_runs):
+    """ion_compensation: every rank builds the same Green's matrix (the ions' Poisson solves are collective, their
+    axis values gathered) and takes the same coupled transport steps."""
+    _compare(coupled_runs)
+    assert float(_load(coupled_runs, "serial").attrs["ion_compensation"]) == 0.999
 
 
 def _compare(runs) -> None:
