@@ -341,7 +341,8 @@ def main() -> int:
                    help="only the per-call cost of the channel transport's step with the ions' own field (coupled) "
                         "against the charge-free step, and of the Green's matrix")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--what", default="cycle", choices=("cycle", "stage", "step", "assembly", "ion_field"), help=argparse.SUPPRESS)
+    p.add_argument("--what", default="cycle", choices=("cycle", "stage", "step", "assembly", "ion_field"),
+                   help=argparse.SUPPRESS)
     p.add_argument("--mesh", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:

@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             told = (f"set at {meta['set_time']:.4g} s" if math.isfinite(meta["set_time"])
                     else f"no set within {meta['window']:g} s")
             print(f"{v:g} V, f = {meta['compensation']}: {told}; ion current {meta['ion_current']:.4g} A; ions up to "
-                  f"{meta['ion_fraction']:.3g} of the sites ({meta['steps']} steps, {meta['wall_s']:.1f} s)", flush=True)
+                  f"{meta['ion_fraction']:.3g} of the sites ({meta['steps']} steps, {meta['wall_s']:.1f} s)",
+                  flush=True)
     lines = ["source voltage [V],compensation f [1],set time [s],ion current [A],largest ion fraction [1],steps,"
              "wall time [s]"]
     for m in runs.values():
