@@ -390,11 +390,16 @@ class ElectroThermal:
         self._full_step = [False]  # the running attempt takes full Newton steps (line search "basic")
         self._divtol = self.problem.solver.getDivergenceTolerance()
 
+        # the monitor holds the lists it fills, not self: PETSc keeps its callbacks where Python's garbage
+        # collector cannot see them, so a callback holding self would keep the whole model (its mesh, and the MPI
+        # communicators DOLFINx made for it) alive for ever after its last use
+        norms, updates, full_step = self._norms, self._updates, self._full_step
+
         def monitor(snes, it, norm):
-            self._norms.append(float(norm))
+            norms.append(float(norm))
             if it > 0:
-                self._updates.append(float(snes.getSolutionUpdate().norm(3)))  # max |Δφ|, |ΔT|
-            if self._full_step[0] and it == _FULL_STEP_PATIENCE - 1:
+                updates.append(float(snes.getSolutionUpdate().norm(3)))  # max |Δφ|, |ΔT|
+            if full_step[0] and it == _FULL_STEP_PATIENCE - 1:
                 # from the next iteration on, SNES's own divergence test ends the attempt at a residual above
                 # its start (SNES_DIVERGED_DTOL)
                 snes.setDivergenceTolerance(1.0)
