@@ -733,6 +733,8 @@ class ChannelTransport:
         jac[np.arange(1, n), np.arange(n - 1)] = ab[2, :-1]
         # the field step: a millionth of the field at which q a E = k_B T, or of the largest field
         step = 1e-6 * max(float(np.max(np.abs(E))), k_B * float(np.min(T)) / (e * self.law.hop_distance))
+        # the free-site fraction exactly as _residual evaluates it (the Jacobian differentiates that residual); the
+        # projected Newton keeps x in [0, upper], so θ ≤ 1 and the clip only bounds round-off, not a range
         free = np.clip(1.0 - (alpha * x + beta), 0.0, 1.0)
         a_p, b_p = self.edge_fluxes(x, E + step, T)
         a_m, b_m = self.edge_fluxes(x, E - step, T)
