@@ -115,9 +115,16 @@ def run_case(voltage: float, f: float | None, window: float, out: Path) -> Path:
         current = e * (late[-1, 1] - late[0, 1]) / (late[-1, 0] - late[0, 0])
     meta = {"voltage": voltage, "compensation": "none" if f is None else f, "window": window, "set_time": set_at,
             "ion_current": current, "ion_fraction": float(data[:, 3].max()) if data.size else math.nan,
+            "pool_peak": model.peak_pool, "pool_capacity": model.pool_capacity,
             "steps": len(trace) - 1, "wall_s": time.perf_counter() - t0}
     return write_npz(out / f"{name}.npz", meta, {"time": data[:, 0], "silver_atoms": data[:, 1], "gap": data[:, 2],
                                                  "ion_fraction": data[:, 3]})
+
+
+def _number(meta: dict, key: str) -> float:
+    """``meta[key]`` as a float; NaN where the run did not record it (None, or a run written before it was)."""
+    value = meta.get(key)
+    return math.nan if value is None else float(value)
 
 
 def scaling_checks(runs: dict) -> dict:
@@ -208,13 +215,15 @@ def main(argv: list[str] | None = None) -> int:
             told = (f"set at {meta['set_time']:.4g} s" if math.isfinite(meta["set_time"])
                     else f"no set within {meta['window']:g} s")
             print(f"{v:g} V, f = {meta['compensation']}: {told}; ion current {meta['ion_current']:.4g} A; ions up to "
-                  f"{meta['ion_fraction']:.3g} of the sites ({meta['steps']} steps, {meta['wall_s']:.1f} s)",
+                  f"{meta['ion_fraction']:.3g} of the sites; dissolved pool up to {_number(meta, 'pool_peak'):.3g} "
+                  f"channel volumes (capacity {_number(meta, 'pool_capacity'):.3g}) ({meta['steps']} steps, "
+                  f"{meta['wall_s']:.1f} s)",
                   flush=True)
-    lines = ["source voltage [V],compensation f [1],set time [s],ion current [A],largest ion fraction [1],steps,"
-             "wall time [s]"]
+    lines = ["source voltage [V],compensation f [1],set time [s],ion current [A],largest ion fraction [1],"
+             "largest dissolved pool [channel volumes],steps,wall time [s]"]
     for m in runs.values():
         lines.append(f"{m['voltage']:g},{m['compensation']},{m['set_time']:.6g},{m['ion_current']:.6g},"
-                     f"{m['ion_fraction']:.6g},{m['steps']},{m['wall_s']:.3g}")
+                     f"{m['ion_fraction']:.6g},{_number(m, 'pool_peak'):.6g},{m['steps']},{m['wall_s']:.3g}")
     atomic_write_text(out / "compensation.csv", "\n".join(lines) + "\n")
     checks = scaling_checks(runs)
     summary = {"window_s": args.window, "scaling_target": SCALING_TARGET,

@@ -52,6 +52,13 @@ _GAP_VOLTAGE_TOL = 1e-12  # [V] the gap voltage consistent with the series circu
 #: Occupancy above 1 by more than this counts as over-filled (rounding of the lattice-gas step) [1].
 _OCCUPANCY_TOL = 1e-6
 _NUCLEATION_OVERSHOOT = 0.02  # [1] the step that nucleates ends within this share of t_nuc after the nucleation
+
+
+def _over_capacity(pool: float, capacity: float | None) -> bool:
+    """Whether a dissolved pool ``pool`` [1 per channel volume] exceeds ``capacity`` (None: no capacity)."""
+    return capacity is not None and pool > capacity * (1.0 + _OCCUPANCY_TOL)
+
+
 TRACE_NAMES = ("time", "source_voltage", "voltage", "current", "temperature_max", "gap", "filament_radius", "energy")
 
 
@@ -145,6 +152,14 @@ class CellModel:
                                if spec.dissolved_spread and spec.spread_drift else None)
         self.peak_occupancy = 0.0  # largest c_i + c_m on the axis over every accepted step [1]
         self.occupancy_time = math.nan  # model time [s] the occupancy first exceeded 1
+        #: sites [1 per channel volume] of the matrix's annulus within the return's length ℓ of the channel's wall,
+        #: ((r_ch + ℓ)² − r_ch²) / r_ch² (3 for ℓ = r_ch): the one-compartment pool's premise (its Ag returns from
+        #: within ℓ) holds while each node's pool fits there at one atom per site; None where no pool returns
+        self.pool_capacity = (None if self.transport.spread is not None or self.transport.law.return_length is None
+                              else ((spec.channel_radius + self.transport.law.return_length) ** 2
+                                    - spec.channel_radius ** 2) / spec.channel_radius ** 2)
+        self.peak_pool = 0.0  # largest dissolved pool beside one node over every accepted step [1 per channel volume]
+        self.pool_time = math.nan  # model time [s] the pool first exceeded its capacity
         self.conduction = ChannelConduction.from_spec(spec, area=self.et.medium.channel_area)
         self.ionic = electrochem.SeriesCell.from_spec(spec, self.et.medium.channel_area)  # None: no charge transfer
         self.hopping_share = 1.0  # η_hop / V_gap of the last step [1] (1 without charge transfer)
@@ -230,7 +245,8 @@ class CellModel:
         return {"stats": dict(self.et.stats), "forced_steps": self.forced_steps, "rejected_steps": self.rejected_steps,
                 "min_time_step": self.min_time_step, "peak_temperature": self.peak_temperature,
                 "limits_reached": dict(self.limits_reached), "peak_occupancy": self.peak_occupancy,
-                "occupancy_time": self.occupancy_time, "warnings": dict(self.warnings)}
+                "occupancy_time": self.occupancy_time, "peak_pool": self.peak_pool, "pool_time": self.pool_time,
+                "warnings": dict(self.warnings)}
 
     def reset_counters(self) -> None:
         """Start the accumulations of :meth:`counters` afresh (the state is kept)."""
@@ -240,6 +256,7 @@ class CellModel:
         self.peak_temperature = self.spec.ambient_temperature
         self.limits_reached, self.warnings = {}, {}
         self.peak_occupancy, self.occupancy_time = 0.0, math.nan
+        self.peak_pool, self.pool_time = 0.0, math.nan
 
     def absorb(self, other: dict) -> None:
         """Add the :meth:`counters` of drives run elsewhere (another process, the same spec) as if they had
@@ -257,13 +274,18 @@ class CellModel:
             self.occupancy_time = other["occupancy_time"]
             fresh.append("occupancy")
         self.peak_occupancy = max(self.peak_occupancy, other["peak_occupancy"])
+        capacity = self.pool_capacity
+        if _over_capacity(other["peak_pool"], capacity) and not _over_capacity(self.peak_pool, capacity):
+            self.pool_time = other["pool_time"]
+            fresh.append("pool")
+        self.peak_pool = max(self.peak_pool, other["peak_pool"])
         for name in fresh:
-            if name != "occupancy":
+            if name not in ("occupancy", "pool"):
                 self.limits_reached[name] = other["limits_reached"][name]
             self._warn(name, other["warnings"][name])
 
     def _warn(self, key: str, text: str) -> None:
-        """Keep ``text`` under ``key`` (a limit's name, or "occupancy") and print it on rank 0."""
+        """Keep ``text`` under ``key`` (a limit's name, "occupancy" or "pool") and print it on rank 0."""
         self.warnings[key] = text
         if self.data.domain.comm.rank == 0:
             print(f"warning: {text}", file=sys.stderr, flush=True)
@@ -605,6 +627,7 @@ class CellModel:
         self._source = self._field_source = source_voltage
         self._check_temperature()
         self._check_occupancy()
+        self._check_pool()
         return True, dc
 
     def _transport_at_end(self, dt: float, nucleated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -704,6 +727,35 @@ class CellModel:
                 "silver_occupancy_over_one_time_s": float(self.occupancy_time) if over else -1.0,
                 "silver_occupancy_warning": (f"Ag occupancy reached {self.peak_occupancy:.3g} > 1: "
                                              f"{self._occupancy_cause()}" if over else "")}
+
+    def _check_pool(self) -> None:
+        """Record the largest dissolved pool beside one node; warn once when it first exceeds its capacity."""
+        if self.pool_capacity is None:
+            return
+        peak = float(np.max(self.c_s))
+        capacity = self.pool_capacity
+        if _over_capacity(peak, capacity) and not _over_capacity(self.peak_pool, capacity):
+            self.pool_time = self.time
+            self._warn("pool", f"dissolved Ag beside one axis node = {peak:.3g} channel volumes at t = "
+                       f"{self.time:.3g} s of the model, {self._pool_cause()}")
+        self.peak_pool = max(self.peak_pool, peak)
+
+    def _pool_cause(self) -> str:
+        """What a pool beyond its capacity means, and what to do."""
+        return (f"more than the {self.pool_capacity:.3g} the matrix holds within the return's length of the "
+                "channel's wall at one atom per site: the one-compartment pool's premise (its Ag stays within reach "
+                "of the return) no longer holds and the result is outside its validity; set dissolved_spread: true "
+                "to follow the dissolved Ag through the matrix")
+
+    def pool_flags(self) -> dict[str, float | str]:
+        """Attributes for the result: the largest dissolved pool beside one node [1 per channel volume], its
+        capacity (NaN without a one-compartment pool), the model time [s] it was first exceeded, a warning."""
+        over = _over_capacity(self.peak_pool, self.pool_capacity)
+        capacity = math.nan if self.pool_capacity is None else float(self.pool_capacity)
+        return {"silver_pool_peak": float(self.peak_pool), "silver_pool_capacity": capacity,
+                "silver_pool_over_capacity_time_s": float(self.pool_time) if over else -1.0,
+                "silver_pool_warning": (f"dissolved Ag beside one axis node reached {self.peak_pool:.3g} channel "
+                                        f"volumes, {self._pool_cause()}" if over else "")}
 
     def _occupancy_cause(self) -> str:
         """What an occupancy above one atom per site means for this spec's transport, and what to do."""

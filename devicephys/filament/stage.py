@@ -1094,6 +1094,7 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     ds.attrs.update(model.solver_statistics())
     ds.attrs.update(model.temperature_flags())
     ds.attrs.update(model.occupancy_flags())
+    ds.attrs.update(model.pool_flags())
     if model.ionic is not None:
         ds.attrs.update(_ionic_circuit(model.ionic, spec))
     if keep["T"] is not None:

@@ -21,6 +21,7 @@ def _model(mode: str, temperatures: list[float]):
                             limits=sim.temperature_limits(spec), peak_temperature=spec.ambient_temperature,
                             limits_reached={}, time=1e-6, warnings={}, forced_steps=0, rejected_steps=0,
                             min_time_step=math.inf, peak_occupancy=0.0, occupancy_time=math.nan,
+                            peak_pool=0.0, pool_time=math.nan, pool_capacity=3.0,
                             data=SimpleNamespace(domain=SimpleNamespace(comm=SimpleNamespace(rank=0))))
     model._warn = lambda key, text: sim.CellModel._warn(model, key, text)
     return model
@@ -69,13 +70,16 @@ def test_absorb_merges_drives_run_elsewhere_in_the_serial_order(capsys):
         sim.CellModel._check_temperature(elsewhere)
     elsewhere.et.stats["sweeps"], elsewhere.forced_steps, elsewhere.min_time_step = 7, 2, 1e-12
     elsewhere.peak_occupancy, elsewhere.occupancy_time, elsewhere.warnings["occupancy"] = 1.5, 4e-6, "occupancy > 1"
+    elsewhere.peak_pool, elsewhere.pool_time, elsewhere.warnings["pool"] = 4.0, 5e-6, "pool beyond its capacity"
     capsys.readouterr()
     sim.CellModel.absorb(here, sim.CellModel.counters(elsewhere))
     assert here.et.stats["sweeps"] == 12 and here.forced_steps == 3 and here.min_time_step == 1e-12
     assert here.peak_temperature == 1300.0 and here.peak_occupancy == 1.5 and here.occupancy_time == 4e-6
+    assert here.peak_pool == 4.0 and here.pool_time == 5e-6
     assert list(here.limits_reached) == ["insulator_limit", "melting_point"]
     assert here.limits_reached == {"insulator_limit": 1e-6, "melting_point": 3e-6}
     err = capsys.readouterr().err
-    assert err.count("warning:") == 2 and "melting point of Ag" in err and "occupancy > 1" in err
+    assert err.count("warning:") == 3 and "melting point of Ag" in err and "occupancy > 1" in err
+    assert "pool beyond its capacity" in err
     flags = sim.CellModel.temperature_flags(here)
     assert flags["temperature_warning"].index("PMMA") < flags["temperature_warning"].index("melting point")
