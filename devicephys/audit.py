@@ -273,6 +273,26 @@ def silver_occupancy(filament) -> Row:
     return Row(joint, text, PASS if ok else FAIL, f"{float(peak):.3g}", "1", "" if ok else why)
 
 
+def dissolved_pool(filament) -> list[Row]:
+    """The dissolved Ag beside each axis node stayed within the one-compartment pool's capacity (the matrix's annulus
+    within the return's length of the channel's wall at one atom per site: its premise that the Ag stays within reach
+    of the return); no row where the run had no such pool (the spread follows it, or none returns) or did not record
+    it."""
+    import math
+
+    if filament is None or "silver_pool_peak" not in filament.attrs:
+        return []
+    capacity = float(filament.attrs.get("silver_pool_capacity", math.nan))
+    if not math.isfinite(capacity):
+        return []
+    peak = float(filament.attrs["silver_pool_peak"])
+    ok = peak <= capacity * (1.0 + OCCUPANCY_TOL)
+    why = str(filament.attrs.get("silver_pool_warning", "")) or (
+        "more dissolved Ag beside a node than the pool's annulus holds; dissolved_spread: true follows it")
+    return [Row("filament", "dissolved Ag beside each node within the one-compartment pool's capacity [channel "
+                "volumes]", PASS if ok else FAIL, f"{peak:.3g}", f"{capacity:.3g}", "" if ok else why)]
+
+
 def ion_space_charge(filament) -> list[Row]:
     """The channel's mobile ions' own potential small against the voltage their drift crosses (the transport drifts
     them in the applied field alone) for most of each set-time run: the runs' time-weighted median
@@ -419,7 +439,7 @@ def audit(out: Path) -> list[Row]:
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
             photon_budget(card, array), detected_spectrum(card, array), solver_fallbacks(filament),
-            silver_occupancy(filament), *ion_space_charge(filament), *set_time_law_range(filament, card),
+            silver_occupancy(filament), *dissolved_pool(filament), *ion_space_charge(filament), *set_time_law_range(filament, card),
             *growth_premise(filament, card),
             *step_check(filament),
             *published_ranges(card, filament)]

@@ -121,6 +121,20 @@ def test_published_range_rows():
     assert all(r.detail for r in audit.published_ranges(_card()))  # every range names its source
 
 
+def test_dissolved_pool_row():
+    ds = _filament()
+    assert audit.dissolved_pool(ds) == []  # a result that does not record its pool
+    ds.attrs.update(silver_pool_peak=1.04, silver_pool_capacity=3.0)
+    (row,) = audit.dissolved_pool(ds)
+    assert row.status == audit.PASS and row.value == "1.04" and row.limit == "3"
+    ds.attrs.update(silver_pool_peak=3.2e3, silver_pool_warning="dissolved Ag beside one axis node reached 3.2e+03")
+    (row,) = audit.dissolved_pool(ds)
+    assert row.status == audit.FAIL and "reached 3.2e+03" in row.detail
+    ds.attrs["silver_pool_capacity"] = float("nan")  # the spread follows the dissolved Ag: no such premise
+    assert audit.dissolved_pool(ds) == []
+    assert audit.dissolved_pool(None) == []
+
+
 def test_silver_occupancy_row():
     assert audit.silver_occupancy(_filament(occupancy=1.0)).status == audit.PASS
     assert audit.silver_occupancy(_filament(occupancy=5.2e5)).status == audit.FAIL
