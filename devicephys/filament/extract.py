@@ -70,6 +70,25 @@ def hold_voltage(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_o
     return float(np.asarray(voltage)[last_on]) if rupture is not None else float("nan")
 
 
+def hold_missing(voltage: np.ndarray, gap: np.ndarray, source: np.ndarray, gap_on: float, gap_rupture: float,
+                 drive: str = "sweep") -> str:
+    """Why :func:`hold_voltage` is NaN, in words ("" where it is not).
+
+    A filament ON from the source peak to the drive's last sample never ruptured within the drive: its hold lies below
+    the cell voltage of the last sample before the end (the end itself is usually at zero bias).
+    """
+    last_on, rupture = hold_samples(source, gap, gap_on, gap_rupture)
+    if rupture is not None:
+        return ""
+    if last_on is None:
+        return "the filament was not ON after the source peak"
+    if last_on == len(gap) - 1:
+        before = float(np.abs(np.asarray(voltage)[max(last_on - 1, 0)]))
+        return (f"ON from the peak to the {drive}'s end, no rupture within the drive (the hold lies below the cell "
+                f"voltage of the last sample before the end, {before:.3g} V)")
+    return "no rupture (gap > gap_rupture) after the peak: the gap stayed between gap_on and gap_rupture"
+
+
 def off_samples(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
                 gap_rupture: float) -> np.ndarray:
     """Mask of the OFF samples that define R_off: gap > gap_rupture, |V| > 10 mV, I ≠ 0, taken after the

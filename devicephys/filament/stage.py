@@ -713,6 +713,8 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
     s_on, s_off = extract.on_off_spread(v, i, g, spec.gap_on, spec.gap_rupture)
     g_read, v_read, i_read = relax.read or (math.nan, math.nan, math.nan)
     r_read = v_read / i_read if (math.isfinite(i_read) and i_read != 0.0) else math.nan
+    v_hold = extract.hold_voltage(v, g, src, spec.gap_on, spec.gap_rupture)
+    hold_none = extract.hold_missing(v, g, src, spec.gap_on, spec.gap_rupture, spec.drive)
     first = extract.set_index(g, spec.gap_on)
     off_method = (f"median V/I over samples with gap > {spec.gap_rupture:g} m and |V| > 10 mV after the first set "
                   "(the formed cell's residual gap), or over all such samples if the cell never set")
@@ -775,7 +777,7 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
     return {**ramp, **checked,
         "threshold_voltage": (v_th, "V", "threshold voltage", f"largest cell voltage before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}",
                               (extract.threshold_resolution(src, g, g_on), step + control)),
-        "hold_voltage": (extract.hold_voltage(v, g, src, g_on, g_r), "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak",
+        "hold_voltage": (v_hold, "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak" + (f"; NaN: {hold_none}" if hold_none else ""),
                          (extract.hold_resolution(src, g, g_on, g_r),
                           step + path + "; the hold window's hold_voltage_static (sweep_hold_biases) moves less")),
         "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m", (s_on, spread)),

@@ -23,6 +23,20 @@ def test_hold_voltage_is_nan_when_the_filament_never_ruptures():
     assert math.isnan(extract.hold_voltage(source, gap, source, GAP_ON, GAP_RUPTURE))
 
 
+def test_a_missing_hold_says_why():
+    source = np.array([0.0, 2.0, 1.0, 0.2, 0.0])
+    cell = np.array([0.0, 2.0, 0.3, 0.05, 0.0])
+    on_to_the_end = np.array([9, 0, 0, 0, 0]) * 1e-9
+    why = extract.hold_missing(cell, on_to_the_end, source, GAP_ON, GAP_RUPTURE, "sweep")
+    assert "sweep's end" in why and "0.05 V" in why
+    never_on = np.full(5, 9e-9)
+    assert "not ON" in extract.hold_missing(cell, never_on, source, GAP_ON, GAP_RUPTURE)
+    between = np.array([9, 0, 0, 0.5, 0.5]) * 1e-9  # opens past gap_on but not to gap_rupture
+    assert "between gap_on and gap_rupture" in extract.hold_missing(cell, between, source, GAP_ON, GAP_RUPTURE)
+    ruptures = np.array([9, 0, 0, 9, 9]) * 1e-9
+    assert extract.hold_missing(cell, ruptures, source, GAP_ON, GAP_RUPTURE) == ""
+
+
 def test_threshold_voltage_is_the_largest_cell_voltage_before_bridging():
     v = np.array([0.0, 1.0, 2.0, 0.01])
     gap = np.array([9, 9, 5, 0]) * 1e-9
