@@ -90,6 +90,8 @@ def test_demo_resumes_after_kill_and_reruns_from_cache(tmp_path):
                  "photons_per_electron"):
         assert rows[f"{name} within its published range"]["status"] == "pass", rows[f"{name} within its published range"]
     assert rows["Ag occupancy c_i + c_m <= 1 (one atom per site)"]["status"] == "pass"
+    pool = "dissolved Ag beside each node within the one-compartment pool's capacity [channel volumes]"
+    assert rows[pool]["status"] == "pass", rows[pool]
     card = json.loads((out / "compact" / "device_card.json").read_text())["parameters"]
     assert card["emission_gap"]["value"] > 0 and "fem engine" in card["emission_gap"]["source"]
     assert (out / "report.html").stat().st_size > 10_000
