@@ -732,12 +732,13 @@ class CellModel:
         """Record the largest dissolved pool beside one node; warn once when it first exceeds its capacity."""
         if self.pool_capacity is None:
             return
-        peak = float(np.max(self.c_s))
+        node = int(np.argmax(self.c_s))
+        peak = float(self.c_s[node])
         capacity = self.pool_capacity
         if _over_capacity(peak, capacity) and not _over_capacity(self.peak_pool, capacity):
             self.pool_time = self.time
-            self._warn("pool", f"dissolved Ag beside one axis node = {peak:.3g} channel volumes at t = "
-                       f"{self.time:.3g} s of the model, {self._pool_cause()}")
+            self._warn("pool", f"dissolved Ag beside the axis node at z = {self.transport.z[node]:.3g} m = {peak:.3g} "
+                       f"channel volumes at t = {self.time:.3g} s of the model, {self._pool_cause()}")
         self.peak_pool = max(self.peak_pool, peak)
 
     def _pool_cause(self) -> str:

@@ -17,17 +17,18 @@ from devicephys.filament import simulate as sim
 from devicephys.filament.spec import FilamentSpec
 
 
-def _model(pools: list[np.ndarray], capacity: float | None = 3.0):
-    """The state _check_pool reads, its pool set to ``pools`` in turn by :func:`_next`."""
+def _model(pool: np.ndarray, capacity: float | None = 3.0):
+    """The state _check_pool reads: the dissolved pool ``pool`` [1 per channel volume] on as many axis nodes."""
     model = SimpleNamespace(pool_capacity=capacity, peak_pool=0.0, pool_time=math.nan, time=0.0, warnings={},
-                            c_s=pools[0], data=SimpleNamespace(domain=SimpleNamespace(comm=SimpleNamespace(rank=0))))
+                            c_s=pool, transport=SimpleNamespace(z=np.linspace(1e-9, 10e-9, pool.size)),
+                            data=SimpleNamespace(domain=SimpleNamespace(comm=SimpleNamespace(rank=0))))
     model._warn = lambda key, text: sim.CellModel._warn(model, key, text)
     model._pool_cause = lambda: sim.CellModel._pool_cause(model)
     return model
 
 
 def test_pool_beyond_capacity_is_warned_of_once_and_recorded(capsys):
-    model = _model([np.zeros(5)])
+    model = _model(np.zeros(5))
     for t, peak in ((1e-6, 1.0), (2e-6, 3.0), (3e-6, 3.5), (4e-6, 7.0)):
         model.time, model.c_s = t, np.array([0.0, 0.2, peak, 0.1, 0.0])
         sim.CellModel._check_pool(model)
@@ -36,11 +37,11 @@ def test_pool_beyond_capacity_is_warned_of_once_and_recorded(capsys):
     assert flags["silver_pool_over_capacity_time_s"] == 3e-6  # 3.0 itself is within the capacity
     assert "dissolved_spread: true" in flags["silver_pool_warning"]
     err = capsys.readouterr().err
-    assert err.count("warning: dissolved Ag beside one axis node") == 1
+    assert err.count("warning: dissolved Ag beside the axis node at z = 5.5e-09 m = 3.5 channel volumes") == 1
 
 
 def test_pool_within_capacity_is_not_flagged():
-    model = _model([np.array([0.0, 2.9, 0.0])])
+    model = _model(np.array([0.0, 2.9, 0.0]))
     sim.CellModel._check_pool(model)
     flags = sim.CellModel.pool_flags(model)
     assert flags["silver_pool_peak"] == 2.9 and flags["silver_pool_warning"] == ""
@@ -48,7 +49,7 @@ def test_pool_within_capacity_is_not_flagged():
 
 
 def test_no_capacity_without_a_returning_pool():
-    model = _model([np.array([0.0, 50.0])], capacity=None)
+    model = _model(np.array([0.0, 50.0]), capacity=None)
     sim.CellModel._check_pool(model)
     flags = sim.CellModel.pool_flags(model)
     assert math.isnan(flags["silver_pool_capacity"]) and flags["silver_pool_warning"] == ""
