@@ -192,14 +192,15 @@ def _set_runs(model, spec: FilamentSpec, pristine, progress: bool, label: str = 
 
 
 def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray, progress: bool,
-                      probes: list | None = None):
+                      probes: list | None = None, pools: list | None = None):
     """(V_th,static, half-width) [V]: the lowest constant source voltage that sets within ``set_time_limit``.
 
     Bisection from [0, the lowest set voltage that set]: each probe is a constant-voltage run from the
     pristine cell (the set-time study's protocol), stopped at the set; the bracket halves until its
     half-width is at most ``static_threshold_tolerance``.  Assumes that a cell which sets at a voltage
     also sets above it (within the bracket).  (None, None) if no set voltage set.  ``probes`` (a list) gets
-    each probe's (source voltage [V], set time [s]; NaN: no set).
+    each probe's (source voltage [V], set time [s]; NaN: no set); ``pools`` (a list) each probe's largest dissolved
+    pool beside one axis node over its run [1 per channel volume] (the one-compartment pool's; 0 without one).
     """
     setting = [v for v, t in zip(spec.set_voltages, set_times) if np.isfinite(t)]
     if not setting:
@@ -208,15 +209,37 @@ def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray
     while 0.5 * (hi - lo) > spec.static_threshold_tolerance:
         v = 0.5 * (lo + hi)
         model.restore(pristine)
-        trace = _constant_set(model, spec, v, f"static threshold: {v:.3g} V", progress)
+        peak = [0.0]
+
+        def observe(m, sample, peak=peak):
+            if m.pool_capacity is not None:
+                peak[0] = max(peak[0], float(np.max(m.c_s)))
+
+        trace = _constant_set(model, spec, v, f"static threshold: {v:.3g} V", progress, observer=observe)
         i = extract.set_index(trace.array("gap"), spec.gap_on)
         if probes is not None:
             probes.append((v, math.nan if i is None else float(trace.array("time")[i])))  # as in _set_runs
+        if pools is not None:
+            pools.append(peak[0])
         if i is None:
             lo = v
         else:
             hi = v
     return 0.5 * (lo + hi), 0.5 * (hi - lo)
+
+
+def _static_pool_note(probes: list, pools: list, model) -> str:
+    """What the static threshold's bisection says of the one-compartment pool's premise: the probes whose runs held
+    more dissolved Ag beside one axis node than the pool's capacity ("" where none did, or without such a pool)."""
+    capacity = model.pool_capacity
+    over = [(v, t, peak) for (v, t), peak in zip(probes, pools)
+            if capacity is not None and peak > capacity * (1.0 + 1e-6)]  # the model's own rounding allowance
+    if not over:
+        return ""
+    runs = ", ".join(f"{v:.3g} V ({'set' if math.isfinite(t) else 'no set'}, {peak:.3g})" for v, t, peak in over)
+    return (f"; outside the one-compartment pool's premise in the probes at {runs}: more dissolved Ag beside one "
+            f"axis node than the {capacity:.3g} channel volumes it holds (silver_pool_warning; dissolved_spread: true "
+            "follows it through the matrix)")
 
 
 def _fire_runs(model, spec: FilamentSpec, pristine, progress: bool) -> np.ndarray:
@@ -1018,8 +1041,8 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
     clock.lap("lifetime_study", bool(spec.hold_biases))
     retention = _retention_runs(spec, progress) if spec.relax_compliances else None
     clock.lap("retention_study", bool(spec.relax_compliances))
-    probes: list = []
-    static = (_static_threshold(model, spec, pristine, set_times, progress, probes) if spec.static_threshold
+    probes, pools = [], []
+    static = (_static_threshold(model, spec, pristine, set_times, progress, probes, pools) if spec.static_threshold
               else (None, None))
     clock.lap("static_threshold", spec.static_threshold)
     scalars = _scalars(spec, trace, set_times, relax, bridged, thermal, static, check)
@@ -1034,7 +1057,7 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
         scalars["threshold_voltage_static"] = (
             static[0], "V", "static threshold voltage",
             f"lowest constant source voltage that sets the pristine cell within set_time_limit = "
-            f"{spec.set_time_limit:g} s: middle of the final bisection bracket",
+            f"{spec.set_time_limit:g} s: middle of the final bisection bracket" + _static_pool_note(probes, pools, model),
             (static[1], "half-width of the final bisection bracket"))
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     if check is not None:

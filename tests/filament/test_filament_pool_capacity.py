@@ -72,3 +72,14 @@ def test_capacity_from_the_spec_and_a_real_step_records_the_excess(capsys):
     assert flags["silver_pool_peak"] == pytest.approx(3.5, rel=1e-6)
     assert flags["silver_pool_over_capacity_time_s"] == pytest.approx(1e-9)
     assert "one-compartment pool's premise" in capsys.readouterr().err
+
+
+def test_the_static_thresholds_note_names_the_probes_beyond_the_capacity():
+    from devicephys.filament import stage
+
+    probes = [(0.5, 1e-4), (0.25, 5e-4), (0.125, math.nan), (0.1875, 9e-4)]
+    note = stage._static_pool_note(probes, [1.4, 6.2, 40.0, 3.0], SimpleNamespace(pool_capacity=3.0))
+    assert "0.25 V (set, 6.2)" in note and "0.125 V (no set, 40)" in note
+    assert "0.5 V" not in note and "0.188 V" not in note  # within the capacity (3.0 itself included)
+    assert stage._static_pool_note(probes, [1.0] * 4, SimpleNamespace(pool_capacity=3.0)) == ""
+    assert stage._static_pool_note(probes, [50.0] * 4, SimpleNamespace(pool_capacity=None)) == ""
