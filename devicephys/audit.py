@@ -439,7 +439,8 @@ def audit(out: Path) -> list[Row]:
     card = _load_card(out / "compact" / "device_card.json")
     return [photon_energy(card), emission_law_range(card), *optical_geometry(filament, emission, card),
             photon_budget(card, array), detected_spectrum(card, array), solver_fallbacks(filament),
-            silver_occupancy(filament), *dissolved_pool(filament), *ion_space_charge(filament), *set_time_law_range(filament, card),
+            silver_occupancy(filament), *dissolved_pool(filament), *ion_space_charge(filament),
+            *set_time_law_range(filament, card),
             *growth_premise(filament, card),
             *step_check(filament),
             *published_ranges(card, filament)]

@@ -800,7 +800,9 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
     return {**ramp, **checked,
         "threshold_voltage": (v_th, "V", "threshold voltage", f"largest cell voltage before the gap first fell below gap_on = {g_on:g} m during the {spec.drive}",
                               (extract.threshold_resolution(src, g, g_on), step + control)),
-        "hold_voltage": (v_hold, "V", "hold voltage", "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > gap_rupture) after the source peak" + (f"; NaN: {hold_none}" if hold_none else ""),
+        "hold_voltage": (v_hold, "V", "hold voltage",
+                         "cell voltage at the last ON sample (gap < gap_on) before the first rupture (gap > "
+                         "gap_rupture) after the source peak" + (f"; NaN: {hold_none}" if hold_none else ""),
                          (extract.hold_resolution(src, g, g_on, g_r),
                           step + path + "; the hold window's hold_voltage_static (sweep_hold_biases) moves less")),
         "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m", (s_on, spread)),
@@ -1057,7 +1059,8 @@ def _solve_filament(spec: FilamentSpec, progress: bool, fields, reached: dict) -
         scalars["threshold_voltage_static"] = (
             static[0], "V", "static threshold voltage",
             f"lowest constant source voltage that sets the pristine cell within set_time_limit = "
-            f"{spec.set_time_limit:g} s: middle of the final bisection bracket" + _static_pool_note(probes, pools, model),
+            f"{spec.set_time_limit:g} s: middle of the final bisection bracket"
+            + _static_pool_note(probes, pools, model),
             (static[1], "half-width of the final bisection bracket"))
     ds = build_dataset(trace, spec.set_voltages, set_times, relax, scalars)
     if check is not None:
