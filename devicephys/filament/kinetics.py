@@ -255,7 +255,8 @@ class ChannelTransport:
         #: [V] the ions' own potential per unit ion fraction, psi = G c_i (G[k, j]: psi at node k of a unit fraction
         #: at node j, conductors grounded; set by the caller before each step): the ions then drift in the applied
         #: field plus -d psi/dz of their own charge at the step's end (backward Euler, one Newton with the dense
-        #: coupling; Poisson-Nernst-Planck along the axis).  None: the applied field alone (charge-free drift)
+        #: coupling; Poisson-Nernst-Planck along the axis); the ions held at the active electrode's fraction are its
+        #: interface layer and stay out of it (:meth:`ion_field`).  None: the applied field alone (charge-free drift)
         self.green: np.ndarray | None = None
         if self.z.size < 3 or np.any(np.diff(self.z) <= 0):
             raise ValueError("channel nodes must be at least 3 strictly increasing positions")
@@ -711,17 +712,27 @@ class ChannelTransport:
             ab[2, nodes[nodes > 0] - 1] = 0.0
         return res, ab
 
-    def ion_field(self, c_i: np.ndarray) -> np.ndarray:
-        """E_ψ [V/m] on the edges: −dψ/dz of the ions ``c_i`` [1] by :attr:`green` (zeros without it)."""
+    def ion_field(self, c_i: np.ndarray, held: np.ndarray | None = None) -> np.ndarray:
+        """E_ψ [V/m] on the edges: −dψ/dz of the ions ``c_i`` [1] by :attr:`green` (zeros without it).
+
+        ``held``: nodes whose ions are held at the active electrode's fraction (a stub that is part of that electrode,
+        or the anode's Nernst layer on its surface: :meth:`_clamp_anode_metal`).  Their charge is the electrode's
+        interface layer, whose potential drop the electrode's own boundary condition carries (the layer's
+        overpotential, or the electrode's fraction itself); it is left out of the field, which would count it twice.
+        """
         if self.green is None:
             return np.zeros(self.h.size)
-        return -np.diff(self.green @ np.asarray(c_i, float)) / self.h
+        charge = np.array(c_i, float)
+        if held is not None:
+            charge[held] = 0.0
+        return -np.diff(self.green @ charge) / self.h
 
     def _coupled_residual(self, x, c_old, E_edge, T, alpha, beta, k_red, dt, fixed):
         """The backward-Euler residual with the ions in the applied field plus their own (:attr:`green`) at ``x``,
         and its dense Jacobian: the tridiagonal part of :meth:`_residual` plus every edge flux's dependence on every
         node's ions through the field (d flux / dE by a central difference, elementwise; dE/dx from G)."""
-        E = E_edge + self.ion_field(x)
+        held = None if fixed is None else fixed[0]
+        E = E_edge + self.ion_field(x, held)
         a, b = self.edge_fluxes(x, E, T)
         a0 = b0 = r0 = 0.0
         if self.source is not None:
@@ -740,6 +751,8 @@ class ChannelTransport:
         a_m, b_m = self.edge_fluxes(x, E - step, T)
         d_flux = ((a_p - a_m) * x[:-1] * free[1:] - (b_p - b_m) * x[1:] * free[:-1]) / (2 * step)
         d_field = -np.diff(self.green, axis=0) / self.h[:, None]  # dE_i+½ / dx_k [V/m per unit fraction]
+        if held is not None:
+            d_field[:, held] = 0.0  # the held nodes' charge is not in the field (ion_field)
         coupling = np.zeros((n, n))
         coupling[:-1] += d_flux[:, None] * d_field
         coupling[1:] -= d_flux[:, None] * d_field

@@ -61,6 +61,34 @@ def test_zero_green_is_the_banded_step():
     assert np.max(np.abs(got[0] - c_i)) > 1e-4  # the step did move the ions
 
 
+def test_the_anodes_held_layer_is_not_in_the_ions_field():
+    """The ions held at the active electrode's fraction (here the anode's Nernst layer on the first node) are that
+    electrode's interface layer, whose potential drop the layer's overpotential already carries: the step is the
+    step with their column of G removed, and the layer's own charge does not push its ions back into the
+    electrode (it would: uncompensated, its field on the first edge is twice the applied one, reversed)."""
+    n = 19
+    z = np.linspace(0.0, L, n)
+    tr = kinetics.ChannelTransport(z, LAW, 0.2, 0.3, exclusion=True)
+    tr.layer = 0.2
+    c_i, c_m, c_s = np.zeros(n), np.zeros(n), np.zeros(n)
+    c_i[0] = 0.2
+    E, T, w = np.full(n - 1, 2.0 / L), np.full(n, T0), np.zeros(n)
+    G = 0.1 * slab_green(z)
+    G[1:-1, 0] = G[1:-1, 1]  # the layer's charge seen beside the electrode (the slab's own column 0 is zero)
+    assert -(G[1, 0] - G[0, 0]) * 0.2 / (L / (n - 1)) < -1.5 * E[0]  # counted, it would reverse the first edge
+    tr.green = G
+    got = tr.step(c_i, c_m, c_s, E, T, 1e-6, w)
+    without = G.copy()
+    without[:, 0] = 0.0
+    tr.green = without
+    ref = tr.step(c_i, c_m, c_s, E, T, 1e-6, w)
+    for r, g in zip(ref, got):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-18)
+    assert got[0][0] == pytest.approx(0.2) and got[0][1] > 1e-6  # held, and its ions leave it
+    _, jac = tr._coupled_residual(got[0], c_i, E, T, 1.0, 0.0, np.zeros(n), 1e-6, (np.array([0]), np.array([0.2])))
+    np.testing.assert_array_equal(jac[1:, 0], np.r_[jac[1, 0], np.zeros(n - 2)])  # only the banded neighbour
+
+
 def test_coupled_jacobian_matches_finite_differences():
     n = 15
     z = np.linspace(0.0, L, n)
