@@ -231,9 +231,10 @@ def _static_threshold(model, spec: FilamentSpec, pristine, set_times: np.ndarray
 def _static_pool_note(probes: list, pools: list, model) -> str:
     """What the static threshold's bisection says of the one-compartment pool's premise: the probes whose runs held
     more dissolved Ag beside one axis node than the pool's capacity ("" where none did, or without such a pool)."""
+    from devicephys.filament.simulate import _over_capacity  # the model's own test (loaded with the model)
+
     capacity = model.pool_capacity
-    over = [(v, t, peak) for (v, t), peak in zip(probes, pools)
-            if capacity is not None and peak > capacity * (1.0 + 1e-6)]  # the model's own rounding allowance
+    over = [(v, t, peak) for (v, t), peak in zip(probes, pools) if _over_capacity(peak, capacity)]
     if not over:
         return ""
     runs = ", ".join(f"{v:.3g} V ({'set' if math.isfinite(t) else 'no set'}, {peak:.3g})" for v, t, peak in over)
