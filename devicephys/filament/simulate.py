@@ -556,7 +556,7 @@ class CellModel:
             except kinetics.TransportError:  # the channel's Newton did not converge: a shorter step
                 self.rejection = "transport"
                 return False, math.inf
-            dc = float(np.max(np.abs(c_new - self.c)))
+            dc = self._change(c_new, cs_new)
             if dc > self.spec.max_concentration_change and not force:
                 self.rejection = "concentration"
                 return False, dc
@@ -601,7 +601,7 @@ class CellModel:
                 end = self._transport_at_end(dt, nucleus[1])
                 self.split_error = _split_error(end, c_new)
             if ok and self.spec.coupling_iterations:
-                dc = float(np.max(np.abs(c_new - self.c)))
+                dc = self._change(c_new, cs_new)
                 if dc > self.spec.max_concentration_change and not force:
                     ok, reason = False, "concentration"
             if ok and self.split_error > self.spec.coupling_tolerance and not force:
@@ -629,6 +629,12 @@ class CellModel:
         self._check_occupancy()
         self._check_pool()
         return True, dc
+
+    def _change(self, c_new: np.ndarray, cs_new: np.ndarray) -> float:
+        """The step's change [1] that ``max_concentration_change`` limits: :func:`step_change` from the accepted
+        state to (``c_new``, ``cs_new``)."""
+        pool = self.transport.pool_total if self.spec.pool_change_limit else None
+        return step_change(self.c, c_new, self.c_s, cs_new, pool)
 
     def _transport_at_end(self, dt: float, nucleated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The step's channel transport from the accepted state in the fields now held (the step's end): (c_i,
@@ -798,6 +804,18 @@ def temperature_limits(spec) -> dict[str, tuple[float, str]]:
     return {"melting_point": (metal["melting_point"], f"the melting point of {metal.name}"),
             "insulator_limit": (ins["thermal_limit"],
                                 f"the thermal limit of {ins.name} ({ins.source('thermal_limit')})")}
+
+
+def step_change(c: np.ndarray, c_new: np.ndarray, c_s: np.ndarray, cs_new: np.ndarray,
+                pool: Callable[[np.ndarray], np.ndarray] | None) -> float:
+    """Largest change [1] of a node's metal fraction ``c`` -> ``c_new`` and, with ``pool`` (the dissolved pool's
+    per-node total [channel volumes] of a state ``c_s``), of its dissolved pool ``c_s`` -> ``cs_new``: both are Ag
+    per site of the channel, and a step the change limit admits must resolve both (the pool fills where the
+    metal barely changes, at a counter electrode whose arriving ions dissolve again as they deposit)."""
+    dc = float(np.max(np.abs(c_new - c)))
+    if pool is not None:
+        dc = max(dc, float(np.max(np.abs(pool(cs_new) - pool(c_s)))))
+    return dc
 
 
 def _joined(c_i: np.ndarray, c: np.ndarray, c_s: np.ndarray) -> np.ndarray:
