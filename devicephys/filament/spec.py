@@ -45,9 +45,10 @@ DILUTE_FAST_FLOOR = 2e-3
 #: The fast preset's step control (and the dilute cell's on both presets, with which its numbers were measured):
 #: the Ag change per step alone, at 0.05, not converged on the default cell (the set 3-4 % late, the ON lifetimes
 #: under bias up to a third long; README, Known limitations).  The full preset's defaults converge it (the local-error
-#: estimate at 0.01 during growth, the change limit 0.01, the set's floor, the holds at 1/2000).
+#: estimate at 0.01 during growth, the change limit 0.01, the set's floor, the holds at 1/2000, the dissolved pool in
+#: the change limit).
 FAST_STEP_CONTROL = dict(max_concentration_change=0.05, step_error_tolerance=None, resolve_set=False,
-                         hold_step_fraction=None)
+                         hold_step_fraction=None, pool_change_limit=False)
 
 #: Minimum number of mesh elements across the insulator along the axis.
 MIN_ELEMENTS_ACROSS_INSULATOR = 8
@@ -342,13 +343,13 @@ class FilamentSpec(Spec):
                                                "lifetimes up to a third long; 0.01 converges them)", gt=0, le=0.5)
     pool_change_limit: bool = option(True, "max_concentration_change also limits the change of each node's "
                                            "dissolved pool (channel volumes, Ag per site as the metal's fraction) "
-                                           "per step.  False: the metal's fraction alone (before this version): at "
-                                           "the fast preset's 0.05 the pool beside the counter electrode then "
-                                           "fills unresolved while its metal takes off, by the largest step (a "
-                                           "0.25 V set from the pristine cell: 587 us and a pool of 6.2 channel "
-                                           "volumes at a largest step of 125 us, 486 us and 1.29 at 12.5 us; with "
-                                           "the pool limited 462 / 464 us and 0.66 / 0.67; README, The dissolved "
-                                           "pool in the step control)")
+                                           "per step.  False (the fast preset, with which the README's numbers "
+                                           "were measured): the metal's fraction alone; at the fast preset's 0.05 "
+                                           "the pool beside the counter electrode then fills unresolved while its "
+                                           "metal takes off, by the largest step (a 0.25 V set from the pristine "
+                                           "cell: 587 us and a pool of 6.2 channel volumes at a largest step of "
+                                           "125 us, 486 us and 1.29 at 12.5 us; with the pool limited 462 / 464 us "
+                                           "and 0.66 / 0.67; README, The dissolved pool in the step control)")
     step_error_tolerance: float | None = quantity(0.01, "1", "largest local truncation error of a time step's "
                                                   "Ag fractions (mobile ions, metal, dissolved), relative to each "
                                                   "node's fraction down to one Ag atom per node, estimated from the "

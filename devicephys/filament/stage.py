@@ -640,12 +640,12 @@ def rising_ramp_threshold(spec: FilamentSpec, progress: bool = False, desc: str 
 def checked_spec(spec: FilamentSpec) -> FilamentSpec:
     """``spec`` under its step check (``step_check`` = x): the local error held to x while the channel has a gap
     (``step_error_tolerance``), the Ag change per step to x where it is tighter than the spec's own
-    (``max_concentration_change``; the bridged neck, which the local error leaves to it), the step floor at
-    ``min_step_fraction`` of the time elapsed until the set (``resolve_set``), no snapshots.  At x = 0.01 this is the
-    step control of ``examples/converged_step.yaml``."""
+    (``max_concentration_change``; the bridged neck, which the local error leaves to it), on the dissolved pool too
+    (``pool_change_limit``), the step floor at ``min_step_fraction`` of the time elapsed until the set
+    (``resolve_set``), no snapshots.  At x = 0.01 this is the step control of ``examples/converged_step.yaml``."""
     x = spec.step_check
     return spec.model_copy(update={"step_error_tolerance": x, "max_concentration_change": min(spec.max_concentration_change, x),
-                                   "resolve_set": True, "field_snapshots": 0})
+                                   "pool_change_limit": True, "resolve_set": True, "field_snapshots": 0})
 
 
 def step_check_set_runs(spec: FilamentSpec, first: int = 0, stop: int | None = None, relax: bool = True,
