@@ -10,7 +10,8 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
   preset's, converged; ``--coarse-step`` runs the cycle with the fast preset's (the change limit 0.05 alone)
   as well, alternating, for what the convergence costs; ``--capillary`` runs it with the dissolution's
   Gibbs-Thomson radius dependence (``gibbs_thomson_radius``: a predictor solve of the channel transport per
-  step) as well, alternating, for what the option costs;
+  step) as well, alternating, for what the option costs; ``--pool-step`` runs it with the change limit on the metal
+  alone (``pool_change_limit: false``) as well, alternating, for what the dissolved pool in the limit costs;
 * ``--stage``: the fast preset's whole stage (sweep, set-time study, relaxation, thermal step) as
   it runs (the last three in a second process beside the sweep where two cores are free) and all in
   one process, alternating.  Target: under 20 s;
@@ -27,7 +28,8 @@ Measures, side by side in one run (medians of ``--repeat`` runs):
   dense Newton with the Green's matrix) against the charge-free step (the banded Newton), per call, in alternating
   blocks, and the Green's matrix's build (one Poisson solve per axis node).
 
-    python benchmarks/bench_filament.py [--repeat 3] [--fast] [--coarse-step] [--capillary] [--stage] [--meshes]
+    python benchmarks/bench_filament.py [--repeat 3] [--fast] [--coarse-step] [--capillary] [--pool-step] [--stage]
+                                        [--meshes]
     python benchmarks/bench_filament.py --assembly
     python benchmarks/bench_filament.py --ion-field
 """
@@ -54,9 +56,10 @@ MESHES = ((0.5e-9, 40e-9), (0.4e-9, 25e-9), (0.25e-9, 15e-9), (0.1e-9, 6e-9))
 PROBE_STEPS = 40  # electrothermal steps timed per mesh
 
 
-def cycle(fast: bool, coarse: bool = False, capillary: bool = False) -> dict:
+def cycle(fast: bool, coarse: bool = False, capillary: bool = False, metal_only: bool = False) -> dict:
     """One set + hold + rupture cycle in this process (``coarse``: the default cell with the fast preset's step
-    control; ``capillary``: with ``gibbs_thomson_radius``); returns timings and sizes (rank 0 prints)."""
+    control; ``capillary``: with ``gibbs_thomson_radius``; ``metal_only``: ``pool_change_limit`` false); returns
+    timings and sizes (rank 0 prints)."""
     from mpi4py import MPI
 
     from devicephys.filament import simulate as sim
@@ -65,6 +68,8 @@ def cycle(fast: bool, coarse: bool = False, capillary: bool = False) -> dict:
     spec = FilamentSpec.fast() if fast else FilamentSpec(**(FAST_STEP_CONTROL if coarse else {}))
     if capillary:
         spec = spec.model_copy(update={"gibbs_thomson_radius": True})
+    if metal_only:
+        spec = spec.model_copy(update={"pool_change_limit": False})
     t0 = time.perf_counter()
     model = sim.CellModel(spec)
     built = time.perf_counter()
@@ -249,13 +254,15 @@ def _cycles(args) -> None:
     rows = {}
     for ranks in (1, 2):
         try:
-            runs, coarse, capillary = [], [], []
+            runs, coarse, capillary, metal = [], [], [], []
             for _ in range(args.repeat):
                 runs.append(_run(ranks, ["--fast"] if args.fast else []))
                 if args.coarse_step and ranks == 1:
                     coarse.append(_run(ranks, ["--coarse-step"]))
                 if args.capillary and ranks == 1:
                     capillary.append(_run(ranks, (["--fast"] if args.fast else []) + ["--capillary"]))
+                if args.pool_step and ranks == 1:
+                    metal.append(_run(ranks, (["--fast"] if args.fast else []) + ["--pool-step"]))
         except RuntimeError as exc:
             print(f"{ranks} rank(s): {exc}")
             continue
@@ -266,6 +273,13 @@ def _cycles(args) -> None:
                   f"{capillary[0]['rupture_time_s'] * 1e6:.3g} us); {c / t:.2f}x the cycle without it "
                   f"({_median(capillary, 'cycle_s') / _median(capillary, 'steps') * 1e3:.1f} against "
                   f"{t / _median(runs, 'steps') * 1e3:.1f} ms per step)")
+        if metal:
+            t, m = _median(runs, "cycle_s"), _median(metal, "cycle_s")
+            print(f"cycle, 1 rank, the change limit on the metal alone: median cycle {m:.2f} s, {metal[0]['steps']} "
+                  f"steps (set in {metal[0]['set_time_s'] * 1e6:.4g} us, rupture after "
+                  f"{metal[0]['rupture_time_s'] * 1e6:.4g} us; with the pool {runs[0]['steps']} steps, "
+                  f"{runs[0]['set_time_s'] * 1e6:.4g} / {runs[0]['rupture_time_s'] * 1e6:.4g} us); the pool in the "
+                  f"limit costs {t / m:.2f}x")
         if coarse:
             t, c = _median(runs, "total_s"), _median(coarse, "total_s")
             print(f"cycle, 1 rank, the fast preset's step control: median total {c:.2f} s, {coarse[0]['steps']} steps "
@@ -335,6 +349,8 @@ def main() -> int:
                    help="also the cycle with the fast preset's step control, for the converged control's cost")
     p.add_argument("--capillary", action="store_true",
                    help="also the cycle with gibbs_thomson_radius, for the option's cost")
+    p.add_argument("--pool-step", action="store_true",
+                   help="also the cycle with the change limit on the metal alone, for the pool's cost in the limit")
     p.add_argument("--stage", action="store_true", help="also time the fast preset's whole stage")
     p.add_argument("--meshes", action="store_true", help="also the cost per step on four meshes and 2 ranks")
     p.add_argument("--assembly", action="store_true",
@@ -348,8 +364,11 @@ def main() -> int:
                    help=argparse.SUPPRESS)
     p.add_argument("--mesh", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.pool_step and args.fast and not args.child:
+        p.error("--pool-step compares the default cell's control with the pool in its limit; the fast preset's "
+                "limit is on the metal alone already: leave out --fast")
     if args.child:
-        result = {"cycle": lambda: cycle(args.fast, args.coarse_step, args.capillary), "stage": stage,
+        result = {"cycle": lambda: cycle(args.fast, args.coarse_step, args.capillary, args.pool_step), "stage": stage,
                   "step": lambda: per_step(args.mesh), "assembly": assembly,
                   "ion_field": ion_field}[args.what]()
         from mpi4py import MPI
