@@ -262,7 +262,7 @@ def _cycles(args) -> None:
                 if args.capillary and ranks == 1:
                     capillary.append(_run(ranks, (["--fast"] if args.fast else []) + ["--capillary"]))
                 if args.pool_step and ranks == 1:
-                    metal.append(_run(ranks, (["--fast"] if args.fast else []) + ["--pool-step"]))
+                    metal.append(_run(ranks, ["--pool-step"]))
         except RuntimeError as exc:
             print(f"{ranks} rank(s): {exc}")
             continue

@@ -44,5 +44,6 @@ def test_the_converged_step_example_is_the_fast_default_cell_with_the_converged_
     spec = PipelineSpec.from_file(EXAMPLES / "converged_step.yaml").stage_spec("filament")
     assert spec == FilamentSpec.fast().model_copy(update={
         "step_error_tolerance": 0.01, "resolve_set": True, "max_concentration_change": 0.01,
-        "pool_change_limit": True, "hold_biases": [0.0, 0.1, 0.19, 0.2, 0.21, 0.22, 0.25], "hold_step_fraction": 0.0005})
+        "pool_change_limit": True, "hold_biases": [0.0, 0.1, 0.19, 0.2, 0.21, 0.22, 0.25],
+        "hold_step_fraction": 0.0005})
     assert spec.step_error_scope == "growth"

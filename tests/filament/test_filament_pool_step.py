@@ -32,7 +32,8 @@ def test_the_full_preset_limits_the_pool_and_the_fast_one_keeps_its_measured_con
 
 def _set(window: float) -> tuple[float, float, float]:
     """(set time [s], largest pool beside a node [channel volumes], its capacity) of a constant 0.25 V from the
-    pristine default cell on the fast preset with the pool limited, over a ``window`` [s] (the largest step 1/80 of it)."""
+    pristine default cell on the fast preset with the pool limited, over a ``window`` [s] (the largest step 1/80
+    of it)."""
     spec = FilamentSpec.fast().model_copy(update={"set_time_limit": window, "pool_change_limit": True})
     model = sim.CellModel(spec)
     trace = sim.run_drive(model, lambda t: 0.25, window, dt_max=window * spec.max_step_fraction,
