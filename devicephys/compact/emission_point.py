@@ -227,6 +227,8 @@ def emitting_gap(p) -> tuple[float, float, str]:
     an atomic neck whose electrodes stand the contact gap apart (d_c, the gap at which the law puts
     the contact: the FEM's bridging criterion for a FEM card), so the optics are the gap d_c's.
     Light from such a contact: Schneider, Schull & Berndt, PRL 105, 026601 (2010), down to G0.
+    The same holds where the channel passes G0/2 only below d_c (G0/2 < G_c < G0: the law is G_c/2 at
+    d_c): T = 1/2 is reached within the contact, and the optics are again the contact gap's.
     """
     from devicephys.compact import model
 
@@ -240,6 +242,12 @@ def emitting_gap(p) -> tuple[float, float, str]:
                 f"{g_min / g0:.3g} G0 <= G0/2), its electrodes the contact gap apart; it emits with its own T "
                 "(Schneider, Schull & Berndt, PRL 105, 026601 (2010): light from Ag contacts down to G0)")
     d = p.contact_gap + math.log(p.contact_conductance / (EMITTING_TRANSMISSION * g0) - 1.0) / (2 * p.decay_constant)
+    if d < p.contact_gap:
+        return (float(p.contact_gap), EMITTING_TRANSMISSION,
+                f"contact_gap: the channel passes G0/2 (T = 1/2) only within the contact (G_c = "
+                f"{p.contact_conductance / g0:.3g} G0 < G0, the law's G0/2 at {d:.3g} m, below the contact gap), whose "
+                "electrodes stand the contact gap apart; it emits there at T = 1/2 (Schneider, Schull & Berndt, PRL "
+                "105, 026601 (2010))")
     return d, EMITTING_TRANSMISSION, ("gap where the card's gap conductance equals G0/2 (one channel at T = 1/2, where "
                                       "the shot-noise emission rate T (1 - T) peaks; Schneider, Schull & Berndt, PRL 105, "
                                       "026601 (2010)): the last tunnelling gap before the metallic contact, which emits none")

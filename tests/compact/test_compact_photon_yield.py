@@ -117,6 +117,14 @@ def test_emitting_gap_is_where_the_junction_conducts_half_a_conductance_quantum(
             assert d == shut.gap_min and "tunnel junction" in source
         else:  # a contact narrower than one channel (below the contact gap the law is flat): the contact gap's optics
             assert d == shut.contact_gap and "narrower than one open channel" in source
+    # above G0/2 but below G0 the law passes G0/2 only below the contact gap (it is G_c/2 there): within the contact,
+    # whose optics are the contact gap's, at T = 1/2; just above G0 the crossing lies just above the contact gap
+    half = replace(p, contact_conductance=0.6 * g0, gap_min=0.0)
+    d, t, source = emission_point.emitting_gap(half)
+    assert float(model.gap_conductance(half, half.gap_min)) > 0.5 * g0  # not the branch of a channel below G0/2
+    assert d == half.contact_gap and t == 0.5 and "only within the contact" in source
+    d, t, _ = emission_point.emitting_gap(replace(p, contact_conductance=1.01 * g0, gap_min=0.0))
+    assert p.contact_gap < d < p.contact_gap + 0.01e-9 and t == 0.5
 
 
 def test_photons_per_spike_is_the_integral_over_a_known_waveform():
