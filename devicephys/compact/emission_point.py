@@ -228,7 +228,8 @@ def emitting_gap(p) -> tuple[float, float, str]:
     the contact: the FEM's bridging criterion for a FEM card), so the optics are the gap d_c's.
     Light from such a contact: Schneider, Schull & Berndt, PRL 105, 026601 (2010), down to G0.
     The same holds where the channel passes G0/2 only below d_c (G0/2 < G_c < G0: the law is G_c/2 at
-    d_c): T = 1/2 is reached within the contact, and the optics are again the contact gap's.
+    d_c): T = 1/2 is reached within the contact, and the optics are again the contact gap's.  This joins
+    both neighbours without a step: at G_gap(gap_min) = G0/2 and at G_c = G0 each gives d_c at T = 1/2.
     """
     from devicephys.compact import model
 
