@@ -15,6 +15,7 @@ from devicephys.compact.card import DeviceCard
 from devicephys.compact.model import ModelParams
 from devicephys.compact.spec import CompactSpec
 from devicephys.errors import ConvergenceError, SpecError
+from devicephys.filament import extract
 
 
 @dataclass
@@ -109,9 +110,10 @@ def _params_from_fem(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec):
         acc.sources["relaxation_time"] = (f"matched to the FEM self-rupture time {t_r:.4g} s: exponential relaxation "
                                           f"from the start gap reaches gap_rupture = {d_r:.3g} m then")
     r_fil = _gap_and_body(ds, acc)
-    cond, c_src = fem_conductance(ds, fem, r_fil, acc.values["gap_min"])
+    cond, c_src, c_sig = fem_conductance(ds, fem, r_fil, acc.values["gap_min"])
     acc.values.update(cond)
     acc.sources.update(c_src)
+    acc.sigmas.update(c_sig)
     v0, v0_source = fem_voltage_scale(ds, fem, acc.values["gap_max"], float(ds["temperature_max"].values[0]))
     _set_time_law(ds, acc, v0)
     acc.sources["set_time_v0"] = v0_source
@@ -310,7 +312,8 @@ def _refine_set_time(ds: xr.Dataset, p: ModelParams, acc: _Params, hold: float |
     return p
 
 
-def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: float) -> tuple[dict[str, float], dict[str, str]]:
+def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: float
+                    ) -> tuple[dict[str, float], dict[str, str], dict[str, float]]:
     """Conductance parameters for a finite-element filament result, with their sources.
 
     The FEM describes the channel as a percolating continuum (σ(c)), with no
@@ -320,7 +323,8 @@ def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: 
     active electrode's work function, ``kappa = sqrt(2 m_e phi)/hbar``; the
     contact conductance so that the cell at ``gap_min`` has the FEM's ON
     resistance (``R_on = R_fil + 1/G_gap(gap_min)``, leakage aside); the contact gap at the FEM's bridging
-    criterion ``gap_on``; the leakage at the FEM's OFF resistance.
+    criterion ``gap_on``; the leakage at the FEM's OFF resistance.  Returns values, sources and 1-sigma
+    uncertainties: the contact conductance's, from the uncertainty the filament result states for its R_on.
     """
     metal = materials.get(fem.get("active_electrode", "Ag"))
     phi = metal["work_function"]
@@ -333,9 +337,7 @@ def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: 
         raise SpecError(f"filament result: resistance_off = {r_off!r} Ohm must be finite and above R_on; rerun the "
                         "filament stage with a sweep that ruptures the filament")
     d_c = float(fem["gap_on"])
-    g_series = 1.0 / r_on - 1.0 / r_off  # G_cell minus the leakage = G_gap / (1 + R_fil G_gap)
-    g_gap = g_series / (1.0 - r_fil * g_series)
-    values = {"decay_constant": kappa, "contact_conductance": g_gap * (1.0 + math.exp(2 * kappa * (gap_min - d_c))),
+    values = {"decay_constant": kappa, "contact_conductance": contact_conductance_for(r_on, r_off, r_fil, kappa, gap_min, d_c),
               "contact_gap": d_c, "leakage_resistance": r_off}
     sources = {"decay_constant": f"Simmons: sqrt(2 m_e phi)/hbar, phi = {fem.get('active_electrode', 'Ag')} work "
                                  f"function ({metal.source('work_function')})",
@@ -343,7 +345,34 @@ def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: 
                                       "resistance in series and the leakage in parallel",
                "contact_gap": "FilamentSpec.gap_on (the FEM's bridging criterion)",
                "leakage_resistance": "FilamentResult.resistance_off (insulator leakage in the FEM)"}
-    return values, sources
+    sigmas: dict[str, float] = {}
+    s_on = float(ds["resistance_on"].attrs.get("uncertainty", math.nan))
+    if math.isfinite(s_on) and s_on > 0:
+        # linear: dG_c/dR_on by central differences (G_c is smooth in R_on above R_fil)
+        h = 1e-6 * r_on
+        slope = (contact_conductance_for(r_on + h, r_off, r_fil, kappa, gap_min, d_c)
+                 - contact_conductance_for(r_on - h, r_off, r_fil, kappa, gap_min, d_c)) / (2 * h)
+        if math.isfinite(slope):
+            sigmas["contact_conductance"] = abs(slope) * s_on
+            how = ds["resistance_on"].attrs.get("uncertainty_method", "")
+            sources["contact_conductance"] += (f"; its uncertainty is FilamentResult.resistance_on's ({s_on:.4g} Ohm"
+                                               + (f": {how}" if how else "") + "), propagated linearly")
+    return values, sources, sigmas
+
+
+def contact_conductance_for(r_on: float, r_off: float, r_fil: float, kappa: float, gap_min: float,
+                            d_c: float) -> float:
+    """The card's contact conductance G_c [S] that gives the cell ``r_on`` [Ohm] at ``gap_min`` [m].
+
+    ``R_on = 1/(1/R_off + G_gap/(1 + R_fil G_gap))`` with ``G_gap = G_c/(1 + exp(2 kappa (gap_min - d_c)))``
+    solved for G_c; NaN where ``r_on`` is not above the filament body's ``r_fil`` in parallel with ``r_off``
+    (no positive gap conductance gives it).
+    """
+    g_series = 1.0 / r_on - 1.0 / r_off  # G_cell minus the leakage = G_gap / (1 + R_fil G_gap)
+    if not (g_series > 0 and r_fil * g_series < 1.0):
+        return math.nan
+    g_gap = g_series / (1.0 - r_fil * g_series)
+    return g_gap * (1.0 + math.exp(2 * kappa * (gap_min - d_c)))
 
 
 def hopping_voltage_scale(fem: dict[str, Any], gap_open: float, ambient: float) -> float:
@@ -575,6 +604,95 @@ def _own_capacitance_spike(filament: xr.Dataset, per_farad: float) -> dict[str, 
     return {"device_capacitance_F": c_dev, "photons_per_spike_device_capacitance": per_farad * c_dev}
 
 
+BRACKET_OUTPUTS = ("resistance_on", "threshold_voltage", "hold_voltage", "series_resistance", "emission_gap", "emission_transmission",
+                   "photons_per_electron", "photons_per_spike")
+BRACKET_OPTICS = ("emission_gap", "emission_transmission", "photons_per_electron", "photons_per_spike")
+BRACKET_NOTE = ("; its uncertainty: the larger change of this value when the card is refitted at either end of "
+                "R_on's spread (fit_quality.resistance_on_bracket)")
+
+
+def resistance_on_ends(filament: xr.Dataset, fem: dict[str, Any] | None, r_on: float, s_on: float
+                       ) -> tuple[float, float, str] | None:
+    """The two ends [Ohm] of the card's R_on bracket and how they were chosen; None without a spread.
+
+    A finite-element result: the lower and upper quartile of its ON samples (V/I where gap < gap_on, the
+    samples its R_on is the median of; checked: their median is the result's R_on).  Otherwise, or where
+    that check fails: R_on minus and plus its 1-sigma uncertainty ``s_on``.
+    """
+    if fem is not None and all(k in filament for k in ("voltage", "current", "gap")) and "gap_on" in fem:
+        v, i, g = (filament[k].values for k in ("voltage", "current", "gap"))
+        median = extract.on_off_resistance(v, i, g, float(fem["gap_on"]), float(fem.get("gap_rupture", math.inf)))[0]
+        if math.isfinite(median) and math.isclose(median, r_on, rel_tol=1e-9):
+            q1, q3 = extract.on_resistance_quartiles(v, i, g, float(fem["gap_on"]))
+            if q3 > q1:
+                return q1, q3, ("the lower and upper quartile of the filament result's ON samples (V/I where gap < "
+                                f"gap_on = {float(fem['gap_on']):.3g} m, whose median is R_on)")
+    if not (math.isfinite(s_on) and s_on > 0):
+        return None
+    return r_on - s_on, r_on + s_on, "R_on minus and plus its 1-sigma uncertainty"
+
+
+def refit_at_resistance_on(filament: xr.Dataset, spec: CompactSpec, p: ModelParams,
+                           fem: dict[str, Any] | None):
+    """A function R_on [Ohm] -> the card's ModelParams refitted as if the filament's R_on were that value.
+
+    A finite-element result is refitted whole (:func:`_filament_params` on the result with its ``resistance_on``
+    replaced: the contact conductance, and the set-time law's refit, whose heating follows the ON state); a
+    result fitted curve by curve, whose R_on is not an input, gets the contact conductance that gives the cell
+    that R_on at ``gap_min`` (:func:`contact_conductance_for`), the rest held.  Raises SpecError where no card
+    has that R_on.
+    """
+    if fem is not None:
+        def refit(r_on: float) -> ModelParams:
+            ds = filament.copy()
+            ds["resistance_on"] = ((), r_on, dict(filament["resistance_on"].attrs))
+            return _filament_params(ds, spec)[0]
+        return refit
+
+    def contact(r_on: float) -> ModelParams:
+        g_c = contact_conductance_for(r_on, p.leakage_resistance, p.filament_resistance, p.decay_constant, p.gap_min,
+                                      p.contact_gap) if r_on > 0 else math.nan
+        if not (math.isfinite(g_c) and g_c > 0):
+            raise SpecError(f"R_on = {r_on:.4g} Ohm is not above the filament body's {p.filament_resistance:.4g} Ohm")
+        return replace(p, contact_conductance=g_c)
+    return contact
+
+
+def resistance_on_bracket(refit, spec: CompactSpec, emission: xr.Dataset, values: dict[str, float],
+                          ends: tuple[float, float, str] | None) -> tuple[dict[str, Any], dict[str, float]]:
+    """The card's switch and optics refitted at the two ``ends`` of R_on [Ohm], and the optics' uncertainties.
+
+    R_on is a median over a flickering ON state whose spread can be as large as itself, and the optics
+    are far from linear in it (the emitting gap, its transmission T and the Fano factor 1 - T all follow
+    the contact), so linear propagation would misstate them.  Each end's parameters come from ``refit``
+    (:func:`refit_at_resistance_on`), then the reference neuron and the optics as the card's.  An end that
+    leaves the card's range (R_on below the filament body, a neuron that does not oscillate, an emitting
+    gap outside the emission result) is recorded with its reason.  Returns the bracket (for ``fit_quality``)
+    and, for the optics, the larger |change| over the ends that exist (both empty without ends,
+    :func:`resistance_on_ends`).
+    """
+    if ends is None:
+        return {}, {}
+    rows: dict[str, Any] = {"ends": ends[2]}
+    for side, r in (("low", ends[0]), ("high", ends[1])):
+        row: dict[str, Any] = {"resistance_on": r}
+        try:
+            q = refit(r)
+            neuron, _ = neuron_parameters(q, spec)
+            optics = _optics(q, emission, neuron)[0]
+        except SpecError as exc:
+            row["note"] = f"not defined: {exc}"
+        else:
+            row.update({k: float({**neuron, **optics}[k]) for k in BRACKET_OUTPUTS})
+        rows[side] = row
+    sig = {}
+    for k in BRACKET_OPTICS:
+        change = [abs(rows[side][k] - values[k]) for side in ("low", "high") if k in rows[side]]
+        if change and max(change) > 0:  # an optic the bracket leaves unmoved (e.g. a contact-gap emitter) keeps none
+            sig[k] = max(change)
+    return rows, sig
+
+
 def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
                provenance: dict[str, Any] | None = None) -> DeviceCard:
     """Fit the compact model to the two results and return its DeviceCard."""
@@ -586,9 +704,17 @@ def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
                      ("resistance_on", lambda q: 1 / float(model.cell_conductance(q, q.gap_min)))):
         sigmas[name] = _propagate(fn, p, sigmas)
     quality.update(o_q)
+    fem = fem_spec(filament)
+    ends = resistance_on_ends(filament, fem, values["resistance_on"], sigmas.get("resistance_on", 0.0))
+    spread, o_spread = resistance_on_bracket(refit_at_resistance_on(filament, spec, p, fem), spec, emission, values,
+                                             ends)
+    if spread:
+        quality["resistance_on_bracket"] = spread
+        o_sig.update(o_spread)
+        for name in o_spread:
+            o_src[name] = (o_src.get(name) or sources.get(name, "")) + BRACKET_NOTE
     quality["spike"].update(_own_capacitance_spike(filament, quality["spike"]["photons_per_spike_per_farad"]))
     quality["versus_filament_result"] = _compare(filament, values)
-    fem = fem_spec(filament)
     if fem is not None:
         quality["fem_drive"] = _fem_drive(filament, p, fem)
     return DeviceCard.from_values(spec.name, values, {**sources, **n_src, **o_src},

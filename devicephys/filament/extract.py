@@ -222,6 +222,17 @@ def half_interquartile_range(values: np.ndarray) -> float:
     return float(0.5 * (q3 - q1))
 
 
+def on_resistance_quartiles(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray,
+                            gap_on: float) -> tuple[float, float]:
+    """(lower, upper) quartile [Ω] of V/I over the ON samples of :func:`on_off_resistance`; NaN if none."""
+    v, i = np.asarray(voltage), np.asarray(current)
+    on = (np.abs(i) > 0) & (np.asarray(gap) < gap_on) & (np.abs(v) > 1e-3)
+    if not on.any():
+        return float("nan"), float("nan")
+    q1, q3 = np.percentile(v[on] / i[on], [25, 75])
+    return float(q1), float(q3)
+
+
 def on_off_spread(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
                   gap_rupture: float) -> tuple[float, float]:
     """Half the interquartile range [Ω] of V/I over the samples of :func:`on_off_resistance` (ON, OFF)."""

@@ -1,0 +1,118 @@
+"""The spread of the filament's ON resistance carried to the card's switch and light.
+
+A finite-element filament's R_on is the median V/I over a flickering ON state whose samples spread as widely as
+their median.  The card's optics follow the contact non-linearly (the emitting gap, its transmission T and the
+Fano factor 1 - T), so the fit refits the card at the lower and upper quartile of those samples
+(``fit_quality.resistance_on_bracket``) and takes the optics' uncertainty from that bracket.  Checked on the stored
+fast-preset FEM result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from devicephys.compact import build, model, synthetic
+from devicephys.compact.spec import CompactSpec
+from devicephys.filament import extract
+from tests.fem_fixtures import load_fem_result
+
+
+def test_contact_conductance_gives_the_cell_its_resistance():
+    p = synthetic.REFERENCE
+    for r_on in (2e3, 12.9e3, 60e3, 1e6):
+        g_c = build.contact_conductance_for(r_on, p.leakage_resistance, p.filament_resistance, p.decay_constant,
+                                            p.gap_min, p.contact_gap)
+        q = replace(p, contact_conductance=g_c)
+        assert 1.0 / float(model.cell_conductance(q, q.gap_min)) == pytest.approx(r_on, rel=1e-12)
+    # below the body's resistance no positive contact gives it
+    assert math.isnan(build.contact_conductance_for(0.5 * p.filament_resistance, p.leakage_resistance,
+                                                    p.filament_resistance, p.decay_constant, p.gap_min, p.contact_gap))
+
+
+def test_on_quartiles_are_those_of_the_on_samples_only():
+    rng = np.random.default_rng(1)
+    r = rng.lognormal(np.log(40e3), 1.0, 401)
+    v = np.full(r.size, 0.5)
+    gap = np.full(r.size, 0.1e-9)
+    # OFF samples (gap above gap_on) and a near-zero-bias sample must not enter
+    v = np.concatenate((v, [0.5, 0.5, 1e-4]))
+    r_all = np.concatenate((r, [1e12, 1e13, 1.0]))
+    gap = np.concatenate((gap, [2e-9, 3e-9, 0.1e-9]))
+    q1, q3 = extract.on_resistance_quartiles(v, v / r_all, gap, 0.25e-9)
+    assert (q1, q3) == pytest.approx(tuple(np.percentile(r, [25, 75])), rel=1e-12)
+    assert math.isnan(extract.on_resistance_quartiles(v, v / r_all, gap, 0.01e-9)[0])
+
+
+@pytest.fixture(scope="module")
+def fem_card():
+    ds = load_fem_result()
+    # the FEM card fires below 1 V: its light (photon energy < 1 eV) lies in the infrared
+    emission = synthetic.emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
+    return ds, emission, build.fit_device(ds, emission, CompactSpec(verify=False))
+
+
+def test_bracket_ends_are_the_on_quartiles_and_refit_to_them(fem_card):
+    ds, _, card = fem_card
+    spec = build.fem_spec(ds)
+    bracket = card.fit_quality["resistance_on_bracket"]
+    q1, q3 = extract.on_resistance_quartiles(ds["voltage"].values, ds["current"].values, ds["gap"].values,
+                                             spec["gap_on"])
+    assert q1 < card.value("resistance_on") < q3
+    assert "quartile" in bracket["ends"]
+    # each end's refitted card has exactly that end's R_on (the contact conductance solved for it)
+    for side, q in (("low", q1), ("high", q3)):
+        assert "note" not in bracket[side], bracket[side]
+        assert bracket[side]["resistance_on"] == pytest.approx(q, rel=1e-9)
+
+
+def test_optics_uncertainty_is_the_brackets_larger_change(fem_card):
+    _, _, card = fem_card
+    bracket, v, u = card.fit_quality["resistance_on_bracket"], card.values(), card.uncertainties
+    for name in build.BRACKET_OPTICS:
+        change = max(abs(bracket[s][name] - v[name]) for s in ("low", "high"))
+        if change > 0:
+            assert u[name] == pytest.approx(change, rel=1e-12), name
+            assert "resistance_on_bracket" in card.parameters[name]["source"], name
+        else:
+            assert name not in u, name
+    # the light moves with the contact: a wider ON spread is a real uncertainty on the photons per spike
+    assert u["photons_per_spike"] > 0
+
+
+def test_bracket_refits_the_card_at_its_ends(fem_card):
+    """One end refitted by hand (a card whose filament R_on is that end) gives the bracket's numbers."""
+    ds, emission, card = fem_card
+    end = card.fit_quality["resistance_on_bracket"]["high"]
+    shifted = ds.copy()
+    shifted["resistance_on"] = ((), end["resistance_on"], dict(ds["resistance_on"].attrs))
+    p, _, _, _ = build._filament_params(shifted, CompactSpec(verify=False))
+    neuron, _ = build.neuron_parameters(p, CompactSpec(verify=False))
+    optics = build._optics(p, emission, neuron)[0]
+    for name in ("resistance_on", "threshold_voltage", "hold_voltage", "series_resistance"):
+        assert neuron[name] == pytest.approx(end[name], rel=1e-9), name
+    for name in build.BRACKET_OPTICS:
+        assert optics[name] == pytest.approx(end[name], rel=1e-9), name
+
+
+def test_a_spread_reaching_below_the_body_is_recorded_not_refitted():
+    p = synthetic.REFERENCE
+    values = {"resistance_on": 1 / float(model.cell_conductance(p, p.gap_min))}
+    refit = build.refit_at_resistance_on(synthetic.filament_dataset(), CompactSpec(verify=False), p, None)
+    rows, sig = build.resistance_on_bracket(refit, CompactSpec(verify=False), synthetic.emission_dataset(), values,
+                                            (-1.0, 0.5 * p.filament_resistance, "test ends"))
+    assert rows["low"]["note"].startswith("not defined") and rows["high"]["note"].startswith("not defined")
+    assert sig == {}
+    assert build.resistance_on_bracket(refit, CompactSpec(), synthetic.emission_dataset(), values, None) == ({}, {})
+
+
+def test_a_curve_fitted_card_brackets_its_own_uncertainty(card):
+    """A result without a FilamentSpec: the ends are R_on -+ its propagated 1-sigma, the contact refitted."""
+    bracket = card.fit_quality["resistance_on_bracket"]
+    r_on, s_on = card.value("resistance_on"), card.uncertainties["resistance_on"]
+    assert "1-sigma" in bracket["ends"]
+    assert bracket["low"]["resistance_on"] == pytest.approx(r_on - s_on, rel=1e-9)
+    assert bracket["high"]["resistance_on"] == pytest.approx(r_on + s_on, rel=1e-9)
