@@ -264,7 +264,7 @@ def _key_numbers(out: Path) -> str:
         if name not in params or params[name].get("value") is None:
             continue
         value, sigma = params[name]["value"], unc.get(name)
-        shown = _fmt(value * scale) + ("" if sigma is None else f" ± {_fmt(sigma * scale)}")
+        shown = _fmt(value * scale) + ("" if sigma is None else f" ± {_fmt(sigma * scale)}") + _bracket(card, name, scale)
         rng = RANGES.get(name)
         inside = "" if rng is None else ("in range" if rng.holds(value) else "OUT of range")
         colour = "" if rng is None else ("#e6f4e6" if rng.holds(value) else "#f8d0d0")
@@ -275,6 +275,15 @@ def _key_numbers(out: Path) -> str:
     head = ("<tr><th>quantity</th><th>value ± 1σ</th><th>unit</th><th>published range</th><th></th>"
             "<th>how obtained</th></tr>")
     return f"<h2 id='key-numbers'>Key numbers of the DeviceCard</h2><table>{head}{''.join(rows)}</table>" if rows else ""
+
+
+def _bracket(card: dict, name: str, scale: float) -> str:
+    """" (low – high over R_on's spread)" where the fit refitted the card at both ends of R_on's spread."""
+    bracket = card.get("fit_quality", {}).get("resistance_on_bracket") or {}
+    ends = [bracket.get(side, {}).get(name) for side in ("low", "high")]
+    if name == "resistance_on" or any(e is None for e in ends) or ends[0] == ends[1]:
+        return ""
+    return f" ({_fmt(ends[0] * scale)} at R_on's low end, {_fmt(ends[1] * scale)} at its high end)"
 
 
 def _audit_table(rows) -> str:

@@ -289,6 +289,21 @@ def test_report_first_screen_shows_key_numbers_beside_their_ranges(tmp_path):
     assert page.index("Key numbers") < page.index("Joint audit")
     assert "0.9 ± 0.02" in page  # value with its 1σ
     assert "OUT of range" in page and page.count("OUT of range") == 1  # R_on = 17.6 Ω only
+    assert "at R_on's low end" not in page  # no bracket, none shown
+
+
+def test_report_key_numbers_show_the_card_at_both_ends_of_r_on(tmp_path):
+    from devicephys.report import write_report
+
+    card = _card()
+    card["parameters"]["photons_per_spike"] = {"value": 8.9, "unit": "1", "description": "", "source": ""}
+    card["fit_quality"] = {"resistance_on_bracket": {
+        "ends": "quartiles", "low": {"resistance_on": 15e3, "photons_per_spike": 8.8},
+        "high": {"resistance_on": 61e3, "photons_per_spike": 14.0}}}
+    _run_folder(tmp_path, card)
+    page = write_report(tmp_path, {}, None, audit.audit(tmp_path)).read_text()
+    assert "8.9 (8.8 at R_on&#x27;s low end, 14 at its high end)" in page
+    assert page.count("at R_on&#x27;s low end") == 1  # R_on itself is the bracket's argument, not shown
 
 
 def test_published_ranges_fall_back_to_the_filament_result_without_a_card():
