@@ -83,25 +83,26 @@ def test_optics_uncertainty_is_the_brackets_larger_change(fem_card):
     assert u["photons_per_spike"] > 0
 
 
-def test_bracket_refits_the_card_at_its_ends(fem_card):
-    """One end refitted by hand (a card whose filament R_on is that end) gives the bracket's numbers."""
+def test_holding_the_rest_of_the_fit_is_within_a_percent_of_a_whole_refit(fem_card):
+    """The bracket refits the contact alone; a card fitted whole to a result whose R_on is the bracket's end
+    (the set-time law's refit, whose heating follows the ON state, included) differs by well under a percent."""
     ds, emission, card = fem_card
     end = card.fit_quality["resistance_on_bracket"]["high"]
     shifted = ds.copy()
     shifted["resistance_on"] = ((), end["resistance_on"], dict(ds["resistance_on"].attrs))
     p, _, _, _ = build._filament_params(shifted, CompactSpec(verify=False))
     neuron, _ = build.neuron_parameters(p, CompactSpec(verify=False))
-    optics = build._optics(p, emission, neuron)[0]
-    for name in ("resistance_on", "threshold_voltage", "hold_voltage", "series_resistance"):
-        assert neuron[name] == pytest.approx(end[name], rel=1e-9), name
-    for name in build.BRACKET_OPTICS:
-        assert optics[name] == pytest.approx(end[name], rel=1e-9), name
+    whole = {**neuron, **build._optics(p, emission, neuron)[0]}
+    assert whole["resistance_on"] == pytest.approx(end["resistance_on"], rel=1e-9)
+    assert p.set_time_tau0 != card.value("set_time_tau0")  # the whole refit did move the set-time law
+    for name in build.BRACKET_OUTPUTS:
+        assert whole[name] == pytest.approx(end[name], rel=0.01), name
 
 
 def test_a_spread_reaching_below_the_body_is_recorded_not_refitted():
     p = synthetic.REFERENCE
     values = {"resistance_on": 1 / float(model.cell_conductance(p, p.gap_min))}
-    refit = build.refit_at_resistance_on(synthetic.filament_dataset(), CompactSpec(verify=False), p, None)
+    refit = build.refit_at_resistance_on(p)
     rows, sig = build.resistance_on_bracket(refit, CompactSpec(verify=False), synthetic.emission_dataset(), values,
                                             (-1.0, 0.5 * p.filament_resistance, "test ends"))
     assert rows["low"]["note"].startswith("not defined") and rows["high"]["note"].startswith("not defined")
