@@ -118,6 +118,8 @@ def _params_from_fem(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec):
     _set_time_law(ds, acc, v0)
     acc.sources["set_time_v0"] = v0_source
     acc.values["thermal_resistance"] = float(ds["thermal_resistance"])
+    if _stated(ds["thermal_resistance"]) > 0:
+        acc.sigmas["thermal_resistance"] = _stated(ds["thermal_resistance"])
     acc.sources["thermal_resistance"] = ("FilamentResult.thermal_resistance (step response of the bridged filament; "
                                          "the FEM sweep flickers and is not quasi-static)")
     p = _thermal_and_model(ds, spec, acc)
@@ -266,6 +268,13 @@ def _dissolution(ds: xr.Dataset, fem: dict[str, Any], spec: CompactSpec, acc: _P
                                  "self_rupture_time_filament_result_s": float(ds["relaxation_time"])}
 
 
+def _stated(var: xr.DataArray) -> float:
+    """The uncertainty a filament result states for a scalar (its ``uncertainty`` attribute) [its unit]; 0 where it
+    states none or a non-finite one."""
+    value = float(var.attrs.get("uncertainty", math.nan))
+    return value if math.isfinite(value) and value > 0 else 0.0
+
+
 def _gap_and_body(ds: xr.Dataset, acc: _Params) -> float:
     """gap_min and the filament body's resistance [Ohm] (returned)."""
     acc.values["gap_min"] = float(np.nanmin(ds["gap"].values))
@@ -292,8 +301,15 @@ def _thermal_and_model(ds: xr.Dataset, spec: CompactSpec, acc: _Params) -> Model
         raise SpecError(f"CompactSpec.thermal_time = {spec.thermal_time!r} needs the filament result's {name}, which "
                         "this result lacks (written by an earlier version); rerun the filament stage or set "
                         "thermal_time: crossing", field="thermal_time")
-    acc.values["thermal_capacitance"] = float(ds[name]) / acc.values["thermal_resistance"]
+    tau, r_th = float(ds[name]), acc.values["thermal_resistance"]
+    acc.values["thermal_capacitance"] = tau / r_th
     acc.sources["thermal_capacitance"] = f"FilamentResult.{name} / fitted thermal_resistance"
+    # the stated uncertainties of tau_th and R_th, relative errors added in quadrature (independent)
+    rel = [_stated(ds[name]) / tau, acc.sigmas.get("thermal_resistance", 0.0) / r_th]
+    if any(x > 0 for x in rel) and all(math.isfinite(x) for x in rel):
+        acc.sigmas["thermal_capacitance"] = acc.values["thermal_capacitance"] * math.hypot(*rel)
+        acc.sources["thermal_capacitance"] += ("; its uncertainty from the two's stated uncertainties, relative "
+                                               "errors added in quadrature")
     acc.values["ambient_temperature"] = float(ds["temperature_max"].values[0])
     acc.sources["ambient_temperature"] = "first sample of temperature_max (drive off)"
     acc.values["floor_width"] = spec.floor_width
@@ -346,8 +362,8 @@ def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: 
                "contact_gap": "FilamentSpec.gap_on (the FEM's bridging criterion)",
                "leakage_resistance": "FilamentResult.resistance_off (insulator leakage in the FEM)"}
     sigmas: dict[str, float] = {}
-    s_on = float(ds["resistance_on"].attrs.get("uncertainty", math.nan))
-    if math.isfinite(s_on) and s_on > 0:
+    s_on = _stated(ds["resistance_on"])
+    if s_on > 0:
         # linear: dG_c/dR_on by central differences (G_c is smooth in R_on above R_fil)
         h = 1e-6 * r_on
         slope = (contact_conductance_for(r_on + h, r_off, r_fil, kappa, gap_min, d_c)

@@ -117,3 +117,23 @@ def test_a_curve_fitted_card_brackets_its_own_uncertainty(card):
     assert "1-sigma" in bracket["ends"]
     assert bracket["low"]["resistance_on"] == pytest.approx(r_on - s_on, rel=1e-9)
     assert bracket["high"]["resistance_on"] == pytest.approx(r_on + s_on, rel=1e-9)
+
+
+def test_stated_uncertainties_cross_into_the_card():
+    """The filament's stated uncertainties of R_on and tau_th reach the card: the contact conductance's propagates
+    back to R_on's exactly (linear, one parameter), the thermal capacitance's is tau_th's relative one."""
+    ds = load_fem_result()
+    s_on = 0.3 * float(ds["resistance_on"])
+    ds["resistance_on"].attrs.update(uncertainty=s_on, uncertainty_method="test")
+    for name in ("thermal_time_constant", "thermal_time_constant_mean"):
+        if name in ds:
+            ds[name].attrs.update(uncertainty=0.1 * float(ds[name]), uncertainty_method="test")
+    emission = synthetic.emission_dataset(wavelengths=np.linspace(2e-6, 10e-6, 241), band_scale=9.0)
+    card = build.fit_device(ds, emission, CompactSpec(verify=False))
+    u = card.uncertainties
+    assert u["resistance_on"] == pytest.approx(s_on, rel=1e-4)
+    assert "FilamentResult.resistance_on's" in card.parameters["contact_conductance"]["source"]
+    assert u["thermal_capacitance"] == pytest.approx(0.1 * card.value("thermal_capacitance"), rel=1e-9)
+    # a result that states none gives none (the stored result keeps no uncertainty attributes)
+    plain = build.fit_device(load_fem_result(), emission, CompactSpec(verify=False))
+    assert "contact_conductance" not in plain.uncertainties and "thermal_capacitance" not in plain.uncertainties
