@@ -667,6 +667,21 @@ def refit_at_resistance_on(p: ModelParams):
     return contact
 
 
+def card_at_resistance_on(refit, spec: CompactSpec, emission: xr.Dataset, r_on: float) -> dict[str, Any]:
+    """The card's :data:`BRACKET_OUTPUTS` with its parameters ``refit(r_on)`` (:func:`refit_at_resistance_on`), or
+    ``{"resistance_on": r_on, "note": "not defined: ..."}`` where no card has that R_on [Ohm]."""
+    row: dict[str, Any] = {"resistance_on": r_on}
+    try:
+        q = refit(r_on)
+        neuron, _ = neuron_parameters(q, spec)
+        optics = _optics(q, emission, neuron)[0]
+    except SpecError as exc:
+        row["note"] = f"not defined: {exc}"
+    else:
+        row.update({k: float({**neuron, **optics}[k]) for k in BRACKET_OUTPUTS})
+    return row
+
+
 def resistance_on_bracket(refit, spec: CompactSpec, emission: xr.Dataset, values: dict[str, float],
                           ends: tuple[float, float, str] | None) -> tuple[dict[str, Any], dict[str, float]]:
     """The card's switch and optics refitted at the two ``ends`` of R_on [Ohm], and the optics' uncertainties.
@@ -684,16 +699,7 @@ def resistance_on_bracket(refit, spec: CompactSpec, emission: xr.Dataset, values
         return {}, {}
     rows: dict[str, Any] = {"ends": ends[2]}
     for side, r in (("low", ends[0]), ("high", ends[1])):
-        row: dict[str, Any] = {"resistance_on": r}
-        try:
-            q = refit(r)
-            neuron, _ = neuron_parameters(q, spec)
-            optics = _optics(q, emission, neuron)[0]
-        except SpecError as exc:
-            row["note"] = f"not defined: {exc}"
-        else:
-            row.update({k: float({**neuron, **optics}[k]) for k in BRACKET_OUTPUTS})
-        rows[side] = row
+        rows[side] = card_at_resistance_on(refit, spec, emission, r)
     sig = {}
     for k in BRACKET_OPTICS:
         change = [abs(rows[side][k] - values[k]) for side in ("low", "high") if k in rows[side]]

@@ -145,7 +145,8 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
 
     Returns the written files by name: ``result`` (device_card.json), ``spice``,
     ``veriloga``, one figure per fitted law (``fit_conductance``, ``fit_set_time``, ``fit_relaxation``,
-    ``fit_heating``, ``fit_photon_yield``, ``fit_peak_wavelength``), and when verified ``verification`` and
+    ``fit_heating``, ``fit_photon_yield``, ``fit_peak_wavelength``; ``fit_resistance_on``, the card's light over
+    the ON state's spread, for a finite-element filament), and when verified ``verification`` and
     one figure per ngspice check (``ngspice_dc_sweep``, ``ngspice_pulse_train``, ``ngspice_lif``,
     ``ngspice_lif_filament``).
     With ``spec.measured`` the card is fitted to those measurements (:mod:`devicephys.compact.measured_stage`).
@@ -172,6 +173,9 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
             card.fit_quality["fem_drive"]["ngspice"] = _fem_drive_spice(card, filament)
     files["result"] = card.save(out / "device_card.json")
     files.update(plot.fit_figures(card, filament, emission, out))
+    spread = plot.resistance_on_panel(card, filament, emission, spec, out / "fit_resistance_on.png")
+    if spread is not None:
+        files["fit_resistance_on"] = spread
     if spec.verify:
         files["verification"] = strict_json.write(out / "verification.json", card.fit_quality)
     return files

@@ -101,11 +101,17 @@ def off_samples(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_o
     return off
 
 
+def on_samples(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float) -> np.ndarray:
+    """Mask of the ON samples an R_on is read over: gap < gap_on, |V| > 1 mV and a current."""
+    v, i = np.asarray(voltage), np.asarray(current)
+    return (np.abs(i) > 0) & (np.asarray(gap) < gap_on) & (np.abs(v) > 1e-3)
+
+
 def on_off_resistance(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap_on: float,
                       gap_rupture: float) -> tuple[float, float]:
     """(R_on, R_off) [Ω]: median V/I over ON samples (gap < gap_on, |V| > 1 mV) and over :func:`off_samples`."""
     v, i = np.asarray(voltage), np.asarray(current)
-    on = (np.abs(i) > 0) & (np.asarray(gap) < gap_on) & (np.abs(v) > 1e-3)
+    on = on_samples(v, i, gap, gap_on)
     off = off_samples(v, i, gap, gap_on, gap_rupture)
     r_on = float(np.median(v[on] / i[on])) if on.any() else float("nan")
     r_off = float(np.median(v[off] / i[off])) if off.any() else float("nan")
@@ -226,7 +232,7 @@ def on_resistance_quartiles(voltage: np.ndarray, current: np.ndarray, gap: np.nd
                             gap_on: float) -> tuple[float, float]:
     """(lower, upper) quartile [Ω] of V/I over the ON samples of :func:`on_off_resistance`; NaN if none."""
     v, i = np.asarray(voltage), np.asarray(current)
-    on = (np.abs(i) > 0) & (np.asarray(gap) < gap_on) & (np.abs(v) > 1e-3)
+    on = on_samples(v, i, gap, gap_on)
     if not on.any():
         return float("nan"), float("nan")
     q1, q3 = np.percentile(v[on] / i[on], [25, 75])
@@ -237,7 +243,7 @@ def on_off_spread(voltage: np.ndarray, current: np.ndarray, gap: np.ndarray, gap
                   gap_rupture: float) -> tuple[float, float]:
     """Half the interquartile range [Ω] of V/I over the samples of :func:`on_off_resistance` (ON, OFF)."""
     v, i = np.asarray(voltage), np.asarray(current)
-    on = (np.abs(i) > 0) & (np.asarray(gap) < gap_on) & (np.abs(v) > 1e-3)
+    on = on_samples(v, i, gap, gap_on)
     off = off_samples(v, i, gap, gap_on, gap_rupture)
     return half_interquartile_range(v[on] / i[on]), half_interquartile_range(v[off] / i[off])
 

@@ -137,3 +137,22 @@ def test_stated_uncertainties_cross_into_the_card():
     # a result that states none gives none (the stored result keeps no uncertainty attributes)
     plain = build.fit_device(load_fem_result(), emission, CompactSpec(verify=False))
     assert "contact_conductance" not in plain.uncertainties and "thermal_capacitance" not in plain.uncertainties
+
+
+def test_figure_of_the_light_over_the_on_spread(fem_card, card, filament_ds, emission_ds, tmp_path):
+    from PIL import Image
+
+    from devicephys.compact import plot
+
+    ds, emission, fem = fem_card
+    path = plot.resistance_on_panel(fem, ds, emission, CompactSpec(verify=False), tmp_path / "spread.png", points=3)
+    said = Image.open(path).info["Description"]
+    on = extract.on_samples(ds["voltage"].values, ds["current"].values, ds["gap"].values, build.fem_spec(ds)["gap_on"])
+    r = ds["voltage"].values[on] / ds["current"].values[on]
+    low = float(np.percentile(r[r > 0], 5))
+    row = build.card_at_resistance_on(build.refit_at_resistance_on(fem.model_params()), CompactSpec(verify=False),
+                                      emission, low)
+    assert f"{row['photons_per_spike']:.3g} at {low * 1e-3:.3g} kOhm" in said
+    assert f"the card's {fem.value('photons_per_spike'):.3g} at the median" in said
+    # a card fitted curve by curve has no ON samples of a finite-element result to show
+    assert plot.resistance_on_panel(card, filament_ds, emission_ds, CompactSpec(), tmp_path / "none.png") is None
