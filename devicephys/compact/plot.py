@@ -283,10 +283,10 @@ def resistance_on_panel(card: DeviceCard, filament: xr.Dataset, emission: xr.Dat
     ax.plot(grid[ok] * 1e-3, [rows[k]["photons_per_spike"] for k in ok], "o-", color="C0",
             label="photons per spike, card refitted")
     ax.plot([r_on * 1e-3], [n_card], "*", ms=12, color="C3", label=f"the card: {n_card:.3g} at {r_on * 1e-3:.3g} kOhm")
-    ax.set(ylabel="photons per spike", xscale="log")
+    ax.set(ylabel="photons per spike [1]", xscale="log")
     tx = ax.twinx()
     tx.plot(grid[ok] * 1e-3, [rows[k]["emission_transmission"] for k in ok], "s--", color="C1", ms=4)
-    tx.set_ylabel("emitter's transmission T", color="C1")
+    tx.set_ylabel("emitter's transmission T [1]", color="C1")
     tx.set_ylim(0.0, 1.0)
     ax.legend(fontsize=7, loc="upper left")
     hx.hist(r_samples * 1e-3, bins=np.geomspace(r_samples.min(), r_samples.max() * (1 + 1e-9), 40) * 1e-3,
@@ -296,7 +296,7 @@ def resistance_on_panel(card: DeviceCard, filament: xr.Dataset, emission: xr.Dat
     for k, label in ((1, "1/G0"), (2, "2/G0")):
         hx.axvline(k / units.G0 * 1e-3, color="k", ls="--", lw=0.8)
         hx.text(k / units.G0 * 1e-3, hx.get_ylim()[1] * 0.9, f" {label}", fontsize=7)
-    hx.set(xlabel="R_on: V/I of the ON samples [kOhm]", ylabel="samples")
+    hx.set(xlabel="R_on: V/I of the ON samples [kOhm]", ylabel="ON samples [count]")
     skipped = len(rows) - len(ok)
     return _save(fig, path, f"Photons per spike of the card refitted over the ON state's spread of R_on (5th-95th "
                             f"percentile, {r_samples.size} ON samples): {rows[ok[0]]['photons_per_spike']:.3g} at "
