@@ -96,6 +96,24 @@ class LinkBudget:
                 f"photons per spike or a receiver gain of {self.gain_needed:.3g}{dark}")
 
 
+def spread_note(link: LinkBudget, neuron: DeviceNeuron, photons_per_spike: float) -> tuple[str, list[float] | None]:
+    """The link margin [dB] at the two ends of the card's ON spread, as a clause for the verdict, and the margins.
+
+    The margin is linear in the photons per spike (the spectrum's shape held: the bracket moves the emitter's
+    transmission, not its gap), so each end's is ``margin + 10 log10(N_end / N)``.  Empty where the card has no
+    spread or the array does not take the card's own photons per spike.
+    """
+    spread = neuron.photons_per_spike_spread
+    if spread is None or photons_per_spike != neuron.photons_per_spike or not photons_per_spike > 0 \
+            or not math.isfinite(link.margin_db) or min(spread) <= 0:
+        return "", None
+    margins = [link.margin_db + 10 * math.log10(n / photons_per_spike) for n in spread]
+    same = all((m >= 0) == (link.margin_db >= 0) for m in margins)
+    return (f"; over the card's ON spread ({spread[0]:.3g} to {spread[1]:.3g} photons per spike) the margin is "
+            f"{margins[0]:.1f} to {margins[1]:.1f} dB, " + ("the same verdict" if same else "the verdict changes")
+            ), margins
+
+
 def link_budget(neuron: DeviceNeuron, receiver: Receiver, *, distance: float, photons_per_spike: float,
                 bias_voltage: float, fire_voltage: float, tau: float, theta: float = math.pi / 2,
                 pattern: optics.Pattern = optics.isotropic, attenuation_length: float = math.inf) -> LinkBudget:

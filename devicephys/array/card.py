@@ -64,6 +64,9 @@ class DeviceNeuron:
         per metre [1/m] (:class:`~devicephys.compact.card.DeviceCard`); None when the
         card has none, and a detector then sees the Gaussian of ``peak_wavelength`` and
         ``spectral_width`` cut at h c/(e V_th).
+    photons_per_spike_spread : tuple of two floats or None
+        Photons per spike of the card refitted at the lower and upper end of its R_on's spread (the card's
+        ``fit_quality.resistance_on_bracket``) [1]; None when the card has no such bracket.
     """
 
     capacitance: float
@@ -83,6 +86,7 @@ class DeviceNeuron:
     origin: str = ""
     dissolution: bool = False
     spectrum: tuple | None = field(default=None, compare=False, repr=False)
+    photons_per_spike_spread: tuple | None = field(default=None, compare=False)
 
     @property
     def tau(self) -> float:
@@ -176,4 +180,13 @@ def neuron_from_card(card: DeviceCard | dict, where: str = "DeviceCard") -> Devi
         static_threshold=static_threshold(card.model_params()), photons_per_spike=v["photons_per_spike"],
         peak_wavelength=v["peak_wavelength"], spectral_width=v["spectral_width"], name=card.name,
         origin=str(card.provenance.get("origin", "")), dissolution=card.model_params().dissolves,
-        spectrum=card.spectrum_arrays())
+        spectrum=card.spectrum_arrays(), photons_per_spike_spread=_spread(card))
+
+
+def _spread(card: DeviceCard) -> tuple[float, float] | None:
+    """Photons per spike at the two ends of the card's R_on bracket, when it has both."""
+    bracket = card.fit_quality.get("resistance_on_bracket") or {}
+    ends = [bracket.get(side, {}).get("photons_per_spike") for side in ("low", "high")]
+    if any(x is None or not math.isfinite(float(x)) for x in ends):
+        return None
+    return float(ends[0]), float(ends[1])

@@ -43,7 +43,7 @@ def simulate_array(spec: ArraySpec, card: DeviceCard | str | Path | None = None,
         stacked layers, vertical).
     """
     from devicephys.array.build import build_array, pattern_of
-    from devicephys.array.budget import budget_of, margin_versus_pitch
+    from devicephys.array.budget import budget_of, margin_versus_pitch, spread_note
     from devicephys.array.receiver import emitted_spectrum
     from devicephys.array.simulate import simulate
 
@@ -77,7 +77,10 @@ def simulate_array(spec: ArraySpec, card: DeviceCard | str | Path | None = None,
     result.data["detector_quantum_efficiency"] = ("spectrum_wavelength", arr.receiver.quantum_efficiency(lam), {
         "units": "1", "long_name": f"photoelectrons per incident photon of the {arr.receiver.describe()}"})
     result.data.attrs["card_origin"] = neuron.origin
-    result.data.attrs["link_verdict"] = budgets["link"].verdict()
+    note, margins = spread_note(budgets["link"], neuron, arr.photons_per_spike)
+    result.data.attrs["link_verdict"] = budgets["link"].verdict() + note
+    if margins is not None:
+        result.data.attrs["link_margin_over_on_spread_db"] = margins
     return result
 
 

@@ -156,3 +156,30 @@ def test_every_link_counts_only_the_photons_the_card_can_emit():
     cell = hw.receiver()
     lam_ref = np.trapezoid(w * cell.quantum_efficiency(lam), lam) / np.trapezoid(w, lam)
     assert hw.efficiency(neuron) == pytest.approx(lam_ref, rel=1e-3)
+
+
+def test_link_margin_over_the_cards_on_spread():
+    """A card refitted at both ends of its R_on spread: the array states the link margin at each end, which is
+    the budget recomputed at that end's photons per spike (the margin is 10 log10 of a charge linear in it)."""
+    from devicephys.array.budget import spread_note
+
+    card = illustrative_card()
+    n = card.value("photons_per_spike")
+    assert neuron_from_card(card).photons_per_spike_spread is None  # no bracket, no spread
+    card.fit_quality["resistance_on_bracket"] = {"low": {"photons_per_spike": 0.5 * n},
+                                                 "high": {"photons_per_spike": 40.0 * n}}
+    neuron = neuron_from_card(card)
+    assert neuron.photons_per_spike_spread == (0.5 * n, 40.0 * n)
+    spec = ArraySpec(nx=4, ny=4)
+    rec = receiver_of(spec)
+    kw = dict(distance=1e-6, bias_voltage=0.87 * neuron.static_threshold, fire_voltage=neuron.static_threshold,
+              tau=neuron.tau)
+    link = link_budget(neuron, rec, photons_per_spike=n, **kw)
+    note, margins = spread_note(link, neuron, n)
+    for m, end in zip(margins, neuron.photons_per_spike_spread):
+        assert m == pytest.approx(link_budget(neuron, rec, photons_per_spike=end, **kw).margin_db, abs=1e-9)
+    assert margins[0] < link.margin_db < margins[1]
+    crosses = (margins[0] >= 0) != (margins[1] >= 0)
+    assert ("the verdict changes" in note) == crosses and ("the same verdict" in note) != crosses
+    # a spec override of the photons per spike is not the card's: no spread is claimed for it
+    assert spread_note(link, neuron, 2 * n) == ("", None)
