@@ -264,7 +264,8 @@ def _key_numbers(out: Path) -> str:
         if name not in params or params[name].get("value") is None:
             continue
         value, sigma = params[name]["value"], unc.get(name)
-        shown = _fmt(value * scale) + ("" if sigma is None else f" ± {_fmt(sigma * scale)}") + _bracket(card, name, scale)
+        shown = _fmt(value * scale) + ("" if sigma is None else f" ± {_fmt(sigma * scale)}")
+        shown += _bracket(card, name, scale)
         rng = RANGES.get(name)
         inside = "" if rng is None else ("in range" if rng.holds(value) else "OUT of range")
         colour = "" if rng is None else ("#e6f4e6" if rng.holds(value) else "#f8d0d0")

@@ -353,7 +353,8 @@ def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: 
         raise SpecError(f"filament result: resistance_off = {r_off!r} Ohm must be finite and above R_on; rerun the "
                         "filament stage with a sweep that ruptures the filament")
     d_c = float(fem["gap_on"])
-    values = {"decay_constant": kappa, "contact_conductance": contact_conductance_for(r_on, r_off, r_fil, kappa, gap_min, d_c),
+    values = {"decay_constant": kappa,
+              "contact_conductance": contact_conductance_for(r_on, r_off, r_fil, kappa, gap_min, d_c),
               "contact_gap": d_c, "leakage_resistance": r_off}
     sources = {"decay_constant": f"Simmons: sqrt(2 m_e phi)/hbar, phi = {fem.get('active_electrode', 'Ag')} work "
                                  f"function ({metal.source('work_function')})",
@@ -620,8 +621,8 @@ def _own_capacitance_spike(filament: xr.Dataset, per_farad: float) -> dict[str, 
     return {"device_capacitance_F": c_dev, "photons_per_spike_device_capacitance": per_farad * c_dev}
 
 
-BRACKET_OUTPUTS = ("resistance_on", "threshold_voltage", "hold_voltage", "series_resistance", "emission_gap", "emission_transmission",
-                   "photons_per_electron", "photons_per_spike")
+BRACKET_OUTPUTS = ("resistance_on", "threshold_voltage", "hold_voltage", "series_resistance", "emission_gap",
+                   "emission_transmission", "photons_per_electron", "photons_per_spike")
 BRACKET_OPTICS = ("emission_gap", "emission_transmission", "photons_per_electron", "photons_per_spike")
 BRACKET_NOTE = ("; its uncertainty: the larger change of this value when the card is refitted at either end of "
                 "R_on's spread (fit_quality.resistance_on_bracket)")
