@@ -807,6 +807,11 @@ def _scalars(spec, trace, set_times, relax, bridged, thermal, static=(None, None
                          (extract.hold_resolution(src, g, g_on, g_r),
                           step + path + "; the hold window's hold_voltage_static (sweep_hold_biases) moves less")),
         "resistance_on": (r_on, "Ohm", "ON resistance", f"median V/I over samples with gap < {g_on:g} m", (s_on, spread)),
+        **{f"resistance_on_{name}": (q, "Ohm", f"{name} of the ON resistance's samples",
+                                     f"{name} of V/I over the samples resistance_on is the median of (its spread is "
+                                     "skewed: the quartiles, not the median -+ half their range, bound its middle half)")
+           for name, q in zip(("lower_quartile", "upper_quartile"),
+                              extract.on_resistance_quartiles(v, i, g, spec.gap_on))},
         "resistance_off": (r_off, "Ohm", "OFF resistance", off_method, (s_off, spread + path)),
         "resistance_off_relaxed": (r_read, "Ohm", "OFF resistance of the relaxed cell",
                                    f"V/I at read_voltage = {spec.read_voltage:g} V with the silver frozen, after "

@@ -139,6 +139,9 @@ def test_extracted_physics_is_consistent(study_run):
     # OFF is the tunnelling gap the rupture leaves, just past gap_rupture = 1 nm (Simmons: ~1e6 Ohm at low bias
     # through a 2 nm tip), in series with nothing that could make it 1e6 times R_on (a few 100 Ohm, the contact)
     assert r.scalar("resistance_off") > 1e3 * r.scalar("resistance_on")
+    # R_on is the median of the ON samples: their quartiles bound it
+    quartiles = r.scalar("resistance_on_lower_quartile"), r.scalar("resistance_on_upper_quartile")
+    assert quartiles[0] <= r.scalar("resistance_on") <= quartiles[1]
     assert r.scalar("minimum_gap") < _study().study_spec(True).gap_on
     times = np.asarray(d["set_time"])
     assert np.all(np.isfinite(times)) and np.all(np.diff(times) < 0)  # higher voltage, faster set
