@@ -279,7 +279,8 @@ def _key_numbers(out: Path) -> str:
 
 
 def _bracket(card: dict, name: str, scale: float) -> str:
-    """" (low – high over R_on's spread)" where the fit refitted the card at both ends of R_on's spread."""
+    """The card's ``name`` at both ends of R_on's spread, as " (X at R_on's low end, Y at its high end)"; empty where
+    the fit made no bracket (``fit_quality.resistance_on_bracket``) or the two ends agree."""
     bracket = card.get("fit_quality", {}).get("resistance_on_bracket") or {}
     ends = [bracket.get(side, {}).get(name) for side in ("low", "high")]
     if name == "resistance_on" or any(e is None for e in ends) or ends[0] == ends[1]:
