@@ -668,29 +668,40 @@ def refit_at_resistance_on(p: ModelParams):
     return contact
 
 
-def card_at_resistance_on(refit, spec: CompactSpec, emission: xr.Dataset, r_on: float) -> dict[str, Any]:
+def emission_optics(emission: xr.Dataset):
+    """The card's optics from an emission result: a function (ModelParams, neuron) -> the values of :func:`_optics`."""
+    return lambda q, neuron: _optics(q, emission, neuron)[0]
+
+
+def card_at_resistance_on(refit, spec: CompactSpec, optics, r_on: float) -> dict[str, Any]:
     """The card's :data:`BRACKET_OUTPUTS` with its parameters ``refit(r_on)`` (:func:`refit_at_resistance_on`), or
-    ``{"resistance_on": r_on, "note": "not defined: ..."}`` where no card has that R_on [Ohm]."""
+    ``{"resistance_on": r_on, "note": "not defined: ..."}`` where no card has that R_on [Ohm].
+
+    ``optics(q, neuron)`` gives the optics' values of parameters ``q`` at the reference neuron ``neuron``: from an
+    emission result, :func:`emission_optics`; for a card fitted to measurements,
+    :func:`devicephys.compact.measured_fit.optics_at_operating_point`'s values.
+    """
     row: dict[str, Any] = {"resistance_on": r_on}
     try:
         q = refit(r_on)
         neuron, _ = neuron_parameters(q, spec)
-        optics = _optics(q, emission, neuron)[0]
+        values = optics(q, neuron)
     except SpecError as exc:
         row["note"] = f"not defined: {exc}"
     else:
-        row.update({k: float({**neuron, **optics}[k]) for k in BRACKET_OUTPUTS})
+        row.update({k: float({**neuron, **values}[k]) for k in BRACKET_OUTPUTS})
     return row
 
 
-def resistance_on_bracket(refit, spec: CompactSpec, emission: xr.Dataset, values: dict[str, float],
+def resistance_on_bracket(refit, spec: CompactSpec, optics, values: dict[str, float],
                           ends: tuple[float, float, str] | None) -> tuple[dict[str, Any], dict[str, float]]:
     """The card's switch and optics refitted at the two ``ends`` of R_on [Ohm], and the optics' uncertainties.
 
     R_on is a median over a flickering ON state whose spread can be as large as itself, and the optics
     are far from linear in it (the emitting gap, its transmission T and the Fano factor 1 - T all follow
     the contact), so linear propagation would misstate them.  Each end's parameters come from ``refit``
-    (:func:`refit_at_resistance_on`), then the reference neuron and the optics as the card's.  An end that
+    (:func:`refit_at_resistance_on`), then the reference neuron and the optics as the card's (``optics``, as for
+    :func:`card_at_resistance_on`).  An end that
     leaves the card's range (R_on below the filament body, a neuron that does not oscillate, an emitting
     gap outside the emission result) is recorded with its reason.  Returns the bracket (for ``fit_quality``)
     and, for the optics, the larger |change| over the ends that exist (both empty without ends,
@@ -700,7 +711,7 @@ def resistance_on_bracket(refit, spec: CompactSpec, emission: xr.Dataset, values
         return {}, {}
     rows: dict[str, Any] = {"ends": ends[2]}
     for side, r in (("low", ends[0]), ("high", ends[1])):
-        rows[side] = card_at_resistance_on(refit, spec, emission, r)
+        rows[side] = card_at_resistance_on(refit, spec, optics, r)
     sig = {}
     for k in BRACKET_OPTICS:
         change = [abs(rows[side][k] - values[k]) for side in ("low", "high") if k in rows[side]]
@@ -722,7 +733,7 @@ def fit_device(filament: xr.Dataset, emission: xr.Dataset, spec: CompactSpec,
     quality.update(o_q)
     fem = fem_spec(filament)
     ends = resistance_on_ends(filament, fem, values["resistance_on"], sigmas.get("resistance_on", 0.0))
-    spread, o_spread = resistance_on_bracket(refit_at_resistance_on(p), spec, emission, values, ends)
+    spread, o_spread = resistance_on_bracket(refit_at_resistance_on(p), spec, emission_optics(emission), values, ends)
     if spread:
         quality["resistance_on_bracket"] = spread
         o_sig.update(o_spread)

@@ -209,7 +209,8 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
           are flicker, not the release); ``sets_after_release``: how often the device switches ON
           again after that sample (0 for a clean loop; more, and the hold is a flicker sample);
         * ``resistance_on`` [Ohm]: median ``V/I`` of the ON samples, ``resistance_on_sigma`` the
-          standard error of the median;
+          standard error of the median, ``resistance_on_lower_quartile`` and ``resistance_on_upper_quartile``
+          [Ohm] their quartiles (the ON state's own spread, not the median's error);
         * ``resistance_off`` [Ohm]: ``1 / median(I/V)`` of the OFF samples after the first set (the
           formed cell's OFF state; those before it if it never switches off), with
           ``resistance_off_sigma``; when fewer than half of them carry a current above three times
@@ -223,7 +224,8 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
           resistor), with ``switch_off_noise_limited`` True when the relaxed samples' median current
           is within three times ``current_noise`` (the criterion is then set by the instrument's noise
           floor); ``criterion``: ``"load line"`` or ``"conductance"``;
-        * the row indices ``first_on`` and ``last_on``.
+        * the row indices ``first_on`` and ``last_on``, and ``on_rows`` (an integer array) those of the ON
+          samples.
 
         With ``require_release`` False a sweep that never switches off gives ``hold_voltage`` NaN and
         ``last_on`` -1 instead of an error.
@@ -269,8 +271,10 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
            "hold_voltage": float(v[last_on]) if last_on >= 0 else math.nan,
            "resistance_on": float(np.median(r_on)),
            "resistance_on_sigma": _median_error(r_on),
+           "resistance_on_lower_quartile": float(np.percentile(r_on, 25)),
+           "resistance_on_upper_quartile": float(np.percentile(r_on, 75)),
            "switch_on_conductance": split, "switch_off_conductance": g_off_split, "criterion": criterion,
-           "first_on": first, "last_on": last_on,
+           "first_on": first, "last_on": last_on, "on_rows": np.flatnonzero(on),
            "threshold_time": float(sweep["time"][k_th]),
            "threshold_resolution": float(abs(drive[first] - drive[first - 1]))}
     off = ok & ~on

@@ -96,6 +96,27 @@ def relaxation_from_switch_off(p: ModelParams, t_off: float, g_switch: float) ->
     return t_off / math.log((p.gap_max - p.gap_min) / (p.gap_max - d_x))
 
 
+#: Keys of :func:`devicephys.compact.measured.sweep_parameters` that are row indices of the sweep, not its numbers.
+ROW_KEYS = ("first_on", "last_on", "on_rows")
+
+
+def resistance_on_ends(m: dict) -> tuple[float, float, str] | None:
+    """The two ends [Ohm] of the measured card's R_on bracket and how they were chosen; None without a spread.
+
+    The lower and upper quartile of the sweep's ON samples (``m`` from
+    :func:`devicephys.compact.measured.sweep_parameters`; R_on is their median): the ON state's own spread, which
+    a flickering or re-forming contact makes as wide as R_on itself, where ``resistance_on_sigma`` is only the
+    median's error.  Where the quartiles coincide (a handful of identical samples), R_on minus and plus that error.
+    """
+    q1, q3 = m.get("resistance_on_lower_quartile", math.nan), m.get("resistance_on_upper_quartile", math.nan)
+    if q3 > q1:
+        return q1, q3, "the lower and upper quartile of the measured sweep's ON samples (V/I; R_on is their median)"
+    r_on, s_on = m["resistance_on"], m["resistance_on_sigma"]
+    if not (math.isfinite(s_on) and s_on > 0):
+        return None
+    return r_on - s_on, r_on + s_on, "R_on minus and plus the standard error of the ON samples' median"
+
+
 #: Relative tolerance of the model's integrations in the fit (:func:`_switch_event`).
 SWITCH_RTOL = 1e-8
 
@@ -408,12 +429,20 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     optics, optics_sources, spectrum = optics_at_operating_point(p, base, neuron, emission)
     values = {**base.values(), **p.as_dict(), **neuron, **optics}
     sigmas["resistance_on"] = m["resistance_on_sigma"]
-    quality: dict[str, Any] = {"measured": {k: v for k, v in m.items() if k not in ("first_on", "last_on")},
+    # the ON state's spread through the card's light: the contact refitted at both ends, the rest held
+    spread, o_spread = build.resistance_on_bracket(
+        build.refit_at_resistance_on(p), spec, lambda q, n: optics_at_operating_point(q, base, n, emission)[0],
+        values, resistance_on_ends(m))
+    sigmas.update(o_spread)
+    optics_sources = {**optics_sources, **{k: optics_sources.get(k, "") + build.BRACKET_NOTE for k in o_spread}}
+    quality: dict[str, Any] = {"measured": {k: v for k, v in m.items() if k not in ROW_KEYS},
                                "set_time_fit": {**q_set, **q_relax},
                                "card_static_threshold_vs_measured": neuron["threshold_voltage"] / m["threshold_voltage"] - 1,
                                "card_hold_vs_measured": neuron["hold_voltage"] / m["hold_voltage"] - 1}
     if release is not None:
         quality["return_fit"] = release
+    if spread:
+        quality["resistance_on_bracket"] = spread
     if pulses is not None and len(pulses["voltage"]) >= 3:
         quality["exponential_law_of_pulses"] = exponential_set_time_law(pulses["voltage"], pulses["set_time"])
     names = [sweep.path.name] + ([pulses.path.name] if pulses is not None else [])

@@ -316,10 +316,28 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
         card.fit_quality["ngspice"] = _verify(card, spec, out, progress)[1]
     files["result"] = card.save(out / "device_card.json")
     files["fit_plot"] = measured_plot.figure(card, sweep, pulses, checks, out / "measured_vs_model.png")
+    spread = resistance_on_figure(card, sweep, base, emission, spec, out / "fit_resistance_on.png")
+    if spread is not None:
+        files["fit_resistance_on"] = spread
     files["verification"] = atomic_write_text(out / "verification.json",
                                               json.dumps(card.to_dict()["fit_quality"], indent=2, default=float))
     print(summary(card), flush=True)
     return files
+
+
+def resistance_on_figure(card: DeviceCard, sweep: measured.Table, base: DeviceCard, emission, spec: CompactSpec,
+                         path: Path) -> Path | None:
+    """The card's light over the measured ON samples' spread of R_on
+    (:func:`devicephys.compact.plot.resistance_on_figure`); None where the card has no bracket."""
+    from devicephys.compact import plot
+
+    if "resistance_on_bracket" not in card.fit_quality:
+        return None
+    m = measured.sweep_parameters(sweep)
+    rows = m["on_rows"]
+    return plot.resistance_on_figure(card, sweep["voltage"][rows] / sweep["current"][rows],
+                                     lambda q, n: measured_fit.optics_at_operating_point(q, base, n, emission)[0],
+                                     spec, path, samples="measured ON samples")
 
 
 def summary(card: DeviceCard) -> str:
@@ -338,6 +356,11 @@ def summary(card: DeviceCard) -> str:
                  "(the reference neuron's; a sweep's are dynamic, shifted by its rate)")
     if "activation_energy_kept" in q:
         lines.append(f"activation energy: {q['activation_energy_kept']['reason']}")
+    ends = q.get("resistance_on_bracket", {})
+    if ends:
+        at = [f"{ends[s]['photons_per_spike']:.3g} at {ends[s]['resistance_on']:.3g} Ohm" if "photons_per_spike" in ends[s]
+              else f"none at {ends[s]['resistance_on']:.3g} Ohm" for s in ("low", "high")]
+        lines.append(f"photons per spike: {v['photons_per_spike']:.3g} ({at[0]}, {at[1]}: {ends['ends']})")
     r = q.get("return_fit", {})
     if "error" in r:
         lines.append(f"return of dissolved Ag: not fitted: {r['error']}")

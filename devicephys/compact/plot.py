@@ -252,12 +252,9 @@ def resistance_on_panel(card: DeviceCard, filament: xr.Dataset, emission: xr.Dat
                         points: int = 9) -> Path | None:
     """Photons per spike and the emitter's transmission T against R_on, over the filament's ON samples' V/I.
 
-    The card refitted at ``points`` resistances log-spaced between the 5th and 95th percentile of the ON samples
-    (the contact conductance solved for each, as for ``fit_quality.resistance_on_bracket``), above a histogram of
-    those samples with their median (the card's R_on) and quartiles.  None where the card has no bracket or the
-    filament result is not a finite-element one (no ON samples to show).
+    :func:`resistance_on_figure` on the filament result's ON samples, the card's optics from ``emission``.  None
+    where the card has no bracket or the filament result is not a finite-element one (no ON samples to show).
     """
-    from devicephys import units
     from devicephys.compact import build
     from devicephys.filament import extract
 
@@ -266,41 +263,59 @@ def resistance_on_panel(card: DeviceCard, filament: xr.Dataset, emission: xr.Dat
         return None
     v, i, g = (filament[k].values for k in ("voltage", "current", "gap"))
     on = extract.on_samples(v, i, g, float(fem["gap_on"]))
-    r_samples = v[on] / i[on]
+    return resistance_on_figure(card, v[on] / i[on], build.emission_optics(emission), spec, path, points,
+                                samples="ON samples")
+
+
+def resistance_on_figure(card: DeviceCard, r_samples: np.ndarray, optics, spec, path: Path, points: int = 9,
+                         samples: str = "ON samples") -> Path | None:
+    """Photons per spike and the emitter's transmission T against R_on [Ohm], over the ON samples' V/I.
+
+    The card refitted at ``points`` resistances log-spaced between the 5th and 95th percentile of ``r_samples``
+    (the contact conductance solved for each, as for ``fit_quality.resistance_on_bracket``; ``optics`` as for
+    :func:`devicephys.compact.build.card_at_resistance_on`), above a histogram of those samples with their median
+    (the card's R_on) and quartiles; ``samples`` names them on the axis.  None with fewer than 4 positive samples.
+    """
+    from devicephys import units
+    from devicephys.compact import build
+
+    r_samples = np.asarray(r_samples, dtype=float)
     r_samples = r_samples[np.isfinite(r_samples) & (r_samples > 0)]
     if r_samples.size < 4:
         return None
     lo, q1, q3, hi = np.percentile(r_samples, [5, 25, 75, 95])
     grid = np.geomspace(lo, hi, points)
     refit = build.refit_at_resistance_on(card.model_params())
-    rows = [build.card_at_resistance_on(refit, spec, emission, float(r)) for r in grid]
+    rows = [build.card_at_resistance_on(refit, spec, optics, float(r)) for r in grid]
     ok = [k for k, row in enumerate(rows) if "note" not in row]
     r_on, n_card = card.value("resistance_on"), card.value("photons_per_spike")
+    k_r, unit = (1e-3, "kOhm") if r_on >= 1e3 else (1.0, "Ohm")
     plt = _plt()
     fig, (ax, hx) = plt.subplots(2, 1, figsize=(5.6, 5.2), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     ax.set_title("the card's light over the ON state's spread", fontsize=10)
-    ax.axvspan(q1 * 1e-3, q3 * 1e-3, color="0.9", label="ON quartiles")
-    ax.plot(grid[ok] * 1e-3, [rows[k]["photons_per_spike"] for k in ok], "o-", color="C0",
+    ax.axvspan(q1 * k_r, q3 * k_r, color="0.9", label="ON quartiles")
+    ax.plot(grid[ok] * k_r, [rows[k]["photons_per_spike"] for k in ok], "o-", color="C0",
             label="photons per spike, card refitted")
-    ax.plot([r_on * 1e-3], [n_card], "*", ms=12, color="C3", label=f"the card: {n_card:.3g} at {r_on * 1e-3:.3g} kOhm")
+    ax.plot([r_on * k_r], [n_card], "*", ms=12, color="C3", label=f"the card: {n_card:.3g} at {r_on * k_r:.3g} {unit}")
     ax.set(ylabel="photons per spike [1]", xscale="log")
     tx = ax.twinx()
-    tx.plot(grid[ok] * 1e-3, [rows[k]["emission_transmission"] for k in ok], "s--", color="C1", ms=4)
+    tx.plot(grid[ok] * k_r, [rows[k]["emission_transmission"] for k in ok], "s--", color="C1", ms=4)
     tx.set_ylabel("emitter's transmission T [1]", color="C1")
     tx.set_ylim(0.0, 1.0)
     ax.legend(fontsize=7, loc="upper left")
-    hx.hist(r_samples * 1e-3, bins=np.geomspace(r_samples.min(), r_samples.max() * (1 + 1e-9), 40) * 1e-3,
+    hx.hist(r_samples * k_r, bins=np.geomspace(r_samples.min(), r_samples.max() * (1 + 1e-9), 40) * k_r,
             color="C0", alpha=0.6)
     for x, style in ((r_on, "-"), (q1, ":"), (q3, ":")):
-        hx.axvline(x * 1e-3, color="C3", ls=style, lw=1)
-    for k, label in ((1, "1/G0"), (2, "2/G0")):
-        hx.axvline(k / units.G0 * 1e-3, color="k", ls="--", lw=0.8)
-        hx.text(k / units.G0 * 1e-3, hx.get_ylim()[1] * 0.9, f" {label}", fontsize=7)
-    hx.set(xlabel="R_on: V/I of the ON samples [kOhm]", ylabel="ON samples [count]")
+        hx.axvline(x * k_r, color="C3", ls=style, lw=1)
+    for k, label in ((1, "1/G0"), (2, "2/G0")):  # the quantized contact's steps, where the samples reach them
+        if r_samples.min() / 3 < k / units.G0 < 3 * r_samples.max():
+            hx.axvline(k / units.G0 * k_r, color="k", ls="--", lw=0.8)
+            hx.text(k / units.G0 * k_r, hx.get_ylim()[1] * (1.0 - 0.12 * k), f" {label}", fontsize=7)
+    hx.set(xlabel=f"R_on: V/I of the {samples} [{unit}]", ylabel=f"{samples} [count]")
     skipped = len(rows) - len(ok)
     return _save(fig, path, f"Photons per spike of the card refitted over the ON state's spread of R_on (5th-95th "
-                            f"percentile, {r_samples.size} ON samples): {rows[ok[0]]['photons_per_spike']:.3g} at "
-                            f"{grid[ok[0]] * 1e-3:.3g} kOhm to {rows[ok[-1]]['photons_per_spike']:.3g} at "
-                            f"{grid[ok[-1]] * 1e-3:.3g} kOhm, the card's {n_card:.3g} at the median"
+                            f"percentile, {r_samples.size} {samples}): {rows[ok[0]]['photons_per_spike']:.3g} at "
+                            f"{grid[ok[0]] * k_r:.3g} {unit} to {rows[ok[-1]]['photons_per_spike']:.3g} at "
+                            f"{grid[ok[-1]] * k_r:.3g} {unit}, the card's {n_card:.3g} at the median"
                             + (f"; {skipped} of {len(rows)} points have no card" if skipped else "") + "."
                             if ok else "No card exists over the ON state's spread of R_on.")

@@ -12,6 +12,7 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from devicephys.compact import emission_point, measured, measured_fit, measured_stage, model
@@ -84,3 +85,63 @@ def test_card_alone_uses_its_emission_law_inside_its_range_and_refuses_outside(f
     with pytest.raises(SpecError, match="outside its range"):
         measured_fit.optics_at_operating_point(dataclasses.replace(p, eta_bias_lo=1.5, eta_bias_cut=0.0), base,
                                                _neuron(card))
+
+
+def test_measured_card_brackets_its_on_samples_quartiles(fitted, data):
+    """The measured ON state's spread through the card's light: the card refitted at the quartiles of the sweep's
+    ON samples (their V/I, R_on their median), each end's contact giving the cell that R_on by the measured path's
+    own solution, its optics recomputed at the end's threshold, the optics' uncertainties the larger change."""
+    from devicephys.compact import build
+
+    base, emission, card = fitted
+    sweep = data[0]
+    m = measured.sweep_parameters(sweep)
+    r = sweep["voltage"][m["on_rows"]] / sweep["current"][m["on_rows"]]
+    assert card.value("resistance_on") == pytest.approx(float(np.median(r)), rel=1e-9)
+    bracket = card.fit_quality["resistance_on_bracket"]
+    assert "quartile of the measured sweep's ON samples" in bracket["ends"]
+    p, spec = card.model_params(), CompactSpec(verify=False)
+    for side, q in (("low", 25), ("high", 75)):
+        end = bracket[side]
+        assert end["resistance_on"] == pytest.approx(float(np.percentile(r, q)), rel=1e-12)
+        # the same end by the measured fit's own contact solution, optics at that card's own threshold
+        g_c = measured_fit.contact_conductance(p, end["resistance_on"], p.leakage_resistance)
+        q_end = dataclasses.replace(p, contact_conductance=g_c)
+        assert 1 / float(model.cell_conductance(q_end, q_end.gap_min)) == pytest.approx(end["resistance_on"], rel=1e-9)
+        neuron, _ = build.neuron_parameters(q_end, spec)
+        optics = measured_fit.optics_at_operating_point(q_end, base, neuron, emission)[0]
+        for name in ("photons_per_spike", "emission_gap", "photons_per_electron"):
+            assert end[name] == pytest.approx(optics[name], rel=1e-9), (side, name)
+    for name in ("photons_per_spike", "emission_gap", "photons_per_electron"):
+        change = max(abs(bracket[s][name] - card.value(name)) for s in ("low", "high"))
+        assert card.uncertainties[name] == pytest.approx(change, rel=1e-12)
+        assert card.parameters[name]["source"].endswith(build.BRACKET_NOTE)
+    assert "on_rows" not in card.fit_quality["measured"]  # row indices are not numbers of the device
+
+
+def test_measured_bracket_ends_without_a_spread():
+    m = {"resistance_on": 100.0, "resistance_on_sigma": 2.0, "resistance_on_lower_quartile": 100.0,
+         "resistance_on_upper_quartile": 100.0}
+    assert measured_fit.resistance_on_ends(m)[:2] == (98.0, 102.0)
+    assert measured_fit.resistance_on_ends({**m, "resistance_on_sigma": float("nan")}) is None
+
+
+def test_measured_figure_of_the_light_over_the_on_spread(fitted, data, tmp_path):
+    from PIL import Image
+
+    from devicephys.compact import build
+
+    base, emission, card = fitted
+    sweep = data[0]
+    path = measured_stage.resistance_on_figure(card, sweep, base, emission, CompactSpec(verify=False),
+                                               tmp_path / "spread.png")
+    said = Image.open(path).info["Description"]
+    m = measured.sweep_parameters(sweep)
+    r = sweep["voltage"][m["on_rows"]] / sweep["current"][m["on_rows"]]
+    r = r[r > 0]  # the figure draws the positive samples (noise can flip a low-voltage sample's sign)
+    low = float(np.percentile(r, 5))
+    row = build.card_at_resistance_on(
+        build.refit_at_resistance_on(card.model_params()), CompactSpec(verify=False),
+        lambda q, n: measured_fit.optics_at_operating_point(q, base, n, emission)[0], low)
+    assert f"{row['photons_per_spike']:.3g} at {low:.3g} Ohm" in said  # an Ohm-scale card is drawn in Ohm
+    assert f"{r.size} measured ON samples" in said

@@ -103,11 +103,12 @@ def test_a_spread_reaching_below_the_body_is_recorded_not_refitted():
     p = synthetic.REFERENCE
     values = {"resistance_on": 1 / float(model.cell_conductance(p, p.gap_min))}
     refit = build.refit_at_resistance_on(p)
-    rows, sig = build.resistance_on_bracket(refit, CompactSpec(verify=False), synthetic.emission_dataset(), values,
+    optics = build.emission_optics(synthetic.emission_dataset())
+    rows, sig = build.resistance_on_bracket(refit, CompactSpec(verify=False), optics, values,
                                             (-1.0, 0.5 * p.filament_resistance, "test ends"))
     assert rows["low"]["note"].startswith("not defined") and rows["high"]["note"].startswith("not defined")
     assert sig == {}
-    assert build.resistance_on_bracket(refit, CompactSpec(), synthetic.emission_dataset(), values, None) == ({}, {})
+    assert build.resistance_on_bracket(refit, CompactSpec(), optics, values, None) == ({}, {})
 
 
 def test_a_curve_fitted_card_brackets_its_own_uncertainty(card):
@@ -151,8 +152,9 @@ def test_figure_of_the_light_over_the_on_spread(fem_card, card, filament_ds, emi
     r = ds["voltage"].values[on] / ds["current"].values[on]
     low = float(np.percentile(r[r > 0], 5))
     row = build.card_at_resistance_on(build.refit_at_resistance_on(fem.model_params()), CompactSpec(verify=False),
-                                      emission, low)
-    assert f"{row['photons_per_spike']:.3g} at {low * 1e-3:.3g} kOhm" in said
+                                      build.emission_optics(emission), low)
+    k, unit = (1e-3, "kOhm") if fem.value("resistance_on") >= 1e3 else (1.0, "Ohm")
+    assert f"{row['photons_per_spike']:.3g} at {low * k:.3g} {unit}" in said
     assert f"the card's {fem.value('photons_per_spike'):.3g} at the median" in said
     # a card fitted curve by curve has no ON samples of a finite-element result to show
     assert plot.resistance_on_panel(card, filament_ds, emission_ds, CompactSpec(), tmp_path / "none.png") is None
