@@ -162,6 +162,11 @@ def _compared_row(name: str, card: dict, base: dict) -> str:
     else:
         shown, diff = _fmt(m), f"{(f / m - 1) * 100:+.1f} %"
         agree = "no σ" if not sigma else ("yes" if abs(f - m) <= 3 * sigma else "no")
+        measured = card.get("fit_quality", {}).get("measured", {})
+        q1, q3 = measured.get("resistance_on_lower_quartile"), measured.get("resistance_on_upper_quartile")
+        if name == "resistance_on" and q1 is not None and q3 is not None:  # σ is the median's; the ON state spreads
+            agree += (f"; {'inside' if q1 <= f <= q3 else 'outside'} the measured ON samples' quartiles "
+                      f"({_fmt(q1)}–{_fmt(q3)})")
     return (f"<tr><td>{html.escape(name)}</td><td class=num>{shown}</td><td class=num>{_fmt(f)}</td>"
             f"<td class=num>{diff}</td><td>{agree}</td><td>{html.escape(card['parameters'][name]['unit'])}</td></tr>")
 

@@ -96,6 +96,17 @@ def relaxation_from_switch_off(p: ModelParams, t_off: float, g_switch: float) ->
     return t_off / math.log((p.gap_max - p.gap_min) / (p.gap_max - d_x))
 
 
+def _contact_sigma(p: ModelParams, m: dict) -> float:
+    """1-sigma [S] of the contact conductance from the measured R_on's (the median's standard error), linear by
+    central differences; 0 where R_on states none."""
+    r_on, r_off, s_on = m["resistance_on"], m["resistance_off"], m["resistance_on_sigma"]
+    if not (math.isfinite(s_on) and s_on > 0):
+        return 0.0
+    h = 1e-6 * r_on
+    slope = (contact_conductance(p, r_on + h, r_off) - contact_conductance(p, r_on - h, r_off)) / (2 * h)
+    return abs(slope) * s_on if math.isfinite(slope) else 0.0
+
+
 #: Keys of :func:`devicephys.compact.measured.sweep_parameters` that are row indices of the sweep, not its numbers.
 ROW_KEYS = ("first_on", "last_on", "on_rows")
 
@@ -429,6 +440,9 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
     optics, optics_sources, spectrum = optics_at_operating_point(p, base, neuron, emission)
     values = {**base.values(), **p.as_dict(), **neuron, **optics}
     sigmas["resistance_on"] = m["resistance_on_sigma"]
+    s_g = _contact_sigma(p, m)
+    if s_g > 0:
+        sigmas["contact_conductance"] = s_g
     # the ON state's spread through the card's light: the contact refitted at both ends, the rest held
     spread, o_spread = build.resistance_on_bracket(
         build.refit_at_resistance_on(p), spec, lambda q, n: optics_at_operating_point(q, base, n, emission)[0],
@@ -465,6 +479,9 @@ def fit_card(sweep: Table, pulses: Table | None, base: DeviceCard, spec: Compact
         sources["activation_energy"] = (base.parameters["activation_energy"].get("source", "") + " (base card; the "
                                         f"measured hold would need {rejected / units.e:.3g} eV, above Ag's cohesive "
                                         "energy: see fit_quality.activation_energy_kept)")
+    if s_g > 0:
+        sources["contact_conductance"] += ("; its uncertainty: the ON samples' median's standard error "
+                                           f"({m['resistance_on_sigma']:.4g} Ohm), propagated linearly")
     sources.update(n_src)
     sources.update(optics_sources)
     return DeviceCard.from_values(spec.name, values, sources,

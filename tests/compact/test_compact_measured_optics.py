@@ -117,6 +117,12 @@ def test_measured_card_brackets_its_on_samples_quartiles(fitted, data):
         assert card.uncertainties[name] == pytest.approx(change, rel=1e-12)
         assert card.parameters[name]["source"].endswith(build.BRACKET_NOTE)
     assert "on_rows" not in card.fit_quality["measured"]  # row indices are not numbers of the device
+    # the median's standard error reaches the contact conductance, and back through it R_on's, exactly (linear)
+    s_g, g_c = card.uncertainties["contact_conductance"], p.contact_conductance
+    r_of = [1 / float(model.cell_conductance(dataclasses.replace(p, contact_conductance=g), p.gap_min))
+            for g in (g_c * (1 - 1e-6), g_c * (1 + 1e-6))]
+    assert abs(r_of[1] - r_of[0]) / (2e-6 * g_c) * s_g == pytest.approx(m["resistance_on_sigma"], rel=1e-4)
+    assert "median's standard error" in card.parameters["contact_conductance"]["source"]
 
 
 def test_measured_bracket_ends_without_a_spread():

@@ -44,6 +44,13 @@ def test_report_puts_measured_and_fem_cards_side_by_side(tmp_path):
     html = report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json")
     assert "Measured card versus the first-principles" in html and "sweep.csv" in html
     assert "<td>resistance_on</td>" in html and "-50.0 %" in html  # FEM R_on half the measured one
+    # beside the median's σ, whether the FEM card's R_on lies within the measured ON state's own spread
+    r_fem = fem["parameters"]["resistance_on"]["value"]
+    for (q1, q3), said in (((0.4 * r_fem, 4 * r_fem), "inside"), ((1.5 * r_fem, 4 * r_fem), "outside")):
+        measured["fit_quality"] = {"measured": {"resistance_on_lower_quartile": q1, "resistance_on_upper_quartile": q3}}
+        (folder / "device_card.json").write_text(json.dumps(measured))
+        html = report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json")
+        assert f"{said} the measured ON samples' quartiles" in html
     (folder / "base_device_card.json").write_text(json.dumps(_card({}, {"origin": "built-in illustrative card"})))
     assert report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json") == ""
 
