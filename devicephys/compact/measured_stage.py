@@ -358,8 +358,8 @@ def summary(card: DeviceCard) -> str:
         lines.append(f"activation energy: {q['activation_energy_kept']['reason']}")
     ends = q.get("resistance_on_bracket", {})
     if ends:
-        at = [f"{ends[s]['photons_per_spike']:.3g} at {ends[s]['resistance_on']:.3g} Ohm" if "photons_per_spike" in ends[s]
-              else f"none at {ends[s]['resistance_on']:.3g} Ohm" for s in ("low", "high")]
+        at = [(f"{ends[s]['photons_per_spike']:.3g}" if "photons_per_spike" in ends[s] else "no card")
+              + f" at {ends[s]['resistance_on']:.3g} Ohm" for s in ("low", "high")]
         lines.append(f"photons per spike: {v['photons_per_spike']:.3g} ({at[0]}, {at[1]}: {ends['ends']})")
     r = q.get("return_fit", {})
     if "error" in r:

@@ -123,6 +123,10 @@ def test_measured_card_brackets_its_on_samples_quartiles(fitted, data):
             for g in (g_c * (1 - 1e-6), g_c * (1 + 1e-6))]
     assert abs(r_of[1] - r_of[0]) / (2e-6 * g_c) * s_g == pytest.approx(m["resistance_on_sigma"], rel=1e-4)
     assert "median's standard error" in card.parameters["contact_conductance"]["source"]
+    said = measured_stage.summary(card)  # the stage's summary prints both ends
+    low, high = bracket["low"], bracket["high"]
+    assert (f"photons per spike: {card.value('photons_per_spike'):.3g} ({low['photons_per_spike']:.3g} at "
+            f"{low['resistance_on']:.3g} Ohm, {high['photons_per_spike']:.3g} at {high['resistance_on']:.3g} Ohm") in said
 
 
 def test_measured_bracket_ends_without_a_spread():
