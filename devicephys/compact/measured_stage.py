@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import brentq
 
-from devicephys.compact import (build, export_spice, export_veriloga, fem_drive, measured, measured_fit,
+from devicephys.compact import (build, corners, export_spice, export_veriloga, fem_drive, measured, measured_fit,
                                 measured_release, model)
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.model import ModelParams
@@ -299,6 +299,7 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     name, _ = export_spice.subcircuit_names(card)
     files["spice"] = export_spice.write(card, out / f"{name}.lib")
     files["veriloga"] = export_veriloga.write(card, out / f"{name}.va")
+    files.update(corners.write_ends(card, spec, out))
     checks = None
     if "source_voltage" in sweep:
         try:

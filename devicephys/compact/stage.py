@@ -11,7 +11,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from devicephys import strict_json
-from devicephys.compact import build, export_spice, export_veriloga, plot, verify
+from devicephys.compact import build, corners, export_spice, export_veriloga, plot, verify
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.fit import FILAMENT_VARIABLES, require
 from devicephys.compact.fit_emission import EMISSION_VARIABLES
@@ -144,7 +144,8 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     """Fit the compact model (:func:`fit_compact`) to the upstream results and write its card and exports.
 
     Returns the written files by name: ``result`` (device_card.json), ``spice``,
-    ``veriloga``, one figure per fitted law (``fit_conductance``, ``fit_set_time``, ``fit_relaxation``,
+    ``veriloga``, the same for the card at both ends of its R_on bracket (``spice_ron_low``, ``veriloga_ron_low``,
+    ``spice_ron_high``, ``veriloga_ron_high``: :mod:`devicephys.compact.corners`), one figure per fitted law (``fit_conductance``, ``fit_set_time``, ``fit_relaxation``,
     ``fit_heating``, ``fit_photon_yield``, ``fit_peak_wavelength``; ``fit_resistance_on``, the card's light over
     the ON state's spread, for a finite-element filament), and when verified ``verification`` and
     one figure per ngspice check (``ngspice_dc_sweep``, ``ngspice_pulse_train``, ``ngspice_lif``,
@@ -164,6 +165,7 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     files = {"spice": export_spice.write(card, out / f"{name}.lib"),
              "veriloga": export_veriloga.write(card, out / f"{name}.va")}
     card.fit_quality["veriloga"] = _va_quality(card, files["veriloga"])
+    files.update(corners.write_ends(card, spec, out))
     if spec.verify:
         checks, quality = _verify(card, spec, out, progress)
         card.fit_quality["ngspice"] = quality

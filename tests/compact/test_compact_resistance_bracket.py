@@ -158,3 +158,51 @@ def test_figure_of_the_light_over_the_on_spread(fem_card, card, filament_ds, emi
     assert f"the card's {fem.value('photons_per_spike'):.3g} at the median" in said
     # a card fitted curve by curve has no ON samples of a finite-element result to show
     assert plot.resistance_on_panel(card, filament_ds, emission_ds, CompactSpec(), tmp_path / "none.png") is None
+
+
+def test_cards_at_both_ends_are_exported_and_run_in_ngspice(fem_card, tmp_path):
+    """The card at each end of its R_on bracket, written as SPICE and Verilog-A beside the card's own: its contact
+    gives the cell the end's R_on, its reference neuron is the bracket's, and ngspice runs its LIF neuron as NumPy
+    does; the three libraries load into one netlist (their subcircuits have their own names)."""
+    from devicephys.compact import corners, export_spice, ngspice, verify
+
+    _, _, card = fem_card
+    spec = CompactSpec(verify=False)
+    files = corners.write_ends(card, spec, tmp_path)
+    assert sorted(files) == ["spice_ron_high", "spice_ron_low", "veriloga_ron_high", "veriloga_ron_low"]
+    bracket = card.fit_quality["resistance_on_bracket"]
+    for side in ("low", "high"):
+        end, row = corners.end_card(card, side, spec), bracket[side]
+        back = export_spice.read_parameters(files[f"spice_ron_{side}"].read_text())
+        q = replace(card.model_params(), **{k: back[k] for k in ("contact_conductance", "filament_resistance",
+                                                                 "leakage_resistance", "decay_constant")})
+        assert 1 / float(model.cell_conductance(q, q.gap_min)) == pytest.approx(row["resistance_on"], rel=1e-12)
+        for name in ("resistance_on", "threshold_voltage", "hold_voltage", "photons_per_spike"):
+            assert end.value(name) == pytest.approx(row[name], rel=1e-12), (side, name)
+        assert back["set_time_tau0"] == card.value("set_time_tau0")  # the rest is the card's
+        assert f"ron_{side}" in files[f"veriloga_ron_{side}"].read_text().split("module ", 1)[1].split("(", 1)[0]
+        assert verify.lif(end, 3)["metrics"]["verdict"].startswith("passed"), side
+    lib = export_spice.write(card, tmp_path / "card.lib")
+    names = [export_spice.subcircuit_names(c)[1] for c in (card, *(corners.end_card(card, s, spec)
+                                                                   for s in ("low", "high")))]
+    deck = "\n".join(["* the card and its two ends in one netlist", f".include {lib}",
+                      *(f".include {files[f'spice_ron_{s}']}" for s in ("low", "high")), "V1 in 0 DC 0.1",
+                      *(f"R{k} in n{k} 1meg\nX{k} n{k} 0 {n}" for k, n in enumerate(names)),
+                      ".tran 1n 10n"])
+    run = ngspice.run(deck, ["v(n0)", "v(n1)", "v(n2)"])
+    off = [float(run.vectors[f"v(n{k})"][-1]) for k in range(3)]
+    assert off == pytest.approx([0.1 * card.value("resistance_off") / (card.value("resistance_off") + 1e6)] * 3,
+                                rel=1e-6)  # all three OFF at 0.1 V (below the threshold), the same leakage
+
+
+def test_an_end_without_a_card_is_not_written(fem_card, tmp_path):
+    from devicephys.compact import corners
+
+    _, _, card = fem_card
+    bare = type(card).from_dict(card.to_dict())
+    bare.fit_quality["resistance_on_bracket"]["low"] = {"resistance_on": 1.0, "note": "not defined: test"}
+    assert corners.end_card(bare, "low", CompactSpec(verify=False)) is None
+    assert sorted(corners.write_ends(bare, CompactSpec(verify=False), tmp_path)) == ["spice_ron_high",
+                                                                                     "veriloga_ron_high"]
+    bare.fit_quality.pop("resistance_on_bracket")
+    assert corners.write_ends(bare, CompactSpec(verify=False), tmp_path / "none") == {}
