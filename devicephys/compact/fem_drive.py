@@ -469,7 +469,12 @@ def report_html(block: dict[str, Any] | None) -> str:
     spice = block.get("ngspice") or {}
     note = (f"<p>the exported SPICE subcircuit in ngspice (default options) under the same sweep: rms of ln I against "
             f"the NumPy card {num(spice.get('current_rms_ln_vs_numpy'))} (target {num(spice.get('target'))}), closest "
-            f"gap {num(spice.get('min_gap_ngspice'))} m against {num(spice.get('min_gap_numpy'))} m</p>"
+            f"gap {num(spice.get('min_gap_ngspice'))} m against {num(spice.get('min_gap_numpy'))} m, maximum step "
+            f"{num(spice.get('maximum_step'))} s" + "".join(
+                f"; at {r['steps']} steps " + (html.escape(r["failed"]) if "failed" in r else
+                                               f"{num(r['current_rms_ln_vs_numpy'])} (against the run before: "
+                                               f"{num(r['current_rms_ln_vs_previous_steps'])})")
+                for r in spice.get("refinements", [])) + "</p>"
             if "current_rms_ln_vs_numpy" in spice else "")
     return ("<h3>The card under the FEM's own drive</h3><p>the compact model replays the filament result's sweep, set "
             "runs and relaxation through its series resistor and compliance; quantities read by the FEM's own rules"

@@ -34,6 +34,16 @@ TARGET_LN_CURRENT = 0.01
 #: step runs it.  ngspice's Gear options (:data:`ngspice.OPTIONS`) stop it at both steps.
 STEPS = (4000, 40000)
 
+#: A replay whose current misses the target is run again at this many times the steps, up to :data:`MAX_STEPS`,
+#: until it meets the target or two successive runs agree within :data:`STEP_TOLERANCE` (ngspice then converged in
+#: its step, the miss is the export's, not the step's).  The dilute cell's two-state card missed at 4000 (ln I rms
+#: 0.96: a late re-set on the falling ramp came after NumPy's, the slow regrowth before it 0.6 % behind at the
+#: default reltol) and agreed at 16000 (0.0067; 16000 and 64000 agree to 2.4e-4).
+REFINE = 4
+MAX_STEPS = 64000
+#: Agreement [1] of two successive runs' ln I (rms over the compared samples) that counts as converged in the step.
+STEP_TOLERANCE = 0.1 * TARGET_LN_CURRENT
+
 
 def netlist(card: DeviceCard, time, source, drive: fem_drive.Drive, steps: int = 4000, options: str = "") -> str:
     """ngspice deck: the FEM's PWL source through its series resistor and compliance into the exported cell.
@@ -57,29 +67,54 @@ def netlist(card: DeviceCard, time, source, drive: fem_drive.Drive, steps: int =
 
 
 def replay(card: DeviceCard, ds, fem: dict[str, Any]) -> dict[str, Any]:
-    """ngspice's sweep under the FEM's drive against the NumPy card's (raises StageUnavailableError without ngspice)."""
+    """ngspice's sweep under the FEM's drive against the NumPy card's (raises StageUnavailableError without ngspice).
+
+    The first maximum step of :data:`STEPS` that runs to the end is taken; a run whose current misses the target is
+    refined (:data:`REFINE`, :data:`MAX_STEPS`) until it meets it or ngspice has converged in its step
+    (:data:`STEP_TOLERANCE`).  Every refinement is recorded (``refinements``: steps and ln I rms against NumPy, and
+    against the run before).
+    """
     p = card.model_params()
     drive = fem_drive.Drive.from_spec(fem)
     t, src = ds["time"].values, ds["source_voltage"].values
     gap_on, gap_r = float(fem["gap_on"]), float(fem["gap_rupture"])
-    run, steps, failed = ngspice.run_at_steps(lambda n: netlist(card, t, src, drive, steps=n), STEPS,
-                                              ["i(vsense)", "v(anode)", "v(xdev.nx)"])
+    vectors = ["i(vsense)", "v(anode)", "v(xdev.nx)"]
+    run, steps, failed = ngspice.run_at_steps(lambda n: netlist(card, t, src, drive, steps=n), STEPS, vectors)
     if run is None:
         raise ConvergenceError("; ".join(failed))
-    sp_t = run.time
-    sp_i, sp_v = run.vectors["i(vsense)"], run.vectors["v(anode)"]
-    sp_gap = p.gap_max - 1e-9 * run.vectors["v(xdev.nx)"]
     ref = fem_drive.sweep(ds, p, drive, fem)["trace"]
     i_np = np.interp(t, ref["time"], ref["current"])
-    i_sp = np.interp(t, sp_t, sp_i)
-    ok = (np.abs(src) > 0.01 * np.max(np.abs(src))) & (np.abs(i_np) > 0) & (np.abs(i_sp) > 0)
     # switching edges (the current changes by more than a factor e to a neighbouring sample) are compared by
     # their voltages below; pointwise, a shift far below one sample interval changes ln I there by order one
     ln_i = np.log(np.maximum(np.abs(i_np), 1e-300))
     jump = np.abs(np.diff(ln_i)) > 1.0
     edge = np.concatenate([jump, [False]]) | np.concatenate([[False], jump])
-    res = np.log(np.abs(i_sp[ok & ~edge])) - np.log(np.abs(i_np[ok & ~edge]))
-    rms = float(np.sqrt(np.mean(res ** 2))) if res.size else float("nan")
+    driven = np.abs(src) > 0.01 * np.max(np.abs(src))
+
+    def rms_ln(a, b) -> float:
+        ok = driven & (np.abs(a) > 0) & (np.abs(b) > 0) & ~edge
+        res = np.log(np.abs(a[ok])) - np.log(np.abs(b[ok]))
+        return float(np.sqrt(np.mean(res ** 2))) if res.size else float("nan")
+
+    i_sp = np.interp(t, run.time, run.vectors["i(vsense)"])
+    rms = rms_ln(i_sp, i_np)
+    refinements = []
+    while not rms <= TARGET_LN_CURRENT and steps * REFINE <= MAX_STEPS:
+        try:
+            finer = ngspice.run(netlist(card, t, src, drive, steps=steps * REFINE), vectors)
+        except ConvergenceError as exc:
+            refinements.append({"steps": steps * REFINE, "failed": str(exc)})
+            break
+        i_fine = np.interp(t, finer.time, finer.vectors["i(vsense)"])
+        between, rms_fine = rms_ln(i_fine, i_sp), rms_ln(i_fine, i_np)
+        refinements.append({"steps": steps * REFINE, "current_rms_ln_vs_numpy": rms_fine,
+                            "current_rms_ln_vs_previous_steps": between})
+        run, steps, i_sp, rms = finer, steps * REFINE, i_fine, rms_fine
+        if between <= STEP_TOLERANCE:
+            break
+    sp_t = run.time
+    sp_v = run.vectors["v(anode)"]
+    sp_gap = p.gap_max - 1e-9 * run.vectors["v(xdev.nx)"]
 
     def reading(v, gap, s):
         try:
@@ -95,13 +130,15 @@ def replay(card: DeviceCard, ds, fem: dict[str, Any]) -> dict[str, Any]:
     th_sp, h_sp = reading(on_ref["voltage"], on_ref["gap"], ref["source_voltage"])
     th_np, h_np = reading(ref["voltage"], ref["gap"], ref["source_voltage"])
     same = all(_agree(a, b) for a, b in ((th_sp, th_np), (h_sp, h_np)))
-    return {"current_rms_ln_vs_numpy": rms, "target": TARGET_LN_CURRENT, "edge_samples_excluded": int(np.sum(ok & edge)),
+    return {"current_rms_ln_vs_numpy": rms, "target": TARGET_LN_CURRENT,
+            "edge_samples_excluded": int(np.sum(driven & (np.abs(i_np) > 0) & (np.abs(i_sp) > 0) & edge)),
             "passes": bool(math.isfinite(rms) and rms <= TARGET_LN_CURRENT and same),
             "min_gap_ngspice": float(np.min(sp_gap)), "min_gap_numpy": float(np.min(ref["gap"])),
             "threshold_voltage_ngspice": th_sp, "threshold_voltage_numpy": th_np,
             "hold_voltage_ngspice": h_sp, "hold_voltage_numpy": h_np,
             "ngspice_seconds": run.seconds, "ngspice_points": int(len(sp_t)),
             "maximum_step": float(t[-1] - t[0]) / steps, "failed_at_larger_steps": failed,
+            "refinements": refinements,
             "options": "none (the exported .lib with ngspice's default options)"}
 
 

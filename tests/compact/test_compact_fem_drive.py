@@ -203,6 +203,28 @@ def test_exported_spice_under_the_fem_drive_matches_the_numpy_card(fem_card):
 
 
 @pytest.mark.spice
+def test_a_replay_that_misses_the_target_is_refined_and_recorded(fem_card, monkeypatch):
+    """A run whose current misses the target is run again at REFINE times the steps, each try recorded with its
+    agreement against NumPy and against the run before, up to MAX_STEPS; the result is the finest run's."""
+    from devicephys.compact import build, fem_drive_spice
+
+    ds, card = fem_card
+    base = fem_drive_spice.replay(card, ds, build.fem_spec(ds))
+    assert base["refinements"] == [] and base["passes"]  # met at the first step: nothing refined
+    monkeypatch.setattr(fem_drive_spice, "TARGET_LN_CURRENT", 1e-12)  # a target no run meets
+    monkeypatch.setattr(fem_drive_spice, "MAX_STEPS", fem_drive_spice.STEPS[0] * fem_drive_spice.REFINE)
+    out = fem_drive_spice.replay(card, ds, build.fem_spec(ds))
+    assert not out["passes"] and [r["steps"] for r in out["refinements"]] == [fem_drive_spice.MAX_STEPS]
+    duration = float(ds["time"].values[-1] - ds["time"].values[0])
+    assert out["maximum_step"] == pytest.approx(duration / fem_drive_spice.MAX_STEPS, rel=1e-12)
+    tries = out["refinements"][0]
+    assert tries["current_rms_ln_vs_numpy"] == out["current_rms_ln_vs_numpy"]
+    # the first step already agrees with NumPy, so the finer run moves ln I by less than the real target
+    assert 0 < tries["current_rms_ln_vs_previous_steps"] < base["target"]
+    assert f"at {fem_drive_spice.MAX_STEPS} steps" in fem_drive.report_html({**card.fit_quality["fem_drive"], "ngspice": out})
+
+
+@pytest.mark.spice
 def test_exported_spice_gap_stays_within_its_bounds_under_the_fem_drive(fem_card):
     """ngspice (default options) keeps the gap above gap_min, at the NumPy card's closest gap within 1 %.
 
