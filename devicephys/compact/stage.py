@@ -143,9 +143,10 @@ def fit_compact(filament, emission, spec: CompactSpec, *, sources: dict | None =
 def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bool = True) -> dict[str, Path]:
     """Fit the compact model (:func:`fit_compact`) to the upstream results and write its card and exports.
 
-    Returns the written files by name: ``result`` (device_card.json), ``spice``,
-    ``veriloga``, the same for the card at both ends of its R_on bracket (``spice_ron_low``, ``veriloga_ron_low``,
-    ``spice_ron_high``, ``veriloga_ron_high``: :mod:`devicephys.compact.corners`), one figure per fitted law (``fit_conductance``, ``fit_set_time``, ``fit_relaxation``,
+    Returns the written files by name: ``result`` (device_card.json), ``spice``, ``veriloga``, the same for the
+    card at both ends of its R_on bracket (``spice_ron_low``, ``veriloga_ron_low``, ``spice_ron_high``,
+    ``veriloga_ron_high``: :mod:`devicephys.compact.corners`), one figure per fitted law (``fit_conductance``,
+    ``fit_set_time``, ``fit_relaxation``,
     ``fit_heating``, ``fit_photon_yield``, ``fit_peak_wavelength``; ``fit_resistance_on``, the card's light over
     the ON state's spread, for a finite-element filament), and when verified ``verification`` and
     one figure per ngspice check (``ngspice_dc_sweep``, ``ngspice_pulse_train``, ``ngspice_lif``,

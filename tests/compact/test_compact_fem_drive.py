@@ -221,7 +221,8 @@ def test_a_replay_that_misses_the_target_is_refined_and_recorded(fem_card, monke
     assert tries["current_rms_ln_vs_numpy"] == out["current_rms_ln_vs_numpy"]
     # the first step already agrees with NumPy, so the finer run moves ln I by less than the real target
     assert 0 < tries["current_rms_ln_vs_previous_steps"] < base["target"]
-    assert f"at {fem_drive_spice.MAX_STEPS} steps" in fem_drive.report_html({**card.fit_quality["fem_drive"], "ngspice": out})
+    shown = fem_drive.report_html({**card.fit_quality["fem_drive"], "ngspice": out})
+    assert f"at {fem_drive_spice.MAX_STEPS} steps" in shown
 
 
 @pytest.mark.spice

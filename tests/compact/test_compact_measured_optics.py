@@ -126,7 +126,8 @@ def test_measured_card_brackets_its_on_samples_quartiles(fitted, data):
     said = measured_stage.summary(card)  # the stage's summary prints both ends
     low, high = bracket["low"], bracket["high"]
     assert (f"photons per spike: {card.value('photons_per_spike'):.3g} ({low['photons_per_spike']:.3g} at "
-            f"{low['resistance_on']:.3g} Ohm, {high['photons_per_spike']:.3g} at {high['resistance_on']:.3g} Ohm") in said
+            f"{low['resistance_on']:.3g} Ohm, {high['photons_per_spike']:.3g} at "
+            f"{high['resistance_on']:.3g} Ohm") in said
 
 
 def test_measured_bracket_ends_without_a_spread():
