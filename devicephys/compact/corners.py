@@ -51,7 +51,7 @@ def end_card(card: DeviceCard, side: str, spec: CompactSpec) -> DeviceCard | Non
             sources[k] = f"solved for {at}: G_cell(gap_min) = 1/R_on, every other parameter the card's"
         elif k in build.BRACKET_OPTICS:
             sources[k] = f"the card's optics recomputed at {at} (fit_quality.resistance_on_bracket of '{card.name}')"
-        else:
+        elif k in neuron:
             sources[k] = f"the reference neuron recomputed at {at}"
     provenance = {"card": card.name, "resistance_on_end": side, "resistance_on": r_on,
                   "ends": ends, **{f"card_{k}": v for k, v in card.provenance.items()
