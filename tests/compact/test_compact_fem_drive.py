@@ -226,6 +226,30 @@ def test_a_replay_that_misses_the_target_is_refined_and_recorded(fem_card, monke
 
 
 @pytest.mark.spice
+def test_the_default_cells_card_runs_the_fem_sweep_in_ngspice_with_the_cells_own_capacitance(monkeypatch):
+    """The default cell's card (``tests/data/fem_default_filament.json``: the fast preset's stage, as the demo runs
+    it) under its FEM sweep: the node between the compliance and the cell has no capacitance of its own, and
+    ngspice stops at the set with "timestep too small" at both maximum steps; with the cell's geometric capacitance
+    across it (outside the current sense, its time constant picoseconds) it runs at the first and agrees with
+    NumPy to the target."""
+    from devicephys.compact import build, fem_drive_spice
+    from devicephys.compact.spec import CompactSpec
+    from devicephys.errors import ConvergenceError
+    from devicephys.geometry import DeviceGeometry
+
+    ds = load_fem_result("fem_default_filament.json")
+    card = build.fit_device(ds, _emission(), CompactSpec(verify=False))
+    out = fem_drive_spice.replay(card, ds, build.fem_spec(ds))
+    assert out["cell_capacitance"] == pytest.approx(DeviceGeometry.from_filament(ds).capacitance(), rel=1e-12)
+    assert 1e-17 < out["cell_capacitance"] < 1e-15  # about 0.1 fF: the cell's parallel plates
+    assert out["passes"] and out["failed_at_larger_steps"] == [] and out["refinements"] == [], out
+    assert out["threshold_voltage_ngspice"] == pytest.approx(out["threshold_voltage_numpy"], rel=1e-3)
+    monkeypatch.setattr(fem_drive_spice, "cell_capacitance", lambda ds: 0.0)
+    with pytest.raises(ConvergenceError, match="imestep too small"):
+        fem_drive_spice.replay(card, ds, build.fem_spec(ds))
+
+
+@pytest.mark.spice
 def test_exported_spice_gap_stays_within_its_bounds_under_the_fem_drive(fem_card):
     """ngspice (default options) keeps the gap above gap_min, at the NumPy card's closest gap within 1 %.
 

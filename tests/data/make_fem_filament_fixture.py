@@ -10,7 +10,9 @@ tests/data/fem_volatile_filament.json`` it stores the volatile cell (fast preset
 ``devicephys filament --fast examples/volatile.yaml``; about 70 s); with ``--spec
 examples/bridged_transfer_capillary.yaml --output tests/data/fem_transfer_capillary_filament.json`` the
 bridged-transfer cell with the radius dependence, whose card ``devicephys run`` fitted is
-``tests/data/card_transfer_capillary.json``.  Each file holds every variable of ``filament.nc`` on the
+``tests/data/card_transfer_capillary.json``; with ``--output tests/data/fem_default_filament.json`` the default
+cell as the fast preset (and so the demo) runs it, under whose sweep ngspice needs the cell's own capacitance
+(``devicephys.compact.fem_drive_spice.replay``).  Each file holds every variable of ``filament.nc`` on the
 dimensions ``time``, ``set_point`` and ``relax_time`` and every scalar (SI, units
 kept), its FilamentSpec and versions; the field maps are left out.  The compact
 tests rebuild the dataset from it (:func:`load`) instead of running the FEM.
@@ -74,8 +76,8 @@ def main(argv=None) -> int:
     ap.add_argument("--output", default=str(OUT), help="the JSON file to write")
     args = ap.parse_args(argv)
     data = dump(_fem(args.filament_nc, args.spec))
-    if args.spec:
-        data["command"] = f"{COMMAND} --spec {args.spec} --output {args.output}"
+    if args.spec or Path(args.output).resolve() != OUT:
+        data["command"] = COMMAND + (f" --spec {args.spec}" if args.spec else "") + f" --output {args.output}"
     out = Path(args.output).resolve()
     out.write_text(json.dumps(data, allow_nan=False) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")
