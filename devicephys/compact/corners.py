@@ -53,9 +53,9 @@ def end_card(card: DeviceCard, side: str, spec: CompactSpec) -> DeviceCard | Non
             sources[k] = f"the card's optics recomputed at {at} (fit_quality.resistance_on_bracket of '{card.name}')"
         elif k in neuron:
             sources[k] = f"the reference neuron recomputed at {at}"
-    provenance = {"card": card.name, "resistance_on_end": side, "resistance_on": r_on,
-                  "ends": ends, **{f"card_{k}": v for k, v in card.provenance.items()
-                                                      if not isinstance(v, dict)}}
+    # the card's own provenance, its flat entries (the nested ones, e.g. the compact spec, stay in the card)
+    inherited = {f"card_{k}": v for k, v in card.provenance.items() if not isinstance(v, dict)}
+    provenance = {"card": card.name, "resistance_on_end": side, "resistance_on": r_on, "ends": ends, **inherited}
     return DeviceCard.from_values(f"{card.name}_{SUFFIX[side]}", values, sources, provenance=provenance,
                                   fit_quality={"resistance_on_end": {"side": side, **row}})
 

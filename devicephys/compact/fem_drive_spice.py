@@ -3,7 +3,9 @@
 The FEM's source circuit is reproduced exactly: its PWL ``source_voltage(time)``
 (corners only) feeds the cell through a behavioural current source with the
 FEM's smooth compliance ``I = I_cc x / sqrt(1 + x^2)``, ``x = (V_src - V)/(I_cc R_s)``
-(:mod:`devicephys.filament.fem.solve`); a plain resistor without a compliance.
+(:mod:`devicephys.filament.fem.solve`); a plain resistor without a compliance;
+the cell's own geometric capacitance across the cell, outside the current sense
+(the FEM's quasi-static solve leaves it out; see :func:`replay`).
 The exported physical subcircuit then runs the FEM's sweep, and its current,
 closest gap and switching voltages are compared with the NumPy replay of
 :func:`devicephys.compact.fem_drive.sweep`: the SPICE card must reproduce the
