@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--series-resistance", metavar="R", default=None,
                             help="resistance in series with the cell during the sweep, e.g. '100 Ohm' (with --measured; "
                                  "default: read from the load line)")
+            sp.add_argument("--capacitance", metavar="C", default=None,
+                            help="capacitance across the cell's terminals during the sweep, e.g. '0.094 fF' (with "
+                                 "--measured and --compliance; the ngspice replay puts it across the cell)")
 
     sch = sub.add_parser("schema", help="print the JSON schema of a spec")
     sch.add_argument("name", choices=stages.names() + ["pipeline"])
@@ -131,7 +134,7 @@ def _cmd_stage(args) -> int:
 
     stage = stages.get(args.command)
     spec = _stage_spec(stage, args.spec, args.fast, getattr(args, "device", False))
-    if any(getattr(args, k, None) for k in ("measured", "pulses", "compliance", "series_resistance")):
+    if any(getattr(args, k, None) for k in ("measured", "pulses", "compliance", "series_resistance", "capacitance")):
         spec, upstream = _with_measurements(spec, args)
     else:
         upstream = _upstream_dirs(stage, spec, getattr(args, "upstream", None))
@@ -147,10 +150,12 @@ def _cmd_stage(args) -> int:
 def _with_measurements(spec, args) -> tuple[object, dict[str, Path]]:
     """``devicephys compact --measured``: the spec with the files; under --from, a card or FEM/FDTD results as base."""
     if not args.measured:
-        raise SpecError("--pulses, --compliance and --series-resistance need --measured SWEEP.csv (the DC sweep); add it")
+        raise SpecError("--pulses, --compliance, --series-resistance and --capacitance need --measured SWEEP.csv (the DC "
+                        "sweep); add it")
     files = {"sweep": args.measured, "pulses": args.pulses}
     files.update({k: v for k, v in (("compliance_current", args.compliance),
-                                    ("series_resistance", args.series_resistance)) if v is not None})
+                                    ("series_resistance", args.series_resistance),
+                                    ("cell_capacitance", args.capacitance)) if v is not None})
     spec = type(spec).from_dict({**spec.to_dict(), "measured": files})
     if not args.upstream:
         return spec, {}

@@ -365,16 +365,22 @@ def fem_conductance(ds: xr.Dataset, fem: dict[str, Any], r_fil: float, gap_min: 
     sigmas: dict[str, float] = {}
     s_on = _stated(ds["resistance_on"])
     if s_on > 0:
-        # linear: dG_c/dR_on by central differences (G_c is smooth in R_on above R_fil)
-        h = 1e-6 * r_on
-        slope = (contact_conductance_for(r_on + h, r_off, r_fil, kappa, gap_min, d_c)
-                 - contact_conductance_for(r_on - h, r_off, r_fil, kappa, gap_min, d_c)) / (2 * h)
-        if math.isfinite(slope):
-            sigmas["contact_conductance"] = abs(slope) * s_on
+        # G_c is smooth in R_on above R_fil
+        s_g = linear_sigma(lambda r: contact_conductance_for(r, r_off, r_fil, kappa, gap_min, d_c), r_on, s_on)
+        if math.isfinite(s_g):
+            sigmas["contact_conductance"] = s_g
             how = ds["resistance_on"].attrs.get("uncertainty_method", "")
             sources["contact_conductance"] += (f"; its uncertainty is FilamentResult.resistance_on's ({s_on:.4g} Ohm"
                                                + (f": {how}" if how else "") + "), propagated linearly")
     return values, sources, sigmas
+
+
+def linear_sigma(f, x: float, sigma: float) -> float:
+    """1-sigma of ``f(x)`` for a 1-sigma ``sigma`` of ``x``, propagated linearly: |f'(x)| sigma, the derivative by
+    central differences over 1e-6 of ``x``; NaN where they are not finite."""
+    h = 1e-6 * abs(x)
+    slope = (f(x + h) - f(x - h)) / (2 * h)
+    return abs(slope) * sigma if math.isfinite(slope) else math.nan
 
 
 def contact_conductance_for(r_on: float, r_off: float, r_fil: float, kappa: float, gap_min: float,

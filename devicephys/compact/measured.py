@@ -287,14 +287,26 @@ def sweep_parameters(sweep: Table, *, require_release: bool = True) -> dict:
     return out
 
 
+#: Share of the largest current [1] above which a sample counts towards the ON conductance of the split.
+TOP_CURRENT_SHARE = 0.9
+
+
 def _conductance_split(sweep: Table) -> float:
-    """Geometric mean [S] of the conductance at the largest current (ON) and the median of the first tenth (relaxed)."""
+    """Geometric mean [S] of the ON conductance and the median of the first tenth's (relaxed).
+
+    The ON conductance is the median over the samples that carry at least :data:`TOP_CURRENT_SHARE` of the largest
+    current, not the one sample of the largest: under a compliance every ON sample carries the compliance's
+    current, so which is largest is decided by parts in 1e5 (a capacitor's discharge into the cell as it sets,
+    the noise), while their conductances span the ON state's spread.
+    """
     v, i = sweep["voltage"], sweep["current"]
     ok = np.abs(v) > 1e-3 * np.abs(v).max()
     g = np.where(ok, i / np.where(ok, v, 1.0), np.nan)
-    k_max = int(np.argmax(np.where(ok, np.abs(i), -np.inf)))
+    a = np.where(ok, np.abs(i), -np.inf)
+    k_max = int(np.argmax(a))
+    top = a >= TOP_CURRENT_SHARE * a[k_max]
     early = np.flatnonzero(ok)[:max(3, int(ok.sum()) // 10)]
-    g_on, g_off = float(g[k_max]), float(np.median(np.abs(g[early])))
+    g_on, g_off = float(np.median(np.abs(g[top]))), float(np.median(np.abs(g[early])))
     if not (g_on > 10 * g_off):
         raise SpecError(f"{sweep.where(k_max)}: the sweep never switches the device (conductance at the largest "
                         f"current {g_on:.3g} S, at the start {g_off:.3g} S: less than 10x); sweep to a higher "

@@ -102,9 +102,8 @@ def _contact_sigma(p: ModelParams, m: dict) -> float:
     r_on, r_off, s_on = m["resistance_on"], m["resistance_off"], m["resistance_on_sigma"]
     if not (math.isfinite(s_on) and s_on > 0):
         return 0.0
-    h = 1e-6 * r_on
-    slope = (contact_conductance(p, r_on + h, r_off) - contact_conductance(p, r_on - h, r_off)) / (2 * h)
-    return abs(slope) * s_on if math.isfinite(slope) else 0.0
+    s_g = build.linear_sigma(lambda r: contact_conductance(p, r, r_off), r_on, s_on)
+    return s_g if math.isfinite(s_g) else 0.0
 
 
 #: Keys of :func:`devicephys.compact.measured.sweep_parameters` that are row indices of the sweep, not its numbers.

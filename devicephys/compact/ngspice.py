@@ -114,11 +114,14 @@ def pwl(times, values) -> str:
 
 
 def series_netlist(library: str, subckt: str, times, values, r_series: float, t_stop: float,
-                   max_step: float) -> str:
-    """The device in series with ``r_series`` [Ohm] under a PWL source (DC sweep or pulse train)."""
+                   max_step: float, capacitance: float = 0.0) -> str:
+    """The device in series with ``r_series`` [Ohm] under a PWL source (DC sweep or pulse train).
+
+    ``capacitance`` [F] > 0 across the cell's terminals, outside the current sense."""
     return "\n".join([
         "* devicephys: compact model driven through a series resistor", library.rstrip(),
         f"Vsrc src 0 {pwl(times, values)}", f"Rs src a {float(r_series)!r}", "Vsense a anode 0",
+        *([f"Ccell a 0 {float(capacitance)!r}"] if capacitance > 0 else []),
         f"Xdev anode 0 opt {subckt}", _OPTIONS, f".tran {float(max_step)!r} {float(t_stop)!r} 0 {float(max_step)!r} uic"])
 
 

@@ -28,6 +28,12 @@ class MeasuredFiles(Spec):
                                          "smooth compliance does", gt=0)
     series_resistance: float = quantity(0.0, "Ohm", "resistance in series with the cell during the sweep; 0: read "
                                         "from the load line of the ON samples (needs no compliance)", ge=0)
+    cell_capacitance: float | None = quantity(
+        None, "F", "capacitance across the cell's terminals during the sweep: the cell's own (eps0 eps_r A / t of "
+        "its insulator; the default cell's is 0.094 fF) and whatever the set-up adds there.  The ngspice replay "
+        "under a compliance puts it across the cell, outside the current sense; the NumPy replay is quasi-static "
+        "and leaves it out.  None: none (the node between the compliance and the cell then has no capacitance, "
+        "and ngspice stops at some sets with 'timestep too small' at one maximum step and not at another)", gt=0)
 
     @field_validator("sweep", "pulses")
     @classmethod

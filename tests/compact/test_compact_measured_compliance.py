@@ -17,6 +17,7 @@ import pytest
 
 from devicephys.cli import main
 from devicephys.compact import fem_drive, measured
+from devicephys.compact.fem_drive_spice import cell_capacitance
 from devicephys.compact.spec import MeasuredFiles
 from devicephys.errors import SpecError
 from tests.fem_fixtures import load_fem_result
@@ -64,6 +65,13 @@ def test_compliance_needs_the_series_resistance_and_the_source(tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "--series-resistance" in err
     assert main(["compact", "--compliance", "10 uA", "--out", str(tmp_path / "o")]) == 2
+    assert "need --measured" in capsys.readouterr().err
+    # the capacitance across the cell: with units, positive, and only with a measured sweep
+    files = MeasuredFiles.from_dict({"sweep": str(ROOT / "examples/measured/sweep.csv"), "cell_capacitance": "0.094 fF"})
+    assert files.cell_capacitance == pytest.approx(0.094e-15, rel=1e-12)
+    with pytest.raises(SpecError, match="cell_capacitance"):
+        MeasuredFiles.from_dict({"sweep": str(ROOT / "examples/measured/sweep.csv"), "cell_capacitance": "-1 fF"})
+    assert main(["compact", "--capacitance", "0.094 fF", "--out", str(tmp_path / "o")]) == 2
     assert "need --measured" in capsys.readouterr().err
 
 
@@ -125,8 +133,10 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_keeps_a_physical_a
     # card's gap only starts to open once the compliance lets go, and opens at the relaxation's pace
     from devicephys.compact import measured_stage
 
-    rep = measured_stage.replay(card, sweep)
+    c_cell = cell_capacitance(load_fem_result("fem_volatile_filament.json"))  # the cell the sweep is of
+    rep = measured_stage.replay(card, sweep, capacitance=c_cell)
     num, spice = rep["numpy"], rep["ngspice"]
+    assert rep["cell_capacitance"] == c_cell and "stopped_at" not in spice
     assert num["threshold_voltage"] == pytest.approx(spice["threshold_voltage"], rel=1e-3)
     assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +1.2 % (README)
     # the fit drives the card past the last OFF sample by the source, as the replay does: its threshold residual is
@@ -157,8 +167,8 @@ def test_the_set_time_fit_does_not_move_with_its_inputs_rounding(volatile_fit):
 def test_two_state_card_with_the_return_replays_threshold_and_hold_within_the_target(sweep_name):
     """The dissolving card, its field's return fitted to the measured release, replays threshold and hold within 5 %.
 
-    On both sweeps of the default cell: the stage's own steps (threshold -1.7 %, hold -0.1 %) and the one sampled
-    at most 5 mV apart, whose release lies at 0.034 V instead of 0.145 V (threshold -1.2 %, hold +1.2 %).
+    On both sweeps of the default cell: the stage's own steps (threshold -1.6 %, hold -0.1 %) and the one sampled
+    at most 5 mV apart, whose release lies at 0.034 V instead of 0.145 V (threshold -1.3 %, hold +1.2 %).
 
     Without the return its bridge broke 22 us after each set at any bias, so it released on the compliance's
     plateau, at I_cc R_on = 0.489 V (+238 %).  With it the bridge is held while the bias keeps the oldest
@@ -175,15 +185,36 @@ def test_two_state_card_with_the_return_replays_threshold_and_hold_within_the_ta
     assert card.model_params().dissolves and v["activation_energy"] == base.values()["activation_energy"]
     fit = card.fit_quality["return_fit"]
     assert v["return_rate"] > 0 and abs(fit["release_residual_samples"]) < 0.5
-    rep = measured_stage.replay(card, sweep)
+    c_cell = cell_capacitance(load_fem_result("fem_volatile_filament.json"))  # the cell the sweep is of: 0.094 fF
+    rep = measured_stage.replay(card, sweep, capacitance=c_cell)
     num, spice = rep["numpy"], rep["ngspice"]
     assert "error" not in num
     # the targets, both on one card (README)
     assert abs(num["threshold_voltage_relative"]) <= SWITCH
     assert abs(num["hold_voltage_relative"]) <= SWITCH
     assert "error" not in spice, spice.get("error")
+    assert "stopped_at" not in spice  # it ran at its first maximum step
     assert spice["threshold_voltage"] == pytest.approx(num["threshold_voltage"], rel=1e-3)
     assert spice["hold_voltage"] == pytest.approx(num["hold_voltage"], rel=1e-3)
+    # the cell's capacitance across it: without it the node between the compliance and the cell has none, and at the
+    # set ngspice stops with "timestep too small" at some maximum steps (on the first sweep's card at the drive
+    # / 5000 and / 7000 of these eight; with the cell's 0.094 fF at / 5000 only; on the 5 mV sweep's at none)
+    from devicephys.compact import fem_drive_spice, ngspice
+    from devicephys.errors import ConvergenceError
+
+    drive = fem_drive.Drive(rep["series_resistance"], sweep.compliance_current)
+    stopped = {}
+    for c in (c_cell, 0.0):
+        stopped[c] = []
+        for steps in (3000, 5000, 7000, 10000, 14000, 20000, 28000, 40000):
+            deck = fem_drive_spice.netlist(card, sweep["time"], sweep["source_voltage"], drive, steps=steps,
+                                           options=ngspice.OPTIONS, capacitance=c)
+            try:
+                ngspice.run(deck, ["i(vsense)"])
+            except ConvergenceError as exc:
+                assert "timestep too small" in str(exc).lower()
+                stopped[c].append(steps)
+    assert len(stopped[c_cell]) <= len(stopped[0.0]) and (stopped[0.0] or sweep_name != "sweep.csv"), stopped
 
 
 def test_the_sweep_residual_is_smooth_in_the_set_time_law():
