@@ -246,3 +246,34 @@ def test_rupture_dissolution_gives_a_one_state_base_card_its_second_state(tmp_pa
     assert not one.model_params().dissolves and "second slow state" not in said_one
     assert two.model_params().dissolves and "second slow state (rupture: dissolution)" in said_two
     assert two.value("contact_conductance") == one.value("contact_conductance")  # the rest of the card is kept
+
+
+def test_the_split_under_a_compliance_does_not_hang_on_the_largest_current_sample():
+    # under a compliance every ON sample carries I_cc to parts in 1e6, while their conductances span the ON state's
+    # spread; the sample just after the set (a neck still forming, 120 kOhm) overshoots I_cc by 2e-5 (a capacitor's
+    # discharge into the cell).  The split takes the median ON conductance of the top currents, so that sample does
+    # not move it, nor the tunnelling sample before the set that lies between the one-sample and the median splits.
+    i_cc, n = 1e-5, 401
+    t = np.linspace(0.0, 100e-6, n)
+    src = 2.0 * np.minimum(t, t[-1] - t) / (t[-1] / 2)
+    k_set, k_rel = int(np.argmax(src >= 1.4)), n - 1 - int(np.argmax(src[::-1] >= 0.3))
+    rng = np.random.default_rng(7)
+    r_on = np.exp(rng.uniform(math.log(20e3), math.log(60e3), n))  # the ON state's spread [Ohm]
+    r_on[k_set] = 120e3
+    on = (np.arange(n) >= k_set) & (np.arange(n) <= k_rel)
+    i = np.where(on, i_cc * (1 - 1e-6 * rng.uniform(size=n)), 1e-12 * src)  # OFF: 1e-12 S
+    v = np.where(on, i * r_on, src)
+    i[k_set - 1] = 4e-9 * v[k_set - 1]  # the tunnelling rise just before the set: 4e-9 S
+    splits, thresholds = [], []
+    for bump in (0.0, 2e-5):
+        i_b = i.copy()
+        i_b[k_set] *= 1 + bump
+        table = measured.Table(Path("synthetic.csv"), {"time": t, "voltage": v, "current": i_b, "source_voltage": src},
+                               np.arange(n) + 2, 1, i_cc, 100.0)
+        m = measured.sweep_parameters(table)
+        splits.append(m["switch_on_conductance"])
+        thresholds.append(m["threshold_voltage"])
+    g_on = float(np.median(1 / r_on[on]))
+    assert splits[0] == splits[1] == pytest.approx(math.sqrt(g_on * 1e-12), rel=1e-5)
+    assert thresholds[0] == thresholds[1] == v[k_set - 1]  # the 4e-9 S sample is OFF: below sqrt(g_on 1e-12)
+    assert 4e-9 > math.sqrt(1e-12 / 120e3)  # the one-sample split (the bumped sample's) would call it ON
