@@ -189,6 +189,46 @@ def _measured_vs_fem(card_path: Path, base_path: Path) -> str:
             f"{html.escape(', '.join(card['provenance']['measurements']))}</p><table>{head}{''.join(rows)}</table>")
 
 
+def _measured_replay(card_path: Path) -> str:
+    """The measured drive replayed on a card fitted to measurements (its fit_quality.replay block) as a table."""
+    try:
+        block = json.loads(card_path.read_text()).get("fit_quality", {}).get("replay")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return ""
+    if not isinstance(block, dict) or not any(isinstance(block.get(k), dict) for k in ("numpy", "ngspice")):
+        return ""
+    measured = block.get("measured", {})
+    rows = []
+    for key in ("numpy", "ngspice"):
+        r = block.get(key)
+        if not isinstance(r, dict):
+            continue
+        if "error" in r or "skipped" in r:
+            rows.append(f"<tr><td>{key}</td><td colspan=3>{html.escape(str(r.get('error') or r.get('skipped')))}</td></tr>")
+            continue
+        cells = []
+        for name in ("threshold_voltage", "hold_voltage"):
+            got, rel = r.get(name), r.get(f"{name}_relative")
+            cells.append(f"{_fmt(got)} V ({100 * rel:+.1f} %)" if got is not None and rel is not None
+                         and math.isfinite(got) else html.escape(r.get("hold_note", "none")))
+        how = ""
+        if key == "ngspice" and "maximum_step" in r:
+            how = f"maximum step {_fmt(r['maximum_step'])} s"
+            if r.get("stopped_at"):
+                how += f", after stopping at {len(r['stopped_at'])} larger one(s)"
+            c_cell = block.get("cell_capacitance") or 0.0
+            how += f"; {_fmt(c_cell)} F across the cell" if c_cell > 0 else "; no capacitance across the cell"
+        rows.append(f"<tr><td>{key}</td><td class=num>{cells[0]}</td><td class=num>{cells[1]}</td>"
+                    f"<td>{html.escape(how)}</td></tr>")
+    head = "<tr><th>engine</th><th>threshold (vs measured)</th><th>hold (vs measured)</th><th>run</th></tr>"
+    said = ", ".join(f"{k.split('_')[0]} {_fmt(v)} V" for k, v in measured.items() if isinstance(v, (int, float)))
+    drive = f"series resistance {_fmt(block['series_resistance'])} Ohm" if "series_resistance" in block else ""
+    if math.isfinite(block.get("compliance_current", math.inf) or math.inf):
+        drive += f", compliance {_fmt(block['compliance_current'])} A"
+    return (f"<h3>The measured drive replayed on the card</h3><p>measured: {html.escape(said)}; "
+            f"{html.escape(drive)}</p><table>{head}{''.join(rows)}</table>")
+
+
 def _fem_drive(card_path: Path) -> str:
     """The card under the FEM's own drive (its fit_quality.fem_drive block) as a table."""
     from devicephys.compact import fem_drive
@@ -213,6 +253,7 @@ def _stage_section(name: str, folder: Path, summary: dict) -> str:
     card = folder / "device_card.json"
     if card.is_file():
         parts.append(_measured_vs_fem(card, folder / "base_device_card.json"))
+        parts.append(_measured_replay(card))
         parts.append(_fem_drive(card))
         parts.append(_details("every DeviceCard parameter with its provenance", _card_table(card)))
     files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))

@@ -89,3 +89,29 @@ def test_report_compares_the_return_rates_where_both_cards_carry_one(tmp_path):
     (folder / "base_device_card.json").write_text(json.dumps(two_state(0.0, {"filament_result": {}})))
     html = report._measured_vs_fem(folder / "device_card.json", folder / "base_device_card.json")
     assert "<td>return_rate</td>" not in html and "<td>dissolution_rate</td>" in html
+
+
+def test_report_shows_the_measured_drive_replayed_on_the_card(tmp_path):
+    card = _card({}, {"measurements": ["sweep.csv"]})
+    card["fit_quality"] = {"replay": {
+        "series_resistance": 100.0, "compliance_current": 1e-5, "cell_capacitance": 9.39e-17,
+        "measured": {"threshold_voltage": 1.379, "hold_voltage": 0.1445},
+        "numpy": {"threshold_voltage": 1.3563, "hold_voltage": 0.14426, "threshold_voltage_relative": -0.0164,
+                  "hold_voltage_relative": -0.0014},
+        "ngspice": {"threshold_voltage": 1.3563, "hold_voltage": None, "threshold_voltage_relative": -0.0164,
+                    "hold_voltage_relative": None, "hold_note": "the model does not switch off",
+                    "maximum_step": 1e-9, "stopped_at": ["ngspice stopped at t = 4.5e-05 s"]}}}
+    path = tmp_path / "device_card.json"
+    path.write_text(json.dumps(card))
+    html = report._measured_replay(path)
+    assert "The measured drive replayed on the card" in html and "compliance 1e-05 A" in html
+    assert "1.356 V (-1.6 %)" in html and "0.1443 V (-0.1 %)" in html
+    assert "the model does not switch off" in html  # no hold: the note instead
+    assert "maximum step 1e-09 s, after stopping at 1 larger one(s); 9.39e-17 F across the cell" in html
+    card["fit_quality"]["replay"]["ngspice"] = {"error": "ngspice stopped at t = 4.5e-05 s"}
+    card["fit_quality"]["replay"]["cell_capacitance"] = 0.0
+    path.write_text(json.dumps(card))
+    assert "<td colspan=3>ngspice stopped at t = 4.5e-05 s</td>" in report._measured_replay(path)
+    card["fit_quality"] = {"replay": {"skipped": "the sweep has no source_voltage column"}}
+    path.write_text(json.dumps(card))
+    assert report._measured_replay(path) == ""
