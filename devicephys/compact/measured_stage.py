@@ -290,6 +290,27 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     return out
 
 
+def cell_capacitance(spec: CompactSpec, upstream: dict[str, Path]) -> tuple[float, str]:
+    """The capacitance [F] across the cell in the measured drive's ngspice replay, and where it came from.
+
+    ``CompactSpec.measured.cell_capacitance`` where given; else the FEM cell's own where ``upstream`` holds a
+    filament result (a pipeline's or ``--from``'s: the cell the base card describes); else none.
+    """
+    if spec.measured.cell_capacitance is not None:
+        return spec.measured.cell_capacitance, "CompactSpec.measured.cell_capacitance"
+    fil = Path(upstream["filament"]) / "filament.nc" if "filament" in upstream else None
+    if fil is not None and fil.is_file():
+        import xarray as xr
+
+        from devicephys.compact import fem_drive_spice
+
+        with xr.open_dataset(fil, engine="h5netcdf") as ds:
+            c = fem_drive_spice.cell_capacitance(ds)
+        if c > 0:
+            return c, f"the FEM cell's own (parallel plates of its footprint across its insulator; {fil})"
+    return 0.0, "none: no cell_capacitance given and no filament result under --from"
+
+
 def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bool = True) -> dict[str, Path]:
     """Fit the card to ``spec.measured``, write it with its SPICE/Verilog-A files, the replay and a plot."""
     from devicephys.compact import measured_plot
@@ -312,11 +333,12 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     checks = None
     if "source_voltage" in sweep:
         try:
-            c_cell = spec.measured.cell_capacitance or 0.0
+            c_cell, c_source = cell_capacitance(spec, upstream)
             checks = replay(card, sweep, spice=spec.verify, capacitance=c_cell)
         except StageUnavailableError as exc:
             checks = replay(card, sweep, spice=False, capacitance=c_cell)
             checks["ngspice"] = {"skipped": str(exc)}
+        checks["cell_capacitance_source"] = c_source
         card.fit_quality["replay"] = {k: ({kk: vv for kk, vv in v.items() if kk != "waveform"} if isinstance(v, dict) else v)
                                       for k, v in checks.items()}
     else:

@@ -303,3 +303,22 @@ def test_the_csv_reads_the_release_within_the_fems_release_interval(data, volati
     assert abs(m["hold_voltage"] / high - 1) > SWITCH  # the point values differ by criterion (see above)
     assert abs(m["threshold_voltage"] / extract.threshold_voltage(v, g, g_on) - 1) <= SWITCH
     assert 1 / FACTOR <= m["resistance_on"] / extract.on_off_resistance(v, i, g, g_on, g_r)[0] <= FACTOR
+
+
+def test_the_replay_takes_the_cell_capacitance_given_else_the_fem_cells(tmp_path, volatile):
+    from devicephys.compact import measured_stage
+    from devicephys.compact.spec import CompactSpec
+
+    sweep = str(ROOT / "examples/measured_volatile/sweep.csv")
+    fil = tmp_path / "filament"
+    fil.mkdir()
+    volatile.to_netcdf(fil / "filament.nc", engine="h5netcdf")
+    spec = CompactSpec.from_dict({"measured": {"sweep": sweep}})
+    c, why = measured_stage.cell_capacitance(spec, {"filament": fil})
+    assert c == cell_capacitance(volatile) and c == pytest.approx(0.0939e-15, rel=1e-3) and "FEM cell's own" in why
+    assert measured_stage.cell_capacitance(spec, {"filament": tmp_path})[0] == 0.0  # no filament.nc there
+    assert measured_stage.cell_capacitance(spec, {}) == (0.0, "none: no cell_capacitance given and no filament "
+                                                               "result under --from")
+    given = CompactSpec.from_dict({"measured": {"sweep": sweep, "cell_capacitance": "1 pF"}})
+    assert measured_stage.cell_capacitance(given, {"filament": fil}) == (pytest.approx(1e-12, rel=1e-12),
+                                                                          "CompactSpec.measured.cell_capacitance")
