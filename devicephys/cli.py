@@ -150,8 +150,8 @@ def _cmd_stage(args) -> int:
 def _with_measurements(spec, args) -> tuple[object, dict[str, Path]]:
     """``devicephys compact --measured``: the spec with the files; under --from, a card or FEM/FDTD results as base."""
     if not args.measured:
-        raise SpecError("--pulses, --compliance, --series-resistance and --capacitance need --measured SWEEP.csv (the DC "
-                        "sweep); add it")
+        raise SpecError("--pulses, --compliance, --series-resistance and --capacitance need --measured SWEEP.csv "
+                        "(the DC sweep); add it")
     files = {"sweep": args.measured, "pulses": args.pulses}
     files.update({k: v for k, v in (("compliance_current", args.compliance),
                                     ("series_resistance", args.series_resistance),

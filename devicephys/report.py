@@ -204,7 +204,8 @@ def _measured_replay(card_path: Path) -> str:
         if not isinstance(r, dict):
             continue
         if "error" in r or "skipped" in r:
-            rows.append(f"<tr><td>{key}</td><td colspan=3>{html.escape(str(r.get('error') or r.get('skipped')))}</td></tr>")
+            why = html.escape(str(r.get("error") or r.get("skipped")))
+            rows.append(f"<tr><td>{key}</td><td colspan=3>{why}</td></tr>")
             continue
         cells = []
         for name in ("threshold_voltage", "hold_voltage"):

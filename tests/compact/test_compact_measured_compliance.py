@@ -67,10 +67,11 @@ def test_compliance_needs_the_series_resistance_and_the_source(tmp_path, capsys)
     assert main(["compact", "--compliance", "10 uA", "--out", str(tmp_path / "o")]) == 2
     assert "need --measured" in capsys.readouterr().err
     # the capacitance across the cell: with units, positive, and only with a measured sweep
-    files = MeasuredFiles.from_dict({"sweep": str(ROOT / "examples/measured/sweep.csv"), "cell_capacitance": "0.094 fF"})
+    sweep = str(ROOT / "examples/measured/sweep.csv")
+    files = MeasuredFiles.from_dict({"sweep": sweep, "cell_capacitance": "0.094 fF"})
     assert files.cell_capacitance == pytest.approx(0.094e-15, rel=1e-12)
     with pytest.raises(SpecError, match="cell_capacitance"):
-        MeasuredFiles.from_dict({"sweep": str(ROOT / "examples/measured/sweep.csv"), "cell_capacitance": "-1 fF"})
+        MeasuredFiles.from_dict({"sweep": sweep, "cell_capacitance": "-1 fF"})
     assert main(["compact", "--capacitance", "0.094 fF", "--out", str(tmp_path / "o")]) == 2
     assert "need --measured" in capsys.readouterr().err
 
