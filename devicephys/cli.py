@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
                                  "default: read from the load line)")
             sp.add_argument("--capacitance", metavar="C", default=None,
                             help="capacitance across the cell's terminals during the sweep, e.g. '0.094 fF' (with "
-                                 "--measured and --compliance; the ngspice replay puts it across the cell)")
+                                 "--measured; the ngspice replay of the measured drive puts it across the cell)")
 
     sch = sub.add_parser("schema", help="print the JSON schema of a spec")
     sch.add_argument("name", choices=stages.names() + ["pipeline"])

@@ -309,7 +309,7 @@ def _conductance_split(sweep: Table) -> float:
     g_on, g_off = float(np.median(np.abs(g[top]))), float(np.median(np.abs(g[early])))
     if not (g_on > 10 * g_off):
         raise SpecError(f"{sweep.where(k_max)}: the sweep never switches the device (conductance at the largest "
-                        f"current {g_on:.3g} S, at the start {g_off:.3g} S: less than 10x); sweep to a higher "
+                        f"currents {g_on:.3g} S, at the start {g_off:.3g} S: less than 10x); sweep to a higher "
                         "voltage, or check the current column's sign and unit")
     return math.sqrt(g_on * g_off)
 

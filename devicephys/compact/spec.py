@@ -30,8 +30,8 @@ class MeasuredFiles(Spec):
                                         "from the load line of the ON samples (needs no compliance)", ge=0)
     cell_capacitance: float | None = quantity(
         None, "F", "capacitance across the cell's terminals during the sweep: the cell's own (eps0 eps_r A / t of "
-        "its insulator; the default cell's is 0.094 fF) and whatever the set-up adds there.  The ngspice replay "
-        "under a compliance puts it across the cell, outside the current sense; the NumPy replay is quasi-static "
+        "its insulator; the default cell's is 0.094 fF) and whatever the set-up adds there.  The ngspice replay of "
+        "the measured drive puts it across the cell, outside the current sense; the NumPy replay is quasi-static "
         "and leaves it out.  None: the FEM cell's own where the pipeline or --from holds a filament result (the "
         "cell the base card describes), else none (the node between the compliance and the cell then has no "
         "capacitance, and ngspice stops at some sets with 'timestep too small' at one maximum step and not at "
