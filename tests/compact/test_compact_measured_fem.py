@@ -118,6 +118,9 @@ def test_replay_in_numpy_reproduces_the_threshold(run):
     card = DeviceCard.load(run[1] / "device_card.json")
     got = card.fit_quality["replay"]["numpy"]
     assert abs(got["threshold_voltage_relative"]) <= 0.05
+    # --from holds a card, no filament result, and no --capacitance was given: none across the cell, and it says so
+    assert card.fit_quality["replay"]["cell_capacitance"] == 0.0
+    assert card.fit_quality["replay"]["cell_capacitance_source"].startswith("none: no cell_capacitance given")
 
 
 @pytest.mark.spice
