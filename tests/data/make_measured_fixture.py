@@ -139,7 +139,8 @@ def _volatile() -> int:
     _noisy(ds, ROOT / "examples/measured_volatile",
            ["DC sweep of the devicephys FEM filament stage's volatile cell (examples/volatile.yaml: Ag/PMMA/Ag,",
             "10 uA compliance behind 100 Ohm), written as a measurement with noise: 1 mV on the cell voltage,",
-            "0.5 % + 1 pA on the current. Fit it with --compliance '10 uA' --series-resistance '100 Ohm'.",
+            "0.5 % + 1 pA on the current. Fit it with --compliance '10 uA' --series-resistance '100 Ohm'",
+            "--capacitance '0.094 fF' (the cell's own capacitance, across it in the ngspice replay).",
             "Made by tests/data/make_measured_fixture.py --volatile; not a laboratory measurement."])
     print("wrote examples/measured_volatile/{sweep,pulses}.csv")
     return 0
@@ -176,7 +177,8 @@ def _volatile_5mv() -> int:
                  ["DC sweep of the devicephys FEM filament stage's default cell (fast preset, Ag/PMMA/Ag, 10 uA",
                   "compliance behind 100 Ohm) with its largest time step 1/1200 of the sweep, so that the source moves",
                   "by at most 5 mV between samples, written as a measurement with noise: 1 mV on the cell voltage,",
-                  "0.5 % + 1 pA on the current. Fit it with --compliance '10 uA' --series-resistance '100 Ohm'.",
+                  "0.5 % + 1 pA on the current. Fit it with --compliance '10 uA' --series-resistance '100 Ohm'",
+                  "--capacitance '0.094 fF' (the cell's own capacitance, across it in the ngspice replay).",
                   "Made by tests/data/make_measured_fixture.py --volatile-5mv; not a laboratory measurement."])
     print(f"wrote examples/measured_volatile/sweep_5mV.csv ({t.size} samples) and tests/data/fem_volatile_sweep_5mV.json;"
           f" FEM: {json.dumps(fem)}")
