@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -42,27 +44,39 @@ def test_small_network_spike_times_within_one_step():
 
 
 def test_coba_statistics_agree_with_brian2():
+    """Brian2's COBA run against ours, judged by how far our own runs of the same network from other initial states
+    lie from each other: the network's neurons share its fluctuations, so per-neuron samples of two runs are not
+    independent draws and a two-sample KS p-value between two of our own runs falls below 0.01 as often as not
+    (seeds 11-16: 9 of 21 pairs for the ISI CVs). Brian2 is held to our runs' own spread instead: its median KS
+    distance to our seven runs within the largest distance between two of them (measured: 0.022 against 0.040
+    for the counts, 0.040 against 0.077 for the CVs; Brian2's CVs scaled by 1.1 give 0.12, its spikes thinned to
+    1/1.2 give 0.061: both fail)."""
     duration, t_min = 1.0, 0.2
     wiring = ref.coba(4000, seed=3)
     n = 4000
     t_b, i_b, _ = brian2_coba(wiring, duration, DT)
     ours = simulate(wiring.network, duration, DT, progress=False)
+    runs = [ours]
     # Statistical error of the mean rate: the same network from other initial states.
-    rates = []
     for seed in (11, 12, 13, 14, 15, 16):
         other = ref.coba(4000, seed=3)
         other.network.populations[0].v_init = ref.COBA["v_reset"] + np.random.default_rng(seed).random(n) * 10e-3
-        r = simulate(other.network, duration, DT, progress=False)
-        rates.append(np.sum(r.spike_times >= t_min) / (n * (duration - t_min)))
+        runs.append(simulate(other.network, duration, DT, progress=False))
+    rates = [np.sum(r.spike_times >= t_min) / (n * (duration - t_min)) for r in runs[1:]]
     sigma = np.std(rates, ddof=1)
     rate_b = np.sum(t_b >= t_min) / (n * (duration - t_min))
     rate_o = np.sum(ours.spike_times >= t_min) / (n * (duration - t_min))
     assert 5 < rate_o < 60, f"COBA rate {rate_o} Hz is not the benchmark's asynchronous state"
     assert abs(rate_b - rate_o) <= 3 * np.sqrt(2) * sigma + 1e-9, (rate_b, rate_o, sigma)
-    per_b = np.bincount(i_b[t_b >= t_min], minlength=n)
-    per_o = np.bincount(ours.spike_index[ours.spike_times >= t_min], minlength=n)
-    assert stats.ks_2samp(per_b, per_o).pvalue > 0.01
-    cv_b, cv_o = _cv(t_b, i_b, n, t_min), _cv(ours.spike_times, ours.spike_index, n, t_min)
-    assert cv_b.size > 1000 and cv_o.size > 1000
-    assert stats.ks_2samp(cv_b, cv_o).pvalue > 0.01
-    assert 0.5 < np.mean(cv_o) < 2.5  # irregular (not clock-like) firing
+
+    def counts(t, i):
+        return np.bincount(i[t >= t_min], minlength=n)
+
+    for name, ours_k, theirs in (
+            ("spike counts", [counts(r.spike_times, r.spike_index) for r in runs], counts(t_b, i_b)),
+            ("ISI CVs", [_cv(r.spike_times, r.spike_index, n, t_min) for r in runs], _cv(t_b, i_b, n, t_min))):
+        assert all(x.size > 1000 for x in ours_k) and theirs.size > 1000
+        within = [stats.ks_2samp(a, b).statistic for a, b in itertools.combinations(ours_k, 2)]
+        brian = [stats.ks_2samp(theirs, a).statistic for a in ours_k]
+        assert np.median(brian) <= max(within), (name, brian, within)
+    assert 0.5 < np.mean(_cv(ours.spike_times, ours.spike_index, n, t_min)) < 2.5  # irregular (not clock-like) firing
