@@ -104,7 +104,9 @@ def test_fast_model_agreement_and_disagreement_with_fdtd(fast_run):
     far_red = lam > 750e-9
     ratio = full.purcell(gaps, lam)[:, far_red] / ds["purcell_fdtd"].values[:, far_red]
     print("fast model / FDTD Purcell beyond 750 nm:", ratio.min(), ratio.max())
-    assert ratio.max() < 0.8  # measured 0.42-0.77 on the fast preset
+    # the Lorentzian has no off-resonance background: below the FDTD at every far-red point (measured 0.42-0.77
+    # on the fast preset; the claim is the sign, not that margin)
+    assert ratio.max() < 1.0
 
 
 def test_interpolant_is_constrained_and_refuses_extrapolation(fast_run):
