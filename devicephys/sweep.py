@@ -254,10 +254,10 @@ def plot_sweep(ds, field: str, title: str, path: Path) -> Path:
 
 
 def _gather(futures: list, progress: bool, label: str) -> list:
-    from tqdm import tqdm
+    from devicephys.progress import bar as progress_bar
 
     done = {}
-    with tqdm(total=len(futures), desc=label, disable=not progress) as bar:
+    with progress_bar(total=len(futures), desc=label, disable=not progress) as bar:
         for fut in cf.as_completed(futures):
             done[id(fut)] = fut.result()
             bar.update()

@@ -420,9 +420,9 @@ def _plasticity_arrays(network: Network, flat: dict, dt: float) -> dict:
 def _bar(total: int, progress: bool):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from devicephys.progress import bar
 
-    return tqdm(total=total, desc="array: steps", unit="step")
+    return bar(total=total, desc="array: steps", unit="step")
 
 
 def _collect(network: Network, flat: dict, a, run: _Run, wall: float) -> SimulationResult:

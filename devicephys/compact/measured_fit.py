@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
-from tqdm.auto import tqdm
+from devicephys.progress import bar as progress_bar
 
 from devicephys import units
 from devicephys.compact import build, emission_point, fit, lsq, measured_release, model
@@ -271,8 +271,8 @@ def fit_set_time_law(p: ModelParams, m: dict, sweep: Table, pulses: Table | None
     trial; without it, ``p``'s is kept.  ``progress`` counts the trials on a progress bar (each integrates
     the card through every pulse and the sweep).
     """
-    with tqdm(desc="set-time fit" + ("" if thermal_hold else " (base card's activation energy)"), unit=" trials",
-              disable=not progress) as bar:
+    desc = "set-time fit" + ("" if thermal_hold else " (base card's activation energy)")
+    with progress_bar(desc=desc, unit=" trials", disable=not progress) as bar:
         return _fit_set_time_law(p, m, sweep, pulses, thermal_hold, bar)
 
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import brentq
-from tqdm.auto import tqdm
+from devicephys.progress import bar as progress_bar
 
 from devicephys.compact import fem_drive, integrate, measured, model
 from devicephys.compact.model import ModelParams
@@ -125,7 +125,7 @@ def fit_return_rate(p: ModelParams, sweep: measured.Table, m: dict, r_s: float, 
     close = RELEASE_TOLERANCE_SAMPLES * step_t
     k0 = start_rate(p, m["hold_voltage"])
     cache: dict[float, float] = {}
-    with tqdm(desc="return fit (release)", unit=" replays", disable=not progress) as bar:
+    with progress_bar(desc="return fit (release)", unit=" replays", disable=not progress) as bar:
         def residual(x: float) -> float:
             if x not in cache:
                 bar.update()

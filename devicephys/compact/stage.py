@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import xarray as xr
-from tqdm.auto import tqdm
+from devicephys.progress import bar as progress_bar
 
 from devicephys import strict_json
 from devicephys.compact import build, corners, export_spice, export_veriloga, plot, verify
@@ -55,7 +55,7 @@ def _verify(card: DeviceCard, spec: CompactSpec, out: Path, progress: bool) -> t
              ("lif", lambda: verify.lif(card, spec.verify_spikes)),
              ("lif_physical", lambda: verify.lif_physical(card))]
     try:
-        for name, job in tqdm(steps, desc="ngspice checks", disable=not progress):
+        for name, job in progress_bar(steps, desc="ngspice checks", disable=not progress):
             checks[name] = job()
             quality[name] = checks[name]["metrics"]
     except StageUnavailableError as exc:

@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
+from devicephys.progress import bar as progress_bar
 
 from devicephys.emission.spec import EmissionSpec
 from devicephys.errors import ConvergenceError
@@ -210,7 +210,7 @@ def run_sweep(spec: EmissionSpec, tip_radius: float, *, executor: cf.Executor | 
     gaps = sorted(spec.fdtd_gaps)
     own = executor is None
     pool = _make_executor(spec.executor, spec.workers, quiet=not progress) if own else executor
-    bar = tqdm(total=len(gaps), desc="FDTD gaps", unit="gap", disable=not progress)
+    bar = progress_bar(total=len(gaps), desc="FDTD gaps", unit="gap", disable=not progress)
     try:
         if pool is None:
             out = []

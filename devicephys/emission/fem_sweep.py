@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 import xarray as xr
-from tqdm import tqdm
+from devicephys.progress import bar as progress_bar
 
 from devicephys import units
 from devicephys.emission import fastmodel
@@ -110,7 +110,7 @@ def run_sweep(spec: EmissionSpec, device=None, tip_radius: float | None = None, 
     lam, todo, theta = wavelengths(spec), gaps(spec), angles(spec)
     jobs = [geometry(spec, float(g), device, tip_radius).to_json() for g in todo]
     pool = _make_executor(spec.executor, spec.workers, quiet=not progress)
-    bar = tqdm(total=len(jobs), desc="FEM gaps", unit="gap", disable=not progress)
+    bar = progress_bar(total=len(jobs), desc="FEM gaps", unit="gap", disable=not progress)
     try:
         if pool is None:
             rows = []

@@ -76,10 +76,10 @@ class SideRun:
             return None
         try:
             if progress and self._proc.poll() is None:
-                from tqdm import tqdm
+                from devicephys.progress import bar as progress_bar
 
-                with tqdm(desc=f"{self._what} (second process)", unit="s",
-                          bar_format="{desc}: {elapsed}") as bar:
+                with progress_bar(desc=f"{self._what} (second process)", unit="s",
+                                   bar_format="{desc}: {elapsed}") as bar:
                     while self._proc.poll() is None:
                         try:
                             self._proc.wait(timeout=0.5)

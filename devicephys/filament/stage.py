@@ -81,9 +81,9 @@ def _on_root(comm, write, what: str):
 def _bar(progress: bool, total: float, desc: str):
     if not progress:
         return None
-    from tqdm import tqdm
+    from devicephys.progress import bar
 
-    return tqdm(total=total, desc=desc, unit="s", unit_scale=True,
+    return bar(total=total, desc=desc, unit="s", unit_scale=True,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
 
 

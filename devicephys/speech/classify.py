@@ -224,9 +224,9 @@ def sweep(neuron: DeviceNeuron, data: SpeechSplit, grid, *, seed: int = 0, progr
         preps: dict[float, Prepared] = {}
         it = grid
         if progress:
-            from tqdm.auto import tqdm
+            from devicephys.progress import bar
 
-            it = tqdm(grid, desc="speech: hardware sweep", unit="point")
+            it = bar(grid, desc="speech: hardware sweep", unit="point")
         rows = []
         for p, h, n, two_d, *rest in it:
             blinks = float(rest[0]) if rest else cl.Hardware.presentation_blinks

@@ -93,9 +93,9 @@ def images(clips: Clips, n_bands: int = 16, n_frames: int = 16, *, progress: boo
 
     it = clips.paths
     if progress:
-        from tqdm.auto import tqdm
+        from devicephys.progress import bar
 
-        it = tqdm(it, desc="speech: front end", unit="clip")
+        it = bar(it, desc="speech: front end", unit="clip")
     out = np.empty((len(clips.paths), n_bands * n_frames))
     for i, p in enumerate(it):
         x, rate = read_wav(p)

@@ -198,6 +198,6 @@ def synthesize(folder: Path | None = None, *, seed: int = 0, limit: int | None =
 def _bar(total: int, progress: bool):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from devicephys.progress import bar
 
-    return tqdm(total=total, desc="speech: synthesis", unit="clip")
+    return bar(total=total, desc="speech: synthesis", unit="clip")
