@@ -210,9 +210,11 @@ def sweep(ds, p: ModelParams, drive: Drive, fem: dict[str, Any], dense: int = 40
     v_h = extract.hold_voltage(v, gap, s_grid, gap_on, gap_r)
     last_on, k_r = extract.hold_samples(src, g_fem, gap_on, gap_r)
     res_h = _resolution(src, k_r) if last_on is None or k_r is None else float(abs(src[k_r] - src[last_on]))
+    missing_h = extract.hold_missing(v_fem, g_fem, src, gap_on, gap_r)
+    extra_h = {"fem_missing": f"the FEM's sweep has no hold: {missing_h}"} if missing_h else {}
     rows["hold_voltage"] = _row(ref_h, v_h, v_h - ref_h, max(rel * abs(ref_h), res_h),
                                 f"{why}; or the FEM's source step between its last ON sample and its rupture "
-                                f"({res_h:.3g} V) if larger", "V", fem_resolution=res_h)
+                                f"({res_h:.3g} V) if larger", "V", fem_resolution=res_h, **extra_h)
     trace = {"time": grid, "source_voltage": s_grid, "voltage": v, "current": i, "gap": gap, "temperature": temp}
     k_min = int(np.argmin(gap))
     # the FEM's conductance at the gap where the card came closest, before the FEM first bridged
@@ -336,8 +338,8 @@ def compare(ds, p: ModelParams, fem: dict[str, Any]) -> dict[str, Any]:
     rows = {**sw["rows"], **set_times(ds, p, drive, fem), **relaxation(ds, p, fem)}
     context = {k: v for k, v in sw.items() if k not in ("rows", "trace")}
     for name, row in rows.items():
-        if not row["passes"]:
-            row["missing_physics"] = missing_physics(name, row, rows, context, p, fem)
+        if not row["passes"]:  # a row the FEM cannot give (no hold within its sweep) says that instead
+            row["missing_physics"] = row.get("fem_missing") or missing_physics(name, row, rows, context, p, fem)
     return {"drive": {"series_resistance": drive.series_resistance, "compliance_current": drive.compliance_current,
                       "source": "source_voltage(time) of the main drive (PWL through its samples); constant "
                                 "set_voltage for set_time_limit; zero bias from relax_gap[0]",
