@@ -49,7 +49,6 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
-from devicephys.progress import bar as progress_bar
 
 from devicephys import units
 from devicephys.compact import build, emission_point, fit, lsq, measured_release, model
@@ -58,6 +57,7 @@ from devicephys.compact.measured import Table, exponential_set_time_law, sweep_p
 from devicephys.compact.model import ModelParams
 from devicephys.compact.spec import CompactSpec
 from devicephys.errors import ConvergenceError, SpecError
+from devicephys.progress import bar as progress_bar
 
 #: Parameters whose values come from the measurements (the rest from the base card).
 MEASURED_PARAMETERS = ("leakage_resistance", "contact_conductance", "relaxation_time", "set_time_tau0",

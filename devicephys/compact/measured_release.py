@@ -19,11 +19,11 @@ from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import brentq
-from devicephys.progress import bar as progress_bar
 
 from devicephys.compact import fem_drive, integrate, measured, model
 from devicephys.compact.model import ModelParams
 from devicephys.errors import ConvergenceError, SpecError
+from devicephys.progress import bar as progress_bar
 
 #: Relative tolerance of the card's integration behind a series resistor (under a compliance the FEM drive's
 #: integrator runs at its own, :data:`devicephys.compact.fem_drive.RTOL`).

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import xarray as xr
-from devicephys.progress import bar as progress_bar
 
 from devicephys import strict_json
 from devicephys.compact import build, corners, export_spice, export_veriloga, plot, verify
@@ -17,6 +16,7 @@ from devicephys.compact.fit import FILAMENT_VARIABLES, require
 from devicephys.compact.fit_emission import EMISSION_VARIABLES
 from devicephys.compact.spec import CompactSpec
 from devicephys.errors import SpecError, StageUnavailableError
+from devicephys.progress import bar as progress_bar
 from devicephys.versions import engine_versions
 
 

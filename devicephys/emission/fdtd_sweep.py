@@ -26,10 +26,10 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from devicephys.progress import bar as progress_bar
 
 from devicephys.emission.spec import EmissionSpec
 from devicephys.errors import ConvergenceError
+from devicephys.progress import bar as progress_bar
 
 
 @dataclass

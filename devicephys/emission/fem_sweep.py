@@ -26,7 +26,6 @@ import warnings
 
 import numpy as np
 import xarray as xr
-from devicephys.progress import bar as progress_bar
 
 from devicephys import units
 from devicephys.emission import fastmodel
@@ -34,6 +33,7 @@ from devicephys.emission.assemble import _var, emission_spectra
 from devicephys.emission.fdtd_sweep import _make_executor, _stop_workers, angles, wavelengths
 from devicephys.emission.spec import EmissionSpec
 from devicephys.errors import ConvergenceError
+from devicephys.progress import bar as progress_bar
 from devicephys.result import scalar_var
 
 #: Largest share of the dipole's power allowed into the metal's PML (finite electrodes guide none out).

@@ -84,7 +84,7 @@ def _bar(progress: bool, total: float, desc: str):
     from devicephys.progress import bar
 
     return bar(total=total, desc=desc, unit="s", unit_scale=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
 
 
 def _main_drive(model, spec: FilamentSpec, fields: str | Path | None, progress: bool):
