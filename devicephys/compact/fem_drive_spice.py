@@ -89,7 +89,8 @@ def replay(card: DeviceCard, ds, fem: dict[str, Any]) -> dict[str, Any]:
     ngspice stopped the default cell's card at its set (55 us) with "timestep too small" at both steps of
     :data:`STEPS`.  Its time constant with the series resistor or the ON cell (under 5 ps on the default cell) lies
     far below any step of the sweep, so it changes nothing the comparison reads (the default card then agrees with
-    NumPy to ln I rms 5.3e-5 at the first step).  ``cell_capacitance`` in the result; 0 where ``ds`` holds no
+    NumPy to ln I rms 5.3e-5 at the first step); it can change how fine a step ngspice needs to get there (the dilute
+    cell's two-state card: :data:`MAX_STEPS`).  ``cell_capacitance`` in the result; 0 where ``ds`` holds no
     geometry.
     """
     p = card.model_params()
