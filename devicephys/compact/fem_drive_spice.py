@@ -43,7 +43,8 @@ STEPS = (4000, 40000)
 #: default reltol) and agreed at 16000 (0.0067; 16000 and 64000 agree to 2.4e-4).  With the cell's own capacitance
 #: across it (0.094 fF) the same card needs finer steps: 0.111 / 0.0178 / 0.0040 at 16000 / 64000 / 256000, about
 #: first order in the step toward NumPy's current (the threshold and hold within 2e-5 at every one); the 256000-step
-#: run takes about 80 s, and only a card that misses at the coarser steps gets there.
+#: run took 58 s of ngspice (the replay with its four runs 2 min), and only a card that misses the coarser steps
+#: gets there.
 REFINE = 4
 MAX_STEPS = 256000
 #: Agreement [1] of two successive runs' ln I (rms over the compared samples) that counts as converged in the step.
