@@ -174,7 +174,8 @@ def full_rows(neuron, full_set):
 def test_full_set_reaches_target_at_1um_with_1e2_and_1e3_photons(full_rows):
     """The paper's 91.5 % within the test set's own uncertainty: two binomial sigma of about 860 clips (0.95 %
     each). Measured 93.1 / 92.8 %, 13 and 11 clips above it; training with photon noise in the loop turns a last-bit
-    difference of NumPy's exp (another CPU's kernels) into a few clips, and seeds 0-4 spread over 91.1-93.1 %."""
+    difference of NumPy's exp (another CPU's kernels) into a few clips (1-3 of the small set's 101 test clips, whose
+    seeds 0-4 spread over 91.1-93.1 %)."""
     rows, data = full_rows
     n = rows[0]["n_test"]
     assert len(data.speakers_test) >= 20 and n >= 800
