@@ -11,7 +11,10 @@ Prints, measured side by side in one run (medians of repeats):
   at 1.2 x its static threshold: two set-rupture cycles, ngspice against NumPy;
 * the measured path under a current compliance (``examples/measured_volatile``, its card fitted here):
   the first ``--lsoda-samples`` sweep segments integrated by BDF (the replay's integrator) and by
-  LSODA alone (its former one), then the whole replay in NumPy and in ngspice.
+  LSODA alone (its former one), then the whole replay in NumPy and in ngspice;
+* one device's rates (:func:`devicephys.compact.model.state_rates`, what every integrator step calls), the
+  dissolving card's, through the scalar path (NumPy scalars, the element-wise selections in Python) against the
+  same state as one-element arrays (the ufunc path the model took for a scalar before it had the scalar path).
 
 Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200] [--lsoda-samples 8]``.
 """
@@ -127,6 +130,28 @@ def bench_compliance(lsoda_samples: int) -> list[tuple[str, float]]:
     return rows
 
 
+def bench_rates(card, calls: int = 20000) -> tuple[float, float]:
+    """Median seconds per :func:`model.state_rates` call of one device: (scalar path, one-element arrays)."""
+    import dataclasses
+
+    p = card.model_params()
+    if not p.dissolves:
+        p = dataclasses.replace(p, dissolution_rate=1.2e5, percolation_fraction=0.3, percolation_width=0.05,
+                                rupture_time=1e-8, return_rate=3e4)
+    y = [np.float64(0.5 * (p.gap_min + p.gap_max)), np.float64(1.0), np.float64(0.9), np.float64(0.1)]
+    ya, v = [np.array([s]) for s in y], np.float64(1.2)
+
+    def scalar():
+        for _ in range(calls):
+            model.state_rates(p, y, v)
+
+    def arrays():
+        for _ in range(calls):
+            model.state_rates(p, ya, v)
+
+    return _median_time(scalar, 5) / calls, _median_time(arrays, 5) / calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="compact-model benchmark")
     parser.add_argument("--devices", type=int, default=100_000)
@@ -143,6 +168,9 @@ def main() -> None:
     print(f"\n{'single device':<24} {'NumPy ref [s]':>14} {'ngspice [s]':>12} {'ngspice/NumPy':>14}")
     for name, t_np, t_sp in bench_single(card):
         print(f"{name:<24} {t_np:>14.3f} {t_sp:>12.3f} {t_sp / t_np:>14.2f}")
+    t_scalar, t_array = bench_rates(card)
+    print(f"\n{'one device, state_rates':<24} {'scalar [us]':>12} {'arrays [us]':>12} {'arrays/scalar':>14}")
+    print(f"{'dissolving card':<24} {t_scalar * 1e6:>12.2f} {t_array * 1e6:>12.2f} {t_array / t_scalar:>14.2f}")
     rows = bench_compliance(args.lsoda_samples)
     print(f"\n{'measured replay under a compliance':<38} {'[s]':>10} {'/ BDF segments':>15}")
     for name, t in rows:

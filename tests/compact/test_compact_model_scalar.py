@@ -1,0 +1,77 @@
+"""The compact model's scalar path: a state evaluated one device at a time gives, bit for bit, what NumPy's arrays give.
+
+The integrators (``solve_ivp`` in the fits and replays) call :func:`model.state_rates` on one device's state,
+hundreds of thousands of times per fit, so the model's element-wise minimum, maximum and clip select between two
+scalars in Python rather than through a ufunc.  These tests hold that selection to NumPy's, the sign of zero and
+NaN included, and every rate of a one-device state to the same state evaluated as a one-element array (the
+ufunc path).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+
+from devicephys.compact import model
+from devicephys.compact.synthetic import REFERENCE
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, 700.0, np.inf, -np.inf, np.nan]
+
+
+def _bits(x) -> np.ndarray:
+    """The float64 bit pattern (NaN, signed zero and all)."""
+    return np.asarray(x, dtype=np.float64).view(np.uint64)
+
+
+def _same_float(a, b) -> bool:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    nan = np.isnan(a)
+    return a.shape == b.shape and np.array_equal(nan, np.isnan(b)) and np.array_equal(_bits(a)[~nan], _bits(b)[~nan])
+
+
+@pytest.mark.parametrize("kind", [float, np.float64])
+def test_scalar_selection_is_numpys(kind):
+    for a, b in itertools.product(SPECIAL, SPECIAL):
+        assert _same_float(model._minimum(kind(a), kind(b)), np.minimum(a, b)), (a, b)
+        assert _same_float(model._maximum(kind(a), kind(b)), np.maximum(a, b)), (a, b)
+    for x, (lo, hi) in itertools.product(SPECIAL, [(0.0, 1.0), (-0.0, 1.0), (0.2, 1.0)]):
+        assert _same_float(model._clip(kind(x), lo, hi), np.clip(x, lo, hi)), (x, lo, hi)
+
+
+def test_scalar_helpers_keep_arrays_on_numpy():
+    x = np.array([-1.0, 0.5, 2.0])
+    assert np.array_equal(model._minimum(x, 1.0), np.minimum(x, 1.0))
+    assert np.array_equal(model._maximum(x, 0.0), np.maximum(x, 0.0))
+    assert np.array_equal(model._clip(x, 0.0, 1.0), np.clip(x, 0.0, 1.0))
+    assert type(model._array(0.25)) is np.float64 and model._array([1, 2]).dtype == np.float64
+
+
+def _cards():
+    dissolving = dataclasses.replace(REFERENCE, dissolution_rate=1.2e5, percolation_fraction=0.3,
+                                     percolation_width=0.05, rupture_time=1e-8, return_rate=3e4)
+    return {"two-state": REFERENCE, "dissolving": dissolving,
+            "capillary": dataclasses.replace(dissolving, capillary_number=0.4)}
+
+
+@pytest.mark.parametrize("name", list(_cards()))
+def test_one_device_rates_are_the_array_rates_bit_for_bit(name):
+    p = _cards()[name]
+    rng = np.random.default_rng(7)
+    edge = [p.gap_min, p.gap_max, p.gap_min - 3 * p.floor_width, 0.0, p.gap_max * 1.5]
+    states = []
+    for k in range(400):
+        d = edge[k % len(edge)] if k < 40 else rng.uniform(p.gap_min - 2 * p.floor_width, 1.2 * p.gap_max)
+        excess = [0.0, -0.0, rng.uniform(-2.0, 2000.0)][k % 3]
+        v = [0.0, -0.0, rng.uniform(-0.01, 0.01), rng.uniform(-4.0, 4.0), rng.uniform(-200.0, 200.0)][k % 5]
+        m = [1.0, 0.0, p.percolation_fraction, rng.uniform(-0.1, 1.1)][k % 4] if p.dissolves else None
+        b = [0.0, 1.0, rng.uniform(0.0, 1.0)][k % 3] if p.dissolves else None
+        states.append(([d, excess] + ([m, b] if p.dissolves else []), v))
+    with np.errstate(all="ignore"):
+        for y, v in states:
+            as_arrays = model.state_rates(p, [np.array([s]) for s in y], np.array([v]))
+            for scalar in (np.float64, float):
+                one = model.state_rates(p, [scalar(s) for s in y], scalar(v))
+                assert all(_same_float(np.asarray(r).reshape(1), a) for r, a in zip(one, as_arrays)), (y, v, one)
