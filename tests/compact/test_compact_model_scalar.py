@@ -1,10 +1,11 @@
-"""The compact model's scalar path: a state evaluated one device at a time gives, bit for bit, what NumPy's arrays give.
+"""The compact model's scalar path: a state evaluated one device at a time gives what NumPy's arrays give.
 
 The integrators (``solve_ivp`` in the fits and replays) call :func:`model.state_rates` on one device's state,
 hundreds of thousands of times per fit, so the model's element-wise minimum, maximum and clip select between two
-scalars in Python rather than through a ufunc.  These tests hold that selection to NumPy's, the sign of zero and
-NaN included, and every rate of a one-device state to the same state evaluated as a one-element array (the
-ufunc path).
+scalars in Python rather than through a ufunc.  These tests hold that selection to NumPy's bit for bit, the sign of
+zero and NaN included, and every rate of a one-device state to the same state evaluated as a one-element array (the
+ufunc path) to rounding: NumPy squares an array by multiplying and a scalar by ``pow``, which differ in the last bit
+for about one square in a thousand, so the two paths are held to RATES_RTOL, not to the bit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import pytest
 from devicephys.compact import model
 from devicephys.compact.synthetic import REFERENCE
 
+#: Relative agreement of the scalar and array paths' rates [1]: a last-bit difference of a square, carried through at
+#: most an exponential of an argument of a few hundred (the model caps its exponents at 700), stays below 1e-13.
+RATES_RTOL = 1e-13
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, 700.0, np.inf, -np.inf, np.nan]
 
 
@@ -30,6 +34,12 @@ def _same_float(a, b) -> bool:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     nan = np.isnan(a)
     return a.shape == b.shape and np.array_equal(nan, np.isnan(b)) and np.array_equal(_bits(a)[~nan], _bits(b)[~nan])
+
+
+def _close(a, b) -> bool:
+    """Equal NaN positions and infinities, the finite values to :data:`RATES_RTOL`."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.all(np.isclose(a, b, rtol=RATES_RTOL, atol=0.0, equal_nan=True)))
 
 
 @pytest.mark.parametrize("kind", [float, np.float64])
@@ -57,7 +67,7 @@ def _cards():
 
 
 @pytest.mark.parametrize("name", list(_cards()))
-def test_one_device_rates_are_the_array_rates_bit_for_bit(name):
+def test_one_device_rates_are_the_array_rates(name):
     p = _cards()[name]
     rng = np.random.default_rng(7)
     edge = [p.gap_min, p.gap_max, p.gap_min - 3 * p.floor_width, 0.0, p.gap_max * 1.5]
@@ -74,4 +84,4 @@ def test_one_device_rates_are_the_array_rates_bit_for_bit(name):
             as_arrays = model.state_rates(p, [np.array([s]) for s in y], np.array([v]))
             for scalar in (np.float64, float):
                 one = model.state_rates(p, [scalar(s) for s in y], scalar(v))
-                assert all(_same_float(np.asarray(r).reshape(1), a) for r, a in zip(one, as_arrays)), (y, v, one)
+                assert all(_close(np.asarray(r).reshape(1), a) for r, a in zip(one, as_arrays)), (y, v, one)
