@@ -76,12 +76,16 @@ def driven_current(p: ModelParams, d, v_source, drive: Drive):
         return i, i / g
     i_cc, r_s = drive.compliance_current, drive.series_resistance
     a, b = np.abs(vs) / (i_cc * r_s), 1.0 / (g * r_s)
-    x = np.zeros(np.broadcast(a, b).shape)
+    shape = np.broadcast(a, b).shape
+    # one device (the integrators' call, hundreds of thousands per replay): NumPy scalars and a Python test, the same
+    # arithmetic and the same decision as the arrays' (whose np.all over a 0-d array cost most of each iteration)
+    x = np.zeros(shape) if shape else np.float64(0.0)
     for _ in range(60):
         root = np.sqrt(1.0 + x * x)
         step = (a - x - b * x / root) / (1.0 + b / root ** 3)
         x = x + step
-        if np.all(np.abs(step) <= 1e-15 * np.maximum(x, 1e-300)):
+        if (np.all(np.abs(step) <= 1e-15 * np.maximum(x, 1e-300)) if shape
+                else abs(step) <= 1e-15 * model._maximum(x, 1e-300)):
             break
     i = np.sign(vs) * i_cc * x / np.sqrt(1.0 + x * x)
     return i, i / g
