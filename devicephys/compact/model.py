@@ -335,7 +335,8 @@ def dissolution_factor(p: ModelParams, m):
     """The oldest stretch's dissolution rate over k_d [1]: 1 at the zero-order rate (``capillary_number`` 0), else
     :func:`capillary_factor`."""
     if p.capillary_number == 0.0:
-        return np.ones_like(_array(m))
+        m = _array(m)
+        return np.float64(1.0) if type(m) is np.float64 else np.ones_like(m)
     return capillary_factor(m, p.percolation_fraction, p.capillary_number)
 
 
