@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from devicephys.compact import elementwise as ew
 from devicephys.compact import model
 from devicephys.compact.model import ModelParams
 from devicephys.errors import ConvergenceError
@@ -85,7 +86,7 @@ def driven_current(p: ModelParams, d, v_source, drive: Drive):
         step = (a - x - b * x / root) / (1.0 + b / root ** 3)
         x = x + step
         if (np.all(np.abs(step) <= 1e-15 * np.maximum(x, 1e-300)) if shape
-                else abs(step) <= 1e-15 * model._maximum(x, 1e-300)):
+                else abs(step) <= 1e-15 * ew.maximum(x, 1e-300)):
             break
     i = np.sign(vs) * i_cc * x / np.sqrt(1.0 + x * x)
     return i, i / g

@@ -83,6 +83,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from devicephys import units
+from devicephys.compact import elementwise as ew
 from devicephys.errors import SpecError
 
 #: Length scale of the emission polynomials [m].
@@ -99,44 +100,6 @@ SMOOTH_ABS = 1e-3
 #: How close to 1 the oldest stretch's metal fraction returns before a rupture's reset ends [1]: the next
 #: rupture comes at most this fraction of (1 - c_p)/k_d early.
 RESET_TOLERANCE = 1e-3
-
-
-#: Scalar types that the element-wise helpers below select between without a ufunc call.
-_SCALARS = (float, np.float64)
-
-
-def _array(x):
-    """``np.asarray(x, dtype=float)``, but a scalar stays a NumPy scalar: the same arithmetic (IEEE doubles, inf
-    and NaN rather than Python's exceptions), without a 0-d array's ufunc call for every operation after it."""
-    if type(x) is np.float64:
-        return x
-    if type(x) is float:
-        return np.float64(x)
-    return np.asarray(x, dtype=float)
-
-
-def _minimum(a, b):
-    """``np.minimum(a, b)``: on two scalars the same selection in Python (NaN propagates, ``b`` on a tie, the
-    sign of zero included), at a tenth of a binary ufunc's cost on a scalar.  The card's integrators evaluate
-    :func:`state_rates` once per Runge-Kutta stage of every step, hundreds of thousands of times per fit."""
-    if type(a) in _SCALARS and type(b) in _SCALARS:
-        return a if (a < b or a != a) else b
-    return np.minimum(a, b)
-
-
-def _maximum(a, b):
-    """``np.maximum(a, b)``, as :func:`_minimum`."""
-    if type(a) in _SCALARS and type(b) in _SCALARS:
-        return a if (a > b or a != a) else b
-    return np.maximum(a, b)
-
-
-def _clip(x, lo: float, hi: float):
-    """``np.clip(x, lo, hi)``, as :func:`_minimum` (``x`` on a tie with a bound, as ``np.clip`` has it)."""
-    if type(x) in _SCALARS:
-        y = x if (x >= lo or x != x) else lo
-        return y if (y <= hi or y != y) else hi
-    return np.clip(x, lo, hi)
 
 
 #: Fields of the second slow state (used only with ``dissolution_rate > 0``).
@@ -275,7 +238,7 @@ class ModelParams:
 
 def gap_conductance(p: ModelParams, d):
     """Tunnelling/contact conductance of the gap [S] at gap ``d`` [m]."""
-    arg = _minimum(2.0 * p.decay_constant * (_array(d) - p.contact_gap), 700.0)
+    arg = ew.minimum(2.0 * p.decay_constant * (ew.as_float(d) - p.contact_gap), 700.0)
     return p.contact_conductance / (1.0 + np.exp(arg))
 
 
@@ -287,23 +250,23 @@ def cell_conductance(p: ModelParams, d):
 
 def cell_current(p: ModelParams, d, v):
     """Cell current [A] at gap ``d`` [m] and cell voltage ``v`` [V]."""
-    return cell_conductance(p, d) * _array(v)
+    return cell_conductance(p, d) * ew.as_float(v)
 
 
 def thermal_factor(p: ModelParams, temperature):
     """Arrhenius acceleration of growth relative to T_0 [1]."""
     # the filament is never below ambient (Joule heating only): a solver's undershoot gets the ambient rate
-    inv = 1.0 / _maximum(_array(temperature), p.ambient_temperature) - 1.0 / p.ambient_temperature
+    inv = 1.0 / ew.maximum(ew.as_float(temperature), p.ambient_temperature) - 1.0 / p.ambient_temperature
     return np.exp(-p.activation_energy / units.k_B * inv)
 
 
 def drive(p: ModelParams, v):
     """Field drive of the growth [1]: ``4 sinh^2(V/2V0)``, or ``2 sinh(|V|/V0)`` with dissolution; both -> e^(V/V0)."""
-    y = np.abs(_array(v)) / p.set_time_v0
+    y = np.abs(ew.as_float(v)) / p.set_time_v0
     if p.dissolves:  # |V| made smooth at 0 (a circuit simulator's Newton needs it): sqrt(y^2 + e^2) - e
         y = np.sqrt(y * y + SMOOTH_ABS**2) - SMOOTH_ABS
-        return 2.0 * np.sinh(_minimum(y, 2.0 * DRIVE_ARG_MAX))
-    return 4.0 * np.sinh(_minimum(0.5 * y, DRIVE_ARG_MAX)) ** 2
+        return 2.0 * np.sinh(ew.minimum(y, 2.0 * DRIVE_ARG_MAX))
+    return 4.0 * np.sinh(ew.minimum(0.5 * y, DRIVE_ARG_MAX)) ** 2
 
 
 def growth_rate(p: ModelParams, v, temperature):
@@ -327,7 +290,7 @@ def capillary_factor(m, threshold: float, capillary_number: float):
     radius), dissolves through its perimeter at its equilibrium fraction's rate, s exp(Lambda (1/s - 1))
     (1 at m = 1)."""
     # the FEM's stated rule (not a range guard): metal below c_p takes the thinnest body's radius; m never exceeds 1
-    s = np.sqrt(_clip(_array(m), threshold, 1.0))
+    s = np.sqrt(ew.clip(ew.as_float(m), threshold, 1.0))
     return s * np.exp(capillary_number * (1.0 / s - 1.0))
 
 
@@ -335,7 +298,7 @@ def dissolution_factor(p: ModelParams, m):
     """The oldest stretch's dissolution rate over k_d [1]: 1 at the zero-order rate (``capillary_number`` 0), else
     :func:`capillary_factor`."""
     if p.capillary_number == 0.0:
-        m = _array(m)
+        m = ew.as_float(m)
         return np.float64(1.0) if type(m) is np.float64 else np.ones_like(m)
     return capillary_factor(m, p.percolation_fraction, p.capillary_number)
 
@@ -358,7 +321,7 @@ def _ramp(x):
     The saturation is the switching function's definition (a smooth 0-to-1 step), not a guard
     on a fitted range: its argument is a normalised position inside the step.
     """
-    x = _clip(x, 0.0, 1.0)
+    x = ew.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
 
 
@@ -370,10 +333,10 @@ def rupture_flag_rate(p: ModelParams, m, b):
     ``b`` with rate ``on`` >= 0 at 0 and ``-off`` <= 0 at 1, so ``b`` stays in [0, 1] without clipping
     (a clip would put a kink at b = 0, where it rests, which a circuit simulator's Newton cannot take).
     """
-    b = _array(b)
+    b = ew.as_float(b)
     level = p.percolation_fraction + 0.5 * p.percolation_width + (1.0 - p.percolation_fraction) * b
-    on = _ramp((level - _array(m)) / p.percolation_width)
-    off = _ramp((_array(m) - 1.0 + 2.0 * RESET_TOLERANCE) / RESET_TOLERANCE)
+    on = _ramp((level - ew.as_float(m)) / p.percolation_width)
+    off = _ramp((ew.as_float(m) - 1.0 + 2.0 * RESET_TOLERANCE) / RESET_TOLERANCE)
     return (on * (1.0 - b) - off * b) / p.rupture_time
 
 
@@ -386,7 +349,7 @@ def field_return(p: ModelParams, d, v, temperature):
     """Rate [1/s] at which the field returns the oldest stretch's dissolved silver, per unit dissolved fraction:
     ``k_f h(V) F(T) beta(d)`` (0 without ``return_rate``)."""
     if p.return_rate == 0.0:
-        return np.zeros_like(_array(d) * _array(v))
+        return np.zeros_like(ew.as_float(d) * ew.as_float(v))
     return p.return_rate * drive(p, v) * thermal_factor(p, temperature) * bridged_fraction(p, d)
 
 
@@ -395,10 +358,10 @@ def metal_fraction_rate(p: ModelParams, d, m, b, v=0.0, temperature=None):
     field's return of the dissolved silver while it is bridged (cell voltage ``v`` [V], temperature
     ``temperature`` [K], the ambient if None); in a rupture, once the broken filament has retracted, the reset
     to a fresh start."""
-    b = _array(b)
-    m = _array(m)
+    b = ew.as_float(b)
+    m = ew.as_float(m)
     temperature = p.ambient_temperature if temperature is None else temperature
-    length = _maximum(p.gap_max - _array(d), 0.0)
+    length = ew.maximum(p.gap_max - ew.as_float(d), 0.0)
     exists = 1.0 - np.exp(-(length / p.floor_width) ** 2)  # C1 at no filament; the exports' form, term for term
     dissolution = p.dissolution_rate * dissolution_factor(p, m) * exists
     return ((-dissolution + field_return(p, d, v, temperature) * (1.0 - m)) * (1.0 - b)
@@ -409,13 +372,13 @@ def gap_rate(p: ModelParams, d, v, temperature, b=0.0):
     """dd/dt [m/s]: growth (closing) against relaxation, or with dissolution against rupture (flag ``b``)."""
     # smooth floor at gap_min, continued linearly below it (C1 at gap_min): a solver step that overshoots the
     # closure meets a finite restoring rate instead of an overflowing exponential
-    z = (p.gap_min - _array(d)) / p.floor_width
-    floor = 1.0 - np.exp(_minimum(z, 0.0)) - _maximum(z, 0.0)
+    z = (p.gap_min - ew.as_float(d)) / p.floor_width
+    floor = 1.0 - np.exp(ew.minimum(z, 0.0)) - ew.maximum(z, 0.0)
     if p.dissolves:
-        b = _array(b)
+        b = ew.as_float(b)
         return (-growth_rate(p, v, temperature) * floor * (1.0 - b)
-                + (p.gap_max - _array(d)) * b / p.rupture_time)
-    relax = (p.gap_max - _array(d)) / p.relaxation_time
+                + (p.gap_max - ew.as_float(d)) * b / p.rupture_time)
+    relax = (p.gap_max - ew.as_float(d)) / p.relaxation_time
     return -growth_rate(p, v, temperature) * floor + relax
 
 
@@ -442,8 +405,8 @@ def state_tolerances(p: ModelParams) -> list[float]:
 
 def temperature_rate(p: ModelParams, d, v, temperature):
     """dT/dt [K/s] of the thermal node."""
-    power = cell_current(p, d, v) * _array(v)
-    return (power - (_array(temperature) - p.ambient_temperature) / p.thermal_resistance) / p.thermal_capacitance
+    power = cell_current(p, d, v) * ew.as_float(v)
+    return (power - (ew.as_float(temperature) - p.ambient_temperature) / p.thermal_resistance) / p.thermal_capacitance
 
 
 def excess_temperature_rate(p: ModelParams, d, v, excess):
@@ -453,8 +416,8 @@ def excess_temperature_rate(p: ModelParams, d, v, excess):
     temperature resolves only ~1e-13 K, which the picosecond thermal time
     constant turns into K/s of noise in dT/dt (enough to stall a stiff solver).
     """
-    power = cell_current(p, d, v) * _array(v)
-    return (power - _array(excess) / p.thermal_resistance) / p.thermal_capacitance
+    power = cell_current(p, d, v) * ew.as_float(v)
+    return (power - ew.as_float(excess) / p.thermal_resistance) / p.thermal_capacitance
 
 
 def emission_range_mask(p: ModelParams, d, v):

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from devicephys.compact import elementwise as ew
 from devicephys.errors import ConvergenceError
 
 
@@ -86,13 +87,13 @@ LOGIT_LIMIT = 50.0
 
 def latch_state(q):
     """Latch state ``s`` [1] in (0, 1) of the state variable ``q`` (the logit of ``s`` plus L)."""
-    qc = np.clip(np.asarray(q, dtype=float), 0.0, 2.0 * LOGIT_LIMIT)
+    qc = ew.clip(ew.as_float(q), 0.0, 2.0 * LOGIT_LIMIT)
     return 1.0 / (1.0 + np.exp(LOGIT_LIMIT - qc))
 
 
 def switch_fraction(s):
     """Smoothstep ``h(s)`` [1]: 0 below SWITCH_LO, 1 above SWITCH_HI, C1 in between."""
-    u = np.clip((np.asarray(s, dtype=float) - SWITCH_LO) / (SWITCH_HI - SWITCH_LO), 0.0, 1.0)
+    u = ew.clip((ew.as_float(s) - SWITCH_LO) / (SWITCH_HI - SWITCH_LO), 0.0, 1.0)
     return u * u * (3.0 - 2.0 * u)
 
 
@@ -103,7 +104,7 @@ def latch_conductance(p: LatchParams, q):
 
 def _ramp(x):
     """Smoothstep ramp [1]: 0 for ``x <= 0``, 1 for ``x >= 1``, C1 in between."""
-    u = np.clip(x, 0.0, 1.0)
+    u = ew.clip(x, 0.0, 1.0)
     return u * u * (3.0 - 2.0 * u)
 
 
@@ -118,7 +119,7 @@ def check_width(p: LatchParams) -> None:
 def latch_rates(p: LatchParams, v, q):
     """``(k_on, k_off)`` [1] of the latch at cell voltage ``v`` [V] and state variable ``q``."""
     check_width(p)
-    av = np.abs(np.asarray(v, dtype=float))
+    av = np.abs(ew.as_float(v))
     window = p.threshold_voltage - p.hold_voltage
     k_on = _ramp((av - p.threshold_voltage + window * latch_state(q)) / p.width)
     k_off = _ramp((p.hold_voltage - av) / p.width)
@@ -128,7 +129,7 @@ def latch_rates(p: LatchParams, v, q):
 def latch_rate(p: LatchParams, v, q):
     """dq/dt [1/s] of the latch's state variable ``q`` at cell voltage ``v`` [V]."""
     k_on, k_off = latch_rates(p, v, q)
-    q = np.asarray(q, dtype=float)
+    q = ew.as_float(q)
     return (k_on * (2.0 * LOGIT_LIMIT - q) - k_off * q) / p.switching_time
 
 

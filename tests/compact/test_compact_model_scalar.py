@@ -16,6 +16,7 @@ import itertools
 import numpy as np
 import pytest
 
+from devicephys.compact import elementwise as ew
 from devicephys.compact import model
 from devicephys.compact.synthetic import REFERENCE
 
@@ -45,18 +46,18 @@ def _close(a, b) -> bool:
 @pytest.mark.parametrize("kind", [float, np.float64])
 def test_scalar_selection_is_numpys(kind):
     for a, b in itertools.product(SPECIAL, SPECIAL):
-        assert _same_float(model._minimum(kind(a), kind(b)), np.minimum(a, b)), (a, b)
-        assert _same_float(model._maximum(kind(a), kind(b)), np.maximum(a, b)), (a, b)
+        assert _same_float(ew.minimum(kind(a), kind(b)), np.minimum(a, b)), (a, b)
+        assert _same_float(ew.maximum(kind(a), kind(b)), np.maximum(a, b)), (a, b)
     for x, (lo, hi) in itertools.product(SPECIAL, [(0.0, 1.0), (-0.0, 1.0), (0.2, 1.0)]):
-        assert _same_float(model._clip(kind(x), lo, hi), np.clip(x, lo, hi)), (x, lo, hi)
+        assert _same_float(ew.clip(kind(x), lo, hi), np.clip(x, lo, hi)), (x, lo, hi)
 
 
 def test_scalar_helpers_keep_arrays_on_numpy():
     x = np.array([-1.0, 0.5, 2.0])
-    assert np.array_equal(model._minimum(x, 1.0), np.minimum(x, 1.0))
-    assert np.array_equal(model._maximum(x, 0.0), np.maximum(x, 0.0))
-    assert np.array_equal(model._clip(x, 0.0, 1.0), np.clip(x, 0.0, 1.0))
-    assert type(model._array(0.25)) is np.float64 and model._array([1, 2]).dtype == np.float64
+    assert np.array_equal(ew.minimum(x, 1.0), np.minimum(x, 1.0))
+    assert np.array_equal(ew.maximum(x, 0.0), np.maximum(x, 0.0))
+    assert np.array_equal(ew.clip(x, 0.0, 1.0), np.clip(x, 0.0, 1.0))
+    assert type(ew.as_float(0.25)) is np.float64 and ew.as_float([1, 2]).dtype == np.float64
 
 
 def _cards():
@@ -85,3 +86,18 @@ def test_one_device_rates_are_the_array_rates(name):
             for scalar in (np.float64, float):
                 one = model.state_rates(p, [scalar(s) for s in y], scalar(v))
                 assert all(_close(np.asarray(r).reshape(1), a) for r, a in zip(one, as_arrays)), (y, v, one)
+
+
+def test_the_neurons_latch_on_one_device_is_its_array_rate():
+    from devicephys.compact import neuron
+
+    p = neuron.LatchParams(0.8, 0.12, 4e4, 1e12, 1e-9, 0.005)
+    rng = np.random.default_rng(11)
+    for k in range(400):
+        v = [0.0, -0.0, 0.8, 0.12, rng.uniform(-2.0, 2.0)][k % 5]
+        q = [0.0, 2 * neuron.LOGIT_LIMIT, rng.uniform(-5.0, 105.0)][k % 3]
+        for scalar in (np.float64, float):
+            assert _close(np.reshape(neuron.latch_rate(p, scalar(v), scalar(q)), 1),
+                          neuron.latch_rate(p, np.array([v]), np.array([q]))), (v, q)
+            assert _close(np.reshape(neuron.latch_conductance(p, scalar(q)), 1),
+                          neuron.latch_conductance(p, np.array([q]))), q
