@@ -14,7 +14,7 @@ Prints, measured side by side in one run (medians of repeats):
   LSODA alone (its former one), then the whole replay in NumPy and in ngspice;
 * one device's rates (:func:`devicephys.compact.model.state_rates`, what every integrator step calls), the
   dissolving card's, through the scalar path (NumPy scalars, the element-wise selections in Python) against the
-  same state as one-element arrays (the ufunc path the model took for a scalar before it had the scalar path).
+  same state as one-element arrays (through the ufuncs, as one device's scalars went before the scalar path).
 
 Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200] [--lsoda-samples 8]``.
 """
