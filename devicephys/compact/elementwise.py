@@ -41,7 +41,12 @@ def maximum(a, b):
 
 
 def clip(x, lo: float, hi: float):
-    """``np.clip(x, lo, hi)`` for scalar bounds ``lo`` <= ``hi``."""
+    """``np.clip(x, lo, hi)`` for scalar bounds ``lo`` <= ``hi``.
+
+    A faster spelling of the model's existing clips, each a definition rather than a range guard (a smoothstep's
+    saturation, the latch's logit bound, the FEM's rule that metal below c_p takes the thinnest body's radius); it
+    adds no clipping of its own and must not be used to hold a fitted law inside its data.
+    """
     if type(x) in SCALARS:
         y = x if (x >= lo or x != x) else lo
         return y if (y <= hi or y != y) else hi
