@@ -129,6 +129,32 @@ def _r_at(k: OpticalKernel, gap: float) -> np.ndarray:
     return (1.0 - w) * r[i] + w * r[i + 1]
 
 
+def _check_biases(k: OpticalKernel, v: np.ndarray) -> None:
+    """Refuse a bias [V] above what the kernel determines (``v`` holds |bias|)."""
+    over = v[v > k.bias_max]
+    if over.size:
+        raise SpecError(f"emission at bias {over[0]:.4g} V: above the {k.bias_max:.4g} V the emission result's "
+                        "spectra determine; rerun the emission stage with bias_max covering it")
+
+
+def _spectra(k: OpticalKernel, r: np.ndarray, v: np.ndarray, thermal_tail: bool) -> np.ndarray:
+    """Spectra [1/m] (one row per bias) at the optical factor ``r`` [Ohm] and the biases |``v``| [V] (1-D).
+
+    Each element takes the same floating-point operations whatever the number of rows,
+    so a row equals the one-bias spectrum to the last bit.
+    """
+    lam = k.wavelength
+    zero = v == 0
+    col = np.where(zero, 1.0, v)[:, None]  # a zero bias emits nothing (its row is zeroed below)
+    s = spectra.inelastic_spectrum(lam, col, r, k.temperature)
+    if not thermal_tail:
+        s = np.where(units.h * units.c0 / lam <= units.e * col, s, 0.0)
+    if k.hot_weight > 0:
+        s = s + spectra.hot_electron_spectrum(lam, col, r, k.hot_temperature, k.hot_weight)
+    s[zero] = 0.0
+    return s
+
+
 def spectrum_at(k: OpticalKernel, gap: float, bias: float, *, thermal_tail: bool = False) -> np.ndarray:
     """Photons per electron per unit wavelength [1/m] at ``gap`` [m] and ``bias`` [V], on ``k.wavelength``.
 
@@ -137,19 +163,23 @@ def spectrum_at(k: OpticalKernel, gap: float, bias: float, *, thermal_tail: bool
     ``thermal_tail``); photons above eV come only from the explicit hot-electron
     channel, when the emission result has one.
     """
-    v = abs(float(bias))
-    if v > k.bias_max:
-        raise SpecError(f"emission at bias {v:.4g} V: above the {k.bias_max:.4g} V the emission result's spectra "
-                        "determine; rerun the emission stage with bias_max covering it")
-    if v == 0:
-        return np.zeros_like(k.wavelength)
-    r = _r_at(k, gap)
-    s = spectra.inelastic_spectrum(k.wavelength, v, r, k.temperature)
-    if not thermal_tail:
-        s = np.where(units.h * units.c0 / k.wavelength <= units.e * v, s, 0.0)
-    if k.hot_weight > 0:
-        s = s + spectra.hot_electron_spectrum(k.wavelength, v, r, k.hot_temperature, k.hot_weight)
-    return s
+    return spectra_along(k, gap, [bias], thermal_tail=thermal_tail)[0]
+
+
+#: Rows of spectra held at once by :func:`spectra_along` and :func:`efficiency_along` (bounds their memory).
+ALONG_CHUNK = 2048
+
+
+def spectra_along(k: OpticalKernel, gap: float, bias, *, thermal_tail: bool = False) -> np.ndarray:
+    """Spectra [1/m] at one ``gap`` [m] and each of ``bias`` [V] (1-D): shape (biases, wavelengths).
+
+    Row i equals ``spectrum_at(k, gap, bias[i])`` to the last bit.
+    """
+    v = np.abs(np.asarray(bias, dtype=float).ravel())
+    _check_biases(k, v)
+    if not np.any(v):
+        return np.zeros((v.size, k.wavelength.size))
+    return _spectra(k, _r_at(k, float(gap)), v, thermal_tail)
 
 
 def efficiency_at(k: OpticalKernel, gap: float, bias: float, *, thermal_tail: bool = False) -> float:
@@ -158,9 +188,22 @@ def efficiency_at(k: OpticalKernel, gap: float, bias: float, *, thermal_tail: bo
 
 
 def efficiency_along(k: OpticalKernel, gap, bias) -> np.ndarray:
-    """Photons per electron [1] along a waveform: ``gap`` [m] and ``bias`` [V] arrays of one length."""
+    """Photons per electron [1] along a waveform: ``gap`` [m] and ``bias`` [V] arrays of one length.
+
+    Each element equals ``efficiency_at(k, gap[i], bias[i])`` to the last bit: the spectra of
+    one gap are computed together (:func:`spectra_along`, :data:`ALONG_CHUNK` rows at a time) and
+    integrated row by row over the window by the same trapezoid.
+    """
     gap, bias = np.broadcast_arrays(np.asarray(gap, dtype=float), np.asarray(bias, dtype=float))
-    return np.array([efficiency_at(k, float(g), float(b)) for g, b in zip(gap.ravel(), bias.ravel())]).reshape(gap.shape)
+    g, v = gap.ravel(), bias.ravel()
+    out = np.empty(v.shape)
+    _check_biases(k, np.abs(v))
+    for d in np.unique(g):  # np.unique gathers the NaN gaps into one, which _r_at refuses
+        rows = np.flatnonzero(np.isnan(g) if np.isnan(d) else g == d)
+        for i in range(0, rows.size, ALONG_CHUNK):
+            part = rows[i:i + ALONG_CHUNK]
+            out[part] = spectra.quantum_efficiency(k.wavelength, spectra_along(k, d, v[part]))
+    return out.reshape(gap.shape)
 
 
 def spike_spectrum(k: OpticalKernel, gap: float, time, bias, current) -> np.ndarray:
@@ -173,7 +216,7 @@ def spike_spectrum(k: OpticalKernel, gap: float, time, bias, current) -> np.ndar
     """
     t = np.asarray(time, dtype=float)
     rate = np.abs(np.asarray(current, dtype=float)) / units.e
-    per_t = np.array([spectrum_at(k, gap, float(v)) for v in np.asarray(bias, dtype=float)])
+    per_t = spectra_along(k, gap, bias)
     return np.trapezoid(per_t * rate[:, None], t, axis=0)
 
 
