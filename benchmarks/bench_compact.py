@@ -14,7 +14,12 @@ Prints, measured side by side in one run (medians of repeats):
   LSODA alone (its former one), then the whole replay in NumPy and in ngspice;
 * one device's rates (:func:`devicephys.compact.model.state_rates`, what every integrator step calls), the
   dissolving card's, through the scalar path (NumPy scalars, the element-wise selections in Python) against the
-  same state as one-element arrays (through the ufuncs, as one device's scalars went before the scalar path).
+  same state as one-element arrays (through the ufuncs, as one device's scalars went before the scalar path);
+* the photons per spike along the card's reference spike (the synthetic emission result's kernel): the
+  efficiency of every waveform sample from spectra computed a chunk of biases at a time
+  (:func:`devicephys.compact.emission_point.efficiency_along`) against one spectrum per sample
+  (:func:`devicephys.compact.emission_point.efficiency_at` in a loop, as the card took them before); both equal
+  to the last bit, checked here.
 
 Run: ``python benchmarks/bench_compact.py [--devices 100000] [--steps 200] [--lsoda-samples 8]``.
 """
@@ -152,6 +157,25 @@ def bench_rates(card, calls: int = 20000) -> tuple[float, float]:
     return _median_time(scalar, 5) / calls, _median_time(arrays, 5) / calls
 
 
+def bench_photons(samples: int = 20000) -> tuple[float, float, int]:
+    """Median seconds of one spike's efficiencies over ``samples`` waveform samples: (chunked, one per sample)."""
+    from devicephys.compact import emission_point
+
+    kernel = emission_point.optical_kernel(synthetic.emission_dataset())
+    gap = float(np.median(kernel.gap))
+    top = min(kernel.bias_max, 2.0)
+    bias = top * np.exp(-np.linspace(0.0, 3.0, samples))  # a discharge from the top bias, through the cutoff
+
+    def chunked():
+        return emission_point.efficiency_along(kernel, np.full_like(bias, gap), bias)
+
+    def one_by_one():
+        return np.array([emission_point.efficiency_at(kernel, gap, float(v)) for v in bias])
+
+    assert np.array_equal(chunked(), one_by_one()), "the chunked efficiencies differ from the one-bias ones"
+    return _median_time(chunked, 5), _median_time(one_by_one, 3), samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="compact-model benchmark")
     parser.add_argument("--devices", type=int, default=100_000)
@@ -171,6 +195,9 @@ def main() -> None:
     t_scalar, t_array = bench_rates(card)
     print(f"\n{'one device, state_rates':<24} {'scalar [us]':>12} {'arrays [us]':>12} {'arrays/scalar':>14}")
     print(f"{'dissolving card':<24} {t_scalar * 1e6:>12.2f} {t_array * 1e6:>12.2f} {t_array / t_scalar:>14.2f}")
+    t_chunk, t_each, n = bench_photons()
+    print(f"\n{'one spike, photons per electron':<32} {'chunked [ms]':>12} {'per sample [ms]':>16} {'ratio':>7}")
+    print(f"{f'{n} waveform samples':<32} {t_chunk * 1e3:>12.2f} {t_each * 1e3:>16.2f} {t_each / t_chunk:>7.1f}")
     rows = bench_compliance(args.lsoda_samples)
     print(f"\n{'measured replay under a compliance':<38} {'[s]':>10} {'/ BDF segments':>15}")
     for name, t in rows:
