@@ -16,8 +16,9 @@ as the first table of ``report.html``.  Each row is one constraint:
 * photon budget: the array's photons per spike is the card's;
 * detected spectrum: the spectrum the array's detectors average their efficiency over
   holds no photon above e V at the operating bias (without a hot-electron channel);
-* solver fallbacks: the filament result counts the steps its solver forced or accepted
-  without convergence.
+* solver fallbacks: the filament result counts the steps its solver forced (accepted at the step floor whatever
+  their change), accepted without convergence, or solved by the staggered fallback after the coupled Newton failed;
+  the row's detail says where the forced steps and the staggered solves come from.
 * Ag occupancy: the filament's transport held at most one Ag atom per site of the channel.
 * set-time law inside its data (when the filament result has its set-time study): the card's static threshold, where
   its set-time law decides that the cell sets within one self-rupture time, lies within the set voltages that law
@@ -257,8 +258,28 @@ def solver_fallbacks(filament) -> Row:
     if any(v is None for v in counts.values()):
         return Row(joint, text, UNKNOWN, "-", "0", "the filament result does not record its solver statistics")
     total = sum(int(v) for v in counts.values())
-    detail = ", ".join(f"{k[7:]}: {int(v)}" for k, v in counts.items())
+    detail = ", ".join(f"{k[7:]}: {int(v)}" for k, v in counts.items()) + _fallback_origins(filament, counts)
     return Row(joint, text, PASS if total == 0 else FAIL, str(total), "0", detail)
+
+
+def _fallback_origins(filament, counts: dict) -> str:
+    """Where the counted fallbacks come from, and what removes them, as far as the result records it ("" if not)."""
+    out = ""
+    forced, per_set = int(counts["solver_forced_steps"]), filament.attrs.get("set_time_forced_steps")
+    if forced and per_set is not None:
+        per_set = [int(n) for n in (per_set if hasattr(per_set, "__len__") else [per_set])]
+        try:
+            resolved = bool(json.loads(filament.attrs.get("spec", "{}")).get("resolve_set", False))
+        except (json.JSONDecodeError, TypeError, AttributeError):
+            resolved = False
+        if sum(per_set) and not resolved:
+            out += (f"; {sum(per_set)} of the forced steps in the set-time runs ({' / '.join(map(str, per_set))}), at "
+                    "the step floor of their set_time_limit window: resolve_set floors those runs' steps at "
+                    "min_step_fraction of the elapsed time instead")
+    if int(counts["solver_staggered_fallbacks"]):
+        out += ("; a staggered fallback is a step whose coupled Newton solve failed and which the block (phi, T) "
+                "iteration then solved to its tolerance")
+    return out
 
 
 def silver_occupancy(filament) -> Row:

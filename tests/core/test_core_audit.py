@@ -112,6 +112,20 @@ def test_solver_fallback_row():
     assert audit.solver_fallbacks(_filament(counters=None)).status == audit.UNKNOWN
 
 
+def test_solver_fallback_row_says_where_they_come_from():
+    """The row's verdict counts every fallback; its detail names the set runs' share and the staggered solves."""
+    ds = _filament(counters=(30, 0, 2))
+    ds.attrs["set_time_forced_steps"] = np.array([4, 0, 26])
+    row = audit.solver_fallbacks(ds)
+    assert row.status == audit.FAIL and row.value == "32"
+    assert "30 of the forced steps in the set-time runs (4 / 0 / 26)" in row.detail and "resolve_set" in row.detail
+    assert "block (phi, T) iteration" in row.detail
+    ds.attrs["spec"] = json.dumps({**STACK, "resolve_set": True})  # already resolved: no such hint
+    assert "resolve_set" not in audit.solver_fallbacks(ds).detail
+    ds = _filament(counters=(5, 0, 0))  # no set-time runs recorded: the counts alone
+    assert audit.solver_fallbacks(ds).detail == "forced_steps: 5, unconverged_accepted: 0, staggered_fallbacks: 0"
+
+
 def test_published_range_rows():
     rows = {r.constraint.split()[0]: r for r in audit.published_ranges(_card())}
     assert all(r.status == audit.PASS for r in rows.values()), [r for r in rows.values() if r.status != audit.PASS]
