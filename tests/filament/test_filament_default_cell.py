@@ -40,6 +40,12 @@ def test_the_threshold_neck_example_is_the_fast_default_cell_with_the_former_dri
     assert spec == FilamentSpec.fast().model_copy(update={"neck_drive": "threshold"})
 
 
+def test_the_resolved_set_example_is_the_fast_default_cell_with_the_set_and_the_pool_resolved():
+    spec = PipelineSpec.from_file(EXAMPLES / "fast_resolved_set.yaml").stage_spec("filament")
+    assert spec == FilamentSpec.fast().model_copy(update={"resolve_set": True, "pool_change_limit": True})
+    assert spec.max_concentration_change == 0.05 and spec.step_error_tolerance is None  # the fast preset's otherwise
+
+
 def test_the_converged_step_example_is_the_fast_default_cell_with_the_converged_controls():
     spec = PipelineSpec.from_file(EXAMPLES / "converged_step.yaml").stage_spec("filament")
     assert spec == FilamentSpec.fast().model_copy(update={
