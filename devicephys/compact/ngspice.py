@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,42 @@ def executable() -> str:
     if path is None:
         raise StageUnavailableError("ngspice is not installed; install the Debian package 'ngspice'")
     return path
+
+
+#: The ngspice processes this process's threads are waiting on (:func:`stop_running` kills them on an interrupt).
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_running() -> None:
+    """Kill every ngspice process a thread of this process is waiting on (an interrupt's clean-up)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _batch(args: list[str], cwd: str, env: dict, timeout: float) -> tuple[int, str, str]:
+    """Run ngspice (``args``) to its end: (exit status, stdout, stderr), as :func:`subprocess.run` with
+    ``capture_output`` and ``timeout`` does, and registered for :func:`stop_running` meanwhile."""
+    with subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        with _RUNNING_LOCK:
+            _RUNNING.add(proc)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        except BaseException:  # an interrupt: the run is not left behind (the context's exit waits for it)
+            proc.kill()
+            raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
+    return proc.returncode, stdout, stderr
 
 
 def version() -> str:
@@ -65,18 +102,17 @@ def run(netlist: str, vectors: list[str], *, timeout: float = 300.0) -> SpiceRun
         t0 = time.perf_counter()
         # ngspice 39 crashes (SIGSEGV) when HOME is unset: give it the temporary folder then
         env = {**os.environ, "HOME": os.environ.get("HOME") or tmp}
-        proc = subprocess.run([executable(), "-b", "circuit.cir"], cwd=tmp, capture_output=True, text=True,
-                              timeout=timeout, env=env)
+        returncode, stdout, stderr = _batch([executable(), "-b", "circuit.cir"], tmp, env, timeout)
         seconds = time.perf_counter() - t0
         out = Path(tmp, "out.txt")
-        if proc.returncode != 0 or not out.is_file():
-            tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-4:])
-            raise ConvergenceError(f"ngspice failed (exit {proc.returncode}): {tail}; "
+        if returncode != 0 or not out.is_file():
+            tail = " | ".join((stdout + stderr).strip().splitlines()[-4:])
+            raise ConvergenceError(f"ngspice failed (exit {returncode}): {tail}; "
                                    "try a smaller time step or looser tolerances")
         data = np.loadtxt(out, skiprows=1, ndmin=2)
         t_stop = _tran_stop(netlist)
         if t_stop is not None and data.shape[0] and data[-1, 0] < t_stop * (1 - 1e-9):
-            tail = " | ".join([ln.strip() for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()][-3:])
+            tail = " | ".join([ln.strip() for ln in (stdout + stderr).splitlines() if ln.strip()][-3:])
             raise ConvergenceError(f"ngspice stopped at t = {data[-1, 0]:.6g} s of the transient's {t_stop:.6g} s "
                                    f"({tail}); try a smaller maximum step or method=gear")
     return SpiceRun(data[:, 0], {name: data[:, k + 1] for k, name in enumerate(vectors)}, seconds, text)

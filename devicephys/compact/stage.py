@@ -10,13 +10,12 @@ from typing import Any
 import xarray as xr
 
 from devicephys import strict_json
-from devicephys.compact import build, corners, export_spice, export_veriloga, plot, verify
+from devicephys.compact import build, corners, export_spice, export_veriloga, parallel, plot, verify
 from devicephys.compact.card import DeviceCard
 from devicephys.compact.fit import FILAMENT_VARIABLES, require
 from devicephys.compact.fit_emission import EMISSION_VARIABLES
 from devicephys.compact.spec import CompactSpec
 from devicephys.errors import SpecError, StageUnavailableError
-from devicephys.progress import bar as progress_bar
 from devicephys.versions import engine_versions
 
 
@@ -47,23 +46,31 @@ def _json(text: Any) -> Any:
         return str(text)
 
 
-def _verify(card: DeviceCard, spec: CompactSpec, out: Path, progress: bool) -> tuple[dict, dict]:
-    checks: dict[str, Any] = {}
-    quality: dict[str, Any] = {}
+#: The ngspice checks of a card, run a few at a time (:mod:`devicephys.compact.parallel`).
+CHECKS = ("dc_sweep", "pulse_train", "lif", "lif_physical")
+
+
+def _verify(card: DeviceCard, spec: CompactSpec, out: Path, progress: bool,
+            filament: xr.Dataset | None = None) -> tuple[dict, dict, dict | None]:
+    """The ngspice checks (:data:`CHECKS`) and, with ``filament`` where the card has a FEM-drive replay, that
+    replay in ngspice: (checks, their quality, the replay's row or None), each check's result as run one after the
+    other (:func:`devicephys.compact.parallel.run_jobs`)."""
     steps = [("dc_sweep", lambda: verify.dc_sweep(card)),
              ("pulse_train", lambda: verify.pulse_train(card, spec.verify_pulses)),
              ("lif", lambda: verify.lif(card, spec.verify_spikes)),
              ("lif_physical", lambda: verify.lif_physical(card))]
+    if filament is not None and "rows" in card.fit_quality.get("fem_drive", {}):
+        steps.append(("fem_drive", lambda: _fem_drive_spice(card, filament)))
     try:
-        for name, job in progress_bar(steps, desc="ngspice checks", disable=not progress):
-            checks[name] = job()
-            quality[name] = checks[name]["metrics"]
-    except StageUnavailableError as exc:
-        quality["skipped"] = str(exc)
-        checks.clear()
-    if checks:
-        quality["verdict"] = verify.overall({k: quality[k] for k in checks})
-    return checks, quality
+        done = parallel.run_jobs(steps, threads=parallel.workers(len(steps)), desc="ngspice checks",
+                                 progress=progress)
+    except StageUnavailableError as exc:  # no ngspice: none of the checks runs (the replay says so itself)
+        replay = _fem_drive_spice(card, filament) if len(steps) > len(CHECKS) else None
+        return {}, {"skipped": str(exc)}, replay
+    checks = {name: done[name] for name in CHECKS}
+    quality: dict[str, Any] = {name: checks[name]["metrics"] for name in CHECKS}
+    quality["verdict"] = verify.overall(dict(quality))
+    return checks, quality, done.get("fem_drive")
 
 
 def _fem_drive_spice(card: DeviceCard, filament: xr.Dataset) -> dict:
@@ -168,12 +175,12 @@ def run(spec: CompactSpec, out: Path, *, upstream: dict[str, Path], progress: bo
     card.fit_quality["veriloga"] = _va_quality(card, files["veriloga"])
     files.update(corners.write_ends(card, spec, out))
     if spec.verify:
-        checks, quality = _verify(card, spec, out, progress)
+        checks, quality, replay = _verify(card, spec, out, progress, filament)
         card.fit_quality["ngspice"] = quality
         if checks:
             files.update(plot.verification_figures(checks, out))
-        if "rows" in card.fit_quality.get("fem_drive", {}):
-            card.fit_quality["fem_drive"]["ngspice"] = _fem_drive_spice(card, filament)
+        if replay is not None:
+            card.fit_quality["fem_drive"]["ngspice"] = replay
     files["result"] = card.save(out / "device_card.json")
     files.update(plot.fit_figures(card, filament, emission, out))
     spread = plot.resistance_on_panel(card, filament, emission, spec, out / "fit_resistance_on.png")
