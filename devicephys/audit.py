@@ -267,7 +267,9 @@ def _fallback_origins(filament, counts: dict) -> str:
     out = ""
     forced, per_set = int(counts["solver_forced_steps"]), filament.attrs.get("set_time_forced_steps")
     if forced and per_set is not None:
-        per_set = [int(n) for n in (per_set if hasattr(per_set, "__len__") else [per_set])]
+        import numpy as np
+
+        per_set = [int(n) for n in np.ravel(per_set)]  # one run's count is stored as a scalar
         try:
             resolved = bool(json.loads(filament.attrs.get("spec", "{}")).get("resolve_set", False))
         except (json.JSONDecodeError, TypeError, AttributeError):

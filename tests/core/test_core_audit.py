@@ -122,6 +122,10 @@ def test_solver_fallback_row_says_where_they_come_from():
     assert "block (phi, T) iteration" in row.detail
     ds.attrs["spec"] = json.dumps({**STACK, "resolve_set": True})  # already resolved: no such hint
     assert "resolve_set" not in audit.solver_fallbacks(ds).detail
+    ds.attrs["spec"] = json.dumps(STACK)
+    for one in (np.int64(30), np.array(30)):  # one set voltage: its count stored as a scalar
+        ds.attrs["set_time_forced_steps"] = one
+        assert "30 of the forced steps in the set-time runs (30)" in audit.solver_fallbacks(ds).detail
     ds = _filament(counters=(5, 0, 0))  # no set-time runs recorded: the counts alone
     assert audit.solver_fallbacks(ds).detail == "forced_steps: 5, unconverged_accepted: 0, staggered_fallbacks: 0"
 
