@@ -8,6 +8,7 @@ sweep, pulse train, LIF neuron) live here too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -38,6 +39,8 @@ def executable() -> str:
 #: The ngspice processes this process's threads are waiting on (:func:`stop_running` kills them on an interrupt).
 _RUNNING: set[subprocess.Popen] = set()
 _RUNNING_LOCK = threading.Lock()
+#: Set while :func:`refusing`: no new ngspice run starts.
+_REFUSE = threading.Event()
 
 
 def stop_running() -> None:
@@ -49,13 +52,29 @@ def stop_running() -> None:
             proc.kill()
 
 
+@contextlib.contextmanager
+def refusing():
+    """Inside: the running ngspice processes are killed and no new one starts (each refused with a
+    ConvergenceError), so threads that are still running checks end at once; an interrupt's clean-up."""
+    _REFUSE.set()
+    try:
+        stop_running()
+        yield
+    finally:
+        _REFUSE.clear()
+
+
 def _batch(args: list[str], cwd: str, env: dict, timeout: float) -> tuple[int, str, str]:
     """Run ngspice (``args``) to its end: (exit status, stdout, stderr), as :func:`subprocess.run` with
     ``capture_output`` and ``timeout`` does, and registered for :func:`stop_running` meanwhile."""
+    if _REFUSE.is_set():
+        raise ConvergenceError("ngspice not started: the command is being interrupted")
     with subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True) as proc:
         with _RUNNING_LOCK:
             _RUNNING.add(proc)
+        if _REFUSE.is_set():  # refused while it started, after stop_running looked: it stops itself
+            proc.kill()
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

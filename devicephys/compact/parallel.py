@@ -34,7 +34,8 @@ def run_jobs(jobs: list[tuple[str, Callable[[], Any]]], *, threads: int, desc: s
 
     As one after the other: the first job, in the jobs' order, that raised has its exception raised, once every
     job has ended.  An interrupt (Ctrl-C, or SIGTERM handled as one) kills the ngspice processes the threads are
-    waiting on (:func:`devicephys.compact.ngspice.stop_running`) and is raised again.
+    waiting on and refuses new ones until the threads have ended (:func:`devicephys.compact.ngspice.refusing`),
+    then is raised again.
     """
     from devicephys.compact import ngspice
 
@@ -50,21 +51,23 @@ def run_jobs(jobs: list[tuple[str, Callable[[], Any]]], *, threads: int, desc: s
                     break
                 bar.update(1)
         else:
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="devicephys-check") as pool:
-                futures = {pool.submit(job): name for name, job in jobs}
-                try:
-                    pending = set(futures)
-                    while pending:
-                        done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            exc = future.exception()
-                            outcome[futures[future]] = (exc is None, future.result() if exc is None else exc)
-                            bar.update(1)
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    ngspice.stop_running()
-                    raise
+            pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="devicephys-check")
+            futures = {pool.submit(job): name for name, job in jobs}
+            try:
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        exc = future.exception()
+                        outcome[futures[future]] = (exc is None, future.result() if exc is None else exc)
+                        bar.update(1)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                with ngspice.refusing():  # the running checks end at once: their ngspice killed, none started
+                    pool.shutdown(wait=True)
+                raise
+            pool.shutdown(wait=True)
     finally:
         bar.close()
     for name, _ in jobs:

@@ -142,3 +142,28 @@ def test_the_stage_checks_on_threads_equal_them_one_after_the_other(card, monkey
     assert list(threaded) == list(ordered) == [*stage.CHECKS, "verdict"]
     assert _without_wall_times(threaded) == _without_wall_times(ordered)
     assert set(checks) == set(stage.CHECKS)
+
+
+def test_an_interrupt_before_a_check_starts_ngspice_refuses_the_run():
+    """A check still in its NumPy part when the interrupt comes does not start ngspice afterwards."""
+    _ngspice()
+
+    def numpy_then_ngspice():
+        time.sleep(0.6)  # stands for the NumPy reference computed before the ngspice run
+        return ngspice.run(LONG_NETLIST, ["v(2)"])
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    t0 = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt):
+            parallel.run_jobs([("one", numpy_then_ngspice), ("two", numpy_then_ngspice)], threads=2)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - t0 < 8  # the runs were refused, not waited for
+    assert not ngspice._RUNNING and not ngspice._REFUSE.is_set()
+    assert ngspice.run("* a short one\nV1 1 0 1\nR1 1 0 1k\n.dc V1 0 1 0.5\n", ["i(V1)"]).time.size == 3  # runs again
