@@ -98,25 +98,27 @@ def test_stop_running_ends_a_real_ngspice_run_at_once():
     assert not ngspice._RUNNING
 
 
-def test_an_interrupt_while_checks_run_kills_their_ngspice_runs():
-    _ngspice()
-
-    def long_check():
-        return ngspice.run(LONG_NETLIST, ["v(2)"])
-
+def _interrupted(job, after: float) -> float:
+    """Seconds until :func:`parallel.run_jobs` of two ``job`` on two threads raised the KeyboardInterrupt that a
+    timer raises in this (the main) thread ``after`` seconds in, as Ctrl-C would."""
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGALRM, interrupt)
     t0 = time.monotonic()
     try:
-        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        signal.setitimer(signal.ITIMER_REAL, after)
         with pytest.raises(KeyboardInterrupt):
-            parallel.run_jobs([("one", long_check), ("two", long_check)], threads=2)
+            parallel.run_jobs([("one", job), ("two", job)], threads=2)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    assert time.monotonic() - t0 < 8  # the runs were killed, not waited for
+    return time.monotonic() - t0
+
+
+def test_an_interrupt_while_checks_run_kills_their_ngspice_runs():
+    _ngspice()
+    assert _interrupted(lambda: ngspice.run(LONG_NETLIST, ["v(2)"]), 1.0) < 8  # killed, not waited for
     assert not ngspice._RUNNING
 
 
@@ -152,18 +154,6 @@ def test_an_interrupt_before_a_check_starts_ngspice_refuses_the_run():
         time.sleep(0.6)  # stands for the NumPy reference computed before the ngspice run
         return ngspice.run(LONG_NETLIST, ["v(2)"])
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    t0 = time.monotonic()
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.2)
-        with pytest.raises(KeyboardInterrupt):
-            parallel.run_jobs([("one", numpy_then_ngspice), ("two", numpy_then_ngspice)], threads=2)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-    assert time.monotonic() - t0 < 8  # the runs were refused, not waited for
+    assert _interrupted(numpy_then_ngspice, 0.2) < 8  # the runs were refused, not waited for
     assert not ngspice._RUNNING and not ngspice._REFUSE.is_set()
     assert ngspice.run("* a short one\nV1 1 0 1\nR1 1 0 1k\n.dc V1 0 1 0.5\n", ["i(V1)"]).time.size == 3  # runs again
