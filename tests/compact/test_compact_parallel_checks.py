@@ -157,3 +157,24 @@ def test_an_interrupt_before_a_check_starts_ngspice_refuses_the_run():
     assert _interrupted(numpy_then_ngspice, 0.2) < 8  # the runs were refused, not waited for
     assert not ngspice._RUNNING and not ngspice._REFUSE.is_set()
     assert ngspice.run("* a short one\nV1 1 0 1\nR1 1 0 1k\n.dc V1 0 1 0.5\n", ["i(V1)"]).time.size == 3  # runs again
+
+
+def test_without_ngspice_the_checks_and_the_replay_are_skipped(card, monkeypatch, tmp_path):
+    """No ngspice: no check runs, the card's quality says why, and so does the FEM-drive replay's row."""
+    import copy
+
+    from devicephys.compact import stage
+    from devicephys.compact.spec import CompactSpec
+
+    def missing():
+        raise StageUnavailableError("ngspice is not installed; install the Debian package 'ngspice'")
+
+    monkeypatch.setattr(ngspice, "executable", missing)
+    checks, quality, replay = stage._verify(card, CompactSpec(), tmp_path, False)
+    assert checks == {} and quality == {"skipped": "ngspice is not installed; install the Debian package 'ngspice'"}
+    assert replay is None  # no FEM-drive replay on this card
+    fem_card = copy.deepcopy(card)
+    fem_card.fit_quality["fem_drive"] = {"rows": []}
+    monkeypatch.setattr(stage, "_fem_drive_spice", lambda c, f: {"ran": True})  # not taken without ngspice
+    _, quality, replay = stage._verify(fem_card, CompactSpec(), tmp_path, False, filament=object())
+    assert replay == quality == {"skipped": "ngspice is not installed; install the Debian package 'ngspice'"}
