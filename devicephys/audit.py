@@ -356,7 +356,7 @@ def ion_space_charge(filament) -> list[Row]:
                 f"{psi[k]:.3g} V: "
                 "the drift in the applied field alone holds only if the matrix compensates their charge, which the "
                 "model does not derive (ion_compensation drifts them in a given uncompensated share of their own "
-                "field; set_ion_potential* in filament.nc; README: \"The ions' space charge\")")]
+                "field; set_ion_potential* in filament.nc; docs/filament.md: \"The ions' space charge\")")]
 
 
 def set_time_law_range(filament, card: dict | None) -> list[Row]:

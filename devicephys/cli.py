@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                                  "the filament's own stack (reads the filament result under --from)")
         if stage.name == "compact":
             sp.add_argument("--measured", metavar="SWEEP.csv", default=None,
-                            help="fit the card to this measured DC sweep instead (format: README, 'Your own measurements')")
+                            help="fit the card to this measured DC sweep instead (format: docs/measurements.md)")
             sp.add_argument("--pulses", metavar="PULSES.csv", default=None, help="measured set times (with --measured)")
             sp.add_argument("--compliance", metavar="CURRENT", default=None,
                             help="the sweep's current compliance, e.g. '10 uA' (with --measured; needs --series-resistance)")

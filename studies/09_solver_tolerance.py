@@ -22,20 +22,20 @@ Steps
 
    The hold voltage, R_off, the peak temperature and the number of changes are reported with their spread
    and whether it is within their stated uncertainty, not checked: the trajectories part where the compliance
-   regulates the neck, and the hold is read at a release that flickers (see the README).
+   regulates the neck, and the hold is read at a release that flickers (see docs/filament.md).
 
 ``--hold-biases B ...`` adds the stage's hold-window study (``sweep_hold_biases``) to each run: from the sweep's state
 where its falling ramp passes each source voltage B [V], B held for ``relax_duration`` (100 us).  Its low edge
 ``hold_window_low`` (the lowest bias that holds the ON state, stated to the distance to the bias tried below it) and
 the static hold voltage ``hold_voltage_static`` (the cell voltage held there) are compared as above; the low edge
 is then checked too (across the tolerances; the held cell voltage, 0.20-0.30 V over three tolerances, three
-largest steps and both presets' meshes, is steadier than the sweep's hold but not converged in the step: see the README).
+largest steps and both presets' meshes, is steadier than the sweep's hold but not converged in the step: see docs/filament.md).
 
 ``--max-step-fraction`` runs every sweep with another largest step (a fraction of the sweep; the fast preset's is
 1/80), to see whether a finer sampling of the drive makes the release converge in the tolerance (at 1/400 it does,
-and the sweep no longer releases before its end: the release moves with the step too, see the README).
+and the sweep no longer releases before its end: the release moves with the step too, see docs/filament.md).
 
-``--neck-drive threshold`` runs the cell with the neck's former all-or-nothing drive (the README's figures of this
+``--neck-drive threshold`` runs the cell with the neck's former all-or-nothing drive (the documentation's figures of this
 study were measured with it; the default is the smooth drive).
 
 Usage: python studies/09_solver_tolerance.py [--full] [--tolerances 1e-6 1e-7 1e-8] [--max-step-fraction F]

@@ -3,7 +3,7 @@
 Question: with the dissolved Ag's return as the drift-diffusion of its hopping (``dissolved_return_diffusion``; the
 drift alone leaves the pool in place at zero field and the channel empties in 39 us), where does the dissolution
 stop, is that a number of the model or of the time step, and does the gap it leaves hold the OFF state (a gap that
-tunnels at 1e11-1e14 Ohm: 1.5-2 nm on the default cell, README "The OFF state as the gap opens")?
+tunnels at 1e11-1e14 Ohm: 1.5-2 nm on the default cell, docs/filament.md "The OFF state as the gap opens")?
 
 Steps
 -----

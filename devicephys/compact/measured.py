@@ -77,13 +77,13 @@ class Table:
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
     if not path.is_file():
         raise SpecError(f"measurement file '{path}' does not exist; give the path of a CSV file "
-                        "(format: see the README, 'Your own measurements')")
+                        "(format: see docs/measurements.md)")
     with open(path, newline="") as fh:
         rows = [(n, r) for n, r in enumerate(csv.reader(fh), start=1)
                 if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
     if len(rows) < 2:
         raise SpecError(f"{path.name}: needs a header line 'name [unit],...' and data lines; "
-                        "add them (format: see the README)")
+                        "add them (format: see docs/measurements.md)")
     return rows
 
 

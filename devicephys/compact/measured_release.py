@@ -37,7 +37,7 @@ RETURN_XTOL = 1e-4
 #: within a quarter of a step of its middle releases within that interval too.  On a sweep sampled too coarsely
 #: for the card's abrupt rupture, the interpolated release moves by a fraction of a step only where the rupture
 #: crosses a sample, so a tighter tolerance would be reached only by RETURN_XTOL (on the volatile example a
-#: twentieth of a step took 7 and 27 replays with the two base cards of the README, a quarter 3 and 10).
+#: twentieth of a step took 7 and 27 replays with the two base cards of docs/measurements.md, a quarter 3 and 10).
 RELEASE_TOLERANCE_SAMPLES = 0.25
 
 

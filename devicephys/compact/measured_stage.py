@@ -215,7 +215,7 @@ def replay(card: DeviceCard, sweep: measured.Table, *, spice: bool = True, numpy
     ngspice, outside the current sense; the NumPy card is quasi-static and has none.  On the volatile example's
     two-state card under its compliance, over eight maximum steps from the drive / 3000 to / 40000, ngspice
     stopped at the set with "timestep too small" at two without it, at one with the default cell's 0.094 fF and at
-    none with 1 fF; where it runs, threshold and hold agree with NumPy's to 1e-6 either way (README).
+    none with 1 fF; where it runs, threshold and hold agree with NumPy's to 1e-6 either way (docs/validation.md).
     """
 
     m = measured.sweep_parameters(sweep)

@@ -12,7 +12,7 @@ from devicephys.spec import Spec, option, quantity
 
 
 class MeasuredFiles(Spec):
-    """A user's measurements to fit the card to (CSV files; format in the README, 'Your own measurements').
+    """A user's measurements to fit the card to (CSV files; format in docs/measurements.md).
 
     Paths are relative to the folder the command runs in.
     """
@@ -95,7 +95,7 @@ class CompactSpec(Spec):
     verify_pulses: int = option(4, "number of pulses in the ngspice pulse-train check", ge=1, le=100)
     verify_spikes: int = option(5, "number of LIF spikes in the ngspice neuron check", ge=2, le=100)
     measured: MeasuredFiles | None = option(None, "fit to these measurements instead (the FEM/FDTD card, if any, "
-                                            "lends the geometry and thermal node); see 'Your own measurements' in the README")
+                                            "lends the geometry and thermal node); see docs/measurements.md")
 
     def input_files(self) -> list[str]:
         """The user's data files this spec reads (their contents key the pipeline's cache)."""

@@ -44,7 +44,7 @@ DILUTE_SET_VOLTAGES = {"fast": [3.0, 3.5, 4.0], "full": [2.5, 3.0, 3.5, 4.0]}
 DILUTE_FAST_FLOOR = 2e-3
 #: The fast preset's step control (and the dilute cell's on both presets, with which its numbers were measured):
 #: the Ag change per step alone, at 0.05, not converged on the default cell (the set 3-4 % late, the ON lifetimes
-#: under bias up to a third long; README, Known limitations).  The full preset's defaults converge it (the local-error
+#: under bias up to a third long; docs/limitations.md).  The full preset's defaults converge it (the local-error
 #: estimate at 0.01 during growth, the change limit 0.01, the set's floor, the holds at 1/2000, the dissolved pool in
 #: the change limit).
 FAST_STEP_CONTROL = dict(max_concentration_change=0.05, step_error_tolerance=None, resolve_set=False,
@@ -343,13 +343,13 @@ class FilamentSpec(Spec):
                                                "lifetimes up to a third long; 0.01 converges them)", gt=0, le=0.5)
     pool_change_limit: bool = option(True, "max_concentration_change also limits the change of each node's "
                                            "dissolved pool (channel volumes, Ag per site as the metal's fraction) "
-                                           "per step.  False (the fast preset, with which the README's numbers "
+                                           "per step.  False (the fast preset, with which the documentation's numbers "
                                            "were measured): the metal's fraction alone; at the fast preset's 0.05 "
                                            "the pool beside the counter electrode then fills unresolved while its "
                                            "metal takes off, by the largest step (a 0.25 V set from the pristine "
                                            "cell: 587 us and a pool of 6.2 channel volumes at a largest step of "
                                            "125 us, 486 us and 1.29 at 12.5 us; with the pool limited 462 / 464 us "
-                                           "and 0.66 / 0.67; README, The dissolved pool in the step control)")
+                                           "and 0.66 / 0.67; docs/filament.md, The dissolved pool in the step control)")
     step_error_tolerance: float | None = quantity(0.01, "1", "largest local truncation error of a time step's "
                                                   "Ag fractions (mobile ions, metal, dissolved), relative to each "
                                                   "node's fraction down to one Ag atom per node, estimated from the "
@@ -363,7 +363,7 @@ class FilamentSpec(Spec):
                   "filament growing to the set, or dissolving after a rupture); all, every step, the bridged "
                   "neck's too (on the default cell the ON lifetimes then take 6-36 times the steps of "
                   "max_concentration_change 0.01 and are further off: the neck's flicker is stepped at the floor; "
-                  "README, The step control's local-error estimate)")
+                  "docs/filament.md, The step control's local-error estimate)")
     step_check: float | None = quantity(None, "1", "measure the step control's error in the run: the set-time "
                                         "study with the self-rupture from its bridged state and (drive: sweep) the "
                                         "sweep's rising ramp to its first set again, from the pristine cell, on a "
@@ -395,7 +395,7 @@ class FilamentSpec(Spec):
                                       "static threshold and the main drive until its first set) at min_step_fraction "
                                       "of the elapsed time instead of the drive's duration: a step forced at the "
                                       "drive's floor damps the set's runaway and delays it (fast preset: set times "
-                                      "at 3-4 V 4.1-5.0x too long, the sweep's set 26 % too high); see the README "
+                                      "at 3-4 V 4.1-5.0x too long, the sweep's set 26 % too high); see docs/limitations.md "
                                       "for what it changes downstream")
     min_time_step: float = quantity(1e-15, "s", "smallest time step before the solve is declared failed", gt=0)
     newton_rtol: float = quantity(1e-6, "1", "relative residual tolerance of the electrothermal Newton solves (their "

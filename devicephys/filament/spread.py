@@ -55,7 +55,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_banded
 
-DEFAULT_GROWTH = 1.25  # [1] width ratio of neighbouring shells (the spread's convergence study: README)
+DEFAULT_GROWTH = 1.25  # [1] width ratio of neighbouring shells (the spread's convergence study: docs/filament.md)
 
 
 class MatrixSpread:

@@ -462,7 +462,7 @@ def sweep_step_note(spec: FilamentSpec) -> str | None:
     return (f"the sweep's largest step, sweep_time x max_step_fraction = {dt:.3g} s, is {k_d * dt:.3g} Gibbs-Thomson "
             f"dissolution times 1/k_d (k_d = {k_d:.4g} 1/s at the ambient temperature): a backward-Euler step that "
             "long damps the growth the set is made of and raises the sweep's threshold (on the default cell +56 % at "
-            "k_d dt = 4.6, 2.9x at 46: README, The threshold against the sweep rate); give max_step_fraction <= "
+            "k_d dt = 4.6, 2.9x at 46: docs/filament.md, The threshold against the sweep rate); give max_step_fraction <= "
             f"{SWEEP_STEP_DISSOLUTIONS / (k_d * spec.sweep_time):.3g}")
 
 
@@ -852,7 +852,7 @@ def _checked_scalars(spec: FilamentSpec, check: dict, v_th: float, tau0: float, 
     how = (f"step_error_tolerance = {c.step_error_tolerance:g}, max_concentration_change = "
            f"{c.max_concentration_change:g} and resolve_set, from the pristine cell")
     own = ("the main drive's step control's error, to within the check's own (on the default cell at 0.01, "
-           "examples/converged_step.yaml's step control: README, The step check)")
+           "examples/converged_step.yaml's step control: docs/filament.md, The step check)")
     out = {}
     times = np.asarray(check["set_times"], float)
     if np.count_nonzero(np.isfinite(times) & (times > 0)) >= 2:

@@ -139,7 +139,7 @@ def test_volatile_example_fits_with_a_sub_channel_contact_and_keeps_a_physical_a
     num, spice = rep["numpy"], rep["ngspice"]
     assert rep["cell_capacitance"] == c_cell
     assert num["threshold_voltage"] == pytest.approx(spice["threshold_voltage"], rel=1e-3)
-    assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +1.2 % (README)
+    assert abs(num["threshold_voltage_relative"]) <= SWITCH  # +1.2 % (docs/measurements.md)
     # the fit drives the card past the last OFF sample by the source, as the replay does: its threshold residual is
     # the replay's, to a fifth of the 5 % target (+1.0 against +1.2 %; a line through the last 5 noisy samples had
     # made it -3.2 against +2.6 %)
@@ -176,7 +176,7 @@ def test_two_state_card_with_the_return_replays_threshold_and_hold_within_the_ta
     stretch above percolation and breaks once on the falling ramp.  The activation energy stays physical:
     with the 128 eV the measured hold implies, 2 K of self-heating sped its growth e^35-fold and BDF's
     difference Jacobian overflowed.  ngspice, at the replay's first maximum step, stops with "timestep too
-    small" at a rupture on some fits (README); the replay then runs it again with a 10x shorter one.  Slow:
+    small" at a rupture on some fits (docs/measurements.md); the replay then runs it again with a 10x shorter one.  Slow:
     two set-time fits and about 11 replays by simulation, and the replay in ngspice (about 2 min).
     """
     from devicephys.compact import measured_stage
@@ -190,7 +190,7 @@ def test_two_state_card_with_the_return_replays_threshold_and_hold_within_the_ta
     rep = measured_stage.replay(card, sweep, capacitance=c_cell)
     num, spice = rep["numpy"], rep["ngspice"]
     assert "error" not in num
-    # the targets, both on one card (README)
+    # the targets, both on one card (docs/measurements.md)
     assert abs(num["threshold_voltage_relative"]) <= SWITCH
     assert abs(num["hold_voltage_relative"]) <= SWITCH
     # the stage's replay tries two maximum steps; both may stop on a fresh fit (which steps stop moves with its last
@@ -202,7 +202,7 @@ def test_two_state_card_with_the_return_replays_threshold_and_hold_within_the_ta
         assert spice["hold_voltage"] == pytest.approx(num["hold_voltage"], rel=1e-3)
     # with and without the cell's capacitance, at every maximum step at which ngspice runs, it reads NumPy's
     # threshold and hold; where it stops, it is "timestep too small" at the set (which steps stop moves with the
-    # fit's last digits, so it is measured, not held: README)
+    # fit's last digits, so it is measured, not held: docs/measurements.md)
     from devicephys.compact import fem_drive_spice, ngspice
     from devicephys.errors import ConvergenceError
 

@@ -4,7 +4,7 @@ The card has one relaxing gap: a set that waits for a nucleus (a delay whose int
 leak) is no set-time law of it.  Where the nucleation takes most of each set time the fit refuses
 in one line; where it is a small part, the card takes the ionic circuit's V₀ as without it.
 The set times are the fast preset's with Pt, j₀ = 1e6 A/m², t₀ = 20 ns, ΔG = 0.6 eV, N_c = 3 and
-``resolve_set`` (README, nucleation table); the nucleation values are test inputs.
+``resolve_set`` (docs/filament.md, nucleation table); the nucleation values are test inputs.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Onboarding: `devicephys init KIND` writes a commented spec file, and every README command block runs as written.
+"""Onboarding: `devicephys init KIND` writes a commented spec file, and every command block of the README and of
+the pages in docs/ runs as written.
 
-The README's ```bash blocks are run in a scratch folder whose ``.venv/bin``
+Their ```bash blocks are run in a scratch folder whose ``.venv/bin``
 leads to the interpreter running the tests.  Blocks that only inspect or
 write specs run in the default suite; blocks that compute (the stage chain,
 MPI) are slow tests; ``make`` (its ``make test`` is this suite, ``make demo``
@@ -84,8 +85,18 @@ def test_init_refuses_to_overwrite(tmp_path, capsys):
     assert cli.main(["init", "filament", "--output", str(path), "--force"]) == 0
 
 
+#: The pages whose command blocks a user runs as written: the README, then the documentation in docs/.
+PAGES = ("README.md", "docs/filament.md", "docs/chain.md", "docs/measurements.md", "docs/validation.md",
+         "docs/limitations.md")
+
+
+def test_every_documentation_page_is_listed():
+    """A page added to docs/ has its command blocks run too."""
+    assert {str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")} == set(PAGES[1:])
+
+
 def _blocks() -> list[str]:
-    return re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    return [b for page in PAGES for b in re.findall(r"```bash\n(.*?)```", (ROOT / page).read_text(), flags=re.S)]
 
 
 def _commands(block: str) -> list[str]:
@@ -93,7 +104,7 @@ def _commands(block: str) -> list[str]:
 
 
 def _kind(block: str) -> str:
-    """'skip', 'cheap' or 'slow' for a README block."""
+    """'skip', 'cheap' or 'slow' for a command block."""
     cmds = _commands(block)
     if any(c.startswith(("make", "conda", "pip ")) for c in cmds):
         return "skip"
@@ -123,7 +134,7 @@ def _run_blocks(folder: Path, kinds: set[str], timeout: float) -> None:
             continue
         run = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=folder, capture_output=True, text=True,
                              timeout=timeout, env=env)
-        assert run.returncode == 0, f"README block failed:\n{block}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
+        assert run.returncode == 0, f"command block failed:\n{block}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
 
 
 def test_readme_blocks_are_classified():

@@ -28,7 +28,7 @@ def bridged():
     from devicephys.filament import simulate as sim
 
     # the default cell set at 2.5 V with the neck's threshold drive (the default until the smooth one, with which the
-    # README's figures of this file were measured): a neck held at its compliance, onto the threshold's switch
+    # documentation's figures of this file were measured): a neck held at its compliance, onto the threshold's switch
     model = sim.CellModel(FilamentSpec(**{**FilamentSpec.fast().model_dump(), "coupling_tolerance": 0.5,
                                           "neck_drive": "threshold"}))
     sim.run_drive(model, lambda t: 2.5, 5e-6, dt_max=1e-7)

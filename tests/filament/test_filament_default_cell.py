@@ -12,7 +12,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def test_the_default_cell_is_the_volatile_example():
     # the examples write the default's transport, neck, drive and floor out, with the set-time study at 3-4 V
-    # and the neck's threshold drive, with which the README's volatile figures were measured
+    # and the neck's threshold drive, with which the documentation's volatile figures were measured
     at_3_to_4 = {"set_voltages": [3.0, 3.5, 4.0], "neck_drive": "threshold"}
     assert FilamentSpec.from_file(EXAMPLES / "volatile.yaml") == FilamentSpec().model_copy(update=at_3_to_4)
     for name in ("volatile_chain.yaml", "volatile_two_state.yaml"):

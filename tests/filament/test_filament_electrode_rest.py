@@ -96,7 +96,7 @@ def test_a_stub_on_the_electrode_holds_the_rest_fraction_at_zero_field():
 
 
 def test_the_example_is_the_return_diffusion_example_with_the_electrode_at_rest():
-    # the README's side-by-side runs of the two examples differ in this option alone
+    # docs/filament.md's side-by-side runs of the two examples differ in this option alone
     from pathlib import Path
 
     examples = Path(__file__).resolve().parents[2] / "examples"

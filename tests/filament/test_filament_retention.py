@@ -5,7 +5,7 @@ fills the channel towards c = 1 whatever the compliance, and at zero bias it dis
 Gibbs–Thomson rate; on the default cell (lattice gas, return of the dissolved Ag, backbone contact)
 the held neck stays below it and thickens with the compliance.  No node can fall from its held
 fraction to the threshold faster than dissolution alone takes it, (c − c_th + ε ln(c / c_th)) /
-k_d(T_amb): ions still reducing only lengthen it.  (Their step convergence: the README's "Retention
+k_d(T_amb): ions still reducing only lengthen it.  (Their step convergence: the docs/filament.md's "Retention
 against compliance" and studies/15_retention_compliance.py.)
 """
 

@@ -110,7 +110,7 @@ def test_the_escape_example_is_a_valid_spec():
 @pytest.mark.slow
 def test_the_escaping_pool_stops_the_slow_set():
     """At 0.3 V the default cell's set lives on the dissolved Ag the field returns to the growing body (the body
-    held at percolation for hundreds of microseconds, README "Why the law misses below 1 V"); with the pool
+    held at percolation for hundreds of microseconds, docs/filament.md "Why the law misses below 1 V"); with the pool
     escaping at D/l^2 (39 us at 300 K, far shorter than that set) the return starves and the cell does not set
     within set_time_limit, while at 2.5 V, where the growth outruns the dissolution, the set time moves by less
     than 5 %: there the return is about a seventh of the body's dissolution, and during the ~5 us set the escape

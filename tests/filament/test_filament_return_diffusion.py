@@ -129,7 +129,7 @@ def test_with_the_diffusive_return_the_relaxed_default_cell_keeps_a_stump_on_the
     assert gap.max() > spec.gap_rupture  # it self-ruptures
     # the dissolution stops: metal stays on the counter electrode (the channel's last node), above percolation, and
     # the gap ends shorter than the insulator by more than a node (without the return's diffusion the channel
-    # empties in 39 us, README "The OFF state as the gap opens")
+    # empties in 39 us, docs/filament.md "The OFF state as the gap opens")
     h = spec.insulator_thickness / (model.c.size - 1)
     assert model.c[-1] > spec.percolation_threshold
     assert gap[-1] < spec.insulator_thickness - spec.seed_height - 2 * h

@@ -2,7 +2,7 @@
 
 With the threshold form, a bridged neck held under the compliance near q a E = k_B T switches its cathode
 side's reduction on and off from one step to the next: the fast sweep opens twice on its rising ramp and its
-release moves with the step and the Newton tolerance (README, study 09).  The smooth form has the same limits
+release moves with the step and the Newton tolerance (docs/filament.md, study 09).  The smooth form has the same limits
 without the jump; the sweep then sets once and stays ON down the falling ramp, at the fast preset's largest
 step (1/80 of the sweep) and at 1/400.
 """

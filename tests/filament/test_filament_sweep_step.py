@@ -24,7 +24,7 @@ def test_the_dissolution_time_is_the_hopping_laws():
     spec = FilamentSpec.fast()
     assert float(HoppingLaw.from_spec(spec).dissolution_rate(spec.ambient_temperature)) == pytest.approx(_k_d(spec),
                                                                                                         rel=1e-12)
-    assert 1 / _k_d(spec) == pytest.approx(54.4e-6, rel=1e-2)  # the README's 54 us at 300 K
+    assert 1 / _k_d(spec) == pytest.approx(54.4e-6, rel=1e-2)  # docs/limitations.md's 54 us at 300 K
 
 
 def test_the_fast_sweep_and_the_slow_sweep_example_are_not_noted():

@@ -5,7 +5,7 @@ with next to no series resistor; the Ag⁺ transport is the lattice gas with the
 back in the field, and the neck conducts on its percolating backbone (t = 2).  Under the compliance the
 neck regulates itself: a thinner neck carries the same current at a higher voltage, which draws the
 dissolved Ag back, so the ON state holds at a contact of about one conductance quantum.  The default
-drive (5 kΩ, 1 mA) with the compact neck flickers instead (README: Known limitations).
+drive (5 kΩ, 1 mA) with the compact neck flickers instead (docs/limitations.md: Known limitations).
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def test_the_power_law_and_its_ramp_integral():
 @pytest.mark.slow
 def test_study17_on_the_fem_one_slow_ramp(tmp_path):
     """The real rising ramp at 3000 V/s (2 ms sweep) under the preset's control and levels 1 and 2: each sets inside
-    the published threshold range (0.2-1 V), which the stage's 3e4 V/s sweep lies above (README: "The threshold
+    the published threshold range (0.2-1 V), which the stage's 3e4 V/s sweep lies above (docs/filament.md: "The threshold
     against the sweep rate"), and the two finest agree within the study's target (about 50 s on two cores)."""
     study = _study()
     code = study.main(["--sweep-times", "2e-3", "--levels", "1", "2", "--no-static", "--constants", "--jobs", "2",
