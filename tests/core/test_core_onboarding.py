@@ -95,6 +95,16 @@ def test_every_documentation_page_is_listed():
     assert {str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")} == set(PAGES[1:])
 
 
+def test_documentation_links_resolve():
+    """Every relative link of the README and the docs pages names a file of the checkout (images, studies, pages)."""
+    broken = []
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", (ROOT / page).read_text()):
+            if "://" not in target and not ((ROOT / page).parent / target).exists():
+                broken.append(f"{page}: {target}")
+    assert not broken, broken
+
+
 def _blocks() -> list[str]:
     return [b for page in PAGES for b in re.findall(r"```bash\n(.*?)```", (ROOT / page).read_text(), flags=re.S)]
 
