@@ -281,6 +281,10 @@ def _fallback_origins(filament, counts: dict) -> str:
     if int(counts["solver_staggered_fallbacks"]):
         out += ("; a staggered fallback is a step whose coupled Newton solve failed and which the block (phi, T) "
                 "iteration then solved to its tolerance")
+        first = filament.attrs.get("solver_staggered_first")
+        if first is not None and int(first):
+            out += (f"; after such a step the block iteration goes first while it succeeds: {int(first)} solves "
+                    "here (the same equations to the same tolerance, not counted as fallbacks)")
     return out
 
 

@@ -119,7 +119,10 @@ def test_solver_fallback_row_says_where_they_come_from():
     row = audit.solver_fallbacks(ds)
     assert row.status == audit.FAIL and row.value == "32"
     assert "30 of the forced steps in the set-time runs (4 / 0 / 26)" in row.detail and "resolve_set" in row.detail
-    assert "block (phi, T) iteration" in row.detail
+    assert "block (phi, T) iteration" in row.detail and "goes first" not in row.detail
+    ds.attrs["solver_staggered_first"] = np.int64(456)  # the solves after a fallback that took the block path first
+    row = audit.solver_fallbacks(ds)
+    assert row.value == "32" and "456 solves here" in row.detail and "not counted as fallbacks" in row.detail
     ds.attrs["spec"] = json.dumps({**STACK, "resolve_set": True})  # already resolved: no such hint
     assert "resolve_set" not in audit.solver_fallbacks(ds).detail
     ds.attrs["spec"] = json.dumps(STACK)
