@@ -174,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--coupling-tolerance", type=float, default=None,
                    help="coupling_tolerance of every run (the splitting error's limit per step; default: unchecked)")
     p.add_argument("--neck-drive", choices=("threshold", "smooth"), default="smooth",
-                   help="neck_drive of every run (default: smooth, the spec's default; the first table of docs/filament.md's "Replicas of the holds": "
-                        "this study was measured with threshold)")
+                   help="neck_drive of every run (default: smooth, the spec's default; the first table of "
+                        "docs/filament.md's 'Replicas of the holds' was measured with threshold)")
     p.add_argument("--steps", type=float, nargs="+", default=[0.0125, 0.0025],
                    help="largest time steps as fractions of the sweep (at least two, each in (0, 0.5])")
     p.add_argument("--biases", type=float, nargs="+", default=list(BIASES),

@@ -80,7 +80,7 @@ def test_exponential_set_time_law_within_the_noise():
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """The docs/measurements.md's ``devicephys compact --measured ... --pulses ... --from examples/measured`` (no ngspice checks).
+    """docs/measurements.md's ``devicephys compact --measured ... --pulses ... --from examples/measured`` (no ngspice checks).
 
     ``examples/measured/device_card.json`` is the card fitted to the same FEM run (the base card).
     """
