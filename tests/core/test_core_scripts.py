@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = sorted(p for folder in ("studies", "benchmarks", "tests/data", "scripts") for p in (ROOT / folder).glob("*.py"))
+FOLDERS = ("studies", "benchmarks", "tests/data", "scripts")
+SCRIPTS = sorted(p for folder in FOLDERS for p in (ROOT / folder).glob("*.py"))
 
 
 def test_there_are_scripts_to_check():
-    assert len([p for p in SCRIPTS if p.parent.name == "studies"]) >= 19 and any(p.parent.name == "benchmarks" for p in SCRIPTS)
+    studies = [p for p in SCRIPTS if p.parent.name == "studies"]
+    assert len(studies) >= 19 and any(p.parent.name == "benchmarks" for p in SCRIPTS)
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
